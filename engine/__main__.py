@@ -1,0 +1,7 @@
+"""`python -m engine` runs the `consilium` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,234 @@
+"""The `consilium` command: check, eval and test a knowledge base.
+
+A thin shell over the Python API: it parses arguments, calls `load_kb`, evaluates or runs
+scenarios, and turns results and errors into text or JSON and an exit code. It owns the
+promise that no Python traceback reaches a user: bad input is reported as diagnostics,
+and an internal error as one line asking for a bug report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .diagnostics import (CaseError, ConsiliumError, DiagnosticsError, KnowledgeBaseError,
+                          format_json, format_text)
+from .kb import KnowledgeBase, bundled_kb_path, load_kb
+from .result import Result
+from .scenarios import format_outcomes, run_scenarios
+from .values import format_value
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Consilium: clinical guidelines as rules a machine can run and a person can audit.
+
+commands:
+  check [PATH]          parse, type-check and validate the graphs of a knowledge base
+  eval [PATH] CASE      evaluate one case (JSON or YAML) and show what the rules recommend
+  test [PATH]           run the knowledge base's scenario tests
+
+PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
+the bundled knowledge base is used.
+
+exit codes:
+  0  success
+  1  findings: the knowledge base has errors (check) or scenarios fail (test)
+  2  usage or input errors: bad arguments, a broken knowledge base or case (eval, test)
+  3  an internal error in Consilium (please report it)
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consilium", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="parse, type-check and validate a knowledge base")
+    check.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+
+    evaluate = commands.add_parser("eval", help="evaluate one case")
+    evaluate.add_argument("paths", nargs="+", metavar="[PATH] CASE",
+                          help="knowledge base (optional) and a JSON or YAML case file")
+    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+    evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
+    evaluate.add_argument("--format", choices=("text", "json"), default=None,
+                          help="format of diagnostics and result (--json is short for --format json)")
+
+    test = commands.add_parser("test", help="run the scenario tests")
+    test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # the promise: no traceback reaches a user
+        print(f"consilium: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in Consilium; please report it with the command and files that caused it.",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _main(argv: list[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return EXIT_INPUT
+    if args.command == "check":
+        return _check(args.path, args.format)
+    if args.command == "eval":
+        fmt = "json" if args.json else (args.format or "text")
+        if len(args.paths) > 2:
+            print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
+            return EXIT_INPUT
+        kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
+        return _eval(kb_path, case_path, fmt, args.trace)
+    if args.command == "test":
+        return _test(args.path, args.format)
+    raise AssertionError(args.command)
+
+
+def _report(error: DiagnosticsError, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps({"ok": False, "diagnostics": format_json(error.diagnostics)}, indent=2,
+                         ensure_ascii=False))
+    else:
+        print(format_text(error.diagnostics, error.texts), file=sys.stderr)
+        count = len(error.diagnostics)
+        print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
+
+
+def _load(path: str | None) -> KnowledgeBase:
+    return load_kb(path if path is not None else bundled_kb_path())
+
+
+def _check(path: str | None, fmt: str) -> int:
+    try:
+        kb = _load(path)
+    except KnowledgeBaseError as error:
+        _report(error, fmt)
+        return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
+    summary = {
+        "ok": True, "knowledge_base": kb.root, "files": len(kb.loaded.files), "sources": len(kb.sources),
+        "facts": len(kb.facts), "definitions": len(kb.checked.defines), "pathways": len(kb.pathways),
+        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.checked.safeties),
+        "plans": len(kb.checked.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
+    }
+    if fmt == "json":
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{kb.root}: ok — {summary['files']} files, {summary['sources']} sources, {summary['facts']} facts, "
+              f"{summary['definitions']} definitions, {summary['pathways']} pathways, {summary['rules']} rules, "
+              f"{summary['plans']} plans, {summary['scenarios']} scenarios")
+    return EXIT_OK
+
+
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
+    try:
+        kb = _load(kb_path)
+        result = kb.evaluate_file(case_path)
+    except DiagnosticsError as error:
+        _report(error, fmt)
+        return EXIT_INPUT
+    if fmt == "json":
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(format_result(result, kb, case_path, trace))
+    return EXIT_OK
+
+
+def _test(path: str | None, fmt: str) -> int:
+    try:
+        kb = _load(path)
+    except KnowledgeBaseError as error:
+        _report(error, fmt)
+        return EXIT_INPUT
+    outcomes = run_scenarios(kb)
+    if fmt == "json":
+        print(json.dumps({
+            "passed": sum(o.passed for o in outcomes), "failed": sum(not o.passed for o in outcomes),
+            "scenarios": [{"id": o.scenario.id, "label": o.scenario.label, "passed": o.passed,
+                           "span": o.scenario.span.to_json() if o.scenario.span else None,
+                           "failures": [{"expected": f.expected, "actual": f.actual,
+                                         "span": f.expectation.span.to_json() if f.expectation.span else None,
+                                         "diverged": f.diverged.to_json() if f.diverged else None}
+                                        for f in o.failures]} for o in outcomes]}, indent=2))
+    else:
+        print(format_outcomes(outcomes))
+    return EXIT_OK if all(o.passed for o in outcomes) else EXIT_FINDINGS
+
+
+_MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
+                   "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
+
+
+def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
+    """The result for a person: what is recommended, by whom, why, and what is missing."""
+    out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
+    out.append("Recommendations")
+    if not result.recommendations:
+        out.append("  (none)")
+    for i, r in enumerate(result.recommendations, start=1):
+        out.append(f"  {i}. {r.label}  [{_MODALITY_WORDS[r.modality]} · {r.source}]")
+        where = "; ".join(x for x in (r.section, ("refs " + ", ".join(map(str, r.refs))) if r.refs else None) if x)
+        if r.quote:
+            out.append(f"     “{r.quote}”" + (f" ({where})" if where else ""))
+        if r.note:
+            out.append(f"     note: {r.note}")
+        out.append(f"     via: {' → '.join(r.path)}")
+    if result.warnings:
+        out += ["", "Warnings"]
+        for w in result.warnings:
+            out.append(f"  ! {w.severity.upper()}  {w.label}  [{w.source or '-'}]")
+            if w.quote:
+                out.append(f"     “{w.quote}”")
+            if w.instead:
+                out.append(f"     instead: {w.instead}")
+    if result.needs:
+        out += ["", "Needs (facts that would decide what is still open)"]
+        for n in result.needs:
+            out.append(f"  - {n.fact} ({n.label})" + (f": {n.question}" if n.question else ""))
+            for d in n.decides:
+                where = f"{d.pathway}/{d.node}" if d.pathway else d.node
+                out.append(f"      decides {where} — {d.question}")
+                for a in d.answers:
+                    out.append(f"        {a.answer}: {a.outcome}")
+    if result.plans:
+        out += ["", "Plans"]
+        for p in result.plans:
+            anchor = kb.facts[p.anchor].label
+            out.append(f"  {p.label} (from {anchor}: {format_value(p.anchor_date)})  [{p.source}]")
+            for s in p.steps:
+                dates = ""
+                if s.earliest is not None:
+                    dates = f"  {s.earliest}" + (f" to {s.latest}" if s.latest != s.earliest else "")
+                status = {None: "", True: "  (on time)", False: "  (OUTSIDE ITS WINDOW)"}[s.on_time]
+                out.append(f"    - {s.label}: {s.timing}{dates}{status}")
+    out += ["", "By source"]
+    for v in result.by_source:
+        if v.silent:
+            out.append(f"  {v.source:<8} silent for this case")
+        else:
+            what = ", ".join(v.recommendations) or "nothing"
+            out.append(f"  {v.source:<8} recommends: {what}" + (f"; warns: {', '.join(v.warnings)}"
+                                                                if v.warnings else ""))
+    if trace:
+        out += ["", "Trace"]
+        for i, t in enumerate(result.trace, start=1):
+            read = ", ".join(f"{k} = {format_value(v)}" for k, v in t.read)
+            out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
+                       + f": {t.outcome}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

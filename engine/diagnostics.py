@@ -1,0 +1,188 @@
+"""Diagnostics: where something is wrong, what, and how to fix it.
+
+Every phase reports problems as `Diagnostic` values (code, severity, message, span, hint)
+and collects all of them before the orchestrator raises one `KnowledgeBaseError` or
+`CaseError`. This module also renders diagnostics for people (`path:line:col: error: ...`,
+the source line, a caret under the span, the hint) and for tools (JSON). It does no I/O
+beyond reading a file's text to show the offending line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+# The stable codes, kebab-case. Tools match on these; never rename one.
+CODES: dict[str, str] = {
+    # reading and syntax
+    "file-not-found": "a rule, case or include file does not exist",
+    "not-utf8": "a file is not valid UTF-8 text",
+    "empty-file": "a rule file holds no declaration",
+    "syntax": "the text does not follow the grammar",
+    "unknown-keyword": "a word stands where a keyword is expected",
+    "unterminated-string": "a string has no closing quote",
+    "unbalanced-bracket": "a bracket is not closed, or closes nothing",
+    "indentation": "a line is indented to a level no block opened",
+    "too-deep": "an expression is nested deeper than the language allows",
+    "include-not-found": "an included file does not exist",
+    "include-cycle": "files include each other in a cycle",
+    "no-root": "a knowledge-base folder has no main.rules",
+    # declarations
+    "missing-clause": "a declaration lacks a clause it requires",
+    "duplicate-clause": "a clause is given twice",
+    "invalid-clause": "a clause does not belong to this declaration",
+    "invalid-value": "a clause has a value outside what it allows",
+    "duplicate-id": "two declarations share an id",
+    "invalid-range": "a declared range is empty or malformed",
+    # names and types
+    "unknown-fact": "an expression names a fact or definition that is not declared",
+    "unknown-source": "a rule cites a source that is not declared",
+    "unknown-enum-value": "a value is not among the values of its enum",
+    "unknown-unit": "a unit is not one the language knows",
+    "type-mismatch": "an operation is applied to values of the wrong type",
+    "unit-mismatch": "quantities of different units are compared or combined",
+    "unknown-plan": "a pathway schedules a plan that is not declared",
+    "unknown-rule": "a scenario expects a rule that is not declared",
+    "define-cycle": "definitions refer to each other in a cycle",
+    # graphs
+    "unknown-target": "a branch or step leads to a node that does not exist",
+    "pathway-cycle": "a pathway leads back to a node it came from",
+    "multiple-entries": "a pathway node cannot be reached from the pathway's entry",
+    # cases
+    "case-malformed": "a case file is not valid JSON or YAML",
+    "case-not-mapping": "a case is not a mapping of fact names to values",
+    "case-unknown-fact": "a case names a fact the knowledge base does not declare",
+    "case-wrong-type": "a case gives a value of the wrong type for its fact",
+    "case-out-of-range": "a case gives a value outside its fact's range",
+    "case-unknown-value": "a case gives a value outside its fact's enum",
+    "case-duplicate-fact": "a case gives the same fact twice",
+    # scenarios
+    "scenario-failed": "a scenario test's expectation does not hold",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a file: 1-based lines and columns, end exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column,
+                "end_line": self.end_line, "end_column": self.end_column}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a rule file or a case."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    severity: str = "error"
+    hint: str | None = None
+    related: tuple[tuple[str, Span], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code!r}")
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "span": self.span.to_json() if self.span else None,
+            "hint": self.hint,
+            "related": [{"message": m, "span": s.to_json()} for m, s in self.related],
+        }
+
+
+class ConsiliumError(Exception):
+    """The root of the errors Consilium raises for bad input."""
+
+
+class DiagnosticsError(ConsiliumError):
+    """Bad input, described by one or more diagnostics."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], texts: dict[str, str] | None = None):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        self.texts: dict[str, str] = dict(texts or {})  # file -> text, to show the offending lines
+        first = self.diagnostics[0] if self.diagnostics else None
+        summary = f"{first.span}: {first.message}" if first and first.span else (
+            first.message if first else "no diagnostics")
+        more = len(self.diagnostics) - 1
+        super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
+
+
+class KnowledgeBaseError(DiagnosticsError):
+    """A knowledge base failed to read, parse or check."""
+
+
+class CaseError(DiagnosticsError):
+    """A case failed to read or to validate against the fact schema."""
+
+
+class UsageError(ConsiliumError):
+    """A command or API call was used the wrong way."""
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """A 'did you mean' hint, or None when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in reading order: by file, line, column, then code."""
+    def key(d: Diagnostic):
+        s = d.span
+        return (s.file, s.line, s.column, d.code) if s else ("", 0, 0, d.code)
+    return sorted(set(diagnostics), key=key)
+
+
+def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
+    """Render diagnostics for a person, with the offending line and a caret under the span."""
+    sources = dict(sources or {})
+    blocks = []
+    for d in diagnostics:
+        if d.span is None:
+            lines = [f"{d.severity}: {d.message} [{d.code}]"]
+        else:
+            lines = [f"{d.span}: {d.severity}: {d.message} [{d.code}]"]
+            lines += _excerpt(d.span, sources)
+        for message, span in d.related:
+            lines.append(f"  {span}: note: {message}")
+        if d.hint:
+            lines.append(f"  hint: {d.hint}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def _excerpt(span: Span, sources: dict[str, str]) -> list[str]:
+    if span.file not in sources:
+        try:
+            sources[span.file] = Path(span.file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            sources[span.file] = ""
+    text_lines = sources[span.file].splitlines()
+    if not 1 <= span.line <= len(text_lines):
+        return []
+    line = text_lines[span.line - 1].replace("\t", " ")
+    width = (span.end_column - span.column) if span.end_line == span.line else len(line) - span.column + 1
+    width = max(1, min(width, len(line) - span.column + 1 if len(line) >= span.column else 1))
+    gutter = f"{span.line} | "
+    return [f"  {gutter}{line}", "  " + " " * len(gutter) + " " * (span.column - 1) + "^" * width]
+
+
+def format_json(diagnostics: Iterable[Diagnostic]) -> list[dict]:
+    return [d.to_json() for d in diagnostics]

@@ -1,0 +1,363 @@
+"""Phase 7, evaluate: a compiled knowledge base and a validated case -> a `Result`.
+
+`Evaluator` is built once per knowledge base: every condition is compiled to a closure and
+every pathway to a table of compiled nodes. `evaluate(case)` then walks each pathway from
+its entry: a decision takes the first branch whose condition is true, stops when a
+condition is unknown (the facts it lacks go to `needs`, with what each answer would lead
+to), and takes `otherwise` when all are false; a guarded recommendation or warning fires
+when its guard is true. Safety rules are checked against the case after the pathways.
+Evaluation is pure and deterministic: no I/O, no clock, no `eval`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import networkx as nx
+
+from . import ir
+from .check import Checked
+from .compile import Compiler, Fn, facts_read, thresholds
+from .needs import answers
+from .result import (Answer, Need, PlannedSequence, PlannedStep, Recommendation, Result, SourceView,
+                     TraceStep, Undecided, Warning)
+from .values import Duration, add_duration, format_value
+
+
+@dataclass(frozen=True, slots=True)
+class _Branch:
+    test: Fn | None       # None: otherwise
+    target: str | None    # None: end
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    ir: ir.Node
+    kind: str
+    branches: tuple[_Branch, ...]     # decisions
+    guard: Fn | None                  # recommendations and warnings
+    then: tuple[str | None, ...]
+    reads: tuple[str, ...]            # facts its conditions depend on
+
+
+@dataclass(frozen=True, slots=True)
+class _Pathway:
+    ir: ir.Pathway
+    entry: str
+    nodes: dict[str, _Node]
+
+
+@dataclass(frozen=True, slots=True)
+class _Safety:
+    ir: ir.Safety
+    test: Fn
+    reads: tuple[str, ...]
+
+
+class Evaluator:
+    """The compiled form of one checked knowledge base."""
+
+    def __init__(self, checked: Checked, graphs: Mapping[str, nx.DiGraph], name: str):
+        self.checked = checked
+        self.graphs = graphs
+        self.name = name
+        compiler = Compiler(checked.defines)
+        self._defines = checked.defines
+        self._pathways = tuple(self._compile_pathway(p, compiler) for p in checked.pathways)
+        self._safeties = tuple(_Safety(s, compiler.expr(s.condition), facts_read(s.condition, checked.defines))
+                               for s in checked.safeties)
+        self._cuts: dict[tuple[str, str], tuple] = {}
+
+    def _compile_pathway(self, pathway: ir.Pathway, compiler: Compiler) -> _Pathway:
+        nodes = {}
+        for node in pathway.nodes:
+            branches: tuple[_Branch, ...] = ()
+            guard = None
+            then: tuple = ()
+            conditions: list[ir.Expr] = []
+            match node:
+                case ir.Decide():
+                    branches = tuple(_Branch(compiler.expr(b.condition) if b.condition is not None else None,
+                                             b.target, b.label) for b in node.branches)
+                    conditions = [b.condition for b in node.branches if b.condition is not None]
+                case ir.Recommend() | ir.Warn():
+                    guard = compiler.expr(node.guard) if node.guard is not None else None
+                    conditions = [node.guard] if node.guard is not None else []
+                    then = node.then
+                case ir.Step():
+                    then = node.then
+            reads: dict[str, None] = {}
+            for condition in conditions:
+                reads.update(dict.fromkeys(facts_read(condition, self._defines)))
+            nodes[node.id] = _Node(node, type(node).__name__.lower(), branches, guard, then, tuple(reads))
+        return _Pathway(pathway, pathway.nodes[0].id, nodes)
+
+    # ---- evaluation -----------------------------------------------------------------
+    def evaluate(self, case: Mapping[str, Any]) -> Result:
+        run = _Run(self, case)
+        for pathway in self._pathways:
+            run.pathway(pathway)
+        for safety in self._safeties:
+            run.safety(safety)
+        sources = self.checked.sources
+        views = []
+        for source_id, source in sources.items():
+            views.append(SourceView(
+                source=source_id, title=source.title,
+                recommendations=tuple(dict.fromkeys(r.id for r in run.recommendations if r.source == source_id)),
+                warnings=tuple(dict.fromkeys(w.id for w in run.warnings if w.source == source_id))))
+        return Result(knowledge_base=self.name, case=dict(case), recommendations=tuple(run.recommendations),
+                      warnings=tuple(run.warnings), needs=run.needs(), by_source=tuple(views),
+                      plans=tuple(run.plans), trace=tuple(run.trace))
+
+    def cuts(self, node: _Node | _Safety, fact: str) -> tuple:
+        key = (node.ir.id, fact)
+        if key not in self._cuts:
+            match node.ir:
+                case ir.Decide(branches=branches):
+                    conditions = [b.condition for b in branches if b.condition is not None]
+                case ir.Safety(condition=condition):
+                    conditions = [condition]
+                case _:
+                    conditions = [node.ir.guard]
+            found: set = set()
+            for condition in conditions:
+                found.update(thresholds(condition, fact, self._defines))
+            self._cuts[key] = tuple(found)
+        return self._cuts[key]
+
+
+class _Run:
+    """The state of one evaluation; thrown away when the result is built."""
+
+    def __init__(self, evaluator: Evaluator, case: Mapping[str, Any]):
+        self.ev = evaluator
+        self.case = case
+        self.recommendations: list[Recommendation] = []
+        self.warnings: list[Warning] = []
+        self.plans: list[PlannedSequence] = []
+        self.trace: list[TraceStep] = []
+        self._needs: dict[str, list[Undecided]] = {}
+
+    def read(self, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+        return tuple((name, self.case.get(name)) for name in names)
+
+    def step(self, pathway: str | None, node, kind: str, reads: tuple[str, ...], outcome: str) -> None:
+        self.trace.append(TraceStep(pathway, node.id, kind, node.span, self.read(reads), outcome))
+
+    # ---- pathways -------------------------------------------------------------------
+    def pathway(self, pathway: _Pathway) -> None:
+        pid = pathway.ir.id
+        visited: set[str] = set()
+        stack: list[tuple[str, tuple[str, ...]]] = [(pathway.entry, ())]
+        while stack:
+            node_id, path = stack.pop()
+            if node_id in visited:
+                continue
+            visited.add(node_id)
+            node = pathway.nodes[node_id]
+            path = path + (node_id,)
+            nexts = self.node(pid, node, path)
+            for target in reversed(nexts):
+                if target is not None:
+                    stack.append((target, path))
+
+    def node(self, pid: str, node: _Node, path: tuple[str, ...]) -> list[str | None]:
+        n = node.ir
+        match n:
+            case ir.Decide():
+                taken = _decide(node, self.case)
+                if taken is None:
+                    self.step(pid, n, "decide", node.reads, "undecided: needs "
+                              + ", ".join(f for f in node.reads if self.case.get(f) is None))
+                    self.undecided(pid, node, lambda c: _describe_decision(node, c, self.ev))
+                    return []
+                if taken is _NO_BRANCH:
+                    self.step(pid, n, "decide", node.reads, "no branch holds; the pathway ends here")
+                    return []
+                self.step(pid, n, "decide", node.reads, _describe_branch(taken, node))
+                return [taken.target]
+            case ir.Recommend() | ir.Warn():
+                kind = node.kind
+                holds = True if node.guard is None else node.guard(self.case)
+                if holds is None:
+                    self.step(pid, n, kind, node.reads, "undecided: needs "
+                              + ", ".join(f for f in node.reads if self.case.get(f) is None))
+                    self.undecided(pid, node, lambda c: _describe_guard(node, c))
+                    return []
+                if not holds:
+                    self.step(pid, n, kind, node.reads, "does not apply: its condition is false")
+                    return []
+                if isinstance(n, ir.Recommend):
+                    self.recommendations.append(_recommendation(n, pid, path))
+                    self.step(pid, n, kind, node.reads, f"recommends ({n.modality.replace('_', ' ')})")
+                else:
+                    self.warnings.append(_warning(n, "pathway", pid))
+                    self.step(pid, n, kind, node.reads, f"warns ({n.severity})")
+                return list(node.then)
+            case ir.Step():
+                self.step(pid, n, "step", (), "continues")
+                return list(node.then)
+            case ir.Schedule():
+                plan = self.ev.checked.plans[n.id]
+                self.plans.append(self.plan(plan))
+                self.step(pid, n, "schedule", (plan.anchor,), f"lays out the plan '{plan.id}'")
+                return []
+        raise AssertionError(n)
+
+    def safety(self, safety: _Safety) -> None:
+        s = safety.ir
+        holds = safety.test(self.case)
+        if holds is None:
+            self.step(None, s, "safety", safety.reads, "undecided: needs "
+                      + ", ".join(f for f in safety.reads if self.case.get(f) is None))
+            self.undecided(None, safety, lambda c: _describe_safety(safety, c))
+        elif holds:
+            self.warnings.append(_warning(s, "safety", None))
+            self.step(None, s, "safety", safety.reads, f"raises a {s.severity} warning")
+        else:
+            self.step(None, s, "safety", safety.reads, "clear")
+
+    # ---- needs ----------------------------------------------------------------------
+    def undecided(self, pid: str | None, node: _Node | _Safety,
+                  describe: Callable[[Mapping[str, Any]], tuple[str | None, str]]) -> None:
+        facts = self.ev.checked.facts
+        n = node.ir
+        question = getattr(n, "question", None) or n.label
+        for fact_id in node.reads:
+            if self.case.get(fact_id) is not None:
+                continue
+            fact = facts[fact_id]
+
+            def probe(value, fact_id=fact_id):
+                return describe({**self.case, fact_id: value})
+            found = answers(fact, probe, self.ev.cuts(node, fact_id))
+            self._needs.setdefault(fact_id, []).append(Undecided(pid, n.id, question, found))
+
+    def needs(self) -> tuple[Need, ...]:
+        facts = self.ev.checked.facts
+        return tuple(Need(fact=f, label=facts[f].label, question=facts[f].question,
+                          type=ir.describe_type(facts[f].type), decides=tuple(decides))
+                     for f, decides in self._needs.items())
+
+    # ---- plans ----------------------------------------------------------------------
+    def plan(self, plan: ir.Plan) -> PlannedSequence:
+        anchor = self.case.get(plan.anchor)
+        steps = []
+        for step in plan.steps:
+            actual = self.case.get(step.actual) if step.actual else None
+            match step.timing:
+                case ir.At(offset=offset, about=about):
+                    timing = ("at about " if about else "at ") + _offset_words(offset)
+                    earliest = latest = add_duration(anchor, offset) if anchor else None
+                    checkable = not about
+                case ir.Window(start=start, end=end):
+                    timing = f"from {_offset_words(start)} to {_offset_words(end)}"
+                    earliest = add_duration(anchor, start) if anchor else None
+                    latest = add_duration(anchor, end) if anchor else None
+                    checkable = True
+            on_time = None
+            if actual is not None and earliest is not None and checkable:
+                on_time = earliest <= actual <= latest
+                if not on_time:
+                    self.warnings.append(Warning(
+                        id=f"{plan.id}.{step.id}", label=f"{step.label}: on {format_value(actual)}, outside "
+                        f"its window ({format_value(earliest)} to {format_value(latest)}, {timing} after "
+                        f"{self.ev.checked.facts[plan.anchor].label})", severity="warning", kind="plan",
+                        source=plan.provenance.source, section=plan.provenance.section,
+                        quote=plan.provenance.quote, refs=plan.provenance.refs))
+            steps.append(PlannedStep(step.id, step.label, timing, earliest, latest, actual, on_time))
+        p = plan.provenance
+        return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps))
+
+
+_NO_BRANCH = _Branch(None, None, "no branch holds")
+
+
+def _decide(node: _Node, case: Mapping[str, Any]) -> _Branch | None:
+    """The branch taken; None when a condition is unknown; _NO_BRANCH when none holds."""
+    for branch in node.branches:
+        if branch.test is None:
+            return branch
+        value = branch.test(case)
+        if value is True:
+            return branch
+        if value is None:
+            return None
+    return _NO_BRANCH
+
+
+def _node_label(ev: Evaluator, node_id: str | None) -> str:
+    if node_id is None:
+        return "the pathway ends"
+    for pathway in ev.checked.pathways:
+        for node in pathway.nodes:
+            if node.id == node_id:
+                return getattr(node, "label", None) or getattr(node, "question", None) or node_id
+    return node_id
+
+
+def _describe_branch(branch: _Branch, node: _Node) -> str:
+    where = branch.target or "end"
+    if branch.test is None:
+        return f"otherwise -> {where}"
+    index = node.branches.index(branch) + 1
+    return f"branch {index}" + (f" ({branch.label})" if branch.label else "") + f" -> {where}"
+
+
+def _describe_decision(node: _Node, case: Mapping[str, Any], ev: Evaluator) -> tuple[str | None, str]:
+    taken = _decide(node, case)
+    if taken is None:
+        missing = [f for f in node.reads if case.get(f) is None]
+        return None, "still undecided: needs " + ", ".join(missing)
+    if taken is _NO_BRANCH:
+        return None, "no branch holds"
+    return taken.target, "-> " + _node_label(ev, taken.target)
+
+
+def _describe_guard(node: _Node, case: Mapping[str, Any]) -> tuple[str | None, str]:
+    value = node.guard(case)
+    n = node.ir
+    verb = "recommend" if isinstance(n, ir.Recommend) else "warn"
+    if value is None:
+        missing = [f for f in node.reads if case.get(f) is None]
+        return None, "still undecided: needs " + ", ".join(missing)
+    if value:
+        return n.id, f"{verb}: {n.label}"
+    return None, "does not apply"
+
+
+def _describe_safety(safety: _Safety, case: Mapping[str, Any]) -> tuple[str | None, str]:
+    value = safety.test(case)
+    if value is None:
+        missing = [f for f in safety.reads if case.get(f) is None]
+        return None, "still undecided: needs " + ", ".join(missing)
+    if value:
+        return safety.ir.id, f"{safety.ir.severity} warning: {safety.ir.label}"
+    return None, "no warning"
+
+
+def _recommendation(n: ir.Recommend, pathway: str, path: tuple[str, ...]) -> Recommendation:
+    p = n.provenance
+    return Recommendation(id=n.id, label=n.label, modality=n.modality, source=p.source, section=p.section,
+                          quote=p.quote, refs=p.refs, note=p.note, action=n.action, pathway=pathway, path=path)
+
+
+def _warning(n: ir.Warn | ir.Safety, kind: str, pathway: str | None) -> Warning:
+    p = n.provenance
+    return Warning(id=n.id, label=n.label, severity=n.severity, kind=kind, source=p.source,
+                   section=p.section, quote=p.quote, refs=p.refs, note=p.note, instead=n.instead,
+                   pathway=pathway)
+
+
+def _offset_words(offset: Duration) -> str:
+    if offset.months == 0 and offset.days == 0:
+        return "day 0"
+    if offset.months == 0 and offset.days % 7 != 0:
+        return f"day {offset.days}"
+    return str(offset)
+
+
+__all__ = ["Evaluator", "Answer"]

@@ -1,0 +1,444 @@
+"""The intermediate representation: frozen dataclasses for everything a rule file says.
+
+`lower` builds these from the parse tree; `check` resolves names and returns the same
+classes with every `Name` replaced by what it denotes; `build_graph`, `compile` and
+`render` read them. Spans are kept out of equality, so two rules that say the same thing
+compare equal wherever they are written. Each category is one closed union (`Expr`,
+`FactType`, `Node`, `Timing`, `Expectation`), dispatched with `match`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from .diagnostics import Span
+from .values import Duration
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
+# ---- fact types -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bound:
+    """One end of an interval: a value (number, Duration) and whether it is included."""
+
+    value: float | Duration
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interval:
+    """A clinical threshold region, e.g. (30 %, 100 %]; either end may be open."""
+
+    low: Bound
+    high: Bound
+    unit: str | None = None
+    span: Span | None = _span()
+
+    def contains(self, value) -> bool:
+        lo, hi = self.low, self.high
+        above = value >= lo.value if lo.closed else value > lo.value
+        below = value <= hi.value if hi.closed else value < hi.value
+        return above and below
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoolType:
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NumberType:
+    """integer, number and percent: a unit (or none) and an optional allowed range."""
+
+    integer: bool = False
+    unit: str | None = None
+    range: Interval | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumType:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetType:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateType:
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DurationType:
+    range: Interval | None = None
+
+
+FactType = BoolType | NumberType | EnumType | SetType | DateType | DurationType
+
+
+def describe_type(t: FactType) -> str:
+    """The type as an editor would write it, for messages."""
+    match t:
+        case BoolType():
+            return "bool"
+        case NumberType(integer=integer, unit=unit):
+            base = "integer" if integer else ("percent" if unit == "%" else "number")
+            return base + (f" ({unit})" if unit and unit != "%" else "")
+        case EnumType(values=values):
+            return "enum {" + ", ".join(values) + "}"
+        case SetType(values=values):
+            return "set of {" + ", ".join(values) + "}"
+        case DateType():
+            return "date"
+        case DurationType():
+            return "duration"
+    raise AssertionError(t)
+
+
+# ---- expressions ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoolLit:
+    value: bool
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NumberLit:
+    value: float
+    unit: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DurationLit:
+    value: Duration
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DateLit:
+    value: _dt.date
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Name:
+    """A bare identifier before `check` resolves it to a fact, a definition or an enum value."""
+
+    id: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FactRef:
+    id: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DefineRef:
+    id: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumLit:
+    value: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetLit:
+    values: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class And:
+    operands: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Or:
+    operands: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Not:
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Compare:
+    op: str  # one of = != < <= > >=
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InRange:
+    operand: "Expr"
+    interval: Interval
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    """`element in collection`: an enum value in a set fact, or a value in a literal set."""
+
+    element: "Expr"
+    collection: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IsKnown:
+    operand: "Expr"
+    negated: bool = False  # True for `is unknown`
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arith:
+    op: str  # one of + - * /
+    left: "Expr"
+    right: "Expr"
+    # What is combined, set by `check`: number, duration, date_plus, date_minus, date_diff.
+    kind: str = "number"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Negate:
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+Expr = (BoolLit | NumberLit | DurationLit | DateLit | Name | FactRef | DefineRef | EnumLit
+        | SetLit | And | Or | Not | Compare | InRange | Member | IsKnown | Arith | Negate)
+
+
+# ---- declarations -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Include:
+    path: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    id: str
+    title: str
+    version: str | None = None
+    ref: int | None = None
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    id: str
+    type: FactType
+    label: str
+    question: str | None = None
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Define:
+    id: str
+    expr: Expr
+    label: str | None = None
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Provenance:
+    """Where a rule comes from: the source, its section, the sentence quoted, references."""
+
+    source: str
+    section: str | None = None
+    quote: str | None = None
+    refs: tuple[int, ...] = ()
+    note: str | None = None
+    source_span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Branch:
+    """One way out of a decision; `condition` is None for `otherwise`."""
+
+    condition: Expr | None
+    target: str | None  # None for `end`
+    label: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decide:
+    id: str
+    question: str
+    branches: tuple[Branch, ...]
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    id: str
+    label: str
+    then: tuple[str | None, ...] = ()
+    note: str | None = None
+    span: Span | None = _span()
+
+
+MODALITIES = ("strongly_recommended", "recommended", "option", "not_recommended", "avoid")
+SEVERITIES = ("info", "warning", "critical")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recommend:
+    id: str
+    label: str
+    modality: str
+    provenance: Provenance
+    action: str | None = None
+    guard: Expr | None = None
+    then: tuple[str | None, ...] = ()
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Warn:
+    """A warning raised when a pathway reaches it (and its guard holds)."""
+
+    id: str
+    label: str
+    severity: str
+    provenance: Provenance
+    guard: Expr | None = None
+    instead: str | None = None
+    then: tuple[str | None, ...] = ()
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule:
+    """A pathway node that lays out a plan in time."""
+
+    id: str  # the plan's id
+    span: Span | None = _span()
+
+
+Node = Decide | Step | Recommend | Warn | Schedule
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pathway:
+    id: str
+    label: str
+    nodes: tuple[Node, ...]
+    source: str | None = None
+    section: str | None = None
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Safety:
+    """An error to avoid, checked against what a case proposes; raises a warning when it holds."""
+
+    id: str
+    label: str
+    condition: Expr
+    severity: str
+    provenance: Provenance
+    instead: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class At:
+    offset: Duration
+    about: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    start: Duration
+    end: Duration
+
+
+Timing = At | Window
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanStep:
+    id: str
+    label: str
+    timing: Timing
+    actual: str | None = None  # a date fact holding when it really happened
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    id: str
+    label: str
+    anchor: str  # a date fact
+    steps: tuple[PlanStep, ...]
+    provenance: Provenance
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Given:
+    fact: str
+    value: object  # the value as a case file would write it ("31 %", "6 weeks", ["a", "b"])
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expectation:
+    """`expect [no] recommend X | warning X | needs X | source S recommends X | source S silent`."""
+
+    kind: str  # recommend | warning | needs | source_recommends | source_silent
+    target: str | None
+    negated: bool = False
+    source: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    id: str
+    label: str
+    given: tuple[Given, ...]
+    expectations: tuple[Expectation, ...]
+    note: str | None = None
+    span: Span | None = _span()
+
+
+Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleFile:
+    path: str
+    declarations: tuple[Declaration, ...]

@@ -1,0 +1,100 @@
+"""The orchestrator: run the phases in order and own the error policy.
+
+`load_kb(path)` reads, parses, lowers, checks, builds and validates the graphs, and
+compiles a knowledge base, collecting every diagnostic of a phase before it stops; it
+raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
+immutable and can evaluate any number of cases (`evaluate`, `evaluate_file`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import networkx as nx
+
+from . import ir
+from .case import check_case, read_case
+from .check import Checked, check
+from .diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
+from .evaluate import Evaluator
+from .graph import build_graph, validate
+from .load import Loaded, load, resolve_root
+from .result import Result
+
+
+def bundled_kb_path() -> Path:
+    """The knowledge base that ships with Consilium: kb/ in a checkout, inside the wheel otherwise."""
+    here = Path(__file__).resolve().parent.parent / "kb"
+    if (here / "main.rules").is_file():
+        return here
+    return Path(str(resources.files("engine.bundled_kb")))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A loaded, checked and compiled knowledge base; evaluate cases with it."""
+
+    root: str
+    loaded: Loaded
+    checked: Checked
+    graphs: Mapping[str, nx.DiGraph]
+    evaluator: Evaluator
+
+    @property
+    def facts(self) -> Mapping[str, ir.Fact]:
+        return self.checked.facts
+
+    @property
+    def sources(self) -> Mapping[str, ir.Source]:
+        return self.checked.sources
+
+    @property
+    def pathways(self) -> tuple[ir.Pathway, ...]:
+        return self.checked.pathways
+
+    @property
+    def scenarios(self) -> tuple[ir.Scenario, ...]:
+        return self.checked.scenarios
+
+    def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
+        """Typed values for a raw mapping (as read from JSON); raises CaseError."""
+        return check_case(raw, self.checked.facts, name=name)
+
+    def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Result:
+        """Evaluate one case given as a raw mapping (validated first) or as typed values."""
+        values = case if validated else self.validate_case(case)
+        return self.evaluator.evaluate(values)
+
+    def evaluate_file(self, path: str | Path) -> Result:
+        raw, positions = read_case(path)
+        values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
+        return self.evaluator.evaluate(values)
+
+
+def load_kb(path: str | Path | None = None) -> KnowledgeBase:
+    """Load a knowledge base from a folder (its main.rules) or a root rule file."""
+    root, problems = resolve_root(path if path is not None else bundled_kb_path())
+    if root is None:
+        raise KnowledgeBaseError(problems)
+    loaded, problems = load(root)
+    _stop_on(problems, loaded)
+    checked, problems = check(list(loaded.declarations))
+    _stop_on(problems, loaded)
+    graphs = {}
+    problems = []
+    for pathway in checked.pathways:
+        graph = build_graph(pathway)
+        problems += validate(pathway, graph)
+        graphs[pathway.id] = graph
+    _stop_on(problems, loaded)
+    return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked, graphs=graphs,
+                         evaluator=Evaluator(checked, graphs, loaded.root))
+
+
+def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:
+    errors = [d for d in problems if d.severity == "error"]
+    if errors:
+        raise KnowledgeBaseError(sorted_diagnostics(problems), texts=loaded.texts)

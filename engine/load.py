@@ -1,0 +1,108 @@
+"""Phase 3, load: a root rule file -> the declarations of it and of every file it includes.
+
+Reads the root file, parses and lowers it, then follows `include "file"` (relative to the
+including file) depth-first, in order, each file once. Reports missing files, include
+cycles, encoding problems and every syntax error of every file, all together. Returns the
+declarations in reading order and the text of each file (for showing diagnostics).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ir
+from .diagnostics import Diagnostic, Span, suggest
+from .lower import lower
+from .parse import decode, parse_text
+
+ROOT_FILE = "main.rules"
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    root: str
+    files: tuple[str, ...]             # display paths, in reading order
+    texts: dict[str, str]              # display path -> text
+    declarations: tuple[ir.Declaration, ...]
+
+
+def display_path(path: Path) -> str:
+    """A path as a person would type it: relative to the working folder when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
+    """The root rule file for a path that names a file or a knowledge-base folder."""
+    p = Path(path)
+    if p.is_dir():
+        root = p / ROOT_FILE
+        if root.is_file():
+            return root, []
+        rules = sorted(x.name for x in p.glob("*.rules"))
+        return None, [Diagnostic("no-root", f"the folder '{display_path(p)}' has no {ROOT_FILE}",
+                                 Span(display_path(p), 1, 1, 1, 1),
+                                 hint=("name the root file, e.g. " + display_path(p / rules[0])) if rules
+                                 else "a knowledge base is a main.rules file and the files it includes")]
+    if p.is_file():
+        return p, []
+    return None, [Diagnostic("file-not-found", f"no such file or folder: '{path}'", None)]
+
+
+def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    texts: dict[str, str] = {}
+    files: list[str] = []
+    declarations: list[ir.Declaration] = []
+    done: set[Path] = set()
+
+    def visit(path: Path, chain: tuple[Path, ...], include_span: Span | None) -> None:
+        real = path.resolve()
+        shown = display_path(path)
+        if real in chain:
+            cycle = " -> ".join(display_path(p) for p in chain[chain.index(real):]) + " -> " + shown
+            diagnostics.append(Diagnostic("include-cycle", f"files include each other in a cycle: {cycle}",
+                                          include_span, hint="remove one of these includes"))
+            return
+        if real in done:
+            return
+        done.add(real)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            code = "include-not-found" if include_span else "file-not-found"
+            diagnostics.append(Diagnostic(code, f"cannot read '{shown}': {exc.strerror or exc}", include_span))
+            return
+        text, problems = decode(shown, data)
+        if text is None:
+            diagnostics.extend(problems)
+            return
+        texts[shown] = text
+        files.append(shown)
+        tree, problems = parse_text(shown, text)
+        diagnostics.extend(problems)
+        if tree is None:
+            return
+        rule_file, problems = lower(shown, tree)
+        diagnostics.extend(problems)
+        for decl in rule_file.declarations:
+            if isinstance(decl, ir.Include):
+                target = path.parent / decl.path
+                if not target.is_file() and not (target.resolve() in chain + (real,)):
+                    siblings = sorted(p.name for p in path.parent.glob("*.rules"))
+                    diagnostics.append(Diagnostic(
+                        "include-not-found", f"the included file '{decl.path}' does not exist", decl.span,
+                        hint=suggest(decl.path, siblings) or f"looked for {display_path(target)}"))
+                    continue
+                visit(target, chain + (real,), decl.span)
+            else:
+                declarations.append(decl)
+
+    visit(root, (), None)
+    return Loaded(root=display_path(root), files=tuple(files), texts=texts,
+                  declarations=tuple(declarations)), diagnostics

@@ -1,0 +1,600 @@
+"""Phase 2, lower: a Lark parse tree -> a `RuleFile` of IR declarations, plus diagnostics.
+
+Takes the tree `parse` produced for one file and builds frozen IR nodes carrying spans.
+Clauses may come in any order and on any line of their block; lowering checks that each
+declaration has the clauses it needs, none twice, and none that belong elsewhere. It does
+not resolve names or types (that is `check`), nor follow includes (that is `load`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token, Transformer, Tree, v_args
+
+from . import ir
+from .diagnostics import Diagnostic, Span
+from .values import DURATION_UNITS, Duration, make_duration
+
+_COMPARATOR_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    name: str
+    value: Any
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class _Quantity:
+    value: float
+    unit: str | None
+    span: Span
+
+
+def lower(path: str, tree: Tree) -> tuple[ir.RuleFile, list[Diagnostic]]:
+    builder = _Lowering(path)
+    declarations = builder.transform(tree)
+    return ir.RuleFile(path=path, declarations=tuple(declarations)), builder.diagnostics
+
+
+def _unquote(token: Token) -> str:
+    text = str(token)
+    if text.startswith('"""'):
+        body = text[3:-3]
+        body = re.sub(r"[ \t]*\r?\n[ \t]*", " ", body.strip())
+    else:
+        body = text[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+class _Lowering(Transformer):
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+
+    # ---- helpers --------------------------------------------------------------------
+    def span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.path, 1, 1, 1, 1)
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def token_span(self, token: Token) -> Span:
+        return Span(self.path, token.line, token.column, token.end_line, token.end_column)
+
+    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint=hint))
+
+    def clauses(self, kind: str, items: list, allowed: set[str]) -> dict[str, _Clause]:
+        found: dict[str, _Clause] = {}
+        for item in items:
+            if not isinstance(item, _Clause):
+                continue
+            if item.name not in allowed:
+                self.error("invalid-clause", f"'{item.name}' does not belong in a {kind}", item.span,
+                           hint="a " + kind + " takes: " + ", ".join(sorted(allowed)))
+            elif item.name in found:
+                self.error("duplicate-clause", f"'{item.name}' is given twice in this {kind}", item.span,
+                           hint=f"keep one '{item.name}'")
+            else:
+                found[item.name] = item
+        return found
+
+    def require(self, kind: str, ident: str, found: dict[str, _Clause], names: tuple[str, ...],
+                span: Span) -> bool:
+        missing = [n for n in names if n not in found]
+        for name in missing:
+            self.error("missing-clause", f"the {kind} '{ident}' has no '{name}'", span,
+                       hint=f"add a line '{name} ...' beneath it")
+        return not missing
+
+    @staticmethod
+    def value(found: dict[str, _Clause], name: str, default=None):
+        return found[name].value if name in found else default
+
+    # ---- clauses --------------------------------------------------------------------
+    def _clause(name, convert=lambda v: v):  # noqa: N805 - a factory used in the class body
+        @v_args(meta=True)
+        def handler(self, meta, children):
+            if len(children) == 1:
+                value = children[0]
+            else:
+                value = children
+            return _Clause(name, convert(self, value), self.span(meta))
+        return handler
+
+    version = _clause("version", lambda self, v: _unquote(v))
+    reference = _clause("ref", lambda self, v: int(v))
+    label = _clause("label", lambda self, v: _unquote(v))
+    question = _clause("question", lambda self, v: _unquote(v))
+    section = _clause("section", lambda self, v: _unquote(v))
+    quote = _clause("quote", lambda self, v: _unquote(v))
+    instead = _clause("instead", lambda self, v: _unquote(v))
+    source_ref = _clause("source", lambda self, v: str(v))
+    action = _clause("action", lambda self, v: str(v))
+    anchor = _clause("anchor", lambda self, v: str(v))
+    actual = _clause("actual", lambda self, v: str(v))
+    guard = _clause("when", lambda self, v: self._expr_of(v))
+
+    @v_args(meta=True)
+    def note(self, meta, children):
+        return _Clause("note", _unquote(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def refs(self, meta, children):
+        return _Clause("refs", tuple(int(c) for c in children), self.span(meta))
+
+    @v_args(meta=True)
+    def severity(self, meta, children):
+        word = str(children[0])
+        if word not in ir.SEVERITIES:
+            self.error("invalid-value", f"unknown severity '{word}'", self.token_span(children[0]),
+                       hint="a severity is info, warning or critical")
+        return _Clause("severity", word, self.span(meta))
+
+    @v_args(meta=True)
+    def modality(self, meta, children):  # pragma: no cover - every alternative is aliased
+        raise AssertionError("modality without alias")
+
+    def _modality(name):  # noqa: N805
+        @v_args(meta=True)
+        def handler(self, meta, children):
+            return _Clause("modality", name, self.span(meta))
+        return handler
+
+    strongly_recommended = _modality("strongly_recommended")
+    recommended = _modality("recommended")
+    option = _modality("option")
+    not_recommended = _modality("not_recommended")
+    avoid = _modality("avoid")
+
+    @v_args(meta=True)
+    def then(self, meta, children):
+        return _Clause("then", tuple(children), self.span(meta))
+
+    def node_target(self, children):
+        return str(children[0])
+
+    def end_target(self, children):
+        return None
+
+    # ---- declarations ---------------------------------------------------------------
+    def start(self, children):
+        return [c for c in children if c is not None]
+
+    @v_args(meta=True)
+    def include(self, meta, children):
+        return ir.Include(path=_unquote(children[0]), span=self.span(meta))
+
+    @v_args(meta=True)
+    def source_decl(self, meta, children):
+        ident, title, *rest = children
+        found = self.clauses("source", rest, {"version", "ref", "note"})
+        return ir.Source(id=str(ident), title=_unquote(title), version=self.value(found, "version"),
+                         ref=self.value(found, "ref"), note=self.value(found, "note"),
+                         span=self.token_span(ident))
+
+    @v_args(meta=True)
+    def fact_decl(self, meta, children):
+        ident, fact_type, *rest = children
+        found = self.clauses("fact", rest, {"label", "question", "note"})
+        label = self.value(found, "label") or str(ident).replace("_", " ")
+        return ir.Fact(id=str(ident), type=fact_type, label=label,
+                       question=self.value(found, "question"), note=self.value(found, "note"),
+                       span=self.token_span(ident))
+
+    @v_args(meta=True)
+    def define_decl(self, meta, children):
+        ident, expr, *rest = children
+        found = self.clauses("definition", rest, {"label", "note"})
+        return ir.Define(id=str(ident), expr=self._expr_of(expr), label=self.value(found, "label"),
+                         note=self.value(found, "note"), span=self.token_span(ident))
+
+    @v_args(meta=True)
+    def pathway(self, meta, children):
+        ident, label, *rest = children
+        found = self.clauses("pathway", [c for c in rest if isinstance(c, _Clause)],
+                             {"source", "section", "note"})
+        nodes = tuple(c for c in rest if not isinstance(c, _Clause))
+        return ir.Pathway(id=str(ident), label=_unquote(label), nodes=nodes,
+                          source=self.value(found, "source"), section=self.value(found, "section"),
+                          note=self.value(found, "note"), span=self.token_span(ident))
+
+    @v_args(meta=True)
+    def decide(self, meta, children):
+        ident, question, *lines = children
+        branches = tuple(c for c in lines if isinstance(c, ir.Branch))
+        notes = [c for c in lines if isinstance(c, _Clause)]
+        seen_otherwise = None
+        for branch in branches:
+            if seen_otherwise is not None:
+                self.error("syntax", "a branch follows 'otherwise'; it can never be taken",
+                           branch.span, hint="'otherwise' must be the last branch of a decision")
+                break
+            if branch.condition is None:
+                seen_otherwise = branch
+        return ir.Decide(id=str(ident), question=_unquote(question), branches=branches,
+                         note=notes[0].value if notes else None, span=self.token_span(ident))
+
+    @v_args(meta=True)
+    def branch(self, meta, children):
+        condition, target, *label = children
+        return ir.Branch(condition=self._expr_of(condition), target=target,
+                         label=_unquote(label[0]) if label else None, span=self.span(meta))
+
+    @v_args(meta=True)
+    def otherwise(self, meta, children):
+        target, *label = children
+        return ir.Branch(condition=None, target=target,
+                         label=_unquote(label[0]) if label else None, span=self.span(meta))
+
+    @v_args(meta=True)
+    def step(self, meta, children):
+        ident, label, *rest = children
+        found = self.clauses("step", rest, {"then", "note"})
+        return ir.Step(id=str(ident), label=_unquote(label), then=self.value(found, "then", ()),
+                       note=self.value(found, "note"), span=self.token_span(ident))
+
+    def _provenance(self, found: dict[str, _Clause]) -> ir.Provenance:
+        source = found.get("source")
+        return ir.Provenance(source=source.value if source else "", section=self.value(found, "section"),
+                             quote=self.value(found, "quote"), refs=self.value(found, "refs", ()),
+                             note=self.value(found, "note"),
+                             source_span=source.span if source else None)
+
+    @v_args(meta=True)
+    def recommend(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("recommendation", rest, {"action", "modality", "source", "section", "refs",
+                                                      "quote", "note", "when", "then"})
+        self.require("recommendation", str(ident), found, ("modality", "quote"), span)
+        return ir.Recommend(id=str(ident), label=_unquote(label),
+                            modality=self.value(found, "modality", "recommended"),
+                            provenance=self._provenance(found), action=self.value(found, "action"),
+                            guard=self.value(found, "when"), then=self.value(found, "then", ()),
+                            span=span)
+
+    @v_args(meta=True)
+    def warn(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("warning", rest, {"severity", "source", "section", "refs", "quote",
+                                               "note", "when", "then", "instead"})
+        self.require("warning", str(ident), found, ("severity",), span)
+        return ir.Warn(id=str(ident), label=_unquote(label), severity=self.value(found, "severity", "warning"),
+                       provenance=self._provenance(found), guard=self.value(found, "when"),
+                       instead=self.value(found, "instead"), then=self.value(found, "then", ()),
+                       span=span)
+
+    @v_args(meta=True)
+    def schedule(self, meta, children):
+        return ir.Schedule(id=str(children[0]), span=self.token_span(children[0]))
+
+    @v_args(meta=True)
+    def safety(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("safety rule", rest, {"severity", "source", "section", "refs", "quote",
+                                                   "note", "when", "instead"})
+        self.require("safety rule", str(ident), found, ("when", "severity", "source", "quote"), span)
+        return ir.Safety(id=str(ident), label=_unquote(label),
+                         condition=self.value(found, "when", ir.BoolLit(value=False)),
+                         severity=self.value(found, "severity", "warning"),
+                         provenance=self._provenance(found), instead=self.value(found, "instead"),
+                         span=span)
+
+    @v_args(meta=True)
+    def plan(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("plan", [c for c in rest if isinstance(c, _Clause)],
+                             {"anchor", "source", "section", "refs", "quote", "note"})
+        self.require("plan", str(ident), found, ("anchor", "source"), span)
+        steps = tuple(c for c in rest if isinstance(c, ir.PlanStep))
+        return ir.Plan(id=str(ident), label=_unquote(label), anchor=self.value(found, "anchor", ""),
+                       steps=steps, provenance=self._provenance(found), span=span)
+
+    @v_args(meta=True)
+    def plan_step(self, meta, children):
+        ident, label, timing, *rest = children
+        found = self.clauses("plan step", rest, {"actual", "note"})
+        return ir.PlanStep(id=str(ident), label=_unquote(label), timing=timing,
+                           actual=self.value(found, "actual"), note=self.value(found, "note"),
+                           span=self.token_span(ident))
+
+    def _duration(self, q: _Quantity) -> Duration:
+        if q.unit not in DURATION_UNITS:
+            self.error("unit-mismatch", f"a plan step's time must be a duration in days, weeks or months, "
+                       f"not '{q.unit or 'a bare number'}'", q.span, hint="write it like '11 days'")
+            return Duration()
+        try:
+            return make_duration(q.value, q.unit)
+        except ValueError as exc:
+            self.error("invalid-value", str(exc), q.span)
+            return Duration()
+
+    def at_offset(self, children):
+        return ir.At(offset=self._duration(children[0]))
+
+    def about_offset(self, children):
+        return ir.At(offset=self._duration(children[0]), about=True)
+
+    def window(self, children):
+        start, end = (self._duration(q) for q in children)
+        if end < start:
+            self.error("invalid-range", "the window ends before it starts", children[1].span)
+        return ir.Window(start=start, end=end)
+
+    @v_args(meta=True)
+    def scenario(self, meta, children):
+        ident, label, *lines = children
+        given: tuple[ir.Given, ...] = ()
+        for line in lines:
+            if isinstance(line, tuple):
+                if given:
+                    self.error("duplicate-clause", "'given' is written twice in this scenario",
+                               line[0].span if line else self.span(meta))
+                given = line
+        notes = [c for c in lines if isinstance(c, _Clause)]
+        return ir.Scenario(id=str(ident), label=_unquote(label), given=given,
+                           expectations=tuple(c for c in lines if isinstance(c, ir.Expectation)),
+                           note=notes[0].value if notes else None, span=self.token_span(ident))
+
+    def given(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def given_fact(self, meta, children):
+        ident, value = children
+        return ir.Given(fact=str(ident), value=self._raw_value(value), span=self.span(meta))
+
+    def _raw_value(self, value):
+        """A scenario's literal as a case file would write it, so both validate the same way."""
+        match value:
+            case _Quantity(value=number, unit=None):
+                return number
+            case _Quantity(value=number, unit=unit):
+                return f"{_number_text(number)} {unit}"
+            case ir.DateLit(value=day):
+                return day.isoformat()
+            case ir.BoolLit(value=flag):
+                return flag
+            case ir.Name(id=word):
+                return word
+            case ir.SetLit(values=values):
+                return tuple(values)
+            case None:
+                return None
+        raise AssertionError(value)
+
+    def unknown_literal(self, children):
+        return None
+
+    @v_args(meta=True)
+    def expect(self, meta, children):
+        negated = len(children) == 2
+        kind, target, source = children[-1]
+        return ir.Expectation(kind=kind, target=target, negated=negated, source=source,
+                              span=self.span(meta))
+
+    def negation(self, children):
+        return True
+
+    def expect_recommend(self, children):
+        return ("recommend", str(children[0]), None)
+
+    def expect_warning(self, children):
+        return ("warning", str(children[0]), None)
+
+    def expect_needs(self, children):
+        return ("needs", str(children[0]), None)
+
+    def expect_source_recommends(self, children):
+        return ("source_recommends", str(children[1]), str(children[0]))
+
+    def expect_source_silent(self, children):
+        return ("source_silent", None, str(children[0]))
+
+    # ---- fact types -----------------------------------------------------------------
+    def bool_type(self, children):
+        return ir.BoolType()
+
+    def _number_type(self, children, integer: bool, unit: str | None = None):
+        bounds = None
+        for child in children:
+            if isinstance(child, str):
+                unit = child
+            elif isinstance(child, tuple):
+                bounds = child
+        interval = self._interval(bounds, unit, integer) if bounds else None
+        return ir.NumberType(integer=integer, unit=unit, range=interval)
+
+    def integer_type(self, children):
+        return self._number_type(children, integer=True)
+
+    def number_type(self, children):
+        return self._number_type(children, integer=False)
+
+    def percent_type(self, children):
+        return self._number_type(children, integer=False, unit="%")
+
+    def enum_type(self, children):
+        return ir.EnumType(values=children[0].values)
+
+    def set_type(self, children):
+        return ir.SetType(values=children[0].values)
+
+    def date_type(self, children):
+        return ir.DateType()
+
+    def duration_type(self, children):
+        if not children:
+            return ir.DurationType()
+        low, high, low_closed, high_closed = children[0]
+        bounds = []
+        for q in (low, high):
+            bounds.append(self._duration(q) if q.unit is not None else Duration(days=int(q.value)))
+        interval = ir.Interval(low=ir.Bound(value=bounds[0], closed=low_closed),
+                               high=ir.Bound(value=bounds[1], closed=high_closed), span=low.span)
+        return ir.DurationType(range=interval)
+
+    def unit(self, children):
+        return str(children[0])
+
+    def closed_bounds(self, children):
+        return (children[0], children[1], True, True)
+
+    def bounds(self, children):
+        return children[0]
+
+    def _interval(self, bounds, unit: str | None, integer: bool) -> ir.Interval:
+        low, high, low_closed, high_closed = bounds
+        for q in (low, high):
+            if q.unit is not None and q.unit != unit:
+                self.error("unit-mismatch", f"the range is written in '{q.unit}' but the fact is in "
+                           f"'{unit or 'no unit'}'", q.span)
+        if high.value < low.value:
+            self.error("invalid-range", f"the range {low.value} .. {high.value} is empty", low.span,
+                       hint="write the lower bound first")
+        return ir.Interval(low=ir.Bound(value=low.value, closed=low_closed),
+                           high=ir.Bound(value=high.value, closed=high_closed), unit=unit, span=low.span)
+
+    # ---- expressions ----------------------------------------------------------------
+    @v_args(meta=True)
+    def quantity(self, meta, children):
+        number = children[0]
+        value = float(number)
+        if value.is_integer() and "." not in str(number):
+            value = int(value)
+        unit = children[1] if len(children) > 1 else None
+        return _Quantity(value, unit, self.span(meta))
+
+    def _expr_of(self, item):
+        """A quantity becomes a number or duration literal once it stands in an expression."""
+        if isinstance(item, _Quantity):
+            if item.unit in DURATION_UNITS:
+                return ir.DurationLit(value=self._duration(item), span=item.span)
+            return ir.NumberLit(value=item.value, unit=item.unit, span=item.span)
+        return item
+
+    @v_args(meta=True)
+    def or_chain(self, meta, children):
+        return ir.Or(operands=tuple(self._expr_of(c) for c in children), span=self.span(meta))
+
+    @v_args(meta=True)
+    def and_chain(self, meta, children):
+        return ir.And(operands=tuple(self._expr_of(c) for c in children), span=self.span(meta))
+
+    @v_args(meta=True)
+    def not_expr(self, meta, children):
+        return ir.Not(operand=self._expr_of(children[0]), span=self.span(meta))
+
+    @v_args(meta=True)
+    def compare(self, meta, children):
+        left, op, right = children
+        op = _COMPARATOR_ASCII.get(str(op), str(op))
+        return ir.Compare(op=op, left=self._expr_of(left), right=self._expr_of(right), span=self.span(meta))
+
+    @v_args(meta=True)
+    def in_range(self, meta, children):
+        operand, bounds = children
+        low, high, low_closed, high_closed = bounds
+        unit = low.unit or high.unit
+        if unit in DURATION_UNITS:
+            values = [self._duration(low), self._duration(high)]
+        else:
+            values = [low.value, high.value]
+            if low.unit != high.unit and low.unit and high.unit:
+                self.error("unit-mismatch", f"the range mixes '{low.unit}' and '{high.unit}'", high.span)
+        if values[1] < values[0]:
+            self.error("invalid-range", "the range is empty: its upper bound is below its lower bound",
+                       low.span, hint="write the lower bound first")
+        interval = ir.Interval(low=ir.Bound(value=values[0], closed=low_closed),
+                               high=ir.Bound(value=values[1], closed=high_closed), unit=unit,
+                               span=low.span)
+        return ir.InRange(operand=self._expr_of(operand), interval=interval, span=self.span(meta))
+
+    def interval(self, children):
+        opener, low, high, closer = children
+        return (low, high, str(opener) == "[", str(closer) == "]")
+
+    @v_args(meta=True)
+    def member(self, meta, children):
+        element, values = children
+        return ir.Member(element=self._expr_of(element), collection=values, span=self.span(meta))
+
+    @v_args(meta=True)
+    def member_of_fact(self, meta, children):
+        element, name = children
+        return ir.Member(element=self._expr_of(element),
+                         collection=ir.Name(id=str(name), span=self.token_span(name)),
+                         span=self.span(meta))
+
+    @v_args(meta=True)
+    def value_set(self, meta, children):
+        names = [c for c in children if isinstance(c, Token) and c.type == "NAME"]
+        return ir.SetLit(values=tuple(str(n) for n in names), span=self.span(meta))
+
+    @v_args(meta=True)
+    def is_known(self, meta, children):
+        return ir.IsKnown(operand=self._expr_of(children[0]), negated=False, span=self.span(meta))
+
+    @v_args(meta=True)
+    def is_unknown(self, meta, children):
+        return ir.IsKnown(operand=self._expr_of(children[0]), negated=True, span=self.span(meta))
+
+    def _arith(op):  # noqa: N805
+        @v_args(meta=True)
+        def handler(self, meta, children):
+            left, right = (self._expr_of(c) for c in children)
+            return ir.Arith(op=op, left=left, right=right, span=self.span(meta))
+        return handler
+
+    add = _arith("+")
+    subtract = _arith("-")
+    multiply = _arith("*")
+    divide = _arith("/")
+
+    @v_args(meta=True)
+    def negate(self, meta, children):
+        return ir.Negate(operand=self._expr_of(children[0]), span=self.span(meta))
+
+    @v_args(meta=True)
+    def date_literal(self, meta, children):
+        token = children[0]
+        try:
+            day = _dt.date.fromisoformat(str(token))
+        except ValueError:
+            self.error("invalid-value", f"'{token}' is not a calendar date", self.token_span(token),
+                       hint="write dates as YYYY-MM-DD")
+            day = _dt.date(1970, 1, 1)
+        return ir.DateLit(value=day, span=self.token_span(token))
+
+    @v_args(meta=True)
+    def true(self, meta, children):
+        return ir.BoolLit(value=True, span=self.span(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, children):
+        return ir.BoolLit(value=False, span=self.span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta, children):
+        return ir.Name(id=str(children[0]), span=self.token_span(children[0]))
+
+    def parenthesised(self, children):
+        return self._expr_of(children[1])
+
+    # Expressions that stand alone (a define, a guard, a branch) may be bare quantities.
+    def __default__(self, data, children, meta):  # pragma: no cover - grammar and lowering agree
+        raise AssertionError(f"no lowering for grammar rule '{data}'")
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)

@@ -1,0 +1,100 @@
+"""Needs: for a fact a decision is missing, what each possible answer would lead to.
+
+Takes the fact, a probe (the decision re-run on the case with that fact set to a value)
+and the thresholds the fact is compared with; returns answers in words ("≤ 3 segments",
+"mutant") with their outcome. Booleans and enums list every value; sets, each value and
+none; numbers and durations are cut at their thresholds into regions, and neighbouring
+regions that lead to the same place are merged. Dates, and facts only combined through
+arithmetic, get no answer list: which answer decides depends on other values.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import ir
+from .result import Answer
+from .values import Duration, format_number
+
+Probe = Callable[[Any], tuple[str | None, str]]  # value -> (leads_to, outcome in words)
+
+
+def answers(fact: ir.Fact, probe: Probe, cuts: tuple) -> tuple[Answer, ...]:
+    match fact.type:
+        case ir.BoolType():
+            return tuple(Answer(word, *probe(value)) for word, value in (("yes", True), ("no", False)))
+        case ir.EnumType(values=values):
+            return tuple(Answer(v, *probe(v)) for v in values)
+        case ir.SetType(values=values):
+            found = [Answer(f"includes {v}", *probe(frozenset({v}))) for v in values]
+            return tuple(found) + (Answer("none of them", *probe(frozenset())),)
+        case ir.NumberType(integer=integer, unit=unit, range=interval):
+            return _regions(probe, [c for c in cuts if not isinstance(c, Duration)], integer, unit, interval)
+        case ir.DurationType(range=interval):
+            return _duration_regions(probe, [c for c in cuts if isinstance(c, Duration)], interval)
+    return ()
+
+
+def _regions(probe: Probe, cuts: list, integer: bool, unit: str | None, interval) -> tuple[Answer, ...]:
+    """Cut the number line at each threshold: below, at, between, above; merge equal outcomes."""
+    if not cuts:
+        return ()
+    points = sorted(set(cuts))
+    regions = []  # (low, low_closed, high, high_closed, sample)
+    first = points[0]
+    regions.append((None, False, first, False, first - 1))
+    for i, p in enumerate(points):
+        regions.append((p, True, p, True, p))
+        nxt = points[i + 1] if i + 1 < len(points) else None
+        if nxt is None:
+            regions.append((p, False, None, False, p + 1))
+        elif not integer or nxt - p > 1:
+            regions.append((p, False, nxt, False, (p + nxt) / 2 if not integer else p + 1))
+    regions = [r for r in regions if interval is None or interval.contains(r[4])]
+    merged: list[list] = []
+    for low, low_closed, high, high_closed, sample in regions:
+        leads_to, outcome = probe(sample)
+        if merged and merged[-1][4] == (leads_to, outcome):
+            merged[-1][2], merged[-1][3] = high, high_closed
+        else:
+            merged.append([low, low_closed, high, high_closed, (leads_to, outcome)])
+    return tuple(Answer(_describe(lo, lc, hi, hc, unit, interval), *result)
+                 for lo, lc, hi, hc, result in merged)
+
+
+def _describe(low, low_closed, high, high_closed, unit, interval) -> str:
+    suffix = "" if not unit else (" %" if unit == "%" else f" {unit}")
+    show = lambda v: format_number(v) + suffix  # noqa: E731
+    if interval is not None:
+        # Bounds the fact's own range already imposes go without saying.
+        if low is None or (low == interval.low.value and low_closed == interval.low.closed):
+            low = None
+        if high is None or (high == interval.high.value and high_closed == interval.high.closed):
+            high = None
+    if low is None and high is None:
+        return "any value"
+    if low is not None and high is not None and low == high:
+        return f"= {show(low)}"
+    if low is None:
+        return f"{'≤' if high_closed else '<'} {show(high)}"
+    if high is None:
+        return f"{'≥' if low_closed else '>'} {show(low)}"
+    return f"{'≥' if low_closed else '>'} {show(low)} and {'≤' if high_closed else '<'} {show(high)}"
+
+
+def _duration_regions(probe: Probe, cuts: list[Duration], interval) -> tuple[Answer, ...]:
+    if not cuts:
+        return ()
+    if all(c.months == 0 for c in cuts):
+        make, axis, unit = (lambda n: Duration(days=int(n))), [c.days for c in cuts], "days"
+    elif all(c.days == 0 for c in cuts):
+        make, axis, unit = (lambda n: Duration(months=int(n))), [c.months for c in cuts], "months"
+    else:
+        return ()
+    numeric_interval = None
+    if interval is not None:
+        lo, hi = interval.low.value, interval.high.value
+        if unit == "days" and lo.months == hi.months == 0:
+            numeric_interval = ir.Interval(low=ir.Bound(value=lo.days, closed=interval.low.closed),
+                                           high=ir.Bound(value=hi.days, closed=interval.high.closed))
+    return _regions(lambda n: probe(make(n)), axis, True, unit, numeric_interval)

@@ -1,0 +1,336 @@
+"""Phase 1, parse: the text of one rule file -> a Lark parse tree, or syntax diagnostics.
+
+Takes a file's bytes, checks they are UTF-8 text holding something, checks that brackets
+balance and that no expression nests too deep, then parses with the LALR parser built
+once from `grammar/consilium.lark`. When the parse fails, the file is cut into its
+top-level declarations and each is parsed on its own, so that one run reports every
+syntax error of the file, not just the first. Lark objects never leave this module and
+`lower`: callers get a tree to lower, or diagnostics.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF,
+                             UnexpectedInput, UnexpectedToken)
+from lark.indenter import DedentError, Indenter
+
+from .diagnostics import Diagnostic, Span, suggest
+
+MAX_DEPTH = 64  # nesting of brackets; deeper is certainly a mistake, and recursion-unsafe
+MAX_TREE_DEPTH = 3 * MAX_DEPTH  # a parse tree spends a few levels per bracket
+
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+
+
+class _RuleIndenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 8
+
+
+def grammar_path() -> Path:
+    """The grammar file: beside the sources in a checkout, inside the package when installed."""
+    here = Path(__file__).resolve().parent.parent / "grammar" / "consilium.lark"
+    if here.is_file():
+        return here
+    return Path(str(resources.files("engine.grammar").joinpath("consilium.lark")))
+
+
+@functools.cache
+def parser() -> Lark:
+    return Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
+                postlex=_RuleIndenter(), propagate_positions=True,
+                maybe_placeholders=False, cache=True)
+
+
+def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
+    """The file's text, or a diagnostic when it is not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        span = Span(path, line, column, line, column + 1)
+        return None, [Diagnostic("not-utf8", f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
+                                 f"cannot be decoded", span, hint="save the file as UTF-8")]
+    return text.removeprefix("\ufeff"), []
+
+
+def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
+    """Parse one file's text; a tree of its declarations, or every syntax error found."""
+    if not _has_content(text):
+        span = Span(path, 1, 1, 1, 1)
+        return None, [Diagnostic("empty-file", "the file holds no declaration", span,
+                                 hint="add a declaration (source, fact, define, pathway, ...) "
+                                      "or remove the file")]
+    if not text.endswith("\n"):
+        text += "\n"
+    problems = _check_brackets(path, text)
+    if problems:
+        return None, problems
+    try:
+        tree = parser().parse(text)
+    except (LarkError, DedentError, AssertionError):
+        return None, _syntax_errors_per_declaration(path, text)
+    too_deep = _check_depth(path, tree)
+    return (None, too_deep) if too_deep else (tree, [])
+
+
+def _has_content(text: str) -> bool:
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
+    lines = text.splitlines(keepends=True)
+    diagnostics = []
+    for first, last in _declaration_chunks(text):
+        chunk = "\n" * first + "".join(lines[first:last])
+        try:
+            parser().parse(chunk)
+        except DedentError as exc:
+            diagnostics.append(_dedent_error(path, text, first, last, exc))
+        except UnexpectedInput as exc:
+            diagnostics.append(_unexpected(path, text, exc))
+        except (LarkError, AssertionError) as exc:  # pragma: no cover - defensive
+            diagnostics.append(Diagnostic("syntax", f"the text cannot be read: {exc}",
+                                          Span(path, first + 1, 1, first + 1, 2)))
+    return diagnostics or [Diagnostic("syntax", "the file cannot be read as a whole",
+                                      Span(path, 1, 1, 1, 2))]
+
+
+def _declaration_chunks(text: str) -> list[tuple[int, int]]:
+    """Line ranges [first, last) of the top-level declarations (lines starting at column 0)."""
+    starts = []
+    depth = 0
+    in_triple = False
+    for number, line in enumerate(text.splitlines()):
+        starts_here = (not in_triple and depth == 0 and line[:1] not in ("", " ", "\t", "#"))
+        if starts_here:
+            starts.append(number)
+        depth, in_triple = _scan_line(line, depth, in_triple)
+    total = len(text.splitlines())
+    return [(s, e) for s, e in zip(starts, starts[1:] + [total])]
+
+
+def _scan_line(line: str, depth: int, in_triple: bool) -> tuple[int, bool]:
+    """Bracket depth and open triple-quote state after one line (strings and comments skipped)."""
+    i = 0
+    while i < len(line):
+        if in_triple:
+            end = line.find('"""', i)
+            if end < 0:
+                return depth, True
+            in_triple, i = False, end + 3
+            continue
+        ch = line[i]
+        if line.startswith('"""', i):
+            in_triple, i = True, i + 3
+            continue
+        if ch == '"':
+            i = _skip_string(line, i)
+            continue
+        if ch == "#":
+            break
+        if ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            depth = max(0, depth - 1)
+        i += 1
+    return depth, in_triple
+
+
+def _skip_string(line: str, start: int) -> int:
+    i = start + 1
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == '"':
+            return i + 1
+        i += 1
+    return len(line)
+
+
+def _check_brackets(path: str, text: str) -> list[Diagnostic]:
+    """Unbalanced brackets and over-deep nesting, found before the parser gets confused.
+
+    Intervals may close with the other kind of bracket ("(30 % .. 100 %]"), so round and
+    square brackets pair with each other; braces pair only with braces.
+    """
+    stack: list[tuple[str, int, int]] = []
+    diagnostics: list[Diagnostic] = []
+    in_triple = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        i = 0
+        while i < len(line):
+            if in_triple:
+                end = line.find('"""', i)
+                if end < 0:
+                    break
+                in_triple, i = False, end + 3
+                continue
+            ch = line[i]
+            if line.startswith('"""', i):
+                in_triple, i = True, i + 3
+                continue
+            if ch == '"':
+                i = _skip_string(line, i)
+                continue
+            if ch == "#":
+                break
+            if ch in _OPENERS:
+                stack.append((ch, number, i + 1))
+                if len(stack) > MAX_DEPTH:
+                    return [Diagnostic("too-deep", f"brackets are nested more than {MAX_DEPTH} levels deep",
+                                       Span(path, number, i + 1, number, i + 2),
+                                       hint="split the expression with 'define'")]
+            elif ch in _CLOSERS:
+                expected_kind = "{" if ch == "}" else "(["
+                if not stack or stack[-1][0] not in expected_kind:
+                    diagnostics.append(Diagnostic(
+                        "unbalanced-bracket", f"'{ch}' closes no open bracket",
+                        Span(path, number, i + 1, number, i + 2),
+                        hint="remove it, or add the opening bracket it belongs to"))
+                else:
+                    stack.pop()
+            i += 1
+    for ch, number, column in stack:
+        diagnostics.append(Diagnostic(
+            "unbalanced-bracket", f"'{ch}' is never closed",
+            Span(path, number, column, number, column + 1),
+            hint=f"add the closing '{_OPENERS[ch]}'"))
+    return diagnostics
+
+
+def _check_depth(path: str, tree: Tree) -> list[Diagnostic]:
+    """Refuse trees deeper than MAX_DEPTH (long chains such as a + a + ... + a) without recursing."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            meta = node.meta
+            span = Span(path, meta.line, meta.column, meta.end_line, meta.end_column) \
+                if not meta.empty else Span(path, 1, 1, 1, 2)
+            return [Diagnostic("too-deep", "the expression is nested too deep to read",
+                               span, hint="split the expression with 'define'")]
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return []
+
+
+def _dedent_error(path: str, text: str, first: int, last: int, exc: DedentError) -> Diagnostic:
+    # The indenter does not say where; find the first line whose indentation matches no block.
+    levels = [0]
+    for number in range(first, last):
+        line = text.splitlines()[number]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" \t"))
+        if indent > levels[-1]:
+            levels.append(indent)
+            continue
+        while indent < levels[-1]:
+            levels.pop()
+        if indent != levels[-1]:
+            span = Span(path, number + 1, 1, number + 1, indent + 1)
+            return Diagnostic("indentation", "this line is indented to a level no block opened",
+                              span, hint=f"indent it by {levels[-1]} spaces, like the lines of its block")
+    return Diagnostic("indentation", str(exc), Span(path, first + 1, 1, first + 1, 2))
+
+
+def _keyword_text(terminal: str) -> str | None:
+    """The literal text of an anonymous keyword terminal, or None for named terminals."""
+    try:
+        pattern = parser().get_terminal(terminal).pattern
+    except KeyError:
+        return None
+    if pattern.type == "str":
+        return pattern.value
+    return None
+
+
+_TERMINAL_WORDS = {
+    "NAME": "a name", "STRING": "a quoted string", "NUMBER": "a number", "INT": "a whole number",
+    "DATE": "a date (YYYY-MM-DD)", "_NL": "the end of the line", "_INDENT": "an indented block",
+    "_DEDENT": "the end of the block", "$END": "the end of the file", "COMPARATOR": "a comparison",
+    "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
+    "PERCENT": "'%'",
+}
+
+
+def _describe_expected(expected: set[str]) -> list[str]:
+    words = []
+    for name in sorted(expected):
+        keyword = _keyword_text(name)
+        words.append(f"'{keyword}'" if keyword else _TERMINAL_WORDS.get(name, name))
+    return sorted(set(words))
+
+
+def _describe_token(token: Token) -> str:
+    match token.type:
+        case "_NL":
+            return "the end of the line"
+        case "_INDENT":
+            return "an indented line"
+        case "_DEDENT":
+            return "the end of the block"
+        case "$END":
+            return "the end of the file"
+    return f"'{token.value}'"
+
+
+def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
+    line, column = max(exc.line, 1) if exc.line else 1, max(exc.column, 1) if exc.column else 1
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if ch == '"':
+            end = len(text.splitlines()[line - 1]) + 1
+            return Diagnostic("unterminated-string", "this string has no closing quote",
+                              Span(path, line, column, line, end),
+                              hint='close it with \'"\' on the same line, or use """...""" for '
+                                   "a string that spans lines")
+        return Diagnostic("syntax", f"unexpected character '{ch}'", Span(path, line, column, line, column + 1),
+                          hint="expected " + ", ".join(_describe_expected(set(exc.allowed or ()))))
+    if isinstance(exc, UnexpectedEOF):
+        lines = text.splitlines()
+        last = len(lines)
+        return Diagnostic("syntax", "the file ends in the middle of a declaration",
+                          Span(path, last, 1, last, len(lines[-1]) + 1 if lines else 2),
+                          hint="expected " + ", ".join(_describe_expected(set(exc.expected))))
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    expected = set(exc.expected)
+    found = _describe_token(token)
+    if token.type in ("_NL", "$END", "_DEDENT", "_INDENT"):
+        # These tokens sit at the start of the next line; point at the end of the line instead.
+        if token.type == "_INDENT":
+            return Diagnostic("indentation", "this line is indented, but nothing above opens a block",
+                              Span(path, token.end_line or line, 1, token.end_line or line,
+                                   (token.end_column or 2)),
+                              hint="remove the indentation, or check the line above")
+        span = Span(path, line, column, line, column + 1)
+    else:
+        span = Span(path, line, column, token.end_line or line,
+                    token.end_column or column + len(str(token.value)))
+    expected_words = _describe_expected(expected)
+    keywords = [k for k in (_keyword_text(n) for n in expected) if k and k.isalpha()]
+    if token.type == "NAME" and keywords and "NAME" not in expected:
+        return Diagnostic("unknown-keyword",
+                          f"unknown keyword '{token.value}'; expected one of: "
+                          + ", ".join(expected_words), span,
+                          hint=suggest(str(token.value), keywords))
+    return Diagnostic("syntax", f"unexpected {found}; expected " + _join_or(expected_words), span)
+
+
+def _join_or(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words) or "nothing"
+    return ", ".join(words[:-1]) + " or " + words[-1]

@@ -1,0 +1,201 @@
+"""The result of evaluating one case, and its JSON form (stable; see README "Result JSON").
+
+Plain frozen dataclasses: recommendations with their provenance, warnings, needs (the
+facts that would decide an undecided decision, and what each answer leads to), the view
+per source, plans in time, and the trace of every node visited. `to_json` writes the
+documented JSON form with `schema_version`; bump the major version on any breaking change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import Span
+from .values import to_json_value
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    id: str
+    label: str
+    modality: str
+    source: str
+    section: str | None
+    quote: str | None
+    refs: tuple[int, ...]
+    note: str | None
+    action: str | None
+    pathway: str
+    path: tuple[str, ...]  # the nodes visited from the pathway's entry to this one
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "label": self.label, "action": self.action, "modality": self.modality,
+                "source": self.source, "section": self.section, "quote": self.quote,
+                "references": list(self.refs), "note": self.note, "pathway": self.pathway,
+                "path": list(self.path)}
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    id: str
+    label: str
+    severity: str
+    kind: str  # pathway | safety | plan
+    source: str | None
+    section: str | None = None
+    quote: str | None = None
+    refs: tuple[int, ...] = ()
+    note: str | None = None
+    instead: str | None = None
+    pathway: str | None = None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "label": self.label, "severity": self.severity, "kind": self.kind,
+                "source": self.source, "section": self.section, "quote": self.quote,
+                "references": list(self.refs), "note": self.note, "instead": self.instead,
+                "pathway": self.pathway}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    answer: str             # the value or range, as a clinician writes it
+    leads_to: str | None    # the node it leads to (None: the pathway ends, or the rule does not apply)
+    outcome: str            # what that means, in words
+
+    def to_json(self) -> dict:
+        return {"answer": self.answer, "leads_to": self.leads_to, "outcome": self.outcome}
+
+
+@dataclass(frozen=True, slots=True)
+class Undecided:
+    """One decision (or guarded rule) that a missing fact leaves open."""
+
+    pathway: str | None
+    node: str
+    question: str
+    answers: tuple[Answer, ...]
+
+    def to_json(self) -> dict:
+        return {"pathway": self.pathway, "node": self.node, "question": self.question,
+                "answers": [a.to_json() for a in self.answers]}
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    fact: str
+    label: str
+    question: str | None
+    type: str
+    decides: tuple[Undecided, ...]
+
+    def to_json(self) -> dict:
+        return {"fact": self.fact, "label": self.label, "question": self.question, "type": self.type,
+                "decides": [d.to_json() for d in self.decides]}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    source: str
+    title: str
+    recommendations: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def silent(self) -> bool:
+        return not self.recommendations and not self.warnings
+
+    def to_json(self) -> dict:
+        return {"title": self.title, "recommendations": list(self.recommendations),
+                "warnings": list(self.warnings), "silent": self.silent}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    id: str
+    label: str
+    timing: str                  # "day 11 to day 18", "at about 3 months"
+    earliest: Any = None         # dates, when the anchor is known
+    latest: Any = None
+    actual: Any = None
+    on_time: bool | None = None  # None: no actual date, or no window to hold it to
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "label": self.label, "timing": self.timing,
+                "earliest": to_json_value(self.earliest), "latest": to_json_value(self.latest),
+                "actual": to_json_value(self.actual), "on_time": self.on_time}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSequence:
+    id: str
+    label: str
+    anchor: str
+    anchor_date: Any
+    source: str
+    quote: str | None
+    refs: tuple[int, ...]
+    steps: tuple[PlannedStep, ...]
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "label": self.label, "anchor": self.anchor,
+                "anchor_date": to_json_value(self.anchor_date), "source": self.source,
+                "quote": self.quote, "references": list(self.refs),
+                "steps": [s.to_json() for s in self.steps]}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    pathway: str | None   # None for safety rules, which stand outside pathways
+    node: str
+    kind: str
+    span: Span | None
+    read: tuple[tuple[str, Any], ...]  # the facts the node's conditions read, with their values
+    outcome: str
+
+    def to_json(self) -> dict:
+        return {"pathway": self.pathway, "node": self.node, "kind": self.kind,
+                "span": self.span.to_json() if self.span else None,
+                "read": {k: to_json_value(v) for k, v in self.read}, "outcome": self.outcome}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    knowledge_base: str
+    case: dict
+    recommendations: tuple[Recommendation, ...]
+    warnings: tuple[Warning, ...]
+    needs: tuple[Need, ...]
+    by_source: tuple[SourceView, ...]
+    plans: tuple[PlannedSequence, ...]
+    trace: tuple[TraceStep, ...] = field(default=())
+
+    def recommendation_ids(self) -> list[str]:
+        return [r.id for r in self.recommendations]
+
+    def warning_ids(self) -> list[str]:
+        return [w.id for w in self.warnings]
+
+    def needed_facts(self) -> list[str]:
+        return [n.fact for n in self.needs]
+
+    def source(self, source_id: str) -> SourceView:
+        for view in self.by_source:
+            if view.source == source_id:
+                return view
+        raise KeyError(source_id)
+
+    def to_json(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "knowledge_base": self.knowledge_base,
+            "case": {k: to_json_value(v) for k, v in sorted(self.case.items())},
+            "recommendations": [r.to_json() for r in self.recommendations],
+            "warnings": [w.to_json() for w in self.warnings],
+            "needs": [n.to_json() for n in self.needs],
+            "by_source": {v.source: v.to_json() for v in self.by_source},
+            "plans": [p.to_json() for p in self.plans],
+            "trace": [t.to_json() for t in self.trace],
+        }
