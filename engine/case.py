@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,6 +24,14 @@ from .diagnostics import CaseError, Diagnostic, Span, suggest
 from .values import DURATION_UNITS, Duration, format_number, parse_duration, parse_quantity
 
 Case = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A value the file holds but YAML cannot construct."""
+
+    reason: str
+    span: Span
 
 
 class _Invalid(Exception):
@@ -88,9 +97,10 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
             continue
         try:
             raw[key] = loader.construct_object(value_node, deep=True)
-        except yaml.YAMLError as exc:
-            diagnostics.append(Diagnostic("case-malformed", f"the value of '{key}' cannot be read: {exc}", span))
-            continue
+        except (yaml.YAMLError, ValueError) as exc:
+            # e.g. an unquoted 2024-02-30, which YAML reads as an impossible date; validation
+            # reports it with the other facts' problems.
+            raw[key] = _Unreadable(str(exc), _node_span(name, value_node))
         positions[key] = span
     loader.dispose()
     if diagnostics:
@@ -121,6 +131,10 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
             continue
         if value is None:
             continue  # an explicit null: the fact is unknown
+        if isinstance(value, _Unreadable):
+            diagnostics.append(Diagnostic("case-wrong-type", f"the value of '{key}' cannot be read: "
+                                          f"{value.reason}", value.span, hint="dates are written YYYY-MM-DD"))
+            continue
         try:
             case[key] = convert(fact, value)
         except _Invalid as problem:

@@ -91,8 +91,10 @@ class _Checker:
                     scenario_ids.setdefault(decl.id, decl.span)
 
         self._check_define_cycles()
-        defines = {name: dataclasses.replace(d, expr=self._define_type(name)[0])
-                   for name, d in self.defines.items()}
+        defines = {name: dataclasses.replace(
+            d, expr=self._define_type(name)[0],
+            provenance=self._provenance(d.provenance, None, d.span) if d.provenance else None)
+            for name, d in self.defines.items()}
         pathways = tuple(self._check_pathway(d, plans) for d in self.declarations if isinstance(d, ir.Pathway))
         checked_plans = {name: self._check_plan(p) for name, p in plans.items()}
         safeties = tuple(self._check_safety(d) for d in self.declarations if isinstance(d, ir.Safety))
@@ -164,7 +166,9 @@ class _Checker:
                 case ir.Decide():
                     branches = tuple(dataclasses.replace(b, condition=self._condition(b.condition))
                                      if b.condition is not None else b for b in node.branches)
-                    nodes.append(dataclasses.replace(node, branches=branches))
+                    provenance = (self._provenance(node.provenance, pathway, node.span)
+                                  if node.provenance else None)
+                    nodes.append(dataclasses.replace(node, branches=branches, provenance=provenance))
                 case ir.Step():
                     nodes.append(node)
                 case ir.Recommend():
@@ -352,6 +356,8 @@ class _Checker:
             return ir.FactRef(id=name, span=expr.span), self.facts[name].type
         if name in self.defines:
             return ir.DefineRef(id=name, span=expr.span), self._define_type(name)[1]
+        if expected is _ANY:
+            return expr, _ANY  # the other side is already in error; one message is enough
         values = _enum_values(expected)
         if values is not None:
             if name in values:
@@ -367,7 +373,9 @@ class _Checker:
     def _compare(self, expr: ir.Compare):
         left, right = expr.left, expr.right
         # Resolve the side that is not a bare enum value first, so the other can be typed by it.
-        if isinstance(left, ir.Name) and left.id not in self.facts and left.id not in self.defines:
+        def bare(e) -> bool:
+            return isinstance(e, ir.Name) and e.id not in self.facts and e.id not in self.defines
+        if bare(left) and not bare(right):
             r_right, t_right = self._expr(right)
             r_left, t_left = self._expr(left, expected=_base(t_right))
         else:
@@ -378,7 +386,10 @@ class _Checker:
             return resolved, ir.BoolType()
         a, b = _base(t_left), _base(t_right)
         ordered = expr.op in ("<", "<=", ">", ">=")
-        if type(a) is not type(b):
+        if {type(a), type(b)} == {ir.NumberType, ir.DurationType}:
+            self.error("unit-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
+                       expr.span, hint=_compare_hint(t_left, t_right))
+        elif type(a) is not type(b):
             self.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
                        expr.span, hint=_compare_hint(t_left, t_right))
         elif isinstance(a, ir.NumberType):
@@ -522,6 +533,8 @@ def _describe(t) -> str:
     base = _base(t)
     if isinstance(base, ir.NumberType):
         return "a number" + (f" in '{base.unit}'" if base.unit else "")
+    if isinstance(base, ir.DurationType):
+        return "a duration (days, weeks or months)"
     if isinstance(base, ir.EnumType):
         return "a value of " + ir.describe_type(base)
     if isinstance(base, ir.BoolType):
@@ -541,7 +554,7 @@ def _compare_hint(t_left, t_right) -> str | None:
         enum = a if isinstance(a, ir.EnumType) else b
         return "compare it with one of its values: " + ", ".join(enum.values)
     if {type(a), type(b)} == {ir.NumberType, ir.DurationType}:
-        return "write the number with a unit of time, e.g. '6 weeks'"
+        return "a duration compares only with a duration, and a number only with a number of the same unit"
     return None
 
 

@@ -171,6 +171,12 @@ _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended"
                    "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
 
 
+def _show(kb: KnowledgeBase, fact_id: str, value) -> str:
+    fact = kb.facts.get(fact_id)
+    unit = getattr(fact.type, "unit", None) if fact else None
+    return format_value(value, unit)
+
+
 def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
     """The result for a person: what is recommended, by whom, why, and what is missing."""
     out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
@@ -202,6 +208,10 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                 out.append(f"      decides {where} — {d.question}")
                 for a in d.answers:
                     out.append(f"        {a.answer}: {a.outcome}")
+    if result.unchecked:
+        out += ["", "Safety checks not completed (the case does not say enough)"]
+        for u in result.unchecked:
+            out.append(f"  - {u.rule}: {u.label} — needs {', '.join(u.needs)}")
     if result.plans:
         out += ["", "Plans"]
         for p in result.plans:
@@ -224,7 +234,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {format_value(v)}" for k, v in t.read)
+            read = ", ".join(f"{k} = {_show(kb, k, v)}" for k, v in t.read)
             out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
                        + f": {t.outcome}")
     return "\n".join(out)

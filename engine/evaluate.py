@@ -21,7 +21,7 @@ from .check import Checked
 from .compile import Compiler, Fn, facts_read, thresholds
 from .needs import answers
 from .result import (Answer, Need, PlannedSequence, PlannedStep, Recommendation, Result, SourceView,
-                     TraceStep, Undecided, Warning)
+                     TraceStep, Unchecked, Undecided, Warning)
 from .values import Duration, add_duration, format_value
 
 
@@ -110,7 +110,7 @@ class Evaluator:
                 warnings=tuple(dict.fromkeys(w.id for w in run.warnings if w.source == source_id))))
         return Result(knowledge_base=self.name, case=dict(case), recommendations=tuple(run.recommendations),
                       warnings=tuple(run.warnings), needs=run.needs(), by_source=tuple(views),
-                      plans=tuple(run.plans), trace=tuple(run.trace))
+                      plans=tuple(run.plans), unchecked=tuple(run.unchecked), trace=tuple(run.trace))
 
     def cuts(self, node: _Node | _Safety, fact: str) -> tuple:
         key = (node.ir.id, fact)
@@ -139,6 +139,7 @@ class _Run:
         self.warnings: list[Warning] = []
         self.plans: list[PlannedSequence] = []
         self.trace: list[TraceStep] = []
+        self.unchecked: list[Unchecked] = []
         self._needs: dict[str, list[Undecided]] = {}
 
     def read(self, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
@@ -211,9 +212,13 @@ class _Run:
         s = safety.ir
         holds = safety.test(self.case)
         if holds is None:
-            self.step(None, s, "safety", safety.reads, "undecided: needs "
-                      + ", ".join(f for f in safety.reads if self.case.get(f) is None))
-            self.undecided(None, safety, lambda c: _describe_safety(safety, c))
+            # Not a need: a safety rule inspects a proposal, and decides no recommendation.
+            missing = tuple(f for f in safety.reads if self.case.get(f) is None)
+            self.step(None, s, "safety", safety.reads, "not checked: needs " + ", ".join(missing))
+            found = tuple((f, answers(self.ev.checked.facts[f],
+                                      lambda v, f=f: _describe_safety(safety, {**self.case, f: v}),
+                                      self.ev.cuts(safety, f))) for f in missing)
+            self.unchecked.append(Unchecked(s.id, s.label, missing, found))
         elif holds:
             self.warnings.append(_warning(s, "safety", None))
             self.step(None, s, "safety", safety.reads, f"raises a {s.severity} warning")

@@ -263,7 +263,7 @@ class Define:
     id: str
     expr: Expr
     label: str | None = None
-    note: str | None = None
+    provenance: "Provenance | None" = None
     span: Span | None = _span()
 
 
@@ -294,7 +294,7 @@ class Decide:
     id: str
     question: str
     branches: tuple[Branch, ...]
-    note: str | None = None
+    provenance: "Provenance | None" = None
     span: Span | None = _span()
 
 

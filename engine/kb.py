@@ -9,7 +9,6 @@ immutable and can evaluate any number of cases (`evaluate`, `evaluate_file`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,10 +26,11 @@ from .result import Result
 
 def bundled_kb_path() -> Path:
     """The knowledge base that ships with Consilium: kb/ in a checkout, inside the wheel otherwise."""
-    here = Path(__file__).resolve().parent.parent / "kb"
-    if (here / "main.rules").is_file():
-        return here
-    return Path(str(resources.files("engine.bundled_kb")))
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "kb"
+    if (checkout / "main.rules").is_file() and (package.parent / "pyproject.toml").is_file():
+        return checkout
+    return package / "bundled_kb"  # where pyproject.toml maps kb/ in the wheel
 
 
 @dataclass(frozen=True)

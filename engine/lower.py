@@ -191,9 +191,9 @@ class _Lowering(Transformer):
     @v_args(meta=True)
     def define_decl(self, meta, children):
         ident, expr, *rest = children
-        found = self.clauses("definition", rest, {"label", "note"})
+        found = self.clauses("definition", rest, {"label", "source", "section", "refs", "quote", "note"})
         return ir.Define(id=str(ident), expr=self._expr_of(expr), label=self.value(found, "label"),
-                         note=self.value(found, "note"), span=self.token_span(ident))
+                         provenance=self._optional_provenance(found), span=self.token_span(ident))
 
     @v_args(meta=True)
     def pathway(self, meta, children):
@@ -209,7 +209,8 @@ class _Lowering(Transformer):
     def decide(self, meta, children):
         ident, question, *lines = children
         branches = tuple(c for c in lines if isinstance(c, ir.Branch))
-        notes = [c for c in lines if isinstance(c, _Clause)]
+        found = self.clauses("decision", [c for c in lines if isinstance(c, _Clause)],
+                             {"source", "section", "refs", "quote", "note"})
         seen_otherwise = None
         for branch in branches:
             if seen_otherwise is not None:
@@ -219,7 +220,7 @@ class _Lowering(Transformer):
             if branch.condition is None:
                 seen_otherwise = branch
         return ir.Decide(id=str(ident), question=_unquote(question), branches=branches,
-                         note=notes[0].value if notes else None, span=self.token_span(ident))
+                         provenance=self._optional_provenance(found), span=self.token_span(ident))
 
     @v_args(meta=True)
     def branch(self, meta, children):
@@ -246,6 +247,11 @@ class _Lowering(Transformer):
                              quote=self.value(found, "quote"), refs=self.value(found, "refs", ()),
                              note=self.value(found, "note"),
                              source_span=source.span if source else None)
+
+    def _optional_provenance(self, found: dict[str, _Clause]) -> ir.Provenance | None:
+        if not found.keys() & {"source", "section", "refs", "quote", "note"}:
+            return None
+        return self._provenance(found)
 
     @v_args(meta=True)
     def recommend(self, meta, children):

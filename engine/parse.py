@@ -11,7 +11,6 @@ syntax error of the file, not just the first. Lark objects never leave this modu
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
@@ -39,10 +38,11 @@ class _RuleIndenter(Indenter):
 
 def grammar_path() -> Path:
     """The grammar file: beside the sources in a checkout, inside the package when installed."""
-    here = Path(__file__).resolve().parent.parent / "grammar" / "consilium.lark"
-    if here.is_file():
-        return here
-    return Path(str(resources.files("engine.grammar").joinpath("consilium.lark")))
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "grammar" / "consilium.lark"
+    if checkout.is_file():
+        return checkout
+    return package / "grammar" / "consilium.lark"  # where pyproject.toml maps grammar/ in the wheel
 
 
 @functools.cache
@@ -77,8 +77,9 @@ def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
     problems = _check_brackets(path, text)
     if problems:
         return None, problems
+    lalr = parser()  # built outside the try: a broken grammar is a bug, not the user's syntax error
     try:
-        tree = parser().parse(text)
+        tree = lalr.parse(text)
     except (LarkError, DedentError, AssertionError):
         return None, _syntax_errors_per_declaration(path, text)
     too_deep = _check_depth(path, tree)
@@ -92,14 +93,15 @@ def _has_content(text: str) -> bool:
 def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
     lines = text.splitlines(keepends=True)
     diagnostics = []
+    lalr = parser()
     for first, last in _declaration_chunks(text):
         chunk = "\n" * first + "".join(lines[first:last])
         try:
-            parser().parse(chunk)
+            lalr.parse(chunk)
         except DedentError as exc:
             diagnostics.append(_dedent_error(path, text, first, last, exc))
         except UnexpectedInput as exc:
-            diagnostics.append(_unexpected(path, text, exc))
+            diagnostics.append(_unexpected(path, chunk, exc))
         except (LarkError, AssertionError) as exc:  # pragma: no cover - defensive
             diagnostics.append(Diagnostic("syntax", f"the text cannot be read: {exc}",
                                           Span(path, first + 1, 1, first + 1, 2)))

@@ -97,6 +97,20 @@ class Need:
 
 
 @dataclass(frozen=True, slots=True)
+class Unchecked:
+    """A safety rule that could not be checked: the facts it lacks, and what each would mean."""
+
+    rule: str
+    label: str
+    needs: tuple[str, ...]
+    answers: tuple[tuple[str, tuple[Answer, ...]], ...]
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "label": self.label, "needs": list(self.needs),
+                "answers": {fact: [a.to_json() for a in found] for fact, found in self.answers}}
+
+
+@dataclass(frozen=True, slots=True)
 class SourceView:
     source: str
     title: str
@@ -170,6 +184,7 @@ class Result:
     needs: tuple[Need, ...]
     by_source: tuple[SourceView, ...]
     plans: tuple[PlannedSequence, ...]
+    unchecked: tuple[Unchecked, ...] = field(default=())
     trace: tuple[TraceStep, ...] = field(default=())
 
     def recommendation_ids(self) -> list[str]:
@@ -197,5 +212,6 @@ class Result:
             "needs": [n.to_json() for n in self.needs],
             "by_source": {v.source: v.to_json() for v in self.by_source},
             "plans": [p.to_json() for p in self.plans],
+            "unchecked": [u.to_json() for u in self.unchecked],
             "trace": [t.to_json() for t in self.trace],
         }

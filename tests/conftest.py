@@ -1,0 +1,56 @@
+"""Shared helpers: where the test data lives, and running the CLI as a user would."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+KB = ROOT / "kb"
+EXPECT = re.compile(r"#\s*expect:\s*(\d+):(\d+)\s+([a-z0-9-]+)")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> Run:
+    """Run `consilium ARGS` in this process (fast), capturing what a user would see."""
+    from engine.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def run_process(*args: str, cwd: Path | None = None) -> Run:
+    """Run `python -m engine ARGS` as a separate process, exactly as a shell would."""
+    done = subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=120)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def expected_diagnostics(*files: Path) -> list[tuple[str, int, int, str]]:
+    """The `# expect: LINE:COL code` lines written in fixture files."""
+    found = []
+    for path in files:
+        for match in EXPECT.finditer(path.read_text(encoding="utf-8")):
+            found.append((path.name, int(match.group(1)), int(match.group(2)), match.group(3)))
+    return sorted(found)
+
+
+@pytest.fixture(scope="session")
+def bundled_kb():
+    import engine
+    return engine.load_kb(KB)

@@ -1,0 +1,101 @@
+"""Bad rule files: each gets its exact diagnostic (code, line, column), never a traceback.
+
+Fixtures live in tests/data/errors/: each file (or folder with a main.rules) says what it
+expects on `# expect: LINE:COL code` lines. Inputs that cannot carry such a comment
+(an empty file, bytes that are not UTF-8, absurd nesting) are generated here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import engine
+from conftest import DATA, expected_diagnostics, run_cli, run_process
+
+ERRORS = DATA / "errors"
+FIXTURES = sorted(ERRORS.glob("*.rules")) + sorted(p for p in ERRORS.iterdir() if p.is_dir())
+
+
+def diagnostics_of(path: Path) -> list[tuple[str, int, int, str]]:
+    with pytest.raises(engine.KnowledgeBaseError) as caught:
+        engine.load_kb(path)
+    return sorted((Path(d.span.file).name, d.span.line, d.span.column, d.code)
+                  for d in caught.value.diagnostics if d.span)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_fixture_reports_exactly_what_it_expects(fixture: Path):
+    files = sorted(fixture.glob("*.rules")) if fixture.is_dir() else [fixture]
+    expected = expected_diagnostics(*files)
+    assert expected, f"{fixture.name} states no expectation"
+    assert diagnostics_of(fixture) == expected
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+def test_check_prints_diagnostics_with_caret_and_no_traceback(fixture: Path):
+    run = run_cli("check", fixture)
+    assert run.code == 1
+    assert "Traceback" not in run.out + run.err
+    first = run.err.splitlines()[0]
+    assert ": error: " in first and first.rstrip().endswith("]")
+    assert "^" in run.err
+
+
+def test_json_format_gives_codes_and_positions():
+    run = run_cli("check", ERRORS / "check_unknown_fact.rules", "--format", "json")
+    import json
+    report = json.loads(run.out)
+    assert report["ok"] is False
+    [diagnostic] = report["diagnostics"]
+    assert diagnostic["code"] == "unknown-fact"
+    assert (diagnostic["span"]["line"], diagnostic["span"]["column"]) == (7, 14)
+    assert diagnostic["hint"] == "did you mean 'kras'?"
+
+
+def test_unknown_keyword_suggests_the_keyword():
+    run = run_cli("check", ERRORS / "syntax_unknown_keyword.rules")
+    assert "did you mean 'recommend'?" in run.err
+
+
+def generated(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "main.rules"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n   \n", b"# only a comment\n"], ids=["empty", "blank", "comment"])
+def test_empty_file(tmp_path, data):
+    assert diagnostics_of(generated(tmp_path, data)) == [("main.rules", 1, 1, "empty-file")]
+
+
+def test_file_that_is_not_utf8(tmp_path):
+    path = generated(tmp_path, b'fact a : bool\nfact b : bool\n    label "caf\xe9"\n')
+    assert diagnostics_of(path) == [("main.rules", 3, 15, "not-utf8")]
+
+
+@pytest.mark.parametrize("expression", [
+    "(" * 1000 + "a" + ")" * 1000,
+    " + ".join(["n"] * 1000) + " > 3",
+    "not " * 1000 + "a",
+], ids=["brackets", "long-sum", "nots"])
+def test_expression_nested_1000_levels_is_a_clear_error(tmp_path, expression):
+    path = generated(tmp_path, f"fact a : bool\nfact n : integer\ndefine x = {expression}\n".encode())
+    [(name, line, column, code)] = diagnostics_of(path)
+    assert (name, line, code) == ("main.rules", 3, "too-deep")
+    run = run_process("check", path)
+    assert run.code == 1 and "Traceback" not in run.err and "too-deep" in run.err
+
+
+def test_missing_path_is_a_usage_error():
+    run = run_cli("check", "no/such/folder")
+    assert run.code == 2
+    assert "no such file or folder" in run.err
+
+
+def test_folder_without_main_rules(tmp_path):
+    (tmp_path / "liver.rules").write_text("fact a : bool\n")
+    run = run_cli("check", tmp_path)
+    assert run.code == 1
+    assert "[no-root]" in run.err and "liver.rules" in run.err
