@@ -17,7 +17,7 @@ from .diagnostics import (CaseError, ConsiliumError, DiagnosticsError, Knowledge
                           format_json, format_text)
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .result import Result
-from .scenarios import format_outcomes, run_scenarios
+from .scenarios import format_fact_value, format_outcomes, run_scenarios
 from .values import format_value
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -163,18 +163,12 @@ def _test(path: str | None, fmt: str) -> int:
                                          "diverged": f.diverged.to_json() if f.diverged else None}
                                         for f in o.failures]} for o in outcomes]}, indent=2))
     else:
-        print(format_outcomes(outcomes))
+        print(format_outcomes(outcomes, kb))
     return EXIT_OK if all(o.passed for o in outcomes) else EXIT_FINDINGS
 
 
 _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
                    "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
-
-
-def _show(kb: KnowledgeBase, fact_id: str, value) -> str:
-    fact = kb.facts.get(fact_id)
-    unit = getattr(fact.type, "unit", None) if fact else None
-    return format_value(value, unit)
 
 
 def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
@@ -234,7 +228,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {_show(kb, k, v)}" for k, v in t.read)
+            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}" for k, v in t.read)
             out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
                        + f": {t.outcome}")
     return "\n".join(out)

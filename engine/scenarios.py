@@ -38,6 +38,12 @@ class ScenarioOutcome:
         return not self.failures
 
 
+def format_fact_value(kb: KnowledgeBase, fact_id: str, value) -> str:
+    """A fact's value with its unit, as a clinician writes it."""
+    fact = kb.facts.get(fact_id)
+    return format_value(value, getattr(fact.type, "unit", None) if fact else None)
+
+
 def run_scenarios(kb: KnowledgeBase) -> list[ScenarioOutcome]:
     return [run_scenario(kb, s) for s in kb.scenarios]
 
@@ -101,7 +107,7 @@ def _diverging_step(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Tra
     return steps[-1] if steps else None
 
 
-def format_outcomes(outcomes: list[ScenarioOutcome]) -> str:
+def format_outcomes(outcomes: list[ScenarioOutcome], kb: KnowledgeBase) -> str:
     lines = []
     for outcome in outcomes:
         s = outcome.scenario
@@ -113,7 +119,7 @@ def format_outcomes(outcomes: list[ScenarioOutcome]) -> str:
             lines.append(f"    actual: {f.actual}")
             if f.diverged is not None:
                 d = f.diverged
-                read = ", ".join(f"{k} = {format_value(v)}" for k, v in d.read) or "no facts"
+                read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}" for k, v in d.read) or "no facts"
                 lines.append(f"    diverged at {d.span}: {d.kind} '{d.node}' read {read}; {d.outcome}")
     passed = sum(o.passed for o in outcomes)
     failed = len(outcomes) - passed
