@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""The two commands of the README's quick start, on a machine with nothing but Python 3.11+.
+
+    python3 dev.py demo    evaluate the bundled example case and show its recommendations
+    python3 dev.py test    run the whole test suite (pytest, which also runs `consilium test kb`)
+
+Each creates `.venv/` beside this file on first use and installs the project into it
+(`pip install -e '.[test]'`), again only when pyproject.toml changes. Extra arguments go
+to `consilium eval` (demo) or to pytest (test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
+PYTHON = BIN / ("python.exe" if sys.platform == "win32" else "python")
+STAMP = VENV / ".consilium-installed"
+DEMO_CASE = "examples/liver_five_segments_bleeding.yaml"  # relative to ROOT, where commands run
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Consilium needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV.relative_to(ROOT)}/ ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("installing consilium and its test tools into .venv/ ...", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__.strip())
+        return 2
+    ensure_environment()
+    if argv[0] == "demo":
+        args = argv[1:] or ["kb", DEMO_CASE]
+        return subprocess.run([str(PYTHON), "-m", "engine", "eval", *args], cwd=ROOT).returncode
+    return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
