@@ -104,6 +104,15 @@ def consilium_full(kb):
     return run
 
 
+def consilium_values(kb):
+    decide = kb.evaluator.decide
+
+    def run(case):
+        d = decide(case)
+        return list(d.recommendations), list(d.warnings), list(d.needs)
+    return run
+
+
 def per_case_medians(functions: dict, cases: list[dict], batch: int) -> dict[str, float]:
     """Median over batches of (batch time / batch size), the functions interleaved batch by batch."""
     timings: dict[str, list[float]] = {name: [] for name in functions}
@@ -128,14 +137,15 @@ def main() -> int:
     kb = engine.load_kb(Path(__file__).resolve().parent.parent / "kb")
     load_ms = (time.perf_counter() - t0) * 1000
     cases = generate(args.cases, args.seed)
-    full = consilium_full(kb)
+    full, values = consilium_full(kb), consilium_values(kb)
     for i, case in enumerate(cases):  # every answer must agree before anything is timed
-        ours, theirs = full(case), hand_written(case)
-        if ours != theirs:
-            print(f"disagreement on case {i}: {case}\n  consilium: {ours}\n  by hand:   {theirs}")
-            return 1
-    medians = per_case_medians({"hand-written Python": hand_written, "consilium (full result)": full},
-                               cases, args.batch)
+        theirs = hand_written(case)
+        for name, ours in (("full result", full(case)), ("values only", values(case))):
+            if ours != theirs:
+                print(f"disagreement on case {i}: {case}\n  consilium ({name}): {ours}\n  by hand: {theirs}")
+                return 1
+    medians = per_case_medians({"hand-written Python": hand_written, "consilium (values only)": values,
+                                "consilium (full result)": full}, cases, args.batch)
     base = medians["hand-written Python"]
     print(f"{len(cases):,} cases, seed {args.seed}, all answers agree; knowledge base loaded in {load_ms:.0f} ms")
     print(f"{'evaluator':<28} {'median per case':>16} {'ratio':>8}")

@@ -50,6 +50,15 @@ class _Pathway:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """The values of a result alone: what `Evaluator.decide` returns."""
+
+    recommendations: tuple[str, ...]
+    warnings: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Safety:
     ir: ir.Safety
     test: Fn
@@ -95,19 +104,63 @@ class Evaluator:
         return _Pathway(pathway, pathway.nodes[0].id, nodes)
 
     # ---- evaluation -----------------------------------------------------------------
+    def decide(self, case: Mapping[str, Any]) -> Decision:
+        """Only the answer: ids of recommendations and warnings, and the facts needed.
+
+        The same walk as `evaluate`, without provenance, trace or the answers of needs: the
+        path for callers that evaluate many cases and want the values alone.
+        """
+        recommendations: list[str] = []
+        warnings: list[str] = []
+        needs: dict[str, None] = {}
+        get = case.get
+        for pathway in self._pathways:
+            nodes = pathway.nodes
+            visited: set[str] = set()
+            stack = [pathway.entry]
+            while stack:
+                node_id = stack.pop()
+                if node_id in visited:
+                    continue
+                visited.add(node_id)
+                node = nodes[node_id]
+                if node.branches:
+                    taken = _decide(node, case)
+                    if taken is None:
+                        needs.update((f, None) for f in node.reads if get(f) is None)
+                    elif taken.target is not None:
+                        stack.append(taken.target)
+                    continue
+                if node.guard is not None:
+                    holds = node.guard(case)
+                    if holds is None:
+                        needs.update((f, None) for f in node.reads if get(f) is None)
+                    if not holds:
+                        continue
+                if node.kind == "recommend":
+                    recommendations.append(node_id)
+                elif node.kind == "warn":
+                    warnings.append(node_id)
+                stack.extend(t for t in reversed(node.then) if t is not None)
+        for safety in self._safeties:
+            if safety.test(case) is True:
+                warnings.append(safety.ir.id)
+        return Decision(tuple(recommendations), tuple(warnings), tuple(needs))
+
     def evaluate(self, case: Mapping[str, Any]) -> Result:
         run = _Run(self, case)
         for pathway in self._pathways:
             run.pathway(pathway)
         for safety in self._safeties:
             run.safety(safety)
-        sources = self.checked.sources
-        views = []
-        for source_id, source in sources.items():
-            views.append(SourceView(
-                source=source_id, title=source.title,
-                recommendations=tuple(dict.fromkeys(r.id for r in run.recommendations if r.source == source_id)),
-                warnings=tuple(dict.fromkeys(w.id for w in run.warnings if w.source == source_id))))
+        by_source: dict[str, tuple[dict, dict]] = {sid: ({}, {}) for sid in self.checked.sources}
+        for r in run.recommendations:
+            by_source[r.source][0].setdefault(r.id)
+        for w in run.warnings:
+            if w.source in by_source:
+                by_source[w.source][1].setdefault(w.id)
+        views = [SourceView(source=sid, title=source.title, recommendations=tuple(by_source[sid][0]),
+                            warnings=tuple(by_source[sid][1])) for sid, source in self.checked.sources.items()]
         return Result(knowledge_base=self.name, case=dict(case), recommendations=tuple(run.recommendations),
                       warnings=tuple(run.warnings), needs=run.needs(), by_source=tuple(views),
                       plans=tuple(run.plans), unchecked=tuple(run.unchecked), trace=tuple(run.trace))
@@ -215,10 +268,7 @@ class _Run:
             # Not a need: a safety rule inspects a proposal, and decides no recommendation.
             missing = tuple(f for f in safety.reads if self.case.get(f) is None)
             self.step(None, s, "safety", safety.reads, "not checked: needs " + ", ".join(missing))
-            found = tuple((f, answers(self.ev.checked.facts[f],
-                                      lambda v, f=f: _describe_safety(safety, {**self.case, f: v}),
-                                      self.ev.cuts(safety, f))) for f in missing)
-            self.unchecked.append(Unchecked(s.id, s.label, missing, found))
+            self.unchecked.append(Unchecked(s.id, s.label, s.severity, missing))
         elif holds:
             self.warnings.append(_warning(s, "safety", None))
             self.step(None, s, "safety", safety.reads, f"raises a {s.severity} warning")
@@ -334,16 +384,6 @@ def _describe_guard(node: _Node, case: Mapping[str, Any]) -> tuple[str | None, s
     return None, "does not apply"
 
 
-def _describe_safety(safety: _Safety, case: Mapping[str, Any]) -> tuple[str | None, str]:
-    value = safety.test(case)
-    if value is None:
-        missing = [f for f in safety.reads if case.get(f) is None]
-        return None, "still undecided: needs " + ", ".join(missing)
-    if value:
-        return safety.ir.id, f"{safety.ir.severity} warning: {safety.ir.label}"
-    return None, "no warning"
-
-
 def _recommendation(n: ir.Recommend, pathway: str, path: tuple[str, ...]) -> Recommendation:
     p = n.provenance
     return Recommendation(id=n.id, label=n.label, modality=n.modality, source=p.source, section=p.section,
@@ -365,4 +405,4 @@ def _offset_words(offset: Duration) -> str:
     return str(offset)
 
 
-__all__ = ["Evaluator", "Answer"]
+__all__ = ["Evaluator", "Decision"]

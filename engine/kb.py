@@ -18,7 +18,7 @@ from . import ir
 from .case import check_case, read_case
 from .check import Checked, check
 from .diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
-from .evaluate import Evaluator
+from .evaluate import Decision, Evaluator
 from .graph import build_graph, validate
 from .load import Loaded, load, resolve_root
 from .result import Result
@@ -67,6 +67,11 @@ class KnowledgeBase:
         """Evaluate one case given as a raw mapping (validated first) or as typed values."""
         values = case if validated else self.validate_case(case)
         return self.evaluator.evaluate(values)
+
+    def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
+        """Only the ids of recommendations and warnings and the facts needed: the fast path."""
+        values = case if validated else self.validate_case(case)
+        return self.evaluator.decide(values)
 
     def evaluate_file(self, path: str | Path) -> Result:
         raw, positions = read_case(path)

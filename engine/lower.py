@@ -211,6 +211,9 @@ class _Lowering(Transformer):
         branches = tuple(c for c in lines if isinstance(c, ir.Branch))
         found = self.clauses("decision", [c for c in lines if isinstance(c, _Clause)],
                              {"source", "section", "refs", "quote", "note"})
+        if not branches:
+            self.error("missing-clause", f"the decision '{ident}' has no branch", self.token_span(ident),
+                       hint="add 'when CONDITION -> TARGET' lines, and 'otherwise -> TARGET'")
         seen_otherwise = None
         for branch in branches:
             if seen_otherwise is not None:

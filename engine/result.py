@@ -98,16 +98,15 @@ class Need:
 
 @dataclass(frozen=True, slots=True)
 class Unchecked:
-    """A safety rule that could not be checked: the facts it lacks, and what each would mean."""
+    """A safety rule that could not be checked, and the facts it lacks."""
 
     rule: str
     label: str
+    severity: str
     needs: tuple[str, ...]
-    answers: tuple[tuple[str, tuple[Answer, ...]], ...]
 
     def to_json(self) -> dict:
-        return {"rule": self.rule, "label": self.label, "needs": list(self.needs),
-                "answers": {fact: [a.to_json() for a in found] for fact, found in self.answers}}
+        return {"rule": self.rule, "label": self.label, "severity": self.severity, "needs": list(self.needs)}
 
 
 @dataclass(frozen=True, slots=True)

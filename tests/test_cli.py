@@ -97,7 +97,7 @@ def test_eval_of_a_broken_kb_is_an_input_error(tmp_path):
     ("check", "kb/liver.rules"),                       # a file out of its context: unknown names
     ("eval", "kb", "README.md"),                       # prose is not a case
     ("eval", "kb", "pyproject.toml"),
-    ("test", "tests/data/errors/graph_cycle.rules"),
+    ("test", "tests/data/graph/cycle.rules"),
     ("check", "examples"),
 ])
 def test_odd_inputs_never_show_a_traceback(args):

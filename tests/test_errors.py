@@ -1,7 +1,7 @@
 """Bad rule files: each gets its exact diagnostic (code, line, column), never a traceback.
 
-Fixtures live in tests/data/errors/: each file (or folder with a main.rules) says what it
-expects on `# expect: LINE:COL code` lines. Inputs that cannot carry such a comment
+Fixtures live in one folder per phase (tests/data/parse, load, check, graph): each file, or
+folder with a main.rules, says what it expects on `# expect: LINE:COL code` lines. Inputs that cannot carry such a comment
 (an empty file, bytes that are not UTF-8, absurd nesting) are generated here.
 """
 
@@ -14,8 +14,8 @@ import pytest
 import engine
 from conftest import DATA, expected_diagnostics, run_cli, run_process
 
-ERRORS = DATA / "errors"
-FIXTURES = sorted(ERRORS.glob("*.rules")) + sorted(p for p in ERRORS.iterdir() if p.is_dir())
+PHASES = ("parse", "load", "check", "graph")
+FIXTURES = [p for phase in PHASES for p in sorted((DATA / phase).iterdir()) if p.suffix == ".rules" or p.is_dir()]
 
 
 def diagnostics_of(path: Path) -> list[tuple[str, int, int, str]]:
@@ -25,7 +25,7 @@ def diagnostics_of(path: Path) -> list[tuple[str, int, int, str]]:
                   for d in caught.value.diagnostics if d.span)
 
 
-@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_fixture_reports_exactly_what_it_expects(fixture: Path):
     files = sorted(fixture.glob("*.rules")) if fixture.is_dir() else [fixture]
     expected = expected_diagnostics(*files)
@@ -33,7 +33,7 @@ def test_fixture_reports_exactly_what_it_expects(fixture: Path):
     assert diagnostics_of(fixture) == expected
 
 
-@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_check_prints_diagnostics_with_caret_and_no_traceback(fixture: Path):
     run = run_cli("check", fixture)
     assert run.code == 1
@@ -44,7 +44,7 @@ def test_check_prints_diagnostics_with_caret_and_no_traceback(fixture: Path):
 
 
 def test_json_format_gives_codes_and_positions():
-    run = run_cli("check", ERRORS / "check_unknown_fact.rules", "--format", "json")
+    run = run_cli("check", DATA / "check" / "unknown_fact.rules", "--format", "json")
     import json
     report = json.loads(run.out)
     assert report["ok"] is False
@@ -55,7 +55,7 @@ def test_json_format_gives_codes_and_positions():
 
 
 def test_unknown_keyword_suggests_the_keyword():
-    run = run_cli("check", ERRORS / "syntax_unknown_keyword.rules")
+    run = run_cli("check", DATA / "parse" / "unknown_keyword.rules")
     assert "did you mean 'recommend'?" in run.err
 
 
