@@ -111,43 +111,57 @@ def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
 
 def _declaration_chunks(text: str) -> list[tuple[int, int]]:
     """Line ranges [first, last) of the top-level declarations (lines starting at column 0)."""
-    starts = []
+    lines = text.splitlines()
+    starts = [number - 1 for number, depth, in_triple in _line_starts(text)
+              if depth == 0 and not in_triple and lines[number - 1][:1] not in ("", " ", "\t", "#")]
+    return list(zip(starts, starts[1:] + [len(lines)]))
+
+
+def _line_starts(text: str):
+    """(line number, bracket depth, inside a triple-quoted string) at the start of each line."""
     depth = 0
     in_triple = False
-    for number, line in enumerate(text.splitlines()):
-        starts_here = (not in_triple and depth == 0 and line[:1] not in ("", " ", "\t", "#"))
-        if starts_here:
-            starts.append(number)
-        depth, in_triple = _scan_line(line, depth, in_triple)
-    total = len(text.splitlines())
-    return [(s, e) for s, e in zip(starts, starts[1:] + [total])]
-
-
-def _scan_line(line: str, depth: int, in_triple: bool) -> tuple[int, bool]:
-    """Bracket depth and open triple-quote state after one line (strings and comments skipped)."""
-    i = 0
-    while i < len(line):
-        if in_triple:
-            end = line.find('"""', i)
-            if end < 0:
-                return depth, True
-            in_triple, i = False, end + 3
-            continue
-        ch = line[i]
-        if line.startswith('"""', i):
-            in_triple, i = True, i + 3
-            continue
-        if ch == '"':
-            i = _skip_string(line, i)
-            continue
-        if ch == "#":
-            break
-        if ch in _OPENERS:
+    pending = 1
+    for number, column, ch in _scan(text):
+        while pending <= number:  # lines up to this event's start in the state before it
+            yield pending, depth, in_triple
+            pending += 1
+        if ch == '"""':
+            in_triple = not in_triple
+        elif ch in _OPENERS:
             depth += 1
         elif ch in _CLOSERS:
             depth = max(0, depth - 1)
-        i += 1
-    return depth, in_triple
+    for number in range(pending, len(text.splitlines()) + 1):
+        yield number, depth, in_triple
+
+
+def _scan(text: str):
+    """The brackets and triple quotes of a text, skipping strings and comments: (line, column, text)."""
+    in_triple = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        i = 0
+        while i < len(line):
+            if in_triple:
+                end = line.find('"""', i)
+                if end < 0:
+                    break
+                yield number, end + 1, '"""'
+                in_triple, i = False, end + 3
+                continue
+            ch = line[i]
+            if line.startswith('"""', i):
+                yield number, i + 1, '"""'
+                in_triple, i = True, i + 3
+                continue
+            if ch == '"':
+                i = _skip_string(line, i)
+                continue
+            if ch == "#":
+                break
+            if ch in _OPENERS or ch in _CLOSERS:
+                yield number, i + 1, ch
+            i += 1
 
 
 def _skip_string(line: str, start: int) -> int:
@@ -170,41 +184,21 @@ def _check_brackets(path: str, text: str) -> list[Diagnostic]:
     """
     stack: list[tuple[str, int, int]] = []
     diagnostics: list[Diagnostic] = []
-    in_triple = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        i = 0
-        while i < len(line):
-            if in_triple:
-                end = line.find('"""', i)
-                if end < 0:
-                    break
-                in_triple, i = False, end + 3
-                continue
-            ch = line[i]
-            if line.startswith('"""', i):
-                in_triple, i = True, i + 3
-                continue
-            if ch == '"':
-                i = _skip_string(line, i)
-                continue
-            if ch == "#":
-                break
-            if ch in _OPENERS:
-                stack.append((ch, number, i + 1))
-                if len(stack) > MAX_DEPTH:
-                    return [Diagnostic("too-deep", f"brackets are nested more than {MAX_DEPTH} levels deep",
-                                       Span(path, number, i + 1, number, i + 2),
-                                       hint="split the expression with 'define'")]
-            elif ch in _CLOSERS:
-                expected_kind = "{" if ch == "}" else "(["
-                if not stack or stack[-1][0] not in expected_kind:
-                    diagnostics.append(Diagnostic(
-                        "unbalanced-bracket", f"'{ch}' closes no open bracket",
-                        Span(path, number, i + 1, number, i + 2),
-                        hint="remove it, or add the opening bracket it belongs to"))
-                else:
-                    stack.pop()
-            i += 1
+    for number, column, ch in _scan(text):
+        if ch in _OPENERS:
+            stack.append((ch, number, column))
+            if len(stack) > MAX_DEPTH:
+                return [Diagnostic("too-deep", f"brackets are nested more than {MAX_DEPTH} levels deep",
+                                   Span(path, number, column, number, column + 1),
+                                   hint="split the expression with 'define'")]
+        elif ch in _CLOSERS:
+            if not stack or stack[-1][0] not in ("{" if ch == "}" else "(["):
+                diagnostics.append(Diagnostic(
+                    "unbalanced-bracket", f"'{ch}' closes no open bracket",
+                    Span(path, number, column, number, column + 1),
+                    hint="remove it, or add the opening bracket it belongs to"))
+            else:
+                stack.pop()
     for ch, number, column in stack:
         diagnostics.append(Diagnostic(
             "unbalanced-bracket", f"'{ch}' is never closed",
