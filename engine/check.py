@@ -30,6 +30,7 @@ class Checked:
     plans: dict[str, ir.Plan]
     safeties: tuple[ir.Safety, ...]
     scenarios: tuple[ir.Scenario, ...]
+    sites: dict[str, ir.Site] = field(default_factory=dict)
     define_types: dict[str, ir.FactType] = field(default_factory=dict)
 
 
@@ -51,6 +52,7 @@ class _Checker:
         self.define_types: dict[str, object] = {}
         self.rule_ids: dict[str, Span | None] = {}
         self._define_cache: dict[str, tuple] = {}
+        self.sites: dict[str, ir.Site] = {}
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple = ()) -> None:
@@ -85,6 +87,8 @@ class _Checker:
                             self._rule_id(node.id, node.span)
                 case ir.Safety():
                     self._rule_id(decl.id, decl.span)
+                case ir.Site():
+                    self._unique(self.sites, decl.id, decl, "site")
                 case ir.Scenario():
                     if decl.id in scenario_ids:
                         self._duplicate(decl.id, decl.span, scenario_ids[decl.id], "scenario")
@@ -101,10 +105,12 @@ class _Checker:
         scenarios = tuple(d for d in self.declarations if isinstance(d, ir.Scenario))
         rules = {n.id: n for p in pathways for n in p.nodes if not isinstance(n, ir.Schedule)}
         rules.update({s.id: s for s in safeties})
+        sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
+                 for name, site in self.sites.items()}
         for scenario in scenarios:
-            self._check_scenario(scenario, rules, checked_plans)
+            self._check_scenario(scenario, rules, set(sites))
         return Checked(sources=self.sources, facts=self.facts, defines=defines, pathways=pathways,
-                       plans=checked_plans, safeties=safeties, scenarios=scenarios,
+                       plans=checked_plans, safeties=safeties, scenarios=scenarios, sites=sites,
                        define_types=dict(self.define_types))
 
     def _unique(self, table: dict, key: str, decl, kind: str) -> None:
@@ -160,6 +166,11 @@ class _Checker:
     def _check_pathway(self, pathway: ir.Pathway, plans: dict[str, ir.Plan]) -> ir.Pathway:
         if pathway.source:
             self._source(pathway.source, pathway.span, pathway.span)
+        for site in pathway.sites:
+            if site not in self.sites:
+                self.error("unknown-site", f"no site '{site}' is declared", pathway.span,
+                           hint=suggest(site, self.sites) or "declare it with 'site " + site + " \"label\" "
+                           "when CONDITION'")
         nodes = []
         for node in pathway.nodes:
             match node:
@@ -198,6 +209,11 @@ class _Checker:
                            f"not {ir.describe_type(fact.type)}", plan.span)
         seen: set[str] = set()
         for step in plan.steps:
+            relative = step.timing.relative
+            if relative is not None and relative.step not in seen:
+                self.error("unknown-target", f"the step '{step.id}' is counted from '{relative.step}', which is "
+                           "not an earlier step of this plan", step.span,
+                           hint=suggest(relative.step, seen) or "count from a step declared above it")
             if step.id in seen:
                 self.error("duplicate-id", f"the plan step '{step.id}' is declared twice", step.span)
             seen.add(step.id)
@@ -207,7 +223,7 @@ class _Checker:
         return dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),
                                    condition=self._condition(safety.condition))
 
-    def _check_scenario(self, scenario: ir.Scenario, rules: dict, plans: dict) -> None:
+    def _check_scenario(self, scenario: ir.Scenario, rules: dict, sites: set[str]) -> None:
         raw = {}
         positions = {}
         for given in scenario.given:
@@ -234,8 +250,13 @@ class _Checker:
             elif expect.kind == "needs" and expect.target not in self.facts:
                 self.error("unknown-fact", f"no fact '{expect.target}' is declared", expect.span,
                            hint=suggest(expect.target, self.facts))
-            if expect.source is not None:
-                self._source(expect.source, expect.span, expect.span)
+            for source in (expect.source, expect.other):
+                if source is not None:
+                    self._source(source, expect.span, expect.span)
+            if expect.site is not None and expect.site not in sites:
+                self.error("unknown-site", f"no site '{expect.site}' is declared", expect.span,
+                           hint=suggest(expect.site, sites) or "declare it with 'site " + expect.site + " \"label\" "
+                           "when CONDITION'")
 
     # ---- definitions ----------------------------------------------------------------
     def _check_define_cycles(self) -> None:

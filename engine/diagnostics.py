@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "type-mismatch": "an operation is applied to values of the wrong type",
     "unit-mismatch": "quantities of different units are compared or combined",
     "unknown-plan": "a pathway schedules a plan that is not declared",
+    "unknown-site": "a pathway or scenario names a site that is not declared",
     "unknown-rule": "a scenario expects a rule that is not declared",
     "define-cycle": "definitions refer to each other in a cycle",
     # graphs

@@ -19,10 +19,11 @@ import networkx as nx
 from . import ir
 from .check import Checked
 from .compile import Compiler, Fn, facts_read, thresholds
+from .concordance import by_site
 from .needs import answers
-from .result import (Answer, Need, PlannedSequence, PlannedStep, Recommendation, Result, SourceView,
-                     TraceStep, Unchecked, Undecided, Warning)
-from .values import Duration, add_duration, format_value
+from .plans import lay_out
+from .result import (Need, PlannedSequence, Recommendation, Result, SourceView, TraceStep, Unchecked,
+                     Undecided, Warning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,11 @@ class Evaluator:
         self._safeties = tuple(_Safety(s, compiler.expr(s.condition), facts_read(s.condition, checked.defines))
                                for s in checked.safeties)
         self._cuts: dict[tuple[str, str], tuple] = {}
+        self._pathway_sites = {p.id: p.sites for p in checked.pathways}
+        self._pathway_source = {p.id: p.source for p in checked.pathways}
+        self._sites = tuple((s.id, s.label, compiler.expr(s.condition)) for s in checked.sites.values())
+        self._source_ids = tuple(checked.sources)
+        self.fact_labels = {name: fact.label for name, fact in checked.facts.items()}
 
     def _compile_pathway(self, pathway: ir.Pathway, compiler: Compiler) -> _Pathway:
         nodes = {}
@@ -161,8 +167,15 @@ class Evaluator:
                 by_source[w.source][1].setdefault(w.id)
         views = [SourceView(source=sid, title=source.title, recommendations=tuple(by_source[sid][0]),
                             warnings=tuple(by_source[sid][1])) for sid, source in self.checked.sources.items()]
+        pending: dict[tuple[str, str], dict[str, None]] = {}
+        for pathway_id, facts in run.pending.items():
+            for site in self._pathway_sites[pathway_id]:
+                pending.setdefault((site, self._pathway_source[pathway_id] or ""), {}).update(facts)
+        present = {site: (label, test(case)) for site, label, test in self._sites}
+        sites = by_site(run.recommendations, self._pathway_sites, present, self._source_ids,
+                        {key: tuple(facts) for key, facts in pending.items()})
         return Result(knowledge_base=self.name, case=dict(case), recommendations=tuple(run.recommendations),
-                      warnings=tuple(run.warnings), needs=run.needs(), by_source=tuple(views),
+                      warnings=tuple(run.warnings), needs=run.needs(), by_source=tuple(views), by_site=sites,
                       plans=tuple(run.plans), unchecked=tuple(run.unchecked), trace=tuple(run.trace))
 
     def cuts(self, node: _Node | _Safety, fact: str) -> tuple:
@@ -193,6 +206,7 @@ class _Run:
         self.plans: list[PlannedSequence] = []
         self.trace: list[TraceStep] = []
         self.unchecked: list[Unchecked] = []
+        self.pending: dict[str, dict[str, None]] = {}  # pathway -> facts its undecided nodes need
         self._needs: dict[str, list[Undecided]] = {}
 
     def read(self, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
@@ -256,7 +270,9 @@ class _Run:
                 return list(node.then)
             case ir.Schedule():
                 plan = self.ev.checked.plans[n.id]
-                self.plans.append(self.plan(plan))
+                laid_out, late = lay_out(plan, self.case, self.ev.fact_labels)
+                self.plans.append(laid_out)
+                self.warnings.extend(late)
                 self.step(pid, n, "schedule", (plan.anchor,), f"lays out the plan '{plan.id}'")
                 return []
         raise AssertionError(n)
@@ -284,6 +300,8 @@ class _Run:
         for fact_id in node.reads:
             if self.case.get(fact_id) is not None:
                 continue
+            if pid is not None:
+                self.pending.setdefault(pid, {})[fact_id] = None
             fact = facts[fact_id]
 
             def probe(value, fact_id=fact_id):
@@ -296,37 +314,6 @@ class _Run:
         return tuple(Need(fact=f, label=facts[f].label, question=facts[f].question,
                           type=ir.describe_type(facts[f].type), decides=tuple(decides))
                      for f, decides in self._needs.items())
-
-    # ---- plans ----------------------------------------------------------------------
-    def plan(self, plan: ir.Plan) -> PlannedSequence:
-        anchor = self.case.get(plan.anchor)
-        steps = []
-        for step in plan.steps:
-            actual = self.case.get(step.actual) if step.actual else None
-            match step.timing:
-                case ir.At(offset=offset, about=about):
-                    timing = ("at about " if about else "at ") + _offset_words(offset)
-                    earliest = latest = add_duration(anchor, offset) if anchor else None
-                    checkable = not about
-                case ir.Window(start=start, end=end):
-                    timing = f"from {_offset_words(start)} to {_offset_words(end)}"
-                    earliest = add_duration(anchor, start) if anchor else None
-                    latest = add_duration(anchor, end) if anchor else None
-                    checkable = True
-            on_time = None
-            if actual is not None and earliest is not None and checkable:
-                on_time = earliest <= actual <= latest
-                if not on_time:
-                    self.warnings.append(Warning(
-                        id=f"{plan.id}.{step.id}", label=f"{step.label}: on {format_value(actual)}, outside "
-                        f"its window ({format_value(earliest)} to {format_value(latest)}, {timing} after "
-                        f"{self.ev.checked.facts[plan.anchor].label})", severity="warning", kind="plan",
-                        source=plan.provenance.source, section=plan.provenance.section,
-                        quote=plan.provenance.quote, refs=plan.provenance.refs))
-            steps.append(PlannedStep(step.id, step.label, timing, earliest, latest, actual, on_time))
-        p = plan.provenance
-        return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps))
-
 
 _NO_BRANCH = _Branch(None, None, "no branch holds")
 
@@ -387,7 +374,7 @@ def _describe_guard(node: _Node, case: Mapping[str, Any]) -> tuple[str | None, s
 def _recommendation(n: ir.Recommend, pathway: str, path: tuple[str, ...]) -> Recommendation:
     p = n.provenance
     return Recommendation(id=n.id, label=n.label, modality=n.modality, source=p.source, section=p.section,
-                          quote=p.quote, refs=p.refs, note=p.note, action=n.action, pathway=pathway, path=path)
+                          quote=p.quote, refs=p.refs, note=p.note, actions=n.actions, pathway=pathway, path=path)
 
 
 def _warning(n: ir.Warn | ir.Safety, kind: str, pathway: str | None) -> Warning:
@@ -395,14 +382,6 @@ def _warning(n: ir.Warn | ir.Safety, kind: str, pathway: str | None) -> Warning:
     return Warning(id=n.id, label=n.label, severity=n.severity, kind=kind, source=p.source,
                    section=p.section, quote=p.quote, refs=p.refs, note=p.note, instead=n.instead,
                    pathway=pathway)
-
-
-def _offset_words(offset: Duration) -> str:
-    if offset.months == 0 and offset.days == 0:
-        return "day 0"
-    if offset.months == 0 and offset.days % 7 != 0:
-        return f"day {offset.days}"
-    return str(offset)
 
 
 __all__ = ["Evaluator", "Decision"]

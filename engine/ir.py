@@ -317,7 +317,7 @@ class Recommend:
     label: str
     modality: str
     provenance: Provenance
-    action: str | None = None
+    actions: tuple[str, ...] = ()  # a vocabulary shared by the sources, for concordance
     guard: Expr | None = None
     then: tuple[str | None, ...] = ()
     span: Span | None = _span()
@@ -353,6 +353,7 @@ class Pathway:
     id: str
     label: str
     nodes: tuple[Node, ...]
+    sites: tuple[str, ...] = ()  # the metastatic sites it is about, for the per-site view
     source: str | None = None
     section: str | None = None
     note: str | None = None
@@ -373,18 +374,36 @@ class Safety:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Relative:
+    """Offsets counted from another step of the plan (its date), before or after it."""
+
+    step: str
+    before: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class At:
     offset: Duration
     about: bool = False
+    relative: Relative | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Window:
     start: Duration
     end: Duration
+    relative: Relative | None = None
 
 
-Timing = At | Window
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Latest:
+    """`no later than`: any date up to the offset is on time."""
+
+    offset: Duration
+    relative: Relative | None = None
+
+
+Timing = At | Window | Latest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -418,10 +437,12 @@ class Given:
 class Expectation:
     """`expect [no] recommend X | warning X | needs X | source S recommends X | source S silent`."""
 
-    kind: str  # recommend | warning | needs | source_recommends | source_silent
-    target: str | None
+    kind: str  # recommend | warning | needs | source_recommends | source_silent | relation
+    target: str | None  # a rule or fact id; for `relation`, the relation's name
     negated: bool = False
     source: str | None = None
+    other: str | None = None  # the second source of a relation
+    site: str | None = None
     span: Span | None = _span()
 
 
@@ -435,7 +456,18 @@ class Scenario:
     span: Span | None = _span()
 
 
-Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """A site of disease the per-site view groups recommendations by, present when `condition` holds."""
+
+    id: str
+    label: str
+    condition: Expr
+    note: str | None = None
+    span: Span | None = _span()
+
+
+Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,8 @@ from . import ir
 from .diagnostics import Diagnostic, Span
 from .values import DURATION_UNITS, Duration, make_duration
 
+RELATIONS = ("concordant", "complementary", "conflicting", "silent")
+
 _COMPARATOR_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
 
 
@@ -116,7 +118,13 @@ class _Lowering(Transformer):
     quote = _clause("quote", lambda self, v: _unquote(v))
     instead = _clause("instead", lambda self, v: _unquote(v))
     source_ref = _clause("source", lambda self, v: str(v))
-    action = _clause("action", lambda self, v: str(v))
+    @v_args(meta=True)
+    def action(self, meta, children):
+        return _Clause("action", tuple(str(c) for c in children), self.span(meta))
+
+    @v_args(meta=True)
+    def sites(self, meta, children):
+        return _Clause("site", tuple(str(c) for c in children), self.span(meta))
     anchor = _clause("anchor", lambda self, v: str(v))
     actual = _clause("actual", lambda self, v: str(v))
     guard = _clause("when", lambda self, v: self._expr_of(v))
@@ -196,12 +204,20 @@ class _Lowering(Transformer):
                          provenance=self._optional_provenance(found), span=self.token_span(ident))
 
     @v_args(meta=True)
+    def site_decl(self, meta, children):
+        ident, label, *rest = children
+        found = self.clauses("site", rest, {"when", "note"})
+        self.require("site", str(ident), found, ("when",), self.token_span(ident))
+        return ir.Site(id=str(ident), label=_unquote(label), condition=self.value(found, "when", ir.BoolLit(value=False)),
+                       note=self.value(found, "note"), span=self.token_span(ident))
+
+    @v_args(meta=True)
     def pathway(self, meta, children):
         ident, label, *rest = children
         found = self.clauses("pathway", [c for c in rest if isinstance(c, _Clause)],
-                             {"source", "section", "note"})
+                             {"source", "section", "note", "site"})
         nodes = tuple(c for c in rest if not isinstance(c, _Clause))
-        return ir.Pathway(id=str(ident), label=_unquote(label), nodes=nodes,
+        return ir.Pathway(id=str(ident), label=_unquote(label), nodes=nodes, sites=self.value(found, "site", ()),
                           source=self.value(found, "source"), section=self.value(found, "section"),
                           note=self.value(found, "note"), span=self.token_span(ident))
 
@@ -265,7 +281,7 @@ class _Lowering(Transformer):
         self.require("recommendation", str(ident), found, ("modality", "quote"), span)
         return ir.Recommend(id=str(ident), label=_unquote(label),
                             modality=self.value(found, "modality", "recommended"),
-                            provenance=self._provenance(found), action=self.value(found, "action"),
+                            provenance=self._provenance(found), actions=self.value(found, "action", ()),
                             guard=self.value(found, "when"), then=self.value(found, "then", ()),
                             span=span)
 
@@ -328,17 +344,36 @@ class _Lowering(Transformer):
             self.error("invalid-value", str(exc), q.span)
             return Duration()
 
+    @staticmethod
+    def _relative(children) -> tuple[list, ir.Relative | None]:
+        if children and isinstance(children[-1], ir.Relative):
+            return children[:-1], children[-1]
+        return children, None
+
     def at_offset(self, children):
-        return ir.At(offset=self._duration(children[0]))
+        (q,), relative = self._relative(children)
+        return ir.At(offset=self._duration(q), relative=relative)
 
     def about_offset(self, children):
-        return ir.At(offset=self._duration(children[0]), about=True)
+        (q,), relative = self._relative(children)
+        return ir.At(offset=self._duration(q), about=True, relative=relative)
+
+    def latest(self, children):
+        (q,), relative = self._relative(children)
+        return ir.Latest(offset=self._duration(q), relative=relative)
 
     def window(self, children):
-        start, end = (self._duration(q) for q in children)
+        quantities, relative = self._relative(children)
+        start, end = (self._duration(q) for q in quantities)
         if end < start:
-            self.error("invalid-range", "the window ends before it starts", children[1].span)
-        return ir.Window(start=start, end=end)
+            self.error("invalid-range", "the window ends before it starts", quantities[1].span)
+        return ir.Window(start=start, end=end, relative=relative)
+
+    def before(self, children):
+        return ir.Relative(step=str(children[0]), before=True)
+
+    def after(self, children):
+        return ir.Relative(step=str(children[0]), before=False)
 
     @v_args(meta=True)
     def scenario(self, meta, children):
@@ -388,8 +423,9 @@ class _Lowering(Transformer):
     @v_args(meta=True)
     def expect(self, meta, children):
         negated = len(children) == 2
-        kind, target, source = children[-1]
-        return ir.Expectation(kind=kind, target=target, negated=negated, source=source,
+        kind, target, source, *rest = children[-1]
+        other, site = rest if rest else (None, None)
+        return ir.Expectation(kind=kind, target=target, negated=negated, source=source, other=other, site=site,
                               span=self.span(meta))
 
     def negation(self, children):
@@ -408,7 +444,14 @@ class _Lowering(Transformer):
         return ("source_recommends", str(children[1]), str(children[0]))
 
     def expect_source_silent(self, children):
-        return ("source_silent", None, str(children[0]))
+        return ("source_silent", None, str(children[0]), None, str(children[1]) if len(children) > 1 else None)
+
+    def expect_relation(self, children):
+        first, second, relation, site = (str(c) for c in children)
+        if relation not in RELATIONS:
+            self.error("invalid-value", f"unknown relation '{relation}'", self.token_span(children[2]),
+                       hint="a relation is " + ", ".join(RELATIONS))
+        return ("relation", relation, first, second, site)
 
     # ---- fact types -----------------------------------------------------------------
     def bool_type(self, children):

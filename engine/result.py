@@ -27,12 +27,12 @@ class Recommendation:
     quote: str | None
     refs: tuple[int, ...]
     note: str | None
-    action: str | None
+    actions: tuple[str, ...]
     pathway: str
     path: tuple[str, ...]  # the nodes visited from the pathway's entry to this one
 
     def to_json(self) -> dict:
-        return {"id": self.id, "label": self.label, "action": self.action, "modality": self.modality,
+        return {"id": self.id, "label": self.label, "actions": list(self.actions), "modality": self.modality,
                 "source": self.source, "section": self.section, "quote": self.quote,
                 "references": list(self.refs), "note": self.note, "pathway": self.pathway,
                 "path": list(self.path)}
@@ -182,6 +182,7 @@ class Result:
     warnings: tuple[Warning, ...]
     needs: tuple[Need, ...]
     by_source: tuple[SourceView, ...]
+    by_site: tuple  # of concordance.SiteView: per site, each source's actions and their relations
     plans: tuple[PlannedSequence, ...]
     unchecked: tuple[Unchecked, ...] = field(default=())
     trace: tuple[TraceStep, ...] = field(default=())
@@ -194,6 +195,12 @@ class Result:
 
     def needed_facts(self) -> list[str]:
         return [n.fact for n in self.needs]
+
+    def site(self, site: str):
+        for view in self.by_site:
+            if view.site == site:
+                return view
+        raise KeyError(site)
 
     def source(self, source_id: str) -> SourceView:
         for view in self.by_source:
@@ -210,6 +217,7 @@ class Result:
             "warnings": [w.to_json() for w in self.warnings],
             "needs": [n.to_json() for n in self.needs],
             "by_source": {v.source: v.to_json() for v in self.by_source},
+            "by_site": {v.site: v.to_json() for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
             "trace": [t.to_json() for t in self.trace],

@@ -77,12 +77,23 @@ def _check(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Failure | No
             present = e.target in view.recommendations
             actual = f"{e.source} recommends: " + (", ".join(view.recommendations) or "nothing")
             expected = f"{no}source {e.source} recommends {e.target}"
+        case "source_silent" if e.site is not None:
+            at_site = result.site(e.site).source(e.source)
+            present = at_site.silent
+            actual = f"{e.source} on {e.site}: " + (", ".join(at_site.rules) or "nothing")
+            expected = f"{no}source {e.source} silent on {e.site}"
         case "source_silent":
             view = result.source(e.source)
             present = view.silent
             actual = f"{e.source} recommends: " + (", ".join(view.recommendations) or "nothing") \
                 + "; warns: " + (", ".join(view.warnings) or "nothing")
             expected = f"{no}source {e.source} silent"
+        case "relation":
+            relation = result.site(e.site).relation(e.source, e.other)
+            present = relation.relation == e.target
+            actual = f"{e.source} and {e.other} {relation.relation} on {e.site}" + (
+                f" ({', '.join(relation.actions)})" if relation.actions else "")
+            expected = f"{no}{e.source} and {e.other} {e.target} on {e.site}"
         case _:
             raise AssertionError(e.kind)
     if present != e.negated:
