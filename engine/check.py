@@ -108,7 +108,7 @@ class _Checker:
         sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
                  for name, site in self.sites.items()}
         for scenario in scenarios:
-            self._check_scenario(scenario, rules, set(sites))
+            self._check_scenario(scenario, rules, set(sites), checked_plans)
         return Checked(sources=self.sources, facts=self.facts, defines=defines, pathways=pathways,
                        plans=checked_plans, safeties=safeties, scenarios=scenarios, sites=sites,
                        define_types=dict(self.define_types))
@@ -223,7 +223,7 @@ class _Checker:
         return dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),
                                    condition=self._condition(safety.condition))
 
-    def _check_scenario(self, scenario: ir.Scenario, rules: dict, sites: set[str]) -> None:
+    def _check_scenario(self, scenario: ir.Scenario, rules: dict, sites: set[str], plans: dict) -> None:
         raw = {}
         positions = {}
         for given in scenario.given:
@@ -241,6 +241,11 @@ class _Checker:
                     self.error("unknown-rule", f"no recommendation '{expect.target}' is declared", expect.span,
                                hint=suggest(expect.target, [k for k, v in rules.items()
                                                             if isinstance(v, ir.Recommend)]))
+            elif expect.kind == "warning" and "." in expect.target:
+                plan_id, step_id = expect.target.split(".", 1)
+                if step_id not in {s.id for s in getattr(plans.get(plan_id), "steps", ())}:
+                    self.error("unknown-rule", f"no plan step '{expect.target}' is declared", expect.span,
+                               hint="a plan's timing warning is named PLAN.STEP")
             elif expect.kind == "warning":
                 rule = rules.get(expect.target)
                 if not isinstance(rule, (ir.Warn, ir.Safety)):

@@ -225,6 +225,23 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             what = ", ".join(v.recommendations) or "nothing"
             out.append(f"  {v.source:<8} recommends: {what}" + (f"; warns: {', '.join(v.warnings)}"
                                                                 if v.warnings else ""))
+    for site in result.by_site:
+        if site.present is False:
+            continue
+        present = "" if site.present else " (not known whether the case has this site)"
+        out += ["", f"{site.label}: what each source says{present}"]
+        for s in site.sources:
+            if s.silent:
+                line = "silent" + (f" for now (needs {', '.join(s.pending)})" if s.pending else "")
+            else:
+                line = ", ".join(s.recommends) or "-"
+                if s.advises_against:
+                    line += "; advises against: " + ", ".join(s.advises_against)
+            out.append(f"  {s.source:<8} {line}")
+        for r in site.relations:
+            if r.relation != "silent":
+                actions = f" ({', '.join(r.actions)})" if r.actions else ""
+                out.append(f"  {r.first} / {r.second}: {r.relation}{actions}")
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):

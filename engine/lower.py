@@ -435,7 +435,7 @@ class _Lowering(Transformer):
         return ("recommend", str(children[0]), None)
 
     def expect_warning(self, children):
-        return ("warning", str(children[0]), None)
+        return ("warning", ".".join(str(c) for c in children), None)  # plan.step for a plan's timing
 
     def expect_needs(self, children):
         return ("needs", str(children[0]), None)
