@@ -16,24 +16,28 @@ def answers(result, fact):
 
 
 def test_percent_threshold_splits_at_30(bundled_kb):
-    result = bundled_kb.evaluate({"complete_resection_feasible": True, "primary_r0_resectable": True,
-                                  "unresectable_extrahepatic_disease": False})
-    assert answers(result, "future_liver_remnant") == [("≤ 30 %", "conversion_chemotherapy"),
-                                                       ("> 30 %", "surgical_approach")]
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver"], "complete_resection_feasible": True,
+                                  "primary_r0_resectable": True, "unresectable_extrahepatic_disease": False})
+    decides = {d.node: [(a.answer, a.leads_to) for a in d.answers]
+               for d in need(result, "future_liver_remnant").decides}
+    assert decides["resectability"] == [("≤ 30 %", "unresectable_disease"), ("> 30 %", "resectable_disease")]
+    assert decides["nccn_liver_resectability"] == [("≤ 30 %", "nccn_liver_unresectable"),
+                                                   ("> 30 %", "nccn_liver_resectable")]
     assert need(result, "future_liver_remnant").question.startswith("What liver remnant volume")
 
 
 def test_integer_threshold_splits_at_3_segments(bundled_kb):
-    result = bundled_kb.evaluate({"complete_resection_feasible": True, "primary_r0_resectable": True,
-                                  "unresectable_extrahepatic_disease": False, "future_liver_remnant": 40})
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver"], "complete_resection_feasible": True,
+                                  "primary_r0_resectable": True, "unresectable_extrahepatic_disease": False,
+                                  "future_liver_remnant": 40})
     assert answers(result, "hepatectomy_segments") == [("≤ 3 segments", "simultaneous_surgery"),
                                                        ("> 3 segments", "staged_approaches")]
 
 
 def test_set_fact_lists_each_value(bundled_kb):
-    result = bundled_kb.evaluate({"complete_resection_feasible": True, "primary_r0_resectable": True,
-                                  "unresectable_extrahepatic_disease": False, "future_liver_remnant": 40,
-                                  "hepatectomy_segments": 5})
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver"], "complete_resection_feasible": True,
+                                  "primary_r0_resectable": True, "unresectable_extrahepatic_disease": False,
+                                  "future_liver_remnant": 40, "hepatectomy_segments": 5})
     assert answers(result, "primary_symptoms") == [
         ("includes hemorrhage", "liver_first_contraindicated"),
         ("includes obstruction", "liver_first_contraindicated"),
@@ -41,22 +45,23 @@ def test_set_fact_lists_each_value(bundled_kb):
 
 
 def test_each_missing_criterion_is_a_need_with_its_answers(bundled_kb):
-    result = bundled_kb.evaluate({})
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver"]})
     facts = [n.fact for n in result.needs]
-    assert facts == ["complete_resection_feasible", "primary_r0_resectable",
-                     "unresectable_extrahepatic_disease", "future_liver_remnant"]
+    assert facts[:4] == ["complete_resection_feasible", "primary_r0_resectable",
+                         "unresectable_extrahepatic_disease", "future_liver_remnant"]
     # one missing answer alone does not decide: the outcome says what else is needed
-    [decides] = need(result, "complete_resection_feasible").decides
+    decides = next(d for d in need(result, "complete_resection_feasible").decides if d.node == "resectability")
     outcomes = {a.answer: a.outcome for a in decides.answers}
-    assert outcomes["no"].startswith("-> Start systemic chemotherapy")
+    assert outcomes["no"] == "-> Initially unresectable hepatic metastases"
     assert outcomes["yes"] == ("still undecided: needs primary_r0_resectable, "
                                "unresectable_extrahepatic_disease, future_liver_remnant")
 
 
 def test_a_false_criterion_decides_despite_unknowns(bundled_kb):
-    result = bundled_kb.evaluate({"unresectable_extrahepatic_disease": True})
-    assert result.needs == ()
-    assert result.recommendation_ids() == ["conversion_chemotherapy"]
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver", "other"], "unresectable_extrahepatic_disease": True})
+    assert "conversion_chemotherapy" in result.recommendation_ids()
+    assert not {"complete_resection_feasible", "primary_r0_resectable", "future_liver_remnant"} & set(
+        result.needed_facts())
 
 
 def test_safety_rules_that_cannot_be_checked_are_listed_not_needed(bundled_kb):

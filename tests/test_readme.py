@@ -20,7 +20,7 @@ def test_python_example_runs(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     exec(compile(example, "README.md", "exec"), {})
     out = capsys.readouterr().out
-    assert "Simultaneous rectal and hepatic surgery recommended SUMMARY" in out
+    assert "Simultaneous rectal and hepatic surgery (standard approach) recommended SUMMARY" in out
     assert "case-out-of-range 'hepatectomy_segments' is 12 segments" in out
 
 
