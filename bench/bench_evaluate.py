@@ -2,8 +2,9 @@
 
     python bench/bench_evaluate.py [--cases 100000] [--seed 7]
 
-The logic is the bundled knowledge base's hepatic-metastases slice (resectability, surgical
-approach, liver-first contraindication, two safety rules). The hand-written function does
+The logic is bench/hepatic_slice/main.rules: the hepatic-metastases slice (resectability,
+surgical approach, liver-first contraindication, two safety rules), kept fixed so the
+hand-written function can mirror it. The hand-written function does
 the same with three-valued logic by hand. Both run in one process, interleaved in batches,
 on the same cases (fixed seed, boundary values, about a third of the values missing); every
 case's answer is checked to agree before anything is timed. Prints per-case medians over
@@ -134,7 +135,7 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    kb = engine.load_kb(Path(__file__).resolve().parent.parent / "kb")
+    kb = engine.load_kb(Path(__file__).resolve().parent / "hepatic_slice")
     load_ms = (time.perf_counter() - t0) * 1000
     cases = generate(args.cases, args.seed)
     full, values = consilium_full(kb), consilium_values(kb)

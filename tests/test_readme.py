@@ -12,7 +12,7 @@ from engine.parse import parse_text
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", README, flags=re.S)
 RULE_BLOCKS = [text for lang, text in BLOCKS if not lang and re.match(
-    r"(include|source|fact|define|pathway|safety|plan|scenario)\b", text)]
+    r"(include|source|site|fact|define|pathway|safety|plan|scenario)\b", text)]
 
 
 def test_python_example_runs(capsys, monkeypatch):
@@ -32,7 +32,7 @@ def test_rule_examples_parse(text):
 
 def test_every_construct_has_an_example():
     kinds = {text.split()[0] for text in RULE_BLOCKS}
-    assert kinds == {"include", "source", "fact", "define", "pathway", "safety", "plan", "scenario"}
+    assert kinds == {"include", "source", "site", "fact", "define", "pathway", "safety", "plan", "scenario"}
 
 
 def test_quick_start_has_exactly_two_commands():
