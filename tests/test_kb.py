@@ -114,6 +114,26 @@ def test_every_rule_fires_in_a_scenario_and_is_silent_in_another(bundled_kb):
     assert [r for r in rules if r not in silent] == []
 
 
+def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
+    from engine.compile import facts_read
+    asked = {e.target for s in bundled_kb.scenarios for e in s.expectations if e.kind == "needs" and not e.negated}
+    never_asked = []
+    for pathway in bundled_kb.pathways:
+        for node in pathway.nodes:
+            if isinstance(node, ir.Decide):
+                conditions = [b.condition for b in node.branches if b.condition is not None]
+            elif isinstance(node, (ir.Recommend, ir.Warn)) and node.guard is not None:
+                conditions = [node.guard]
+            else:
+                continue
+            if all(isinstance(c, ir.IsKnown) for c in conditions):
+                continue  # `x is unknown` is never itself unknown
+            facts = {f for c in conditions for f in facts_read(c, bundled_kb.checked.defines)}
+            if not facts & asked:
+                never_asked.append(node.id)
+    assert never_asked == []
+
+
 def test_every_source_is_silent_somewhere_and_speaks_somewhere(bundled_kb):
     spoken, quiet = set(), set()
     for scenario in bundled_kb.scenarios:
