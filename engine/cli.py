@@ -215,6 +215,10 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                 dates = ""
                 if s.earliest is not None:
                     dates = f"  {s.earliest}" + (f" to {s.latest}" if s.latest != s.earliest else "")
+                elif s.latest is not None:
+                    dates = f"  by {s.latest}"
+                if s.actual is not None:
+                    dates += f"; actual {s.actual}"
                 status = {None: "", True: "  (on time)", False: "  (OUTSIDE ITS WINDOW)"}[s.on_time]
                 out.append(f"    - {s.label}: {s.timing}{dates}{status}")
     out += ["", "By source"]

@@ -147,6 +147,9 @@ class Evaluator:
                     recommendations.append(node_id)
                 elif node.kind == "warn":
                     warnings.append(node_id)
+                elif node.kind == "schedule":
+                    _, late = lay_out(self.checked.plans[node_id], case, self.fact_labels)
+                    warnings.extend(w.id for w in late)
                 stack.extend(t for t in reversed(node.then) if t is not None)
         for safety in self._safeties:
             if safety.test(case) is True:
