@@ -60,12 +60,16 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     if as_json:
         try:
             json.loads(text)
+        except RecursionError:
+            raise CaseError([_too_deep(name)]) from None
         except json.JSONDecodeError as exc:
             span = Span(name, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
             raise CaseError([Diagnostic("case-malformed", f"the case is not valid JSON: {exc.msg}", span,
                                         hint="check the quotes, commas and braces around this place")]) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise CaseError([_too_deep(name)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -97,6 +101,8 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
             continue
         try:
             raw[key] = loader.construct_object(value_node, deep=True)
+        except RecursionError:
+            raise CaseError([_too_deep(name)]) from None
         except (yaml.YAMLError, ValueError) as exc:
             # e.g. an unquoted 2024-02-30, which YAML reads as an impossible date; validation
             # reports it with the other facts' problems.
@@ -106,6 +112,11 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     if diagnostics:
         raise CaseError(diagnostics)
     return raw, positions
+
+
+def _too_deep(name: str) -> Diagnostic:
+    return Diagnostic("case-malformed", "the case nests lists or mappings too deeply to read",
+                      Span(name, 1, 1, 1, 1), hint="a case is a flat mapping of fact names to values")
 
 
 def _node_span(name: str, node) -> Span:

@@ -181,8 +181,18 @@ def _excerpt(span: Span, sources: dict[str, str]) -> list[str]:
     line = text_lines[span.line - 1].replace("\t", " ")
     width = (span.end_column - span.column) if span.end_line == span.line else len(line) - span.column + 1
     width = max(1, min(width, len(line) - span.column + 1 if len(line) >= span.column else 1))
+    column = span.column
+    if len(line) > _MAX_EXCERPT:  # show a window of a very long line around the span
+        start = max(0, column - 1 - _MAX_EXCERPT // 3)
+        shown = line[start:start + _MAX_EXCERPT]
+        line = ("…" if start else "") + shown + ("…" if start + _MAX_EXCERPT < len(line) else "")
+        column = column - start + (1 if start else 0)
+        width = min(width, _MAX_EXCERPT - (column - 1))
     gutter = f"{span.line} | "
-    return [f"  {gutter}{line}", "  " + " " * len(gutter) + " " * (span.column - 1) + "^" * width]
+    return [f"  {gutter}{line}", "  " + " " * len(gutter) + " " * (column - 1) + "^" * max(1, width)]
+
+
+_MAX_EXCERPT = 120
 
 
 def format_json(diagnostics: Iterable[Diagnostic]) -> list[dict]:

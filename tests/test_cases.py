@@ -111,3 +111,15 @@ def test_top_level_list_through_a_subprocess(tmp_path):
 def test_missing_case_file():
     run = run_cli("eval", CASES, "no/such/case.json")
     assert run.code == 2 and "[file-not-found]" in run.err
+
+
+@pytest.mark.parametrize("name,text", [
+    ("deep.json", '{"kras": ' + "[" * 5000 + "]" * 5000 + "}"),
+    ("deep.yaml", "kras: " + "[" * 5000 + "]" * 5000),
+])
+def test_absurdly_nested_case_is_a_clear_error(tmp_path, name, text):
+    case = tmp_path / name
+    case.write_text(text)
+    run = run_cli("eval", CASES, case)
+    assert run.code == 2 and "[case-malformed]" in run.err and "too deeply" in run.err
+    assert max(len(line) for line in run.err.splitlines()) < 200  # a long line is shown as a window
