@@ -215,8 +215,9 @@ class _Run:
     def read(self, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
         return tuple((name, self.case.get(name)) for name in names)
 
-    def step(self, pathway: str | None, node, kind: str, reads: tuple[str, ...], outcome: str) -> None:
-        self.trace.append(TraceStep(pathway, node.id, kind, node.span, self.read(reads), outcome))
+    def step(self, pathway: str | None, node, kind: str, reads: tuple[str, ...], outcome: str,
+             next_nodes: tuple[str, ...] = ()) -> None:
+        self.trace.append(TraceStep(pathway, node.id, kind, node.span, self.read(reads), outcome, next_nodes))
 
     # ---- pathways -------------------------------------------------------------------
     def pathway(self, pathway: _Pathway) -> None:
@@ -248,7 +249,8 @@ class _Run:
                 if taken is _NO_BRANCH:
                     self.step(pid, n, "decide", node.reads, "no branch holds; the pathway ends here")
                     return []
-                self.step(pid, n, "decide", node.reads, _describe_branch(taken, node))
+                self.step(pid, n, "decide", node.reads, _describe_branch(taken, node),
+                          (taken.target,) if taken.target else ())
                 return [taken.target]
             case ir.Recommend() | ir.Warn():
                 kind = node.kind
@@ -263,13 +265,14 @@ class _Run:
                     return []
                 if isinstance(n, ir.Recommend):
                     self.recommendations.append(_recommendation(n, pid, path))
-                    self.step(pid, n, kind, node.reads, f"recommends ({n.modality.replace('_', ' ')})")
+                    self.step(pid, n, kind, node.reads, f"recommends ({n.modality.replace('_', ' ')})",
+                              _targets(node.then))
                 else:
                     self.warnings.append(_warning(n, "pathway", pid))
-                    self.step(pid, n, kind, node.reads, f"warns ({n.severity})")
+                    self.step(pid, n, kind, node.reads, f"warns ({n.severity})", _targets(node.then))
                 return list(node.then)
             case ir.Step():
-                self.step(pid, n, "step", (), "continues")
+                self.step(pid, n, "step", (), "continues", _targets(node.then))
                 return list(node.then)
             case ir.Schedule():
                 plan = self.ev.checked.plans[n.id]
@@ -319,6 +322,10 @@ class _Run:
                      for f, decides in self._needs.items())
 
 _NO_BRANCH = _Branch(None, None, "no branch holds")
+
+
+def _targets(then: tuple[str | None, ...]) -> tuple[str, ...]:
+    return tuple(t for t in then if t is not None)
 
 
 def _decide(node: _Node, case: Mapping[str, Any]) -> _Branch | None:

@@ -167,11 +167,13 @@ class TraceStep:
     span: Span | None
     read: tuple[tuple[str, Any], ...]  # the facts the node's conditions read, with their values
     outcome: str
+    next: tuple[str, ...] = ()         # the nodes it continues to
 
     def to_json(self) -> dict:
         return {"pathway": self.pathway, "node": self.node, "kind": self.kind,
                 "span": self.span.to_json() if self.span else None,
-                "read": {k: to_json_value(v) for k, v in self.read}, "outcome": self.outcome}
+                "read": {k: to_json_value(v) for k, v in self.read}, "outcome": self.outcome,
+                "next": list(self.next)}
 
 
 @dataclass(frozen=True, slots=True)
