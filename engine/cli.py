@@ -29,6 +29,8 @@ commands:
   check [PATH]          parse, type-check and validate the graphs of a knowledge base
   eval [PATH] CASE      evaluate one case (JSON or YAML) and show what the rules recommend
   test [PATH]           run the knowledge base's scenario tests
+  render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
+  report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -61,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the scenario tests")
     test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     test.add_argument("--format", choices=("text", "json"), default="text")
+
+    render = commands.add_parser("render", help="draw the flowcharts")
+    render.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    render.add_argument("-o", "--output", default="out/charts", help="folder to write into (default out/charts)")
+    render.add_argument("--case", help="a case file whose path to draw")
+    render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
+    render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
+    render.add_argument("--list", action="store_true", help="list the charts and exit")
+
+    report = commands.add_parser("report", help="write the HTML review report")
+    report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
+    report.add_argument("--case", help="a case file to evaluate and show on the charts")
     return parser
 
 
@@ -94,7 +109,60 @@ def _main(argv: list[str] | None) -> int:
         return _eval(kb_path, case_path, fmt, args.trace)
     if args.command == "test":
         return _test(args.path, args.format)
+    if args.command == "render":
+        return _render(args)
+    if args.command == "report":
+        return _report_command(args)
     raise AssertionError(args.command)
+
+
+def _render(args) -> int:
+    import render
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in render.FORMATS]
+    if unknown or not formats:
+        print(f"consilium render: unknown format {', '.join(unknown) or '(none)'}; choose from "
+              f"{', '.join(render.FORMATS)}", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        kb = _load(args.path)
+        result = kb.evaluate_file(args.case) if args.case else None
+    except DiagnosticsError as error:
+        _report(error, "text")
+        return EXIT_INPUT
+    names = [spec.name for spec in render.chart_specs(kb)]
+    if args.list:
+        print("\n".join(names))
+        return EXIT_OK
+    missing = [c for c in args.chart or () if c not in names]
+    if missing:
+        print(f"consilium render: no chart {', '.join(missing)}; `consilium render --list` lists them",
+              file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        paths = render.render_charts(kb, args.output, formats, result, only=args.chart)
+    except render.RenderError as error:
+        print(f"consilium render: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"wrote {len(paths)} files to {args.output}")
+    return EXIT_OK
+
+
+def _report_command(args) -> int:
+    import render
+    try:
+        kb = _load(args.path)
+        result = kb.evaluate_file(args.case) if args.case else None
+    except DiagnosticsError as error:
+        _report(error, "text")
+        return EXIT_INPUT
+    try:
+        index = render.write_report(kb, args.output, result, args.case)
+    except render.RenderError as error:
+        print(f"consilium report: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"wrote {index}")
+    return EXIT_OK
 
 
 def _report(error: DiagnosticsError, fmt: str) -> None:

@@ -1,5 +1,68 @@
-"""Rendering of decision graphs to DOT, SVG, PNG and the HTML review report.
+"""Rendering: decision graphs (and one case's path) -> DOT, SVG, PNG and the HTML review report.
 
-Nothing is rendered yet: the flowcharts and the auditors' report are the rendering issue's
-work. The package exists so that `import render` is stable from the first release.
+    import engine, render
+    kb = engine.load_kb("kb")
+    render.render_charts(kb, "out", formats=("dot", "svg"))          # every flowchart
+    render.write_report(kb, "out", result=kb.evaluate_file("case.yaml"), case_name="case.yaml")
+
+`flowchart` builds the DOT graphs (pure), `words` says conditions in words, `report` builds
+the page (pure), and `output` is the one module that runs the layout program and writes files.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from engine.kb import KnowledgeBase
+from engine.result import Result
+from engine.scenarios import run_scenarios
+
+from .flowchart import ChartSpec, chart, chart_specs
+from .output import FORMATS, RenderError, find_dot, layout, write_charts
+from .report import report
+
+__all__ = ["render_charts", "write_report", "chart", "chart_specs", "ChartSpec", "layout", "find_dot",
+           "RenderError", "FORMATS"]
+
+
+def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] = ("dot", "svg"),
+                  result: Result | None = None, only: Iterable[str] | None = None) -> list[Path]:
+    """Write every flowchart of the knowledge base (or those named in `only`) in each format."""
+    specs = chart_specs(kb)
+    if only is not None:
+        wanted = set(only)
+        specs = [s for s in specs if s.name in wanted]
+    sources = [(spec.name, chart(kb, spec, result).source) for spec in specs]
+    return write_charts(sources, Path(folder), tuple(formats))
+
+
+def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = None,
+                 case_name: str | None = None) -> Path:
+    """Write the review page, index.html, into `folder`; returns its path."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    specs = chart_specs(kb)
+    jobs = [(spec.name, chart(kb, spec).source) for spec in specs]
+    case_specs = []
+    if result is not None:
+        case_specs = [s for s in specs if s.kind in ("pathway", "safety") and _touched(s, kb, result)]
+        jobs += [("case-" + s.name, chart(kb, s, result).source) for s in case_specs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        laid_out = dict(zip((name for name, _ in jobs), pool.map(lambda job: layout(job[1], "svg"), jobs)))
+    svgs = {s.name: laid_out[s.name] for s in specs}
+    case_svgs = {s.name: laid_out["case-" + s.name] for s in case_specs}
+    page = report(kb, specs, svgs, run_scenarios(kb), result, case_name, case_svgs)
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    index = path / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def _touched(spec: ChartSpec, kb: KnowledgeBase, result: Result) -> bool:
+    """Whether the case went past a chart's entry: only those charts are worth drawing its path on."""
+    if spec.kind == "safety":
+        return any(w.kind == "safety" for w in result.warnings) or bool(result.unchecked)
+    pathway_ids = {pid for _, ids in spec.groups for pid in ids}
+    return any(step.pathway in pathway_ids and step.next for step in result.trace)

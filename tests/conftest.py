@@ -50,6 +50,16 @@ def expected_diagnostics(*files: Path) -> list[tuple[str, int, int, str]]:
     return sorted(found)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden DOT files of tests/data/render/golden from the bundled knowledge base")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
 @pytest.fixture(scope="session")
 def bundled_kb():
     import engine

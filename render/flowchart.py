@@ -1,0 +1,442 @@
+"""Flowcharts: a knowledge base's pathways (and optionally one case's path) -> a DOT graph.
+
+The visual grammar follows the way guideline bodies draw pathways: decisions as diamonds
+holding their question, branches labelled with their condition in words, recommendations
+as boxes with the action, modality and source, warnings set apart as octagons, plans as
+folders listing their steps in time. Each source has its colour, shown in a legend; every
+rule carries a footnote number, and the footnotes under the chart give its quote, section
+and references (SVG tooltips and links carry them too).
+
+With a case's result, the path it took is drawn bold and dark, what it did not take is
+greyed, undecided decisions are dashed with the facts they need, raised warnings are red.
+
+Building the graph is pure and deterministic: nodes and edges in declaration order, so the
+same knowledge base gives byte-identical DOT. Every string from a rule file or a case goes
+through `graphviz.escape`, so it is drawn as text, never read as DOT or HTML markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import graphviz
+
+from engine import ir
+from engine.kb import KnowledgeBase
+from engine.result import Result
+from engine.values import Duration
+
+from .words import MODALITY_WORDS, condition_words, value_words, wrap
+
+PALETTE = [  # Okabe-Ito: distinguishable with the common colour-vision deficiencies
+    ("#0072B2", "#DDEBF7"), ("#D55E00", "#FBE3D6"), ("#009E73", "#D4F0E6"), ("#CC79A7", "#F6E4EF"),
+    ("#E69F00", "#FCEFD2"), ("#56B4E9", "#E1F1FB"), ("#999999", "#EEEEEE"),
+]
+PATH = "#111111"
+GREY, GREY_FILL, GREY_TEXT = "#C9C9C9", "#F5F5F5", "#9A9A9A"
+RED = "#C0392B"
+FONT = "Helvetica"
+
+
+def source_colours(kb: KnowledgeBase) -> dict[str, tuple[str, str]]:
+    """(line, fill) colour of each source, in declaration order."""
+    return {source: PALETTE[i % len(PALETTE)] for i, source in enumerate(kb.sources)}
+
+
+def _e(text: str) -> str:
+    """Text from a rule file or a case, made safe for a DOT string."""
+    return graphviz.escape(text)
+
+
+def _lines(*lines: str) -> str:
+    return "\\n".join(_e(line) for line in lines)
+
+
+@dataclass
+class _Overlay:
+    """What one case did, for drawing its path."""
+
+    visited: set[str] = field(default_factory=set)
+    taken: set[tuple[str, str]] = field(default_factory=set)
+    undecided: dict[str, list[str]] = field(default_factory=dict)
+    fired: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, result: Result | None) -> "_Overlay | None":
+        if result is None:
+            return None
+        overlay = cls()
+        for step in result.trace:
+            overlay.visited.add(step.node)
+            overlay.taken.update((step.node, target) for target in step.next)
+            if step.outcome.startswith(("undecided", "not checked")):
+                overlay.undecided[step.node] = [name for name, value in step.read if value is None]
+        overlay.fired = {r.id for r in result.recommendations} | {w.id for w in result.warnings}
+        return overlay
+
+
+class _Chart:
+    def __init__(self, kb: KnowledgeBase, name: str, title: str, result: Result | None):
+        self.kb = kb
+        self.colours = source_colours(kb)
+        self.overlay = _Overlay.of(result)
+        # each plan step's dates for this case, as words
+        self.dates = {(plan.id, s.id): _dates(s) for plan in result.plans for s in plan.steps} if result else {}
+        self.footnotes: list[str] = []
+        self.graph = graphviz.Digraph(name=name)
+        self.graph.attr(rankdir="LR", fontname=FONT, fontsize="11", nodesep="0.25", ranksep="0.5",
+                        labelloc="b", labeljust="l", newrank="true", tooltip=_e(title))
+        self.graph.attr("node", fontname=FONT, fontsize="10", margin="0.12,0.06")
+        self.graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
+        self.title = title
+
+    # ---- colours and case overlay -----------------------------------------------------------
+    def _colour(self, source: str | None) -> tuple[str, str]:
+        return self.colours.get(source or "", PALETTE[-1])
+
+    def _seen(self, node_id: str) -> bool:
+        return self.overlay is None or node_id in self.overlay.visited
+
+    def _style(self, node_id: str, attrs: dict) -> dict:
+        if self.overlay is None:
+            return attrs
+        if node_id not in self.overlay.visited:
+            attrs.update(color=GREY, fillcolor=GREY_FILL, fontcolor=GREY_TEXT, penwidth="1")
+        elif node_id in self.overlay.undecided:
+            attrs.update(style=attrs.get("style", "") + ",dashed", color="#8A6D00", penwidth="2.5")
+        else:
+            attrs.update(penwidth="3", color=RED if attrs.get("_warn") and node_id in self.overlay.fired else PATH)
+        return attrs
+
+    def _edge_style(self, tail: str, head: str, attrs: dict) -> dict:
+        if self.overlay is None:
+            return attrs
+        if (tail, head) in self.overlay.taken:
+            attrs.update(penwidth="3", color=PATH, fontcolor=PATH)
+        else:
+            attrs.update(color=GREY, fontcolor=GREY_TEXT)
+        return attrs
+
+    def _footnote(self, provenance: ir.Provenance | None) -> str:
+        if provenance is None or not provenance.quote:
+            return ""
+        number = len(self.footnotes) + 1
+        where = ", ".join(x for x in (provenance.source, provenance.section,
+                                      ("refs " + ", ".join(map(str, provenance.refs))) if provenance.refs else "")
+                          if x)
+        self.footnotes.append(f"[{number}] “{provenance.quote}” ({where})")
+        return f"[{number}]"
+
+    # ---- nodes ------------------------------------------------------------------------------
+    def node(self, target: graphviz.Digraph, pathway: ir.Pathway, node: ir.Node) -> None:
+        facts, defines = self.kb.facts, self.kb.checked.defines
+        match node:
+            case ir.Decide():
+                note = self._footnote(node.provenance)
+                line, fill = self._colour((node.provenance.source if node.provenance else None) or pathway.source)
+                attrs = dict(shape="diamond", style="filled", fillcolor="white", color=line,
+                             label=_lines(*wrap(node.question, 26)) + (f"\\n{note}" if note else ""))
+                self._add(target, node.id, attrs, node.provenance)
+                subject = _subject(node)
+                for index, branch in enumerate(node.branches):
+                    words = "otherwise" if branch.condition is None else \
+                        condition_words(branch.condition, facts, defines, subject)
+                    if len(words) > 70 and branch.label:
+                        words = branch.label
+                    head = branch.target or f"{pathway.id}__end"
+                    edge = dict(label=_lines(*wrap(words, 30)), tooltip=_e(words))
+                    target.edge(node.id, head, **self._edge_style(node.id, head, edge))
+                needs = self._needs_of(node)
+                if needs:
+                    self._needs_note(target, node.id, needs)
+            case ir.Step():
+                attrs = dict(shape="box", style="rounded,filled", fillcolor="#FAFAFA", color="#777777",
+                             label=_lines(*wrap(node.label, 34)))
+                self._add(target, node.id, attrs, None)
+                self._then(target, pathway, node.id, node.then)
+            case ir.Recommend():
+                p = node.provenance
+                note = self._footnote(p)
+                line, fill = self._colour(p.source)
+                against = node.modality in ("avoid", "not_recommended")
+                lines = wrap(("Do not: " if against else "") + node.label, 34)
+                if node.guard is not None:
+                    lines += wrap("if " + _lower_first(condition_words(node.guard, facts, defines)), 34)
+                lines.append(f"{MODALITY_WORDS[node.modality]} · {p.source} {note}".rstrip())
+                attrs = dict(shape="box", style="rounded,filled" + (",bold" if against else ""),
+                             fillcolor=fill, color=RED if against else line, label=_lines(*lines))
+                self._add(target, node.id, attrs, p)
+                self._then(target, pathway, node.id, node.then)
+                if node.guard is not None and node.id in (self.overlay.undecided if self.overlay else {}):
+                    self._needs_note(target, node.id, self._needs_of(node))
+            case ir.Warn():
+                p = node.provenance
+                note = self._footnote(p)
+                lines = wrap(f"Warning: {node.label}", 34)
+                if node.guard is not None:
+                    lines += wrap("if " + _lower_first(condition_words(node.guard, facts, defines)), 34)
+                lines.append(f"{node.severity} · {p.source} {note}".rstrip())
+                if node.instead:
+                    lines += wrap("instead: " + node.instead, 34)
+                colour = RED if node.severity == "critical" else ("#B8860B" if node.severity == "warning" else "#607D8B")
+                attrs = dict(shape="octagon", style="filled", fillcolor="#FFF4E5" if node.severity != "info" else "#EEF3F6",
+                             color=colour, label=_lines(*lines), _warn="1")
+                self._add(target, node.id, attrs, p)
+                self._then(target, pathway, node.id, node.then)
+            case ir.Schedule():
+                plan = self.kb.checked.plans[node.id]
+                note = self._footnote(plan.provenance)
+                line, fill = self._colour(plan.provenance.source)
+                lines = wrap(f"Plan: {plan.label}", 40) + [f"from: {self.kb.facts[plan.anchor].label}"]
+                for step in plan.steps:
+                    lines += wrap(f"- {step.label}: {_timing(step, plan)}", 46)
+                    dated = self.dates.get((plan.id, step.id))
+                    if dated:
+                        lines.append(f"   {dated}")
+                lines.append(f"{plan.provenance.source} {note}".rstrip())
+                attrs = dict(shape="folder", style="filled", fillcolor=fill, color=line,
+                             label="\\l".join(_e(x) for x in lines) + "\\l")
+                self._add(target, node.id, attrs, plan.provenance)
+
+    def _add(self, target: graphviz.Digraph, node_id: str, attrs: dict, provenance: ir.Provenance | None) -> None:
+        attrs = self._style(node_id, attrs)
+        attrs.pop("_warn", None)
+        if provenance is not None and provenance.quote:
+            attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
+                                           + (f", refs {', '.join(map(str, provenance.refs))}" if provenance.refs else "")))
+        attrs["id"] = _e(f"node-{node_id}")
+        attrs["URL"] = _e(f"#rule-{node_id}")
+        target.node(node_id, **attrs)
+
+    def _then(self, target: graphviz.Digraph, pathway: ir.Pathway, tail: str, then: Iterable[str | None]) -> None:
+        for head in then:
+            head = head or f"{pathway.id}__end"
+            target.edge(tail, head, **self._edge_style(tail, head, {}))
+
+    def _needs_of(self, node) -> list[str]:
+        if self.overlay is None:
+            return []
+        return self.overlay.undecided.get(node.id, [])
+
+    def _needs_note(self, target: graphviz.Digraph, node_id: str, needs: list[str]) -> None:
+        labels = [self.kb.facts[f].label for f in needs if f in self.kb.facts]
+        note_id = f"{node_id}__needs"
+        target.node(note_id, label=_lines("needs:", *[x for label in labels for x in wrap(label, 30)]),
+                    shape="note", style="filled,dashed", fillcolor="#FFF8DC", color="#8A6D00",
+                    fontcolor="#5C4800")
+        target.edge(node_id, note_id, label="unknown", style="dashed", color="#8A6D00", fontcolor="#8A6D00",
+                    arrowhead="none")
+
+    def end_node(self, target: graphviz.Digraph, pathway: ir.Pathway) -> None:
+        ends = any(t is None for n in pathway.nodes for t in _targets(n))
+        if ends:
+            end_id = f"{pathway.id}__end"
+            attrs = dict(shape="circle", label="end", width="0.45", fixedsize="true", fontsize="8",
+                         style="filled", fillcolor="#EEEEEE", color="#999999")
+            if self.overlay is not None and end_id not in {h for _, h in self.overlay.taken}:
+                attrs.update(color=GREY, fontcolor=GREY_TEXT, fillcolor=GREY_FILL)
+            target.node(end_id, **attrs)
+
+    # ---- layout ---------------------------------------------------------------------------------
+    def legend(self, sources: Iterable[str]) -> None:
+        with self.graph.subgraph(name="cluster_legend") as legend:
+            legend.attr(label=_e(self.title), fontsize="14", fontname=FONT, style="rounded",
+                        color="#BBBBBB", labeljust="l", labelloc="t")
+            previous = None
+            for source in sources:
+                line, fill = self._colour(source)
+                title = self.kb.sources[source].title if source in self.kb.sources else source
+                node_id = f"legend__{source}"
+                legend.node(node_id, label=_lines(source, *wrap(title, 30)), shape="box", style="rounded,filled",
+                            fillcolor=fill, color=line, fontsize="9")
+                if previous:
+                    legend.edge(previous, node_id, style="invis")
+                previous = node_id
+            if self.overlay is not None:
+                legend.node("legend__path", label="the case's path", shape="box", style="rounded", penwidth="3",
+                            color=PATH, fontsize="9")
+                legend.node("legend__needs", label="undecided: needs data", shape="note", style="dashed",
+                            color="#8A6D00", fontsize="9")
+                if previous:
+                    legend.edge(previous, "legend__path", style="invis")
+                legend.edge("legend__path", "legend__needs", style="invis")
+
+    def finish(self) -> graphviz.Digraph:
+        if self.footnotes:
+            text = "\\l".join(_e(line) for note in self.footnotes for line in wrap(note, 120)) + "\\l"
+            self.graph.attr(label=text, fontsize="9")
+        return self.graph
+
+
+def _targets(node: ir.Node) -> list[str | None]:
+    match node:
+        case ir.Decide(branches=branches):
+            return [b.target for b in branches]
+        case ir.Step(then=then) | ir.Recommend(then=then) | ir.Warn(then=then):
+            return list(then)
+    return []
+
+
+def _subject(node: ir.Decide) -> str | None:
+    """The one fact a decision asks about, if it asks about exactly one, directly."""
+    found: set[str] = set()
+    stack: list = [b.condition for b in node.branches if b.condition is not None]
+    while stack:
+        e = stack.pop()
+        match e:
+            case ir.FactRef(id=name):
+                found.add(name)
+            case ir.DefineRef():
+                return None
+            case ir.And(operands=ops) | ir.Or(operands=ops):
+                stack.extend(ops)
+            case ir.Not(operand=op) | ir.IsKnown(operand=op) | ir.InRange(operand=op) | ir.Negate(operand=op):
+                stack.append(op)
+            case ir.Compare(left=a, right=b) | ir.Member(element=a, collection=b) | ir.Arith(left=a, right=b):
+                stack.extend((a, b))
+    return found.pop() if len(found) == 1 else None
+
+
+def _timing(step: ir.PlanStep, plan: ir.Plan) -> str:
+    relative = step.timing.relative
+    after = ""
+    if relative is not None:
+        ref = next(s.label for s in plan.steps if s.id == relative.step)
+        after = f" {'before' if relative.before else 'after'} {ref.lower()}"
+    match step.timing:
+        case ir.At(offset=offset, about=about):
+            return ("about " if about else "") + ("day 0" if offset == Duration() else value_words(offset)) + after
+        case ir.Window(start=start, end=end):
+            return f"{value_words(start)} to {value_words(end)}{after}"
+        case ir.Latest(offset=offset):
+            return f"no later than {value_words(offset)}{after}"
+    return ""
+
+
+# ---- the charts a knowledge base offers -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One flowchart: a name (for files and anchors), a title, and its pathways grouped."""
+
+    name: str
+    title: str
+    kind: str                                   # pathway | source | site | safety
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (cluster label, pathway ids)
+
+
+def chart_specs(kb: KnowledgeBase) -> list[ChartSpec]:
+    specs = [ChartSpec(f"pathway-{p.id}", p.label, "pathway", (("", (p.id,)),)) for p in kb.pathways]
+    for source in kb.sources:
+        pathways = tuple(p.id for p in kb.pathways if p.source == source)
+        if pathways:
+            specs.append(ChartSpec(f"source-{source}", f"{source}: {kb.sources[source].title}", "source",
+                                   tuple((p_label(kb, pid), (pid,)) for pid in pathways)))
+    for site in kb.checked.sites.values():
+        groups = []
+        for source in kb.sources:
+            pathways = tuple(p.id for p in kb.pathways if site.id in p.sites and p.source == source)
+            if pathways:
+                groups.append((source, pathways))
+        if groups:
+            specs.append(ChartSpec(f"site-{site.id}", f"{site.label}: the sources side by side", "site",
+                                   tuple(groups)))
+    if kb.checked.safeties:
+        specs.append(ChartSpec("safety", "Errors to avoid: safety rules on the proposed treatment", "safety", ()))
+    return specs
+
+
+def p_label(kb: KnowledgeBase, pathway_id: str) -> str:
+    return next(p.label for p in kb.pathways if p.id == pathway_id)
+
+
+def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None) -> graphviz.Digraph:
+    """The DOT graph of one chart, with the case's path drawn when a result is given."""
+    c = _Chart(kb, spec.name, spec.title, result)
+    pathways = {p.id: p for p in kb.pathways}
+    sources_shown: list[str] = []
+    if spec.kind == "safety":
+        _safety_chart(c, kb)
+        sources_shown = sorted({s.provenance.source for s in kb.checked.safeties}, key=list(kb.sources).index)
+    # dot stacks clusters of a left-to-right chart bottom-up: add them in reverse to read top-down
+    groups = spec.groups if spec.kind == "pathway" else tuple(reversed(spec.groups))
+    for group_label, pathway_ids in groups:
+        for pathway_id in pathway_ids:
+            pathway = pathways[pathway_id]
+            for source in _sources_of(pathway):
+                if source not in sources_shown:
+                    sources_shown.append(source)
+        if spec.kind == "pathway":
+            pathway = pathways[pathway_ids[0]]
+            for node in pathway.nodes:
+                c.node(c.graph, pathway, node)
+            c.end_node(c.graph, pathway)
+            continue
+        line, fill = c._colour(group_label if group_label in kb.sources else None)
+        with c.graph.subgraph(name=f"cluster_{_slug(group_label)}") as column:
+            column.attr(label=_e(group_label), fontsize="13", fontname=FONT, style="rounded",
+                        color=line if group_label in kb.sources else "#BBBBBB", labeljust="l", labelloc="t")
+            for pathway_id in pathway_ids:
+                pathway = pathways[pathway_id]
+                with column.subgraph(name=f"cluster_{pathway.id}") as box:
+                    box.attr(label=_e(pathway.label), fontsize="10", fontname=FONT, style="dashed",
+                             color="#CCCCCC")
+                    for node in pathway.nodes:
+                        c.node(box, pathway, node)
+                    c.end_node(box, pathway)
+    order = list(kb.sources)
+    c.legend(sorted(sources_shown, key=lambda s: order.index(s) if s in order else len(order)))
+    return c.finish()
+
+
+def _sources_of(pathway: ir.Pathway) -> list[str]:
+    found: list[str] = [pathway.source] if pathway.source else []
+    for node in pathway.nodes:
+        provenance = getattr(node, "provenance", None)
+        if provenance is not None and provenance.source and provenance.source not in found:
+            found.append(provenance.source)
+    return found
+
+
+def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
+    facts, defines = kb.facts, kb.checked.defines
+    for safety in kb.checked.safeties:
+        p = safety.provenance
+        note = c._footnote(p)
+        lines = wrap(f"Warning: {safety.label}", 40) + wrap(
+            "when " + _lower_first(condition_words(safety.condition, facts, defines)), 40)
+        lines.append(f"{safety.severity} · {p.source} {note}".rstrip())
+        if safety.instead:
+            lines += wrap("instead: " + safety.instead, 40)
+        colour = RED if safety.severity == "critical" else "#B8860B"
+        attrs = dict(shape="octagon", style="filled", fillcolor="#FFF4E5", color=colour, label=_lines(*lines),
+                     _warn="1")
+        c._add(c.graph, safety.id, attrs, p)
+        if safety.id in (c.overlay.undecided if c.overlay else {}):
+            c._needs_note(c.graph, safety.id, c.overlay.undecided[safety.id])
+
+
+def _dates(step) -> str:
+    if step.earliest is None and step.latest is None:
+        return ""
+    if step.earliest is None:
+        text = f"by {step.latest}"
+    elif step.earliest == step.latest:
+        text = str(step.earliest)
+    else:
+        text = f"{step.earliest} to {step.latest}"
+    if step.actual is not None:
+        text += f"; actual {step.actual}" + (" — outside" if step.on_time is False else "")
+    return text
+
+
+def _lower_first(text: str) -> str:
+    """'Upper rectal lesion' -> 'upper rectal lesion', but 'KRAS ...' stays as it is."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)

@@ -1,0 +1,80 @@
+"""Turning DOT into SVG and PNG, and writing chart files: the only part of `render` with I/O.
+
+Layout is done by the `dot` of the `graphviz-pure` wheel (a pure-Rust port of Graphviz,
+same output on every platform, no system package needed), found beside the running
+Python (the virtualenv's scripts folder) before PATH; a system `dot` is used only where
+that wheel is absent. The Python `graphviz` package runs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import sysconfig
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable
+
+import graphviz
+from graphviz.backend import dot_command
+
+from engine.diagnostics import ConsiliumError
+
+FORMATS = ("dot", "svg", "png")
+
+
+class RenderError(ConsiliumError):
+    """No layout program could be found or run."""
+
+
+def find_dot() -> Path:
+    """The layout program: graphviz-pure from this Python's scripts folder, then PATH, then `dot`."""
+    names = ["graphviz-pure", "graphviz-pure.exe"]
+    folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
+    for folder in folders:
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return candidate
+    for name in ["graphviz-pure", "dot"]:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    raise RenderError("no Graphviz layout program found: install the 'graphviz-pure' package "
+                      "(pip install graphviz-pure) or a system Graphviz")
+
+
+def layout(source: str, fmt: str) -> bytes:
+    """The chart laid out as SVG or PNG, by the Python graphviz package and graphviz-pure's dot."""
+    if fmt == "dot":
+        return source.encode("utf-8")
+    _use_dot()
+    try:
+        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError) as exc:
+        raise RenderError(f"the layout program failed on a chart: {exc}") from None
+
+
+@functools.cache
+def _use_dot() -> None:
+    # The graphviz package reads its executable from this module attribute (its documented
+    # DOT_BINARY); point it once at the program find_dot chose.
+    dot_command.DOT_BINARY = find_dot()
+
+
+def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Iterable[str]) -> list[Path]:
+    """Write each (name, DOT source) in each format; SVG and PNG laid out two at a time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(name, source, fmt) for name, source in charts for fmt in formats]
+
+    def one(job: tuple[str, str, str]) -> Path:
+        name, source, fmt = job
+        path = folder / f"{name}.{fmt}"
+        path.write_bytes(layout(source, fmt))
+        return path
+
+    # Each layout is a separate process, so threads are enough to use both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, jobs))

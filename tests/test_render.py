@@ -1,0 +1,149 @@
+"""Flowcharts: structure, a case's path, escaping, formats, determinism, golden DOT files.
+
+Structure is asserted on the DOT the charts are built from; the layout program is run to
+prove SVG and PNG come out (and the same bytes each time). The golden DOT files of the
+bundled knowledge base are refreshed only with `pytest --update-golden`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import engine
+import render
+from conftest import DATA, KB, ROOT, run_cli
+from render.flowchart import chart, chart_specs
+
+GOLDEN = DATA / "render" / "golden"
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return engine.load_kb(DATA / "render")
+
+
+def dot_of(kb, name, result=None) -> str:
+    spec = next(s for s in chart_specs(kb) if s.name == name)
+    return chart(kb, spec, result).source
+
+
+def node_line(dot: str, node: str) -> str:
+    [line] = [l for l in dot.splitlines() if re.match(rf"\s*{re.escape(node)} \[", l)]
+    return line
+
+
+def edge_line(dot: str, tail: str, head: str) -> str:
+    [line] = [l for l in dot.splitlines() if re.match(rf"\s*{re.escape(tail)} -> {re.escape(head)}\b", l)]
+    return line
+
+
+def test_the_charts_a_knowledge_base_offers(kb):
+    assert [s.name for s in chart_specs(kb)] == [
+        "pathway-approach", "pathway-other", "source-S", "source-T", "site-liver", "safety"]
+
+
+def test_shapes_labels_and_provenance(kb):
+    dot = dot_of(kb, "pathway-approach")
+    decision = node_line(dot, "how_many")
+    assert "shape=diamond" in decision and 'label="How many segments?\\n[1]"' in decision
+    assert 'label="≤ 3 segments"' in edge_line(dot, "how_many", "simultaneous")
+    assert 'label=otherwise' in edge_line(dot, "how_many", "staged")
+    rec = node_line(dot, "simultaneous")
+    assert "shape=box" in rec and "recommended · S [2]" in rec
+    assert 'tooltip="“Simultaneous surgery when 3 or fewer segments.” — S, refs 1"' in rec
+    assert 'URL="#rule-simultaneous"' in rec
+    guarded = node_line(dot, "egfr")
+    assert "if kras = wild type" in guarded
+    warning = node_line(dot, "schedule_plan_warning")
+    assert "shape=octagon" in warning and "Warning: Mind the plan" in warning
+    plan = node_line(dot, "sequence")
+    assert "shape=folder" in plan and "Second: 11 days to 18 days" in plan
+    assert "[2] “Simultaneous surgery when 3 or fewer segments.” (S, refs 1)" in dot
+
+
+def test_sources_have_colours_and_a_legend(kb):
+    dot = dot_of(kb, "site-liver")
+    assert "cluster_S" in dot and "cluster_T" in dot
+    s_legend, t_legend = node_line(dot, "legend__S"), node_line(dot, "legend__T")
+    assert 'color="#0072B2"' in s_legend and 'color="#D55E00"' in t_legend
+    avoid = node_line(dot, "no_anti_egfr")
+    assert "Do not: No anti-EGFR" in avoid and 'color="#C0392B"' in avoid
+
+
+def test_a_case_path_is_bold_and_the_rest_grey(kb):
+    result = kb.evaluate({"segments": 5, "start": "2025-01-06"})
+    dot = dot_of(kb, "pathway-approach", result)
+    assert 'penwidth=3' in node_line(dot, "how_many") and 'color="#111111"' in node_line(dot, "how_many")
+    assert 'penwidth=3' in edge_line(dot, "how_many", "staged")
+    assert 'color="#C9C9C9"' in edge_line(dot, "how_many", "simultaneous")
+    assert 'fontcolor="#9A9A9A"' in node_line(dot, "simultaneous")
+    undecided = node_line(dot, "egfr")
+    assert "dashed" in undecided
+    needs = node_line(dot, "egfr__needs")
+    assert "needs:" in needs and "kras" in needs
+    assert 'label=unknown' in edge_line(dot, "egfr", "egfr__needs")
+    assert 'color="#C0392B"' in node_line(dot, "schedule_plan_warning")  # a raised warning is red
+    assert "2025-01-17 to 2025-01-24" in node_line(dot, "sequence")      # the plan, dated for the case
+    assert "legend__path" in dot
+
+
+LABEL = '<script>alert("x")</script> {braces} back\\slash'
+
+
+def test_markup_in_labels_is_escaped_in_dot_svg_and_html(kb, tmp_path):
+    dot = dot_of(kb, "pathway-approach")
+    line = node_line(dot, "staged_surgery")
+    assert 'label="<script>alert(\\"x\\")</script>' in line          # a quoted string, not an HTML label
+    assert "back\\\\slash" in line and "\\\\n not a newline" in line   # backslashes stay backslashes
+    svg = render.layout(dot, "svg").decode()
+    assert "<script" not in svg
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in svg
+    assert "back\\slash" in svg
+    page = render.write_report(kb, tmp_path).read_text()
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; {braces} back\\slash" in page
+    assert "Staged &lt;b&gt;surgery&lt;/b&gt; &amp; &quot;quotes&quot;" in page
+
+
+def test_svg_and_png_are_produced_and_identical_run_to_run(kb, tmp_path):
+    run = run_cli("render", DATA / "render", "-o", tmp_path / "a", "--format", "dot,svg,png")
+    assert run.code == 0, run.err
+    again = run_cli("render", DATA / "render", "-o", tmp_path / "b", "--format", "dot,svg,png")
+    assert again.code == 0
+    for name in ("pathway-approach", "site-liver", "safety"):
+        assert (tmp_path / "a" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (tmp_path / "a" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+        for fmt in ("dot", "svg", "png"):
+            assert (tmp_path / "a" / f"{name}.{fmt}").read_bytes() == (tmp_path / "b" / f"{name}.{fmt}").read_bytes()
+
+
+def test_render_with_a_case_and_chart_selection(tmp_path):
+    case = ROOT / "examples" / "liver_five_segments_bleeding.yaml"
+    run = run_cli("render", KB, "--case", case, "--chart", "pathway-hepatic_metastases", "-o", tmp_path)
+    assert run.code == 0 and run.out.strip() == f"wrote 2 files to {tmp_path}"
+    dot = (tmp_path / "pathway-hepatic_metastases.dot").read_text()
+    assert 'penwidth=3' in edge_line(dot, "surgical_approach", "staged_approaches")
+
+
+def test_render_usage_errors():
+    assert run_cli("render", KB, "--format", "gif").code == 2
+    assert run_cli("render", KB, "--chart", "no-such-chart").code == 2
+    listed = run_cli("render", KB, "--list")
+    assert "site-liver" in listed.out.split() and "safety" in listed.out.split()
+
+
+def test_the_layout_program_is_graphviz_pure_from_this_environment():
+    assert render.find_dot().name.startswith("graphviz-pure")
+
+
+@pytest.mark.parametrize("spec", chart_specs(engine.load_kb(KB)), ids=lambda s: s.name)
+def test_golden_dot_of_the_bundled_knowledge_base(bundled_kb, spec, update_golden):
+    dot = chart(bundled_kb, spec).source
+    golden = GOLDEN / f"{spec.name}.dot"
+    if update_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(dot, encoding="utf-8")
+    assert golden.exists(), f"no golden file for {spec.name}: run pytest --update-golden"
+    assert dot == golden.read_text(encoding="utf-8"), f"{spec.name} changed: review, then pytest --update-golden"
