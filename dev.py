@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The two commands of the README's quick start, on a machine with nothing but Python 3.11+.
 
-    python3 dev.py demo    evaluate the bundled example case and show its recommendations
+    python3 dev.py demo    evaluate the bundled example case, show its recommendations, and draw
+                           its path on the flowchart (out/demo/) and in the review report
     python3 dev.py test    run the whole test suite (pytest, which also runs `consilium test kb`)
 
 Each creates `.venv/` beside this file on first use and installs the project into it
-(`pip install -e '.[test]'`), again only when pyproject.toml changes. Extra arguments go
-to `consilium eval` (demo) or to pytest (test).
+(`pip install -e '.[test]'`), again only when pyproject.toml changes. `demo CASE` takes
+another case file; extra arguments of `test` go to pytest.
 """
 
 from __future__ import annotations
@@ -46,8 +47,21 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_environment()
     if argv[0] == "demo":
-        args = argv[1:] or ["kb", DEMO_CASE]
-        return subprocess.run([str(PYTHON), "-m", "engine", "eval", *args], cwd=ROOT).returncode
+        case = argv[1] if len(argv) > 1 else DEMO_CASE
+        consilium = [str(PYTHON), "-m", "engine"]
+        code = subprocess.run([*consilium, "eval", "kb", case], cwd=ROOT).returncode
+        if code != 0:
+            return code
+        # ...and the flowchart of the case's path, and the auditors' report, for a browser.
+        for command in (["render", "kb", "--case", case, "--chart", "pathway-hepatic_metastases",
+                         "--format", "svg,png", "-o", "out/demo"],
+                        ["report", "kb", "--case", case, "-o", "out/demo/report"]):
+            code = subprocess.run([*consilium, *command], cwd=ROOT, stdout=subprocess.DEVNULL).returncode
+            if code != 0:
+                return code
+        print("\nFlowchart of this case's path: out/demo/pathway-hepatic_metastases.svg (and .png)"
+              "\nThe auditors' review report:   out/demo/report/index.html")
+        return 0
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
 
 
