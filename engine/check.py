@@ -586,35 +586,8 @@ def _compare_hint(t_left, t_right) -> str | None:
 
 def _names_in(expr) -> set[str]:
     """Every bare name an unresolved expression mentions."""
-    names: set[str] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case ir.Name(id=name):
-                names.add(name)
-            case ir.And(operands=ops) | ir.Or(operands=ops):
-                stack.extend(ops)
-            case ir.Not(operand=op) | ir.Negate(operand=op) | ir.IsKnown(operand=op) | ir.InRange(operand=op):
-                stack.append(op)
-            case ir.Compare(left=a, right=b) | ir.Arith(left=a, right=b):
-                stack.extend((a, b))
-            case ir.Member(element=a, collection=b):
-                stack.extend((a, b))
-    return names
+    return {node.id for node in ir.walk(expr) if isinstance(node, ir.Name)}
 
 
 def _reads_any(expr) -> bool:
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        match node:
-            case ir.FactRef() | ir.DefineRef():
-                return True
-            case ir.And(operands=ops) | ir.Or(operands=ops):
-                stack.extend(ops)
-            case ir.Not(operand=op) | ir.Negate(operand=op) | ir.IsKnown(operand=op) | ir.InRange(operand=op):
-                stack.append(op)
-            case ir.Compare(left=a, right=b) | ir.Arith(left=a, right=b) | ir.Member(element=a, collection=b):
-                stack.extend((a, b))
-    return False
+    return any(isinstance(node, (ir.FactRef, ir.DefineRef)) for node in ir.walk(expr))

@@ -124,12 +124,10 @@ def _render(args) -> int:
         print(f"consilium render: unknown format {', '.join(unknown) or '(none)'}; choose from "
               f"{', '.join(render.FORMATS)}", file=sys.stderr)
         return EXIT_INPUT
-    try:
-        kb = _load(args.path)
-        result = kb.evaluate_file(args.case) if args.case else None
-    except DiagnosticsError as error:
-        _report(error, "text")
+    loaded = _load_with_case(args)
+    if loaded is None:
         return EXIT_INPUT
+    kb, result = loaded
     names = [spec.name for spec in render.chart_specs(kb)]
     if args.list:
         print("\n".join(names))
@@ -148,14 +146,22 @@ def _render(args) -> int:
     return EXIT_OK
 
 
-def _report_command(args) -> int:
-    import render
+def _load_with_case(args):
+    """The knowledge base and, with --case, the case's result; None (reported) on bad input."""
     try:
         kb = _load(args.path)
-        result = kb.evaluate_file(args.case) if args.case else None
+        return kb, (kb.evaluate_file(args.case) if args.case else None)
     except DiagnosticsError as error:
         _report(error, "text")
+        return None
+
+
+def _report_command(args) -> int:
+    import render
+    loaded = _load_with_case(args)
+    if loaded is None:
         return EXIT_INPUT
+    kb, result = loaded
     try:
         index = render.write_report(kb, args.output, result, args.case)
     except render.RenderError as error:

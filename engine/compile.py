@@ -173,17 +173,6 @@ def _arith_function(op: str, kind: str) -> Callable[[Any, Any], Any]:
 
 # ---- static facts about expressions ------------------------------------------------------
 
-def _children(e: ir.Expr) -> tuple:
-    match e:
-        case ir.And(operands=ops) | ir.Or(operands=ops):
-            return ops
-        case ir.Not(operand=op) | ir.Negate(operand=op) | ir.IsKnown(operand=op) | ir.InRange(operand=op):
-            return (op,)
-        case ir.Compare(left=a, right=b) | ir.Arith(left=a, right=b) | ir.Member(element=a, collection=b):
-            return (a, b)
-    return ()
-
-
 def facts_read(e: ir.Expr | None, defines: Mapping[str, ir.Define]) -> tuple[str, ...]:
     """The facts an expression depends on, through definitions, in first-seen order."""
     seen: dict[str, None] = {}
@@ -198,7 +187,7 @@ def facts_read(e: ir.Expr | None, defines: Mapping[str, ir.Define]) -> tuple[str
                 visited_defines.add(name)
                 stack.append(defines[name].expr)
             case _:
-                stack.extend(reversed(_children(node)))
+                stack.extend(reversed(ir.children(node)))
     return tuple(seen)
 
 
@@ -222,7 +211,7 @@ def thresholds(e: ir.Expr | None, fact: str, defines: Mapping[str, ir.Define]) -
                 visited.add(name)
                 stack.append(defines[name].expr)
             case _:
-                stack.extend(_children(node))
+                stack.extend(ir.children(node))
     numbers = [v for v in found if not isinstance(v, Duration)]
     durations = [v for v in found if isinstance(v, Duration)]
     if durations:

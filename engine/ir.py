@@ -230,6 +230,27 @@ Expr = (BoolLit | NumberLit | DurationLit | DateLit | Name | FactRef | DefineRef
         | SetLit | And | Or | Not | Compare | InRange | Member | IsKnown | Arith | Negate)
 
 
+def children(e: Expr) -> tuple:
+    """The sub-expressions of an expression, in reading order (what every walk descends into)."""
+    match e:
+        case And(operands=ops) | Or(operands=ops):
+            return ops
+        case Not(operand=op) | Negate(operand=op) | IsKnown(operand=op) | InRange(operand=op):
+            return (op,)
+        case Compare(left=a, right=b) | Arith(left=a, right=b) | Member(element=a, collection=b):
+            return (a, b)
+    return ()
+
+
+def walk(e: Expr):
+    """Every node of an expression, the expression first (definitions are not followed)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
 # ---- declarations -----------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -281,20 +281,14 @@ def _targets(node: ir.Node) -> list[str | None]:
 def _subject(node: ir.Decide) -> str | None:
     """The one fact a decision asks about, if it asks about exactly one, directly."""
     found: set[str] = set()
-    stack: list = [b.condition for b in node.branches if b.condition is not None]
-    while stack:
-        e = stack.pop()
-        match e:
-            case ir.FactRef(id=name):
-                found.add(name)
-            case ir.DefineRef():
+    for branch in node.branches:
+        if branch.condition is None:
+            continue
+        for e in ir.walk(branch.condition):
+            if isinstance(e, ir.DefineRef):
                 return None
-            case ir.And(operands=ops) | ir.Or(operands=ops):
-                stack.extend(ops)
-            case ir.Not(operand=op) | ir.IsKnown(operand=op) | ir.InRange(operand=op) | ir.Negate(operand=op):
-                stack.append(op)
-            case ir.Compare(left=a, right=b) | ir.Member(element=a, collection=b) | ir.Arith(left=a, right=b):
-                stack.extend((a, b))
+            if isinstance(e, ir.FactRef):
+                found.add(e.id)
     return found.pop() if len(found) == 1 else None
 
 

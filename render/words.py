@@ -12,7 +12,7 @@ import textwrap
 from typing import Mapping
 
 from engine import ir
-from engine.values import Duration, format_number
+from engine.values import format_value
 
 SYMBOLS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
@@ -20,16 +20,10 @@ MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended":
 
 
 def value_words(value, unit: str | None = None) -> str:
-    if isinstance(value, Duration):
-        return str(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        text = format_number(value)
-        if unit == "%":
-            return f"{text} %"
-        return f"{text} {unit}" if unit else text
-    return str(value).replace("_", " ")
+    """A value as written on a chart: like a case's value, with enum words spaced."""
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    return format_value(value, unit)
 
 
 def condition_words(expr: ir.Expr, facts: Mapping[str, ir.Fact], defines: Mapping[str, ir.Define],

@@ -8,7 +8,7 @@ import typing
 import pytest
 
 from engine import ir
-from engine.compile import Compiler, _children, facts_read
+from engine.compile import Compiler, facts_read
 from engine.values import Duration
 
 SAMPLES = {
@@ -45,7 +45,7 @@ def test_compiler_and_static_walks_handle_each_class(cls):
     sample = SAMPLES[cls]
     value = Compiler(DEFINES).expr(sample)(CASE)
     assert value is not None
-    assert isinstance(_children(sample), tuple)
+    assert isinstance(ir.children(sample), tuple)
     facts_read(sample, DEFINES)
 
 
