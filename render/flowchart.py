@@ -2,7 +2,7 @@
 
 The visual grammar follows the way guideline bodies draw pathways: decisions as diamonds
 holding their question, branches labelled with their condition in words, recommendations
-as boxes with the action, modality and source, warnings set apart as octagons, plans as
+as boxes with the action, modality and source, warnings set apart in double-bordered boxes, red or amber by severity, plans as
 folders listing their steps in time. Each source has its colour, shown in a legend; every
 rule carries a footnote number, and the footnotes under the chart give its quote, section
 and references (SVG tooltips and links carry them too).
@@ -27,7 +27,7 @@ from engine.kb import KnowledgeBase
 from engine.result import Result
 from engine.values import Duration
 
-from .words import MODALITY_WORDS, condition_words, value_words, wrap
+from .words import MODALITY_WORDS, condition_words, lower_first, value_words, wrap
 
 PALETTE = [  # Okabe-Ito: distinguishable with the common colour-vision deficiencies
     ("#0072B2", "#DDEBF7"), ("#D55E00", "#FBE3D6"), ("#009E73", "#D4F0E6"), ("#CC79A7", "#F6E4EF"),
@@ -162,7 +162,7 @@ class _Chart:
                 against = node.modality in ("avoid", "not_recommended")
                 lines = wrap(("Do not: " if against else "") + node.label, 34)
                 if node.guard is not None:
-                    lines += wrap("if " + _lower_first(condition_words(node.guard, facts, defines)), 34)
+                    lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), 34)
                 lines.append(f"{MODALITY_WORDS[node.modality]} · {p.source} {note}".rstrip())
                 attrs = dict(shape="box", style="rounded,filled" + (",bold" if against else ""),
                              fillcolor=fill, color=RED if against else line, label=_lines(*lines))
@@ -175,12 +175,13 @@ class _Chart:
                 note = self._footnote(p)
                 lines = wrap(f"Warning: {node.label}", 34)
                 if node.guard is not None:
-                    lines += wrap("if " + _lower_first(condition_words(node.guard, facts, defines)), 34)
+                    lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), 34)
                 lines.append(f"{node.severity} · {p.source} {note}".rstrip())
                 if node.instead:
                     lines += wrap("instead: " + node.instead, 34)
                 colour = RED if node.severity == "critical" else ("#B8860B" if node.severity == "warning" else "#607D8B")
-                attrs = dict(shape="octagon", style="filled", fillcolor="#FFF4E5" if node.severity != "info" else "#EEF3F6",
+                attrs = dict(shape="box", peripheries="2", style="filled",
+                             fillcolor="#FFF4E5" if node.severity != "info" else "#EEF3F6",
                              color=colour, label=_lines(*lines), _warn="1")
                 self._add(target, node.id, attrs, p)
                 self._then(target, pathway, node.id, node.then)
@@ -399,13 +400,13 @@ def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
         p = safety.provenance
         note = c._footnote(p)
         lines = wrap(f"Warning: {safety.label}", 40) + wrap(
-            "when " + _lower_first(condition_words(safety.condition, facts, defines)), 40)
+            "when " + lower_first(condition_words(safety.condition, facts, defines)), 40)
         lines.append(f"{safety.severity} · {p.source} {note}".rstrip())
         if safety.instead:
             lines += wrap("instead: " + safety.instead, 40)
         colour = RED if safety.severity == "critical" else "#B8860B"
-        attrs = dict(shape="octagon", style="filled", fillcolor="#FFF4E5", color=colour, label=_lines(*lines),
-                     _warn="1")
+        attrs = dict(shape="box", peripheries="2", style="filled", fillcolor="#FFF4E5", color=colour,
+                     label=_lines(*lines), _warn="1")
         c._add(c.graph, safety.id, attrs, p)
         if safety.id in (c.overlay.undecided if c.overlay else {}):
             c._needs_note(c.graph, safety.id, c.overlay.undecided[safety.id])
@@ -422,13 +423,6 @@ def _dates(step) -> str:
         text = f"{step.earliest} to {step.latest}"
     if step.actual is not None:
         text += f"; actual {step.actual}" + (" — outside" if step.on_time is False else "")
-    return text
-
-
-def _lower_first(text: str) -> str:
-    """'Upper rectal lesion' -> 'upper rectal lesion', but 'KRAS ...' stays as it is."""
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
     return text
 
 

@@ -34,9 +34,16 @@ def condition_words(expr: ir.Expr, facts: Mapping[str, ir.Fact], defines: Mappin
 
 def _label(name: str, facts, defines) -> str:
     if name in facts:
-        return facts[name].label
+        return lower_first(facts[name].label)
     define = defines.get(name)
-    return (define.label if define and define.label else name.replace("_", " "))
+    return lower_first(define.label if define and define.label else name.replace("_", " "))
+
+
+def lower_first(text: str) -> str:
+    """'Upper rectal lesion' -> 'upper rectal lesion' inside a sentence; 'KRAS ...' stays as it is."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 def _unit(expr, facts) -> str | None:
@@ -80,6 +87,8 @@ def _words(e, facts, defines, subject) -> str:
                 if op == "=" and isinstance(right, ir.EnumLit):
                     return right_words
                 return f"{SYMBOLS[op]} {right_words}"
+            if op == "=" and isinstance(right, ir.EnumLit):
+                return f"{_words(left, facts, defines, subject)}: {right_words}"
             return f"{_words(left, facts, defines, subject)} {SYMBOLS[op]} {right_words}"
         case ir.InRange(operand=op, interval=interval):
             lo, hi = interval.low, interval.high

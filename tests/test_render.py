@@ -55,9 +55,9 @@ def test_shapes_labels_and_provenance(kb):
     assert 'tooltip="“Simultaneous surgery when 3 or fewer segments.” — S, refs 1"' in rec
     assert 'URL="#rule-simultaneous"' in rec
     guarded = node_line(dot, "egfr")
-    assert "if kras = wild type" in guarded
+    assert "if kras: wild type" in guarded
     warning = node_line(dot, "schedule_plan_warning")
-    assert "shape=octagon" in warning and "Warning: Mind the plan" in warning
+    assert "shape=box" in warning and "peripheries=2" in warning and "Warning: Mind the plan" in warning
     plan = node_line(dot, "sequence")
     assert "shape=folder" in plan and "Second: 11 days to 18 days" in plan
     assert "[2] “Simultaneous surgery when 3 or fewer segments.” (S, refs 1)" in dot
