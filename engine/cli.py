@@ -191,19 +191,46 @@ def _check(path: str | None, fmt: str) -> int:
     except KnowledgeBaseError as error:
         _report(error, fmt)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
+    from .verify import verify
+    findings = verify(kb)
+    failing = [f for f in findings if f.fails]
     summary = {
         "ok": True, "knowledge_base": kb.root, "files": len(kb.loaded.files), "sources": len(kb.sources),
         "facts": len(kb.facts), "definitions": len(kb.checked.defines), "pathways": len(kb.pathways),
         "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.checked.safeties),
         "plans": len(kb.checked.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
+        "findings": [f.to_json() for f in findings],
     }
+    summary["ok"] = not failing
     if fmt == "json":
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        print(f"{kb.root}: ok — {summary['files']} files, {summary['sources']} sources, {summary['facts']} facts, "
-              f"{summary['definitions']} definitions, {summary['pathways']} pathways, {summary['rules']} rules, "
-              f"{summary['plans']} plans, {summary['scenarios']} scenarios")
-    return EXIT_OK
+        if findings:
+            print(format_findings(findings, kb.loaded.texts), file=sys.stderr)
+        counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
+                           for s in ("error", "warning", "info"))
+        waived = sum(1 for f in findings if f.waived)
+        print(f"{kb.root}: {'ok' if not failing else 'findings'} — {summary['files']} files, {summary['sources']} "
+              f"sources, {summary['facts']} facts, {summary['definitions']} definitions, {summary['pathways']} "
+              f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
+              f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def format_findings(findings, texts: dict[str, str]) -> str:
+    """Findings as diagnostics, each with the case that shows it (ready for `consilium eval`)."""
+    from .diagnostics import Diagnostic
+    blocks = []
+    for f in findings:
+        hints = []
+        if f.case is not None:
+            hints.append("a case that shows it: " + json.dumps(f.case, ensure_ascii=False))
+        if f.waived:
+            hints.append(f"waived: {f.waived}")
+        severity = f"{f.severity} (waived)" if f.waived else f.severity
+        blocks.append(format_text([Diagnostic(f.code, f.message, f.span, severity=severity,
+                                              hint="; ".join(hints) or None, related=f.related)], texts))
+    return "\n".join(blocks)
 
 
 def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:

@@ -51,6 +51,15 @@ CODES: dict[str, str] = {
     "unknown-target": "a branch or step leads to a node that does not exist",
     "pathway-cycle": "a pathway leads back to a node it came from",
     "multiple-entries": "a pathway node cannot be reached from the pathway's entry",
+    # static verification (engine/verify): findings, each with a case that shows it
+    "gap": "a decision without 'otherwise' whose branches can all be false",
+    "overlap": "two branches of a decision hold for the same case",
+    "conflict": "a source recommends an action it also advises against, for one case",
+    "discordance": "one source recommends an action another advises against, for one case",
+    "unreachable": "no case reaches a branch or rule",
+    "unused-fact": "a declared fact no rule reads",
+    "untested-fact": "a fact no scenario gives or expects to be needed",
+    "unused-define": "a definition no rule uses",
     # cases
     "case-malformed": "a case file is not valid JSON or YAML",
     "case-not-mapping": "a case is not a mapping of fact names to values",

@@ -254,6 +254,15 @@ def walk(e: Expr):
 # ---- declarations -----------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Waiver:
+    """A finding of the static checks accepted on purpose: its code and the reason given."""
+
+    code: str
+    reason: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Include:
     path: str
     span: Span | None = _span()
@@ -276,6 +285,7 @@ class Fact:
     label: str
     question: str | None = None
     note: str | None = None
+    waivers: tuple["Waiver", ...] = ()
     span: Span | None = _span()
 
 
@@ -285,6 +295,7 @@ class Define:
     expr: Expr
     label: str | None = None
     provenance: "Provenance | None" = None
+    waivers: tuple["Waiver", ...] = ()
     span: Span | None = _span()
 
 
@@ -316,6 +327,8 @@ class Decide:
     question: str
     branches: tuple[Branch, ...]
     provenance: "Provenance | None" = None
+    first: bool = False  # branches may overlap: the first that holds is taken, by design
+    waivers: tuple["Waiver", ...] = ()
     span: Span | None = _span()
 
 
@@ -341,6 +354,7 @@ class Recommend:
     actions: tuple[str, ...] = ()  # a vocabulary shared by the sources, for concordance
     guard: Expr | None = None
     then: tuple[str | None, ...] = ()
+    waivers: tuple["Waiver", ...] = ()
     span: Span | None = _span()
 
 
@@ -355,6 +369,7 @@ class Warn:
     guard: Expr | None = None
     instead: str | None = None
     then: tuple[str | None, ...] = ()
+    waivers: tuple["Waiver", ...] = ()
     span: Span | None = _span()
 
 
@@ -391,6 +406,7 @@ class Safety:
     severity: str
     provenance: Provenance
     instead: str | None = None
+    waivers: tuple["Waiver", ...] = ()
     span: Span | None = _span()
 
 

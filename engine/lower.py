@@ -31,6 +31,9 @@ class _Clause:
     span: Span
 
 
+_FIRST = object()  # the `first` marker of a decision
+
+
 @dataclass(frozen=True, slots=True)
 class _Quantity:
     value: float
@@ -76,6 +79,10 @@ class _Lowering(Transformer):
         found: dict[str, _Clause] = {}
         for item in items:
             if not isinstance(item, _Clause):
+                continue
+            if item.name == "waive" and "waive" in allowed:  # any number of waivers
+                previous = found.get("waive")
+                found["waive"] = _Clause("waive", (previous.value if previous else ()) + (item.value,), item.span)
                 continue
             if item.name not in allowed:
                 self.error("invalid-clause", f"'{item.name}' does not belong in a {kind}", item.span,
@@ -134,6 +141,15 @@ class _Lowering(Transformer):
         return _Clause("note", _unquote(children[0]), self.span(meta))
 
     @v_args(meta=True)
+    def waive(self, meta, children):
+        code, reason = children
+        return _Clause("waive", ir.Waiver(code=str(code), reason=_unquote(reason), span=self.token_span(code)),
+                       self.span(meta))
+
+    def first(self, children):
+        return _FIRST
+
+    @v_args(meta=True)
     def refs(self, meta, children):
         return _Clause("refs", tuple(int(c) for c in children), self.span(meta))
 
@@ -190,18 +206,19 @@ class _Lowering(Transformer):
     @v_args(meta=True)
     def fact_decl(self, meta, children):
         ident, fact_type, *rest = children
-        found = self.clauses("fact", rest, {"label", "question", "note"})
+        found = self.clauses("fact", rest, {"label", "question", "note", "waive"})
         label = self.value(found, "label") or str(ident).replace("_", " ")
         return ir.Fact(id=str(ident), type=fact_type, label=label,
                        question=self.value(found, "question"), note=self.value(found, "note"),
-                       span=self.token_span(ident))
+                       waivers=self.value(found, "waive", ()), span=self.token_span(ident))
 
     @v_args(meta=True)
     def define_decl(self, meta, children):
         ident, expr, *rest = children
-        found = self.clauses("definition", rest, {"label", "source", "section", "refs", "quote", "note"})
+        found = self.clauses("definition", rest, {"label", "source", "section", "refs", "quote", "note", "waive"})
         return ir.Define(id=str(ident), expr=self._expr_of(expr), label=self.value(found, "label"),
-                         provenance=self._optional_provenance(found), span=self.token_span(ident))
+                         provenance=self._optional_provenance(found), waivers=self.value(found, "waive", ()),
+                         span=self.token_span(ident))
 
     @v_args(meta=True)
     def site_decl(self, meta, children):
@@ -224,9 +241,11 @@ class _Lowering(Transformer):
     @v_args(meta=True)
     def decide(self, meta, children):
         ident, question, *lines = children
+        first = bool(lines) and lines[0] is _FIRST
+        lines = lines[1:] if first else lines
         branches = tuple(c for c in lines if isinstance(c, ir.Branch))
         found = self.clauses("decision", [c for c in lines if isinstance(c, _Clause)],
-                             {"source", "section", "refs", "quote", "note"})
+                             {"source", "section", "refs", "quote", "note", "waive"})
         if not branches:
             self.error("missing-clause", f"the decision '{ident}' has no branch", self.token_span(ident),
                        hint="add 'when CONDITION -> TARGET' lines, and 'otherwise -> TARGET'")
@@ -239,7 +258,8 @@ class _Lowering(Transformer):
             if branch.condition is None:
                 seen_otherwise = branch
         return ir.Decide(id=str(ident), question=_unquote(question), branches=branches,
-                         provenance=self._optional_provenance(found), span=self.token_span(ident))
+                         provenance=self._optional_provenance(found), first=first,
+                         waivers=self.value(found, "waive", ()), span=self.token_span(ident))
 
     @v_args(meta=True)
     def branch(self, meta, children):
@@ -277,25 +297,25 @@ class _Lowering(Transformer):
         ident, label, *rest = children
         span = self.token_span(ident)
         found = self.clauses("recommendation", rest, {"action", "modality", "source", "section", "refs",
-                                                      "quote", "note", "when", "then"})
+                                                      "quote", "note", "when", "then", "waive"})
         self.require("recommendation", str(ident), found, ("modality", "quote"), span)
         return ir.Recommend(id=str(ident), label=_unquote(label),
                             modality=self.value(found, "modality", "recommended"),
                             provenance=self._provenance(found), actions=self.value(found, "action", ()),
                             guard=self.value(found, "when"), then=self.value(found, "then", ()),
-                            span=span)
+                            waivers=self.value(found, "waive", ()), span=span)
 
     @v_args(meta=True)
     def warn(self, meta, children):
         ident, label, *rest = children
         span = self.token_span(ident)
         found = self.clauses("warning", rest, {"severity", "source", "section", "refs", "quote",
-                                               "note", "when", "then", "instead"})
+                                               "note", "when", "then", "instead", "waive"})
         self.require("warning", str(ident), found, ("severity",), span)
         return ir.Warn(id=str(ident), label=_unquote(label), severity=self.value(found, "severity", "warning"),
                        provenance=self._provenance(found), guard=self.value(found, "when"),
                        instead=self.value(found, "instead"), then=self.value(found, "then", ()),
-                       span=span)
+                       waivers=self.value(found, "waive", ()), span=span)
 
     @v_args(meta=True)
     def schedule(self, meta, children):
@@ -306,13 +326,13 @@ class _Lowering(Transformer):
         ident, label, *rest = children
         span = self.token_span(ident)
         found = self.clauses("safety rule", rest, {"severity", "source", "section", "refs", "quote",
-                                                   "note", "when", "instead"})
+                                                   "note", "when", "instead", "waive"})
         self.require("safety rule", str(ident), found, ("when", "severity", "source", "quote"), span)
         return ir.Safety(id=str(ident), label=_unquote(label),
                          condition=self.value(found, "when", ir.BoolLit(value=False)),
                          severity=self.value(found, "severity", "warning"),
                          provenance=self._provenance(found), instead=self.value(found, "instead"),
-                         span=span)
+                         waivers=self.value(found, "waive", ()), span=span)
 
     @v_args(meta=True)
     def plan(self, meta, children):
