@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the scenario tests")
     test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     test.add_argument("--format", choices=("text", "json"), default="text")
+    test.add_argument("--coverage", action="store_true",
+                      help="report the nodes, branches and rules the scenarios reach, per file")
+    test.add_argument("--fail-under", type=float, metavar="PERCENT",
+                      help="with --coverage: fail when the total coverage is below PERCENT")
 
     render = commands.add_parser("render", help="draw the flowcharts")
     render.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -108,7 +112,7 @@ def _main(argv: list[str] | None) -> int:
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
         return _eval(kb_path, case_path, fmt, args.trace)
     if args.command == "test":
-        return _test(args.path, args.format)
+        return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
         return _render(args)
     if args.command == "report":
@@ -247,15 +251,19 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
     return EXIT_OK
 
 
-def _test(path: str | None, fmt: str) -> int:
+def _test(path: str | None, fmt: str, with_coverage: bool = False, fail_under: float | None = None) -> int:
     try:
         kb = _load(path)
     except KnowledgeBaseError as error:
         _report(error, fmt)
         return EXIT_INPUT
     outcomes = run_scenarios(kb)
+    from .coverage import coverage, format_coverage
+    cov = coverage(kb, outcomes) if with_coverage else None
+    below = cov is not None and fail_under is not None and cov.percent() < fail_under
     if fmt == "json":
         print(json.dumps({
+            "coverage": cov.to_json() if cov else None,
             "passed": sum(o.passed for o in outcomes), "failed": sum(not o.passed for o in outcomes),
             "scenarios": [{"id": o.scenario.id, "label": o.scenario.label, "passed": o.passed,
                            "span": o.scenario.span.to_json() if o.scenario.span else None,
@@ -264,8 +272,12 @@ def _test(path: str | None, fmt: str) -> int:
                                          "diverged": f.diverged.to_json() if f.diverged else None}
                                         for f in o.failures]} for o in outcomes]}, indent=2))
     else:
+        if cov is not None:
+            print(format_coverage(cov))
+            if below:
+                print(f"coverage {cov.percent():.1f}% is below --fail-under {fail_under:g}%")
         print(format_outcomes(outcomes, kb))
-    return EXIT_OK if all(o.passed for o in outcomes) else EXIT_FINDINGS
+    return EXIT_OK if all(o.passed for o in outcomes) and not below else EXIT_FINDINGS
 
 
 _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",

@@ -216,8 +216,9 @@ class _Run:
         return tuple((name, self.case.get(name)) for name in names)
 
     def step(self, pathway: str | None, node, kind: str, reads: tuple[str, ...], outcome: str,
-             next_nodes: tuple[str, ...] = ()) -> None:
-        self.trace.append(TraceStep(pathway, node.id, kind, node.span, self.read(reads), outcome, next_nodes))
+             next_nodes: tuple[str, ...] = (), branch: int | None = None) -> None:
+        self.trace.append(TraceStep(pathway, node.id, kind, node.span, self.read(reads), outcome, next_nodes,
+                                    branch))
 
     # ---- pathways -------------------------------------------------------------------
     def pathway(self, pathway: _Pathway) -> None:
@@ -250,7 +251,7 @@ class _Run:
                     self.step(pid, n, "decide", node.reads, "no branch holds; the pathway ends here")
                     return []
                 self.step(pid, n, "decide", node.reads, _describe_branch(taken, node),
-                          (taken.target,) if taken.target else ())
+                          (taken.target,) if taken.target else (), node.branches.index(taken) + 1)
                 return [taken.target]
             case ir.Recommend() | ir.Warn():
                 kind = node.kind

@@ -168,12 +168,13 @@ class TraceStep:
     read: tuple[tuple[str, Any], ...]  # the facts the node's conditions read, with their values
     outcome: str
     next: tuple[str, ...] = ()         # the nodes it continues to
+    branch: int | None = None          # for a decision, the branch taken (1 = the first)
 
     def to_json(self) -> dict:
         return {"pathway": self.pathway, "node": self.node, "kind": self.kind,
                 "span": self.span.to_json() if self.span else None,
                 "read": {k: to_json_value(v) for k, v in self.read}, "outcome": self.outcome,
-                "next": list(self.next)}
+                "next": list(self.next), "branch": self.branch}
 
 
 @dataclass(frozen=True, slots=True)
