@@ -31,6 +31,7 @@ commands:
   test [PATH]           run the knowledge base's scenario tests
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
+  diff OLD NEW          what changes between two versions (folders, files or git revisions)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -76,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
     render.add_argument("--list", action="store_true", help="list the charts and exit")
 
+    difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
+    difference.add_argument("old", help="folder, root .rules file, or git revision")
+    difference.add_argument("new", help="folder, root .rules file, or git revision")
+    difference.add_argument("--kb", default="kb", help="the knowledge-base folder inside a git revision (default kb)")
+    difference.add_argument("--format", choices=("text", "json"), default="text")
+    difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
+
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
@@ -117,6 +125,8 @@ def _main(argv: list[str] | None) -> int:
         return _render(args)
     if args.command == "report":
         return _report_command(args)
+    if args.command == "diff":
+        return _diff(args)
     raise AssertionError(args.command)
 
 
@@ -147,6 +157,28 @@ def _render(args) -> int:
         print(f"consilium render: {error}", file=sys.stderr)
         return EXIT_INPUT
     print(f"wrote {len(paths)} files to {args.output}")
+    return EXIT_OK
+
+
+def _diff(args) -> int:
+    from .diff import diff, format_diff, load_version
+    try:
+        old, old_name = load_version(args.old, args.kb)
+        new, new_name = load_version(args.new, args.kb)
+    except DiagnosticsError as error:
+        _report(error, "text")
+        return EXIT_INPUT
+    except ConsiliumError as error:
+        print(f"consilium diff: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    d = diff(old, new, old_name, new_name)
+    if args.render:
+        import render
+        render.render_charts(new, args.render, ("dot", "svg"), changed=d.changed_ids)
+    if args.format == "json":
+        print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(format_diff(d))
     return EXIT_OK
 
 

@@ -27,13 +27,15 @@ __all__ = ["render_charts", "write_report", "chart", "chart_specs", "ChartSpec",
 
 
 def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] = ("dot", "svg"),
-                  result: Result | None = None, only: Iterable[str] | None = None) -> list[Path]:
-    """Write every flowchart of the knowledge base (or those named in `only`) in each format."""
+                  result: Result | None = None, only: Iterable[str] | None = None,
+                  changed: set[str] | None = None) -> list[Path]:
+    """Write every flowchart of the knowledge base (or those named in `only`) in each format;
+    `changed` marks the nodes a diff found changed."""
     specs = chart_specs(kb)
     if only is not None:
         wanted = set(only)
         specs = [s for s in specs if s.name in wanted]
-    sources = [(spec.name, chart(kb, spec, result).source) for spec in specs]
+    sources = [(spec.name, chart(kb, spec, result, changed).source) for spec in specs]
     return write_charts(sources, Path(folder), tuple(formats))
 
 

@@ -36,6 +36,7 @@ PALETTE = [  # Okabe-Ito: distinguishable with the common colour-vision deficien
 PATH = "#111111"
 GREY, GREY_FILL, GREY_TEXT = "#C9C9C9", "#F5F5F5", "#9A9A9A"
 RED = "#C0392B"
+CHANGED = "#7B2CBF"
 FONT = "Helvetica"
 
 
@@ -200,8 +201,13 @@ class _Chart:
                              label="\\l".join(_e(x) for x in lines) + "\\l")
                 self._add(target, node.id, attrs, plan.provenance)
 
+    changed: set[str] = set()
+
     def _add(self, target: graphviz.Digraph, node_id: str, attrs: dict, provenance: ir.Provenance | None) -> None:
         attrs = self._style(node_id, attrs)
+        if node_id in self.changed:
+            attrs.update(color=CHANGED, penwidth="3", style=attrs.get("style", "") + ",dashed",
+                         xlabel="changed", fontcolor=CHANGED)
         attrs.pop("_warn", None)
         if provenance is not None and provenance.quote:
             attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
@@ -346,9 +352,12 @@ def p_label(kb: KnowledgeBase, pathway_id: str) -> str:
     return next(p.label for p in kb.pathways if p.id == pathway_id)
 
 
-def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None) -> graphviz.Digraph:
-    """The DOT graph of one chart, with the case's path drawn when a result is given."""
+def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
+          changed: set[str] | None = None) -> graphviz.Digraph:
+    """The DOT graph of one chart, with the case's path drawn when a result is given, and the
+    nodes a diff found changed marked in purple."""
     c = _Chart(kb, spec.name, spec.title, result)
+    c.changed = changed or set()
     pathways = {p.id: p for p in kb.pathways}
     sources_shown: list[str] = []
     if spec.kind == "safety":

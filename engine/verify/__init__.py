@@ -24,7 +24,6 @@ from fractions import Fraction
 from itertools import combinations
 from typing import Any, Iterable
 
-import networkx as nx
 import z3
 
 from engine import ir
@@ -32,7 +31,8 @@ from engine.compile import Compiler
 from engine.diagnostics import Span
 from engine.kb import KnowledgeBase
 
-from .encode import Encoder, Truth
+from .encode import Encoder
+from .reach import reach
 
 SEVERITY = {"gap": "error", "overlap": "warning", "conflict": "error", "discordance": "info",
             "unreachable": "warning", "unused-fact": "warning", "untested-fact": "info",
@@ -79,9 +79,7 @@ class _Verifier:
         self.compiler = Compiler(kb.checked.defines)
         self.findings: list[Finding] = []
         self.waivers: dict[str, dict[str, str]] = {}
-        self.fires: dict[str, z3.BoolRef] = {}      # rule id -> the case fires it
-        self.rules: dict[str, ir.Node | ir.Safety] = {}
-        self.pathway_of: dict[str, ir.Pathway] = {}
+        self.reach = reach(kb, self.encoder)
 
     # ---- solving -------------------------------------------------------------------------------
     def _solve(self, formula: z3.BoolRef, confirm) -> dict | None | bool:
@@ -98,7 +96,8 @@ class _Verifier:
                 case = self._case(model, names)
                 if confirm(case):
                     return case
-                self.solver.add(_block(model, self.encoder, names))
+                pinned = block(model, self.encoder, names)
+                self.solver.add(z3.Not(z3.And(pinned)) if pinned else z3.BoolVal(False))
             return False
         finally:
             self.solver.pop()
@@ -120,30 +119,7 @@ class _Verifier:
             self.solver.pop()
 
     def _case(self, model: z3.ModelRef, names: Iterable[str]) -> dict:
-        case: dict[str, Any] = {}
-        inverse = {i: v for v, i in self.encoder.enum_ids.items()}
-        for name in names:
-            value = self.encoder.values[name]
-            if not z3.is_true(model.eval(value.known, model_completion=True)):
-                continue
-            fact = self.kb.facts[name]
-            match value.kind:
-                case "bool":
-                    case[name] = z3.is_true(model.eval(value.term, model_completion=True))
-                case "number":
-                    case[name] = _number(model.eval(value.term, model_completion=True), fact)
-                case "enum":
-                    case[name] = inverse[model.eval(value.term, model_completion=True).as_long()]
-                case "set":
-                    case[name] = [v for v, flag in value.term.items()
-                                  if z3.is_true(model.eval(flag, model_completion=True))]
-                case "date":
-                    ordinal = model.eval(value.term, model_completion=True).as_long()
-                    case[name] = dt.date.fromordinal(ordinal).isoformat()
-                case "duration":
-                    months, days = (model.eval(t, model_completion=True).as_long() for t in value.term)
-                    case[name] = f"{months} months" if months else f"{days} days"
-        return case
+        return case_from_model(model, names, self.encoder, self.kb.facts)
 
     def _evaluate(self, case: dict):
         try:
@@ -156,9 +132,6 @@ class _Verifier:
         self._collect_waivers()
         for pathway in self.kb.pathways:
             self._pathway(pathway)
-        for safety in self.kb.checked.safeties:
-            self.rules[safety.id] = safety
-            self.fires[safety.id] = self.encoder.truth(safety.condition).true
         self._conflicts()
         self._unused()
         order = {code: i for i, code in enumerate(SEVERITY)}
@@ -180,53 +153,31 @@ class _Verifier:
 
     def _pathway(self, pathway: ir.Pathway) -> None:
         graph = self.kb.graphs[pathway.id]
-        order = {n.id: i for i, n in enumerate(pathway.nodes)}
-        incoming: dict[str, list[z3.BoolRef]] = {n.id: [] for n in pathway.nodes}
-        incoming[pathway.nodes[0].id].append(z3.BoolVal(True))
-        nodes = {n.id: n for n in pathway.nodes}
-        for node_id in nx.lexicographical_topological_sort(graph, key=order.get):
-            node = nodes[node_id]
-            self.pathway_of[node_id] = pathway
-            reached = z3.Or(incoming[node_id]) if incoming[node_id] else z3.BoolVal(False)
+        unreachable: set[str] = set()
+        for node in pathway.nodes:
+            reached = self.reach.reached[node.id]
             if not self._holds(reached):
-                self._add("unreachable", node_id, f"no case reaches '{node_id}' in the pathway '{pathway.id}'",
-                          node.span)
-                reached = z3.BoolVal(False)
+                unreachable.add(node.id)
+                # report where reaching stops, not every node after it
+                if not all(p in unreachable for p in graph.predecessors(node.id)) or node.id == pathway.nodes[0].id:
+                    self._add("unreachable", node.id, f"no case reaches '{node.id}' in the pathway '{pathway.id}'",
+                              node.span)
+                continue
             match node:
                 case ir.Decide():
-                    self._decision(pathway, node, reached, incoming)
-                case ir.Recommend() | ir.Warn():
-                    fires = reached if node.guard is None else z3.And(reached, self.encoder.truth(node.guard).true)
-                    self.rules[node_id] = node
-                    self.fires[node_id] = fires
-                    if node.guard is not None and not _is_false(reached) and not self._holds(fires):
-                        self._add("unreachable", node_id, f"'{node_id}' is reached but its condition never holds",
+                    self._decision(pathway, node, reached)
+                case ir.Recommend() | ir.Warn() if node.guard is not None:
+                    if not self._holds(self.reach.fires[node.id]):
+                        self._add("unreachable", node.id, f"'{node.id}' is reached but its condition never holds",
                                   node.span)
-                    for target in node.then:
-                        if target is not None:
-                            incoming[target].append(fires)
-                case ir.Step():
-                    for target in node.then:
-                        if target is not None:
-                            incoming[target].append(reached)
 
-    def _decision(self, pathway: ir.Pathway, node: ir.Decide, reached, incoming) -> None:
-        truths = [self.encoder.truth(b.condition) if b.condition is not None else None for b in node.branches]
-        earlier_false: list[z3.BoolRef] = []
-        for index, (branch, truth) in enumerate(zip(node.branches, truths)):
-            if truth is None:
-                take = z3.And(reached, *earlier_false)
-            else:
-                take = z3.And(reached, *earlier_false, truth.true)
-                earlier_false.append(truth.false)
-            if not _is_false(reached) and not self._holds(take):
+    def _decision(self, pathway: ir.Pathway, node: ir.Decide, reached) -> None:
+        truths = self.reach.truths[node.id]
+        for index, branch in enumerate(node.branches):
+            if not self._holds(self.reach.takes[node.id, index]):
                 where = f"branch {index + 1}" + (f" ({branch.label})" if branch.label else "")
                 self._add("unreachable", node.id, f"no case takes {where} of '{node.id}': the branches "
                           "before it, or its condition, rule it out", branch.span)
-            if branch.target is not None:
-                incoming[branch.target].append(take)
-        if _is_false(reached):
-            return
         if all(t is not None for t in truths):
             falls = z3.And(reached, *[t.false for t in truths])
             case = self._solve(falls, lambda c: self._confirm_gap(c, pathway, node))
@@ -267,7 +218,7 @@ class _Verifier:
 
     # ---- conflicts ---------------------------------------------------------------------------------
     def _conflicts(self) -> None:
-        recommends = [n for n in self.rules.values() if isinstance(n, ir.Recommend)]
+        recommends = [n for n in self.reach.rules.values() if isinstance(n, ir.Recommend)]
         for a, b in combinations(recommends, 2):
             if (a.modality in AGAINST) == (b.modality in AGAINST):
                 continue
@@ -275,7 +226,7 @@ class _Verifier:
             if not shared:
                 continue
             pro, con = (a, b) if b.modality in AGAINST else (b, a)
-            case = self._solve(z3.And(self.fires[pro.id], self.fires[con.id]),
+            case = self._solve(z3.And(self.reach.fires[pro.id], self.reach.fires[con.id]),
                                lambda c: self._confirm_both_fire(c, pro.id, con.id))
             if not case:
                 continue
@@ -322,10 +273,6 @@ class _Verifier:
                 self._add("unused-define", name, f"the definition '{name}' is never used", define.span)
 
 
-def _is_false(formula) -> bool:
-    return z3.is_false(z3.simplify(formula))
-
-
 def _fact_names(formula: z3.BoolRef, encoder: Encoder) -> list[str]:
     """The facts a formula mentions, in declaration order."""
     seen: set[str] = set()
@@ -355,14 +302,40 @@ def _terms(value) -> list:
     return [value.term]
 
 
-def _block(model: z3.ModelRef, encoder: Encoder, names: list[str]) -> z3.BoolRef:
-    """Rule out this model's values of the given facts, so that the solver proposes another case."""
+def case_from_model(model: z3.ModelRef, names: Iterable[str], encoder: Encoder, facts) -> dict:
+    """The case a model describes, as a case file writes it: only the named facts it knows."""
+    case: dict[str, Any] = {}
+    inverse = {i: v for v, i in encoder.enum_ids.items()}
+    for name in names:
+        value = encoder.values[name]
+        if not z3.is_true(model.eval(value.known, model_completion=True)):
+            continue
+        fact = facts[name]
+        match value.kind:
+            case "bool":
+                case[name] = z3.is_true(model.eval(value.term, model_completion=True))
+            case "number":
+                case[name] = _number(model.eval(value.term, model_completion=True), fact)
+            case "enum":
+                case[name] = inverse[model.eval(value.term, model_completion=True).as_long()]
+            case "set":
+                case[name] = [v for v, flag in value.term.items() if z3.is_true(model.eval(flag, model_completion=True))]
+            case "date":
+                case[name] = dt.date.fromordinal(model.eval(value.term, model_completion=True).as_long()).isoformat()
+            case "duration":
+                months, days = (model.eval(t, model_completion=True).as_long() for t in value.term)
+                case[name] = f"{months} months" if months else f"{days} days"
+    return case
+
+
+def block(model: z3.ModelRef, encoder: Encoder, names: Iterable[str]) -> list[z3.BoolRef]:
+    """Equalities pinning the named facts to this model's values (negate their conjunction to block it)."""
     same = []
     for name in names:
         value = encoder.values[name]
         for term in [value.known] + _terms(value):
             same.append(term == model.eval(term, model_completion=True))
-    return z3.Not(z3.And(same)) if same else z3.BoolVal(False)
+    return same
 
 
 def _number(value, fact: ir.Fact):

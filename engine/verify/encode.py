@@ -46,13 +46,15 @@ class Value:
 class Encoder:
     """Z3 variables for one knowledge base's facts, and encodings of its expressions."""
 
-    def __init__(self, facts: dict[str, ir.Fact], defines: dict[str, ir.Define], prefix: str = ""):
+    def __init__(self, facts: dict[str, ir.Fact], defines: dict[str, ir.Define], prefix: str = "",
+                 enum_ids: dict[str, int] | None = None):
         self.facts = facts
         self.defines = defines
         self.prefix = prefix
         self.values: dict[str, Value] = {}
         self.domain: list[z3.BoolRef] = []   # what every case satisfies (ranges, enum values)
-        self.enum_ids: dict[str, int] = {}
+        # shared between two encoders that must agree on enum values (a diff of two versions)
+        self.enum_ids: dict[str, int] = enum_ids if enum_ids is not None else {}
         self._define_cache: dict[str, Any] = {}
         self._fresh = 0
         for name, fact in facts.items():
