@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-import networkx as nx
-
 from . import ir
 from .check import Checked
 from .compile import Compiler, Fn, facts_read, thresholds
@@ -69,9 +67,8 @@ class _Safety:
 class Evaluator:
     """The compiled form of one checked knowledge base."""
 
-    def __init__(self, checked: Checked, graphs: Mapping[str, nx.DiGraph], name: str):
+    def __init__(self, checked: Checked, name: str):
         self.checked = checked
-        self.graphs = graphs
         self.name = name
         compiler = Compiler(checked.defines)
         self._defines = checked.defines

@@ -8,20 +8,20 @@ immutable and can evaluate any number of cases (`evaluate`, `evaluate_file`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import networkx as nx
-
-from . import ir
+from . import cache, ir
 from .case import check_case, read_case
 from .check import Checked, check
 from .diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
 from .evaluate import Decision, Evaluator
-from .graph import build_graph, validate
 from .load import Loaded, load, resolve_root
 from .result import Result
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def bundled_kb_path() -> Path:
@@ -40,8 +40,16 @@ class KnowledgeBase:
     root: str
     loaded: Loaded
     checked: Checked
-    graphs: Mapping[str, nx.DiGraph]
     evaluator: Evaluator
+    _graphs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def graphs(self) -> Mapping[str, "nx.DiGraph"]:
+        """The decision graph of each pathway (built on first use when the load came from the cache)."""
+        if not self._graphs and self.checked.pathways:
+            from .graph import build_graph
+            self._graphs.update({p.id: build_graph(p) for p in self.checked.pathways})
+        return self._graphs
 
     @property
     def facts(self) -> Mapping[str, ir.Fact]:
@@ -79,24 +87,34 @@ class KnowledgeBase:
         return self.evaluator.evaluate(values)
 
 
-def load_kb(path: str | Path | None = None) -> KnowledgeBase:
-    """Load a knowledge base from a folder (its main.rules) or a root rule file."""
+def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+    """Load a knowledge base from a folder (its main.rules) or a root rule file.
+
+    A parse cached from an earlier load is used when no rule file has changed since.
+    """
     root, problems = resolve_root(path if path is not None else bundled_kb_path())
     if root is None:
         raise KnowledgeBaseError(problems)
-    loaded, problems = load(root)
-    _stop_on(problems, loaded)
+    loaded = cache.get(root) if use_cache else None
+    from_cache = loaded is not None
+    if loaded is None:
+        loaded, problems = load(root)
+        _stop_on(problems, loaded)
     checked, problems = check(list(loaded.declarations))
     _stop_on(problems, loaded)
-    graphs = {}
-    problems = []
-    for pathway in checked.pathways:
-        graph = build_graph(pathway)
-        problems += validate(pathway, graph)
-        graphs[pathway.id] = graph
-    _stop_on(problems, loaded)
-    return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked, graphs=graphs,
-                         evaluator=Evaluator(checked, graphs, loaded.root))
+    graphs: dict = {}
+    if not from_cache:  # a cached parse was validated when it was cached
+        from .graph import build_graph, validate
+        problems = []
+        for pathway in checked.pathways:
+            graph = build_graph(pathway)
+            problems += validate(pathway, graph)
+            graphs[pathway.id] = graph
+        _stop_on(problems, loaded)
+        if use_cache:
+            cache.put(root, loaded, [Path(p) for p in loaded.paths])
+    return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
+                         evaluator=Evaluator(checked, loaded.root), _graphs=graphs)
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:

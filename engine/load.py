@@ -24,6 +24,7 @@ ROOT_FILE = "main.rules"
 class Loaded:
     root: str
     files: tuple[str, ...]             # display paths, in reading order
+    paths: tuple[str, ...]             # the same files, absolute: what the cache checks
     texts: dict[str, str]              # display path -> text
     declarations: tuple[ir.Declaration, ...]
 
@@ -58,6 +59,7 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
     files: list[str] = []
+    paths: list[str] = []
     declarations: list[ir.Declaration] = []
     done: set[Path] = set()
 
@@ -84,6 +86,7 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
             return
         texts[shown] = text
         files.append(shown)
+        paths.append(str(real))
         tree, problems = parse_text(shown, text)
         diagnostics.extend(problems)
         if tree is None:
@@ -104,5 +107,5 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
                 declarations.append(decl)
 
     visit(root, (), None)
-    return Loaded(root=display_path(root), files=tuple(files), texts=texts,
+    return Loaded(root=display_path(root), files=tuple(files), paths=tuple(paths), texts=texts,
                   declarations=tuple(declarations)), diagnostics

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
-
 from . import ir
 from .case import validate_case
 from .kb import KnowledgeBase
@@ -109,6 +107,7 @@ def _diverging_step(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Tra
     if e.kind == "needs":
         steps = [s for s in result.trace if any(name == target for name, _ in s.read)]
         return steps[-1] if steps else None
+    import networkx as nx  # only when a scenario fails: keeps start-up light
     for pathway_id, graph in kb.graphs.items():
         if target in graph:
             on_the_way = nx.ancestors(graph, target) | {target}

@@ -50,6 +50,14 @@ def expected_diagnostics(*files: Path) -> list[tuple[str, int, int, str]]:
     return sorted(found)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Tests never read or write the user's cache of parsed knowledge bases."""
+    import os
+    os.environ["CONSILIUM_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite the golden DOT files of tests/data/render/golden from the bundled knowledge base")
