@@ -19,6 +19,7 @@ from .check import Checked
 from .compile import Compiler, Fn, facts_read, thresholds
 from .concordance import by_site
 from .needs import answers
+from .codegen import build
 from .plans import lay_out
 from .result import (Need, PlannedSequence, Recommendation, Result, SourceView, TraceStep, Unchecked,
                      Undecided, Warning)
@@ -46,6 +47,7 @@ class _Pathway:
     ir: ir.Pathway
     entry: str
     nodes: dict[str, _Node]
+    order: tuple[str, ...]  # every node after all that lead to it, ties in declaration order
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class Evaluator:
         compiler = Compiler(checked.defines)
         self._defines = checked.defines
         self._pathways = tuple(self._compile_pathway(p, compiler) for p in checked.pathways)
+        self.orders = {p.ir.id: p.order for p in self._pathways}
         self._safeties = tuple(_Safety(s, compiler.expr(s.condition), facts_read(s.condition, checked.defines))
                                for s in checked.safeties)
         self._cuts: dict[tuple[str, str], tuple] = {}
@@ -81,6 +84,7 @@ class Evaluator:
         self._sites = tuple((s.id, s.label, compiler.expr(s.condition)) for s in checked.sites.values())
         self._source_ids = tuple(checked.sources)
         self.fact_labels = {name: fact.label for name, fact in checked.facts.items()}
+        self._decide, self.generated_source = build(checked, self.orders, self.fact_labels)
 
     def _compile_pathway(self, pathway: ir.Pathway, compiler: Compiler) -> _Pathway:
         nodes = {}
@@ -104,53 +108,17 @@ class Evaluator:
             for condition in conditions:
                 reads.update(dict.fromkeys(facts_read(condition, self._defines)))
             nodes[node.id] = _Node(node, type(node).__name__.lower(), branches, guard, then, tuple(reads))
-        return _Pathway(pathway, pathway.nodes[0].id, nodes)
+        return _Pathway(pathway, pathway.nodes[0].id, nodes, topological_order(pathway))
 
     # ---- evaluation -----------------------------------------------------------------
     def decide(self, case: Mapping[str, Any]) -> Decision:
         """Only the answer: ids of recommendations and warnings, and the facts needed.
 
-        The same walk as `evaluate`, without provenance, trace or the answers of needs: the
-        path for callers that evaluate many cases and want the values alone.
+        The same walk as `evaluate`, without provenance, trace or the answers of needs, run
+        by Python generated from the rules (engine/codegen.py): the path for callers that
+        evaluate many cases and want the values alone.
         """
-        recommendations: list[str] = []
-        warnings: list[str] = []
-        needs: dict[str, None] = {}
-        get = case.get
-        for pathway in self._pathways:
-            nodes = pathway.nodes
-            visited: set[str] = set()
-            stack = [pathway.entry]
-            while stack:
-                node_id = stack.pop()
-                if node_id in visited:
-                    continue
-                visited.add(node_id)
-                node = nodes[node_id]
-                if node.branches:
-                    taken = _decide(node, case)
-                    if taken is None:
-                        needs.update((f, None) for f in node.reads if get(f) is None)
-                    elif taken.target is not None:
-                        stack.append(taken.target)
-                    continue
-                if node.guard is not None:
-                    holds = node.guard(case)
-                    if holds is None:
-                        needs.update((f, None) for f in node.reads if get(f) is None)
-                    if not holds:
-                        continue
-                if node.kind == "recommend":
-                    recommendations.append(node_id)
-                elif node.kind == "warn":
-                    warnings.append(node_id)
-                elif node.kind == "schedule":
-                    _, late = lay_out(self.checked.plans[node_id], case, self.fact_labels)
-                    warnings.extend(w.id for w in late)
-                stack.extend(t for t in reversed(node.then) if t is not None)
-        for safety in self._safeties:
-            if safety.test(case) is True:
-                warnings.append(safety.ir.id)
+        recommendations, warnings, needs = self._decide(case)
         return Decision(tuple(recommendations), tuple(warnings), tuple(needs))
 
     def evaluate(self, case: Mapping[str, Any]) -> Result:
@@ -220,19 +188,14 @@ class _Run:
     # ---- pathways -------------------------------------------------------------------
     def pathway(self, pathway: _Pathway) -> None:
         pid = pathway.ir.id
-        visited: set[str] = set()
-        stack: list[tuple[str, tuple[str, ...]]] = [(pathway.entry, ())]
-        while stack:
-            node_id, path = stack.pop()
-            if node_id in visited:
+        paths: dict[str, tuple[str, ...]] = {pathway.entry: (pathway.entry,)}  # reached nodes, by first path
+        for node_id in pathway.order:
+            path = paths.get(node_id)
+            if path is None:
                 continue
-            visited.add(node_id)
-            node = pathway.nodes[node_id]
-            path = path + (node_id,)
-            nexts = self.node(pid, node, path)
-            for target in reversed(nexts):
-                if target is not None:
-                    stack.append((target, path))
+            for target in self.node(pid, pathway.nodes[node_id], path):
+                if target is not None and target not in paths:
+                    paths[target] = path + (target,)
 
     def node(self, pid: str, node: _Node, path: tuple[str, ...]) -> list[str | None]:
         n = node.ir
@@ -320,6 +283,28 @@ class _Run:
                      for f, decides in self._needs.items())
 
 _NO_BRANCH = _Branch(None, None, "no branch holds")
+
+
+def topological_order(pathway: ir.Pathway) -> tuple[str, ...]:
+    """The nodes so that each comes after every node leading to it; ties in declaration order."""
+    import heapq
+    successors = ir.successors
+    index = {n.id: i for i, n in enumerate(pathway.nodes)}
+    waiting = {n.id: 0 for n in pathway.nodes}
+    for node in pathway.nodes:
+        for target in {t for t, _ in successors(node) if t is not None}:
+            waiting[target] += 1
+    ready = [index[n] for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = pathway.nodes[heapq.heappop(ready)]
+        order.append(node.id)
+        for target in {t for t, _ in successors(node) if t is not None}:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                heapq.heappush(ready, index[target])
+    return tuple(order)
 
 
 def _targets(then: tuple[str | None, ...]) -> tuple[str, ...]:

@@ -12,23 +12,12 @@ from __future__ import annotations
 import networkx as nx
 
 from . import ir
+from .ir import successors
 from .diagnostics import Diagnostic, suggest
 
 
 def _kind(node: ir.Node) -> str:
     return type(node).__name__.lower()
-
-
-def successors(node: ir.Node) -> list[tuple[str | None, ir.Branch | None]]:
-    """The targets of a node in order, with the branch that leads there (None for `then`)."""
-    match node:
-        case ir.Decide(branches=branches):
-            return [(b.target, b) for b in branches]
-        case ir.Step(then=then) | ir.Recommend(then=then) | ir.Warn(then=then):
-            return [(t, None) for t in then]
-        case ir.Schedule():
-            return []
-    raise AssertionError(node)
 
 
 def build_graph(pathway: ir.Pathway) -> nx.DiGraph:

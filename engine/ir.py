@@ -384,6 +384,16 @@ class Schedule:
 Node = Decide | Step | Recommend | Warn | Schedule
 
 
+def successors(node: "Node") -> list[tuple[str | None, "Branch | None"]]:
+    """The targets of a pathway node in order, with the branch that leads there (None for `then`)."""
+    match node:
+        case Decide(branches=branches):
+            return [(b.target, b) for b in branches]
+        case Step(then=then) | Recommend(then=then) | Warn(then=then):
+            return [(t, None) for t in then]
+    return []
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pathway:
     id: str
