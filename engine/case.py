@@ -134,11 +134,15 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
     case: Case = {}
     diagnostics = []
     for key, value in raw.items():
-        span = positions.get(key, Span(name, 1, 1, 1, 1))
         fact = facts.get(key)
+        if fact is not None and value is not None:
+            fast = _FAST.get(type(value))  # the common, already-typed values: no diagnostics needed
+            if fast is not None and fast(fact.type, value):
+                case[key] = value
+                continue
         if fact is None:
             diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact '{key}'",
-                                          span, hint=suggest(str(key), facts)))
+                                          _where(positions, key, name), hint=suggest(str(key), facts)))
             continue
         if value is None:
             continue  # an explicit null: the fact is unknown
@@ -149,7 +153,8 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
         try:
             case[key] = convert(fact, value)
         except _Invalid as problem:
-            diagnostics.append(Diagnostic(problem.code, problem.message, span, hint=problem.hint))
+            diagnostics.append(Diagnostic(problem.code, problem.message, _where(positions, key, name),
+                                          hint=problem.hint))
     return case, diagnostics
 
 
@@ -159,6 +164,30 @@ def check_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name: st
     if diagnostics:
         raise CaseError(diagnostics)
     return case
+
+
+def _where(positions: Mapping[str, Span], key: str, name: str) -> Span:
+    return positions.get(key) or Span(name, 1, 1, 1, 1)
+
+
+def _fast_bool(t, value) -> bool:
+    return type(t) is ir.BoolType
+
+
+def _fast_str(t, value) -> bool:
+    return type(t) is ir.EnumType and value in t.values
+
+
+def _fast_number(t, value) -> bool:
+    # an int within range for an integer or number fact; a finite float for a number fact
+    if type(t) is not ir.NumberType:
+        return False
+    if type(value) is float and (t.integer or not math.isfinite(value)):
+        return False
+    return t.range is None or t.range.contains(value)
+
+
+_FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number, float: _fast_number}
 
 
 def _show(value: Any) -> str:

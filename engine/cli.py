@@ -28,6 +28,7 @@ Consilium: clinical guidelines as rules a machine can run and a person can audit
 commands:
   check [PATH]          parse, type-check and validate the graphs of a knowledge base
   eval [PATH] CASE      evaluate one case (JSON or YAML) and show what the rules recommend
+  eval [PATH] --cohort FILE [-o OUT]   evaluate many (JSON Lines, CSV, Parquet), one row each
   test [PATH]           run the knowledge base's scenario tests
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
@@ -54,8 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text")
 
     evaluate = commands.add_parser("eval", help="evaluate one case")
-    evaluate.add_argument("paths", nargs="+", metavar="[PATH] CASE",
+    evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
                           help="knowledge base (optional) and a JSON or YAML case file")
+    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file")
+    evaluate.add_argument("-o", "--output", metavar="OUT",
+                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
+    evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
@@ -112,8 +117,16 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_INPUT
     if args.command == "check":
         return _check(args.path, args.format)
+    if args.command == "eval" and args.cohort:
+        if len(args.paths) > 1:
+            print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
+            return EXIT_INPUT
+        return _cohort(args.paths[0] if args.paths else None, args.cohort, args.output, args.jobs)
     if args.command == "eval":
         fmt = "json" if args.json else (args.format or "text")
+        if not args.paths:
+            print("consilium eval: give a case file (or --cohort FILE)", file=sys.stderr)
+            return EXIT_INPUT
         if len(args.paths) > 2:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
@@ -180,6 +193,28 @@ def _diff(args) -> int:
     else:
         print(format_diff(d))
     return EXIT_OK
+
+
+def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> int:
+    from .cohort import run_cohort
+    try:
+        kb = _load(kb_path)
+    except DiagnosticsError as error:
+        _report(error, "text")
+        return EXIT_INPUT
+    path = Path(cohort)
+    if not path.is_file():
+        print(f"consilium eval: no cohort file '{cohort}'", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        summary = run_cohort(kb, kb_path, path, Path(output) if output else None, jobs=max(1, jobs),
+                             progress=sys.stderr.isatty())
+    except ConsiliumError as error:
+        print(f"consilium eval: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{summary.rows:,} cases in {summary.seconds:.1f} s, {summary.errors:,} with errors"
+          + (f"; rows written to {output}" if output else ""), file=sys.stderr)
+    return EXIT_FINDINGS if summary.errors else EXIT_OK
 
 
 def _load_with_case(args):
