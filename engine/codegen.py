@@ -231,20 +231,20 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
         v = w.expr(safety.condition, 1)
         w.emit(1, f"if {v} is True:")
         w.emit(2, f"warns.append({w.const(safety.id)})")
-    w.emit(1, "return recs, warns, needs")
-    header = ["def make(K, lay_out, labels):"]
+    w.emit(1, "return Decision(tuple(recs), tuple(warns), tuple(needs))")
+    header = ["def make(K, lay_out, labels, Decision):"]
     header += [f"    k{i} = K[{i}]" for i in range(len(w.constants))]
     header += ["    def decide(case):"]
     body = ["    " + line for line in w.lines]
     return "\n".join(header + body + ["    return decide", ""]), w.constants
 
 
-def build(checked: Checked, orders: dict[str, tuple[str, ...]], labels: dict[str, str]):
-    """The generated `decide(case) -> (recommendation ids, warning ids, needs)`."""
+def build(checked: Checked, orders: dict[str, tuple[str, ...]], labels: dict[str, str], decision: type):
+    """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`."""
     source, constants = generate(checked, orders)
     namespace: dict[str, Any] = {}
     exec(compile(source, "<consilium generated decide>", "exec"), namespace)  # noqa: S102 - our own IR, not rule text
-    return namespace["make"](tuple(constants), lay_out, labels), source
+    return namespace["make"](tuple(constants), lay_out, labels, decision), source
 
 
 __all__ = ["generate", "build"]

@@ -12,7 +12,7 @@ Evaluation is pure and deterministic: no I/O, no clock, no `eval`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from . import ir
 from .check import Checked
@@ -50,9 +50,8 @@ class _Pathway:
     order: tuple[str, ...]  # every node after all that lead to it, ties in declaration order
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The values of a result alone: what `Evaluator.decide` returns."""
+class Decision(NamedTuple):
+    """The values of a result alone: what `Evaluator.decide` returns (a tuple: cheap to make)."""
 
     recommendations: tuple[str, ...]
     warnings: tuple[str, ...]
@@ -84,7 +83,7 @@ class Evaluator:
         self._sites = tuple((s.id, s.label, compiler.expr(s.condition)) for s in checked.sites.values())
         self._source_ids = tuple(checked.sources)
         self.fact_labels = {name: fact.label for name, fact in checked.facts.items()}
-        self._decide, self.generated_source = build(checked, self.orders, self.fact_labels)
+        self._decide, self.generated_source = build(checked, self.orders, self.fact_labels, Decision)
 
     def _compile_pathway(self, pathway: ir.Pathway, compiler: Compiler) -> _Pathway:
         nodes = {}
@@ -118,8 +117,7 @@ class Evaluator:
         by Python generated from the rules (engine/codegen.py): the path for callers that
         evaluate many cases and want the values alone.
         """
-        recommendations, warnings, needs = self._decide(case)
-        return Decision(tuple(recommendations), tuple(warnings), tuple(needs))
+        return self._decide(case)
 
     def evaluate(self, case: Mapping[str, Any]) -> Result:
         run = _Run(self, case)
