@@ -21,7 +21,7 @@ from .concordance import by_site
 from .needs import answers
 from .codegen import build
 from .plans import lay_out
-from .result import (Need, PlannedSequence, Recommendation, Result, SourceView, TraceStep, Unchecked,
+from .result import (Answers, Need, PlannedSequence, Recommendation, Result, SourceView, TraceStep, Unchecked,
                      Undecided, Warning)
 
 
@@ -271,7 +271,8 @@ class _Run:
 
             def probe(value, fact_id=fact_id):
                 return describe({**self.case, fact_id: value})
-            found = answers(fact, probe, self.ev.cuts(node, fact_id))
+            found = Answers(lambda fact=fact, probe=probe, fact_id=fact_id: answers(
+                fact, probe, self.ev.cuts(node, fact_id)))
             self._needs.setdefault(fact_id, []).append(Undecided(pid, n.id, question, found))
 
     def needs(self) -> tuple[Need, ...]:

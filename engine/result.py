@@ -8,8 +8,9 @@ documented JSON form with `schema_version`; bump the major version on any breaki
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .diagnostics import Span
 from .values import to_json_value
@@ -69,6 +70,37 @@ class Answer:
         return {"answer": self.answer, "leads_to": self.leads_to, "outcome": self.outcome}
 
 
+class Answers(Sequence):
+    """What each answer to a missing fact leads to: worked out on first use, then kept.
+
+    Working it out re-runs the decision once per possible answer; most callers of the fast
+    paths never look, so a result only pays for it when someone reads it."""
+
+    __slots__ = ("_work", "_answers")
+
+    def __init__(self, work: Callable[[], tuple[Answer, ...]]):
+        self._work = work
+        self._answers: tuple[Answer, ...] | None = None
+
+    def _get(self) -> tuple[Answer, ...]:
+        if self._answers is None:
+            self._answers = tuple(self._work())
+            self._work = None
+        return self._answers
+
+    def __getitem__(self, index):
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other)
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
 @dataclass(frozen=True, slots=True)
 class Undecided:
     """One decision (or guarded rule) that a missing fact leaves open."""
@@ -76,7 +108,7 @@ class Undecided:
     pathway: str | None
     node: str
     question: str
-    answers: tuple[Answer, ...]
+    answers: Sequence[Answer]
 
     def to_json(self) -> dict:
         return {"pathway": self.pathway, "node": self.node, "question": self.question,
