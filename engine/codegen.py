@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import ir
+from . import cache, ir
 from .check import Checked
 from .compile import facts_read
 from .plans import lay_out
@@ -26,17 +26,19 @@ class _Writer:
     def __init__(self, checked: Checked):
         self.checked = checked
         self.constants: list[Any] = []
+        self._index: dict[tuple[type, Any], str] = {}
         self.lines: list[str] = []
         self.fact_vars: dict[str, str] = {}
         self.define_vars: dict[str, str] = {}
         self.temp = 0
 
     def const(self, value: Any) -> str:
-        for i, known in enumerate(self.constants):
-            if type(known) is type(value) and known == value:
-                return f"k{i}"
-        self.constants.append(value)
-        return f"k{len(self.constants) - 1}"
+        key = (type(value), value)
+        name = self._index.get(key)
+        if name is None:
+            self.constants.append(value)
+            name = self._index[key] = f"k{len(self.constants) - 1}"
+        return name
 
     def fresh(self) -> str:
         self.temp += 1
@@ -243,7 +245,7 @@ def build(checked: Checked, orders: dict[str, tuple[str, ...]], labels: dict[str
     """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`."""
     source, constants = generate(checked, orders)
     namespace: dict[str, Any] = {}
-    exec(compile(source, "<consilium generated decide>", "exec"), namespace)  # noqa: S102 - our own IR, not rule text
+    exec(cache.compiled(source, "<consilium generated decide>"), namespace)  # noqa: S102 - our own IR, not rule text
     return namespace["make"](tuple(constants), lay_out, labels, decision), source
 
 

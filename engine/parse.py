@@ -10,7 +10,9 @@ syntax error of the file, not just the first. Lark objects never leave this modu
 
 from __future__ import annotations
 
+import bisect
 import functools
+import re
 from pathlib import Path
 
 from lark import Lark, Token, Tree
@@ -136,44 +138,25 @@ def _line_starts(text: str):
         yield number, depth, in_triple
 
 
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"""|"(?:[^"\\\n]|\\.)*"?|#[^\n]*|[()\[\]{}]')
+
+
 def _scan(text: str):
     """The brackets and triple quotes of a text, skipping strings and comments: (line, column, text)."""
-    in_triple = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        i = 0
-        while i < len(line):
-            if in_triple:
-                end = line.find('"""', i)
-                if end < 0:
-                    break
-                yield number, end + 1, '"""'
-                in_triple, i = False, end + 3
-                continue
-            ch = line[i]
-            if line.startswith('"""', i):
-                yield number, i + 1, '"""'
-                in_triple, i = True, i + 3
-                continue
-            if ch == '"':
-                i = _skip_string(line, i)
-                continue
-            if ch == "#":
-                break
-            if ch in _OPENERS or ch in _CLOSERS:
-                yield number, i + 1, ch
-            i += 1
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
+    def where(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1] + 1
 
-def _skip_string(line: str, start: int) -> int:
-    i = start + 1
-    while i < len(line):
-        if line[i] == "\\":
-            i += 2
-            continue
-        if line[i] == '"':
-            return i + 1
-        i += 1
-    return len(line)
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token.startswith('"""'):
+            yield (*where(match.start()), '"""')
+            if len(token) >= 6:  # closed: the closing quotes too
+                yield (*where(match.end() - 3), '"""')
+        elif token in _OPENERS or token in _CLOSERS:
+            yield (*where(match.start()), token)
 
 
 def _check_brackets(path: str, text: str) -> list[Diagnostic]:
