@@ -1,4 +1,5 @@
-"""`decide` (values only) and `evaluate` (the full result) give the same answer on every case."""
+"""The three evaluators agree on every case: the generated `decide`, the closures of `evaluate`,
+and a straightforward interpreter of the IR written for the tests (tests/interpreter.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import pytest
 
 import engine
 from casegen import random_case
-from conftest import DATA, KB
+from conftest import DATA, KB, ROOT
+from interpreter import interpret
 from engine.values import Duration
 
 
-@pytest.mark.parametrize("path", [KB, DATA / "plans", DATA / "concordance"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision",
+                                  DATA / "render"], ids=lambda p: p.name)
 def test_fast_path_agrees_with_the_full_result(path):
     kb = engine.load_kb(path)
     rng = random.Random(20261121)
@@ -24,6 +27,7 @@ def test_fast_path_agrees_with_the_full_result(path):
         fast = kb.decide(valid, validated=True)
         assert (list(fast.recommendations), list(fast.warnings), list(fast.needs)) == (
             full.recommendation_ids(), full.warning_ids(), full.needed_facts()), case
+        assert interpret(kb, valid) == (full.recommendation_ids(), full.warning_ids(), full.needed_facts()), case
 
 
 def _raw(value):
