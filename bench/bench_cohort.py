@@ -24,19 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import engine  # noqa: E402
-from casegen import random_case  # noqa: E402
-
-
-def _raw(value):
-    import datetime as dt
-    from engine.values import Duration
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, Duration):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+from casegen import as_written, random_case  # noqa: E402
 
 
 def cohort(size: int) -> Path:
@@ -46,7 +34,7 @@ def cohort(size: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     kb = engine.load_kb(ROOT / "kb")
     rng = random.Random(11)
-    pool = [json.dumps({k: _raw(v) for k, v in random_case(kb.facts, rng).items()}) for _ in range(5000)]
+    pool = [json.dumps({k: as_written(v) for k, v in random_case(kb.facts, rng).items()}) for _ in range(5000)]
     with path.open("w") as handle:
         for i in range(size):
             handle.write("{broken\n" if i % 10_000 == 9_999 else pool[rng.randrange(len(pool))] + "\n")

@@ -10,6 +10,17 @@ from engine import ir
 from engine.values import Duration
 
 
+def as_written(value):
+    """A typed value as a case file writes it (sets as lists, dates ISO, durations as text)."""
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, Duration):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 def random_case(facts, rng: random.Random, missing: float = 1 / 3) -> dict:
     case = {}
     for name, fact in facts.items():
