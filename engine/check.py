@@ -5,7 +5,7 @@ returns the same declarations with names resolved (a bare name becomes a fact, a
 definition or an enum value), sources filled in from their pathway, and a list of
 diagnostics: unknown or duplicate names, types, units, enum values, ranges, cycles among
 definitions, unknown sources, plans and rules. It builds no graph (that is `graph`) and
-evaluates nothing.
+evaluates nothing. Expressions are typed by `check_expr.ExpressionChecker`, which this uses.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from . import ir
 from .case import validate_case
 from .diagnostics import Diagnostic, Span, suggest
+from .check_expr import ANY, ExpressionChecker
 from .values import DURATION_UNITS, NUMBER_UNITS
 
 
@@ -34,15 +35,12 @@ class Checked:
     define_types: dict[str, ir.FactType] = field(default_factory=dict)
 
 
-_ANY = object()  # the type of an expression that already failed to check
-
-
 def check(declarations: list[ir.Declaration]) -> tuple[Checked, list[Diagnostic]]:
     checker = _Checker(declarations)
     return checker.run(), checker.diagnostics
 
 
-class _Checker:
+class _Checker(ExpressionChecker):
     def __init__(self, declarations: list[ir.Declaration]):
         self.declarations = declarations
         self.diagnostics: list[Diagnostic] = []
@@ -285,7 +283,7 @@ class _Checker:
                     self.error("define-cycle", "definitions refer to each other in a cycle: "
                                + " -> ".join(cycle), self.defines[child].span,
                                hint="a definition cannot depend on itself")
-                    self.define_types[child] = _ANY
+                    self.define_types[child] = ANY
                 elif not state.get(child):
                     state[child] = 1
                     path.append(child)
@@ -296,298 +294,15 @@ class _Checker:
         if name in self._define_cache:
             return self._define_cache[name]
         # Enter a placeholder first: a cycle (already reported) must not recurse forever.
-        self._define_cache[name] = (self.defines[name].expr, _ANY)
-        if self.define_types.get(name) is _ANY:
+        self._define_cache[name] = (self.defines[name].expr, ANY)
+        if self.define_types.get(name) is ANY:
             return self._define_cache[name]
         expr, typ = self._expr(self.defines[name].expr)
         self._define_cache[name] = (expr, typ)
         self.define_types[name] = typ
         return expr, typ
 
-    # ---- expressions ----------------------------------------------------------------
-    def _condition(self, expr: ir.Expr) -> ir.Expr:
-        resolved, typ = self._expr(expr)
-        self._expect_bool(typ, expr, "a condition")
-        return resolved
-
-    def _expect_bool(self, typ, expr, what: str) -> None:
-        if typ is not _ANY and not isinstance(typ, ir.BoolType):
-            self.error("type-mismatch", f"{what} must be true or false, but this is {_describe(typ)}",
-                       getattr(expr, "span", None), hint="compare it with something, e.g. 'x = value'")
-
-    def _expr(self, expr: ir.Expr, expected: object = None):
-        """The resolved expression and its type; `expected` types a bare enum value."""
-        match expr:
-            case ir.BoolLit():
-                return expr, ir.BoolType()
-            case ir.NumberLit(value=value, unit=unit):
-                if unit is not None and unit not in NUMBER_UNITS:
-                    self.error("unknown-unit", f"'{unit}' is not a unit the language knows", expr.span,
-                               hint=suggest(unit, NUMBER_UNITS | set(DURATION_UNITS)))
-                    return expr, _ANY
-                return expr, _Literal(ir.NumberType(integer=isinstance(value, int), unit=unit))
-            case ir.DurationLit():
-                return expr, ir.DurationType()
-            case ir.DateLit():
-                return expr, ir.DateType()
-            case ir.SetLit():
-                return expr, _SetLiteral(expr.values)
-            case ir.Name(id=name):
-                return self._name(expr, name, expected)
-            case ir.FactRef(id=name):
-                return expr, self.facts[name].type
-            case ir.DefineRef(id=name):
-                return expr, self._define_type(name)[1]
-            case ir.EnumLit():
-                return expr, expected or _ANY
-            case ir.And(operands=ops) | ir.Or(operands=ops):
-                resolved = []
-                for op in ops:
-                    r, t = self._expr(op)
-                    self._expect_bool(t, op, f"each side of '{'and' if isinstance(expr, ir.And) else 'or'}'")
-                    resolved.append(r)
-                return dataclasses.replace(expr, operands=tuple(resolved)), ir.BoolType()
-            case ir.Not(operand=op):
-                r, t = self._expr(op)
-                self._expect_bool(t, op, "what 'not' negates")
-                return dataclasses.replace(expr, operand=r), ir.BoolType()
-            case ir.Compare():
-                return self._compare(expr)
-            case ir.InRange(operand=op, interval=interval):
-                r, t = self._expr(op)
-                self._check_range_operand(t, interval, expr)
-                return dataclasses.replace(expr, operand=r), ir.BoolType()
-            case ir.Member():
-                return self._member(expr)
-            case ir.IsKnown(operand=op):
-                r, _ = self._expr(op)
-                if not isinstance(r, (ir.FactRef, ir.DefineRef)) and not _reads_any(r):
-                    self.error("type-mismatch", "'is known' asks about a fact or definition, not a constant",
-                               expr.span)
-                return dataclasses.replace(expr, operand=r), ir.BoolType()
-            case ir.Arith():
-                return self._arith(expr)
-            case ir.Negate(operand=op):
-                r, t = self._expr(op)
-                base = _base(t)
-                if t is not _ANY and not isinstance(base, (ir.NumberType, ir.DurationType)):
-                    self.error("type-mismatch", f"only numbers and durations can be negated, not {_describe(t)}",
-                               expr.span)
-                    return dataclasses.replace(expr, operand=r), _ANY
-                return dataclasses.replace(expr, operand=r), t
-        raise AssertionError(f"check misses {type(expr).__name__}")
-
-    def _name(self, expr: ir.Name, name: str, expected):
-        if name in self.facts:
-            return ir.FactRef(id=name, span=expr.span), self.facts[name].type
-        if name in self.defines:
-            return ir.DefineRef(id=name, span=expr.span), self._define_type(name)[1]
-        if expected is _ANY:
-            return expr, _ANY  # the other side is already in error; one message is enough
-        values = _enum_values(expected)
-        if values is not None:
-            if name in values:
-                return ir.EnumLit(value=name, span=expr.span), expected
-            self.error("unknown-enum-value", f"'{name}' is not one of the values {{{', '.join(values)}}}",
-                       expr.span, hint=suggest(name, values))
-            return expr, _ANY
-        self.error("unknown-fact", f"no fact or definition '{name}' is declared", expr.span,
-                   hint=suggest(name, list(self.facts) + list(self.defines))
-                   or "declare it with 'fact " + name + " : <type>'")
-        return expr, _ANY
-
-    def _compare(self, expr: ir.Compare):
-        left, right = expr.left, expr.right
-        # Resolve the side that is not a bare enum value first, so the other can be typed by it.
-        def bare(e) -> bool:
-            return isinstance(e, ir.Name) and e.id not in self.facts and e.id not in self.defines
-        if bare(left) and not bare(right):
-            r_right, t_right = self._expr(right)
-            r_left, t_left = self._expr(left, expected=_base(t_right))
-        else:
-            r_left, t_left = self._expr(left)
-            r_right, t_right = self._expr(right, expected=_base(t_left))
-        resolved = dataclasses.replace(expr, left=r_left, right=r_right)
-        if _ANY in (t_left, t_right):
-            return resolved, ir.BoolType()
-        a, b = _base(t_left), _base(t_right)
-        ordered = expr.op in ("<", "<=", ">", ">=")
-        if {type(a), type(b)} == {ir.NumberType, ir.DurationType}:
-            self.error("unit-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
-                       expr.span, hint=_compare_hint(t_left, t_right))
-        elif type(a) is not type(b):
-            self.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
-                       expr.span, hint=_compare_hint(t_left, t_right))
-        elif isinstance(a, ir.NumberType):
-            self._units(t_left, t_right, expr, "compare")
-        elif ordered and isinstance(a, (ir.BoolType, ir.EnumType, ir.SetType)):
-            self.error("type-mismatch", f"'{expr.op}' orders numbers, dates and durations, "
-                       f"not {_describe(t_left)}", expr.span, hint="use '=' or '!='")
-        elif isinstance(a, ir.EnumType) and not set(a.values) & set(b.values):
-            self.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}: "
-                       "they share no value", expr.span)
-        return resolved, ir.BoolType()
-
-    def _units(self, t_left, t_right, expr, verb: str) -> None:
-        a, b = _base(t_left), _base(t_right)
-        # A bare number takes the unit of the other side; two units must agree.
-        if a.unit == b.unit:
-            return
-        if (isinstance(t_left, _Literal) and a.unit is None) or (isinstance(t_right, _Literal) and b.unit is None):
-            return
-        self.error("unit-mismatch", f"cannot {verb} {_describe_unit(a)} with {_describe_unit(b)}", expr.span,
-                   hint="give both sides the same unit")
-
-    def _check_range_operand(self, t, interval: ir.Interval, expr) -> None:
-        if t is _ANY:
-            return
-        base = _base(t)
-        if isinstance(base, ir.NumberType):
-            if interval.unit in DURATION_UNITS:
-                self.error("unit-mismatch", f"cannot compare {_describe_unit(base)} with a range of durations",
-                           expr.span)
-            elif interval.unit is not None and base.unit != interval.unit:
-                self.error("unit-mismatch", f"cannot compare {_describe_unit(base)} with a range in "
-                           f"'{interval.unit}'", expr.span, hint="give both sides the same unit")
-        elif isinstance(base, ir.DurationType):
-            if interval.unit not in DURATION_UNITS:
-                self.error("unit-mismatch", "a duration is compared with a range that is not of durations",
-                           expr.span, hint="write the bounds like '11 days'")
-        else:
-            self.error("type-mismatch", f"a range holds numbers or durations, not {_describe(t)}", expr.span)
-
-    def _member(self, expr: ir.Member):
-        collection, t_coll = self._expr(expr.collection)
-        if t_coll is not _ANY and not isinstance(_base(t_coll), (ir.SetType, _SetLiteral)):
-            self.error("type-mismatch", f"'in' needs a set on its right, not {_describe(t_coll)}",
-                       expr.collection.span)
-            element, _ = self._expr(expr.element)
-            return dataclasses.replace(expr, element=element, collection=collection), ir.BoolType()
-        if isinstance(t_coll, ir.SetType):
-            element, t_el = self._expr(expr.element, expected=ir.EnumType(values=t_coll.values))
-            if t_el is not _ANY and not isinstance(_base(t_el), ir.EnumType):
-                self.error("type-mismatch", f"a set of values holds values, not {_describe(t_el)}",
-                           expr.element.span)
-        else:
-            element, t_el = self._expr(expr.element)
-            base = _base(t_el)
-            if t_el is not _ANY:
-                if not isinstance(base, ir.EnumType):
-                    self.error("type-mismatch", f"'in {{...}}' tests an enum value, not {_describe(t_el)}",
-                               expr.span)
-                else:
-                    for value in collection.values:
-                        if value not in base.values:
-                            self.error("unknown-enum-value", f"'{value}' is not one of the values "
-                                       f"{{{', '.join(base.values)}}}", collection.span,
-                                       hint=suggest(value, base.values))
-        return dataclasses.replace(expr, element=element, collection=collection), ir.BoolType()
-
-    def _arith(self, expr: ir.Arith):
-        r_left, t_left = self._expr(expr.left)
-        r_right, t_right = self._expr(expr.right)
-        resolved = dataclasses.replace(expr, left=r_left, right=r_right)
-        if _ANY in (t_left, t_right):
-            return resolved, _ANY
-        a, b = _base(t_left), _base(t_right)
-        op = expr.op
-        match a, b:
-            case ir.NumberType(), ir.NumberType():
-                if op in "+-":
-                    self._units(t_left, t_right, expr, "add" if op == "+" else "subtract")
-                    unit = a.unit or b.unit
-                elif op == "*":
-                    unit = a.unit if b.unit is None else (b.unit if a.unit is None else None)
-                else:
-                    unit = a.unit if b.unit is None else (None if a.unit == b.unit else None)
-                integer = a.integer and b.integer and op != "/"
-                typ = ir.NumberType(integer=integer, unit=unit)
-                if isinstance(t_left, _Literal) and isinstance(t_right, _Literal):
-                    typ = _Literal(typ)
-                return dataclasses.replace(resolved, kind="number"), typ
-            case ir.DateType(), ir.DurationType() if op in "+-":
-                return dataclasses.replace(resolved, kind="date_plus" if op == "+" else "date_minus"), ir.DateType()
-            case ir.DurationType(), ir.DateType() if op == "+":
-                return dataclasses.replace(resolved, kind="date_plus", left=r_right, right=r_left), ir.DateType()
-            case ir.DateType(), ir.DateType() if op == "-":
-                return dataclasses.replace(resolved, kind="date_diff"), ir.DurationType()
-            case ir.DurationType(), ir.DurationType() if op in "+-":
-                return dataclasses.replace(resolved, kind="duration"), ir.DurationType()
-            case ir.NumberType(), ir.DurationType() | ir.DateType() if op in "+-":
-                self.error("unit-mismatch", f"cannot {'add' if op == '+' else 'subtract'} "
-                           f"{_describe_unit(a)} and {_describe(t_right)}", expr.span,
-                           hint="write the number with a unit of time, e.g. '6 weeks'")
-                return resolved, _ANY
-            case ir.DurationType() | ir.DateType(), ir.NumberType() if op in "+-":
-                self.error("unit-mismatch", f"cannot {'add' if op == '+' else 'subtract'} "
-                           f"{_describe(t_left)} and {_describe_unit(b)}", expr.span,
-                           hint="write the number with a unit of time, e.g. '6 weeks'")
-                return resolved, _ANY
-        self.error("type-mismatch", f"cannot apply '{op}' to {_describe(t_left)} and {_describe(t_right)}",
-                   expr.span)
-        return resolved, _ANY
-
-
-@dataclass(frozen=True, slots=True)
-class _Literal:
-    """The type of a literal number: it may take the unit of what it is compared with."""
-
-    type: ir.NumberType
-
-
-@dataclass(frozen=True, slots=True)
-class _SetLiteral:
-    values: tuple[str, ...]
-
-
-def _base(t):
-    return t.type if isinstance(t, _Literal) else t
-
-
-def _enum_values(t) -> tuple[str, ...] | None:
-    match t:
-        case ir.EnumType(values=values) | ir.SetType(values=values):
-            return values
-    return None
-
-
-def _describe(t) -> str:
-    if t is _ANY:
-        return "an erroneous expression"
-    if isinstance(t, _SetLiteral):
-        return "a set of values"
-    base = _base(t)
-    if isinstance(base, ir.NumberType):
-        return "a number" + (f" in '{base.unit}'" if base.unit else "")
-    if isinstance(base, ir.DurationType):
-        return "a duration (days, weeks or months)"
-    if isinstance(base, ir.EnumType):
-        return "a value of " + ir.describe_type(base)
-    if isinstance(base, ir.BoolType):
-        return "a true/false value"
-    if isinstance(base, ir.SetType):
-        return "a " + ir.describe_type(base)
-    return "a " + ir.describe_type(base)
-
-
-def _describe_unit(t: ir.NumberType) -> str:
-    return f"a number in '{t.unit}'" if t.unit else "a number without unit"
-
-
-def _compare_hint(t_left, t_right) -> str | None:
-    a, b = _base(t_left), _base(t_right)
-    if isinstance(a, ir.EnumType) or isinstance(b, ir.EnumType):
-        enum = a if isinstance(a, ir.EnumType) else b
-        return "compare it with one of its values: " + ", ".join(enum.values)
-    if {type(a), type(b)} == {ir.NumberType, ir.DurationType}:
-        return "a duration compares only with a duration, and a number only with a number of the same unit"
-    return None
-
 
 def _names_in(expr) -> set[str]:
     """Every bare name an unresolved expression mentions."""
     return {node.id for node in ir.walk(expr) if isinstance(node, ir.Name)}
-
-
-def _reads_any(expr) -> bool:
-    return any(isinstance(node, (ir.FactRef, ir.DefineRef)) for node in ir.walk(expr))

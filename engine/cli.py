@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from .diagnostics import (CaseError, ConsiliumError, DiagnosticsError, KnowledgeBaseError,
+from .diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .result import Result

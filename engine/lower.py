@@ -4,25 +4,22 @@ Takes the tree `parse` produced for one file and builds frozen IR nodes carrying
 Clauses may come in any order and on any line of their block; lowering checks that each
 declaration has the clauses it needs, none twice, and none that belong elsewhere. It does
 not resolve names or types (that is `check`), nor follow includes (that is `load`).
+Expressions and fact types are lowered by `lower_expr.LoweringBase`, which this extends.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
+from lark import Token, Tree, v_args
 
 from . import ir
 from .diagnostics import Diagnostic, Span
-from .values import DURATION_UNITS, Duration, make_duration
+from .lower_expr import LoweringBase, Quantity, number_text
 
 RELATIONS = ("concordant", "complementary", "conflicting", "silent")
-
-_COMPARATOR_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
-
 
 @dataclass(frozen=True, slots=True)
 class _Clause:
@@ -32,13 +29,6 @@ class _Clause:
 
 
 _FIRST = object()  # the `first` marker of a decision
-
-
-@dataclass(frozen=True, slots=True)
-class _Quantity:
-    value: float
-    unit: str | None
-    span: Span
 
 
 def lower(path: str, tree: Tree) -> tuple[ir.RuleFile, list[Diagnostic]]:
@@ -57,24 +47,8 @@ def _unquote(token: Token) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
-class _Lowering(Transformer):
-    def __init__(self, path: str):
-        super().__init__()
-        self.path = path
-        self.diagnostics: list[Diagnostic] = []
-
-    # ---- helpers --------------------------------------------------------------------
-    def span(self, meta) -> Span:
-        if getattr(meta, "empty", True):
-            return Span(self.path, 1, 1, 1, 1)
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
-
-    def token_span(self, token: Token) -> Span:
-        return Span(self.path, token.line, token.column, token.end_line, token.end_column)
-
-    def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, hint=hint))
-
+class _Lowering(LoweringBase):
+    # ---- clause helpers -------------------------------------------------------------
     def clauses(self, kind: str, items: list, allowed: set[str]) -> dict[str, _Clause]:
         found: dict[str, _Clause] = {}
         for item in items:
@@ -353,17 +327,6 @@ class _Lowering(Transformer):
                            actual=self.value(found, "actual"), note=self.value(found, "note"),
                            span=self.token_span(ident))
 
-    def _duration(self, q: _Quantity) -> Duration:
-        if q.unit not in DURATION_UNITS:
-            self.error("unit-mismatch", f"a plan step's time must be a duration in days, weeks or months, "
-                       f"not '{q.unit or 'a bare number'}'", q.span, hint="write it like '11 days'")
-            return Duration()
-        try:
-            return make_duration(q.value, q.unit)
-        except ValueError as exc:
-            self.error("invalid-value", str(exc), q.span)
-            return Duration()
-
     @staticmethod
     def _relative(children) -> tuple[list, ir.Relative | None]:
         if children and isinstance(children[-1], ir.Relative):
@@ -421,10 +384,10 @@ class _Lowering(Transformer):
     def _raw_value(self, value):
         """A scenario's literal as a case file would write it, so both validate the same way."""
         match value:
-            case _Quantity(value=number, unit=None):
+            case Quantity(value=number, unit=None):
                 return number
-            case _Quantity(value=number, unit=unit):
-                return f"{_number_text(number)} {unit}"
+            case Quantity(value=number, unit=unit):
+                return f"{number_text(number)} {unit}"
             case ir.DateLit(value=day):
                 return day.isoformat()
             case ir.BoolLit(value=flag):
@@ -472,201 +435,3 @@ class _Lowering(Transformer):
             self.error("invalid-value", f"unknown relation '{relation}'", self.token_span(children[2]),
                        hint="a relation is " + ", ".join(RELATIONS))
         return ("relation", relation, first, second, site)
-
-    # ---- fact types -----------------------------------------------------------------
-    def bool_type(self, children):
-        return ir.BoolType()
-
-    def _number_type(self, children, integer: bool, unit: str | None = None):
-        bounds = None
-        for child in children:
-            if isinstance(child, str):
-                unit = child
-            elif isinstance(child, tuple):
-                bounds = child
-        interval = self._interval(bounds, unit, integer) if bounds else None
-        return ir.NumberType(integer=integer, unit=unit, range=interval)
-
-    def integer_type(self, children):
-        return self._number_type(children, integer=True)
-
-    def number_type(self, children):
-        return self._number_type(children, integer=False)
-
-    def percent_type(self, children):
-        return self._number_type(children, integer=False, unit="%")
-
-    def enum_type(self, children):
-        return ir.EnumType(values=children[0].values)
-
-    def set_type(self, children):
-        return ir.SetType(values=children[0].values)
-
-    def date_type(self, children):
-        return ir.DateType()
-
-    def duration_type(self, children):
-        if not children:
-            return ir.DurationType()
-        low, high, low_closed, high_closed = children[0]
-        bounds = []
-        for q in (low, high):
-            bounds.append(self._duration(q) if q.unit is not None else Duration(days=int(q.value)))
-        interval = ir.Interval(low=ir.Bound(value=bounds[0], closed=low_closed),
-                               high=ir.Bound(value=bounds[1], closed=high_closed), span=low.span)
-        return ir.DurationType(range=interval)
-
-    def unit(self, children):
-        return str(children[0])
-
-    def closed_bounds(self, children):
-        return (children[0], children[1], True, True)
-
-    def bounds(self, children):
-        return children[0]
-
-    def _interval(self, bounds, unit: str | None, integer: bool) -> ir.Interval:
-        low, high, low_closed, high_closed = bounds
-        for q in (low, high):
-            if q.unit is not None and q.unit != unit:
-                self.error("unit-mismatch", f"the range is written in '{q.unit}' but the fact is in "
-                           f"'{unit or 'no unit'}'", q.span)
-        if high.value < low.value:
-            self.error("invalid-range", f"the range {low.value} .. {high.value} is empty", low.span,
-                       hint="write the lower bound first")
-        return ir.Interval(low=ir.Bound(value=low.value, closed=low_closed),
-                           high=ir.Bound(value=high.value, closed=high_closed), unit=unit, span=low.span)
-
-    # ---- expressions ----------------------------------------------------------------
-    @v_args(meta=True)
-    def quantity(self, meta, children):
-        number = children[0]
-        value = float(number)
-        if value.is_integer() and "." not in str(number):
-            value = int(value)
-        unit = children[1] if len(children) > 1 else None
-        return _Quantity(value, unit, self.span(meta))
-
-    def _expr_of(self, item):
-        """A quantity becomes a number or duration literal once it stands in an expression."""
-        if isinstance(item, _Quantity):
-            if item.unit in DURATION_UNITS:
-                return ir.DurationLit(value=self._duration(item), span=item.span)
-            return ir.NumberLit(value=item.value, unit=item.unit, span=item.span)
-        return item
-
-    @v_args(meta=True)
-    def or_chain(self, meta, children):
-        return ir.Or(operands=tuple(self._expr_of(c) for c in children), span=self.span(meta))
-
-    @v_args(meta=True)
-    def and_chain(self, meta, children):
-        return ir.And(operands=tuple(self._expr_of(c) for c in children), span=self.span(meta))
-
-    @v_args(meta=True)
-    def not_expr(self, meta, children):
-        return ir.Not(operand=self._expr_of(children[0]), span=self.span(meta))
-
-    @v_args(meta=True)
-    def compare(self, meta, children):
-        left, op, right = children
-        op = _COMPARATOR_ASCII.get(str(op), str(op))
-        return ir.Compare(op=op, left=self._expr_of(left), right=self._expr_of(right), span=self.span(meta))
-
-    @v_args(meta=True)
-    def in_range(self, meta, children):
-        operand, bounds = children
-        low, high, low_closed, high_closed = bounds
-        unit = low.unit or high.unit
-        if unit in DURATION_UNITS:
-            values = [self._duration(low), self._duration(high)]
-        else:
-            values = [low.value, high.value]
-            if low.unit != high.unit and low.unit and high.unit:
-                self.error("unit-mismatch", f"the range mixes '{low.unit}' and '{high.unit}'", high.span)
-        if values[1] < values[0]:
-            self.error("invalid-range", "the range is empty: its upper bound is below its lower bound",
-                       low.span, hint="write the lower bound first")
-        interval = ir.Interval(low=ir.Bound(value=values[0], closed=low_closed),
-                               high=ir.Bound(value=values[1], closed=high_closed), unit=unit,
-                               span=low.span)
-        return ir.InRange(operand=self._expr_of(operand), interval=interval, span=self.span(meta))
-
-    def interval(self, children):
-        opener, low, high, closer = children
-        return (low, high, str(opener) == "[", str(closer) == "]")
-
-    @v_args(meta=True)
-    def member(self, meta, children):
-        element, values = children
-        return ir.Member(element=self._expr_of(element), collection=values, span=self.span(meta))
-
-    @v_args(meta=True)
-    def member_of_fact(self, meta, children):
-        element, name = children
-        return ir.Member(element=self._expr_of(element),
-                         collection=ir.Name(id=str(name), span=self.token_span(name)),
-                         span=self.span(meta))
-
-    @v_args(meta=True)
-    def value_set(self, meta, children):
-        names = [c for c in children if isinstance(c, Token) and c.type == "NAME"]
-        return ir.SetLit(values=tuple(str(n) for n in names), span=self.span(meta))
-
-    @v_args(meta=True)
-    def is_known(self, meta, children):
-        return ir.IsKnown(operand=self._expr_of(children[0]), negated=False, span=self.span(meta))
-
-    @v_args(meta=True)
-    def is_unknown(self, meta, children):
-        return ir.IsKnown(operand=self._expr_of(children[0]), negated=True, span=self.span(meta))
-
-    def _arith(op):  # noqa: N805
-        @v_args(meta=True)
-        def handler(self, meta, children):
-            left, right = (self._expr_of(c) for c in children)
-            return ir.Arith(op=op, left=left, right=right, span=self.span(meta))
-        return handler
-
-    add = _arith("+")
-    subtract = _arith("-")
-    multiply = _arith("*")
-    divide = _arith("/")
-
-    @v_args(meta=True)
-    def negate(self, meta, children):
-        return ir.Negate(operand=self._expr_of(children[0]), span=self.span(meta))
-
-    @v_args(meta=True)
-    def date_literal(self, meta, children):
-        token = children[0]
-        try:
-            day = _dt.date.fromisoformat(str(token))
-        except ValueError:
-            self.error("invalid-value", f"'{token}' is not a calendar date", self.token_span(token),
-                       hint="write dates as YYYY-MM-DD")
-            day = _dt.date(1970, 1, 1)
-        return ir.DateLit(value=day, span=self.token_span(token))
-
-    @v_args(meta=True)
-    def true(self, meta, children):
-        return ir.BoolLit(value=True, span=self.span(meta))
-
-    @v_args(meta=True)
-    def false(self, meta, children):
-        return ir.BoolLit(value=False, span=self.span(meta))
-
-    @v_args(meta=True)
-    def name(self, meta, children):
-        return ir.Name(id=str(children[0]), span=self.token_span(children[0]))
-
-    def parenthesised(self, children):
-        return self._expr_of(children[1])
-
-    # Expressions that stand alone (a define, a guard, a branch) may be bare quantities.
-    def __default__(self, data, children, meta):  # pragma: no cover - grammar and lowering agree
-        raise AssertionError(f"no lowering for grammar rule '{data}'")
-
-
-def _number_text(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)

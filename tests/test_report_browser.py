@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 import render
-from conftest import KB, ROOT
+from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

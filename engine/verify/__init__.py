@@ -19,7 +19,7 @@ conditions are encoded in three-valued logic (see `encode`). A finding written `
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
 from typing import Any, Iterable
