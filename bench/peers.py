@@ -333,6 +333,22 @@ def make_experta():
     return None
 
 
+# ---- pyDMNrules: the decision as DMN decision tables (bench/decision.dmn) -------------------------------
+
+def make_pydmnrules():
+    import pyDMNrules
+    dmn = pyDMNrules.DMN()
+    problems = dmn.useXML((Path(__file__).resolve().parent / "decision.dmn").read_text(encoding="utf-8"))
+    if problems:
+        raise RuntimeError(f"pyDMNrules cannot read the DMN: {problems}")
+
+    def run(case):
+        status, results = dmn.decide({f: case.get(f) for f in FIELDS})
+        r = results[-1]["Result"]  # each table's result carries the earlier ones' outputs
+        return r["surgery"], r["regimen"], bool(r["bev_warning"]), bool(r["crs_hipec"])
+    return run
+
+
 # ---- the whole batch at once: NumPy --------------------------------------------------------------------------
 
 def numpy_batch(cases: list[dict]) -> list[tuple]:
@@ -376,5 +392,5 @@ ENGINES = [
     ("durable-rules", make_durable_rules),
     ("CLIPS (clipspy)", make_clips),
     ("experta", make_experta),
-    ("pyDMNrules", None),  # installs; its decision (an Excel DMN workbook) is not written yet
+    ("pyDMNrules", make_pydmnrules),
 ]
