@@ -30,6 +30,8 @@ class _Branch:
     test: Fn | None       # None: otherwise
     target: str | None    # None: end
     label: str | None
+    index: int = 0        # 1 = the first
+    outcome: str = ""     # what the trace says when it is taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class _Node:
     guard: Fn | None                  # recommendations and warnings
     then: tuple[str | None, ...]
     reads: tuple[str, ...]            # facts its conditions depend on
+    targets: tuple[str, ...] = ()     # `then` without `end`
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,8 @@ class Evaluator:
             match node:
                 case ir.Decide():
                     branches = tuple(_Branch(compiler.expr(b.condition) if b.condition is not None else None,
-                                             b.target, b.label) for b in node.branches)
+                                             b.target, b.label, i, _branch_words(b, i))
+                                     for i, b in enumerate(node.branches, start=1))
                     conditions = [b.condition for b in node.branches if b.condition is not None]
                 case ir.Recommend() | ir.Warn():
                     guard = compiler.expr(node.guard) if node.guard is not None else None
@@ -106,7 +110,8 @@ class Evaluator:
             reads: dict[str, None] = {}
             for condition in conditions:
                 reads.update(dict.fromkeys(facts_read(condition, self._defines)))
-            nodes[node.id] = _Node(node, type(node).__name__.lower(), branches, guard, then, tuple(reads))
+            nodes[node.id] = _Node(node, type(node).__name__.lower(), branches, guard, then, tuple(reads),
+                                   tuple(t for t in then if t is not None))
         return _Pathway(pathway, pathway.nodes[0].id, nodes, topological_order(pathway))
 
     # ---- evaluation -----------------------------------------------------------------
@@ -176,7 +181,7 @@ class _Run:
         self._needs: dict[str, list[Undecided]] = {}
 
     def read(self, names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
-        return tuple((name, self.case.get(name)) for name in names)
+        return tuple(zip(names, map(self.case.get, names)))
 
     def step(self, pathway: str | None, node, kind: str, reads: tuple[str, ...], outcome: str,
              next_nodes: tuple[str, ...] = (), branch: int | None = None) -> None:
@@ -208,8 +213,8 @@ class _Run:
                 if taken is _NO_BRANCH:
                     self.step(pid, n, "decide", node.reads, "no branch holds; the pathway ends here")
                     return []
-                self.step(pid, n, "decide", node.reads, _describe_branch(taken, node),
-                          (taken.target,) if taken.target else (), node.branches.index(taken) + 1)
+                self.step(pid, n, "decide", node.reads, taken.outcome,
+                          (taken.target,) if taken.target else (), taken.index)
                 return [taken.target]
             case ir.Recommend() | ir.Warn():
                 kind = node.kind
@@ -225,13 +230,13 @@ class _Run:
                 if isinstance(n, ir.Recommend):
                     self.recommendations.append(_recommendation(n, pid, path))
                     self.step(pid, n, kind, node.reads, f"recommends ({n.modality.replace('_', ' ')})",
-                              _targets(node.then))
+                              node.targets)
                 else:
                     self.warnings.append(_warning(n, "pathway", pid))
-                    self.step(pid, n, kind, node.reads, f"warns ({n.severity})", _targets(node.then))
+                    self.step(pid, n, kind, node.reads, f"warns ({n.severity})", node.targets)
                 return list(node.then)
             case ir.Step():
-                self.step(pid, n, "step", (), "continues", _targets(node.then))
+                self.step(pid, n, "step", (), "continues", node.targets)
                 return list(node.then)
             case ir.Schedule():
                 plan = self.ev.checked.plans[n.id]
@@ -306,10 +311,6 @@ def topological_order(pathway: ir.Pathway) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _targets(then: tuple[str | None, ...]) -> tuple[str, ...]:
-    return tuple(t for t in then if t is not None)
-
-
 def _decide(node: _Node, case: Mapping[str, Any]) -> _Branch | None:
     """The branch taken; None when a condition is unknown; _NO_BRANCH when none holds."""
     for branch in node.branches:
@@ -333,11 +334,11 @@ def _node_label(ev: Evaluator, node_id: str | None) -> str:
     return node_id
 
 
-def _describe_branch(branch: _Branch, node: _Node) -> str:
+def _branch_words(branch: ir.Branch, index: int) -> str:
+    """What the trace says when a branch is taken: `branch 2 (label) -> target`."""
     where = branch.target or "end"
-    if branch.test is None:
+    if branch.condition is None:
         return f"otherwise -> {where}"
-    index = node.branches.index(branch) + 1
     return f"branch {index}" + (f" ({branch.label})" if branch.label else "") + f" -> {where}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .diagnostics import Span
 from .values import to_json_value
@@ -18,8 +18,7 @@ from .values import to_json_value
 SCHEMA_VERSION = "1.0"
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
     id: str
     label: str
     modality: str
@@ -39,8 +38,7 @@ class Recommendation:
                 "path": list(self.path)}
 
 
-@dataclass(frozen=True, slots=True)
-class Warning:
+class Warning(NamedTuple):  # a tuple: many are made per evaluation
     id: str
     label: str
     severity: str
@@ -141,8 +139,7 @@ class Unchecked:
         return {"rule": self.rule, "label": self.label, "severity": self.severity, "needs": list(self.needs)}
 
 
-@dataclass(frozen=True, slots=True)
-class SourceView:
+class SourceView(NamedTuple):  # a tuple: one per source per evaluation
     source: str
     title: str
     recommendations: tuple[str, ...]
@@ -191,8 +188,7 @@ class PlannedSequence:
                 "steps": [s.to_json() for s in self.steps]}
 
 
-@dataclass(frozen=True, slots=True)
-class TraceStep:
+class TraceStep(NamedTuple):  # a tuple: many are made per evaluation
     pathway: str | None   # None for safety rules, which stand outside pathways
     node: str
     kind: str
