@@ -13,17 +13,15 @@ the rules share through `action`), and for each pair of sources one relation:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from .result import Recommendation
 
 AGAINST = ("not_recommended", "avoid")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceAtSite:
+class SourceAtSite(NamedTuple):
     source: str
     recommends: tuple[str, ...]        # actions
     advises_against: tuple[str, ...]   # actions
@@ -39,8 +37,7 @@ class SourceAtSite:
                 "rules": list(self.rules), "silent": self.silent, "pending": list(self.pending)}
 
 
-@dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(NamedTuple):
     first: str
     second: str
     relation: str               # concordant | complementary | conflicting | silent
@@ -50,8 +47,7 @@ class Relation:
         return {"sources": [self.first, self.second], "relation": self.relation, "actions": list(self.actions)}
 
 
-@dataclass(frozen=True, slots=True)
-class SiteView:
+class SiteView(NamedTuple):
     site: str
     label: str
     present: bool | None  # does the case have this site? None: unknown
