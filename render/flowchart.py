@@ -236,7 +236,7 @@ class _Chart:
                     arrowhead="none")
 
     def end_node(self, target: graphviz.Digraph, pathway: ir.Pathway) -> None:
-        ends = any(t is None for n in pathway.nodes for t in _targets(n))
+        ends = any(t is None for n in pathway.nodes for t, _ in ir.successors(n))
         if ends:
             end_id = f"{pathway.id}__end"
             attrs = dict(shape="circle", label="end", width="0.45", fixedsize="true", fontsize="8",
@@ -274,15 +274,6 @@ class _Chart:
             text = "\\l".join(_e(line) for note in self.footnotes for line in wrap(note, 120)) + "\\l"
             self.graph.attr(label=text, fontsize="9")
         return self.graph
-
-
-def _targets(node: ir.Node) -> list[str | None]:
-    match node:
-        case ir.Decide(branches=branches):
-            return [b.target for b in branches]
-        case ir.Step(then=then) | ir.Recommend(then=then) | ir.Warn(then=then):
-            return list(then)
-    return []
 
 
 def _subject(node: ir.Decide) -> str | None:
