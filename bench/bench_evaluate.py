@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine  # noqa: E402
+from compare import per_case  # noqa: E402  (the interleaved per-case medians)
 
 MISSING = object()
 
@@ -114,19 +115,6 @@ def consilium_values(kb):
     return run
 
 
-def per_case_medians(functions: dict, cases: list[dict], batch: int) -> dict[str, float]:
-    """Median over batches of (batch time / batch size), the functions interleaved batch by batch."""
-    timings: dict[str, list[float]] = {name: [] for name in functions}
-    for start in range(0, len(cases), batch):
-        chunk = cases[start:start + batch]
-        for name, fn in functions.items():
-            t0 = time.perf_counter()
-            for case in chunk:
-                fn(case)
-            timings[name].append((time.perf_counter() - t0) / len(chunk))
-    return {name: statistics.median(values) for name, values in timings.items()}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -145,8 +133,8 @@ def main() -> int:
             if ours != theirs:
                 print(f"disagreement on case {i}: {case}\n  consilium ({name}): {ours}\n  by hand: {theirs}")
                 return 1
-    medians = per_case_medians({"hand-written Python": hand_written, "consilium (values only)": values,
-                                "consilium (full result)": full}, cases, args.batch)
+    medians = per_case({"hand-written Python": hand_written, "consilium (values only)": values,
+                        "consilium (full result)": full}, cases, args.batch)
     base = medians["hand-written Python"]
     print(f"{len(cases):,} cases, seed {args.seed}, all answers agree; knowledge base loaded in {load_ms:.0f} ms")
     print(f"{'evaluator':<28} {'median per case':>16} {'ratio':>8}")

@@ -22,7 +22,7 @@ import z3
 
 from .diagnostics import UsageError
 from .kb import KnowledgeBase, load_kb
-from .verify import ATTEMPTS, _fact_names, block, case_from_model
+from .verify import ATTEMPTS, fact_names, block, case_from_model
 from .verify.encode import Encoder
 from .verify.reach import reach
 
@@ -159,7 +159,7 @@ def _example(solver, formula, e_old, e_new, old, new, rule, change):
     solver.push()
     try:
         solver.add(formula)
-        names = sorted(set(_fact_names(formula, e_old)) | set(_fact_names(formula, e_new)))
+        names = sorted(set(fact_names(formula, e_old)) | set(fact_names(formula, e_new)))
         for _ in range(ATTEMPTS):
             if solver.check() != z3.sat:
                 return None

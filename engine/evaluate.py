@@ -86,6 +86,8 @@ class Evaluator:
         self._sites = tuple((s.id, s.label, compiler.expr(s.condition)) for s in checked.sites.values())
         self._source_ids = tuple(checked.sources)
         self.fact_labels = {name: fact.label for name, fact in checked.facts.items()}
+        self.node_labels = {n.id: getattr(n, "label", None) or getattr(n, "question", None) or n.id
+                            for p in checked.pathways for n in p.nodes}
         self._decide, self.generated_source = build(checked, self.orders, self.fact_labels, Decision)
 
     def _compile_pathway(self, pathway: ir.Pathway, compiler: Compiler) -> _Pathway:
@@ -327,11 +329,7 @@ def _decide(node: _Node, case: Mapping[str, Any]) -> _Branch | None:
 def _node_label(ev: Evaluator, node_id: str | None) -> str:
     if node_id is None:
         return "the pathway ends"
-    for pathway in ev.checked.pathways:
-        for node in pathway.nodes:
-            if node.id == node_id:
-                return getattr(node, "label", None) or getattr(node, "question", None) or node_id
-    return node_id
+    return ev.node_labels.get(node_id, node_id)
 
 
 def _branch_words(branch: ir.Branch, index: int) -> str:

@@ -19,7 +19,7 @@ from engine.result import Result
 from engine.scenarios import run_scenarios
 
 from .flowchart import ChartSpec, chart, chart_specs
-from .output import FORMATS, RenderError, find_dot, layout, write_charts
+from .output import FORMATS, RenderError, find_dot, layout, layout_all, write_charts
 from .report import report
 
 __all__ = ["render_charts", "write_report", "chart", "chart_specs", "ChartSpec", "layout", "find_dot",
@@ -42,16 +42,13 @@ def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] 
 def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = None,
                  case_name: str | None = None) -> Path:
     """Write the review page, index.html, into `folder`; returns its path."""
-    from concurrent.futures import ThreadPoolExecutor
-
     specs = chart_specs(kb)
     jobs = [(spec.name, chart(kb, spec).source) for spec in specs]
     case_specs = []
     if result is not None:
         case_specs = [s for s in specs if s.kind in ("pathway", "safety") and _touched(s, kb, result)]
         jobs += [("case-" + s.name, chart(kb, s, result).source) for s in case_specs]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        laid_out = dict(zip((name for name, _ in jobs), pool.map(lambda job: layout(job[1], "svg"), jobs)))
+    laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs)))
     svgs = {s.name: laid_out[s.name] for s in specs}
     case_svgs = {s.name: laid_out["case-" + s.name] for s in case_specs}
     page = report(kb, specs, svgs, run_scenarios(kb), result, case_name, case_svgs)

@@ -64,17 +64,18 @@ def _use_dot() -> None:
     dot_command.DOT_BINARY = find_dot()
 
 
-def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Iterable[str]) -> list[Path]:
-    """Write each (name, DOT source) in each format; SVG and PNG laid out two at a time."""
-    folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(name, source, fmt) for name, source in charts for fmt in formats]
-
-    def one(job: tuple[str, str, str]) -> Path:
-        name, source, fmt = job
-        path = folder / f"{name}.{fmt}"
-        path.write_bytes(layout(source, fmt))
-        return path
-
+def layout_all(jobs: Iterable[tuple[str, str]]) -> list[bytes]:
+    """Lay out each (DOT source, format), two at a time, in order."""
     # Each layout is a separate process, so threads are enough to use both cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(one, jobs))
+        return list(pool.map(lambda job: layout(*job), jobs))
+
+
+def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Iterable[str]) -> list[Path]:
+    """Write each (name, DOT source) in each format."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(name, source, fmt) for name, source in charts for fmt in formats]
+    paths = [folder / f"{name}.{fmt}" for name, _, fmt in jobs]
+    for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs)):
+        path.write_bytes(data)
+    return paths

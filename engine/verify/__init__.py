@@ -88,7 +88,7 @@ class _Verifier:
         self.solver.push()
         try:
             self.solver.add(formula)
-            names = _fact_names(formula, self.encoder)
+            names = fact_names(formula, self.encoder)
             for _ in range(ATTEMPTS):
                 if self.solver.check() != z3.sat:
                     return None
@@ -273,7 +273,7 @@ class _Verifier:
                 self._add("unused-define", name, f"the definition '{name}' is never used", define.span)
 
 
-def _fact_names(formula: z3.BoolRef, encoder: Encoder) -> list[str]:
+def fact_names(formula: z3.BoolRef, encoder: Encoder) -> list[str]:
     """The facts a formula mentions, in declaration order."""
     seen: set[str] = set()
     todo, done = [formula], set()
