@@ -1,6 +1,6 @@
 """Consilium against the rule engines a user might pick instead, on one decision, side by side.
 
-    python bench/compare.py [--cases 100000] [--seed 2026] [--markdown]
+    python bench/compare.py [--cases 100000] [--seed 2026] [--markdown] [--only zen,consilium]
 
 Generates cases (fixed seed, boundary values, about a third of the inputs missing), checks
 that every engine agrees with the plain-Python reference on every case, then times them one
@@ -65,7 +65,14 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--only", help="run only the engines whose names contain one of these words "
+                        "(comma-separated; the hand-written function always runs)")
     args = parser.parse_args()
+    wanted = [w.strip().lower() for w in args.only.split(",")] if args.only else None
+
+    def chosen(name: str) -> bool:
+        return wanted is None or name == "hand-written Python" or any(w in name.lower() for w in wanted)
+
     cases = generate(args.cases, args.seed)
     expected = [peers.reference(c) for c in cases]
 
@@ -73,7 +80,10 @@ def main() -> int:
     functions = {"hand-written Python": peers.reference, "Consilium, values only": values,
                  "Consilium, full result": full}
     notes: dict[str, str] = {}
+    functions = {name: fn for name, fn in functions.items() if chosen(name)}
     for name, make in peers.ENGINES:
+        if not chosen(name):
+            continue
         if make is None:
             notes[name] = "installs; its decision is not written yet"
             continue
@@ -93,12 +103,13 @@ def main() -> int:
                 print(f"{name} disagrees with the reference on case {i}: {case}\n  got {got}\n  expected {expected[i]}")
                 return 1
     batch_answers = None
-    try:
-        t0 = time.perf_counter()
-        batch_answers = peers.numpy_batch(cases)
-        numpy_time = (time.perf_counter() - t0) / len(cases)
-    except ImportError as exc:
-        notes["NumPy, whole batch"] = f"does not import here: {exc}"
+    if chosen("NumPy, whole batch"):
+        try:
+            t0 = time.perf_counter()
+            batch_answers = peers.numpy_batch(cases)
+            numpy_time = (time.perf_counter() - t0) / len(cases)
+        except ImportError as exc:
+            notes["NumPy, whole batch"] = f"does not import here: {exc}"
     if batch_answers is not None and batch_answers != expected:
         print("NumPy batch disagrees with the reference")
         return 1

@@ -22,7 +22,9 @@ from .values import add_duration, days_between
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-class _Writer:
+class Writer:
+    """Straight-line Python for expressions; constants kept aside and named by position."""
+
     def __init__(self, checked: Checked):
         self.checked = checked
         self.constants: list[Any] = []
@@ -142,7 +144,7 @@ class _Writer:
             node = nodes[node_id]
             self.emit(1, f"if {flag[node_id]}:")
             if isinstance(node, ir.Decide):
-                reads = _reads(node, defines)
+                reads = reads_of(node, defines)
                 depth = 2
                 for branch in node.branches:
                     if branch.condition is None:
@@ -168,8 +170,8 @@ class _Writer:
                 if node.guard is not None:
                     v = self.expr(node.guard, depth)
                     self.emit(depth, f"if {v} is None:")
-                    self.needs(_reads(node, defines), depth + 1)
-                    if not _reads(node, defines):
+                    self.needs(reads_of(node, defines), depth + 1)
+                    if not reads_of(node, defines):
                         self.emit(depth + 1, "pass")
                     self.emit(depth, f"if {v} is True:")
                     depth += 1
@@ -187,7 +189,7 @@ class _Writer:
                 self.emit(2, f"warns.extend(w.id for w in lay_out({plan}, case, labels)[1])")
 
 
-def _reads(node, defines) -> tuple[str, ...]:
+def reads_of(node, defines) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     conditions = [b.condition for b in node.branches if b.condition is not None] if isinstance(node, ir.Decide) \
         else [node.guard]
@@ -196,7 +198,7 @@ def _reads(node, defines) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _define_order(checked: Checked) -> list[str]:
+def define_order(checked: Checked) -> list[str]:
     """Definitions in an order where each comes after those it uses."""
     order: list[str] = []
     done: set[str] = set()
@@ -217,7 +219,7 @@ def _define_order(checked: Checked) -> list[str]:
 
 def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str, list[Any]]:
     """The source of `make(K)`, which returns `decide(case)`, and the constants K it needs."""
-    w = _Writer(checked)
+    w = Writer(checked)
     w.emit(1, "get = case.get")
     w.emit(1, "recs = []")
     w.emit(1, "warns = []")
@@ -225,7 +227,7 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     for i, name in enumerate(checked.facts):
         w.fact_vars[name] = f"f{i}"
         w.emit(1, f"f{i} = get({w.const(name)})")
-    for i, name in enumerate(_define_order(checked)):
+    for i, name in enumerate(define_order(checked)):
         w.define_vars[name] = v = w.expr(checked.defines[name].expr, 1)
     for pathway in checked.pathways:
         w.pathway(pathway, orders[pathway.id], checked.defines)
@@ -249,4 +251,4 @@ def build(checked: Checked, orders: dict[str, tuple[str, ...]], labels: dict[str
     return namespace["make"](tuple(constants), lay_out, labels, decision), source
 
 
-__all__ = ["generate", "build"]
+__all__ = ["Writer", "build", "define_order", "generate", "reads_of"]

@@ -13,9 +13,11 @@ the rules share through `action`), and for each pair of sources one relation:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 from typing import Iterable, Mapping, NamedTuple
 
+from . import ir
 from .result import Recommendation
 
 AGAINST = ("not_recommended", "avoid")
@@ -72,31 +74,66 @@ class SiteView(NamedTuple):
                 "relations": [r.to_json() for r in self.relations]}
 
 
-def by_site(recommendations: Iterable[Recommendation], pathway_sites: Mapping[str, tuple[str, ...]],
-            sites: Mapping[str, tuple[str, bool | None]], sources: tuple[str, ...],
-            pending: Mapping[tuple[str, str], tuple[str, ...]]) -> tuple[SiteView, ...]:
-    """`sites`: id -> (label, present); `pending`: (site, source) -> facts still needed there.
+class Concordance:
+    """The per-site view of one knowledge base, built once; `views` gives it for one evaluation.
 
-    A recommendation counts at each site of its pathway that the case has.
+    A site's view depends only on whether the case has the site, which rules fired there
+    for each source and which facts are pending: views are kept for the inputs seen last,
+    so a cohort pays for each distinct combination once.
     """
-    table: dict[tuple[str, str], tuple[dict, dict, dict]] = {
-        (site, source): ({}, {}, {}) for site in sites for source in sources}
-    for r in recommendations:
-        for site in pathway_sites.get(r.pathway, ()):
-            if sites[site][1] is not True:
-                continue
-            recommends, against, rules = table[site, r.source]
-            rules.setdefault(r.id)
-            for action in r.actions:
-                (against if r.modality in AGAINST else recommends).setdefault(action)
-    views = []
-    for site, (label, present) in sites.items():
-        at_site = tuple(SourceAtSite(source, tuple(table[site, source][0]), tuple(table[site, source][1]),
-                                     tuple(table[site, source][2]), pending.get((site, source), ()))
-                        for source in sources)
-        views.append(SiteView(site, label, present, at_site,
-                              tuple(_relate(a, b) for a, b in combinations(at_site, 2))))
-    return tuple(views)
+
+    def __init__(self, sites: Mapping[str, str], sources: tuple[str, ...], rules: Mapping[str, ir.Recommend],
+                 pathways: tuple[ir.Pathway, ...]):
+        """`sites`: id -> label, in declaration order; `rules`: every recommendation, by id."""
+        self._sites = tuple(sites.items())
+        self._sources = sources
+        index = {site: i for i, site in enumerate(sites)}
+        self._pathway_sites = {p.id: tuple(index[s] for s in p.sites) for p in pathways}
+        self._pathway_source = {p.id: p.source for p in pathways}
+        self._rules = {rule_id: (r.provenance.source, r.actions, r.modality in AGAINST) for rule_id, r in rules.items()}
+        self._view = lru_cache(maxsize=4096)(self._make_view)
+
+    def views(self, recommendations: Iterable[Recommendation], present: tuple[bool | None, ...],
+              pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
+        """`present`: per site, does the case have it; `pending`: pathway -> facts it still needs.
+
+        A recommendation counts at each site of its pathway that the case has.
+        """
+        if not present:
+            return ()
+        fired: list[list[str]] = [[] for _ in present]
+        for r in recommendations:
+            for i in self._pathway_sites.get(r.pathway, ()):
+                fired[i].append(r.id)
+        waiting: list[list[tuple[str, tuple[str, ...]]]] = [[] for _ in present]
+        for pathway, facts in pending.items():
+            for i in self._pathway_sites[pathway]:
+                waiting[i].append((pathway, facts))
+        view = self._view
+        return tuple([view(i, here, tuple(rules) if here is True else (), tuple(facts))
+                      for i, (here, rules, facts) in enumerate(zip(present, fired, waiting))])
+
+    def _make_view(self, i: int, present: bool | None, fired: tuple[str, ...],
+                   waiting: tuple[tuple[str, tuple[str, ...]], ...]) -> SiteView:
+        """`fired`: the rules that count at the site, in order; `waiting`: (pathway, facts) at the site."""
+        at_site = []
+        for source in self._sources:
+            recommends: dict[str, None] = {}
+            against: dict[str, None] = {}
+            rules: dict[str, None] = {}
+            for rule in fired:
+                rule_source, actions, opposed = self._rules[rule]
+                if rule_source == source:
+                    rules[rule] = None
+                    (against if opposed else recommends).update(dict.fromkeys(actions))
+            pending: dict[str, None] = {}
+            for pathway, facts in waiting:
+                if self._pathway_source[pathway] == source:
+                    pending.update(dict.fromkeys(facts))
+            at_site.append(SourceAtSite(source, tuple(recommends), tuple(against), tuple(rules), tuple(pending)))
+        site, label = self._sites[i]
+        return SiteView(site, label, present, tuple(at_site),
+                        tuple(_relate(a, b) for a, b in combinations(at_site, 2)))
 
 
 def _relate(a: SourceAtSite, b: SourceAtSite) -> Relation:

@@ -9,7 +9,7 @@ documented JSON form with `schema_version`; bump the major version on any breaki
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
 from .diagnostics import Span
@@ -99,8 +99,7 @@ class Answers(Sequence):
         return repr(self._get())
 
 
-@dataclass(frozen=True, slots=True)
-class Undecided:
+class Undecided(NamedTuple):  # a tuple: several are made per evaluation
     """One decision (or guarded rule) that a missing fact leaves open."""
 
     pathway: str | None
@@ -113,8 +112,7 @@ class Undecided:
                 "answers": [a.to_json() for a in self.answers]}
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
+class Need(NamedTuple):  # a tuple: several are made per evaluation
     fact: str
     label: str
     question: str | None
@@ -205,8 +203,9 @@ class TraceStep(NamedTuple):  # a tuple: many are made per evaluation
                 "next": list(self.next), "branch": self.branch}
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
+    """Everything one evaluation found; `to_json` gives its documented JSON form."""
+
     knowledge_base: str
     case: dict
     recommendations: tuple[Recommendation, ...]
@@ -215,8 +214,8 @@ class Result:
     by_source: tuple[SourceView, ...]
     by_site: tuple  # of concordance.SiteView: per site, each source's actions and their relations
     plans: tuple[PlannedSequence, ...]
-    unchecked: tuple[Unchecked, ...] = field(default=())
-    trace: tuple[TraceStep, ...] = field(default=())
+    unchecked: tuple[Unchecked, ...] = ()
+    trace: tuple[TraceStep, ...] = ()
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]

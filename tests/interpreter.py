@@ -71,45 +71,98 @@ def facts_in(e, defines, found):
     return found
 
 
-def interpret(kb, case) -> tuple[list, list, list]:
-    defines = kb.checked.defines
-    recs, warns, needs = [], [], []
+class Walk:
+    """What the interpreter saw: the values, and the walk itself (for the full result)."""
 
-    def need(conditions):
+    def __init__(self):
+        self.recs, self.warns, self.needs = [], [], []
+        self.paths = []      # (recommendation, path from the pathway's entry)
+        self.steps = []      # (pathway, node, facts read, what happened)
+        self.decides = {}    # fact -> [(pathway, node)] it leaves undecided
+        self.unchecked = []  # (safety rule, facts it lacks)
+
+    def values(self):
+        return self.recs, self.warns, self.needs
+
+
+def interpret(kb, case) -> tuple[list, list, list]:
+    """(recommendations, warnings, needs): the values of a result."""
+    return walk(kb, case).values()
+
+
+def walk(kb, case) -> Walk:
+    defines = kb.checked.defines
+    seen = Walk()
+
+    def need(pathway, node, conditions):
         for condition in conditions:
             for f in facts_in(condition, defines, []):
-                if case.get(f) is None and f not in needs:
-                    needs.append(f)
+                if case.get(f) is None:
+                    if f not in seen.needs:
+                        seen.needs.append(f)
+                    if (pathway, node.id) not in seen.decides.setdefault(f, []):
+                        seen.decides[f].append((pathway, node.id))
+
+    def reads(conditions):
+        found = []
+        for condition in conditions:
+            facts_in(condition, defines, found)
+        return tuple(found)
 
     for pathway in kb.pathways:
+        pid = pathway.id
         nodes = {n.id: n for n in pathway.nodes}
-        reached = {pathway.nodes[0].id}
-        for node_id in kb.evaluator.orders[pathway.id]:
-            if node_id not in reached:
+        paths = {pathway.nodes[0].id: (pathway.nodes[0].id,)}
+
+        def reach(node_id, targets):
+            for t in targets:
+                if t and t not in paths:
+                    paths[t] = paths[node_id] + (t,)
+        for node_id in kb.evaluator.orders[pid]:
+            if node_id not in paths:
                 continue
             node = nodes[node_id]
             if isinstance(node, ir.Decide):
-                for branch in node.branches:
+                conditions = [b.condition for b in node.branches if b.condition is not None]
+                what = "no branch"
+                for index, branch in enumerate(node.branches, start=1):
                     v = True if branch.condition is None else value(branch.condition, case, defines)
                     if v is None:
-                        need([b.condition for b in node.branches if b.condition is not None])
+                        need(pid, node, conditions)
+                        what = "undecided"
                         break
                     if v:
-                        if branch.target:
-                            reached.add(branch.target)
+                        reach(node_id, [branch.target])
+                        what = f"branch {index}"
                         break
+                seen.steps.append((pid, node_id, reads(conditions), what))
             elif isinstance(node, (ir.Recommend, ir.Warn)):
+                conditions = [node.guard] if node.guard is not None else []
                 v = True if node.guard is None else value(node.guard, case, defines)
                 if v is None:
-                    need([node.guard])
+                    need(pid, node, conditions)
                 if v is True:
-                    (recs if isinstance(node, ir.Recommend) else warns).append(node.id)
-                    reached.update(t for t in node.then if t)
+                    if isinstance(node, ir.Recommend):
+                        seen.recs.append(node.id)
+                        seen.paths.append((node.id, paths[node_id]))
+                    else:
+                        seen.warns.append(node.id)
+                    reach(node_id, node.then)
+                seen.steps.append((pid, node_id, reads(conditions),
+                                   {None: "undecided", True: "fires", False: "does not apply"}[v]))
             elif isinstance(node, ir.Step):
-                reached.update(t for t in node.then if t)
+                reach(node_id, node.then)
+                seen.steps.append((pid, node_id, (), "continues"))
             elif isinstance(node, ir.Schedule):
-                warns.extend(w.id for w in lay_out(kb.checked.plans[node.id], case, kb.evaluator.fact_labels)[1])
+                plan = kb.checked.plans[node.id]
+                seen.warns.extend(w.id for w in lay_out(plan, case, kb.evaluator.fact_labels)[1])
+                seen.steps.append((pid, node_id, (plan.anchor,), "schedule"))
     for safety in kb.checked.safeties:
-        if value(safety.condition, case, defines) is True:
-            warns.append(safety.id)
-    return recs, warns, needs
+        v = value(safety.condition, case, defines)
+        read = reads([safety.condition])
+        if v is True:
+            seen.warns.append(safety.id)
+        elif v is None:
+            seen.unchecked.append((safety.id, tuple(f for f in read if case.get(f) is None)))
+        seen.steps.append((None, safety.id, read, {None: "not checked", True: "raises", False: "clear"}[v]))
+    return seen

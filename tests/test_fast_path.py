@@ -1,5 +1,10 @@
-"""The three evaluators agree on every case: the generated `decide`, the closures of `evaluate`,
-and a straightforward interpreter of the IR written for the tests (tests/interpreter.py)."""
+"""The compiled evaluators agree with a straightforward interpreter of the IR on every case.
+
+Both compiled paths (the generated values-only `decide`, and the generated walk behind
+`evaluate`) are held to tests/interpreter.py, which shares nothing with them but the IR and
+the value helpers: the same values, and for the full result the same walk (every node
+visited, what it did, the facts it read with their values, each recommendation's path, the
+nodes each need leaves open, the safety rules left unchecked)."""
 
 from __future__ import annotations
 
@@ -10,12 +15,27 @@ import pytest
 import engine
 from casegen import as_written, random_case
 from conftest import DATA, KB, ROOT
-from interpreter import interpret
+from interpreter import walk
+
+KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "render",
+                   DATA / "walk"]
 
 
-@pytest.mark.parametrize("path", [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision",
-                                  DATA / "render"], ids=lambda p: p.name)
-def test_fast_path_agrees_with_the_full_result(path):
+def _what(step) -> str:
+    """A trace step's outcome, in the interpreter's words."""
+    if step.kind == "decide" and step.branch is not None:
+        return f"branch {step.branch}"
+    for start, what in (("undecided", "undecided"), ("no branch", "no branch"), ("recommends", "fires"),
+                        ("warns", "fires"), ("does not apply", "does not apply"), ("continues", "continues"),
+                        ("lays out", "schedule"), ("not checked", "not checked"), ("raises", "raises"),
+                        ("clear", "clear")):
+        if step.outcome.startswith(start):
+            return what
+    raise AssertionError(step)
+
+
+@pytest.mark.parametrize("path", KNOWLEDGE_BASES, ids=lambda p: p.name)
+def test_compiled_evaluators_agree_with_the_interpreter(path):
     kb = engine.load_kb(path)
     rng = random.Random(20261121)
     for _ in range(3000):
@@ -23,6 +43,32 @@ def test_fast_path_agrees_with_the_full_result(path):
         valid = kb.validate_case({k: as_written(v) for k, v in case.items()})  # every generated value is valid
         full = kb.evaluate(valid, validated=True)
         fast = kb.decide(valid, validated=True)
-        assert (list(fast.recommendations), list(fast.warnings), list(fast.needs)) == (
-            full.recommendation_ids(), full.warning_ids(), full.needed_facts()), case
-        assert interpret(kb, valid) == (full.recommendation_ids(), full.warning_ids(), full.needed_facts()), case
+        seen = walk(kb, valid)
+        assert (list(fast.recommendations), list(fast.warnings), list(fast.needs)) == seen.values(), case
+        assert (full.recommendation_ids(), full.warning_ids(), full.needed_facts()) == seen.values(), case
+        assert [(s.pathway, s.node, tuple(f for f, _ in s.read), _what(s)) for s in full.trace] == seen.steps, case
+        assert all(v == valid.get(f) for s in full.trace for f, v in s.read), case
+        assert [(r.id, r.path) for r in full.recommendations] == seen.paths, case
+        assert {n.fact: [(u.pathway, u.node) for u in n.decides] for n in full.needs} == seen.decides, case
+        assert [(u.rule, u.needs) for u in full.unchecked] == seen.unchecked, case
+
+
+def test_one_walk_step_by_step():
+    """One case whose walk is known by hand: the interpreter and `evaluate` both give it."""
+    kb = engine.load_kb(ROOT / "bench" / "decision")
+    case = {"liver_resectable": True, "extrahepatic_unresectable": False, "future_liver_remnant_pct": 40,
+            "kras": "mutant", "days_since_last_bevacizumab": 20}
+    resectable = ("liver_resectable", "extrahepatic_unresectable", "future_liver_remnant_pct")
+    expected = [("surgery", "resectability", resectable, "branch 1"),
+                ("surgery", "approach", ("hepatectomy_segments", "primary_symptomatic"), "undecided"),
+                ("regimen", "kras_status", ("kras",), "branch 2"),
+                ("regimen", "bevacizumab", (), "fires"),
+                ("checks", "check_all", (), "continues"),
+                ("checks", "bevacizumab_interval", resectable + ("days_since_last_bevacizumab",), "fires"),
+                ("checks", "crs_hipec", ("peritoneal_pci",), "does not apply")]
+    full = kb.evaluate(case)
+    assert [(s.pathway, s.node, tuple(f for f, _ in s.read), _what(s)) for s in full.trace] == expected
+    assert walk(kb, case).steps == expected
+    assert [(r.id, r.path) for r in full.recommendations] == [("bevacizumab", ("kras_status", "bevacizumab"))]
+    assert full.trace[0].read == (("liver_resectable", True), ("extrahepatic_unresectable", False),
+                                  ("future_liver_remnant_pct", 40))
