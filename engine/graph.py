@@ -5,22 +5,30 @@ node ids (data: the IR node, its kind, its order) and whose edges are the ways o
 node (data: the branch or `then`, its label and its order). `validate` checks, separately,
 that every target exists, that the pathway has a single entry (its first node) from which
 every node is reached, and that it has no cycle. Neither evaluates anything.
+
+`validate` walks the IR itself rather than the networkx graph: it runs on every load that
+misses the cache, and importing networkx (a tenth of a second) would then be most of the
+load; the graph is built only for the analyses and charts that use it.
 """
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from . import ir
 from .ir import successors
 from .diagnostics import Diagnostic, suggest
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _kind(node: ir.Node) -> str:
     return type(node).__name__.lower()
 
 
-def build_graph(pathway: ir.Pathway) -> nx.DiGraph:
+def build_graph(pathway: ir.Pathway) -> "nx.DiGraph":
+    import networkx as nx
     graph = nx.DiGraph(id=pathway.id, label=pathway.label, source=pathway.source,
                        entry=pathway.nodes[0].id if pathway.nodes else None)
     for order, node in enumerate(pathway.nodes):
@@ -36,29 +44,37 @@ def build_graph(pathway: ir.Pathway) -> nx.DiGraph:
     return nx.freeze(graph)
 
 
-def validate(pathway: ir.Pathway, graph: nx.DiGraph) -> list[Diagnostic]:
+def validate(pathway: ir.Pathway) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     ids = [n.id for n in pathway.nodes]
     if not pathway.nodes:
         return [Diagnostic("missing-clause", f"the pathway '{pathway.id}' has no node", pathway.span,
                            hint="add a 'decide', 'step' or 'recommend' beneath it")]
+    nodes = {n.id: n for n in pathway.nodes}
     for node in pathway.nodes:
         for target, branch in successors(node):
-            if target is not None and target not in graph:
+            if target is not None and target not in nodes:
                 span = branch.span if branch else node.span
                 diagnostics.append(Diagnostic(
                     "unknown-target", f"'{node.id}' leads to '{target}', which is not a node of "
                     f"the pathway '{pathway.id}'", span, hint=suggest(target, ids)))
+    # Each node's ways out, in order, once each: the edges of the decision graph.
+    edges = {n.id: list(dict.fromkeys(t for t, _ in successors(n) if t in nodes)) for n in pathway.nodes}
     entry = pathway.nodes[0].id
-    for cycle_edge in _first_cycle(graph, entry):
-        source, target = cycle_edge
-        node = graph.nodes[source]["node"]
-        branch = graph.edges[source, target]["branch"]
+    for source, target in _first_cycle(edges, [entry] + ids):
+        node = nodes[source]
+        branch = next(b for t, b in successors(node) if t == target)
         diagnostics.append(Diagnostic(
             "pathway-cycle", f"'{source}' leads back to '{target}', which leads to it: a pathway "
             "may not loop", branch.span if branch else node.span,
             hint="a re-evaluation is a later step, not a way back"))
-    reachable = nx.descendants(graph, entry) | {entry}
+    reachable = {entry}
+    waiting = [entry]
+    while waiting:
+        for target in edges[waiting.pop()]:
+            if target not in reachable:
+                reachable.add(target)
+                waiting.append(target)
     for node in pathway.nodes:
         if node.id not in reachable:
             diagnostics.append(Diagnostic(
@@ -67,13 +83,26 @@ def validate(pathway: ir.Pathway, graph: nx.DiGraph) -> list[Diagnostic]:
     return diagnostics
 
 
-def _first_cycle(graph: nx.DiGraph, entry: str) -> list[tuple[str, str]]:
-    """The edge that closes a cycle, if any (one per pathway is enough to act on)."""
-    try:
-        cycle = nx.find_cycle(graph, source=entry)
-    except nx.NetworkXNoCycle:
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            return []
-    return [cycle[-1][:2]]
+def _first_cycle(edges: dict[str, list[str]], roots: list[str]) -> list[tuple[str, str]]:
+    """The edge that closes a cycle, if any (one per pathway is enough to act on): depth first
+    from each root in turn, the first edge back to a node still on the path."""
+    ON_PATH, DONE = 1, 2
+    state: dict[str, int] = {}
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = ON_PATH
+        stack = [(root, iter(edges[root]))]
+        while stack:
+            node, ahead = stack[-1]
+            for target in ahead:
+                if state.get(target) == ON_PATH:
+                    return [(node, target)]
+                if target not in state:
+                    state[target] = ON_PATH
+                    stack.append((target, iter(edges[target])))
+                    break
+            else:
+                state[node] = DONE
+                stack.pop()
+    return []

@@ -45,7 +45,7 @@ class KnowledgeBase:
 
     @property
     def graphs(self) -> Mapping[str, "nx.DiGraph"]:
-        """The decision graph of each pathway (built on first use when the load came from the cache)."""
+        """The decision graph of each pathway (networkx), built on first use."""
         if not self._graphs and self.checked.pathways:
             from .graph import build_graph
             self._graphs.update({p.id: build_graph(p) for p in self.checked.pathways})
@@ -102,19 +102,13 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         _stop_on(problems, loaded)
     checked, problems = check(list(loaded.declarations))
     _stop_on(problems, loaded)
-    graphs: dict = {}
     if not from_cache:  # a cached parse was validated when it was cached
-        from .graph import build_graph, validate
-        problems = []
-        for pathway in checked.pathways:
-            graph = build_graph(pathway)
-            problems += validate(pathway, graph)
-            graphs[pathway.id] = graph
-        _stop_on(problems, loaded)
+        from .graph import validate
+        _stop_on([d for pathway in checked.pathways for d in validate(pathway)], loaded)
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])
     return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                         evaluator=Evaluator(checked, loaded.root), _graphs=graphs)
+                         evaluator=Evaluator(checked, loaded.root))
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:
