@@ -16,7 +16,7 @@ from typing import Any, Callable
 from . import cache, ir
 from .check import Checked
 from .compile import facts_read
-from .plans import lay_out
+from .plans import Timetable
 from .values import add_duration, days_between
 
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -33,6 +33,7 @@ class Writer:
         self.fact_vars: dict[str, str] = {}
         self.define_vars: dict[str, str] = {}
         self.temp = 0
+        self.labels = {name: fact.label for name, fact in checked.facts.items()}  # for plans' warnings
 
     def const(self, value: Any) -> str:
         key = (type(value), value)
@@ -185,8 +186,8 @@ class Writer:
                     if t is not None:
                         self.emit(2, f"{flag[t]} = True")
             elif isinstance(node, ir.Schedule):
-                plan = self.const(self.checked.plans[node.id])
-                self.emit(2, f"warns.extend(w.id for w in lay_out({plan}, case, labels)[1])")
+                timetable = self.const(Timetable(self.checked.plans[node.id], self.labels))
+                self.emit(2, f"warns.extend(w.id for w in {timetable}.lay_out(case)[1])")
 
 
 def reads_of(node, defines) -> tuple[str, ...]:
@@ -236,19 +237,19 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
         w.emit(1, f"if {v} is True:")
         w.emit(2, f"warns.append({w.const(safety.id)})")
     w.emit(1, "return Decision(tuple(recs), tuple(warns), tuple(needs))")
-    header = ["def make(K, lay_out, labels, Decision):"]
+    header = ["def make(K, Decision):"]
     header += [f"    k{i} = K[{i}]" for i in range(len(w.constants))]
     header += ["    def decide(case):"]
     body = ["    " + line for line in w.lines]
     return "\n".join(header + body + ["    return decide", ""]), w.constants
 
 
-def build(checked: Checked, orders: dict[str, tuple[str, ...]], labels: dict[str, str], decision: type):
+def build(checked: Checked, orders: dict[str, tuple[str, ...]], decision: type):
     """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`."""
     source, constants = generate(checked, orders)
     namespace: dict[str, Any] = {}
     exec(cache.compiled(source, "<consilium generated decide>"), namespace)  # noqa: S102 - our own IR, not rule text
-    return namespace["make"](tuple(constants), lay_out, labels, decision), source
+    return namespace["make"](tuple(constants), decision), source
 
 
 __all__ = ["Writer", "build", "define_order", "generate", "reads_of"]

@@ -72,8 +72,8 @@ class Evaluator:
         rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
-        self._walk = walkgen.build(checked, self.orders, self.fact_labels)
-        self._decide, self.generated_source = codegen.build(checked, self.orders, self.fact_labels, Decision)
+        self._walk = walkgen.build(checked, self.orders)
+        self._decide, self.generated_source = codegen.build(checked, self.orders, Decision)
 
     # ---- evaluation -----------------------------------------------------------------
     def decide(self, case: Mapping[str, Any]) -> Decision:

@@ -11,76 +11,115 @@ approximate planned date) are laid out but not held to a date.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from . import ir
 from .result import PlannedSequence, PlannedStep, Warning
 from .values import Duration, add_duration, format_value
 
 
-@dataclass(frozen=True, slots=True)
-class _Dated:
+class _Dated(NamedTuple):
     earliest: dt.date | None
     latest: dt.date | None
     firm: bool  # False when derived from an approximate date: shown, not checked
 
 
-def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[Warning]]:
-    """`labels` gives the label of each fact, for the warnings' wording."""
-    anchor = case.get(plan.anchor)
-    dated: dict[str, _Dated] = {}
-    actual_of: dict[str, Any] = {}
-    step_labels = {s.id: s.label for s in plan.steps}
-    steps, warnings = [], []
-    for step in plan.steps:
-        actual = case.get(step.actual) if step.actual else None
-        actual_of[step.id] = actual
+class _Step(NamedTuple):
+    """What a step's dates depend on, worked out once per plan."""
+
+    step: ir.PlanStep
+    kind: type                      # ir.At, ir.Window or ir.Latest
+    offsets: tuple[Duration, ...]   # signed: negative when counted back from another step
+    about: bool
+    relative: str | None            # the step it is counted from; None: the anchor
+    timing: str                     # the timing in words: "day 11 to day 18", "at about 3 months"
+    origin: str                     # what it is counted from, in words
+
+
+class Timetable:
+    """One plan, compiled: `lay_out(case)` dates its steps for a case."""
+
+    def __init__(self, plan: ir.Plan, labels: Mapping[str, str]):
+        """`labels` gives the label of each fact, for the warnings' wording."""
+        self.plan = plan
+        step_labels = {s.id: s.label for s in plan.steps}
+        self._steps = tuple(self._compile(step, step_labels, labels.get(plan.anchor, plan.anchor))
+                            for step in plan.steps)
+
+    @staticmethod
+    def _compile(step: ir.PlanStep, step_labels: Mapping[str, str], anchor_label: str) -> _Step:
         relative = step.timing.relative
-        if relative is None:
-            base, base_firm, origin = anchor, True, labels.get(plan.anchor, plan.anchor)
-        else:
-            ref = dated[relative.step]
-            own = actual_of[relative.step]
-            base = own if own is not None else ref.earliest
-            base_firm = own is not None or ref.firm
-            origin = step_labels[relative.step].lower()
         sign = -1 if relative is not None and relative.before else 1
+        origin = anchor_label if relative is None else step_labels[relative.step].lower()
         match step.timing:
             case ir.At(offset=offset, about=about):
-                when = _shift(base, offset, sign)
-                this = _Dated(when, when, base_firm and not about)
+                offsets = (offset,)
                 timing = ("at about " if about else "at ") + _words(offset, relative, step_labels)
             case ir.Window(start=start, end=end):
-                a, b = _shift(base, start, sign), _shift(base, end, sign)
-                this = _Dated(min(a, b) if a else None, max(a, b) if b else None, base_firm)
+                offsets, about = (start, end), False
                 timing = f"from {_words(start, None, step_labels)} to {_words(end, relative, step_labels)}"
             case ir.Latest(offset=offset):
-                this = _Dated(None, _shift(base, offset, sign), base_firm)
+                offsets, about = (offset,), False
                 timing = "no later than " + _words(offset, relative, step_labels)
-        dated[step.id] = this
-        on_time = None
-        if actual is not None and this.latest is not None and this.firm:
-            on_time = (this.earliest is None or this.earliest <= actual) and actual <= this.latest
-            if not on_time:
-                window = (f"{format_value(this.earliest)} to {format_value(this.latest)}"
-                          if this.earliest is not None else f"by {format_value(this.latest)}")
-                p = plan.provenance
-                warnings.append(Warning(
-                    id=f"{plan.id}.{step.id}",
-                    label=f"{step.label}: on {format_value(actual)}, outside its window ({window}: "
-                          f"{timing}{'' if relative else ' after ' + origin.lower()})",
-                    severity="warning", kind="plan", source=p.source, section=p.section, quote=p.quote,
-                    refs=p.refs, note=step.note))
-        steps.append(PlannedStep(step.id, step.label, timing, this.earliest, this.latest, actual, on_time))
+        return _Step(step, type(step.timing), tuple(o if sign > 0 else -o for o in offsets), about,
+                     relative.step if relative is not None else None, timing, origin)
+
+    def lay_out(self, case: Mapping[str, Any]) -> tuple[PlannedSequence, list[Warning]]:
+        plan = self.plan
+        anchor = case.get(plan.anchor)
+        dated: dict[str, _Dated] = {}
+        actual_of: dict[str, Any] = {}
+        steps, warnings = [], []
+        for step, kind, offsets, about, relative, timing, origin in self._steps:
+            actual = case.get(step.actual) if step.actual else None
+            actual_of[step.id] = actual
+            if relative is None:
+                base, base_firm = anchor, True
+            else:
+                ref = dated[relative]
+                own = actual_of[relative]
+                base = own if own is not None else ref.earliest
+                base_firm = own is not None or ref.firm
+            if kind is ir.At:
+                when = _shift(base, offsets[0])
+                this = _Dated(when, when, base_firm and not about)
+            elif kind is ir.Window:
+                a, b = _shift(base, offsets[0]), _shift(base, offsets[1])
+                this = _Dated(min(a, b) if a else None, max(a, b) if b else None, base_firm)
+            else:
+                this = _Dated(None, _shift(base, offsets[0]), base_firm)
+            dated[step.id] = this
+            on_time = None
+            if actual is not None and this.latest is not None and this.firm:
+                on_time = (this.earliest is None or this.earliest <= actual) and actual <= this.latest
+                if not on_time:
+                    warnings.append(_late(plan, step, actual, this, timing, relative, origin))
+            steps.append(PlannedStep(step.id, step.label, timing, this.earliest, this.latest, actual, on_time))
+        p = plan.provenance
+        return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps)), warnings
+
+
+def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[Warning]]:
+    """A plan laid out for one case (compiling it first: evaluators keep a `Timetable` instead)."""
+    return Timetable(plan, labels).lay_out(case)
+
+
+def _late(plan: ir.Plan, step: ir.PlanStep, actual: dt.date, this: _Dated, timing: str, relative: str | None,
+          origin: str) -> Warning:
+    window = (f"{format_value(this.earliest)} to {format_value(this.latest)}"
+              if this.earliest is not None else f"by {format_value(this.latest)}")
     p = plan.provenance
-    return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps)), warnings
+    return Warning(id=f"{plan.id}.{step.id}",
+                   label=f"{step.label}: on {format_value(actual)}, outside its window ({window}: "
+                         f"{timing}{'' if relative else ' after ' + origin.lower()})",
+                   severity="warning", kind="plan", source=p.source, section=p.section, quote=p.quote,
+                   refs=p.refs, note=step.note)
 
 
-def _shift(base: dt.date | None, offset: Duration, sign: int) -> dt.date | None:
+def _shift(base: dt.date | None, offset: Duration) -> dt.date | None:
     if base is None:
         return None
-    return add_duration(base, offset if sign > 0 else -offset)
+    return add_duration(base, offset)
 
 
 def _words(offset: Duration, relative: ir.Relative | None, step_labels: Mapping[str, str]) -> str:

@@ -152,8 +152,7 @@ class SourceView(NamedTuple):  # a tuple: one per source per evaluation
                 "warnings": list(self.warnings), "silent": self.silent}
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedStep:
+class PlannedStep(NamedTuple):  # a tuple: cheap to make
     id: str
     label: str
     timing: str                  # "day 11 to day 18", "at about 3 months"
@@ -168,8 +167,7 @@ class PlannedStep:
                 "actual": to_json_value(self.actual), "on_time": self.on_time}
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedSequence:
+class PlannedSequence(NamedTuple):  # a tuple: cheap to make
     id: str
     label: str
     anchor: str

@@ -129,7 +129,9 @@ def add_months(day: _dt.date, months: int) -> _dt.date:
 
 
 def add_duration(day: _dt.date, duration: Duration) -> _dt.date:
-    return add_months(day, duration.months) + _dt.timedelta(days=duration.days)
+    if duration.months:
+        day = add_months(day, duration.months)
+    return day + _dt.timedelta(days=duration.days)
 
 
 def days_between(later: _dt.date, earlier: _dt.date) -> Duration:

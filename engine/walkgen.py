@@ -25,7 +25,7 @@ from . import cache, ir
 from .check import Checked
 from .codegen import Writer, define_order, reads_of
 from .compile import facts_read
-from .plans import lay_out
+from .plans import Timetable
 from .result import Recommendation, TraceStep, Unchecked, Warning
 
 
@@ -71,8 +71,7 @@ class _WalkWriter(Writer):
         if not names:
             return None
         t = self.fresh()
-        pairs = "".join(f"({self.const(name)}, {self.fact_vars[name]}), " for name in names)
-        self.emit(indent, f"{t} = ({pairs})")
+        self.emit(indent, f"{t} = ({''.join(f'q{self.fact_vars[name][1:]}, ' for name in names)})")
         return t
 
     def step(self, indent: int, pathway: str | None, node, kind: str, read: str | None, words: str = "", *,
@@ -120,7 +119,7 @@ class _WalkWriter(Writer):
                 case ir.Schedule():
                     plan = self.checked.plans[node.id]
                     laid = self.fresh()
-                    self.emit(2, f"{laid}, late = lay_out({self.const(plan)}, case, labels)")
+                    self.emit(2, f"{laid}, late = {self.const(Timetable(plan, self.labels))}.lay_out(case)")
                     self.emit(2, f"plans({laid})")
                     self.emit(2, "warns.extend(late)")
                     self.step(2, pid, node, "schedule", self.read((plan.anchor,), 2), f"lays out the plan '{plan.id}'")
@@ -198,6 +197,7 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     for i, name in enumerate(checked.facts):
         w.fact_vars[name] = f"f{i}"
         w.emit(1, f"f{i} = get({w.const(name)})")
+        w.emit(1, f"q{i} = ({w.const(name)}, f{i})")  # the fact and its value, as every trace step reads it
     for name in define_order(checked):
         w.define_vars[name] = w.expr(checked.defines[name].expr, 1)
     for pathway in checked.pathways:
@@ -207,20 +207,19 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     present = [w.expr(site.condition, 1) for site in checked.sites.values()]
     w.emit(1, f"return (recs_list, warns, trace_list, undecided_list, plans_list, unchecked_list, "
               f"({''.join(p + ', ' for p in present)}))")
-    header = ["def make(K, new, TraceStep, Recommendation, lay_out, labels, undecided_words, missing):"]
+    header = ["def make(K, new, TraceStep, Recommendation, undecided_words, missing):"]
     header += [f"    k{i} = K[{i}]" for i in range(len(w.constants))]
     header += ["    def walk(case):"]
     body = ["    " + line for line in w.lines]
     return "\n".join(header + body + ["    return walk", ""]), w.constants
 
 
-def build(checked: Checked, orders: dict[str, tuple[str, ...]], labels: dict[str, str]) -> Callable:
+def build(checked: Checked, orders: dict[str, tuple[str, ...]]) -> Callable:
     """The generated `walk(case)`; see the module's docstring for what it returns."""
     source, constants = generate(checked, orders)
     namespace: dict[str, Any] = {}
     exec(cache.compiled(source, "<consilium generated walk>"), namespace)  # noqa: S102 - our own IR, not rule text
-    return namespace["make"](tuple(constants), tuple.__new__, TraceStep, Recommendation, lay_out, labels,
-                             _undecided_words, _missing)
+    return namespace["make"](tuple(constants), tuple.__new__, TraceStep, Recommendation, _undecided_words, _missing)
 
 
 __all__ = ["build", "generate", "branch_words", "warning", "NO_BRANCH", "OpenNode"]

@@ -1,0 +1,99 @@
+"""The bundled knowledge base: one case through every source, loading, and a whole `consilium eval`.
+
+    python bench/bench_kb.py [--cases 20000] [--runs 7]
+
+Per case (random cases of the bundled knowledge base: fixed seed, every fact type, boundary
+values, about a third of the facts missing), interleaved in batches in one process:
+- reading every fact of the case once (the floor any evaluator pays), the baseline;
+- `decide`, the values only;
+- `evaluate`, the full result (recommendations with provenance and path, warnings, needs,
+  the views per source and per site, plans, the trace);
+- `evaluate` then `to_json`, what `consilium eval --json` writes.
+Loading, each in a fresh process (median of --runs): no cache (parse, check, compile) and
+from the cache; and `consilium eval` of one example case as a whole process, next to a bare
+`python -c pass` measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import engine  # noqa: E402
+from casegen import random_case  # noqa: E402
+from compare import per_case  # noqa: E402
+
+_LOAD = ("import time, engine; t = time.perf_counter(); engine.load_kb(use_cache={cache}); "
+         "print(time.perf_counter() - t)")
+
+
+def _fresh(code: str, env: dict) -> float:
+    """Seconds a fresh Python process reports for `code`."""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+def _wall(command: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    kb = engine.load_kb()
+    rng = random.Random(args.seed)
+    cases = [random_case(kb.facts, rng) for _ in range(args.cases)]
+    facts = tuple(kb.facts)
+    ev = kb.evaluator
+
+    def read_every_fact(case):
+        get = case.get
+        return [get(f) for f in facts]
+
+    medians = per_case({"read every fact (baseline)": read_every_fact, "decide (values only)": ev.decide,
+                        "evaluate (full result)": ev.evaluate,
+                        "evaluate + to_json": lambda case: ev.evaluate(case).to_json()}, cases, 500)
+    base = medians["read every fact (baseline)"]
+    print(f"bundled knowledge base: {len(kb.facts)} facts, {len(kb.pathways)} pathways, {len(kb.sources)} sources; "
+          f"{len(cases):,} random cases, seed {args.seed}")
+    print(f"{'one case':<30} {'median':>12} {'ratio':>8}")
+    for name, value in medians.items():
+        print(f"{name:<30} {value * 1e6:>9.2f} µs {value / base:>7.1f}x")
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        env = {**os.environ, "CONSILIUM_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
+        bare = statistics.median(_wall([sys.executable, "-c", "pass"], env) for _ in range(args.runs))
+        cold = statistics.median(_fresh(_LOAD.format(cache=False), env) for _ in range(args.runs))
+        _fresh(_LOAD.format(cache=True), env)  # fills the cache
+        cached = statistics.median(_fresh(_LOAD.format(cache=True), env) for _ in range(args.runs))
+        example = ROOT / "examples" / "liver_resectable_three_segments.yaml"
+        command = [sys.executable, "-m", "engine", "eval", str(ROOT / "kb"), str(example)]
+        whole = statistics.median(_wall(command, env) for _ in range(args.runs))
+    print(f"\n{'in a fresh process':<30} {'median':>12} {'ratio':>8}")
+    print(f"{'python -c pass (baseline)':<30} {bare * 1000:>9.0f} ms {1:>7.1f}x")
+    print(f"{'load, no cache':<30} {cold * 1000:>9.0f} ms {cold / bare:>7.1f}x")
+    print(f"{'load, from the cache':<30} {cached * 1000:>9.0f} ms {cached / bare:>7.1f}x")
+    print(f"{'consilium eval, one case':<30} {whole * 1000:>9.0f} ms {whole / bare:>7.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
