@@ -1,6 +1,6 @@
 """The bundled knowledge base: one case through every source, loading, and a whole `consilium eval`.
 
-    python bench/bench_kb.py [--cases 20000] [--runs 7]
+    python bench/bench_kb.py [--cases 20000] [--runs 7] [--profile]
 
 Per case (random cases of the bundled knowledge base: fixed seed, every fact type, boundary
 values, about a third of the facts missing), interleaved in batches in one process:
@@ -11,7 +11,8 @@ values, about a third of the facts missing), interleaved in batches in one proce
 - `evaluate` then `to_json`, what `consilium eval --json` writes.
 Loading, each in a fresh process (median of --runs): no cache (parse, check, compile) and
 from the cache; and `consilium eval` of one example case as a whole process, next to a bare
-`python -c pass` measured in the same run.
+`python -c pass` measured in the same run. `--profile` prints where `evaluate` spends its
+time instead (pyinstrument, from the `bench` extra).
 """
 
 from __future__ import annotations
@@ -51,11 +52,22 @@ def _wall(command: list[str], env: dict) -> float:
     return time.perf_counter() - t0
 
 
+def profile(evaluate, cases: list[dict]) -> int:
+    from pyinstrument import Profiler
+    profiler = Profiler(interval=0.0002)
+    with profiler:
+        for case in cases:
+            evaluate(case)
+    print(profiler.output_text(color=False, show_all=False))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--profile", action="store_true", help="profile evaluate (pyinstrument) and stop")
     args = parser.parse_args()
 
     kb = engine.load_kb()
@@ -63,6 +75,8 @@ def main() -> int:
     cases = [random_case(kb.facts, rng) for _ in range(args.cases)]
     facts = tuple(kb.facts)
     ev = kb.evaluator
+    if args.profile:
+        return profile(ev.evaluate, cases)
 
     def read_every_fact(case):
         get = case.get

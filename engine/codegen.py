@@ -236,8 +236,8 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
         v = w.expr(safety.condition, 1)
         w.emit(1, f"if {v} is True:")
         w.emit(2, f"warns.append({w.const(safety.id)})")
-    w.emit(1, "return Decision(tuple(recs), tuple(warns), tuple(needs))")
-    header = ["def make(K, Decision):"]
+    w.emit(1, "return new(Decision, (tuple(recs), tuple(warns), tuple(needs)))")
+    header = ["def make(K, Decision, new):"]
     header += [f"    k{i} = K[{i}]" for i in range(len(w.constants))]
     header += ["    def decide(case):"]
     body = ["    " + line for line in w.lines]
@@ -249,7 +249,7 @@ def build(checked: Checked, orders: dict[str, tuple[str, ...]], decision: type):
     source, constants = generate(checked, orders)
     namespace: dict[str, Any] = {}
     exec(cache.compiled(source, "<consilium generated decide>"), namespace)  # noqa: S102 - our own IR, not rule text
-    return namespace["make"](tuple(constants), decision), source
+    return namespace["make"](tuple(constants), decision, tuple.__new__), source
 
 
 __all__ = ["Writer", "build", "define_order", "generate", "reads_of"]

@@ -92,8 +92,12 @@ class _WalkWriter(Writer):
 
     def reach(self, indent: int, source: ir.Node, targets) -> None:
         for target in targets:
-            if target is not None:
-                var = self.paths[target]
+            if target is None:
+                continue
+            var = self.paths[target]
+            if self.fixed[target] is not None:  # one way in: the same path every time
+                self.emit(indent, f"{var} = {self.const(self.fixed[target])}")
+            else:  # the first way in, in the evaluator's order, gives the path
                 self.emit(indent, f"if {var} is None:")
                 self.emit(indent + 1, f"{var} = {self.paths[source.id]} + ({self.const(target)},)")
 
@@ -101,6 +105,7 @@ class _WalkWriter(Writer):
         pid = pathway.id
         nodes = {n.id: n for n in pathway.nodes}
         self.paths = {node_id: f"p{i}_{self.temp}" for i, node_id in enumerate(order)}
+        self.fixed = fixed_paths(pathway, order)
         self.temp += 1
         entry = pathway.nodes[0].id
         for node_id in order:
@@ -158,7 +163,10 @@ class _WalkWriter(Writer):
         if isinstance(node, ir.Recommend):
             p = node.provenance
             head = (node.id, node.label, node.modality, p.source, p.section, p.quote, p.refs, p.note, node.actions, pid)
-            self.emit(depth, f"recs(new(Recommendation, {self.const(head)} + ({self.paths[node.id]},)))")
+            if self.fixed[node.id] is not None:
+                self.emit(depth, f"recs({self.const(Recommendation(*head, self.fixed[node.id]))})")
+            else:
+                self.emit(depth, f"recs(new(Recommendation, {self.const(head)} + ({self.paths[node.id]},)))")
             outcome = f"recommends ({node.modality.replace('_', ' ')})"
         else:
             self.emit(depth, f"warns.append({self.const(warning(node, 'pathway', pid))})")
@@ -181,6 +189,24 @@ class _WalkWriter(Writer):
         self.step(2, None, safety, "safety", read, f"raises a {safety.severity} warning")
         self.emit(1, "else:")
         self.step(2, None, safety, "safety", read, "clear")
+
+
+def fixed_paths(pathway: ir.Pathway, order: tuple[str, ...]) -> dict[str, tuple[str, ...] | None]:
+    """Each node's path from the entry when only one exists (None when it depends on the case)."""
+    parents: dict[str, set[str]] = {n.id: set() for n in pathway.nodes}
+    for node in pathway.nodes:
+        for target, _ in ir.successors(node):
+            if target is not None:
+                parents[target].add(node.id)
+    fixed: dict[str, tuple[str, ...] | None] = {}
+    for node_id in order:  # parents first
+        if node_id == pathway.nodes[0].id:
+            fixed[node_id] = (node_id,)
+        elif len(parents[node_id]) == 1 and (above := fixed[next(iter(parents[node_id]))]) is not None:
+            fixed[node_id] = above + (node_id,)
+        else:
+            fixed[node_id] = None
+    return fixed
 
 
 def _targets(node) -> tuple[str, ...]:
