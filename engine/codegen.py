@@ -34,6 +34,7 @@ class Writer:
         self.define_vars: dict[str, str] = {}
         self.temp = 0
         self.labels = {name: fact.label for name, fact in checked.facts.items()}  # for plans' warnings
+        self.sure: set[str] = set()  # atoms that are never None: no test for unknown is written for them
 
     def const(self, value: Any) -> str:
         key = (type(value), value)
@@ -46,6 +47,20 @@ class Writer:
     def fresh(self) -> str:
         self.temp += 1
         return f"t{self.temp}"
+
+    def known(self, atom: str) -> bool:
+        """Is this atom never None (a literal, or a value computed from such)?"""
+        return atom.startswith("k") or atom in self.sure
+
+    def assign(self, indent: int, operands: tuple[str, ...], value: str, *, sure: bool = True) -> str:
+        """A new atom: None when an operand is, `value` otherwise; known when every operand is
+        and `sure` (the value itself is never None)."""
+        t = self.fresh()
+        unknown = " or ".join(f"{x} is None" for x in operands if not self.known(x))
+        self.emit(indent, f"{t} = None if {unknown} else ({value})" if unknown else f"{t} = {value}")
+        if not unknown and sure:
+            self.sure.add(t)
+        return t
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
@@ -64,9 +79,7 @@ class Writer:
                 return self.define_vars[name]
             case ir.Not(operand=op):
                 a = self.expr(op, indent)
-                t = self.fresh()
-                self.emit(indent, f"{t} = None if {a} is None else not {a}")
-                return t
+                return self.assign(indent, (a,), f"not {a}")
             case ir.And(operands=ops) | ir.Or(operands=ops):
                 return self._kleene(e, ops, indent)
             case ir.Compare(op=op, left=left, right=right):
@@ -76,16 +89,12 @@ class Writer:
                 lo, hi = self.const(interval.low.value), self.const(interval.high.value)
                 test = (f"{lo} {'<=' if interval.low.closed else '<'} {v} "
                         f"{'<=' if interval.high.closed else '<'} {hi}")
-                t = self.fresh()
-                self.emit(indent, f"{t} = None if {v} is None else ({test})")
-                return t
+                return self.assign(indent, (v,), test)
             case ir.Member(element=element, collection=collection):
                 return self._binary(element, collection, indent, lambda a, b: f"{a} in {b}")
             case ir.IsKnown(operand=op, negated=negated):
                 v = self.expr(op, indent)
-                t = self.fresh()
-                self.emit(indent, f"{t} = {v} is {'' if negated else 'not '}None")
-                return t
+                return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None")
             case ir.Arith(op=op, kind=kind, left=left, right=right):
                 function = {"date_plus": add_duration, "date_diff": days_between,
                             "date_minus": lambda day, d: add_duration(day, -d)}.get(kind)
@@ -93,22 +102,18 @@ class Writer:
                     f = self.const(function)
                     return self._binary(left, right, indent, lambda a, b: f"{f}({a}, {b})")
                 if op == "/":
-                    return self._binary(left, right, indent, lambda a, b: f"(None if {b} == 0 else {a} / {b})")
+                    return self._binary(left, right, indent, lambda a, b: f"None if {b} == 0 else {a} / {b}",
+                                        sure=False)
                 return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}")
             case ir.Negate(operand=op):
                 v = self.expr(op, indent)
-                t = self.fresh()
-                self.emit(indent, f"{t} = None if {v} is None else -{v}")
-                return t
+                return self.assign(indent, (v,), f"-{v}")
         raise AssertionError(f"codegen misses {type(e).__name__}")
 
-    def _binary(self, left, right, indent: int, combine: Callable[[str, str], str]) -> str:
+    def _binary(self, left, right, indent: int, combine: Callable[[str, str], str], sure: bool = True) -> str:
         a = self.expr(left, indent)
         b = self.expr(right, indent)
-        unknown = " or ".join(f"{x} is None" for x in (a, b) if not x.startswith("k"))
-        t = self.fresh()
-        self.emit(indent, f"{t} = None if {unknown} else ({combine(a, b)})" if unknown else f"{t} = {combine(a, b)}")
-        return t
+        return self.assign(indent, (a, b), combine(a, b), sure=sure)
 
     def _kleene(self, e, ops, indent: int) -> str:
         """and: false wins, then unknown; or: true wins, then unknown. Later operands only when needed."""
@@ -117,16 +122,24 @@ class Writer:
         self.emit(indent, f"{t} = {'True' if decisive == 'False' else 'False'}")
         self.emit(indent, f"{unknown} = False")
         depth = indent
+        maybe_unknown = False
         for op in ops:
             v = self.expr(op, depth)
             self.emit(depth, f"if {v} is {decisive}:")
             self.emit(depth + 1, f"{t} = {decisive}")
             self.emit(depth, "else:")
             depth += 1
-            self.emit(depth, f"if {v} is None:")
-            self.emit(depth + 1, f"{unknown} = True")
-        self.emit(depth, f"if {unknown}:")
-        self.emit(depth + 1, f"{t} = None")
+            if self.known(v):
+                self.emit(depth, "pass")
+            else:
+                maybe_unknown = True
+                self.emit(depth, f"if {v} is None:")
+                self.emit(depth + 1, f"{unknown} = True")
+        if maybe_unknown:
+            self.emit(depth, f"if {unknown}:")
+            self.emit(depth + 1, f"{t} = None")
+        else:
+            self.sure.add(t)
         return t
 
     # ---- pathways ------------------------------------------------------------------------------
@@ -136,58 +149,132 @@ class Writer:
             self.emit(indent + 1, f"needs[{self.const(name)}] = None")
 
     def pathway(self, pathway: ir.Pathway, order: tuple[str, ...], defines) -> None:
-        nodes = {n.id: n for n in pathway.nodes}
-        flag = {node_id: f"r{i}_{self.temp}" for i, node_id in enumerate(order)}
+        """A node with one way in is written inside the node that leads to it, where the order
+        allows (see `layout`); the others run behind a reached-flag, in the evaluator's order."""
+        self.nodes = {n.id: n for n in pathway.nodes}
+        self.holder = layout(pathway, order)
+        self.defines = defines
+        self.flag = {node_id: f"r{i}_{self.temp}" for i, node_id in enumerate(order)}
         self.temp += 1
+        entry = pathway.nodes[0].id
         for node_id in order:
-            self.emit(1, f"{flag[node_id]} = {'True' if node_id == pathway.nodes[0].id else 'False'}")
+            if self.holder[node_id] is None and node_id != entry:
+                self.emit(1, f"{self.flag[node_id]} = False")
         for node_id in order:
+            if node_id == entry:
+                self.node(self.nodes[node_id], 1)
+            elif self.holder[node_id] is None:
+                self.emit(1, f"if {self.flag[node_id]}:")
+                self.node(self.nodes[node_id], 2)
+
+    def lead(self, indent: int, source: ir.Node, target: str | None) -> None:
+        """What reaching `target` from `source` does: run it here, or raise its flag."""
+        if target is None:
+            self.emit(indent, "pass")
+        elif self.holder[target] == source.id:
+            self.node(self.nodes[target], indent)
+        else:
+            self.emit(indent, f"{self.flag[target]} = True")
+
+    def node(self, node: ir.Node, depth: int) -> None:
+        if isinstance(node, ir.Decide):
+            reads = reads_of(node, self.defines)
+            for branch in node.branches:
+                if branch.condition is None:
+                    self.lead(depth, node, branch.target)
+                    return
+                v = self.expr(branch.condition, depth)
+                self.emit(depth, f"if {v} is True:")
+                self.lead(depth + 1, node, branch.target)
+                self.emit(depth, f"elif {v} is None:")
+                self.needs(reads, depth + 1)
+                if not reads:
+                    self.emit(depth + 1, "pass")
+                self.emit(depth, "else:")
+                depth += 1
+            self.emit(depth, "pass")
+        elif isinstance(node, (ir.Recommend, ir.Warn)):
+            target = "recs" if isinstance(node, ir.Recommend) else "warns"
+            if node.guard is not None:
+                reads = reads_of(node, self.defines)
+                v = self.expr(node.guard, depth)
+                self.emit(depth, f"if {v} is None:")
+                self.needs(reads, depth + 1)
+                if not reads:
+                    self.emit(depth + 1, "pass")
+                self.emit(depth, f"elif {v} is True:")
+                depth += 1
+            self.emit(depth, f"{target}.append({self.const(node.id)})")
+            for t in node.then:
+                if t is not None:
+                    self.lead(depth, node, t)
+        elif isinstance(node, ir.Step):
+            self.emit(depth, "pass")
+            for t in node.then:
+                if t is not None:
+                    self.lead(depth, node, t)
+        elif isinstance(node, ir.Schedule):
+            timetable = self.const(Timetable(self.checked.plans[node.id], self.labels))
+            self.emit(depth, f"warns.extend(w.id for w in {timetable}.lay_out(case)[1])")
+
+
+def layout(pathway: ir.Pathway, order: tuple[str, ...]) -> dict[str, str | None]:
+    """For each node, the node whose code holds it (None: it runs on its own, behind a flag).
+
+    A node can be held by the node that leads to it when that is its only way in: it then
+    runs right after it, as written, instead of at its place in the evaluator's order. That
+    must not change the order of anything a case sees: every two nodes that can both be
+    reached must run in the evaluator's order (two nodes under different branches of one
+    decision never both are). A held node that would run out of order is let go, one at a
+    time, until none does.
+    """
+    ways_in: dict[str, list[str]] = {n.id: [] for n in pathway.nodes}
+    for node in pathway.nodes:
+        for target, _ in ir.successors(node):
+            if target is not None:
+                ways_in[target].append(node.id)
+    entry = pathway.nodes[0].id
+    holder = {node_id: ways[0] if len(ways) == 1 and node_id != entry else None
+              for node_id, ways in ways_in.items()}
+    nodes = {n.id: n for n in pathway.nodes}
+    rank = {node_id: i for i, node_id in enumerate(order)}
+
+    def written() -> list[tuple[str, tuple[tuple[str, int], ...]]]:
+        """The nodes in the order of the code, each with the (decision, branch) pairs above it."""
+        found: list[tuple[str, tuple[tuple[str, int], ...]]] = []
+
+        def write(node_id: str, above: tuple[tuple[str, int], ...]) -> None:
+            found.append((node_id, above))
             node = nodes[node_id]
-            self.emit(1, f"if {flag[node_id]}:")
-            if isinstance(node, ir.Decide):
-                reads = reads_of(node, defines)
-                depth = 2
-                for branch in node.branches:
-                    if branch.condition is None:
-                        if branch.target:
-                            self.emit(depth, f"{flag[branch.target]} = True")
-                        else:
-                            self.emit(depth, "pass")
-                        break
-                    v = self.expr(branch.condition, depth)
-                    self.emit(depth, f"if {v} is True:")
-                    self.emit(depth + 1, f"{flag[branch.target]} = True" if branch.target else "pass")
-                    self.emit(depth, f"elif {v} is None:")
-                    self.needs(reads, depth + 1)
-                    if not reads:
-                        self.emit(depth + 1, "pass")
-                    self.emit(depth, "else:")
-                    depth += 1
-                else:
-                    self.emit(depth, "pass")
-            elif isinstance(node, (ir.Recommend, ir.Warn)):
-                target = "recs" if isinstance(node, ir.Recommend) else "warns"
-                depth = 2
-                if node.guard is not None:
-                    v = self.expr(node.guard, depth)
-                    self.emit(depth, f"if {v} is None:")
-                    self.needs(reads_of(node, defines), depth + 1)
-                    if not reads_of(node, defines):
-                        self.emit(depth + 1, "pass")
-                    self.emit(depth, f"if {v} is True:")
-                    depth += 1
-                self.emit(depth, f"{target}.append({self.const(node.id)})")
-                for t in node.then:
-                    if t is not None:
-                        self.emit(depth, f"{flag[t]} = True")
-            elif isinstance(node, ir.Step):
-                self.emit(2, "pass")
-                for t in node.then:
-                    if t is not None:
-                        self.emit(2, f"{flag[t]} = True")
-            elif isinstance(node, ir.Schedule):
-                timetable = self.const(Timetable(self.checked.plans[node.id], self.labels))
-                self.emit(2, f"warns.extend(w.id for w in {timetable}.lay_out(case)[1])")
+            for index, (target, _) in enumerate(ir.successors(node)):
+                if target is not None and holder[target] == node_id:
+                    write(target, above + ((node_id, index),) if isinstance(node, ir.Decide) else above)
+        for node_id in order:
+            if holder[node_id] is None:
+                write(node_id, ())
+        return found
+
+    def out_of_order() -> str | None:
+        code = written()
+        for i, (first, first_above) in enumerate(code):
+            for second, second_above in code[i + 1:]:
+                if rank[first] > rank[second] and not _exclusive(first_above, second_above):
+                    return first if holder[first] is not None else second
+        return None
+
+    while (node_id := out_of_order()) is not None:
+        holder[node_id] = None
+    return holder
+
+
+def _exclusive(a: tuple[tuple[str, int], ...], b: tuple[tuple[str, int], ...]) -> bool:
+    """Do two chains of (decision, branch) from the same top part apart at one decision?"""
+    for (decision_a, branch_a), (decision_b, branch_b) in zip(a, b):
+        if decision_a != decision_b:
+            return False
+        if branch_a != branch_b:
+            return True
+    return False
 
 
 def reads_of(node, defines) -> tuple[str, ...]:
@@ -252,4 +339,4 @@ def build(checked: Checked, orders: dict[str, tuple[str, ...]], decision: type):
     return namespace["make"](tuple(constants), decision, tuple.__new__), source
 
 
-__all__ = ["Writer", "build", "define_order", "generate", "reads_of"]
+__all__ = ["Writer", "build", "define_order", "generate", "layout", "reads_of"]

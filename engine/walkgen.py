@@ -23,7 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 from . import cache, ir
 from .check import Checked
-from .codegen import Writer, define_order, reads_of
+from .codegen import Writer, define_order, layout, reads_of
 from .compile import facts_read
 from .plans import Timetable
 from .result import Recommendation, TraceStep, Unchecked, Warning
@@ -91,47 +91,62 @@ class _WalkWriter(Writer):
         self.emit(indent, f"undecided(({self.const(open_node)}, {read}))")
 
     def reach(self, indent: int, source: ir.Node, targets) -> None:
+        """What reaching each target from `source` does: set its path, and run it here when
+        `source` holds it (see codegen.layout)."""
         for target in targets:
             if target is None:
                 continue
             var = self.paths[target]
+            held = self.holder[target] == source.id
             if self.fixed[target] is not None:  # one way in: the same path every time
                 self.emit(indent, f"{var} = {self.const(self.fixed[target])}")
+            elif held:
+                self.emit(indent, f"{var} = {self.paths[source.id]} + ({self.const(target)},)")
             else:  # the first way in, in the evaluator's order, gives the path
                 self.emit(indent, f"if {var} is None:")
                 self.emit(indent + 1, f"{var} = {self.paths[source.id]} + ({self.const(target)},)")
+            if held:
+                self.node(self.nodes[target], indent)
 
     def pathway(self, pathway: ir.Pathway, order: tuple[str, ...], defines) -> None:
-        pid = pathway.id
-        nodes = {n.id: n for n in pathway.nodes}
+        self.pid, self.defines = pathway.id, defines
+        self.nodes = {n.id: n for n in pathway.nodes}
         self.paths = {node_id: f"p{i}_{self.temp}" for i, node_id in enumerate(order)}
         self.fixed = fixed_paths(pathway, order)
+        self.holder = layout(pathway, order)
         self.temp += 1
         entry = pathway.nodes[0].id
         for node_id in order:
-            self.emit(1, f"{self.paths[node_id]} = {self.const((entry,)) if node_id == entry else 'None'}")
+            if self.holder[node_id] is None:
+                self.emit(1, f"{self.paths[node_id]} = {self.const((entry,)) if node_id == entry else 'None'}")
         for node_id in order:
-            node = nodes[node_id]
-            self.emit(1, f"if {self.paths[node_id]} is not None:")
-            match node:
-                case ir.Decide():
-                    self.decision(pid, node, reads_of(node, defines))
-                case ir.Recommend() | ir.Warn():
-                    self.rule(pid, node, reads_of(node, defines) if node.guard is not None else ())
-                case ir.Step():
-                    self.step(2, pid, node, "step", None, "continues", following=_targets(node))
-                    self.reach(2, node, node.then)
-                case ir.Schedule():
-                    plan = self.checked.plans[node.id]
-                    laid = self.fresh()
-                    self.emit(2, f"{laid}, late = {self.const(Timetable(plan, self.labels))}.lay_out(case)")
-                    self.emit(2, f"plans({laid})")
-                    self.emit(2, "warns.extend(late)")
-                    self.step(2, pid, node, "schedule", self.read((plan.anchor,), 2), f"lays out the plan '{plan.id}'")
+            if node_id == entry:
+                self.node(self.nodes[node_id], 1)
+            elif self.holder[node_id] is None:
+                self.emit(1, f"if {self.paths[node_id]} is not None:")
+                self.node(self.nodes[node_id], 2)
 
-    def decision(self, pid: str, node: ir.Decide, reads: tuple[str, ...]) -> None:
-        read = self.read(reads, 2)
-        depth = 2
+    def node(self, node: ir.Node, depth: int) -> None:
+        match node:
+            case ir.Decide():
+                self.decision(node, depth)
+            case ir.Recommend() | ir.Warn():
+                self.rule(node, depth)
+            case ir.Step():
+                self.step(depth, self.pid, node, "step", None, "continues", following=_targets(node))
+                self.reach(depth, node, node.then)
+            case ir.Schedule():
+                plan = self.checked.plans[node.id]
+                laid = self.fresh()
+                self.emit(depth, f"{laid}, late = {self.const(Timetable(plan, self.labels))}.lay_out(case)")
+                self.emit(depth, f"plans({laid})")
+                self.emit(depth, "warns.extend(late)")
+                self.step(depth, self.pid, node, "schedule", self.read((plan.anchor,), depth),
+                          f"lays out the plan '{plan.id}'")
+
+    def decision(self, node: ir.Decide, depth: int) -> None:
+        pid = self.pid
+        read = self.read(reads_of(node, self.defines), depth)
         for index, branch in enumerate(node.branches, start=1):
             taken = {"following": (branch.target,) if branch.target else (), "branch": index}
             if branch.condition is None:
@@ -148,10 +163,10 @@ class _WalkWriter(Writer):
             depth += 1
         self.step(depth, pid, node, "decide", read, NO_BRANCH)
 
-    def rule(self, pid: str, node: ir.Recommend | ir.Warn, reads: tuple[str, ...]) -> None:
+    def rule(self, node: ir.Recommend | ir.Warn, depth: int) -> None:
+        pid = self.pid
         kind = type(node).__name__.lower()
-        read = self.read(reads, 2)
-        depth = 2
+        read = self.read(reads_of(node, self.defines) if node.guard is not None else (), depth)
         if node.guard is not None:
             v = self.expr(node.guard, depth)
             self.emit(depth, f"if {v} is None:")

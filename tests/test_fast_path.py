@@ -72,3 +72,16 @@ def test_one_walk_step_by_step():
     assert [(r.id, r.path) for r in full.recommendations] == [("bevacizumab", ("kras_status", "bevacizumab"))]
     assert full.trace[0].read == (("liver_resectable", True), ("extrahepatic_unresectable", False),
                                   ("future_liver_remnant_pct", 40))
+
+
+def test_nodes_are_written_inline_only_where_the_order_allows():
+    """`layout` writes a node inside the one that leads to it, except where it would then run
+    before a node the evaluator visits first; the answers keep the evaluator's order."""
+    from engine.codegen import layout
+    kb = engine.load_kb(DATA / "walk")
+    siblings = next(p for p in kb.pathways if p.id == "siblings")
+    held = layout(siblings, kb.evaluator.orders["siblings"])
+    assert held == {"both": None, "first_check": "both", "second": "both", "first_result": None}
+    full = kb.evaluate({"a": True})
+    assert [r.id for r in full.recommendations if r.pathway == "siblings"] == ["second", "first_result"]
+    assert list(kb.decide({"a": True}).recommendations)[-2:] == ["second", "first_result"]
