@@ -4,9 +4,14 @@ Takes checked pathways and safety rules; returns a function of the case that giv
 of the recommendations and warnings that fire and the facts still needed, exactly as
 `Evaluator.evaluate` would, with no provenance and no trace. The function is straight-line
 Python written from the IR: each fact is read once, each definition computed once, Kleene
-logic spelled out with `is None` tests, each pathway's nodes visited in the evaluator's
-order behind a reached-flag. Nothing from a rule file becomes code: names and values are
-held in a constants tuple and the generated text refers to them by position.
+logic spelled out with `is None` tests (none for values that cannot be unknown), each
+pathway's nodes in the evaluator's order: a node with one way in written inside the node
+that leads to it where that keeps the order (`layout`), the others behind a reached-flag.
+Nothing from a rule file becomes code: names and values are held in a constants tuple and
+the generated text refers to them by position.
+
+Also here, shared with the full walk (engine/walkgen.py): `Writer`, which writes
+expressions, and `layout`.
 """
 
 from __future__ import annotations
@@ -142,7 +147,10 @@ class Writer:
             self.sure.add(t)
         return t
 
-    # ---- pathways ------------------------------------------------------------------------------
+
+class _DecideWriter(Writer):
+    """Emits the body of `decide`: ids of what fires, and the facts needed, nothing else."""
+
     def needs(self, facts: tuple[str, ...], indent: int) -> None:
         for name in facts:
             self.emit(indent, f"if {self.fact_vars[name]} is None:")
@@ -307,7 +315,7 @@ def define_order(checked: Checked) -> list[str]:
 
 def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str, list[Any]]:
     """The source of `make(K)`, which returns `decide(case)`, and the constants K it needs."""
-    w = Writer(checked)
+    w = _DecideWriter(checked)
     w.emit(1, "get = case.get")
     w.emit(1, "recs = []")
     w.emit(1, "warns = []")

@@ -85,9 +85,10 @@ class Evaluator:
         return self._decide(case)
 
     def evaluate(self, case: Mapping[str, Any]) -> Result:
+        case = dict(case)  # the result's own: what its needs' answers are worked out from, later
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs, pending = self._needs_of(case, undecided)
-        return _new(Result, (self.name, dict(case), tuple(recommendations), tuple(warnings), needs,
+        return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs,
                              self._by_source(recommendations, warnings),
                              self._concordance.views(recommendations, present, pending),
                              tuple(plans), tuple(unchecked), tuple(trace)))

@@ -9,9 +9,10 @@ and records what `Result` is made of.
   needs; `Evaluator` works out what each answer would lead to, only when asked);
 - the plans laid out, the safety rules left unchecked, and whether the case has each site.
 
-It is written from the IR like the values-only `decide` (engine/codegen.py), with the same
-expressions, so the two cannot take different branches: each fact read once, each
-definition computed once, each pathway's nodes in the evaluator's order. What is the same
+It is written from the IR like the values-only `decide` (engine/codegen.py), by the same
+expression writer and with the same layout of each pathway (`codegen.layout`): each fact
+read once, each definition computed once, each pathway's nodes in the evaluator's order,
+a node with one way in written inside the node that leads to it. What is the same
 for every case (a trace step's pathway, node, span and outcome words, a warning, the
 provenance of a recommendation) is made once, when the knowledge base is loaded, and the
 generated code refers to it by position: per case it only builds what depends on the case.
@@ -30,7 +31,7 @@ from .result import Recommendation, TraceStep, Unchecked, Warning
 
 
 class OpenNode(NamedTuple):
-    """What the walk records for a node a missing fact leaves open (see `Evaluator._needs`)."""
+    """What the walk records for a node a missing fact leaves open (see `Evaluator._needs_of`)."""
 
     pathway: str | None
     node: ir.Node
@@ -64,14 +65,19 @@ def warning(n: ir.Warn | ir.Safety, kind: str, pathway: str | None) -> Warning:
 
 
 class _WalkWriter(Writer):
-    """Emits the body of `walk`; `self.paths` names each node's path variable (None: not reached)."""
+    """Emits the body of `walk`; `self.paths` names each node's path variable (None: not
+    reached), `self.pairs` each fact's (name, value) pair as trace steps read it."""
+
+    def __init__(self, checked: Checked):
+        super().__init__(checked)
+        self.pairs: dict[str, str] = {}
 
     def read(self, names: tuple[str, ...], indent: int) -> str | None:
         """A tuple of (fact, value) for the trace; None when the node reads nothing."""
         if not names:
             return None
         t = self.fresh()
-        self.emit(indent, f"{t} = ({''.join(f'q{self.fact_vars[name][1:]}, ' for name in names)})")
+        self.emit(indent, f"{t} = ({''.join(self.pairs[name] + ', ' for name in names)})")
         return t
 
     def step(self, indent: int, pathway: str | None, node, kind: str, read: str | None, words: str = "", *,
@@ -238,6 +244,7 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     for i, name in enumerate(checked.facts):
         w.fact_vars[name] = f"f{i}"
         w.emit(1, f"f{i} = get({w.const(name)})")
+        w.pairs[name] = f"q{i}"
         w.emit(1, f"q{i} = ({w.const(name)}, f{i})")  # the fact and its value, as every trace step reads it
     for name in define_order(checked):
         w.define_vars[name] = w.expr(checked.defines[name].expr, 1)

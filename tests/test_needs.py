@@ -68,3 +68,16 @@ def test_safety_rules_that_cannot_be_checked_are_listed_not_needed(bundled_kb):
     assert "proposed_treatment" not in result.needed_facts()
     [unchecked] = [u for u in result.unchecked if u.rule == "liver_first_with_symptomatic_primary"]
     assert unchecked.needs == ("proposed_treatment",)
+
+
+def test_answers_are_worked_out_from_the_case_as_evaluated(bundled_kb):
+    """The answers are worked out when first read: changing the caller's dict afterwards
+    changes neither them nor the result's case."""
+    case = bundled_kb.validate_case({"metastatic_sites": ["liver"], "complete_resection_feasible": True,
+                                     "primary_r0_resectable": True, "unresectable_extrahepatic_disease": False})
+    result = bundled_kb.evaluate(case, validated=True)
+    case["complete_resection_feasible"] = False
+    decides = {d.node: [(a.answer, a.leads_to) for a in d.answers]
+               for d in need(result, "future_liver_remnant").decides}
+    assert decides["resectability"] == [("≤ 30 %", "unresectable_disease"), ("> 30 %", "resectable_disease")]
+    assert result.case["complete_resection_feasible"] is True
