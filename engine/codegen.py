@@ -53,6 +53,22 @@ class Writer:
         self.temp += 1
         return f"t{self.temp}"
 
+    def facts_and_definitions(self) -> None:
+        """The top of the function: each fact read once, each definition computed once."""
+        self.emit(1, "get = case.get")
+        for i, name in enumerate(self.checked.facts):
+            self.fact_vars[name] = f"f{i}"
+            self.emit(1, f"f{i} = get({self.const(name)})")
+        for name in define_order(self.checked):
+            self.define_vars[name] = self.expr(self.checked.defines[name].expr, 1)
+
+    def source(self, function: str, helpers: tuple[str, ...]) -> str:
+        """The text of `make(K, *helpers)`, which returns `function(case)` with the body written."""
+        header = [f"def make(K, {', '.join(helpers)}):"]
+        header += [f"    k{i} = K[{i}]" for i in range(len(self.constants))]
+        header += [f"    def {function}(case):"]
+        return "\n".join(header + ["    " + line for line in self.lines] + [f"    return {function}", ""])
+
     def known(self, atom: str) -> bool:
         """Is this atom never None (a literal, or a value computed from such)?"""
         return atom.startswith("k") or atom in self.sure
@@ -314,17 +330,12 @@ def define_order(checked: Checked) -> list[str]:
 
 
 def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str, list[Any]]:
-    """The source of `make(K)`, which returns `decide(case)`, and the constants K it needs."""
+    """The source of `make(K, Decision, new)`, which returns `decide(case)`, and the constants K."""
     w = _DecideWriter(checked)
-    w.emit(1, "get = case.get")
+    w.facts_and_definitions()
     w.emit(1, "recs = []")
     w.emit(1, "warns = []")
     w.emit(1, "needs = {}")
-    for i, name in enumerate(checked.facts):
-        w.fact_vars[name] = f"f{i}"
-        w.emit(1, f"f{i} = get({w.const(name)})")
-    for i, name in enumerate(define_order(checked)):
-        w.define_vars[name] = v = w.expr(checked.defines[name].expr, 1)
     for pathway in checked.pathways:
         w.pathway(pathway, orders[pathway.id], checked.defines)
     for safety in checked.safeties:
@@ -332,19 +343,20 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
         w.emit(1, f"if {v} is True:")
         w.emit(2, f"warns.append({w.const(safety.id)})")
     w.emit(1, "return new(Decision, (tuple(recs), tuple(warns), tuple(needs)))")
-    header = ["def make(K, Decision, new):"]
-    header += [f"    k{i} = K[{i}]" for i in range(len(w.constants))]
-    header += ["    def decide(case):"]
-    body = ["    " + line for line in w.lines]
-    return "\n".join(header + body + ["    return decide", ""]), w.constants
+    return w.source("decide", ("Decision", "new")), w.constants
+
+
+def make(source: str, constants: list[Any], name: str, *helpers: Any) -> Callable:
+    """Compile generated source (from the cache when seen before) and make its function."""
+    namespace: dict[str, Any] = {}
+    exec(cache.compiled(source, name), namespace)  # noqa: S102 - written from our own IR, not from rule text
+    return namespace["make"](tuple(constants), *helpers)
 
 
 def build(checked: Checked, orders: dict[str, tuple[str, ...]], decision: type):
-    """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`."""
+    """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`, and its source."""
     source, constants = generate(checked, orders)
-    namespace: dict[str, Any] = {}
-    exec(cache.compiled(source, "<consilium generated decide>"), namespace)  # noqa: S102 - our own IR, not rule text
-    return namespace["make"](tuple(constants), decision, tuple.__new__), source
+    return make(source, constants, "<consilium generated decide>", decision, tuple.__new__), source
 
 
-__all__ = ["Writer", "build", "define_order", "generate", "layout", "reads_of"]
+__all__ = ["Writer", "build", "define_order", "generate", "layout", "make", "reads_of"]

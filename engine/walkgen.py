@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from . import cache, ir
+from . import ir
 from .check import Checked
-from .codegen import Writer, define_order, layout, reads_of
+from .codegen import Writer, layout, make, reads_of
 from .compile import facts_read
 from .plans import Timetable
 from .result import Recommendation, TraceStep, Unchecked, Warning
@@ -237,17 +237,13 @@ def _targets(node) -> tuple[str, ...]:
 def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str, list[Any]]:
     """The source of `make(K, ...)`, which returns `walk(case)`, and the constants K it needs."""
     w = _WalkWriter(checked)
-    w.emit(1, "get = case.get")
+    w.facts_and_definitions()
+    for i, name in enumerate(checked.facts):  # each fact and its value, as every trace step reads it
+        w.pairs[name] = f"q{i}"
+        w.emit(1, f"q{i} = ({w.const(name)}, {w.fact_vars[name]})")
     w.emit(1, "recs_list, warns, trace_list, undecided_list, plans_list, unchecked_list = [], [], [], [], [], []")
     w.emit(1, "recs, trace, undecided = recs_list.append, trace_list.append, undecided_list.append")
     w.emit(1, "plans, unchecked = plans_list.append, unchecked_list.append")
-    for i, name in enumerate(checked.facts):
-        w.fact_vars[name] = f"f{i}"
-        w.emit(1, f"f{i} = get({w.const(name)})")
-        w.pairs[name] = f"q{i}"
-        w.emit(1, f"q{i} = ({w.const(name)}, f{i})")  # the fact and its value, as every trace step reads it
-    for name in define_order(checked):
-        w.define_vars[name] = w.expr(checked.defines[name].expr, 1)
     for pathway in checked.pathways:
         w.pathway(pathway, orders[pathway.id], checked.defines)
     for safety in checked.safeties:
@@ -255,19 +251,14 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     present = [w.expr(site.condition, 1) for site in checked.sites.values()]
     w.emit(1, f"return (recs_list, warns, trace_list, undecided_list, plans_list, unchecked_list, "
               f"({''.join(p + ', ' for p in present)}))")
-    header = ["def make(K, new, TraceStep, Recommendation, undecided_words, missing):"]
-    header += [f"    k{i} = K[{i}]" for i in range(len(w.constants))]
-    header += ["    def walk(case):"]
-    body = ["    " + line for line in w.lines]
-    return "\n".join(header + body + ["    return walk", ""]), w.constants
+    return w.source("walk", ("new", "TraceStep", "Recommendation", "undecided_words", "missing")), w.constants
 
 
 def build(checked: Checked, orders: dict[str, tuple[str, ...]]) -> Callable:
     """The generated `walk(case)`; see the module's docstring for what it returns."""
     source, constants = generate(checked, orders)
-    namespace: dict[str, Any] = {}
-    exec(cache.compiled(source, "<consilium generated walk>"), namespace)  # noqa: S102 - our own IR, not rule text
-    return namespace["make"](tuple(constants), tuple.__new__, TraceStep, Recommendation, _undecided_words, _missing)
+    return make(source, constants, "<consilium generated walk>", tuple.__new__, TraceStep, Recommendation,
+                _undecided_words, _missing)
 
 
 __all__ = ["build", "generate", "branch_words", "warning", "NO_BRANCH", "OpenNode"]
