@@ -77,8 +77,9 @@ def main() -> int:
     expected = [peers.reference(c) for c in cases]
 
     values, full = peers.make_consilium(HERE / "decision")
-    functions = {"hand-written Python": peers.reference, "Consilium, values only": values,
-                 "Consilium, full result": full}
+    functions = {"hand-written Python": peers.reference,
+                 "hand-written Python, Consilium's answer (needs too)": peers.hand_written_same_answer,
+                 "Consilium, values only": values, "Consilium, full result": full}
     notes: dict[str, str] = {}
     functions = {name: fn for name, fn in functions.items() if chosen(name)}
     for name, make in peers.ENGINES:
@@ -127,11 +128,12 @@ def main() -> int:
         for name, note in notes.items():
             print(f"| {name} | — | {note} |")
     else:
-        print(f"{'engine':<32} {'median per case':>16} {'ratio':>9}")
+        width = max(len(name) for name in list(medians) + list(notes))
+        print(f"{'engine':<{width}} {'median per case':>16} {'ratio':>9}")
         for name, value in rows:
-            print(f"{name:<32} {value * 1e6:>13.2f} µs {value / base:>8.1f}x")
+            print(f"{name:<{width}} {value * 1e6:>13.2f} µs {value / base:>8.1f}x")
         for name, note in notes.items():
-            print(f"{name:<32} {note}")
+            print(f"{name:<{width}} {note}")
     return 0
 
 

@@ -58,30 +58,82 @@ def reference(c: dict) -> tuple:
 
 # ---- Consilium ------------------------------------------------------------------------------------
 
+def as_reference(recommendations, warnings) -> tuple:
+    """Consilium's answer (ids of recommendations and warnings) in the reference's shape."""
+    surgery = regimen = None
+    for r in recommendations:
+        if r in _SURGERY:
+            surgery = r
+        elif r in _REGIMEN:
+            regimen = r
+    return surgery, regimen, "bevacizumab_interval" in warnings, "crs_hipec" in recommendations
+
+
+_SURGERY, _REGIMEN = frozenset(SURGERY), frozenset(REGIMEN)
+
+
 def make_consilium(kb_path: Path):
     import engine
     kb = engine.load_kb(kb_path)
     decide, evaluate = kb.evaluator.decide, kb.evaluator.evaluate
-    surgery_ids, regimen_ids = frozenset(SURGERY), frozenset(REGIMEN)
-
-    def answer(recommendations, warnings):
-        surgery = regimen = None
-        for r in recommendations:
-            if r in surgery_ids:
-                surgery = r
-            elif r in regimen_ids:
-                regimen = r
-        return surgery, regimen, "bevacizumab_interval" in warnings, "crs_hipec" in recommendations
 
     def values(case):
         d = decide(case)
-        return answer(d.recommendations, d.warnings)
+        return as_reference(d.recommendations, d.warnings)
 
     def full(case):
         result = evaluate(case)
-        return answer(result.recommendation_ids(), result.warning_ids())
+        return as_reference(result.recommendation_ids(), result.warning_ids())
 
     return values, full
+
+
+def hand_decide(case: dict) -> tuple:
+    """Consilium's values-only answer written by hand as plain Python: the ids of the
+    recommendations and warnings in the order the rules visit them, and the facts that would
+    decide what is open, in the order first met (tests/test_bench.py holds it to `decide`)."""
+    g = case.get
+    recs, warns, needs = [], [], {}
+    lr, ex, rem = g("liver_resectable"), g("extrahepatic_unresectable"), g("future_liver_remnant_pct")
+    seg, sym, kras = g("hepatectomy_segments"), g("primary_symptomatic"), g("kras")
+    if lr is False or ex is True or (rem is not None and rem <= 30):
+        resectable = False
+    elif lr is None or ex is None or rem is None:
+        resectable = None
+    else:
+        resectable = True
+    if resectable is None:
+        needs.update(dict.fromkeys(f for f, v in (("liver_resectable", lr), ("extrahepatic_unresectable", ex),
+                                                  ("future_liver_remnant_pct", rem)) if v is None))
+    elif not resectable:
+        recs.append("conversion")
+    elif seg is None or (seg > 3 and sym is None):
+        needs.update(dict.fromkeys(f for f, v in (("hepatectomy_segments", seg), ("primary_symptomatic", sym))
+                                   if v is None))
+    elif seg <= 3:
+        recs.append("simultaneous")
+    else:
+        recs.append("liver_first_or_staged" if sym == "none" else "staged_primary_first")
+    if kras is None:
+        needs["kras"] = None
+    else:
+        recs.append("anti_egfr" if kras == "wild_type" else "bevacizumab" if kras == "mutant" else "test_kras")
+    days, pci = g("days_since_last_bevacizumab"), g("peritoneal_pci")
+    if days is not None and days < 42:
+        if resectable:
+            warns.append("bevacizumab_interval")
+        elif resectable is None:
+            needs.update(dict.fromkeys(f for f, v in (("liver_resectable", lr), ("extrahepatic_unresectable", ex),
+                                                      ("future_liver_remnant_pct", rem)) if v is None))
+    if pci is not None and pci < 12:
+        recs.append("crs_hipec")
+    return tuple(recs), tuple(warns), tuple(needs)
+
+
+def hand_written_same_answer(case: dict) -> tuple:
+    """`hand_decide` through the same adapter as Consilium's values: the limit for them."""
+    recs, warns, _ = hand_decide(case)
+    return as_reference(recs, warns)
 
 
 # ---- zen-engine: a decision graph of decision tables, and bare expressions ------------------------
