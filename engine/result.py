@@ -1,9 +1,10 @@
 """The result of evaluating one case, and its JSON form (stable; see README "Result JSON").
 
-Plain frozen dataclasses: recommendations with their provenance, warnings, needs (the
-facts that would decide an undecided decision, and what each answer leads to), the view
-per source, plans in time, and the trace of every node visited. `to_json` writes the
-documented JSON form with `schema_version`; bump the major version on any breaking change.
+Immutable records, named tuples where many are made per evaluation: recommendations with
+their provenance, warnings, needs (the facts that would decide an undecided decision, and
+what each answer leads to, worked out when first read), the view per source, plans in time,
+and the trace of every node visited. `to_json` writes the documented JSON form with
+`schema_version`; bump the major version on any breaking change.
 """
 
 from __future__ import annotations
