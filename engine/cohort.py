@@ -105,6 +105,16 @@ def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
     return case
 
 
+def _csv_hint(raw: dict[str, str], facts: dict[str, ir.Fact]) -> str:
+    """How to write a set in CSV, when a set's cell seems to list its values another way."""
+    for name, text in raw.items():
+        fact = facts.get(name)
+        if fact and isinstance(fact.type, ir.SetType) and "|" not in text and any(sep in text for sep in ",;"):
+            example = "|".join(fact.type.values[:2])
+            return f" (in CSV, a set's values are separated by '|', as in {example})"
+    return ""
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -145,6 +155,8 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
                 case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
             except CaseError as error:
                 row["error"] = "; ".join(d.message for d in error.diagnostics)
+                if kind == "csv":
+                    row["error"] += _csv_hint(raw, kb.facts)
             else:
                 decision = kb.evaluator.decide(case)
                 row["recommendations"] = list(decision.recommendations)

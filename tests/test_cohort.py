@@ -51,15 +51,17 @@ def test_csv_in_and_out(tmp_path):
     with (tmp_path / "cases.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=facts)
         writer.writeheader()
-        for case in CASES[:2] + [{"future_liver_remnant": "lots"}] + CASES[2:]:
+        for case in CASES[:2] + [{"future_liver_remnant": "lots"}] + CASES[2:] + [{"metastatic_sites": "liver;lung"}]:
             writer.writerow({k: ("|".join(v) if isinstance(v, list) else
                                  (str(v).lower() if isinstance(v, bool) else v)) for k, v in case.items()})
     run = run_process("eval", KB, "--cohort", tmp_path / "cases.csv", "-o", tmp_path / "out.csv")
     with (tmp_path / "out.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert [r["row"] for r in rows] == ["2", "3", "4", "5", "6"]  # CSV lines, after the header
+    assert [r["row"] for r in rows] == ["2", "3", "4", "5", "6", "7"]  # CSV lines, after the header
     assert "simultaneous_surgery" in rows[0]["SUMMARY"].split("|")
     assert "'future_liver_remnant' is a number in %" in rows[2]["error"]
+    assert "(in CSV, a set's values are separated by '|', as in liver|lung)" in rows[5]["error"]
+    assert "separated by" not in rows[2]["error"]
     assert "cases.csv:4: error:" in run.err
 
 
