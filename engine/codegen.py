@@ -172,11 +172,11 @@ class _DecideWriter(Writer):
             self.emit(indent, f"if {self.fact_vars[name]} is None:")
             self.emit(indent + 1, f"needs[{self.const(name)}] = None")
 
-    def pathway(self, pathway: ir.Pathway, order: tuple[str, ...], defines) -> None:
+    def pathway(self, pathway: ir.Pathway, order: tuple[str, ...], holder: dict[str, str | None], defines) -> None:
         """A node with one way in is written inside the node that leads to it, where the order
-        allows (see `layout`); the others run behind a reached-flag, in the evaluator's order."""
+        allows (`holder`, see `layout`); the others run behind a reached-flag, in `order`."""
         self.nodes = {n.id: n for n in pathway.nodes}
-        self.holder = layout(pathway, order)
+        self.holder = holder
         self.defines = defines
         self.flag = {node_id: f"r{i}_{self.temp}" for i, node_id in enumerate(order)}
         self.temp += 1
@@ -329,15 +329,18 @@ def define_order(checked: Checked) -> list[str]:
     return order
 
 
-def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str, list[Any]]:
-    """The source of `make(K, Decision, new)`, which returns `decide(case)`, and the constants K."""
+def generate(checked: Checked, orders: dict[str, tuple[str, ...]],
+             layouts: dict[str, dict[str, str | None]]) -> tuple[str, list[Any]]:
+    """The source of `make(K, Decision, new)`, which returns `decide(case)`, and the constants K.
+
+    `orders` and `layouts`: per pathway, the evaluator's order of its nodes and `layout`'s answer."""
     w = _DecideWriter(checked)
     w.facts_and_definitions()
     w.emit(1, "recs = []")
     w.emit(1, "warns = []")
     w.emit(1, "needs = {}")
     for pathway in checked.pathways:
-        w.pathway(pathway, orders[pathway.id], checked.defines)
+        w.pathway(pathway, orders[pathway.id], layouts[pathway.id], checked.defines)
     for safety in checked.safeties:
         v = w.expr(safety.condition, 1)
         w.emit(1, f"if {v} is True:")
@@ -353,10 +356,11 @@ def make(source: str, constants: list[Any], name: str, *helpers: Any) -> Callabl
     return namespace["make"](tuple(constants), *helpers)
 
 
-def build(checked: Checked, orders: dict[str, tuple[str, ...]], decision: type):
-    """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`, and its source."""
-    source, constants = generate(checked, orders)
-    return make(source, constants, "<consilium generated decide>", decision, tuple.__new__), source
+def build(checked: Checked, orders: dict[str, tuple[str, ...]], layouts: dict[str, dict[str, str | None]],
+          decision: type) -> Callable:
+    """The generated `decide(case) -> decision(recommendation ids, warning ids, needs)`."""
+    source, constants = generate(checked, orders, layouts)
+    return make(source, constants, "<consilium generated decide>", decision, tuple.__new__)
 
 
 __all__ = ["Writer", "build", "define_order", "generate", "layout", "make", "reads_of"]

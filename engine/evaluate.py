@@ -60,7 +60,6 @@ class Evaluator:
         self.name = name
         self._defines = checked.defines
         self.orders = {p.id: topological_order(p) for p in checked.pathways}
-        self.fact_labels = {name: fact.label for name, fact in checked.facts.items()}
         self.node_labels = {n.id: getattr(n, "label", None) or getattr(n, "question", None) or n.id
                             for p in checked.pathways for n in p.nodes}
         self._compiler = Compiler(checked.defines)
@@ -72,8 +71,9 @@ class Evaluator:
         rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
-        self._walk = walkgen.build(checked, self.orders)
-        self._decide, self.generated_source = codegen.build(checked, self.orders, Decision)
+        layouts = {p.id: codegen.layout(p, self.orders[p.id]) for p in checked.pathways}
+        self._walk = walkgen.build(checked, self.orders, layouts)
+        self._decide = codegen.build(checked, self.orders, layouts, Decision)
 
     # ---- evaluation -----------------------------------------------------------------
     def decide(self, case: Mapping[str, Any]) -> Decision:

@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 
 from . import ir
 from .check import Checked
-from .codegen import Writer, layout, make, reads_of
+from .codegen import Writer, make, reads_of
 from .compile import facts_read
 from .plans import Timetable
 from .result import Recommendation, TraceStep, Unchecked, Warning
@@ -114,12 +114,12 @@ class _WalkWriter(Writer):
             if held:
                 self.node(self.nodes[target], indent)
 
-    def pathway(self, pathway: ir.Pathway, order: tuple[str, ...], defines) -> None:
+    def pathway(self, pathway: ir.Pathway, order: tuple[str, ...], holder: dict[str, str | None], defines) -> None:
         self.pid, self.defines = pathway.id, defines
         self.nodes = {n.id: n for n in pathway.nodes}
         self.paths = {node_id: f"p{i}_{self.temp}" for i, node_id in enumerate(order)}
         self.fixed = fixed_paths(pathway, order)
-        self.holder = layout(pathway, order)
+        self.holder = holder
         self.temp += 1
         entry = pathway.nodes[0].id
         for node_id in order:
@@ -234,8 +234,10 @@ def _targets(node) -> tuple[str, ...]:
     return tuple(t for t in node.then if t is not None)
 
 
-def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str, list[Any]]:
-    """The source of `make(K, ...)`, which returns `walk(case)`, and the constants K it needs."""
+def generate(checked: Checked, orders: dict[str, tuple[str, ...]],
+             layouts: dict[str, dict[str, str | None]]) -> tuple[str, list[Any]]:
+    """The source of `make(K, ...)`, which returns `walk(case)`, and the constants K it needs
+    (`orders` and `layouts` as for `codegen.generate`)."""
     w = _WalkWriter(checked)
     w.facts_and_definitions()
     for i, name in enumerate(checked.facts):  # each fact and its value, as every trace step reads it
@@ -245,7 +247,7 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     w.emit(1, "recs, trace, undecided = recs_list.append, trace_list.append, undecided_list.append")
     w.emit(1, "plans, unchecked = plans_list.append, unchecked_list.append")
     for pathway in checked.pathways:
-        w.pathway(pathway, orders[pathway.id], checked.defines)
+        w.pathway(pathway, orders[pathway.id], layouts[pathway.id], checked.defines)
     for safety in checked.safeties:
         w.safety(safety, tuple(dict.fromkeys(facts_read(safety.condition, checked.defines))))
     present = [w.expr(site.condition, 1) for site in checked.sites.values()]
@@ -254,11 +256,11 @@ def generate(checked: Checked, orders: dict[str, tuple[str, ...]]) -> tuple[str,
     return w.source("walk", ("new", "TraceStep", "Recommendation", "undecided_words", "missing")), w.constants
 
 
-def build(checked: Checked, orders: dict[str, tuple[str, ...]]) -> Callable:
+def build(checked: Checked, orders: dict[str, tuple[str, ...]], layouts: dict[str, dict[str, str | None]]) -> Callable:
     """The generated `walk(case)`; see the module's docstring for what it returns."""
-    source, constants = generate(checked, orders)
+    source, constants = generate(checked, orders, layouts)
     return make(source, constants, "<consilium generated walk>", tuple.__new__, TraceStep, Recommendation,
                 _undecided_words, _missing)
 
 
-__all__ = ["build", "generate", "branch_words", "warning", "NO_BRANCH", "OpenNode"]
+__all__ = ["build", "generate", "OpenNode"]

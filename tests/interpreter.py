@@ -155,7 +155,7 @@ def walk(kb, case) -> Walk:
                 seen.steps.append((pid, node_id, (), "continues"))
             elif isinstance(node, ir.Schedule):
                 plan = kb.checked.plans[node.id]
-                seen.warns.extend(w.id for w in lay_out(plan, case, kb.evaluator.fact_labels)[1])
+                seen.warns.extend(w.id for w in lay_out(plan, case, {name: fact.label for name, fact in kb.facts.items()})[1])
                 seen.steps.append((pid, node_id, (plan.anchor,), "schedule"))
     for safety in kb.checked.safeties:
         v = value(safety.condition, case, defines)
