@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     if argv[0] == "demo":
         case = argv[1] if len(argv) > 1 else DEMO_CASE
-        consilium = [str(PYTHON), "-m", "engine"]
+        consilium = [str(PYTHON), "-m", "consilium"]
         code = subprocess.run([*consilium, "eval", "kb", case], cwd=ROOT).returncode
         if code != 0:
             return code

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import engine  # noqa: E402
+import consilium  # noqa: E402
 from casegen import as_written, random_case  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def cohort(size: int) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    kb = engine.load_kb(ROOT / "kb")
+    kb = consilium.load_kb(ROOT / "kb")
     rng = random.Random(11)
     pool = [json.dumps({k: as_written(v) for k, v in random_case(kb.facts, rng).items()}) for _ in range(5000)]
     with path.open("w") as handle:
@@ -66,7 +66,7 @@ def _rss_tree(pid: int) -> int:
 def run(path: Path, jobs: int) -> tuple[float, int]:
     out = path.with_suffix(".out.jsonl")
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "engine", "eval", "--cohort", str(path), "-o", str(out),
+    process = subprocess.Popen([sys.executable, "-m", "consilium", "eval", "--cohort", str(path), "-o", str(out),
                                 "--jobs", str(jobs)], cwd=ROOT, stderr=subprocess.DEVNULL)
     peak = 0
 

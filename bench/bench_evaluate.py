@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import engine  # noqa: E402
+import consilium  # noqa: E402
 from compare import per_case  # noqa: E402  (the interleaved per-case medians)
 
 MISSING = object()
@@ -123,7 +123,7 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    kb = engine.load_kb(Path(__file__).resolve().parent / "hepatic_slice")
+    kb = consilium.load_kb(Path(__file__).resolve().parent / "hepatic_slice")
     load_ms = (time.perf_counter() - t0) * 1000
     cases = generate(args.cases, args.seed)
     full, values = consilium_full(kb), consilium_values(kb)

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import engine  # noqa: E402
+import consilium  # noqa: E402
 from casegen import random_case  # noqa: E402
 from compare import per_case  # noqa: E402
 
-_LOAD = ("import time, engine; t = time.perf_counter(); engine.load_kb(use_cache={cache}); "
+_LOAD = ("import time, consilium; t = time.perf_counter(); consilium.load_kb(use_cache={cache}); "
          "print(time.perf_counter() - t)")
 
 
@@ -70,7 +70,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="profile evaluate (pyinstrument) and stop")
     args = parser.parse_args()
 
-    kb = engine.load_kb()
+    kb = consilium.load_kb()
     rng = random.Random(args.seed)
     cases = [random_case(kb.facts, rng) for _ in range(args.cases)]
     facts = tuple(kb.facts)
@@ -100,7 +100,7 @@ def main() -> int:
         _fresh(_LOAD.format(cache=True), env)  # fills the cache
         cached = statistics.median(_fresh(_LOAD.format(cache=True), env) for _ in range(args.runs))
         example = ROOT / "examples" / "liver_resectable_three_segments.yaml"
-        command = [sys.executable, "-m", "engine", "eval", str(ROOT / "kb"), str(example)]
+        command = [sys.executable, "-m", "consilium", "eval", str(ROOT / "kb"), str(example)]
         whole = statistics.median(_wall(command, env) for _ in range(args.runs))
     print(f"\n{'in a fresh process':<30} {'median':>12} {'ratio':>8}")
     print(f"{'python -c pass (baseline)':<30} {bare * 1000:>9.0f} ms {1:>7.1f}x")

@@ -16,15 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import engine  # noqa: E402
-import render  # noqa: E402
+import consilium  # noqa: E402
+import consilium.render as render  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    kb = engine.load_kb(Path(__file__).resolve().parent.parent / "kb")
+    kb = consilium.load_kb(Path(__file__).resolve().parent.parent / "kb")
     render.layout("digraph { a }", "svg")  # the first call finds the layout program
     parts: dict[str, list[float]] = {"charts (dot, svg, png)": [], "report (html, inline svg)": [], "total": []}
     for _ in range(args.repeat):

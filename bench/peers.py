@@ -73,8 +73,8 @@ _SURGERY, _REGIMEN = frozenset(SURGERY), frozenset(REGIMEN)
 
 
 def make_consilium(kb_path: Path):
-    import engine
-    kb = engine.load_kb(kb_path)
+    import consilium
+    kb = consilium.load_kb(kb_path)
     decide, evaluate = kb.evaluator.decide, kb.evaluator.evaluate
 
     def values(case):

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .load import Loaded
+from .lang.load import Loaded
 
 VERSION = "1"
 
@@ -36,7 +36,7 @@ def _digest(data: bytes) -> str:
 
 
 def _grammar_digest() -> str:
-    from .parse import grammar_path
+    from .lang.parse import grammar_path
     return _digest(grammar_path().read_bytes() + VERSION.encode())
 
 

@@ -13,12 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from .diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
+from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
-from .result import Result
-from .scenarios import format_fact_value, format_outcomes, run_scenarios
-from .values import format_value
+from .evaluation.result import Result
+from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
+from .lang.values import format_value
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -144,7 +144,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _render(args) -> int:
-    import render
+    from .. import render
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in render.FORMATS]
     if unknown or not formats:
@@ -174,7 +174,7 @@ def _render(args) -> int:
 
 
 def _diff(args) -> int:
-    from .diff import diff, format_diff, load_version
+    from .analysis.diff import diff, format_diff, load_version
     try:
         old, old_name = load_version(args.old, args.kb)
         new, new_name = load_version(args.new, args.kb)
@@ -186,7 +186,7 @@ def _diff(args) -> int:
         return EXIT_INPUT
     d = diff(old, new, old_name, new_name)
     if args.render:
-        import render
+        from .. import render
         render.render_charts(new, args.render, ("dot", "svg"), changed=d.changed_ids)
     if args.format == "json":
         print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
@@ -196,7 +196,7 @@ def _diff(args) -> int:
 
 
 def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> int:
-    from .cohort import run_cohort
+    from .inputs.cohort import run_cohort
     try:
         kb = _load(kb_path)
     except DiagnosticsError as error:
@@ -228,7 +228,7 @@ def _load_with_case(args):
 
 
 def _report_command(args) -> int:
-    import render
+    from .. import render
     loaded = _load_with_case(args)
     if loaded is None:
         return EXIT_INPUT
@@ -262,7 +262,7 @@ def _check(path: str | None, fmt: str) -> int:
     except KnowledgeBaseError as error:
         _report(error, fmt)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
-    from .verify import verify
+    from .analysis.verify import verify
     findings = verify(kb)
     failing = [f for f in findings if f.fails]
     summary = {
@@ -290,7 +290,7 @@ def _check(path: str | None, fmt: str) -> int:
 
 def format_findings(findings, texts: dict[str, str]) -> str:
     """Findings as diagnostics, each with the case that shows it (ready for `consilium eval`)."""
-    from .diagnostics import Diagnostic
+    from .lang.diagnostics import Diagnostic
     blocks = []
     for f in findings:
         hints = []
@@ -325,7 +325,7 @@ def _test(path: str | None, fmt: str, with_coverage: bool = False, fail_under: f
         _report(error, fmt)
         return EXIT_INPUT
     outcomes = run_scenarios(kb)
-    from .coverage import coverage, format_coverage
+    from .analysis.coverage import coverage, format_coverage
     cov = coverage(kb, outcomes) if with_coverage else None
     below = cov is not None and fail_under is not None and cov.percent() < fail_under
     if fmt == "json":

@@ -12,25 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from . import cache, ir
-from .case import check_case, read_case
-from .check import Checked, check
-from .diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
-from .evaluate import Decision, Evaluator
-from .load import Loaded, load, resolve_root
-from .result import Result
+from . import cache
+from .lang import ir
+from .inputs.case import check_case, read_case
+from .lang.check import Checked, check
+from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
+from .evaluation.evaluate import Decision, Evaluator
+from .lang.load import Loaded, load, resolve_root
+from .evaluation.result import Result
 
 if TYPE_CHECKING:
     import networkx as nx
 
 
 def bundled_kb_path() -> Path:
-    """The knowledge base that ships with Consilium: kb/ in a checkout, inside the wheel otherwise."""
-    package = Path(__file__).resolve().parent
-    checkout = package.parent / "kb"
-    if (checkout / "main.rules").is_file() and (package.parent / "pyproject.toml").is_file():
-        return checkout
-    return package / "bundled_kb"  # where pyproject.toml maps kb/ in the wheel
+    """The knowledge base that ships with Consilium, the subpackage consilium.kb.
+
+    kb/ sits beside engine/ in a checkout and is installed beside consilium.engine in a wheel."""
+    return Path(__file__).resolve().parents[1] / "kb"
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class KnowledgeBase:
     def graphs(self) -> Mapping[str, "nx.DiGraph"]:
         """The decision graph of each pathway (networkx), built on first use."""
         if not self._graphs and self.checked.pathways:
-            from .graph import build_graph
+            from .lang.graph import build_graph
             self._graphs.update({p.id: build_graph(p) for p in self.checked.pathways})
         return self._graphs
 
@@ -103,7 +102,7 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
     checked, problems = check(list(loaded.declarations))
     _stop_on(problems, loaded)
     if not from_cache:  # a cached parse was validated when it was cached
-        from .graph import validate
+        from .lang.graph import validate
         _stop_on([d for pathway in checked.pathways for d in validate(pathway)], loaded)
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])

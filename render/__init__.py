@@ -1,7 +1,8 @@
 """Rendering: decision graphs (and one case's path) -> DOT, SVG, PNG and the HTML review report.
 
-    import engine, render
-    kb = engine.load_kb("kb")
+    import consilium
+    from consilium import render
+    kb = consilium.load_kb("kb")
     render.render_charts(kb, "out", formats=("dot", "svg"))          # every flowchart
     render.write_report(kb, "out", result=kb.evaluate_file("case.yaml"), case_name="case.yaml")
 
@@ -14,9 +15,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from engine.kb import KnowledgeBase
-from engine.result import Result
-from engine.scenarios import run_scenarios
+from ..engine.kb import KnowledgeBase
+from ..engine.evaluation.result import Result
+from ..engine.analysis.scenarios import run_scenarios
 
 from .flowchart import ChartSpec, chart, chart_specs
 from .output import FORMATS, RenderError, find_dot, layout, layout_all, write_charts

@@ -22,10 +22,10 @@ from typing import Iterable
 
 import graphviz
 
-from engine import ir
-from engine.kb import KnowledgeBase
-from engine.result import Result
-from engine.values import Duration
+from ..engine.lang import ir
+from ..engine.kb import KnowledgeBase
+from ..engine.evaluation.result import Result
+from ..engine.lang.values import Duration
 
 from .words import MODALITY_WORDS, condition_words, lower_first, value_words, wrap
 

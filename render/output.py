@@ -20,7 +20,7 @@ from typing import Iterable
 import graphviz
 from graphviz.backend import dot_command
 
-from engine.diagnostics import ConsiliumError
+from ..engine.lang.diagnostics import ConsiliumError
 
 FORMATS = ("dot", "svg", "png")
 

@@ -17,10 +17,10 @@ import html
 import re
 from collections import defaultdict
 
-from engine import ir
-from engine.kb import KnowledgeBase
-from engine.result import Result
-from engine.scenarios import ScenarioOutcome
+from ..engine.lang import ir
+from ..engine.kb import KnowledgeBase
+from ..engine.evaluation.result import Result
+from ..engine.analysis.scenarios import ScenarioOutcome
 
 from .flowchart import ChartSpec, source_colours
 from .words import MODALITY_WORDS, condition_words

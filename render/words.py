@@ -11,8 +11,8 @@ from __future__ import annotations
 import textwrap
 from typing import Mapping
 
-from engine import ir
-from engine.values import format_value
+from ..engine.lang import ir
+from ..engine.lang.values import format_value
 
 SYMBOLS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",

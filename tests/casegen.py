@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from engine import ir
-from engine.values import Duration
+from consilium.engine.lang import ir
+from consilium.engine.lang.values import Duration
 
 
 def as_written(value):

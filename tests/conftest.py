@@ -27,7 +27,7 @@ class Run:
 
 def run_cli(*args: str) -> Run:
     """Run `consilium ARGS` in this process (fast), capturing what a user would see."""
-    from engine.cli import main
+    from consilium.engine.cli import main
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main([str(a) for a in args])
@@ -35,8 +35,8 @@ def run_cli(*args: str) -> Run:
 
 
 def run_process(*args: str, cwd: Path | None = None) -> Run:
-    """Run `python -m engine ARGS` as a separate process, exactly as a shell would."""
-    done = subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True,
+    """Run `python -m consilium ARGS` as a separate process, exactly as a shell would."""
+    done = subprocess.run([sys.executable, "-m", "consilium", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd or ROOT, timeout=120)
     return Run(done.returncode, done.stdout, done.stderr)
 
@@ -70,5 +70,5 @@ def update_golden(request) -> bool:
 
 @pytest.fixture(scope="session")
 def bundled_kb():
-    import engine
-    return engine.load_kb(KB)
+    import consilium
+    return consilium.load_kb(KB)

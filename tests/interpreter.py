@@ -7,9 +7,9 @@ the value helpers, so an error in either shows as a disagreement.
 
 from __future__ import annotations
 
-from engine import ir
-from engine.plans import lay_out
-from engine.values import add_duration, days_between
+from consilium.engine.lang import ir
+from consilium.engine.evaluation.plans import lay_out
+from consilium.engine.lang.values import add_duration, days_between
 
 
 def value(e, case, defines):

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-import engine
-import engine.kb
+import consilium
+import consilium.engine.kb
 from conftest import DATA
 
 
@@ -23,9 +23,9 @@ def _no_parsing(*args, **kwargs):
 
 
 def test_second_load_comes_from_the_cache(kb_copy, monkeypatch):
-    first = engine.load_kb(kb_copy)
-    monkeypatch.setattr(engine.kb, "load", _no_parsing)
-    second = engine.load_kb(kb_copy)
+    first = consilium.load_kb(kb_copy)
+    monkeypatch.setattr(consilium.engine.kb, "load", _no_parsing)
+    second = consilium.load_kb(kb_copy)
     assert second.checked.facts == first.checked.facts
     case = {"resectable_synchronous": True, "scrt_start": "2024-01-31"}
     assert second.evaluate(case).to_json() == first.evaluate(case).to_json()
@@ -33,29 +33,29 @@ def test_second_load_comes_from_the_cache(kb_copy, monkeypatch):
 
 
 def test_a_changed_file_is_parsed_again(kb_copy, monkeypatch):
-    engine.load_kb(kb_copy)
+    consilium.load_kb(kb_copy)
     rules = kb_copy / "main.rules"
     rules.write_text(rules.read_text().replace('"Perioperative care"', '"Perioperative care, v2"'))
     calls = []
-    real = engine.kb.load
-    monkeypatch.setattr(engine.kb, "load", lambda root: calls.append(root) or real(root))
-    kb = engine.load_kb(kb_copy)
+    real = consilium.engine.kb.load
+    monkeypatch.setattr(consilium.engine.kb, "load", lambda root: calls.append(root) or real(root))
+    kb = consilium.load_kb(kb_copy)
     assert calls and kb.pathways[0].label == "Perioperative care, v2"
 
 
 def test_a_broken_change_is_reported_not_hidden_by_the_cache(kb_copy):
-    engine.load_kb(kb_copy)
+    consilium.load_kb(kb_copy)
     rules = kb_copy / "main.rules"
     rules.write_text(rules.read_text() + "\nfact broken : bool bool\n")
-    with pytest.raises(engine.KnowledgeBaseError):
-        engine.load_kb(kb_copy)
+    with pytest.raises(consilium.KnowledgeBaseError):
+        consilium.load_kb(kb_copy)
 
 
 def test_the_cache_can_be_turned_off(kb_copy, monkeypatch):
     monkeypatch.setenv("CONSILIUM_CACHE", "off")
-    engine.load_kb(kb_copy)
+    consilium.load_kb(kb_copy)
     calls = []
-    real = engine.kb.load
-    monkeypatch.setattr(engine.kb, "load", lambda root: calls.append(root) or real(root))
-    engine.load_kb(kb_copy)
+    real = consilium.engine.kb.load
+    monkeypatch.setattr(consilium.engine.kb, "load", lambda root: calls.append(root) or real(root))
+    consilium.load_kb(kb_copy)
     assert calls

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import engine
+import consilium
 from conftest import DATA, run_cli, run_process
-from engine.values import Duration
+from consilium.engine.lang.values import Duration
 
 CASES = DATA / "cases"
 BAD = sorted(p for p in CASES.iterdir() if p.suffix in (".json", ".yaml") and not p.stem.startswith("valid"))
@@ -22,7 +22,7 @@ BAD = sorted(p for p in CASES.iterdir() if p.suffix in (".json", ".yaml") and no
 
 @pytest.fixture(scope="module")
 def kb():
-    return engine.load_kb(CASES)
+    return consilium.load_kb(CASES)
 
 
 def expectations(case: Path) -> list[tuple[int, int, str]]:
@@ -33,7 +33,7 @@ def expectations(case: Path) -> list[tuple[int, int, str]]:
 
 @pytest.mark.parametrize("case", BAD, ids=lambda p: p.name)
 def test_bad_case_gets_exact_diagnostics(kb, case):
-    with pytest.raises(engine.CaseError) as caught:
+    with pytest.raises(consilium.CaseError) as caught:
         kb.evaluate_file(case)
     found = sorted((d.span.line, d.span.column, d.code) for d in caught.value.diagnostics)
     assert found == expectations(case)
@@ -50,12 +50,12 @@ def test_bad_case_in_the_cli_exits_2_without_traceback(case):
 
 
 def test_messages_name_the_fact_the_value_and_what_is_allowed(kb):
-    with pytest.raises(engine.CaseError) as caught:
+    with pytest.raises(consilium.CaseError) as caught:
         kb.evaluate_file(CASES / "unknown_enum_value.yaml")
     messages = [d.message for d in caught.value.diagnostics]
     assert messages[0] == "'wildtype' is not a value of 'kras'; expected one of {wild_type, mutant}"
     assert caught.value.diagnostics[0].hint == "did you mean 'wild_type'?"
-    with pytest.raises(engine.CaseError) as caught:
+    with pytest.raises(consilium.CaseError) as caught:
         kb.evaluate_file(CASES / "out_of_range.json")
     assert caught.value.diagnostics[0].message == "'hepatectomy_segments' is 9 segments, outside its range [1 .. 8] segments"
 
@@ -90,7 +90,7 @@ def test_valid_json_case_with_null_is_unknown(kb):
     ({"dose": float("nan")}, "case-wrong-type"),
 ], ids=lambda v: str(v))
 def test_nothing_is_coerced_silently(kb, raw, code):
-    with pytest.raises(engine.CaseError) as caught:
+    with pytest.raises(consilium.CaseError) as caught:
         kb.evaluate(raw)
     assert [d.code for d in caught.value.diagnostics] == [code]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-import engine
+import consilium
 from conftest import DATA
 
 
 @pytest.fixture(scope="module")
 def kb():
-    return engine.load_kb(DATA / "concordance")
+    return consilium.load_kb(DATA / "concordance")
 
 
 def relations(result):
@@ -36,7 +36,7 @@ def test_an_action_advised_against_is_listed_apart(kb):
 def test_recommending_what_another_avoids_is_a_conflict(tmp_path):
     (tmp_path / "main.rules").write_text((DATA / "concordance" / "main.rules").read_text().replace(
         "when kras = mutant", "when kras = wild_type"))
-    result = engine.load_kb(tmp_path).evaluate({"sites": ["liver"], "kras": "wild_type", "pci": 20})
+    result = consilium.load_kb(tmp_path).evaluate({"sites": ["liver"], "kras": "wild_type", "pci": 20})
     assert relations(result)[("A", "B")] == ("conflicting", ("anti_egfr",))
     assert relations(result)[("A", "C")] == ("silent", ())
 

@@ -6,16 +6,16 @@ import datetime as dt
 
 import pytest
 
-import engine
-from engine.compile import Compiler
-from engine.values import Duration, add_duration, parse_duration
+import consilium
+from consilium.engine.evaluation.compile import Compiler
+from consilium.engine.lang.values import Duration, add_duration, parse_duration
 
 
 def evaluate(tmp_path, expression, case):
     (tmp_path / "main.rules").write_text(
         "fact start : date\nfact surgery : date\nfact gap : duration\n"
         f"define x = {expression}\n", encoding="utf-8")
-    kb = engine.load_kb(tmp_path)
+    kb = consilium.load_kb(tmp_path)
     return Compiler(kb.checked.defines).define("x")(kb.validate_case(case))
 
 
@@ -73,6 +73,6 @@ def test_months_and_days_compare_by_average_length():
 def test_date_arithmetic_type_errors(tmp_path):
     (tmp_path / "main.rules").write_text(
         "fact start : date\nfact n : integer\ndefine a = start + 6 > start\ndefine b = start + start > start\n")
-    with pytest.raises(engine.KnowledgeBaseError) as caught:
-        engine.load_kb(tmp_path)
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(tmp_path)
     assert [(d.span.line, d.code) for d in caught.value.diagnostics] == [(3, "unit-mismatch"), (4, "type-mismatch")]

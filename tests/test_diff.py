@@ -6,22 +6,22 @@ import json
 import shutil
 import subprocess
 
-import engine
+import consilium
 from conftest import DATA, run_cli
-from engine.diff import diff
+from consilium.engine.analysis.diff import diff
 
 OLD, NEW = DATA / "diff" / "old", DATA / "diff" / "new"
 
 
 def test_declarations_added_removed_changed():
-    d = diff(engine.load_kb(OLD), engine.load_kb(NEW))
+    d = diff(consilium.load_kb(OLD), consilium.load_kb(NEW))
     assert [(c.kind, c.what, c.id) for c in d.changes] == [
         ("changed", "decide", "approach"), ("changed", "pathway", "p"), ("removed", "recommend", "egfr"),
         ("added", "recommend", "kras_test"), ("changed", "recommend", "staged")]
 
 
 def test_the_exact_regions_that_change():
-    old, new = engine.load_kb(OLD), engine.load_kb(NEW)
+    old, new = consilium.load_kb(OLD), consilium.load_kb(NEW)
     d = diff(old, new)
     assert [(r.rule, r.change) for r in d.regions] == [
         ("egfr", "no longer fires"), ("kras_test", "now fires"),
@@ -40,7 +40,7 @@ def test_an_unchanged_version_has_no_region(tmp_path):
     shutil.copytree(OLD, tmp_path / "same")
     text = (tmp_path / "same" / "main.rules").read_text()
     (tmp_path / "same" / "main.rules").write_text("# moved down a line\n" + text)
-    d = diff(engine.load_kb(OLD), engine.load_kb(tmp_path / "same"))
+    d = diff(consilium.load_kb(OLD), consilium.load_kb(tmp_path / "same"))
     assert d.changes == [] and d.regions == []
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import engine
+import consilium
 from conftest import DATA, expected_diagnostics, run_cli, run_process
 
 PHASES = ("parse", "load", "check", "graph")
@@ -19,8 +19,8 @@ FIXTURES = [p for phase in PHASES for p in sorted((DATA / phase).iterdir()) if p
 
 
 def diagnostics_of(path: Path) -> list[tuple[str, int, int, str]]:
-    with pytest.raises(engine.KnowledgeBaseError) as caught:
-        engine.load_kb(path)
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(path)
     return sorted((Path(d.span.file).name, d.span.line, d.span.column, d.code)
                   for d in caught.value.diagnostics if d.span)
 

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-import engine
+import consilium
 from casegen import as_written, random_case
 from conftest import DATA, KB, ROOT
 from interpreter import walk
@@ -36,7 +36,7 @@ def _what(step) -> str:
 
 @pytest.mark.parametrize("path", KNOWLEDGE_BASES, ids=lambda p: p.name)
 def test_compiled_evaluators_agree_with_the_interpreter(path):
-    kb = engine.load_kb(path)
+    kb = consilium.load_kb(path)
     rng = random.Random(20261121)
     for _ in range(3000):
         case = random_case(kb.facts, rng)
@@ -55,7 +55,7 @@ def test_compiled_evaluators_agree_with_the_interpreter(path):
 
 def test_one_walk_step_by_step():
     """One case whose walk is known by hand: the interpreter and `evaluate` both give it."""
-    kb = engine.load_kb(ROOT / "bench" / "decision")
+    kb = consilium.load_kb(ROOT / "bench" / "decision")
     case = {"liver_resectable": True, "extrahepatic_unresectable": False, "future_liver_remnant_pct": 40,
             "kras": "mutant", "days_since_last_bevacizumab": 20}
     resectable = ("liver_resectable", "extrahepatic_unresectable", "future_liver_remnant_pct")
@@ -77,8 +77,8 @@ def test_one_walk_step_by_step():
 def test_nodes_are_written_inline_only_where_the_order_allows():
     """`layout` writes a node inside the one that leads to it, except where it would then run
     before a node the evaluator visits first; the answers keep the evaluator's order."""
-    from engine.codegen import layout
-    kb = engine.load_kb(DATA / "walk")
+    from consilium.engine.evaluation.codegen import layout
+    kb = consilium.load_kb(DATA / "walk")
     siblings = next(p for p in kb.pathways if p.id == "siblings")
     held = layout(siblings, kb.evaluator.orders["siblings"])
     assert held == {"both": None, "first_check": "both", "second": "both", "first_result": None}

@@ -7,9 +7,9 @@ import typing
 
 import pytest
 
-from engine import ir
-from engine.compile import Compiler, facts_read
-from engine.values import Duration
+from consilium.engine.lang import ir
+from consilium.engine.evaluation.compile import Compiler, facts_read
+from consilium.engine.lang.values import Duration
 
 SAMPLES = {
     ir.BoolLit: ir.BoolLit(value=True),
@@ -50,7 +50,7 @@ def test_compiler_and_static_walks_handle_each_class(cls):
 
 
 def test_spans_are_not_part_of_equality():
-    from engine.diagnostics import Span
+    from consilium.engine.lang.diagnostics import Span
     a = ir.FactRef(id="a", span=Span("x.rules", 1, 1, 1, 2))
     b = ir.FactRef(id="a", span=Span("y.rules", 9, 9, 9, 10))
     assert a == b and hash(a) == hash(b)

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from conftest import KB, ROOT
-from engine import ir
+from consilium.engine.lang import ir
 
 SEEDS = ROOT.parent / "shared" / "seeds"
 SOURCES_MD = KB / "SOURCES.md"
@@ -114,7 +114,7 @@ def test_every_rule_fires_in_a_scenario_and_is_silent_in_another(bundled_kb):
 
 
 def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
-    from engine.compile import facts_read
+    from consilium.engine.evaluation.compile import facts_read
     asked = {e.target for s in bundled_kb.scenarios for e in s.expectations if e.kind == "needs" and not e.negated}
     never_asked = []
     for pathway in bundled_kb.pathways:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import engine
-from engine.compile import Compiler
+import consilium
+from consilium.engine.evaluation.compile import Compiler
 
 T, F, U = True, False, None
 NAMES = {T: "t", F: "f", U: "u"}
@@ -27,7 +27,7 @@ def evaluate(tmp_path: Path, expression: str, case: dict | None = None):
     (tmp_path / "main.rules").write_text(
         "fact t : bool\nfact f : bool\nfact u : bool\nfact n : integer\n"
         f"define x = {expression}\n", encoding="utf-8")
-    kb = engine.load_kb(tmp_path)
+    kb = consilium.load_kb(tmp_path)
     return Compiler(kb.checked.defines).define("x")(CASE if case is None else case)
 
 
@@ -116,7 +116,7 @@ pathway p "P" source S
         modality option
         quote "No."
 ''')
-    kb = engine.load_kb(tmp_path)
+    kb = consilium.load_kb(tmp_path)
     unknown = kb.evaluate({"a": True})
     assert unknown.recommendation_ids() == []  # unknown is never treated as false
     [need] = unknown.needs

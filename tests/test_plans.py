@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-import engine
+import consilium
 from conftest import DATA
 
 D = dt.date
@@ -14,7 +14,7 @@ D = dt.date
 
 @pytest.fixture(scope="module")
 def kb():
-    return engine.load_kb(DATA / "plans")
+    return consilium.load_kb(DATA / "plans")
 
 
 def test_plan_is_laid_out_with_dated_windows(kb):
@@ -70,8 +70,8 @@ def test_plan_errors(tmp_path):
     (tmp_path / "main.rules").write_text(
         'source S "S"\nfact n : integer\npathway p "P" source S\n    schedule sequenc\n'
         'plan sequence "Sequence" anchor n\n    source S\n    step a "A" at 3 days\n')
-    with pytest.raises(engine.KnowledgeBaseError) as caught:
-        engine.load_kb(tmp_path)
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(tmp_path)
     assert sorted((d.span.line, d.code) for d in caught.value.diagnostics) == [
         (4, "unknown-plan"), (5, "type-mismatch")]
 
@@ -80,6 +80,6 @@ def test_plan_offset_must_be_a_duration(tmp_path):
     (tmp_path / "main.rules").write_text(
         'source S "S"\nfact d : date\nplan sequence "Sequence" anchor d\n    source S\n'
         '    step a "A" at 3 segments\n')
-    with pytest.raises(engine.KnowledgeBaseError) as caught:
-        engine.load_kb(tmp_path)
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(tmp_path)
     assert [(d.span.line, d.span.column, d.code) for d in caught.value.diagnostics] == [(5, 19, "unit-mismatch")]

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from engine.parse import parse_text
+from consilium.engine.lang.parse import parse_text
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(\w*)\n(.*?)```", README, flags=re.S)

@@ -11,17 +11,17 @@ import re
 
 import pytest
 
-import engine
-import render
+import consilium
+import consilium.render as render
 from conftest import DATA, KB, ROOT, run_cli
-from render.flowchart import chart, chart_specs
+from consilium.render.flowchart import chart, chart_specs
 
 GOLDEN = DATA / "render" / "golden"
 
 
 @pytest.fixture(scope="module")
 def kb():
-    return engine.load_kb(DATA / "render")
+    return consilium.load_kb(DATA / "render")
 
 
 def dot_of(kb, name, result=None) -> str:
@@ -138,7 +138,7 @@ def test_the_layout_program_is_graphviz_pure_from_this_environment():
     assert render.find_dot().name.startswith("graphviz-pure")
 
 
-@pytest.mark.parametrize("spec", chart_specs(engine.load_kb(KB)), ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", chart_specs(consilium.load_kb(KB)), ids=lambda s: s.name)
 def test_golden_dot_of_the_bundled_knowledge_base(bundled_kb, spec, update_golden):
     dot = chart(bundled_kb, spec).source
     golden = GOLDEN / f"{spec.name}.dot"

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-import render
+import consilium.render as render
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-import engine
+import consilium
 from conftest import DATA, KB, expected_diagnostics, run_cli
-from engine.compile import Compiler
-from engine.verify import verify
+from consilium.engine.evaluation.compile import Compiler
+from consilium.engine.analysis.verify import verify
 
 SEEDED = DATA / "verify" / "main.rules"
 
 
 @pytest.fixture(scope="module")
 def kb():
-    return engine.load_kb(SEEDED)
+    return consilium.load_kb(SEEDED)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_waived_findings_are_shown_with_their_reason_and_do_not_fail(tmp_path):
 def test_first_declares_an_overlap_intended(tmp_path):
     text = SEEDED.read_text().replace('decide remnant_check "Remnant?"', 'decide remnant_check "Remnant?" first')
     (tmp_path / "main.rules").write_text(text)
-    codes = {f.code + ":" + f.subject for f in verify(engine.load_kb(tmp_path))}
+    codes = {f.code + ":" + f.subject for f in verify(consilium.load_kb(tmp_path))}
     assert "overlap:remnant_check" not in codes and "unreachable:remnant_check" in codes
 
 
@@ -108,7 +108,7 @@ def test_a_finding_in_a_copy_of_the_bundled_kb(tmp_path):
     liver.write_text(liver.read_text().replace(
         "        otherwise -> staged_approaches \"more than 3 segments\"",
         "        when hepatectomy_segments >= 3 -> staged_approaches \"3 or more segments\""))
-    found = {(f.code, f.subject): f for f in verify(engine.load_kb(tmp_path / "kb"))}
+    found = {(f.code, f.subject): f for f in verify(consilium.load_kb(tmp_path / "kb"))}
     overlap = found[("overlap", "surgical_approach")]
     assert overlap.case["hepatectomy_segments"] == 3
     assert ("gap", "surgical_approach") not in found  # 1-8 segments: every value is covered

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import consilium
+
 from conftest import ROOT
 
 
@@ -31,7 +33,7 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path):
     elsewhere.mkdir()
     check = subprocess.run([str(bin_dir / "consilium"), "check"], cwd=elsewhere, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
-    assert "main.rules: ok" in check.stdout and "bundled_kb" in check.stdout
+    assert "main.rules: ok" in check.stdout and "consilium/kb" in check.stdout
     scenarios = subprocess.run([str(bin_dir / "consilium"), "test"], cwd=elsewhere, capture_output=True, text=True)
     assert scenarios.returncode == 0 and scenarios.stdout.strip().endswith("0 failed")
     case = elsewhere / "case.json"
@@ -39,6 +41,12 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path):
     result = subprocess.run([str(bin_dir / "consilium"), "eval", "case.json", "--json"], cwd=elsewhere,
                             capture_output=True, text=True)
     assert result.returncode == 0 and '"conversion_chemotherapy"' in result.stdout
-    grammar = subprocess.run([str(bin_dir / "python"), "-c", "import engine.parse as p; print(p.grammar_path())"],
+    grammar = subprocess.run([str(bin_dir / "python"), "-c", "import consilium.engine.lang.parse as p; print(p.grammar_path())"],
                              cwd=elsewhere, capture_output=True, text=True)
     assert "site-packages" in grammar.stdout
+    # one import package: nothing generic such as `engine` or `render` at the top level
+    top = subprocess.run([str(bin_dir / "python"), "-c", "import engine"], cwd=elsewhere, capture_output=True, text=True)
+    assert top.returncode != 0 and "No module named 'engine'" in top.stderr
+    version = subprocess.run([str(bin_dir / "python"), "-c", "import consilium; print(consilium.__version__)"],
+                             cwd=elsewhere, capture_output=True, text=True)
+    assert version.stdout.strip() == consilium.__version__

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ir
-from .case import validate_case
-from .kb import KnowledgeBase
-from .result import Result, TraceStep
-from .values import format_value
+from ..lang import ir
+from ..inputs.case import validate_case
+from ..kb import KnowledgeBase
+from ..evaluation.result import Result, TraceStep
+from ..lang.values import format_value
 
 
 @dataclass(frozen=True, slots=True)

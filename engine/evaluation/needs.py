@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import ir
+from ..lang import ir
 from .result import Answer
-from .values import Duration, format_number
+from ..lang.values import Duration, format_number
 
 Probe = Callable[[Any], tuple[str | None, str]]  # value -> (leads_to, outcome in words)
 

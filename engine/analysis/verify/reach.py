@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import z3
 
-from engine import ir
-from engine.kb import KnowledgeBase
+from ...lang import ir
+from ...kb import KnowledgeBase
 
 from .encode import Encoder, Truth
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ir
-from .diagnostics import Span
-from .kb import KnowledgeBase
+from ..lang import ir
+from ..lang.diagnostics import Span
+from ..kb import KnowledgeBase
 from .scenarios import ScenarioOutcome
 
 KINDS = ("nodes", "branches", "rules")

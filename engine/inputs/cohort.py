@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import ir
-from .diagnostics import CaseError, UsageError
+from ..lang import ir
+from ..lang.diagnostics import CaseError, UsageError
 
 CHUNK = 2000
 IN_FLIGHT = 4  # chunks handed to the workers at once: what bounds memory
@@ -130,7 +130,7 @@ _KB = None
 
 def _init(kb_path: str | None) -> None:
     global _KB
-    from .kb import bundled_kb_path, load_kb
+    from ..kb import bundled_kb_path, load_kb
     _KB = load_kb(kb_path if kb_path is not None else bundled_kb_path())
 
 

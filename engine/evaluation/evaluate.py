@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Mapping, NamedTuple
 
-from . import codegen, ir, walkgen
-from .check import Checked
+from . import codegen
+from ..lang import ir
+from . import walkgen
+from ..lang.check import Checked
 from .compile import Compiler, Fn, thresholds
 from .concordance import Concordance
 from .needs import answers

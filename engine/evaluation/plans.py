@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, NamedTuple
 
-from . import ir
+from ..lang import ir
 from .result import PlannedSequence, PlannedStep, Warning
-from .values import Duration, add_duration, format_value
+from ..lang.values import Duration, add_duration, format_value
 
 
 class _Dated(NamedTuple):

@@ -18,8 +18,8 @@ from typing import Any
 
 import z3
 
-from engine import ir
-from engine.values import DAYS_PER_MONTH, Duration
+from ...lang import ir
+from ...lang.values import DAYS_PER_MONTH, Duration
 
 MAX_ORDINAL = 3_000_000
 

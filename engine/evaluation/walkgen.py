@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from . import ir
-from .check import Checked
+from ..lang import ir
+from ..lang.check import Checked
 from .codegen import Writer, make, reads_of
 from .compile import facts_read
 from .plans import Timetable

@@ -19,9 +19,9 @@ from typing import Any, Mapping
 
 import yaml
 
-from . import ir
-from .diagnostics import CaseError, Diagnostic, Span, suggest
-from .values import DURATION_UNITS, Duration, format_number, parse_duration, parse_quantity
+from ..lang import ir
+from ..lang.diagnostics import CaseError, Diagnostic, Span, suggest
+from ..lang.values import DURATION_UNITS, Duration, format_number, parse_duration, parse_quantity
 
 Case = dict[str, Any]
 
@@ -311,7 +311,7 @@ def _describe_interval(interval: ir.Interval) -> str:
 
 
 def case_to_json(case: Case) -> dict:
-    from .values import to_json_value
+    from ..lang.values import to_json_value
     return {k: to_json_value(v) for k, v in sorted(case.items())}
 
 

@@ -26,10 +26,10 @@ from typing import Any, Iterable
 
 import z3
 
-from engine import ir
-from engine.compile import Compiler
-from engine.diagnostics import Span
-from engine.kb import KnowledgeBase
+from ...lang import ir
+from ...evaluation.compile import Compiler
+from ...lang.diagnostics import Span
+from ...kb import KnowledgeBase
 
 from .encode import Encoder
 from .reach import reach

@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Iterable, Mapping, NamedTuple
 
-from . import ir
+from ..lang import ir
 from .result import Recommendation
 
 AGAINST = ("not_recommended", "avoid")

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import cache, ir
-from .check import Checked
+from .. import cache
+from ..lang import ir
+from ..lang.check import Checked
 from .compile import facts_read
 from .plans import Timetable
-from .values import add_duration, days_between
+from ..lang.values import add_duration, days_between
 
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 

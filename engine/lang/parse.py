@@ -39,12 +39,11 @@ class _RuleIndenter(Indenter):
 
 
 def grammar_path() -> Path:
-    """The grammar file: beside the sources in a checkout, inside the package when installed."""
-    package = Path(__file__).resolve().parent
-    checkout = package.parent / "grammar" / "consilium.lark"
-    if checkout.is_file():
-        return checkout
-    return package / "grammar" / "consilium.lark"  # where pyproject.toml maps grammar/ in the wheel
+    """The grammar file, `consilium/grammar/consilium.lark`.
+
+    pyproject.toml installs grammar/ as the subpackage consilium.grammar beside consilium.engine, so
+    the same relative path holds in a checkout (grammar/ beside engine/) and in a wheel."""
+    return Path(__file__).resolve().parents[2] / "grammar" / "consilium.lark"
 
 
 @functools.cache

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
-from .diagnostics import Span
-from .values import to_json_value
+from ..lang.diagnostics import Span
+from ..lang.values import to_json_value
 
 SCHEMA_VERSION = "1.0"
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable, Mapping
 
-from . import ir
-from .values import Duration, add_duration, days_between
+from ..lang import ir
+from ..lang.values import Duration, add_duration, days_between
 
 Fn = Callable[[Mapping[str, Any]], Any]
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import z3
 
-from .diagnostics import UsageError
-from .kb import KnowledgeBase, load_kb
+from ..lang.diagnostics import UsageError
+from ..kb import KnowledgeBase, load_kb
 from .verify import ATTEMPTS, fact_names, block, case_from_model
 from .verify.encode import Encoder
 from .verify.reach import reach

@@ -1,7 +1,0 @@
-"""`python -m engine` runs the `consilium` command."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
