@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file")
     evaluate.add_argument("-o", "--output", metavar="OUT",
                           help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
-    evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
+    evaluate.add_argument("--jobs", type=_jobs, default=2, help="with --cohort: worker processes, 1 to 64 (default 2)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
@@ -94,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= 64:
+        raise argparse.ArgumentTypeError(f"the number of worker processes is a whole number from 1 to 64, not '{text}'")
+    return jobs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,7 +206,7 @@ def _diff(args) -> int:
 
 
 def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> int:
-    from .inputs.cohort import run_cohort
+    from .inputs.cohort import Interrupted, run_cohort
     try:
         kb = _load(kb_path)
     except DiagnosticsError as error:
@@ -207,13 +217,21 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         print(f"consilium eval: no cohort file '{cohort}'", file=sys.stderr)
         return EXIT_INPUT
     try:
-        summary = run_cohort(kb, kb_path, path, Path(output) if output else None, jobs=max(1, jobs),
+        summary = run_cohort(kb, kb_path, path, Path(output) if output else None, jobs=jobs,
                              progress=sys.stderr.isatty())
+    except Interrupted as stop:
+        where = f"{output} was not written" if output else "the rows so far are on standard output"
+        print(f"consilium eval: stopped by {stop.args[0]} after {stop.rows:,} rows; {where}", file=sys.stderr)
+        return 128 + stop.signum
     except ConsiliumError as error:
         print(f"consilium eval: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"{summary.rows:,} cases in {summary.seconds:.1f} s, {summary.errors:,} with errors"
-          + (f"; rows written to {output}" if output else ""), file=sys.stderr)
+    print(f"{summary.rows:,} case{'s' if summary.rows != 1 else ''} in {summary.seconds:.1f} s, "
+          f"{summary.errors:,} with errors" + (f"; rows written to {output}" if output else ""), file=sys.stderr)
+    if summary.internal:
+        print(f"consilium eval: {summary.internal:,} rows met an internal error (a bug in Consilium; please "
+              "report it with the rows named above)", file=sys.stderr)
+        return EXIT_INTERNAL
     return EXIT_FINDINGS if summary.errors else EXIT_OK
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -40,34 +42,136 @@ class _Invalid(Exception):
         self.code, self.message, self.hint = code, message, hint
 
 
+class CoreLoader(yaml.SafeLoader):
+    """PyYAML read by the YAML 1.2 core schema: nothing is coerced that a person did not write.
+
+    PyYAML resolves plain scalars by YAML 1.1, where `yes`, `no`, `on` and `off` are booleans,
+    `2024-03-01` a date, `010` octal and `1_000` a thousand. Under the 1.2 core schema (the one
+    JSON is a subset of) only `true`/`false`, `null`/`~`, decimal, `0o` and `0x` integers and
+    decimal floats (exponents included, `.inf`, `.nan`) are typed; everything else, dates
+    included, stays a string, and the case's validation reads it by the fact's type."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+def _core_int(loader, node) -> int:
+    text = loader.construct_scalar(node)
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits.startswith("0o"):
+        return int(digits[2:], 8)
+    if digits.startswith("0x"):
+        return int(digits[2:], 16)
+    return sign * int(digits)
+
+
+def _core_float(loader, node) -> float:
+    text = loader.construct_scalar(node)
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return -math.inf if lowered.startswith("-") else math.inf
+    if lowered == ".nan":
+        return math.nan
+    return float(text)
+
+
+for _tag, _pattern, _first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
+    CoreLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+CoreLoader.add_constructor("tag:yaml.org,2002:int", _core_int)
+CoreLoader.add_constructor("tag:yaml.org,2002:float", _core_float)
+
+
+STDIN = "-"
+
+
 def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
-    """A case file's raw mapping and where each fact name stands in it; raises CaseError."""
+    """A case file's raw mapping and where each fact name stands in it; raises CaseError.
+
+    `-` reads standard input: JSON when it starts with '{', YAML otherwise."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        if name == STDIN:
+            name = "<stdin>"
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(path).read_bytes()
     except OSError as exc:
-        raise CaseError([Diagnostic("file-not-found", f"cannot read the case file: {exc.strerror}",
+        raise CaseError([Diagnostic("file-not-found", f"cannot read the case file: {exc.strerror or exc}",
                                     Span(name, 1, 1, 1, 1))]) from None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        raise CaseError([Diagnostic("not-utf8", "the case file is not UTF-8 text", Span(name, 1, 1, 1, 1))]) \
-            from None
-    return parse_case_text(name, text, as_json=name.lower().endswith(".json"))
+    except UnicodeDecodeError as exc:
+        raise CaseError([Diagnostic("not-utf8", f"the case file is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                                    f"at offset {exc.start})", Span(name, 1, 1, 1, 1))]) from None
+    as_json = name.lower().endswith(".json") or (name == "<stdin>" and text.lstrip().startswith("{"))
+    return parse_case_text(name, text, as_json=as_json)
+
+
+class _Duplicate(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return found
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def parse_json(text: str) -> Any:
+    """JSON text as Python values, by the rules every case follows (a case file, a JSON Lines row).
+
+    RFC 8259 JSON: numbers with exponents are numbers, NaN and Infinity are not JSON, a key given
+    twice in one object is an error. Raises `_Invalid` with the problem and, for a syntax error,
+    where it is (`.line`, `.column`)."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)
+    except RecursionError:
+        raise _Invalid("case-malformed", "the case nests lists or mappings too deeply to read",
+                       hint="a case is a flat mapping of fact names to values") from None
+    except json.JSONDecodeError as exc:
+        problem = _Invalid("case-malformed", f"the case is not valid JSON: {exc.msg}",
+                           hint="check the quotes, commas and braces around this place")
+        problem.line, problem.column = exc.lineno, exc.colno
+        raise problem from None
+    except _Duplicate as exc:
+        raise _Invalid("case-duplicate-fact", f"the fact {_show(exc.key)} is given twice") from None
+    except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
+        raise _Invalid("case-malformed", f"the case is not valid JSON: {_printable(str(exc))}") from None
 
 
 def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[str, Span]]:
+    """A case's raw mapping and the position of each key, from JSON (by JSON's rules) or YAML (1.2 core)."""
     if as_json:
         try:
-            json.loads(text)
-        except RecursionError:
-            raise CaseError([_too_deep(name)]) from None
-        except json.JSONDecodeError as exc:
-            span = Span(name, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
-            raise CaseError([Diagnostic("case-malformed", f"the case is not valid JSON: {exc.msg}", span,
-                                        hint="check the quotes, commas and braces around this place")]) from None
+            raw = parse_json(text)
+        except _Invalid as problem:
+            line, column = getattr(problem, "line", 1), getattr(problem, "column", 1)
+            raise CaseError([Diagnostic(problem.code, problem.message, Span(name, line, column, line, column + 1),
+                                        hint=problem.hint)]) from None
+        if not isinstance(raw, dict):
+            kind = "a list" if isinstance(raw, list) else "a single value"
+            raise CaseError([Diagnostic("case-not-mapping", f"the case is {kind}, not a mapping of fact names "
+                                        "to values", Span(name, 1, 1, 1, 1), hint="write it like {\"kras\": "
+                                        "\"mutant\", \"hepatectomy_segments\": 3}")])
+        return raw, _json_positions(name, text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=CoreLoader)
     except RecursionError:
         raise CaseError([_too_deep(name)]) from None
     except yaml.YAMLError as exc:
@@ -88,7 +192,7 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     positions: dict[str, Span] = {}
     raw: dict[str, Any] = {}
     diagnostics = []
-    loader = yaml.SafeLoader("")
+    loader = CoreLoader("")
     for key_node, value_node in node.value:
         span = _node_span(name, key_node)
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -114,6 +218,17 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     return raw, positions
 
 
+def _json_positions(name: str, text: str) -> dict[str, Span]:
+    """Where each top-level key of a JSON case stands (JSON is YAML 1.2 flow syntax); {} when unknown."""
+    try:
+        node = yaml.compose(text, Loader=CoreLoader)
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: _node_span(name, k) for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
 def _too_deep(name: str) -> Diagnostic:
     return Diagnostic("case-malformed", "the case nests lists or mappings too deeply to read",
                       Span(name, 1, 1, 1, 1), hint="a case is a flat mapping of fact names to values")
@@ -134,6 +249,11 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
     case: Case = {}
     diagnostics = []
     for key, value in raw.items():
+        if isinstance(key, str) and not key.isascii() and _has_surrogate(key):
+            diagnostics.append(Diagnostic("case-malformed", f"the fact name {_show(key)} holds a lone UTF-16 "
+                                          "surrogate, which is not a character", _where(positions, key, name),
+                                          hint="the file's \\u escapes must pair a high and a low surrogate"))
+            continue
         fact = facts.get(key)
         if fact is not None and value is not None:
             fast = _FAST.get(type(value))  # the common, already-typed values: no diagnostics needed
@@ -141,7 +261,7 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
                 case[key] = value
                 continue
         if fact is None:
-            diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact '{key}'",
+            diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact {_show(key)}",
                                           _where(positions, key, name), hint=suggest(str(key), facts)))
             continue
         if value is None:
@@ -149,6 +269,11 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
         if isinstance(value, _Unreadable):
             diagnostics.append(Diagnostic("case-wrong-type", f"the value of '{key}' cannot be read: "
                                           f"{value.reason}", value.span, hint="dates are written YYYY-MM-DD"))
+            continue
+        if _holds_surrogate(value):
+            diagnostics.append(Diagnostic("case-malformed", f"the value of '{key}' holds a lone UTF-16 surrogate, "
+                                          "which is not a character", _where(positions, key, name),
+                                          hint="the file's \\u escapes must pair a high and a low surrogate"))
             continue
         try:
             case[key] = convert(fact, value)
@@ -190,9 +315,39 @@ def _fast_number(t, value) -> bool:
 _FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number, float: _fast_number}
 
 
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _holds_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isascii() and _has_surrogate(value)
+    if isinstance(value, (list, tuple)):
+        return any(_holds_surrogate(v) for v in value)
+    return False
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SHOWN = 80  # characters of a value a message repeats: a 1 MB string is not echoed whole
+
+
+def _printable(text: str) -> str:
+    """Text safe to print: lone surrogates and control characters escaped, long text cut."""
+    if len(text) > _SHOWN:
+        text = text[:_SHOWN] + f"… ({len(text):,} characters)"
+    if not text.isprintable() or (not text.isascii() and _has_surrogate(text)):
+        text = "".join(c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF
+                       else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+    return text
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{_printable(value)}'"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
@@ -241,11 +396,12 @@ def convert(fact: ir.Fact, value: Any) -> Any:
                                hint="write it as YYYY-MM-DD")
             if isinstance(value, _dt.date):
                 return value
-            if isinstance(value, str):
+            if isinstance(value, str) and _ISO_DATE.fullmatch(value):
                 try:
                     return _dt.date.fromisoformat(value)
                 except ValueError:
-                    pass
+                    raise _Invalid("case-wrong-type", f"{who}: {_show(value)} is not a date of the calendar",
+                                   hint="write it like 2024-03-01") from None
             raise _Invalid("case-wrong-type", f"{who} is a date (YYYY-MM-DD), not {_show(value)}",
                            hint="write it like 2024-03-01")
         case ir.DurationType(range=interval):

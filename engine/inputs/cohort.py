@@ -7,6 +7,11 @@ source, the warnings, the facts needed, and an error for a row that could not be
 validated. A bad row is reported with its line number and the run goes on; every row read
 is written and counted. At most a few chunks are in flight, so memory does not grow with
 the cohort. Parquet needs the optional `pyarrow` package (`pip install 'consilium[cohort]'`).
+
+Nothing is lost: the output is written beside its name and renamed when the run is
+complete (engine/lang/files.py), an output that is the input is refused, and SIGINT or
+SIGTERM stop the run within moments, raising `Interrupted` with the number of rows done,
+with the output left as it was. Reading rows is `rows.py`'s job.
 """
 
 from __future__ import annotations
@@ -14,77 +19,56 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import os
+import queue
+import re
+import signal
 import sys
+import threading
 import time
-from collections import deque
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..lang import ir
-from ..lang.diagnostics import CaseError, UsageError
+from ..lang.diagnostics import CaseError
+from ..lang.files import OutputError, atomic_output, atomic_path, refuse_overwrite
+from .case import _Invalid, _printable, parse_json
+from .rows import InputError, cohort_format, pyarrow_parquet, read_rows
 
 CHUNK = 2000
-IN_FLIGHT = 4  # chunks handed to the workers at once: what bounds memory
+IN_FLIGHT = 4       # chunks handed to the workers at once: what bounds memory
+SHOWN_ERRORS = 100  # row errors printed on standard error; the output's error column has them all
+MAX_JOBS = 64
 
 
 @dataclass
 class Summary:
     rows: int = 0
     errors: int = 0
+    internal: int = 0  # rows that met a bug in Consilium (reported as their row's error)
     seconds: float = 0.0
 
 
-# ---- reading ------------------------------------------------------------------------------------
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT or SIGTERM; `rows` were done, the output was not written."""
 
-def _format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix in (".csv",):
-        return "csv"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise UsageError(f"'{path}': a cohort is a .jsonl, .csv or .parquet file")
+    def __init__(self, signum: int, rows: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum, self.rows = signum, rows
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, str, Any]]:
-    """(line or row number, what the payload is, payload) for each case of the file.
+# ---- reading (rows.py reads the files) --------------------------------------------------------
 
-    JSON Lines are handed over as text, so that the workers parse them, not the reader."""
-    kind = _format(path)
-    if kind == "jsonl":
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    yield number, "json", line
-    elif kind == "csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            for row in reader:
-                yield reader.line_num, "csv", {k: v for k, v in row.items() if k is not None}
-    else:
-        parquet = _pyarrow_parquet()
-        number = 0
-        for batch in parquet.ParquetFile(path).iter_batches(batch_size=CHUNK):
-            for row in batch.to_pylist():
-                number += 1
-                yield number, "mapping", {k: v for k, v in row.items() if v is not None}
-
-
-def _pyarrow_parquet():
-    try:
-        import pyarrow.parquet as parquet
-    except ImportError:
-        raise UsageError("Parquet needs the pyarrow package: pip install 'consilium[cohort]'") from None
-    return parquet
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
 def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
     """A CSV row's text cells as the values a JSON case would hold; an empty cell is unknown.
 
-    true/false for yes-no facts, numbers for numeric ones, values separated by '|' for sets;
-    other text stays text and is validated like any case value.
+    true/false for yes-no facts, numbers (written as JSON writes them) for numeric ones,
+    values separated by '|' for sets; other text stays text and is validated like any case value.
     """
     case: dict[str, Any] = {}
     for name, text in raw.items():
@@ -95,9 +79,11 @@ def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
         match fact.type if fact else None:
             case ir.BoolType() if text.lower() in ("true", "false"):
                 case[name] = text.lower() == "true"
-            case ir.NumberType() if _is_number(text):
-                number = float(text)
-                case[name] = int(number) if number.is_integer() and "." not in text else number
+            case ir.NumberType() if _JSON_NUMBER.fullmatch(text):
+                try:
+                    case[name] = parse_json(text)  # the same number a JSON case would give
+                except _Invalid:
+                    case[name] = text  # thousands of digits: validated (and refused) as text
             case ir.SetType():
                 case[name] = [part.strip() for part in text.split("|") if part.strip()]
             case _:
@@ -115,60 +101,155 @@ def _csv_hint(raw: dict[str, str], facts: dict[str, ir.Fact]) -> str:
     return ""
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 # ---- evaluating (in the workers) ----------------------------------------------------------------
 
 _KB = None
 
 
 def _init(kb_path: str | None) -> None:
+    # Ctrl-C on a terminal signals the whole process group: the parent stops the run and
+    # terminates the workers, which must not die on their own half-way through a chunk.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A worker has nothing to tell a user: its results and errors go back to the parent, and
+    # when the parent is killed a worker's broken pipe is not the user's concern.
+    sys.stderr = open(os.devnull, "w")
     global _KB
-    from ..kb import bundled_kb_path, load_kb
-    _KB = load_kb(kb_path if kb_path is not None else bundled_kb_path())
+    if _KB is None:  # forked workers inherit the parent's; spawned ones load it
+        from ..kb import bundled_kb_path, load_kb
+        _KB = load_kb(kb_path if kb_path is not None else bundled_kb_path())
+
+
+def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict[str, Any], bool]:
+    """One row of output, and whether it met a bug; every problem is the row's error."""
+    row: dict[str, Any] = {"row": number}
+    if kind == "error":
+        row["error"] = raw
+        return row, False
+    try:
+        if kind == "json":
+            try:
+                raw = parse_json(raw)
+            except _Invalid as problem:
+                where = f" at column {problem.column}" if hasattr(problem, "column") else ""
+                row["error"] = problem.message.removeprefix("the case is ") + where
+                return row, False
+        if not isinstance(raw, dict):
+            row["error"] = "not a mapping of fact names to values"
+            return row, False
+        try:
+            case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
+        except CaseError as error:
+            row["error"] = _printable_all("; ".join(d.message for d in error.diagnostics))
+            if kind == "csv":
+                row["error"] += _csv_hint(raw, kb.facts)
+            return row, False
+        decision = kb.evaluator.decide(case)
+    except Exception as exc:  # noqa: BLE001 - a bug must not cost the other rows; it is counted and shown
+        return {"row": number, "error": f"internal error: {type(exc).__name__}: {_printable_all(str(exc))} "
+                                        "(a bug in Consilium; please report it)"}, True
+    row["recommendations"] = list(decision.recommendations)
+    for source in kb.sources:
+        row[source] = [r for r in decision.recommendations if source_of.get(r) == source]
+    row["warnings"] = list(decision.warnings)
+    row["needs"] = list(decision.needs)
+    return row, False
+
+
+def _work(tasks, results, kb_path: str | None) -> None:
+    """A worker process: chunks in, rows out, in order, until told to stop (None)."""
+    _init(kb_path)
+    threading.Thread(target=_leave_with, args=(os.getppid(),), daemon=True).start()
+    results.cancel_join_thread()  # the parent has read every result before it says stop
+    while (task := tasks.get()) is not None:
+        try:
+            results.put(("rows", _evaluate_chunk(*task)))
+        except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: the parent reports it
+            results.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+def _leave_with(parent: int) -> None:
+    """End this worker when its parent is gone (killed with SIGKILL, say): a read of the parent's
+    half-sent chunk would otherwise wait for ever."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+class _Workers:
+    """Worker processes, each handed chunks in turn through its own queue, so the results come
+    back in input order. Written for this module rather than multiprocessing.Pool, whose
+    terminate() can hang when its workers were killed by the signal that stops the run."""
+
+    def __init__(self, jobs: int, kb_path: str | None):
+        context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        self.tasks = [context.Queue() for _ in range(jobs)]
+        self.results = [context.Queue() for _ in range(jobs)]
+        self.processes = [context.Process(target=_work, args=(t, r, kb_path), daemon=True)
+                          for t, r in zip(self.tasks, self.results)]
+        for queue in self.tasks:
+            queue.cancel_join_thread()  # a stopped run must not wait to feed workers that are gone
+        for process in self.processes:
+            process.start()
+        self.sent = self.received = 0
+
+    def submit(self, chunk, as_jsonl: bool) -> None:
+        self.tasks[self.sent % len(self.tasks)].put((chunk, as_jsonl))
+        self.sent += 1
+
+    def result(self):
+        index = self.received % len(self.results)
+        while True:
+            try:
+                kind, payload = self.results[index].get(timeout=0.5)
+                break
+            except queue.Empty:
+                process = self.processes[index]
+                if not process.is_alive():
+                    raise RuntimeError(f"a worker process ended unexpectedly (exit code {process.exitcode})") from None
+        self.received += 1
+        if kind == "failed":
+            raise RuntimeError(f"a worker process failed: {payload}")
+        return payload
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:  # done: let each worker finish and leave
+            for queue_ in self.tasks:
+                queue_.put(None)
+            for process in self.processes:
+                process.join(timeout=5)
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join(timeout=1)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _printable_all(text: str) -> str:
+    """A message safe to write as UTF-8 (a case's text may hold lone surrogates)."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
-    """The rows of a chunk; as JSON Lines text already, when that is the output (less to send back)."""
+    """(rows, or the JSON Lines text of them when that is the output: less to send back;
+    how many; the (row, error, is a bug) of each row with an error)."""
     kb = _KB
     source_of = _sources_of(kb)
-    rows = []
+    rows, errors = [], []
     for number, kind, raw in chunk:
-        row: dict[str, Any] = {"row": number}
-        if kind == "json":
-            try:
-                raw = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                row["error"] = f"not valid JSON: {exc.msg} at column {exc.colno}"
-                rows.append(row)
-                continue
-        if not isinstance(raw, dict):
-            row["error"] = "not a mapping of fact names to values"
-        else:
-            try:
-                case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
-            except CaseError as error:
-                row["error"] = "; ".join(d.message for d in error.diagnostics)
-                if kind == "csv":
-                    row["error"] += _csv_hint(raw, kb.facts)
-            else:
-                decision = kb.evaluator.decide(case)
-                row["recommendations"] = list(decision.recommendations)
-                for source in kb.sources:
-                    row[source] = [r for r in decision.recommendations if source_of.get(r) == source]
-                row["warnings"] = list(decision.warnings)
-                row["needs"] = list(decision.needs)
+        row, internal = _evaluate_row(kb, source_of, number, kind, raw)
         rows.append(row)
+        if "error" in row:
+            errors.append((number, row["error"], internal))
     if as_jsonl:
-        errors = [(row["row"], row["error"]) for row in rows if "error" in row]
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), len(rows), errors
-    return rows
+    return rows, len(rows), errors
 
 
 def _sources_of(kb) -> dict[str, str]:
@@ -180,32 +261,36 @@ def _sources_of(kb) -> dict[str, str]:
 # ---- writing --------------------------------------------------------------------------------------
 
 class _Writer:
-    def __init__(self, path: Path | None, columns: list[str]):
-        self.columns = columns
-        self.kind = _format(path) if path else "jsonl"
-        self.handle = path.open("w", encoding="utf-8", newline="") if path and self.kind != "parquet" else \
-            (None if path else sys.stdout)
-        self.path = path
+    """Rows into an open text file (JSON Lines, CSV) or a Parquet file at `path`."""
+
+    def __init__(self, kind: str, columns: list[str], handle=None, path: Path | None = None, shown: str = ""):
+        self.kind, self.columns, self.handle, self.path, self.shown = kind, columns, handle, path, shown
         self.parquet = None
-        if self.kind == "csv":
-            self.csv = csv.DictWriter(self.handle, fieldnames=columns)
-            self.csv.writeheader()
+        if kind == "csv":
+            self.csv = csv.DictWriter(handle, fieldnames=columns)
+            self._guard(self.csv.writeheader)
+
+    def _guard(self, write, *args) -> None:
+        try:
+            write(*args)
+        except OSError as exc:  # a full disk: stop, and leave the target as it was
+            raise OutputError(f"cannot write '{self.shown}': {exc.strerror or exc}") from None
 
     def write(self, rows) -> None:
         if isinstance(rows, str):  # a chunk a worker already wrote as JSON Lines
-            self.handle.write(rows)
+            self._guard(self.handle.write, rows)
         elif self.kind == "jsonl":
-            self.handle.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+            self._guard(self.handle.write, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
         elif self.kind == "csv":
-            for row in rows:
-                self.csv.writerow({k: ("|".join(v) if isinstance(v, list) else v) for k, v in row.items()})
+            self._guard(self.csv.writerows,
+                        [{k: ("|".join(v) if isinstance(v, list) else v) for k, v in row.items()} for row in rows])
         else:
             import pyarrow as pa
             table = pa.Table.from_pylist([{c: row.get(c) for c in self.columns} for row in rows],
                                          schema=self._schema(pa))
             if self.parquet is None:
-                self.parquet = _pyarrow_parquet().ParquetWriter(self.path, table.schema)
-            self.parquet.write_table(table)
+                self.parquet = pyarrow_parquet().ParquetWriter(self.path, table.schema)
+            self._guard(self.parquet.write_table, table)
 
     def _schema(self, pa):
         fields = [pa.field("row", pa.int64()), pa.field("error", pa.string())]
@@ -213,22 +298,84 @@ class _Writer:
         return pa.schema(fields)
 
     def close(self) -> None:
-        if self.parquet is not None:
-            self.parquet.close()
-        if self.handle is not None and self.handle is not sys.stdout:
-            self.handle.close()
+        if self.kind == "parquet":
+            if self.parquet is None:  # no row: still a valid Parquet file, with the columns
+                import pyarrow as pa
+                self.parquet = pyarrow_parquet().ParquetWriter(self.path, self._schema(pa))
+            self._guard(self.parquet.close)
+        elif self.handle is not None:
+            self._guard(self.handle.flush)
+
+
+@contextmanager
+def _open_writer(output: Path | None, columns: list[str]) -> Iterator[_Writer]:
+    """A writer whose file takes its name only when the block completes."""
+    if output is None:
+        yield _Writer("jsonl", columns, handle=sys.stdout, shown="standard output")
+        return
+    kind = cohort_format(output)
+    if output.exists() and not output.is_file() and not output.is_dir():  # /dev/stdout, a pipe: as it is
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            writer = _Writer(kind, columns, handle=handle, shown=str(output))
+            yield writer
+            writer.close()
+        return
+    if kind == "parquet":
+        pyarrow_parquet()  # say that pyarrow is missing before any work
+        with atomic_path(output) as temporary:
+            writer = _Writer(kind, columns, path=temporary, shown=str(output))
+            yield writer
+            writer.close()
+    else:
+        with atomic_output(output) as handle:
+            writer = _Writer(kind, columns, handle=handle, shown=str(output))
+            yield writer
+            writer.close()
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM raised as an exception like SIGINT, so the run unwinds and removes its partial output."""
+    def stop(signum, frame):
+        # one stop is enough: further signals must not interrupt the clean-up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Signal(signum)
+
+    try:
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+class _Signal(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs: int = 2,
-               progress: bool = False) -> Summary:
-    """Evaluate every case of `cohort`, writing to `output` (JSON Lines on stdout without one)."""
+               progress: bool = False, inputs: Iterable[Path | str] = ()) -> Summary:
+    """Evaluate every case of `cohort`, writing to `output` (JSON Lines on stdout without one).
+
+    Raises OutputError (the output is an input, or cannot be written), InputError (the
+    cohort cannot be read as a whole), or Interrupted; in each case the output is untouched."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise OutputError(f"--jobs is the number of worker processes, from 1 to {MAX_JOBS}, not {jobs}")
+    if output is not None:
+        refuse_overwrite(output, [cohort, *inputs, *kb.loaded.paths])
     summary = Summary()
     started = time.perf_counter()
     columns = ["row", "error", "recommendations", *kb.sources, "warnings", "needs"]
-    writer = _Writer(output, columns)
-    rows = read_rows(cohort)
+    shown = 0
 
-    def chunks():
+    def chunks(rows):
         chunk = []
         for item in rows:
             chunk.append(item)
@@ -238,46 +385,55 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
         if chunk:
             yield chunk
 
-    as_jsonl = writer.kind == "jsonl"
-
-    def take(results) -> None:
-        if as_jsonl:
-            text, count, errors = results
-        else:
-            text, count = results, len(results)
-            errors = [(row["row"], row["error"]) for row in results if "error" in row]
+    def take(results, writer) -> None:
+        nonlocal shown
+        text, count, errors = results
         writer.write(text)
         summary.rows += count
         summary.errors += len(errors)
-        for number, message in errors:
-            print(f"{cohort}:{number}: error: {message}", file=sys.stderr)
+        for number, message, internal in errors:
+            summary.internal += internal
+            if shown < SHOWN_ERRORS:
+                print(f"{cohort}:{number}: error: {message}", file=sys.stderr)
+            shown += 1
+            if shown == SHOWN_ERRORS:
+                print(f"{cohort}: (only the first {SHOWN_ERRORS} row errors are shown here; the output's "
+                      "'error' column has every one)", file=sys.stderr)
         if progress:
             rate = summary.rows / max(time.perf_counter() - started, 1e-9)
             print(f"\r{summary.rows:,} cases, {summary.errors:,} errors, {rate:,.0f} cases/s", end="",
                   file=sys.stderr, flush=True)
 
+    global _KB
     try:
-        if jobs <= 1:
-            global _KB
-            _KB = kb
-            for chunk in chunks():
-                take(_evaluate_chunk(chunk, as_jsonl))
-        else:
-            context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-            with context.Pool(jobs, initializer=_init, initargs=(kb_path,)) as pool:
-                pending: deque = deque()
-                for chunk in chunks():
-                    pending.append(pool.apply_async(_evaluate_chunk, (chunk, as_jsonl)))
-                    if len(pending) >= IN_FLIGHT:
-                        take(pending.popleft().get())
-                while pending:
-                    take(pending.popleft().get())
+        with ExitStack() as stack:
+            stack.enter_context(_stop_on_signals())
+            writer = stack.enter_context(_open_writer(output, columns))
+            as_jsonl = writer.kind == "jsonl"
+            _KB = kb  # the workers are forked with it (spawned ones load it)
+            if jobs == 1:
+                for chunk in chunks(read_rows(cohort)):
+                    take(_evaluate_chunk(chunk, as_jsonl), writer)
+            else:
+                workers = stack.enter_context(_Workers(jobs, kb_path))
+                pending = 0
+                for chunk in chunks(read_rows(cohort)):
+                    workers.submit(chunk, as_jsonl)
+                    pending += 1
+                    if pending >= IN_FLIGHT:
+                        take(workers.result(), writer)
+                        pending -= 1
+                for _ in range(pending):
+                    take(workers.result(), writer)
+    except (_Signal, KeyboardInterrupt) as stop:
+        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
+        raise Interrupted(signum, summary.rows) from None
     finally:
-        writer.close()
+        _KB = None
         if progress:
             print(file=sys.stderr)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-__all__ = ["run_cohort", "read_rows", "from_csv", "Summary"]
+__all__ = ["run_cohort", "read_rows", "from_csv", "Summary", "Interrupted", "InputError", "OutputError"]

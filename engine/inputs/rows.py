@@ -1,0 +1,218 @@
+"""Reading a cohort's rows: JSON Lines, CSV and Parquet, each row on its own.
+
+`read_rows(path)` yields `(line or row number, kind, payload)` for every row of a file,
+where kind is "json" (a line's text, parsed by the workers), "csv" (cell texts by column),
+"mapping" (a Parquet row's values) or "error" (a message: the row could not be read).
+Whatever is wrong with one row, be it bytes that are not UTF-8, a CSV row with too few or
+too many cells, a quote that is never closed, a column given twice, is that row's error,
+and reading goes on with the next; a UTF-8 byte-order mark is skipped. Problems with the
+file as a whole (it cannot be opened, a Parquet file is truncated or corrupt) raise
+`InputError`. It validates no value: `case.validate_case` does, in the workers.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import deque
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from ..lang.diagnostics import ConsiliumError, UsageError
+
+BATCH = 2000
+MAX_RECORD_LINES = 100        # a quoted CSV cell may span lines, but not more than this many...
+MAX_RECORD_BYTES = 128 * 1024  # ...or bytes: beyond, the quote is taken as never closed
+BOM = b"\xef\xbb\xbf"
+
+Row = tuple[int, str, Any]
+
+
+class InputError(ConsiliumError):
+    """A cohort file cannot be read as a whole (missing, unreadable, a corrupt Parquet file)."""
+
+
+def cohort_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix in (".csv",):
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise UsageError(f"'{path}': a cohort is a .jsonl, .csv or .parquet file")
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """(line or row number, what the payload is, payload) for each row of the file."""
+    kind = cohort_format(path)
+    if kind == "parquet":
+        yield from _parquet_rows(path)
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read the cohort '{path}': {exc.strerror or exc}") from None
+    with handle:
+        try:
+            yield from (_jsonl_rows(handle) if kind == "jsonl" else _csv_rows(handle))
+        except OSError as exc:  # the disk, not a row
+            raise InputError(f"cannot read the cohort '{path}': {exc.strerror or exc}") from None
+
+
+def _decode(raw: bytes, number: int) -> str:
+    """A line's text; raises _BadLine when it is not UTF-8."""
+    if number == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM):]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _BadLine(number, f"the line is not UTF-8 text: byte 0x{raw[exc.start]:02x} at column "
+                               f"{len(raw[:exc.start].decode('utf-8', 'replace')) + 1}") from None
+
+
+class _BadLine(Exception):
+    def __init__(self, number: int, message: str):
+        super().__init__(message)
+        self.number, self.message = number, message
+
+
+def _jsonl_rows(handle: IO[bytes]) -> Iterator[Row]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = _decode(raw, number)
+        except _BadLine as bad:
+            yield number, "error", bad.message
+            continue
+        if line.strip():
+            yield number, "json", line
+
+
+# ---- CSV ------------------------------------------------------------------------------------------
+
+class _Unclosed(Exception):
+    """The current record has run past the limits: its quote is taken as never closed."""
+
+
+class _Lines:
+    """The file's decoded lines for csv.reader, with their numbers, the current record's lines
+    remembered so that a record that fails can be skipped and the lines after its first read again."""
+
+    def __init__(self, handle: IO[bytes]):
+        self.handle = handle
+        self.read = 0
+        self.pending: deque[tuple[int, Any]] = deque()  # lines to read again (text, or a _BadLine)
+        self.record: list[tuple[int, str]] = []
+        self.ran_out = False  # the file ended inside the current record
+
+    def start_record(self) -> None:
+        self.record = []
+        self.ran_out = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            number, text = self.pending.popleft()
+            if isinstance(text, _BadLine):
+                raise text
+        else:
+            raw = self.handle.readline()
+            if not raw:
+                if self.record:
+                    self.ran_out = True
+                raise StopIteration
+            self.read += 1
+            number, text = self.read, _decode(raw, self.read)
+        self.record.append((number, text))
+        if len(self.record) > MAX_RECORD_LINES or sum(len(t) for _, t in self.record) > MAX_RECORD_BYTES:
+            raise _Unclosed
+        return text
+
+
+def _csv_rows(handle: IO[bytes]) -> Iterator[Row]:
+    lines = _Lines(handle)
+    reader = csv.reader(lines)
+    header: list[str] | None = None
+    columns: dict[str, list[int]] = {}
+    while True:
+        lines.start_record()
+        try:
+            cells = next(reader)
+            problem = None
+            if lines.ran_out:
+                problem = "a quoted cell opened on this line is never closed"
+        except StopIteration:
+            return
+        except _BadLine as bad:
+            if not lines.record:
+                yield bad.number, "error", bad.message
+            else:  # inside a quoted cell that began earlier: that row fails, the lines after it are read again
+                yield lines.record[0][0], "error", f"a quoted cell opened on this line runs into line " \
+                                                   f"{bad.number}, which is not UTF-8 text"
+                lines.pending.extendleft(reversed([*lines.record[1:], (bad.number, bad)]))
+            reader = csv.reader(lines)
+            continue
+        except _Unclosed:
+            cells, problem = None, (f"a quoted cell opened on this line is not closed within {MAX_RECORD_LINES} "
+                                    f"lines or {MAX_RECORD_BYTES // 1024} KB")
+        except csv.Error as exc:
+            cells, problem = None, f"the row cannot be read as CSV: {exc}"
+        first = lines.record[0][0] if lines.record else lines.read
+        if problem is not None:
+            yield first, "error", problem
+            lines.pending.extendleft(reversed(lines.record[1:]))  # read the lines after it again
+            reader = csv.reader(lines)
+            continue
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if header is None:
+            header = cells
+            for index, name in enumerate(header):
+                columns.setdefault(name.strip(), []).append(index)
+            continue
+        yield first, *_csv_row(cells, header, columns)
+
+
+def _csv_row(cells: list[str], header: list[str], columns: dict[str, list[int]]) -> tuple[str, Any]:
+    if len(cells) != len(header):
+        few = len(cells) < len(header)
+        return "error", (f"the row has {len(cells)} cell{'s' if len(cells) != 1 else ''} where the header has "
+                         f"{len(header)} columns" + (": a cell is missing" if few else ": a cell too many, or a "
+                                                     "comma inside a cell that is not quoted"))
+    row: dict[str, str] = {}
+    for name, indexes in columns.items():
+        given = [i for i in indexes if cells[i].strip()]
+        if len(given) > 1:
+            where = " and ".join(str(i + 1) for i in given)
+            return "error", f"'{name}' is given twice (columns {where} of the header)"
+        row[name] = cells[given[0]] if given else ""
+    return "csv", row
+
+
+# ---- Parquet --------------------------------------------------------------------------------------
+
+def pyarrow_parquet():
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise UsageError("Parquet needs the pyarrow package: pip install 'consilium[cohort]'") from None
+    return parquet
+
+
+def _parquet_rows(path: Path) -> Iterator[Row]:
+    parquet = pyarrow_parquet()
+    import pyarrow
+    number = 0
+    try:
+        batches = parquet.ParquetFile(path).iter_batches(batch_size=BATCH)
+        for batch in batches:
+            for row in batch.to_pylist():
+                number += 1
+                yield number, "mapping", {k: v for k, v in row.items() if v is not None}
+    except (pyarrow.ArrowException, OSError, ValueError) as exc:
+        after = f" (after {number:,} rows)" if number else ""
+        raise InputError(f"cannot read the Parquet file '{path}'{after}: {exc}") from None
+
+
+__all__ = ["read_rows", "cohort_format", "pyarrow_parquet", "InputError", "Row"]

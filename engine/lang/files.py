@@ -1,0 +1,144 @@
+"""Writing output files so that nothing is ever lost: beside the target, then renamed.
+
+Every command that writes (cohort rows, charts, the review page) goes through here. A file
+is written under a temporary name in the target's folder (`.NAME.XXXX.partial`), flushed to
+disk, and renamed onto its final name only when complete, so an interrupted, failed or
+killed run never leaves a partial file under the final name, and an existing file is
+replaced whole or not at all. An output that is also one of the command's inputs is
+refused before anything is touched, and any problem with the target (a missing folder, a
+folder where a file is expected, no permission) is an `OutputError`, which the command line
+reports as a usage error (exit 2).
+
+It lives in `lang`, the lowest room, because `inputs` (cohorts) and `render` both write
+and may import nothing above their own room; it reads nothing and knows no format.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from .diagnostics import ConsiliumError
+
+PARTIAL = ".partial"
+
+
+class OutputError(ConsiliumError):
+    """An output cannot be written where asked, or would overwrite one of the inputs."""
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through links and `..` alike); False when either is absent."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        try:
+            return a.resolve() == b.resolve()
+        except (OSError, RuntimeError):
+            return False
+
+
+def refuse_overwrite(output: Path, inputs: Iterable[Path | str], what: str = "output") -> None:
+    """Raise OutputError when `output` is one of `inputs` (nothing is touched)."""
+    for source in inputs:
+        if same_file(Path(output), Path(source)):
+            raise OutputError(f"the {what} '{output}' is also an input ('{source}'): writing it would destroy "
+                              "the input; choose another name")
+
+
+def _describe(path: Path, exc: OSError) -> str:
+    folder = path.parent if str(path.parent) else Path(".")
+    if isinstance(exc, FileNotFoundError) and not folder.is_dir():
+        return f"cannot write '{path}': the folder '{folder}' does not exist"
+    if isinstance(exc, (IsADirectoryError,)) or path.is_dir():
+        return f"cannot write '{path}': it is a folder"
+    if isinstance(exc, NotADirectoryError):
+        return f"cannot write '{path}': '{folder}' is not a folder"
+    return f"cannot write '{path}': {exc.strerror or exc}"
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions the file would get if opened plainly: the old file's, or 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path`; renamed onto `path` when the block ends without an exception.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed and the
+    target is left as it was."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"cannot write '{path}': it is a folder")
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
+                                        prefix=f".{path.name}.", suffix=PARTIAL)
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(_describe(path, exc)) from None
+    temporary = Path(name)
+    try:
+        yield temporary
+    except BaseException:
+        _remove(temporary)
+        raise
+    try:
+        with open(temporary, "rb+") as written:  # make the data durable before it takes the name
+            os.fsync(written.fileno())
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except OSError as exc:
+        _remove(temporary)
+        raise OutputError(_describe(path, exc)) from None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, binary: bool = False) -> Iterator[IO]:
+    """An open file beside `path` (text: UTF-8, no newline translation), renamed onto it when complete."""
+    with atomic_path(path) as temporary:
+        try:
+            handle = open(temporary, "wb") if binary else open(temporary, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise OutputError(_describe(Path(path), exc)) from None
+        with handle:
+            yield handle
+
+
+def write_file(path: str | Path, data: bytes | str) -> Path:
+    """Write a whole file atomically; returns its path."""
+    with atomic_output(path, binary=isinstance(data, bytes)) as handle:
+        try:
+            handle.write(data)
+        except OSError as exc:  # a full disk: the target stays as it was
+            raise OutputError(_describe(Path(path), exc)) from None
+    return Path(path)
+
+
+def ensure_folder(folder: str | Path) -> Path:
+    """The output folder, created if needed; OutputError when it cannot be (a file stands there, ...)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"cannot write into '{folder}': it is a file, and this option names a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder '{folder}': {exc.strerror or exc}") from None
+    return folder
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+__all__ = ["OutputError", "atomic_path", "atomic_output", "write_file", "ensure_folder", "refuse_overwrite",
+           "same_file"]
