@@ -176,10 +176,10 @@ def _render(args) -> int:
         return EXIT_INPUT
     try:
         paths = render.render_charts(kb, args.output, formats, result, only=args.chart)
-    except render.RenderError as error:
+    except ConsiliumError as error:  # no layout program, an unwritable folder
         print(f"consilium render: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"wrote {len(paths)} files to {args.output}")
+    print(f"wrote {len(paths)} file{'s' if len(paths) != 1 else ''} to {args.output}")
     return EXIT_OK
 
 
@@ -197,7 +197,11 @@ def _diff(args) -> int:
     d = diff(old, new, old_name, new_name)
     if args.render:
         from .. import render
-        render.render_charts(new, args.render, ("dot", "svg"), changed=d.changed_ids)
+        try:
+            render.render_charts(new, args.render, ("dot", "svg"), changed=d.changed_ids)
+        except ConsiliumError as error:  # no layout program, an unwritable folder
+            print(f"consilium diff: {error}", file=sys.stderr)
+            return EXIT_INPUT
     if args.format == "json":
         print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -253,7 +257,7 @@ def _report_command(args) -> int:
     kb, result = loaded
     try:
         index = render.write_report(kb, args.output, result, args.case)
-    except render.RenderError as error:
+    except ConsiliumError as error:  # no layout program, an unwritable folder
         print(f"consilium report: {error}", file=sys.stderr)
         return EXIT_INPUT
     print(f"wrote {index}")
@@ -296,14 +300,20 @@ def _check(path: str | None, fmt: str) -> int:
     else:
         if findings:
             print(format_findings(findings, kb.loaded.texts), file=sys.stderr)
-        counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
+        counts = ", ".join(_count(sum(f.severity == s and not f.waived for f in findings), s)
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)
-        print(f"{kb.root}: {'ok' if not failing else 'findings'} — {summary['files']} files, {summary['sources']} "
-              f"sources, {summary['facts']} facts, {summary['definitions']} definitions, {summary['pathways']} "
-              f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
+        sizes = ", ".join(_count(summary[key], word) for key, word in (
+            ("files", "file"), ("sources", "source"), ("facts", "fact"), ("definitions", "definition"),
+            ("pathways", "pathway"), ("rules", "rule"), ("plans", "plan"), ("scenarios", "scenario")))
+        print(f"{kb.root}: {'ok' if not failing else 'findings'} — {sizes}; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _count(number: int, word: str) -> str:
+    """'1 file', '2 files': a count with its noun, singular for one."""
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def format_findings(findings, texts: dict[str, str]) -> str:

@@ -22,9 +22,10 @@ from ..engine.analysis.scenarios import run_scenarios
 from .flowchart import ChartSpec, chart, chart_specs
 from .output import FORMATS, RenderError, find_dot, layout, layout_all, write_charts
 from .report import report
+from ..engine.lang.files import OutputError, ensure_folder, refuse_overwrite, write_file
 
 __all__ = ["render_charts", "write_report", "chart", "chart_specs", "ChartSpec", "layout", "find_dot",
-           "RenderError", "FORMATS"]
+           "RenderError", "OutputError", "FORMATS"]
 
 
 def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] = ("dot", "svg"),
@@ -37,12 +38,14 @@ def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] 
         wanted = set(only)
         specs = [s for s in specs if s.name in wanted]
     sources = [(spec.name, chart(kb, spec, result, changed).source) for spec in specs]
-    return write_charts(sources, Path(folder), tuple(formats))
+    return write_charts(sources, Path(folder), tuple(formats), inputs=kb.loaded.paths)
 
 
 def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = None,
                  case_name: str | None = None) -> Path:
     """Write the review page, index.html, into `folder`; returns its path."""
+    index = ensure_folder(folder) / "index.html"  # before the work: an unwritable folder says so at once
+    refuse_overwrite(index, [*kb.loaded.paths, *([case_name] if case_name else [])], "report")
     specs = chart_specs(kb)
     jobs = [(spec.name, chart(kb, spec).source) for spec in specs]
     case_specs = []
@@ -53,11 +56,7 @@ def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = 
     svgs = {s.name: laid_out[s.name] for s in specs}
     case_svgs = {s.name: laid_out["case-" + s.name] for s in case_specs}
     page = report(kb, specs, svgs, run_scenarios(kb), result, case_name, case_svgs)
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    index = path / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    return write_file(index, page)  # beside its name, renamed when complete
 
 
 def _touched(spec: ChartSpec, kb: KnowledgeBase, result: Result) -> bool:

@@ -3,7 +3,8 @@
 Layout is done by the `dot` of the `graphviz-pure` wheel (a pure-Rust port of Graphviz,
 same output on every platform, no system package needed), found beside the running
 Python (the virtualenv's scripts folder) before PATH; a system `dot` is used only where
-that wheel is absent. The Python `graphviz` package runs it.
+that wheel is absent. The Python `graphviz` package runs it. Files are written through
+engine/lang/files.py: beside their name, renamed when complete, never over an input.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import graphviz
 from graphviz.backend import dot_command
 
 from ..engine.lang.diagnostics import ConsiliumError
+from ..engine.lang.files import ensure_folder, refuse_overwrite, write_file
 
 FORMATS = ("dot", "svg", "png")
 
@@ -71,11 +73,18 @@ def layout_all(jobs: Iterable[tuple[str, str]]) -> list[bytes]:
         return list(pool.map(lambda job: layout(*job), jobs))
 
 
-def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Iterable[str]) -> list[Path]:
-    """Write each (name, DOT source) in each format."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Iterable[str],
+                 inputs: Iterable[str | Path] = ()) -> list[Path]:
+    """Write each (name, DOT source) in each format; each file appears complete or not at all.
+
+    Raises OutputError (a usage error) when the folder cannot be written or a chart would
+    overwrite one of `inputs`; every chart is laid out before the first is written."""
+    inputs = list(inputs)
+    ensure_folder(folder)
     jobs = [(name, source, fmt) for name, source in charts for fmt in formats]
     paths = [folder / f"{name}.{fmt}" for name, _, fmt in jobs]
+    for path in paths:
+        refuse_overwrite(path, inputs, "chart")
     for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs)):
-        path.write_bytes(data)
+        write_file(path, data)
     return paths

@@ -81,10 +81,13 @@ def load_version(spec: str, kb_folder: str = "kb") -> tuple[KnowledgeBase, str]:
                                  capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         raise UsageError(f"'{spec}' is neither a path nor a git revision with a '{kb_folder}' folder") from None
-    folder = Path(tempfile.mkdtemp(prefix="consilium-diff-"))
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    return load_kb(folder / prefix / kb_folder), f"{spec} ({commit[:10]})"
+    # The revision's files are needed only while loading (the loaded knowledge base keeps the
+    # text of each); the folder is removed at once, and the parse is not cached, since the
+    # folder's name is new on every run.
+    with tempfile.TemporaryDirectory(prefix="consilium-diff-") as folder:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        return load_kb(Path(folder) / prefix / kb_folder, use_cache=False), f"{spec} ({commit[:10]})"
 
 
 def _declarations(kb: KnowledgeBase) -> dict[tuple[str, str], object]:
