@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
+    for command in (check, evaluate, test, render, difference, report):
+        command.add_argument("--allow-outside-includes", action="store_true",
+                             help="let includes read rule files outside the knowledge base's folder")
     return parser
 
 
@@ -120,8 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+_ALLOW_OUTSIDE = False  # --allow-outside-includes, for every knowledge base this command loads
+
+
 def _main(argv: list[str] | None) -> int:
+    global _ALLOW_OUTSIDE
     args = _parser().parse_args(argv)
+    _ALLOW_OUTSIDE = bool(getattr(args, "allow_outside_includes", False))
     if args.command is None:
         _parser().print_help()
         return EXIT_INPUT
@@ -186,8 +194,8 @@ def _render(args) -> int:
 def _diff(args) -> int:
     from .analysis.diff import diff, format_diff, load_version
     try:
-        old, old_name = load_version(args.old, args.kb)
-        new, new_name = load_version(args.new, args.kb)
+        old, old_name = load_version(args.old, args.kb, allow_outside_includes=_ALLOW_OUTSIDE)
+        new, new_name = load_version(args.new, args.kb, allow_outside_includes=_ALLOW_OUTSIDE)
     except DiagnosticsError as error:
         _report(error, "text")
         return EXIT_INPUT
@@ -275,7 +283,7 @@ def _report(error: DiagnosticsError, fmt: str) -> None:
 
 
 def _load(path: str | None) -> KnowledgeBase:
-    return load_kb(path if path is not None else bundled_kb_path())
+    return load_kb(path if path is not None else bundled_kb_path(), allow_outside_includes=_ALLOW_OUTSIDE)
 
 
 def _check(path: str | None, fmt: str) -> int:

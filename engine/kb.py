@@ -86,18 +86,20 @@ class KnowledgeBase:
         return self.evaluator.evaluate(values)
 
 
-def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
+def load_kb(path: str | Path | None = None, *, use_cache: bool = True,
+            allow_outside_includes: bool = False) -> KnowledgeBase:
     """Load a knowledge base from a folder (its main.rules) or a root rule file.
 
     A parse cached from an earlier load is used when no rule file has changed since.
+    Includes must stay inside the knowledge base's folder unless `allow_outside_includes`.
     """
     root, problems = resolve_root(path if path is not None else bundled_kb_path())
     if root is None:
         raise KnowledgeBaseError(problems)
-    loaded = cache.get(root) if use_cache else None
+    loaded = cache.get(root, allow_outside_includes) if use_cache else None
     from_cache = loaded is not None
     if loaded is None:
-        loaded, problems = load(root)
+        loaded, problems = load(root, allow_outside_includes)
         _stop_on(problems, loaded)
     checked, problems = check(list(loaded.declarations))
     _stop_on(problems, loaded)
@@ -105,7 +107,7 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         from .lang.graph import validate
         _stop_on([d for pathway in checked.pathways for d in validate(pathway)], loaded)
         if use_cache:
-            cache.put(root, loaded, [Path(p) for p in loaded.paths])
+            cache.put(root, loaded, [Path(p) for p in loaded.paths], allow_outside_includes)
     return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
                          evaluator=Evaluator(checked, loaded.root))
 

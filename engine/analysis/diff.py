@@ -68,10 +68,11 @@ class Diff:
                 "regions": [r.to_json() for r in self.regions], "notes": self.notes}
 
 
-def load_version(spec: str, kb_folder: str = "kb") -> tuple[KnowledgeBase, str]:
+def load_version(spec: str, kb_folder: str = "kb", *, allow_outside_includes: bool = False
+                 ) -> tuple[KnowledgeBase, str]:
     """A knowledge base from a path, or from a git revision (its `kb_folder` at that commit)."""
     if Path(spec).exists():
-        return load_kb(spec), spec
+        return load_kb(spec, allow_outside_includes=allow_outside_includes), spec
     try:
         commit = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"],
                                 capture_output=True, text=True, check=True).stdout.strip()
@@ -85,9 +86,13 @@ def load_version(spec: str, kb_folder: str = "kb") -> tuple[KnowledgeBase, str]:
     # text of each); the folder is removed at once, and the parse is not cached, since the
     # folder's name is new on every run.
     with tempfile.TemporaryDirectory(prefix="consilium-diff-") as folder:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")
-        return load_kb(Path(folder) / prefix / kb_folder, use_cache=False), f"{spec} ({commit[:10]})"
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(folder, filter="data")
+        except (tarfile.TarError, OSError) as exc:  # e.g. a link that leads out of the revision's files
+            raise UsageError(f"cannot read the files of '{spec}': {exc}") from None
+        return (load_kb(Path(folder) / prefix / kb_folder, use_cache=False,
+                        allow_outside_includes=allow_outside_includes), f"{spec} ({commit[:10]})")
 
 
 def _declarations(kb: KnowledgeBase) -> dict[tuple[str, str], object]:

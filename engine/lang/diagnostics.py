@@ -28,6 +28,8 @@ CODES: dict[str, str] = {
     "too-deep": "an expression is nested deeper than the language allows",
     "include-not-found": "an included file does not exist",
     "include-cycle": "files include each other in a cycle",
+    "include-outside": "an included file lies outside the knowledge base's folder",
+    "include-not-rules": "an included file is not a rule file (*.rules)",
     "no-root": "a knowledge-base folder has no main.rules",
     # declarations
     "missing-clause": "a declaration lacks a clause it requires",

@@ -4,6 +4,12 @@ Reads the root file, parses and lowers it, then follows `include "file"` (relati
 including file) depth-first, in order, each file once. Reports missing files, include
 cycles, encoding problems and every syntax error of every file, all together. Returns the
 declarations in reading order and the text of each file (for showing diagnostics).
+
+An include stays inside the knowledge base's folder (the root file's folder), through
+`..`, absolute paths and symbolic links alike, unless the caller allows otherwise
+(`allow_outside`, the command line's --allow-outside-includes); and it names a regular
+file ending in `.rules`. So a knowledge base from elsewhere (a git revision for `diff`,
+a shared folder) reads no other file, and no diagnostic prints the lines of one.
 """
 
 from __future__ import annotations
@@ -55,8 +61,41 @@ def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
     return None, [Diagnostic("file-not-found", f"no such file or folder: '{path}'", None)]
 
 
-def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _include_problem(target: Path, decl: ir.Include, folder: Path, allow_outside: bool) -> Diagnostic | None:
+    """Why an include may not be read, or None."""
+    try:
+        target.resolve(strict=False)
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
+        return Diagnostic("include-not-found", f"the included file '{decl.path}' is a symbolic link that leads "
+                          "round in a loop", decl.span, hint="point the link at a rule file")
+    if not allow_outside and not _inside(target, folder):
+        return Diagnostic("include-outside", f"the included file '{decl.path}' is outside the knowledge base's "
+                          f"folder ({display_path(folder)})", decl.span,
+                          hint="move it into the folder, or allow it with --allow-outside-includes")
+    if target.exists() and not target.is_file():
+        kind = "a folder" if target.is_dir() else "not a regular file"
+        return Diagnostic("include-not-found", f"the included file '{decl.path}' is {kind}", decl.span,
+                          hint="an include names a rule file")
+    if target.suffix != ".rules" and target.exists():
+        return Diagnostic("include-not-rules", f"the included file '{decl.path}' is not a rule file (*.rules)",
+                          decl.span, hint="rule files end in .rules")
+    return None
+
+
+def load(root: Path, allow_outside: bool = False) -> tuple[Loaded, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
+    try:
+        folder = root.parent.resolve()
+    except (OSError, RuntimeError):
+        folder = root.parent.absolute()
     texts: dict[str, str] = {}
     files: list[str] = []
     paths: list[str] = []
@@ -64,8 +103,14 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
     done: set[Path] = set()
 
     def visit(path: Path, chain: tuple[Path, ...], include_span: Span | None) -> None:
-        real = path.resolve()
         shown = display_path(path)
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError in Python 3.11)
+            diagnostics.append(Diagnostic("include-not-found" if include_span else "file-not-found",
+                                          f"cannot read '{shown}': its symbolic links lead round in a loop",
+                                          include_span))
+            return
         if real in chain:
             cycle = " -> ".join(display_path(p) for p in chain[chain.index(real):]) + " -> " + shown
             diagnostics.append(Diagnostic("include-cycle", f"files include each other in a cycle: {cycle}",
@@ -96,6 +141,10 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
         for decl in rule_file.declarations:
             if isinstance(decl, ir.Include):
                 target = path.parent / decl.path
+                problem = _include_problem(target, decl, folder, allow_outside)
+                if problem is not None:
+                    diagnostics.append(problem)
+                    continue
                 if not target.is_file() and not (target.resolve() in chain + (real,)):
                     siblings = sorted(p.name for p in path.parent.glob("*.rules"))
                     diagnostics.append(Diagnostic(
@@ -106,6 +155,11 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
             else:
                 declarations.append(decl)
 
-    visit(root, (), None)
+    if not allow_outside and not _inside(root, folder) and root.exists():
+        diagnostics.append(Diagnostic("include-outside", f"the root file '{display_path(root)}' is a link to a file "
+                                      f"outside its folder ({display_path(folder)})", None,
+                                      hint="allow it with --allow-outside-includes"))
+    else:
+        visit(root, (), None)
     return Loaded(root=display_path(root), files=tuple(files), paths=tuple(paths), texts=texts,
                   declarations=tuple(declarations)), diagnostics
