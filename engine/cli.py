@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
@@ -387,6 +388,24 @@ _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended"
                    "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
 
 
+def stuck_decisions(result: Result) -> list[tuple[Any, str]]:
+    """The decisions and rules left undecided although no fact they read is missing, with why.
+
+    Such a step lists no need (no fact would decide it): a condition has no value for this
+    case, as `1 / 0` has none. Without this, the result would read as if the rules were silent."""
+    stuck = []
+    for step in result.trace:
+        outcome = step.outcome
+        if not outcome.startswith("undecided") or any(value is None for _, value in step.read):
+            continue
+        reason = outcome.partition(":")[2].strip()
+        if not reason or reason.startswith("needs"):
+            reason = ("a condition has no value for this case (a division by zero, or a date beyond "
+                      "0001-01-01 .. 9999-12-31), so no branch is taken")
+        stuck.append((step, reason))
+    return stuck
+
+
 def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
     """The result for a person: what is recommended, by whom, why, and what is missing."""
     out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
@@ -418,6 +437,12 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                 out.append(f"      decides {where} — {d.question}")
                 for a in d.answers:
                     out.append(f"        {a.answer}: {a.outcome}")
+    stuck = stuck_decisions(result)
+    if stuck:
+        out += ["", "Undecided although the case gives every fact they read"]
+        for step, reason in stuck:
+            where = f"{step.pathway}/{step.node}" if step.pathway else step.node
+            out.append(f"  - {where} ({step.span}): {reason}")
     if result.unchecked:
         out += ["", "Safety checks not completed (the case does not say enough)"]
         for u in result.unchecked:

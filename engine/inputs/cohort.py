@@ -354,7 +354,10 @@ def _stop_on_signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
-class _Signal(Exception):
+class _Signal(BaseException):
+    """SIGTERM, raised where the run stands; a BaseException like KeyboardInterrupt, so that no
+    `except Exception` on the way (a row's error handling) takes it for a row's problem."""
+
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum

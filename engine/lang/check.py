@@ -35,6 +35,11 @@ class Checked:
     define_types: dict[str, ir.FactType] = field(default_factory=dict)
 
 
+# The findings of the static checks (analysis/verify) that `waive CODE "reason"` may name.
+WAIVABLE = ("gap", "overlap", "conflict", "discordance", "unreachable", "unused-fact", "untested-fact",
+            "unused-define")
+
+
 def check(declarations: list[ir.Declaration]) -> tuple[Checked, list[Diagnostic]]:
     checker = _Checker(declarations)
     return checker.run(), checker.diagnostics
@@ -55,6 +60,16 @@ class _Checker(ExpressionChecker):
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple = ()) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint=hint, related=related))
+
+    def _check_waivers(self) -> None:
+        """A waiver names a finding of the static checks; any other code would waive nothing, silently."""
+        holders = [*self.declarations, *(n for d in self.declarations if isinstance(d, ir.Pathway) for n in d.nodes)]
+        for holder in holders:
+            for waiver in getattr(holder, "waivers", ()):
+                if waiver.code not in WAIVABLE:
+                    self.error("invalid-value", f"'{waiver.code}' is not a finding that can be waived",
+                               waiver.span, hint=suggest(waiver.code, WAIVABLE)
+                               or "waivable findings: " + ", ".join(WAIVABLE))
 
     # ---- declarations ---------------------------------------------------------------
     def run(self) -> Checked:
@@ -92,6 +107,7 @@ class _Checker(ExpressionChecker):
                         self._duplicate(decl.id, decl.span, scenario_ids[decl.id], "scenario")
                     scenario_ids.setdefault(decl.id, decl.span)
 
+        self._check_waivers()
         self._check_define_cycles()
         defines = {name: dataclasses.replace(
             d, expr=self._define_type(name)[0],

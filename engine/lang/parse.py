@@ -63,7 +63,9 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
         span = Span(path, line, column, line, column + 1)
         return None, [Diagnostic("not-utf8", f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} "
                                  f"cannot be decoded", span, hint="save the file as UTF-8")]
-    return text.removeprefix("\ufeff"), []
+    # Line ends as Windows (CRLF) and classic Mac OS (a lone CR) write them read as LF: the
+    # lines and columns a diagnostic shows are the editor's, and no raw CR reaches a message.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), []
 
 
 def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:

@@ -1,0 +1,174 @@
+"""Nothing lost: every output appears complete or not at all, never over an input (issue #12, part 1).
+
+Real processes and real signals: a cohort is stopped with SIGINT (to the whole process group,
+as Ctrl-C on a terminal does) and SIGTERM, and killed with SIGKILL, while it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import KB, ROOT, run_cli, run_process
+
+CASE = {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_r0_resectable": True,
+        "unresectable_extrahepatic_disease": False, "future_liver_remnant": 45, "hepatectomy_segments": 2}
+
+
+def final_and_partial(folder, name):
+    return (folder / name).exists(), [p.name for p in folder.iterdir() if p.name.startswith(f".{name}.")]
+
+
+def test_an_output_that_is_the_input_is_refused_and_untouched(tmp_path):
+    cohort = tmp_path / "same.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n" + json.dumps(CASE) + "\n")
+    before = cohort.read_bytes()
+    for output in (cohort, tmp_path / "." / "same.jsonl"):
+        run = run_cli("eval", KB, "--cohort", cohort, "-o", output)
+        assert run.code == 2 and "is also an input" in run.err
+        assert cohort.read_bytes() == before
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(cohort)
+    assert run_cli("eval", KB, "--cohort", cohort, "-o", link).code == 2 and cohort.read_bytes() == before
+
+
+def test_an_output_over_a_rule_file_is_refused(tmp_path):
+    import shutil
+    shutil.copytree(KB, tmp_path / "kb")
+    cohort = tmp_path / "c.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n")
+    rules = tmp_path / "kb" / "main.rules"
+    before = rules.read_bytes()
+    run = run_cli("eval", tmp_path / "kb", "--cohort", cohort, "-o", tmp_path / "kb" / "main.rules")
+    assert run.code == 2 and rules.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [
+    ["eval", KB, "--cohort", "{cohort}", "-o", "{missing}/out.jsonl"],
+    ["eval", KB, "--cohort", "{cohort}", "-o", "/proc/nope.jsonl"],
+    ["render", KB, "--chart", "safety", "-o", "{file}"],
+    ["render", KB, "--chart", "safety", "-o", "/proc/nope"],
+    ["report", KB, "-o", "{file}"],
+    ["report", KB, "-o", "/proc/nope"],
+    ["diff", KB, KB, "--render", "/proc/nope"],
+])
+def test_every_unwritable_output_exits_2_with_a_clear_message(tmp_path, command):
+    cohort = tmp_path / "c.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n")
+    (tmp_path / "a_file").write_text("keep me")
+    args = [str(a).format(cohort=cohort, missing=tmp_path / "missing", file=tmp_path / "a_file") for a in command]
+    run = run_cli(*args)
+    assert run.code == 2, run.err
+    assert "cannot" in run.err and "internal error" not in run.err and "Traceback" not in run.err
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+def test_charts_and_report_replace_old_files_whole(tmp_path):
+    out = tmp_path / "charts"
+    out.mkdir()
+    (out / "safety.dot").write_text("old")
+    assert run_cli("render", KB, "--chart", "safety", "--format", "dot", "-o", out).code == 0
+    assert (out / "safety.dot").read_text().startswith("digraph")
+    assert [p.name for p in out.iterdir()] == ["safety.dot"]  # no temporary file left beside it
+    assert run_cli("report", KB, "-o", tmp_path / "report").code == 0
+    assert [p.name for p in (tmp_path / "report").iterdir()] == ["index.html"]
+
+
+def big_cohort(path, rows=300_000):
+    line = json.dumps(CASE) + "\n"
+    path.write_text(line * rows)
+    return path
+
+
+def start_cohort(tmp_path, *extra):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(KB), "--cohort",
+                             str(tmp_path / "big.jsonl"), "-o", str(tmp_path / "out.jsonl"), *extra],
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+
+
+def wait_for_rows(tmp_path, process):
+    """Until the run is writing (its temporary file has grown), so that a signal lands mid-run."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        partial = [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl.")]
+        if partial and partial[0].stat().st_size > 100_000:
+            return
+        assert process.poll() is None, process.stderr.read()
+        time.sleep(0.05)
+    raise AssertionError("the cohort wrote nothing in 60 s")
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to the group", "SIGTERM to the parent"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_signal_stops_a_cohort_within_2_s_and_leaves_no_file(tmp_path, how, jobs):
+    big_cohort(tmp_path / "big.jsonl")
+    process = start_cohort(tmp_path, "--jobs", jobs)
+    wait_for_rows(tmp_path, process)
+    signum = signal.SIGINT if "SIGINT" in how else signal.SIGTERM
+    started = time.monotonic()
+    if "group" in how:
+        os.killpg(process.pid, signum)
+    else:
+        process.send_signal(signum)
+    try:
+        err = process.communicate(timeout=10)[1]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    stopped_in = time.monotonic() - started
+    assert stopped_in < 2, f"took {stopped_in:.1f} s"
+    assert process.returncode == 128 + signum
+    assert f"stopped by {signal.Signals(signum).name} after" in err and "rows; " in err and "was not written" in err
+    assert "Traceback" not in err
+    assert final_and_partial(tmp_path, "out.jsonl") == (False, [])
+    time.sleep(0.3)
+    assert _descendants(process.pid) == []
+
+
+def test_a_killed_cohort_leaves_nothing_under_the_final_name(tmp_path):
+    big_cohort(tmp_path / "big.jsonl")
+    process = start_cohort(tmp_path, "--jobs", "2")
+    wait_for_rows(tmp_path, process)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
+    final, partial = final_and_partial(tmp_path, "out.jsonl")
+    assert not final and len(partial) == 1 and partial[0].endswith(".partial")
+    deadline = time.monotonic() + 5  # the workers notice their parent is gone, and leave
+    while _session_processes(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_processes(process.pid) == []
+
+
+def test_a_complete_cohort_takes_its_name(tmp_path):
+    big_cohort(tmp_path / "big.jsonl", rows=5000)
+    process = start_cohort(tmp_path, "--jobs", "2")
+    err = process.communicate(timeout=120)[1]
+    assert process.returncode == 0, err
+    assert final_and_partial(tmp_path, "out.jsonl") == (True, [])
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 5000
+
+
+def _descendants(pid: int) -> list[int]:
+    return [p for p in _session_processes(pid) if p != pid]
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live processes of the session the run was started in (its workers included)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # session id; zombies are gone already
+            found.append(int(entry))
+    return found
