@@ -88,3 +88,99 @@ def test_cohort_usage_errors(tmp_path):
     (tmp_path / "cases.txt").write_text("{}\n")
     bad = run_process("eval", "--cohort", tmp_path / "cases.txt")
     assert bad.code == 2 and "a cohort is a .jsonl, .csv or .parquet file" in bad.err
+
+
+# ---- cohorts survive any row (issue #12, part 2) ----------------------------------------------------
+
+GOOD = json.dumps(CASES[0]).encode()
+
+
+def rows_of(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_line_that_is_not_utf8_is_that_rows_error(tmp_path):
+    (tmp_path / "n.jsonl").write_bytes(GOOD + b'\n{"kras": "mut\xe9ant"}\n' + GOOD + b"\n")
+    run = run_process("eval", KB, "--cohort", tmp_path / "n.jsonl", "-o", tmp_path / "o.jsonl", "--jobs", 2)
+    rows = rows_of(tmp_path / "o.jsonl")
+    assert [r["row"] for r in rows] == [1, 2, 3] and run.code == 1
+    assert rows[1]["error"] == "the line is not UTF-8 text: byte 0xe9 at column 14"
+    assert "simultaneous_surgery" in rows[2]["recommendations"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_csv_rows_short_long_unclosed_duplicated_or_not_utf8_are_row_errors(tmp_path, jobs):
+    (tmp_path / "c.csv").write_bytes(
+        b"\xef\xbb\xbfkras,hepatectomy_segments,kras\n"   # a BOM, as Excel writes; kras twice
+        b"mutant,3,\n"                                     # 2: fine (the second kras is empty)
+        b"mutant\n"                                        # 3: too few cells
+        b"wild_type,2,,5\n"                                # 4: too many
+        b"mutant,2,wild_type\n"                            # 5: kras given twice
+        b"mut\xe9,1,\n"                                    # 6: not UTF-8
+        b'"mutant,4,\n'                                    # 7: a quote never closed
+        b"wild_type,2,\n")                                 # 8: fine, read again after line 7 failed
+    run = run_process("eval", KB, "--cohort", tmp_path / "c.csv", "-o", tmp_path / "o.jsonl", "--jobs", jobs)
+    rows = {r["row"]: r for r in rows_of(tmp_path / "o.jsonl")}
+    assert sorted(rows) == [2, 3, 4, 5, 6, 7, 8]
+    assert "error" not in rows[2] and "error" not in rows[8]
+    assert "1 cell where the header has 3 columns" in rows[3]["error"]
+    assert "4 cells where the header has 3 columns" in rows[4]["error"]
+    assert rows[5]["error"] == "'kras' is given twice (columns 1 and 3 of the header)"
+    assert "not UTF-8" in rows[6]["error"] and "never closed" in rows[7]["error"]
+    assert run.code == 1 and "7 cases in" in run.err and "5 with errors" in run.err
+
+
+def test_a_number_row_reads_the_same_in_jsonl_csv_and_a_case_file(tmp_path, bundled_kb):
+    case = '{"future_liver_remnant": 4.5e1, "hepatectomy_segments": 2E0}'
+    (tmp_path / "case.json").write_text(case)
+    (tmp_path / "c.jsonl").write_text(case + "\n")
+    (tmp_path / "c.csv").write_text("future_liver_remnant,hepatectomy_segments\n4.5e1,2E0\n")
+    from_file = bundled_kb.evaluate_file(tmp_path / "case.json").case
+    assert from_file["future_liver_remnant"] == 45 and from_file["hepatectomy_segments"] == 2
+    for name in ("c.jsonl", "c.csv"):
+        run = run_process("eval", KB, "--cohort", tmp_path / name, "--jobs", 1)
+        assert run.code == 0 and "error" not in json.loads(run.out)
+
+
+def test_values_out_of_range_or_overflowing_are_row_errors(tmp_path):
+    rows = [{"hepatectomy_segments": 10 ** 30}, {"future_liver_remnant": 1e308 * 10}, {"scrt_start": "9999-12-31",
+            "metastatic_sites": ["liver"], "resectable_synchronous": True}, {"kras": "\ud800"}, CASES[0]]
+    text = "\n".join(json.dumps(r) for r in rows[:1]) + '\n{"future_liver_remnant": 1e400}\n' + \
+        "\n".join(json.dumps(r) for r in rows[2:]) + "\n" + '{"x": ' + "9" * 5000 + "}\n"
+    (tmp_path / "c.jsonl").write_text(text)
+    run = run_process("eval", KB, "--cohort", tmp_path / "c.jsonl", "-o", tmp_path / "o.jsonl")
+    out = rows_of(tmp_path / "o.jsonl")
+    assert [r["row"] for r in out] == [1, 2, 3, 4, 5, 6]  # every row written, whatever happened to one
+    assert "outside its range" in out[0]["error"] and "inf" in out[1]["error"]
+    assert "surrogate" in out[3]["error"] and "error" not in out[4] and "not valid JSON" in out[5]["error"]
+    assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "corrupt"])
+def test_a_broken_parquet_file_exits_2_and_writes_nothing(tmp_path, damage):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pylist([{"kras": "mutant", "hepatectomy_segments": i % 8 + 1} for i in range(50_000)])
+    pq.write_table(table, tmp_path / "c.parquet", row_group_size=5000)
+    data = (tmp_path / "c.parquet").read_bytes()
+    broken = {"empty": b"", "truncated": data[: len(data) // 2],
+              "corrupt": data[:4] + bytes(b ^ 0x5A for b in data[4:len(data) // 2]) + data[len(data) // 2:]}[damage]
+    (tmp_path / "c.parquet").write_bytes(broken)
+    run = run_process("eval", KB, "--cohort", tmp_path / "c.parquet", "-o", tmp_path / "o.jsonl")
+    assert run.code == 2 and "cannot read the Parquet file" in run.err and "internal error" not in run.err
+    assert not (tmp_path / "o.jsonl").exists() and not list(tmp_path.glob(".o.jsonl*"))
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3", "many", "65"])
+def test_jobs_is_validated(tmp_path, jobs):
+    run = run_process("eval", KB, "--cohort", write_jsonl(tmp_path / "c.jsonl"), "--jobs", jobs)
+    assert run.code == 2 and "from 1 to 64" in run.err
+
+
+def test_an_empty_cohort_writes_a_valid_empty_output(tmp_path):
+    (tmp_path / "c.jsonl").write_text("")
+    for out in ("o.jsonl", "o.csv", "o.parquet"):
+        run = run_process("eval", KB, "--cohort", tmp_path / "c.jsonl", "-o", tmp_path / out)
+        assert run.code == 0 and "0 cases in" in run.err and (tmp_path / out).exists()
+    import pyarrow.parquet as pq
+    assert pq.read_table(tmp_path / "o.parquet").num_rows == 0
