@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any, Mapping, NamedTuple
 
 from ..lang import ir
-from .result import PlannedSequence, PlannedStep, Warning
+from .result import PlannedSequence, PlannedStep, RuleWarning
 from ..lang.values import Duration, add_duration, format_value
 
 
@@ -64,7 +64,7 @@ class Timetable:
         return _Step(step, type(step.timing), tuple(o if sign > 0 else -o for o in offsets), about,
                      relative.step if relative is not None else None, timing, origin)
 
-    def lay_out(self, case: Mapping[str, Any]) -> tuple[PlannedSequence, list[Warning]]:
+    def lay_out(self, case: Mapping[str, Any]) -> tuple[PlannedSequence, list[RuleWarning]]:
         plan = self.plan
         anchor = case.get(plan.anchor)
         dated: dict[str, _Dated] = {}
@@ -99,17 +99,17 @@ class Timetable:
         return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps)), warnings
 
 
-def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[Warning]]:
+def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[RuleWarning]]:
     """A plan laid out for one case (compiling it first: evaluators keep a `Timetable` instead)."""
     return Timetable(plan, labels).lay_out(case)
 
 
 def _late(plan: ir.Plan, step: ir.PlanStep, actual: dt.date, this: _Dated, timing: str, relative: str | None,
-          origin: str) -> Warning:
+          origin: str) -> RuleWarning:
     window = (f"{format_value(this.earliest)} to {format_value(this.latest)}"
               if this.earliest is not None else f"by {format_value(this.latest)}")
     p = plan.provenance
-    return Warning(id=f"{plan.id}.{step.id}",
+    return RuleWarning(id=f"{plan.id}.{step.id}",
                    label=f"{step.label}: on {format_value(actual)}, outside its window ({window}: "
                          f"{timing}{'' if relative else ' after ' + origin.lower()})",
                    severity="warning", kind="plan", source=p.source, section=p.section, quote=p.quote,

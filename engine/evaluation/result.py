@@ -2,21 +2,20 @@
 
 Immutable records, named tuples where many are made per evaluation: recommendations with
 their provenance, warnings, needs (the facts that would decide an undecided decision, and
-what each answer leads to, worked out when first read), the view per source, plans in time,
-and the trace of every node visited. `to_json` writes the documented JSON form with
+what each answer leads to), the view per source, plans in time, and the trace of every node
+visited. A result is plain data: nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
 `schema_version`; bump the major version on any breaking change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: a trace step's `code`
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -39,7 +38,17 @@ class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
                 "path": list(self.path)}
 
 
-class Warning(NamedTuple):  # a tuple: many are made per evaluation
+class Decision(NamedTuple):
+    """The values of a result alone: what `decide` returns (a tuple: cheap to make)."""
+
+    recommendations: tuple[str, ...]
+    warnings: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+class RuleWarning(NamedTuple):  # a tuple: many are made per evaluation
+    """A warning a rule raised: a pathway's `warn`, a safety rule, or a plan step out of its window."""
+
     id: str
     label: str
     severity: str
@@ -69,44 +78,13 @@ class Answer:
         return {"answer": self.answer, "leads_to": self.leads_to, "outcome": self.outcome}
 
 
-class Answers(Sequence):
-    """What each answer to a missing fact leads to: worked out on first use, then kept.
-
-    Working it out re-runs the decision once per possible answer; most callers of the fast
-    paths never look, so a result only pays for it when someone reads it."""
-
-    __slots__ = ("_work", "_answers")
-
-    def __init__(self, work: Callable[[], tuple[Answer, ...]]):
-        self._work = work
-        self._answers: tuple[Answer, ...] | None = None
-
-    def _get(self) -> tuple[Answer, ...]:
-        if self._answers is None:
-            self._answers = tuple(self._work())
-            self._work = None
-        return self._answers
-
-    def __getitem__(self, index):
-        return self._get()[index]
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-    def __eq__(self, other) -> bool:
-        return tuple(self) == tuple(other)
-
-    def __repr__(self) -> str:
-        return repr(self._get())
-
-
 class Undecided(NamedTuple):  # a tuple: several are made per evaluation
     """One decision (or guarded rule) that a missing fact leaves open."""
 
     pathway: str | None
     node: str
     question: str
-    answers: Sequence[Answer]
+    answers: tuple[Answer, ...]
 
     def to_json(self) -> dict:
         return {"pathway": self.pathway, "node": self.node, "question": self.question,
@@ -194,12 +172,29 @@ class TraceStep(NamedTuple):  # a tuple: many are made per evaluation
     outcome: str
     next: tuple[str, ...] = ()         # the nodes it continues to
     branch: int | None = None          # for a decision, the branch taken (1 = the first)
+    code: str = ""                     # the outcome as a code: one of OUTCOMES
 
     def to_json(self) -> dict:
         return {"pathway": self.pathway, "node": self.node, "kind": self.kind,
                 "span": self.span.to_json() if self.span else None,
                 "read": {k: to_json_value(v) for k, v in self.read}, "outcome": self.outcome,
-                "next": list(self.next), "branch": self.branch}
+                "code": self.code, "next": list(self.next), "branch": self.branch}
+
+
+# A trace step's outcome as a code, beside its words: what a program matches on.
+OUTCOMES = {
+    "branch": "a decision took the branch `branch`",
+    "otherwise": "a decision took its `otherwise` branch (`branch` is its number)",
+    "no-branch": "no branch of a decision holds: the pathway ends here",
+    "undecided": "a fact the node reads is missing: see the result's needs",
+    "fires": "a recommendation or warning applies",
+    "does-not-apply": "a rule's condition is false",
+    "continues": "a step leads on",
+    "schedules": "a plan is laid out in time",
+    "raises": "a safety rule holds: its warning is raised",
+    "clear": "a safety rule does not hold",
+    "not-checked": "a safety rule lacks facts to be checked",
+}
 
 
 class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
@@ -208,7 +203,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     knowledge_base: str
     case: dict
     recommendations: tuple[Recommendation, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[RuleWarning, ...]
     needs: tuple[Need, ...]
     by_source: tuple[SourceView, ...]
     by_site: tuple  # of concordance.SiteView: per site, each source's actions and their relations

@@ -1,0 +1,311 @@
+"""The pathway walker: one pathway (or the safety rules, or the sites) -> one generated function.
+
+One walker writes both kinds of function, switched by `record`:
+
+- `decide_<pathway>` (record off) appends the ids of the recommendations and warnings that
+  fire, and the facts an undecided node still needs, and nothing else: the values only;
+- `walk_<pathway>` (record on) appends what a `Result` is made of: each recommendation with
+  its provenance and its path from the entry, each warning, a trace step per node visited
+  (the facts it read, with their values, and what it did, in words and as a code), the
+  nodes a missing fact leaves open, the plans laid out.
+
+Nodes run in the pathway's order (`PathwayShape.order`): a decision takes the first branch
+whose condition is true, stops when one is unknown, takes `otherwise` when all are false; a
+guarded rule fires when its guard is true. A node with one way in is written inside the
+node that leads to it where that keeps the order (layout.py); the others run behind a
+flag (`reached_x`, or in a walk its path `path_x`). What is the same for every case (a
+trace step that reads nothing, a warning, a recommendation with one path) is made once,
+at load, and held by a global of the generated module.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from ...lang import ir
+from ...lang.check import Checked
+from ...lang.reads import conditions_of, facts_read, reads_of
+from ...lang.shape import PathwayShape
+from ..plans import Timetable
+from ..result import Recommendation, RuleWarning, TraceStep
+from .layout import holders
+from .writer import Function, Module
+
+NO_BRANCH = "no branch holds; the pathway ends here"
+
+
+class OpenNode(NamedTuple):
+    """A node a missing fact leaves open, as the walk records it (see `Evaluator`)."""
+
+    pathway: str | None
+    node: ir.Node
+    question: str  # what the node asks, in words
+
+
+def branch_words(branch: ir.Branch, index: int) -> str:
+    """What the trace says when a branch is taken: `branch 2 (label) -> target`."""
+    where = branch.target or "end"
+    if branch.condition is None:
+        return f"otherwise -> {where}"
+    return f"branch {index}" + (f" ({branch.label})" if branch.label else "") + f" -> {where}"
+
+
+def rule_warning(n: ir.Warn | ir.Safety, kind: str, pathway: str | None) -> RuleWarning:
+    p = n.provenance
+    return RuleWarning(id=n.id, label=n.label, severity=n.severity, kind=kind, source=p.source,
+                       section=p.section, quote=p.quote, refs=p.refs, note=p.note, instead=n.instead,
+                       pathway=pathway)
+
+
+def describe(node: ir.Node | ir.Safety) -> str:
+    """A node in the words of its rule file, for the comment above its code."""
+    kind = type(node).__name__.lower()
+    words = getattr(node, "question", None) or getattr(node, "label", None)
+    text = f"{kind} {node.id}" + (f' "{words}"' if words and kind != "schedule" else "")
+    return text.replace("\n", " ")[:100]
+
+
+DECIDE_PARAMETERS = "case, get, recs, warns, needs"
+WALK_PARAMETERS = "case, get, recs, warns, trace, undecided, plans"
+
+
+class PathwayWriter:
+    """Writes one pathway's function into a module; `record` switches the trace on."""
+
+    def __init__(self, module: Module, checked: Checked, shape: PathwayShape, *, record: bool,
+                 labels: dict[str, str]):
+        self.checked, self.shape, self.record, self.labels = checked, shape, record, labels
+        self.pid = shape.id
+        self.holder = holders(shape)
+        name = f"{'walk' if record else 'decide'}_{shape.id}"
+        self.f = module.function(module.names.take(name), WALK_PARAMETERS if record else DECIDE_PARAMETERS,
+                                 checked.defines)
+        self.flags: dict[str, str] = {}
+        self.reads: dict[str, tuple[str, ...]] = {n.id: reads_of(n, checked.defines) for n in shape.pathway.nodes}
+
+    def write(self) -> Function:
+        f, shape = self.f, self.shape
+        nodes = shape.pathway.nodes
+        anchors = [self.checked.plans[n.id].anchor for n in nodes if isinstance(n, ir.Schedule)] if self.record else []
+        f.prepare([c for n in nodes for c in conditions_of(n)], anchors)
+        for node_id in shape.order:
+            flag = "path_" if self.record else "reached_"
+            self.flags[node_id] = f.locals.take(flag + node_id)
+        for node_id in shape.order:
+            if self.holder[node_id] is None and node_id != shape.entry:
+                f.emit(0, f"{self.flags[node_id]} = {'None' if self.record else 'False'}")
+        for node_id in shape.order:
+            node = shape.nodes[node_id]
+            if node_id == shape.entry:
+                if self.record:
+                    f.emit(0, f"{self.flags[node_id]} = {f.const((node_id,))}")
+                self.node(node, 0)
+            elif self.holder[node_id] is None:
+                f.emit(0, f"if {self.flags[node_id]}{' is not None' if self.record else ''}:")
+                self.node(node, 1)
+        if not f.body:
+            f.emit(0, "pass")
+        return f
+
+    # ---- what reaching a node does ------------------------------------------------------------
+    def lead(self, indent: int, source: ir.Node, target: str | None) -> None:
+        """Reach `target` from `source`: set its flag (or path), and write it here when `source` holds it."""
+        if target is None:
+            return
+        f, flag = self.f, self.flags[target]
+        held = self.holder[target] == source.id
+        if self.record:
+            fixed = self.shape.fixed_paths[target]
+            if fixed is not None:
+                f.emit(indent, f"{flag} = {f.const(fixed)}")
+            elif held:
+                f.emit(indent, f"{flag} = {self.flags[source.id]} + ({target!r},)")
+            else:  # the first way in, in the pathway's order, gives the path
+                f.emit(indent, f"if {flag} is None:")
+                f.emit(indent + 1, f"{flag} = {self.flags[source.id]} + ({target!r},)")
+        elif not held:
+            f.emit(indent, f"{flag} = True")
+        if held:
+            self.node(self.shape.nodes[target], indent)
+
+    def block(self, indent: int, write: Callable[[], None]) -> None:
+        """Write a block's body; `pass` when it comes out empty."""
+        before = len(self.f.body)
+        write()
+        if len(self.f.body) == before:
+            self.f.emit(indent, "pass")
+
+    # ---- nodes ------------------------------------------------------------------------------
+    def node(self, node: ir.Node, indent: int) -> None:
+        self.f.comment(indent, node.span, describe(node))
+        match node:
+            case ir.Decide():
+                self.decision(node, indent)
+            case ir.Recommend() | ir.Warn():
+                self.rule(node, indent)
+            case ir.Step():
+                if self.record:
+                    self.step(indent, node, "step", None, "continues", "continues", following=_targets(node))
+                for target in node.then:
+                    self.lead(indent, node, target)
+            case ir.Schedule():
+                self.schedule(node, indent)
+
+    def read(self, node: ir.Node, names: tuple[str, ...], indent: int) -> str | None:
+        """In a walk, the facts a node reads with their values, as one local (None: it reads nothing)."""
+        if not self.record or not names:
+            return None
+        var = self.f.locals.take(f"read_{node.id}")
+        pairs = "".join(f"({name!r}, {self.f.facts[name]}), " for name in names)
+        self.f.emit(indent, f"{var} = ({pairs.rstrip(' ')})")
+        return var
+
+    def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: str | None, words: str, code: str, *,
+             following: tuple[str, ...] = (), branch: int | None = None, words_code: str | None = None) -> None:
+        """Append a trace step: made once when nothing in it depends on the case."""
+        f = self.f
+        pid = self.pid
+        if read is None and words_code is None:
+            made = TraceStep(pid, node.id, kind, node.span, (), words, following, branch, code)
+            f.emit(indent, f"trace.append({f.const(made, 'STEP_' + node.id)})")
+            return
+        span = f.const(node.span, "SPAN_" + node.id)
+        fields = (repr(pid), repr(node.id), repr(kind), span, read or "()", words_code or repr(words),
+                  f.const(following), repr(branch), repr(code))
+        f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
+
+    def open(self, indent: int, node: ir.Node, kind: str, read: str | None) -> None:
+        """A missing fact leaves the node open: its needs (values), or its undecided step (walk)."""
+        f = self.f
+        if not self.record:
+            for name in self.reads[node.id]:
+                f.emit(indent, f"if {f.facts[name]} is None:")
+                f.emit(indent + 1, f"needs[{name!r}] = None")
+            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
+                f.emit(indent, "pass")
+            return
+        read = read or "()"
+        self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read})")
+        question = getattr(node, "question", None) or getattr(node, "label", node.id)
+        f.emit(indent, f"undecided.append(({f.const(OpenNode(self.pid, node, question), 'OPEN_' + node.id)}, {read}))")
+
+    def decision(self, node: ir.Decide, indent: int) -> None:
+        f = self.f
+        read = self.read(node, self.reads[node.id], indent)
+        for index, branch in enumerate(node.branches, start=1):
+            following = (branch.target,) if branch.target else ()
+            if branch.condition is None:
+                if self.record:
+                    self.step(indent, node, "decide", read, branch_words(branch, index), "otherwise",
+                              following=following, branch=index)
+                self.lead(indent, node, branch.target)
+                break
+            v = f.expr(branch.condition, indent)
+            f.emit(indent, f"if {v} is True:")
+
+            def taken(indent: int = indent + 1, branch: ir.Branch = branch, index: int = index,
+                      following: tuple[str, ...] = following) -> None:
+                if self.record:
+                    self.step(indent, node, "decide", read, branch_words(branch, index), "branch",
+                              following=following, branch=index)
+                self.lead(indent, node, branch.target)
+            self.block(indent + 1, taken)
+            f.emit(indent, f"elif {v} is None:")
+            self.open(indent + 1, node, "decide", read)
+            f.emit(indent, "else:")
+            indent += 1
+        else:
+            if self.record:
+                self.step(indent, node, "decide", read, NO_BRANCH, "no-branch")
+        if f.body[-1][0].endswith("else:"):  # nothing left to do when no branch holds
+            f.body.pop()
+
+    def rule(self, node: ir.Recommend | ir.Warn, indent: int) -> None:
+        f = self.f
+        kind = type(node).__name__.lower()
+        read = self.read(node, self.reads[node.id], indent)
+        if node.guard is not None:
+            v = f.expr(node.guard, indent)
+            f.emit(indent, f"if {v} is None:")
+            self.open(indent + 1, node, kind, read)
+            if self.record:
+                f.emit(indent, f"elif {v} is not True:")
+                self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
+                f.emit(indent, "else:")
+            else:
+                f.emit(indent, f"elif {v} is True:")
+            indent += 1
+        if not self.record:
+            f.emit(indent, f"{'recs' if isinstance(node, ir.Recommend) else 'warns'}.append({node.id!r})")
+        elif isinstance(node, ir.Recommend):
+            p = node.provenance
+            head = (node.id, node.label, node.modality, p.source, p.section, p.quote, p.refs, p.note, node.actions,
+                    self.pid)
+            fixed = self.shape.fixed_paths[node.id]
+            if fixed is not None:
+                f.emit(indent, f"recs.append({f.const(Recommendation(*head, fixed), 'REC_' + node.id)})")
+            else:
+                f.emit(indent, f"recs.append(new(Recommendation, {f.const(head, 'REC_' + node.id)} + "
+                               f"({self.flags[node.id]},)))")
+            self.step(indent, node, kind, read, f"recommends ({node.modality.replace('_', ' ')})", "fires",
+                      following=_targets(node))
+        else:
+            f.emit(indent, f"warns.append({f.const(rule_warning(node, 'pathway', self.pid), 'WARN_' + node.id)})")
+            self.step(indent, node, kind, read, f"warns ({node.severity})", "fires", following=_targets(node))
+        for target in node.then:
+            self.lead(indent, node, target)
+
+    def schedule(self, node: ir.Schedule, indent: int) -> None:
+        f = self.f
+        plan = self.checked.plans[node.id]
+        timetable = f.const(Timetable(plan, self.labels), "PLAN_" + node.id)
+        if not self.record:
+            f.emit(indent, f"warns.extend([w.id for w in {timetable}.lay_out(case)[1]])")
+            return
+        laid = f.locals.take("laid")
+        late = f.locals.take("late")
+        f.emit(indent, f"{laid}, {late} = {timetable}.lay_out(case)")
+        f.emit(indent, f"plans.append({laid})")
+        f.emit(indent, f"warns.extend({late})")
+        self.step(indent, node, "schedule", self.read(node, (plan.anchor,), indent), f"lays out the plan '{plan.id}'",
+                  "schedules")
+
+
+def _targets(node: ir.Step | ir.Recommend | ir.Warn) -> tuple[str, ...]:
+    return tuple(t for t in node.then if t is not None)
+
+
+class SafetyWriter(PathwayWriter):
+    """The safety rules of one rule file, checked after the pathways, as one function."""
+
+    def __init__(self, module: Module, checked: Checked, safeties: list[ir.Safety], name: str, *, record: bool):
+        self.checked, self.record, self.pid = checked, record, None
+        self.safeties = safeties
+        parameters = "case, get, warns, trace, unchecked" if record else "case, get, warns"
+        self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
+                                 checked.defines)
+
+    def write(self) -> Function:
+        f = self.f
+        f.prepare([s.condition for s in self.safeties])
+        for safety in self.safeties:
+            f.comment(0, safety.span, describe(safety))
+            v = f.expr(safety.condition, 0)
+            if not self.record:
+                f.emit(0, f"if {v} is True:")
+                f.emit(1, f"warns.append({safety.id!r})")
+                continue
+            read = self.read(safety, tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines))), 0) \
+                or "()"
+            f.emit(0, f"if {v} is None:")
+            missing = f.locals.take(f"missing_{safety.id}")
+            f.emit(1, f"{missing} = missing({read})")
+            self.step(1, safety, "safety", read, "", "not-checked",
+                      words_code=f"'not checked: needs ' + ', '.join({missing})")
+            f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, {missing}))")
+            f.emit(0, f"elif {v}:")
+            f.emit(1, f"warns.append({f.const(rule_warning(safety, 'safety', None), 'WARN_' + safety.id)})")
+            self.step(1, safety, "safety", read, f"raises a {safety.severity} warning", "raises")
+            f.emit(0, "else:")
+            self.step(1, safety, "safety", read, "clear", "clear")
+        return f
