@@ -18,7 +18,7 @@ from conftest import DATA, KB, ROOT
 from interpreter import walk
 
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "render",
-                   DATA / "walk"]
+                   DATA / "walk", DATA / "codegen"]
 
 
 _CODES = {"undecided": "undecided", "no-branch": "no branch", "fires": "fires", "does-not-apply": "does not apply",

@@ -23,6 +23,7 @@ from ...lang import ir
 from ...lang.check import Checked
 from ...lang.reads import conditions_of
 from ...lang.shape import PathwayShape
+from ..plans import Timetable
 from .runtime import Loaded
 from .walk import OpenNode, PathwayWriter, SafetyWriter, describe
 from .writer import Function, Module
@@ -38,6 +39,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
     """The module for `checked` (only the functions of `pathways`, when given: for reading)."""
     module = Module(HEADER.format(root=root))
     labels = {name: fact.label for name, fact in checked.facts.items()}
+    timetables = {plan_id: Timetable(plan, labels) for plan_id, plan in checked.plans.items()}
     chosen = [p for p in checked.pathways if pathways is None or p.id in pathways]
     whole = pathways is None
     files: dict[str, list[ir.Safety]] = {}
@@ -46,7 +48,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
     for record in (False, True):
         calls: list[str] = []
         for pathway in chosen:
-            f = PathwayWriter(module, checked, shapes[pathway.id], record=record, labels=labels).write()
+            f = PathwayWriter(module, checked, shapes[pathway.id], record=record, timetables=timetables).write()
             calls.append(f"{f.name}({f.parameters})")
         if whole:
             for file, safeties in files.items():

@@ -73,8 +73,8 @@ class PathwayWriter:
     """Writes one pathway's function into a module; `record` switches the trace on."""
 
     def __init__(self, module: Module, checked: Checked, shape: PathwayShape, *, record: bool,
-                 labels: dict[str, str]):
-        self.checked, self.shape, self.record, self.labels = checked, shape, record, labels
+                 timetables: dict[str, Timetable]):
+        self.checked, self.shape, self.record, self.timetables = checked, shape, record, timetables
         self.pid = shape.id
         self.holder = holders(shape)
         name = f"{'walk' if record else 'decide'}_{shape.id}"
@@ -97,7 +97,7 @@ class PathwayWriter:
         for node_id in shape.order:
             node = shape.nodes[node_id]
             if node_id == shape.entry:
-                if self.record:
+                if self.record and self.path_read(node_id):
                     f.emit(0, f"{self.flags[node_id]} = {f.const((node_id,))}")
                 self.node(node, 0)
             elif self.holder[node_id] is None:
@@ -117,7 +117,8 @@ class PathwayWriter:
         if self.record:
             fixed = self.shape.fixed_paths[target]
             if fixed is not None:
-                f.emit(indent, f"{flag} = {f.const(fixed)}")
+                if not held or self.path_read(target):  # else its path is a constant wherever it is needed
+                    f.emit(indent, f"{flag} = {f.const(fixed)}")
             elif held:
                 f.emit(indent, f"{flag} = {self.flags[source.id]} + ({target!r},)")
             else:  # the first way in, in the pathway's order, gives the path
@@ -127,6 +128,14 @@ class PathwayWriter:
             f.emit(indent, f"{flag} = True")
         if held:
             self.node(self.shape.nodes[target], indent)
+
+    def path_read(self, node_id: str) -> bool:
+        """Does the code read the node's path variable (beyond a constant path)? Its flag, a
+        recommendation's path, or a target's path made from it do."""
+        fixed = self.shape.fixed_paths
+        node = self.shape.nodes[node_id]
+        return ((self.holder[node_id] is None and node_id != self.shape.entry) or (isinstance(node, ir.Recommend) and fixed[node_id] is None)
+                or any(fixed[t] is None for t in self.shape.edges[node_id]))
 
     def block(self, indent: int, write: Callable[[], None]) -> None:
         """Write a block's body; `pass` when it comes out empty."""
@@ -156,8 +165,8 @@ class PathwayWriter:
         if not self.record or not names:
             return None
         var = self.f.locals.take(f"read_{node.id}")
-        pairs = "".join(f"({name!r}, {self.f.facts[name]}), " for name in names)
-        self.f.emit(indent, f"{var} = ({pairs.rstrip(' ')})")
+        pairs = [f"({name!r}, {self.f.facts[name]})" for name in names]
+        self.f.emit(indent, f"{var} = ({pairs[0]},)" if len(pairs) == 1 else f"{var} = ({', '.join(pairs)})")
         return var
 
     def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: str | None, words: str, code: str, *,
@@ -210,8 +219,9 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
             self.block(indent + 1, taken)
-            f.emit(indent, f"elif {v} is None:")
-            self.open(indent + 1, node, "decide", read)
+            if not f.known(v):  # a value that is never unknown leaves nothing open
+                f.emit(indent, f"elif {v} is None:")
+                self.open(indent + 1, node, "decide", read)
             f.emit(indent, "else:")
             indent += 1
         else:
@@ -226,14 +236,17 @@ class PathwayWriter:
         read = self.read(node, self.reads[node.id], indent)
         if node.guard is not None:
             v = f.expr(node.guard, indent)
-            f.emit(indent, f"if {v} is None:")
-            self.open(indent + 1, node, kind, read)
+            opening = "if"
+            if not f.known(v):  # a value that is never unknown leaves nothing open
+                f.emit(indent, f"if {v} is None:")
+                self.open(indent + 1, node, kind, read)
+                opening = "elif"
             if self.record:
-                f.emit(indent, f"elif {v} is not True:")
+                f.emit(indent, f"{opening} {v} is not True:")
                 self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
                 f.emit(indent, "else:")
             else:
-                f.emit(indent, f"elif {v} is True:")
+                f.emit(indent, f"{opening} {v} is True:")
             indent += 1
         if not self.record:
             f.emit(indent, f"{'recs' if isinstance(node, ir.Recommend) else 'warns'}.append({node.id!r})")
@@ -258,7 +271,7 @@ class PathwayWriter:
     def schedule(self, node: ir.Schedule, indent: int) -> None:
         f = self.f
         plan = self.checked.plans[node.id]
-        timetable = f.const(Timetable(plan, self.labels), "PLAN_" + node.id)
+        timetable = f.const(self.timetables[plan.id], "PLAN_" + node.id)
         if not self.record:
             f.emit(indent, f"warns.extend([w.id for w in {timetable}.lay_out(case)[1]])")
             return
@@ -297,13 +310,17 @@ class SafetyWriter(PathwayWriter):
                 continue
             read = self.read(safety, tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines))), 0) \
                 or "()"
-            f.emit(0, f"if {v} is None:")
-            missing = f.locals.take(f"missing_{safety.id}")
-            f.emit(1, f"{missing} = missing({read})")
-            self.step(1, safety, "safety", read, "", "not-checked",
-                      words_code=f"'not checked: needs ' + ', '.join({missing})")
-            f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, {missing}))")
-            f.emit(0, f"elif {v}:")
+            opening = "if"
+            if not f.known(v):
+                f.emit(0, f"if {v} is None:")
+                missing = f.locals.take(f"missing_{safety.id}")
+                f.emit(1, f"{missing} = missing({read})")
+                self.step(1, safety, "safety", read, "", "not-checked",
+                          words_code=f"'not checked: needs ' + ', '.join({missing})")
+                f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
+                          f"{missing}))")
+                opening = "elif"
+            f.emit(0, f"{opening} {v}:")
             f.emit(1, f"warns.append({f.const(rule_warning(safety, 'safety', None), 'WARN_' + safety.id)})")
             self.step(1, safety, "safety", read, f"raises a {safety.severity} warning", "raises")
             f.emit(0, "else:")
