@@ -84,3 +84,15 @@ def test_an_error_inside_generated_code_names_the_rule(codegen_kb, tmp_path, mon
     assert run.code == 2
     assert f"tests/data/codegen/main.rules:{schedule.span.line}:" in run.err and "evaluation-failed" in run.err
     assert "Traceback" not in run.err and "internal error" not in run.err
+
+
+def test_the_readme_shows_generated_code_as_it_is():
+    """The README's excerpt of generated code is the golden file's, line for line ('...' skips)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [excerpt] = re.findall(r"```py\n(.*?)```", readme, flags=re.S)
+    golden = (KB / "main.py.txt").read_text(encoding="utf-8").splitlines()
+    at = 0
+    for line in excerpt.splitlines():
+        if line.strip() == "...":
+            continue
+        at = golden.index(line, at) + 1  # ValueError: the README shows a line the code does not have
