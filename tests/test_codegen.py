@@ -38,9 +38,11 @@ def test_golden_generated_code(codegen_kb, pathway, update_golden):
 
 def test_generated_code_reads_like_the_rules(codegen_kb):
     source = codegen_kb.generated_source()
-    assert "def decide_surgery(case, get, recs, warns, needs):" in source
-    assert "def walk_surgery(case, get, recs, warns, trace, undecided, plans):" in source
-    assert "# tests/data/codegen/main.rules:24  decide approach \"How many segments?\"" in source
+    # `operable` is used by two pathways: computed once, by decide and walk, and passed on
+    assert "def decide_surgery(case, get, recs, warns, needs, operable):" in source
+    assert "def walk_surgery(case, get, recs, warns, trace, undecided, plans, operable):" in source
+    assert "    decide_surgery(case, get, recs, warns, needs, operable)" in source
+    assert "# tests/data/codegen/main.rules:25  decide approach \"How many segments?\"" in source
     assert "    operable = " in source and "    segments = get('segments')" in source
     assert not re.search(r"\b[kfqr]\d+\b", source), "no positional names"
     compile(source, "generated", "exec")
@@ -69,7 +71,8 @@ def test_an_error_inside_generated_code_names_the_rule(codegen_kb, tmp_path, mon
     """A plan laid out from a date at the end of the calendar overflows: the error points at
     the `schedule` line of the rule file, for evaluate and decide alike, and the command line
     prints it as a diagnostic, without a traceback."""
-    case = {"resectable": True, "remnant": 50, "segments": 5, "symptoms": [], "start": "9999-12-30"}
+    case = {"resectable": True, "remnant": 50, "segments": 5, "symptoms": [], "start": "9999-12-30",
+            "second_date": "2024-01-01"}  # decide lays a plan out only to see whether an actual date is late
     schedule = next(n for n in codegen_kb.pathways[0].nodes if n.id == "sequence")
     for run in (codegen_kb.evaluate, codegen_kb.decide):
         with pytest.raises(EvaluationError) as caught:
@@ -80,6 +83,7 @@ def test_an_error_inside_generated_code_names_the_rule(codegen_kb, tmp_path, mon
         assert "<consilium" not in str(caught.value)
     path = tmp_path / "case.json"
     path.write_text('{"resectable": true, "remnant": 50, "segments": 5, "symptoms": [], "start": "9999-12-30"}')
+    
     run = run_cli("eval", "tests/data/codegen", path)
     assert run.code == 2
     assert f"tests/data/codegen/main.rules:{schedule.span.line}:" in run.err and "evaluation-failed" in run.err

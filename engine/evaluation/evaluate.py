@@ -15,7 +15,6 @@ raised inside generated code is reported at the rule it came from (`EvaluationEr
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Callable, Mapping
 
 from ..lang import ir
@@ -53,7 +52,7 @@ class Evaluator:
         self._decide = self.code["decide"]
         self._probes: dict[str, tuple[Callable[..., Any], tuple[str, ...], Loaded]] = {}
         self._values: dict[ir.Expr, Loaded] = {}
-        self._answers_kept: OrderedDict[tuple[Any, ...], tuple[Answer, ...]] = OrderedDict()
+        self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
 
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
@@ -108,12 +107,18 @@ class Evaluator:
         """The needs, fact by fact in the order first met, and per pathway the facts it waits for."""
         decides: dict[str, list[Undecided]] = {}
         pending: dict[str, dict[str, None]] = {}
+        kept = self._answers_kept
         for (pathway, node, question), read in undecided:
             for fact, value in read:
                 if value is None:
                     if pathway is not None:
                         pending.setdefault(pathway, {})[fact] = None
-                    found = self.answers(node, fact, case, read)
+                    try:
+                        found = kept.get((node.id, fact, read))
+                    except TypeError:  # a value that cannot be hashed: nothing is kept
+                        found = None
+                    if found is None:
+                        found = self.answers(node, fact, case, read)
                     decides.setdefault(fact, []).append(_new(Undecided, (pathway, node.id, question, found)))
         needs = tuple([_new(Need, (fact, *self._needs[fact], tuple(nodes))) for fact, nodes in decides.items()])
         return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}
@@ -123,26 +128,23 @@ class Evaluator:
                 read: tuple[tuple[str, Any], ...] | None = None) -> tuple[Answer, ...]:
         """What each answer to `fact` would make `node` do, the rest of the case as it is.
 
-        They depend only on the values the node reads: kept for the combinations seen last."""
+        They depend only on the values the node reads (`read`, as the walk records them): kept
+        for the combinations seen, up to a bound, for the cases of a cohort that repeat."""
         test, reads, _ = self._probe(node)
-        key = (node.id, fact, read if read is not None else tuple([case.get(f) for f in reads]))
-        kept = self._answers_kept
-        try:
-            found = kept.get(key)
-        except TypeError:  # a value that cannot be hashed: work it out, keep nothing
-            key, found = None, None
-        if found is not None:
-            return found
         describe = _describe_decision if isinstance(node, ir.Decide) else _describe_guard
 
         def probe(value: Any) -> tuple[str | None, str]:
             values = {**case, fact: value}
             return describe(node, test(values.get), values, reads, self.node_labels)
         found = answers(self.checked.facts[fact], probe, self._cuts(node, fact))
-        if key is not None:
-            kept[key] = found
-            if len(kept) > _KEPT:
-                kept.popitem(last=False)
+        if read is not None:
+            kept = self._answers_kept
+            if len(kept) >= _KEPT:
+                kept.clear()  # bounded: a cohort of distinct cases does not grow it without end
+            try:
+                kept[(node.id, fact, read)] = found
+            except TypeError:
+                pass
         return found
 
     def _probe(self, node: ir.Node) -> tuple[Callable[..., Any], tuple[str, ...], Loaded]:

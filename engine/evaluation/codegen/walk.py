@@ -20,6 +20,7 @@ at load, and held by a global of the generated module.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, NamedTuple
 
 from ...lang import ir
@@ -29,7 +30,7 @@ from ...lang.shape import PathwayShape
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, TraceStep
 from .layout import holders
-from .writer import Function, Module
+from .writer import Function, Module, defines_used
 
 NO_BRANCH = "no branch holds; the pathway ends here"
 
@@ -73,21 +74,32 @@ class PathwayWriter:
     """Writes one pathway's function into a module; `record` switches the trace on."""
 
     def __init__(self, module: Module, checked: Checked, shape: PathwayShape, *, record: bool,
-                 timetables: dict[str, Timetable]):
-        self.checked, self.shape, self.record, self.timetables = checked, shape, record, timetables
+                 timetables: dict[str, Timetable], given: list[str]):
+        """`given`: the definitions its caller computes and passes, by name."""
+        self.checked, self.shape, self.record, self.timetables, self.given = checked, shape, record, timetables, given
         self.pid = shape.id
         self.holder = holders(shape)
         name = f"{'walk' if record else 'decide'}_{shape.id}"
-        self.f = module.function(module.names.take(name), WALK_PARAMETERS if record else DECIDE_PARAMETERS,
-                                 checked.defines)
+        parameters = ", ".join([WALK_PARAMETERS if record else DECIDE_PARAMETERS, *given])
+        self.f = module.function(module.names.take(name), parameters, checked.defines)
         self.flags: dict[str, str] = {}
         self.reads: dict[str, tuple[str, ...]] = {n.id: reads_of(n, checked.defines) for n in shape.pathway.nodes}
 
     def write(self) -> Function:
         f, shape = self.f, self.shape
         nodes = shape.pathway.nodes
-        anchors = [self.checked.plans[n.id].anchor for n in nodes if isinstance(n, ir.Schedule)] if self.record else []
-        f.prepare([c for n in nodes for c in conditions_of(n)], anchors)
+        # What each node reads: a fact or definition that one node alone uses is read or computed
+        # there, only when the case reaches it; the others once, at the top of the function.
+        self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
+        counts: Counter[str] = Counter()
+        for exprs, facts in self.uses.values():
+            found = defines_used(exprs, self.checked.defines)
+            counts.update(found | {e.id for top in [*exprs, *(self.checked.defines[d].expr for d in found)]
+                                   for e in ir.walk(top) if isinstance(e, ir.FactRef)} | set(facts))
+        shared = [name for name, n in counts.items() if n > 1]
+        f.prepare([ir.DefineRef(id=name) for name in shared if name in self.checked.defines],
+                  [name for name in shared if name not in self.checked.defines],
+                  given={name: name for name in self.given})
         for node_id in shape.order:
             flag = "path_" if self.record else "reached_"
             self.flags[node_id] = f.locals.take(flag + node_id)
@@ -102,7 +114,7 @@ class PathwayWriter:
                 self.node(node, 0)
             elif self.holder[node_id] is None:
                 f.emit(0, f"if {self.flags[node_id]}{' is not None' if self.record else ''}:")
-                self.node(node, 1)
+                self.block(1, lambda node=node: self.node(node, 1))
         if not f.body:
             f.emit(0, "pass")
         return f
@@ -141,11 +153,21 @@ class PathwayWriter:
         """Write a block's body; `pass` when it comes out empty."""
         before = len(self.f.body)
         write()
-        if len(self.f.body) == before:
+        if all(line.lstrip().startswith("#") for line, _ in self.f.body[before:]):
             self.f.emit(indent, "pass")
 
     # ---- nodes ------------------------------------------------------------------------------
+    def schedule_facts(self, node: ir.Node) -> list[str]:
+        """The facts a schedule reads: its plan's anchor in a walk (for the trace); in decide, the
+        actual dates of its steps, which alone can make one late."""
+        if not isinstance(node, ir.Schedule):
+            return []
+        plan = self.checked.plans[node.id]
+        return [plan.anchor] if self.record else [s.actual for s in plan.steps if s.actual]
+
     def node(self, node: ir.Node, indent: int) -> None:
+        exprs, facts = self.uses[node.id]
+        self.f.load(indent, exprs, facts)
         self.f.comment(indent, node.span, describe(node))
         match node:
             case ir.Decide():
@@ -273,7 +295,10 @@ class PathwayWriter:
         plan = self.checked.plans[node.id]
         timetable = f.const(self.timetables[plan.id], "PLAN_" + node.id)
         if not self.record:
-            f.emit(indent, f"warns.extend([w.id for w in {timetable}.lay_out(case)[1]])")
+            actuals = [f.facts[s.actual] for s in plan.steps if s.actual]
+            if actuals:  # without an actual date, no step is late
+                f.emit(indent, f"if {' or '.join(f'{a} is not None' for a in actuals)}:")
+                f.emit(indent + 1, f"warns.extend([w.id for w in {timetable}.lay_out(case)[1]])")
             return
         laid = f.locals.take("laid")
         late = f.locals.take("late")
@@ -291,16 +316,17 @@ def _targets(node: ir.Step | ir.Recommend | ir.Warn) -> tuple[str, ...]:
 class SafetyWriter(PathwayWriter):
     """The safety rules of one rule file, checked after the pathways, as one function."""
 
-    def __init__(self, module: Module, checked: Checked, safeties: list[ir.Safety], name: str, *, record: bool):
-        self.checked, self.record, self.pid = checked, record, None
+    def __init__(self, module: Module, checked: Checked, safeties: list[ir.Safety], name: str, *, record: bool,
+                 given: list[str]):
+        self.checked, self.record, self.pid, self.given = checked, record, None, given
         self.safeties = safeties
-        parameters = "case, get, warns, trace, unchecked" if record else "case, get, warns"
+        parameters = ", ".join(["case, get, warns, trace, unchecked" if record else "case, get, warns", *given])
         self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
                                  checked.defines)
 
     def write(self) -> Function:
         f = self.f
-        f.prepare([s.condition for s in self.safeties])
+        f.prepare([s.condition for s in self.safeties], given={name: name for name in self.given})
         for safety in self.safeties:
             f.comment(0, safety.span, describe(safety))
             v = f.expr(safety.condition, 0)

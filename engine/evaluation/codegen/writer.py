@@ -133,6 +133,18 @@ class Module:
         return "\n".join(lines) + "\n", places
 
 
+def defines_used(exprs: Iterable[ir.Expr | None], defines: Mapping[str, ir.Define]) -> set[str]:
+    """The definitions `exprs` use, directly or through other definitions."""
+    found: set[str] = set()
+    queue = [e for e in exprs if e is not None]
+    for e in queue:
+        for node in ir.walk(e):
+            if isinstance(node, ir.DefineRef) and node.id not in found:
+                found.add(node.id)
+                queue.append(defines[node.id].expr)
+    return found
+
+
 class Function:
     """One generated function: its facts read once at the top, its definitions computed once
     after them (only those its expressions use), then its body."""
@@ -172,9 +184,19 @@ class Function:
         return self.module.const(value, hint)
 
     # ---- the prologue: facts, then definitions ------------------------------------------------
-    def prepare(self, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = (), *, getter: str = "get") -> None:
+    def prepare(self, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = (), *,
+                given: Mapping[str, str] | None = None) -> None:
         """Read every fact and compute every definition that `exprs` use (and the `facts` named),
-        before the body: each once, at the top of the function."""
+        before the body: each once, at the top of the function. The definitions in `given` are
+        the function's parameters of those names: computed once by its caller, for several."""
+        self.define_vars.update(given or {})
+        body, self.body = self.body, self.prologue
+        self.load(0, exprs, facts)
+        self.place = None
+        self.prologue, self.body = self.body, body
+
+    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
+        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
         wanted_defines: set[str] = set()
         wanted_facts: dict[str, None] = {}
         queue = [e for e in exprs if e is not None]
@@ -186,21 +208,21 @@ class Function:
                     wanted_defines.add(node.id)
                     queue.append(self.defines[node.id].expr)
         wanted_facts.update(dict.fromkeys(facts))
-        body, self.body = self.body, self.prologue
         for fact in wanted_facts:
-            var = self.facts[fact] = self.locals.take(fact)
-            self.emit(0, f"{var} = {getter}({fact!r})")
+            if fact not in self.facts:
+                var = self.facts[fact] = self.locals.take(fact)
+                self.emit(indent, f"{var} = get({fact!r})")
+        place = self.place
         for name in define_order(self.defines):
-            if name in wanted_defines:
+            if name in wanted_defines and name not in self.define_vars:
                 define = self.defines[name]
-                self.comment(0, define.span, f"define {name}")
-                atom = self.expr(define.expr, 0)
+                self.comment(indent, define.span, f"define {name}")
+                atom = self.expr(define.expr, indent)
                 var = self.define_vars[name] = self.locals.take(name)
-                self.emit(0, f"{var} = {atom}")
+                self.emit(indent, f"{var} = {atom}")
                 if self.known(atom):
                     self.sure.add(var)
-        self.place = None
-        self.prologue, self.body = self.body, body
+        self.place = place
 
     # ---- expressions: emit statements, return an atom (a local, a literal or a global) --------
     def known(self, atom: str) -> bool:
