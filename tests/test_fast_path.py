@@ -54,6 +54,7 @@ def test_compiled_evaluators_agree_with_the_interpreter(path):
         assert [(r.id, r.path) for r in full.recommendations] == seen.paths, case
         assert {n.fact: [(u.pathway, u.node) for u in n.decides] for n in full.needs} == seen.decides, case
         assert [(u.rule, u.needs) for u in full.unchecked] == seen.unchecked, case
+    assert full.to_json()["trace"] == [s.to_json() for s in full.trace]  # the JSON, written out for speed
 
 
 def test_one_walk_step_by_step():

@@ -68,7 +68,8 @@ class Evaluator:
         path for callers that evaluate many cases and want the values alone.
         """
         try:
-            return self._decide(case)  # type: ignore[no-any-return]
+            decision: Decision = self._decide(case)
+            return decision
         except Exception as exc:
             raise self._error(exc, self.code) from None
 

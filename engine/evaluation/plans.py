@@ -53,7 +53,7 @@ class Timetable:
         origin = anchor_label if relative is None else step_labels[relative.step].lower()
         match step.timing:
             case ir.At(offset=offset, about=about):
-                offsets = (offset,)
+                offsets: tuple[Duration, ...] = (offset,)
                 timing = ("at about " if about else "at ") + _words(offset, relative, step_labels)
             case ir.Window(start=start, end=end):
                 offsets, about = (start, end), False
@@ -85,7 +85,8 @@ class Timetable:
                 this = _Dated(when, when, base_firm and not about)
             elif kind is ir.Window:
                 a, b = _shift(base, offsets[0]), _shift(base, offsets[1])
-                this = _Dated(min(a, b) if a else None, max(a, b) if b else None, base_firm)
+                this = _Dated(min(a, b), max(a, b), base_firm) if a is not None and b is not None \
+                    else _Dated(None, None, base_firm)
             else:
                 this = _Dated(None, _shift(base, offsets[0]), base_firm)
             dated[step.id] = this

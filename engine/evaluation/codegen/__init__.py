@@ -56,7 +56,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
     for record in (False, True):
         calls: list[tuple[Function, list[str]]] = []
         for pathway in checked.pathways:
-            if whole or pathway.id in pathways:
+            if pathways is None or pathway.id in pathways:
                 given = sorted(uses[pathway.id] & shared)
                 writer = PathwayWriter(module, checked, shapes[pathway.id], record=record, timetables=timetables,
                                        given=given)

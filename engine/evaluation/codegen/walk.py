@@ -21,6 +21,7 @@ at load, and held by a global of the generated module.
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Callable, NamedTuple
 
 from ...lang import ir
@@ -77,7 +78,7 @@ class PathwayWriter:
                  timetables: dict[str, Timetable], given: list[str]):
         """`given`: the definitions its caller computes and passes, by name."""
         self.checked, self.shape, self.record, self.timetables, self.given = checked, shape, record, timetables, given
-        self.pid = shape.id
+        self.pid: str | None = shape.id
         self.holder = holders(shape)
         name = f"{'walk' if record else 'decide'}_{shape.id}"
         parameters = ", ".join([WALK_PARAMETERS if record else DECIDE_PARAMETERS, *given])
@@ -114,7 +115,7 @@ class PathwayWriter:
                 self.node(node, 0)
             elif self.holder[node_id] is None:
                 f.emit(0, f"if {self.flags[node_id]}{' is not None' if self.record else ''}:")
-                self.block(1, lambda node=node: self.node(node, 1))
+                self.block(1, partial(self.node, node, 1))
         if not f.body:
             f.emit(0, "pass")
         return f
@@ -182,7 +183,7 @@ class PathwayWriter:
             case ir.Schedule():
                 self.schedule(node, indent)
 
-    def read(self, node: ir.Node, names: tuple[str, ...], indent: int) -> str | None:
+    def read(self, node: ir.Node | ir.Safety, names: tuple[str, ...], indent: int) -> str | None:
         """In a walk, the facts a node reads with their values, as one local (None: it reads nothing)."""
         if not self.record or not names:
             return None
@@ -217,7 +218,7 @@ class PathwayWriter:
             return
         read = read or "()"
         self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read})")
-        question = getattr(node, "question", None) or getattr(node, "label", node.id)
+        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         f.emit(indent, f"undecided.append(({f.const(OpenNode(self.pid, node, question), 'OPEN_' + node.id)}, {read}))")
 
     def decision(self, node: ir.Decide, indent: int) -> None:
@@ -275,7 +276,7 @@ class PathwayWriter:
         elif isinstance(node, ir.Recommend):
             p = node.provenance
             head = (node.id, node.label, node.modality, p.source, p.section, p.quote, p.refs, p.note, node.actions,
-                    self.pid)
+                    self.shape.id)
             fixed = self.shape.fixed_paths[node.id]
             if fixed is not None:
                 f.emit(indent, f"recs.append({f.const(Recommendation(*head, fixed), 'REC_' + node.id)})")

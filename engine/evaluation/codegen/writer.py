@@ -258,8 +258,8 @@ class Function:
                 return self._kleene(ops, "False", indent)
             case ir.Or(operands=ops):
                 return self._kleene(ops, "True", indent)
-            case ir.Compare(op=op, left=left, right=right):
-                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[op]} {b}")
+            case ir.Compare(op=comparison, left=left, right=right):
+                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}")
             case ir.InRange(operand=op, interval=interval):
                 v = self.expr(op, indent)
                 lo, hi = self.const(interval.low.value), self.const(interval.high.value)
