@@ -16,7 +16,7 @@ from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_codegen
+from . import cli_codegen, cli_schema
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .evaluation.result import Result
 from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
@@ -35,6 +35,7 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  schema case [PATH]    the JSON Schema of a case of a knowledge base; `schema result`: of a result
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
@@ -96,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
-    for command in (check, evaluate, test, render, difference, report):
+    schema = cli_schema.add_parser(commands)
+    for command in (check, evaluate, test, render, difference, report, schema):
         command.add_argument("--allow-outside-includes", action="store_true",
                              help="let includes read rule files outside the knowledge base's folder")
     cli_codegen.add_parser(commands)
@@ -164,6 +166,8 @@ def _main(argv: list[str] | None) -> int:
         return _diff(args)
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
+    if args.command == "schema":
+        return cli_schema.run(args, _report, _ALLOW_OUTSIDE)
     raise AssertionError(args.command)
 
 
