@@ -67,9 +67,10 @@ class _Checker(ExpressionChecker):
         for holder in holders:
             for waiver in getattr(holder, "waivers", ()):
                 if waiver.code not in WAIVABLE:
-                    self.error("invalid-value", f"'{waiver.code}' is not a finding that can be waived",
-                               waiver.span, hint=suggest(waiver.code, WAIVABLE)
-                               or "waivable findings: " + ", ".join(WAIVABLE))
+                    written = [code.replace("-", "_") for code in WAIVABLE]  # as a rule file spells them
+                    shown = waiver.code.replace("-", "_")
+                    self.error("invalid-value", f"'{shown}' is not a finding that can be waived", waiver.span,
+                               hint=suggest(shown, written) or "waivable findings: " + ", ".join(written))
 
     # ---- declarations ---------------------------------------------------------------
     def run(self) -> Checked:

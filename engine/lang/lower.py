@@ -117,7 +117,9 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def waive(self, meta, children):
         code, reason = children
-        return _Clause("waive", ir.Waiver(code=str(code), reason=_unquote(reason), span=self.token_span(code)),
+        # `waive unused_fact`: a name cannot hold '-', the finding's code does (unused-fact)
+        return _Clause("waive", ir.Waiver(code=str(code).replace("_", "-"), reason=_unquote(reason),
+                                          span=self.token_span(code)),
                        self.span(meta))
 
     def first(self, children):
