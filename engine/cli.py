@@ -360,7 +360,7 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
     if fmt == "json":
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(format_result(result, kb, case_path, trace))
+        print(format_result(result, kb, "<stdin>" if case_path == "-" else case_path, trace))
     return EXIT_OK
 
 

@@ -44,7 +44,7 @@ def test_an_absolute_include_of_a_system_file_is_refused_and_never_printed(tmp_p
     assert run.code == 1 and "include-outside" in run.err
     assert "root:" not in run.err + run.out
     allowed = run_cli("check", folder, "--allow-outside-includes")  # allowed, it is still not a rule file
-    assert allowed.code == 1 and "include-not-rules" in allowed.err and "root:" not in allowed.err
+    assert allowed.code == 1 and "not-rules" in allowed.err and "root:" not in allowed.err
 
 
 def test_a_symlink_leading_out_of_the_folder_is_refused(tmp_path):
@@ -82,3 +82,11 @@ def test_the_bundled_kb_and_the_fixtures_stay_inside(tmp_path):
     shutil.copytree(DATA / "plans", tmp_path / "plans")
     assert consilium.load_kb(tmp_path / "plans").facts
     assert consilium.load_kb().facts
+
+
+def test_a_root_that_is_not_a_rule_file_is_refused(tmp_path):
+    (tmp_path / "case.json").write_text('{"kras": "mutant"}')
+    (tmp_path / "cohort.jsonl").write_text('{"kras": "mutant"}\n')
+    run = run_cli("eval", "--cohort", tmp_path / "cohort.jsonl", tmp_path / "case.json")  # the case where the KB goes
+    assert run.code == 2 and "is not a rule file (*.rules)" in run.err and "syntax" not in run.err
+    assert run_cli("check", "/etc/passwd").code == 2 and "root:" not in run_cli("check", "/etc/passwd").err

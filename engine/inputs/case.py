@@ -280,6 +280,11 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
         except _Invalid as problem:
             diagnostics.append(Diagnostic(problem.code, problem.message, _where(positions, key, name),
                                           hint=problem.hint))
+        except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+            # a value no rule foresaw (an integer of 10,000 digits, an object of a foreign type,
+            # given through the API): still this fact's error, never a crash
+            diagnostics.append(Diagnostic("case-wrong-type", f"the value of '{key}' cannot be read: "
+                                          f"{_printable(str(exc))}", _where(positions, key, name)))
     return case, diagnostics
 
 

@@ -29,7 +29,7 @@ CODES: dict[str, str] = {
     "include-not-found": "an included file does not exist",
     "include-cycle": "files include each other in a cycle",
     "include-outside": "an included file lies outside the knowledge base's folder",
-    "include-not-rules": "an included file is not a rule file (*.rules)",
+    "not-rules": "a file read as rules (a root or an include) is not a rule file (*.rules)",
     "no-root": "a knowledge-base folder has no main.rules",
     # declarations
     "missing-clause": "a declaration lacks a clause it requires",

@@ -57,6 +57,9 @@ def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
                                  hint=("name the root file, e.g. " + display_path(p / rules[0])) if rules
                                  else "a knowledge base is a main.rules file and the files it includes")]
     if p.is_file():
+        if p.suffix != ".rules":  # e.g. a case given where the knowledge base goes
+            return None, [Diagnostic("not-rules", f"'{path}' is not a rule file (*.rules)", None,
+                                     hint="give a knowledge-base folder (with main.rules) or its root .rules file")]
         return p, []
     return None, [Diagnostic("file-not-found", f"no such file or folder: '{path}'", None)]
 
@@ -85,7 +88,7 @@ def _include_problem(target: Path, decl: ir.Include, folder: Path, allow_outside
         return Diagnostic("include-not-found", f"the included file '{decl.path}' is {kind}", decl.span,
                           hint="an include names a rule file")
     if target.suffix != ".rules" and target.exists():
-        return Diagnostic("include-not-rules", f"the included file '{decl.path}' is not a rule file (*.rules)",
+        return Diagnostic("not-rules", f"the included file '{decl.path}' is not a rule file (*.rules)",
                           decl.span, hint="rule files end in .rules")
     return None
 
