@@ -129,6 +129,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return found
 
 
+_KEY_COLON = re.compile(r'"\s*:')
+
+
 def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON number")
 
@@ -140,6 +143,14 @@ def parse_json(text: str) -> Any:
     twice in one object is an error. Raises `_Invalid` with the problem and, for a syntax error,
     where it is (`.line`, `.column`)."""
     try:
+        value = json.loads(text, parse_constant=_not_json)
+        # A key given twice vanishes in a dict: look for it only when the text holds more
+        # "key": than the mapping has keys (a nested object, or '":' inside a string); the
+        # usual flat case pays for one regular expression, not a Python call per object.
+        if isinstance(value, dict) and len(_KEY_COLON.findall(text)) == len(value):
+            return value
+        if not isinstance(value, dict) and not _KEY_COLON.search(text):
+            return value
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)
     except RecursionError:
         raise _Invalid("case-malformed", "the case nests lists or mappings too deeply to read",
