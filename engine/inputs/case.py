@@ -260,17 +260,17 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
     case: Case = {}
     diagnostics = []
     for key, value in raw.items():
-        if isinstance(key, str) and not key.isascii() and _has_surrogate(key):
-            diagnostics.append(Diagnostic("case-malformed", f"the fact name {_show(key)} holds a lone UTF-16 "
-                                          "surrogate, which is not a character", _where(positions, key, name),
-                                          hint="the file's \\u escapes must pair a high and a low surrogate"))
-            continue
         fact = facts.get(key)
         if fact is not None and value is not None:
             fast = _FAST.get(type(value))  # the common, already-typed values: no diagnostics needed
             if fast is not None and fast(fact.type, value):
                 case[key] = value
                 continue
+        if fact is None and isinstance(key, str) and not key.isascii() and _has_surrogate(key):
+            diagnostics.append(Diagnostic("case-malformed", f"the fact name {_show(key)} holds a lone UTF-16 "
+                                          "surrogate, which is not a character", _where(positions, key, name),
+                                          hint="the file's \\u escapes must pair a high and a low surrogate"))
+            continue
         if fact is None:
             diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact {_show(key)}",
                                           _where(positions, key, name), hint=suggest(str(key), facts)))
@@ -281,14 +281,14 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
             diagnostics.append(Diagnostic("case-wrong-type", f"the value of '{key}' cannot be read: "
                                           f"{value.reason}", value.span, hint="dates are written YYYY-MM-DD"))
             continue
-        if _holds_surrogate(value):
-            diagnostics.append(Diagnostic("case-malformed", f"the value of '{key}' holds a lone UTF-16 surrogate, "
-                                          "which is not a character", _where(positions, key, name),
-                                          hint="the file's \\u escapes must pair a high and a low surrogate"))
-            continue
         try:
             case[key] = convert(fact, value)
         except _Invalid as problem:
+            if _holds_surrogate(value):  # looked for only here: no text with one is a valid value
+                diagnostics.append(Diagnostic("case-malformed", f"the value of '{key}' holds a lone UTF-16 "
+                                              "surrogate, which is not a character", _where(positions, key, name),
+                                              hint="the file's \\u escapes must pair a high and a low surrogate"))
+                continue
             diagnostics.append(Diagnostic(problem.code, problem.message, _where(positions, key, name),
                                           hint=problem.hint))
         except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
@@ -427,7 +427,7 @@ def convert(fact: ir.Fact, value: Any) -> Any:
             try:
                 duration = parse_duration(value)
             except ValueError as exc:
-                raise _Invalid("case-wrong-type", f"{who}: {exc}") from None
+                raise _Invalid("case-wrong-type", f"{who}: {_printable(str(exc))}") from None
             if interval is not None and not interval.contains(duration):
                 raise _Invalid("case-out-of-range", f"{who} is {duration}, outside its range "
                                f"{_describe_interval(interval)}")
