@@ -87,10 +87,9 @@ def big_cohort(path, rows=300_000):
 
 
 def start_cohort(tmp_path, *extra):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(KB), "--cohort",
                              str(tmp_path / "big.jsonl"), "-o", str(tmp_path / "out.jsonl"), *extra],
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
 
 
 def wait_for_rows(tmp_path, process):
