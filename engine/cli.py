@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--format", choices=("text", "json"), default="text")
     test.add_argument("--coverage", action="store_true",
                       help="report the nodes, branches and rules the scenarios reach, per file")
-    test.add_argument("--fail-under", type=float, metavar="PERCENT",
+    test.add_argument("--fail-under", type=_percent, metavar="PERCENT",
                       help="with --coverage: fail when the total coverage is below PERCENT")
 
     render = commands.add_parser("render", help="draw the flowcharts")
@@ -103,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
                              help="let includes read rule files outside the knowledge base's folder")
     cli_codegen.add_parser(commands)
     return parser
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage is a number from 0 to 100, not '{text}'")
+    return value
 
 
 def _jobs(text: str) -> int:

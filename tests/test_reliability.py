@@ -99,3 +99,9 @@ def test_a_finding_with_a_hyphen_can_be_waived(tmp_path):
     folder = kb(tmp_path, 'source S "s"\nfact x : bool\n    waive unused_fact "kept for the next version"\n')
     run = run_cli("check", folder)
     assert run.code == 0 and "waived: kept for the next version" in run.err
+
+
+@pytest.mark.parametrize("percent", ["101", "-1", "nan", "lots"])
+def test_fail_under_is_a_percentage(percent):
+    run = run_process("test", "--coverage", "--fail-under", percent)
+    assert run.code == 2 and "from 0 to 100" in run.err
