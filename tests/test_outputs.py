@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import KB, ROOT, run_cli, run_process
+from conftest import KB, ROOT, run_cli
 
 CASE = {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_r0_resectable": True,
         "unresectable_extrahepatic_disease": False, "future_liver_remnant": 45, "hepatectomy_segments": 2}

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Iterator
 from ..lang import ir
 from ..lang.diagnostics import CaseError
 from ..lang.files import OutputError, atomic_output, atomic_path, refuse_overwrite
-from .case import _Invalid, _printable, parse_json
+from .case import _Invalid, parse_json
 from .rows import InputError, cohort_format, pyarrow_parquet, read_rows
 
 CHUNK = 2000
@@ -187,8 +187,8 @@ class _Workers:
         self.results = [context.Queue() for _ in range(jobs)]
         self.processes = [context.Process(target=_work, args=(t, r, kb_path), daemon=True)
                           for t, r in zip(self.tasks, self.results)]
-        for queue in self.tasks:
-            queue.cancel_join_thread()  # a stopped run must not wait to feed workers that are gone
+        for tasks in self.tasks:
+            tasks.cancel_join_thread()  # a stopped run must not wait to feed workers that are gone
         for process in self.processes:
             process.start()
         self.sent = self.received = 0
@@ -217,8 +217,8 @@ class _Workers:
 
     def __exit__(self, kind, value, traceback) -> None:
         if kind is None:  # done: let each worker finish and leave
-            for queue_ in self.tasks:
-                queue_.put(None)
+            for tasks in self.tasks:
+                tasks.put(None)
             for process in self.processes:
                 process.join(timeout=5)
         for process in self.processes:
