@@ -105,3 +105,14 @@ def test_a_finding_with_a_hyphen_can_be_waived(tmp_path):
 def test_fail_under_is_a_percentage(percent):
     run = run_process("test", "--coverage", "--fail-under", percent)
     assert run.code == 2 and "from 0 to 100" in run.err
+
+
+@pytest.mark.parametrize("text", ['{"kras": "\\ud800"}', '{"\\ud800": 1}', '{"metastatic_sites": ["liver", "\\udfff"]}'])
+def test_a_lone_surrogate_is_a_clear_error_in_text_and_json(tmp_path, text):
+    (tmp_path / "s.json").write_text(text)
+    for args in ((), ("--json",)):
+        run = run_process("eval", tmp_path / "s.json", *args)
+        assert run.code == 2 and "internal error" not in run.err
+        shown = run.out if args else run.err
+        assert "lone UTF-16 surrogate" in shown
+    assert json.loads(run_process("eval", tmp_path / "s.json", "--json").out)["ok"] is False
