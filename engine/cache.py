@@ -23,7 +23,9 @@ least recently are removed. Any problem with the cache is a miss, never an error
 CONSILIUM_CACHE=off turns it off; CONSILIUM_CACHE_DIR moves it.
 
 Sealing, the key, the folder's checks and its bound are engine/lang/sealed.py's, shared with
-the cache of compiled generated code (engine/evaluation/bytecode.py).
+the cache of compiled generated code (engine/evaluation/bytecode.py). This module's
+`read_entry` and `write_entry` are those sealed ones: a store of named entries that can be
+handed to any other cache, and that never returns an entry whose seal does not verify.
 """
 
 from __future__ import annotations
@@ -97,3 +99,6 @@ def put(root: Path, loaded: Loaded, files: list[Path], allow_outside: bool = Fal
     except (OSError, TypeError, ValueError):  # e.g. a value the IR codec does not know: no entry
         return
     write_entry(_entry_name(root, allow_outside), data)
+
+
+__all__ = ["get", "put", "engine_digest", "folder", "read_entry", "write_entry"]
