@@ -245,8 +245,12 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         _report(error, "text")
         return EXIT_INPUT
     path = Path(cohort)
-    if not path.is_file():
-        print(f"consilium eval: no cohort file '{cohort}'", file=sys.stderr)
+    try:
+        found = path.is_file()
+    except (OSError, ValueError):  # a name too long to look up
+        found = False
+    if not found:
+        print(f"consilium eval: no cohort file '{cohort[:120]}'", file=sys.stderr)
         return EXIT_INPUT
     try:
         summary = run_cohort(kb, kb_path, path, Path(output) if output else None, jobs=jobs,

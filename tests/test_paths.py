@@ -90,3 +90,21 @@ def test_a_root_that_is_not_a_rule_file_is_refused(tmp_path):
     run = run_cli("eval", "--cohort", tmp_path / "cohort.jsonl", tmp_path / "case.json")  # the case where the KB goes
     assert run.code == 2 and "is not a rule file (*.rules)" in run.err and "syntax" not in run.err
     assert run_cli("check", "/etc/passwd").code == 2 and "root:" not in run_cli("check", "/etc/passwd").err
+
+
+def test_names_that_cannot_be_looked_up_are_clear_errors(tmp_path):
+    long = "a" * 5000
+    for include in (long + ".rules", "a\\u0000b.rules"):
+        folder = tmp_path / f"kb{len(include)}"
+        folder.mkdir()
+        text = f'include "{include}"\n' + MINIMAL
+        (folder / "main.rules").write_text(text.replace("\\u0000", "\0"))
+        run = run_cli("check", folder)
+        assert run.code == 1 and "include-not-found" in run.err and "internal error" not in run.err
+    (tmp_path / "c.jsonl").write_text("{}\n")
+    for args in (["check", long], ["eval", long + ".json"], ["eval", "--cohort", long + ".jsonl"],
+                 ["eval", "--cohort", tmp_path / "c.jsonl", "-o", tmp_path / (long + ".jsonl")],
+                 ["render", "-o", tmp_path / long], ["report", "-o", tmp_path / long],
+                 ["schema", "result", "-o", tmp_path / long]):
+        run = run_cli(*args)
+        assert run.code == 2 and "internal error" not in run.err, args

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Iterator
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError
-from ..lang.files import OutputError, atomic_output, atomic_path, refuse_overwrite
+from ..lang.files import OutputError, atomic_output, atomic_path, kind_of, refuse_overwrite
 from .case import _Invalid, parse_json
 from .rows import InputError, cohort_format, pyarrow_parquet, read_rows
 
@@ -314,7 +314,7 @@ def _open_writer(output: Path | None, columns: list[str]) -> Iterator[_Writer]:
         yield _Writer("jsonl", columns, handle=sys.stdout, shown="standard output")
         return
     kind = cohort_format(output)
-    if output.exists() and not output.is_file() and not output.is_dir():  # /dev/stdout, a pipe: as it is
+    if kind_of(output) == "other":  # /dev/stdout, a pipe: written as it is
         with open(output, "w", encoding="utf-8", newline="") as handle:
             writer = _Writer(kind, columns, handle=handle, shown=str(output))
             yield writer

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Iterator
@@ -49,15 +50,39 @@ def refuse_overwrite(output: Path, inputs: Iterable[Path | str], what: str = "ou
                               "the input; choose another name")
 
 
+def kind_of(path: Path) -> str | None:
+    """'file', 'folder' or 'other' (a device, a pipe) for what stands at `path`; None when nothing
+    does; OutputError when the name itself cannot be looked up (too long, a NUL, a link loop)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot use '{_shown(path)}': {getattr(exc, 'strerror', None) or exc}") from None
+    return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
+
+
+def _shown(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else text[:120] + "…"
+
+
 def _describe(path: Path, exc: OSError) -> str:
     folder = path.parent if str(path.parent) else Path(".")
-    if isinstance(exc, FileNotFoundError) and not folder.is_dir():
+    if isinstance(exc, FileNotFoundError) and not _quietly(folder.is_dir):
         return f"cannot write '{path}': the folder '{folder}' does not exist"
-    if isinstance(exc, (IsADirectoryError,)) or path.is_dir():
+    if isinstance(exc, (IsADirectoryError,)) or _quietly(path.is_dir):
         return f"cannot write '{path}': it is a folder"
     if isinstance(exc, NotADirectoryError):
         return f"cannot write '{path}': '{folder}' is not a folder"
-    return f"cannot write '{path}': {exc.strerror or exc}"
+    return f"cannot write '{_shown(path)}': {exc.strerror or exc}"
+
+
+def _quietly(test) -> bool:
+    try:
+        return bool(test())
+    except (OSError, ValueError):
+        return False
 
 
 def _mode_for(path: Path) -> int:
@@ -77,7 +102,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     On any exception (KeyboardInterrupt included) the temporary file is removed and the
     target is left as it was."""
     path = Path(path)
-    if path.is_dir():
+    if kind_of(path) == "folder":
         raise OutputError(f"cannot write '{path}': it is a folder")
     try:
         handle, name = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
@@ -126,12 +151,12 @@ def write_file(path: str | Path, data: bytes | str) -> Path:
 def ensure_folder(folder: str | Path) -> Path:
     """The output folder, created if needed; OutputError when it cannot be (a file stands there, ...)."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
+    if kind_of(folder) not in (None, "folder"):
         raise OutputError(f"cannot write into '{folder}': it is a file, and this option names a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the folder '{folder}': {exc.strerror or exc}") from None
+        raise OutputError(f"cannot create the folder '{_shown(folder)}': {exc.strerror or exc}") from None
     return folder
 
 
@@ -140,5 +165,5 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-__all__ = ["OutputError", "atomic_path", "atomic_output", "write_file", "ensure_folder", "refuse_overwrite",
+__all__ = ["OutputError", "kind_of", "atomic_path", "atomic_output", "write_file", "ensure_folder", "refuse_overwrite",
            "same_file"]

@@ -14,6 +14,7 @@ a shared folder) reads no other file, and no diagnostic prints the lines of one.
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,13 @@ def display_path(path: Path) -> str:
 def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
     """The root rule file for a path that names a file or a knowledge-base folder."""
     p = Path(path)
+    try:
+        p.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except (OSError, ValueError) as exc:  # a name too long, a link loop, a NUL in the name
+        return None, [Diagnostic("file-not-found", f"cannot read '{path}': "
+                                 f"{getattr(exc, 'strerror', None) or exc}", None)]
     if p.is_dir():
         root = p / ROOT_FILE
         if root.is_file():
@@ -73,7 +81,19 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _include_problem(target: Path, decl: ir.Include, folder: Path, allow_outside: bool) -> Diagnostic | None:
-    """Why an include may not be read, or None."""
+    """Why an include may not be read, or None (a missing file is reported by the caller, with a hint)."""
+    try:
+        target.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:  # a name too long, no permission, a link loop
+        loop = exc.errno == errno.ELOOP
+        return Diagnostic("include-not-found", f"the included file '{decl.path}' "
+                          + ("is a symbolic link that leads round in a loop" if loop
+                             else f"cannot be read: {exc.strerror or exc}"), decl.span,
+                          hint="point the link at a rule file" if loop else None)
+    except ValueError:  # a NUL in the name
+        return Diagnostic("include-not-found", f"'{decl.path}' is not a file name", decl.span)
     try:
         target.resolve(strict=False)
     except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
