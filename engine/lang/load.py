@@ -72,6 +72,13 @@ def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
     return None, [Diagnostic("file-not-found", f"no such file or folder: '{path}'", None)]
 
 
+def _named(name: str) -> str:
+    """A file name as a message shows it: control characters escaped, a very long one cut."""
+    if not name.isprintable():
+        name = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in name)
+    return name if len(name) <= 120 else name[:120] + "…"
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder)
@@ -88,27 +95,27 @@ def _include_problem(target: Path, decl: ir.Include, folder: Path, allow_outside
         pass
     except OSError as exc:  # a name too long, no permission, a link loop
         loop = exc.errno == errno.ELOOP
-        return Diagnostic("include-not-found", f"the included file '{decl.path}' "
+        return Diagnostic("include-not-found", f"the included file '{_named(decl.path)}' "
                           + ("is a symbolic link that leads round in a loop" if loop
                              else f"cannot be read: {exc.strerror or exc}"), decl.span,
                           hint="point the link at a rule file" if loop else None)
     except ValueError:  # a NUL in the name
-        return Diagnostic("include-not-found", f"'{decl.path}' is not a file name", decl.span)
+        return Diagnostic("include-not-found", f"'{_named(decl.path)}' is not a file name", decl.span)
     try:
         target.resolve(strict=False)
     except (OSError, RuntimeError):  # RuntimeError: Python 3.11's "Symlink loop"
-        return Diagnostic("include-not-found", f"the included file '{decl.path}' is a symbolic link that leads "
+        return Diagnostic("include-not-found", f"the included file '{_named(decl.path)}' is a symbolic link that leads "
                           "round in a loop", decl.span, hint="point the link at a rule file")
     if not allow_outside and not _inside(target, folder):
-        return Diagnostic("include-outside", f"the included file '{decl.path}' is outside the knowledge base's "
+        return Diagnostic("include-outside", f"the included file '{_named(decl.path)}' is outside the knowledge base's "
                           f"folder ({display_path(folder)})", decl.span,
                           hint="move it into the folder, or allow it with --allow-outside-includes")
     if target.exists() and not target.is_file():
         kind = "a folder" if target.is_dir() else "not a regular file"
-        return Diagnostic("include-not-found", f"the included file '{decl.path}' is {kind}", decl.span,
+        return Diagnostic("include-not-found", f"the included file '{_named(decl.path)}' is {kind}", decl.span,
                           hint="an include names a rule file")
     if target.suffix != ".rules" and target.exists():
-        return Diagnostic("not-rules", f"the included file '{decl.path}' is not a rule file (*.rules)",
+        return Diagnostic("not-rules", f"the included file '{_named(decl.path)}' is not a rule file (*.rules)",
                           decl.span, hint="rule files end in .rules")
     return None
 
@@ -171,7 +178,7 @@ def load(root: Path, allow_outside: bool = False) -> tuple[Loaded, list[Diagnost
                 if not target.is_file() and not (target.resolve() in chain + (real,)):
                     siblings = sorted(p.name for p in path.parent.glob("*.rules"))
                     diagnostics.append(Diagnostic(
-                        "include-not-found", f"the included file '{decl.path}' does not exist", decl.span,
+                        "include-not-found", f"the included file '{_named(decl.path)}' does not exist", decl.span,
                         hint=suggest(decl.path, siblings) or f"looked for {display_path(target)}"))
                     continue
                 visit(target, chain + (real,), decl.span)
