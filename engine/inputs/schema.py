@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from ..evaluation.result import OUTCOMES
 from ..lang import ir
 from ..lang.values import DURATION_UNITS, Duration
 
@@ -135,7 +136,7 @@ def result_schema() -> dict[str, Any]:
     trace_step = _object({
         "pathway": _TEXT_OR_NULL, "node": _TEXT, "kind": _TEXT, "span": {"anyOf": [_SPAN, {"type": "null"}]},
         "read": {"type": "object", "additionalProperties": _VALUE}, "outcome": _TEXT,
-        "next": _TEXTS, "branch": {"type": ["integer", "null"]}})
+        "code": {"enum": sorted(OUTCOMES)}, "next": _TEXTS, "branch": {"type": ["integer", "null"]}})
     return {
         "$schema": DIALECT,
         "title": "Consilium result",
