@@ -273,6 +273,8 @@ class _Writer:
     def _guard(self, write, *args) -> None:
         try:
             write(*args)
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            raise
         except OSError as exc:  # a full disk: stop, and leave the target as it was
             raise OutputError(f"cannot write '{self.shown}': {exc.strerror or exc}") from None
 
@@ -315,6 +317,11 @@ def _open_writer(output: Path | None, columns: list[str]) -> Iterator[_Writer]:
         return
     kind = cohort_format(output)
     if kind_of(output) == "other":  # /dev/stdout, a pipe: written as it is
+        if kind == "parquet":
+            writer = _Writer(kind, columns, path=output, shown=str(output))
+            yield writer
+            writer.close()
+            return
         with open(output, "w", encoding="utf-8", newline="") as handle:
             writer = _Writer(kind, columns, handle=handle, shown=str(output))
             yield writer
