@@ -419,7 +419,9 @@ def stuck_decisions(result: Result) -> list[tuple[Any, str]]:
     stuck = []
     for step in result.trace:
         outcome = step.outcome
-        if not outcome.startswith("undecided") or any(value is None for _, value in step.read):
+        if getattr(step, "code", "") != "undecided" and not outcome.startswith("undecided"):
+            continue
+        if any(value is None for _, value in step.read):  # a missing fact: a need, shown as such
             continue
         reason = outcome.partition(":")[2].strip()
         if not reason or reason.startswith("needs"):
