@@ -184,3 +184,12 @@ def test_an_empty_cohort_writes_a_valid_empty_output(tmp_path):
         assert run.code == 0 and "0 cases in" in run.err and (tmp_path / out).exists()
     import pyarrow.parquet as pq
     assert pq.read_table(tmp_path / "o.parquet").num_rows == 0
+
+
+def test_cr_only_line_endings_in_csv_and_jsonl(tmp_path):
+    (tmp_path / "c.csv").write_bytes(b"kras,hepatectomy_segments\rmutant,3\rwild_type,9\r")
+    (tmp_path / "c.jsonl").write_bytes(b'{"kras": "mutant"}\r{"kras": "x"}\r')
+    csv_rows = [json.loads(line) for line in run_process("eval", KB, "--cohort", tmp_path / "c.csv").out.splitlines()]
+    assert [r["row"] for r in csv_rows] == [2, 3] and "outside its range" in csv_rows[1]["error"]
+    rows = [json.loads(line) for line in run_process("eval", KB, "--cohort", tmp_path / "c.jsonl").out.splitlines()]
+    assert [r["row"] for r in rows] == [1, 2] and "error" not in rows[0] and "'x' is not a value" in rows[1]["error"]

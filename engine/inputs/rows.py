@@ -76,8 +76,17 @@ class _BadLine(Exception):
         self.number, self.message = number, message
 
 
+def _physical_lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(number, bytes) of each line, ended by LF, CRLF or a lone CR (as classic Mac OS wrote)."""
+    number = 0
+    for raw in handle:
+        for piece in raw.splitlines(keepends=True) if b"\r" in raw else (raw,):
+            number += 1
+            yield number, piece
+
+
 def _jsonl_rows(handle: IO[bytes]) -> Iterator[Row]:
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in _physical_lines(handle):
         try:
             line = _decode(raw, number)
         except _BadLine as bad:
@@ -98,7 +107,7 @@ class _Lines:
     remembered so that a record that fails can be skipped and the lines after its first read again."""
 
     def __init__(self, handle: IO[bytes]):
-        self.handle = handle
+        self.lines = _physical_lines(handle)
         self.read = 0
         self.pending: deque[tuple[int, Any]] = deque()  # lines to read again (text, or a _BadLine)
         self.record: list[tuple[int, str]] = []
@@ -117,12 +126,12 @@ class _Lines:
             if isinstance(text, _BadLine):
                 raise text
         else:
-            raw = self.handle.readline()
-            if not raw:
+            try:
+                self.read, raw = next(self.lines)
+            except StopIteration:
                 if self.record:
                     self.ran_out = True
-                raise StopIteration
-            self.read += 1
+                raise
             number, text = self.read, _decode(raw, self.read)
         self.record.append((number, text))
         if len(self.record) > MAX_RECORD_LINES or sum(len(t) for _, t in self.record) > MAX_RECORD_BYTES:
