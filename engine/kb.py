@@ -121,7 +121,7 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])
     return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                         evaluator=Evaluator(checked, shapes, loaded.root))
+                         evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None))
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:

@@ -22,6 +22,7 @@ from ..lang.check import Checked
 from ..lang.reads import reads_of, thresholds
 from ..lang.shape import PathwayShape
 from . import codegen
+from .bytecode import Store
 from .codegen.runtime import Loaded
 from .concordance import Concordance
 from .needs import answers
@@ -34,7 +35,8 @@ _KEPT = 8192          # answers kept per evaluator, for the cases of a cohort th
 class Evaluator:
     """The generated form of one checked knowledge base."""
 
-    def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str):
+    def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str, store: Store | None = None):
+        """`store`: where the compiled generated code is kept between runs (bytecode.py); None: nowhere."""
         self.checked = checked
         self.shapes = shapes
         self.name = name
@@ -44,10 +46,11 @@ class Evaluator:
         self._needs = {name: (fact.label, fact.question, ir.describe_type(fact.type))
                        for name, fact in checked.facts.items()}
         self._sources = tuple((sid, source.title) for sid, source in checked.sources.items())
+        self._source_index: dict[str | None, int] = {sid: i for i, (sid, _) in enumerate(self._sources)}
         rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
-        self.code: Loaded = codegen.build(codegen.generate(checked, shapes, name), f"<consilium {name}>")
+        self.code: Loaded = codegen.build(codegen.generate(checked, shapes, name), f"<consilium {name}>", store)
         self._walk = self.code["walk"]
         self._decide = self.code["decide"]
         self._probes: dict[str, tuple[Callable[..., Any], tuple[str, ...], Loaded]] = {}
@@ -94,14 +97,19 @@ class Evaluator:
         return exc
 
     def _by_source(self, recommendations: list[Any], warnings: list[Any]) -> tuple[SourceView, ...]:
-        found: dict[str | None, tuple[dict[str, None], dict[str, None]]] = {sid: ({}, {}) for sid, _ in self._sources}
+        """What each source recommends and warns of, in the order met (a rule fires once per case;
+        a plan scheduled twice may warn twice: once is enough)."""
+        index = self._source_index
+        recs: list[list[str]] = [[] for _ in index]
+        warns: list[list[str]] = [[] for _ in index]
         for r in recommendations:
-            found[r.source][0][r.id] = None
+            recs[index[r.source]].append(r.id)
         for w in warnings:
-            if w.source in found:
-                found[w.source][1][w.id] = None
-        return tuple([_new(SourceView, (sid, title, tuple(found[sid][0]), tuple(found[sid][1])))
-                      for sid, title in self._sources])
+            i = index.get(w.source)
+            if i is not None:
+                warns[i].append(w.id)
+        return tuple([_new(SourceView, (sid, title, tuple(r), tuple(w) if len(w) < 2 else tuple(dict.fromkeys(w))))
+                      for (sid, title), r, w in zip(self._sources, recs, warns)])
 
     def _needs_of(self, case: Mapping[str, Any], undecided: list[Any]) \
             -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:

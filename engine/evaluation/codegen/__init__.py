@@ -25,6 +25,7 @@ from ...lang.check import Checked
 from ...lang.reads import conditions_of
 from ...lang.shape import PathwayShape
 from ..plans import Timetable
+from ..bytecode import Store
 from .runtime import Loaded
 from .walk import OpenNode, PathwayWriter, SafetyWriter, describe
 from .writer import Function, Module, defines_used
@@ -143,9 +144,10 @@ def expression(checked: Checked, expr: ir.Expr) -> Module:
     return module
 
 
-def build(module: Module, filename: str) -> Loaded:
+def build(module: Module, filename: str, store: Store | None = None) -> Loaded:
+    """Run the module; its compiled form is kept in `store` (see bytecode.py), when given."""
     source, places = module.source()
-    return Loaded(source, places, filename, module.values)
+    return Loaded(source, places, filename, module.values, store)
 
 
 __all__ = ["OpenNode", "build", "expression", "generate", "probe"]

@@ -14,7 +14,7 @@ import traceback
 from typing import Any
 
 from ...lang.diagnostics import Diagnostic, EvaluationError, Span
-from ..bytecode import compiled
+from ..bytecode import Store, compiled
 from ..result import Decision, Recommendation, TraceStep, Unchecked
 
 
@@ -37,10 +37,11 @@ HELPERS: dict[str, Any] = {"new": tuple.__new__,  # makes a named tuple from its
 class Loaded:
     """A generated module, run: its functions by name, its text, and the rule behind each line."""
 
-    def __init__(self, source: str, places: list[Span | None], filename: str, values: dict[str, Any]):
+    def __init__(self, source: str, places: list[Span | None], filename: str, values: dict[str, Any],
+                 store: Store | None = None):
         self.source, self.places, self.filename = source, places, filename
         self.namespace: dict[str, Any] = {**HELPERS, **values}
-        exec(compiled(source, filename), self.namespace)  # noqa: S102 - written from our own IR, never rule text
+        exec(compiled(source, filename, store), self.namespace)  # noqa: S102 - written from our own IR, never rule text
 
     def __getitem__(self, name: str) -> Any:
         return self.namespace[name]
