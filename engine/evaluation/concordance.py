@@ -79,7 +79,8 @@ class Concordance:
 
     A site's view depends only on whether the case has the site, which rules fired there
     for each source and which facts are pending: views are kept for the inputs seen last,
-    so a cohort pays for each distinct combination once.
+    so a cohort pays for each distinct combination once (the views of all sites per distinct
+    whole input, and each site's view per distinct input at that site).
     """
 
     def __init__(self, sites: Mapping[str, str], sources: tuple[str, ...], rules: Mapping[str, ir.Recommend],
@@ -92,15 +93,27 @@ class Concordance:
         self._pathway_source = {p.id: p.source for p in pathways}
         self._rules = {rule_id: (r.provenance.source, r.actions, r.modality in AGAINST) for rule_id, r in rules.items()}
         self._view = lru_cache(maxsize=4096)(self._make_view)
+        self._views: dict[tuple[Any, ...], tuple[SiteView, ...]] = {}  # the whole answer, per distinct input
 
-    def views(self, recommendations: Iterable[Recommendation], present: tuple[bool | None, ...],
-              pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
-        """`present`: per site, does the case have it; `pending`: pathway -> facts it still needs.
+    def views(self, fired: tuple[str, ...], recommendations: Iterable[Recommendation],
+              present: tuple[bool | None, ...], pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
+        """`fired`: the ids of `recommendations`; `present`: per site, does the case have it;
+        `pending`: pathway -> facts it still needs.
 
         A recommendation counts at each site of its pathway that the case has.
         """
         if not present:
             return ()
+        key = (present, fired, tuple(pending.items()))
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = self._views_of(recommendations, present, pending)
+            if len(self._views) > 4096:
+                self._views.clear()  # bounded: a cohort of distinct cases does not grow it without end
+        return found
+
+    def _views_of(self, recommendations: Iterable[Recommendation], present: tuple[bool | None, ...],
+                  pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
         fired: list[list[str]] = [[] for _ in present]
         for r in recommendations:
             for i in self._pathway_sites.get(r.pathway, ()):

@@ -89,6 +89,7 @@ def _sites(module: Module, checked: Checked, given: list[str]) -> Function:
 def _top(module: Module, checked: Checked, calls: list[tuple[Function, list[str]]], record: bool,
          shared: set[str]) -> None:
     f = module.function("walk" if record else "decide", "case", checked.defines)
+    f.guarded = True
     f.prepare([ir.DefineRef(id=name) for name in sorted(shared)])
     f.prologue.insert(0, ("    get = case.get", None))
     lists = ("recs", "warns", "trace", "undecided", "plans", "unchecked") if record else ("recs", "warns")

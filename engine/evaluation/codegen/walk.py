@@ -37,10 +37,11 @@ NO_BRANCH = "no branch holds; the pathway ends here"
 
 
 class OpenNode(NamedTuple):
-    """A node a missing fact leaves open, as the walk records it (see `Evaluator`)."""
+    """A node a missing fact leaves open, as the walk records it (see `Evaluator`): strings
+    alone, so that it is cheap to compare and to hash."""
 
     pathway: str | None
-    node: ir.Node
+    node: str
     question: str  # what the node asks, in words
 
 
@@ -219,7 +220,10 @@ class PathwayWriter:
         read = read or "()"
         self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read})")
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
-        f.emit(indent, f"undecided.append(({f.const(OpenNode(self.pid, node, question), 'OPEN_' + node.id)}, {read}))")
+        # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
+        values = "".join(f", {f.facts[name]}" for name in self.reads[node.id])
+        f.emit(indent, f"undecided.append((({f.const(OpenNode(self.pid, node.id, question), 'OPEN_' + node.id)}"
+                       f"{values}), {read}))")
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f

@@ -162,6 +162,7 @@ class Function:
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
+        self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
 
     # ---- lines ------------------------------------------------------------------------------
     def emit(self, indent: int, text: str) -> None:
@@ -174,7 +175,12 @@ class Function:
         self.body.append(("    " * (indent + 1) + f"# {where}{what}", span))
 
     def text(self) -> list[tuple[str, Span | None]]:
-        return [(f"def {self.name}({self.parameters}):", None)] + self.prologue + self.body
+        head = [(f"def {self.name}({self.parameters}):", None)]
+        if not self.guarded:
+            return head + self.prologue + self.body
+        return head + [("    try:", None)] + [("    " + line, place) for line, place in self.prologue + self.body] \
+            + [("    except Exception as exc:  # reported at the rule whose code raised it", None),
+               ("        raise at_rule(exc) from None", None)]
 
     def fresh(self) -> str:
         self.temp += 1
