@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from . import cache
 from .lang import ir
 from .inputs.case import check_case, read_case
+from .inputs.fastcheck import CaseChecker
 from .lang.check import Checked, check
 from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
@@ -42,6 +43,7 @@ class KnowledgeBase:
     checked: Checked
     evaluator: Evaluator
     _graphs: dict = field(default_factory=dict, repr=False, compare=False)
+    case_checker: CaseChecker | None = field(default=None, repr=False, compare=False)  # made by load_kb
 
     @property
     def graphs(self) -> Mapping[str, "nx.DiGraph"]:
@@ -81,7 +83,7 @@ class KnowledgeBase:
 
     def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
         """Typed values for a raw mapping (as read from JSON); raises CaseError."""
-        return check_case(raw, self.checked.facts, name=name)
+        return (self.case_checker or CaseChecker(self.checked.facts))(raw, name=name)
 
     def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Result:
         """Evaluate one case given as a raw mapping (validated first) or as typed values."""
@@ -121,7 +123,8 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])
     return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                         evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None))
+                         evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None),
+                         case_checker=CaseChecker(checked.facts))
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:

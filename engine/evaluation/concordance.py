@@ -93,6 +93,10 @@ class Concordance:
         self._pathway_source = {p.id: p.source for p in pathways}
         self._rules = {rule_id: (r.provenance.source, r.actions, r.modality in AGAINST) for rule_id, r in rules.items()}
         self._view = lru_cache(maxsize=4096)(self._make_view)
+        # a site's view is made of one part per source and one relation per pair: each kept too,
+        # since they repeat across sites and cases far more than whole views do
+        self._at_site = lru_cache(maxsize=4096)(self._source_at_site)
+        self._relate = lru_cache(maxsize=4096)(_relate)
         self._views: dict[tuple[Any, ...], tuple[SiteView, ...]] = {}  # the whole answer, per distinct input
 
     def views(self, fired: tuple[str, ...], recommendations: Iterable[Recommendation],
@@ -129,24 +133,27 @@ class Concordance:
     def _make_view(self, i: int, present: bool | None, fired: tuple[str, ...],
                    waiting: tuple[tuple[str, tuple[str, ...]], ...]) -> SiteView:
         """`fired`: the rules that count at the site, in order; `waiting`: (pathway, facts) at the site."""
-        at_site = []
-        for source in self._sources:
-            recommends: dict[str, None] = {}
-            against: dict[str, None] = {}
-            rules: dict[str, None] = {}
-            for rule in fired:
-                rule_source, actions, opposed = self._rules[rule]
-                if rule_source == source:
-                    rules[rule] = None
-                    (against if opposed else recommends).update(dict.fromkeys(actions))
-            pending: dict[str, None] = {}
-            for pathway, facts in waiting:
-                if self._pathway_source[pathway] == source:
-                    pending.update(dict.fromkeys(facts))
-            at_site.append(SourceAtSite(source, tuple(recommends), tuple(against), tuple(rules), tuple(pending)))
+        rules: dict[str | None, list[str]] = {source: [] for source in self._sources}
+        pending: dict[str | None, dict[str, None]] = {source: {} for source in self._sources}
+        for rule in fired:
+            rules[self._rules[rule][0]].append(rule)
+        for pathway, facts in waiting:
+            source = self._pathway_source[pathway]
+            if source in pending:
+                pending[source].update(dict.fromkeys(facts))
+        at_site = tuple([self._at_site(source, tuple(rules[source]), tuple(pending[source]))
+                         for source in self._sources])
         site, label = self._sites[i]
-        return SiteView(site, label, present, tuple(at_site),
-                        tuple(_relate(a, b) for a, b in combinations(at_site, 2)))
+        return SiteView(site, label, present, at_site, tuple([self._relate(a, b) for a, b in combinations(at_site, 2)]))
+
+    def _source_at_site(self, source: str, rules: tuple[str, ...], pending: tuple[str, ...]) -> SourceAtSite:
+        """One source at one site: what its rules that fired there recommend and advise against."""
+        recommends: dict[str, None] = {}
+        against: dict[str, None] = {}
+        for rule in rules:
+            _, actions, opposed = self._rules[rule]
+            (against if opposed else recommends).update(dict.fromkeys(actions))
+        return SourceAtSite(source, tuple(recommends), tuple(against), rules, pending)
 
 
 def _relate(a: SourceAtSite, b: SourceAtSite) -> Relation:

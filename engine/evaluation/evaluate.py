@@ -159,11 +159,26 @@ class Evaluator:
     def answers(self, node: ir.Node, fact: str, case: Mapping[str, Any]) -> tuple[Answer, ...]:
         """What each answer to `fact` would make `node` do, the rest of the case as it is."""
         test, reads, _ = self._probe(node)
-        describe = _describe_decision if isinstance(node, ir.Decide) else _describe_guard
+        values = [case.get(f) for f in reads]
+        at = reads.index(fact)
+        decision = isinstance(node, ir.Decide)
+        labels = self.node_labels
 
         def probe(value: Any) -> tuple[str | None, str]:
-            values = {**case, fact: value}
-            return describe(node, test(values.get), values, reads, self.node_labels)
+            values[at] = value
+            outcome = test(*values)
+            if outcome is None:
+                return None, "still undecided: needs " + ", ".join([f for f, v in zip(reads, values) if v is None])
+            if not decision:
+                if outcome:
+                    verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
+                    return node.id, f"{verb}: {getattr(node, 'label', node.id)}"
+                return None, "does not apply"
+            if outcome == 0:
+                return None, "no branch holds"
+            assert isinstance(node, ir.Decide)
+            target = node.branches[outcome - 1].target
+            return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
         return answers(self.checked.facts[fact], probe, self._cuts(node, fact))
 
     def _probe(self, node: ir.Node) -> tuple[Callable[..., Any], tuple[str, ...], Loaded]:
@@ -176,9 +191,9 @@ class Evaluator:
     def test(self, node: ir.Node, case: Mapping[str, Any]) -> Any:
         """What one node does for a case: the branch a decision takes (1 = the first, 0: none
         holds), or whether a rule's guard holds; None while a fact it reads is unknown."""
-        test, _, code = self._probe(node)
+        test, reads, code = self._probe(node)
         try:
-            return test(case.get)
+            return test(*[case.get(f) for f in reads])
         except Exception as exc:
             raise self._error(exc, code) from None
 
@@ -201,31 +216,6 @@ class Evaluator:
         for condition in conditions:
             found.update(thresholds(condition, fact, self._defines))
         return tuple(found)
-
-
-def _missing(values: Mapping[str, Any], reads: tuple[str, ...]) -> str:
-    return "still undecided: needs " + ", ".join([f for f in reads if values.get(f) is None])
-
-
-def _describe_decision(node: ir.Node, taken: int | None, values: Mapping[str, Any], reads: tuple[str, ...],
-                       labels: Mapping[str, str]) -> tuple[str | None, str]:
-    if taken is None:
-        return None, _missing(values, reads)
-    if taken == 0:
-        return None, "no branch holds"
-    assert isinstance(node, ir.Decide)
-    target = node.branches[taken - 1].target
-    return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
-
-
-def _describe_guard(node: ir.Node, holds: bool | None, values: Mapping[str, Any], reads: tuple[str, ...],
-                    labels: Mapping[str, str]) -> tuple[str | None, str]:
-    if holds is None:
-        return None, _missing(values, reads)
-    if holds:
-        verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
-        return node.id, f"{verb}: {getattr(node, 'label', node.id)}"
-    return None, "does not apply"
 
 
 __all__ = ["Decision", "Evaluator"]

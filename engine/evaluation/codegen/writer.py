@@ -52,6 +52,7 @@ class Names:
 
     def __init__(self, reserved: Iterable[str] = (), *, local: bool = False):
         self.taken: set[str] = set(RESERVED) | set(reserved)
+        self.last: dict[str, int] = {}
         self.local = local
 
     def take(self, wanted: str) -> str:
@@ -60,11 +61,12 @@ class Names:
             base = "_" + base
         if self.local and base[0].isupper():
             base = "v_" + base
-        name, n = base, 1
-        while name in self.taken:
+        name, n = base, self.last.get(base, 1)
+        while name in self.taken:  # from the last suffix given: linear in the names, not quadratic
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)
+        self.last[base] = n
         return name
 
 
