@@ -69,9 +69,13 @@ class SiteView(NamedTuple):
         raise KeyError(source)
 
     def to_json(self) -> dict[str, Any]:
+        # SourceAtSite.to_json and Relation.to_json, written out: a result has a view per site
         return {"label": self.label, "present": self.present,
-                "sources": {s.source: s.to_json() for s in self.sources},
-                "relations": [r.to_json() for r in self.relations]}
+                "sources": {s.source: {"recommends": list(s.recommends), "advises_against": list(s.advises_against),
+                                       "rules": list(s.rules), "silent": not s.rules, "pending": list(s.pending)}
+                            for s in self.sources},
+                "relations": [{"sources": [r.first, r.second], "relation": r.relation, "actions": list(r.actions)}
+                              for r in self.relations]}
 
 
 class Concordance:

@@ -56,7 +56,7 @@ class Names:
         self.local = local
 
     def take(self, wanted: str) -> str:
-        base = "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
+        base = wanted if wanted.isidentifier() else "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
         if not (base[0].isalpha() or base[0] == "_") or not base.isidentifier():
             base = "_" + base
         if self.local and base[0].isupper():
@@ -164,6 +164,7 @@ class Function:
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
+        self._define_order: list[str] | None = None
         self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
 
     # ---- lines ------------------------------------------------------------------------------
@@ -221,7 +222,9 @@ class Function:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.emit(indent, f"{var} = get({fact!r})")
         place = self.place
-        for name in define_order(self.defines):
+        if self._define_order is None:
+            self._define_order = define_order(self.defines)
+        for name in self._define_order:
             if name in wanted_defines and name not in self.define_vars:
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
