@@ -127,7 +127,7 @@ class CaseChecker:
                 namespace[f"check{i}"] = check
             lines += [f"    v{i} = get({name!r})",
                       f"    if v{i} is not None:",
-                      f"        given += 1"]
+                      "        given += 1"]
             if test is not None:
                 lines += [f"        if not ({test}):", "            return None", f"        case[{name!r}] = v{i}"]
             else:

@@ -75,7 +75,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
 
 
 def _sites(module: Module, checked: Checked, given: list[str]) -> Function:
-    f = module.function("sites_present", ", ".join(["case", "get", *given]), checked.defines)
+    f = module.function("sites_present", ", ".join(["get", *given]), checked.defines)
     sites = list(checked.sites.values())
     f.prepare([s.condition for s in sites], given={name: name for name in given})
     present = []

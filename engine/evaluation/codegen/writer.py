@@ -165,6 +165,8 @@ class Function:
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
         self._define_order: list[str] | None = None
+        self.given: dict[str, str] = {}     # definitions passed in by the caller, by name
+        self.opaque = False                 # leave their facts unread (values only: no trace shows them)
         self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
 
     # ---- lines ------------------------------------------------------------------------------
@@ -198,24 +200,32 @@ class Function:
         """Read every fact and compute every definition that `exprs` use (and the `facts` named),
         before the body: each once, at the top of the function. The definitions in `given` are
         the function's parameters of those names: computed once by its caller, for several."""
-        self.define_vars.update(given or {})
+        self.given = dict(given or {})
+        self.define_vars.update(self.given)
         body, self.body = self.body, self.prologue
         self.load(0, exprs, facts)
         self.place = None
         self.prologue, self.body = self.body, body
 
-    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
-        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+    def reach(self, exprs: Iterable[ir.Expr | None]) -> tuple[set[str], dict[str, None]]:
+        """The definitions and facts `exprs` use (first seen first). Inside a definition the
+        function is given, only when it must show the facts read (`opaque` off)."""
         wanted_defines: set[str] = set()
         wanted_facts: dict[str, None] = {}
         queue = [e for e in exprs if e is not None]
-        for e in queue:  # grows as definitions are met: first seen, first read
+        for e in queue:  # grows as definitions are met
             for node in ir.walk(e):
                 if isinstance(node, ir.FactRef):
                     wanted_facts.setdefault(node.id)
                 elif isinstance(node, ir.DefineRef) and node.id not in wanted_defines:
                     wanted_defines.add(node.id)
-                    queue.append(self.defines[node.id].expr)
+                    if not (self.opaque and node.id in self.given):
+                        queue.append(self.defines[node.id].expr)
+        return wanted_defines, wanted_facts
+
+    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
+        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+        wanted_defines, wanted_facts = self.reach(exprs)
         wanted_facts.update(dict.fromkeys(facts))
         for fact in wanted_facts:
             if fact not in self.facts:
