@@ -135,7 +135,8 @@ class CaseChecker:
                           f"        case[{name!r}] = t"]
         # every name a fact, none null: else validate_case says (an unknown name, or a null, is rare)
         lines += ["    return case if given == len(raw) else None"]
-        exec(compile("\n".join(lines) + "\n", "<consilium case checker>", "exec"), namespace)  # noqa: S102 - from the schema's own names, as literals
+        source = "\n".join(lines) + "\n"  # fact names only as literals (repr): nothing from a rule file runs
+        exec(compile(source, "<consilium case checker>", "exec"), namespace)  # noqa: S102
         self._fast: Callable[[dict[str, Any]], Case | None] = namespace["fast"]
 
     def __call__(self, raw: Mapping[str, Any], *, name: str = "<case>",

@@ -56,7 +56,8 @@ class Names:
         self.local = local
 
     def take(self, wanted: str) -> str:
-        base = wanted if wanted.isidentifier() else "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
+        base = wanted if wanted.isidentifier() else \
+            "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
         if not (base[0].isalpha() or base[0] == "_") or not base.isidentifier():
             base = "_" + base
         if self.local and base[0].isupper():
