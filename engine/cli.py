@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
                           help="knowledge base (optional) and a JSON or YAML case file")
-    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file")
+    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, or a folder of .json cases or FHIR bundles")
     evaluate.add_argument("-o", "--output", metavar="OUT",
                           help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
@@ -203,7 +203,7 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         _report(error, "text")
         return EXIT_INPUT
     path = Path(cohort)
-    if not path.is_file():
+    if not (path.is_file() or path.is_dir()):
         print(f"consilium eval: no cohort file '{cohort}'", file=sys.stderr)
         return EXIT_INPUT
     try:
@@ -311,6 +311,9 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
     except DiagnosticsError as error:
         _report(error, fmt)
         return EXIT_INPUT
+    warnings = getattr(result, "input_warnings", ())
+    if warnings and fmt != "json":  # in JSON they are the result's input_warnings
+        print(format_text(warnings), file=sys.stderr)
     if fmt == "json":
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -426,10 +429,18 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             if r.relation != "silent":
                 actions = f" ({', '.join(r.actions)})" if r.actions else ""
                 out.append(f"  {r.first} / {r.second}: {r.relation}{actions}")
+    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
+    if origins:
+        out += ["", "Read from FHIR"]
+        for fact, where in sorted(origins.items()):
+            value = format_fact_value(kb, fact, result.case[fact]) if fact in result.case else "?"
+            out.append(f"  {fact} = {value}  from " + "; ".join(str(o) for o in where))
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}" for k, v in t.read)
+            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}"
+                             + (f" (from {'; '.join(o.reference for o in origins[k])})" if origins and k in origins
+                                else "") for k, v in t.read)
             out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
                        + f": {t.outcome}")
     return "\n".join(out)

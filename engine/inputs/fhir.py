@@ -340,7 +340,7 @@ class _Reader:
                 [{"coding": self._codings_of(resource, None)}]
         else:  # the resource's presence says the fact holds
             return [(True, Origin(kind, resource.get("id"), _CODE_ELEMENT.get(kind, "code")))]
-        origin = Origin(kind, resource.get("id"), element)
+        origin = Origin(kind, resource.get("id"), _element_of(element, resource))
         out = []
         for item in items:
             value = self._value(fact, b, item, resource, origin)
@@ -372,7 +372,7 @@ class _Reader:
                 self.error("fhir-wrong-value", f"{origin}: '{fact.id}' is measured in '{t.unit}', the Quantity "
                            f"in '{unit}'", resource)
                 return None
-            item = item["value"]
+            item = _plain(item["value"])
         if isinstance(t, ir.DateType) and isinstance(item, str):
             if not re.match(r"\d{4}-\d{2}-\d{2}", item):
                 self.warn("fhir-wrong-value", f"{origin}: '{item}' is not a full date; '{fact.id}' needs the day",
@@ -408,6 +408,30 @@ class _Reader:
                   f"{other[1]}; it stays unknown", self.index.get(first[1].reference),
                   hint="correct or remove one of the resources", related=())
         return None
+
+
+_ROOT_NAME = re.compile(r"(?<![.%'\w$])([a-z][A-Za-z0-9]*)\b(?!\s*\()")
+
+
+def _element_of(expression: str, resource: Mapping) -> str:
+    """The resource's elements an expression reads (a choice type with its type: valueQuantity),
+    for the origin; the expression itself when it names none of them."""
+    names = [m.group(1) for m in _ROOT_NAME.finditer(_without_bundle(re.sub(r"'[^']*'", "''", expression)))]
+    found = []
+    for name in dict.fromkeys(names):
+        found += [key for key in resource if key == name or (key.startswith(name) and key[len(name):][:1].isupper())]
+    return ", ".join(dict.fromkeys(found)) or expression
+
+
+def _without_bundle(text: str) -> str:
+    """The expression without its `%bundle...` chains, which read other resources."""
+    while (start := text.find("%bundle")) >= 0:
+        depth, end = 0, start
+        while end < len(text) and not (depth == 0 and text[end] in ",)"):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        text = text[:start] + text[end:]
+    return text
 
 
 def _key(value: Any) -> Any:
