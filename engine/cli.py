@@ -33,6 +33,7 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -89,6 +90,20 @@ def _parser() -> argparse.ArgumentParser:
     difference.add_argument("--format", choices=("text", "json"), default="text")
     difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
 
+    serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
+    serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--trusted-issuers", metavar="FILE",
+                       help="JSON naming the CDS clients' issuers and their keys (a JWKS file or URL)")
+    serve.add_argument("--audience", action="append", metavar="URL",
+                       help="accept tokens for this audience too (besides the service's own URL)")
+    serve.add_argument("--insecure-no-auth", action="store_true", help="accept requests without a JWT (demos only)")
+    serve.add_argument("--watch", action="store_true", help="reload the knowledge base when a rule file changes")
+    serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
+                       help="refuse larger requests (413; default 5 MiB)")
+    serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
+
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
@@ -140,6 +155,14 @@ def _main(argv: list[str] | None) -> int:
         return _report_command(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "serve":
+        try:
+            from .service.serve import main as serve
+        except ImportError as exc:
+            print(f"consilium serve needs the service's packages: pip install 'consilium[serve]' ({exc})",
+                  file=sys.stderr)
+            return EXIT_INPUT
+        return serve(args)
     raise AssertionError(args.command)
 
 

@@ -16,6 +16,7 @@ It does not evaluate anything, nor fetch from a server (that is service/serve.py
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import re
@@ -145,6 +146,7 @@ class _Reader:
         self.resources: list[dict] = []
         self.index: dict[str, dict] = {}
         self.skipped: set[int] = set()  # resources about another patient
+        self.digests: dict[int, str] = {}
 
     # ---- diagnostics ---------------------------------------------------------------
     def _span(self, resource: Mapping | None = None) -> Span:
@@ -223,7 +225,25 @@ class _Reader:
             if isinstance(entry.get("fullUrl"), str):
                 self.index[entry["fullUrl"]] = resource
 
+    def _digest(self, resource: Mapping) -> str:
+        """The resource's content, canonically: what the caches of validations and FHIRPath results key on."""
+        key = id(resource)
+        if key not in self.digests:
+            self.digests[key] = json.dumps(resource, sort_keys=True, separators=(",", ":"), default=str)
+        return self.digests[key]
+
     def _valid(self, resource: Mapping, kind: str, where: str) -> bool:
+        # A resource validated once (an EHR sends the same record at every chart opening) is not validated again.
+        if (kind, self._digest(resource)) in _VALIDATED:
+            return True
+        if self._validate(resource, kind, where):
+            if len(_VALIDATED) >= _CACHE_SIZE:
+                _VALIDATED.clear()
+            _VALIDATED.add((kind, self._digest(resource)))
+            return True
+        return False
+
+    def _validate(self, resource: Mapping, kind: str, where: str) -> bool:
         model = _model(kind)
         label = f"{kind}/{resource.get('id')}" if resource.get("id") else f"{where} ({kind})"
         if model is None:
@@ -321,13 +341,26 @@ class _Reader:
         return _codings(resource.get(element))
 
     def _path(self, expression: str, resource: Mapping) -> list | None:
+        # An expression that reads the resource alone gives the same answer on the same content.
+        alone = "%" not in expression and "resolve(" not in expression
+        key = (expression, self._digest(resource)) if alone else None
+        if key in _RESULTS:
+            return list(_RESULTS[key])
+        token = _RESOLVING.set(self._lookup)
         try:
-            return [_plain(v) for v in _compiled(expression)(dict(resource), {"bundle": self.data,
-                                                                                "resource": resource})]
+            found = [_plain(v) for v in _compiled(expression)(dict(resource), {"bundle": self.data,
+                                                                                 "resource": resource})]
+            if key is not None:
+                if len(_RESULTS) >= _CACHE_SIZE:
+                    _RESULTS.clear()
+                _RESULTS[key] = tuple(found)
+            return found
         except Exception as exc:  # FHIRPath on odd data: a warning, the binding reads nothing here
             self.warn("fhir-wrong-value", f"{_name(resource)}: the FHIRPath '{expression}' cannot be evaluated "
                       f"on it: {exc}", resource)
             return None
+        finally:
+            _RESOLVING.reset(token)
 
     def _values(self, fact: ir.Fact, b: ir.Binding, resource: Mapping) -> list[tuple[Any, Origin]]:
         kind = resource["resourceType"]
@@ -485,11 +518,33 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+# Validations passed and FHIRPath results, by the resource's content; cleared when full.
+_CACHE_SIZE = 8192
+_VALIDATED: set[tuple[str, str]] = set()
+_RESULTS: dict[tuple[str, str], tuple] = {}
+
+# FHIRPath's resolve(), which fhirpathpy leaves to its caller: a Reference (or its text) to the
+# resource of the bundle being read, or nothing when the bundle does not hold it.
+_RESOLVING: contextvars.ContextVar = contextvars.ContextVar("resolving")
+
+
+def _resolve(inputs: list) -> list:
+    lookup = _RESOLVING.get(None)
+    found = []
+    for item in inputs:
+        ref = item.get("reference") if isinstance(item, Mapping) else item
+        resource = lookup(ref) if lookup is not None and isinstance(ref, str) else None
+        if resource is not None:
+            found.append(resource)
+    return found
+
+
 @functools.lru_cache(maxsize=1024)
 def _compiled(expression: str):
     from fhirpathpy import compile as compile_fhirpath
     from fhirpathpy.models import models
-    return compile_fhirpath(expression, models["r4"])
+    return compile_fhirpath(expression, models["r4"],
+                            {"userInvocationTable": {"resolve": {"fn": _resolve, "arity": {0: []}}}})
 
 
 @functools.lru_cache(maxsize=256)
