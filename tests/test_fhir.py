@@ -139,8 +139,9 @@ def test_the_bundled_kb_binds_every_fact_fhir_carries(bundled_kb):
     ({"resourceType": "Bundle", "entry": "x"}, "fhir-malformed", "'entry' is not a list"),
     ({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observaton", "id": "o"}}]},
      "fhir-invalid-resource", "Observaton/o: 'Observaton' is not a FHIR R4 resource type"),
-    (bundle_of({"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"},
-                "valueInteger": "zero"}), "fhir-invalid-resource", "Observation/o: element 'valueInteger'"),
+    (bundle_of({"resourceType": "Observation", "id": "o", "status": "final", "code": {"coding": [
+        {"system": "urn:consilium:codes", "code": "peritoneal-cancer-index"}]}, "valueInteger": "zero"}),
+     "fhir-invalid-resource", "Observation/o: element 'valueInteger'"),
     (bundle_of({"resourceType": "Patient", "id": "q"}), "fhir-malformed", "2 patients"),
 ])
 def test_bad_fhir_is_a_diagnostic_naming_resource_and_element(bundled_kb, data, code, words):
@@ -148,6 +149,18 @@ def test_bad_fhir_is_a_diagnostic_naming_resource_and_element(bundled_kb, data, 
         bundled_kb.read_bundle(data)
     assert code in [d.code for d in caught.value.diagnostics]
     assert any(words in d.message for d in caught.value.diagnostics), caught.value.diagnostics
+
+
+def test_an_invalid_resource_no_binding_reads_is_skipped_with_a_warning(bundled_kb):
+    # The CDS Hooks specification's own draft orders do not fit R4 (a NutritionOrder without its
+    # intent); a record holds much the knowledge base never reads.
+    read = bundled_kb.read_bundle(bundle_of({"resourceType": "NutritionOrder", "id": "n", "status": "draft",
+                                             "patient": {"reference": "Patient/p"}, "dateTime": "2014-09-17"},
+                                            kras_variant("k")))
+    assert read.values == {"kras": "mutant"}
+    (warning,) = read.warnings
+    assert warning.code == "fhir-invalid-resource" and warning.severity == "warning"
+    assert "NutritionOrder/n: element 'intent'" in warning.message and "skipped" in warning.message
 
 
 def test_a_value_outside_its_fact_is_an_error_naming_the_resource(bundled_kb):
@@ -204,7 +217,8 @@ def test_the_command_line_reads_a_bundle_and_reports_bad_ones(tmp_path):
     assert "(from Condition/metastasis-liver)" in done.stdout
     bad = tmp_path / "bad.json"
     bad.write_text('{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "id": "o",'
-                   ' "status": "final", "code": {"text": "x"}, "valueQuantity": {"value": "high"}}}]}')
+                   ' "status": "final", "code": {"coding": [{"system": "urn:consilium:codes", "code": '
+                   '"future-liver-remnant"}]}, "valueQuantity": {"value": "high"}}}]}')
     done = run("eval", str(bad))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "Observation/o: element 'valueQuantity.value'" in done.stderr and f"{bad}:1:" in done.stderr

@@ -147,6 +147,7 @@ class _Reader:
         self.index: dict[str, dict] = {}
         self.skipped: set[int] = set()  # resources about another patient
         self.digests: dict[int, str] = {}
+        self.invalid: list[tuple[Mapping, list[str]]] = []  # resources that do not fit their model, and why
 
     # ---- diagnostics ---------------------------------------------------------------
     def _span(self, resource: Mapping | None = None) -> Span:
@@ -180,8 +181,9 @@ class _Reader:
                        hint="put the patient's resources in the 'entry' list of a Bundle")
         else:
             self._entries(data)
+            self._judge_invalid()
         if self.errors:
-            raise CaseError(self.errors)
+            raise CaseError(self.errors + self.warnings)
         patient = self._patient()
         self._check_references()
         values, origins = self._facts()
@@ -244,24 +246,43 @@ class _Reader:
         return False
 
     def _validate(self, resource: Mapping, kind: str, where: str) -> bool:
+        """Whether the resource fits its FHIR R4 model; what does not is kept for `_judge_invalid`."""
         model = _model(kind)
         label = f"{kind}/{resource.get('id')}" if resource.get("id") else f"{where} ({kind})"
         if model is None:
-            self.error("fhir-invalid-resource", f"{label}: '{kind}' is not a FHIR R4 resource type", resource)
+            self.invalid.append((resource, [f"{label}: '{kind}' is not a FHIR R4 resource type"]))
             return False
         from pydantic import ValidationError
         try:
             model.model_validate(resource)
         except ValidationError as exc:
+            problems = []
             for problem in exc.errors()[:5]:
                 element = ".".join(str(p) for p in problem.get("loc", ()) if p != "__root__") or "(resource)"
-                self.error("fhir-invalid-resource", f"{label}: element '{element}': {problem.get('msg')}",
-                           resource, hint="the element's type is in the FHIR R4 definition of " + kind)
+                problems.append(f"{label}: element '{element}': {problem.get('msg')}")
+            self.invalid.append((resource, problems))
             return False
         except Exception as exc:  # a model that cannot judge the input still must not crash us
-            self.error("fhir-invalid-resource", f"{label}: {exc}", resource)
+            self.invalid.append((resource, [f"{label}: {exc}"]))
             return False
         return True
+
+    def _judge_invalid(self) -> None:
+        """A resource that does not fit its model is an error when a binding would read it; otherwise
+        (an EHR's record holds much the knowledge base never reads) a warning, and it is skipped."""
+        bindings = [b for fact in self.facts.values() for b in fact.bindings]
+        for resource, problems in self.invalid:
+            try:
+                read = [b for b in bindings if self._selects(b, resource)] if _model(resource["resourceType"]) \
+                    else bindings[:1]
+            except Exception:  # too broken to tell what would read it: better an error than a silent skip
+                read = bindings[:1]
+            for problem in problems:
+                if read:
+                    self.error("fhir-invalid-resource", problem, resource,
+                               hint=f"the element's type is in the FHIR R4 definition of {resource['resourceType']}")
+                else:
+                    self.warn("fhir-invalid-resource", problem + "; no binding reads it, so it is skipped", resource)
 
     def _patient(self) -> Mapping | None:
         patients = [r for r in self.resources if r["resourceType"] == "Patient"]

@@ -161,9 +161,10 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             payload = json.loads(body.decode("utf-8"))
         except UnicodeDecodeError:
             return error(400, "the request body is not UTF-8 text")
-        except (json.JSONDecodeError, RecursionError) as exc:
-            where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-            return error(400, f"the request body is not valid JSON{where}")
+        except RecursionError:
+            return error(400, "the request body nests too deeply to read")
+        except json.JSONDecodeError as exc:
+            return error(400, f"the request body is not valid JSON (line {exc.lineno}, column {exc.colno})")
         try:
             return JSONResponse(await answer(request, payload, hook))
         except RequestError as exc:
