@@ -277,9 +277,21 @@ def _bundle(resources, drafts) -> dict:
     return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in entries.values()]}
 
 
+_PATHWAY_CHARTS: dict[int, tuple[KnowledgeBase, list]] = {}  # by knowledge base: worked out once each
+
+
+def _pathway_charts(kb) -> list:
+    found = _PATHWAY_CHARTS.get(id(kb))
+    if found is None or found[0] is not kb:
+        from ...render import chart_specs
+        if len(_PATHWAY_CHARTS) > 8:  # reloads leave old knowledge bases behind
+            _PATHWAY_CHARTS.clear()
+        found = _PATHWAY_CHARTS[id(kb)] = (kb, [s for s in chart_specs(kb) if s.kind == "pathway"])
+    return found[1]
+
+
 def _touched_chart(kb, result):
-    from ...render import chart_specs
-    specs = [s for s in chart_specs(kb) if s.kind == "pathway"]
+    specs = _pathway_charts(kb)
     taken = {step.pathway for step in result.trace if step.next}
     return next((s for s in specs if any(p in taken for _, ids in s.groups for p in ids)), specs[0] if specs else None)
 
