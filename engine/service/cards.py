@@ -72,7 +72,9 @@ def patient_view_cards(kb, result, links: list[dict], own_label: str = "Consiliu
     for finding in getattr(result, "findings", ()) or ():  # findings and their reasons, where the result has them
         label = getattr(finding, "label", None) or str(getattr(finding, "id", finding))
         reasons = getattr(finding, "reasons", ()) or ()
-        detail = "\n".join(f"- {getattr(r, 'label', None) or r}" for r in reasons) or None
+        lines = [f"- {getattr(r, 'text', None) or getattr(r, 'label', None) or r}" for r in reasons]
+        quote = _quoted(getattr(finding, "quote", None), getattr(finding, "section", None))
+        detail = "\n\n".join(x for x in ("Because:\n" + "\n".join(lines) if lines else "", quote) if x) or None
         cards.append(_card(label, "info", _source_label(kb, getattr(finding, "source", None)), detail, links))
     warnings = list(getattr(result, "input_warnings", ()) or ())
     if warnings:
