@@ -6,7 +6,8 @@ for a fixed time each, every request carrying an example case's FHIR bundle as p
 (the 13 of examples/fhir/, in turn). Each client keeps one HTTP/1.1 connection and sends
 its next request when the answer is in (closed loop), written on asyncio streams so that
 the clients take little of the 2 cores the service shares with them. It reports requests
-per second, p50 and p99 latency, and every failed request (a status other than 200, or an
+per second, p50 and p99 latency, the service's CPU time per request (what the machine's
+other load cannot change), and every failed request (a status other than 200, or an
 answer without cards). Baselines measured in the same run: GET /cds-services (the HTTP
 stack alone, 1 client) and one patient-view done in-process (read the bundle, evaluate,
 make the cards), so the ratios say what HTTP and concurrency add.
@@ -107,6 +108,15 @@ async def level(port: int, payloads: list[bytes], clients: int, seconds: float, 
             "p99": pick(0.99), "max": latencies[-1] * 1000 if latencies else float("nan"), "failures": failures}
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far (user and system), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def in_process_ms(repeat: int = 300) -> float:
     sys.path.insert(0, str(ROOT))
     import consilium
@@ -147,7 +157,11 @@ def main() -> int:
         asyncio.run(level(port, payloads, 4, 3.0))  # warm up
         baseline = asyncio.run(level(port, [request_bytes(port, "GET", "/cds-services")], 1, min(10.0, args.seconds),
                                      check_cards=False))
-        rows = [asyncio.run(level(port, payloads, int(c), args.seconds)) for c in args.clients.split(",")]
+        rows = []
+        for clients in args.clients.split(","):
+            before = cpu_seconds(server.pid)
+            rows.append(asyncio.run(level(port, payloads, int(clients), args.seconds)))
+            rows[-1]["cpu"] = (cpu_seconds(server.pid) - before) / max(rows[-1]["requests"], 1) * 1000
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -156,11 +170,12 @@ def main() -> int:
           f"{len(payloads)} example bundles in turn; load average {os.getloadavg()[0]:.2f} after the run")
     print(f"baselines: one patient-view in-process {own:.2f} ms (median); GET /cds-services over HTTP "
           f"p50 {baseline['p50']:.2f} ms, {baseline['rps']:.0f} req/s (1 client)\n")
-    print("| clients | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | p50 / in-process | failed |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| clients | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | service CPU per request (ms) "
+          "| p50 / in-process | failed |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} "
-              f"| {r['p50'] / own:.1f}x | {len(r['failures'])} |")
+              f"| {r['cpu']:.2f} | {r['p50'] / own:.1f}x | {len(r['failures'])} |")
     failures = [f for r in rows for f in r["failures"]]
     for failure in failures[:5]:
         print("failure:", failure)

@@ -16,8 +16,6 @@ It does not evaluate anything, nor fetch from a server (that is service/serve.py
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import json
 import re
 from collections.abc import Mapping
@@ -29,15 +27,13 @@ from ..lang import ir
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..evaluation.result import Result
 from .case import validate_case
+from .fhir_model import (CACHE_SIZE, RESOLVING, RESULTS, VALIDATED, codings_of, compiled, element_of, model_of,
+                         plain, reference_of, references_of, bound_resource_types, prefetch_templates)
 
 # Where a resource type holds the code a binding's `code` filters on (and `map` translates by default).
 _CODE_ELEMENT = {"MedicationRequest": "medicationCodeableConcept", "MedicationAdministration":
                  "medicationCodeableConcept", "MedicationStatement": "medicationCodeableConcept"}
 _MEDICATION_REFERENCE = "medicationReference"
-# The references a resource follows to what it is about; people and places (performer,
-# asserter, requester) are not read, so their absence from a bundle does not matter.
-_REFERENCES = ("subject", "patient", "focus", "hasMember", "reasonReference", "basedOn", "partOf",
-               "derivedFrom", "medicationReference")
 _PERCENT_UNITS = ("%", "percent")
 
 
@@ -236,18 +232,18 @@ class _Reader:
 
     def _valid(self, resource: Mapping, kind: str, where: str) -> bool:
         # A resource validated once (an EHR sends the same record at every chart opening) is not validated again.
-        if (kind, self._digest(resource)) in _VALIDATED:
+        if (kind, self._digest(resource)) in VALIDATED:
             return True
         if self._validate(resource, kind, where):
-            if len(_VALIDATED) >= _CACHE_SIZE:
-                _VALIDATED.clear()
-            _VALIDATED.add((kind, self._digest(resource)))
+            if len(VALIDATED) >= CACHE_SIZE:
+                VALIDATED.clear()
+            VALIDATED.add((kind, self._digest(resource)))
             return True
         return False
 
     def _validate(self, resource: Mapping, kind: str, where: str) -> bool:
         """Whether the resource fits its FHIR R4 model; what does not is kept for `_judge_invalid`."""
-        model = _model(kind)
+        model = model_of(kind)
         label = f"{kind}/{resource.get('id')}" if resource.get("id") else f"{where} ({kind})"
         if model is None:
             self.invalid.append((resource, [f"{label}: '{kind}' is not a FHIR R4 resource type"]))
@@ -273,7 +269,7 @@ class _Reader:
         bindings = [b for fact in self.facts.values() for b in fact.bindings]
         for resource, problems in self.invalid:
             try:
-                read = [b for b in bindings if self._selects(b, resource)] if _model(resource["resourceType"]) \
+                read = [b for b in bindings if self._selects(b, resource)] if model_of(resource["resourceType"]) \
                     else bindings[:1]
             except Exception:  # too broken to tell what would read it: better an error than a silent skip
                 read = bindings[:1]
@@ -295,7 +291,7 @@ class _Reader:
         if patient is not None:
             mine = {f"Patient/{patient.get('id')}"} | {url for url, r in self.index.items() if r is patient}
             for number, resource in enumerate(self.resources):
-                ref = _reference(resource.get("subject") or resource.get("patient"))
+                ref = reference_of(resource.get("subject") or resource.get("patient"))
                 if ref and ref not in mine and self._lookup(ref) is not patient:
                     self.skipped.add(id(resource))
                     self.warn("fhir-unresolved-reference", f"{_name(resource)}: its subject '{ref}' is not the "
@@ -312,8 +308,8 @@ class _Reader:
         for resource in self.resources:
             if id(resource) in self.skipped:
                 continue
-            for element, value in _references_of(resource):
-                ref = _reference(value)
+            for element, value in references_of(resource):
+                ref = reference_of(value)
                 if ref and not ref.startswith("#") and self._lookup(ref) is None:
                     self.warn("fhir-unresolved-reference", f"{_name(resource)}: element '{element}' refers to "
                               f"'{ref}', which the bundle does not hold", resource,
@@ -357,31 +353,31 @@ class _Reader:
             kind = resource["resourceType"]
             element = _CODE_ELEMENT.get(kind, "code")
             if element not in resource and _MEDICATION_REFERENCE in resource:
-                medication = self._lookup(_reference(resource[_MEDICATION_REFERENCE]) or "")
+                medication = self._lookup(reference_of(resource[_MEDICATION_REFERENCE]) or "")
                 resource, element = (medication or {}), "code"
-        return _codings(resource.get(element))
+        return codings_of(resource.get(element))
 
     def _path(self, expression: str, resource: Mapping) -> list | None:
         # An expression that reads the resource alone gives the same answer on the same content.
         alone = "%" not in expression and "resolve(" not in expression
         key = (expression, self._digest(resource)) if alone else None
-        if key in _RESULTS:
-            return list(_RESULTS[key])
-        token = _RESOLVING.set(self._lookup)
+        if key in RESULTS:
+            return list(RESULTS[key])
+        token = RESOLVING.set(self._lookup)
         try:
-            found = [_plain(v) for v in _compiled(expression)(dict(resource), {"bundle": self.data,
+            found = [plain(v) for v in compiled(expression)(dict(resource), {"bundle": self.data,
                                                                                  "resource": resource})]
             if key is not None:
-                if len(_RESULTS) >= _CACHE_SIZE:
-                    _RESULTS.clear()
-                _RESULTS[key] = tuple(found)
+                if len(RESULTS) >= CACHE_SIZE:
+                    RESULTS.clear()
+                RESULTS[key] = tuple(found)
             return found
         except Exception as exc:  # FHIRPath on odd data: a warning, the binding reads nothing here
             self.warn("fhir-wrong-value", f"{_name(resource)}: the FHIRPath '{expression}' cannot be evaluated "
                       f"on it: {exc}", resource)
             return None
         finally:
-            _RESOLVING.reset(token)
+            RESOLVING.reset(token)
 
     def _values(self, fact: ir.Fact, b: ir.Binding, resource: Mapping) -> list[tuple[Any, Origin]]:
         kind = resource["resourceType"]
@@ -394,7 +390,7 @@ class _Reader:
                 [{"coding": self._codings_of(resource, None)}]
         else:  # the resource's presence says the fact holds
             return [(True, Origin(kind, resource.get("id"), _CODE_ELEMENT.get(kind, "code")))]
-        origin = Origin(kind, resource.get("id"), _element_of(element, resource))
+        origin = Origin(kind, resource.get("id"), element_of(element, resource))
         out = []
         for item in items:
             value = self._value(fact, b, item, resource, origin)
@@ -405,7 +401,7 @@ class _Reader:
     def _value(self, fact: ir.Fact, b: ir.Binding, item: Any, resource: Mapping, origin: Origin) -> Any:
         t = fact.type
         if b.map or b.otherwise is not None:
-            codings = _codings(item)
+            codings = codings_of(item)
             if not codings and isinstance(item, str):
                 codings = [{"code": item}]
             for coding in codings:
@@ -426,7 +422,7 @@ class _Reader:
                 self.error("fhir-wrong-value", f"{origin}: '{fact.id}' is measured in '{t.unit}', the Quantity "
                            f"in '{unit}'", resource)
                 return None
-            item = _plain(item["value"])
+            item = plain(item["value"])
         if isinstance(t, ir.DateType) and isinstance(item, str):
             if not re.match(r"\d{4}-\d{2}-\d{2}", item):
                 self.warn("fhir-wrong-value", f"{origin}: '{item}' is not a full date; '{fact.id}' needs the day",
@@ -464,30 +460,6 @@ class _Reader:
         return None
 
 
-_ROOT_NAME = re.compile(r"(?<![.%'\w$])([a-z][A-Za-z0-9]*)\b(?!\s*\()")
-
-
-def _element_of(expression: str, resource: Mapping) -> str:
-    """The resource's elements an expression reads (a choice type with its type: valueQuantity),
-    for the origin; the expression itself when it names none of them."""
-    names = [m.group(1) for m in _ROOT_NAME.finditer(_without_bundle(re.sub(r"'[^']*'", "''", expression)))]
-    found = []
-    for name in dict.fromkeys(names):
-        found += [key for key in resource if key == name or (key.startswith(name) and key[len(name):][:1].isupper())]
-    return ", ".join(dict.fromkeys(found)) or expression
-
-
-def _without_bundle(text: str) -> str:
-    """The expression without its `%bundle...` chains, which read other resources."""
-    while (start := text.find("%bundle")) >= 0:
-        depth, end = 0, start
-        while end < len(text) and not (depth == 0 and text[end] in ",)"):
-            depth += {"(": 1, ")": -1}.get(text[end], 0)
-            end += 1
-        text = text[:start] + text[end:]
-    return text
-
-
 def _key(value: Any) -> Any:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -498,97 +470,6 @@ def _show(value: Any) -> str:
 
 def _name(resource: Mapping) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}"
-
-
-def _reference(value: Any) -> str | None:
-    if isinstance(value, Mapping) and isinstance(value.get("reference"), str):
-        return value["reference"]
-    return None
-
-
-def _references_of(resource: Mapping):
-    for element in _REFERENCES:
-        value = resource.get(element)
-        for item in value if isinstance(value, list) else [value]:
-            if _reference(item):
-                yield element, item
-    for number, extension in enumerate(resource.get("extension") or ()):
-        if isinstance(extension, Mapping) and _reference(extension.get("valueReference")):
-            yield f"extension[{number}].valueReference", extension["valueReference"]
-
-
-def _codings(item: Any) -> list[dict]:
-    """The codings of a CodeableConcept, a Coding, or a list of CodeableConcepts."""
-    if isinstance(item, list):
-        return [c for part in item for c in _codings(part)]
-    if isinstance(item, Mapping):
-        if isinstance(item.get("coding"), list):
-            return [c for c in item["coding"] if isinstance(c, Mapping)]
-        if "code" in item and "system" in item:
-            return [dict(item)]
-    return []
-
-
-def _plain(value: Any) -> Any:
-    """fhirpathpy's values (its dates, decimals, resource nodes) as plain JSON values."""
-    if isinstance(value, (str, bool, int, float, dict, list)) or value is None:
-        return value
-    from decimal import Decimal
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return str(value)
-
-
-# Validations passed and FHIRPath results, by the resource's content; cleared when full.
-_CACHE_SIZE = 8192
-_VALIDATED: set[tuple[str, str]] = set()
-_RESULTS: dict[tuple[str, str], tuple] = {}
-
-# FHIRPath's resolve(), which fhirpathpy leaves to its caller: a Reference (or its text) to the
-# resource of the bundle being read, or nothing when the bundle does not hold it.
-_RESOLVING: contextvars.ContextVar = contextvars.ContextVar("resolving")
-
-
-def _resolve(inputs: list) -> list:
-    lookup = _RESOLVING.get(None)
-    found = []
-    for item in inputs:
-        ref = item.get("reference") if isinstance(item, Mapping) else item
-        resource = lookup(ref) if lookup is not None and isinstance(ref, str) else None
-        if resource is not None:
-            found.append(resource)
-    return found
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(expression: str):
-    from fhirpathpy import compile as compile_fhirpath
-    from fhirpathpy.models import models
-    return compile_fhirpath(expression, models["r4"],
-                            {"userInvocationTable": {"resolve": {"fn": _resolve, "arity": {0: []}}}})
-
-
-@functools.lru_cache(maxsize=256)
-def _model(kind: str):
-    from fhir.resources.R4B import get_fhir_model_class
-    try:
-        return get_fhir_model_class(kind)
-    except (KeyError, ValueError):
-        return None
-
-
-def prefetch_templates(facts: Mapping[str, ir.Fact]) -> dict[str, str]:
-    """CDS Hooks prefetch templates: the patient, and each resource type the bindings read."""
-    kinds = sorted({b.resource for f in facts.values() for b in f.bindings} - {"Patient"})
-    templates = {"patient": "Patient/{{context.patientId}}"}
-    for kind in kinds:
-        key = kind[0].lower() + kind[1:]
-        templates[key] = f"{kind}?{'patient' if kind != 'Patient' else '_id'}={{{{context.patientId}}}}"
-    return templates
-
-
-def bound_resource_types(facts: Mapping[str, ir.Fact]) -> list[str]:
-    return sorted({b.resource for f in facts.values() for b in f.bindings})
 
 
 __all__ = ["Origin", "BundleCase", "is_bundle", "read_bundle", "read_bundle_file", "prefetch_templates",

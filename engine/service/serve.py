@@ -25,7 +25,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
