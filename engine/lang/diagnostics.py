@@ -81,6 +81,8 @@ CODES: dict[str, str] = {
     "fhir-wrong-value": "a bound element's value does not fit its fact (type, unit, range)",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
+    # evaluation
+    "evaluation-failed": "a rule could not be evaluated for a case (a date out of range, a value of the wrong type)",
 }
 
 
@@ -151,6 +153,10 @@ class KnowledgeBaseError(DiagnosticsError):
 
 class CaseError(DiagnosticsError):
     """A case failed to read or to validate against the fact schema."""
+
+
+class EvaluationError(DiagnosticsError):
+    """A rule could not be evaluated for a case; the diagnostic names the rule's place."""
 
 
 class UsageError(ConsiliumError):
