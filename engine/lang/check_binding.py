@@ -3,8 +3,9 @@
 Takes the declared facts and code systems and returns the facts with each binding's codes
 resolved to their system URLs, plus diagnostics: a resource type FHIR R4 does not have, a
 code system alias no one declared, a map onto a value the fact does not allow, a `pick`
-on a fact that is not a date, a FHIRPath expression that does not parse. It reads no
-bundle: that is `inputs/fhir.py`.
+on a fact that is not a date. A FHIRPath expression that does not parse is found earlier, by
+`lower` (`fhirpath_problem`, here): once per change of its file, since a parse is cached, and
+the FHIRPath parser is slow to start. It reads no bundle: that is `inputs/fhir.py`.
 """
 
 from __future__ import annotations
@@ -88,12 +89,6 @@ def _binding(fact: ir.Fact, b: ir.Binding, urls: dict[str, str], problems: list[
     if isinstance(t, (ir.EnumType, ir.SetType)) and not targets and b.value is None:
         error("invalid-binding", f"the binding gives no way to read a value of '{fact.id}'",
               hint="add 'map SYSTEM#CODE -> VALUE, ...' or 'value \"FHIRPath\"'")
-    for text in (b.where, b.value):
-        if text is not None:
-            message = fhirpath_problem(text)
-            if message:
-                error("fhirpath-syntax", f"the FHIRPath expression does not parse: {message}",
-                      hint="FHIRPath as in https://hl7.org/fhirpath; a string is in single quotes")
     return dataclasses.replace(b, codes=tuple(resolve(c) for c in b.codes),
                                map=tuple((resolve(c), target) for c, target in b.map))
 

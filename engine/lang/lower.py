@@ -16,6 +16,7 @@ from typing import Any
 from lark import Token, Tree, v_args
 
 from . import ir
+from .check_binding import fhirpath_problem
 from .diagnostics import Diagnostic, Span
 from .lower_expr import LoweringBase, Quantity, number_text
 
@@ -203,6 +204,10 @@ class _Lowering(LoweringBase):
         otherwise = [target for coding, target in mapping if coding is None]
         if len(otherwise) > 1:
             self.error("duplicate-clause", "'otherwise' is given twice in this map", found["map"].span)
+        for part in ("where", "value"):
+            if part in found and (problem := fhirpath_problem(found[part].value)):
+                self.error("fhirpath-syntax", f"the FHIRPath expression does not parse: {problem}", found[part].span,
+                           hint="FHIRPath as in https://hl7.org/fhirpath; a string in it is in single quotes")
         binding = ir.Binding(resource=str(resource), profile=self.value(found, "profile"),
                              codes=self.value(found, "code", ()), where=self.value(found, "where"),
                              value=self.value(found, "value"),
