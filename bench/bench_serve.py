@@ -174,7 +174,8 @@ def main() -> int:
           "| p50 / in-process | failed |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} "
+        print(f"| {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+              f"| {r['max']:.1f} "
               f"| {r['cpu']:.2f} | {r['p50'] / own:.1f}x | {len(r['failures'])} |")
     failures = [f for r in rows for f in r["failures"]]
     for failure in failures[:5]:

@@ -42,8 +42,9 @@ class FhirServer:
                     query = parse_qs(url.query)
                     patient = (query.get("patient") or [""])[0]
                     offset = int((query.get("_offset") or ["0"])[0])
+                    about = f"Patient/{patient}"
                     matches = [r for r in server.resources if r["resourceType"] == parts[0]
-                               and (r.get("subject") or r.get("patient") or {}).get("reference") == f"Patient/{patient}"]
+                               and (r.get("subject") or r.get("patient") or {}).get("reference") == about]
                     page = matches[offset:offset + PAGE]
                     bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(matches),
                               "entry": [{"resource": r} for r in page], "link": []}

@@ -219,7 +219,8 @@ def test_a_record_that_cannot_be_read_is_a_card_not_an_error(keys, service):
     answer = post(keys, service, "consilium-patient-view", patient_view(resources))
     assert answer.status_code == 200
     (card,) = answer.json()["cards"]
-    assert "could not be read" in card["summary"] and "Observation/kras: element 'valueCodeableConcept'" in card["detail"]
+    assert "could not be read" in card["summary"]
+    assert "Observation/kras: element 'valueCodeableConcept'" in card["detail"]
 
 
 # ---- order-select, order-sign ---------------------------------------------------------------------
@@ -252,18 +253,21 @@ SAFETY = [
             "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01", "display": "cetuximab"}]})),
     ("bevacizumab_before_surgery", "synchronous_plan_late_chemotherapy", draft(
         "ServiceRequest", "hepatectomy", status="draft", intent="order", occurrenceDateTime="2025-03-20",
-        category=[{"coding": [{"system": "http://snomed.info/sct", "code": "387713003"}]}], code={"text": "Hepatectomy"})),
+        category=[{"coding": [{"system": "http://snomed.info/sct", "code": "387713003"}]}],
+        code={"text": "Hepatectomy"})),
     ("long_course_chemoradiotherapy_upfront", "errors_to_avoid", draft(
         "ServiceRequest", "crt", code=consilium_code("long-course-chemoradiotherapy-upfront"))),
     ("liver_first_with_symptomatic_primary", "liver_five_segments_bleeding", draft(
         "ServiceRequest", "liver-first", code=consilium_code("liver-first"))),
-    ("resection_below_r0", "errors_to_avoid", draft("ServiceRequest", "debulking", code=consilium_code("debulking-resection"))),
+    ("resection_below_r0", "errors_to_avoid", draft("ServiceRequest", "debulking",
+                                                    code=consilium_code("debulking-resection"))),
 ]
 
 
 @pytest.mark.parametrize("hook", ["order-select", "order-sign"])
 def test_the_spec_draft_orders_trip_no_safety_rule(keys, service, hook):
-    answer = post(keys, service, f"consilium-{hook}", order_request(hook, record_without_proposals("errors_to_avoid"), []))
+    request = order_request(hook, record_without_proposals("errors_to_avoid"), [])
+    answer = post(keys, service, f"consilium-{hook}", request)
     assert answer.status_code == 200 and answer.json() == {"cards": []}
 
 
@@ -319,28 +323,28 @@ def test_missing_garbled_and_replayed_tokens_are_401_a_jwks_url_works(keys, serv
 
 # ---- malformed requests ---------------------------------------------------------------------------
 
+def body(**fields) -> bytes:
+    """A patient-view request for patient 1, with these fields changed (None removes one)."""
+    request = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"}}
+    request.update(fields)
+    return json.dumps({k: v for k, v in request.items() if v is not None}).encode()
+
+
 MALFORMED = [
     ("not JSON", b'{"hook": ', 400, "not valid JSON"),
     ("not UTF-8", b'\xff\xfe{}', 400, "not UTF-8"),
     ("a list", b"[]", 400, "a JSON object"),
     ("deep", b"[" * 99000 + b"]" * 99000, 400, "nests too deeply"),
-    ("no hook", json.dumps({"hookInstance": "x", "context": {"patientId": "1"}}).encode(), 400, "names no 'hook'"),
-    ("unknown hook", json.dumps({"hook": "encounter-start", "hookInstance": "x", "context": {"patientId": "1"}}).encode(),
-     400, "unknown hook 'encounter-start'"),
-    ("no hookInstance", json.dumps({"hook": "patient-view", "context": {"patientId": "1"}}).encode(), 400, "hookInstance"),
-    ("no context", json.dumps({"hook": "patient-view", "hookInstance": "x"}).encode(), 400, "no 'context'"),
-    ("no patientId", json.dumps({"hook": "patient-view", "hookInstance": "x", "context": {}}).encode(), 400, "patientId"),
-    ("prefetch a list", json.dumps({"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"},
-                                    "prefetch": []}).encode(), 400, "'prefetch' is an object"),
-    ("prefetch value", json.dumps({"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"},
-                                   "prefetch": {"patient": 3}}).encode(), 400, "a FHIR resource, a Bundle or null"),
-    ("nothing to read", json.dumps({"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"}}).encode(),
-     400, "neither prefetch nor fhirServer"),
-    ("fhirServer", json.dumps({"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"},
-                               "fhirServer": "ftp://x"}).encode(), 400, "fhirServer"),
-    ("fhirAuthorization", json.dumps({"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"},
-                                      "fhirServer": "http://127.0.0.1:9", "fhirAuthorization": "x"}).encode(),
-     400, "access_token"),
+    ("no hook", body(hook=None), 400, "names no 'hook'"),
+    ("unknown hook", body(hook="encounter-start"), 400, "unknown hook 'encounter-start'"),
+    ("no hookInstance", body(hookInstance=None), 400, "hookInstance"),
+    ("no context", body(context=None), 400, "no 'context'"),
+    ("no patientId", body(context={}), 400, "patientId"),
+    ("prefetch a list", body(prefetch=[]), 400, "'prefetch' is an object"),
+    ("prefetch value", body(prefetch={"patient": 3}), 400, "a FHIR resource, a Bundle or null"),
+    ("nothing to read", body(), 400, "neither prefetch nor fhirServer"),
+    ("fhirServer", body(fhirServer="ftp://x"), 400, "fhirServer"),
+    ("fhirAuthorization", body(fhirServer="http://127.0.0.1:9", fhirAuthorization="x"), 400, "access_token"),
     ("too large", b"{" + b" " * 300000 + b"}", 413, "larger than"),
 ]
 

@@ -82,7 +82,7 @@ class SourcedResult(Result):
         data = super().to_json()
         data["origins"] = {k: [o.to_json() for o in v] for k, v in sorted(self.origins.items())}
         data["input_warnings"] = [d.to_json() for d in self.input_warnings]
-        for step, record in zip(self.trace, data["trace"]):
+        for step, record in zip(self.trace, data["trace"], strict=True):
             read = {k: [o.to_json() for o in self.origins[k]] for k, _ in step.read if k in self.origins}
             if read:
                 record["origins"] = read
@@ -258,7 +258,7 @@ class _Reader:
                 problems.append(f"{label}: element '{element}': {problem.get('msg')}")
             self.invalid.append((resource, problems))
             return False
-        except Exception as exc:  # a model that cannot judge the input still must not crash us
+        except Exception as exc:  # noqa: BLE001 - a model that cannot judge the input must not crash us
             self.invalid.append((resource, [f"{label}: {exc}"]))
             return False
         return True
@@ -271,7 +271,7 @@ class _Reader:
             try:
                 read = [b for b in bindings if self._selects(b, resource)] if model_of(resource["resourceType"]) \
                     else bindings[:1]
-            except Exception:  # too broken to tell what would read it: better an error than a silent skip
+            except Exception:  # noqa: BLE001 - too broken to tell what reads it: an error, not a silent skip
                 read = bindings[:1]
             for problem in problems:
                 if read:
@@ -290,7 +290,7 @@ class _Reader:
         patient = patients[0] if patients else None
         if patient is not None:
             mine = {f"Patient/{patient.get('id')}"} | {url for url, r in self.index.items() if r is patient}
-            for number, resource in enumerate(self.resources):
+            for resource in self.resources:
                 ref = reference_of(resource.get("subject") or resource.get("patient"))
                 if ref and ref not in mine and self._lookup(ref) is not patient:
                     self.skipped.add(id(resource))
@@ -372,7 +372,7 @@ class _Reader:
                     RESULTS.clear()
                 RESULTS[key] = tuple(found)
             return found
-        except Exception as exc:  # FHIRPath on odd data: a warning, the binding reads nothing here
+        except Exception as exc:  # noqa: BLE001 - FHIRPath on odd data: a warning, nothing read here
             self.warn("fhir-wrong-value", f"{_name(resource)}: the FHIRPath '{expression}' cannot be evaluated "
                       f"on it: {exc}", resource)
             return None
