@@ -356,6 +356,39 @@ def test_malformed_requests_get_a_json_error(keys, service, name, raw, status, w
     assert "Traceback" not in answer.text
 
 
+def test_mangled_requests_never_get_a_500(keys, service):
+    """Requests mangled at random (seeded), each element dropped or replaced by an odd value: a
+    JSON answer every time (cards, or a 400), never a 500 or a traceback."""
+    import random
+    rnd = random.Random(14)
+    odd = [None, True, 0, -1, 1.5, "", "x", [], {}, [None], {"a": 1}, {"resourceType": "Bundle", "entry": 3},
+           {"resourceType": "Patient"}, {"reference": 5}, {"coding": 3}, "2024-13-45"]
+
+    def mangle(x, depth=0):
+        if isinstance(x, dict):
+            out = {}
+            for k, v in x.items():
+                r = rnd.random()
+                if r < 0.06:
+                    continue
+                out[k] = rnd.choice(odd) if r < 0.12 else (mangle(v, depth + 1) if depth < 8 else v)
+            return out
+        if isinstance(x, list):
+            return [rnd.choice(odd) if rnd.random() < 0.08 else mangle(v, depth + 1) for v in x]
+        return x
+
+    resources = example_resources()
+    base = order_request("order-sign", resources, [draft("MedicationRequest", "cetuximab", medicationCodeableConcept={
+        "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01"}]})])
+    statuses = set()
+    for _ in range(100):
+        answer = post(keys, service, "consilium-order-sign", mangle(base))
+        statuses.add(answer.status_code)
+        assert answer.status_code in (200, 400), answer.text
+        assert "Traceback" not in answer.text and ("cards" in answer.json() or "error" in answer.json())
+    assert statuses == {200, 400}
+
+
 def test_order_hooks_need_their_draft_orders_and_unknown_things_are_404(keys, service):
     request = {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": PATIENT}}
     answer = post(keys, service, "consilium-order-sign", request)

@@ -187,7 +187,10 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             orders = context.get("draftOrders")
             if not isinstance(orders, Mapping) or orders.get("resourceType") != "Bundle":
                 raise RequestError(f"a {hook} request's context has 'draftOrders', a Bundle of the orders")
-            for entry in orders.get("entry") or ():
+            entries = orders.get("entry") or []
+            if not isinstance(entries, list):
+                raise RequestError("the draftOrders Bundle's 'entry' is not a list")
+            for entry in entries:
                 resource = entry.get("resource") if isinstance(entry, Mapping) else None
                 if isinstance(resource, Mapping) and isinstance(resource.get("resourceType"), str):
                     drafts[f"{resource['resourceType']}/{resource.get('id')}"] = dict(resource)
