@@ -389,6 +389,14 @@ def test_mangled_requests_never_get_a_500(keys, service):
     assert statuses == {200, 400}
 
 
+def test_browser_clients_may_call_from_another_origin(service):
+    answer = httpx.options(service.url + "/cds-services/consilium-patient-view", headers={
+        "Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in answer.headers["access-control-allow-headers"].lower()
+
+
 def test_order_hooks_need_their_draft_orders_and_unknown_things_are_404(keys, service):
     request = {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": PATIENT}}
     answer = post(keys, service, "consilium-order-sign", request)

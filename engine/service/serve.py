@@ -31,6 +31,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -266,7 +268,12 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
               Route("/cds-services/{service_id}", call, methods=["POST"]),
               Route("/cases/{token}/report", case_report, methods=["GET"]),
               Route("/cases/{token}/flowchart/{chart}.svg", case_flowchart, methods=["GET"])]
-    return Starlette(routes=routes, lifespan=lifespan,
+    # The CDS Hooks specification asks services to allow cross-origin calls: browser-based CDS
+    # clients (a SMART app, the sandbox) call from another origin. Tokens travel in a header, not
+    # cookies, so allowing any origin gives a page nothing it could not send itself.
+    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+                      allow_headers=["Authorization", "Content-Type"])
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[cors],
                      exception_handlers={HTTPException: not_found, Exception: internal})
 
 
