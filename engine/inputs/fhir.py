@@ -16,6 +16,7 @@ It does not evaluate anything, nor fetch from a server (that is service/serve.py
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -143,6 +144,7 @@ class _Reader:
         self.index: dict[str, dict] = {}
         self.skipped: set[int] = set()  # resources about another patient
         self.digests: dict[int, str] = {}
+        self.bundle_digest: str | None = None
         self.invalid: list[tuple[Mapping, list[str]]] = []  # resources that do not fit their model, and why
 
     # ---- diagnostics ---------------------------------------------------------------
@@ -227,8 +229,14 @@ class _Reader:
         """The resource's content, canonically: what the caches of validations and FHIRPath results key on."""
         key = id(resource)
         if key not in self.digests:
-            self.digests[key] = json.dumps(resource, sort_keys=True, separators=(",", ":"), default=str)
+            text = json.dumps(resource, sort_keys=True, separators=(",", ":"), default=str)
+            self.digests[key] = hashlib.sha256(text.encode()).hexdigest()
         return self.digests[key]
+
+    def _bundle_digest(self) -> str:
+        if self.bundle_digest is None:
+            self.bundle_digest = hashlib.sha256("\n".join(self._digest(r) for r in self.resources).encode()).hexdigest()
+        return self.bundle_digest
 
     def _valid(self, resource: Mapping, kind: str, where: str) -> bool:
         # A resource validated once (an EHR sends the same record at every chart opening) is not validated again.
@@ -358,19 +366,19 @@ class _Reader:
         return codings_of(resource.get(element))
 
     def _path(self, expression: str, resource: Mapping) -> list | None:
-        # An expression that reads the resource alone gives the same answer on the same content.
+        # An expression gives the same answer on the same content: the resource's, or the whole
+        # bundle's for one that reads beyond the resource (%bundle, resolve()).
         alone = "%" not in expression and "resolve(" not in expression
-        key = (expression, self._digest(resource)) if alone else None
+        key = (expression, self._digest(resource) if alone else self._digest(resource) + self._bundle_digest())
         if key in RESULTS:
             return list(RESULTS[key])
         token = RESOLVING.set(self._lookup)
         try:
             found = [plain(v) for v in compiled(expression)(dict(resource), {"bundle": self.data,
                                                                                  "resource": resource})]
-            if key is not None:
-                if len(RESULTS) >= CACHE_SIZE:
-                    RESULTS.clear()
-                RESULTS[key] = tuple(found)
+            if len(RESULTS) >= CACHE_SIZE:
+                RESULTS.clear()
+            RESULTS[key] = tuple(found)
             return found
         except Exception as exc:  # noqa: BLE001 - FHIRPath on odd data: a warning, nothing read here
             self.warn("fhir-wrong-value", f"{_name(resource)}: the FHIRPath '{expression}' cannot be evaluated "
