@@ -281,3 +281,18 @@ def test_read_bundle_does_not_change_its_input(bundled_kb):
     before = copy.deepcopy(data)
     read_bundle(data, bundled_kb.facts)
     assert data == before
+
+
+def test_cached_readings_follow_the_content(bundled_kb):
+    """Validations and FHIRPath results are kept by content: a changed resource, or a changed
+    resource another one resolves, is read afresh."""
+    data = json.loads((ROOT / "examples" / "fhir" / "errors_to_avoid.json").read_text())
+    assert bundled_kb.read_bundle(data).values["metastases_timing"] == "synchronous"
+    later = copy.deepcopy(data)
+    primary = next(e["resource"] for e in later["entry"] if e["resource"]["id"] == "primary")
+    primary["onsetDateTime"] = "2020-01-01"   # the metastasis, unchanged, now came years after its primary
+    assert bundled_kb.read_bundle(later).values["metastases_timing"] == "metachronous"
+    kras = next(e["resource"] for e in later["entry"] if e["resource"]["id"] == "kras")
+    kras["valueCodeableConcept"]["coding"][0]["code"] = "LA9634-2"
+    assert bundled_kb.read_bundle(later).values["kras"] == "wild_type"
+    assert bundled_kb.read_bundle(data).values["kras"] == "mutant"
