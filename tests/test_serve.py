@@ -282,10 +282,18 @@ def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it
     (card,) = cards
     assert card["indicator"] == "critical" and card["source"]["label"]
     reference = f"{order['resourceType']}/{order['id']}"
-    (suggestion,) = card["suggestions"]
-    assert suggestion["actions"] == [{"type": "delete", "description": f"Remove {reference} from the orders being "
-                                      "written", "resourceId": [reference]}]
+    remove, *replace = card["suggestions"]
+    assert remove["actions"] == [{"type": "delete", "description": f"Remove {reference} from the orders being "
+                                  "written", "resourceId": [reference]}]
     assert "Instead:" in card["detail"]
+    if rule == "bevacizumab_before_surgery":   # a rule of time: the draft moved to the first date it allows
+        (move,) = replace
+        (action,) = move["actions"]
+        assert action["type"] == "update" and action["resource"]["id"] == "hepatectomy"
+        assert action["resource"]["occurrenceDateTime"] == "2025-04-21"   # 6 weeks after the dose of 2025-03-10
+        assert "6 weeks after the last bevacizumab dose" in move["label"]
+    else:
+        assert replace == []
 
 
 # ---- authentication -------------------------------------------------------------------------------

@@ -6,18 +6,21 @@ grouped by source (the quote as detail, the source's title as `source.label`), o
 warning (`warning` or `critical`), the findings and their reasons when the result has them,
 and one card listing the questions still open; for `order-select` and `order-sign`, one
 `critical` (or the rule's severity) card per safety rule that the draft orders trip, with
-suggestions that delete those drafts. Every card links to the case's report and flowchart.
+suggestions that delete those drafts and, for a rule of time (`A - B < 6 weeks`), one that
+moves the draft to the first date the rule allows. Every card links to the case's report and flowchart.
 It does no I/O.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..lang import ir
 from ..lang.diagnostics import Diagnostic
+from ..lang.values import add_duration
 
 MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
                   "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
@@ -131,9 +134,35 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict]) ->
                         "uuid": str(uuid.uuid4()), "isRecommended": True,
                         "actions": [{"type": "delete", "description": f"Remove {ref} from the orders being written",
                                      "resourceId": [ref]}]} for ref in culprits]
+        suggestions += [s for ref in culprits if (s := _rescheduled(kb, rule, result, ref, drafts[ref])) is not None]
         cards.append(_card(w.label, INDICATORS.get(w.severity, "critical"), _source_label(kb, w.source), detail,
                            links, suggestions=suggestions, selectionBehavior="any"))
     return cards
+
+
+def _rescheduled(kb, rule: ir.Safety, result, ref: str, draft: Mapping) -> dict | None:
+    """The draft order moved to the first date its rule allows, when the rule is one of time:
+    `A - B < DURATION` with A read from this draft (e.g. surgery fewer than 6 weeks after the
+    last bevacizumab dose): A becomes B + DURATION. None for any other rule."""
+    match rule.condition:
+        case ir.Compare(op="<" | "<=" as op, left=ir.Arith(kind="date_diff", left=ir.FactRef(id=later),
+                                                              right=ir.FactRef(id=earlier)),
+                        right=ir.DurationLit(value=gap)):
+            pass
+        case _:
+            return None
+    origin = next((o for o in (getattr(result, "origins", {}) or {}).get(later, ()) if o.reference == ref), None)
+    since = result.case.get(earlier)
+    if origin is None or since is None or origin.element not in draft or not isinstance(draft[origin.element], str):
+        return None
+    day = add_duration(since, gap)
+    if op == "<=":
+        day += _dt.timedelta(days=1)
+    moved = {**draft, origin.element: day.isoformat()}
+    label = f"Move {_order_label(draft, ref)} to {day.isoformat()}, {gap} after the {kb.facts[earlier].label.lower()}"
+    return {"label": label[:200], "uuid": str(uuid.uuid4()),
+            "actions": [{"type": "update", "description": f"{ref}: {origin.element} {day.isoformat()}",
+                         "resource": moved}]}
 
 
 def _order_label(resource: Mapping, ref: str) -> str:
