@@ -370,8 +370,9 @@ class _Reader:
         # bundle's for one that reads beyond the resource (%bundle, resolve()).
         alone = "%" not in expression and "resolve(" not in expression
         key = (expression, self._digest(resource) if alone else self._digest(resource) + self._bundle_digest())
-        if key in RESULTS:
-            return list(RESULTS[key])
+        cached = RESULTS.get(key)  # .get: another thread may clear the cache meanwhile
+        if cached is not None:
+            return list(cached)
         token = RESOLVING.set(self._lookup)
         try:
             found = [plain(v) for v in compiled(expression)(dict(resource), {"bundle": self.data,
