@@ -193,13 +193,14 @@ def test_the_cache_is_bounded(kb_copy, monkeypatch, tmp_path):
 
 def test_compiled_code_entries_are_sealed_too(kb_copy, monkeypatch):
     from consilium.engine.evaluation import bytecode
-    code = bytecode.compiled("x = 1 + 1\n", "<test>")
+    store = consilium.engine.cache  # the store kb.py gives the bytecode cache
+    code = bytecode.compiled("x = 1 + 1\n", "<test>", store)
     [entry] = (kb_copy.parent / "cache" / "consilium").glob("code-*.marshal")
     substitute = compile("import os\nx = 'substituted'\n", "<evil>", "exec")
     mac, _, _ = entry.read_bytes().partition(b"\n")
     entry.write_bytes(mac + b"\n" + marshal.dumps(substitute))
     namespace: dict = {}
-    exec(bytecode.compiled("x = 1 + 1\n", "<test>"), namespace)  # noqa: S102 - the test's own source
+    exec(bytecode.compiled("x = 1 + 1\n", "<test>", store), namespace)  # noqa: S102 - the test's own source
     assert namespace["x"] == 2 and code.co_filename == "<test>"
 
 

@@ -1,5 +1,8 @@
 """Cohorts: evaluate many cases in a stream, JSON Lines / CSV / Parquet in and out.
 
+A JSON Lines row, or a file of a folder of .json files, may be a FHIR R4 Bundle instead of
+a flat case: it is read through the facts' bindings (inputs/fhir.py).
+
 Reads cases a chunk at a time, evaluates each chunk on a pool of worker processes (the fast
 path, `decide`, per worker with the knowledge base loaded once), and writes one row per
 case as results come back, in input order: its row number, the recommendations of each
@@ -138,7 +141,10 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
             row["error"] = "not a mapping of fact names to values"
             return row, False
         try:
-            case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
+            if "resourceType" in raw:  # a FHIR Bundle, read through the facts' bindings
+                case = kb.read_bundle(raw, name=f"row {number}").values
+            else:
+                case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
         except CaseError as error:
             row["error"] = _printable_all("; ".join(d.message for d in error.diagnostics))
             if kind == "csv":

@@ -43,7 +43,11 @@ def cohort_format(path: Path) -> str:
 
 
 def read_rows(path: Path) -> Iterator[Row]:
-    """(line or row number, what the payload is, payload) for each row of the file."""
+    """(line or row number, what the payload is, payload) for each row of the file; for a folder,
+    (file number, "json", text) for each of its .json files, one case (flat or a FHIR Bundle) each."""
+    if path.is_dir():
+        yield from _folder_rows(path)
+        return
     kind = cohort_format(path)
     if kind == "parquet":
         yield from _parquet_rows(path)
@@ -94,6 +98,25 @@ def _jsonl_rows(handle: IO[bytes]) -> Iterator[Row]:
             continue
         if line.strip():
             yield number, "json", line
+
+
+def _folder_rows(folder: Path) -> Iterator[Row]:
+    try:
+        files = sorted(folder.glob("*.json"))
+    except OSError as exc:
+        raise InputError(f"cannot read the folder '{folder}': {exc.strerror or exc}") from None
+    for number, file in enumerate(files, start=1):
+        try:
+            data = file.read_bytes()
+        except OSError as exc:  # one unreadable file is that row's error
+            yield number, "error", f"cannot read '{file.name}': {exc.strerror or exc}"
+            continue
+        try:
+            text = _decode(data, 1)
+        except _BadLine as bad:
+            yield number, "error", f"'{file.name}': {bad.message.replace('the line is', 'the file is')}"
+            continue
+        yield number, "json", text
 
 
 # ---- CSV ------------------------------------------------------------------------------------------
