@@ -71,9 +71,24 @@ class Index:
         return sorted(found, key=lambda item: (item[0], item[1].line, item[1].column))
 
 
-def build_index(declarations: Iterable[ir.Declaration], texts: dict[str, str]) -> Index:
-    """The index of a knowledge base's declarations, over the texts of its files."""
-    index = Index(tokens={file: tokenize(text) for file, text in texts.items()})
+def build_index(declarations: Iterable[ir.Declaration], texts: dict[str, str],
+                memo: dict[tuple[str, str], Any] | None = None) -> Index:
+    """The index of a knowledge base's declarations, over the texts of its files. `memo` keeps each
+    file's tokens and expression words by its text, so an editor re-reads only the file typed in."""
+    memo = {} if memo is None else memo
+    declarations = list(declarations)
+    by_file: dict[str, list[Any]] = {}
+    for decl in declarations:
+        if decl.span is not None:
+            by_file.setdefault(decl.span.file, []).append(decl)
+    index = Index()
+    expression_words: dict[tuple[str, int, int], tuple[str, str]] = {}
+    for file, text in texts.items():
+        key = (file, text)
+        if key not in memo:
+            memo[key] = (tokenize(text), _expression_words(by_file.get(file, [])))
+        index.tokens[file], words = memo[key]
+        expression_words.update(words)
     for file, tokens in index.tokens.items():
         for token in tokens:
             if token.kind == "name":
@@ -81,13 +96,11 @@ def build_index(declarations: Iterable[ir.Declaration], texts: dict[str, str]) -
     named: dict[tuple[str, str], list[Token]] = {}
     for (file, _, _), token in index.words.items():
         named.setdefault((file, token.text), []).append(token)
-    declarations = list(declarations)
     for decl in declarations:
         for symbol in _symbols(decl, named):
             index.symbols.append(symbol)
             index.by_name.setdefault(symbol.id, []).append(symbol)
             index.uses[(symbol.name_span.file, symbol.name_span.line, symbol.name_span.column)] = symbol
-    expression_words = _expression_words(declarations)
     pathways = [(s.decl.span.file, s.decl.span.line, s.decl.span.end_line, s.id) for s in index.symbols
                 if s.kind == "pathway" and s.decl.span is not None]
     for file, tokens in index.tokens.items():

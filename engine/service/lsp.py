@@ -77,12 +77,16 @@ class Analysis:
     checked: Checked | None
     diagnostics: list[Diagnostic]
     files: dict[str, str] = field(default_factory=dict)    # absolute path -> display path
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict)  # the server's, shared by its analyses
     _index: Index | None = None
 
     @property
     def index(self) -> Index:
         if self._index is None:
-            self._index = build_index(self.loaded.declarations, self.loaded.texts)
+            self._index = build_index(self.loaded.declarations, self.loaded.texts, self.memo)
+            if len(self.memo) > MEMO:
+                for key in list(self.memo)[: len(self.memo) - MEMO]:
+                    self.memo.pop(key, None)
         return self._index
 
     def display(self, path: str) -> str | None:
@@ -103,6 +107,7 @@ class RulesServer(LanguageServer):
         self.verified: dict[Path, list[Diagnostic]] = {}
         self.published: dict[Path, set[str]] = {}
         self.parses: dict[tuple[str, str], tuple[ir.RuleFile | None, list[Diagnostic]]] = {}
+        self.index_memo: dict[tuple[str, str], Any] = {}
         self.pending: dict[str, int] = {}
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consilium-check")
         self.verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consilium-verify")
@@ -168,7 +173,7 @@ class RulesServer(LanguageServer):
                 problems += [d for pathway in checked.pathways for d in validate(pathway, shapes[pathway.id])]
         files = {os.path.abspath(shown): shown for shown in loaded.files}
         files.setdefault(os.path.abspath(root), loaded.root)
-        analysis = Analysis(root, loaded, checked, problems, files)
+        analysis = Analysis(root, loaded, checked, problems, files, self.index_memo)
         self.analyses[root] = analysis
         return analysis
 
@@ -369,6 +374,8 @@ def _location(symbol_span: Span) -> lsp.Location | None:
 
 
 def _symbol_at(ls: RulesServer, uri: str, position: lsp.Position) -> tuple[Analysis, Symbol, Token] | None:
+    if not _name_under(ls, uri, position):
+        return None  # nothing to ask the knowledge base about
     analysis = ls.analysis_of(uri)
     path = to_fs_path(uri)
     if analysis is None or path is None:
@@ -378,6 +385,17 @@ def _symbol_at(ls: RulesServer, uri: str, position: lsp.Position) -> tuple[Analy
         return None
     found = analysis.index.symbol_at(shown, position.line + 1, position.character + 1)
     return (analysis, *found) if found else None
+
+
+def _name_under(ls: RulesServer, uri: str, position: lsp.Position) -> bool:
+    """Whether a name stands at the position in the buffer as the editor has it now."""
+    lines = ls.workspace.get_text_document(uri).lines
+    if position.line >= len(lines):
+        return False
+    line = lines[position.line]
+    at = position.character
+    is_word = lambda i: 0 <= i < len(line) and (line[i].isalnum() or line[i] == "_")  # noqa: E731
+    return is_word(at) or is_word(at - 1)
 
 
 # ---- navigation ----------------------------------------------------------------------------
@@ -534,8 +552,11 @@ def completion(ls: RulesServer, params: lsp.CompletionParams) -> lsp.CompletionL
     if params.position.line >= len(lines):
         return lsp.CompletionList(is_incomplete=False, items=[])
     line = lines[params.position.line][: params.position.character]
-    analysis = ls.analysis_of(params.text_document.uri)
-    items = complete(line, analysis)
+    uri = params.text_document.uri
+    path = to_fs_path(uri)
+    # names change rarely while typing: the last analysis of this knowledge base is good enough
+    analysis = ls.analyses.get(ls.root_for(Path(path))) if path else None
+    items = complete(line, analysis or ls.analysis_of(uri))
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
