@@ -37,11 +37,13 @@ def grammar() -> dict:
         "name": "Consilium rules",
         "scopeName": "source.consilium-rules",
         "fileTypes": ["rules"],
-        "patterns": [{"include": "#comment"}, {"include": "#declaration"}, {"include": "#node"},
+        "patterns": [{"include": "#coding"}, {"include": "#comment"}, {"include": "#declaration"}, {"include": "#node"},
                      {"include": "#string"}, {"include": "#date"}, {"include": "#number"},
                      {"include": "#constant"}, {"include": "#type"}, {"include": "#logic"},
                      {"include": "#keyword"}, {"include": "#operator"}, {"include": "#name"}],
         "repository": {
+            "coding": {"name": "constant.other.coding.consilium",
+                       "match": r"\b[A-Za-z][A-Za-z0-9_]*#[A-Za-z0-9][A-Za-z0-9:._\-]*"},
             "comment": {"name": "comment.line.number-sign.consilium", "match": "#.*$"},
             "declaration": {
                 "match": rf"^({alternatives(DECLARATIONS)})\b(?:\s+([A-Za-z_][A-Za-z0-9_]*))?",

@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("comment", "string", "date", "number", "name", "keyword", "operator", "open", "close", "newline",
+KINDS = ("coding", "comment", "string", "date", "number", "name", "keyword", "operator", "open", "close", "newline",
          "space", "error")
 
 _PATTERN = re.compile(r'''
-    (?P<string>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)|"(?:[^"\\\n]|\\.)*"?)
+    (?P<coding>[A-Za-z][A-Za-z0-9_]*\#[A-Za-z0-9][A-Za-z0-9:._\-]*)
+  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)|"(?:[^"\\\n]|\\.)*"?)
   | (?P<comment>\#[^\n]*)
   | (?P<newline>\r\n|\r|\n)
   | (?P<space>[ \t\f\v]+)

@@ -697,6 +697,8 @@ def _token_type(token: Token, index: Index | None, shown: str | None) -> str | N
         return token.kind
     if token.kind in ("number", "date"):
         return "number"
+    if token.kind == "coding":
+        return "enumMember"
     if token.kind == "name":
         symbol = index.uses.get((shown, token.line + 1, token.column + 1)) if index and shown else None
         return _SYMBOL_TOKEN.get(symbol.kind, "variable") if symbol else "enumMember"
