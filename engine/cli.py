@@ -16,7 +16,7 @@ from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_codegen, cli_schema
+from . import cli_codegen, cli_editors, cli_fmt, cli_schema
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .evaluation.result import Result
 from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
@@ -117,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--allow-outside-includes", action="store_true",
                              help="let includes read rule files outside the knowledge base's folder")
     cli_codegen.add_parser(commands)
+    cli_fmt.add_parser(commands)
+    cli_editors.add_parsers(commands)
     return parser
 
 
@@ -193,6 +195,10 @@ def _main(argv: list[str] | None) -> int:
         return cli_codegen.run(args, _report)
     if args.command == "schema":
         return cli_schema.run(args, _report, _ALLOW_OUTSIDE)
+    if args.command == "fmt":
+        return cli_fmt.run(args)
+    if args.command in ("lsp", "preview"):
+        return cli_editors.run(args)
     if args.command == "serve":
         try:
             from .service.serve import main as serve

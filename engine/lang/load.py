@@ -18,6 +18,7 @@ import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import ir
 from .diagnostics import Diagnostic, Span, suggest
@@ -120,7 +121,23 @@ def _include_problem(target: Path, decl: ir.Include, folder: Path, allow_outside
     return None
 
 
-def load(root: Path, allow_outside: bool = False) -> tuple[Loaded, list[Diagnostic]]:
+def parse_file(path: str, text: str) -> tuple[ir.RuleFile | None, list[Diagnostic]]:
+    """Phases 1 and 2 for one file's text: its declarations, or what is wrong with it."""
+    tree, problems = parse_text(path, text)
+    if tree is None:
+        return None, problems
+    rule_file, lowered = lower(path, tree)
+    return rule_file, problems + lowered
+
+
+def load(root: Path, allow_outside: bool = False, *, read: Callable[[Path], bytes] | None = None,
+         parse: Callable[[str, str], tuple[ir.RuleFile | None, list[Diagnostic]]] = parse_file,
+         ) -> tuple[Loaded, list[Diagnostic]]:
+    """Every file from the root down its includes. `allow_outside`: includes may leave the
+    root's folder. `read` gives a file's bytes (an editor passes its unsaved buffers); `parse`
+    turns a file's text into declarations (an editor remembers them per text, so a keystroke
+    re-parses one file)."""
+    read_bytes = read or Path.read_bytes
     diagnostics: list[Diagnostic] = []
     try:
         folder = root.parent.resolve()
@@ -150,7 +167,7 @@ def load(root: Path, allow_outside: bool = False) -> tuple[Loaded, list[Diagnost
             return
         done.add(real)
         try:
-            data = path.read_bytes()
+            data = read_bytes(path)
         except OSError as exc:
             code = "include-not-found" if include_span else "file-not-found"
             diagnostics.append(Diagnostic(code, f"cannot read '{shown}': {exc.strerror or exc}", include_span))
@@ -162,12 +179,10 @@ def load(root: Path, allow_outside: bool = False) -> tuple[Loaded, list[Diagnost
         texts[shown] = text
         files.append(shown)
         paths.append(str(real))
-        tree, problems = parse_text(shown, text)
+        rule_file, problems = parse(shown, text)
         diagnostics.extend(problems)
-        if tree is None:
+        if rule_file is None:
             return
-        rule_file, problems = lower(shown, tree)
-        diagnostics.extend(problems)
         for decl in rule_file.declarations:
             if isinstance(decl, ir.Include):
                 target = path.parent / decl.path
