@@ -26,6 +26,8 @@ from .evaluation.result import Result
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .inputs.fhir import BundleCase
+
 
 def bundled_kb_path() -> Path:
     """The knowledge base that ships with Consilium, the subpackage consilium.kb.
@@ -95,7 +97,23 @@ class KnowledgeBase:
         values = case if validated else self.validate_case(case)
         return self.evaluator.decide(values)
 
+    def read_bundle(self, bundle: Any, *, name: str = "<bundle>") -> "BundleCase":
+        """The case a FHIR R4 Bundle gives through the facts' bindings; raises CaseError."""
+        from .inputs.fhir import read_bundle
+        return read_bundle(bundle, self.checked.facts, name=name)
+
+    def evaluate_bundle(self, bundle: "Any | BundleCase", *, name: str = "<bundle>") -> Result:
+        """Evaluate a FHIR R4 Bundle (parsed JSON, or already read); the result names each fact's origin."""
+        from .inputs.fhir import BundleCase, with_origins
+        read = bundle if isinstance(bundle, BundleCase) else self.read_bundle(bundle, name=name)
+        return with_origins(self.evaluator.evaluate(read.values), read)
+
     def evaluate_file(self, path: str | Path) -> Result:
+        """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle."""
+        from .inputs.fhir import looks_like_bundle, read_bundle_file, with_origins
+        if looks_like_bundle(path):
+            read = read_bundle_file(path, self.checked.facts)
+            return with_origins(self.evaluator.evaluate(read.values), read)
         raw, positions = read_case(path)
         values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
         return self.evaluator.evaluate(values)
