@@ -228,12 +228,32 @@ class PathwayWriter:
                 f.emit(indent, "pass")
             return
         read = read or "()"
-        self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read})")
+        self.step(indent, node, kind, read, "", "undecided", words_code=self.missing_words("undecided: needs ",
+                                                                                             self.reads[node.id]))
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
         values = "".join(f", {f.facts[name]}" for name in self.reads[node.id])
         f.emit(indent, f"undecided.append((({f.const(OpenNode(self.pid, node.id, question), 'OPEN_' + node.id)}"
                        f"{values}), {read}))")
+
+    def missing_names(self, names: tuple[str, ...]) -> str:
+        """An expression: the names among `names` whose facts the case does not give, in order."""
+        f = self.f
+        if not names:
+            return "()"
+        if len(names) == 1:
+            return f"({names[0]!r},) if {f.facts[names[0]]} is None else ()"
+        return f"tuple({self.missing_filter(names)})"
+
+    def missing_filter(self, names: tuple[str, ...]) -> str:
+        return "filter(None, (" + ", ".join(f"{n!r} if {self.f.facts[n]} is None else None" for n in names) + "))"
+
+    def missing_words(self, words: str, names: tuple[str, ...]) -> str:
+        """An expression: `words` followed by the names of the facts missing among `names`."""
+        f = self.f
+        if len(names) == 1:  # a condition of one fact is unknown when it is, or when it divides by 0
+            return f"{words + names[0]!r} if {f.facts[names[0]]} is None else {words!r}"
+        return f"{words!r} + ', '.join({self.missing_filter(names)})"
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -350,13 +370,13 @@ class SafetyWriter(PathwayWriter):
                 f.emit(0, f"if {v} is True:")
                 f.emit(1, f"warns.append({safety.id!r})")
                 continue
-            read = self.read(safety, tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines))), 0) \
-                or "()"
+            names = tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines)))
+            read = self.read(safety, names, 0) or "()"
             opening = "if"
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                f.emit(1, f"{missing} = missing({read})")
+                f.emit(1, f"{missing} = {self.missing_names(names)}")
                 self.step(1, safety, "safety", read, "", "not-checked",
                           words_code=f"'not checked: needs ' + ', '.join({missing})")
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
