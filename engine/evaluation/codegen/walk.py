@@ -126,8 +126,6 @@ class PathwayWriter:
             elif self.holder[node_id] is None:
                 f.emit(0, f"if {self.flags[node_id]}{' is not None' if self.record else ''}:")
                 self.block(1, partial(self.node, node, 1))
-        if not f.body:
-            f.emit(0, "pass")
         return f
 
     # ---- what reaching a node does ------------------------------------------------------------

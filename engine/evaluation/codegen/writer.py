@@ -182,6 +182,8 @@ class Function:
 
     def text(self) -> list[tuple[str, Span | None]]:
         head = [(f"def {self.name}({self.parameters}):", None)]
+        if all(line.lstrip().startswith("#") for line, _ in self.prologue + self.body):
+            self.emit(0, "pass")  # a pathway of steps alone does nothing for the values
         if not self.guarded:
             return head + self.prologue + self.body
         return head + [("    try:", None)] + [("    " + line, place) for line, place in self.prologue + self.body] \
