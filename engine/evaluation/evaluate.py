@@ -73,10 +73,13 @@ class Evaluator:
     def evaluate(self, case: Mapping[str, Any]) -> Result:
         case = dict(case)  # the result's own copy
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
-        try:
-            needs, pending = self._needs_of(case, undecided)
-        except Exception as exc:  # noqa: BLE001 - from a node's generated test: re-raised at its rule
-            raise self._error(exc, self.code) from None
+        needs: tuple[Need, ...] = ()
+        pending: dict[str, tuple[str, ...]] = {}
+        if undecided:
+            try:
+                needs, pending = self._needs_of(case, undecided)
+            except Exception as exc:  # noqa: BLE001 - from a node's generated test: re-raised at its rule
+                raise self._error(exc, self.code) from None
         # The views per source and per site depend on which rules fired (and, per site, on the
         # sites present and the facts pending): kept per distinct answer, made once each.
         fired = tuple([r.id for r in recommendations])
@@ -87,7 +90,7 @@ class Evaluator:
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
-                             self._concordance.views(fired, recommendations, present, pending),
+                             self._concordance.views(fired, recommendations, present, pending) if present else (),
                              tuple(plans), tuple(unchecked), tuple(trace)))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
