@@ -84,13 +84,13 @@ class PathwayWriter:
     """Writes one pathway's function into a module; `record` switches the trace on."""
 
     def __init__(self, module: Module, checked: Checked, shape: PathwayShape, *, record: bool,
-                 timetables: dict[str, Timetable], given: list[str]):
-        """`given`: the definitions its caller computes and passes, by name."""
+                 timetables: dict[str, Timetable], given: dict[str, str]):
+        """`given`: the definitions its caller computes and passes, and the parameter of each."""
         self.checked, self.shape, self.record, self.timetables, self.given = checked, shape, record, timetables, given
         self.pid: str | None = shape.id
         self.holder = holders(shape)
         name = f"{'walk' if record else 'decide'}_{shape.id}"
-        parameters = ", ".join([*parameters_of(shape.pathway, record), *given])
+        parameters = ", ".join([*parameters_of(shape.pathway, record), *given.values()])
         self.f = module.function(module.names.take(name), parameters, checked.defines)
         self.flags: dict[str, str] = {}
         self.reads: dict[str, tuple[str, ...]] = {n.id: reads_of(n, checked.defines) for n in shape.pathway.nodes}
@@ -101,7 +101,7 @@ class PathwayWriter:
         # What each node reads: a fact or definition that one node alone uses is read or computed
         # there, only when the case reaches it; the others once, at the top of the function.
         self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
-        f.given = {name: name for name in self.given}
+        f.given = dict(self.given)
         f.opaque = not self.record  # decide needs no fact of a definition it is given: the needs read them
         counts: Counter[str] = Counter()
         for exprs, facts in self.uses.values():
@@ -350,17 +350,17 @@ class SafetyWriter(PathwayWriter):
     """The safety rules of one rule file, checked after the pathways, as one function."""
 
     def __init__(self, module: Module, checked: Checked, safeties: list[ir.Safety], name: str, *, record: bool,
-                 given: list[str]):
+                 given: dict[str, str]):
         self.checked, self.record, self.pid, self.given = checked, record, None, given
         self.safeties = safeties
-        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given])
+        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given.values()])
         self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
                                  checked.defines)
 
     def write(self) -> Function:
         f = self.f
         f.opaque = not self.record
-        f.prepare([s.condition for s in self.safeties], given={name: name for name in self.given})
+        f.prepare([s.condition for s in self.safeties], given=self.given)
         for safety in self.safeties:
             f.comment(0, safety.span, describe(safety))
             v = f.expr(safety.condition, 0)
