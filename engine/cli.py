@@ -33,6 +33,8 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  review status [PATH]  rules never reviewed, changed since their review, questioned or rejected
+  review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -53,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="parse, type-check and validate a knowledge base")
     check.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--require-review", action="store_true",
+                       help="also fail while a rule is never reviewed, changed since its review, or rejected")
 
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
@@ -65,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
                           help="format of diagnostics and result (--json is short for --format json)")
+    evaluate.add_argument("--no-timestamp", action="store_true",
+                          help="leave the time of generation out of the JSON (reproducible output; "
+                               "SOURCE_DATE_EPOCH, when set, is used as that time instead)")
 
     test = commands.add_parser("test", help="run the scenario tests")
     test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -93,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
+    report.add_argument("--pdf", action="store_true",
+                        help="also print the page to DIR/report.pdf through headless Chromium")
+    report.add_argument("--no-timestamp", action="store_true",
+                        help="leave the time of generation out (reproducible output; SOURCE_DATE_EPOCH, "
+                             "when set, is used as that time instead)")
+    from . import cli_review
+    cli_review.add_parser(commands)
     return parser
 
 
@@ -116,7 +130,7 @@ def _main(argv: list[str] | None) -> int:
         _parser().print_help()
         return EXIT_INPUT
     if args.command == "check":
-        return _check(args.path, args.format)
+        return _check(args.path, args.format, args.require_review)
     if args.command == "eval" and args.cohort:
         if len(args.paths) > 1:
             print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
@@ -131,7 +145,7 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
@@ -140,6 +154,13 @@ def _main(argv: list[str] | None) -> int:
         return _report_command(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "review":
+        from . import cli_review
+        try:
+            return cli_review.run(args, _load)
+        except KnowledgeBaseError as error:
+            _report(error, getattr(args, "format", "text"))
+            return EXIT_INPUT
     raise AssertionError(args.command)
 
 
@@ -256,7 +277,7 @@ def _load(path: str | None) -> KnowledgeBase:
     return load_kb(path if path is not None else bundled_kb_path())
 
 
-def _check(path: str | None, fmt: str) -> int:
+def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     try:
         kb = _load(path)
     except KnowledgeBaseError as error:
@@ -273,6 +294,11 @@ def _check(path: str | None, fmt: str) -> int:
         "findings": [f.to_json() for f in findings],
     }
     summary["ok"] = not failing
+    reviewed = True
+    if require_review:
+        from .cli_review import require_review as gate
+        reviewed, summary["review"] = gate(kb, fmt)
+        summary["ok"] = summary["ok"] and reviewed
     if fmt == "json":
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -281,11 +307,11 @@ def _check(path: str | None, fmt: str) -> int:
         counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)
-        print(f"{kb.root}: {'ok' if not failing else 'findings'} — {summary['files']} files, {summary['sources']} "
+        print(f"{kb.root}: {'ok' if summary['ok'] else 'findings'} — {summary['files']} files, {summary['sources']} "
               f"sources, {summary['facts']} facts, {summary['definitions']} definitions, {summary['pathways']} "
               f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
 
 
 def format_findings(findings, texts: dict[str, str]) -> str:
@@ -304,7 +330,7 @@ def format_findings(findings, texts: dict[str, str]) -> str:
     return "\n".join(blocks)
 
 
-def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:
     try:
         kb = _load(kb_path)
         result = kb.evaluate_file(case_path)
@@ -312,7 +338,10 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
         _report(error, fmt)
         return EXIT_INPUT
     if fmt == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        from .analysis.identity import generated_at
+        payload = result.to_json()
+        payload["identity"] = {**payload["identity"], "generated_at": generated_at(no_timestamp)}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print(format_result(result, kb, case_path, trace))
     return EXIT_OK

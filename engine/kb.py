@@ -24,6 +24,8 @@ from .evaluation.result import Result
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .analysis.identity import Identity
+
 
 def bundled_kb_path() -> Path:
     """The knowledge base that ships with Consilium, the subpackage consilium.kb.
@@ -41,6 +43,15 @@ class KnowledgeBase:
     checked: Checked
     evaluator: Evaluator
     _graphs: dict = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def identity(self) -> "Identity":
+        """What this knowledge base is: name, Consilium version, digest of its files, git revision."""
+        if "identity" not in self._memo:
+            from .analysis.identity import identify
+            self._memo["identity"] = identify(self.loaded)
+        return self._memo["identity"]
 
     @property
     def graphs(self) -> Mapping[str, "nx.DiGraph"]:
@@ -73,7 +84,7 @@ class KnowledgeBase:
     def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Result:
         """Evaluate one case given as a raw mapping (validated first) or as typed values."""
         values = case if validated else self.validate_case(case)
-        return self.evaluator.evaluate(values)
+        return self._identified(self.evaluator.evaluate(values))
 
     def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
         """Only the ids of recommendations and warnings and the facts needed: the fast path."""
@@ -83,7 +94,12 @@ class KnowledgeBase:
     def evaluate_file(self, path: str | Path) -> Result:
         raw, positions = read_case(path)
         values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
-        return self.evaluator.evaluate(values)
+        return self._identified(self.evaluator.evaluate(values))
+
+    def _identified(self, result: Result) -> Result:
+        """The result, carrying what it was evaluated with (its JSON's `identity`)."""
+        # by field name: the evaluator may build its results as bare tuples without this last field
+        return Result(**{**dict(zip(Result._fields, result)), "identity": self.identity.to_json()})
 
 
 def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:

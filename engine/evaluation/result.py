@@ -16,7 +16,7 @@ from typing import Any, Callable, NamedTuple
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: `identity`, what the result was evaluated with
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -215,6 +215,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     plans: tuple[PlannedSequence, ...]
     unchecked: tuple[Unchecked, ...] = ()
     trace: tuple[TraceStep, ...] = ()
+    identity: dict | None = None  # the knowledge base's name, digest, revision; Consilium's version
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]
@@ -250,4 +251,5 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
             "trace": [t.to_json() for t in self.trace],
+            "identity": self.identity,
         }

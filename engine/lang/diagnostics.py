@@ -70,6 +70,10 @@ CODES: dict[str, str] = {
     "case-duplicate-fact": "a case gives the same fact twice",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
+    # the review record (engine/analysis/review_record.py)
+    "review-syntax": "the review record is not valid TOML",
+    "review-invalid": "a review lacks a field, or gives a field a value it cannot have",
+    "review-unknown-rule": "a review names a rule the knowledge base does not have",
 }
 
 
