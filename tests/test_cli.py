@@ -25,10 +25,35 @@ def test_eval_text_shows_recommendations_with_sources_and_quotes():
            "[option · SUMMARY]" in out
     assert "“Hepatectomy 3 months after rectal surgery (depending on disease progression)”" in out
     assert "! CRITICAL  Liver-first approach contraindicated" in out
-    assert "SUMMARY  recommends: curative_resection, staged_hepatectomy" in out
+    assert "SUMMARY  recommends nos. 1–14 above" in out
     assert "Liver metastases: what each source says" in out
-    assert "  NCCN / JSCCR: concordant (liver_resection, simultaneous_resection, staged_resection)" in out
+    assert "  NCCN and JSCCR: agree (concordant): liver resection, simultaneous resection, staged resection" in out
     assert "Peritoneal metastases" not in out  # a site the case does not have
+
+
+def test_eval_text_reads_in_a_clinicians_words():
+    out = run_cli("eval", KB, EXAMPLE).out
+    body = out.split("\nTrace", 1)[0]
+    # no rule or fact id where a clinician reads: the answers that led to a recommendation instead
+    assert "via:" not in body and "hepatic_metastases_present" not in body and "staged_hepatectomy" not in body
+    assert "     because: hepatic metastases → all four criteria met → more than 3 segments" in body
+    # the pathway's warning and the safety rule quote the same sentence: said once, with both origins
+    assert body.count("Liver-first approach contraindicated: the primary tumour is bleeding or obstructing") == 2
+    assert body.count("! CRITICAL") == 1
+    assert ("said by both the pathway “Rectal cancer with hepatic metastases (clinical summary)” (SUMMARY) and "
+            "the safety rule “Liver-first approach proposed although the primary tumour is bleeding or obstructing”"
+            in body)
+    # needs: what settles the most first; two facts that only lead to each other are one question
+    needs = body.split("Still to find out", 1)[1].split("\n\n", 1)[0]
+    assert needs.index("KRAS mutation status") < needs.index("All original sites amenable")
+    assert "settles 2 open decisions" in needs.splitlines()[1]
+    assert "  - Together: Recurrent disease and Selected for re-resection (they decide only together" in needs
+    assert "still undecided" not in needs and "selected_for_re_resection" not in needs
+    assert "if wild type: recommends: Addition of cetuximab or panitumumab" in needs
+    # the plan's missing anchor, in words
+    assert "not dated: the case does not give the start of short-course radiotherapy" in body
+    assert ": unknown" not in body
+    assert "primary_resection_planned" not in body and "needs: Resection of the rectal primary planned;" in body
 
 
 def test_eval_with_one_path_uses_the_bundled_kb():
