@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
     render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
     render.add_argument("--list", action="store_true", help="list the charts and exit")
+    render.add_argument("--paged", action="store_true",
+                        help="the printable pages of the report (large pathways cut into linked pages) "
+                             "instead of whole charts")
 
     difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
     difference.add_argument("old", help="folder, root .rules file, or git revision")
@@ -176,7 +179,7 @@ def _render(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
-    names = [spec.name for spec in render.chart_specs(kb)]
+    names = [spec.name for spec in render.chart_specs(kb, paged=args.paged)]
     if args.list:
         print("\n".join(names))
         return EXIT_OK
@@ -186,7 +189,7 @@ def _render(args) -> int:
               file=sys.stderr)
         return EXIT_INPUT
     try:
-        paths = render.render_charts(kb, args.output, formats, result, only=args.chart)
+        paths = render.render_charts(kb, args.output, formats, result, only=args.chart, paged=args.paged)
     except render.RenderError as error:
         print(f"consilium render: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -254,12 +257,14 @@ def _report_command(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
+    from .analysis.identity import generated_at
     try:
-        index = render.write_report(kb, args.output, result, args.case)
+        index = render.write_report(kb, args.output, result, args.case,
+                                    generated_at=generated_at(args.no_timestamp), pdf=args.pdf)
     except render.RenderError as error:
         print(f"consilium report: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"wrote {index}")
+    print(f"wrote {index}" + (f" and {index.parent / 'report.pdf'}" if args.pdf else ""))
     return EXIT_OK
 
 

@@ -14,7 +14,7 @@ import pytest
 import consilium
 import consilium.render as render
 from conftest import DATA, KB, ROOT, run_cli
-from consilium.render.flowchart import chart, chart_specs
+from consilium.render.flowchart import Footnote, chart, chart_specs, draw
 
 GOLDEN = DATA / "render" / "golden"
 
@@ -60,7 +60,37 @@ def test_shapes_labels_and_provenance(kb):
     assert "shape=box" in warning and "peripheries=2" in warning and "Warning: Mind the plan" in warning
     plan = node_line(dot, "sequence")
     assert "shape=folder" in plan and "Second: 11 days to 18 days" in plan
-    assert "[2] “Simultaneous surgery when 3 or fewer segments.” (S, refs 1)" in dot
+    # the footnotes are a table beside the chart (the report's), not text in the image
+    assert "Simultaneous surgery when 3 or fewer segments.” (S" not in dot
+    spec = next(s for s in chart_specs(kb) if s.name == "pathway-approach")
+    assert draw(kb, spec).footnotes[1] == Footnote(2, "simultaneous", "S", None, (1,),
+                                                   "Simultaneous surgery when 3 or fewer segments.")
+
+
+def test_a_chart_says_what_it_was_drawn_from_and_stays_byte_stable(kb):
+    spec = next(s for s in chart_specs(kb) if s.name == "pathway-approach")
+    dot = chart(kb, spec, identity=kb.identity).source
+    assert f"Consilium {consilium.__version__} · knowledge base sha256:{kb.identity.short_digest}" in dot
+    assert kb.identity.digest.startswith("sha256:") and len(kb.identity.digest) == 71
+    assert chart(kb, spec, identity=kb.identity).source == dot  # no time in a chart
+    assert re.search(r"20\d\d-\d\d-\d\dT", dot) is None
+
+
+def test_a_large_pathway_is_drawn_as_linked_pages(bundled_kb):
+    specs = [s for s in chart_specs(bundled_kb, paged=True) if s.chart == "pathway-hepatic_metastases"]
+    assert len(specs) > 5 and specs[0].page == (1, len(specs))
+    pathway = next(p for p in bundled_kb.pathways if p.id == "hepatic_metastases")
+    drawn = {n for s in specs for n in s.nodes}
+    assert drawn == {n.id for n in pathway.nodes}  # every node is on a page
+    first = draw(bundled_kb, specs[0]).source
+    # an edge that leaves the page ends at a link to the page that continues it
+    target = next(s for s in specs if "resectability" in s.nodes)
+    assert f'URL="#{target.name}"' in first and "continued on page" in first
+    back = draw(bundled_kb, target).source
+    assert f'URL="#{specs[0].name}"' in back and "← from page 1" in back
+    # small pathways stay whole; the composite charts are not part of the printed set
+    names = [s.name for s in chart_specs(bundled_kb, paged=True)]
+    assert "pathway-multidisciplinary_team" in names and not any(n.startswith(("site-", "source-")) for n in names)
 
 
 def test_sources_have_colours_and_a_legend(kb):
@@ -138,7 +168,14 @@ def test_the_layout_program_is_graphviz_pure_from_this_environment():
     assert render.find_dot().name.startswith("graphviz-pure")
 
 
-@pytest.mark.parametrize("spec", chart_specs(consilium.load_kb(KB)), ids=lambda s: s.name)
+def _every_chart():
+    kb = consilium.load_kb(KB)
+    whole = chart_specs(kb)
+    named = {s.name for s in whole}
+    return whole + [s for s in chart_specs(kb, paged=True) if s.name not in named]  # and the report's pages
+
+
+@pytest.mark.parametrize("spec", _every_chart(), ids=lambda s: s.name)
 def test_golden_dot_of_the_bundled_knowledge_base(bundled_kb, spec, update_golden):
     dot = chart(bundled_kb, spec).source
     golden = GOLDEN / f"{spec.name}.dot"

@@ -203,3 +203,50 @@ def test_a_broken_record_is_an_error_of_the_api_too(folder):
     with pytest.raises(ReviewRecordError) as caught:
         status(consilium.load_kb(folder))
     assert caught.value.diagnostics[0].span.line == 1
+
+
+def test_the_report_shows_each_rules_state_and_what_changed_since_review(folder, tmp_path):
+    import consilium.render as render
+    git(folder, "init", "-q")
+    git(folder, "add", ".")
+    git(folder, "commit", "-q", "-m", "v1")
+    kb = consilium.load_kb(folder)
+    sign(kb, ["simultaneous", "how_many"], "Dr A", "approved")
+    sign(kb, ["sequence"], "Dr B", "questioned", "Is day 11 right?")
+    text = (folder / "main.rules").read_text()
+    (folder / "main.rules").write_text(text.replace("segments <= 3", "segments <= 2"))
+    kb = consilium.load_kb(folder)
+    page = render.write_report(kb, tmp_path / "out").read_text()
+    review = page.split('<section id="review">', 1)[1].split("</section>", 1)[0]
+    assert "2 approved" not in review and "1 approved" in review and "1 questioned" in review
+    assert "1 changed since its review" in review
+    assert "Is day 11 right?" in review
+    changed = review.split("Changed since last review", 1)[1]
+    assert "How many segments?" in changed and "approved by Dr A on " in changed
+    assert "changed decide <code>how_many</code>" in changed
+    assert "Simultaneous surgery</a> no longer fires for a case such as" in changed
+    row = page.split('<tr id="rule-sequence"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="review questioned">questioned' in row and "Dr B" in row
+    row = page.split('<tr id="rule-egfr"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="review unreviewed">never reviewed' in row
+
+
+def test_the_report_carries_what_it_reviews(folder, tmp_path, monkeypatch):
+    import consilium.render as render
+    kb = consilium.load_kb(folder)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    run = run_cli("report", folder, "-o", tmp_path / "a")
+    page = (tmp_path / "a" / "index.html").read_text()
+    assert "<title>A small knowledge base for the rendering tests: every kind of node, a plan, a safety rule, " \
+           "and labels full of characters that DOT, SVG and HTML treat as markup — Consilium review</title>" \
+           not in page  # the name is the first line of the root file, not its whole comment
+    assert f"<h1>{kb.identity.name}</h1>" in page and str(folder) not in page.split("<h1>")[1].split("</h1>")[0]
+    assert kb.identity.digest in page and f"Consilium</dt><dd>{consilium.__version__}" in page
+    assert '<time datetime="2026-01-01T00:00:00Z">' in page
+    assert run.code == 0
+    run_cli("report", folder, "-o", tmp_path / "b")
+    assert (tmp_path / "b" / "index.html").read_text() == page  # reproducible with SOURCE_DATE_EPOCH
+    broken = folder / "REVIEWS.toml"
+    broken.write_text("[[review]\n")
+    page = render.write_report(kb, tmp_path / "c").read_text()
+    assert "The review record could not be read" in page and "REVIEWS.toml:1:" in page

@@ -180,8 +180,11 @@ def changes_since_review(kb: "KnowledgeBase", current: Status) -> list[ChangeSin
         if key not in versions:
             versions[key] = diff(old, kb, revision, "now")
         d = versions[key]
+        # a rule that fires: the cases where it now fires or no longer does; a decision, step,
+        # definition or plan fires nothing itself: the cases whose result changes at all
+        fires = state.rule.kind in ("recommendation", "warning", "safety rule")
         out.append(ChangeSinceReview(state, revision, tuple(c for c in d.changes if c.id == state.rule.id),
-                                     tuple(r for r in d.regions if r.rule == state.rule.id)))
+                                     tuple(r for r in d.regions if r.rule == state.rule.id or not fires)))
     return out
 
 
