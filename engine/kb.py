@@ -98,8 +98,10 @@ class KnowledgeBase:
 
     def _identified(self, result: Result) -> Result:
         """The result, carrying what it was evaluated with (its JSON's `identity`)."""
+        if "identity_json" not in self._memo:
+            self._memo["identity_json"] = self.identity.to_json()
         # by field name: the evaluator may build its results as bare tuples without this last field
-        return Result(**{**dict(zip(Result._fields, result)), "identity": self.identity.to_json()})
+        return Result(**{**dict(zip(Result._fields, result)), "identity": self._memo["identity_json"]})
 
 
 def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:

@@ -251,5 +251,5 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
             "trace": [t.to_json() for t in self.trace],
-            "identity": self.identity,
+            "identity": dict(self.identity) if self.identity is not None else None,
         }
