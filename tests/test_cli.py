@@ -107,7 +107,20 @@ def test_eval_json_is_the_documented_form():
 
 
 def test_evaluation_is_deterministic():
-    assert run_cli("eval", KB, EXAMPLE, "--json").out == run_cli("eval", KB, EXAMPLE, "--json").out
+    once = run_cli("eval", KB, EXAMPLE, "--json", "--no-timestamp").out
+    assert once == run_cli("eval", KB, EXAMPLE, "--json", "--no-timestamp").out
+    assert json.loads(once)["identity"]["generated_at"] is None
+
+
+def test_the_json_says_what_it_was_evaluated_with(monkeypatch):
+    import consilium
+    identity = json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)["identity"]
+    assert identity["name"] == "Management of metastatic rectal cancer"
+    assert identity["consilium_version"] == consilium.__version__
+    assert identity["digest"] == consilium.load_kb(KB).identity.digest and identity["files"] == len(consilium.load_kb(KB).loaded.files)
+    assert identity["generated_at"].endswith("Z")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    assert json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)["identity"]["generated_at"] == "2026-01-01T00:00:00Z"
 
 
 def test_help_documents_exit_codes():
