@@ -66,9 +66,30 @@ def why(kb: "KnowledgeBase", result: "Result", rule_id: str, path: tuple[str, ..
         if decide is None or branch is None or not 1 <= branch <= len(decide.branches):
             continue
         chosen = decide.branches[branch - 1]
-        # the branch's own words; else where it leads
-        steps.append(chosen.label or _lower(labels.get(chosen.target or "", "the pathway ends")))
+        # the branch's own words; else its condition, when it is simply said; else where it leads
+        steps.append(chosen.label or _simple(kb, chosen.condition)
+                     or _lower(labels.get(chosen.target or "", "the pathway ends")))
     return " → ".join(steps)
+
+
+def _simple(kb: "KnowledgeBase", expr) -> str | None:
+    """A branch's condition in a few words, for the forms that say themselves; None otherwise."""
+    match expr:
+        case None:
+            return "otherwise"
+        case ir.FactRef(id=name):
+            return _lower(fact_label(kb, name))
+        case ir.DefineRef(id=name):
+            define = kb.checked.defines.get(name)
+            return _lower(define.label) if define is not None and define.label else words(name)
+        case ir.Member(element=ir.EnumLit(value=value), collection=ir.FactRef()):
+            return words(value)
+        case ir.Compare(op="=", left=ir.FactRef(), right=ir.EnumLit(value=value)):
+            return words(value)
+        case ir.Not(operand=inner):
+            said = _simple(kb, inner)
+            return f"not {said}" if said else None
+    return None
 
 
 # ---- warnings --------------------------------------------------------------------------------------
