@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..engine.lang import ir
 
-MAX_WEIGHT = 6     # boxes of the pathway drawn on one page (see _weight)
+MAX_WEIGHT = 8     # boxes of the pathway drawn on one page (see _weight)
 MAX_RANKS = 3      # columns of a left-to-right chart on one page, links to other pages included
 
 
