@@ -100,7 +100,10 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
             "dashed box links to the page that continues it. The numbers in the boxes refer to the table of "
             "quotes under each page.</p>")
     for pathway in kb.pathways:
-        body = "".join(_figure(spec, charts) for spec in pages.get(pathway.id, ()))
+        drawn = pages.get(pathway.id, [])
+        body = "" if len(drawn) < 2 else (
+            '<ol class="pages">' + "".join(f'<li><a href="#{_h(s.name)}">{_h(s.title)}</a></li>' for s in drawn) + "</ol>")
+        body += "".join(_figure(spec, charts) for spec in drawn)
         section(f"pathway-{pathway.id}", pathway.label, body, level=3)
     safety = [s for s in specs if s.kind == "safety"]
     if safety:
@@ -309,7 +312,11 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     status = review.status
     counts = "".join(f'<li class="review {_h(s)}">{status.count(s)} {_h(STATE_WORDS[s])}</li>' for s in
                      ("approved", "questioned", "rejected", "changed", "unreviewed"))
-    parts = [f"<p>The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} reviews). "
+    recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} reviews)."
+                if status.record.path.exists() else
+                f"No review is recorded yet (<code>{_h(status.record.name)}</code> does not exist; "
+                "<code>consilium review sign</code> writes it).")
+    parts = [f"<p>{recorded} "
              "A review expires when what its rule says changes; <code>consilium check --require-review</code> "
              "fails while a rule is never reviewed, changed since its review, or rejected.</p>",
              f'<ul class="review-counts">{counts}</ul>']
