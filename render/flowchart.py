@@ -67,6 +67,7 @@ class Footnote:
     section: str | None
     refs: tuple[int, ...]
     quote: str
+    label: str = ""      # the rule's label (its question, for a decision)
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,12 @@ class _Chart:
             attrs.update(color=GREY, fontcolor=GREY_TEXT)
         return attrs
 
-    def _footnote(self, provenance: ir.Provenance | None, rule: str = "") -> str:
+    def _footnote(self, provenance: ir.Provenance | None, rule: str = "", label: str = "") -> str:
         if provenance is None or not provenance.quote:
             return ""
         number = len(self.footnotes) + 1
         self.footnotes.append(Footnote(number, rule, provenance.source, provenance.section, provenance.refs,
-                                       provenance.quote))
+                                       provenance.quote, label or rule))
         return f"[{number}]"
 
     # ---- nodes ------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ class _Chart:
         facts, defines = self.kb.facts, self.kb.checked.defines
         match node:
             case ir.Decide():
-                note = self._footnote(node.provenance, node.id)
+                note = self._footnote(node.provenance, node.id, node.question)
                 line, fill = self._colour((node.provenance.source if node.provenance else None) or pathway.source)
                 attrs = dict(shape="diamond", style="filled", fillcolor="white", color=line,
                              label=_lines(*wrap(node.question, QUESTION)) + (f"\\n{note}" if note else ""))
@@ -184,7 +185,7 @@ class _Chart:
                 self._then(target, pathway, node.id, node.then)
             case ir.Recommend():
                 p = node.provenance
-                note = self._footnote(p, node.id)
+                note = self._footnote(p, node.id, node.label)
                 line, fill = self._colour(p.source)
                 against = node.modality in ("avoid", "not_recommended")
                 lines = wrap(("Do not: " if against else "") + node.label, BOX)
@@ -199,7 +200,7 @@ class _Chart:
                     self._needs_note(target, node.id, self._needs_of(node))
             case ir.Warn():
                 p = node.provenance
-                note = self._footnote(p, node.id)
+                note = self._footnote(p, node.id, node.label)
                 lines = wrap(f"Warning: {node.label}", BOX)
                 if node.guard is not None:
                     lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), BOX)
@@ -214,7 +215,7 @@ class _Chart:
                 self._then(target, pathway, node.id, node.then)
             case ir.Schedule():
                 plan = self.kb.checked.plans[node.id]
-                note = self._footnote(plan.provenance, plan.id)
+                note = self._footnote(plan.provenance, plan.id, plan.label)
                 line, fill = self._colour(plan.provenance.source)
                 lines = wrap(f"Plan: {plan.label}", 40) + [f"from: {self.kb.facts[plan.anchor].label}"]
                 for step in plan.steps:
@@ -545,7 +546,7 @@ def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
         if not c.drawn(safety.id):
             continue
         p = safety.provenance
-        note = c._footnote(p, safety.id)
+        note = c._footnote(p, safety.id, safety.label)
         lines = wrap(f"Warning: {safety.label}", SAFETY) + wrap(
             "when " + lower_first(condition_words(safety.condition, facts, defines)), SAFETY)
         lines.append(f"{safety.severity} · {p.source} {note}".rstrip())

@@ -171,7 +171,7 @@ def _notes(footnotes) -> str:
         f'<tr><th scope="row">[{n.number}]</th><td><blockquote>“{_h(n.quote)}”</blockquote></td>'
         f"<td>{_h(n.source)}{', ' + _h(n.section) if n.section else ''}"
         f"{', refs ' + _h(', '.join(map(str, n.refs))) if n.refs else ''}</td>"
-        f'<td><a href="#rule-{_h(n.rule)}">{_h(n.rule)}</a></td></tr>' for n in footnotes)
+        f'<td><a href="#rule-{_h(n.rule)}">{_h(n.label)}</a></td></tr>' for n in footnotes)
     return ('<table class="notes"><thead><tr><th scope="col">note</th><th scope="col">quote</th>'
             f'<th scope="col">source</th><th scope="col">rule</th></tr></thead><tbody>{rows}</tbody></table>')
 

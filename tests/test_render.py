@@ -64,7 +64,8 @@ def test_shapes_labels_and_provenance(kb):
     assert "Simultaneous surgery when 3 or fewer segments.” (S" not in dot
     spec = next(s for s in chart_specs(kb) if s.name == "pathway-approach")
     assert draw(kb, spec).footnotes[1] == Footnote(2, "simultaneous", "S", None, (1,),
-                                                   "Simultaneous surgery when 3 or fewer segments.")
+                                                   "Simultaneous surgery when 3 or fewer segments.",
+                                                   "Simultaneous surgery")
 
 
 def test_a_chart_says_what_it_was_drawn_from_and_stays_byte_stable(kb):
