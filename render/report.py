@@ -391,6 +391,11 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
             parts.append(f"<li><strong>{_h(n.label)}</strong> — {_h(n.question or '')}"
                          f"<div class=\"answers\">{_h(answers)}</div></li>")
         parts.append("</ul>")
+    if result.unchecked:
+        parts.append("<h3>Safety checks not completed</h3><ul>")
+        parts += [f"<li>{_h(u.label)} — needs: {_h('; '.join(wording.fact_label(kb, f) for f in u.needs))}</li>"
+                  for u in result.unchecked]
+        parts.append("</ul>")
     if result.plans:
         parts.append("<h3>Plans</h3><ul>")
         for p in result.plans:
