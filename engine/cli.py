@@ -432,8 +432,10 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                 continue
             [n] = q.needs
             out.append(f"  - {n.label}" + (f": {n.question}" if n.question else "") + f" ({_settles(q.settles)})")
+            sources = {p.id: p.source for p in kb.pathways}
             for d in n.decides:
-                out.append(f"      {d.question}")
+                source = sources.get(d.pathway)
+                out.append(f"      {d.question}" + (f"  [{source}]" if source else ""))
                 for a in d.answers:
                     out.append(f"        if {wording.answer_words(a.answer)}: {wording.outcome_words(kb, a.outcome)}")
     if result.unchecked:
