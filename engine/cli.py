@@ -178,11 +178,13 @@ def _render(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
-    names = [spec.name for spec in render.chart_specs(kb, paged=args.paged)]
+    specs = render.chart_specs(kb, paged=args.paged)
+    names = [spec.name for spec in specs]
     if args.list:
         print("\n".join(names))
         return EXIT_OK
-    missing = [c for c in args.chart or () if c not in names]
+    # with --paged, a whole chart's name selects all its pages
+    missing = [c for c in args.chart or () if c not in names and not any(s.chart == c for s in specs)]
     if missing:
         print(f"consilium render: no chart {', '.join(missing)}; `consilium render --list` lists them",
               file=sys.stderr)

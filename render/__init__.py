@@ -34,9 +34,9 @@ def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] 
     `changed` marks the nodes a diff found changed; `paged`: the report's printable pages
     instead of whole charts. Each chart says what it was drawn from (no time: DOT is stable)."""
     specs = chart_specs(kb, paged=paged)
-    if only is not None:
+    if only is not None:  # a chart's name, or the name of the whole chart a page is part of
         wanted = set(only)
-        specs = [s for s in specs if s.name in wanted]
+        specs = [s for s in specs if s.name in wanted or s.chart in wanted]
     sources = [(spec.name, chart(kb, spec, result, changed, kb.identity).source) for spec in specs]
     return write_charts(sources, Path(folder), tuple(formats))
 

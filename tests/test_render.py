@@ -158,6 +158,16 @@ def test_render_with_a_case_and_chart_selection(tmp_path):
     assert 'penwidth=3' in edge_line(dot, "surgical_approach", "staged_approaches")
 
 
+def test_render_paged_writes_the_pages_of_a_chart(tmp_path):
+    case = ROOT / "examples" / "liver_five_segments_bleeding.yaml"
+    run = run_cli("render", KB, "--case", case, "--paged", "--chart", "pathway-hepatic_metastases", "-o", tmp_path,
+                  "--format", "svg")
+    assert run.code == 0, run.err
+    pages = sorted(p.name for p in tmp_path.glob("*.svg"))
+    assert len(pages) > 5 and all(p.startswith("pathway-hepatic_metastases-") for p in pages)
+    assert "pathway-hepatic_metastases-2" in run_cli("render", KB, "--paged", "--list").out.split()
+
+
 def test_render_usage_errors():
     assert run_cli("render", KB, "--format", "gif").code == 2
     assert run_cli("render", KB, "--chart", "no-such-chart").code == 2
