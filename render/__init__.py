@@ -37,7 +37,8 @@ def render_charts(kb: KnowledgeBase, folder: str | Path, formats: Iterable[str] 
     if only is not None:  # a chart's name, or the name of the whole chart a page is part of
         wanted = set(only)
         specs = [s for s in specs if s.name in wanted or s.chart in wanted]
-    sources = [(spec.name, chart(kb, spec, result, changed, kb.identity).source) for spec in specs]
+    # pages written as files link to the files of the other pages (SVG keeps the link)
+    sources = [(spec.name, chart(kb, spec, result, changed, kb.identity, "{name}.svg").source) for spec in specs]
     return write_charts(sources, Path(folder), tuple(formats))
 
 

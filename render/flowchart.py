@@ -234,6 +234,7 @@ class _Chart:
     elsewhere: dict[str, tuple[str, str]] = {}        # a page: node -> (page name, page title)
     stubs: set = set()                                # the links to other pages drawn so far
     shared: dict[str, tuple[str, str]] = {}           # nodes drawn again here: node -> its own page
+    page_link = "#{name}"                             # where a link to another page points
 
     def drawn(self, node_id: str) -> bool:
         return self.only is None or node_id in self.only
@@ -251,7 +252,7 @@ class _Chart:
             return stub
         self.stubs.add(stub)
         target.node(stub, label=_lines(*wrap(_short(f"continued on {title}"), LINK)) + " →", shape="box",
-                    style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(f"#{name}"),
+                    style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(self.page_link.format(name=name)),
                     id=_e(f"link-{stub}"), tooltip=_e(f"continued on {title}"))
         return stub
 
@@ -268,7 +269,7 @@ class _Chart:
                     self.stubs.add((node.id, head))
                     stub = f"from__{name}"
                     target.node(stub, label="← " + _lines(*wrap(_short(f"from {title}"), LINK)), shape="box",
-                                style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(f"#{name}"),
+                                style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(self.page_link.format(name=name)),
                                 id=_e(f"link-{stub}"), tooltip=_e(f"from {title}"))
                     target.edge(stub, head, style="dashed", **self._edge_style(node.id, head, {}))
 
@@ -385,17 +386,19 @@ def _timing(step: ir.PlanStep, plan: ir.Plan) -> str:
 
 
 def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
-          changed: set[str] | None = None, identity=None) -> graphviz.Digraph:
+          changed: set[str] | None = None, identity=None, page_link: str = "#{name}") -> graphviz.Digraph:
     """The DOT graph of one chart (see `draw`)."""
-    return draw(kb, spec, result, changed, identity).graph
+    return draw(kb, spec, result, changed, identity, page_link).graph
 
 
 def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
-         changed: set[str] | None = None, identity=None) -> Drawn:
+         changed: set[str] | None = None, identity=None, page_link: str = "#{name}") -> Drawn:
     """One chart and its footnotes, with the case's path drawn when a result is given, the
     nodes a diff found changed marked in purple, and what it was drawn from (an
-    engine.analysis.identity.Identity) written under it when given."""
+    engine.analysis.identity.Identity) written under it when given. `page_link` is where a
+    link to another page of the chart points, `{name}` being that page's name."""
     c = _Chart(kb, spec.name, spec.title, result)
+    c.page_link = page_link  # "#{name}": a figure of the report; "{name}.svg": a file beside this one
     c.changed = changed or set()
     c.only = set(spec.nodes) if spec.nodes else None
     c.elsewhere = {node: (name, title) for node, name, title in spec.elsewhere}

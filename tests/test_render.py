@@ -165,6 +165,8 @@ def test_render_paged_writes_the_pages_of_a_chart(tmp_path):
     assert run.code == 0, run.err
     pages = sorted(p.name for p in tmp_path.glob("*.svg"))
     assert len(pages) > 5 and all(p.startswith("pathway-hepatic_metastases-") for p in pages)
+    links = set(re.findall(r'xlink:href="(pathway-hepatic_metastases-\d+\.svg)"', (tmp_path / pages[0]).read_text()))
+    assert links and all((tmp_path / link).is_file() for link in links)  # a page links to the files of the others
     assert "pathway-hepatic_metastases-2" in run_cli("render", KB, "--paged", "--list").out.split()
 
 
