@@ -80,7 +80,7 @@ def _paged_specs(kb: KnowledgeBase) -> list[ChartSpec]:
                 home.setdefault(node, i)
         for i, page in enumerate(pages):
             mine = set(page.nodes)
-            short = [f"page {j + 1}: {labels[pg.root]}" + (f" (part {pg.part})" if pg.part > 1 else "")
+            short = [f"page {j + 1}" + (f", part {pg.part} of" if pg.part > 1 else "") + f": {labels[pg.root]}"
                      for j, pg in enumerate(pages)]
             away = tuple((node, names[j], short[j]) for node, j in home.items() if node not in mine)
             again = tuple((node, names[home[node]], f"page {home[node] + 1}: {labels[node]}") for node in page.nodes
