@@ -94,18 +94,20 @@ def _relative(path: str, base: Path) -> str:
 
 
 def git_revision(folder: Path, files: tuple[str, ...] = ()) -> str | None:
-    """The commit the folder is checked out at, with "+dirty" when one of `files` differs; None
-    outside git (an installed wheel) or where git is not installed."""
+    """The last commit that changed the knowledge base's files (not HEAD: committing anything
+    else, charts included, does not change it), with "+dirty" when one of them differs from
+    it; None outside git (an installed wheel), for untracked files, or without git."""
+    paths = list(files) or ["."]
     try:
-        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short=12", "HEAD"],
+        last = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%h", "--abbrev=12", "--", *paths],
                               capture_output=True, text=True, timeout=10)
-        if head.returncode != 0:
+        if last.returncode != 0 or not last.stdout.strip():
             return None
-        status = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", *(files or ["."])],
+        status = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", *paths],
                                 capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
+    return last.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
 
 def generated_at(omit: bool = False) -> str | None:
