@@ -250,3 +250,14 @@ def test_the_report_carries_what_it_reviews(folder, tmp_path, monkeypatch):
     broken.write_text("[[review]\n")
     page = render.write_report(kb, tmp_path / "c").read_text()
     assert "The review record could not be read" in page and "REVIEWS.toml:1:" in page
+
+
+def test_the_gate_in_json(folder):
+    run = run_cli("check", folder, "--require-review", "--format", "json")
+    payload = json.loads(run.out)
+    assert run.code == 1 and payload["ok"] is False
+    assert payload["review"]["counts"]["unreviewed"] == len(payload["review"]["blocking"]) > 0
+    (folder / "REVIEWS.toml").write_text('[[review]]\nrule = "egfr"\n')
+    payload = json.loads(run_cli("check", folder, "--require-review", "--format", "json").out)
+    assert payload["ok"] is False and payload["review"]["diagnostics"][0]["code"] == "review-invalid"
+    assert payload["review"]["diagnostics"][0]["span"]["line"] == 1
