@@ -81,7 +81,8 @@ def format_status(current, show_all: bool = False) -> str:
                 out.append(f"      {review.verdict} by {review.by} on {review.date.isoformat()}{said}")
     counts = ", ".join(f"{current.count(s)} {STATE_WORDS[s]}" for s in ("approved", "questioned", "rejected",
                                                                          "changed", "unreviewed"))
-    out.append(f"{len(current.rules)} rules in review record {current.record.name}: {counts}"
+    where = current.record.name + ("" if current.record.path.exists() else ", not written yet")
+    out.append(f"{len(current.rules)} rules (review record {where}): {counts}"
                + (f"; {len(current.orphans)} reviews of rules that no longer exist" if current.orphans else ""))
     return "\n".join(out)
 
