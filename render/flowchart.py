@@ -4,8 +4,10 @@ The visual grammar follows the way guideline bodies draw pathways: decisions as 
 holding their question, branches labelled with their condition in words, recommendations
 as boxes with the action, modality and source, warnings set apart in double-bordered boxes, red or amber by severity, plans as
 folders listing their steps in time. Each source has its colour, shown in a legend; every
-rule carries a footnote number, and the footnotes under the chart give its quote, section
-and references (SVG tooltips and links carry them too).
+rule carries a footnote number, and `draw` returns the footnotes with the chart (the
+report prints them as a table under it; SVG tooltips and links carry them too): no text of
+quotes inside the image. A page of a large pathway (render/specs.py, render/pages.py)
+draws its part and links where an edge continues on another page.
 
 With a case's result, the path it took is drawn bold and dark, what it did not take is
 greyed, undecided decisions are dashed with the facts they need, raised warnings are red.

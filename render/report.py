@@ -1,11 +1,15 @@
 """The auditors' review report: one static, self-contained HTML page for a knowledge base.
 
-Takes a loaded knowledge base, its charts laid out as SVG, and optionally one case's result;
-returns the page: a table of contents by site and source; each site's comparison of the
-sources (which actions each recommends or advises against, agreements and conflicts
-marked) with its flowchart; each source's and each pathway's flowchart; the safety rules;
-every rule with its quote, source, references, modality and the scenarios that cover it;
-and, with a case, its evaluation with the path drawn on the charts.
+Takes a loaded knowledge base, its charts laid out as SVG with their footnotes, the review
+state of its rules, and optionally one case's result; returns the page, titled by the
+knowledge base's name and saying what it is a report of (digest, revision, Consilium
+version, time of generation): a table of contents; the sign-off per rule and what changed
+since each review (engine/analysis/review.py); each site's comparison of the sources (which
+actions each recommends or advises against, agreements and conflicts marked); each
+pathway's charts as printable pages, each with its table of quotes; the safety rules; every
+rule with its quote, source, references, modality, the scenarios that cover it and its
+review state; and, with a case, its evaluation in a clinician's words (engine/wording.py)
+with the path drawn on the charts. A print stylesheet puts each chart on a landscape sheet.
 
 Everything from a rule file or a case is HTML-escaped. The page needs no network: styles
 and SVG are inline. The same inputs give the same bytes.
