@@ -29,7 +29,7 @@ from ..engine.kb import KnowledgeBase
 from ..engine.evaluation.result import Result
 from ..engine.lang.values import Duration
 
-from .specs import ChartSpec, chart_specs, p_label  # noqa: F401 - the charts, named here too
+from .specs import ChartSpec, chart_specs, p_label  # the charts a knowledge base offers, named here too
 from .words import MODALITY_WORDS, condition_words, lower_first, value_words, wrap
 
 PALETTE = [  # Okabe-Ito: distinguishable with the common colour-vision deficiencies
@@ -491,3 +491,6 @@ def _dates(step) -> str:
 
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)
+
+
+__all__ = ["chart", "draw", "Drawn", "Footnote", "ChartSpec", "chart_specs", "p_label", "source_colours"]
