@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
+from . import cli_codegen
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .analysis.scenarios import format_outcomes, run_scenarios
 from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
@@ -34,6 +35,7 @@ commands:
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
   review status [PATH]  rules never reviewed, changed since their review, questioned or rejected
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
+  codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -109,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                              "when set, is used as that time instead)")
     from . import cli_review
     cli_review.add_parser(commands)
+    cli_codegen.add_parser(commands)
     return parser
 
 
@@ -163,6 +166,8 @@ def _main(argv: list[str] | None) -> int:
         except KnowledgeBaseError as error:
             _report(error, getattr(args, "format", "text"))
             return EXIT_INPUT
+    if args.command == "codegen":
+        return cli_codegen.run(args, _report)
     raise AssertionError(args.command)
 
 
