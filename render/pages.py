@@ -6,13 +6,15 @@ landscape sheet with no text under 8 pt (tests/test_print.py holds every chart o
 report to that). Pure and deterministic: the same pathway gives the same pages.
 
 The cut follows the pathway's own structure. Each node hangs from the first node that
-leads to it (breadth first, in the order written); walking that tree bottom-up, a node
-keeps its followers on its page while the page stays within `MAX_WEIGHT` (a box counts 1,
-a plan 3) and `MAX_RANKS` columns, and the largest subtree that does not fit starts a page
-of its own (so a page is a section: a step or a decision and what it leads to). A node
-with more single followers than a page holds is drawn again on a continuation page with
-the rest of them. Where an edge leaves a page, the chart draws a link to the page that
-continues it (render/flowchart.py).
+leads to it (breadth first, in the order written). A page starts at a node and keeps what
+follows it for `MAX_RANKS` columns, a link to another page taking a column too; a follower
+that would not fit starts a page of its own (so a page is a section: a step or a decision
+and what it leads to). Within `MAX_WEIGHT` boxes' room (see `_weight`; a link takes a
+box's room), the largest followers are cut first; a node with more single followers than a
+page holds is drawn again on a continuation page with the rest of them; a page that would
+hold only a node and the link to its one follower is joined with that follower's page.
+Where an edge leaves a page, the chart draws a link to the page that continues it
+(render/flowchart.py).
 """
 
 from __future__ import annotations
@@ -43,54 +45,73 @@ def paginate(pathway: ir.Pathway, max_weight: int = MAX_WEIGHT, max_ranks: int =
     children = _tree(pathway, nodes)
     weight = {n: _weight(nodes[n]) for n in nodes}
     entry = written[0]
-    roots: list[str] = [entry]
-    overflow: dict[str, list[list[str]]] = {}   # node -> groups of its single followers on continuation pages
 
-    def keep(node: str) -> tuple[set[str], int]:
-        """The nodes kept on `node`'s page from it down, and the columns they span."""
-        kept = {child: keep(child) for child in children[node]}
-        cut_any = False
-        links = 0  # a link to another page takes a box's room
+    def fit(node: str, column: int) -> tuple[set[str], list[str], dict[str, list[list[str]]]]:
+        """From `node` at `column` of its page: the nodes kept on the page, the followers that
+        start pages of their own, and the single followers moved to continuation pages."""
+        kept: dict[str, tuple[set[str], list[str], dict]] = {}
+        cuts: list[str] = []
+        for child in children[node]:
+            # a follower fits while it and its links stay within the page's columns
+            if column + 1 < max_ranks or (column + 1 == max_ranks and not children[child]):
+                kept[child] = fit(child, column + 1)
+            else:
+                cuts.append(child)
 
-        def heavy() -> bool:
-            return weight[node] + links + sum(weight[n] for s, _ in kept.values() for n in s) > max_weight
+        def room_taken() -> int:  # boxes, and the links to other pages (a box's room each)
+            return (weight[node] + len(cuts) + sum(weight[n] for m, _, _ in kept.values() for n in m)
+                    + sum(len(c) for _, c, _ in kept.values()))
 
-        def deep() -> bool:
-            return 1 + max([d for _, d in kept.values()] + [1 if cut_any else 0]) > max_ranks
-
-        while kept and (heavy() or deep()):
-            too_deep = [c for c, (_, d) in kept.items() if 1 + d > max_ranks]
-            bigger = [c for c, (s, _) in kept.items() if len(s) > 1]
-            if not too_deep and not bigger:
+        overflow: dict[str, list[list[str]]] = {}
+        while kept and room_taken() > max_weight:
+            bigger = [c for c, (m, _, _) in kept.items() if len(m) > 1]
+            if not bigger:
                 # single followers only: the rest continue on pages of their own with this node
-                leaves = list(kept)
-                first, rest = _fill(leaves, weight, max(1, max_weight - weight[node] - links))
+                first, rest = _fill(list(kept), weight, max(1, max_weight - weight[node] - len(cuts)))
                 groups = []
                 while rest:  # a continuation page: the node again, a link back, and these
                     group, rest = _fill(rest, weight, max(1, max_weight - weight[node] - 1))
                     groups.append(group)
                 overflow[node] = groups
+                for c in _rest_of(kept, first):  # what a moved follower links to still gets its pages
+                    cuts += kept[c][1]
+                    overflow.update(kept[c][2])
                 kept = {c: kept[c] for c in first}
                 break
-            cut = max(too_deep or bigger, key=lambda c: (len(kept[c][0]), -written.index(c)))
-            roots.append(cut)
+            cut = max(bigger, key=lambda c: (len(kept[c][0]), -written.index(c)))
+            cuts.append(cut)  # laid out afresh as a page of its own
             del kept[cut]
-            cut_any = True
-            links += 1
-        members = {node}.union(*(s for s, _ in kept.values()))
-        return members, 1 + max([d for _, d in kept.values()] + [1 if cut_any else 0])
+        members = {node}.union(*(m for m, _, _ in kept.values()))
+        for _, below, moved in kept.values():
+            cuts += below
+            overflow.update(moved)
+        return members, cuts, overflow
 
-    keep(entry)
-    cut_at = set(roots)
-    moved = {n for groups in overflow.values() for g in groups for n in g}
-    pages = []
-    for root in sorted(roots, key=written.index):
-        members = _members(root, children, cut_at, moved)
-        pages.append(Page(root, tuple(n for n in written if n in members)))
-        for part, group in enumerate(_groups_below(root, members, overflow), start=2):
-            node, followers = group
-            pages.append(Page(node, tuple(n for n in written if n == node or n in followers), part))
-    return pages
+    pages: list[Page] = []
+    queue = [entry]
+    while queue:
+        root = queue.pop(0)
+        members, cuts, overflow = fit(root, 1)
+        moved = {n for groups in overflow.values() for g in groups for n in g}
+        pages.append(Page(root, tuple(n for n in written if n in members and n not in moved)))
+        for node in sorted(overflow, key=written.index):
+            pages += [Page(node, tuple(n for n in written if n == node or n in group), part)
+                      for part, group in enumerate(overflow[node], start=2)]
+        queue += sorted(cuts, key=written.index)
+    # a page holding one node whose follower starts the next page: one page of the two
+    for alone in [p for p in pages if len(p.nodes) == 1 and p.part == 1 and len(children[p.root]) == 1]:
+        [follower] = children[alone.root]
+        nxt = next((p for p in pages if p.root == follower and p.part == 1), None)
+        if nxt is not None and alone in pages:
+            pages[pages.index(nxt)] = Page(alone.root, tuple(n for n in written if n == alone.root or n in nxt.nodes))
+            pages.remove(alone)
+    # the page of the entry first, then in the order the pages' first nodes are written
+    first, rest = pages[0], sorted(pages[1:], key=lambda p: (written.index(p.root), p.part))
+    return [first] + rest
+
+
+def _rest_of(kept: dict, first: list[str]) -> list[str]:
+    return [c for c in kept if c not in first]
 
 
 def _weight(node: ir.Node) -> int:
@@ -112,12 +133,6 @@ def _fill(items: list[str], weight: dict[str, int], room: int) -> tuple[list[str
     return taken, []
 
 
-def _groups_below(root: str, members: set[str], overflow: dict[str, list[list[str]]]):
-    for node in sorted(members & overflow.keys()):
-        for group in overflow[node]:
-            yield node, set(group)
-
-
 def _tree(pathway: ir.Pathway, nodes: dict) -> dict[str, list[str]]:
     """Each node's children in the tree where a node hangs from the first node reaching it."""
     children: dict[str, list[str]] = {n: [] for n in nodes}
@@ -131,15 +146,3 @@ def _tree(pathway: ir.Pathway, nodes: dict) -> dict[str, list[str]]:
                 children[node].append(target)
                 queue.append(target)
     return children
-
-
-def _members(root: str, children: dict[str, list[str]], roots: set[str], moved: set[str]) -> set[str]:
-    """The nodes of the page of `root`: its subtree down to the next page's roots."""
-    found, stack = set(), [root]
-    while stack:
-        node = stack.pop()
-        if node in moved:
-            continue
-        found.add(node)
-        stack.extend(c for c in children[node] if c not in roots)
-    return found
