@@ -36,6 +36,7 @@ commands:
   review status [PATH]  rules never reviewed, changed since their review, questioned or rejected
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
+  serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
                           help="knowledge base (optional) and a JSON or YAML case file")
-    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file")
+    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, or a folder of .json cases or FHIR bundles")
     evaluate.add_argument("-o", "--output", metavar="OUT",
                           help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
@@ -99,6 +100,20 @@ def _parser() -> argparse.ArgumentParser:
     difference.add_argument("--kb", default="kb", help="the knowledge-base folder inside a git revision (default kb)")
     difference.add_argument("--format", choices=("text", "json"), default="text")
     difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
+
+    serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
+    serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--trusted-issuers", metavar="FILE",
+                       help="JSON naming the CDS clients' issuers and their keys (a JWKS file or URL)")
+    serve.add_argument("--audience", action="append", metavar="URL",
+                       help="accept tokens for this audience too (besides the service's own URL)")
+    serve.add_argument("--insecure-no-auth", action="store_true", help="accept requests without a JWT (demos only)")
+    serve.add_argument("--watch", action="store_true", help="reload the knowledge base when a rule file changes")
+    serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
+                       help="refuse larger requests (413; default 5 MiB)")
+    serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
 
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -168,6 +183,14 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_INPUT
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
+    if args.command == "serve":
+        try:
+            from .service.serve import main as serve
+        except ImportError as exc:
+            print(f"consilium serve needs the service's packages: pip install 'consilium[serve]' ({exc})",
+                  file=sys.stderr)
+            return EXIT_INPUT
+        return serve(args)
     raise AssertionError(args.command)
 
 
@@ -233,7 +256,7 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         _report(error, "text")
         return EXIT_INPUT
     path = Path(cohort)
-    if not path.is_file():
+    if not (path.is_file() or path.is_dir()):
         print(f"consilium eval: no cohort file '{cohort}'", file=sys.stderr)
         return EXIT_INPUT
     try:
@@ -348,6 +371,9 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timesta
     except DiagnosticsError as error:
         _report(error, fmt)
         return EXIT_INPUT
+    warnings = getattr(result, "input_warnings", ())
+    if warnings and fmt != "json":  # in JSON they are the result's input_warnings
+        print(format_text(warnings), file=sys.stderr)
     if fmt == "json":
         from .analysis.identity import generated_at
         payload = result.to_json()

@@ -116,10 +116,18 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             if r.relation != "silent":
                 actions = f": {', '.join(map(wording.words, r.actions))}" if r.actions else ""
                 out.append(f"  {r.first} and {r.second}: {_RELATION_WORDS.get(r.relation, r.relation)}{actions}")
+    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
+    if origins:
+        out += ["", "Read from FHIR"]
+        for fact, where in sorted(origins.items()):
+            value = format_fact_value(kb, fact, result.case[fact]) if fact in result.case else "?"
+            out.append(f"  {wording.fact_label(kb, fact)} = {value}  from " + "; ".join(str(o) for o in where))
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}" for k, v in t.read)
+            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}"
+                             + (f" (from {'; '.join(o.reference for o in origins[k])})" if origins and k in origins
+                                else "") for k, v in t.read)
             out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
                        + f": {t.outcome}")
     return "\n".join(out)

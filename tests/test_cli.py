@@ -155,3 +155,11 @@ def test_odd_inputs_never_show_a_traceback(args):
     assert run.code in (1, 2)
     assert "Traceback" not in run.out + run.err
     assert "internal error" not in run.err
+
+
+def test_a_result_made_by_the_evaluator_alone_has_no_identity():
+    import consilium
+    kb = consilium.load_kb(KB)
+    raw = kb.evaluator.evaluate(kb.validate_case({"hepatectomy_segments": 2}))
+    assert raw.identity is None and raw.to_json()["identity"] is None
+    assert kb.evaluate({"hepatectomy_segments": 2}).identity["digest"] == kb.identity.digest

@@ -3,8 +3,9 @@
 Immutable records, named tuples where many are made per evaluation: recommendations with
 their provenance, warnings, needs (the facts that would decide an undecided decision, and
 what each answer leads to), the view per source, plans in time, and the trace of every node
-visited. A result is plain data: nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
-`schema_version`; bump the major version on any breaking change.
+visited, each step's outcome in words and as a code (`OUTCOMES`). A result is plain data:
+nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
+`schema_version`; bump the major version on any breaking change, the minor on an addition.
 """
 
 from __future__ import annotations
@@ -252,6 +253,13 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "trace": _trace_json(self.trace),
             "identity": dict(self.identity) if self.identity is not None else None,
         }
+
+
+# The evaluator makes a result of the fields before `identity` (a bare tuple, for speed) and
+# KnowledgeBase.evaluate adds it: read it as None from a result made without it.
+Result.identity = property(lambda self: self[10] if len(self) > 10 else None,  # type: ignore[assignment]
+                           doc="What the result was evaluated with: the knowledge base's name, digest and "
+                               "revision, and Consilium's version (KnowledgeBase.identity), or None.")
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form
