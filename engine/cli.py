@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_codegen
+from . import cli_codegen, cli_editors, cli_fmt
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .analysis.scenarios import format_outcomes, run_scenarios
 from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     from . import cli_review
     cli_review.add_parser(commands)
     cli_codegen.add_parser(commands)
+    cli_fmt.add_parser(commands)
+    cli_editors.add_parsers(commands)
     return parser
 
 
@@ -183,6 +185,10 @@ def _main(argv: list[str] | None) -> int:
             return EXIT_INPUT
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
+    if args.command == "fmt":
+        return cli_fmt.run(args)
+    if args.command in ("lsp", "preview"):
+        return cli_editors.run(args)
     if args.command == "serve":
         try:
             from .service.serve import main as serve
