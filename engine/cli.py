@@ -12,15 +12,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
 from . import cli_codegen, cli_editors, cli_fmt, cli_schema
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
-from .evaluation.result import Result
-from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
-from .lang.values import format_value
+from .analysis.scenarios import format_outcomes, run_scenarios
+from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -36,6 +34,8 @@ commands:
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
   schema case [PATH]    the JSON Schema of a case of a knowledge base; `schema result`: of a result
+  review status [PATH]  rules never reviewed, changed since their review, questioned or rejected
+  review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
   serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
 
@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="parse, type-check and validate a knowledge base")
     check.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--require-review", action="store_true",
+                       help="also fail while a rule is never reviewed, changed since its review, or rejected")
 
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
@@ -70,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
                           help="format of diagnostics and result (--json is short for --format json)")
+    evaluate.add_argument("--no-timestamp", action="store_true",
+                          help="leave the time of generation out of the JSON (reproducible output; "
+                               "SOURCE_DATE_EPOCH, when set, is used as that time instead)")
 
     test = commands.add_parser("test", help="run the scenario tests")
     test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -86,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
     render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
     render.add_argument("--list", action="store_true", help="list the charts and exit")
+    render.add_argument("--paged", action="store_true",
+                        help="the printable pages of the report (large pathways cut into linked pages) "
+                             "instead of whole charts")
 
     difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
     difference.add_argument("old", help="folder, root .rules file, or git revision")
@@ -116,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
     for command in (check, evaluate, test, render, difference, report, schema):
         command.add_argument("--allow-outside-includes", action="store_true",
                              help="let includes read rule files outside the knowledge base's folder")
+    report.add_argument("--pdf", action="store_true",
+                        help="also print the page to DIR/report.pdf through headless Chromium")
+    report.add_argument("--no-timestamp", action="store_true",
+                        help="leave the time of generation out (reproducible output; SOURCE_DATE_EPOCH, "
+                             "when set, is used as that time instead)")
+    from . import cli_review
+    cli_review.add_parser(commands)
     cli_codegen.add_parser(commands)
     cli_fmt.add_parser(commands)
     cli_editors.add_parsers(commands)
@@ -167,7 +182,7 @@ def _main(argv: list[str] | None) -> int:
         _parser().print_help()
         return EXIT_INPUT
     if args.command == "check":
-        return _check(args.path, args.format)
+        return _check(args.path, args.format, args.require_review)
     if args.command == "eval" and args.cohort:
         if len(args.paths) > 1:
             print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
@@ -182,7 +197,7 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
@@ -191,6 +206,13 @@ def _main(argv: list[str] | None) -> int:
         return _report_command(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "review":
+        from . import cli_review
+        try:
+            return cli_review.run(args, _load)
+        except KnowledgeBaseError as error:
+            _report(error, getattr(args, "format", "text"))
+            return EXIT_INPUT
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
     if args.command == "schema":
@@ -222,17 +244,19 @@ def _render(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
-    names = [spec.name for spec in render.chart_specs(kb)]
+    specs = render.chart_specs(kb, paged=args.paged)
+    names = [spec.name for spec in specs]
     if args.list:
         print("\n".join(names))
         return EXIT_OK
-    missing = [c for c in args.chart or () if c not in names]
+    # with --paged, a whole chart's name selects all its pages
+    missing = [c for c in args.chart or () if c not in names and not any(s.chart == c for s in specs)]
     if missing:
         print(f"consilium render: no chart {', '.join(missing)}; `consilium render --list` lists them",
               file=sys.stderr)
         return EXIT_INPUT
     try:
-        paths = render.render_charts(kb, args.output, formats, result, only=args.chart)
+        paths = render.render_charts(kb, args.output, formats, result, only=args.chart, paged=args.paged)
     except ConsiliumError as error:  # no layout program, an unwritable folder
         print(f"consilium render: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -316,12 +340,14 @@ def _report_command(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
+    from .analysis.identity import generated_at
     try:
-        index = render.write_report(kb, args.output, result, args.case)
-    except ConsiliumError as error:  # no layout program, an unwritable folder
+        index = render.write_report(kb, args.output, result, args.case,
+                                    generated_at=generated_at(args.no_timestamp), pdf=args.pdf)
+    except ConsiliumError as error:  # no layout program, an unwritable folder, no Chromium
         print(f"consilium report: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"wrote {index}")
+    print(f"wrote {index}" + (f" and {index.parent / 'report.pdf'}" if args.pdf else ""))
     return EXIT_OK
 
 
@@ -339,7 +365,7 @@ def _load(path: str | None) -> KnowledgeBase:
     return load_kb(path if path is not None else bundled_kb_path(), allow_outside_includes=_ALLOW_OUTSIDE)
 
 
-def _check(path: str | None, fmt: str) -> int:
+def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     try:
         kb = _load(path)
     except KnowledgeBaseError as error:
@@ -356,6 +382,11 @@ def _check(path: str | None, fmt: str) -> int:
         "findings": [f.to_json() for f in findings],
     }
     summary["ok"] = not failing
+    reviewed = True
+    if require_review:
+        from .cli_review import require_review as gate
+        reviewed, summary["review"] = gate(kb, fmt)
+        summary["ok"] = summary["ok"] and reviewed
     if fmt == "json":
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -367,9 +398,9 @@ def _check(path: str | None, fmt: str) -> int:
         sizes = ", ".join(_count(summary[key], word) for key, word in (
             ("files", "file"), ("sources", "source"), ("facts", "fact"), ("definitions", "definition"),
             ("pathways", "pathway"), ("rules", "rule"), ("plans", "plan"), ("scenarios", "scenario")))
-        print(f"{kb.root}: {'ok' if not failing else 'findings'} — {sizes}; "
+        print(f"{kb.root}: {'ok' if summary['ok'] else 'findings'} — {sizes}; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
 
 
 def _count(number: int, word: str) -> str:
@@ -393,7 +424,7 @@ def format_findings(findings, texts: dict[str, str]) -> str:
     return "\n".join(blocks)
 
 
-def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:
     try:
         kb = _load(kb_path)
         result = kb.evaluate_file(case_path)
@@ -404,7 +435,10 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
     if warnings and fmt != "json":  # in JSON they are the result's input_warnings
         print(format_text(warnings), file=sys.stderr)
     if fmt == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        from .analysis.identity import generated_at
+        payload = result.to_json()
+        payload["identity"] = {**payload["identity"], "generated_at": generated_at(no_timestamp)}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print(format_result(result, kb, "<stdin>" if case_path == "-" else case_path, trace))
     return EXIT_OK
@@ -437,128 +471,6 @@ def _test(path: str | None, fmt: str, with_coverage: bool = False, fail_under: f
                 print(f"coverage {cov.percent():.1f}% is below --fail-under {fail_under:g}%")
         print(format_outcomes(outcomes, kb))
     return EXIT_OK if all(o.passed for o in outcomes) and not below else EXIT_FINDINGS
-
-
-_MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
-                   "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
-
-
-def stuck_decisions(result: Result) -> list[tuple[Any, str]]:
-    """The decisions and rules left undecided although no fact they read is missing, with why.
-
-    Such a step lists no need (no fact would decide it): a condition has no value for this
-    case, as `1 / 0` has none. Without this, the result would read as if the rules were silent."""
-    stuck = []
-    for step in result.trace:
-        outcome = step.outcome
-        if getattr(step, "code", "") != "undecided" and not outcome.startswith("undecided"):
-            continue
-        if any(value is None for _, value in step.read):  # a missing fact: a need, shown as such
-            continue
-        reason = outcome.partition(":")[2].strip()
-        if not reason or reason.startswith("needs"):
-            reason = ("a condition has no value for this case (a division by zero, or a date beyond "
-                      "0001-01-01 .. 9999-12-31), so no branch is taken")
-        stuck.append((step, reason))
-    return stuck
-
-
-def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
-    """The result for a person: what is recommended, by whom, why, and what is missing."""
-    out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
-    out.append("Recommendations")
-    if not result.recommendations:
-        out.append("  (none)")
-    for i, r in enumerate(result.recommendations, start=1):
-        out.append(f"  {i}. {r.label}  [{_MODALITY_WORDS[r.modality]} · {r.source}]")
-        where = "; ".join(x for x in (r.section, ("refs " + ", ".join(map(str, r.refs))) if r.refs else None) if x)
-        if r.quote:
-            out.append(f"     “{r.quote}”" + (f" ({where})" if where else ""))
-        if r.note:
-            out.append(f"     note: {r.note}")
-        out.append(f"     via: {' → '.join(r.path)}")
-    if result.warnings:
-        out += ["", "Warnings"]
-        for w in result.warnings:
-            out.append(f"  ! {w.severity.upper()}  {w.label}  [{w.source or '-'}]")
-            if w.quote:
-                out.append(f"     “{w.quote}”")
-            if w.instead:
-                out.append(f"     instead: {w.instead}")
-    if result.needs:
-        out += ["", "Needs (facts that would decide what is still open)"]
-        for n in result.needs:
-            out.append(f"  - {n.fact} ({n.label})" + (f": {n.question}" if n.question else ""))
-            for d in n.decides:
-                where = f"{d.pathway}/{d.node}" if d.pathway else d.node
-                out.append(f"      decides {where} — {d.question}")
-                for a in d.answers:
-                    out.append(f"        {a.answer}: {a.outcome}")
-    stuck = stuck_decisions(result)
-    if stuck:
-        out += ["", "Undecided although the case gives every fact they read"]
-        for step, reason in stuck:
-            where = f"{step.pathway}/{step.node}" if step.pathway else step.node
-            out.append(f"  - {where} ({step.span}): {reason}")
-    if result.unchecked:
-        out += ["", "Safety checks not completed (the case does not say enough)"]
-        for u in result.unchecked:
-            out.append(f"  - {u.rule}: {u.label} — needs {', '.join(u.needs)}")
-    if result.plans:
-        out += ["", "Plans"]
-        for p in result.plans:
-            anchor = kb.facts[p.anchor].label
-            out.append(f"  {p.label} (from {anchor}: {format_value(p.anchor_date)})  [{p.source}]")
-            for s in p.steps:
-                dates = ""
-                if s.earliest is not None:
-                    dates = f"  {s.earliest}" + (f" to {s.latest}" if s.latest != s.earliest else "")
-                elif s.latest is not None:
-                    dates = f"  by {s.latest}"
-                if s.actual is not None:
-                    dates += f"; actual {s.actual}"
-                status = {None: "", True: "  (on time)", False: "  (OUTSIDE ITS WINDOW)"}[s.on_time]
-                out.append(f"    - {s.label}: {s.timing}{dates}{status}")
-    out += ["", "By source"]
-    for v in result.by_source:
-        if v.silent:
-            out.append(f"  {v.source:<8} silent for this case")
-        else:
-            what = ", ".join(v.recommendations) or "nothing"
-            out.append(f"  {v.source:<8} recommends: {what}" + (f"; warns: {', '.join(v.warnings)}"
-                                                                if v.warnings else ""))
-    for site in result.by_site:
-        if site.present is False:
-            continue
-        present = "" if site.present else " (not known whether the case has this site)"
-        out += ["", f"{site.label}: what each source says{present}"]
-        for s in site.sources:
-            if s.silent:
-                line = "silent" + (f" for now (needs {', '.join(s.pending)})" if s.pending else "")
-            else:
-                line = ", ".join(s.recommends) or "-"
-                if s.advises_against:
-                    line += "; advises against: " + ", ".join(s.advises_against)
-            out.append(f"  {s.source:<8} {line}")
-        for r in site.relations:
-            if r.relation != "silent":
-                actions = f" ({', '.join(r.actions)})" if r.actions else ""
-                out.append(f"  {r.first} / {r.second}: {r.relation}{actions}")
-    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
-    if origins:
-        out += ["", "Read from FHIR"]
-        for fact, where in sorted(origins.items()):
-            value = format_fact_value(kb, fact, result.case[fact]) if fact in result.case else "?"
-            out.append(f"  {fact} = {value}  from " + "; ".join(str(o) for o in where))
-    if trace:
-        out += ["", "Trace"]
-        for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}"
-                             + (f" (from {'; '.join(o.reference for o in origins[k])})" if origins and k in origins
-                                else "") for k, v in t.read)
-            out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
-                       + f": {t.outcome}")
-    return "\n".join(out)
 
 
 if __name__ == "__main__":  # pragma: no cover
