@@ -92,7 +92,8 @@ class Undecided(NamedTuple):  # a tuple: several are made per evaluation
 
     def to_json(self) -> dict[str, Any]:
         return {"pathway": self.pathway, "node": self.node, "question": self.question,
-                "answers": [a.to_json() for a in self.answers]}
+                "answers": [{"answer": a.answer, "leads_to": a.leads_to, "outcome": a.outcome}  # Answer.to_json
+                            for a in self.answers]}
 
 
 class Need(NamedTuple):  # a tuple: several are made per evaluation
