@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -70,12 +71,14 @@ def test_one_is_singular():
 
 
 def test_diff_of_git_revisions_leaves_no_temporary_folder(tmp_path):
-    before = set(Path(tempfile.gettempdir()).glob("consilium-diff-*"))
-    run = run_process("diff", "HEAD", "HEAD", cwd=ROOT)
-    if "neither a path nor a git revision" in run.err:
+    private = tmp_path / "tmp"  # its own temporary folder: other runs on the machine use /tmp too
+    private.mkdir()
+    done = subprocess.run([sys.executable, "-m", "consilium", "diff", "HEAD", "HEAD"], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "TMPDIR": str(private)}, timeout=300)
+    if "neither a path nor a git revision" in done.stderr:
         pytest.skip("not a git checkout")
-    assert run.code == 0, run.err
-    assert set(Path(tempfile.gettempdir()).glob("consilium-diff-*")) == before
+    assert done.returncode == 0, done.stderr
+    assert list(private.iterdir()) == []
 
 
 def test_eval_reads_the_case_from_standard_input():
