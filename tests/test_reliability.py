@@ -78,7 +78,7 @@ def test_diff_of_git_revisions_leaves_no_temporary_folder(tmp_path):
     if "neither a path nor a git revision" in done.stderr:
         pytest.skip("not a git checkout")
     assert done.returncode == 0, done.stderr
-    assert list(private.iterdir()) == []
+    assert list(private.glob("consilium-diff-*")) == []
 
 
 def test_eval_reads_the_case_from_standard_input():
