@@ -266,10 +266,10 @@ def _check(path: str | None, fmt: str) -> int:
     findings = verify(kb)
     failing = [f for f in findings if f.fails]
     summary = {
-        "ok": True, "knowledge_base": kb.root, "files": len(kb.loaded.files), "sources": len(kb.sources),
-        "facts": len(kb.facts), "definitions": len(kb.checked.defines), "pathways": len(kb.pathways),
-        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.checked.safeties),
-        "plans": len(kb.checked.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
+        "ok": True, "knowledge_base": kb.root, "files": len(kb.files), "sources": len(kb.sources),
+        "facts": len(kb.facts), "definitions": len(kb.defines), "pathways": len(kb.pathways),
+        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.safeties),
+        "plans": len(kb.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
         "findings": [f.to_json() for f in findings],
     }
     summary["ok"] = not failing
@@ -277,7 +277,7 @@ def _check(path: str | None, fmt: str) -> int:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         if findings:
-            print(format_findings(findings, kb.loaded.texts), file=sys.stderr)
+            print(format_findings(findings, kb.texts), file=sys.stderr)
         counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)

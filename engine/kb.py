@@ -66,6 +66,35 @@ class KnowledgeBase:
     def scenarios(self) -> tuple[ir.Scenario, ...]:
         return self.checked.scenarios
 
+    # What the other rooms (render, analysis, inputs, cli) read: the declarations by kind and the
+    # files they came from, so that nothing outside evaluation reaches into `checked`, `loaded`
+    # or `evaluator`, whose shapes may change.
+    @property
+    def defines(self) -> Mapping[str, ir.Define]:
+        return self.checked.defines
+
+    @property
+    def safeties(self) -> tuple[ir.Safety, ...]:
+        return self.checked.safeties
+
+    @property
+    def sites(self) -> Mapping[str, ir.Site]:
+        return self.checked.sites
+
+    @property
+    def plans(self) -> Mapping[str, ir.Plan]:
+        return self.checked.plans
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The rule files, as a person would type their paths, in reading order."""
+        return self.loaded.files
+
+    @property
+    def texts(self) -> Mapping[str, str]:
+        """Each rule file's text, by the path in `files`: for showing the lines a diagnostic names."""
+        return self.loaded.texts
+
     def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
         """Typed values for a raw mapping (as read from JSON); raises CaseError."""
         return check_case(raw, self.checked.facts, name=name)

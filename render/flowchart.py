@@ -131,7 +131,7 @@ class _Chart:
 
     # ---- nodes ------------------------------------------------------------------------------
     def node(self, target: graphviz.Digraph, pathway: ir.Pathway, node: ir.Node) -> None:
-        facts, defines = self.kb.facts, self.kb.checked.defines
+        facts, defines = self.kb.facts, self.kb.defines
         match node:
             case ir.Decide():
                 note = self._footnote(node.provenance)
@@ -187,7 +187,7 @@ class _Chart:
                 self._add(target, node.id, attrs, p)
                 self._then(target, pathway, node.id, node.then)
             case ir.Schedule():
-                plan = self.kb.checked.plans[node.id]
+                plan = self.kb.plans[node.id]
                 note = self._footnote(plan.provenance)
                 line, fill = self._colour(plan.provenance.source)
                 lines = wrap(f"Plan: {plan.label}", 40) + [f"from: {self.kb.facts[plan.anchor].label}"]
@@ -325,7 +325,7 @@ def chart_specs(kb: KnowledgeBase) -> list[ChartSpec]:
         if pathways:
             specs.append(ChartSpec(f"source-{source}", f"{source}: {kb.sources[source].title}", "source",
                                    tuple((p_label(kb, pid), (pid,)) for pid in pathways)))
-    for site in kb.checked.sites.values():
+    for site in kb.sites.values():
         groups = []
         for source in kb.sources:
             pathways = tuple(p.id for p in kb.pathways if site.id in p.sites and p.source == source)
@@ -334,7 +334,7 @@ def chart_specs(kb: KnowledgeBase) -> list[ChartSpec]:
         if groups:
             specs.append(ChartSpec(f"site-{site.id}", f"{site.label}: the sources side by side", "site",
                                    tuple(groups)))
-    if kb.checked.safeties:
+    if kb.safeties:
         specs.append(ChartSpec("safety", "Errors to avoid: safety rules on the proposed treatment", "safety", ()))
     return specs
 
@@ -353,7 +353,7 @@ def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
     sources_shown: list[str] = []
     if spec.kind == "safety":
         _safety_chart(c, kb)
-        sources_shown = sorted({s.provenance.source for s in kb.checked.safeties}, key=list(kb.sources).index)
+        sources_shown = sorted({s.provenance.source for s in kb.safeties}, key=list(kb.sources).index)
     # dot stacks clusters of a left-to-right chart bottom-up: add them in reverse to read top-down
     groups = spec.groups if spec.kind == "pathway" else tuple(reversed(spec.groups))
     for group_label, pathway_ids in groups:
@@ -395,8 +395,8 @@ def _sources_of(pathway: ir.Pathway) -> list[str]:
 
 
 def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
-    facts, defines = kb.facts, kb.checked.defines
-    for safety in kb.checked.safeties:
+    facts, defines = kb.facts, kb.defines
+    for safety in kb.safeties:
         p = safety.provenance
         note = c._footnote(p)
         lines = wrap(f"Warning: {safety.label}", 40) + wrap(

@@ -53,7 +53,7 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], svgs: dict[str, bytes], ou
 
     if result is not None:
         section("case", f"The case: {case_name}", _case(kb, result, specs, case_svgs or {}))
-    sites = list(kb.checked.sites.values())
+    sites = list(kb.sites.values())
     section("sites", "By site: the sources side by side", "<p>For each site, what each source recommends "
             "(green), advises against (red), and where they agree or conflict.</p>")
     for site in sites:
@@ -83,9 +83,9 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], svgs: dict[str, bytes], ou
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
     title = f"Consilium review: {kb.root}"
-    counts = (f"{len(kb.loaded.files)} files · {len(kb.sources)} sources · {len(kb.facts)} facts · "
+    counts = (f"{len(kb.files)} files · {len(kb.sources)} sources · {len(kb.facts)} facts · "
               f"{len(kb.pathways)} pathways · {sum(len(p.nodes) for p in kb.pathways)} pathway nodes · "
-              f"{len(kb.checked.safeties)} safety rules · {len(outcomes)} scenarios "
+              f"{len(kb.safeties)} safety rules · {len(outcomes)} scenarios "
               f"({sum(o.passed for o in outcomes)} passing)")
     legend = "".join(f'<span class="chip" style="background:{fill};border-color:{line}">{_h(sid)}</span>'
                      for sid, (line, fill) in colours.items())
@@ -166,10 +166,10 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
             if e.target:
                 asserted[e.target].add(outcome.scenario.id)
     rows = []
-    facts, defines = kb.facts, kb.checked.defines
+    facts, defines = kb.facts, kb.defines
     things: list[tuple[str, object, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
-    things += [(s.id, s, None) for s in kb.checked.safeties]
+    things += [(s.id, s, None) for s in kb.safeties]
     for rule_id, rule, pathway in things:
         p = rule.provenance
         kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule"}[type(rule)]

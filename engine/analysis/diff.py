@@ -93,15 +93,15 @@ def _declarations(kb: KnowledgeBase) -> dict[tuple[str, str], object]:
         found["source", s.id] = s
     for f in kb.facts.values():
         found["fact", f.id] = f
-    for d in kb.checked.defines.values():
+    for d in kb.defines.values():
         found["definition", d.id] = d
     for p in kb.pathways:
         found["pathway", p.id] = (p.label, p.source, p.sites, tuple(n.id for n in p.nodes))
         for n in p.nodes:
             found[type(n).__name__.lower(), n.id] = n
-    for s in kb.checked.safeties:
+    for s in kb.safeties:
         found["safety", s.id] = s
-    for p in kb.checked.plans.values():
+    for p in kb.plans.values():
         found["plan", p.id] = p
     return found
 
@@ -122,8 +122,8 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, old_name: str = "old", new_name
 
 def _regions(old: KnowledgeBase, new: KnowledgeBase, result: Diff) -> None:
     enum_ids: dict[str, int] = {}
-    e_old = Encoder(dict(old.facts), dict(old.checked.defines), "old.", enum_ids)
-    e_new = Encoder(dict(new.facts), dict(new.checked.defines), "new.", enum_ids)
+    e_old = Encoder(dict(old.facts), dict(old.defines), "old.", enum_ids)
+    e_new = Encoder(dict(new.facts), dict(new.defines), "new.", enum_ids)
     r_old, r_new = reach(old, e_old), reach(new, e_new)
     solver = z3.Solver()
     solver.set("timeout", 5000)
@@ -187,7 +187,7 @@ def _case(model, names, e_old, e_new, old, new) -> dict[str, Any]:
 def _ids(kb: KnowledgeBase, case: dict) -> tuple[str, ...] | None:
     own = {k: v for k, v in case.items() if k in kb.facts}
     try:
-        result = kb.evaluator.evaluate(kb.validate_case(own))
+        result = kb.evaluate(own)
     except Exception:  # noqa: BLE001 - a case one version's schema refuses is not an example
         return None
     return tuple(result.recommendation_ids() + result.warning_ids())

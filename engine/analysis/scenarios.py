@@ -50,7 +50,7 @@ def run_scenario(kb: KnowledgeBase, scenario: ir.Scenario) -> ScenarioOutcome:
     raw = {g.fact: g.value for g in scenario.given}
     case, problems = validate_case(raw, kb.facts)
     assert not problems, "check() validates every scenario's given facts"
-    result = kb.evaluator.evaluate(case)
+    result = kb.evaluate(case, validated=True)
     failures = tuple(f for f in (_check(kb, result, e) for e in scenario.expectations) if f is not None)
     return ScenarioOutcome(scenario, failures, result)
 

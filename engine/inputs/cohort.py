@@ -158,7 +158,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
                 if kind == "csv":
                     row["error"] += _csv_hint(raw, kb.facts)
             else:
-                decision = kb.evaluator.decide(case)
+                decision = kb.decide(case, validated=True)
                 row["recommendations"] = list(decision.recommendations)
                 for source in kb.sources:
                     row[source] = [r for r in decision.recommendations if source_of.get(r) == source]
@@ -173,7 +173,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
 
 def _sources_of(kb) -> dict[str, str]:
     found = {n.id: n.provenance.source for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))}
-    found.update({s.id: s.provenance.source for s in kb.checked.safeties})
+    found.update({s.id: s.provenance.source for s in kb.safeties})
     return found
 
 

@@ -72,11 +72,11 @@ def verify(kb: KnowledgeBase) -> list[Finding]:
 class _Verifier:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self.encoder = Encoder(dict(kb.facts), dict(kb.checked.defines))
+        self.encoder = Encoder(dict(kb.facts), dict(kb.defines))
         self.solver = z3.Solver()
         self.solver.set("timeout", 5000)
         self._synced = 0
-        self.compiler = Compiler(kb.checked.defines)
+        self.compiler = Compiler(kb.defines)
         self.findings: list[Finding] = []
         self.waivers: dict[str, dict[str, str]] = {}
         self.reach = reach(kb, self.encoder)
@@ -123,7 +123,7 @@ class _Verifier:
 
     def _evaluate(self, case: dict):
         try:
-            return self.kb.evaluator.evaluate(self.kb.validate_case(case))
+            return self.kb.evaluate(case)
         except Exception:  # noqa: BLE001 - a proposed case the schema refuses is simply not confirmed
             return None
 
@@ -139,9 +139,9 @@ class _Verifier:
                                                     f.span.column if f.span else 0, order[f.code], f.subject))
 
     def _collect_waivers(self) -> None:
-        things: list = list(self.kb.facts.values()) + list(self.kb.checked.defines.values())
+        things: list = list(self.kb.facts.values()) + list(self.kb.defines.values())
         things += [n for p in self.kb.pathways for n in p.nodes if hasattr(n, "waivers")]
-        things += list(self.kb.checked.safeties)
+        things += list(self.kb.safeties)
         for thing in things:
             for waiver in thing.waivers:
                 self.waivers.setdefault(thing.id, {})[waiver.code] = waiver.reason
@@ -248,7 +248,7 @@ class _Verifier:
                     conditions += [b.condition for b in node.branches if b.condition is not None]
                 elif isinstance(node, (ir.Recommend, ir.Warn)) and node.guard is not None:
                     conditions.append(node.guard)
-        conditions += [s.condition for s in kb.checked.safeties] + [s.condition for s in kb.checked.sites.values()]
+        conditions += [s.condition for s in kb.safeties] + [s.condition for s in kb.sites.values()]
         stack = list(conditions)
         while stack:
             for e in ir.walk(stack.pop()):
@@ -256,8 +256,8 @@ class _Verifier:
                     read.add(e.id)
                 elif isinstance(e, ir.DefineRef) and e.id not in used_defines:
                     used_defines.add(e.id)
-                    stack.append(kb.checked.defines[e.id].expr)
-        for plan in kb.checked.plans.values():
+                    stack.append(kb.defines[e.id].expr)
+        for plan in kb.plans.values():
             read.add(plan.anchor)
             read.update(s.actual for s in plan.steps if s.actual)
         asked = {g.fact for s in kb.scenarios for g in s.given}
@@ -268,7 +268,7 @@ class _Verifier:
             elif name not in asked:
                 self._add("untested-fact", name, f"the fact '{name}' is read, but no scenario gives it or "
                           "expects it to be needed", fact.span)
-        for name, define in kb.checked.defines.items():
+        for name, define in kb.defines.items():
             if name not in used_defines:
                 self._add("unused-define", name, f"the definition '{name}' is never used", define.span)
 

@@ -34,7 +34,7 @@ def reach(kb: KnowledgeBase, encoder: Encoder) -> Reach:
     r = Reach()
     for pathway in kb.pathways:
         _pathway(kb.graphs[pathway.id], pathway, encoder, r)
-    for safety in kb.checked.safeties:
+    for safety in kb.safeties:
         r.rules[safety.id] = safety
         r.fires[safety.id] = encoder.truth(safety.condition).true
     return r
