@@ -277,7 +277,7 @@ def _check(path: str | None, fmt: str) -> int:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         if findings:
-            print(format_findings(findings, kb.texts), file=sys.stderr)
+            print(format_text(findings, dict(kb.texts)), file=sys.stderr)
         counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)
@@ -286,22 +286,6 @@ def _check(path: str | None, fmt: str) -> int:
               f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
     return EXIT_FINDINGS if failing else EXIT_OK
-
-
-def format_findings(findings, texts: dict[str, str]) -> str:
-    """Findings as diagnostics, each with the case that shows it (ready for `consilium eval`)."""
-    from .lang.diagnostics import Diagnostic
-    blocks = []
-    for f in findings:
-        hints = []
-        if f.case is not None:
-            hints.append("a case that shows it: " + json.dumps(f.case, ensure_ascii=False))
-        if f.waived:
-            hints.append(f"waived: {f.waived}")
-        severity = f"{f.severity} (waived)" if f.waived else f.severity
-        blocks.append(format_text([Diagnostic(f.code, f.message, f.span, severity=severity,
-                                              hint="; ".join(hints) or None, related=f.related)], texts))
-    return "\n".join(blocks)
 
 
 def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:

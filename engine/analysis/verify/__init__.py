@@ -1,7 +1,8 @@
 """Static verification: holes and contradictions in a knowledge base, each with a case that shows it.
 
-Takes a checked knowledge base; returns findings, each with a stable code, a severity, the
-place in the rule file, and (where a case can show it) a case `consilium eval` accepts as
+Takes a checked knowledge base; returns findings, each a `Diagnostic` with a stable code, a
+severity (the code's default, `diagnostics.SEVERITY`), the place in the rule file, the
+declaration it is about, and (where a case can show it) a case `consilium eval` accepts as
 is, confirmed by evaluating it:
 
 - gap (error): a decision without `otherwise` whose branches can all be false;
@@ -12,60 +13,34 @@ is, confirmed by evaluating it:
 - unused-fact (warning), untested-fact (info), unused-define (warning).
 
 Reasoning is exact for the language: every fact is a Z3 variable with an unknown flag, and
-conditions are encoded in three-valued logic (see `encode`). A finding written `waive CODE
+conditions are encoded in three-valued logic (see `encode`); `solve` turns a formula into a
+confirmed case (and is what `diff` uses too). A finding written `waive CODE
 "reason"` on its rule, decision, fact or definition is kept, marked waived, and does not fail.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from fractions import Fraction
 from itertools import combinations
-from typing import Any, Iterable
+from typing import Callable
 
 import z3
 
 from ...lang import ir
 from ...evaluation.compile import Compiler
-from ...lang.diagnostics import Span
+from ...lang.diagnostics import Diagnostic, Span
 from ...kb import KnowledgeBase
 
 from .encode import Encoder
 from .reach import reach
+from .solve import Case, Encoding, find_case
 
-SEVERITY = {"gap": "error", "overlap": "warning", "conflict": "error", "discordance": "info",
-            "unreachable": "warning", "unused-fact": "warning", "untested-fact": "info",
-            "unused-define": "warning"}
 AGAINST = ("avoid", "not_recommended")
-ATTEMPTS = 8  # models tried before a finding the real evaluator does not confirm is dropped
+CODES = ("gap", "overlap", "conflict", "discordance", "unreachable", "unused-fact", "untested-fact",
+         "unused-define")  # the order of findings at one place
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    span: Span | None
-    subject: str                     # the rule, decision, fact or definition it is about
-    case: dict | None = None         # a case that demonstrates it, as a case file writes it
-    waived: str | None = None        # the reason, where the finding is waived
-    related: tuple[tuple[str, Span], ...] = ()
-
-    @property
-    def severity(self) -> str:
-        return SEVERITY[self.code]
-
-    @property
-    def fails(self) -> bool:
-        return self.severity == "error" and self.waived is None
-
-    def to_json(self) -> dict:
-        return {"code": self.code, "severity": self.severity, "message": self.message, "subject": self.subject,
-                "span": self.span.to_json() if self.span else None, "case": self.case, "waived": self.waived,
-                "related": [{"message": m, "span": s.to_json()} for m, s in self.related]}
-
-
-def verify(kb: KnowledgeBase) -> list[Finding]:
+def verify(kb: KnowledgeBase) -> list[Diagnostic]:
+    """Every finding of the knowledge base, in reading order; each a `Diagnostic` with its subject."""
     return _Verifier(kb).run()
 
 
@@ -73,34 +48,21 @@ class _Verifier:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self.encoder = Encoder(dict(kb.facts), dict(kb.defines))
+        self.encodings = (Encoding(self.encoder, kb.facts),)
         self.solver = z3.Solver()
         self.solver.set("timeout", 5000)
         self._synced = 0
         self.compiler = Compiler(kb.defines)
-        self.findings: list[Finding] = []
+        self.findings: list[Diagnostic] = []
         self.waivers: dict[str, dict[str, str]] = {}
         self.reach = reach(kb, self.encoder)
 
     # ---- solving -------------------------------------------------------------------------------
-    def _solve(self, formula: z3.BoolRef, confirm) -> dict | None | bool:
-        """A confirmed case satisfying `formula`; None if none exists; False if none could be confirmed."""
+    def _solve(self, formula: z3.BoolRef, confirm: Callable[[Case], bool]) -> Case | None:
+        """A case satisfying `formula` that the real evaluator confirms; None if none was found."""
         self._sync_domain()
-        self.solver.push()
-        try:
-            self.solver.add(formula)
-            names = fact_names(formula, self.encoder)
-            for _ in range(ATTEMPTS):
-                if self.solver.check() != z3.sat:
-                    return None
-                model = self.solver.model()
-                case = self._case(model, names)
-                if confirm(case):
-                    return case
-                pinned = block(model, self.encoder, names)
-                self.solver.add(z3.Not(z3.And(pinned)) if pinned else z3.BoolVal(False))
-            return False
-        finally:
-            self.solver.pop()
+        found = find_case(self.solver, formula, self.encodings, confirm)
+        return found[0] if found else None
 
     def _sync_domain(self) -> None:
         # Encoding may add constraints (fresh dates); they hold for every case, so add them for good.
@@ -118,9 +80,6 @@ class _Verifier:
         finally:
             self.solver.pop()
 
-    def _case(self, model: z3.ModelRef, names: Iterable[str]) -> dict:
-        return case_from_model(model, names, self.encoder, self.kb.facts)
-
     def _evaluate(self, case: dict):
         try:
             return self.kb.evaluate(case)
@@ -128,13 +87,13 @@ class _Verifier:
             return None
 
     # ---- the model of every pathway -----------------------------------------------------------------
-    def run(self) -> list[Finding]:
+    def run(self) -> list[Diagnostic]:
         self._collect_waivers()
         for pathway in self.kb.pathways:
             self._pathway(pathway)
         self._conflicts()
         self._unused()
-        order = {code: i for i, code in enumerate(SEVERITY)}
+        order = {code: i for i, code in enumerate(CODES)}
         return sorted(self.findings, key=lambda f: (f.span.file if f.span else "", f.span.line if f.span else 0,
                                                     f.span.column if f.span else 0, order[f.code], f.subject))
 
@@ -146,10 +105,10 @@ class _Verifier:
             for waiver in thing.waivers:
                 self.waivers.setdefault(thing.id, {})[waiver.code] = waiver.reason
 
-    def _add(self, code: str, subject: str, message: str, span: Span | None, case: dict | None = None,
-             related: tuple = ()) -> None:
-        self.findings.append(Finding(code, message, span, subject, case,
-                                     self.waivers.get(subject, {}).get(code), related))
+    def _add(self, code: str, subject: str, message: str, span: Span | None, case: Case | None = None,
+             related: tuple[tuple[str, Span], ...] = ()) -> None:
+        self.findings.append(Diagnostic(code, message, span, related=related, subject=subject, case=case,
+                                        waived=self.waivers.get(subject, {}).get(code)))
 
     def _pathway(self, pathway: ir.Pathway) -> None:
         graph = self.kb.graphs[pathway.id]
@@ -271,79 +230,3 @@ class _Verifier:
         for name, define in kb.defines.items():
             if name not in used_defines:
                 self._add("unused-define", name, f"the definition '{name}' is never used", define.span)
-
-
-def fact_names(formula: z3.BoolRef, encoder: Encoder) -> list[str]:
-    """The facts a formula mentions, in declaration order."""
-    seen: set[str] = set()
-    todo, done = [formula], set()
-    while todo:
-        e = todo.pop()
-        if e.get_id() in done:
-            continue
-        done.add(e.get_id())
-        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            seen.add(e.decl().name())
-        todo.extend(e.children())
-    names = []
-    for name in encoder.facts:
-        value = encoder.values[name]
-        symbols = [f"{encoder.prefix}{name}?"] + [str(t) for t in _terms(value)]
-        if any(s in seen for s in symbols):
-            names.append(name)
-    return names
-
-
-def _terms(value) -> list:
-    if isinstance(value.term, dict):
-        return list(value.term.values())
-    if isinstance(value.term, tuple):
-        return list(value.term)
-    return [value.term]
-
-
-def case_from_model(model: z3.ModelRef, names: Iterable[str], encoder: Encoder, facts) -> dict:
-    """The case a model describes, as a case file writes it: only the named facts it knows."""
-    case: dict[str, Any] = {}
-    inverse = {i: v for v, i in encoder.enum_ids.items()}
-    for name in names:
-        value = encoder.values[name]
-        if not z3.is_true(model.eval(value.known, model_completion=True)):
-            continue
-        fact = facts[name]
-        match value.kind:
-            case "bool":
-                case[name] = z3.is_true(model.eval(value.term, model_completion=True))
-            case "number":
-                case[name] = _number(model.eval(value.term, model_completion=True), fact)
-            case "enum":
-                case[name] = inverse[model.eval(value.term, model_completion=True).as_long()]
-            case "set":
-                case[name] = [v for v, flag in value.term.items() if z3.is_true(model.eval(flag, model_completion=True))]
-            case "date":
-                case[name] = dt.date.fromordinal(model.eval(value.term, model_completion=True).as_long()).isoformat()
-            case "duration":
-                months, days = (model.eval(t, model_completion=True).as_long() for t in value.term)
-                case[name] = f"{months} months" if months else f"{days} days"
-    return case
-
-
-def block(model: z3.ModelRef, encoder: Encoder, names: Iterable[str]) -> list[z3.BoolRef]:
-    """Equalities pinning the named facts to this model's values (negate their conjunction to block it)."""
-    same = []
-    for name in names:
-        value = encoder.values[name]
-        for term in [value.known] + _terms(value):
-            same.append(term == model.eval(term, model_completion=True))
-    return same
-
-
-def _number(value, fact: ir.Fact):
-    if z3.is_int_value(value):
-        return value.as_long()
-    fraction = Fraction(value.numerator_as_long(), value.denominator_as_long())
-    if fraction.denominator == 1:
-        return int(fraction)
-    if getattr(fact.type, "integer", False):
-        return int(fraction)
-    return float(fraction)

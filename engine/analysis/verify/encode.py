@@ -42,6 +42,14 @@ class Value:
     term: Any           # z3 term, (months, days) for durations, {value: BoolRef} for sets
     kind: str           # bool | number | enum | set | date | duration
 
+    def terms(self) -> list[Any]:
+        """The Z3 terms of the value, without its `known` flag."""
+        if isinstance(self.term, dict):
+            return list(self.term.values())
+        if isinstance(self.term, tuple):
+            return list(self.term)
+        return [self.term]
+
 
 class Encoder:
     """Z3 variables for one knowledge base's facts, and encodings of its expressions."""
@@ -57,8 +65,11 @@ class Encoder:
         self.enum_ids: dict[str, int] = enum_ids if enum_ids is not None else {}
         self._define_cache: dict[str, Any] = {}
         self._fresh = 0
+        self.fact_of: dict[str, str] = {}     # a Z3 symbol's name -> the fact it belongs to
         for name, fact in facts.items():
-            self.values[name] = self._declare(name, fact)
+            value = self.values[name] = self._declare(name, fact)
+            for term in [value.known, *value.terms()]:
+                self.fact_of[term.decl().name()] = name
 
     def enum_id(self, value: str) -> int:
         return self.enum_ids.setdefault(value, len(self.enum_ids))
