@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from . import cache
 from .lang import ir
-from .inputs.case import check_case, read_case
+from .inputs.case import read_case
+from .lang.fact_values import check_case
 from .lang.check import Checked, check
 from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator

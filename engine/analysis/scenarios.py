@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..lang import ir
-from ..inputs.case import validate_case
+from ..lang.fact_values import validate_case
 from ..kb import KnowledgeBase
 from ..evaluation.result import Result, TraceStep
 from ..lang.values import format_value

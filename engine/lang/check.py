@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from . import ir
-from ..inputs.case import validate_case
+from .fact_values import validate_case
 from .diagnostics import Diagnostic, Span, suggest
 from .check_expr import ANY, ExpressionChecker
 from .values import DURATION_UNITS, NUMBER_UNITS
