@@ -13,8 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..lang.fact_values import Case, Unreadable, check_case, convert, validate_case
 from ..lang.values import DURATION_UNITS
@@ -37,6 +35,8 @@ def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
 
 
 def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[str, Span]]:
+    import yaml  # here: `import consilium` does not pay for it until a case is read
+
     if as_json:
         try:
             json.loads(text)

@@ -14,10 +14,17 @@ from pathlib import Path
 
 from . import ir
 from .diagnostics import Diagnostic, Span, suggest
-from .lower import lower
-from .parse import decode, parse_text
 
 ROOT_FILE = "main.rules"
+
+
+def grammar_path() -> Path:
+    """The grammar file, `consilium/grammar/consilium.lark` (here, not in parse.py, so that the parse
+    cache can check it without importing Lark).
+
+    pyproject.toml installs grammar/ as the subpackage consilium.grammar beside consilium.engine, so
+    the same relative path holds in a checkout (grammar/ beside engine/) and in a wheel."""
+    return Path(__file__).resolve().parents[2] / "grammar" / "consilium.lark"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,11 @@ def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
 
 
 def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
+    # Lark and the lowering are imported here, not at the top: a load from the parse cache never
+    # parses, and importing them is a sixth of a short `consilium eval`'s time.
+    from .lower import lower
+    from .parse import decode, parse_text
+
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
     files: list[str] = []

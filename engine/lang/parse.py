@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF,
@@ -21,6 +20,7 @@ from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF,
 from lark.indenter import DedentError, Indenter
 
 from .diagnostics import Diagnostic, Span, suggest
+from .load import grammar_path
 
 MAX_DEPTH = 64  # nesting of brackets; deeper is certainly a mistake, and recursion-unsafe
 MAX_TREE_DEPTH = 3 * MAX_DEPTH  # a parse tree spends a few levels per bracket
@@ -36,14 +36,6 @@ class _RuleIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
-
-
-def grammar_path() -> Path:
-    """The grammar file, `consilium/grammar/consilium.lark`.
-
-    pyproject.toml installs grammar/ as the subpackage consilium.grammar beside consilium.engine, so
-    the same relative path holds in a checkout (grammar/ beside engine/) and in a wheel."""
-    return Path(__file__).resolve().parents[2] / "grammar" / "consilium.lark"
 
 
 @functools.cache
