@@ -6,8 +6,8 @@
     python3 dev.py test    run the whole test suite (pytest, which also runs `consilium test kb`)
 
 Each creates `.venv/` beside this file on first use and installs the project into it
-(`pip install -e '.[test]'`), again only when pyproject.toml changes. `demo CASE` takes
-another case file; extra arguments of `test` go to pytest.
+(`pip install -e '.[test,dev]'`: the test tools, ruff and mypy), again only when pyproject.toml
+changes. `demo CASE` takes another case file; extra arguments of `test` go to pytest.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def ensure_environment() -> None:
         venv.create(VENV, with_pip=True)
     print("installing consilium and its test tools into .venv/ ...", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", f"{ROOT}[test]"], check=True)
+                    "-e", f"{ROOT}[test,dev]"], check=True)
     STAMP.write_text(wanted)
 
 
