@@ -15,6 +15,7 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 import z3
 
@@ -87,20 +88,15 @@ def load_version(spec: str, kb_folder: str = "kb") -> tuple[KnowledgeBase, str]:
 
 def _declarations(kb: KnowledgeBase) -> dict[tuple[str, str], object]:
     found: dict[tuple[str, str], object] = {}
-    for s in kb.sources.values():
-        found["source", s.id] = s
-    for f in kb.facts.values():
-        found["fact", f.id] = f
-    for d in kb.defines.values():
-        found["definition", d.id] = d
-    for p in kb.pathways:
-        found["pathway", p.id] = (p.label, p.source, p.sites, tuple(n.id for n in p.nodes))
-        for n in p.nodes:
-            found[type(n).__name__.lower(), n.id] = n
-    for s in kb.safeties:
-        found["safety", s.id] = s
-    for p in kb.plans.values():
-        found["plan", p.id] = p
+    found.update((("source", s.id), s) for s in kb.sources.values())
+    found.update((("fact", f.id), f) for f in kb.facts.values())
+    found.update((("definition", d.id), d) for d in kb.defines.values())
+    for pathway in kb.pathways:
+        found["pathway", pathway.id] = (pathway.label, pathway.source, pathway.sites,
+                                        tuple(n.id for n in pathway.nodes))
+        found.update(((type(n).__name__.lower(), n.id), n) for n in pathway.nodes)
+    found.update((("safety", s.id), s) for s in kb.safeties)
+    found.update((("plan", p.id), p) for p in kb.plans.values())
     return found
 
 
@@ -141,7 +137,7 @@ def _regions(old: KnowledgeBase, new: KnowledgeBase, result: Diff) -> None:
         for change, formula in (("now fires", z3.And(now, z3.Not(was))), ("no longer fires", z3.And(was, z3.Not(now)))):
             # each fact is read from the version that has it (the same value in both, where both do)
             found = find_case(solver, formula, (Encoding(e_new, new.facts), Encoding(e_old, old.facts)),
-                              lambda case, rule=rule, change=change: _confirm(case, old, new, rule, change))
+                              partial(_confirm, old=old, new=new, rule=rule, change=change))
             if found is not None:
                 case, (before_ids, after_ids) = found
                 result.regions.append(Region(rule, labels[rule], change, case, before_ids, after_ids))

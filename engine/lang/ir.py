@@ -17,7 +17,7 @@ from .values import Duration
 
 
 def _span() -> Span | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 # ---- fact types -----------------------------------------------------------------------

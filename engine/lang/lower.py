@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from lark import Token, Tree, v_args
 
@@ -81,7 +81,8 @@ class _Lowering(LoweringBase):
         return found[name].value if name in found else default
 
     # ---- clauses --------------------------------------------------------------------
-    def _clause(name, convert=lambda v: v):  # noqa: N805 - a factory used in the class body
+    @staticmethod  # a factory of handlers, used in the class body
+    def _clause(name: str, convert: Callable[[Any, Any], Any] = lambda self, v: v) -> Callable[..., _Clause]:
         @v_args(meta=True)
         def handler(self, meta, children):
             if len(children) == 1:
@@ -139,7 +140,8 @@ class _Lowering(LoweringBase):
     def modality(self, meta, children):  # pragma: no cover - every alternative is aliased
         raise AssertionError("modality without alias")
 
-    def _modality(name):  # noqa: N805
+    @staticmethod  # a factory of handlers, used in the class body
+    def _modality(name: str) -> Callable[..., _Clause]:
         @v_args(meta=True)
         def handler(self, meta, children):
             return _Clause("modality", name, self.span(meta))

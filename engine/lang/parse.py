@@ -260,7 +260,8 @@ def _describe_token(token: Token) -> str:
 def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
     line, column = max(exc.line, 1) if exc.line else 1, max(exc.column, 1) if exc.column else 1
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+        ch = text[pos] if pos < len(text) else ""
         if ch == '"':
             end = len(text.splitlines()[line - 1]) + 1
             return Diagnostic("unterminated-string", "this string has no closing quote",

@@ -20,6 +20,7 @@ confirmed case (and is what `diff` uses too). A finding written `waive CODE
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import combinations
 from typing import Callable
 
@@ -137,9 +138,10 @@ class _Verifier:
                 where = f"branch {index + 1}" + (f" ({branch.label})" if branch.label else "")
                 self._add("unreachable", node.id, f"no case takes {where} of '{node.id}': the branches "
                           "before it, or its condition, rule it out", branch.span)
-        if all(t is not None for t in truths):
-            falls = z3.And(reached, *[t.false for t in truths])
-            case = self._solve(falls, lambda c: self._confirm_gap(c, pathway, node))
+        conditions = [t for t in truths if t is not None]
+        if len(conditions) == len(truths):  # no `otherwise`
+            falls = z3.And(reached, *[t.false for t in conditions])
+            case = self._solve(falls, lambda c: self._confirm_gap(c, node))
             if case:
                 self._add("gap", node.id, f"the decision '{node.id}' has no branch for some cases and no "
                           "'otherwise': such a case falls through", node.span, case)
@@ -148,11 +150,12 @@ class _Verifier:
         whens = [(i, t) for i, t in enumerate(truths) if t is not None]
         for (i, a), (j, b) in combinations(whens, 2):
             both = z3.And(reached, a.true, b.true)
-            case = self._solve(both, lambda c, i=i, j=j: self._confirm_overlap(c, node, i, j))
+            case = self._solve(both, partial(self._confirm_overlap, node=node, i=i, j=j))
+            first = node.branches[i].span
             if case:
                 self._add("overlap", node.id, f"branches {i + 1} and {j + 1} of '{node.id}' both hold for some "
                           "cases; the first is taken (say 'first' after the question if that is meant)",
-                          node.branches[j].span, case, (("the first of the two", node.branches[i].span),))
+                          node.branches[j].span, case, (("the first of the two", first),) if first else ())
 
     # ---- confirmations by the real evaluator ------------------------------------------------------
     def _step(self, case: dict, node_id: str):
@@ -161,7 +164,7 @@ class _Verifier:
             return None
         return next((s for s in result.trace if s.node == node_id), None)
 
-    def _confirm_gap(self, case: dict, pathway: ir.Pathway, node: ir.Decide) -> bool:
+    def _confirm_gap(self, case: Case, node: ir.Decide) -> bool:
         step = self._step(case, node.id)
         return step is not None and step.outcome.startswith("no branch holds")
 
@@ -169,7 +172,8 @@ class _Verifier:
         if self._step(case, node.id) is None:
             return False
         values = self.kb.validate_case(case)
-        return all(self.compiler.expr(node.branches[k].condition)(values) is True for k in (i, j))
+        conditions = [node.branches[k].condition for k in (i, j)]
+        return all(c is not None and self.compiler.expr(c)(values) is True for c in conditions)
 
     def _confirm_both_fire(self, case: dict, a: str, b: str) -> bool:
         result = self._evaluate(case)
@@ -186,14 +190,15 @@ class _Verifier:
                 continue
             pro, con = (a, b) if b.modality in AGAINST else (b, a)
             case = self._solve(z3.And(self.reach.fires[pro.id], self.reach.fires[con.id]),
-                               lambda c: self._confirm_both_fire(c, pro.id, con.id))
+                               partial(self._confirm_both_fire, a=pro.id, b=con.id))
             if not case:
                 continue
             same = pro.provenance.source == con.provenance.source
             code = "conflict" if same else "discordance"
             who = pro.provenance.source if same else f"{pro.provenance.source} and {con.provenance.source}"
             self._add(code, con.id, f"{who}: '{pro.id}' recommends {', '.join(shared)} and '{con.id}' advises "
-                      "against it, for the same case", con.span, case, (("the recommendation", pro.span),))
+                      "against it, for the same case", con.span, case,
+                      (("the recommendation", pro.span),) if pro.span else ())
 
     # ---- facts and definitions ---------------------------------------------------------------------
     def _unused(self) -> None:
@@ -220,7 +225,7 @@ class _Verifier:
             read.add(plan.anchor)
             read.update(s.actual for s in plan.steps if s.actual)
         asked = {g.fact for s in kb.scenarios for g in s.given}
-        asked |= {e.target for s in kb.scenarios for e in s.expectations if e.kind == "needs"}
+        asked |= {e.target for s in kb.scenarios for e in s.expectations if e.kind == "needs" and e.target}
         for name, fact in kb.facts.items():
             if name not in read:
                 self._add("unused-fact", name, f"the fact '{name}' is declared but no rule reads it", fact.span)

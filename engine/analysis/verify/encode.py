@@ -263,7 +263,8 @@ _OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a
         "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 
-def _dur(d: Duration):
+def _dur(d: float | Duration):
+    assert isinstance(d, Duration), d  # a duration's bounds and literals are durations: check saw to it
     return (z3.IntVal(d.months), z3.IntVal(d.days))
 
 
