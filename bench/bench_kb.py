@@ -10,7 +10,8 @@ values, about a third of the facts missing), interleaved in batches in one proce
   the views per source and per site, plans, the trace);
 - `evaluate` then `to_json`, what `consilium eval --json` writes.
 Loading, each in a fresh process (median of --runs): with nothing cached (parse, check,
-compile, and the generated code compiled by Python) and from the cache; and `consilium eval` of one example case as a whole process, next to a bare
+compile, and the generated code compiled by Python) and from the cache; and `consilium eval`
+of one example case as a whole process, next to a bare
 `python -c pass` measured in the same run. `--profile` prints where `evaluate` spends its
 time instead (pyinstrument, from the `bench` extra).
 """

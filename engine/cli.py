@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="knowledge base (optional) and a JSON or YAML case file")
     evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file")
     evaluate.add_argument("-o", "--output", metavar="OUT",
-                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
+                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file "
+                               "(default: JSON Lines on stdout)")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # the promise: no traceback reaches a user
+    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
         print(f"consilium: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in Consilium; please report it with the command and files that caused it.",
               file=sys.stderr)

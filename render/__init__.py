@@ -49,7 +49,7 @@ def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = 
     if result is not None:
         case_specs = [s for s in specs if s.kind in ("pathway", "safety") and _touched(s, kb, result)]
         jobs += [("case-" + s.name, chart(kb, s, result).source) for s in case_specs]
-    laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs)))
+    laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs), strict=True))
     svgs = {s.name: laid_out[s.name] for s in specs}
     case_svgs = {s.name: laid_out["case-" + s.name] for s in case_specs}
     page = report(kb, specs, svgs, run_scenarios(kb), result, case_name, case_svgs)

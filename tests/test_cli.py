@@ -65,8 +65,9 @@ def test_eval_json_is_the_documented_form():
     assert [w["id"] for w in result["warnings"]] == ["liver_first_contraindicated",
                                                      "liver_first_with_symptomatic_primary"]
     assert result["warnings"][0]["severity"] == "critical"
-    assert result["by_source"]["NCCN"] == {"title": "NCCN Clinical Practice Guidelines in Oncology: Rectal Cancer",
-                                           "recommendations": ["nccn_liver_resectable"], "warnings": [], "silent": False}
+    assert result["by_source"]["NCCN"] == {
+        "title": "NCCN Clinical Practice Guidelines in Oncology: Rectal Cancer",
+        "recommendations": ["nccn_liver_resectable"], "warnings": [], "silent": False}
     step = next(s for s in result["trace"] if s["node"] == "resectability")
     assert step["span"]["file"].endswith("liver.rules") and step["span"]["line"] == 40
     assert step["read"]["future_liver_remnant"] == 38

@@ -108,7 +108,7 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
         for decl in rule_file.declarations:
             if isinstance(decl, ir.Include):
                 target = path.parent / decl.path
-                if not target.is_file() and not (target.resolve() in chain + (real,)):
+                if not target.is_file() and target.resolve() not in chain + (real,):
                     siblings = sorted(p.name for p in path.parent.glob("*.rules"))
                     diagnostics.append(Diagnostic(
                         "include-not-found", f"the included file '{decl.path}' does not exist", decl.span,

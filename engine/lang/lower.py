@@ -201,7 +201,8 @@ class _Lowering(LoweringBase):
         ident, label, *rest = children
         found = self.clauses("site", rest, {"when", "note"})
         self.require("site", str(ident), found, ("when",), self.token_span(ident))
-        return ir.Site(id=str(ident), label=_unquote(label), condition=self.value(found, "when", ir.BoolLit(value=False)),
+        return ir.Site(id=str(ident), label=_unquote(label),
+                       condition=self.value(found, "when", ir.BoolLit(value=False)),
                        note=self.value(found, "note"), span=self.token_span(ident))
 
     @v_args(meta=True)

@@ -107,7 +107,7 @@ def _declaration_chunks(text: str) -> list[tuple[int, int]]:
     lines = text.splitlines()
     starts = [number - 1 for number, depth, in_triple in _line_starts(text)
               if depth == 0 and not in_triple and lines[number - 1][:1] not in ("", " ", "\t", "#")]
-    return list(zip(starts, starts[1:] + [len(lines)]))
+    return list(zip(starts, starts[1:] + [len(lines)], strict=True))
 
 
 def _line_starts(text: str):
@@ -115,7 +115,7 @@ def _line_starts(text: str):
     depth = 0
     in_triple = False
     pending = 1
-    for number, column, ch in _scan(text):
+    for number, _column, ch in _scan(text):
         while pending <= number:  # lines up to this event's start in the state before it
             yield pending, depth, in_triple
             pending += 1

@@ -55,7 +55,7 @@ def _pathway(graph: nx.DiGraph, pathway: ir.Pathway, encoder: Encoder, r: Reach)
                 truths = [encoder.truth(b.condition) if b.condition is not None else None for b in node.branches]
                 r.truths[node_id] = truths
                 earlier_false: list[z3.BoolRef] = []
-                for index, (branch, truth) in enumerate(zip(node.branches, truths)):
+                for index, (branch, truth) in enumerate(zip(node.branches, truths, strict=True)):
                     if truth is None:
                         take = z3.And(reached, *earlier_false)
                     else:
