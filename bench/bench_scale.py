@@ -3,8 +3,9 @@
     python bench/bench_scale.py [--sizes 1,10,60] [--with-100] [--runs 3] [--cases 2000]
 
 For each size N it writes a knowledge base of N copies of kb/ (every declared id renamed, so the
-copies are independent: N times the facts, pathways, rules and scenarios) and measures, each in
-a fresh Python process so no size warms another:
+copies are independent: N times the facts, pathways, rules and scenarios; the four sources and
+the sites stay one set, as in any larger guideline base) and measures, each in a fresh Python
+process so no size warms another:
 - cold load: `load_kb` with nothing cached (parse, check, validate, generate and compile code);
 - cached load: `load_kb` from the parse cache;
 - check: `consilium check` as a whole process with nothing cached (Z3 verification included);
@@ -43,9 +44,14 @@ _TOKENS = re.compile(r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*
                      r'|(?P<name>\b[A-Za-z_][A-Za-z0-9_]*\b)')
 
 
+# A larger knowledge base has more facts, pathways and rules, not more guideline bodies or sites
+# of metastasis: the copies share the sources and the sites, declared once (by the first copy).
+SHARED_FILES = ("sources.rules", "sites.rules")
+
+
 def declared_ids(kb: consilium.KnowledgeBase) -> set[str]:
-    """Every id the knowledge base declares: renaming all of them, everywhere, gives an independent copy."""
-    ids = set(kb.facts) | set(kb.defines) | set(kb.sources) | set(kb.sites) | set(kb.plans)
+    """Every id renamed in a copy: all the knowledge base declares but its sources and sites."""
+    ids = set(kb.facts) | set(kb.defines) | set(kb.plans)
     ids |= {p.id for p in kb.pathways} | {n.id for p in kb.pathways for n in p.nodes}
     ids |= {s.id for s in kb.safeties} | {s.id for s in kb.scenarios}
     return ids
@@ -68,7 +74,11 @@ def build(folder: Path, copies: int, ids: set[str]) -> Path:
         for path in files:
             target = copy / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(renamed(path.read_text(encoding="utf-8"), ids, f"_x{i}"), encoding="utf-8")
+            text = renamed(path.read_text(encoding="utf-8"), ids, f"_x{i}")
+            if i > 0 and path.name == "main.rules":
+                text = "".join(line for line in text.splitlines(keepends=True)
+                               if not any(f'include "{shared}"' in line for shared in SHARED_FILES))
+            target.write_text(text, encoding="utf-8")
         includes.append(f'include "copy{i}/main.rules"\n')
     (folder / "main.rules").write_text(f"# {copies} renamed copies of the bundled knowledge base\n"
                                        + "".join(includes), encoding="utf-8")

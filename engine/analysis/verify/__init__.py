@@ -33,7 +33,7 @@ from ...kb import KnowledgeBase
 
 from .encode import Encoder
 from .reach import reach
-from .solve import Case, Encoding, find_case
+from .solve import Case, Encoding, domain, find_case
 
 AGAINST = ("avoid", "not_recommended")
 CODES = ("gap", "overlap", "conflict", "discordance", "unreachable", "unused-fact", "untested-fact",
@@ -52,7 +52,6 @@ class _Verifier:
         self.encodings = (Encoding(self.encoder, kb.facts),)
         self.solver = z3.Solver()
         self.solver.set("timeout", 5000)
-        self._synced = 0
         self.compiler = Compiler(kb.defines)
         self.findings: list[Diagnostic] = []
         self.waivers: dict[str, dict[str, str]] = {}
@@ -61,22 +60,13 @@ class _Verifier:
     # ---- solving -------------------------------------------------------------------------------
     def _solve(self, formula: z3.BoolRef, confirm: Callable[[Case], bool]) -> Case | None:
         """A case satisfying `formula` that the real evaluator confirms; None if none was found."""
-        self._sync_domain()
         found = find_case(self.solver, formula, self.encodings, confirm)
         return found[0] if found else None
 
-    def _sync_domain(self) -> None:
-        # Encoding may add constraints (fresh dates); they hold for every case, so add them for good.
-        fresh = self.encoder.domain[self._synced:]
-        if fresh:
-            self.solver.add(*fresh)
-            self._synced = len(self.encoder.domain)
-
     def _holds(self, formula: z3.BoolRef) -> bool:
-        self._sync_domain()
         self.solver.push()
         try:
-            self.solver.add(formula)
+            self.solver.add(formula, *domain(formula, self.encoder))
             return self.solver.check() == z3.sat
         finally:
             self.solver.pop()

@@ -40,7 +40,7 @@ def find_case(solver: z3.Solver, formula: z3.BoolRef, encodings: Sequence[Encodi
     None when no case satisfies the formula, or none of `ATTEMPTS` models was confirmed."""
     solver.push()
     try:
-        solver.add(formula)
+        solver.add(formula, *[c for e in encodings for c in domain(formula, e.encoder)])
         names = [fact_names(formula, e.encoder) for e in encodings]
         for _ in range(ATTEMPTS):
             if solver.check() != z3.sat:
@@ -65,25 +65,56 @@ def find_case(solver: z3.Solver, formula: z3.BoolRef, encodings: Sequence[Encodi
 def fact_names(formula: z3.ExprRef, encoder: Encoder) -> list[str]:
     """The facts a formula mentions, in declaration order.
 
-    Walks the formula once and looks each constant up by its symbol's name (`Encoder.fact_of`):
-    printing terms here, on every solver call, once cost two thirds of `consilium check`."""
-    fact_of = encoder.fact_of
-    seen: set[str] = set()
-    todo, done = [formula], set()
-    while todo:
-        e = todo.pop()
-        key = e.get_id()
-        if key in done:
-            continue
-        done.add(key)
-        if z3.is_const(e):
-            if e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                name = fact_of.get(e.decl().name())
-                if name is not None:
-                    seen.add(name)
-            continue
-        todo.extend(e.children())
+    Looks each symbol up by its name (`Encoder.fact_of`): printing terms here, on every solver
+    call, once cost two thirds of `consilium check`."""
+    seen = {encoder.fact_of.get(s) for s in symbols(formula, encoder.symbols)}
     return [name for name in encoder.facts if name in seen]
+
+
+def domain(formula: z3.ExprRef, encoder: Encoder) -> list[z3.BoolRef]:
+    """The constraints every case satisfies (ranges, enum values, fresh dates) on what `formula`
+    mentions, and on what those constraints mention in turn.
+
+    Each fact's constraints involve that fact alone and can always be met, so leaving out those of
+    facts the formula does not mention changes no answer; asserting all of them on every call
+    made each call slower as the knowledge base grew."""
+    found: dict[int, z3.BoolRef] = {}
+    done: set[str] = set()
+    todo = list(symbols(formula, encoder.symbols))
+    while todo:
+        symbol = todo.pop()
+        if symbol in done:
+            continue
+        done.add(symbol)
+        for constraint in encoder.domain_of.get(symbol, ()):
+            if constraint.get_id() not in found:
+                found[constraint.get_id()] = constraint
+                todo.extend(symbols(constraint, encoder.symbols))
+    return list(found.values())
+
+
+def symbols(formula: z3.ExprRef, memo: dict[int, tuple[z3.ExprRef, frozenset[str]]] | None = None) -> frozenset[str]:
+    """The names of the free constants (the variables) in a formula.
+
+    With a `memo` (an encoder's `symbols`), each subformula is walked once for all the calls that
+    share it: verification asks about the same reach formulas thousands of times. The memo keeps
+    each formula alive, so that Z3 never gives its id to another."""
+    memo = {} if memo is None else memo
+    todo: list[tuple[z3.ExprRef, bool]] = [(formula, False)]
+    while todo:
+        e, expanded = todo.pop()
+        key = e.get_id()
+        if key in memo:
+            continue
+        if z3.is_const(e):
+            own = e.decl().kind() == z3.Z3_OP_UNINTERPRETED
+            memo[key] = (e, frozenset((e.decl().name(),)) if own else frozenset())
+        elif expanded:
+            memo[key] = (e, frozenset().union(*(memo[c.get_id()][1] for c in e.children())))
+        else:
+            todo.append((e, True))
+            todo.extend((c, False) for c in e.children() if c.get_id() not in memo)
+    return memo[formula.get_id()][1]
 
 
 def case_from_model(model: z3.ModelRef, names: Iterable[str], encoder: Encoder,
@@ -135,4 +166,4 @@ def _number(value: Any, fact: ir.Fact) -> int | float:
     return float(fraction)
 
 
-__all__ = ["ATTEMPTS", "Case", "Encoding", "find_case", "fact_names", "case_from_model", "block"]
+__all__ = ["ATTEMPTS", "Case", "Encoding", "find_case", "fact_names", "domain", "case_from_model", "block"]
