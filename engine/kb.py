@@ -122,6 +122,16 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
 
     A parse cached from an earlier load is used when no rule file has changed since.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # loading makes objects that all live on: scanning them for cycles finds none
+    try:
+        return _load_kb(path, use_cache)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_kb(path: str | Path | None, use_cache: bool) -> KnowledgeBase:
     root, problems = resolve_root(path if path is not None else bundled_kb_path())
     if root is None:
         raise KnowledgeBaseError(problems)
