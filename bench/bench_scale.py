@@ -13,8 +13,11 @@ process so no size warms another:
 - evaluate: one full evaluation (`evaluate`, pre-validated random cases), the mean per case
   (garbage collection included);
 - decide: the values only, likewise.
-Then the ratio of the 60x figure to the 10x one: linear growth gives 6, quadratic 36. The
-target (issue #10) is at most 9 for every row. 100x is behind --with-100: it takes minutes.
+Times are CPU times of the measuring process (of `consilium check`, its whole process), which
+other work on a busy machine disturbs far less than wall-clock time; each figure is the best of
+--runs runs, the sizes taking turns. Then the ratio of the 60x figure
+to the 10x one: linear growth gives 6, quadratic 36. The target (issue #10) is at most 9 for
+every row. 100x is behind --with-100: it takes minutes.
 """
 
 from __future__ import annotations
@@ -23,12 +26,11 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,24 +94,24 @@ sys.path.insert(0, {tests!r}); sys.path.insert(0, {bench!r})
 import consilium
 from consilium import render
 from casegen import random_case
-t = time.perf_counter(); kb = consilium.load_kb({path!r}); cached = time.perf_counter() - t
-t = time.perf_counter()
+t = time.process_time(); kb = consilium.load_kb({path!r}); cached = time.process_time() - t
+t = time.process_time()
 for spec in render.chart_specs(kb):
     render.chart(kb, spec).source
-drawn = time.perf_counter() - t
+drawn = time.process_time() - t
 rng = random.Random(5)
 cases = [random_case(kb.facts, rng) for _ in range({cases})]  # typed values, as validation gives
 def per_case(fn):  # the mean, not the median: the garbage collector's pauses are part of the cost
-    t = time.perf_counter()
+    t = time.process_time()
     for case in cases:
         fn(case, validated=True)
-    return (time.perf_counter() - t) / len(cases)
+    return (time.process_time() - t) / len(cases)
 per_case(kb.decide)  # warm
 print(json.dumps({{"cached load": cached, "render": drawn, "evaluate": per_case(kb.evaluate),
                   "decide": per_case(kb.decide)}}))
 """
 
-_COLD = "import time, consilium; t = time.perf_counter(); consilium.load_kb({path!r}); print(time.perf_counter() - t)"
+_COLD = "import time, consilium; t = time.process_time(); consilium.load_kb({path!r}); print(time.process_time() - t)"
 
 
 def _python(code: str, env: dict[str, str]) -> str:
@@ -119,23 +121,32 @@ def _python(code: str, env: dict[str, str]) -> str:
     return out.stdout
 
 
-def measure(path: Path, runs: int, cases: int, env: dict[str, str]) -> dict[str, float]:
+def measure(paths: dict[int, Path], runs: int, cases: int, env: dict[str, str]) -> dict[int, dict[str, float]]:
+    """Each figure of each size, the best of `runs` fresh processes.
+
+    The sizes take turns within each run, so that a busy moment of the machine falls on one
+    figure of every size rather than on every figure of one size; the best of the runs is the
+    figure least disturbed by whatever else the machine does (every run does the same work)."""
     no_cache = {**env, "CONSILIUM_CACHE": "off"}
-    figures: dict[str, list[float]] = {row: [] for row in ROWS}
-    for _ in range(runs):
-        figures["cold load"].append(float(_python(_COLD.format(path=str(path)), no_cache)))
-        t0 = time.perf_counter()
-        check = subprocess.run([sys.executable, "-m", "consilium", "check", str(path)], cwd=ROOT, env=no_cache,
-                               capture_output=True, text=True)
-        figures["check"].append(time.perf_counter() - t0)
-        if check.returncode not in (0, 1):
-            raise SystemExit(f"bench_scale: consilium check failed:\n{check.stderr[-2000:]}")
-    _python(_COLD.format(path=str(path)), env)  # fills the cache
-    for _ in range(runs):
-        code = _MEASURE.format(path=str(path), cases=cases, tests=str(ROOT / "tests"), bench=str(ROOT / "bench"))
-        for row, value in json.loads(_python(code, env)).items():
-            figures[row].append(value)
-    return {row: statistics.median(values) for row, values in figures.items()}
+    figures: dict[int, dict[str, list[float]]] = {n: {row: [] for row in ROWS} for n in paths}
+    for path in paths.values():
+        _python(_COLD.format(path=str(path)), env)  # fills the cache
+    for run in range(runs):
+        for n, path in paths.items():
+            figures[n]["cold load"].append(float(_python(_COLD.format(path=str(path)), no_cache)))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            check = subprocess.run([sys.executable, "-m", "consilium", "check", str(path)], cwd=ROOT,
+                                   env=no_cache, capture_output=True, text=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            figures[n]["check"].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            if check.returncode not in (0, 1):
+                raise SystemExit(f"bench_scale: consilium check failed:\n{check.stderr[-2000:]}")
+            code = _MEASURE.format(path=str(path), cases=cases, tests=str(ROOT / "tests"),
+                                   bench=str(ROOT / "bench"))
+            for row, value in json.loads(_python(code, env)).items():
+                figures[n][row].append(value)
+            print(f"  run {run + 1}: {n}x measured", file=sys.stderr, flush=True)
+    return {n: {row: min(values) for row, values in rows.items()} for n, rows in figures.items()}
 
 
 def _show(row: str, seconds: float) -> str:
@@ -148,20 +159,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,60", help="copies of kb/, comma-separated (default 1,10,60)")
     parser.add_argument("--with-100", action="store_true", help="also 100 copies (minutes)")
-    parser.add_argument("--runs", type=int, default=3, help="fresh processes per figure; the median is shown")
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per figure; the best is shown")
     parser.add_argument("--cases", type=int, default=2000, help="random cases per evaluation figure")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([100] if args.with_100 else [])
 
     ids = declared_ids(consilium.load_kb(ROOT / "kb"))
-    results: dict[int, dict[str, float]] = {}
     work = Path(tempfile.mkdtemp(prefix="consilium-scale-"))
     try:
-        env = {**os.environ, "CONSILIUM_CACHE_DIR": str(work / "cache"), "PYTHONPATH": str(ROOT)}
-        for n in sizes:
-            path = build(work / f"kb{n}", n, ids)
-            results[n] = measure(path, args.runs, args.cases, env)
-            print(f"  {n}x measured", file=sys.stderr, flush=True)
+        # as installed: bytecode compiled (PYTHONDONTWRITEBYTECODE, set in some shells, would make
+        # every process compile Consilium's modules again)
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+        env |= {"CONSILIUM_CACHE_DIR": str(work / "cache"), "PYTHONPATH": str(ROOT)}
+        paths = {n: build(work / f"kb{n}", n, ids) for n in sizes}
+        results = measure(paths, args.runs, args.cases, env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
