@@ -15,7 +15,6 @@ from typing import Callable
 import z3
 
 from ...lang import ir
-from ...evaluation.compile import Compiler
 from ...lang.diagnostics import Diagnostic, Span
 from ...kb import KnowledgeBase
 
@@ -40,7 +39,6 @@ class _Verifier:
         self.encodings = (Encoding(self.encoder, kb.facts),)
         self.solver = z3.Solver()
         self.solver.set("timeout", 5000)
-        self.compiler = Compiler(kb.defines)
         self.findings: list[Diagnostic] = []
         self.waivers: dict[str, dict[str, str]] = {}
         self.reach = reach(kb, self.encoder)
@@ -151,7 +149,7 @@ class _Verifier:
             return False
         values = self.kb.validate_case(case)
         conditions = [node.branches[k].condition for k in (i, j)]
-        return all(c is not None and self.compiler.expr(c)(values) is True for c in conditions)
+        return all(c is not None and self.kb.value(c, values) is True for c in conditions)
 
     def _confirm_both_fire(self, case: dict, a: str, b: str) -> bool:
         result = self._evaluate(case)
