@@ -142,9 +142,9 @@ def _table(node_id, name, inputs, output, rules):
     ids = [f"{node_id}_i{i}" for i in range(len(inputs))]
     return {"id": node_id, "type": "decisionTableNode", "name": name, "position": {"x": 0, "y": 0},
             "content": {"hitPolicy": "first",
-                        "inputs": [{"id": i, "name": f, "type": "expression", "field": f} for i, f in zip(ids, inputs)],
+                        "inputs": [{"id": i, "name": f, "type": "expression", "field": f} for i, f in zip(ids, inputs, strict=True)],
                         "outputs": [{"id": f"{node_id}_o", "name": output, "type": "expression", "field": output}],
-                        "rules": [{"_id": f"{node_id}_r{n}", **dict(zip(ids, cells)), f"{node_id}_o": out}
+                        "rules": [{"_id": f"{node_id}_r{n}", **dict(zip(ids, cells, strict=True)), f"{node_id}_o": out}
                                   for n, (cells, out) in enumerate(rules)]}}
 
 
@@ -434,7 +434,7 @@ def numpy_batch(cases: list[dict]) -> list[tuple]:
     names_s = np.array(list(SURGERY) + [None], dtype=object)
     names_r = np.array(list(REGIMEN) + [None], dtype=object)
     regimen = np.where(np.isnan(kras), -1, kras).astype(int)
-    return list(zip(names_s[surgery].tolist(), names_r[regimen].tolist(), bev.tolist(), crs.tolist()))
+    return list(zip(names_s[surgery].tolist(), names_r[regimen].tolist(), bev.tolist(), crs.tolist(), strict=True))
 
 
 ENGINES = [

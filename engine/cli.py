@@ -404,18 +404,18 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             continue
         present = "" if site.present else " (not known whether the case has this site)"
         out += ["", f"{site.label}: what each source says{present}"]
-        for s in site.sources:
-            if s.silent:
-                line = "silent" + (f" for now (needs {', '.join(s.pending)})" if s.pending else "")
+        for said in site.sources:
+            if said.silent:
+                line = "silent" + (f" for now (needs {', '.join(said.pending)})" if said.pending else "")
             else:
-                line = ", ".join(s.recommends) or "-"
-                if s.advises_against:
-                    line += "; advises against: " + ", ".join(s.advises_against)
-            out.append(f"  {s.source:<8} {line}")
-        for r in site.relations:
-            if r.relation != "silent":
-                actions = f" ({', '.join(r.actions)})" if r.actions else ""
-                out.append(f"  {r.first} / {r.second}: {r.relation}{actions}")
+                line = ", ".join(said.recommends) or "-"
+                if said.advises_against:
+                    line += "; advises against: " + ", ".join(said.advises_against)
+            out.append(f"  {said.source:<8} {line}")
+        for relation in site.relations:
+            if relation.relation != "silent":
+                actions = f" ({', '.join(relation.actions)})" if relation.actions else ""
+                out.append(f"  {relation.first} / {relation.second}: {relation.relation}{actions}")
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):

@@ -2,10 +2,10 @@
 
 The visual grammar follows the way guideline bodies draw pathways: decisions as diamonds
 holding their question, branches labelled with their condition in words, recommendations
-as boxes with the action, modality and source, warnings set apart in double-bordered boxes, red or amber by severity, plans as
-folders listing their steps in time. Each source has its colour, shown in a legend; every
-rule carries a footnote number, and the footnotes under the chart give its quote, section
-and references (SVG tooltips and links carry them too).
+as boxes with the action, modality and source, warnings set apart in double-bordered boxes,
+red or amber by severity, plans as folders listing their steps in time. Each source has its
+colour, shown in a legend; every rule carries a footnote number, and the footnotes under the
+chart give its quote, section and references (SVG tooltips and links carry them too).
 
 With a case's result, the path it took is drawn bold and dark, what it did not take is
 greyed, undecided decisions are dashed with the facts they need, raised warnings are red.
@@ -140,7 +140,7 @@ class _Chart:
                              label=_lines(*wrap(node.question, 26)) + (f"\\n{note}" if note else ""))
                 self._add(target, node.id, attrs, node.provenance)
                 subject = _subject(node)
-                for index, branch in enumerate(node.branches):
+                for branch in node.branches:
                     words = "otherwise" if branch.condition is None else \
                         condition_words(branch.condition, facts, defines, subject)
                     if len(words) > 70 and branch.label:
@@ -180,7 +180,8 @@ class _Chart:
                 lines.append(f"{node.severity} · {p.source} {note}".rstrip())
                 if node.instead:
                     lines += wrap("instead: " + node.instead, 34)
-                colour = RED if node.severity == "critical" else ("#B8860B" if node.severity == "warning" else "#607D8B")
+                colour = RED if node.severity == "critical" else (
+                    "#B8860B" if node.severity == "warning" else "#607D8B")
                 attrs = dict(shape="box", peripheries="2", style="filled",
                              fillcolor="#FFF4E5" if node.severity != "info" else "#EEF3F6",
                              color=colour, label=_lines(*lines), _warn="1")
@@ -210,8 +211,8 @@ class _Chart:
                          xlabel="changed", fontcolor=CHANGED)
         attrs.pop("_warn", None)
         if provenance is not None and provenance.quote:
-            attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
-                                           + (f", refs {', '.join(map(str, provenance.refs))}" if provenance.refs else "")))
+            refs = f", refs {', '.join(map(str, provenance.refs))}" if provenance.refs else ""
+            attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}{refs}"))
         attrs["id"] = _e(f"node-{node_id}")
         attrs["URL"] = _e(f"#rule-{node_id}")
         target.node(node_id, **attrs)
@@ -408,7 +409,7 @@ def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
         attrs = dict(shape="box", peripheries="2", style="filled", fillcolor="#FFF4E5", color=colour,
                      label=_lines(*lines), _warn="1")
         c._add(c.graph, safety.id, attrs, p)
-        if safety.id in (c.overlay.undecided if c.overlay else {}):
+        if c.overlay and safety.id in c.overlay.undecided:
             c._needs_note(c.graph, safety.id, c.overlay.undecided[safety.id])
 
 

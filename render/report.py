@@ -117,7 +117,7 @@ def _site_rules(kb: KnowledgeBase, site: ir.Site):
 def _comparison(kb: KnowledgeBase, site: ir.Site, colours) -> str:
     """Actions by source at one site: agreements (two sources or more), conflicts, single-source."""
     table: dict[str, dict[str, list[ir.Recommend]]] = defaultdict(lambda: defaultdict(list))
-    for pathway, rule in _site_rules(kb, site):
+    for _pathway, rule in _site_rules(kb, site):
         for action in rule.actions or ("(no action named)",):
             table[action][rule.provenance.source].append(rule)
     if not table:
@@ -167,7 +167,7 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
                 asserted[e.target].add(outcome.scenario.id)
     rows = []
     facts, defines = kb.facts, kb.defines
-    things: list[tuple[str, object, ir.Pathway | None]] = [
+    things: list[tuple[str, ir.Recommend | ir.Warn | ir.Safety, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
     things += [(s.id, s, None) for s in kb.safeties]
     for rule_id, rule, pathway in things:
@@ -184,7 +184,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
             f"<td>{_h(rule.label)}{when}<div class=\"kind\">{_h(kind)} · {_h(grade)}"
             f"{' · ' + _h(pathway.label) if pathway else ''}</div></td>"
             f"<td><blockquote>“{_h(p.quote or '')}”</blockquote><div class=\"cite\">{_h(p.source)}"
-            f"{', ' + _h(p.section) if p.section else ''}{', refs ' + _h(', '.join(map(str, p.refs))) if p.refs else ''}"
+            f"{', ' + _h(p.section) if p.section else ''}"
+            f"{', refs ' + _h(', '.join(map(str, p.refs))) if p.refs else ''}"
             f"</div>{'<div class=note>' + _h(p.note) + '</div>' if p.note else ''}</td><td>{scenarios}</td></tr>")
     # Decisions get an anchor too, so that every node on a chart links somewhere.
     for pathway in kb.pathways:
@@ -194,7 +195,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
                 quote = node.provenance.quote if isinstance(node, ir.Decide) and node.provenance else ""
                 rows.append(f'<tr id="rule-{_h(node.id)}" class="minor"><td><code>{_h(node.id)}</code></td>'
                             f"<td>{_h(label)}<div class=\"kind\">{_h(type(node).__name__.lower())} · "
-                            f"{_h(pathway.label)}</div></td><td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}"
+                            f"{_h(pathway.label)}</div></td>"
+                            f"<td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}"
                             "</td><td></td></tr>")
     return ('<p>* the scenario also asserts it. Rules are listed with the file and line where they are written.</p>'
             '<div class="scroll"><table class="rules"><thead><tr><th scope="col">rule</th><th scope="col">what it says'

@@ -88,7 +88,7 @@ def _check(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Failure | No
                 + "; warns: " + (", ".join(view.warnings) or "nothing")
             expected = f"{no}source {e.source} silent"
         case "relation":
-            relation = result.site(site).relation(source, e.other)
+            relation = result.site(site).relation(source, e.other or "")
             present = relation.relation == e.target
             actual = f"{e.source} and {e.other} {relation.relation} on {e.site}" + (
                 f" ({', '.join(relation.actions)})" if relation.actions else "")

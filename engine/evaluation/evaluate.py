@@ -70,7 +70,7 @@ class Evaluator:
         try:
             decision: Decision = self._decide(case)
             return decision
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure inside generated code is reported at its rule
             raise self._error(exc, self.code) from None
 
     def evaluate(self, case: Mapping[str, Any]) -> Result:
@@ -78,7 +78,7 @@ class Evaluator:
         try:
             recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
             needs, pending = self._needs_of(case, undecided)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure inside generated code is reported at its rule
             raise self._error(exc, self.code) from None
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs,
                              self._by_source(recommendations, warnings),
@@ -161,7 +161,7 @@ class Evaluator:
         test, _, code = self._probe(node)
         try:
             return test(case.get)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure inside generated code is reported at its rule
             raise self._error(exc, code) from None
 
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
@@ -172,7 +172,7 @@ class Evaluator:
                                                        f"<consilium {self.name} expression>")
         try:
             return found["value"](case.get)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure inside generated code is reported at its rule
             raise self._error(exc, found) from None
 
     def _cuts(self, node: ir.Node, fact: str) -> tuple[Any, ...]:

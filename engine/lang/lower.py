@@ -362,7 +362,7 @@ class _Lowering(LoweringBase):
         return ir.Relative(step=str(children[0]), before=False)
 
     @v_args(meta=True)
-    def scenario(self, meta, children):
+    def scenario(self, meta: Any, children: list[Any]) -> ir.Scenario:
         ident, label, *lines = children
         given: tuple[ir.Given, ...] = ()
         for line in lines:

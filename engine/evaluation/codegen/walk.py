@@ -147,7 +147,8 @@ class PathwayWriter:
         recommendation's path, or a target's path made from it do."""
         fixed = self.shape.fixed_paths
         node = self.shape.nodes[node_id]
-        return ((self.holder[node_id] is None and node_id != self.shape.entry) or (isinstance(node, ir.Recommend) and fixed[node_id] is None)
+        return ((self.holder[node_id] is None and node_id != self.shape.entry)
+                or (isinstance(node, ir.Recommend) and fixed[node_id] is None)
                 or any(fixed[t] is None for t in self.shape.edges[node_id]))
 
     def block(self, indent: int, write: Callable[[], None]) -> None:
