@@ -88,14 +88,14 @@ class _Verifier:
                                         waived=self.waivers.get(subject, {}).get(code)))
 
     def _pathway(self, pathway: ir.Pathway) -> None:
-        graph = self.kb.graphs[pathway.id]
+        ways_in = self.kb.shapes[pathway.id].ways_in
         unreachable: set[str] = set()
         for node in pathway.nodes:
             reached = self.reach.reached[node.id]
             if not self._holds(reached):
                 unreachable.add(node.id)
                 # report where reaching stops, not every node after it
-                if not all(p in unreachable for p in graph.predecessors(node.id)) or node.id == pathway.nodes[0].id:
+                if not all(p in unreachable for p in ways_in[node.id]) or node.id == pathway.nodes[0].id:
                     self._add("unreachable", node.id, f"no case reaches '{node.id}' in the pathway '{pathway.id}'",
                               node.span)
                 continue
