@@ -18,6 +18,7 @@ Each engine is a function case -> (surgery, regimen, bev_warning, crs_hipec), bu
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 FIELDS = ("liver_resectable", "extrahepatic_unresectable", "primary_symptomatic", "hepatectomy_segments",
@@ -75,7 +76,7 @@ _SURGERY, _REGIMEN = frozenset(SURGERY), frozenset(REGIMEN)
 def make_consilium(kb_path: Path):
     import consilium
     kb = consilium.load_kb(kb_path)
-    decide, evaluate = kb.evaluator.decide, kb.evaluator.evaluate
+    decide, evaluate = partial(kb.decide, validated=True), partial(kb.evaluate, validated=True)
 
     def values(case):
         d = decide(case)

@@ -1,9 +1,12 @@
-"""The orchestrator: run the phases in order and own the error policy.
+"""The orchestrator: run the stages in order and own the error policy; and the facade.
 
-`load_kb(path)` reads, parses, lowers, checks, builds and validates the graphs, and
-compiles a knowledge base, collecting every diagnostic of a phase before it stops; it
-raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
-immutable and can evaluate any number of cases (`evaluate`, `evaluate_file`).
+`load_kb(path)` reads, parses and lowers the rule files (or takes their parse from the cache),
+checks them, works out each pathway's shape and validates it, and has the evaluator generate
+and compile the knowledge base's code, collecting every diagnostic of a stage before it stops;
+it raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
+immutable, evaluates any number of cases (`evaluate`, `decide`, `evaluate_file`), and is the
+one door through which other modules read a knowledge base (`facts`, `defines`, `sources`,
+`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `shapes`, `graphs`, `files`, `texts`).
 """
 
 from __future__ import annotations
