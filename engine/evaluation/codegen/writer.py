@@ -93,6 +93,15 @@ class Module:
         self.values: dict[str, Any] = dict(HELPERS)
         self._known: dict[tuple[type, Any], str] = {}
         self.functions: list[Function] = []
+        self._ranks: dict[int, tuple[Mapping[str, ir.Define], dict[str, int]]] = {}
+
+    def define_rank(self, defines: Mapping[str, ir.Define]) -> dict[str, int]:
+        """Each definition's place in an order where it comes after those it uses: worked out once
+        per knowledge base, not once per function (which made loading grow with its square)."""
+        found = self._ranks.get(id(defines))
+        if found is None or found[0] is not defines:
+            found = self._ranks[id(defines)] = (defines, {name: i for i, name in enumerate(define_order(defines))})
+        return found[1]
 
     def const(self, value: Any, hint: str = "K") -> str:
         """An expression for `value`: a literal, or the global that holds it (one per distinct value)."""
@@ -213,8 +222,9 @@ class Function:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.emit(indent, f"{var} = get({fact!r})")
         place = self.place
-        for name in define_order(self.defines):
-            if name in wanted_defines and name not in self.define_vars:
+        rank = self.module.define_rank(self.defines)
+        for name in sorted(wanted_defines, key=rank.__getitem__):
+            if name not in self.define_vars:
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
                 atom = self.expr(define.expr, indent)
