@@ -68,6 +68,25 @@ class Names:
         return name
 
 
+_RANKS: dict[int, tuple[Mapping[str, ir.Define], dict[str, int]]] = {}
+
+
+def _define_rank(defines: Mapping[str, ir.Define]) -> dict[str, int]:
+    """Each definition's place in an order where it comes after those it uses.
+
+    Worked out once per knowledge base (its `defines`), not for every function and every probe
+    of a need: that made loading and evaluation grow with the square of the knowledge base.
+    The orders of a few knowledge bases are kept, each with its `defines`, so that an id is
+    never taken for another's."""
+    found = _RANKS.get(id(defines))
+    if found is None or found[0] is not defines:
+        found = (defines, {name: i for i, name in enumerate(define_order(defines))})
+        if len(_RANKS) >= 8:
+            _RANKS.clear()
+        _RANKS[id(defines)] = found
+    return found[1]
+
+
 def _literal(value: Any) -> str | None:
     """The value as a Python literal, when it has one that reads back exactly."""
     if value is None or isinstance(value, (bool, str)):
@@ -93,15 +112,6 @@ class Module:
         self.values: dict[str, Any] = dict(HELPERS)
         self._known: dict[tuple[type, Any], str] = {}
         self.functions: list[Function] = []
-        self._ranks: dict[int, tuple[Mapping[str, ir.Define], dict[str, int]]] = {}
-
-    def define_rank(self, defines: Mapping[str, ir.Define]) -> dict[str, int]:
-        """Each definition's place in an order where it comes after those it uses: worked out once
-        per knowledge base, not once per function (which made loading grow with its square)."""
-        found = self._ranks.get(id(defines))
-        if found is None or found[0] is not defines:
-            found = self._ranks[id(defines)] = (defines, {name: i for i, name in enumerate(define_order(defines))})
-        return found[1]
 
     def const(self, value: Any, hint: str = "K") -> str:
         """An expression for `value`: a literal, or the global that holds it (one per distinct value)."""
@@ -222,7 +232,7 @@ class Function:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.emit(indent, f"{var} = get({fact!r})")
         place = self.place
-        rank = self.module.define_rank(self.defines)
+        rank = _define_rank(self.defines)
         for name in sorted(wanted_defines, key=rank.__getitem__):
             if name not in self.define_vars:
                 define = self.defines[name]
