@@ -97,8 +97,8 @@ class Timetable:
                     warnings.append(_late(plan, step, actual, this, timing, relative, origin))
             steps.append(PlannedStep(step.id, step.label, timing, this.earliest, this.latest, actual, on_time))
         p = plan.provenance
-        sequence = PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps))
-        return sequence, warnings
+        laid = PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps))
+        return laid, warnings
 
 
 def lay_out(plan: ir.Plan, case: Mapping[str, Any],
