@@ -33,8 +33,8 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files, missing = _rule_files(args.paths or ["."])
-    for path in missing:
-        print(f"consilium fmt: no such file or folder: '{path}'", file=sys.stderr)
+    for name in missing:
+        print(f"consilium fmt: no such file or folder: '{name}'", file=sys.stderr)
     if missing:
         return 2
     changed: list[str] = []

@@ -2,8 +2,8 @@
 
 `lower` builds these from the parse tree; `check` resolves names and returns the same
 classes with every `Name` replaced by what it denotes; `shape`, the code writer
-(evaluation/codegen/), verify and `render` read them. Spans are kept out of equality, so two rules that say the same thing
-compare equal wherever they are written. Each category is one closed union (`Expr`,
+(evaluation/codegen/), verify and `render` read them. Spans are kept out of equality, so two
+rules that say the same thing compare equal wherever they are written. Each category is one closed union (`Expr`,
 `FactType`, `Node`, `Timing`, `Expectation`), dispatched with `match`.
 """
 

@@ -120,7 +120,7 @@ def probe(checked: Checked, node: ir.Node) -> Module:
     names = Names(local=True)
     parameters = [names.take(fact) for fact in reads]
     f = module.function("test", ", ".join(parameters), checked.defines)
-    f.facts.update(zip(reads, parameters))
+    f.facts.update(zip(reads, parameters, strict=True))
     f.prepare(conditions_of(node))
     f.comment(0, node.span, describe(node))
     if isinstance(node, ir.Decide):
