@@ -1,4 +1,5 @@
-"""Start-up: a short command imports only what it uses (no Z3, networkx, graphviz, or Lark on a cached load)."""
+"""Start-up: a short command imports only what it uses (no Z3, networkx, graphviz, Lark, or the
+service's and editors' libraries on a cached load)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 from conftest import KB, ROOT
 
-HEAVY = ("z3", "networkx", "graphviz", "lark", "yaml")
+HEAVY = ("z3", "networkx", "graphviz", "lark", "yaml", "starlette", "pygls", "httpx", "fhirpathpy", "jwt")
 
 _SHOW = """
 import json, sys
@@ -34,3 +35,11 @@ def test_evaluating_a_case_from_the_cache_parses_nothing_and_proves_nothing():
     evaluate = f"{load}.evaluate_file({str(case)!r})"
     assert _imported(evaluate) == ["yaml"]  # a YAML case is read with PyYAML, and that is all
 
+
+
+def test_the_eval_command_loads_no_more_than_the_api():
+    load = f"import consilium; consilium.load_kb({str(KB)!r})"
+    _imported(load)  # fills the cache
+    case = ROOT / "examples" / "liver_resectable_three_segments.yaml"
+    run = f"import consilium.engine.cli as cli; cli.main(['eval', {str(KB)!r}, {str(case)!r}])"
+    assert _imported(run) == ["yaml"]
