@@ -42,7 +42,9 @@ ROWS = ("cold load", "cached load", "check", "render", "evaluate", "decide")
 TARGET = 9.0
 
 # The tokens of a rule file that renaming must step over (strings, comments) or may rename (names).
-_TOKENS = re.compile(r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*)'
+_TOKENS = re.compile(r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*")'
+                     r'|(?P<system>\b[A-Za-z][A-Za-z0-9_]*)(?P<code>#[A-Za-z0-9][A-Za-z0-9:._\-]*)'  # a coding
+                     r'|(?P<comment>#[^\n]*)'
                      r'|(?P<name>\b[A-Za-z_][A-Za-z0-9_]*\b)')
 
 
@@ -55,14 +57,16 @@ def declared_ids(kb: consilium.KnowledgeBase) -> set[str]:
     """Every id renamed in a copy: all the knowledge base declares but its sources and sites."""
     ids = set(kb.facts) | set(kb.defines) | set(kb.plans)
     ids |= {p.id for p in kb.pathways} | {n.id for p in kb.pathways for n in p.nodes}
-    ids |= {s.id for s in kb.safeties} | {s.id for s in kb.scenarios}
+    ids |= {s.id for s in kb.safeties} | {s.id for s in kb.scenarios} | set(kb.code_systems)
     return ids
 
 
 def renamed(text: str, ids: set[str], suffix: str) -> str:
     def one(match: re.Match[str]) -> str:
-        name = match.group("name")
-        return name + suffix if name is not None and name in ids else match.group(0)
+        name = match.group("name") or match.group("system")
+        if name is None or name not in ids:
+            return match.group(0)
+        return name + suffix + (match.group("code") or "")
     return _TOKENS.sub(one, text)
 
 

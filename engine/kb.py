@@ -108,6 +108,11 @@ class KnowledgeBase:
         return self.checked.plans
 
     @property
+    def code_systems(self) -> Mapping[str, ir.CodeSystem]:
+        """The code systems declared for FHIR bindings (`codesystem NAME "uri"`), by name."""
+        return self.checked.code_systems
+
+    @property
     def files(self) -> tuple[str, ...]:
         """The rule files, as a person would type their paths, in reading order."""
         return self.loaded.files
