@@ -6,7 +6,8 @@ and compile the knowledge base's code, collecting every diagnostic of a stage be
 it raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
 immutable, evaluates any number of cases (`evaluate`, `decide`, `evaluate_file`), and is the
 one door through which other modules read a knowledge base (`facts`, `defines`, `sources`,
-`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `shapes`, `graphs`, `files`, `texts`).
+`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `code_systems`, `shapes`, `graphs`,
+`files`, `texts`).
 """
 
 from __future__ import annotations
