@@ -91,7 +91,7 @@ def interpret(kb, case) -> tuple[list, list, list]:
 
 
 def walk(kb, case) -> Walk:
-    defines = kb.defines
+    defines = kb.checked.defines
     seen = Walk()
 
     def need(pathway, node, conditions):
@@ -114,7 +114,7 @@ def walk(kb, case) -> Walk:
         nodes = {n.id: n for n in pathway.nodes}
         paths = {pathway.nodes[0].id: (pathway.nodes[0].id,)}
 
-        def reach(node_id, targets, paths=paths):  # this pathway's paths, bound now
+        def reach(node_id, targets, paths=paths):
             for t in targets:
                 if t and t not in paths:
                     paths[t] = paths[node_id] + (t,)
@@ -154,11 +154,11 @@ def walk(kb, case) -> Walk:
                 reach(node_id, node.then)
                 seen.steps.append((pid, node_id, (), "continues"))
             elif isinstance(node, ir.Schedule):
-                plan = kb.plans[node.id]
+                plan = kb.checked.plans[node.id]
                 labels = {name: fact.label for name, fact in kb.facts.items()}
                 seen.warns.extend(w.id for w in lay_out(plan, case, labels)[1])
                 seen.steps.append((pid, node_id, (plan.anchor,), "schedule"))
-    for safety in kb.safeties:
+    for safety in kb.checked.safeties:
         v = value(safety.condition, case, defines)
         read = reads([safety.condition])
         if v is True:
