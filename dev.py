@@ -59,7 +59,8 @@ def main(argv: list[str]) -> int:
             code = subprocess.run([*consilium, *command], cwd=ROOT, stdout=subprocess.DEVNULL).returncode
             if code != 0:
                 return code
-        print("\nFlowchart of this case's path, a page per section: out/demo/pathway-hepatic_metastases-*.svg (and .png)"
+        print("\nFlowchart of this case's path, a page per section: "
+              "out/demo/pathway-hepatic_metastases-*.svg (and .png)"
               "\nThe auditors' review report:   out/demo/report/index.html")
         return 0
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode

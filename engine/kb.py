@@ -129,6 +129,11 @@ class KnowledgeBase:
         return self.loaded.files
 
     @property
+    def paths(self) -> tuple[str, ...]:
+        """The rule files' absolute paths, in reading order (the root file first)."""
+        return self.loaded.paths
+
+    @property
     def texts(self) -> Mapping[str, str]:
         """Each rule file's text, by the path in `files`: for showing the lines a diagnostic names."""
         return self.loaded.texts
@@ -178,7 +183,7 @@ class KnowledgeBase:
         if "identity_json" not in self._memo:
             self._memo["identity_json"] = self.identity.to_json()
         # by field name: the evaluator may build its results as bare tuples without this last field
-        return Result(**{**dict(zip(Result._fields, result)), "identity": self._memo["identity_json"]})
+        return Result(**{**dict(zip(Result._fields, result, strict=False)), "identity": self._memo["identity_json"]})
 
 
 def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
