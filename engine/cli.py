@@ -63,9 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
                           help="knowledge base (optional) and a JSON or YAML case file")
-    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, or a folder of .json cases or FHIR bundles")
+    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, "
+                          "or a folder of .json cases or FHIR bundles")
     evaluate.add_argument("-o", "--output", metavar="OUT",
-                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
+                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file "
+                               "(default: JSON Lines on stdout)")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # the promise: no traceback reaches a user
+    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
         print(f"consilium: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in Consilium; please report it with the command and files that caused it.",
               file=sys.stderr)
@@ -327,10 +329,10 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     findings = verify(kb)
     failing = [f for f in findings if f.fails]
     summary = {
-        "ok": True, "knowledge_base": kb.root, "files": len(kb.loaded.files), "sources": len(kb.sources),
-        "facts": len(kb.facts), "definitions": len(kb.checked.defines), "pathways": len(kb.pathways),
-        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.checked.safeties),
-        "plans": len(kb.checked.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
+        "ok": True, "knowledge_base": kb.root, "files": len(kb.files), "sources": len(kb.sources),
+        "facts": len(kb.facts), "definitions": len(kb.defines), "pathways": len(kb.pathways),
+        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.safeties),
+        "plans": len(kb.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
         "findings": [f.to_json() for f in findings],
     }
     summary["ok"] = not failing
@@ -343,7 +345,7 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         if findings:
-            print(format_findings(findings, kb.loaded.texts), file=sys.stderr)
+            print(format_text(findings, dict(kb.texts)), file=sys.stderr)
         counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)
@@ -352,22 +354,6 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
               f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
     return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
-
-
-def format_findings(findings, texts: dict[str, str]) -> str:
-    """Findings as diagnostics, each with the case that shows it (ready for `consilium eval`)."""
-    from .lang.diagnostics import Diagnostic
-    blocks = []
-    for f in findings:
-        hints = []
-        if f.case is not None:
-            hints.append("a case that shows it: " + json.dumps(f.case, ensure_ascii=False))
-        if f.waived:
-            hints.append(f"waived: {f.waived}")
-        severity = f"{f.severity} (waived)" if f.waived else f.severity
-        blocks.append(format_text([Diagnostic(f.code, f.message, f.span, severity=severity,
-                                              hint="; ".join(hints) or None, related=f.related)], texts))
-    return "\n".join(blocks)
 
 
 def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:

@@ -10,9 +10,10 @@ beyond reading a file's text to show the offending line.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 # The stable codes, kebab-case. Tools match on these; never rename one.
 CODES: dict[str, str] = {
@@ -55,7 +56,7 @@ CODES: dict[str, str] = {
     "unknown-target": "a branch or step leads to a node that does not exist",
     "pathway-cycle": "a pathway leads back to a node it came from",
     "multiple-entries": "a pathway node cannot be reached from the pathway's entry",
-    # static verification (engine/verify): findings, each with a case that shows it
+    # static verification (analysis/verify): findings, each with a case that shows it
     "gap": "a decision without 'otherwise' whose branches can all be false",
     "overlap": "two branches of a decision hold for the same case",
     "conflict": "a source recommends an action it also advises against, for one case",
@@ -89,6 +90,12 @@ CODES: dict[str, str] = {
     "review-unknown-rule": "a review names a rule the knowledge base does not have",
 }
 
+# The severity a code has when its diagnostic does not say; a code not listed is an error.
+SEVERITY: dict[str, str] = {
+    "overlap": "warning", "discordance": "info", "unreachable": "warning", "unused-fact": "warning",
+    "untested-fact": "info", "unused-define": "warning",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -110,21 +117,35 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One problem found in a rule file or a case."""
+    """One problem found in a rule file or a case.
+
+    A static finding (analysis/verify) also names the declaration it is about (`subject`), a
+    case that shows it, as a case file writes it (`case`), and, where a `waive` clause accepts
+    it, the reason (`waived`): a waived finding is shown but does not fail."""
 
     code: str
     message: str
     span: Span | None = None
-    severity: str = "error"
+    severity: str = ""               # empty: the code's own (SEVERITY), else "error"
     hint: str | None = None
     related: tuple[tuple[str, Span], ...] = field(default=())
+    subject: str | None = None
+    case: dict[str, Any] | None = field(default=None, compare=False)  # a dict: kept out of the hash
+    waived: str | None = None
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unregistered diagnostic code {self.code!r}")
+        if not self.severity:
+            object.__setattr__(self, "severity", SEVERITY.get(self.code, "error"))
 
-    def to_json(self) -> dict:
-        return {
+    @property
+    def fails(self) -> bool:
+        """Whether it makes a command fail: an error that is not waived."""
+        return self.severity == "error" and self.waived is None
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
@@ -132,6 +153,9 @@ class Diagnostic:
             "hint": self.hint,
             "related": [{"message": m, "span": s.to_json()} for m, s in self.related],
         }
+        if self.subject is not None:  # a static finding
+            found.update(subject=self.subject, case=self.case, waived=self.waived)
+        return found
 
 
 class ConsiliumError(Exception):
@@ -186,15 +210,21 @@ def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | Non
     sources = dict(sources or {})
     blocks = []
     for d in diagnostics:
+        severity = f"{d.severity} (waived)" if d.waived else d.severity
         if d.span is None:
-            lines = [f"{d.severity}: {d.message} [{d.code}]"]
+            lines = [f"{severity}: {d.message} [{d.code}]"]
         else:
-            lines = [f"{d.span}: {d.severity}: {d.message} [{d.code}]"]
+            lines = [f"{d.span}: {severity}: {d.message} [{d.code}]"]
             lines += _excerpt(d.span, sources)
         for message, span in d.related:
             lines.append(f"  {span}: note: {message}")
-        if d.hint:
-            lines.append(f"  hint: {d.hint}")
+        hints = [d.hint] if d.hint else []
+        if d.case is not None:  # ready to save as a file for `consilium eval`
+            hints.append("a case that shows it: " + json.dumps(d.case, ensure_ascii=False))
+        if d.waived:
+            hints.append(f"waived: {d.waived}")
+        if hints:
+            lines.append("  hint: " + "; ".join(hints))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
