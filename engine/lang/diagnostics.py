@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "case-out-of-range": "a case gives a value outside its fact's range",
     "case-unknown-value": "a case gives a value outside its fact's enum",
     "case-duplicate-fact": "a case gives the same fact twice",
+    # lowering to SQL (engine/evaluation/sql.py)
+    "not-lowerable": "a rule uses a construct the SQL lowering cannot express",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
 }
