@@ -109,6 +109,11 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
+def _not(e: exp.Expression) -> exp.Expression:
+    """NOT, its operand parenthesized: sqlglot writes the tree as given, and NOT binds loosely."""
+    return exp.Not(this=e if isinstance(e, (exp.Paren, exp.Column, exp.Boolean)) else exp.Paren(this=e))
+
+
 def _is_true(e: exp.Expression) -> exp.Expression:
     return exp.Is(this=exp.Paren(this=e), expression=exp.Boolean(this=True))
 
@@ -221,7 +226,7 @@ class _Lowering:
             case ir.Or(operands=ops):
                 return exp.Paren(this=exp.or_(*[exp.Paren(this=self.value(op)) for op in ops]))
             case ir.Not(operand=op):
-                return exp.Not(this=exp.Paren(this=self.value(op)))
+                return _not(exp.Paren(this=self.value(op)))
             case ir.Compare(op=op, left=left, right=right):
                 return self.compare(op, left, right)
             case ir.InRange(operand=op, interval=interval):
@@ -236,7 +241,7 @@ class _Lowering:
             case ir.IsKnown(operand=op, negated=negated):
                 value = self.expr(op)
                 test = _is_null(value.days if isinstance(value, _Dur) else value)
-                return test if negated else exp.Not(this=test)
+                return test if negated else _not(test)
             case ir.Arith():
                 return self.arith(e)
             case ir.Negate(operand=op):
@@ -262,11 +267,11 @@ class _Lowering:
             fact, lit = (left, right) if isinstance(right, ir.SetLit) else (right, left)
             array = exp.ArraySort(this=self.value(fact))
             test = exp.EQ(this=array, expression=exp.Array(expressions=[_s(v) for v in sorted(lit.values)]))
-            return test if op == "=" else exp.Not(this=test)
+            return test if op == "=" else _not(test)
         a, b = self.expr(left), self.expr(right)
         if self._is_set(left) and self._is_set(right):
             test = exp.EQ(this=exp.ArraySort(this=a), expression=exp.ArraySort(this=b))
-            return test if op == "=" else exp.Not(this=test)
+            return test if op == "=" else _not(test)
         return self.order(op, a, b)
 
     def _is_set(self, e: ir.Expr) -> bool:
@@ -277,7 +282,7 @@ class _Lowering:
         if isinstance(a, _Dur) and isinstance(b, _Dur):
             if op in ("=", "!="):  # equal durations: the same months and the same days, as Duration's ==
                 same = exp.and_(exp.EQ(this=a.months, expression=b.months), exp.EQ(this=a.days, expression=b.days))
-                return exp.Paren(this=same) if op == "=" else exp.Not(this=exp.Paren(this=same))
+                return exp.Paren(this=same) if op == "=" else _not(exp.Paren(this=same))
             a, b = a.sixteenths(), b.sixteenths()
         return _SQL_OPS[op](this=a, expression=b)
 

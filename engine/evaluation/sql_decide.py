@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from ..lang import ir
 from ..lang.values import Duration, format_number
-from .sql import (_Dur, _Lowering, _all, _any, _col, _is_false, _is_null, _is_true, _n, _s, shift)
+from .sql import (_Dur, _not, _Lowering, _all, _any, _col, _is_false, _is_null, _is_true, _n, _s, shift)
 from .evaluate import topological_order
 from .codegen import reads_of
 
@@ -55,7 +55,7 @@ def _list(items: list[tuple[str, exp.Expression]]) -> exp.Expression:
     array = exp.Array(expressions=[exp.Case().when(flag, _s(value)) for value, flag in items])
     x = exp.to_identifier("x")
     kept = exp.ArrayFilter(this=array, expression=exp.Lambda(
-        this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[x]))
+        this=_not(exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[x]))
     return exp.Cast(this=kept, to=exp.DataType.build("ARRAY<VARCHAR>"))
 
 
@@ -67,7 +67,7 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expression]]) -> list[tupl
         before = earlier.setdefault(fact, [])
         value = low.fact(fact)
         unknown = _is_null(value.days if isinstance(value, _Dur) else value)
-        first = exp.and_(unknown, undecided, *[exp.Not(this=e) for e in before])
+        first = exp.and_(unknown, undecided, *[_not(e) for e in before])
         items.append((fact, first))
         before.append(undecided)
     return items
@@ -146,7 +146,7 @@ def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expres
             earliest, _, firm = dated[t.relative.step]
             own = actual_of[t.relative.step]
             base = exp.Coalesce(this=own, expressions=[earliest])
-            base_firm = exp.or_(exp.Not(this=_is_null(own)), firm)
+            base_firm = exp.or_(_not(_is_null(own)), firm)
         sign = -1 if t.relative is not None and t.relative.before else 1
         prefix = _name("p", tag, step.id)
         match t:
@@ -167,8 +167,8 @@ def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expres
         dated[step.id] = (earliest, latest, firm)
         on_time = exp.and_(exp.or_(_is_null(earliest), exp.LTE(this=earliest, expression=actual)),
                            exp.LTE(this=actual, expression=latest))
-        found.append((step.id, exp.and_(exp.Not(this=_is_null(actual)), exp.Not(this=_is_null(latest)),
-                                        _is_true(firm), exp.Not(this=exp.Paren(this=on_time)))))
+        found.append((step.id, exp.and_(_not(_is_null(actual)), _not(_is_null(latest)),
+                                        _is_true(firm), _not(exp.Paren(this=on_time)))))
     return found
 
 
@@ -185,7 +185,7 @@ def _row_error(low: _Lowering) -> exp.Expression:
         elif parse_error is not None or check is not None:
             messages.append(parse_error if parse_error is not None else check)
     kept = exp.ArrayFilter(this=exp.Array(expressions=messages), expression=exp.Lambda(
-        this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[exp.to_identifier("x")]))
+        this=_not(exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[exp.to_identifier("x")]))
     joined = exp.Nullif(this=exp.ArrayToString(this=kept, expression=_s("; ")), expression=_s("")) \
         if messages else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
     return exp.Coalesce(this=_col("error"), expressions=[joined])
@@ -227,13 +227,13 @@ def _check(name: str, t: ir.FactType, value) -> exp.Expression | None:
     who = f"'{name}'"
     match t:
         case ir.EnumType(values=values):
-            bad = exp.Not(this=exp.In(this=value, expressions=[_s(v) for v in values]))
+            bad = _not(exp.In(this=value, expressions=[_s(v) for v in values]))
             return exp.Case().when(bad, _concat("'", value, f"' is not a value of {who}; expected one of "
                                                 f"{_choices(values)}"))
         case ir.SetType(values=values):
             x = exp.to_identifier("x")
             outside = exp.ArrayFilter(this=value, expression=exp.Lambda(
-                this=exp.Not(this=exp.In(this=exp.column("x"), expressions=[_s(v) for v in values])),
+                this=_not(exp.In(this=exp.column("x"), expressions=[_s(v) for v in values])),
                 expressions=[x]))
             first_bad = exp.Bracket(this=outside, expressions=[_n(1)], offset=1, safe=True)
             twice = exp.ArrayFilter(this=value, expression=exp.Lambda(
@@ -250,7 +250,7 @@ def _check(name: str, t: ir.FactType, value) -> exp.Expression | None:
                           _concat("'", repeated, f"' is listed twice in {who}")))
         case ir.NumberType(range=interval, unit=unit) if interval is not None:
             shown = _concat(number_text(value), f" {unit}" if unit else "")
-            return exp.Case().when(exp.Not(this=exp.Paren(this=_inside(value, interval))),
+            return exp.Case().when(_not(exp.Paren(this=_inside(value, interval))),
                                    _concat(f"{who} is ", shown, f", outside its range {_interval_text(interval)}"))
         case ir.DurationType(range=interval) if interval is not None:
             inside = exp.and_(
@@ -260,7 +260,7 @@ def _check(name: str, t: ir.FactType, value) -> exp.Expression | None:
                 (exp.LTE if interval.high.closed else exp.LT)(
                     this=value.sixteenths(), expression=_Dur(_n(interval.high.value.months),
                                                              _n(interval.high.value.days)).sixteenths()))
-            return exp.Case().when(exp.Not(this=exp.Paren(this=inside)),
+            return exp.Case().when(_not(exp.Paren(this=inside)),
                                    _concat(f"{who} is outside its range {_interval_text(interval)}"))
     return None
 

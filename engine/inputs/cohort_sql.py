@@ -60,7 +60,7 @@ def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
         case ir.NumberType(integer=True):
             return t in ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT")
         case ir.NumberType():
-            return t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "INT", "REAL")
+            return t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "INT", "REAL") or t.startswith("DECIMAL")
         case ir.EnumType():
             return t in ("VARCHAR", "STRING")
         case ir.SetType():
@@ -132,27 +132,27 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
                         f"all_varchar = true) WITH ORDINALITY)")
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
-    con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
-    described = {r[0]: r[1] for r in con.execute("DESCRIBE raw").fetchall()}
+    described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if kind == "jsonl":
-        return _query(kb, "duckdb", "json", list(kb.facts), frozenset()), where
-    names = [c for c in described if c not in ("ordinality", "file_row_number")]
+        con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
+        return _query(kb, "duckdb", "line", list(kb.facts), frozenset()), where
+    names = [c for c in described if c not in ("ordinality", "file_row_number", "row")]
     present = _columns_said(kb, names, where)
     typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
-    if kind != "csv":  # text for the staging: lists joined as CSV writes them
+    if kind != "csv":  # the other columns as text, lists as JSON: read as a JSON case's values are
         casts = []
         for name in present:
-            if name in typed:
-                continue
-            column = exp.column(name, quoted=True).sql(dialect="duckdb")
-            casts.append(f"{column} := " + (f"array_to_string({column}, '|')" if described[name].endswith("[]")
-                                            else f"CAST({column} AS VARCHAR)"))
+            if name not in typed:
+                column = _ident(name)
+                casts.append((f"CAST(to_json({column}) AS VARCHAR)" if described[name].endswith("[]")
+                              else f"CAST({column} AS VARCHAR)") + f" AS {column}")
         if casts:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * REPLACE ({', '.join(casts)}) FROM {relation}")
+            relation = f"(SELECT * REPLACE ({', '.join(casts)}) FROM {relation})"
     if "row" not in described:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT *, ordinality AS \"row\" FROM "
-                    f"(SELECT * FROM {relation}) WITH ORDINALITY")
-    return _query(kb, "duckdb", "text", present, typed), where
+        # a table has no order of its own: rows are numbered as the scan gives them
+        relation = f"(SELECT *, row_number() OVER () AS \"row\" FROM {relation})"
+    con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
+    return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed), where
 
 
 def _duckdb_write(kb, con, query: str, output: Path | None, where: str, started: float) -> Summary:
@@ -274,7 +274,7 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
     if kind == "jsonl":
         frame = frame.where("trim(line) <> ''")
         frame.createOrReplaceTempView("raw")
-        return _query(kb, "spark", "json", list(kb.facts), frozenset()), where
+        return _query(kb, "spark", "line", list(kb.facts), frozenset()), where
     described = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
     present = _columns_said(kb, [c for c in frame.columns], where)
     typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
@@ -282,10 +282,10 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
     for name in present:
         if name not in typed:
             column = F.col(f"`{name}`")
-            frame = frame.withColumn(name, F.array_join(column, "|") if described[name].startswith("array")
+            frame = frame.withColumn(name, F.to_json(column) if described[name].startswith("array")
                                      else column.cast("string"))
     frame.createOrReplaceTempView("raw")
-    return _query(kb, "spark", "text", present, typed), where
+    return _query(kb, "spark", "csv" if kind == "csv" else "value", present, typed), where
 
 
 # ---- shared -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..evaluation.sql import _col, _is_null, _n, _s
+from ..evaluation.sql import _col, _not, _is_null, _n, _s
 from ..evaluation.sql_decide import _concat
 from ..lang import ir
 
@@ -47,7 +47,8 @@ class Stage:
     """The staging query of one knowledge base, for one dialect and one kind of raw table."""
 
     def __init__(self, facts: dict[str, ir.Fact], dialect: str, kind: str):
-        self.facts, self.dialect, self.kind = facts, dialect, kind  # kind: json | text
+        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON values)
+        self.facts, self.dialect, self.kind = facts, dialect, kind
 
     # ---- dialect-specific functions --------------------------------------------------------
     def _json_ok(self, line) -> exp.Expression:
@@ -58,7 +59,7 @@ class Stage:
         # Spark: a JSON object reads as a map; anything else (broken text, a list) as NULL
         parsed = exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
         starts = _like(line, r"^\s*\{")
-        return exp.and_(starts, exp.Not(this=_is_null(parsed)))
+        return exp.and_(starts, _not(_is_null(parsed)))
 
     def _json_field(self, doc, name: str) -> exp.Expression:
         path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=name)])
@@ -83,11 +84,11 @@ class Stage:
         """Typed columns from `source` (row + line, or row + one text column per present fact).
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
-        if self.kind == "json":
+        if self.kind == "line":
             ok = self._json_ok(_col("line"))
             doc = exp.Case().when(ok, _col("line"))
-            cells = exp.select(_col("row"), exp.alias_(exp.Case().when(exp.Not(this=_is_null(_col("line"))),
-                                                                        exp.Case().when(exp.Not(this=ok), _s(
+            cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_is_null(_col("line"))),
+                                                                        exp.Case().when(_not(ok), _s(
                                                                             "not valid JSON, or not a mapping of "
                                                                             "fact names to values"))),
                                                        "error", quoted=True),
@@ -96,8 +97,8 @@ class Stage:
         else:
             cells = exp.select(_col("row"), exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")),
                                                        "error", quoted=True),
-                               *[exp.alias_(_col(n) if n in typed else exp.Nullif(this=exp.Trim(this=_col(n)),
-                                                                                  expression=_s("")), n,
+                               *[exp.alias_(_col(n) if n in typed or self.kind == "value" else
+                                            exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source)
         columns: list[exp.Expression] = [_col("row"), _col("error")]
         for name in present:
@@ -114,15 +115,15 @@ class Stage:
     def cell(self, fact: ir.Fact, text: exp.Expression):
         """(typed value, error text, months or None) of one cell; NULL text is unknown."""
         who = f"'{fact.id}'"
-        json = self.kind == "json"
+        json = self.kind != "csv"
         shown = self._shown(text)
-        known = exp.Not(this=_is_null(text))
+        known = _not(_is_null(text))
         match fact.type:
             case ir.BoolType():
                 word = text if json else exp.Lower(this=text)
                 ok = exp.In(this=word, expressions=[_s("true"), _s("false")])
                 value = exp.Case().when(ok, exp.EQ(this=word, expression=_s("true")))
-                return value, exp.Case().when(exp.and_(known, exp.Not(this=ok)),
+                return value, exp.Case().when(exp.and_(known, _not(ok)),
                                               _concat(f"{who} is true or false, not ", shown)), None
             case ir.NumberType(integer=integer, unit=unit):
                 return self._number(fact, integer, unit, text, shown, known)
@@ -130,7 +131,7 @@ class Stage:
                 if json:
                     wrong = exp.or_(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
                                     _like(text, r"^\s*[\[{]"))
-                    return (exp.Case().when(exp.Not(this=wrong), text),
+                    return (exp.Case().when(_not(wrong), text),
                             exp.Case().when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text)),
                             None)
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
@@ -143,7 +144,7 @@ class Stage:
                     return listed, error, None
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
-                parsed = exp.Case().when(exp.and_(_like(text, _DATE), exp.Not(this=exp.Like(
+                parsed = exp.Case().when(exp.and_(_like(text, _DATE), _not(exp.Like(
                     this=text, expression=_s("0000%")))), _try(text, "DATE"))
                 return parsed, exp.Case().when(exp.and_(known, _is_null(parsed)),
                                                _concat(f"{who} is a date (YYYY-MM-DD), not ", shown)), None
@@ -153,7 +154,7 @@ class Stage:
 
     def _shown(self, text) -> exp.Expression:
         """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
-        if self.kind != "json":
+        if self.kind == "csv":
             return _concat("'", text, "'")
         bare = exp.or_(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
                        _like(text, r"^\s*[\[{]"))
@@ -170,13 +171,13 @@ class Stage:
         number = exp.Coalesce(this=plain, expressions=[exp.Case().when(unit_ok, amount)])
         whole = exp.EQ(this=number, expression=exp.Floor(this=number))
         error = (exp.Case()
-                 .when(exp.and_(known, _is_null(plain), exp.Not(this=_is_null(amount)), _is_null(given_unit)),
+                 .when(exp.and_(known, _is_null(plain), _not(_is_null(amount)), _is_null(given_unit)),
                        _concat(f"{who} is {kind}, not the text ", shown))
-                 .when(exp.and_(known, _is_null(plain), exp.Not(this=_is_null(amount)), exp.Not(this=unit_ok)),
+                 .when(exp.and_(known, _is_null(plain), _not(_is_null(amount)), _not(unit_ok)),
                        _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
                  .when(exp.and_(known, _is_null(number)), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
         if integer:
-            error = error.when(exp.Not(this=whole), _concat(f"{who} is a whole number, not ", text))
+            error = error.when(_not(whole), _concat(f"{who} is a whole number, not ", text))
             value = exp.Case().when(whole, exp.Cast(this=number, to=exp.DataType.build("BIGINT")))
         else:
             value = number
@@ -193,10 +194,10 @@ class Stage:
 
         def iso_part(group: int) -> exp.Expression:
             return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
-        days = (exp.Case().when(exp.Not(this=_is_null(per)), exp.Mul(this=amount, expression=per))
+        days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per))
                 .when(is_month, _n(0))
                 .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3))))
-        months = (exp.Case().when(exp.Not(this=_is_null(per)), _n(0)).when(is_month, amount)
+        months = (exp.Case().when(_not(_is_null(per)), _n(0)).when(is_month, amount)
                   .when(iso, iso_part(1)))
         error = exp.Case().when(exp.and_(known, _is_null(days)), _concat(
             f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"))
