@@ -350,7 +350,7 @@ def lower(checked: Checked, *, table: str | exp.Expression = "cases",
     last = ctes[-1][0]
     query = exp.select(*[exp.alias_(e, n, quoted=True) for n, e in outputs]).from_(exp.to_table(last))
     for name, body in ctes:
-        query = query.with_(name, as_=body)
+        query = query.with_(name, as_=body, copy=False)  # copying would make building quadratic
     return query
 
 

@@ -17,6 +17,9 @@ through the driver and are written like the Python cohort's. Not here: the rules
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -203,9 +206,27 @@ def _count(summary: Summary, rows: list[dict], where: str, *, count_rows: bool =
 
 # ---- Spark -----------------------------------------------------------------------------------
 
+_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|yarn|(spark|k8s|mesos|sc)://\S+)$")
+
+
+def _java_found() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        return (Path(home) / "bin" / "java").exists()
+    return shutil.which("java") is not None
+
+
 def spark_session(master: str):
     """A Spark session on `master` (local[2], spark://..., or a Spark Connect sc://... URL)."""
     _import("pyspark", "spark")
+    needs = ("Spark needs Java 17 or newer on the PATH or in JAVA_HOME, and a master URL such as local[2], "
+             "spark://host:7077 or sc://host:15002")
+    if not _MASTER.match(master):
+        raise UsageError(f"'{master}' is not a Spark master URL ({needs})")
+    if not master.startswith("sc://") and not _java_found():
+        raise UsageError(f"Spark cannot start: no Java found ({needs})")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode talks over the loopback only
     from pyspark.sql import SparkSession
     builder = SparkSession.builder.appName("consilium")
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
@@ -217,9 +238,7 @@ def spark_session(master: str):
         session.sparkContext.setLogLevel("ERROR") if not master.startswith("sc://") else None
         return session
     except Exception as error:  # pyspark raises many kinds: no Java, a bad URL, a refused connection
-        raise UsageError(f"Spark could not start on '{master}': {_first_line(error)} "
-                         "(Spark needs Java 17 or newer on the PATH or in JAVA_HOME, and a master URL "
-                         "such as local[2], spark://host:7077 or sc://host:15002)") from None
+        raise UsageError(f"Spark could not start on '{master}': {_first_line(error)} ({needs})") from None
 
 
 def run_spark(kb, cohort: Path | None, output: Path | None, *, master: str = "local[2]", table: str | None = None,

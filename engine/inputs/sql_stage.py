@@ -51,19 +51,23 @@ class Stage:
         self.facts, self.dialect, self.kind = facts, dialect, kind
 
     # ---- dialect-specific functions --------------------------------------------------------
-    def _json_ok(self, line) -> exp.Expression:
+    def _parsed(self, line, present: list[str]) -> tuple[exp.Expression, exp.Expression]:
+        """(is the line a JSON object, its fields parsed once): a list of texts in DuckDB, a map in Spark."""
         if self.dialect == "duckdb":
             valid = exp.Anonymous(this="json_valid", expressions=[line])
             obj = exp.EQ(this=exp.Anonymous(this="json_type", expressions=[line]), expression=_s("OBJECT"))
-            return exp.Case().when(valid, obj).else_(exp.Boolean(this=False))
-        # Spark: a JSON object reads as a map; anything else (broken text, a list) as NULL
+            ok = exp.Case().when(valid, obj).else_(exp.Boolean(this=False))
+            paths = exp.Array(expressions=[_s(f'$."{name}"') for name in present])
+            return ok, exp.Case().when(_col("__ok"), exp.Anonymous(this="json_extract_string",
+                                                                    expressions=[line, paths]))
+        # Spark: a JSON object reads as a map of texts; anything else (broken text, a list) as NULL
         parsed = exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
-        starts = _like(line, r"^\s*\{")
-        return exp.and_(starts, _not(_is_null(parsed)))
+        return exp.and_(_like(line, r"^\s*\{"), _not(_is_null(parsed))), \
+            exp.Case().when(_col("__ok"), parsed)
 
-    def _json_field(self, doc, name: str) -> exp.Expression:
-        path = exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=name)])
-        return exp.JSONExtractScalar(this=doc, expression=path)
+    def _json_field(self, doc, index: int, name: str) -> exp.Expression:
+        key = _n(index) if self.dialect == "duckdb" else _s(name)  # sqlglot counts from 0 and writes DuckDB's 1
+        return exp.Bracket(this=doc, expressions=[key])
 
     def _json_list(self, text) -> exp.Expression:
         if self.dialect == "duckdb":
@@ -85,15 +89,15 @@ class Stage:
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
         if self.kind == "line":
-            ok = self._json_ok(_col("line"))
-            doc = exp.Case().when(ok, _col("line"))
-            cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_is_null(_col("line"))),
-                                                                        exp.Case().when(_not(ok), _s(
-                                                                            "not valid JSON, or not a mapping of "
-                                                                            "fact names to values"))),
-                                                       "error", quoted=True),
-                               *[exp.alias_(self._json_field(doc, n), n, quoted=True) for n in present]) \
-                .from_(source)
+            ok, parsed = self._parsed(_col("line"), present)
+            checked = exp.select(_col("row"), _col("line"), exp.alias_(ok, "__ok", quoted=True)).from_(source)
+            parsed_once = exp.select(_col("row"), _col("__ok"), exp.alias_(parsed, "__doc", quoted=True)) \
+                .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
+            cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_col("__ok")), _s(
+                                   "not valid JSON, or not a mapping of fact names to values")), "error", quoted=True),
+                               *[exp.alias_(self._json_field(_col("__doc"), i, n), n, quoted=True)
+                                 for i, n in enumerate(present)]) \
+                .from_(exp.Subquery(this=parsed_once, alias=exp.TableAlias(this=exp.to_identifier("parsed"))))
         else:
             cells = exp.select(_col("row"), exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")),
                                                        "error", quoted=True),
