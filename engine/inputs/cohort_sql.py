@@ -232,7 +232,10 @@ def spark_session(master: str):
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
     builder = (builder.config("spark.sql.ansi.enabled", "false")  # a cell that does not parse is NULL
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "4"))
+               .config("spark.sql.shuffle.partitions", "4")
+               # the query is many thin layers of columns: collapsing them costs minutes of planning
+               .config("spark.sql.optimizer.excludedRules",
+                       "org.apache.spark.sql.catalyst.optimizer.CollapseProject"))
     try:
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR") if not master.startswith("sc://") else None
@@ -274,8 +277,25 @@ def run_spark(kb, cohort: Path | None, output: Path | None, *, master: str = "lo
     return summary
 
 
+def _numbered(frame, first: int):
+    """Rows numbered in file order, in the JVM: each partition's count, then offsets.
+
+    A monotonically increasing id holds the partition in its upper bits and the record's
+    place in it in the lower 33; one small job counts each partition's records."""
+    from pyspark.sql import functions as F
+    frame = frame.withColumn("__id", F.monotonically_increasing_id())
+    counts = dict(frame.groupBy(F.shiftright("__id", 33).alias("p")).count().collect())
+    offsets, total = [], first
+    for partition in range(max(counts, default=-1) + 1):
+        offsets.append(total)
+        total += counts.get(partition, 0)
+    if not offsets:
+        return frame.withColumn("row", F.lit(first).cast("long")).drop("__id")
+    start = F.element_at(F.array(*[F.lit(o) for o in offsets]), (F.shiftright("__id", 33) + 1).cast("int"))
+    return frame.withColumn("row", (F.col("__id").bitwiseAND((1 << 33) - 1) + start).cast("long")).drop("__id")
+
+
 def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[str, str]:
-    from pyspark.sql import types as T
     if table is not None:
         frame, where, kind = spark.table(table), table, "table"
     else:
@@ -287,9 +307,7 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
         else:
             frame = spark.read.parquet(str(cohort))
     if "row" not in frame.columns:
-        first = {"jsonl": 1, "csv": 2}.get(kind, 1)
-        schema = T.StructType(frame.schema.fields + [T.StructField("row", T.LongType(), False)])
-        frame = spark.createDataFrame(frame.rdd.zipWithIndex().map(lambda p: (*p[0], p[1] + first)), schema)
+        frame = _numbered(frame, {"jsonl": 1, "csv": 2}.get(kind, 1))
     if kind == "jsonl":
         frame = frame.where("trim(line) <> ''")
         frame.createOrReplaceTempView("raw")
