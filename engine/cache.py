@@ -12,10 +12,8 @@ turns it off; CONSILIUM_CACHE_DIR moves it.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import pickle
-import sys
 import tempfile
 from pathlib import Path
 
@@ -48,25 +46,29 @@ def _entry(root: Path) -> Path | None:
     return folder / (_digest(f"{root.resolve()}\0{Path.cwd()}".encode())[:32] + ".pickle")
 
 
-def compiled(source: str, name: str):
-    """The code object of generated Python, from the cache when the same source was compiled before."""
+def read_entry(name: str) -> bytes | None:
+    """An entry's bytes, or None (a miss) for anything absent or unreadable."""
     folder = _folder()
-    entry = folder / f"code-{_digest((source + sys.version).encode())[:32]}.marshal" if folder else None
-    if entry is not None and entry.is_file():
-        try:
-            return marshal.loads(entry.read_bytes())
-        except Exception:  # noqa: BLE001 - a miss
-            pass
-    code = compile(source, name, "exec")
-    if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=entry.parent, delete=False) as handle:
-                handle.write(marshal.dumps(code))
-            os.replace(handle.name, entry)
-        except Exception:  # noqa: BLE001 - the cache is an optimisation
-            pass
-    return code
+    if folder is None:
+        return None
+    try:
+        return (folder / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_entry(name: str, data: bytes) -> None:
+    """Write an entry atomically; silently nothing where the cache cannot be written."""
+    folder = _folder()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, folder / name)  # atomic: a reader never sees half a file
+    except OSError:
+        return
 
 
 def get(root: Path) -> Loaded | None:

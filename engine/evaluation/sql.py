@@ -43,8 +43,7 @@ from ..lang import ir
 from ..lang.check import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
 from ..lang.values import Duration
-from .codegen import define_order, reads_of
-from .evaluate import topological_order
+from ..lang.reads import define_order
 
 DIALECTS = ("duckdb", "spark", "postgres")
 _SQL_OPS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -193,7 +192,7 @@ class _Lowering:
         return _col(name)
 
     def definitions(self) -> None:
-        for name in define_order(self.checked):
+        for name in define_order(self.checked.defines):
             define = self.checked.defines[name]
             value = _lowered("definition", name, define.span, lambda: self.expr(define.expr))
             if isinstance(value, _Dur):

@@ -16,8 +16,8 @@ from sqlglot import exp
 from ..lang import ir
 from ..lang.values import Duration, format_number
 from .sql import (_Dur, _not, _Lowering, _all, _any, _col, _is_false, _is_null, _is_true, _n, _s, shift)
-from .evaluate import topological_order
-from .codegen import reads_of
+from ..lang.reads import reads_of
+from ..lang.shape import shape
 
 
 def _name(*parts: str) -> str:
@@ -78,7 +78,7 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
     ways_in: dict[str, list[exp.Expression]] = {n.id: [] for n in pathway.nodes}
     entry = pathway.nodes[0].id
     defines = low.checked.defines
-    for node_id in topological_order(pathway):
+    for node_id in shape(pathway).order:  # the order evaluation visits them
         node = nodes[node_id]
         tag = _name(pathway.id, node_id)
         reached = exp.Boolean(this=True) if node_id == entry else \
