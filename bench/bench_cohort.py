@@ -10,8 +10,9 @@ time, cases per second and the peak memory of the process and its children toget
 
 - the bench decision (bench/decision) on `--sizes`: hand-written DuckDB SQL and a
   hand-written polars pipeline of the same decision (typed JSON in, Parquet out, the
-  answer only: no checking of values, no row errors), then Consilium's DuckDB engine,
-  and the ratio of the engine to the hand-written DuckDB;
+  engine's columns: recommendations, the source's, warnings and needs, in its order; no
+  checking of values, no row errors), then Consilium's DuckDB engine, and the ratio of the
+  engine to the hand-written DuckDB;
 - the bundled knowledge base on `--sizes`: the Python cohort and the DuckDB engine, and
   their ratio;
 - `--big` cases of the bundled knowledge base in DuckDB with a 1 GB memory limit (the
@@ -118,9 +119,8 @@ COPY (
       days_since_last_bevacizumab: 'BIGINT', peritoneal_pci: 'BIGINT'}})
   ), r AS (
     SELECT *, liver_resectable AND NOT extrahepatic_unresectable AND future_liver_remnant_pct > 30 AS resectable FROM c
-  )
-  SELECT "row",
-    list_filter([
+  ), d AS (
+    SELECT "row", list_filter([
       CASE WHEN resectable IS FALSE THEN 'conversion' END,
       CASE WHEN resectable AND hepatectomy_segments <= 3 THEN 'simultaneous' END,
       CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic = 'none' THEN 'liver_first_or_staged' END,
@@ -131,8 +131,18 @@ COPY (
       AS recommendations,
     list_filter([CASE WHEN resectable AND days_since_last_bevacizumab IS NOT NULL
                       AND days_since_last_bevacizumab < 42 THEN 'bevacizumab_interval' END], lambda x: x IS NOT NULL)
-      AS warnings
-  FROM r
+      AS warnings,
+    list_filter([
+      CASE WHEN resectable IS NULL AND liver_resectable IS NULL THEN 'liver_resectable' END,
+      CASE WHEN resectable IS NULL AND extrahepatic_unresectable IS NULL THEN 'extrahepatic_unresectable' END,
+      CASE WHEN resectable IS NULL AND future_liver_remnant_pct IS NULL THEN 'future_liver_remnant_pct' END,
+      CASE WHEN resectable AND hepatectomy_segments IS NULL THEN 'hepatectomy_segments' END,
+      CASE WHEN resectable AND primary_symptomatic IS NULL AND (hepatectomy_segments IS NULL OR hepatectomy_segments > 3)
+           THEN 'primary_symptomatic' END,
+      CASE WHEN kras IS NULL THEN 'kras' END], lambda x: x IS NOT NULL) AS needs
+    FROM r
+  )
+  SELECT "row", CAST(NULL AS VARCHAR) AS error, recommendations, recommendations AS "SUMMARY", warnings, needs FROM d
 ) TO '{target}' (FORMAT parquet)''')
 """
 
@@ -148,6 +158,8 @@ c = c.with_columns(resectable.alias("resectable"))
 r, seg, sym = pl.col("resectable"), pl.col("hepatectomy_segments"), pl.col("primary_symptomatic")
 def when(cond, name):
     return pl.when(cond.fill_null(False)).then(pl.lit(name))
+def null(name):
+    return pl.col(name).is_null()
 recs = pl.concat_list([
     when(r == False, "conversion"), when(r & (seg <= 3), "simultaneous"),
     when(r & (seg > 3) & (sym == "none"), "liver_first_or_staged"),
@@ -155,7 +167,15 @@ recs = pl.concat_list([
     when(pl.col("kras") == "wild_type", "anti_egfr"), when(pl.col("kras") == "mutant", "bevacizumab"),
     when(pl.col("kras") == "unknown", "test_kras"), when(pl.col("peritoneal_pci") < 12, "crs_hipec")]).list.drop_nulls()
 warns = pl.concat_list([when(r & (pl.col("days_since_last_bevacizumab") < 42), "bevacizumab_interval")]).list.drop_nulls()
-c.select("row", recs.alias("recommendations"), warns.alias("warnings")).sink_parquet(target)
+needs = pl.concat_list([
+    when(r.is_null() & null("liver_resectable"), "liver_resectable"),
+    when(r.is_null() & null("extrahepatic_unresectable"), "extrahepatic_unresectable"),
+    when(r.is_null() & null("future_liver_remnant_pct"), "future_liver_remnant_pct"),
+    when(r & null("hepatectomy_segments"), "hepatectomy_segments"),
+    when(r & null("primary_symptomatic") & (null("hepatectomy_segments") | (seg > 3)), "primary_symptomatic"),
+    when(null("kras"), "kras")]).list.drop_nulls()
+c.select("row", pl.lit(None, pl.Utf8).alias("error"), recs.alias("recommendations"), recs.alias("SUMMARY"),
+         warns.alias("warnings"), needs.alias("needs")).sink_parquet(target)
 """
 
 

@@ -27,7 +27,6 @@ _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _QUANTITY = r"^\s*(-?\d+(\.\d+)?)\s*(%|[A-Za-z][A-Za-z0-9]*)?\s*$"
 _DURATION = r"^\s*(\d+)\s*([A-Za-z]+)\s*$"
 _ISO_DURATION = r"^P(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _like(text, pattern: str) -> exp.Expression:
@@ -37,6 +36,10 @@ def _like(text, pattern: str) -> exp.Expression:
 def _group(text, pattern: str, group: int) -> exp.Expression:
     found = exp.RegexpExtract(this=text, expression=_s(pattern), group=_n(group))
     return exp.Nullif(this=found, expression=_s(""))
+
+
+def _text(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
 
 
 def _try(e: exp.Expression, to: str) -> exp.Expression:
@@ -51,19 +54,13 @@ class Stage:
         self.facts, self.dialect, self.kind = facts, dialect, kind
 
     # ---- dialect-specific functions --------------------------------------------------------
-    def _parsed(self, line, present: list[str]) -> tuple[exp.Expression, exp.Expression]:
-        """(is the line a JSON object, its fields parsed once): a list of texts in DuckDB, a map in Spark."""
+    def _parsed(self, line, present: list[str]) -> exp.Expression:
+        """The line's fields parsed once (NULL when it is not JSON): texts in a list (DuckDB) or a map (Spark)."""
         if self.dialect == "duckdb":
-            valid = exp.Anonymous(this="json_valid", expressions=[line])
-            obj = exp.EQ(this=exp.Anonymous(this="json_type", expressions=[line]), expression=_s("OBJECT"))
-            ok = exp.Case().when(valid, obj).else_(exp.Boolean(this=False))
             paths = exp.Array(expressions=[_s(f'$."{name}"') for name in present])
-            return ok, exp.Case().when(_col("__ok"), exp.Anonymous(this="json_extract_string",
-                                                                    expressions=[line, paths]))
-        # Spark: a JSON object reads as a map of texts; anything else (broken text, a list) as NULL
-        parsed = exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
-        return exp.and_(_like(line, r"^\s*\{"), _not(_is_null(parsed))), \
-            exp.Case().when(_col("__ok"), parsed)
+            return exp.Anonymous(this="TRY", expressions=[exp.Anonymous(this="json_extract_string",
+                                                                         expressions=[line, paths])])
+        return exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
 
     def _json_field(self, doc, index: int, name: str) -> exp.Expression:
         key = _n(index) if self.dialect == "duckdb" else _s(name)  # sqlglot counts from 0 and writes DuckDB's 1
@@ -89,15 +86,20 @@ class Stage:
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
         if self.kind == "line":
-            ok, parsed = self._parsed(_col("line"), present)
-            checked = exp.select(_col("row"), _col("line"), exp.alias_(ok, "__ok", quoted=True)).from_(source)
-            parsed_once = exp.select(_col("row"), _col("__ok"), exp.alias_(parsed, "__doc", quoted=True)) \
-                .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
+            parsed = exp.select(_col("row"), _col("line"), exp.alias_(self._parsed(_col("line"), present), "__doc",
+                                                                      quoted=True)).from_(source)
+            # an object: it parses, and it opens with a brace (a list or a number parses too)
+            starts = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
+                            expression=_s("{"))
+            ok = exp.Coalesce(this=exp.and_(starts, _not(_is_null(_col("__doc")))),
+                              expressions=[exp.Boolean(this=False)])
+            checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True)) \
+                .from_(exp.Subquery(this=parsed, alias=exp.TableAlias(this=exp.to_identifier("parsed"))))
             cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_col("__ok")), _s(
                                    "not valid JSON, or not a mapping of fact names to values")), "error", quoted=True),
-                               *[exp.alias_(self._json_field(_col("__doc"), i, n), n, quoted=True)
-                                 for i, n in enumerate(present)]) \
-                .from_(exp.Subquery(this=parsed_once, alias=exp.TableAlias(this=exp.to_identifier("parsed"))))
+                               *[exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n)), n,
+                                            quoted=True) for i, n in enumerate(present)]) \
+                .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
         else:
             cells = exp.select(_col("row"), exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")),
                                                        "error", quoted=True),
@@ -132,11 +134,13 @@ class Stage:
             case ir.NumberType(integer=integer, unit=unit):
                 return self._number(fact, integer, unit, text, shown, known)
             case ir.EnumType(values=values):
-                if json:
-                    wrong = exp.or_(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
-                                    _like(text, r"^\s*[\[{]"))
-                    return (exp.Case().when(_not(wrong), text),
-                            exp.Case().when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text)),
+                if json:  # a listed value first: the common case, and the cheap test
+                    listed = exp.In(this=text, expressions=[_s(v) for v in values])
+                    wrong = exp.or_(_not(_is_null(_try(text, "DOUBLE"))),
+                                    exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
+                    return (exp.Case().when(listed, text).when(_not(wrong), text),
+                            exp.Case().when(listed, exp.Null())
+                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text)),
                             None)
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
@@ -148,8 +152,10 @@ class Stage:
                     return listed, error, None
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
-                parsed = exp.Case().when(exp.and_(_like(text, _DATE), _not(exp.Like(
-                    this=text, expression=_s("0000%")))), _try(text, "DATE"))
+                # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
+                cast = _try(text, "DATE")
+                parsed = exp.Case().when(exp.and_(exp.EQ(this=_text(cast), expression=text),
+                                                  _not(exp.Like(this=text, expression=_s("0000%")))), cast)
                 return parsed, exp.Case().when(exp.and_(known, _is_null(parsed)),
                                                _concat(f"{who} is a date (YYYY-MM-DD), not ", shown)), None
             case ir.DurationType():
@@ -165,23 +171,30 @@ class Stage:
         return exp.Case().when(bare, text).else_(_concat("'", text, "'"))
 
     def _number(self, fact, integer: bool, unit, text, shown, known):
+        """A number, or a quantity in the fact's unit ('31 %'). The common case, a plain finite
+        number, is tried first by a cast; the regular expressions run only for what it misses."""
         who = f"'{fact.id}'"
         kind = "a whole number" if integer else "a number"
         in_unit = f" in {unit}" if unit else ""
-        plain = exp.Case().when(_like(text, _NUMBER), _try(text, "DOUBLE"))
+        plain = _try(text, "DOUBLE")
+        finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
         amount = exp.Case().when(_like(text, _QUANTITY), _try(_group(text, _QUANTITY, 1), "DOUBLE"))
         given_unit = _group(text, _QUANTITY, 3)
         unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
-        number = exp.Coalesce(this=plain, expressions=[exp.Case().when(unit_ok, amount)])
+        number = exp.Case().when(finite, plain).when(exp.and_(_is_null(plain), unit_ok), amount)
         whole = exp.EQ(this=number, expression=exp.Floor(this=number))
-        error = (exp.Case()
-                 .when(exp.and_(known, _is_null(plain), _not(_is_null(amount)), _is_null(given_unit)),
-                       _concat(f"{who} is {kind}, not the text ", shown))
-                 .when(exp.and_(known, _is_null(plain), _not(_is_null(amount)), _not(unit_ok)),
-                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
-                 .when(exp.and_(known, _is_null(number)), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
+        error = exp.Case().when(_is_null(text), exp.Null())
         if integer:
-            error = error.when(_not(whole), _concat(f"{who} is a whole number, not ", text))
+            error = error.when(exp.and_(_not(_is_null(number)), _not(whole)),
+                               _concat(f"{who} is a whole number, not ", text))
+        error = (error.when(finite, exp.Null())
+                 .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text))
+                 .when(exp.and_(_not(_is_null(amount)), _is_null(given_unit)),
+                       _concat(f"{who} is {kind}, not the text ", shown))
+                 .when(exp.and_(_not(_is_null(amount)), _not(unit_ok)),
+                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
+                 .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
+        if integer:
             value = exp.Case().when(whole, exp.Cast(this=number, to=exp.DataType.build("BIGINT")))
         else:
             value = number
