@@ -169,6 +169,21 @@ def test_an_existing_duckdb_table(tmp_path):
     assert rows[2]["error"] == "'martian' is not a value of 'kras'; expected one of {wild_type, mutant, unknown}"
 
 
+def test_a_spark_table(tmp_path, spark):
+    kb = consilium.load_kb(ROOT / "bench" / "decision")
+    spark.createDataFrame([(True, False, 40.0, "wild_type"), (None, None, None, "martian")],
+                          "liver_resectable boolean, extrahepatic_unresectable boolean, "
+                          "future_liver_remnant_pct double, kras string").createOrReplaceTempView("patients")
+    summary = run_spark(kb, None, tmp_path / "rows.jsonl", table="patients", session=spark)
+    rows = _rows(tmp_path / "rows.jsonl")
+    assert (summary.rows, summary.errors) == (2, 1) and [r["row"] for r in rows] == [1, 2]
+    expected = kb.decide({"liver_resectable": True, "extrahepatic_unresectable": False,
+                          "future_liver_remnant_pct": 40.0, "kras": "wild_type"})
+    assert rows[0]["recommendations"] == list(expected.recommendations)
+    assert rows[0]["needs"] == list(expected.needs)
+    assert rows[1]["error"] == "'martian' is not a value of 'kras'; expected one of {wild_type, mutant, unknown}"
+
+
 @pytest.mark.parametrize("dialect", sql.DIALECTS)
 def test_consilium_sql_prints_one_query_per_dialect(dialect):
     done = run_cli("sql", "--dialect", dialect)
