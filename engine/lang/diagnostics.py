@@ -73,6 +73,8 @@ CODES: dict[str, str] = {
     "case-out-of-range": "a case gives a value outside its fact's range",
     "case-unknown-value": "a case gives a value outside its fact's enum",
     "case-duplicate-fact": "a case gives the same fact twice",
+    # lowering to SQL (engine/evaluation/sql.py)
+    "not-lowerable": "a rule uses a construct the SQL lowering cannot express",
     # FHIR bundles (engine/inputs/fhir.py)
     "fhir-malformed": "a FHIR input is not a Bundle of resources, or a resource has no resourceType",
     "fhir-invalid-resource": "a resource does not fit its FHIR R4 model (an element of the wrong type)",
