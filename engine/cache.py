@@ -53,7 +53,7 @@ def _digest(data: bytes) -> str:
 def engine_digest() -> str:
     """Consilium's version, its engine's modules and its grammar, as one digest."""
     from .. import __version__
-    from .lang.parse import grammar_path
+    from .lang.load import grammar_path
     h = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}".encode())
     engine = Path(__file__).resolve().parent
     for path in sorted(engine.rglob("*.py")):

@@ -87,7 +87,7 @@ def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Itera
     paths = [folder / f"{name}.{fmt}" for name, _, fmt in jobs]
     for path in paths:
         refuse_overwrite(path, inputs, "chart")
-    for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs)):
+    for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs), strict=True):
         write_file(path, data)
     return paths
 

@@ -12,7 +12,7 @@ import yaml
 
 import consilium
 from conftest import DATA, ROOT, run_cli, run_process
-from consilium.engine.inputs.case import CoreLoader
+from consilium.engine.inputs.case import core_loader
 from consilium.engine.inputs.schema import case_schema, result_schema
 
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix in (".json", ".yaml"))
@@ -21,7 +21,7 @@ CASES = DATA / "cases"
 
 def read(path: Path):
     text = path.read_text(encoding="utf-8")
-    return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=CoreLoader)
+    return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=core_loader())
 
 
 def validator(schema):

@@ -32,7 +32,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError
@@ -67,7 +67,7 @@ class Interrupted(KeyboardInterrupt):
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
-def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
+def from_csv(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> dict[str, Any]:
     """A CSV row's text cells as the values a JSON case would hold; an empty cell is unknown.
 
     true/false for yes-no facts, numbers (written as JSON writes them) for numeric ones,
@@ -94,7 +94,7 @@ def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
     return case
 
 
-def _csv_hint(raw: dict[str, str], facts: dict[str, ir.Fact]) -> str:
+def _csv_hint(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> str:
     """How to write a set in CSV, when a set's cell seems to list its values another way."""
     for name, text in raw.items():
         fact = facts.get(name)
@@ -150,7 +150,7 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
             if kind == "csv":
                 row["error"] += _csv_hint(raw, kb.facts)
             return row, False
-        decision = kb.evaluator.decide(case)
+        decision = kb.decide(case, validated=True)
     except Exception as exc:  # noqa: BLE001 - a bug must not cost the other rows; it is counted and shown
         return {"row": number, "error": f"internal error: {type(exc).__name__}: {_printable_all(str(exc))} "
                                         "(a bug in Consilium; please report it)"}, True
@@ -246,6 +246,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
     """(rows, or the JSON Lines text of them when that is the output: less to send back;
     how many; the (row, error, is a bug) of each row with an error)."""
     kb = _KB
+    assert kb is not None, "_init loads the knowledge base when the worker starts"
     source_of = _sources_of(kb)
     rows, errors = [], []
     for number, kind, raw in chunk:
@@ -260,13 +261,13 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
 
 def _sources_of(kb) -> dict[str, str]:
     found = {n.id: n.provenance.source for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))}
-    found.update({s.id: s.provenance.source for s in kb.checked.safeties})
+    found.update({s.id: s.provenance.source for s in kb.safeties})
     return found
 
 
 # ---- writing --------------------------------------------------------------------------------------
 
-class _Writer:
+class _RowWriter:
     """Rows into an open text file (JSON Lines, CSV) or a Parquet file at `path`."""
 
     def __init__(self, kind: str, columns: list[str], handle=None, path: Path | None = None, shown: str = ""):
@@ -316,34 +317,61 @@ class _Writer:
 
 
 @contextmanager
-def _open_writer(output: Path | None, columns: list[str]) -> Iterator[_Writer]:
+def _open_writer(output: Path | None, columns: list[str]) -> Iterator[_RowWriter]:
     """A writer whose file takes its name only when the block completes."""
     if output is None:
-        yield _Writer("jsonl", columns, handle=sys.stdout, shown="standard output")
+        yield _RowWriter("jsonl", columns, handle=sys.stdout, shown="standard output")
         return
     kind = cohort_format(output)
     if kind_of(output) == "other":  # /dev/stdout, a pipe: written as it is
         if kind == "parquet":
-            writer = _Writer(kind, columns, path=output, shown=str(output))
+            writer = _RowWriter(kind, columns, path=output, shown=str(output))
             yield writer
             writer.close()
             return
         with open(output, "w", encoding="utf-8", newline="") as handle:
-            writer = _Writer(kind, columns, handle=handle, shown=str(output))
+            writer = _RowWriter(kind, columns, handle=handle, shown=str(output))
             yield writer
             writer.close()
         return
     if kind == "parquet":
         pyarrow_parquet()  # say that pyarrow is missing before any work
         with atomic_path(output) as temporary:
-            writer = _Writer(kind, columns, path=temporary, shown=str(output))
+            writer = _RowWriter(kind, columns, path=temporary, shown=str(output))
             yield writer
             writer.close()
     else:
         with atomic_output(output) as handle:
-            writer = _Writer(kind, columns, handle=handle, shown=str(output))
+            writer = _RowWriter(kind, columns, handle=handle, shown=str(output))
             yield writer
             writer.close()
+
+
+class _Writer:
+    """Rows to `path` for the SQL engines (cohort_sql.py), JSON Lines on standard output without
+    one. The file is written beside its name and renamed by `close()`, unless `close()` runs
+    while an exception propagates (in a `finally`), when the target is left as it was."""
+
+    def __init__(self, path: Path | None, columns: list[str]):
+        self._context = _open_writer(path, columns)
+        self._inner = self._context.__enter__()
+        self.kind = self._inner.kind
+
+    def write(self, rows) -> None:
+        self._inner.write(rows)
+
+    def close(self) -> None:
+        error = sys.exc_info()[1]
+        if error is None:
+            self._context.__exit__(None, None, None)
+            return
+        try:  # the partial file is removed; the exception in flight goes on
+            self._context.__exit__(type(error), error, error.__traceback__)
+        except BaseException:  # noqa: BLE001 - the same exception, re-raised by the context
+            pass
+
+
+_format = cohort_format  # the name cohort_sql.py imports
 
 
 @contextmanager
