@@ -40,6 +40,9 @@ commands:
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
   serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
+  fmt [PATH...]         put rule files in the canonical layout (--check, --diff)
+  lsp                   the language server editors start (LSP over stdin/stdout)
+  preview [PATH]        a live page of the flowcharts and scenarios, redrawn when a rule file changes
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.

@@ -269,6 +269,14 @@ Result.identity = property(lambda self: self[10] if len(self) > 10 else None,  #
                                "revision, and Consilium's version (KnowledgeBase.identity), or None.")
 
 
+def _result_repr(self: Result) -> str:
+    """A result's fields by name; the evaluator's results may stop before `identity`."""
+    return "Result(" + ", ".join(f"{name}={value!r}" for name, value in zip(Result._fields, self)) + ")"
+
+
+Result.__repr__ = _result_repr  # type: ignore[method-assign]
+
+
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form
 
 
