@@ -45,7 +45,7 @@ def _quoted(kb):
     yield from _rules(kb)
     for pathway in kb.pathways:
         for node in pathway.nodes:
-            if isinstance(node, ir.Decide) and node.provenance:
+            if isinstance(node, ir.Decide) and node.provenance and node.provenance.quote:
                 yield node
     for define in kb.checked.defines.values():
         if define.provenance:
@@ -53,13 +53,18 @@ def _quoted(kb):
     yield from kb.checked.plans.values()
 
 
-def _statements() -> list[tuple[str, str, list[str]]]:
+def _rows() -> list[tuple[str, str, list[str], str]]:
+    """The statement map's rows: id, quote, the rules that encode it, its verdict."""
     rows = []
     for line in SOURCES_MD.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| (T8-\w+|HM-\d+) \| (.+?) \| (\w+) \| [\d, ]+ \| (.+) \|$", line)
+        match = re.match(r"\| (T8-\w+|HM-\d+) \| (.+?) \| (\w+) \| [\d, ]+ \| (.+) \| ([^|]+) \|$", line)
         if match:
-            rows.append((match.group(1), match.group(2), re.findall(r"`(\w+)`", match.group(4))))
+            rows.append((match.group(1), match.group(2), re.findall(r"`(\w+)`", match.group(4)), match.group(5)))
     return rows
+
+
+def _statements() -> list[tuple[str, str, list[str]]]:
+    return [(sid, quote, rules) for sid, quote, rules, _ in _rows()]
 
 
 def test_every_rule_has_a_quote(bundled_kb):
@@ -83,6 +88,20 @@ def test_the_statement_map_covers_both_documents():
     assert len([s for s in statements if s[0].startswith("T8-")]) == 21
     assert len([s for s in statements if s[0].startswith("HM-")]) == 48
     assert all(rules for _, _, rules in statements), "a statement without a rule"
+
+
+def test_every_statement_is_faithful_or_its_interpretation_is_written_down():
+    text = SOURCES_MD.read_text(encoding="utf-8")
+    written = set(re.findall(r"^- \*\*(INT-\d+)", text, flags=re.MULTILINE))
+    wrong = []
+    for sid, _, _, verdict in _rows():
+        if verdict == "faithful":
+            continue
+        cited = re.fullmatch(r"interpretation ((?:INT-\d+)(?:, INT-\d+)*)", verdict)
+        if cited is None or not set(cited.group(1).split(", ")) <= written:
+            wrong.append((sid, verdict))
+    assert wrong == []
+    assert len(_rows()) == 69 and len(written) >= 20
 
 
 def test_every_rule_in_the_map_exists(bundled_kb):

@@ -33,6 +33,8 @@ class Checked:
     scenarios: tuple[ir.Scenario, ...]
     sites: dict[str, ir.Site] = field(default_factory=dict)
     define_types: dict[str, ir.FactType] = field(default_factory=dict)
+    findings: tuple[ir.Finding, ...] = ()
+    constraints: tuple[ir.Constraint, ...] = ()
 
 
 def check(declarations: list[ir.Declaration]) -> tuple[Checked, list[Diagnostic]]:
@@ -87,6 +89,8 @@ class _Checker(ExpressionChecker):
                     self._rule_id(decl.id, decl.span)
                 case ir.Site():
                     self._unique(self.sites, decl.id, decl, "site")
+                case ir.Finding() | ir.Constraint():
+                    self._rule_id(decl.id, decl.span)
                 case ir.Scenario():
                     if decl.id in scenario_ids:
                         self._duplicate(decl.id, decl.span, scenario_ids[decl.id], "scenario")
@@ -105,11 +109,15 @@ class _Checker(ExpressionChecker):
         rules.update({s.id: s for s in safeties})
         sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
                  for name, site in self.sites.items()}
+        findings = tuple(self._check_finding(d) for d in self.declarations if isinstance(d, ir.Finding))
+        constraints = tuple(dataclasses.replace(d, condition=self._condition(d.condition))
+                            for d in self.declarations if isinstance(d, ir.Constraint))
+        rules.update({f.id: f for f in findings})
         for scenario in scenarios:
             self._check_scenario(scenario, rules, set(sites), checked_plans)
         return Checked(sources=self.sources, facts=self.facts, defines=defines, pathways=pathways,
                        plans=checked_plans, safeties=safeties, scenarios=scenarios, sites=sites,
-                       define_types=dict(self.define_types))
+                       define_types=dict(self.define_types), findings=findings, constraints=constraints)
 
     def _unique(self, table: dict, key: str, decl, kind: str) -> None:
         if key in table:
@@ -216,6 +224,16 @@ class _Checker(ExpressionChecker):
                 self.error("duplicate-id", f"the plan step '{step.id}' is declared twice", step.span)
             seen.add(step.id)
         return dataclasses.replace(plan, provenance=prov)
+
+    def _check_finding(self, finding: ir.Finding) -> ir.Finding:
+        for site in finding.sites:
+            if site not in self.sites:
+                self.error("unknown-site", f"no site '{site}' is declared", finding.span,
+                           hint=suggest(site, self.sites) or "declare it with 'site " + site + " \"label\" when ...'")
+        return dataclasses.replace(
+            finding, provenance=self._provenance(finding.provenance, None, finding.span),
+            condition=self._condition(finding.condition),
+            scope=self._condition(finding.scope) if finding.scope is not None else None)
 
     def _check_safety(self, safety: ir.Safety) -> ir.Safety:
         return dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),

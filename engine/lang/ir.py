@@ -286,6 +286,7 @@ class Fact:
     question: str | None = None
     note: str | None = None
     waivers: tuple["Waiver", ...] = ()
+    judgement: str | None = None  # the team's judgement, with the words that qualify options resting on it
     span: Span | None = _span()
 
 
@@ -514,7 +515,32 @@ class Site:
     span: Span | None = _span()
 
 
-Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """A named clinical conclusion: it holds for a case (among those `scope` admits) when
+    `condition` does, and is given with the criteria that made it so."""
+
+    id: str
+    label: str
+    condition: Expr
+    scope: Expr | None = None
+    sites: tuple[str, ...] = ()
+    provenance: Provenance | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Constraint:
+    """Facts a case cannot hold together: `condition` holding is a contradiction in the case."""
+
+    id: str
+    label: str
+    condition: Expr
+    note: str | None = None
+    span: Span | None = _span()
+
+
+Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site | Finding | Constraint
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -109,6 +109,8 @@ class _Lowering(LoweringBase):
     anchor = _clause("anchor", lambda self, v: str(v))
     actual = _clause("actual", lambda self, v: str(v))
     guard = _clause("when", lambda self, v: self._expr_of(v))
+    scope = _clause("for", lambda self, v: self._expr_of(v))
+    judgement = _clause("judgement", lambda self, v: _unquote(v))
 
     @v_args(meta=True)
     def note(self, meta, children):
@@ -180,11 +182,12 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def fact_decl(self, meta, children):
         ident, fact_type, *rest = children
-        found = self.clauses("fact", rest, {"label", "question", "note", "waive"})
+        found = self.clauses("fact", rest, {"label", "question", "note", "waive", "judgement"})
         label = self.value(found, "label") or str(ident).replace("_", " ")
         return ir.Fact(id=str(ident), type=fact_type, label=label,
                        question=self.value(found, "question"), note=self.value(found, "note"),
-                       waivers=self.value(found, "waive", ()), span=self.token_span(ident))
+                       waivers=self.value(found, "waive", ()), judgement=self.value(found, "judgement"),
+                       span=self.token_span(ident))
 
     @v_args(meta=True)
     def define_decl(self, meta, children):
@@ -307,6 +310,27 @@ class _Lowering(LoweringBase):
                          severity=self.value(found, "severity", "warning"),
                          provenance=self._provenance(found), instead=self.value(found, "instead"),
                          waivers=self.value(found, "waive", ()), span=span)
+
+    @v_args(meta=True)
+    def finding(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("finding", rest, {"for", "when", "site", "source", "section", "refs", "quote", "note"})
+        self.require("finding", str(ident), found, ("when", "source", "quote"), span)
+        return ir.Finding(id=str(ident), label=_unquote(label),
+                          condition=self.value(found, "when", ir.BoolLit(value=False)),
+                          scope=self.value(found, "for"), sites=self.value(found, "site", ()),
+                          provenance=self._provenance(found), span=span)
+
+    @v_args(meta=True)
+    def constraint(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("constraint", rest, {"when", "note"})
+        self.require("constraint", str(ident), found, ("when",), span)
+        return ir.Constraint(id=str(ident), label=_unquote(label),
+                             condition=self.value(found, "when", ir.BoolLit(value=False)),
+                             note=self.value(found, "note"), span=span)
 
     @v_args(meta=True)
     def plan(self, meta, children):
