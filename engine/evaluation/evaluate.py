@@ -120,6 +120,10 @@ class Evaluator:
         needs = tuple([_new(Need, (fact, *self._needs[fact], tuple(nodes))) for fact, nodes in decides.items()])
         return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}
 
+    def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
+        """The value of one expression (resolved against this knowledge base) for a case; None: unknown."""
+        return self._compiler.expr(expr)(case)
+
     # ---- what each answer would lead to ------------------------------------------------
     def _answers(self, node: ir.Node, fact: str, case: Mapping[str, Any]):
         compiled = self._compiled(node)

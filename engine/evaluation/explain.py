@@ -78,9 +78,13 @@ class Explainer:
         if v is None:
             return ()
         found: list[Reason] = []
-        if isinstance(e, ir.DefineRef):  # the condition itself: its criteria are the reasons
-            e = self.defines[e.id].expr
-        self._why(e, case, bool(v), found)
+        holds = bool(v)
+        while isinstance(e, (ir.DefineRef, ir.Not)):  # the condition itself: its criteria are the reasons
+            if isinstance(e, ir.Not):
+                e, holds = e.operand, not holds
+            else:
+                e = self.defines[e.id].expr
+        self._why(e, case, holds, found)
         return tuple(dict.fromkeys(found))
 
     def _why(self, e: ir.Expr, case: Mapping[str, Any], holds: bool, found: list[Reason]) -> None:

@@ -1,0 +1,138 @@
+"""Advice beyond recommendations: findings with reasons, conditional options, contradictions, why not.
+
+Each test gives the bundled knowledge base a patient and checks what a clinician would read:
+the criterion that failed with the value read, the option with the team's judgement it
+waits for, the facts that contradict each other, where the path to a rule turned away.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from consilium.engine.evaluation.advice import Advisor
+
+RESECTABLE = {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_status": "in_place",
+              "primary_r0_resectable": True, "future_liver_remnant": 45, "hepatectomy_segments": 2}
+
+
+@pytest.fixture(scope="module")
+def advisor(bundled_kb):
+    return Advisor(bundled_kb.checked, bundled_kb.evaluator.value)
+
+
+def _case(kb, **facts):
+    return kb.validate_case(facts)
+
+
+def test_a_negative_finding_gives_each_failed_criterion_with_the_value_read(bundled_kb, advisor):
+    case = _case(bundled_kb, **{**RESECTABLE, "future_liver_remnant": 25, "complete_resection_feasible": False})
+    [finding] = [f for f in advisor.findings(case) if f.id == "unresectable_liver"]
+    assert [r.text for r in finding.reasons] == ["Complete resection feasible: no",
+                                                 "Future liver remnant volume 25 % ≤ 30 %"]
+    assert finding.source == "SUMMARY" and finding.quote == "Resectable disease criteria include:"
+    assert dict(finding.reasons[1].facts) == {"future_liver_remnant": 25}
+
+
+def test_an_unknown_criterion_is_never_a_reason(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["liver"], future_liver_remnant=30)
+    [finding] = [f for f in advisor.findings(case) if f.id == "unresectable_liver"]
+    assert [r.text for r in finding.reasons] == ["Future liver remnant volume 30 % ≤ 30 %"]
+    assert not any(f.id == "resectable_liver" for f in advisor.findings(case))
+
+
+def test_lung_disease_unresectable_is_the_reason_the_liver_is_not_resectable(bundled_kb, advisor):
+    case = _case(bundled_kb, **{**RESECTABLE, "metastatic_sites": ["liver", "lung"],
+                                "lung_metastases_resectable": False})
+    [finding] = [f for f in advisor.findings(case) if f.id == "unresectable_liver"]
+    [reason] = finding.reasons
+    assert reason.text.startswith("Unresectable extrahepatic disease present: yes")
+    assert "Lung metastases resectable: no" in reason.text
+
+
+def test_a_finding_outside_its_patients_is_not_concluded(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["lung"], complete_resection_feasible=False)
+    assert [f.id for f in advisor.findings(case)] == []
+
+
+def test_a_positive_finding_lists_the_criteria_that_held(bundled_kb, advisor):
+    [finding] = [f for f in advisor.findings(_case(bundled_kb, **RESECTABLE)) if f.id == "resectable_liver"]
+    texts = [r.text for r in finding.reasons]
+    assert "Future liver remnant volume 45 % > 30 %" in texts and "Complete resection feasible: yes" in texts
+
+
+def _undecided(kb, case):
+    return [d.node for n in kb.evaluate(case, validated=True).needs for d in n.decides]
+
+
+def test_a_recommendation_waiting_only_for_a_judgement_is_a_conditional_option(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["peritoneum"], peritoneal_pci=8, systemic_disease=False,
+                 peritoneal_p_category="P1", primary_symptoms=[])
+    result = bundled_kb.evaluate(case, validated=True)
+    options = {o.id: o for o in advisor.options(case, _undecided(bundled_kb, case))}
+    assert options["nccn_crs_hipec"].qualifier == "in appropriate cases: the team decides"
+    assert options["nccn_crs_hipec"].judgements == ("crs_hipec_appropriate",)
+    assert "nccn_crs_hipec" not in result.recommendation_ids()
+    assert "crs_hipec_appropriate" in result.needed_facts()
+
+
+def test_missing_data_beside_a_judgement_keeps_it_a_need_not_an_option(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["liver"], selected_for_re_resection=True)
+    assert "re_resection" not in {o.id for o in advisor.options(case, _undecided(bundled_kb, case))}
+    case = _case(bundled_kb, metastatic_sites=["liver"], recurrent_disease=True)
+    [option] = [o for o in advisor.options(case, _undecided(bundled_kb, case)) if o.id == "re_resection"]
+    assert option.qualifier == "in select patients: the team selects"
+
+
+def test_a_decision_on_a_judgement_offers_what_its_branch_recommends(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["lung"], lung_metastases_resectable=True)
+    options = {o.id: o for o in advisor.options(case, _undecided(bundled_kb, case))}
+    assert options["esmo_lung_ablation"].judgements == ("lung_resection_limited",)
+
+
+def test_a_case_breaking_a_constraint_names_the_facts(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["liver"], primary_status="resected", primary_symptoms=["obstruction"])
+    [c] = advisor.contradictions(case)
+    assert c.id == "symptoms_of_a_resected_primary"
+    assert dict(c.facts) == {"primary_status": "resected", "primary_symptoms": frozenset({"obstruction"})}
+    assert advisor.contradictions(_case(bundled_kb, metastatic_sites=["liver"], primary_status="in_place",
+                                        primary_symptoms=["obstruction"])) == ()
+
+
+def _why(kb, advisor, rule, **facts):
+    case = _case(kb, **facts)
+    result = kb.evaluate(case, validated=True)
+    given = list(result.recommendation_ids()) + [w.id for w in result.warnings]
+    return advisor.why_not(rule, case, given)
+
+
+def test_why_not_names_the_decision_that_turned_away_and_its_reasons(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "simultaneous_surgery", **{**RESECTABLE, "future_liver_remnant": 25})
+    assert (why.status, why.at) == ("not reached", "resectability")
+    assert [r.text for r in why.reasons] == ["Future liver remnant volume 25 % ≤ 30 %"]
+
+
+def test_why_not_for_a_primary_already_resected(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "simultaneous_surgery",
+               **{**RESECTABLE, "primary_status": "resected"})
+    assert (why.status, why.at) == ("not reached", "primary_in_place")
+    assert [r.text for r in why.reasons] == ["Primary rectal tumour in place or resected: resected, not in_place"]
+
+
+def test_why_not_an_unknown_is_a_need_not_a_reason(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "nccn_stenting", metastatic_sites=["peritoneum"], primary_symptoms=["obstruction"])
+    assert why.status == "open" and why.reasons == () and why.needs == ("upper_rectal_lesion",)
+
+
+def test_why_not_a_rule_the_case_got(bundled_kb, advisor):
+    assert _why(bundled_kb, advisor, "simultaneous_surgery", **RESECTABLE).status == "given"
+
+
+def test_why_not_a_safety_rule(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "anti_egfr_with_kras_mutant", kras="wild_type", proposed_treatment=["anti_egfr"])
+    assert why.status == "not applicable"
+    assert "KRAS mutation status: wild_type, not mutant" in [r.text for r in why.reasons]
+
+
+def test_why_not_an_unknown_rule(bundled_kb, advisor):
+    with pytest.raises(KeyError):
+        advisor.why_not("no_such_rule", {}, [])
