@@ -263,7 +263,8 @@ def _check(path: str | None, fmt: str) -> int:
         _report(error, fmt)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
     from .analysis.verify import verify
-    findings = verify(kb)
+    from .analysis.consistency import consistency
+    findings = verify(kb) + consistency(kb)
     failing = [f for f in findings if f.fails]
     summary = {
         "ok": True, "knowledge_base": kb.root, "files": len(kb.loaded.files), "sources": len(kb.sources),

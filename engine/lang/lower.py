@@ -119,7 +119,9 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def waive(self, meta, children):
         code, reason = children
-        return _Clause("waive", ir.Waiver(code=str(code), reason=_unquote(reason), span=self.token_span(code)),
+        # Codes are kebab-case; a name cannot hold '-', so `waive unused_fact` names 'unused-fact'.
+        return _Clause("waive", ir.Waiver(code=str(code).replace("_", "-"), reason=_unquote(reason),
+                                          span=self.token_span(code)),
                        self.span(meta))
 
     def first(self, children):
