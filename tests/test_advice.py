@@ -136,3 +136,12 @@ def test_why_not_a_safety_rule(bundled_kb, advisor):
 def test_why_not_an_unknown_rule(bundled_kb, advisor):
     with pytest.raises(KeyError):
         advisor.why_not("no_such_rule", {}, [])
+
+
+def test_alternatives_are_one_choice(bundled_kb, advisor):
+    result = bundled_kb.evaluate({**RESECTABLE, "hepatectomy_segments": 3, "primary_symptoms": []})
+    choices = {c.id: c.alternatives for c in advisor.choices(result.recommendations)}
+    assert choices["standard_approach"] == ("simultaneous_surgery", "staged_hepatectomy", "liver_first")
+    assert choices["chemotherapy_backbone"] == ("folfox", "folfiri")
+    assert choices["esmo_resectable_liver"] == ("esmo_upfront_resection", "esmo_perioperative_folfox")
+    assert "bevacizumab" not in {a for alts in choices.values() for a in alts}

@@ -27,7 +27,7 @@ def test_eval_text_shows_recommendations_with_sources_and_quotes():
     assert "! CRITICAL  Liver-first approach contraindicated" in out
     assert "SUMMARY  recommends: curative_resection, staged_hepatectomy" in out
     assert "Liver metastases: what each source says" in out
-    assert "  NCCN / JSCCR: concordant (liver_resection, simultaneous_resection, staged_resection)" in out
+    assert "  NCCN / JSCCR: concordant (simultaneous_resection, staged_resection)" in out
     assert "Peritoneal metastases" not in out  # a site the case does not have
 
 
@@ -38,7 +38,7 @@ def test_eval_with_one_path_uses_the_bundled_kb():
 def test_eval_trace_lists_every_step_with_spans_and_values():
     run = run_cli("eval", KB, EXAMPLE, "--trace")
     trace = run.out.split("Trace\n", 1)[1].splitlines()
-    assert trace[0].strip() == ("1. kb/liver.rules:33:12  decide 'hepatic_metastases_present' read "
+    assert trace[0].strip() == ("1. kb/liver.rules:57:12  decide 'hepatic_metastases_present' read "
                                 "metastatic_sites = {liver}: branch 1 (hepatic metastases) -> hepatic_management")
     resectability = next(line for line in trace if "decide 'resectability'" in line)
     assert "complete_resection_feasible = yes" in resectability and "future_liver_remnant = 38 %" in resectability
@@ -61,18 +61,18 @@ def test_eval_json_is_the_documented_form():
         "quote": "Hepatectomy 3 months after rectal surgery (depending on disease progression)",
         "references": [1], "note": None, "pathway": "hepatic_metastases",
         "path": ["hepatic_metastases_present", "hepatic_management", "resectability", "resectable_disease",
-                 "surgical_approach", "staged_approaches", "staged_hepatectomy"]}
+                 "primary_in_place", "both_sites", "surgical_approach", "staged_approaches", "staged_hepatectomy"]}
     assert [w["id"] for w in result["warnings"]] == ["liver_first_contraindicated",
                                                      "liver_first_with_symptomatic_primary"]
     assert result["warnings"][0]["severity"] == "critical"
     assert result["by_source"]["NCCN"] == {"title": "NCCN Clinical Practice Guidelines in Oncology: Rectal Cancer",
                                            "recommendations": ["nccn_liver_resectable"], "warnings": [], "silent": False}
     step = next(s for s in result["trace"] if s["node"] == "resectability")
-    assert step["span"]["file"].endswith("liver.rules") and step["span"]["line"] == 40
+    assert step["span"]["file"].endswith("liver.rules") and step["span"]["line"] == 64
     assert step["read"]["future_liver_remnant"] == 38
     liver = result["by_site"]["liver"]
     assert liver["present"] is True and liver["label"] == "Liver metastases"
-    assert liver["sources"]["JSCCR"]["recommends"] == ["liver_resection", "simultaneous_resection", "staged_resection"]
+    assert liver["sources"]["JSCCR"]["recommends"] == ["simultaneous_resection", "staged_resection"]
     assert {"sources": ["SUMMARY", "NCCN"], "relation": "concordant",
             "actions": ["liver_resection", "staged_resection"]} in liver["relations"]
     assert result["by_site"]["lung"]["present"] is False

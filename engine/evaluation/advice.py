@@ -10,6 +10,8 @@ unknown: the evaluator's own), and for one case gives:
   not recommendations, and their questions stay needs;
 - `contradictions`: the declared constraints the case breaks, naming the facts that
   contradict each other;
+- `choices`: recommendations given that are alternatives ("A or B or C": a `choose` step),
+  grouped as one choice;
 - `why_not`: for a recommendation, warning or safety rule, the condition on its path that
   was false (with its reasons) or unknown (with the facts still open).
 
@@ -78,6 +80,19 @@ class Contradiction(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "facts": {f: to_json_value(v) for f, v in self.facts},
                 "reasons": [r.to_json() for r in self.reasons], "note": self.note}
+
+
+class Choice(NamedTuple):
+    """Recommendations that are alternatives: one choice among them ("A or B or C")."""
+
+    id: str                     # the step that says `choose`
+    label: str
+    pathway: str
+    alternatives: tuple[str, ...]   # the ids of the recommendations given, in order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "pathway": self.pathway,
+                "alternatives": list(self.alternatives)}
 
 
 class WhyNot(NamedTuple):
@@ -185,6 +200,25 @@ class Advisor:
         return ConditionalOption(node.id, node.label, node.modality, p.source, p.section, p.quote, p.refs,
                                  qualifier, judged, pathway.id)
 
+    # ---- alternatives ---------------------------------------------------------------------
+    def choices(self, recommendations: Iterable[Any]) -> tuple[Choice, ...]:
+        """The recommendations given that are alternatives to each other, grouped by the
+        outermost `choose` step on their path. `recommendations`: records with `id`, `path`."""
+        groups: dict[str, list[str]] = {}
+        for rec in recommendations:
+            step = next((n for n in rec.path if self._is_choice(n)), None)
+            if step is not None:
+                groups.setdefault(step, []).append(rec.id)
+        found = []
+        for step, ids in groups.items():
+            pathway, node = self._nodes[step]
+            found.append(Choice(step, node.label, pathway.id, tuple(ids)))
+        return tuple(found)
+
+    def _is_choice(self, node_id: str) -> bool:
+        found = self._nodes.get(node_id)
+        return found is not None and isinstance(found[1], ir.Step) and found[1].choice
+
     # ---- contradictions ----------------------------------------------------------------
     def contradictions(self, case: Mapping[str, Any]) -> tuple[Contradiction, ...]:
         found = []
@@ -276,4 +310,4 @@ class Advisor:
         return None
 
 
-__all__ = ["Advisor", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]
+__all__ = ["Advisor", "Choice", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]

@@ -339,6 +339,7 @@ class Step:
     label: str
     then: tuple[str | None, ...] = ()
     note: str | None = None
+    choice: bool = False  # `choose`: what follows are alternatives, one choice among them
     span: Span | None = _span()
 
 

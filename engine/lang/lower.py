@@ -159,6 +159,10 @@ class _Lowering(LoweringBase):
     def then(self, meta, children):
         return _Clause("then", tuple(children), self.span(meta))
 
+    @v_args(meta=True)
+    def choose(self, meta, children):
+        return _Clause("choose", tuple(children), self.span(meta))
+
     def node_target(self, children):
         return str(children[0])
 
@@ -255,9 +259,13 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def step(self, meta, children):
         ident, label, *rest = children
-        found = self.clauses("step", rest, {"then", "note"})
-        return ir.Step(id=str(ident), label=_unquote(label), then=self.value(found, "then", ()),
-                       note=self.value(found, "note"), span=self.token_span(ident))
+        found = self.clauses("step", rest, {"then", "note", "choose"})
+        if "then" in found and "choose" in found:
+            self.error("duplicate-clause", "a step takes 'then' or 'choose', not both", found["choose"].span,
+                       hint="'choose' lists alternatives; put what always follows in another step")
+        return ir.Step(id=str(ident), label=_unquote(label),
+                       then=self.value(found, "then", ()) or self.value(found, "choose", ()),
+                       note=self.value(found, "note"), choice="choose" in found, span=self.token_span(ident))
 
     def _provenance(self, found: dict[str, _Clause]) -> ir.Provenance:
         source = found.get("source")
