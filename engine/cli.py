@@ -33,6 +33,7 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  explain [PATH] CASE [RULE]   why a case did not get a rule (all rules not given, without RULE)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
+    evaluate.add_argument("--strict", action="store_true",
+                          help="a case breaking a constraint (facts that contradict each other) is an error")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
                           help="format of diagnostics and result (--json is short for --format json)")
 
@@ -88,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     difference.add_argument("--kb", default="kb", help="the knowledge-base folder inside a git revision (default kb)")
     difference.add_argument("--format", choices=("text", "json"), default="text")
     difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
+
+    explain = commands.add_parser("explain", help="why a case did (not) get a rule, and its findings")
+    explain.add_argument("paths", nargs="+", metavar="[PATH] CASE [RULE]",
+                         help="knowledge base (optional), a case file, and a rule id (optional: every rule not given)")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
 
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -131,11 +139,14 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace)
+        return _eval(kb_path, case_path, fmt, args.trace, args.strict)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
         return _render(args)
+    if args.command == "explain":
+        from .advice_cli import run_explain
+        return run_explain(_load, args.paths, args.format)
     if args.command == "report":
         return _report_command(args)
     if args.command == "diff":
@@ -305,12 +316,16 @@ def format_findings(findings, texts: dict[str, str]) -> str:
     return "\n".join(blocks)
 
 
-def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, strict: bool = False) -> int:
     try:
         kb = _load(kb_path)
         result = kb.evaluate_file(case_path)
     except DiagnosticsError as error:
         _report(error, fmt)
+        return EXIT_INPUT
+    if strict and result.contradictions:
+        from .advice_cli import contradiction_error
+        _report(contradiction_error(result, case_path), fmt)
         return EXIT_INPUT
     if fmt == "json":
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -354,7 +369,9 @@ _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended"
 
 def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
     """The result for a person: what is recommended, by whom, why, and what is missing."""
+    from .advice_cli import findings_lines, options_lines
     out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
+    out += findings_lines(result)
     out.append("Recommendations")
     if not result.recommendations:
         out.append("  (none)")
@@ -366,6 +383,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
         if r.note:
             out.append(f"     note: {r.note}")
         out.append(f"     via: {' → '.join(r.path)}")
+    out += options_lines(result)
     if result.warnings:
         out += ["", "Warnings"]
         for w in result.warnings:

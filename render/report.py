@@ -79,6 +79,9 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], svgs: dict[str, bytes], ou
     safety = next((s for s in specs if s.kind == "safety"), None)
     if safety is not None:
         section("safety", "Errors to avoid (safety rules)", _figure(safety, svgs))
+    findings = next((s for s in specs if s.kind == "findings"), None)
+    if findings is not None:
+        section("findings", "Findings: clinical conclusions and their criteria", _figure(findings, svgs))
     section("rules", "Every rule, with its source", _rules_table(kb, outcomes))
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
@@ -211,8 +214,39 @@ def _scenarios(outcomes: list[ScenarioOutcome]) -> str:
     return f"<ul class=\"scenarios\">{''.join(items)}</ul>"
 
 
+def _advice(result: Result) -> list[str]:
+    """Findings with their reasons, contradictions in the case, conditional options, choices."""
+    parts = []
+    findings = getattr(result, "findings", ())
+    if findings:
+        parts.append('<h3>Findings</h3><ul class="findings">')
+        parts += [f'<li id="case-finding-{_h(f.id)}"><strong>{_h(f.label)}</strong> <span class="modality">{_h(f.source)}'
+                  f"</span><ul>{''.join(f'<li>{_h(r.text)}</li>' for r in f.reasons)}</ul>"
+                  f"<blockquote>“{_h(f.quote or '')}”</blockquote></li>" for f in findings]
+        parts.append("</ul>")
+    contradictions = getattr(result, "contradictions", ())
+    if contradictions:
+        parts.append('<h3>Contradictions in the case</h3><ul class="contradictions">')
+        parts += [f'<li class="sev-warning"><strong>{_h(c.label)}</strong>: '
+                  f"{_h('; '.join(r.text for r in c.reasons))}</li>" for c in contradictions]
+        parts.append("</ul>")
+    options = getattr(result, "options", ())
+    if options:
+        parts.append('<h3>Conditional options (the team decides)</h3><ul class="options">')
+        parts += [f'<li><a href="#rule-{_h(o.id)}">{_h(o.label)}</a> <span class="modality">{_h(o.qualifier)} · '
+                  f"{_h(o.source)}</span><blockquote>“{_h(o.quote or '')}”</blockquote></li>" for o in options]
+        parts.append("</ul>")
+    choices = getattr(result, "choices", ())
+    if choices:
+        parts.append('<h3>Alternatives: one choice each</h3><ul class="choices">')
+        parts += [f"<li><strong>{_h(c.label)}</strong>: {_h(' or '.join(c.alternatives))}</li>" for c in choices]
+        parts.append("</ul>")
+    return parts
+
+
 def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_svgs: dict[str, bytes]) -> str:
-    parts = ["<h3>Recommendations</h3><ol>"]
+    parts = _advice(result)
+    parts.append("<h3>Recommendations</h3><ol>")
     for r in result.recommendations:
         parts.append(f'<li><a href="#rule-{_h(r.id)}">{_h(r.label)}</a> <span class="modality">'
                      f"{_h(MODALITY_WORDS[r.modality])} · {_h(r.source)}</span>"

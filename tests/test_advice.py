@@ -145,3 +145,64 @@ def test_alternatives_are_one_choice(bundled_kb, advisor):
     assert choices["chemotherapy_backbone"] == ("folfox", "folfiri")
     assert choices["esmo_resectable_liver"] == ("esmo_upfront_resection", "esmo_perioperative_folfox")
     assert "bevacizumab" not in {a for alts in choices.values() for a in alts}
+
+
+# ---- the result and the command line -------------------------------------------------------------
+
+def test_the_result_carries_findings_options_and_why_not(bundled_kb):
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    assert [f.id for f in result.findings] == ["unresectable_liver"]
+    assert result.why_not("simultaneous_surgery").at == "resectability"
+    payload = result.to_json()
+    assert payload["findings"][0]["reasons"][0] == {"text": "Future liver remnant volume 25 % ≤ 30 %",
+                                                    "facts": {"future_liver_remnant": 25}}
+    assert "esmo_omd_systemic_therapy" in [o["id"] for o in payload["options"]]
+    assert "esmo_omd_systemic_therapy" not in result.recommendation_ids()
+    with pytest.raises(KeyError):
+        result.why_not("no_such_rule")
+
+
+def test_eval_text_shows_findings_options_and_choices(tmp_path):
+    from conftest import KB, run_cli
+    case = tmp_path / "case.yaml"
+    case.write_text("metastatic_sites: [peritoneum]\nperitoneal_pci: 8\nsystemic_disease: false\n"
+                    "peritoneal_p_category: P1\nprimary_symptoms: [obstruction]\nupper_rectal_lesion: true\n")
+    out = run_cli("eval", KB, case).out
+    assert "Findings\n  * Primary tumour symptomatic  [SUMMARY]\n" in out
+    assert "  * Obstructed or imminent obstruction  [NCCN]\n     - Symptoms of the primary rectal tumour: includes obstruction\n" in out
+    assert "  * Low-volume peritoneal disease (PCI < 12) without systemic disease  [ESMO]\n" \
+           "     - Peritoneal carcinomatosis index (PCI) 8 points < 12\n" in out
+    assert "? Complete cytoreductive surgery and HIPEC (appropriate cases)  [recommended · NCCN] — " \
+           "in appropriate cases: the team decides" in out
+    assert "Obstructed or imminent obstruction: resection, diverting ostomy, bypass or stenting: " \
+           "Resection, diverting ostomy or bypass | Stenting (upper rectal lesions only)" in out
+    assert out.index("Findings") < out.index("Recommendations") < out.index("Conditional options")
+
+
+def test_explain_a_rule_and_every_rule_not_given(tmp_path):
+    from conftest import KB, run_cli
+    case = tmp_path / "case.yaml"
+    case.write_text("metastatic_sites: [liver]\ncomplete_resection_feasible: false\nprimary_status: in_place\n"
+                    "primary_r0_resectable: true\nfuture_liver_remnant: 28 %\n")
+    run = run_cli("explain", KB, case, "simultaneous_surgery")
+    assert run.code == 0
+    assert ("  simultaneous_surgery: Simultaneous rectal and hepatic surgery (standard approach)\n"
+            "    not reached at 'resectability' (Are the hepatic metastases resectable?)\n"
+            "    - Complete resection feasible: no\n"
+            "    - Future liver remnant volume 28 % ≤ 30 %\n") in run.out
+    every = run_cli("explain", KB, case)
+    assert "  jsccr_liver_resection:" in every.out and "  nccn_peritoneal_systemic_therapy" not in every.out
+    wrong = run_cli("explain", KB, case, "simultanous_surgery")
+    assert wrong.code == 2 and "did you mean 'simultaneous_surgery'?" in wrong.err
+
+
+def test_eval_strict_makes_a_contradiction_an_error(tmp_path):
+    from conftest import KB, run_cli
+    case = tmp_path / "case.yaml"
+    case.write_text("metastatic_sites: [liver]\nprimary_status: resected\nprimary_symptoms: [hemorrhage]\n")
+    loose = run_cli("eval", KB, case)
+    assert loose.code == 0 and "! WARNING  Symptoms of the primary tumour are given, yet the primary has been resected" in loose.out
+    strict = run_cli("eval", KB, case, "--strict")
+    assert strict.code == 2
+    assert f"{case}:2:1: error: Symptoms of the primary tumour are given" in strict.err
+    assert "hint: correct one of 'primary_status', 'primary_symptoms'" in strict.err

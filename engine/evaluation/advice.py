@@ -44,7 +44,7 @@ class Finding(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "sites": list(self.sites), "source": self.source,
-                "section": self.section, "quote": self.quote, "refs": list(self.refs), "note": self.note,
+                "section": self.section, "quote": self.quote, "references": list(self.refs), "note": self.note,
                 "reasons": [r.to_json() for r in self.reasons]}
 
 
@@ -64,7 +64,7 @@ class ConditionalOption(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "modality": self.modality, "source": self.source,
-                "section": self.section, "quote": self.quote, "refs": list(self.refs),
+                "section": self.section, "quote": self.quote, "references": list(self.refs),
                 "qualifier": self.qualifier, "judgements": list(self.judgements), "pathway": self.pathway}
 
 
@@ -121,6 +121,43 @@ class WhyNot(NamedTuple):
         return {"rule": self.rule, "label": self.label, "status": self.status, "at": self.at,
                 "condition": self.condition, "reasons": [r.to_json() for r in self.reasons],
                 "needs": list(self.needs)}
+
+
+class Advice:
+    """What the advisor says of one result, worked out when first asked (evaluation itself
+    pays nothing for it): findings, conditional options, contradictions, choices, why not."""
+
+    __slots__ = ("_advisor", "_case", "_recommendations", "_given", "_undecided", "_cache")
+
+    def __init__(self, advisor: "Advisor", case: Mapping[str, Any], recommendations: Iterable[Any],
+                 given: Iterable[str], undecided: Iterable[str]):
+        self._advisor, self._case = advisor, case
+        self._recommendations, self._given, self._undecided = tuple(recommendations), tuple(given), tuple(undecided)
+        self._cache: dict[str, tuple] = {}
+
+    def _kept(self, name: str, work) -> tuple:
+        if name not in self._cache:
+            self._cache[name] = work()
+        return self._cache[name]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self._kept("findings", lambda: self._advisor.findings(self._case))
+
+    @property
+    def options(self) -> tuple[ConditionalOption, ...]:
+        return self._kept("options", lambda: self._advisor.options(self._case, self._undecided))
+
+    @property
+    def contradictions(self) -> tuple[Contradiction, ...]:
+        return self._kept("contradictions", lambda: self._advisor.contradictions(self._case))
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return self._kept("choices", lambda: self._advisor.choices(self._recommendations))
+
+    def why_not(self, rule_id: str) -> WhyNot:
+        return self._advisor.why_not(rule_id, self._case, self._given)
 
 
 class Advisor:
@@ -310,4 +347,4 @@ class Advisor:
         return None
 
 
-__all__ = ["Advisor", "Choice", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]
+__all__ = ["Advice", "Advisor", "Choice", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]

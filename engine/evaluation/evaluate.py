@@ -22,6 +22,7 @@ from ..lang import ir
 from . import walkgen
 from ..lang.check import Checked
 from .compile import Compiler, Fn, thresholds
+from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import answers
 from .result import Answers, Need, Result, SourceView, Undecided
@@ -76,6 +77,7 @@ class Evaluator:
         layouts = {p.id: codegen.layout(p, self.orders[p.id]) for p in checked.pathways}
         self._walk = walkgen.build(checked, self.orders, layouts)
         self._decide = codegen.build(checked, self.orders, layouts, Decision)
+        self._advisor = Advisor(checked, self.value)
 
     # ---- evaluation -----------------------------------------------------------------
     def decide(self, case: Mapping[str, Any]) -> Decision:
@@ -90,10 +92,12 @@ class Evaluator:
         case = dict(case)  # the result's own: what its needs' answers are worked out from, later
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs, pending = self._needs_of(case, undecided)
+        advice = Advice(self._advisor, case, recommendations, [r.id for r in recommendations]
+                        + [w.id for w in warnings], [d.node for n in needs for d in n.decides])
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs,
                              self._by_source(recommendations, warnings),
                              self._concordance.views(recommendations, present, pending),
-                             tuple(plans), tuple(unchecked), tuple(trace)))
+                             tuple(plans), tuple(unchecked), tuple(trace), advice))
 
     def _by_source(self, recommendations, warnings) -> tuple[SourceView, ...]:
         found: dict[str | None, tuple[dict, dict]] = {sid: ({}, {}) for sid, _ in self._sources}

@@ -129,7 +129,7 @@ class Explainer:
                         else f"{self._words(element, case)}, not one of {{{listed}}}")
             case ir.Member(element=ir.EnumLit(value=v), collection=collection):
                 name = self._name(collection)
-                return f"{name} {'include' if holds else 'do not include'} {v}" + (
+                return f"{name}: {'includes' if holds else 'does not include'} {v}" + (
                     "" if holds else f" ({self._shown(collection, case)})")
             case ir.InRange(operand=op, interval=interval):
                 return f"{self._words(op, case)} {'in' if holds else 'not in'} {_interval(interval)}"

@@ -16,7 +16,7 @@ from typing import Any, Callable, NamedTuple
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: findings, options, contradictions, choices
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -215,6 +215,33 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     plans: tuple[PlannedSequence, ...]
     unchecked: tuple[Unchecked, ...] = ()
     trace: tuple[TraceStep, ...] = ()
+    # What else the knowledge base says of this case (evaluation/advice.py), worked out when
+    # first asked: findings with their reasons, conditional options, contradictions, choices.
+    advice: Any = None
+
+    @property
+    def findings(self) -> tuple:
+        return self.advice.findings if self.advice is not None else ()
+
+    @property
+    def options(self) -> tuple:
+        """Recommendations waiting only for the team's judgements: options, never recommendations."""
+        return self.advice.options if self.advice is not None else ()
+
+    @property
+    def contradictions(self) -> tuple:
+        return self.advice.contradictions if self.advice is not None else ()
+
+    @property
+    def choices(self) -> tuple:
+        return self.advice.choices if self.advice is not None else ()
+
+    def why_not(self, rule_id: str):
+        """Why the case did not get `rule_id`: where its path turned away, with the reasons or
+        the facts still open (KeyError for an id the knowledge base does not declare)."""
+        if self.advice is None:
+            raise KeyError(rule_id)
+        return self.advice.why_not(rule_id)
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]
@@ -250,4 +277,8 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
             "trace": [t.to_json() for t in self.trace],
+            "findings": [f.to_json() for f in self.findings],
+            "options": [o.to_json() for o in self.options],
+            "contradictions": [c.to_json() for c in self.contradictions],
+            "choices": [c.to_json() for c in self.choices],
         }
