@@ -112,11 +112,29 @@ def run_explain(kb_loader, paths: list[str], fmt: str) -> int:
                           "why_not": [w.to_json() for w in whys]}, indent=2, ensure_ascii=False))
         return 0
     out = findings_lines(result)
-    out.append("Why not" if rule is None else "Why")
-    for why in whys:
-        out += ["  " + line for line in why_not_lines(why)]
+    if rule is not None:
+        out.append("Why")
+        out += ["  " + line for line in why_not_lines(whys[0])]
+    else:
+        out.append("Why not: each place where the case turned away, and the rules it did not get there")
+        out += grouped_lines(whys)
     print("\n".join(out))
     return 0
+
+
+def grouped_lines(whys: list) -> list[str]:
+    """Why-nots grouped by where they stopped: the reasons once, then the rules."""
+    groups: dict[tuple, list] = {}
+    for why in whys:
+        groups.setdefault((why.status, why.at, why.condition, why.reasons, why.needs), []).append(why)
+    out = []
+    for (status, at, condition, reasons, needs), members in groups.items():
+        out.append(f"  {status} at '{at}' ({condition})")
+        out += [f"    - {r.text}" for r in reasons]
+        if needs:
+            out.append("    still open: needs " + ", ".join(needs))
+        out += [f"    · {w.rule}: {w.label}" for w in members]
+    return out
 
 
 def _not_given(kb, result) -> list:

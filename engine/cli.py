@@ -372,6 +372,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
     from .advice_cli import findings_lines, options_lines
     out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
     out += findings_lines(result)
+    one_of = {a: c.label for c in result.choices for a in c.alternatives}
     out.append("Recommendations")
     if not result.recommendations:
         out.append("  (none)")
@@ -383,6 +384,8 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
         if r.note:
             out.append(f"     note: {r.note}")
         out.append(f"     via: {' → '.join(r.path)}")
+        if r.id in one_of:
+            out.append(f"     one choice of: {one_of[r.id]}")
     out += options_lines(result)
     if result.warnings:
         out += ["", "Warnings"]

@@ -182,3 +182,21 @@ def test_example_evaluates_and_is_described(bundled_kb, example):
     assert f"`{example.name}`" in index
     if example.suffix == ".yaml":
         assert example.read_text(encoding="utf-8").startswith("# ")
+
+
+def test_every_finding_and_constraint_holds_in_a_scenario_and_not_in_another(bundled_kb):
+    seen, absent = set(), set()
+    for scenario in bundled_kb.scenarios:
+        for e in scenario.expectations:
+            if e.kind in ("finding", "contradiction"):
+                (absent if e.negated else seen).add(e.target)
+    declared = [f.id for f in bundled_kb.checked.findings] + [c.id for c in bundled_kb.checked.constraints]
+    assert [d for d in declared if d not in seen] == []
+    assert [d for d in declared if d not in absent] == []
+
+
+def test_every_judgement_fact_qualifies_an_option_in_words(bundled_kb):
+    judged = {name: f.judgement for name, f in bundled_kb.facts.items() if f.judgement}
+    assert {"crs_hipec_appropriate", "peritoneal_easily_resectable", "selected_for_re_resection",
+            "hepatic_metastases_greatest_threat", "lung_resection_limited"} <= set(judged)
+    assert judged["crs_hipec_appropriate"] == "in appropriate cases: the team decides"

@@ -248,8 +248,9 @@ class Advisor:
                 groups.setdefault(step, []).append(rec.id)
         found = []
         for step, ids in groups.items():
-            pathway, node = self._nodes[step]
-            found.append(Choice(step, node.label, pathway.id, tuple(ids)))
+            if len(ids) > 1:  # one alternative left is no choice
+                pathway, node = self._nodes[step]
+                found.append(Choice(step, node.label, pathway.id, tuple(ids)))
         return tuple(found)
 
     def _is_choice(self, node_id: str) -> bool:

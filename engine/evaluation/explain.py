@@ -93,7 +93,8 @@ class Explainer:
                 # A named criterion stays one reason, with what it rests on in brackets.
                 inner: list[Reason] = []
                 self._why(self.defines[name].expr, case, holds, inner)
-                because = "; ".join(dict.fromkeys(r.text for r in inner))
+                # What a named criterion rests on is told when it holds (names what is there).
+                because = "; ".join(dict.fromkeys(r.text for r in inner)) if holds else ""
                 facts = tuple(dict.fromkeys(f for r in inner for f in r.facts))
                 found.append(Reason(f"{self.defines[name].label}: {'yes' if holds else 'no'}"
                                     + (f" ({because})" if because else ""), facts))

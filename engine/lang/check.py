@@ -268,6 +268,14 @@ class _Checker(ExpressionChecker):
                     self.error("unknown-rule", f"no warning or safety rule '{expect.target}' is declared",
                                expect.span, hint=suggest(expect.target, [k for k, v in rules.items()
                                                                          if isinstance(v, (ir.Warn, ir.Safety))]))
+            elif expect.kind in ("finding", "option", "contradiction"):
+                declared = {"finding": [f.id for f in self.declarations if isinstance(f, ir.Finding)],
+                            "option": [k for k, v in rules.items() if isinstance(v, ir.Recommend)],
+                            "contradiction": [c.id for c in self.declarations if isinstance(c, ir.Constraint)]}
+                if expect.target not in declared[expect.kind]:
+                    what = {"finding": "finding", "option": "recommendation", "contradiction": "constraint"}
+                    self.error("unknown-rule", f"no {what[expect.kind]} '{expect.target}' is declared", expect.span,
+                               hint=suggest(expect.target, declared[expect.kind]))
             elif expect.kind == "needs" and expect.target not in self.facts:
                 self.error("unknown-fact", f"no fact '{expect.target}' is declared", expect.span,
                            hint=suggest(expect.target, self.facts))

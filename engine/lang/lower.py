@@ -457,6 +457,15 @@ class _Lowering(LoweringBase):
     def expect_needs(self, children):
         return ("needs", str(children[0]), None)
 
+    def expect_finding(self, children):
+        return ("finding", str(children[0]), None)
+
+    def expect_option(self, children):
+        return ("option", str(children[0]), None)
+
+    def expect_contradiction(self, children):
+        return ("contradiction", str(children[0]), None)
+
     def expect_source_recommends(self, children):
         return ("source_recommends", str(children[1]), str(children[0]))
 
