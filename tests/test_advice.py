@@ -191,7 +191,7 @@ def test_explain_a_rule_and_every_rule_not_given(tmp_path):
             "    - Complete resection feasible: no\n"
             "    - Future liver remnant volume 28 % ≤ 30 %\n") in run.out
     every = run_cli("explain", KB, case)
-    assert "  jsccr_liver_resection:" in every.out and "  nccn_peritoneal_systemic_therapy" not in every.out
+    assert "    · jsccr_liver_resection:" in every.out and "nccn_peritoneal_systemic_therapy" not in every.out
     wrong = run_cli("explain", KB, case, "simultanous_surgery")
     assert wrong.code == 2 and "did you mean 'simultaneous_surgery'?" in wrong.err
 
