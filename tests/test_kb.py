@@ -108,6 +108,7 @@ def test_every_rule_in_the_map_exists(bundled_kb):
     known = {r.id for r in _rules(bundled_kb)}
     known |= {n.id for p in bundled_kb.pathways for n in p.nodes}
     known |= set(bundled_kb.checked.defines) | set(bundled_kb.checked.plans)
+    known |= {f.id for f in bundled_kb.checked.findings}
     mapped = {rule for _, _, rules in _statements() for rule in rules}
     assert sorted(mapped - known) == []
 
