@@ -47,7 +47,8 @@ def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = 
     jobs = [(spec.name, chart(kb, spec).source) for spec in specs]
     case_specs = []
     if result is not None:
-        case_specs = [s for s in specs if s.kind in ("pathway", "safety") and _touched(s, kb, result)]
+        case_specs = [s for s in specs if s.kind in ("pathway", "safety") and _touched(s, kb, result)
+                      or s.kind == "findings" and result.findings]
         jobs += [("case-" + s.name, chart(kb, s, result).source) for s in case_specs]
     laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs)))
     svgs = {s.name: laid_out[s.name] for s in specs}

@@ -206,3 +206,36 @@ def test_eval_strict_makes_a_contradiction_an_error(tmp_path):
     assert strict.code == 2
     assert f"{case}:2:1: error: Symptoms of the primary tumour are given" in strict.err
     assert "hint: correct one of 'primary_status', 'primary_symptoms'" in strict.err
+
+
+def test_the_findings_chart_draws_the_case_s_findings_with_their_reasons(bundled_kb):
+    from consilium.render.flowchart import chart, chart_specs
+    spec = next(s for s in chart_specs(bundled_kb) if s.name == "findings")
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    dot = chart(bundled_kb, spec, result).source
+    [line] = [x for x in dot.splitlines() if x.strip().startswith("unresectable_liver [")]
+    assert "Future liver remnant volume 25 % ≤ 30 %" in line.replace("\\n", " ") and "penwidth=3" in line
+    [other] = [x for x in dot.splitlines() if x.strip().startswith("resectable_liver [")]
+    assert "penwidth=3" not in other
+
+
+def test_choice_steps_are_drawn_as_one_choice(bundled_kb):
+    from consilium.render.flowchart import chart, chart_specs
+    spec = next(s for s in chart_specs(bundled_kb) if s.name == "pathway-nccn_peritoneal")
+    dot = chart(bundled_kb, spec).source
+    [step] = [x for x in dot.splitlines() if x.strip().startswith("nccn_obstruction_relief [")]
+    assert "choose one" in step
+    [edge] = [x for x in dot.splitlines() if "nccn_obstruction_relief -> nccn_stenting" in x]
+    assert "label=or" in edge and "dashed" in edge
+
+
+def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_kb, tmp_path):
+    import consilium.render as render
+    result = bundled_kb.evaluate({"metastatic_sites": ["peritoneum"], "peritoneal_pci": 8, "systemic_disease": False,
+                                  "peritoneal_p_category": "P1", "primary_symptoms": ["obstruction"],
+                                  "upper_rectal_lesion": True})
+    page = render.write_report(bundled_kb, tmp_path, result, "case.yaml").read_text()
+    assert "<h3>Findings</h3>" in page and "Peritoneal carcinomatosis index (PCI) 8 points &lt; 12" in page
+    assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
+    assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
+    assert 'id="case-node-unresectable_liver"' not in page
