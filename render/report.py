@@ -162,7 +162,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
     fired: dict[str, list[str]] = defaultdict(list)
     asserted: dict[str, set[str]] = defaultdict(set)
     for outcome in outcomes:
-        for rid in outcome.result.recommendation_ids() + outcome.result.warning_ids():
+        for rid in (outcome.result.recommendation_ids() + outcome.result.warning_ids()
+                    + [f.id for f in outcome.result.findings]):
             if outcome.scenario.id not in fired[rid]:
                 fired[rid].append(outcome.scenario.id)
         for e in outcome.scenario.expectations:
@@ -173,10 +174,12 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
     things: list[tuple[str, object, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
     things += [(s.id, s, None) for s in kb.checked.safeties]
+    things += [(f.id, f, None) for f in kb.checked.findings]
     for rule_id, rule, pathway in things:
         p = rule.provenance
-        kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule"}[type(rule)]
-        grade = MODALITY_WORDS[rule.modality] if isinstance(rule, ir.Recommend) else rule.severity
+        kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule",
+                ir.Finding: "finding"}[type(rule)]
+        grade = MODALITY_WORDS[rule.modality] if isinstance(rule, ir.Recommend) else getattr(rule, "severity", "")
         condition = getattr(rule, "guard", None) or getattr(rule, "condition", None)
         when = f"<div class=\"when\">when {_h(condition_words(condition, facts, defines))}</div>" if condition else ""
         where = f"{rule.span.file}:{rule.span.line}" if rule.span else ""
