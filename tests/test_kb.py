@@ -144,7 +144,7 @@ def _never_unknown(condition, kb) -> bool:
 
 
 def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
-    from consilium.engine.evaluation.compile import facts_read
+    from consilium.engine.lang.reads import facts_read
     asked = {e.target for s in bundled_kb.scenarios for e in s.expectations if e.kind == "needs" and not e.negated}
     never_asked = []
     for pathway in bundled_kb.pathways:
