@@ -127,13 +127,14 @@ class Advice:
     """What the advisor says of one result, worked out when first asked (evaluation itself
     pays nothing for it): findings, conditional options, contradictions, choices, why not."""
 
-    __slots__ = ("_advisor", "_case", "_recommendations", "_given", "_undecided", "_cache")
+    __slots__ = ("_advisor", "_case", "_recommendations", "_warnings", "_needs", "_cache")
 
     def __init__(self, advisor: "Advisor", case: Mapping[str, Any], recommendations: Iterable[Any],
-                 given: Iterable[str], undecided: Iterable[str]):
+                 warnings: Iterable[Any], needs: Iterable[Any]):
+        """`recommendations`, `warnings`, `needs`: the result's own (read only when asked)."""
         self._advisor, self._case = advisor, case
-        self._recommendations, self._given, self._undecided = tuple(recommendations), tuple(given), tuple(undecided)
-        self._cache: dict[str, tuple] = {}
+        self._recommendations, self._warnings, self._needs = recommendations, warnings, needs
+        self._cache: dict[str, Any] = {}
 
     def _kept(self, name: str, work) -> tuple:
         if name not in self._cache:
@@ -146,7 +147,8 @@ class Advice:
 
     @property
     def options(self) -> tuple[ConditionalOption, ...]:
-        return self._kept("options", lambda: self._advisor.options(self._case, self._undecided))
+        return self._kept("options", lambda: self._advisor.options(
+            self._case, [d.node for n in self._needs for d in n.decides]))
 
     @property
     def contradictions(self) -> tuple[Contradiction, ...]:
@@ -154,10 +156,11 @@ class Advice:
 
     @property
     def choices(self) -> tuple[Choice, ...]:
-        return self._kept("choices", lambda: self._advisor.choices(self._recommendations))
+        return self._kept("choices", lambda: self._advisor.choices(tuple(self._recommendations)))
 
     def why_not(self, rule_id: str) -> WhyNot:
-        return self._advisor.why_not(rule_id, self._case, self._given)
+        given = [r.id for r in self._recommendations] + [w.id for w in self._warnings]
+        return self._advisor.why_not(rule_id, self._case, given)
 
 
 class Advisor:

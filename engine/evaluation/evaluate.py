@@ -82,8 +82,7 @@ class Evaluator:
             needs, pending = self._needs_of(case, undecided)
         except Exception as exc:
             raise self._error(exc, self.code) from None
-        advice = Advice(self._advisor, case, recommendations, [r.id for r in recommendations]
-                        + [w.id for w in warnings], [d.node for n in needs for d in n.decides])
+        advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs,
                              self._by_source(recommendations, warnings),
                              self._concordance.views(recommendations, present, pending),
