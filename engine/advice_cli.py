@@ -41,10 +41,12 @@ def options_lines(result: Any) -> list[str]:
     """After the recommendations: which of them are one choice, and the options the team decides."""
     out: list[str] = []
     if result.choices:
-        labels = {r.id: r.label for r in result.recommendations}
+        given = {r.id: r for r in result.recommendations}
         out += ["", "Alternatives (one choice among them)"]
         for c in result.choices:
-            out.append(f"  {c.label}: " + " | ".join(labels.get(a, a) for a in c.alternatives))
+            source = given[c.alternatives[0]].source if c.alternatives[0] in given else ""
+            out.append(f"  {c.label} [{source}]: " + " | ".join(given[a].label if a in given else a
+                                                                 for a in c.alternatives))
     if result.options:
         out += ["", "Conditional options (they rest on the team's judgement; not recommendations)"]
         for o in result.options:

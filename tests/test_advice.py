@@ -174,7 +174,7 @@ def test_eval_text_shows_findings_options_and_choices(tmp_path):
            "     - Peritoneal carcinomatosis index (PCI) 8 points < 12\n" in out
     assert "? Complete cytoreductive surgery and HIPEC (appropriate cases)  [recommended · NCCN] — " \
            "in appropriate cases: the team decides" in out
-    assert "Obstructed or imminent obstruction: resection, diverting ostomy, bypass or stenting: " \
+    assert "Obstructed or imminent obstruction: resection, diverting ostomy, bypass or stenting [NCCN]: " \
            "Resection, diverting ostomy or bypass | Stenting (upper rectal lesions only)" in out
     assert out.index("Findings") < out.index("Recommendations") < out.index("Conditional options")
 
