@@ -115,7 +115,7 @@ def test_why_not_for_a_primary_already_resected(bundled_kb, advisor):
     why = _why(bundled_kb, advisor, "simultaneous_surgery",
                **{**RESECTABLE, "primary_status": "resected"})
     assert (why.status, why.at) == ("not reached", "primary_in_place")
-    assert [r.text for r in why.reasons] == ["Primary rectal tumour in place or resected: resected, not in_place"]
+    assert [r.text for r in why.reasons] == ["Primary rectal tumour (in place or resected): resected, not in_place"]
 
 
 def test_why_not_an_unknown_is_a_need_not_a_reason(bundled_kb, advisor):
