@@ -239,3 +239,19 @@ def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_k
     assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
     assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
     assert 'id="case-node-unresectable_liver"' not in page
+
+
+def test_explain_json_gives_findings_and_why_not(tmp_path):
+    import json
+    from conftest import KB, run_cli
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"metastatic_sites": ["liver"], "primary_status": "resected",
+                                "primary_resection_radical": True, "complete_resection_feasible": True,
+                                "future_liver_remnant": 50}))
+    run = run_cli("explain", KB, case, "simultaneous_surgery", "--format", "json")
+    assert run.code == 0
+    payload = json.loads(run.out)
+    assert [f["id"] for f in payload["findings"]] == ["resectable_liver"]
+    [why] = payload["why_not"]
+    assert (why["rule"], why["status"], why["at"]) == ("simultaneous_surgery", "not reached", "primary_in_place")
+    assert why["reasons"][0]["facts"] == {"primary_status": "resected"}
