@@ -223,8 +223,9 @@ def _advice(result: Result) -> list[str]:
     findings = getattr(result, "findings", ())
     if findings:
         parts.append('<h3>Findings</h3><ul class="findings">')
-        parts += [f'<li id="case-finding-{_h(f.id)}"><strong>{_h(f.label)}</strong> <span class="modality">{_h(f.source)}'
-                  f"</span><ul>{''.join(f'<li>{_h(r.text)}</li>' for r in f.reasons)}</ul>"
+        parts += [f'<li id="case-finding-{_h(f.id)}"><strong>{_h(f.label)}</strong> '
+                  f'<span class="modality">{_h(f.source)}</span>'
+                  f"<ul>{''.join(f'<li>{_h(r.text)}</li>' for r in f.reasons)}</ul>"
                   f"<blockquote>“{_h(f.quote or '')}”</blockquote></li>" for f in findings]
         parts.append("</ul>")
     contradictions = getattr(result, "contradictions", ())

@@ -74,7 +74,7 @@ def _constraints(kb: KnowledgeBase) -> list[Finding]:
     solver.set("timeout", 5000)
     solver.add(*encoder.domain)
     found = []
-    for constraint, truth in zip(constraints, truths):
+    for constraint, truth in zip(constraints, truths, strict=True):
         solver.push()
         solver.add(truth.true)
         if solver.check() == z3.unsat:

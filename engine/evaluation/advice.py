@@ -187,7 +187,7 @@ class Advisor:
             if f.scope is not None and self.value(f.scope, case) is not True:
                 continue
             if self.value(f.condition, case) is True:
-                p = f.provenance
+                p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
                 found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
                                      self.explain.reasons(f.condition, case)))
         return tuple(found)
@@ -253,7 +253,7 @@ class Advisor:
         for step, ids in groups.items():
             if len(ids) > 1:  # one alternative left is no choice
                 pathway, node = self._nodes[step]
-                found.append(Choice(step, node.label, pathway.id, tuple(ids)))
+                found.append(Choice(step, getattr(node, "label", step), pathway.id, tuple(ids)))
         return tuple(found)
 
     def _is_choice(self, node_id: str) -> bool:
@@ -291,7 +291,9 @@ class Advisor:
                  given: bool) -> WhyNot:
         if given:
             return WhyNot(rule_id, label, "given", None, label, (), ())
-        v = True if guard is None else self.value(guard, case)
+        if guard is None:
+            return WhyNot(rule_id, label, "given", None, label, (), ())
+        v = self.value(guard, case)
         if v is None:
             return WhyNot(rule_id, label, "open", rule_id, label, (), self.explain.open_facts(guard, case))
         if v is False:
