@@ -221,8 +221,12 @@ class PathwayWriter:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk)."""
         f = self.f
         if not self.record:
+            exprs, facts = self.uses[node.id]
+            own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
-                f.emit(indent, f"if {f.facts[name] if name in f.facts else f'get({name!r})'} is None:")
+                # (a local read in another branch is unbound here: only the node's own or the top's)
+                local = f.facts[name] if name in own or f.fact_indent.get(name) == 0 else f"get({name!r})"
+                f.emit(indent, f"if {local} is None:")
                 f.emit(indent + 1, f"needs[{name!r}] = None")
             if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
                 f.emit(indent, "pass")
