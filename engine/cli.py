@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_codegen
+from . import cli_codegen, cli_editors, cli_fmt
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .evaluation.result import Result
 from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
@@ -118,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
     cli_codegen.add_parser(commands)
+    cli_fmt.add_parser(commands)
+    cli_editors.add_parsers(commands)
     return parser
 
 
@@ -170,6 +172,10 @@ def _main(argv: list[str] | None) -> int:
         return _diff(args)
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
+    if args.command == "fmt":
+        return cli_fmt.run(args)
+    if args.command in ("lsp", "preview"):
+        return cli_editors.run(args)
     if args.command == "serve":
         try:
             from .service.serve import main as serve
