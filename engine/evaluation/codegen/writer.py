@@ -183,6 +183,8 @@ class Function:
 
     def text(self) -> list[tuple[str, Span | None]]:
         head = [(f"def {self.name}({self.parameters}):", None)]
+        if all(line.lstrip().startswith("#") for line, _ in self.prologue + self.body):
+            self.emit(0, "pass")  # a pathway of steps alone does nothing for the values
         if not self.guarded:
             return head + self.prologue + self.body
         return head + [("    try:", None)] + [("    " + line, place) for line, place in self.prologue + self.body] \
@@ -241,9 +243,11 @@ class Function:
             if name in wanted_defines and name not in self.define_vars:
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
-                atom = self.expr(define.expr, indent)
-                var = self.define_vars[name] = self.locals.take(name)
-                self.emit(indent, f"{var} = {atom}")
+                var = self.locals.take(name)
+                atom = self.expr(define.expr, indent, into=var)
+                self.define_vars[name] = var
+                if atom != var:  # a fact, a literal or another definition, as it is
+                    self.emit(indent, f"{var} = {atom}")
                 if self.known(atom):
                     self.sure.add(var)
         self.place = place
@@ -255,16 +259,18 @@ class Function:
             return False
         return atom in self.sure or atom[0] in "('\"-0123456789" or atom[0].isupper()  # a literal or a global
 
-    def assign(self, indent: int, operands: tuple[str, ...], value: str, *, sure: bool = True) -> str:
-        """A new local: None when an operand is, `value` otherwise."""
-        t = self.fresh()
+    def assign(self, indent: int, operands: tuple[str, ...], value: str, *, sure: bool = True,
+               into: str | None = None) -> str:
+        """A new local (`into`, or a temporary): None when an operand is, `value` otherwise."""
+        t = into or self.fresh()
         unknown = " or ".join(f"{x} is None" for x in operands if not self.known(x))
         self.emit(indent, f"{t} = None if {unknown} else {value}" if unknown else f"{t} = {value}")
         if not unknown and sure:
             self.sure.add(t)
         return t
 
-    def expr(self, e: ir.Expr, indent: int) -> str:
+    def expr(self, e: ir.Expr, indent: int, into: str | None = None) -> str:
+        """`into`: the name the value gets (a definition's), where it is computed, not a temporary."""
         match e:
             case ir.BoolLit(value=v) | ir.NumberLit(value=v) | ir.DurationLit(value=v) | ir.DateLit(value=v) \
                     | ir.EnumLit(value=v):
@@ -277,50 +283,50 @@ class Function:
                 return self.define_vars[name]
             case ir.Not(operand=op):
                 a = self.expr(op, indent)
-                return self.assign(indent, (a,), f"not {a}")
+                return self.assign(indent, (a,), f"not {a}", into=into)
             case ir.And(operands=ops):
-                return self._kleene(ops, "False", indent)
+                return self._kleene(ops, "False", indent, into)
             case ir.Or(operands=ops):
-                return self._kleene(ops, "True", indent)
+                return self._kleene(ops, "True", indent, into)
             case ir.Compare(op=comparison, left=left, right=right):
-                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}")
+                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}", into=into)
             case ir.InRange(operand=op, interval=interval):
                 v = self.expr(op, indent)
                 lo, hi = self.const(interval.low.value), self.const(interval.high.value)
                 test = (f"{lo} {'<=' if interval.low.closed else '<'} {v} "
                         f"{'<=' if interval.high.closed else '<'} {hi}")
-                return self.assign(indent, (v,), test)
+                return self.assign(indent, (v,), test, into=into)
             case ir.Member(element=element, collection=collection):
-                return self._binary(element, collection, indent, lambda a, b: f"{a} in {b}")
+                return self._binary(element, collection, indent, lambda a, b: f"{a} in {b}", into=into)
             case ir.IsKnown(operand=op, negated=negated):
                 v = self.expr(op, indent)
-                return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None")
+                return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None", into=into)
             case ir.Arith(op=op, kind=kind, left=left, right=right):
                 helper = {"date_plus": "add_duration", "date_diff": "days_between",
                           "date_minus": "subtract_duration"}.get(kind)
                 if helper is not None:
-                    return self._binary(left, right, indent, lambda a, b: f"{helper}({a}, {b})")
+                    return self._binary(left, right, indent, lambda a, b: f"{helper}({a}, {b})", into=into)
                 if op == "/":  # division by zero has no value: unknown
                     return self._binary(left, right, indent, lambda a, b: f"None if {b} == 0 else {a} / {b}",
-                                        sure=False)
-                return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}")
+                                        sure=False, into=into)
+                return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}", into=into)
             case ir.Negate(operand=op):
                 v = self.expr(op, indent)
-                return self.assign(indent, (v,), f"-{v}")
+                return self.assign(indent, (v,), f"-{v}", into=into)
             case ir.Name():
                 raise AssertionError(f"unresolved name '{e.id}' reached the code writer")
         raise AssertionError(f"the code writer misses {type(e).__name__}")
 
     def _binary(self, left: ir.Expr, right: ir.Expr, indent: int, combine: Callable[[str, str], str],
-                sure: bool = True) -> str:
+                sure: bool = True, into: str | None = None) -> str:
         a = self.expr(left, indent)
         b = self.expr(right, indent)
-        return self.assign(indent, (a, b), combine(a, b), sure=sure)
+        return self.assign(indent, (a, b), combine(a, b), sure=sure, into=into)
 
-    def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int) -> str:
+    def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
         A later operand is computed only when no earlier one was decisive."""
-        t = self.fresh()
+        t = into or self.fresh()
         self.emit(indent, f"{t} = {decisive}")
         start = len(self.body)  # where `unknown = False` goes, if an operand can be unknown
         unknown: str | None = None
