@@ -487,6 +487,8 @@ def _findings_chart(c: _Chart, kb: KnowledgeBase, result: Result | None) -> None
     facts, defines = kb.facts, kb.checked.defines
     held = {f.id: f for f in getattr(result, "findings", ())} if result is not None else {}
     for finding in kb.checked.findings:
+        if not c.drawn(finding.id):
+            continue
         p = finding.provenance or ir.Provenance(source="")
         line, fill = c._colour(p.source)
         lines = wrap(f"Finding: {finding.label}", SAFETY)
