@@ -69,7 +69,7 @@ def contradiction_error(result: Any, case_path: str):
         spans = [positions[f] for f, _ in c.facts if f in positions]
         diagnostics.append(Diagnostic(
             "contradiction", f"{c.label}: " + "; ".join(r.text for r in c.reasons),
-            spans[0] if spans else Span(case_path, 1, 1, 1, 1),
+            spans[0] if spans else Span(case_path, 1, 1, 1, 1), severity="error",  # --strict: an error
             hint="correct one of " + ", ".join(f"'{f}'" for f, _ in c.facts),
             related=tuple(("contradicts", s) for s in spans[1:])))
     return CaseError(diagnostics, texts)

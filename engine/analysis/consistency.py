@@ -18,17 +18,12 @@ Evaluates no case.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 import z3
 
 from ..kb import KnowledgeBase
 from ..lang import ir
-from ..lang.diagnostics import Span
+from ..lang.diagnostics import Diagnostic
 from .verify.encode import Encoder
-
-SEVERITY = {"constraint-never-holds": "warning", "constraints-exclude-every-case": "error",
-            "modality-firmer-than-quote": "error"}
 
 # The source's permissive verbs: what they say is an option, never an order.
 PERMISSIVE = re.compile(r"\b(can be considered|may be considered|should be considered|can be|may|is an option|"
@@ -36,35 +31,11 @@ PERMISSIVE = re.compile(r"\b(can be considered|may be considered|should be consi
 FIRMER = ("recommended", "strongly_recommended")
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    span: Span | None
-    subject: str
-    case: dict | None = None
-    waived: str | None = None
-    related: tuple[tuple[str, Span], ...] = ()
-
-    @property
-    def severity(self) -> str:
-        return SEVERITY[self.code]
-
-    @property
-    def fails(self) -> bool:
-        return self.severity == "error" and self.waived is None
-
-    def to_json(self) -> dict:
-        return {"code": self.code, "severity": self.severity, "message": self.message, "subject": self.subject,
-                "span": self.span.to_json() if self.span else None, "case": self.case, "waived": self.waived,
-                "related": [{"message": m, "span": s.to_json()} for m, s in self.related]}
-
-
-def consistency(kb: KnowledgeBase) -> list[Finding]:
+def consistency(kb: KnowledgeBase) -> list[Diagnostic]:
     return _constraints(kb) + _modality(kb)
 
 
-def _constraints(kb: KnowledgeBase) -> list[Finding]:
+def _constraints(kb: KnowledgeBase) -> list[Diagnostic]:
     constraints = kb.checked.constraints
     if not constraints:
         return []
@@ -78,22 +49,22 @@ def _constraints(kb: KnowledgeBase) -> list[Finding]:
         solver.push()
         solver.add(truth.true)
         if solver.check() == z3.unsat:
-            found.append(Finding("constraint-never-holds",
-                                 f"no case breaks the constraint '{constraint.id}': it can never warn",
-                                 constraint.span, constraint.id))
+            found.append(Diagnostic("constraint-never-holds",
+                                    f"no case breaks the constraint '{constraint.id}': it can never warn",
+                                    constraint.span, subject=constraint.id))
         solver.pop()
     # Every fact known: a complete case breaking none of them must exist.
     solver.add(*[v.known for v in encoder.values.values()])
     solver.add(*[truth.false for truth in truths])
     if solver.check() == z3.unsat:
-        found.append(Finding("constraints-exclude-every-case",
-                             "the constraints together exclude every case whose facts are all known",
-                             constraints[0].span, constraints[0].id,
-                             related=tuple(("constraint", c.span) for c in constraints[1:] if c.span)))
+        found.append(Diagnostic("constraints-exclude-every-case",
+                                "the constraints together exclude every case whose facts are all known",
+                                constraints[0].span, subject=constraints[0].id,
+                                related=tuple(("constraint", c.span) for c in constraints[1:] if c.span)))
     return found
 
 
-def _modality(kb: KnowledgeBase) -> list[Finding]:
+def _modality(kb: KnowledgeBase) -> list[Diagnostic]:
     found = []
     for pathway in kb.pathways:
         for node in pathway.nodes:
@@ -104,10 +75,10 @@ def _modality(kb: KnowledgeBase) -> list[Finding]:
             if verb is None:
                 continue
             waived = next((w.reason for w in node.waivers if w.code == "modality-firmer-than-quote"), None)
-            found.append(Finding("modality-firmer-than-quote",
-                                 f"'{node.id}' is {node.modality.replace('_', ' ')}, but its quote says "
-                                 f"'{verb.group(0)}': an option", node.span, node.id, waived=waived))
+            found.append(Diagnostic("modality-firmer-than-quote",
+                                    f"'{node.id}' is {node.modality.replace('_', ' ')}, but its quote says "
+                                    f"'{verb.group(0)}': an option", node.span, subject=node.id, waived=waived))
     return found
 
 
-__all__ = ["Finding", "consistency"]
+__all__ = ["consistency"]
