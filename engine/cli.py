@@ -213,7 +213,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "render":
         return _render(args)
     if args.command == "explain":
-        from .advice_cli import run_explain
+        from .cli_advice import run_explain
         return run_explain(_load, args.paths, args.format)
     if args.command == "report":
         return _report_command(args)
@@ -413,7 +413,7 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timesta
     if warnings and fmt != "json":  # in JSON they are the result's input_warnings
         print(format_text(warnings), file=sys.stderr)
     if strict and result.contradictions:
-        from .advice_cli import contradiction_error
+        from .cli_advice import contradiction_error
         _report(contradiction_error(result, case_path), fmt)
         return EXIT_INPUT
     if fmt == "json":

@@ -22,7 +22,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
     """The result for a person: what is recommended, by whom, why, and what is missing, in a
     clinician's words (labels, not ids: engine/wording.py); `--trace` adds the editors' view."""
     from . import wording
-    from .advice_cli import findings_lines, options_lines
+    from .cli_advice import findings_lines, options_lines
     name = kb.identity.name
     out = [f"Case {case_name} — {name} ({result.knowledge_base})", ""]
     out += findings_lines(result)  # where the patient stands, and why (issue #11)

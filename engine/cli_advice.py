@@ -1,4 +1,4 @@
-"""The advice of a result in words, and `consilium explain [PATH] CASE [RULE]`.
+"""The advice of a result in words, and `consilium explain [PATH] CASE [RULE]` (the top floor: cli).
 
 Takes a result (and, for `explain`, the command's arguments); gives text lines for a person:
 the findings with the criteria they rest on, contradictions in the case, the choices among
