@@ -78,11 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
     evaluate.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
                           help="with --cohort: evaluate in Python (the reference), DuckDB or Spark")
-    evaluate.add_argument("--memory-limit", metavar="SIZE", help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
+    evaluate.add_argument("--memory-limit", metavar="SIZE",
+                          help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
     evaluate.add_argument("--spark-master", metavar="URL", default="local[2]",
                           help="with --engine spark: local[N], spark://host:port, or a Spark Connect sc://host:port")
-    evaluate.add_argument("--database", metavar="FILE", help="with --engine duckdb: a DuckDB database file holding --table")
-    evaluate.add_argument("--table", metavar="NAME", help="with --engine duckdb or spark: evaluate this table instead of a file")
+    evaluate.add_argument("--database", metavar="FILE",
+                          help="with --engine duckdb: a DuckDB database file holding --table")
+    evaluate.add_argument("--table", metavar="NAME",
+                          help="with --engine duckdb or spark: evaluate this table instead of a file")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--strict", action="store_true",
@@ -126,11 +129,13 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="write the cohort audit report from a cohort's rows")
     audit.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    audit.add_argument("--rows", required=True, metavar="FILE", help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
+    audit.add_argument("--rows", required=True, metavar="FILE",
+                       help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
     audit.add_argument("--cohort", metavar="FILE", help="the cohort itself, for the treatment actually received")
     audit.add_argument("--received", metavar="COLUMN", default="received",
                        help="the cohort's column naming the actions received (default received)")
-    audit.add_argument("-o", "--output", default="out/audit.html", help="the HTML file to write (default out/audit.html)")
+    audit.add_argument("-o", "--output", default="out/audit.html",
+                       help="the HTML file to write (default out/audit.html)")
     serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
     serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
