@@ -295,3 +295,14 @@ def test_cached_readings_follow_the_content(bundled_kb):
     kras["valueCodeableConcept"]["coding"][0]["code"] = "LA9634-2"
     assert bundled_kb.read_bundle(later).values["kras"] == "wild_type"
     assert bundled_kb.read_bundle(data).values["kras"] == "mutant"
+
+
+def test_a_patient_view_card_gives_each_finding_and_its_reasons(bundled_kb):
+    from consilium.engine.service.cards import patient_view_cards
+    result = bundled_kb.evaluate(load_flat(ROOT / "examples" / "liver_resectable_three_segments.yaml"))
+    cards = {c["summary"]: c for c in patient_view_cards(bundled_kb, result, [])}
+    for finding in result.findings:
+        card = cards[finding.label]
+        assert card["indicator"] == "info" and card["detail"].startswith("Because:")
+        assert all(reason.text in card["detail"] for reason in finding.reasons)
+    assert result.findings
