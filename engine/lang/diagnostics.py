@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "unterminated-string": "a string has no closing quote",
     "unbalanced-bracket": "a bracket is not closed, or closes nothing",
     "indentation": "a line is indented to a level no block opened",
+    "mixed-indentation": "a file indents some lines with tabs and others with spaces",
     "too-deep": "an expression is nested deeper than the language allows",
     "include-not-found": "an included file does not exist",
     "include-cycle": "files include each other in a cycle",
