@@ -41,6 +41,10 @@ commands:
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
   serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
+  fmt [PATH...]         put rule files in the canonical layout (--check, --diff)
+  lsp                   the language server editors start (LSP over stdin/stdout)
+  preview [PATH]        a live page of the flowcharts and scenarios, redrawn when a rule file changes
+  explain [PATH] CASE [RULE]   why a case did not get a rule (all rules not given, without RULE)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -75,13 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jobs", type=_jobs, default=2, help="with --cohort: worker processes, 1 to 64 (default 2)")
     evaluate.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
                           help="with --cohort: evaluate in Python (the reference), DuckDB or Spark")
-    evaluate.add_argument("--memory-limit", metavar="SIZE", help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
+    evaluate.add_argument("--memory-limit", metavar="SIZE",
+                          help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
     evaluate.add_argument("--spark-master", metavar="URL", default="local[2]",
                           help="with --engine spark: local[N], spark://host:port, or a Spark Connect sc://host:port")
-    evaluate.add_argument("--database", metavar="FILE", help="with --engine duckdb: a DuckDB database file holding --table")
-    evaluate.add_argument("--table", metavar="NAME", help="with --engine duckdb or spark: evaluate this table instead of a file")
+    evaluate.add_argument("--database", metavar="FILE",
+                          help="with --engine duckdb: a DuckDB database file holding --table")
+    evaluate.add_argument("--table", metavar="NAME",
+                          help="with --engine duckdb or spark: evaluate this table instead of a file")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
+    evaluate.add_argument("--strict", action="store_true",
+                          help="a case breaking a constraint (facts that contradict each other) is an error")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
                           help="format of diagnostics and result (--json is short for --format json)")
     evaluate.add_argument("--no-timestamp", action="store_true",
@@ -121,11 +130,13 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="write the cohort audit report from a cohort's rows")
     audit.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    audit.add_argument("--rows", required=True, metavar="FILE", help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
+    audit.add_argument("--rows", required=True, metavar="FILE",
+                       help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
     audit.add_argument("--cohort", metavar="FILE", help="the cohort itself, for the treatment actually received")
     audit.add_argument("--received", metavar="COLUMN", default="received",
                        help="the cohort's column naming the actions received (default received)")
-    audit.add_argument("-o", "--output", default="out/audit.html", help="the HTML file to write (default out/audit.html)")
+    audit.add_argument("-o", "--output", default="out/audit.html",
+                       help="the HTML file to write (default out/audit.html)")
     serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
     serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -139,6 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
                        help="refuse larger requests (413; default 5 MiB)")
     serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
+    explain = commands.add_parser("explain", help="why a case did (not) get a rule, and its findings")
+    explain.add_argument("paths", nargs="+", metavar="[PATH] CASE [RULE]",
+                         help="knowledge base (optional), a case file, and a rule id (optional: every rule not given)")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
 
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -227,11 +242,14 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp, args.strict)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
         return _render(args)
+    if args.command == "explain":
+        from .cli_advice import run_explain
+        return run_explain(_load, args.paths, args.format)
     if args.command == "report":
         return _report_command(args)
     if args.command == "diff":
@@ -405,7 +423,8 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         _report(error, fmt)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
     from .analysis.verify import verify
-    findings = verify(kb)
+    from .analysis.consistency import consistency
+    findings = verify(kb) + consistency(kb)
     failing = [f for f in findings if f.fails]
     summary = {
         "ok": True, "knowledge_base": kb.root, "files": len(kb.files), "sources": len(kb.sources),
@@ -441,7 +460,8 @@ def _count(number: int, word: str) -> str:
     return f"{number} {word}{'' if number == 1 else 's'}"
 
 
-def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False,
+          strict: bool = False) -> int:
     try:
         kb = _load(kb_path)
         result = kb.evaluate_file(case_path)
@@ -451,6 +471,10 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timesta
     warnings = getattr(result, "input_warnings", ())
     if warnings and fmt != "json":  # in JSON they are the result's input_warnings
         print(format_text(warnings), file=sys.stderr)
+    if strict and result.contradictions:
+        from .cli_advice import contradiction_error
+        _report(contradiction_error(result, case_path), fmt)
+        return EXIT_INPUT
     if fmt == "json":
         from .analysis.identity import generated_at
         payload = result.to_json()

@@ -99,7 +99,7 @@ class Tally:
 
 class Auditor:
     def __init__(self, kb):
-        checked = kb.checked
+        checked = kb  # what the audit reads of the knowledge base, through its facade
         self.kb = kb
         self.sources = list(checked.sources)
         self.rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
@@ -242,9 +242,9 @@ nav a{margin-right:1em}"""
 def page(kb, tally: Tally, title: str) -> str:
     t = tally
     evaluated = t.rows - t.errors
-    labels = {n.id: n.label for p in kb.checked.pathways for n in p.nodes if hasattr(n, "label")}
-    labels.update({s.id: s.label for s in kb.checked.safeties})
-    rules = {n.id: n for p in kb.checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
+    labels = {n.id: n.label for p in kb.pathways for n in p.nodes if hasattr(n, "label")}
+    labels.update({s.id: s.label for s in kb.safeties})
+    rules = {n.id: n for p in kb.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
            f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
            "<nav><a href='#applies'>Recommendations</a><a href='#warnings'>Warnings</a><a href='#sites'>Per site</a>"
@@ -252,30 +252,30 @@ def page(kb, tally: Tally, title: str) -> str:
            f"<p id='summary'>{t.rows:,} patients; {evaluated:,} evaluated, {t.errors:,} rows with errors; "
            f"{t.undecided:,} with at least one decision waiting for a missing fact.</p>"]
     out.append("<section id='applies'><h2>Recommendations: how many patients each applies to</h2>")
-    for source in kb.checked.sources:
+    for source in kb.sources:
         items = [(labels.get(r, r), n, f"{r} ({source})") for r, n in t.applies.most_common()
                  if rules[r].provenance.source == source]
         out.append(f"<h3>{html.escape(source)}</h3>" + _bars(items, evaluated))
     out.append("</section><section id='warnings'><h2>Warnings</h2>")
     out.append(_bars([(labels.get(w, w), n, w) for w, n in t.warned.most_common()], evaluated))
     out.append("</section><section id='sites'><h2>Per site</h2>")
-    for site, label in {s.id: s.label for s in kb.checked.sites.values()}.items():
+    for site, label in {s.id: s.label for s in kb.sites.values()}.items():
         rows = sorted(((r, n) for (s, r), n in t.by_site.items() if s == site), key=lambda x: -x[1])
         body = "".join(f"<tr><td>{html.escape(rules[r].provenance.source)}</td><td>{html.escape(labels.get(r, r))}</td>"
                        f"<td class='n'>{n:,}</td></tr>" for r, n in rows)
         out.append(f"<h3>{html.escape(label)}</h3><table class='site' data-site='{html.escape(site)}'>"
                    f"<tr><th>source</th><th>recommendation</th><th>patients</th></tr>{body}</table>")
     out.append("</section><section id='agreement'><h2>How the sources relate, per site</h2>")
-    for site, label in {s.id: s.label for s in kb.checked.sites.values()}.items():
+    for site, label in {s.id: s.label for s in kb.sites.values()}.items():
         pairs = []
-        for a, b in combinations(kb.checked.sources, 2):
+        for a, b in combinations(kb.sources, 2):
             counts = {r: t.relations[(site, a, b, r)] for r in RELATIONS}
             if sum(counts[r] for r in RELATIONS[:3]):
                 pairs.append((f"{a} / {b}", counts))
         out.append(f"<h3>{html.escape(label)}</h3>" + (_stacked(pairs) if pairs else "<p class='none'>no two "
                                                                                    "sources speak here</p>"))
     out.append("</section><section id='missing'><h2>Missing facts that hold up the most decisions</h2>")
-    facts = kb.checked.facts
+    facts = kb.facts
     out.append(_bars([(facts[f].label if f in facts else f, n, f) for f, n in t.needed.most_common(20)], evaluated))
     out.append("</section><section id='care'><h2>Guideline-concordant care</h2>")
     if not t.with_received:
@@ -283,7 +283,7 @@ def page(kb, tally: Tally, title: str) -> str:
                    "column of the actions each patient received).</p>")
     else:
         items = []
-        for source in kb.checked.sources:
+        for source in kb.sources:
             yes, no = t.source_care[(source, True)], t.source_care[(source, False)]
             if yes + no:
                 items.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))

@@ -75,7 +75,7 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
     toc: list[str] = []
 
     def section(anchor: str, title: str, body: str, level: int = 2) -> None:
-        sections.append(f'<section id="{_h(anchor)}"><h{level}>{_h(title)}</h{level}>{body}</section>')
+        sections.append(f'<section id="{_h(anchor)}">{_headed(f"<h{level}>{_h(title)}</h{level}>", body)}</section>')
         toc.append(f'<li class="toc-{level}"><a href="#{_h(anchor)}">{_h(title)}</a></li>')
 
     pages = _pages_by_pathway(specs)
@@ -105,14 +105,18 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
             "quotes under each page.</p>")
     for pathway in kb.pathways:
         drawn = pages.get(pathway.id, [])
-        body = "" if len(drawn) < 2 else (
+        listing = "" if len(drawn) < 2 else (
             '<ol class="pages">' + "".join(f'<li><a href="#{_h(s.name)}">{_h(s.title)}</a></li>' for s in drawn)
             + "</ol>")
-        body += "".join(_figure(spec, charts) for spec in drawn)
+        body = _headed(listing, "".join(_figure(spec, charts) for spec in drawn))
         section(f"pathway-{pathway.id}", pathway.label, body, level=3)
     safety = [s for s in specs if s.kind == "safety"]
     if safety:
         section("safety", "Errors to avoid (safety rules)", "".join(_figure(s, charts) for s in safety))
+    findings = [s for s in specs if s.kind == "findings"]
+    if findings:
+        section("findings", "Findings: clinical conclusions and their criteria",
+                "".join(_figure(s, charts) for s in findings))
     section("rules", "Every rule, with its source", _rules_table(kb, outcomes, review))
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
@@ -157,6 +161,16 @@ def _chart_links(kb: KnowledgeBase, pathways: list[ir.Pathway], pages: dict[str,
         count = f" ({len(drawn)} pages)" if len(drawn) > 1 else ""
         items.append(f'<li><a href="#pathway-{_h(p.id)}">{_h(p.label)}</a>{_h(count)}</li>')
     return f'<p class="charts-here">Charts:</p><ul class="charts-here">{"".join(items)}</ul>'
+
+
+def _headed(heading: str, body: str) -> str:
+    """A heading (or any lead-in) and what follows it; when a chart page follows, the heading goes
+    inside that page, so that in print it stands on the chart's landscape sheet, not alone on a
+    portrait one."""
+    if body.startswith('<div class="chart-page"'):
+        opening = body.index(">") + 1
+        return body[:opening] + heading + body[opening:]
+    return heading + body
 
 
 def _figure(spec: ChartSpec, charts: dict[str, Chart], prefix: str = "") -> str:
@@ -248,7 +262,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
     fired: dict[str, list[str]] = defaultdict(list)
     asserted: dict[str, set[str]] = defaultdict(set)
     for outcome in outcomes:
-        for rid in outcome.result.recommendation_ids() + outcome.result.warning_ids():
+        for rid in (outcome.result.recommendation_ids() + outcome.result.warning_ids()
+                    + [f.id for f in outcome.result.findings]):
             if outcome.scenario.id not in fired[rid]:
                 fired[rid].append(outcome.scenario.id)
         for e in outcome.scenario.expectations:
@@ -259,10 +274,12 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
     things: list[tuple[str, ir.Recommend | ir.Warn | ir.Safety, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
     things += [(s.id, s, None) for s in kb.safeties]
+    things += [(f.id, f, None) for f in kb.checked.findings]
     for rule_id, rule, pathway in things:
-        p = rule.provenance
-        kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule"}[type(rule)]
-        grade = MODALITY_WORDS[rule.modality] if isinstance(rule, ir.Recommend) else rule.severity
+        p = rule.provenance or ir.Provenance(source="")
+        kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule",
+                ir.Finding: "finding"}[type(rule)]
+        grade = MODALITY_WORDS[rule.modality] if isinstance(rule, ir.Recommend) else getattr(rule, "severity", "")
         condition = getattr(rule, "guard", None) or getattr(rule, "condition", None)
         when = f"<div class=\"when\">when {_h(condition_words(condition, facts, defines))}</div>" if condition else ""
         where = f"{rule.span.file}:{rule.span.line}" if rule.span else ""
@@ -370,8 +387,36 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     return "".join(parts)
 
 
+def _advice(result: Result) -> list[str]:
+    """Findings with their reasons, contradictions in the case, conditional options, choices."""
+    parts = []
+    if result.findings:
+        parts.append('<h3>Findings</h3><ul class="findings">')
+        parts += [f'<li id="case-finding-{_h(f.id)}"><strong>{_h(f.label)}</strong> '
+                  f'<span class="modality">{_h(f.source)}</span>'
+                  f"<ul>{''.join(f'<li>{_h(r.text)}</li>' for r in f.reasons)}</ul>"
+                  f"<blockquote>“{_h(f.quote or '')}”</blockquote></li>" for f in result.findings]
+        parts.append("</ul>")
+    if result.contradictions:
+        parts.append('<h3>Contradictions in the case</h3><ul class="contradictions">')
+        parts += [f'<li class="sev-warning"><strong>{_h(c.label)}</strong>: '
+                  f"{_h('; '.join(r.text for r in c.reasons))}</li>" for c in result.contradictions]
+        parts.append("</ul>")
+    if result.options:
+        parts.append('<h3>Conditional options (the team decides)</h3><ul class="options">')
+        parts += [f'<li><a href="#rule-{_h(o.id)}">{_h(o.label)}</a> <span class="modality">{_h(o.qualifier)} · '
+                  f"{_h(o.source)}</span><blockquote>“{_h(o.quote or '')}”</blockquote></li>" for o in result.options]
+        parts.append("</ul>")
+    if result.choices:
+        parts.append('<h3>Alternatives: one choice each</h3><ul class="choices">')
+        parts += [f"<li><strong>{_h(c.label)}</strong>: {_h(' or '.join(c.alternatives))}</li>" for c in result.choices]
+        parts.append("</ul>")
+    return parts
+
+
 def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts: dict[str, Chart]) -> str:
-    parts = ["<h3>Recommendations</h3><ol>"]
+    parts = _advice(result)
+    parts.append("<h3>Recommendations</h3><ol>")
     for r in result.recommendations:
         because = wording.why(kb, result, r.id, r.path)
         parts.append(f'<li><a href="#rule-{_h(r.id)}">{_h(r.label)}</a> <span class="modality">'
@@ -434,7 +479,8 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
                      f"<table class=\"relations\"><tbody>{rows}</tbody></table>")
     for spec in specs:
         if spec.name in case_charts:
-            parts.append(f"<h3>{_h(spec.title)} — the case's path</h3>" + _figure(spec, case_charts, prefix="case-"))
+            parts.append(_headed(f"<h3>{_h(spec.title)} — the case's path</h3>",
+                                 _figure(spec, case_charts, prefix="case-")))
     return "".join(parts)
 
 
@@ -483,14 +529,16 @@ overflow-x:auto}
 @media (max-width:800px){nav ul{columns:1}header,main,nav{padding:0 12px}}
 /* Print: the text on A4 portrait; each chart page on an A4 landscape sheet of its own, shrunk to
    fit 265 x 150 mm at most (render/pages.py keeps every chart's text at 8 pt or more at that size,
-   tests/test_print.py checks it in Chromium), with its table of quotes after it. */
+   tests/test_print.py checks it in Chromium), with its table of quotes after it. The heading of a
+   chart sits inside its chart page (report._headed), so it prints on the chart's sheet; the list
+   of a pathway's pages (links, and each caption says "page n of m") is not printed. */
 @page{size:A4 portrait;margin:12mm}
 @page chart{size:A4 landscape;margin:10mm}
 @media print{
 nav{display:none}body{background:#fff;font-size:10pt}header,main,footer{max-width:none;padding:0}
 a{color:inherit;text-decoration:none}h2,h3,h4{break-after:avoid}tr,li,blockquote{break-inside:avoid}
 .scroll,figure.chart .scroll{overflow:visible;max-height:none}
-.chart-page{page:chart;break-before:page}
+.chart-page{page:chart;break-before:page}ol.pages{display:none}
 figure.chart{break-inside:avoid;border:0;padding:0;margin:0 0 4mm}
 figure.chart svg{max-width:265mm;max-height:150mm}
 table{font-size:8.5pt}table.rules td:first-child{word-break:break-all}

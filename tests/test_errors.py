@@ -100,3 +100,24 @@ def test_folder_without_main_rules(tmp_path):
     run = run_cli("check", tmp_path)
     assert run.code == 1
     assert "[no-root]" in run.err and "liver.rules" in run.err
+
+
+@pytest.mark.parametrize("fixture", ["clause_indented_too_little", "clause_indented_between_blocks",
+                                     "clause_indented_too_deep", "clause_indented_with_tab"])
+def test_indentation_hint_names_the_indentation_of_the_clauses_around(fixture: str):
+    # The other clauses of the misindented line's rule are at 8 spaces: that is what to use.
+    run = run_cli("check", DATA / "parse" / f"{fixture}.rules")
+    assert run.code == 1
+    [hint] = [line.strip() for line in run.err.splitlines() if line.strip().startswith("hint:")]
+    assert hint in ("hint: indent it by 8 spaces, like the lines of its block",
+                    "hint: indent it with spaces only: 8 spaces, like the lines of its block")
+
+
+def test_a_file_indented_only_with_tabs_is_not_mixed(tmp_path: Path):
+    spaced = (DATA / "parse" / "clause_indented_with_tab.rules").read_text(encoding="utf-8")
+    tabbed = "\n".join("\t" + line if line.startswith("\tmodality") else line.replace("        ", "\t\t")
+                       .replace("    ", "\t") for line in spaced.splitlines())
+    (tmp_path / "tabs.rules").write_text(tabbed + "\n", encoding="utf-8")
+    run = run_cli("check", tmp_path / "tabs.rules")
+    assert "mixed-indentation" not in run.err
+    assert "[missing-clause]" in run.err  # read as the author laid it out; the next phase speaks

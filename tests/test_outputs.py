@@ -18,7 +18,7 @@ import pytest
 from conftest import KB, ROOT, run_cli
 
 CASE = {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_r0_resectable": True,
-        "unresectable_extrahepatic_disease": False, "future_liver_remnant": 45, "hepatectomy_segments": 2}
+        "primary_status": "in_place", "future_liver_remnant": 45, "hepatectomy_segments": 2}
 
 
 def final_and_partial(folder, name):

@@ -4,13 +4,16 @@ Every chart the report prints (each pathway's pages, the safety rules, and the c
 case's path) is laid out; at the size the print stylesheet gives it (shrunk to fit its box
 on an A4 landscape sheet, never enlarged), its smallest text must be 8 pt or more. This is
 checked twice: from the SVG and the stylesheet's box, and in Chromium with print media
-emulated, measuring each chart as drawn. `consilium report --pdf` is run for real.
+emulated, measuring each chart as drawn. `consilium report --pdf` is run for real, and no
+page of the PDF holds only a heading (a chart's heading prints on its chart's sheet).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -22,6 +25,7 @@ from consilium.render.report import CSS
 CASES = ["liver_five_segments_bleeding.yaml", "liver_unresectable_obstructing.yaml", "peritoneal_p3_obstruction.json"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
+PDFTOTEXT = shutil.which("pdftotext")
 MM = 72 / 25.4  # points per millimetre
 
 
@@ -105,6 +109,36 @@ def test_report_pdf_prints_text_portrait_and_charts_landscape(tmp_path):
     assert (0, 0, 595, 842) in boxes and (0, 0, 842, 595) in boxes  # A4 portrait text, landscape charts
     page = (tmp_path / "index.html").read_text()
     assert "<time" not in page  # --no-timestamp: nothing in it changes run to run but the inputs
+
+
+def pages_holding_only_headings(folder) -> list[tuple[int, str]]:
+    """The pages of folder/report.pdf whose text is nothing but headings of the report (and the
+    entries of a pathway's list of pages): a heading printed apart from what it heads."""
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    listings = "".join(re.findall(r'<ol class="pages">.*?</ol>', page, re.S))
+    words = {" ".join(html.unescape(re.sub(r"<[^>]+>", "", m[2])).split())
+             for m in re.finditer(r"<(h[1-4]|li)\b[^>]*>(.*?)</\1>", page, re.S)
+             if m[1] != "li" or m[0] in listings} - {""}
+    text = subprocess.run([PDFTOTEXT, "-layout", folder / "report.pdf", "-"], capture_output=True,
+                          text=True, check=True).stdout
+    alone = []
+    for number, sheet in enumerate(text.split("\f")[:-1], start=1):  # the text ends with a form feed
+        flat = rest = " ".join(sheet.split())
+        for heading in sorted(words, key=len, reverse=True):
+            rest = rest.replace(heading, " ")
+        if not re.sub(r"\b\d+\.(?=\s|$)", " ", rest).strip():
+            alone.append((number, flat))
+    return alone
+
+
+@pytest.mark.skipif(not (CHROMIUM and PDFTOTEXT), reason="headless Chromium or pdftotext is not installed")
+@pytest.mark.parametrize("case", ["liver_workup_incomplete.json", None])
+def test_report_pdf_prints_each_heading_with_what_it_heads(tmp_path, case):
+    # Each chart page starts a landscape sheet; a heading left before it stood alone on a portrait one.
+    args = ["--case", ROOT / "examples" / case] if case else [ROOT / "tests" / "data" / "render"]
+    run = run_cli("report", *args, "-o", tmp_path, "--pdf", "--no-timestamp")
+    assert run.code == 0, run.err
+    assert pages_holding_only_headings(tmp_path) == []
 
 
 def test_report_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):

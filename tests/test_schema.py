@@ -61,14 +61,14 @@ def test_the_schema_refuses_what_the_validator_refuses(bundled_kb, case_validato
     refused = [{"kras": "maybe"}, {"hepatectomy_segments": 12}, {"hepatectomy_segments": 2.5},
                {"hepatectomy_segments": "3"}, {"hepatectomy_segments": True}, {"future_liver_remnant": "31 Gy"},
                {"metastatic_sites": ["liver", "liver"]}, {"metastatic_sites": "liver"}, {"krass": "mutant"},
-               {"recurrent_disease": "yes"}, {"recurrent_disease": 1}, {"scrt_start": "2024-02-30"},
-               {"scrt_start": "01/03/2024"}]
+               {"recurrent_disease": "yes"}, {"recurrent_disease": 1}, {"scrt_end": "2024-02-30"},
+               {"scrt_end": "01/03/2024"}]
     for case in refused:
         with pytest.raises(consilium.CaseError):
             bundled_kb.validate_case(case)
         assert errors(case_validator, case), case
     accepted = [{}, {"kras": None}, {"future_liver_remnant": "45 %"}, {"future_liver_remnant": 45.5},
-                {"hepatectomy_segments": 3.0}, {"metastatic_sites": []}, {"scrt_start": "2024-02-29"}]
+                {"hepatectomy_segments": 3.0}, {"metastatic_sites": []}, {"scrt_end": "2024-02-29"}]
     for case in accepted:
         bundled_kb.validate_case(case)
         assert errors(case_validator, case) == [], case

@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "unterminated-string": "a string has no closing quote",
     "unbalanced-bracket": "a bracket is not closed, or closes nothing",
     "indentation": "a line is indented to a level no block opened",
+    "mixed-indentation": "a file indents some lines with tabs and others with spaces",
     "too-deep": "an expression is nested deeper than the language allows",
     "include-not-found": "an included file does not exist",
     "include-cycle": "files include each other in a cycle",
@@ -67,6 +68,11 @@ CODES: dict[str, str] = {
     "unused-fact": "a declared fact no rule reads",
     "untested-fact": "a fact no scenario gives or expects to be needed",
     "unused-define": "a definition no rule uses",
+    # consistency (engine/analysis/consistency): constraints and modality
+    "constraint-never-holds": "no case breaks a constraint: it can never warn",
+    "constraints-exclude-every-case": "the constraints together admit no case with every fact known",
+    "modality-firmer-than-quote": "a recommendation is firmer than its quote's permissive verb",
+    "contradiction": "a case gives facts a constraint says cannot hold together",
     # cases
     "case-malformed": "a case file is not valid JSON or YAML",
     "case-not-mapping": "a case is not a mapping of fact names to values",
@@ -97,7 +103,8 @@ CODES: dict[str, str] = {
 # The severity a code has when its diagnostic does not say; a code not listed is an error.
 SEVERITY: dict[str, str] = {
     "overlap": "warning", "discordance": "info", "unreachable": "warning", "unused-fact": "warning",
-    "untested-fact": "info", "unused-define": "warning",
+    "untested-fact": "info", "unused-define": "warning", "constraint-never-holds": "warning",
+    "contradiction": "warning",
 }
 
 

@@ -69,7 +69,7 @@ def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
                                       "or remove the file")]
     if not text.endswith("\n"):
         text += "\n"
-    problems = _check_brackets(path, text)
+    problems = _check_brackets(path, text) or _check_tabs(path, text)
     if problems:
         return None, problems
     lalr = parser()  # built outside the try: a broken grammar is a bug, not the user's syntax error
@@ -198,23 +198,73 @@ def _check_depth(path: str, tree: Tree) -> list[Diagnostic]:
     return []
 
 
+def _indents(text: str, first: int = 0, last: int | None = None):
+    """(line index, leading whitespace) of each line from `first` to `last` that the indenter
+    measures: not blank, not a comment, not inside brackets or a triple-quoted string."""
+    lines = text.splitlines()
+    for number, depth, in_triple in _line_starts(text):
+        index = number - 1
+        if index < first or (last is not None and index >= last) or depth or in_triple:
+            continue
+        stripped = lines[index].lstrip(" \t")
+        if stripped and not stripped.startswith("#"):
+            yield index, lines[index][:len(lines[index]) - len(stripped)]
+
+
+def _width(lead: str) -> int:
+    return lead.count(" ") + lead.count("\t") * _RuleIndenter.tab_len  # as the indenter counts
+
+
+def _block_indent(text: str, first: int, before: int) -> int:
+    """The indentation of the innermost block open just before line `before`: that of the line
+    above it (its clause lines are the ones a misindented line most likely belongs with)."""
+    widths = [_width(lead) for index, lead in _indents(text, first, before)]
+    return widths[-1] if widths else 0
+
+
+def _check_tabs(path: str, text: str) -> list[Diagnostic]:
+    """Tabs and spaces mixed in the indentation of one file: an error on each line that indents
+    unlike the file's first indented line. A tab counts as 8 columns, which almost never lines
+    up with the spaces around it, so a mixed file would be read with blocks its author did not see."""
+    indented = [(index, lead) for index, lead in _indents(text) if lead]
+    if not indented:
+        return []
+    kinds = {index: (" " in lead) + 2 * ("\t" in lead) for index, lead in indented}  # 1 spaces, 2 tabs, 3 both
+    if len(set(kinds.values())) == 1 and 3 not in kinds.values():
+        return []
+    usual = "spaces" if kinds[indented[0][0]] != 2 else "tabs"
+    problems = []
+    for index, lead in indented:
+        if kinds[index] == (1 if usual == "spaces" else 2):
+            continue
+        span = Span(path, index + 1, 1, index + 1, len(lead) + 1)
+        if usual == "spaces":
+            around = _block_indent(text, 0, index)
+            problems.append(Diagnostic(
+                "mixed-indentation", "this line is indented with a tab, but the file indents with spaces",
+                span, hint=f"indent it with spaces only: {around} spaces, like the lines of its block"))
+        else:
+            problems.append(Diagnostic(
+                "mixed-indentation", "this line is indented with spaces, but the file indents with tabs",
+                span, hint="indent it with tabs only, like the other lines of the file"))
+    return problems
+
+
 def _dedent_error(path: str, text: str, first: int, last: int, exc: DedentError) -> Diagnostic:
     # The indenter does not say where; find the first line whose indentation matches no block.
     levels = [0]
-    for number in range(first, last):
-        line = text.splitlines()[number]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip(" \t"))
+    for number, lead in _indents(text, first, last):
+        indent = _width(lead)
         if indent > levels[-1]:
             levels.append(indent)
             continue
+        inner = levels[-1]  # the block the line above is in: the line belongs with its lines
         while indent < levels[-1]:
             levels.pop()
         if indent != levels[-1]:
             span = Span(path, number + 1, 1, number + 1, indent + 1)
             return Diagnostic("indentation", "this line is indented to a level no block opened",
-                              span, hint=f"indent it by {levels[-1]} spaces, like the lines of its block")
+                              span, hint=f"indent it by {inner} spaces, like the lines of its block")
     return Diagnostic("indentation", str(exc), Span(path, first + 1, 1, first + 1, 2))
 
 
@@ -285,10 +335,12 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
     if token.type in ("_NL", "$END", "_DEDENT", "_INDENT"):
         # These tokens sit at the start of the next line; point at the end of the line instead.
         if token.type == "_INDENT":
+            at = token.end_line or line
+            block = _block_indent(text, 0, at - 1)
+            hint = (f"indent it by {block} spaces, like the lines of its block" if block
+                    else "remove the indentation, or check the line above")
             return Diagnostic("indentation", "this line is indented, but nothing above opens a block",
-                              Span(path, token.end_line or line, 1, token.end_line or line,
-                                   (token.end_column or 2)),
-                              hint="remove the indentation, or check the line above")
+                              Span(path, at, 1, at, (token.end_column or 2)), hint=hint)
         span = Span(path, line, column, line, column + 1)
     else:
         span = Span(path, line, column, token.end_line or line,

@@ -224,9 +224,12 @@ class PathwayWriter:
         `unknown`: the condition's value, known to be None here (a bare fact needs no second test)."""
         f = self.f
         if not self.record:
+            exprs, facts = self.uses[node.id]
+            own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
-                var = f.facts.get(name)
-                if var == unknown:
+                # (a local read in another branch is unbound here: only the node's own or the top's)
+                var = f.facts.get(name) if name in own or f.fact_indent.get(name) == 0 else None
+                if var is not None and var == unknown:
                     f.emit(indent, f"needs[{name!r}] = None")
                     continue
                 f.emit(indent, f"if {var or f'get({name!r})'} is None:")

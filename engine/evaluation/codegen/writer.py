@@ -181,6 +181,7 @@ class Function:
         self.prologue: list[tuple[str, Span | None]] = []
         self.place: Span | None = None
         self.facts: dict[str, str] = {}     # fact id -> local name
+        self.fact_indent: dict[str, int] = {}  # fact id -> where it was read (0: the function's body)
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
@@ -251,6 +252,7 @@ class Function:
         for fact in wanted_facts:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
+                self.fact_indent[fact] = indent
                 self.emit(indent, f"{var} = get({fact!r})")
         place = self.place
         rank = _define_rank(self.defines)
