@@ -31,8 +31,13 @@ SAMPLES = {
     ir.IsKnown: ir.IsKnown(operand=ir.FactRef(id="a")),
     ir.Arith: ir.Arith(op="+", left=ir.FactRef(id="n"), right=ir.NumberLit(value=1)),
     ir.Negate: ir.Negate(operand=ir.FactRef(id="n")),
+    ir.Coalesce: ir.Coalesce(operands=(ir.FactRef(id="missing"), ir.FactRef(id="n"))),
+    ir.Extreme: ir.Extreme(op="min", operands=(ir.FactRef(id="n"), ir.NumberLit(value=1))),
+    ir.Absolute: ir.Absolute(operand=ir.Negate(operand=ir.FactRef(id="n"))),
+    ir.Round: ir.Round(operand=ir.FactRef(id="n"), places=1),
+    ir.MonthsBetween: ir.MonthsBetween(start=ir.DateLit(value=dt.date(2024, 1, 31)), end=ir.FactRef(id="d0")),
 }
-CASE = {"a": True, "n": 2, "s": frozenset({"x"})}
+CASE = {"a": True, "n": 2, "s": frozenset({"x"}), "d0": dt.date(2024, 3, 1)}
 DEFINES = {"d": ir.Define(id="d", expr=ir.FactRef(id="a"))}
 
 

@@ -23,7 +23,8 @@ from ..lang import ir
 from ..lang.check import Checked
 from .compile import facts_read
 from .plans import Timetable
-from ..lang.values import add_duration, days_between
+from ..lang import values as runtime
+from ..lang.values import add_duration, days_between, subtract_duration
 
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -104,11 +105,16 @@ class Writer:
                 return self.assign(indent, (a,), f"not {a}")
             case ir.And(operands=ops) | ir.Or(operands=ops):
                 return self._kleene(e, ops, indent)
-            case ir.Compare(op=op, left=left, right=right):
+            case ir.Compare(op=op, left=left, right=right, kind=kind):
+                if kind == "duration":  # by the rule of lang/values.py: may be unknown
+                    f, o = self.const(runtime.compare_durations), self.const(op)
+                    return self._binary(left, right, indent, lambda a, b: f"{f}({o}, {a}, {b})", sure=False)
                 return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[op]} {b}")
             case ir.InRange(operand=op, interval=interval):
                 v = self.expr(op, indent)
                 lo, hi = self.const(interval.low.value), self.const(interval.high.value)
+                if isinstance(interval.low.value, runtime.Duration):  # may be unknown
+                    return self.assign(indent, (v,), f"{self.const(interval.contains)}({v})", sure=False)
                 test = (f"{lo} {'<=' if interval.low.closed else '<'} {v} "
                         f"{'<=' if interval.high.closed else '<'} {hi}")
                 return self.assign(indent, (v,), test)
@@ -118,18 +124,34 @@ class Writer:
                 v = self.expr(op, indent)
                 return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None")
             case ir.Arith(op=op, kind=kind, left=left, right=right):
-                function = {"date_plus": add_duration, "date_diff": days_between,
-                            "date_minus": lambda day, d: add_duration(day, -d)}.get(kind)
-                if function is not None:
-                    f = self.const(function)
-                    return self._binary(left, right, indent, lambda a, b: f"{f}({a}, {b})")
-                if op == "/":
-                    return self._binary(left, right, indent, lambda a, b: f"None if {b} == 0 else {a} / {b}",
-                                        sure=False)
-                return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}")
-            case ir.Negate(operand=op):
+                if kind == "duration":
+                    return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}")
+                # Dates may leave the calendar and numbers are exact (lang/values.py): helpers
+                # that give None (unknown) for a date out of range or a division by zero.
+                function = {"date_plus": add_duration, "date_diff": days_between, "date_minus": subtract_duration,
+                            "+": runtime.add, "-": runtime.subtract, "*": runtime.multiply,
+                            "/": runtime.divide}.get(kind if kind != "number" else op)
+                f = self.const(function)
+                return self._binary(left, right, indent, lambda a, b: f"{f}({a}, {b})", sure=kind == "date_diff")
+            case ir.Negate(operand=op) | ir.Absolute(operand=op):
                 v = self.expr(op, indent)
-                return self.assign(indent, (v,), f"-{v}")
+                f = self.const(runtime.negate if isinstance(e, ir.Negate) else runtime.absolute)
+                return self.assign(indent, (v,), f"{f}({v})", sure=isinstance(e, ir.Negate))
+            case ir.Round(operand=op, places=places):
+                v = self.expr(op, indent)
+                return self.assign(indent, (v,), f"{self.const(runtime.round_to)}({v}, {self.const(places)})",
+                                   sure=False)
+            case ir.MonthsBetween(start=start, end=end):
+                f = self.const(runtime.months_between)
+                return self._binary(start, end, indent, lambda a, b: f"{f}({a}, {b})")
+            case ir.Coalesce(operands=ops) | ir.Extreme(operands=ops):
+                atoms = [self.expr(x, indent) for x in ops]
+                items = "(" + "".join(a + ", " for a in atoms) + ")"
+                if isinstance(e, ir.Coalesce):
+                    return self.assign(indent, (), f"{self.const(runtime.coalesce)}({items})",
+                                       sure=any(self.known(a) for a in atoms))
+                return self.assign(indent, (), f"{self.const(runtime.extreme)}({self.const(e.op)}, {items})",
+                                   sure=False)
         raise AssertionError(f"codegen misses {type(e).__name__}")
 
     def _binary(self, left, right, indent: int, combine: Callable[[str, str], str], sure: bool = True) -> str:
@@ -138,28 +160,29 @@ class Writer:
         return self.assign(indent, (a, b), combine(a, b), sure=sure)
 
     def _kleene(self, e, ops, indent: int) -> str:
-        """and: false wins, then unknown; or: true wins, then unknown. Later operands only when needed."""
+        """and: false wins, then unknown; or: true wins, then unknown. Later operands only when
+        needed, each under one `if` at the same depth, so a chain of any length nests one level
+        (Python allows 100)."""
         decisive = "False" if isinstance(e, ir.And) else "True"
         t, unknown = self.fresh(), self.fresh()
         self.emit(indent, f"{t} = {'True' if decisive == 'False' else 'False'}")
         self.emit(indent, f"{unknown} = False")
-        depth = indent
         maybe_unknown = False
-        for op in ops:
+        for i, op in enumerate(ops):
+            depth = indent
+            if i:
+                self.emit(indent, f"if {t} is not {decisive}:")
+                depth = indent + 1
             v = self.expr(op, depth)
             self.emit(depth, f"if {v} is {decisive}:")
             self.emit(depth + 1, f"{t} = {decisive}")
-            self.emit(depth, "else:")
-            depth += 1
-            if self.known(v):
-                self.emit(depth, "pass")
-            else:
+            if not self.known(v):
                 maybe_unknown = True
-                self.emit(depth, f"if {v} is None:")
+                self.emit(depth, f"elif {v} is None:")
                 self.emit(depth + 1, f"{unknown} = True")
         if maybe_unknown:
-            self.emit(depth, f"if {unknown}:")
-            self.emit(depth + 1, f"{t} = None")
+            self.emit(indent, f"if {unknown} and {t} is not {decisive}:")
+            self.emit(indent + 1, f"{t} = None")
         else:
             self.sure.add(t)
         return t

@@ -17,7 +17,8 @@ import operator
 from typing import Any, Callable, Mapping
 
 from ..lang import ir
-from ..lang.values import Duration, add_duration, days_between
+from ..lang import values as runtime
+from ..lang.values import Duration, add_duration, days_between, subtract_duration
 
 Fn = Callable[[Mapping[str, Any]], Any]
 
@@ -65,7 +66,10 @@ class Compiler:
                     v = f(case)
                     return None if v is None else not v
                 return not_
-            case ir.Compare(op=op, left=left, right=right):
+            case ir.Compare(op=op, left=left, right=right, kind=kind):
+                if kind == "duration":  # by the rule of lang/values.py: may be unknown
+                    return _binary(lambda a, b, op=op: runtime.compare_durations(op, a, b),
+                                   self.expr(left), self.expr(right))
                 return _binary(_COMPARE[op], self.expr(left), self.expr(right))
             case ir.InRange(operand=op, interval=interval):
                 f = self.expr(op)
@@ -84,13 +88,18 @@ class Compiler:
                 return lambda case: f(case) is not None
             case ir.Arith(op=op, left=left, right=right, kind=kind):
                 return _binary(_arith_function(op, kind), self.expr(left), self.expr(right))
-            case ir.Negate(operand=op):
-                f = self.expr(op)
-
-                def negate(case):
-                    v = f(case)
-                    return None if v is None else -v
-                return negate
+            case ir.Negate(operand=op) | ir.Absolute(operand=op):
+                return _unary(runtime.negate if isinstance(e, ir.Negate) else runtime.absolute, self.expr(op))
+            case ir.Round(operand=op, places=places):
+                return _unary(lambda v, places=places: runtime.round_to(v, places), self.expr(op))
+            case ir.MonthsBetween(start=start, end=end):
+                return _binary(runtime.months_between, self.expr(start), self.expr(end))
+            case ir.Coalesce(operands=ops):
+                fs = [self.expr(op) for op in ops]
+                return lambda case: runtime.coalesce(tuple([f(case) for f in fs]))
+            case ir.Extreme(op=op, operands=ops):
+                fs = [self.expr(x) for x in ops]
+                return lambda case, op=op: runtime.extreme(op, tuple([f(case) for f in fs]))
             case ir.Name():
                 raise AssertionError(f"unresolved name '{e.id}' reached the compiler")
         raise AssertionError(f"compile misses {type(e).__name__}")
@@ -147,9 +156,11 @@ def _binary(op: Callable[[Any, Any], Any], a: Fn, b: Fn) -> Fn:
     return binary
 
 
-def _divide(a, b):
-    # Division by zero has no value: unknown, like any other missing operand.
-    return None if b == 0 else a / b
+def _unary(op: Callable[[Any], Any], f: Fn) -> Fn:
+    def unary(case):
+        v = f(case)
+        return None if v is None else op(v)
+    return unary
 
 
 def _arith_function(op: str, kind: str) -> Callable[[Any, Any], Any]:
@@ -157,17 +168,22 @@ def _arith_function(op: str, kind: str) -> Callable[[Any, Any], Any]:
         case "date_plus", _:
             return add_duration
         case "date_minus", _:
-            return lambda day, d: add_duration(day, -d)
+            return subtract_duration
         case "date_diff", _:
             return days_between
-        case ("number" | "duration"), "+":
+        case "duration", "+":
             return operator.add
-        case ("number" | "duration"), "-":
+        case "duration", "-":
             return operator.sub
+        # Numbers are exact (lang/values.py); division by zero has no value: unknown.
+        case "number", "+":
+            return runtime.add
+        case "number", "-":
+            return runtime.subtract
         case "number", "*":
-            return operator.mul
+            return runtime.multiply
         case "number", "/":
-            return _divide
+            return runtime.divide
     raise AssertionError((kind, op))
 
 
@@ -215,5 +231,5 @@ def thresholds(e: ir.Expr | None, fact: str, defines: Mapping[str, ir.Define]) -
     numbers = [v for v in found if not isinstance(v, Duration)]
     durations = [v for v in found if isinstance(v, Duration)]
     if durations:
-        return tuple(sorted(durations, key=lambda d: d.approx_days))
+        return tuple(sorted(durations, key=lambda d: (d.approx_days, d.months)))
     return tuple(sorted(numbers))

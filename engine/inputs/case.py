@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -21,7 +22,8 @@ import yaml
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError, Diagnostic, Span, suggest
-from ..lang.values import DURATION_UNITS, Duration, format_number, parse_duration, parse_quantity
+from ..lang.values import (DURATION_UNITS, MAX_EXPONENT, Duration, exact, format_number, in_bounds,
+                           parse_duration, parse_quantity)
 
 Case = dict[str, Any]
 
@@ -88,7 +90,7 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     positions: dict[str, Span] = {}
     raw: dict[str, Any] = {}
     diagnostics = []
-    loader = yaml.SafeLoader("")
+    loader = _ExactLoader("")
     for key_node, value_node in node.value:
         span = _node_span(name, key_node)
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -112,6 +114,23 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     if diagnostics:
         raise CaseError(diagnostics)
     return raw, positions
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """YAML's SafeLoader, but a number with a point or an exponent is the exact decimal it
+    is written as (0.1 is one tenth), as the rule language's numbers are."""
+
+
+def _exact_float(loader: yaml.SafeLoader, node: yaml.ScalarNode):
+    text = loader.construct_scalar(node).replace("_", "")
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return loader.construct_yaml_float(node)  # .inf, .nan: refused later with the rest
+    return value if value.is_finite() else float(text)
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _exact_float)
 
 
 def _too_deep(name: str) -> Diagnostic:
@@ -179,15 +198,13 @@ def _fast_str(t, value) -> bool:
 
 
 def _fast_number(t, value) -> bool:
-    # an int within range for an integer or number fact; a finite float for a number fact
-    if type(t) is not ir.NumberType:
+    # an int within range for an integer or number fact (a float is made exact first, in _number)
+    if type(t) is not ir.NumberType or not in_bounds(value):
         return False
-    if type(value) is float and (t.integer or not math.isfinite(value)):
-        return False
-    return t.range is None or t.range.contains(value)
+    return t.range is None or t.range.contains(value) is True
 
 
-_FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number, float: _fast_number}
+_FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number}
 
 
 def _show(value: Any) -> str:
@@ -256,7 +273,7 @@ def convert(fact: ir.Fact, value: Any) -> Any:
                 duration = parse_duration(value)
             except ValueError as exc:
                 raise _Invalid("case-wrong-type", f"{who}: {exc}") from None
-            if interval is not None and not interval.contains(duration):
+            if interval is not None and interval.contains(duration) is not True:
                 raise _Invalid("case-out-of-range", f"{who} is {duration}, outside its range "
                                f"{_describe_interval(interval)}")
             return duration
@@ -267,11 +284,12 @@ def _choices(values) -> str:
     return "{" + ", ".join(values) + "}"
 
 
-def _number(fact: ir.Fact, t: ir.NumberType, value: Any) -> float:
+def _number(fact: ir.Fact, t: ir.NumberType, value: Any):
+    """An exact number (int, or Decimal as written) for a number fact, or _Invalid."""
     who = f"'{fact.id}'"
     kind = "a whole number" if t.integer else "a number"
     unit_text = "%" if t.unit == "%" else t.unit
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise _Invalid("case-wrong-type", f"{who} is {kind}" + (f" in {unit_text}" if unit_text else "")
                        + f", not {_show(value)}")
     if isinstance(value, str):
@@ -290,12 +308,18 @@ def _number(fact: ir.Fact, t: ir.NumberType, value: Any) -> float:
         value = number
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
+    value = exact(value)  # 0.1 is one tenth, not the binary float nearest to it
+    if not in_bounds(value):
+        raise _Invalid("case-out-of-range", f"{who} is {kind} between -10^{MAX_EXPONENT + 1} and "
+                       f"10^{MAX_EXPONENT + 1}, and not finer than 10^-{MAX_EXPONENT}")
     if t.integer:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {value}")
+        if isinstance(value, Decimal):
+            if value != value.to_integral_value():
+                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {format_number(value)}")
             value = int(value)
-    if t.range is not None and not t.range.contains(value):
+    if t.range is not None and t.range.contains(value) is not True:
         raise _Invalid("case-out-of-range", f"{who} is {format_number(value)}"
                        + (f" {t.unit}" if t.unit else "") + f", outside its range {_describe_interval(t.range)}")
     return value
