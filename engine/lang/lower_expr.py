@@ -15,7 +15,7 @@ from lark import Token, Transformer, v_args
 
 from . import ir
 from .diagnostics import Diagnostic, Span
-from .values import DURATION_UNITS, Duration, Number, compare, format_number, make_duration, number as read_number
+from .values import DURATION_UNITS, MAX_DIGITS, Duration, Number, compare, format_number, make_duration, number as read_number
 
 _COMPARATOR_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
 
@@ -133,7 +133,12 @@ class LoweringBase(Transformer):
     # ---- expressions ----------------------------------------------------------------
     @v_args(meta=True)
     def quantity(self, meta, children):
-        value = read_number(str(children[0]))  # exact: 0.1 is one tenth, 10**400 is 10**400
+        try:
+            value = read_number(str(children[0]))  # exact: 0.1 is one tenth, 10**400 is 10**400
+        except ValueError as exc:
+            self.error("invalid-value", str(exc), self.token_span(children[0]),
+                       hint=f"numbers in rules have at most {MAX_DIGITS} digits")
+            value = 0
         unit = children[1] if len(children) > 1 else None
         return Quantity(value, unit, self.span(meta))
 

@@ -46,6 +46,10 @@ DURATION_UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "week
 NUMBER_UNITS = {"%", "Gy", "mg", "kg", "g", "mL", "L", "cm", "mm", "segments",
                 "points", "cycles", "doses", "fractions", "m2"}
 
+# Digits a number may be written with: beyond MAX_EXPONENT it would be refused anyway, and
+# Python reads no int of more than 4300 digits from text.
+MAX_DIGITS = MAX_EXPONENT + 100
+
 Number = int | Decimal
 _INT_LIMIT = 10 ** (MAX_EXPONENT + 1)
 
@@ -63,6 +67,8 @@ def number(text: str) -> Number:
     """A number as written ('3', '0.1', '-2.50', '1e3'): int when whole and written without
     a point or exponent, Decimal otherwise; ValueError when it is not a finite number."""
     text = text.strip()
+    if len(text) > MAX_DIGITS + 10 and sum(c.isdigit() for c in text) > MAX_DIGITS:
+        raise ValueError(f"a number of more than {MAX_DIGITS} digits is beyond what the language holds")
     if re.fullmatch(r"[+-]?\d+", text):
         return int(text)
     try:

@@ -107,8 +107,10 @@ class Encoder:
     @staticmethod
     def _in(term, interval: ir.Interval) -> z3.BoolRef:
         lo, hi = interval.low, interval.high
-        return z3.And(term >= lo.value if lo.closed else term > lo.value,
-                      term <= hi.value if hi.closed else term < hi.value)
+        low, high = _number(lo.value), _number(hi.value)
+        if term.is_int() and (low.is_real() or high.is_real()):
+            term = z3.ToReal(term)
+        return z3.And(term >= low if lo.closed else term > low, term <= high if hi.closed else term < high)
 
     # ---- conditions -----------------------------------------------------------------------
     def truth(self, e: ir.Expr) -> Truth:
@@ -190,8 +192,7 @@ class Encoder:
                                                 else self.value(expr))
                 return self._define_cache[name]
             case ir.NumberLit(value=v):
-                return Value(z3.BoolVal(True), z3.IntVal(v) if isinstance(v, int) else z3.RealVal(format(v, "f")),
-                             "number")
+                return Value(z3.BoolVal(True), _number(v), "number")
             case ir.DurationLit(value=d):
                 return Value(z3.BoolVal(True), _dur(d), "duration")
             case ir.DateLit(value=day):
@@ -349,6 +350,11 @@ _OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a
 
 def _dur(d: Duration):
     return (z3.IntVal(d.months), z3.IntVal(d.days))
+
+
+def _number(v):
+    """An exact number (int or Decimal) as a Z3 numeral: Int when whole and written so, else Real."""
+    return z3.IntVal(v) if isinstance(v, int) else z3.RealVal(format(v, "f"))
 
 
 def _alike_terms(terms: list) -> list:
