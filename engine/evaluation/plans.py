@@ -85,7 +85,8 @@ class Timetable:
                 this = _Dated(when, when, base_firm and not about)
             elif kind is ir.Window:
                 a, b = _shift(base, offsets[0]), _shift(base, offsets[1])
-                this = _Dated(min(a, b) if a else None, max(a, b) if b else None, base_firm)
+                # an end outside the calendar (lang/values.py) leaves the window unknown
+                this = _Dated(min(a, b), max(a, b), base_firm) if a and b else _Dated(None, None, base_firm)
             else:
                 this = _Dated(None, _shift(base, offsets[0]), base_firm)
             dated[step.id] = this

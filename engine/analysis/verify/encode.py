@@ -208,7 +208,7 @@ class Encoder:
             case ir.Arith():
                 return self._arith(e)
             case ir.Coalesce(operands=ops):
-                parts = [self.value(op) for op in ops]
+                parts = [_as_value(self.value(op)) for op in ops]
                 kind = parts[0].kind
                 if kind in ("duration", "set"):
                     return self._one_of(parts, z3.Or([p.known for p in parts]))
@@ -218,7 +218,7 @@ class Encoder:
                     term = z3.If(p.known, t, term)
                 return Value(z3.Or([p.known for p in parts]), term, kind)
             case ir.Extreme(op=op, operands=ops):
-                parts = [self.value(x) for x in ops]
+                parts = [_as_value(self.value(x)) for x in ops]
                 known = z3.And([p.known for p in parts])
                 if parts[0].kind == "duration":
                     return self._one_of(parts, z3.And(known, z3.Bool(self._name("decided"))))
@@ -350,6 +350,11 @@ _OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a
 
 def _dur(d: Duration):
     return (z3.IntVal(d.months), z3.IntVal(d.days))
+
+
+def _as_value(v) -> Value:
+    """A condition (a Truth, from a definition) as a bool Value."""
+    return Value(z3.Or(v.true, v.false), v.true, "bool") if isinstance(v, Truth) else v
 
 
 def _number(v):
