@@ -12,10 +12,8 @@ turns it off; CONSILIUM_CACHE_DIR moves it.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import pickle
-import sys
 import tempfile
 from pathlib import Path
 
@@ -46,27 +44,6 @@ def _entry(root: Path) -> Path | None:
         return None
     # spans hold paths as shown from the working folder: one entry per root and working folder
     return folder / (_digest(f"{root.resolve()}\0{Path.cwd()}".encode())[:32] + ".pickle")
-
-
-def compiled(source: str, name: str):
-    """The code object of generated Python, from the cache when the same source was compiled before."""
-    folder = _folder()
-    entry = folder / f"code-{_digest((source + sys.version).encode())[:32]}.marshal" if folder else None
-    if entry is not None and entry.is_file():
-        try:
-            return marshal.loads(entry.read_bytes())
-        except Exception:  # noqa: BLE001 - a miss
-            pass
-    code = compile(source, name, "exec")
-    if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=entry.parent, delete=False) as handle:
-                handle.write(marshal.dumps(code))
-            os.replace(handle.name, entry)
-        except Exception:  # noqa: BLE001 - the cache is an optimisation
-            pass
-    return code
 
 
 def get(root: Path) -> Loaded | None:

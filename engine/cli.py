@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
+from . import cli_codegen
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .evaluation.result import Result
 from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
@@ -33,6 +34,7 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -93,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
+    cli_codegen.add_parser(commands)
     return parser
 
 
@@ -140,6 +143,8 @@ def _main(argv: list[str] | None) -> int:
         return _report_command(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "codegen":
+        return cli_codegen.run(args, _report)
     raise AssertionError(args.command)
 
 

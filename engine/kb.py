@@ -19,6 +19,7 @@ from .lang.check import Checked, check
 from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
 from .lang.load import Loaded, load, resolve_root
+from .lang.shape import PathwayShape, shapes as shapes_of
 from .evaluation.result import Result
 
 if TYPE_CHECKING:
@@ -47,8 +48,20 @@ class KnowledgeBase:
         """The decision graph of each pathway (networkx), built on first use."""
         if not self._graphs and self.checked.pathways:
             from .lang.graph import build_graph
-            self._graphs.update({p.id: build_graph(p) for p in self.checked.pathways})
+            self._graphs.update({p.id: build_graph(p, self.shapes[p.id]) for p in self.checked.pathways})
         return self._graphs
+
+    @property
+    def shapes(self) -> Mapping[str, PathwayShape]:
+        """The shape of each pathway (entry, order, ways in and out, fixed paths), worked out once."""
+        return self.evaluator.shapes
+
+    def generated_source(self, pathway: str | None = None) -> str:
+        """The Python this knowledge base is evaluated by (one pathway's functions, when named)."""
+        if pathway is not None and pathway not in self.shapes:
+            from .lang.diagnostics import UsageError
+            raise UsageError(f"no pathway '{pathway}' in this knowledge base")
+        return self.evaluator.generated_source((pathway,) if pathway is not None else None)
 
     @property
     def facts(self) -> Mapping[str, ir.Fact]:
@@ -101,13 +114,14 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         _stop_on(problems, loaded)
     checked, problems = check(list(loaded.declarations))
     _stop_on(problems, loaded)
+    shapes = shapes_of(checked.pathways)
     if not from_cache:  # a cached parse was validated when it was cached
         from .lang.graph import validate
-        _stop_on([d for pathway in checked.pathways for d in validate(pathway)], loaded)
+        _stop_on([d for pathway in checked.pathways for d in validate(pathway, shapes[pathway.id])], loaded)
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])
     return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                         evaluator=Evaluator(checked, loaded.root))
+                         evaluator=Evaluator(checked, shapes, loaded.root))
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:

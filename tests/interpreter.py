@@ -1,8 +1,8 @@
 """A straightforward interpreter of the IR: the test oracle for the compiled evaluators.
 
 It walks expressions recursively and pathways node by node, with Kleene logic spelled out
-case by case; it shares nothing with engine/compile.py or engine/codegen.py but the IR and
-the value helpers, so an error in either shows as a disagreement.
+case by case; it shares nothing with the code generator (engine/evaluation/codegen/) but the IR,
+the value helpers and the pathways' order, so an error in either shows as a disagreement.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def walk(kb, case) -> Walk:
             for t in targets:
                 if t and t not in paths:
                     paths[t] = paths[node_id] + (t,)
-        for node_id in kb.evaluator.orders[pid]:
+        for node_id in kb.shapes[pid].order:
             if node_id not in paths:
                 continue
             node = nodes[node_id]

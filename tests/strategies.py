@@ -101,9 +101,12 @@ class _Expressions:
                     bounds = f"{low}{suffix} .. {high}{suffix}"
                     operand = self.num(depth - 1, unit)
                 else:
-                    a, b = sorted((d(st.integers(0, 40)), d(st.integers(0, 40))))
-                    bounds = f"{a} {self.pick(DURATION_WORDS)} .. {b} {self.pick(DURATION_WORDS)}"
+                    low, high = sorted((d(st.integers(0, 40)), d(st.integers(0, 40))))
+                    word = self.pick(DURATION_WORDS)
+                    bounds = f"{low} {word} .. {high} {word}"
                     operand = self.dur(depth - 1)
+                if low == high:  # [5 .. 5) holds nothing, an error: a range of one value is closed
+                    return f"{operand} in [{bounds}]"
                 return f"{operand} in {self.pick(['[', '('])}{bounds}{self.pick([']', ')'])}"
             case "known":
                 names = list(s.facts) + list(s.defines)

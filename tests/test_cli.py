@@ -49,7 +49,7 @@ def test_eval_trace_lists_every_step_with_spans_and_values():
 def test_eval_json_is_the_documented_form():
     run = run_cli("eval", KB, EXAMPLE, "--json")
     result = json.loads(run.out)
-    assert result["schema_version"] == "1.0"
+    assert result["schema_version"] == "1.1"
     assert list(result) == ["schema_version", "knowledge_base", "case", "recommendations", "warnings",
                             "needs", "by_source", "by_site", "plans", "unchecked", "trace"]
     [rec] = [r for r in result["recommendations"] if r["id"] == "staged_hepatectomy"]

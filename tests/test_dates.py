@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 import consilium
-from consilium.engine.evaluation.compile import Compiler
 from consilium.engine.lang.values import Duration, add_duration, parse_duration
 
 
@@ -16,7 +15,7 @@ def evaluate(tmp_path, expression, case):
         "fact start : date\nfact surgery : date\nfact gap : duration\n"
         f"define x = {expression}\n", encoding="utf-8")
     kb = consilium.load_kb(tmp_path)
-    return Compiler(kb.checked.defines).define("x")(kb.validate_case(case))
+    return kb.evaluator.value(kb.checked.defines["x"].expr, kb.validate_case(case))
 
 
 @pytest.mark.parametrize("expression,expected", [

@@ -18,20 +18,23 @@ from conftest import DATA, KB, ROOT
 from interpreter import walk
 
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "render",
-                   DATA / "walk"]
+                   DATA / "walk", DATA / "codegen"]
+
+
+_CODES = {"undecided": "undecided", "no-branch": "no branch", "fires": "fires", "does-not-apply": "does not apply",
+          "continues": "continues", "schedules": "schedule", "not-checked": "not checked", "raises": "raises",
+          "clear": "clear"}
+_WORDS = {"undecided": "undecided", "no-branch": "no branch holds", "does-not-apply": "does not apply",
+          "continues": "continues", "schedules": "lays out", "not-checked": "not checked", "raises": "raises",
+          "clear": "clear", "branch": "branch", "otherwise": "otherwise"}
 
 
 def _what(step) -> str:
-    """A trace step's outcome, in the interpreter's words."""
-    if step.kind == "decide" and step.branch is not None:
+    """A trace step's outcome, in the interpreter's words (from its code, which its words agree with)."""
+    assert step.outcome.startswith(_WORDS.get(step.code, "recommends" if step.kind == "recommend" else "warns")), step
+    if step.code in ("branch", "otherwise"):
         return f"branch {step.branch}"
-    for start, what in (("undecided", "undecided"), ("no branch", "no branch"), ("recommends", "fires"),
-                        ("warns", "fires"), ("does not apply", "does not apply"), ("continues", "continues"),
-                        ("lays out", "schedule"), ("not checked", "not checked"), ("raises", "raises"),
-                        ("clear", "clear")):
-        if step.outcome.startswith(start):
-            return what
-    raise AssertionError(step)
+    return _CODES[step.code]
 
 
 @pytest.mark.parametrize("path", KNOWLEDGE_BASES, ids=lambda p: p.name)
@@ -51,6 +54,7 @@ def test_compiled_evaluators_agree_with_the_interpreter(path):
         assert [(r.id, r.path) for r in full.recommendations] == seen.paths, case
         assert {n.fact: [(u.pathway, u.node) for u in n.decides] for n in full.needs} == seen.decides, case
         assert [(u.rule, u.needs) for u in full.unchecked] == seen.unchecked, case
+    assert full.to_json()["trace"] == [s.to_json() for s in full.trace]  # the JSON, written out for speed
 
 
 def test_one_walk_step_by_step():
@@ -75,12 +79,11 @@ def test_one_walk_step_by_step():
 
 
 def test_nodes_are_written_inline_only_where_the_order_allows():
-    """`layout` writes a node inside the one that leads to it, except where it would then run
+    """`holders` writes a node inside the one that leads to it, except where it would then run
     before a node the evaluator visits first; the answers keep the evaluator's order."""
-    from consilium.engine.evaluation.codegen import layout
+    from consilium.engine.evaluation.codegen.layout import holders
     kb = consilium.load_kb(DATA / "walk")
-    siblings = next(p for p in kb.pathways if p.id == "siblings")
-    held = layout(siblings, kb.evaluator.orders["siblings"])
+    held = holders(kb.shapes["siblings"])
     assert held == {"both": None, "first_check": "both", "second": "both", "first_result": None}
     full = kb.evaluate({"a": True})
     assert [r.id for r in full.recommendations if r.pathway == "siblings"] == ["second", "first_result"]

@@ -114,7 +114,7 @@ def test_every_rule_fires_in_a_scenario_and_is_silent_in_another(bundled_kb):
 
 
 def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
-    from consilium.engine.evaluation.compile import facts_read
+    from consilium.engine.lang.reads import facts_read
     asked = {e.target for s in bundled_kb.scenarios for e in s.expectations if e.kind == "needs" and not e.negated}
     never_asked = []
     for pathway in bundled_kb.pathways:

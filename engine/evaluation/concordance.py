@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations
-from typing import Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
 from .result import Recommendation
@@ -34,7 +34,7 @@ class SourceAtSite(NamedTuple):
     def silent(self) -> bool:
         return not self.rules
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"recommends": list(self.recommends), "advises_against": list(self.advises_against),
                 "rules": list(self.rules), "silent": self.silent, "pending": list(self.pending)}
 
@@ -45,7 +45,7 @@ class Relation(NamedTuple):
     relation: str               # concordant | complementary | conflicting | silent
     actions: tuple[str, ...]    # shared (concordant) or opposed (conflicting) actions
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"sources": [self.first, self.second], "relation": self.relation, "actions": list(self.actions)}
 
 
@@ -68,7 +68,7 @@ class SiteView(NamedTuple):
                 return s
         raise KeyError(source)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "present": self.present,
                 "sources": {s.source: s.to_json() for s in self.sources},
                 "relations": [r.to_json() for r in self.relations]}

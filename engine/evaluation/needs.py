@@ -14,12 +14,12 @@ from typing import Any, Callable
 
 from ..lang import ir
 from .result import Answer
-from ..lang.values import Duration, format_number
+from ..lang.values import Duration, format_number, midpoint
 
 Probe = Callable[[Any], tuple[str | None, str]]  # value -> (leads_to, outcome in words)
 
 
-def answers(fact: ir.Fact, probe: Probe, cuts: tuple) -> tuple[Answer, ...]:
+def answers(fact: ir.Fact, probe: Probe, cuts: tuple[Any, ...]) -> tuple[Answer, ...]:
     match fact.type:
         case ir.BoolType():
             return tuple(Answer(word, *probe(value)) for word, value in (("yes", True), ("no", False)))
@@ -35,7 +35,8 @@ def answers(fact: ir.Fact, probe: Probe, cuts: tuple) -> tuple[Answer, ...]:
     return ()
 
 
-def _regions(probe: Probe, cuts: list, integer: bool, unit: str | None, interval) -> tuple[Answer, ...]:
+def _regions(probe: Probe, cuts: list[Any], integer: bool, unit: str | None,
+             interval: ir.Interval | None) -> tuple[Answer, ...]:
     """Cut the number line at each threshold: below, at, between, above; merge equal outcomes."""
     if not cuts:
         return ()
@@ -49,9 +50,9 @@ def _regions(probe: Probe, cuts: list, integer: bool, unit: str | None, interval
         if nxt is None:
             regions.append((p, False, None, False, p + 1))
         elif not integer or nxt - p > 1:
-            regions.append((p, False, nxt, False, (p + nxt) / 2 if not integer else p + 1))
+            regions.append((p, False, nxt, False, midpoint(p, nxt) if not integer else p + 1))
     regions = [r for r in regions if interval is None or interval.contains(r[4])]
-    merged: list[list] = []
+    merged: list[list[Any]] = []
     for low, low_closed, high, high_closed, sample in regions:
         leads_to, outcome = probe(sample)
         if merged and merged[-1][4] == (leads_to, outcome):
@@ -62,9 +63,12 @@ def _regions(probe: Probe, cuts: list, integer: bool, unit: str | None, interval
                  for lo, lc, hi, hc, result in merged)
 
 
-def _describe(low, low_closed, high, high_closed, unit, interval) -> str:
+def _describe(low: Any, low_closed: bool, high: Any, high_closed: bool, unit: str | None,
+              interval: ir.Interval | None) -> str:
     suffix = "" if not unit else (" %" if unit == "%" else f" {unit}")
-    show = lambda v: format_number(v) + suffix  # noqa: E731
+
+    def show(v: Any) -> str:
+        return format_number(v) + suffix
     if interval is not None:
         # Bounds the fact's own range already imposes go without saying.
         if low is None or (low == interval.low.value and low_closed == interval.low.closed):
@@ -82,19 +86,22 @@ def _describe(low, low_closed, high, high_closed, unit, interval) -> str:
     return f"{'≥' if low_closed else '>'} {show(low)} and {'≤' if high_closed else '<'} {show(high)}"
 
 
-def _duration_regions(probe: Probe, cuts: list[Duration], interval) -> tuple[Answer, ...]:
+def _duration_regions(probe: Probe, cuts: list[Duration], interval: ir.Interval | None) -> tuple[Answer, ...]:
     if not cuts:
         return ()
     if all(c.months == 0 for c in cuts):
-        make, axis, unit = (lambda n: Duration(days=int(n))), [c.days for c in cuts], "days"
+        unit, axis = "days", [c.days for c in cuts]
     elif all(c.days == 0 for c in cuts):
-        make, axis, unit = (lambda n: Duration(months=int(n))), [c.months for c in cuts], "months"
+        unit, axis = "months", [c.months for c in cuts]
     else:
         return ()
+
+    def make(n: float) -> Duration:
+        return Duration(days=int(n)) if unit == "days" else Duration(months=int(n))
     numeric_interval = None
     if interval is not None:
         lo, hi = interval.low.value, interval.high.value
-        if unit == "days" and lo.months == hi.months == 0:
+        if unit == "days" and isinstance(lo, Duration) and isinstance(hi, Duration) and lo.months == hi.months == 0:
             numeric_interval = ir.Interval(low=ir.Bound(value=lo.days, closed=interval.low.closed),
                                            high=ir.Bound(value=hi.days, closed=interval.high.closed))
     return _regions(lambda n: probe(make(n)), axis, True, unit, numeric_interval)

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any, Mapping, NamedTuple
 
 from ..lang import ir
-from .result import PlannedSequence, PlannedStep, Warning
+from .result import PlannedSequence, PlannedStep, RuleWarning
 from ..lang.values import Duration, add_duration, format_value
 
 
@@ -53,7 +53,7 @@ class Timetable:
         origin = anchor_label if relative is None else step_labels[relative.step].lower()
         match step.timing:
             case ir.At(offset=offset, about=about):
-                offsets = (offset,)
+                offsets: tuple[Duration, ...] = (offset,)
                 timing = ("at about " if about else "at ") + _words(offset, relative, step_labels)
             case ir.Window(start=start, end=end):
                 offsets, about = (start, end), False
@@ -64,7 +64,7 @@ class Timetable:
         return _Step(step, type(step.timing), tuple(o if sign > 0 else -o for o in offsets), about,
                      relative.step if relative is not None else None, timing, origin)
 
-    def lay_out(self, case: Mapping[str, Any]) -> tuple[PlannedSequence, list[Warning]]:
+    def lay_out(self, case: Mapping[str, Any]) -> tuple[PlannedSequence, list[RuleWarning]]:
         plan = self.plan
         anchor = case.get(plan.anchor)
         dated: dict[str, _Dated] = {}
@@ -85,8 +85,8 @@ class Timetable:
                 this = _Dated(when, when, base_firm and not about)
             elif kind is ir.Window:
                 a, b = _shift(base, offsets[0]), _shift(base, offsets[1])
-                # an end outside the calendar (lang/values.py) leaves the window unknown
-                this = _Dated(min(a, b), max(a, b), base_firm) if a and b else _Dated(None, None, base_firm)
+                this = _Dated(min(a, b), max(a, b), base_firm) if a is not None and b is not None \
+                    else _Dated(None, None, base_firm)
             else:
                 this = _Dated(None, _shift(base, offsets[0]), base_firm)
             dated[step.id] = this
@@ -100,17 +100,17 @@ class Timetable:
         return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps)), warnings
 
 
-def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[Warning]]:
+def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[RuleWarning]]:
     """A plan laid out for one case (compiling it first: evaluators keep a `Timetable` instead)."""
     return Timetable(plan, labels).lay_out(case)
 
 
 def _late(plan: ir.Plan, step: ir.PlanStep, actual: dt.date, this: _Dated, timing: str, relative: str | None,
-          origin: str) -> Warning:
+          origin: str) -> RuleWarning:
     window = (f"{format_value(this.earliest)} to {format_value(this.latest)}"
               if this.earliest is not None else f"by {format_value(this.latest)}")
     p = plan.provenance
-    return Warning(id=f"{plan.id}.{step.id}",
+    return RuleWarning(id=f"{plan.id}.{step.id}",
                    label=f"{step.label}: on {format_value(actual)}, outside its window ({window}: "
                          f"{timing}{'' if relative else ' after ' + origin.lower()})",
                    severity="warning", kind="plan", source=p.source, section=p.section, quote=p.quote,

@@ -2,21 +2,23 @@
 
 Immutable records, named tuples where many are made per evaluation: recommendations with
 their provenance, warnings, needs (the facts that would decide an undecided decision, and
-what each answer leads to, worked out when first read), the view per source, plans in time,
-and the trace of every node visited. `to_json` writes the documented JSON form with
+what each answer leads to), the view per source, plans in time, and the trace of every node
+visited. A result is plain data: nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
 `schema_version`; bump the major version on any breaking change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 
-SCHEMA_VERSION = "1.0"
+if TYPE_CHECKING:
+    from .concordance import SiteView
+
+SCHEMA_VERSION = "1.1"  # 1.1: a trace step's `code`
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -32,14 +34,24 @@ class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
     pathway: str
     path: tuple[str, ...]  # the nodes visited from the pathway's entry to this one
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "actions": list(self.actions), "modality": self.modality,
                 "source": self.source, "section": self.section, "quote": self.quote,
                 "references": list(self.refs), "note": self.note, "pathway": self.pathway,
                 "path": list(self.path)}
 
 
-class Warning(NamedTuple):  # a tuple: many are made per evaluation
+class Decision(NamedTuple):
+    """The values of a result alone: what `decide` returns (a tuple: cheap to make)."""
+
+    recommendations: tuple[str, ...]
+    warnings: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+class RuleWarning(NamedTuple):  # a tuple: many are made per evaluation
+    """A warning a rule raised: a pathway's `warn`, a safety rule, or a plan step out of its window."""
+
     id: str
     label: str
     severity: str
@@ -52,7 +64,7 @@ class Warning(NamedTuple):  # a tuple: many are made per evaluation
     instead: str | None = None
     pathway: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "severity": self.severity, "kind": self.kind,
                 "source": self.source, "section": self.section, "quote": self.quote,
                 "references": list(self.refs), "note": self.note, "instead": self.instead,
@@ -65,39 +77,8 @@ class Answer:
     leads_to: str | None    # the node it leads to (None: the pathway ends, or the rule does not apply)
     outcome: str            # what that means, in words
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"answer": self.answer, "leads_to": self.leads_to, "outcome": self.outcome}
-
-
-class Answers(Sequence):
-    """What each answer to a missing fact leads to: worked out on first use, then kept.
-
-    Working it out re-runs the decision once per possible answer; most callers of the fast
-    paths never look, so a result only pays for it when someone reads it."""
-
-    __slots__ = ("_work", "_answers")
-
-    def __init__(self, work: Callable[[], tuple[Answer, ...]]):
-        self._work = work
-        self._answers: tuple[Answer, ...] | None = None
-
-    def _get(self) -> tuple[Answer, ...]:
-        if self._answers is None:
-            self._answers = tuple(self._work())
-            self._work = None
-        return self._answers
-
-    def __getitem__(self, index):
-        return self._get()[index]
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-    def __eq__(self, other) -> bool:
-        return tuple(self) == tuple(other)
-
-    def __repr__(self) -> str:
-        return repr(self._get())
 
 
 class Undecided(NamedTuple):  # a tuple: several are made per evaluation
@@ -106,9 +87,9 @@ class Undecided(NamedTuple):  # a tuple: several are made per evaluation
     pathway: str | None
     node: str
     question: str
-    answers: Sequence[Answer]
+    answers: tuple[Answer, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"pathway": self.pathway, "node": self.node, "question": self.question,
                 "answers": [a.to_json() for a in self.answers]}
 
@@ -120,7 +101,7 @@ class Need(NamedTuple):  # a tuple: several are made per evaluation
     type: str
     decides: tuple[Undecided, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"fact": self.fact, "label": self.label, "question": self.question, "type": self.type,
                 "decides": [d.to_json() for d in self.decides]}
 
@@ -134,7 +115,7 @@ class Unchecked:
     severity: str
     needs: tuple[str, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "label": self.label, "severity": self.severity, "needs": list(self.needs)}
 
 
@@ -148,7 +129,7 @@ class SourceView(NamedTuple):  # a tuple: one per source per evaluation
     def silent(self) -> bool:
         return not self.recommendations and not self.warnings
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"title": self.title, "recommendations": list(self.recommendations),
                 "warnings": list(self.warnings), "silent": self.silent}
 
@@ -162,7 +143,7 @@ class PlannedStep(NamedTuple):  # a tuple: cheap to make
     actual: Any = None
     on_time: bool | None = None  # None: no actual date, or no window to hold it to
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "timing": self.timing,
                 "earliest": to_json_value(self.earliest), "latest": to_json_value(self.latest),
                 "actual": to_json_value(self.actual), "on_time": self.on_time}
@@ -178,7 +159,7 @@ class PlannedSequence(NamedTuple):  # a tuple: cheap to make
     refs: tuple[int, ...]
     steps: tuple[PlannedStep, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "anchor": self.anchor,
                 "anchor_date": to_json_value(self.anchor_date), "source": self.source,
                 "quote": self.quote, "references": list(self.refs),
@@ -194,24 +175,41 @@ class TraceStep(NamedTuple):  # a tuple: many are made per evaluation
     outcome: str
     next: tuple[str, ...] = ()         # the nodes it continues to
     branch: int | None = None          # for a decision, the branch taken (1 = the first)
+    code: str = ""                     # the outcome as a code: one of OUTCOMES
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"pathway": self.pathway, "node": self.node, "kind": self.kind,
                 "span": self.span.to_json() if self.span else None,
                 "read": {k: to_json_value(v) for k, v in self.read}, "outcome": self.outcome,
-                "next": list(self.next), "branch": self.branch}
+                "code": self.code, "next": list(self.next), "branch": self.branch}
+
+
+# A trace step's outcome as a code, beside its words: what a program matches on.
+OUTCOMES = {
+    "branch": "a decision took the branch `branch`",
+    "otherwise": "a decision took its `otherwise` branch (`branch` is its number)",
+    "no-branch": "no branch of a decision holds: the pathway ends here",
+    "undecided": "a fact the node reads is missing: see the result's needs",
+    "fires": "a recommendation or warning applies",
+    "does-not-apply": "a rule's condition is false",
+    "continues": "a step leads on",
+    "schedules": "a plan is laid out in time",
+    "raises": "a safety rule holds: its warning is raised",
+    "clear": "a safety rule does not hold",
+    "not-checked": "a safety rule lacks facts to be checked",
+}
 
 
 class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     """Everything one evaluation found; `to_json` gives its documented JSON form."""
 
     knowledge_base: str
-    case: dict
+    case: dict[str, Any]
     recommendations: tuple[Recommendation, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[RuleWarning, ...]
     needs: tuple[Need, ...]
     by_source: tuple[SourceView, ...]
-    by_site: tuple  # of concordance.SiteView: per site, each source's actions and their relations
+    by_site: tuple["SiteView", ...]  # per site, each source's actions and their relations
     plans: tuple[PlannedSequence, ...]
     unchecked: tuple[Unchecked, ...] = ()
     trace: tuple[TraceStep, ...] = ()
@@ -225,7 +223,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     def needed_facts(self) -> list[str]:
         return [n.fact for n in self.needs]
 
-    def site(self, site: str):
+    def site(self, site: str) -> "SiteView":
         for view in self.by_site:
             if view.site == site:
                 return view
@@ -237,11 +235,12 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
                 return view
         raise KeyError(source_id)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
+        plain, value = _PLAIN, to_json_value
         return {
             "schema_version": SCHEMA_VERSION,
             "knowledge_base": self.knowledge_base,
-            "case": {k: to_json_value(v) for k, v in sorted(self.case.items())},
+            "case": {k: v if v.__class__ in plain else value(v) for k, v in sorted(self.case.items())},
             "recommendations": [r.to_json() for r in self.recommendations],
             "warnings": [w.to_json() for w in self.warnings],
             "needs": [n.to_json() for n in self.needs],
@@ -249,5 +248,22 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "by_site": {v.site: v.to_json() for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
-            "trace": [t.to_json() for t in self.trace],
+            "trace": _trace_json(self.trace),
         }
+
+
+_PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form
+
+
+def _trace_json(trace: tuple[TraceStep, ...]) -> list[dict[str, Any]]:
+    """`TraceStep.to_json` for every step, written out: a result's trace is most of its JSON."""
+    plain, value = _PLAIN, to_json_value
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for pathway, node, kind, span, read, outcome, following, branch, code in trace:
+        append({"pathway": pathway, "node": node, "kind": kind,
+                "span": None if span is None else {"file": span.file, "line": span.line, "column": span.column,
+                                                   "end_line": span.end_line, "end_column": span.end_column},
+                "read": {k: v if v.__class__ in plain else value(v) for k, v in read} if read else {},
+                "outcome": outcome, "code": code, "next": list(following), "branch": branch})
+    return out

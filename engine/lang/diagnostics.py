@@ -70,6 +70,8 @@ CODES: dict[str, str] = {
     "case-duplicate-fact": "a case gives the same fact twice",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
+    # evaluation
+    "evaluation-failed": "a rule could not be evaluated for a case (a date out of range, a value of the wrong type)",
 }
 
 
@@ -140,6 +142,10 @@ class KnowledgeBaseError(DiagnosticsError):
 
 class CaseError(DiagnosticsError):
     """A case failed to read or to validate against the fact schema."""
+
+
+class EvaluationError(DiagnosticsError):
+    """A rule could not be evaluated for a case; the diagnostic names the rule's place."""
 
 
 class UsageError(ConsiliumError):

@@ -1,10 +1,12 @@
-"""Phase 5, build_graph and validate: a checked pathway -> a frozen networkx decision graph.
+"""Validate a pathway's shape, and view it as a networkx graph: a checked pathway and its
+`PathwayShape` (shape.py) -> diagnostics, or a frozen `networkx.DiGraph`.
 
-`build_graph` turns one pathway into a `networkx.DiGraph` whose nodes are the pathway's
-node ids (data: the IR node, its kind, its order) and whose edges are the ways out of a
-node (data: the branch or `then`, its label and its order). `validate` checks, separately,
-that every target exists, that the pathway has a single entry (its first node) from which
-every node is reached, and that it has no cycle. Neither evaluates anything.
+`validate` checks that every target exists, that the pathway has a single entry (its first
+node) from which every node is reached, and that it has no cycle. `build_graph` turns the
+shape into a `networkx.DiGraph` whose nodes are the pathway's node ids (data: the IR node,
+its kind, its order) and whose edges are the ways out of a node (data: the branch or
+`then`, its label and its order), for the analyses and charts that ask questions of the
+graph as a whole. Neither evaluates anything.
 
 `validate` walks the IR itself rather than the networkx graph: it runs on every load that
 misses the cache, and importing networkx (a tenth of a second) would then be most of the
@@ -13,11 +15,12 @@ load; the graph is built only for the analyses and charts that use it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from . import ir
 from .ir import successors
 from .diagnostics import Diagnostic, suggest
+from .shape import PathwayShape, shape as shape_of
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -27,30 +30,31 @@ def _kind(node: ir.Node) -> str:
     return type(node).__name__.lower()
 
 
-def build_graph(pathway: ir.Pathway) -> "nx.DiGraph":
+def build_graph(pathway: ir.Pathway, shape: PathwayShape | None = None) -> "nx.DiGraph":
+    """The networkx view of a pathway's shape (its edges carry the first branch to each target)."""
     import networkx as nx
-    graph = nx.DiGraph(id=pathway.id, label=pathway.label, source=pathway.source,
-                       entry=pathway.nodes[0].id if pathway.nodes else None)
+    shape = shape or shape_of(pathway)
+    graph = nx.DiGraph(id=pathway.id, label=pathway.label, source=pathway.source, entry=shape.entry)
     for order, node in enumerate(pathway.nodes):
         graph.add_node(node.id, node=node, kind=_kind(node), order=order)
     for node in pathway.nodes:
+        targets = shape.edges[node.id]  # known targets only: `validate` reports the others
         for index, (target, branch) in enumerate(successors(node)):
-            if target is None or target not in graph:
-                continue  # `end`, or an unknown target that `validate` reports
-            if graph.has_edge(node.id, target):
-                continue  # two branches to one node: the first is drawn, evaluation sees both
+            if target not in targets or graph.has_edge(node.id, target):
+                continue  # `end`, an unknown target, or a second branch to one node: the first is drawn
             graph.add_edge(node.id, target, branch=branch, order=index,
                            label=(branch.label if branch else None))
     return nx.freeze(graph)
 
 
-def validate(pathway: ir.Pathway) -> list[Diagnostic]:
+def validate(pathway: ir.Pathway, shape: PathwayShape | None = None) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     ids = [n.id for n in pathway.nodes]
     if not pathway.nodes:
         return [Diagnostic("missing-clause", f"the pathway '{pathway.id}' has no node", pathway.span,
                            hint="add a 'decide', 'step' or 'recommend' beneath it")]
-    nodes = {n.id: n for n in pathway.nodes}
+    shape = shape or shape_of(pathway)
+    nodes = shape.nodes
     for node in pathway.nodes:
         for target, branch in successors(node):
             if target is not None and target not in nodes:
@@ -58,8 +62,7 @@ def validate(pathway: ir.Pathway) -> list[Diagnostic]:
                 diagnostics.append(Diagnostic(
                     "unknown-target", f"'{node.id}' leads to '{target}', which is not a node of "
                     f"the pathway '{pathway.id}'", span, hint=suggest(target, ids)))
-    # Each node's ways out, in order, once each: the edges of the decision graph.
-    edges = {n.id: list(dict.fromkeys(t for t, _ in successors(n) if t in nodes)) for n in pathway.nodes}
+    edges = shape.edges
     entry = pathway.nodes[0].id
     for source, target in _first_cycle(edges, [entry] + ids):
         node = nodes[source]
@@ -83,7 +86,7 @@ def validate(pathway: ir.Pathway) -> list[Diagnostic]:
     return diagnostics
 
 
-def _first_cycle(edges: dict[str, list[str]], roots: list[str]) -> list[tuple[str, str]]:
+def _first_cycle(edges: Mapping[str, tuple[str, ...]], roots: list[str]) -> list[tuple[str, str]]:
     """The edge that closes a cycle, if any (one per pathway is enough to act on): depth first
     from each root in turn, the first edge back to a node still on the path."""
     ON_PATH, DONE = 1, 2

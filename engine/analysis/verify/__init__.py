@@ -27,7 +27,6 @@ from typing import Any, Iterable
 import z3
 
 from ...lang import ir
-from ...evaluation.compile import Compiler
 from ...lang.diagnostics import Span
 from ...kb import KnowledgeBase
 
@@ -76,7 +75,6 @@ class _Verifier:
         self.solver = z3.Solver()
         self.solver.set("timeout", 5000)
         self._synced = 0
-        self.compiler = Compiler(kb.checked.defines)
         self.findings: list[Finding] = []
         self.waivers: dict[str, dict[str, str]] = {}
         self.reach = reach(kb, self.encoder)
@@ -210,7 +208,7 @@ class _Verifier:
         if self._step(case, node.id) is None:
             return False
         values = self.kb.validate_case(case)
-        return all(self.compiler.expr(node.branches[k].condition)(values) is True for k in (i, j))
+        return all(self.kb.evaluator.value(node.branches[k].condition, values) is True for k in (i, j))
 
     def _confirm_both_fire(self, case: dict, a: str, b: str) -> bool:
         result = self._evaluate(case)

@@ -1,0 +1,355 @@
+"""The pathway walker: one pathway (or the safety rules, or the sites) -> one generated function.
+
+One walker writes both kinds of function, switched by `record`:
+
+- `decide_<pathway>` (record off) appends the ids of the recommendations and warnings that
+  fire, and the facts an undecided node still needs, and nothing else: the values only;
+- `walk_<pathway>` (record on) appends what a `Result` is made of: each recommendation with
+  its provenance and its path from the entry, each warning, a trace step per node visited
+  (the facts it read, with their values, and what it did, in words and as a code), the
+  nodes a missing fact leaves open, the plans laid out.
+
+Nodes run in the pathway's order (`PathwayShape.order`): a decision takes the first branch
+whose condition is true, stops when one is unknown, takes `otherwise` when all are false; a
+guarded rule fires when its guard is true. A node with one way in is written inside the
+node that leads to it where that keeps the order (layout.py); the others run behind a
+flag (`reached_x`, or in a walk its path `path_x`). What is the same for every case (a
+trace step that reads nothing, a warning, a recommendation with one path) is made once,
+at load, and held by a global of the generated module.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+from typing import Callable, NamedTuple
+
+from ...lang import ir
+from ...lang.check import Checked
+from ...lang.reads import conditions_of, facts_read, reads_of
+from ...lang.shape import PathwayShape
+from ..plans import Timetable
+from ..result import Recommendation, RuleWarning, TraceStep
+from .layout import holders
+from .writer import Function, Module, defines_used
+
+NO_BRANCH = "no branch holds; the pathway ends here"
+
+
+class OpenNode(NamedTuple):
+    """A node a missing fact leaves open, as the walk records it (see `Evaluator`)."""
+
+    pathway: str | None
+    node: ir.Node
+    question: str  # what the node asks, in words
+
+
+def branch_words(branch: ir.Branch, index: int) -> str:
+    """What the trace says when a branch is taken: `branch 2 (label) -> target`."""
+    where = branch.target or "end"
+    if branch.condition is None:
+        return f"otherwise -> {where}"
+    return f"branch {index}" + (f" ({branch.label})" if branch.label else "") + f" -> {where}"
+
+
+def rule_warning(n: ir.Warn | ir.Safety, kind: str, pathway: str | None) -> RuleWarning:
+    p = n.provenance
+    return RuleWarning(id=n.id, label=n.label, severity=n.severity, kind=kind, source=p.source,
+                       section=p.section, quote=p.quote, refs=p.refs, note=p.note, instead=n.instead,
+                       pathway=pathway)
+
+
+def describe(node: ir.Node | ir.Safety) -> str:
+    """A node in the words of its rule file, for the comment above its code."""
+    kind = type(node).__name__.lower()
+    words = getattr(node, "question", None) or getattr(node, "label", None)
+    text = f"{kind} {node.id}" + (f' "{words}"' if words and kind != "schedule" else "")
+    return text.replace("\n", " ")[:100]
+
+
+DECIDE_PARAMETERS = "case, get, recs, warns, needs"
+WALK_PARAMETERS = "case, get, recs, warns, trace, undecided, plans"
+
+
+class PathwayWriter:
+    """Writes one pathway's function into a module; `record` switches the trace on."""
+
+    def __init__(self, module: Module, checked: Checked, shape: PathwayShape, *, record: bool,
+                 timetables: dict[str, Timetable], given: list[str]):
+        """`given`: the definitions its caller computes and passes, by name."""
+        self.checked, self.shape, self.record, self.timetables, self.given = checked, shape, record, timetables, given
+        self.pid: str | None = shape.id
+        self.holder = holders(shape)
+        name = f"{'walk' if record else 'decide'}_{shape.id}"
+        parameters = ", ".join([WALK_PARAMETERS if record else DECIDE_PARAMETERS, *given])
+        self.f = module.function(module.names.take(name), parameters, checked.defines)
+        self.flags: dict[str, str] = {}
+        self.reads: dict[str, tuple[str, ...]] = {n.id: reads_of(n, checked.defines) for n in shape.pathway.nodes}
+
+    def write(self) -> Function:
+        f, shape = self.f, self.shape
+        nodes = shape.pathway.nodes
+        # What each node reads: a fact or definition that one node alone uses is read or computed
+        # there, only when the case reaches it; the others once, at the top of the function.
+        self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
+        counts: Counter[str] = Counter()
+        for exprs, facts in self.uses.values():
+            found = defines_used(exprs, self.checked.defines)
+            counts.update(found | {e.id for top in [*exprs, *(self.checked.defines[d].expr for d in found)]
+                                   for e in ir.walk(top) if isinstance(e, ir.FactRef)} | set(facts))
+        shared = [name for name, n in counts.items() if n > 1]
+        f.prepare([ir.DefineRef(id=name) for name in shared if name in self.checked.defines],
+                  [name for name in shared if name not in self.checked.defines],
+                  given={name: name for name in self.given})
+        for node_id in shape.order:
+            flag = "path_" if self.record else "reached_"
+            self.flags[node_id] = f.locals.take(flag + node_id)
+        for node_id in shape.order:
+            if self.holder[node_id] is None and node_id != shape.entry:
+                f.emit(0, f"{self.flags[node_id]} = {'None' if self.record else 'False'}")
+        for node_id in shape.order:
+            node = shape.nodes[node_id]
+            if node_id == shape.entry:
+                if self.record and self.path_read(node_id):
+                    f.emit(0, f"{self.flags[node_id]} = {f.const((node_id,))}")
+                self.node(node, 0)
+            elif self.holder[node_id] is None:
+                f.emit(0, f"if {self.flags[node_id]}{' is not None' if self.record else ''}:")
+                self.block(1, partial(self.node, node, 1))
+        if not f.body:
+            f.emit(0, "pass")
+        return f
+
+    # ---- what reaching a node does ------------------------------------------------------------
+    def lead(self, indent: int, source: ir.Node, target: str | None) -> None:
+        """Reach `target` from `source`: set its flag (or path), and write it here when `source` holds it."""
+        if target is None:
+            return
+        f, flag = self.f, self.flags[target]
+        held = self.holder[target] == source.id
+        if self.record:
+            fixed = self.shape.fixed_paths[target]
+            if fixed is not None:
+                if not held or self.path_read(target):  # else its path is a constant wherever it is needed
+                    f.emit(indent, f"{flag} = {f.const(fixed)}")
+            elif held:
+                f.emit(indent, f"{flag} = {self.flags[source.id]} + ({target!r},)")
+            else:  # the first way in, in the pathway's order, gives the path
+                f.emit(indent, f"if {flag} is None:")
+                f.emit(indent + 1, f"{flag} = {self.flags[source.id]} + ({target!r},)")
+        elif not held:
+            f.emit(indent, f"{flag} = True")
+        if held:
+            self.node(self.shape.nodes[target], indent)
+
+    def path_read(self, node_id: str) -> bool:
+        """Does the code read the node's path variable (beyond a constant path)? Its flag, a
+        recommendation's path, or a target's path made from it do."""
+        fixed = self.shape.fixed_paths
+        node = self.shape.nodes[node_id]
+        return ((self.holder[node_id] is None and node_id != self.shape.entry) or (isinstance(node, ir.Recommend) and fixed[node_id] is None)
+                or any(fixed[t] is None for t in self.shape.edges[node_id]))
+
+    def block(self, indent: int, write: Callable[[], None]) -> None:
+        """Write a block's body; `pass` when it comes out empty."""
+        before = len(self.f.body)
+        write()
+        if all(line.lstrip().startswith("#") for line, _ in self.f.body[before:]):
+            self.f.emit(indent, "pass")
+
+    # ---- nodes ------------------------------------------------------------------------------
+    def schedule_facts(self, node: ir.Node) -> list[str]:
+        """The facts a schedule reads: its plan's anchor in a walk (for the trace); in decide, the
+        actual dates of its steps, which alone can make one late."""
+        if not isinstance(node, ir.Schedule):
+            return []
+        plan = self.checked.plans[node.id]
+        return [plan.anchor] if self.record else [s.actual for s in plan.steps if s.actual]
+
+    def node(self, node: ir.Node, indent: int) -> None:
+        exprs, facts = self.uses[node.id]
+        self.f.load(indent, exprs, facts)
+        self.f.comment(indent, node.span, describe(node))
+        match node:
+            case ir.Decide():
+                self.decision(node, indent)
+            case ir.Recommend() | ir.Warn():
+                self.rule(node, indent)
+            case ir.Step():
+                if self.record:
+                    self.step(indent, node, "step", None, "continues", "continues", following=_targets(node))
+                for target in node.then:
+                    self.lead(indent, node, target)
+            case ir.Schedule():
+                self.schedule(node, indent)
+
+    def read(self, node: ir.Node | ir.Safety, names: tuple[str, ...], indent: int) -> str | None:
+        """In a walk, the facts a node reads with their values, as one local (None: it reads nothing)."""
+        if not self.record or not names:
+            return None
+        var = self.f.locals.take(f"read_{node.id}")
+        pairs = [f"({name!r}, {self.f.facts[name]})" for name in names]
+        self.f.emit(indent, f"{var} = ({pairs[0]},)" if len(pairs) == 1 else f"{var} = ({', '.join(pairs)})")
+        return var
+
+    def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: str | None, words: str, code: str, *,
+             following: tuple[str, ...] = (), branch: int | None = None, words_code: str | None = None) -> None:
+        """Append a trace step: made once when nothing in it depends on the case."""
+        f = self.f
+        pid = self.pid
+        if read is None and words_code is None:
+            made = TraceStep(pid, node.id, kind, node.span, (), words, following, branch, code)
+            f.emit(indent, f"trace.append({f.const(made, 'STEP_' + node.id)})")
+            return
+        span = f.const(node.span, "SPAN_" + node.id)
+        fields = (repr(pid), repr(node.id), repr(kind), span, read or "()", words_code or repr(words),
+                  f.const(following), repr(branch), repr(code))
+        f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
+
+    def open(self, indent: int, node: ir.Node, kind: str, read: str | None) -> None:
+        """A missing fact leaves the node open: its needs (values), or its undecided step (walk)."""
+        f = self.f
+        if not self.record:
+            for name in self.reads[node.id]:
+                f.emit(indent, f"if {f.facts[name]} is None:")
+                f.emit(indent + 1, f"needs[{name!r}] = None")
+            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
+                f.emit(indent, "pass")
+            return
+        read = read or "()"
+        self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read})")
+        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
+        f.emit(indent, f"undecided.append(({f.const(OpenNode(self.pid, node, question), 'OPEN_' + node.id)}, {read}))")
+
+    def decision(self, node: ir.Decide, indent: int) -> None:
+        f = self.f
+        read = self.read(node, self.reads[node.id], indent)
+        for index, branch in enumerate(node.branches, start=1):
+            following = (branch.target,) if branch.target else ()
+            if branch.condition is None:
+                if self.record:
+                    self.step(indent, node, "decide", read, branch_words(branch, index), "otherwise",
+                              following=following, branch=index)
+                self.lead(indent, node, branch.target)
+                break
+            v = f.expr(branch.condition, indent)
+            f.emit(indent, f"if {v} is True:")
+
+            def taken(indent: int = indent + 1, branch: ir.Branch = branch, index: int = index,
+                      following: tuple[str, ...] = following) -> None:
+                if self.record:
+                    self.step(indent, node, "decide", read, branch_words(branch, index), "branch",
+                              following=following, branch=index)
+                self.lead(indent, node, branch.target)
+            self.block(indent + 1, taken)
+            if not f.known(v):  # a value that is never unknown leaves nothing open
+                f.emit(indent, f"elif {v} is None:")
+                self.open(indent + 1, node, "decide", read)
+            f.emit(indent, "else:")
+            indent += 1
+        else:
+            if self.record:
+                self.step(indent, node, "decide", read, NO_BRANCH, "no-branch")
+        if f.body[-1][0].endswith("else:"):  # nothing left to do when no branch holds
+            f.body.pop()
+
+    def rule(self, node: ir.Recommend | ir.Warn, indent: int) -> None:
+        f = self.f
+        kind = type(node).__name__.lower()
+        read = self.read(node, self.reads[node.id], indent)
+        if node.guard is not None:
+            v = f.expr(node.guard, indent)
+            opening = "if"
+            if not f.known(v):  # a value that is never unknown leaves nothing open
+                f.emit(indent, f"if {v} is None:")
+                self.open(indent + 1, node, kind, read)
+                opening = "elif"
+            if self.record:
+                f.emit(indent, f"{opening} {v} is not True:")
+                self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
+                f.emit(indent, "else:")
+            else:
+                f.emit(indent, f"{opening} {v} is True:")
+            indent += 1
+        if not self.record:
+            f.emit(indent, f"{'recs' if isinstance(node, ir.Recommend) else 'warns'}.append({node.id!r})")
+        elif isinstance(node, ir.Recommend):
+            p = node.provenance
+            head = (node.id, node.label, node.modality, p.source, p.section, p.quote, p.refs, p.note, node.actions,
+                    self.shape.id)
+            fixed = self.shape.fixed_paths[node.id]
+            if fixed is not None:
+                f.emit(indent, f"recs.append({f.const(Recommendation(*head, fixed), 'REC_' + node.id)})")
+            else:
+                f.emit(indent, f"recs.append(new(Recommendation, {f.const(head, 'REC_' + node.id)} + "
+                               f"({self.flags[node.id]},)))")
+            self.step(indent, node, kind, read, f"recommends ({node.modality.replace('_', ' ')})", "fires",
+                      following=_targets(node))
+        else:
+            f.emit(indent, f"warns.append({f.const(rule_warning(node, 'pathway', self.pid), 'WARN_' + node.id)})")
+            self.step(indent, node, kind, read, f"warns ({node.severity})", "fires", following=_targets(node))
+        for target in node.then:
+            self.lead(indent, node, target)
+
+    def schedule(self, node: ir.Schedule, indent: int) -> None:
+        f = self.f
+        plan = self.checked.plans[node.id]
+        timetable = f.const(self.timetables[plan.id], "PLAN_" + node.id)
+        if not self.record:
+            actuals = [f.facts[s.actual] for s in plan.steps if s.actual]
+            if actuals:  # without an actual date, no step is late
+                f.emit(indent, f"if {' or '.join(f'{a} is not None' for a in actuals)}:")
+                f.emit(indent + 1, f"warns.extend([w.id for w in {timetable}.lay_out(case)[1]])")
+            return
+        laid = f.locals.take("laid")
+        late = f.locals.take("late")
+        f.emit(indent, f"{laid}, {late} = {timetable}.lay_out(case)")
+        f.emit(indent, f"plans.append({laid})")
+        f.emit(indent, f"warns.extend({late})")
+        self.step(indent, node, "schedule", self.read(node, (plan.anchor,), indent), f"lays out the plan '{plan.id}'",
+                  "schedules")
+
+
+def _targets(node: ir.Step | ir.Recommend | ir.Warn) -> tuple[str, ...]:
+    return tuple(t for t in node.then if t is not None)
+
+
+class SafetyWriter(PathwayWriter):
+    """The safety rules of one rule file, checked after the pathways, as one function."""
+
+    def __init__(self, module: Module, checked: Checked, safeties: list[ir.Safety], name: str, *, record: bool,
+                 given: list[str]):
+        self.checked, self.record, self.pid, self.given = checked, record, None, given
+        self.safeties = safeties
+        parameters = ", ".join(["case, get, warns, trace, unchecked" if record else "case, get, warns", *given])
+        self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
+                                 checked.defines)
+
+    def write(self) -> Function:
+        f = self.f
+        f.prepare([s.condition for s in self.safeties], given={name: name for name in self.given})
+        for safety in self.safeties:
+            f.comment(0, safety.span, describe(safety))
+            v = f.expr(safety.condition, 0)
+            if not self.record:
+                f.emit(0, f"if {v} is True:")
+                f.emit(1, f"warns.append({safety.id!r})")
+                continue
+            read = self.read(safety, tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines))), 0) \
+                or "()"
+            opening = "if"
+            if not f.known(v):
+                f.emit(0, f"if {v} is None:")
+                missing = f.locals.take(f"missing_{safety.id}")
+                f.emit(1, f"{missing} = missing({read})")
+                self.step(1, safety, "safety", read, "", "not-checked",
+                          words_code=f"'not checked: needs ' + ', '.join({missing})")
+                f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
+                          f"{missing}))")
+                opening = "elif"
+            f.emit(0, f"{opening} {v}:")
+            f.emit(1, f"warns.append({f.const(rule_warning(safety, 'safety', None), 'WARN_' + safety.id)})")
+            self.step(1, safety, "safety", read, f"raises a {safety.severity} warning", "raises")
+            f.emit(0, "else:")
+            self.step(1, safety, "safety", read, "clear", "clear")
+        return f

@@ -1,0 +1,357 @@
+"""The code writer: Python source written from the IR, a person can read, with a line map.
+
+Takes resolved expressions; returns text. A `Module` holds the generated functions and the
+values they use that are not Python literals (dates, sets, trace steps, provenance...), by
+readable global names; a `Function` writes one function's body, each node's code under a
+comment naming its place in the rule file (`# kb/liver.rules:42  decide surgical_approach`),
+and records for every line it writes the span of the rule it came from, so an error inside
+generated code is reported at the rule (runtime.py). Nothing from a rule file is ever
+written as code: ids become identifiers (letters, digits, `_`), and every other value is a
+literal written by `repr` or a global the module holds.
+
+Expressions are written in three-valued (Kleene) logic with `None` for unknown, each
+operand only when it can still matter: `x and y` tests `x is False` first; a comparison or
+an arithmetic operation with an unknown operand is unknown; division by zero is unknown.
+No test for unknown is written for a value that can never be unknown (a literal, or a value
+made only of such). Does not decide what a pathway does: that is walk.py.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+from typing import Any, Callable, Iterable, Mapping
+
+from ...lang import ir
+from ...lang.diagnostics import Span
+from ...lang.reads import define_order
+from ...lang import values as runtime
+from ...lang.values import add_duration, days_between
+
+_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# Names the generated code uses for itself; an id that clashes gets a suffix.
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
+    "case", "get", "recs", "warns", "needs", "trace", "undecided", "plans", "unchecked", "new", "late", "laid",
+    "missing", "undecided_words", "add_duration", "days_between", "subtract_duration", "Decision", "TraceStep",
+    "Recommendation", "Unchecked", "num_add", "num_subtract", "num_multiply", "num_divide", "negate", "absolute",
+    "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range"}
+
+
+def _in_duration_range(value: Any, interval: ir.Interval) -> bool | None:
+    return interval.contains(value)
+
+
+# The value helpers generated code calls (engine/lang/values.py): numbers are exact (int and
+# Decimal; a result beyond what the language holds is unknown), dates that leave the calendar
+# are unknown, durations compare by the rule written there (unknown when it depends on the date).
+HELPERS: dict[str, Any] = {"add_duration": add_duration, "days_between": days_between,
+                           "subtract_duration": runtime.subtract_duration, "num_add": runtime.add,
+                           "num_subtract": runtime.subtract, "num_multiply": runtime.multiply,
+                           "num_divide": runtime.divide, "negate": runtime.negate, "absolute": runtime.absolute,
+                           "round_to": runtime.round_to, "months_between": runtime.months_between,
+                           "coalesce": runtime.coalesce, "extreme": runtime.extreme,
+                           "compare_durations": runtime.compare_durations, "in_duration_range": _in_duration_range}
+_ARITHMETIC = {"+": "num_add", "-": "num_subtract", "*": "num_multiply", "/": "num_divide"}
+
+
+class Names:
+    """Unique Python identifiers made from ids: `kras`, then `kras_2` on a clash.
+
+    Globals are given names that start with a capital (`STEP_approach`), locals never do
+    (`v_KRAS` for an id `KRAS`): a local cannot hide a global."""
+
+    def __init__(self, reserved: Iterable[str] = (), *, local: bool = False):
+        self.taken: set[str] = set(RESERVED) | set(reserved)
+        self.local = local
+
+    def take(self, wanted: str) -> str:
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
+        if not (base[0].isalpha() or base[0] == "_") or not base.isidentifier():
+            base = "_" + base
+        if self.local and base[0].isupper():
+            base = "v_" + base
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+
+def _literal(value: Any) -> str | None:
+    """The value as a Python literal, when it has one that reads back exactly."""
+    if value is None or isinstance(value, (bool, str)):
+        return repr(value)
+    if type(value) is int:
+        return repr(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    if type(value) is tuple:
+        parts = [_literal(v) for v in value]
+        if all(p is not None for p in parts):
+            inner = ", ".join(p for p in parts if p is not None)
+            return f"({inner},)" if len(parts) == 1 else f"({inner})"
+    return None
+
+
+class Module:
+    """Generated functions and the values they use, by name; `source()` gives the text and line map."""
+
+    def __init__(self, header: str):
+        self.header = header
+        self.names = Names(HELPERS)
+        self.values: dict[str, Any] = dict(HELPERS)
+        self._known: dict[tuple[type, Any], str] = {}
+        self.functions: list[Function] = []
+
+    def const(self, value: Any, hint: str = "K") -> str:
+        """An expression for `value`: a literal, or the global that holds it (one per distinct value)."""
+        literal = _literal(value)
+        if literal is not None:
+            return literal
+        try:
+            key: tuple[type, Any] | None = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in self._known:
+            return self._known[key]
+        name = self.names.take(hint)
+        self.values[name] = value
+        if key is not None:
+            self._known[key] = name
+        return name
+
+    def function(self, name: str, parameters: str, defines: Mapping[str, ir.Define]) -> "Function":
+        function = Function(self, name, parameters, defines)
+        self.functions.append(function)
+        return function
+
+    def source(self) -> tuple[str, list[Span | None]]:
+        """The module's text, and for each of its lines the rule it was written for (None: none)."""
+        lines: list[str] = []
+        places: list[Span | None] = []
+        for text in self.header.splitlines():
+            lines.append(f"# {text}".rstrip())
+            places.append(None)
+        for function in self.functions:
+            lines.append("")
+            places.append(None)
+            for text, place in function.text():
+                lines.append(text)
+                places.append(place)
+        return "\n".join(lines) + "\n", places
+
+
+def defines_used(exprs: Iterable[ir.Expr | None], defines: Mapping[str, ir.Define]) -> set[str]:
+    """The definitions `exprs` use, directly or through other definitions."""
+    found: set[str] = set()
+    queue = [e for e in exprs if e is not None]
+    for e in queue:
+        for node in ir.walk(e):
+            if isinstance(node, ir.DefineRef) and node.id not in found:
+                found.add(node.id)
+                queue.append(defines[node.id].expr)
+    return found
+
+
+class Function:
+    """One generated function: its facts read once at the top, its definitions computed once
+    after them (only those its expressions use), then its body."""
+
+    def __init__(self, module: Module, name: str, parameters: str, defines: Mapping[str, ir.Define]):
+        self.module = module
+        self.name = name
+        self.parameters = parameters
+        self.defines = defines
+        self.locals = Names([p.strip() for p in parameters.split(",")], local=True)
+        self.body: list[tuple[str, Span | None]] = []
+        self.prologue: list[tuple[str, Span | None]] = []
+        self.place: Span | None = None
+        self.facts: dict[str, str] = {}     # fact id -> local name
+        self.define_vars: dict[str, str] = {}
+        self.sure: set[str] = set()         # locals that are never None
+        self.temp = 0
+
+    # ---- lines ------------------------------------------------------------------------------
+    def emit(self, indent: int, text: str) -> None:
+        self.body.append(("    " * (indent + 1) + text, self.place))
+
+    def comment(self, indent: int, span: Span | None, what: str) -> None:
+        """A line naming where the code that follows comes from; later lines map to `span`."""
+        self.place = span
+        where = f"{span.file}:{span.line}  " if span is not None else ""
+        self.body.append(("    " * (indent + 1) + f"# {where}{what}", span))
+
+    def text(self) -> list[tuple[str, Span | None]]:
+        lines = self.prologue + self.body
+        if all(line.lstrip().startswith("#") for line, _ in lines):  # e.g. a decision with only `otherwise -> end`
+            lines = lines + [("    pass", None)]
+        return [(f"def {self.name}({self.parameters}):", None)] + lines
+
+    def fresh(self) -> str:
+        self.temp += 1
+        return self.locals.take(f"t{self.temp}")
+
+    def const(self, value: Any, hint: str = "K") -> str:
+        return self.module.const(value, hint)
+
+    # ---- the prologue: facts, then definitions ------------------------------------------------
+    def prepare(self, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = (), *,
+                given: Mapping[str, str] | None = None) -> None:
+        """Read every fact and compute every definition that `exprs` use (and the `facts` named),
+        before the body: each once, at the top of the function. The definitions in `given` are
+        the function's parameters of those names: computed once by its caller, for several."""
+        self.define_vars.update(given or {})
+        body, self.body = self.body, self.prologue
+        self.load(0, exprs, facts)
+        self.place = None
+        self.prologue, self.body = self.body, body
+
+    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
+        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+        wanted_defines: set[str] = set()
+        wanted_facts: dict[str, None] = {}
+        queue = [e for e in exprs if e is not None]
+        for e in queue:  # grows as definitions are met: first seen, first read
+            for node in ir.walk(e):
+                if isinstance(node, ir.FactRef):
+                    wanted_facts.setdefault(node.id)
+                elif isinstance(node, ir.DefineRef) and node.id not in wanted_defines:
+                    wanted_defines.add(node.id)
+                    queue.append(self.defines[node.id].expr)
+        wanted_facts.update(dict.fromkeys(facts))
+        for fact in wanted_facts:
+            if fact not in self.facts:
+                var = self.facts[fact] = self.locals.take(fact)
+                self.emit(indent, f"{var} = get({fact!r})")
+        place = self.place
+        for name in define_order(self.defines):
+            if name in wanted_defines and name not in self.define_vars:
+                define = self.defines[name]
+                self.comment(indent, define.span, f"define {name}")
+                atom = self.expr(define.expr, indent)
+                var = self.define_vars[name] = self.locals.take(name)
+                self.emit(indent, f"{var} = {atom}")
+                if self.known(atom):
+                    self.sure.add(var)
+        self.place = place
+
+    # ---- expressions: emit statements, return an atom (a local, a literal or a global) --------
+    def known(self, atom: str) -> bool:
+        """Is this atom never None: a literal or global value, or a local computed only from such?"""
+        if atom == "None":
+            return False
+        return atom in self.sure or atom[0] in "('\"-0123456789" or atom[0].isupper()  # a literal or a global
+
+    def assign(self, indent: int, operands: tuple[str, ...], value: str, *, sure: bool = True) -> str:
+        """A new local: None when an operand is, `value` otherwise."""
+        t = self.fresh()
+        unknown = " or ".join(f"{x} is None" for x in operands if not self.known(x))
+        self.emit(indent, f"{t} = None if {unknown} else {value}" if unknown else f"{t} = {value}")
+        if not unknown and sure:
+            self.sure.add(t)
+        return t
+
+    def expr(self, e: ir.Expr, indent: int) -> str:
+        match e:
+            case ir.BoolLit(value=v) | ir.NumberLit(value=v) | ir.DurationLit(value=v) | ir.DateLit(value=v) \
+                    | ir.EnumLit(value=v):
+                return self.const(v)
+            case ir.SetLit(values=values):
+                return self.const(frozenset(values), "SET")
+            case ir.FactRef(id=name):
+                return self.facts[name]
+            case ir.DefineRef(id=name):
+                return self.define_vars[name]
+            case ir.Not(operand=op):
+                a = self.expr(op, indent)
+                return self.assign(indent, (a,), f"not {a}")
+            case ir.And(operands=ops):
+                return self._kleene(ops, "False", indent)
+            case ir.Or(operands=ops):
+                return self._kleene(ops, "True", indent)
+            case ir.Compare(op=comparison, left=left, right=right, kind="duration"):
+                return self._binary(left, right, indent, lambda a, b: f"compare_durations({comparison!r}, {a}, {b})",
+                                    sure=False)
+            case ir.Compare(op=comparison, left=left, right=right):
+                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}")
+            case ir.InRange(operand=op, interval=interval) if isinstance(interval.low.value, runtime.Duration):
+                v = self.expr(op, indent)
+                return self.assign(indent, (v,), f"in_duration_range({v}, {self.const(interval, 'RANGE')})",
+                                   sure=False)
+            case ir.InRange(operand=op, interval=interval):
+                v = self.expr(op, indent)
+                lo, hi = self.const(interval.low.value), self.const(interval.high.value)
+                test = (f"{lo} {'<=' if interval.low.closed else '<'} {v} "
+                        f"{'<=' if interval.high.closed else '<'} {hi}")
+                return self.assign(indent, (v,), test)
+            case ir.Member(element=element, collection=collection):
+                return self._binary(element, collection, indent, lambda a, b: f"{a} in {b}")
+            case ir.IsKnown(operand=op, negated=negated):
+                v = self.expr(op, indent)
+                return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None")
+            case ir.Arith(op=op, kind=kind, left=left, right=right):
+                if kind == "duration":
+                    return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}")
+                # a date outside the calendar, a division by zero, a number beyond what the
+                # language holds: unknown (None), from the helper
+                helper = {"date_plus": "add_duration", "date_diff": "days_between",
+                          "date_minus": "subtract_duration"}.get(kind) or _ARITHMETIC[op]
+                return self._binary(left, right, indent, lambda a, b: f"{helper}({a}, {b})",
+                                    sure=kind == "date_diff")
+            case ir.Negate(operand=op) | ir.Absolute(operand=op):
+                v = self.expr(op, indent)
+                helper = "negate" if isinstance(e, ir.Negate) else "absolute"
+                return self.assign(indent, (v,), f"{helper}({v})", sure=isinstance(e, ir.Negate))
+            case ir.Round(operand=op, places=places):
+                v = self.expr(op, indent)
+                return self.assign(indent, (v,), f"round_to({v}, {places!r})", sure=False)
+            case ir.MonthsBetween(start=start, end=end):
+                return self._binary(start, end, indent, lambda a, b: f"months_between({a}, {b})")
+            case ir.Coalesce(operands=ops) | ir.Extreme(operands=ops):
+                atoms = [self.expr(x, indent) for x in ops]
+                items = "(" + "".join(a + ", " for a in atoms) + ")"
+                if isinstance(e, ir.Coalesce):
+                    return self.assign(indent, (), f"coalesce({items})", sure=any(self.known(a) for a in atoms))
+                return self.assign(indent, (), f"extreme({e.op!r}, {items})", sure=False)
+            case ir.Name():
+                raise AssertionError(f"unresolved name '{e.id}' reached the code writer")
+        raise AssertionError(f"the code writer misses {type(e).__name__}")
+
+    def _binary(self, left: ir.Expr, right: ir.Expr, indent: int, combine: Callable[[str, str], str],
+                sure: bool = True) -> str:
+        a = self.expr(left, indent)
+        b = self.expr(right, indent)
+        return self.assign(indent, (a, b), combine(a, b), sure=sure)
+
+    def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int) -> str:
+        """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
+        A later operand is computed only when no earlier one was decisive, each under one `if`
+        at the same depth: a chain of any length nests one level (Python allows 100)."""
+        t = self.fresh()
+        other = "True" if decisive == "False" else "False"
+        self.emit(indent, f"{t} = {other}")
+        start = len(self.body)  # where `unknown = False` goes, if an operand can be unknown
+        unknown: str | None = None
+        for i, op in enumerate(ops):
+            depth = indent
+            if i:
+                self.emit(indent, f"if {t} is not {decisive}:")
+                depth = indent + 1
+            v = self.expr(op, depth)
+            self.emit(depth, f"if {v} is {decisive}:")
+            self.emit(depth + 1, f"{t} = {decisive}")
+            if not self.known(v):
+                if unknown is None:
+                    unknown = self.fresh()
+                    self.body.insert(start, ("    " * (indent + 1) + f"{unknown} = False", self.place))
+                self.emit(depth, f"elif {v} is None:")
+                self.emit(depth + 1, f"{unknown} = True")
+        if unknown is not None:
+            self.emit(indent, f"if {unknown} and {t} is not {decisive}:")
+            self.emit(indent + 1, f"{t} = None")
+        else:
+            self.sure.add(t)
+        return t
