@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -51,6 +52,7 @@ def main() -> int:
     parser.add_argument("--findings", type=Path, default=Path("fuzz-findings.txt"))
     parser.add_argument("--summary", type=Path, help="write the counts as JSON here")
     args = parser.parse_args()
+    os.environ["CONSILIUM_CACHE"] = "off"  # a generated rule file is seen once: caching it only fills a folder
     sys.set_int_max_str_digits(0)  # Hypothesis prints the huge integers it draws when it reports
     bundled = consilium.load_kb()
     started = time.monotonic()
