@@ -22,6 +22,7 @@ import yaml
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError, Diagnostic, Span, suggest
+from .jsonpos import key_positions
 from ..lang.values import (DURATION_UNITS, MAX_EXPONENT, Duration, exact, format_number, in_bounds,
                            parse_duration, parse_quantity)
 
@@ -61,13 +62,17 @@ def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
 def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[str, Span]]:
     if as_json:
         try:
-            json.loads(text)
+            value = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique)  # 0.1 is one tenth
         except RecursionError:
             raise CaseError([_too_deep(name)]) from None
         except json.JSONDecodeError as exc:
             span = Span(name, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
             raise CaseError([Diagnostic("case-malformed", f"the case is not valid JSON: {exc.msg}", span,
                                         hint="check the quotes, commas and braces around this place")]) from None
+        except ValueError:
+            value = None  # a key given twice, an integer too long to read: reported below, with its place
+        if isinstance(value, dict):  # read by JSON's rules, each key's place found in one pass
+            return value, key_positions(name, text)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
@@ -133,6 +138,13 @@ def _exact_float(loader: yaml.SafeLoader, node: yaml.ScalarNode):
 _ExactLoader.add_constructor("tag:yaml.org,2002:float", _exact_float)
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key is given twice")
+    return found
+
+
 def _too_deep(name: str) -> Diagnostic:
     return Diagnostic("case-malformed", "the case nests lists or mappings too deeply to read",
                       Span(name, 1, 1, 1, 1), hint="a case is a flat mapping of fact names to values")
@@ -149,9 +161,10 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
     if not isinstance(raw, Mapping):
         return {}, [Diagnostic("case-not-mapping", "the case is not a mapping of fact names to values",
                                Span(name, 1, 1, 1, 1))]
-    positions = positions or {}
+    positions = positions if positions is not None else {}
     case: Case = {}
     diagnostics = []
+    unknown = 0  # facts the knowledge base does not declare: the first few in full, then a count
     for key, value in raw.items():
         fact = facts.get(key)
         if fact is not None and value is not None:
@@ -160,8 +173,10 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
                 case[key] = value
                 continue
         if fact is None:
-            diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact '{key}'",
-                                          _where(positions, key, name), hint=suggest(str(key), facts)))
+            unknown += 1
+            if unknown <= MAX_UNKNOWN_SHOWN:
+                diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact '{key}'",
+                                              _where(positions, key, name), hint=suggest(str(key), facts)))
             continue
         if value is None:
             continue  # an explicit null: the fact is unknown
@@ -174,7 +189,21 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
         except _Invalid as problem:
             diagnostics.append(Diagnostic(problem.code, problem.message, _where(positions, key, name),
                                           hint=problem.hint))
+    if unknown > MAX_UNKNOWN_SHOWN:
+        diagnostics.append(_more_unknown(unknown, raw, name))
     return case, diagnostics
+
+
+# Facts named in full when a case gives some the knowledge base does not declare; the rest
+# are counted in one more diagnostic (a case of 100,000 wrong keys is answered at once).
+MAX_UNKNOWN_SHOWN = 20
+
+
+def _more_unknown(unknown: int, raw: Mapping[str, Any], name: str) -> Diagnostic:
+    return Diagnostic("case-unknown-fact", f"and {unknown - MAX_UNKNOWN_SHOWN:,} more facts the knowledge base does "
+                      f"not declare ({unknown:,} in all; {len(raw) - unknown:,} of the case's keys are declared "
+                      "facts)", Span(name, 1, 1, 1, 1),
+                      hint="check that the case is meant for this knowledge base" if unknown == len(raw) else None)
 
 
 def check_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name: str = "<case>",

@@ -169,13 +169,14 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
     """Render diagnostics for a person, with the offending line and a caret under the span."""
     sources = dict(sources or {})
+    split: dict[str, list[str]] = {}  # each file cut into lines once: the cost stays linear
     blocks = []
     for d in diagnostics:
         if d.span is None:
             lines = [f"{d.severity}: {d.message} [{d.code}]"]
         else:
             lines = [f"{d.span}: {d.severity}: {d.message} [{d.code}]"]
-            lines += _excerpt(d.span, sources)
+            lines += _excerpt(d.span, sources, split)
         for message, span in d.related:
             lines.append(f"  {span}: note: {message}")
         if d.hint:
@@ -184,13 +185,15 @@ def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | Non
     return "\n".join(blocks)
 
 
-def _excerpt(span: Span, sources: dict[str, str]) -> list[str]:
-    if span.file not in sources:
-        try:
-            sources[span.file] = Path(span.file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            sources[span.file] = ""
-    text_lines = sources[span.file].splitlines()
+def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -> list[str]:
+    if span.file not in split:
+        if span.file not in sources:
+            try:
+                sources[span.file] = Path(span.file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                sources[span.file] = ""
+        split[span.file] = sources[span.file].splitlines()
+    text_lines = split[span.file]
     if not 1 <= span.line <= len(text_lines):
         return []
     line = text_lines[span.line - 1].replace("\t", " ")
