@@ -10,6 +10,7 @@ beyond reading a file's text to show the offending line.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -192,7 +193,7 @@ def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -
                 sources[span.file] = Path(span.file).read_text(encoding="utf-8", errors="replace")
             except OSError:
                 sources[span.file] = ""
-        split[span.file] = sources[span.file].splitlines()
+        split[span.file] = _lines(sources[span.file])
     text_lines = split[span.file]
     if not 1 <= span.line <= len(text_lines):
         return []
@@ -211,6 +212,14 @@ def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -
 
 
 _MAX_EXCERPT = 120
+
+
+@functools.lru_cache(maxsize=16)
+def _lines(text: str) -> list[str]:
+    """A file's lines, kept for the next call: callers that format one finding at a time (with
+    the same texts) cut each file once, not once per finding. A str keeps its hash, so finding
+    the entry again costs nothing."""
+    return text.splitlines()
 
 
 def format_json(diagnostics: Iterable[Diagnostic]) -> list[dict]:
