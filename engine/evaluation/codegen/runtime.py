@@ -18,9 +18,13 @@ from ..bytecode import compiled
 from ..result import Decision, Recommendation, TraceStep, Unchecked
 
 
-def undecided_words(read: tuple[tuple[str, Any], ...]) -> str:
-    """A trace step's words for a node a missing fact leaves open."""
-    return "undecided: needs " + ", ".join([name for name, value in read if value is None])
+def undecided_words(read: tuple[tuple[str, Any], ...], why: str = "") -> str:
+    """A trace step's words for a node a missing fact leaves open, or, when no fact is missing,
+    a condition without value (`why`: what in it can have none, from lang/unknowns.py)."""
+    missing = [name for name, value in read if value is None]
+    if missing or not why:
+        return "undecided: needs " + ", ".join(missing)
+    return f"undecided: a condition has no value for this case ({why})"
 
 
 def missing(read: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from ...lang import ir
 from ...lang.check import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
+from ...lang.unknowns import why_unknown
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, TraceStep
 from .layout import holders
@@ -217,7 +218,9 @@ class PathwayWriter:
                 f.emit(indent, "pass")
             return
         read = read or "()"
-        self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read})")
+        conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
+        why = why_unknown(conditions, self.checked.defines)
+        self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read}, {why!r})")
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         f.emit(indent, f"undecided.append(({f.const(OpenNode(self.pid, node, question), 'OPEN_' + node.id)}, {read}))")
 
