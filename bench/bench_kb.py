@@ -8,7 +8,9 @@ values, about a third of the facts missing), interleaved in batches in one proce
 - `decide`, the values only;
 - `evaluate`, the full result (recommendations with provenance and path, warnings, needs,
   the views per source and per site, plans, the trace);
-- `evaluate` then `to_json`, what `consilium eval --json` writes.
+- `evaluate` then `to_json`, what `consilium eval --json` writes;
+- `kb.decide` on the case as a file writes it (sets as lists, dates as text): checking the
+  case against the fact schema, then `decide`.
 Loading, each in a fresh process (median of --runs): with nothing cached (parse, check,
 compile, and the generated code compiled by Python) and from the cache; and `consilium eval` of one example case as a whole process, next to a bare
 `python -c pass` measured in the same run. `--profile` prints where `evaluate` spends its
@@ -33,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import consilium  # noqa: E402
-from casegen import random_case  # noqa: E402
+from casegen import as_written, random_case  # noqa: E402
 from compare import per_case  # noqa: E402
 
 _LOAD = ("import time, consilium; t = time.perf_counter(); consilium.load_kb(use_cache={cache}); "
@@ -82,9 +84,11 @@ def main() -> int:
         get = case.get
         return [get(f) for f in facts]
 
+    written = {id(case): {k: as_written(v) for k, v in case.items()} for case in cases}
     medians = per_case({"read every fact (baseline)": read_every_fact, "decide (values only)": ev.decide,
                         "evaluate (full result)": ev.evaluate,
-                        "evaluate + to_json": lambda case: ev.evaluate(case).to_json()}, cases, 500)
+                        "evaluate + to_json": lambda case: ev.evaluate(case).to_json(),
+                        "check the case, then decide": lambda case: kb.decide(written[id(case)])}, cases, 500)
     base = medians["read every fact (baseline)"]
     print(f"bundled knowledge base: {len(kb.facts)} facts, {len(kb.pathways)} pathways, {len(kb.sources)} sources; "
           f"{len(cases):,} random cases, seed {args.seed}")

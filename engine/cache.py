@@ -46,6 +46,31 @@ def _entry(root: Path) -> Path | None:
     return folder / (_digest(f"{root.resolve()}\0{Path.cwd()}".encode())[:32] + ".pickle")
 
 
+def read_entry(name: str) -> bytes | None:
+    """An entry's bytes, or None (a miss) for anything absent or unreadable."""
+    folder = _folder()
+    if folder is None:
+        return None
+    try:
+        return (folder / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_entry(name: str, data: bytes) -> None:
+    """Write an entry atomically; silently nothing where the cache cannot be written."""
+    folder = _folder()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+            handle.write(data)
+        os.replace(handle.name, folder / name)  # atomic: a reader never sees half a file
+    except OSError:
+        return
+
+
 def get(root: Path) -> Loaded | None:
     """The cached parse of `root`, if every file it read is unchanged."""
     entry = _entry(root)

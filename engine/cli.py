@@ -35,6 +35,7 @@ commands:
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
+  serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -59,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
                           help="knowledge base (optional) and a JSON or YAML case file")
-    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file")
+    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, or a folder of .json cases or FHIR bundles")
     evaluate.add_argument("-o", "--output", metavar="OUT",
                           help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
@@ -90,6 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     difference.add_argument("--kb", default="kb", help="the knowledge-base folder inside a git revision (default kb)")
     difference.add_argument("--format", choices=("text", "json"), default="text")
     difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
+
+    serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
+    serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--trusted-issuers", metavar="FILE",
+                       help="JSON naming the CDS clients' issuers and their keys (a JWKS file or URL)")
+    serve.add_argument("--audience", action="append", metavar="URL",
+                       help="accept tokens for this audience too (besides the service's own URL)")
+    serve.add_argument("--insecure-no-auth", action="store_true", help="accept requests without a JWT (demos only)")
+    serve.add_argument("--watch", action="store_true", help="reload the knowledge base when a rule file changes")
+    serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
+                       help="refuse larger requests (413; default 5 MiB)")
+    serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
 
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -145,6 +160,14 @@ def _main(argv: list[str] | None) -> int:
         return _diff(args)
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
+    if args.command == "serve":
+        try:
+            from .service.serve import main as serve
+        except ImportError as exc:
+            print(f"consilium serve needs the service's packages: pip install 'consilium[serve]' ({exc})",
+                  file=sys.stderr)
+            return EXIT_INPUT
+        return serve(args)
     raise AssertionError(args.command)
 
 
@@ -208,7 +231,7 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         _report(error, "text")
         return EXIT_INPUT
     path = Path(cohort)
-    if not path.is_file():
+    if not (path.is_file() or path.is_dir()):
         print(f"consilium eval: no cohort file '{cohort}'", file=sys.stderr)
         return EXIT_INPUT
     try:
@@ -316,6 +339,9 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
     except DiagnosticsError as error:
         _report(error, fmt)
         return EXIT_INPUT
+    warnings = getattr(result, "input_warnings", ())
+    if warnings and fmt != "json":  # in JSON they are the result's input_warnings
+        print(format_text(warnings), file=sys.stderr)
     if fmt == "json":
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -431,10 +457,18 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             if r.relation != "silent":
                 actions = f" ({', '.join(r.actions)})" if r.actions else ""
                 out.append(f"  {r.first} / {r.second}: {r.relation}{actions}")
+    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
+    if origins:
+        out += ["", "Read from FHIR"]
+        for fact, where in sorted(origins.items()):
+            value = format_fact_value(kb, fact, result.case[fact]) if fact in result.case else "?"
+            out.append(f"  {fact} = {value}  from " + "; ".join(str(o) for o in where))
     if trace:
         out += ["", "Trace"]
         for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}" for k, v in t.read)
+            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}"
+                             + (f" (from {'; '.join(o.reference for o in origins[k])})" if origins and k in origins
+                                else "") for k, v in t.read)
             out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
                        + f": {t.outcome}")
     return "\n".join(out)

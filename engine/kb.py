@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from . import cache
 from .lang import ir
 from .inputs.case import check_case, read_case
+from .inputs.fastcheck import CaseChecker
 from .lang.check import Checked, check
 from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
@@ -24,6 +25,8 @@ from .evaluation.result import Result
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from .inputs.fhir import BundleCase
 
 
 def bundled_kb_path() -> Path:
@@ -42,6 +45,7 @@ class KnowledgeBase:
     checked: Checked
     evaluator: Evaluator
     _graphs: dict = field(default_factory=dict, repr=False, compare=False)
+    case_checker: CaseChecker | None = field(default=None, repr=False, compare=False)  # made by load_kb
 
     @property
     def graphs(self) -> Mapping[str, "nx.DiGraph"]:
@@ -81,7 +85,7 @@ class KnowledgeBase:
 
     def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
         """Typed values for a raw mapping (as read from JSON); raises CaseError."""
-        return check_case(raw, self.checked.facts, name=name)
+        return (self.case_checker or CaseChecker(self.checked.facts))(raw, name=name)
 
     def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Result:
         """Evaluate one case given as a raw mapping (validated first) or as typed values."""
@@ -93,7 +97,23 @@ class KnowledgeBase:
         values = case if validated else self.validate_case(case)
         return self.evaluator.decide(values)
 
+    def read_bundle(self, bundle: Any, *, name: str = "<bundle>") -> "BundleCase":
+        """The case a FHIR R4 Bundle gives through the facts' bindings; raises CaseError."""
+        from .inputs.fhir import read_bundle
+        return read_bundle(bundle, self.checked.facts, name=name)
+
+    def evaluate_bundle(self, bundle: "Any | BundleCase", *, name: str = "<bundle>") -> Result:
+        """Evaluate a FHIR R4 Bundle (parsed JSON, or already read); the result names each fact's origin."""
+        from .inputs.fhir import BundleCase, with_origins
+        read = bundle if isinstance(bundle, BundleCase) else self.read_bundle(bundle, name=name)
+        return with_origins(self.evaluator.evaluate(read.values), read)
+
     def evaluate_file(self, path: str | Path) -> Result:
+        """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle."""
+        from .inputs.fhir import looks_like_bundle, read_bundle_file, with_origins
+        if looks_like_bundle(path):
+            read = read_bundle_file(path, self.checked.facts)
+            return with_origins(self.evaluator.evaluate(read.values), read)
         raw, positions = read_case(path)
         values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
         return self.evaluator.evaluate(values)
@@ -121,7 +141,8 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])
     return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                         evaluator=Evaluator(checked, shapes, loaded.root))
+                         evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None),
+                         case_checker=CaseChecker(checked.facts))
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:

@@ -230,6 +230,14 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_svgs: 
             parts.append(f"<li><strong>{_h(n.label)}</strong> — {_h(n.question or '')}"
                          f"<div class=\"answers\">{_h(answers)}</div></li>")
         parts.append("</ul>")
+    origins = getattr(result, "origins", None)  # a case read from a FHIR bundle: where each fact came from
+    if origins:
+        from ..engine.lang.values import format_value
+        rows = "".join(f'<tr><th scope="row">{_h(fact)}</th><td>{_h(format_value(result.case.get(fact)))}</td><td>'
+                       + "<br>".join(f"{_h(o.reference)} <code>{_h(o.element)}</code>" for o in where)
+                       + "</td></tr>" for fact, where in sorted(origins.items()))
+        parts.append('<h3>Read from FHIR</h3><table class="origins"><thead><tr><th>fact</th><th>value</th>'
+                     f"<th>resource and element</th></tr></thead><tbody>{rows}</tbody></table>")
     for view in result.by_site:
         if view.present is not True:
             continue

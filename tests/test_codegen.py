@@ -112,3 +112,32 @@ def test_the_readme_shows_generated_code_as_it_is():
         if line.strip() == "...":
             continue
         at = golden.index(line, at) + 1  # ValueError: the README shows a line the code does not have
+
+
+def test_compiled_code_is_kept_in_the_store_it_is_given(tmp_path, monkeypatch):
+    """The code objects of generated code go to the store the loader passes (the user's cache);
+    a second load takes them from there; without a store nothing is kept."""
+    from consilium.engine.evaluation.bytecode import compiled
+
+    class Store(dict):
+        reads = 0
+
+        def read_entry(self, name):
+            self.reads += 1
+            return self.get(name)
+
+        def write_entry(self, name, data):
+            self[name] = data
+
+    store = Store()
+    first = compiled("x = 1\n", "<test>", store)
+    assert len(store) == 1 and first.co_filename == "<test>"
+    again = compiled("x = 1\n", "<test>", store)
+    assert store.reads == 2 and again == first
+    monkeypatch.setenv("CONSILIUM_CACHE_DIR", str(tmp_path))
+    consilium.load_kb(KB)
+    assert list(tmp_path.glob("consilium/code-*.marshal"))
+    for entry in tmp_path.glob("consilium/code-*.marshal"):
+        entry.unlink()
+    consilium.load_kb(KB, use_cache=False)
+    assert not list(tmp_path.glob("consilium/code-*.marshal"))

@@ -54,7 +54,12 @@ def test_compiled_evaluators_agree_with_the_interpreter(path):
         assert [(r.id, r.path) for r in full.recommendations] == seen.paths, case
         assert {n.fact: [(u.pathway, u.node) for u in n.decides] for n in full.needs} == seen.decides, case
         assert [(u.rule, u.needs) for u in full.unchecked] == seen.unchecked, case
-    assert full.to_json()["trace"] == [s.to_json() for s in full.trace]  # the JSON, written out for speed
+    written_out = full.to_json()  # parts of the JSON are written out for speed: the same as each part's own
+    assert written_out["trace"] == [s.to_json() for s in full.trace]
+    assert written_out["by_site"] == {v.site: {"label": v.label, "present": v.present,
+                                               "sources": {s.source: s.to_json() for s in v.sources},
+                                               "relations": [r.to_json() for r in v.relations]}
+                                      for v in full.by_site}
 
 
 def test_one_walk_step_by_step():

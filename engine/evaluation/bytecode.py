@@ -1,49 +1,43 @@
-"""A cache of compiled generated code: Python source -> its code object, kept between runs.
+"""Compiled generated code, kept between runs: Python source -> its code object.
 
 Compiling the generated Python is most of what a load costs after the parse cache. The
-code object is marshalled under the user's cache folder (the one the parse cache uses:
-CONSILIUM_CACHE=off turns both off, CONSILIUM_CACHE_DIR moves them), named by the SHA-256
-of the source, its file name and the Python version. Any problem with the cache is a miss,
-never an error. Knows nothing of rule files: it takes text and returns code.
+code object is marshalled into a store of named entries that the caller provides (kb.py
+passes the user's cache, engine/cache.py, which decides where entries live and whether one
+can be trusted: loading a code object is running it). The entry is named by the SHA-256 of
+the source, its file name and the Python version. Any problem is a miss, never an error.
+Knows nothing of rule files or folders: it takes text and returns code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
-from pathlib import Path
 from types import CodeType
+from typing import Protocol
 
 
-def _folder() -> Path | None:
-    if os.environ.get("CONSILIUM_CACHE", "").lower() in ("off", "0", "no"):
-        return None
-    base = os.environ.get("CONSILIUM_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "consilium"
+class Store(Protocol):
+    """Named entries of bytes: None for an entry absent or not to be trusted; writing may do nothing."""
+
+    def read_entry(self, name: str) -> bytes | None: ...
+
+    def write_entry(self, name: str, data: bytes) -> None: ...
 
 
-def compiled(source: str, filename: str) -> CodeType:
-    """The code object of `source`, from the cache when the same source was compiled before."""
-    folder = _folder()
-    key = hashlib.sha256(f"{sys.version}\0{filename}\0{source}".encode()).hexdigest()[:32]
-    entry = folder / f"code-{key}.marshal" if folder else None
-    if entry is not None and entry.is_file():
+def compiled(source: str, filename: str, store: Store | None = None) -> CodeType:
+    """The code object of `source`, from `store` when the same source was compiled before."""
+    if store is None:
+        return compile(source, filename, "exec")
+    name = "code-" + hashlib.sha256(f"{sys.version}\0{filename}\0{source}".encode()).hexdigest()[:32] + ".marshal"
+    data = store.read_entry(name)
+    if data is not None:
         try:
-            code = marshal.loads(entry.read_bytes())
+            code = marshal.loads(data)
             if isinstance(code, CodeType):
                 return code
-        except Exception:  # noqa: BLE001 - a miss
+        except (EOFError, ValueError, TypeError):
             pass
     code = compile(source, filename, "exec")
-    if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=entry.parent, delete=False) as handle:
-                handle.write(marshal.dumps(code))
-            os.replace(handle.name, entry)  # atomic: a reader never sees half a file
-        except Exception:  # noqa: BLE001 - the cache is an optimisation
-            pass
+    store.write_entry(name, marshal.dumps(code))
     return code

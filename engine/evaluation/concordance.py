@@ -69,9 +69,13 @@ class SiteView(NamedTuple):
         raise KeyError(source)
 
     def to_json(self) -> dict[str, Any]:
+        # SourceAtSite.to_json and Relation.to_json, written out: a result has a view per site
         return {"label": self.label, "present": self.present,
-                "sources": {s.source: s.to_json() for s in self.sources},
-                "relations": [r.to_json() for r in self.relations]}
+                "sources": {s.source: {"recommends": list(s.recommends), "advises_against": list(s.advises_against),
+                                       "rules": list(s.rules), "silent": not s.rules, "pending": list(s.pending)}
+                            for s in self.sources},
+                "relations": [{"sources": [r.first, r.second], "relation": r.relation, "actions": list(r.actions)}
+                              for r in self.relations]}
 
 
 class Concordance:
@@ -79,7 +83,8 @@ class Concordance:
 
     A site's view depends only on whether the case has the site, which rules fired there
     for each source and which facts are pending: views are kept for the inputs seen last,
-    so a cohort pays for each distinct combination once.
+    so a cohort pays for each distinct combination once (the views of all sites per distinct
+    whole input, and each site's view per distinct input at that site).
     """
 
     def __init__(self, sites: Mapping[str, str], sources: tuple[str, ...], rules: Mapping[str, ir.Recommend],
@@ -92,15 +97,31 @@ class Concordance:
         self._pathway_source = {p.id: p.source for p in pathways}
         self._rules = {rule_id: (r.provenance.source, r.actions, r.modality in AGAINST) for rule_id, r in rules.items()}
         self._view = lru_cache(maxsize=4096)(self._make_view)
+        # a site's view is made of one part per source and one relation per pair: each kept too,
+        # since they repeat across sites and cases far more than whole views do
+        self._at_site = lru_cache(maxsize=4096)(self._source_at_site)
+        self._relate = lru_cache(maxsize=4096)(_relate)
+        self._views: dict[tuple[Any, ...], tuple[SiteView, ...]] = {}  # the whole answer, per distinct input
 
-    def views(self, recommendations: Iterable[Recommendation], present: tuple[bool | None, ...],
-              pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
-        """`present`: per site, does the case have it; `pending`: pathway -> facts it still needs.
+    def views(self, fired: tuple[str, ...], recommendations: Iterable[Recommendation],
+              present: tuple[bool | None, ...], pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
+        """`fired`: the ids of `recommendations`; `present`: per site, does the case have it;
+        `pending`: pathway -> facts it still needs.
 
         A recommendation counts at each site of its pathway that the case has.
         """
         if not present:
             return ()
+        key = (present, fired, tuple(pending.items()))
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = self._views_of(recommendations, present, pending)
+            if len(self._views) > 4096:
+                self._views.clear()  # bounded: a cohort of distinct cases does not grow it without end
+        return found
+
+    def _views_of(self, recommendations: Iterable[Recommendation], present: tuple[bool | None, ...],
+                  pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
         fired: list[list[str]] = [[] for _ in present]
         for r in recommendations:
             for i in self._pathway_sites.get(r.pathway, ()):
@@ -116,24 +137,27 @@ class Concordance:
     def _make_view(self, i: int, present: bool | None, fired: tuple[str, ...],
                    waiting: tuple[tuple[str, tuple[str, ...]], ...]) -> SiteView:
         """`fired`: the rules that count at the site, in order; `waiting`: (pathway, facts) at the site."""
-        at_site = []
-        for source in self._sources:
-            recommends: dict[str, None] = {}
-            against: dict[str, None] = {}
-            rules: dict[str, None] = {}
-            for rule in fired:
-                rule_source, actions, opposed = self._rules[rule]
-                if rule_source == source:
-                    rules[rule] = None
-                    (against if opposed else recommends).update(dict.fromkeys(actions))
-            pending: dict[str, None] = {}
-            for pathway, facts in waiting:
-                if self._pathway_source[pathway] == source:
-                    pending.update(dict.fromkeys(facts))
-            at_site.append(SourceAtSite(source, tuple(recommends), tuple(against), tuple(rules), tuple(pending)))
+        rules: dict[str | None, list[str]] = {source: [] for source in self._sources}
+        pending: dict[str | None, dict[str, None]] = {source: {} for source in self._sources}
+        for rule in fired:
+            rules[self._rules[rule][0]].append(rule)
+        for pathway, facts in waiting:
+            source = self._pathway_source[pathway]
+            if source in pending:
+                pending[source].update(dict.fromkeys(facts))
+        at_site = tuple([self._at_site(source, tuple(rules[source]), tuple(pending[source]))
+                         for source in self._sources])
         site, label = self._sites[i]
-        return SiteView(site, label, present, tuple(at_site),
-                        tuple(_relate(a, b) for a, b in combinations(at_site, 2)))
+        return SiteView(site, label, present, at_site, tuple([self._relate(a, b) for a, b in combinations(at_site, 2)]))
+
+    def _source_at_site(self, source: str, rules: tuple[str, ...], pending: tuple[str, ...]) -> SourceAtSite:
+        """One source at one site: what its rules that fired there recommend and advise against."""
+        recommends: dict[str, None] = {}
+        against: dict[str, None] = {}
+        for rule in rules:
+            _, actions, opposed = self._rules[rule]
+            (against if opposed else recommends).update(dict.fromkeys(actions))
+        return SourceAtSite(source, tuple(recommends), tuple(against), rules, pending)
 
 
 def _relate(a: SourceAtSite, b: SourceAtSite) -> Relation:

@@ -22,6 +22,7 @@ from ..lang.check import Checked
 from ..lang.reads import reads_of, thresholds
 from ..lang.shape import PathwayShape
 from . import codegen
+from .bytecode import Store
 from .codegen.runtime import Loaded
 from .concordance import Concordance
 from .needs import answers
@@ -34,7 +35,8 @@ _KEPT = 8192          # answers kept per evaluator, for the cases of a cohort th
 class Evaluator:
     """The generated form of one checked knowledge base."""
 
-    def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str):
+    def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str, store: Store | None = None):
+        """`store`: where the compiled generated code is kept between runs (bytecode.py); None: nowhere."""
         self.checked = checked
         self.shapes = shapes
         self.name = name
@@ -44,15 +46,22 @@ class Evaluator:
         self._needs = {name: (fact.label, fact.question, ir.describe_type(fact.type))
                        for name, fact in checked.facts.items()}
         self._sources = tuple((sid, source.title) for sid, source in checked.sources.items())
+        self._source_index: dict[str | None, int] = {sid: i for i, (sid, _) in enumerate(self._sources)}
         rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
-        self.code: Loaded = codegen.build(codegen.generate(checked, shapes, name), f"<consilium {name}>")
+        self.code: Loaded = codegen.build(codegen.generate(checked, shapes, name), f"<consilium {name}>", store)
         self._walk = self.code["walk"]
-        self._decide = self.code["decide"]
+        # Only the answer: ids of recommendations and warnings, and the facts needed. The same
+        # walk as `evaluate`, without provenance, trace or the answers of needs: the path for
+        # callers that evaluate many cases and want the values alone. The generated function
+        # itself (errors are reported at their rule from inside it).
+        self.decide: Callable[[Mapping[str, Any]], Decision] = self.code["decide"]
         self._probes: dict[str, tuple[Callable[..., Any], tuple[str, ...], Loaded]] = {}
         self._values: dict[ir.Expr, Loaded] = {}
-        self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
+        self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
+        self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
+        self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
 
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
@@ -61,28 +70,24 @@ class Evaluator:
         return codegen.generate(self.checked, self.shapes, self.name, pathways).source()[0]
 
     # ---- evaluation -----------------------------------------------------------------
-    def decide(self, case: Mapping[str, Any]) -> Decision:
-        """Only the answer: ids of recommendations and warnings, and the facts needed.
-
-        The same walk as `evaluate`, without provenance, trace or the answers of needs: the
-        path for callers that evaluate many cases and want the values alone.
-        """
-        try:
-            decision: Decision = self._decide(case)
-            return decision
-        except Exception as exc:
-            raise self._error(exc, self.code) from None
-
     def evaluate(self, case: Mapping[str, Any]) -> Result:
         case = dict(case)  # the result's own copy
+        recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         try:
-            recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
             needs, pending = self._needs_of(case, undecided)
-        except Exception as exc:
+        except Exception as exc:  # from a node's generated test, working out what an answer leads to
             raise self._error(exc, self.code) from None
-        return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs,
-                             self._by_source(recommendations, warnings),
-                             self._concordance.views(recommendations, present, pending),
+        # The views per source and per site depend on which rules fired (and, per site, on the
+        # sites present and the facts pending): kept per distinct answer, made once each.
+        fired = tuple([r.id for r in recommendations])
+        key = (fired, tuple([w.id for w in warnings]))
+        by_source = self._by_source_kept.get(key)
+        if by_source is None:
+            if len(self._by_source_kept) >= _KEPT:
+                self._by_source_kept.clear()
+            by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
+        return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
+                             self._concordance.views(fired, recommendations, present, pending),
                              tuple(plans), tuple(unchecked), tuple(trace)))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
@@ -94,59 +99,87 @@ class Evaluator:
         return exc
 
     def _by_source(self, recommendations: list[Any], warnings: list[Any]) -> tuple[SourceView, ...]:
-        found: dict[str | None, tuple[dict[str, None], dict[str, None]]] = {sid: ({}, {}) for sid, _ in self._sources}
+        """What each source recommends and warns of, in the order met (a rule fires once per case;
+        a plan scheduled twice may warn twice: once is enough)."""
+        index = self._source_index
+        recs: list[list[str]] = [[] for _ in index]
+        warns: list[list[str]] = [[] for _ in index]
         for r in recommendations:
-            found[r.source][0][r.id] = None
+            recs[index[r.source]].append(r.id)
         for w in warnings:
-            if w.source in found:
-                found[w.source][1][w.id] = None
-        return tuple([_new(SourceView, (sid, title, tuple(found[sid][0]), tuple(found[sid][1])))
-                      for sid, title in self._sources])
+            i = index.get(w.source)
+            if i is not None:
+                warns[i].append(w.id)
+        return tuple([_new(SourceView, (sid, title, tuple(r), tuple(w) if len(w) < 2 else tuple(dict.fromkeys(w))))
+                      for (sid, title), r, w in zip(self._sources, recs, warns)])
 
     def _needs_of(self, case: Mapping[str, Any], undecided: list[Any]) \
             -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
-        """The needs, fact by fact in the order first met, and per pathway the facts it waits for."""
+        """The needs, fact by fact in the order first met, and per pathway the facts it waits for.
+
+        What an open node needs, and what each answer would lead to, depends only on the
+        node and the values it read: kept per (node, values read), up to a bound, for the
+        cases of a cohort that repeat."""
         decides: dict[str, list[Undecided]] = {}
         pending: dict[str, dict[str, None]] = {}
-        kept = self._answers_kept
-        for (pathway, node, question), read in undecided:
-            for fact, value in read:
-                if value is None:
-                    if pathway is not None:
-                        pending.setdefault(pathway, {})[fact] = None
-                    try:
-                        found = kept.get((node.id, fact, read))
-                    except TypeError:  # a value that cannot be hashed: nothing is kept
-                        found = None
-                    if found is None:
-                        found = self.answers(node, fact, case, read)
-                    decides.setdefault(fact, []).append(_new(Undecided, (pathway, node.id, question, found)))
+        kept = self._open_kept
+        for entry in undecided:  # ((open node, *values read), pairs read)
+            try:
+                found = kept.get(entry[0])
+            except TypeError:  # a value that cannot be hashed: nothing is kept
+                found = None
+            if found is None:
+                found = self._open(entry, case)
+            pathway = entry[0][0][0]
+            for fact, open_node in found:
+                if pathway is not None:
+                    pending.setdefault(pathway, {})[fact] = None
+                decides.setdefault(fact, []).append(open_node)
         needs = tuple([_new(Need, (fact, *self._needs[fact], tuple(nodes))) for fact, nodes in decides.items()])
         return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}
 
-    # ---- what each answer would lead to ------------------------------------------------
-    def answers(self, node: ir.Node, fact: str, case: Mapping[str, Any],
-                read: tuple[tuple[str, Any], ...] | None = None) -> tuple[Answer, ...]:
-        """What each answer to `fact` would make `node` do, the rest of the case as it is.
+    def _open(self, entry: tuple[Any, tuple[tuple[str, Any], ...]], case: Mapping[str, Any]) \
+            -> tuple[tuple[str, Undecided], ...]:
+        """For one open node (as the walk recorded it), each missing fact with what it decides."""
+        key, read = entry
+        pathway, node_id, question = key[0]
+        node = self._nodes[node_id]
+        found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
+                       for fact, value in read if value is None])
+        kept = self._open_kept
+        if len(kept) >= _KEPT:
+            kept.clear()  # bounded: a cohort of distinct cases does not grow it without end
+        try:
+            kept[key] = found
+        except TypeError:
+            pass
+        return found
 
-        They depend only on the values the node reads (`read`, as the walk records them): kept
-        for the combinations seen, up to a bound, for the cases of a cohort that repeat."""
+    # ---- what each answer would lead to ------------------------------------------------
+    def answers(self, node: ir.Node, fact: str, case: Mapping[str, Any]) -> tuple[Answer, ...]:
+        """What each answer to `fact` would make `node` do, the rest of the case as it is."""
         test, reads, _ = self._probe(node)
-        describe = _describe_decision if isinstance(node, ir.Decide) else _describe_guard
+        values = [case.get(f) for f in reads]
+        at = reads.index(fact)
+        decision = isinstance(node, ir.Decide)
+        labels = self.node_labels
 
         def probe(value: Any) -> tuple[str | None, str]:
-            values = {**case, fact: value}
-            return describe(node, test(values.get), values, reads, self.node_labels)
-        found = answers(self.checked.facts[fact], probe, self._cuts(node, fact))
-        if read is not None:
-            kept = self._answers_kept
-            if len(kept) >= _KEPT:
-                kept.clear()  # bounded: a cohort of distinct cases does not grow it without end
-            try:
-                kept[(node.id, fact, read)] = found
-            except TypeError:
-                pass
-        return found
+            values[at] = value
+            outcome = test(*values)
+            if outcome is None:
+                return None, "still undecided: needs " + ", ".join([f for f, v in zip(reads, values) if v is None])
+            if not decision:
+                if outcome:
+                    verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
+                    return node.id, f"{verb}: {getattr(node, 'label', node.id)}"
+                return None, "does not apply"
+            if outcome == 0:
+                return None, "no branch holds"
+            assert isinstance(node, ir.Decide)
+            target = node.branches[outcome - 1].target
+            return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
+        return answers(self.checked.facts[fact], probe, self._cuts(node, fact))
 
     def _probe(self, node: ir.Node) -> tuple[Callable[..., Any], tuple[str, ...], Loaded]:
         found = self._probes.get(node.id)
@@ -158,9 +191,9 @@ class Evaluator:
     def test(self, node: ir.Node, case: Mapping[str, Any]) -> Any:
         """What one node does for a case: the branch a decision takes (1 = the first, 0: none
         holds), or whether a rule's guard holds; None while a fact it reads is unknown."""
-        test, _, code = self._probe(node)
+        test, reads, code = self._probe(node)
         try:
-            return test(case.get)
+            return test(*[case.get(f) for f in reads])
         except Exception as exc:
             raise self._error(exc, code) from None
 
@@ -183,31 +216,6 @@ class Evaluator:
         for condition in conditions:
             found.update(thresholds(condition, fact, self._defines))
         return tuple(found)
-
-
-def _missing(values: Mapping[str, Any], reads: tuple[str, ...]) -> str:
-    return "still undecided: needs " + ", ".join([f for f in reads if values.get(f) is None])
-
-
-def _describe_decision(node: ir.Node, taken: int | None, values: Mapping[str, Any], reads: tuple[str, ...],
-                       labels: Mapping[str, str]) -> tuple[str | None, str]:
-    if taken is None:
-        return None, _missing(values, reads)
-    if taken == 0:
-        return None, "no branch holds"
-    assert isinstance(node, ir.Decide)
-    target = node.branches[taken - 1].target
-    return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
-
-
-def _describe_guard(node: ir.Node, holds: bool | None, values: Mapping[str, Any], reads: tuple[str, ...],
-                    labels: Mapping[str, str]) -> tuple[str | None, str]:
-    if holds is None:
-        return None, _missing(values, reads)
-    if holds:
-        verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
-        return node.id, f"{verb}: {getattr(node, 'label', node.id)}"
-    return None, "does not apply"
 
 
 __all__ = ["Decision", "Evaluator"]

@@ -97,10 +97,12 @@ class Timetable:
                     warnings.append(_late(plan, step, actual, this, timing, relative, origin))
             steps.append(PlannedStep(step.id, step.label, timing, this.earliest, this.latest, actual, on_time))
         p = plan.provenance
-        return PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps)), warnings
+        laid = PlannedSequence(plan.id, plan.label, plan.anchor, anchor, p.source, p.quote, p.refs, tuple(steps))
+        return laid, warnings
 
 
-def lay_out(plan: ir.Plan, case: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[PlannedSequence, list[RuleWarning]]:
+def lay_out(plan: ir.Plan, case: Mapping[str, Any],
+            labels: Mapping[str, str]) -> tuple[PlannedSequence, list[RuleWarning]]:
     """A plan laid out for one case (compiling it first: evaluators keep a `Timetable` instead)."""
     return Timetable(plan, labels).lay_out(case)
 

@@ -3,8 +3,9 @@
 Immutable records, named tuples where many are made per evaluation: recommendations with
 their provenance, warnings, needs (the facts that would decide an undecided decision, and
 what each answer leads to), the view per source, plans in time, and the trace of every node
-visited. A result is plain data: nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
-`schema_version`; bump the major version on any breaking change.
+visited, each step's outcome in words and as a code (`OUTCOMES`). A result is plain data:
+nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
+`schema_version`; bump the major version on any breaking change, the minor on an addition.
 """
 
 from __future__ import annotations

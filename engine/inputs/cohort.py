@@ -1,5 +1,8 @@
 """Cohorts: evaluate many cases in a stream, JSON Lines / CSV / Parquet in and out.
 
+A JSON Lines row, or a file of a folder of .json files, may be a FHIR R4 Bundle instead of
+a flat case: it is read through the facts' bindings (inputs/fhir.py).
+
 Reads cases a chunk at a time, evaluates each chunk on a pool of worker processes (the fast
 path, `decide`, per worker with the knowledge base loaded once), and writes one row per
 case as results come back, in input order: its row number, the recommendations of each
@@ -54,6 +57,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, str, Any]]:
     """(line or row number, what the payload is, payload) for each case of the file.
 
     JSON Lines are handed over as text, so that the workers parse them, not the reader."""
+    if path.is_dir():  # a folder of case files, one case (flat JSON or a FHIR Bundle) each
+        for number, file in enumerate(sorted(path.glob("*.json")), start=1):
+            yield number, "json", file.read_text(encoding="utf-8").replace("\n", " ")
+        return
     kind = _format(path)
     if kind == "jsonl":
         with path.open(encoding="utf-8") as handle:
@@ -153,7 +160,10 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
             row["error"] = "not a mapping of fact names to values"
         else:
             try:
-                case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
+                if "resourceType" in raw:  # a FHIR Bundle, read through the facts' bindings
+                    case = kb.read_bundle(raw, name=f"row {number}").values
+                else:
+                    case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
             except CaseError as error:
                 row["error"] = "; ".join(d.message for d in error.diagnostics)
                 if kind == "csv":

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from . import ir
 from ..inputs.case import validate_case
 from .diagnostics import Diagnostic, Span, suggest
+from .check_binding import check_bindings
 from .check_expr import ANY, ExpressionChecker
 from .values import DURATION_UNITS, NUMBER_UNITS
 
@@ -33,6 +34,7 @@ class Checked:
     scenarios: tuple[ir.Scenario, ...]
     sites: dict[str, ir.Site] = field(default_factory=dict)
     define_types: dict[str, ir.FactType] = field(default_factory=dict)
+    code_systems: dict[str, ir.CodeSystem] = field(default_factory=dict)
 
 
 def check(declarations: list[ir.Declaration]) -> tuple[Checked, list[Diagnostic]]:
@@ -51,6 +53,7 @@ class _Checker(ExpressionChecker):
         self.rule_ids: dict[str, Span | None] = {}
         self._define_cache: dict[str, tuple] = {}
         self.sites: dict[str, ir.Site] = {}
+        self.code_systems: dict[str, ir.CodeSystem] = {}
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple = ()) -> None:
@@ -87,12 +90,16 @@ class _Checker(ExpressionChecker):
                     self._rule_id(decl.id, decl.span)
                 case ir.Site():
                     self._unique(self.sites, decl.id, decl, "site")
+                case ir.CodeSystem():
+                    self._unique(self.code_systems, decl.id, decl, "code system")
                 case ir.Scenario():
                     if decl.id in scenario_ids:
                         self._duplicate(decl.id, decl.span, scenario_ids[decl.id], "scenario")
                     scenario_ids.setdefault(decl.id, decl.span)
 
         self._check_define_cycles()
+        self.facts, problems = check_bindings(self.facts, self.code_systems)
+        self.diagnostics.extend(problems)
         defines = {name: dataclasses.replace(
             d, expr=self._define_type(name)[0],
             provenance=self._provenance(d.provenance, None, d.span) if d.provenance else None)
@@ -109,7 +116,7 @@ class _Checker(ExpressionChecker):
             self._check_scenario(scenario, rules, set(sites), checked_plans)
         return Checked(sources=self.sources, facts=self.facts, defines=defines, pathways=pathways,
                        plans=checked_plans, safeties=safeties, scenarios=scenarios, sites=sites,
-                       define_types=dict(self.define_types))
+                       define_types=dict(self.define_types), code_systems=self.code_systems)
 
     def _unique(self, table: dict, key: str, decl, kind: str) -> None:
         if key in table:

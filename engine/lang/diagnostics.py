@@ -48,6 +48,10 @@ CODES: dict[str, str] = {
     "unknown-site": "a pathway or scenario names a site that is not declared",
     "unknown-rule": "a scenario expects a rule that is not declared",
     "define-cycle": "definitions refer to each other in a cycle",
+    # FHIR bindings of facts (engine/lang/check_binding.py)
+    "unknown-code-system": "a binding's code names a code system that is not declared",
+    "invalid-binding": "a FHIR binding cannot give a value of its fact's type",
+    "fhirpath-syntax": "a binding's FHIRPath expression does not parse",
     # graphs
     "unknown-target": "a branch or step leads to a node that does not exist",
     "pathway-cycle": "a pathway leads back to a node it came from",
@@ -69,6 +73,13 @@ CODES: dict[str, str] = {
     "case-out-of-range": "a case gives a value outside its fact's range",
     "case-unknown-value": "a case gives a value outside its fact's enum",
     "case-duplicate-fact": "a case gives the same fact twice",
+    # FHIR bundles (engine/inputs/fhir.py)
+    "fhir-malformed": "a FHIR input is not a Bundle of resources, or a resource has no resourceType",
+    "fhir-invalid-resource": "a resource does not fit its FHIR R4 model (an element of the wrong type)",
+    "fhir-unknown-code": "a bound element holds a code its binding does not map",
+    "fhir-unresolved-reference": "a reference names a resource the bundle does not hold",
+    "fhir-conflict": "two resources give different values for one fact, which stays unknown",
+    "fhir-wrong-value": "a bound element's value does not fit its fact (type, unit, range)",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
     # evaluation

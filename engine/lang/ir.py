@@ -1,8 +1,8 @@
 """The intermediate representation: frozen dataclasses for everything a rule file says.
 
 `lower` builds these from the parse tree; `check` resolves names and returns the same
-classes with every `Name` replaced by what it denotes; `build_graph`, `compile` and
-`render` read them. Spans are kept out of equality, so two rules that say the same thing
+classes with every `Name` replaced by what it denotes; `shape`, the code writer
+(evaluation/codegen/), verify and `render` read them. Spans are kept out of equality, so two rules that say the same thing
 compare equal wherever they are written. Each category is one closed union (`Expr`,
 `FactType`, `Node`, `Timing`, `Expectation`), dispatched with `match`.
 """
@@ -333,6 +333,47 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Coding:
+    """A code of a code system: `system` is the alias as written (SCT), `url` its URL once checked."""
+
+    system: str
+    code: str
+    url: str | None = None
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return f"{self.system}#{self.code}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Binding:
+    """How a fact is read from a FHIR bundle: the resources of `resource` that carry `profile`,
+    one of `codes` and satisfy `where` (FHIRPath); from each, `value` (FHIRPath; None: the
+    resource's presence, or its value[x] for an Observation), its codings translated by `map`
+    (`otherwise` for any other code). `pick` (earliest, latest) chooses among dates."""
+
+    resource: str
+    profile: str | None = None
+    codes: tuple[Coding, ...] = ()
+    where: str | None = None
+    value: str | None = None
+    map: tuple[tuple[Coding, object], ...] = ()
+    otherwise: object = None
+    pick: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeSystem:
+    """An alias for a code system's URL, for the codes of bindings."""
+
+    id: str
+    url: str
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fact:
     id: str
     type: FactType
@@ -340,6 +381,7 @@ class Fact:
     question: str | None = None
     note: str | None = None
     waivers: tuple["Waiver", ...] = ()
+    bindings: tuple[Binding, ...] = ()  # how FHIR carries it; none: it stays a question
     span: Span | None = _span()
 
 
@@ -568,7 +610,7 @@ class Site:
     span: Span | None = _span()
 
 
-Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site
+Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site | CodeSystem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

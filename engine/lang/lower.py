@@ -16,6 +16,7 @@ from typing import Any
 from lark import Token, Tree, v_args
 
 from . import ir
+from .check_binding import fhirpath_problem
 from .diagnostics import Diagnostic, Span
 from .lower_expr import LoweringBase, Quantity, number_text
 
@@ -47,6 +48,11 @@ def _unquote(token: Token) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+def _map_target(target) -> str | bool:
+    """What a map's code stands for: an enum or set value, or true / false for a yes-no fact."""
+    return target.id if isinstance(target, ir.Name) else target.value
+
+
 class _Lowering(LoweringBase):
     # ---- clause helpers -------------------------------------------------------------
     def clauses(self, kind: str, items: list, allowed: set[str]) -> dict[str, _Clause]:
@@ -54,9 +60,10 @@ class _Lowering(LoweringBase):
         for item in items:
             if not isinstance(item, _Clause):
                 continue
-            if item.name == "waive" and "waive" in allowed:  # any number of waivers
-                previous = found.get("waive")
-                found["waive"] = _Clause("waive", (previous.value if previous else ()) + (item.value,), item.span)
+            if item.name in ("waive", "fhir") and item.name in allowed:  # any number of these
+                previous = found.get(item.name)
+                found[item.name] = _Clause(item.name, (previous.value if previous else ()) + (item.value,),
+                                           item.span)
                 continue
             if item.name not in allowed:
                 self.error("invalid-clause", f"'{item.name}' does not belong in a {kind}", item.span,
@@ -180,11 +187,65 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def fact_decl(self, meta, children):
         ident, fact_type, *rest = children
-        found = self.clauses("fact", rest, {"label", "question", "note", "waive"})
+        found = self.clauses("fact", rest, {"label", "question", "note", "waive", "fhir"})
         label = self.value(found, "label") or str(ident).replace("_", " ")
         return ir.Fact(id=str(ident), type=fact_type, label=label,
                        question=self.value(found, "question"), note=self.value(found, "note"),
-                       waivers=self.value(found, "waive", ()), span=self.token_span(ident))
+                       waivers=self.value(found, "waive", ()), bindings=self.value(found, "fhir", ()),
+                       span=self.token_span(ident))
+
+    # ---- FHIR bindings (read by engine/inputs/fhir.py) --------------------------------
+    @v_args(meta=True)
+    def fhir_binding(self, meta, children):
+        resource, *parts = children
+        parts = [p for p in parts if isinstance(p, _Clause)]  # brackets are tokens
+        found = self.clauses("FHIR binding", parts, {"profile", "code", "where", "value", "map", "pick"})
+        mapping = self.value(found, "map", ())
+        otherwise = [target for coding, target in mapping if coding is None]
+        if len(otherwise) > 1:
+            self.error("duplicate-clause", "'otherwise' is given twice in this map", found["map"].span)
+        for part in ("where", "value"):
+            if part in found and (problem := fhirpath_problem(found[part].value)):
+                self.error("fhirpath-syntax", f"the FHIRPath expression does not parse: {problem}", found[part].span,
+                           hint="FHIRPath as in https://hl7.org/fhirpath; a string in it is in single quotes")
+        binding = ir.Binding(resource=str(resource), profile=self.value(found, "profile"),
+                             codes=self.value(found, "code", ()), where=self.value(found, "where"),
+                             value=self.value(found, "value"),
+                             map=tuple((c, t) for c, t in mapping if c is not None),
+                             otherwise=otherwise[0] if otherwise else None, pick=self.value(found, "pick"),
+                             span=self.span(meta))
+        return _Clause("fhir", binding, self.span(meta))
+
+    def _coding(self, token: Token) -> ir.Coding:
+        system, code = str(token).split("#", 1)
+        return ir.Coding(system=system, code=code, span=self.token_span(token))
+
+    binding_profile = _clause("profile", lambda self, v: _unquote(v))
+    binding_where = _clause("where", lambda self, v: _unquote(v))
+    binding_value = _clause("value", lambda self, v: _unquote(v))
+    binding_pick = _clause("pick", lambda self, v: str(v))
+
+    @v_args(meta=True)
+    def binding_code(self, meta, children):
+        return _Clause("code", tuple(self._coding(c) for c in children), self.span(meta))
+
+    @v_args(meta=True)
+    def binding_maps(self, meta, children):
+        return _Clause("map", tuple(children), self.span(meta))
+
+    def binding_map(self, children):
+        coding, target = children
+        return (self._coding(coding), _map_target(target))
+
+    def binding_otherwise(self, children):
+        return (None, _map_target(children[0]))
+
+    @v_args(meta=True)
+    def code_system(self, meta, children):
+        ident, url, *rest = children
+        found = self.clauses("code system", rest, {"note"})
+        return ir.CodeSystem(id=str(ident), url=_unquote(url), note=self.value(found, "note"),
+                             span=self.token_span(ident))
 
     @v_args(meta=True)
     def define_decl(self, meta, children):

@@ -32,16 +32,17 @@ from ...lang.unknowns import why_unknown
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, TraceStep
 from .layout import holders
-from .writer import Function, Module, defines_used
+from .writer import Function, Module
 
 NO_BRANCH = "no branch holds; the pathway ends here"
 
 
 class OpenNode(NamedTuple):
-    """A node a missing fact leaves open, as the walk records it (see `Evaluator`)."""
+    """A node a missing fact leaves open, as the walk records it (see `Evaluator`): strings
+    alone, so that it is cheap to compare and to hash."""
 
     pathway: str | None
-    node: ir.Node
+    node: str
     question: str  # what the node asks, in words
 
 
@@ -68,8 +69,16 @@ def describe(node: ir.Node | ir.Safety) -> str:
     return text.replace("\n", " ")[:100]
 
 
-DECIDE_PARAMETERS = "case, get, recs, warns, needs"
-WALK_PARAMETERS = "case, get, recs, warns, trace, undecided, plans"
+def parameters_of(pathway: ir.Pathway, record: bool) -> list[str]:
+    """What a pathway's function is given: only what its nodes use (each costs every call)."""
+    kinds = {type(n) for n in pathway.nodes}
+    conditional = any(conditions_of(n) for n in pathway.nodes)
+    wanted = {"case": ir.Schedule in kinds, "get": conditional or ir.Schedule in kinds,
+              "recs": ir.Recommend in kinds, "warns": bool(kinds & {ir.Warn, ir.Schedule}),
+              "needs": conditional and not record, "trace": record, "undecided": conditional and record,
+              "plans": ir.Schedule in kinds and record}
+    return [name for name, used in wanted.items() if used]
+
 
 
 class PathwayWriter:
@@ -82,7 +91,7 @@ class PathwayWriter:
         self.pid: str | None = shape.id
         self.holder = holders(shape)
         name = f"{'walk' if record else 'decide'}_{shape.id}"
-        parameters = ", ".join([WALK_PARAMETERS if record else DECIDE_PARAMETERS, *given])
+        parameters = ", ".join([*parameters_of(shape.pathway, record), *given])
         self.f = module.function(module.names.take(name), parameters, checked.defines)
         self.flags: dict[str, str] = {}
         self.reads: dict[str, tuple[str, ...]] = {n.id: reads_of(n, checked.defines) for n in shape.pathway.nodes}
@@ -93,15 +102,16 @@ class PathwayWriter:
         # What each node reads: a fact or definition that one node alone uses is read or computed
         # there, only when the case reaches it; the others once, at the top of the function.
         self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
+        f.given = {name: name for name in self.given}
+        f.opaque = not self.record  # decide needs no fact of a definition it is given: the needs read them
         counts: Counter[str] = Counter()
         for exprs, facts in self.uses.values():
-            found = defines_used(exprs, self.checked.defines)
-            counts.update(found | {e.id for top in [*exprs, *(self.checked.defines[d].expr for d in found)]
-                                   for e in ir.walk(top) if isinstance(e, ir.FactRef)} | set(facts))
+            found, read = f.reach(exprs)
+            counts.update(found | set(read) | set(facts))
         shared = [name for name, n in counts.items() if n > 1]
         f.prepare([ir.DefineRef(id=name) for name in shared if name in self.checked.defines],
                   [name for name in shared if name not in self.checked.defines],
-                  given={name: name for name in self.given})
+                  given=f.given)
         for node_id in shape.order:
             flag = "path_" if self.record else "reached_"
             self.flags[node_id] = f.locals.take(flag + node_id)
@@ -148,7 +158,8 @@ class PathwayWriter:
         recommendation's path, or a target's path made from it do."""
         fixed = self.shape.fixed_paths
         node = self.shape.nodes[node_id]
-        return ((self.holder[node_id] is None and node_id != self.shape.entry) or (isinstance(node, ir.Recommend) and fixed[node_id] is None)
+        return ((self.holder[node_id] is None and node_id != self.shape.entry)
+                or (isinstance(node, ir.Recommend) and fixed[node_id] is None)
                 or any(fixed[t] is None for t in self.shape.edges[node_id]))
 
     def block(self, indent: int, write: Callable[[], None]) -> None:
@@ -211,8 +222,8 @@ class PathwayWriter:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk)."""
         f = self.f
         if not self.record:
-            for name in self.reads[node.id]:
-                f.emit(indent, f"if {f.facts[name]} is None:")
+            for name in self.reads[node.id]:  # a fact only a given definition reads is read here
+                f.emit(indent, f"if {f.facts[name] if name in f.facts else f'get({name!r})'} is None:")
                 f.emit(indent + 1, f"needs[{name!r}] = None")
             if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
                 f.emit(indent, "pass")
@@ -222,7 +233,10 @@ class PathwayWriter:
         why = why_unknown(conditions, self.checked.defines)
         self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read}, {why!r})")
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
-        f.emit(indent, f"undecided.append(({f.const(OpenNode(self.pid, node, question), 'OPEN_' + node.id)}, {read}))")
+        # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
+        values = "".join(f", {f.facts[name]}" for name in self.reads[node.id])
+        f.emit(indent, f"undecided.append((({f.const(OpenNode(self.pid, node.id, question), 'OPEN_' + node.id)}"
+                       f"{values}), {read}))")
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -324,12 +338,13 @@ class SafetyWriter(PathwayWriter):
                  given: list[str]):
         self.checked, self.record, self.pid, self.given = checked, record, None, given
         self.safeties = safeties
-        parameters = ", ".join(["case, get, warns, trace, unchecked" if record else "case, get, warns", *given])
+        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given])
         self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
                                  checked.defines)
 
     def write(self) -> Function:
         f = self.f
+        f.opaque = not self.record
         f.prepare([s.condition for s in self.safeties], given={name: name for name in self.given})
         for safety in self.safeties:
             f.comment(0, safety.span, describe(safety))

@@ -63,19 +63,22 @@ class Names:
 
     def __init__(self, reserved: Iterable[str] = (), *, local: bool = False):
         self.taken: set[str] = set(RESERVED) | set(reserved)
+        self.last: dict[str, int] = {}
         self.local = local
 
     def take(self, wanted: str) -> str:
-        base = "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
+        base = wanted if wanted.isidentifier() else \
+            "".join(c if c.isalnum() or c == "_" else "_" for c in wanted) or "_"
         if not (base[0].isalpha() or base[0] == "_") or not base.isidentifier():
             base = "_" + base
         if self.local and base[0].isupper():
             base = "v_" + base
-        name, n = base, 1
-        while name in self.taken:
+        name, n = base, self.last.get(base, 1)
+        while name in self.taken:  # from the last suffix given: linear in the names, not quadratic
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)
+        self.last[base] = n
         return name
 
 
@@ -173,6 +176,10 @@ class Function:
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
+        self._define_order: list[str] | None = None
+        self.given: dict[str, str] = {}     # definitions passed in by the caller, by name
+        self.opaque = False                 # leave their facts unread (values only: no trace shows them)
+        self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
 
     # ---- lines ------------------------------------------------------------------------------
     def emit(self, indent: int, text: str) -> None:
@@ -185,10 +192,15 @@ class Function:
         self.body.append(("    " * (indent + 1) + f"# {where}{what}", span))
 
     def text(self) -> list[tuple[str, Span | None]]:
+        head = [(f"def {self.name}({self.parameters}):", None)]
         lines = self.prologue + self.body
         if all(line.lstrip().startswith("#") for line, _ in lines):  # e.g. a decision with only `otherwise -> end`
             lines = lines + [("    pass", None)]
-        return [(f"def {self.name}({self.parameters}):", None)] + lines
+        if not self.guarded:
+            return head + lines
+        return head + [("    try:", None)] + [("    " + line, place) for line, place in lines] \
+            + [("    except Exception as exc:  # reported at the rule whose code raised it", None),
+               ("        raise at_rule(exc) from None", None)]
 
     def fresh(self) -> str:
         self.temp += 1
@@ -203,31 +215,41 @@ class Function:
         """Read every fact and compute every definition that `exprs` use (and the `facts` named),
         before the body: each once, at the top of the function. The definitions in `given` are
         the function's parameters of those names: computed once by its caller, for several."""
-        self.define_vars.update(given or {})
+        self.given = dict(given or {})
+        self.define_vars.update(self.given)
         body, self.body = self.body, self.prologue
         self.load(0, exprs, facts)
         self.place = None
         self.prologue, self.body = self.body, body
 
-    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
-        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+    def reach(self, exprs: Iterable[ir.Expr | None]) -> tuple[set[str], dict[str, None]]:
+        """The definitions and facts `exprs` use (first seen first). Inside a definition the
+        function is given, only when it must show the facts read (`opaque` off)."""
         wanted_defines: set[str] = set()
         wanted_facts: dict[str, None] = {}
         queue = [e for e in exprs if e is not None]
-        for e in queue:  # grows as definitions are met: first seen, first read
+        for e in queue:  # grows as definitions are met
             for node in ir.walk(e):
                 if isinstance(node, ir.FactRef):
                     wanted_facts.setdefault(node.id)
                 elif isinstance(node, ir.DefineRef) and node.id not in wanted_defines:
                     wanted_defines.add(node.id)
-                    queue.append(self.defines[node.id].expr)
+                    if not (self.opaque and node.id in self.given):
+                        queue.append(self.defines[node.id].expr)
+        return wanted_defines, wanted_facts
+
+    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
+        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+        wanted_defines, wanted_facts = self.reach(exprs)
         wanted_facts.update(dict.fromkeys(facts))
         for fact in wanted_facts:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.emit(indent, f"{var} = get({fact!r})")
         place = self.place
-        for name in define_order(self.defines):
+        if self._define_order is None:
+            self._define_order = define_order(self.defines)
+        for name in self._define_order:
             if name in wanted_defines and name not in self.define_vars:
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")

@@ -1,0 +1,174 @@
+"""CDS Hooks 2.0 cards from a result: what the knowledge base says, as an EHR shows it.
+
+Takes a knowledge base and a `Result` (read from FHIR, with origins) and returns cards as
+plain dicts (the JSON of the CDS Hooks 2.0 Card): for `patient-view`, the recommendations
+grouped by source (the quote as detail, the source's title as `source.label`), one card per
+warning (`warning` or `critical`), the findings and their reasons when the result has them,
+and one card listing the questions still open; for `order-select` and `order-sign`, one
+`critical` (or the rule's severity) card per safety rule that the draft orders trip, with
+suggestions that delete those drafts and, for a rule of time (`A - B < 6 weeks`), one that
+moves the draft to the first date the rule allows. Every card links to the case's report and flowchart.
+It does no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..lang import ir
+from ..lang.diagnostics import Diagnostic
+from ..lang.values import add_duration
+
+MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
+                  "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
+INDICATORS = {"info": "info", "warning": "warning", "critical": "critical"}
+SUMMARY_LIMIT = 140  # CDS Hooks: "<140-character summary message"
+
+
+def _summary(text: str) -> str:
+    return text if len(text) < SUMMARY_LIMIT else text[:SUMMARY_LIMIT - 2].rstrip() + "…"
+
+
+def _card(summary: str, indicator: str, source_label: str, detail: str | None, links: list[dict],
+          **extra: Any) -> dict:
+    card = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator,
+            "source": {"label": source_label}}
+    if detail:
+        card["detail"] = detail
+    if links:
+        card["links"] = links
+    card.update(extra)
+    return card
+
+
+def _source_label(kb, source: str | None) -> str:
+    found = kb.sources.get(source) if source else None
+    if found is None:
+        return source or "Consilium"
+    return found.title + (f" ({found.version})" if found.version else "")
+
+
+def _quoted(quote: str | None, section: str | None = None) -> str:
+    if not quote:
+        return ""
+    return f"> “{quote}”" + (f"\n>\n> — {section}" if section else "")
+
+
+def patient_view_cards(kb, result, links: list[dict], own_label: str = "Consilium") -> list[dict]:
+    cards: list[dict] = []
+    by_source: dict[str, list] = {}
+    for r in result.recommendations:
+        by_source.setdefault(r.source, []).append(r)
+    for source, recommendations in by_source.items():
+        labels = "; ".join(r.label for r in recommendations)
+        detail = "\n\n".join(f"**{r.label}** ({MODALITY_WORDS.get(r.modality, r.modality)})\n\n"
+                             + _quoted(r.quote, r.section) for r in recommendations)
+        cards.append(_card(f"{source}: {labels}", "info", _source_label(kb, source), detail, links))
+    for w in result.warnings:
+        detail = "\n\n".join(x for x in (_quoted(w.quote, w.section), f"Instead: {w.instead}" if w.instead else "")
+                             if x)
+        cards.append(_card(w.label, INDICATORS.get(w.severity, "warning"), _source_label(kb, w.source), detail,
+                           links))
+    for finding in getattr(result, "findings", ()) or ():  # findings and their reasons, where the result has them
+        label = getattr(finding, "label", None) or str(getattr(finding, "id", finding))
+        reasons = getattr(finding, "reasons", ()) or ()
+        lines = [f"- {getattr(r, 'text', None) or getattr(r, 'label', None) or r}" for r in reasons]
+        quote = _quoted(getattr(finding, "quote", None), getattr(finding, "section", None))
+        detail = "\n\n".join(x for x in ("Because:\n" + "\n".join(lines) if lines else "", quote) if x) or None
+        cards.append(_card(label, "info", _source_label(kb, getattr(finding, "source", None)), detail, links))
+    warnings = list(getattr(result, "input_warnings", ()) or ())
+    if warnings:
+        cards.append(problems_card("The patient's record could not be read in full", warnings, links, own_label,
+                                   indicator="warning"))
+    questions = [f"- **{n.label}**: {n.question or ''}".rstrip(": ") for n in result.needs]
+    questions += [f"- Safety check not completed: {u.label} (needs {', '.join(u.needs)})" for u in result.unchecked]
+    if questions:
+        count = len(result.needs)
+        summary = (f"{count} question{'s' if count != 1 else ''} still open for the team" if count
+                   else "Safety checks not completed")
+        cards.append(_card(summary, "info", own_label, "\n".join(questions), links))
+    return cards
+
+
+def problems_card(summary: str, diagnostics: Iterable[Diagnostic], links: list[dict], own_label: str,
+                  indicator: str = "warning") -> dict:
+    detail = "\n".join(f"- {d.message} [{d.code}]" for d in diagnostics)
+    return _card(summary, indicator, own_label, detail, links)
+
+
+def facts_of(condition: ir.Expr, defines: Mapping[str, ir.Define]) -> set[str]:
+    """The facts a condition reads, through definitions."""
+    found: set[str] = set()
+    stack, seen = [condition], set()
+    while stack:
+        for node in ir.walk(stack.pop()):
+            if isinstance(node, ir.FactRef):
+                found.add(node.id)
+            elif isinstance(node, ir.DefineRef) and node.id not in seen:
+                seen.add(node.id)
+                stack.append(defines[node.id].expr)
+    return found
+
+
+def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict]) -> list[dict]:
+    """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete them.
+
+    `drafts` maps each draft order's reference (Type/id) to the resource."""
+    rules = {s.id: s for s in kb.checked.safeties}
+    origins = getattr(result, "origins", {}) or {}
+    cards = []
+    for w in result.warnings:
+        rule = rules.get(w.id)
+        if w.kind != "safety" or rule is None:
+            continue
+        culprits = sorted({o.reference for fact in facts_of(rule.condition, kb.checked.defines)
+                           for o in origins.get(fact, ()) if o.reference in drafts})
+        if not culprits:
+            continue  # the record trips it without these orders: patient-view says so
+        detail = "\n\n".join(x for x in (_quoted(w.quote, w.section), f"Instead: {w.instead}" if w.instead else "",
+                                         "Draft orders concerned: " + ", ".join(culprits)) if x)
+        suggestions = [{"label": f"Remove the draft order {_order_label(drafts[ref], ref)}",
+                        "uuid": str(uuid.uuid4()), "isRecommended": True,
+                        "actions": [{"type": "delete", "description": f"Remove {ref} from the orders being written",
+                                     "resourceId": [ref]}]} for ref in culprits]
+        suggestions += [s for ref in culprits if (s := _rescheduled(kb, rule, result, ref, drafts[ref])) is not None]
+        cards.append(_card(w.label, INDICATORS.get(w.severity, "critical"), _source_label(kb, w.source), detail,
+                           links, suggestions=suggestions, selectionBehavior="any"))
+    return cards
+
+
+def _rescheduled(kb, rule: ir.Safety, result, ref: str, draft: Mapping) -> dict | None:
+    """The draft order moved to the first date its rule allows, when the rule is one of time:
+    `A - B < DURATION` with A read from this draft (e.g. surgery fewer than 6 weeks after the
+    last bevacizumab dose): A becomes B + DURATION. None for any other rule."""
+    match rule.condition:
+        case ir.Compare(op="<" | "<=" as op, left=ir.Arith(kind="date_diff", left=ir.FactRef(id=later),
+                                                              right=ir.FactRef(id=earlier)),
+                        right=ir.DurationLit(value=gap)):
+            pass
+        case _:
+            return None
+    origin = next((o for o in (getattr(result, "origins", {}) or {}).get(later, ()) if o.reference == ref), None)
+    since = result.case.get(earlier)
+    if origin is None or since is None or origin.element not in draft or not isinstance(draft[origin.element], str):
+        return None
+    day = add_duration(since, gap)
+    if op == "<=":
+        day += _dt.timedelta(days=1)
+    moved = {**draft, origin.element: day.isoformat()}
+    label = f"Move {_order_label(draft, ref)} to {day.isoformat()}, {gap} after the {kb.facts[earlier].label.lower()}"
+    return {"label": label[:200], "uuid": str(uuid.uuid4()),
+            "actions": [{"type": "update", "description": f"{ref}: {origin.element} {day.isoformat()}",
+                         "resource": moved}]}
+
+
+def _order_label(resource: Mapping, ref: str) -> str:
+    concept = resource.get("medicationCodeableConcept") or resource.get("code") or {}
+    text = concept.get("text") if isinstance(concept, Mapping) else None
+    if not text and isinstance(concept, Mapping):
+        codings = concept.get("coding") or []
+        text = next((c.get("display") for c in codings if isinstance(c, Mapping) and c.get("display")), None)
+    return f"'{text}' ({ref})" if text else ref

@@ -1,0 +1,299 @@
+"""FHIR R4 / mCODE input: bundles read through the bindings the knowledge base declares.
+
+The mCODE examples (../shared/external/mcode-examples/*.fsh, translated by hand into
+tests/data/fhir/*.json with their codes and profiles) are read by a small knowledge base bound
+to their shapes and by the bundled one; each example case's bundle (examples/fhir/) gives the
+same result as its flat case; bad FHIR gets diagnostics naming the resource and the element.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import consilium
+from consilium.engine.inputs.fhir import prefetch_templates, read_bundle
+
+from fhir_examples import flat_cases, load_flat
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "fhir"
+JOHN = DATA / "mcode-john-anyperson.json"
+
+
+@pytest.fixture(scope="module")
+def mcode_kb():
+    return consilium.load_kb(DATA / "mcode.rules")
+
+
+def bundle_of(*resources, patient="p"):
+    entries = [{"resource": {"resourceType": "Patient", "id": patient}}]
+    entries += [{"resource": r} for r in resources]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def kras_variant(id, value="LA9633-4", gene="HGNC:6407", patient="p"):
+    return {"resourceType": "Observation", "id": id, "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "69548-6"}]},
+            "subject": {"reference": f"Patient/{patient}"},
+            "valueCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": value}]},
+            "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "48018-6"}]},
+                           "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org", "code": gene}]}}]}
+
+
+# ---- the mCODE examples -------------------------------------------------------------------------
+
+def test_mcode_examples_are_read_through_their_bindings(mcode_kb):
+    result = mcode_kb.evaluate_file(JOHN)
+    assert result.case["ecog"] == 0
+    assert result.case["stage_group"] == "IIIC"
+    assert result.case["distant_metastases"] == "M0"
+    assert result.case["egfr_antigen"] == "positive"
+    assert result.case["stk11"] == "present"
+    assert result.case["cisplatin_ordered"] is True
+    assert str(result.case["lung_surgery"]) == "2019-03-01"
+    ecog = result.origins["ecog"][0]
+    assert (ecog.resource_type, ecog.id, ecog.element) == ("Observation", "ecog-performance-status-fully-active",
+                                                           "valueInteger")
+    adam = mcode_kb.evaluate_file(DATA / "mcode-genomex-adam-anyperson.json")
+    assert adam.case == {"braf": "absent", "tmb": Decimal("57.1")}  # the pertinent negative, and a bare Quantity (exact)
+    jenny = mcode_kb.evaluate_file(DATA / "mcode-jenny-m.json")
+    assert str(jenny.case["chemotherapy_given"]) == "2018-04-22"
+    assert [d.code for d in jenny.input_warnings] == ["fhir-unresolved-reference"]  # its primary is not in the bundle
+
+
+def test_the_bundled_kb_reads_john_anyperson(bundled_kb):
+    result = bundled_kb.evaluate_file(JOHN)
+    # A brain metastasis (SCT 94225005, no body site) is 'other'; its onset is after the primary's.
+    assert result.case == {"metastatic_sites": frozenset({"other"}), "metastases_timing": "metachronous"}
+    assert "kras" not in result.case   # the variant is STK11's
+    data = result.to_json()
+    assert data["origins"]["metastatic_sites"] == [{"resource": "Condition/secondary-cancer-condition-brain-mets",
+                                                    "resourceType": "Condition",
+                                                    "id": "secondary-cancer-condition-brain-mets", "element": "code"}]
+    read = [step for step in data["trace"] if "metastatic_sites" in step["read"]]
+    assert read and all(step["origins"]["metastatic_sites"][0]["id"] == "secondary-cancer-condition-brain-mets"
+                        for step in read)
+
+
+def test_a_pertinent_negative_for_kras_is_wild_type(bundled_kb):
+    data = json.loads((DATA / "mcode-genomex-adam-anyperson.json").read_text())
+    assert "kras" not in bundled_kb.read_bundle(data).values   # NRAS, KIT, BRAF: not KRAS
+    negative = next(e["resource"] for e in data["entry"] if e["resource"]["id"].startswith("gx-genomic-variant"))
+    negative["component"].append({"code": negative["component"][0]["code"],
+                                  "valueCodeableConcept": {"coding": [{"system": "http://www.genenames.org",
+                                                                       "code": "HGNC:6407", "display": "KRAS"}]}})
+    read = bundled_kb.read_bundle(data)
+    assert read.values["kras"] == "wild_type"
+    assert read.origins["kras"][0].id == "gx-genomic-variant-pertinent-negative-nras-kit-braf"
+
+
+# ---- every example case, as a bundle -------------------------------------------------------------
+
+@pytest.mark.parametrize("flat", flat_cases(), ids=lambda p: p.stem)
+def test_each_example_bundle_gives_its_flat_case_result(bundled_kb, flat):
+    case = bundled_kb.validate_case(load_flat(flat))
+    read = bundled_kb.read_bundle(json.loads((ROOT / "examples" / "fhir" / f"{flat.stem}.json").read_text()))
+    assert not read.warnings
+    bound = {f.id for f in bundled_kb.facts.values() if f.bindings}
+    # every value the bundle gives is the flat case's, and every bound fact FHIR can say is given
+    assert {k: v for k, v in read.values.items() if k in case} == {k: v for k, v in case.items() if k in read.values}
+    unsaid = {k: v for k, v in case.items() if k in bound and k not in read.values}
+    assert all(v in ("none", "imminent") or v == frozenset() for v in unsaid.values()), unsaid
+    # A bundle may say more than its flat case: an intestinal obstruction (SCT 81060008) is the
+    # primary's symptom and a bowel obstruction at once, where the flat case gives only the first.
+    assert set(read.values) - set(case) <= {"bowel_obstruction"}
+    # the bundle and the team's answers (what FHIR does not carry) together: the flat case's result
+    together = {**{k: v for k, v in case.items() if k not in read.values}, **read.values}
+    expected = bundled_kb.evaluate(case, validated=True).to_json()
+    got = bundled_kb.evaluate(together, validated=True).to_json()
+    expected.pop("case"), got.pop("case")
+    assert got == expected
+    assert bundled_kb.evaluate_bundle(read).recommendation_ids() == \
+        bundled_kb.evaluate({k: v for k, v in case.items() if k in read.values}, validated=True).recommendation_ids()
+
+
+def test_the_bundled_kb_binds_every_fact_fhir_carries(bundled_kb):
+    bound = {f.id for f in bundled_kb.facts.values() if f.bindings}
+    assert {"metastatic_sites", "metastases_timing", "kras", "primary_symptoms", "future_liver_remnant",
+            "peritoneal_pci", "proposed_treatment", "scrt_start", "chemotherapy_start", "surgery_date",
+            "last_bevacizumab_dose", "primary_surgery_date"} <= bound
+    templates = prefetch_templates(bundled_kb.facts)
+    assert templates["patient"] == "Patient/{{context.patientId}}"
+    assert templates["condition"] == "Condition?patient={{context.patientId}}"
+    assert "medicationAdministration" in templates
+
+
+# ---- bad FHIR --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data, code, words", [
+    ([1, 2], "fhir-malformed", "not a FHIR resource"),
+    ({"entry": []}, "fhir-malformed", "no 'resourceType'"),
+    ({"resourceType": "Patient", "id": "p"}, "fhir-malformed", "not a Bundle"),
+    ({"resourceType": "Bundle", "entry": [{"resource": {"id": "x"}}]}, "fhir-malformed", "entry[0].resource has no"),
+    ({"resourceType": "Bundle", "entry": "x"}, "fhir-malformed", "'entry' is not a list"),
+    ({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observaton", "id": "o"}}]},
+     "fhir-invalid-resource", "Observaton/o: 'Observaton' is not a FHIR R4 resource type"),
+    (bundle_of({"resourceType": "Observation", "id": "o", "status": "final", "code": {"coding": [
+        {"system": "urn:consilium:codes", "code": "peritoneal-cancer-index"}]}, "valueInteger": "zero"}),
+     "fhir-invalid-resource", "Observation/o: element 'valueInteger'"),
+    (bundle_of({"resourceType": "Patient", "id": "q"}), "fhir-malformed", "2 patients"),
+])
+def test_bad_fhir_is_a_diagnostic_naming_resource_and_element(bundled_kb, data, code, words):
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.read_bundle(data)
+    assert code in [d.code for d in caught.value.diagnostics]
+    assert any(words in d.message for d in caught.value.diagnostics), caught.value.diagnostics
+
+
+def test_an_invalid_resource_no_binding_reads_is_skipped_with_a_warning(bundled_kb):
+    # The CDS Hooks specification's own draft orders do not fit R4 (a NutritionOrder without its
+    # intent); a record holds much the knowledge base never reads.
+    read = bundled_kb.read_bundle(bundle_of({"resourceType": "NutritionOrder", "id": "n", "status": "draft",
+                                             "patient": {"reference": "Patient/p"}, "dateTime": "2014-09-17"},
+                                            kras_variant("k")))
+    assert read.values == {"kras": "mutant"}
+    (warning,) = read.warnings
+    assert warning.code == "fhir-invalid-resource" and warning.severity == "warning"
+    assert "NutritionOrder/n: element 'intent'" in warning.message and "skipped" in warning.message
+
+
+def test_a_value_outside_its_fact_is_an_error_naming_the_resource(bundled_kb):
+    pci = {"resourceType": "Observation", "id": "pci", "status": "final", "subject": {"reference": "Patient/p"},
+           "code": {"coding": [{"system": "urn:consilium:codes", "code": "peritoneal-cancer-index"}]},
+           "valueInteger": 45}
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.read_bundle(bundle_of(pci))
+    assert caught.value.diagnostics[0].message.startswith("Observation/pci valueInteger: 'peritoneal_pci' is 45")
+    flr = {**pci, "id": "flr", "code": {"coding": [{"system": "urn:consilium:codes", "code": "future-liver-remnant"}]},
+           "valueInteger": None, "valueQuantity": {"value": 40, "unit": "mL", "code": "mL"}}
+    del flr["valueInteger"]
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.read_bundle(bundle_of(flr))
+    assert "measured in '%', the Quantity in 'mL'" in caught.value.diagnostics[0].message
+
+
+def test_an_unknown_code_leaves_the_fact_unknown_with_a_warning(bundled_kb):
+    read = bundled_kb.read_bundle(bundle_of(kras_variant("k", value="LA11884-6")))
+    assert "kras" not in read.values
+    (warning,) = read.warnings
+    assert warning.code == "fhir-unknown-code" and warning.severity == "warning"
+    assert "Observation/k valueCodeableConcept" in warning.message and "LA11884-6" in warning.message
+
+
+def test_two_resources_that_disagree_make_the_fact_unknown_naming_both(bundled_kb):
+    read = bundled_kb.read_bundle(bundle_of(kras_variant("k1"), kras_variant("k2", value="LA9634-2")))
+    assert "kras" not in read.values
+    (warning,) = read.warnings
+    assert warning.code == "fhir-conflict"
+    assert "Observation/k1" in warning.message and "Observation/k2" in warning.message
+    agree = bundled_kb.read_bundle(bundle_of(kras_variant("k1"), kras_variant("k2")))
+    assert agree.values["kras"] == "mutant" and [o.id for o in agree.origins["kras"]] == ["k1", "k2"]
+
+
+def test_references_that_do_not_resolve_and_other_patients_are_warned(bundled_kb):
+    variant = kras_variant("k")
+    variant["focus"] = [{"reference": "Condition/nowhere"}]
+    other = kras_variant("someone-else", value="LA9634-2", patient="q")
+    read = bundled_kb.read_bundle(bundle_of(variant, other))
+    assert read.values["kras"] == "mutant"   # the other patient's result is not read
+    messages = sorted(d.message for d in read.warnings)
+    assert any("'focus' refers to 'Condition/nowhere'" in m for m in messages)
+    assert any("Observation/someone-else: its subject 'Patient/q' is not the bundle's patient" in m for m in messages)
+
+
+def test_the_command_line_reads_a_bundle_and_reports_bad_ones(tmp_path):
+    run = lambda *args: subprocess.run([sys.executable, "-m", "consilium", *args], capture_output=True,  # noqa: E731
+                                       text=True, cwd=ROOT)
+    done = run("eval", "examples/fhir/errors_to_avoid.json", "--trace")
+    assert done.returncode == 0
+    assert "Read from FHIR" in done.stdout
+    assert "kras = mutant  from Observation/kras valueCodeableConcept" in done.stdout
+    assert "(from Condition/metastasis-liver)" in done.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "id": "o",'
+                   ' "status": "final", "code": {"coding": [{"system": "urn:consilium:codes", "code": '
+                   '"future-liver-remnant"}]}, "valueQuantity": {"value": "high"}}}]}')
+    done = run("eval", str(bad))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Observation/o: element 'valueQuantity.value'" in done.stderr and f"{bad}:1:" in done.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"resourceType": "Bundle", "entry": [')
+    done = run("eval", str(broken))
+    assert done.returncode == 2 and "not valid JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cohorts_of_bundles(tmp_path):
+    lines = [json.dumps(json.loads(p.read_text())) for p in sorted((ROOT / "examples" / "fhir").glob("*.json"))]
+    cohort = tmp_path / "bundles.ndjson"
+    cohort.write_text("\n".join(lines + ['{"resourceType": "Bundle", "entry": [{"resource": {}}]}']) + "\n")
+    done = subprocess.run([sys.executable, "-m", "consilium", "eval", "--cohort", str(cohort), "--jobs", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(rows) == len(lines) + 1 and done.returncode == 1
+    assert "anti_egfr_with_kras_mutant" in rows[0]["warnings"]      # errors_to_avoid, sorted first
+    assert rows[-1]["error"] == "entry[0].resource has no 'resourceType'"
+    folder = subprocess.run([sys.executable, "-m", "consilium", "eval", "--cohort", "examples/fhir", "--jobs", "1"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert folder.returncode == 0 and [json.loads(x)["warnings"] for x in folder.stdout.splitlines()] == \
+        [row["warnings"] for row in rows[:-1]]
+
+
+def test_the_report_shows_where_each_fact_came_from(bundled_kb, tmp_path):
+    from consilium import render
+    result = bundled_kb.evaluate_file(ROOT / "examples" / "fhir" / "errors_to_avoid.json")
+    index = render.write_report(bundled_kb, tmp_path, result, "errors_to_avoid.json")
+    html = Path(index).read_text(encoding="utf-8")
+    assert "Read from FHIR" in html and "MedicationAdministration/bevacizumab-last-dose" in html
+
+
+# ---- the binding language ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("binding, code", [
+    ('fhir Observaton code LNC#1 map LNC#2 -> mutant', "invalid-binding"),
+    ('fhir Observation code LNX#1 map LNC#2 -> mutant', "unknown-code-system"),
+    ('fhir Observation map LNC#2 -> mutnt', "unknown-enum-value"),
+    ('fhir Observation value "component.where(" map LNC#2 -> mutant', "fhirpath-syntax"),
+    ('fhir Observation map LNC#2 -> mutant pick latest', "invalid-binding"),
+    ('fhir Condition', "invalid-binding"),
+])
+def test_a_broken_binding_is_a_knowledge_base_error(tmp_path, binding, code):
+    rules = tmp_path / "kb.rules"
+    rules.write_text(f'source S "s"\nfact kras : enum {{wild_type, mutant}}\n    {binding}\n')
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(rules, use_cache=False)
+    assert code in [d.code for d in caught.value.diagnostics]
+    assert all(d.span and d.span.line == 3 for d in caught.value.diagnostics)
+
+
+def test_bindings_do_not_change_a_flat_case(bundled_kb):
+    flat = load_flat(ROOT / "examples" / "errors_to_avoid.yaml")
+    assert bundled_kb.evaluate(flat).to_json().get("origins") is None
+
+
+def test_read_bundle_does_not_change_its_input(bundled_kb):
+    data = json.loads(JOHN.read_text())
+    before = copy.deepcopy(data)
+    read_bundle(data, bundled_kb.facts)
+    assert data == before
+
+
+def test_cached_readings_follow_the_content(bundled_kb):
+    """Validations and FHIRPath results are kept by content: a changed resource, or a changed
+    resource another one resolves, is read afresh."""
+    data = json.loads((ROOT / "examples" / "fhir" / "errors_to_avoid.json").read_text())
+    assert bundled_kb.read_bundle(data).values["metastases_timing"] == "synchronous"
+    later = copy.deepcopy(data)
+    primary = next(e["resource"] for e in later["entry"] if e["resource"]["id"] == "primary")
+    primary["onsetDateTime"] = "2020-01-01"   # the metastasis, unchanged, now came years after its primary
+    assert bundled_kb.read_bundle(later).values["metastases_timing"] == "metachronous"
+    kras = next(e["resource"] for e in later["entry"] if e["resource"]["id"] == "kras")
+    kras["valueCodeableConcept"]["coding"][0]["code"] = "LA9634-2"
+    assert bundled_kb.read_bundle(later).values["kras"] == "wild_type"
+    assert bundled_kb.read_bundle(data).values["kras"] == "mutant"

@@ -1,0 +1,492 @@
+"""The CDS Hooks 2.0 service, started for real (`consilium serve`) on the loopback.
+
+Its discovery, patient-view and order cards are held to the shapes of the specification's
+examples (../shared/external/cds-hooks-examples/); data comes from the prefetch or from a
+real FHIR read server on the loopback (tests/fhir_server.py) with the request's access
+token; client JWTs are verified; malformed requests get JSON errors, never a 500 or a
+traceback; the knowledge base reloads (--watch, SIGHUP) without a request dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from fhir_server import FhirServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT.parent / "shared" / "external" / "cds-hooks-examples"
+if not SPEC.is_dir():  # CI's clone has shared/ beside it too; a lone checkout does not
+    SPEC = Path(os.environ.get("CONSILIUM_SHARED", "/work/shared")) / "external" / "cds-hooks-examples"
+ISSUER, OTHER_ISSUER = "https://ehr.example.org", "https://other-ehr.example.org"
+FHIR_TOKEN = "some-opaque-fhir-access-token"  # the spec example's
+PATIENT = "1288992"                             # the spec example's
+
+
+def spec(name: str) -> dict:
+    return json.loads((SPEC / name).read_text(encoding="utf-8"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def example_resources(name: str = "errors_to_avoid", patient: str = PATIENT) -> list[dict]:
+    """An example case's resources, made the spec example patient's."""
+    text = (ROOT / "examples" / "fhir" / f"{name}.json").read_text(encoding="utf-8")
+    bundle = json.loads(text.replace('"Patient/patient"', f'"Patient/{patient}"'))
+    resources = [e["resource"] for e in bundle["entry"]]
+    resources[0]["id"] = patient
+    return resources
+
+
+def as_bundle(resources: list[dict]) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+
+class Service:
+    def __init__(self, *args: str, kb: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "consilium", "serve", *([str(kb)] if kb else []), "--port", str(self.port),
+                   *args]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx.get(self.url + "/cds-services", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.time() > deadline:
+                raise RuntimeError("the service did not start: " + self.process.stderr.read())
+            time.sleep(0.2)
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate()
+        return err
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keys")
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP384R1())
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def jwk(key, kid, alg):
+        data = json.loads(jwt.algorithms.get_default_algorithms()[alg].to_jwk(key.public_key()))
+        return {**data, "kid": kid, "alg": alg, "use": "sig"}
+
+    (folder / "ehr.jwks").write_text(json.dumps({"keys": [jwk(rsa_key, "ehr-1", "RS384")]}))
+    return {"folder": folder, "rsa": rsa_key, "ec": ec_key, "stranger": stranger,
+            "ec_jwks": {"keys": [jwk(ec_key, "other-1", "ES384")]}}
+
+
+@pytest.fixture(scope="module")
+def fhir(keys):
+    with FhirServer(example_resources(), FHIR_TOKEN, jwks=keys["ec_jwks"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def service(keys, fhir):
+    issuers = keys["folder"] / "trusted.json"
+    issuers.write_text(json.dumps({"issuers": [{"iss": ISSUER, "jwks_file": "ehr.jwks"},
+                                               {"iss": OTHER_ISSUER, "jwks_url": fhir.url + "/jwks.json"}]}))
+    running = Service("--trusted-issuers", str(issuers), "--max-request-bytes", "200000")
+    yield running
+    err = running.stop()
+    assert "Traceback" not in err
+
+
+def token(keys, service, path: str, **changes) -> str:
+    claims = {"iss": ISSUER, "aud": service.url + path, "exp": int(time.time()) + 300, "iat": int(time.time()),
+              "jti": str(uuid.uuid4())}
+    key, kid, alg = changes.pop("key", keys["rsa"]), changes.pop("kid", "ehr-1"), changes.pop("alg", "RS384")
+    claims.update(changes)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
+def post(keys, service, sid: str, body, *, raw: bytes | None = None, **claims) -> httpx.Response:
+    path = f"/cds-services/{sid}"
+    headers = {"Authorization": "Bearer " + token(keys, service, path, **claims), "Content-Type": "application/json"}
+    return httpx.post(service.url + path, content=raw if raw is not None else json.dumps(body), headers=headers,
+                      timeout=60)
+
+
+def patient_view(prefetch_resources=None, **extra) -> dict:
+    request = {"hookInstance": str(uuid.uuid4()), "hook": "patient-view",
+               "context": {"userId": "Practitioner/example", "patientId": PATIENT}}
+    if prefetch_resources is not None:
+        request["prefetch"] = {"patient": prefetch_resources[0], "condition": as_bundle(prefetch_resources[1:])}
+    request.update(extra)
+    return request
+
+
+# ---- discovery ------------------------------------------------------------------------------------
+
+def test_discovery_lists_the_hooks_with_prefetch_from_the_bindings(service):
+    answer = httpx.get(service.url + "/cds-services").json()
+    example = spec("discovery-response.json")
+    assert set(answer) == set(example)
+    hooks = {s["hook"]: s for s in answer["services"]}
+    assert set(hooks) == {"patient-view", "order-select", "order-sign"}
+    for s in answer["services"]:
+        assert {"hook", "title", "description", "id", "prefetch"} <= set(s)
+        assert s["prefetch"]["patient"] == "Patient/{{context.patientId}}"
+        assert s["prefetch"]["observation"] == "Observation?patient={{context.patientId}}"
+        assert "medicationAdministration" in s["prefetch"] and "serviceRequest" in s["prefetch"]
+
+
+# ---- patient-view ---------------------------------------------------------------------------------
+
+def test_patient_view_cards(keys, service):
+    answer = post(keys, service, "consilium-patient-view", patient_view(example_resources()))
+    assert answer.status_code == 200, answer.text
+    cards = answer.json()["cards"]
+    example_keys = {k for card in spec("response-cards.json")["cards"] for k in card}
+    for card in cards:
+        assert set(card) <= example_keys | {"suggestions", "selectionBehavior"}
+        assert len(card["summary"]) < 140 and card["indicator"] in ("info", "warning", "critical")
+        assert card["source"]["label"]
+    critical = [c for c in cards if c["indicator"] == "critical"]
+    assert {c["summary"] for c in critical} >= {"EGFR inhibitor proposed for a KRAS-mutant tumour",
+                                                 "Debulking resection (less than R0) proposed"}
+    egfr = next(c for c in critical if c["summary"].startswith("EGFR"))
+    assert egfr["source"]["label"] == "Treatment of Rectal Cancer with Hepatic Metastases"
+    assert "ineffective in KRAS mutant tumors" in egfr["detail"]
+    summary = next(c for c in cards if c["summary"].startswith("SUMMARY:"))   # recommendations of one source
+    assert "multidisciplinary team" in summary["detail"] and summary["indicator"] == "info"
+    questions = next(c for c in cards if "still open" in c["summary"])
+    assert "Complete resection feasible" in questions["detail"]
+    report, chart = (link["url"] for link in questions["links"])
+    assert all(link["type"] == "absolute" for link in questions["links"])
+    page = httpx.get(report, timeout=120)
+    assert page.status_code == 200 and "Read from FHIR" in page.text and "Observation/kras" in page.text
+    svg = httpx.get(chart, timeout=60)
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+    assert httpx.get(report.replace("/cases/", "/cases/0"), timeout=10).status_code == 404
+
+
+def test_the_spec_request_fetches_from_the_fhir_server_with_its_token(keys, service, fhir):
+    request = spec("request-patient-view.json")
+    request["fhirServer"] = fhir.url          # the loopback server instead of the example's host
+    fhir.requests.clear()
+    answer = post(keys, service, "consilium-patient-view", request)
+    assert answer.status_code == 200, answer.text
+    summaries = {c["summary"] for c in answer.json()["cards"]}
+    assert "EGFR inhibitor proposed for a KRAS-mutant tumour" in summaries   # read from the server's Observation
+    fetched = [path for path, _ in fhir.requests]
+    assert any(p.startswith("/Condition?patient=1288992") for p in fetched)
+    assert any("_offset=2" in p for p in fetched)                            # a search's next page was followed
+    assert all(auth == f"Bearer {FHIR_TOKEN}" for p, auth in fhir.requests if not p.startswith("/jwks"))
+    assert "Patient/{{" not in json.dumps(fetched)
+    request["fhirAuthorization"]["access_token"] = "wrong"
+    answer = post(keys, service, "consilium-patient-view", request)
+    assert answer.status_code == 200
+    (warning, *_) = answer.json()["cards"]
+    assert warning["indicator"] == "warning" and "could not be fetched" in warning["summary"]
+    assert "HTTP 401" in warning["detail"]
+
+
+def test_a_record_that_cannot_be_read_is_a_card_not_an_error(keys, service):
+    resources = example_resources()
+    resources[3] = {**resources[3], "valueCodeableConcept": "mutant"}   # the KRAS Observation, broken
+    answer = post(keys, service, "consilium-patient-view", patient_view(resources))
+    assert answer.status_code == 200
+    (card,) = answer.json()["cards"]
+    assert "could not be read" in card["summary"]
+    assert "Observation/kras: element 'valueCodeableConcept'" in card["detail"]
+
+
+# ---- order-select, order-sign ---------------------------------------------------------------------
+
+def order_request(hook: str, record: list[dict], drafts: list[dict]) -> dict:
+    context = copy.deepcopy(spec("order-select-context-r4.json")["context"])
+    context["draftOrders"]["entry"] += [{"resource": d} for d in drafts]
+    if hook == "order-sign":
+        context.pop("selections")
+    return {"hookInstance": str(uuid.uuid4()), "hook": hook, "context": context,
+            "prefetch": {"patient": record[0], "condition": as_bundle(record[1:])}}
+
+
+def draft(kind: str, id: str, **fields) -> dict:
+    return {"resourceType": kind, "id": id, "status": "draft", "intent": "proposal",
+            "subject": {"reference": f"Patient/{PATIENT}"}, **fields}
+
+
+def consilium_code(code: str) -> dict:
+    return {"coding": [{"system": "urn:consilium:codes", "code": code}]}
+
+
+def record_without_proposals(name: str) -> list[dict]:
+    return [r for r in example_resources(name) if r.get("status") != "draft"]
+
+
+SAFETY = [
+    ("anti_egfr_with_kras_mutant", "errors_to_avoid", draft(
+        "MedicationRequest", "cetuximab", medicationCodeableConcept={
+            "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01", "display": "cetuximab"}]})),
+    ("bevacizumab_before_surgery", "synchronous_plan_late_chemotherapy", draft(
+        "ServiceRequest", "hepatectomy", status="draft", intent="order", occurrenceDateTime="2025-03-20",
+        category=[{"coding": [{"system": "http://snomed.info/sct", "code": "387713003"}]}],
+        code={"text": "Hepatectomy"})),
+    ("long_course_chemoradiotherapy_upfront", "errors_to_avoid", draft(
+        "ServiceRequest", "crt", code=consilium_code("long-course-chemoradiotherapy-upfront"))),
+    ("liver_first_with_symptomatic_primary", "liver_five_segments_bleeding", draft(
+        "ServiceRequest", "liver-first", code=consilium_code("liver-first"))),
+    ("resection_below_r0", "errors_to_avoid", draft("ServiceRequest", "debulking",
+                                                    code=consilium_code("debulking-resection"))),
+]
+
+
+@pytest.mark.parametrize("hook", ["order-select", "order-sign"])
+def test_the_spec_draft_orders_trip_no_safety_rule(keys, service, hook):
+    request = order_request(hook, record_without_proposals("errors_to_avoid"), [])
+    answer = post(keys, service, f"consilium-{hook}", request)
+    assert answer.status_code == 200 and answer.json() == {"cards": []}
+
+
+@pytest.mark.parametrize("rule, case, order", SAFETY, ids=[s[0] for s in SAFETY])
+def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it(keys, service, rule, case, order):
+    hook = "order-sign" if rule == "bevacizumab_before_surgery" else "order-select"
+    record = [r for r in record_without_proposals(case) if r.get("id") != "elective-surgery"]
+    answer = post(keys, service, f"consilium-{hook}", order_request(hook, record, [order]))
+    assert answer.status_code == 200, answer.text
+    cards = answer.json()["cards"]
+    assert len(cards) == 1, cards
+    (card,) = cards
+    assert card["indicator"] == "critical" and card["source"]["label"]
+    reference = f"{order['resourceType']}/{order['id']}"
+    remove, *replace = card["suggestions"]
+    assert remove["actions"] == [{"type": "delete", "description": f"Remove {reference} from the orders being "
+                                  "written", "resourceId": [reference]}]
+    assert "Instead:" in card["detail"]
+    if rule == "bevacizumab_before_surgery":   # a rule of time: the draft moved to the first date it allows
+        (move,) = replace
+        (action,) = move["actions"]
+        assert action["type"] == "update" and action["resource"]["id"] == "hepatectomy"
+        assert action["resource"]["occurrenceDateTime"] == "2025-04-21"   # 6 weeks after the dose of 2025-03-10
+        assert "6 weeks after the last bevacizumab dose" in move["label"]
+    else:
+        assert replace == []
+
+
+# ---- authentication -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("claims, words", [
+    ({"exp": int(time.time()) - 3600}, "expired"),
+    ({"aud": "https://somewhere.else/cds-services/consilium-patient-view"}, "audience"),
+    ({"iss": "https://unknown.example.org"}, "not trusted"),
+    ({"jti": None}, "jti"),
+    ({"key": "stranger"}, "not valid"),
+    ({"kid": "nope"}, "no key 'nope'"),
+])
+def test_bad_tokens_are_401(keys, service, claims, words):
+    if claims.get("key") == "stranger":
+        claims["key"] = keys["stranger"]
+    answer = post(keys, service, "consilium-patient-view", patient_view(example_resources()), **claims)
+    assert answer.status_code == 401 and words in answer.json()["error"], answer.text
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_missing_garbled_and_replayed_tokens_are_401_a_jwks_url_works(keys, service):
+    url = service.url + "/cds-services/consilium-patient-view"
+    body = json.dumps(patient_view(example_resources()))
+    assert httpx.post(url, content=body).status_code == 401
+    assert httpx.post(url, content=body, headers={"Authorization": "Bearer not.a.jwt"}).status_code == 401
+    assert httpx.post(url, content=body, headers={"Authorization": "Basic abc"}).status_code == 401
+    once = token(keys, service, "/cds-services/consilium-patient-view")
+    assert httpx.post(url, content=body, headers={"Authorization": f"Bearer {once}"}, timeout=60).status_code == 200
+    again = httpx.post(url, content=body, headers={"Authorization": f"Bearer {once}"})
+    assert again.status_code == 401 and "replay" in again.json()["error"]
+    answer = post(keys, service, "consilium-patient-view", patient_view(example_resources()), iss=OTHER_ISSUER,
+                  key=keys["ec"], kid="other-1", alg="ES384")
+    assert answer.status_code == 200, answer.text
+
+
+# ---- malformed requests ---------------------------------------------------------------------------
+
+def body(**fields) -> bytes:
+    """A patient-view request for patient 1, with these fields changed (None removes one)."""
+    request = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "1"}}
+    request.update(fields)
+    return json.dumps({k: v for k, v in request.items() if v is not None}).encode()
+
+
+MALFORMED = [
+    ("not JSON", b'{"hook": ', 400, "not valid JSON"),
+    ("not UTF-8", b'\xff\xfe{}', 400, "not UTF-8"),
+    ("a list", b"[]", 400, "a JSON object"),
+    ("deep", b"[" * 99000 + b"]" * 99000, 400, "nests too deeply"),
+    ("no hook", body(hook=None), 400, "names no 'hook'"),
+    ("unknown hook", body(hook="encounter-start"), 400, "unknown hook 'encounter-start'"),
+    ("no hookInstance", body(hookInstance=None), 400, "hookInstance"),
+    ("no context", body(context=None), 400, "no 'context'"),
+    ("no patientId", body(context={}), 400, "patientId"),
+    ("prefetch a list", body(prefetch=[]), 400, "'prefetch' is an object"),
+    ("prefetch value", body(prefetch={"patient": 3}), 400, "a FHIR resource, a Bundle or null"),
+    ("nothing to read", body(), 400, "neither prefetch nor fhirServer"),
+    ("fhirServer", body(fhirServer="ftp://x"), 400, "fhirServer"),
+    ("fhirAuthorization", body(fhirServer="http://127.0.0.1:9", fhirAuthorization="x"), 400, "access_token"),
+    ("too large", b"{" + b" " * 300000 + b"}", 413, "larger than"),
+]
+
+
+@pytest.mark.parametrize("name, raw, status, words", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_requests_get_a_json_error(keys, service, name, raw, status, words):
+    answer = post(keys, service, "consilium-patient-view", None, raw=raw)
+    assert answer.status_code == status and words in answer.json()["error"], answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_mangled_requests_never_get_a_500(keys, service):
+    """Requests mangled at random (seeded), each element dropped or replaced by an odd value: a
+    JSON answer every time (cards, or a 400), never a 500 or a traceback."""
+    import random
+    rnd = random.Random(14)
+    odd = [None, True, 0, -1, 1.5, "", "x", [], {}, [None], {"a": 1}, {"resourceType": "Bundle", "entry": 3},
+           {"resourceType": "Patient"}, {"reference": 5}, {"coding": 3}, "2024-13-45"]
+
+    def mangle(x, depth=0):
+        if isinstance(x, dict):
+            out = {}
+            for k, v in x.items():
+                r = rnd.random()
+                if r < 0.06:
+                    continue
+                out[k] = rnd.choice(odd) if r < 0.12 else (mangle(v, depth + 1) if depth < 8 else v)
+            return out
+        if isinstance(x, list):
+            return [rnd.choice(odd) if rnd.random() < 0.08 else mangle(v, depth + 1) for v in x]
+        return x
+
+    resources = example_resources()
+    base = order_request("order-sign", resources, [draft("MedicationRequest", "cetuximab", medicationCodeableConcept={
+        "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01"}]})])
+    statuses = set()
+    for _ in range(100):
+        answer = post(keys, service, "consilium-order-sign", mangle(base))
+        statuses.add(answer.status_code)
+        assert answer.status_code in (200, 400), answer.text
+        assert "Traceback" not in answer.text and ("cards" in answer.json() or "error" in answer.json())
+    assert statuses == {200, 400}
+
+
+def test_browser_clients_may_call_from_another_origin(service):
+    answer = httpx.options(service.url + "/cds-services/consilium-patient-view", headers={
+        "Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in answer.headers["access-control-allow-headers"].lower()
+
+
+def test_order_hooks_need_their_draft_orders_and_unknown_things_are_404(keys, service):
+    request = {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": PATIENT}}
+    answer = post(keys, service, "consilium-order-sign", request)
+    assert answer.status_code == 400 and "draftOrders" in answer.json()["error"]
+    assert post(keys, service, "consilium-nothing", request).status_code == 404
+    assert httpx.get(service.url + "/nowhere").json()["status"] == 404
+    assert httpx.put(service.url + "/cds-services").status_code == 405
+
+
+# ---- reloading, and starting ----------------------------------------------------------------------
+
+class Hammer:
+    """Clients sending patient-view without pause, in threads, keeping every status they get."""
+
+    def __init__(self, service: Service, clients: int = 3):
+        self.url = service.url + "/cds-services/consilium-patient-view"
+        self.body = json.dumps(patient_view(example_resources()))
+        self.statuses: list[int] = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run) for _ in range(clients)]
+
+    def run(self) -> None:
+        with httpx.Client(timeout=60) as client:
+            while not self.stop.is_set():
+                self.statuses.append(client.post(self.url, content=self.body).status_code)
+
+    def __enter__(self) -> "Hammer":
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def prefetch_keys(service: Service) -> set[str]:
+    return set(httpx.get(service.url + "/cds-services").json()["services"][0]["prefetch"])
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, "not within the time"
+        time.sleep(0.2)
+
+
+def bind_recurrence(text: str, resource: str) -> str:
+    return text.replace('    label "Recurrent disease"\n',
+                        f'    label "Recurrent disease"\n    fhir {resource} code LNC#1-8\n')
+
+
+@pytest.mark.parametrize("how", ["watch", "sighup"])
+def test_the_kb_reloads_without_dropping_requests(tmp_path, how):
+    kb = tmp_path / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    running = Service("--insecure-no-auth", *(["--watch"] if how == "watch" else []), kb=kb)
+    facts = kb / "facts.rules"
+    text = facts.read_text(encoding="utf-8")
+    try:
+        banner = "".join(running.process.stderr.readline() for _ in range(4))
+        assert "INSECURE" in banner and "never with real patients' data" in banner
+        with Hammer(running) as hammer:
+            facts.write_text(bind_recurrence(text, "DiagnosticReport"), encoding="utf-8")
+            if how == "sighup":
+                time.sleep(1.5)
+                assert "diagnosticReport" not in prefetch_keys(running)   # nothing reloads by itself
+                running.process.send_signal(signal.SIGHUP)
+            wait_for(lambda: "diagnosticReport" in prefetch_keys(running))
+            facts.write_text(text + "\nfact broken : \n", encoding="utf-8")   # a broken knowledge base...
+            if how == "sighup":
+                running.process.send_signal(signal.SIGHUP)
+            time.sleep(2.5)
+            assert "diagnosticReport" in prefetch_keys(running)               # ...leaves the last good one serving
+        assert len(hammer.statuses) > 10 and set(hammer.statuses) == {200}, set(hammer.statuses)
+    finally:
+        err = running.stop()
+    assert "knowledge base reloaded" in err and "did not reload" in err and "Traceback" not in err
+
+
+def test_serve_asks_whom_to_trust():
+    done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--port", str(free_port())], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--trusted-issuers" in done.stderr
