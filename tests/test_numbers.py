@@ -192,3 +192,11 @@ def test_exact_values_in_json(tmp_path):
     _, full = decided(tmp_path, "x > 0 mg", {"x": "0.1000000000000000000001 mg"})
     read = full.to_json()["trace"][0]["read"]
     assert "0.1000000000000000000001" in str(read)
+
+
+def test_a_condition_of_constants_without_value_is_undecided_with_the_reason(tmp_path):
+    """Found by the fuzzer: a node that reads no fact and divides by zero."""
+    answer, full = decided(tmp_path, "1 / 0 > 1", {})
+    assert answer == "undecided" and full.needs == ()
+    [step] = [s for s in full.trace if s.node == "q"]
+    assert step.outcome == "undecided: a condition has no value for this case (a division by zero)"

@@ -234,9 +234,9 @@ class PathwayWriter:
         self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read}, {why!r})")
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
-        values = "".join(f", {f.facts[name]}" for name in self.reads[node.id])
-        f.emit(indent, f"undecided.append((({f.const(OpenNode(self.pid, node.id, question), 'OPEN_' + node.id)}"
-                       f"{values}), {read}))")
+        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
+        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
+        f.emit(indent, f"undecided.append((({', '.join(key)},), {read}))")
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
