@@ -62,3 +62,14 @@ def test_most_generated_rule_files_are_valid(folder):
         loaded.append(load(text, folder) is not None)
     run()
     assert sum(loaded) >= len(loaded) * 0.6, f"{sum(loaded)} of {len(loaded)} generated rule files load"
+
+
+@pytest.mark.parametrize("name,case", [
+    ("fact_read_in_a_sibling", {"kras": "9999-12-01", "sites": 115}),
+    ("constant_condition", {}),
+])
+def test_what_the_fuzzer_found(name, case):
+    """Rule files the long run (bench/fuzz.py) crashed on, kept as regression tests."""
+    from conftest import DATA
+    kb = consilium.load_kb(DATA / "fuzz" / name, use_cache=False)
+    assert run_case(kb, case)

@@ -101,6 +101,7 @@ class PathwayWriter:
         nodes = shape.pathway.nodes
         # What each node reads: a fact or definition that one node alone uses is read or computed
         # there, only when the case reaches it; the others once, at the top of the function.
+        self.here: dict[str, set[str]] = {}  # the facts each node read where it runs
         self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
         f.given = {name: name for name in self.given}
         f.opaque = not self.record  # decide needs no fact of a definition it is given: the needs read them
@@ -180,7 +181,7 @@ class PathwayWriter:
 
     def node(self, node: ir.Node, indent: int) -> None:
         exprs, facts = self.uses[node.id]
-        self.f.load(indent, exprs, facts)
+        self.here[node.id] = self.f.load(indent, exprs, facts)
         self.f.comment(indent, node.span, describe(node))
         match node:
             case ir.Decide():
@@ -223,7 +224,9 @@ class PathwayWriter:
         f = self.f
         if not self.record:
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
-                f.emit(indent, f"if {f.facts[name] if name in f.facts else f'get({name!r})'} is None:")
+                # a fact read where another node runs may be unread on this path: read it here
+                at_hand = name in f.top_facts or name in self.here.get(node.id, ())
+                f.emit(indent, f"if {f.facts[name] if at_hand else f'get({name!r})'} is None:")
                 f.emit(indent + 1, f"needs[{name!r}] = None")
             if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
                 f.emit(indent, "pass")

@@ -173,6 +173,8 @@ class Function:
         self.prologue: list[tuple[str, Span | None]] = []
         self.place: Span | None = None
         self.facts: dict[str, str] = {}     # fact id -> local name
+        self.top_facts: set[str] = set()    # facts read at the top level (every later line has them)
+        self.top_defines: set[str] = set()  # definitions computed at the top level
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
@@ -222,6 +224,7 @@ class Function:
         self.place = None
         self.prologue, self.body = self.body, body
 
+
     def reach(self, exprs: Iterable[ir.Expr | None]) -> tuple[set[str], dict[str, None]]:
         """The definitions and facts `exprs` use (first seen first). Inside a definition the
         function is given, only when it must show the facts read (`opaque` off)."""
@@ -238,27 +241,41 @@ class Function:
                         queue.append(self.defines[node.id].expr)
         return wanted_defines, wanted_facts
 
-    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
-        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> set[str]:
+        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here;
+        the facts whose locals hold their value from here on."""
         wanted_defines, wanted_facts = self.reach(exprs)
         wanted_facts.update(dict.fromkeys(facts))
+        # What is read (or computed) inside a block, where one node runs, may be unread on the path
+        # of another node: there it is read again. What is read at the top level is read for all.
         for fact in wanted_facts:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.emit(indent, f"{var} = get({fact!r})")
+            elif indent > 0 and fact not in self.top_facts:
+                self.emit(indent, f"{self.facts[fact]} = get({fact!r})")
+            if indent == 0:
+                self.top_facts.add(fact)
         place = self.place
         if self._define_order is None:
             self._define_order = define_order(self.defines)
         for name in self._define_order:
-            if name in wanted_defines and name not in self.define_vars:
+            if name not in wanted_defines:
+                continue
+            again = indent > 0 and name not in self.top_defines and name not in self.given
+            if name not in self.define_vars or (again and name in self.define_vars):
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
                 atom = self.expr(define.expr, indent)
-                var = self.define_vars[name] = self.locals.take(name)
+                var = self.define_vars.get(name) or self.locals.take(name)
+                self.define_vars[name] = var
                 self.emit(indent, f"{var} = {atom}")
                 if self.known(atom):
                     self.sure.add(var)
+            if indent == 0:
+                self.top_defines.add(name)
         self.place = place
+        return set(wanted_facts)
 
     # ---- expressions: emit statements, return an atom (a local, a literal or a global) --------
     def known(self, atom: str) -> bool:
