@@ -53,13 +53,13 @@ def main(argv: list[str]) -> int:
         if code != 0:
             return code
         # ...and the flowchart of the case's path, and the auditors' report, for a browser.
-        for command in (["render", "kb", "--case", case, "--chart", "pathway-hepatic_metastases",
+        for command in (["render", "kb", "--case", case, "--chart", "pathway-hepatic_metastases", "--paged",
                          "--format", "svg,png", "-o", "out/demo"],
                         ["report", "kb", "--case", case, "-o", "out/demo/report"]):
             code = subprocess.run([*consilium, *command], cwd=ROOT, stdout=subprocess.DEVNULL).returncode
             if code != 0:
                 return code
-        print("\nFlowchart of this case's path: out/demo/pathway-hepatic_metastases.svg (and .png)"
+        print("\nFlowchart of this case's path, a page per section: out/demo/pathway-hepatic_metastases-*.svg (and .png)"
               "\nThe auditors' review report:   out/demo/report/index.html")
         return 0
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode

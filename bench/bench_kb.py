@@ -12,9 +12,9 @@ values, about a third of the facts missing), interleaved in batches in one proce
 - `kb.decide` on the case as a file writes it (sets as lists, dates as text): checking the
   case against the fact schema, then `decide`.
 Loading, each in a fresh process (median of --runs): with nothing cached (parse, check,
-compile, and the generated code compiled by Python) and from the cache; and `consilium eval` of one example case as a whole process, next to a bare
-`python -c pass` measured in the same run. `--profile` prints where `evaluate` spends its
-time instead (pyinstrument, from the `bench` extra).
+compile, and the generated code compiled by Python) and from the cache; and `consilium eval`
+of one example case as a whole process, next to a bare `python -c pass` measured in the same run.
+`--profile` prints where `evaluate` spends its time instead (pyinstrument, from the `bench` extra).
 """
 
 from __future__ import annotations

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_codegen
+from . import cli_codegen, cli_editors, cli_fmt
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
-from .evaluation.result import Result
-from .analysis.scenarios import format_fact_value, format_outcomes, run_scenarios
-from .lang.values import format_value
+from .analysis.scenarios import format_outcomes, run_scenarios
+from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -34,6 +33,8 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  review status [PATH]  rules never reviewed, changed since their review, questioned or rejected
+  review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
   serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
 
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="parse, type-check and validate a knowledge base")
     check.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--require-review", action="store_true",
+                       help="also fail while a rule is never reviewed, changed since its review, or rejected")
 
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
@@ -68,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
                           help="format of diagnostics and result (--json is short for --format json)")
+    evaluate.add_argument("--no-timestamp", action="store_true",
+                          help="leave the time of generation out of the JSON (reproducible output; "
+                               "SOURCE_DATE_EPOCH, when set, is used as that time instead)")
 
     test = commands.add_parser("test", help="run the scenario tests")
     test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -84,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
     render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
     render.add_argument("--list", action="store_true", help="list the charts and exit")
+    render.add_argument("--paged", action="store_true",
+                        help="the printable pages of the report (large pathways cut into linked pages) "
+                             "instead of whole charts")
 
     difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
     difference.add_argument("old", help="folder, root .rules file, or git revision")
@@ -110,7 +119,16 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
+    report.add_argument("--pdf", action="store_true",
+                        help="also print the page to DIR/report.pdf through headless Chromium")
+    report.add_argument("--no-timestamp", action="store_true",
+                        help="leave the time of generation out (reproducible output; SOURCE_DATE_EPOCH, "
+                             "when set, is used as that time instead)")
+    from . import cli_review
+    cli_review.add_parser(commands)
     cli_codegen.add_parser(commands)
+    cli_fmt.add_parser(commands)
+    cli_editors.add_parsers(commands)
     return parser
 
 
@@ -134,7 +152,7 @@ def _main(argv: list[str] | None) -> int:
         _parser().print_help()
         return EXIT_INPUT
     if args.command == "check":
-        return _check(args.path, args.format)
+        return _check(args.path, args.format, args.require_review)
     if args.command == "eval" and args.cohort:
         if len(args.paths) > 1:
             print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
@@ -149,7 +167,7 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
@@ -158,8 +176,19 @@ def _main(argv: list[str] | None) -> int:
         return _report_command(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "review":
+        from . import cli_review
+        try:
+            return cli_review.run(args, _load)
+        except KnowledgeBaseError as error:
+            _report(error, getattr(args, "format", "text"))
+            return EXIT_INPUT
     if args.command == "codegen":
         return cli_codegen.run(args, _report)
+    if args.command == "fmt":
+        return cli_fmt.run(args)
+    if args.command in ("lsp", "preview"):
+        return cli_editors.run(args)
     if args.command == "serve":
         try:
             from .service.serve import main as serve
@@ -183,17 +212,19 @@ def _render(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
-    names = [spec.name for spec in render.chart_specs(kb)]
+    specs = render.chart_specs(kb, paged=args.paged)
+    names = [spec.name for spec in specs]
     if args.list:
         print("\n".join(names))
         return EXIT_OK
-    missing = [c for c in args.chart or () if c not in names]
+    # with --paged, a whole chart's name selects all its pages
+    missing = [c for c in args.chart or () if c not in names and not any(s.chart == c for s in specs)]
     if missing:
         print(f"consilium render: no chart {', '.join(missing)}; `consilium render --list` lists them",
               file=sys.stderr)
         return EXIT_INPUT
     try:
-        paths = render.render_charts(kb, args.output, formats, result, only=args.chart)
+        paths = render.render_charts(kb, args.output, formats, result, only=args.chart, paged=args.paged)
     except render.RenderError as error:
         print(f"consilium render: {error}", file=sys.stderr)
         return EXIT_INPUT
@@ -261,12 +292,14 @@ def _report_command(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
+    from .analysis.identity import generated_at
     try:
-        index = render.write_report(kb, args.output, result, args.case)
+        index = render.write_report(kb, args.output, result, args.case,
+                                    generated_at=generated_at(args.no_timestamp), pdf=args.pdf)
     except render.RenderError as error:
         print(f"consilium report: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"wrote {index}")
+    print(f"wrote {index}" + (f" and {index.parent / 'report.pdf'}" if args.pdf else ""))
     return EXIT_OK
 
 
@@ -284,7 +317,7 @@ def _load(path: str | None) -> KnowledgeBase:
     return load_kb(path if path is not None else bundled_kb_path())
 
 
-def _check(path: str | None, fmt: str) -> int:
+def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     try:
         kb = _load(path)
     except KnowledgeBaseError as error:
@@ -301,6 +334,11 @@ def _check(path: str | None, fmt: str) -> int:
         "findings": [f.to_json() for f in findings],
     }
     summary["ok"] = not failing
+    reviewed = True
+    if require_review:
+        from .cli_review import require_review as gate
+        reviewed, summary["review"] = gate(kb, fmt)
+        summary["ok"] = summary["ok"] and reviewed
     if fmt == "json":
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -309,11 +347,11 @@ def _check(path: str | None, fmt: str) -> int:
         counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)
-        print(f"{kb.root}: {'ok' if not failing else 'findings'} — {summary['files']} files, {summary['sources']} "
+        print(f"{kb.root}: {'ok' if summary['ok'] else 'findings'} — {summary['files']} files, {summary['sources']} "
               f"sources, {summary['facts']} facts, {summary['definitions']} definitions, {summary['pathways']} "
               f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
 
 
 def format_findings(findings, texts: dict[str, str]) -> str:
@@ -332,7 +370,7 @@ def format_findings(findings, texts: dict[str, str]) -> str:
     return "\n".join(blocks)
 
 
-def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:
     try:
         kb = _load(kb_path)
         result = kb.evaluate_file(case_path)
@@ -343,7 +381,10 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool) -> int:
     if warnings and fmt != "json":  # in JSON they are the result's input_warnings
         print(format_text(warnings), file=sys.stderr)
     if fmt == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        from .analysis.identity import generated_at
+        payload = result.to_json()
+        payload["identity"] = {**payload["identity"], "generated_at": generated_at(no_timestamp)}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print(format_result(result, kb, case_path, trace))
     return EXIT_OK
@@ -376,102 +417,6 @@ def _test(path: str | None, fmt: str, with_coverage: bool = False, fail_under: f
                 print(f"coverage {cov.percent():.1f}% is below --fail-under {fail_under:g}%")
         print(format_outcomes(outcomes, kb))
     return EXIT_OK if all(o.passed for o in outcomes) and not below else EXIT_FINDINGS
-
-
-_MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
-                   "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
-
-
-def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
-    """The result for a person: what is recommended, by whom, why, and what is missing."""
-    out = [f"Case {case_name} — knowledge base {result.knowledge_base}", ""]
-    out.append("Recommendations")
-    if not result.recommendations:
-        out.append("  (none)")
-    for i, r in enumerate(result.recommendations, start=1):
-        out.append(f"  {i}. {r.label}  [{_MODALITY_WORDS[r.modality]} · {r.source}]")
-        where = "; ".join(x for x in (r.section, ("refs " + ", ".join(map(str, r.refs))) if r.refs else None) if x)
-        if r.quote:
-            out.append(f"     “{r.quote}”" + (f" ({where})" if where else ""))
-        if r.note:
-            out.append(f"     note: {r.note}")
-        out.append(f"     via: {' → '.join(r.path)}")
-    if result.warnings:
-        out += ["", "Warnings"]
-        for w in result.warnings:
-            out.append(f"  ! {w.severity.upper()}  {w.label}  [{w.source or '-'}]")
-            if w.quote:
-                out.append(f"     “{w.quote}”")
-            if w.instead:
-                out.append(f"     instead: {w.instead}")
-    if result.needs:
-        out += ["", "Needs (facts that would decide what is still open)"]
-        for n in result.needs:
-            out.append(f"  - {n.fact} ({n.label})" + (f": {n.question}" if n.question else ""))
-            for d in n.decides:
-                where = f"{d.pathway}/{d.node}" if d.pathway else d.node
-                out.append(f"      decides {where} — {d.question}")
-                for a in d.answers:
-                    out.append(f"        {a.answer}: {a.outcome}")
-    if result.unchecked:
-        out += ["", "Safety checks not completed (the case does not say enough)"]
-        for u in result.unchecked:
-            out.append(f"  - {u.rule}: {u.label} — needs {', '.join(u.needs)}")
-    if result.plans:
-        out += ["", "Plans"]
-        for p in result.plans:
-            anchor = kb.facts[p.anchor].label
-            out.append(f"  {p.label} (from {anchor}: {format_value(p.anchor_date)})  [{p.source}]")
-            for s in p.steps:
-                dates = ""
-                if s.earliest is not None:
-                    dates = f"  {s.earliest}" + (f" to {s.latest}" if s.latest != s.earliest else "")
-                elif s.latest is not None:
-                    dates = f"  by {s.latest}"
-                if s.actual is not None:
-                    dates += f"; actual {s.actual}"
-                status = {None: "", True: "  (on time)", False: "  (OUTSIDE ITS WINDOW)"}[s.on_time]
-                out.append(f"    - {s.label}: {s.timing}{dates}{status}")
-    out += ["", "By source"]
-    for v in result.by_source:
-        if v.silent:
-            out.append(f"  {v.source:<8} silent for this case")
-        else:
-            what = ", ".join(v.recommendations) or "nothing"
-            out.append(f"  {v.source:<8} recommends: {what}" + (f"; warns: {', '.join(v.warnings)}"
-                                                                if v.warnings else ""))
-    for site in result.by_site:
-        if site.present is False:
-            continue
-        present = "" if site.present else " (not known whether the case has this site)"
-        out += ["", f"{site.label}: what each source says{present}"]
-        for s in site.sources:
-            if s.silent:
-                line = "silent" + (f" for now (needs {', '.join(s.pending)})" if s.pending else "")
-            else:
-                line = ", ".join(s.recommends) or "-"
-                if s.advises_against:
-                    line += "; advises against: " + ", ".join(s.advises_against)
-            out.append(f"  {s.source:<8} {line}")
-        for r in site.relations:
-            if r.relation != "silent":
-                actions = f" ({', '.join(r.actions)})" if r.actions else ""
-                out.append(f"  {r.first} / {r.second}: {r.relation}{actions}")
-    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
-    if origins:
-        out += ["", "Read from FHIR"]
-        for fact, where in sorted(origins.items()):
-            value = format_fact_value(kb, fact, result.case[fact]) if fact in result.case else "?"
-            out.append(f"  {fact} = {value}  from " + "; ".join(str(o) for o in where))
-    if trace:
-        out += ["", "Trace"]
-        for i, t in enumerate(result.trace, start=1):
-            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}"
-                             + (f" (from {'; '.join(o.reference for o in origins[k])})" if origins and k in origins
-                                else "") for k, v in t.read)
-            out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
-                       + f": {t.outcome}")
-    return "\n".join(out)
 
 
 if __name__ == "__main__":  # pragma: no cover

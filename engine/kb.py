@@ -26,6 +26,7 @@ from .evaluation.result import Result
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .analysis.identity import Identity
     from .inputs.fhir import BundleCase
 
 
@@ -46,6 +47,15 @@ class KnowledgeBase:
     evaluator: Evaluator
     _graphs: dict = field(default_factory=dict, repr=False, compare=False)
     case_checker: CaseChecker | None = field(default=None, repr=False, compare=False)  # made by load_kb
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def identity(self) -> "Identity":
+        """What this knowledge base is: name, Consilium version, digest of its files, git revision."""
+        if "identity" not in self._memo:
+            from .analysis.identity import identify
+            self._memo["identity"] = identify(self.loaded)
+        return self._memo["identity"]
 
     @property
     def graphs(self) -> Mapping[str, "nx.DiGraph"]:
@@ -90,7 +100,7 @@ class KnowledgeBase:
     def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Result:
         """Evaluate one case given as a raw mapping (validated first) or as typed values."""
         values = case if validated else self.validate_case(case)
-        return self.evaluator.evaluate(values)
+        return self._identified(self.evaluator.evaluate(values))
 
     def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
         """Only the ids of recommendations and warnings and the facts needed: the fast path."""
@@ -106,17 +116,24 @@ class KnowledgeBase:
         """Evaluate a FHIR R4 Bundle (parsed JSON, or already read); the result names each fact's origin."""
         from .inputs.fhir import BundleCase, with_origins
         read = bundle if isinstance(bundle, BundleCase) else self.read_bundle(bundle, name=name)
-        return with_origins(self.evaluator.evaluate(read.values), read)
+        return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
 
     def evaluate_file(self, path: str | Path) -> Result:
         """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle."""
         from .inputs.fhir import looks_like_bundle, read_bundle_file, with_origins
         if looks_like_bundle(path):
             read = read_bundle_file(path, self.checked.facts)
-            return with_origins(self.evaluator.evaluate(read.values), read)
+            return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
         raw, positions = read_case(path)
         values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
-        return self.evaluator.evaluate(values)
+        return self._identified(self.evaluator.evaluate(values))
+
+    def _identified(self, result: Result) -> Result:
+        """The result, carrying what it was evaluated with (its JSON's `identity`)."""
+        if "identity_json" not in self._memo:
+            self._memo["identity_json"] = self.identity.to_json()
+        # by field name: the evaluator may build its results as bare tuples without this last field
+        return Result(**{**dict(zip(Result._fields, result)), "identity": self._memo["identity_json"]})
 
 
 def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:

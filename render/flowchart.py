@@ -4,8 +4,10 @@ The visual grammar follows the way guideline bodies draw pathways: decisions as 
 holding their question, branches labelled with their condition in words, recommendations
 as boxes with the action, modality and source, warnings set apart in double-bordered boxes, red or amber by severity, plans as
 folders listing their steps in time. Each source has its colour, shown in a legend; every
-rule carries a footnote number, and the footnotes under the chart give its quote, section
-and references (SVG tooltips and links carry them too).
+rule carries a footnote number, and `draw` returns the footnotes with the chart (the
+report prints them as a table under it; SVG tooltips and links carry them too): no text of
+quotes inside the image. A page of a large pathway (render/specs.py, render/pages.py)
+draws its part and links where an edge continues on another page.
 
 With a case's result, the path it took is drawn bold and dark, what it did not take is
 greyed, undecided decisions are dashed with the facts they need, raised warnings are red.
@@ -27,6 +29,7 @@ from ..engine.kb import KnowledgeBase
 from ..engine.evaluation.result import Result
 from ..engine.lang.values import Duration
 
+from .specs import ChartSpec, chart_specs, p_label  # the charts a knowledge base offers, named here too
 from .words import MODALITY_WORDS, condition_words, lower_first, value_words, wrap
 
 PALETTE = [  # Okabe-Ito: distinguishable with the common colour-vision deficiencies
@@ -38,6 +41,9 @@ GREY, GREY_FILL, GREY_TEXT = "#C9C9C9", "#F5F5F5", "#9A9A9A"
 RED = "#C0392B"
 CHANGED = "#7B2CBF"
 FONT = "Helvetica"
+# Characters per line of each kind of label: narrow boxes keep a page's columns within a
+# printed sheet (tests/test_print.py), at the cost of a line or two more per box.
+QUESTION, EDGE, BOX, LINK, SAFETY = 22, 20, 28, 22, 64
 
 
 def source_colours(kb: KnowledgeBase) -> dict[str, tuple[str, str]]:
@@ -52,6 +58,31 @@ def _e(text: str) -> str:
 
 def _lines(*lines: str) -> str:
     return "\\n".join(_e(line) for line in lines)
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """The provenance a chart's footnote number stands for: shown as a table beside the chart."""
+
+    number: int
+    rule: str
+    source: str
+    section: str | None
+    refs: tuple[int, ...]
+    quote: str
+    label: str = ""      # the rule's label (its question, for a decision)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One chart: its DOT graph and the footnotes its nodes' numbers refer to."""
+
+    graph: graphviz.Digraph
+    footnotes: tuple[Footnote, ...]
+
+    @property
+    def source(self) -> str:
+        return self.graph.source
 
 
 @dataclass
@@ -84,12 +115,13 @@ class _Chart:
         self.overlay = _Overlay.of(result)
         # each plan step's dates for this case, as words
         self.dates = {(plan.id, s.id): _dates(s) for plan in result.plans for s in plan.steps} if result else {}
-        self.footnotes: list[str] = []
+        self.footnotes: list[Footnote] = []
         self.graph = graphviz.Digraph(name=name)
         self.graph.attr(rankdir="LR", fontname=FONT, fontsize="11", nodesep="0.25", ranksep="0.5",
                         labelloc="b", labeljust="l", newrank="true", tooltip=_e(title))
         self.graph.attr("node", fontname=FONT, fontsize="10", margin="0.12,0.06")
-        self.graph.attr("edge", fontname=FONT, fontsize="9", color="#555555", arrowsize="0.7")
+        # no text under 10 pt at full size: printed pages may shrink a chart by a fifth (tests/test_print.py)
+        self.graph.attr("edge", fontname=FONT, fontsize="10", color="#555555", arrowsize="0.7")
         self.title = title
 
     # ---- colours and case overlay -----------------------------------------------------------
@@ -119,14 +151,12 @@ class _Chart:
             attrs.update(color=GREY, fontcolor=GREY_TEXT)
         return attrs
 
-    def _footnote(self, provenance: ir.Provenance | None) -> str:
+    def _footnote(self, provenance: ir.Provenance | None, rule: str = "", label: str = "") -> str:
         if provenance is None or not provenance.quote:
             return ""
         number = len(self.footnotes) + 1
-        where = ", ".join(x for x in (provenance.source, provenance.section,
-                                      ("refs " + ", ".join(map(str, provenance.refs))) if provenance.refs else "")
-                          if x)
-        self.footnotes.append(f"[{number}] “{provenance.quote}” ({where})")
+        self.footnotes.append(Footnote(number, rule, provenance.source, provenance.section, provenance.refs,
+                                       provenance.quote, label or rule))
         return f"[{number}]"
 
     # ---- nodes ------------------------------------------------------------------------------
@@ -134,10 +164,10 @@ class _Chart:
         facts, defines = self.kb.facts, self.kb.checked.defines
         match node:
             case ir.Decide():
-                note = self._footnote(node.provenance)
+                note = self._footnote(node.provenance, node.id, node.question)
                 line, fill = self._colour((node.provenance.source if node.provenance else None) or pathway.source)
                 attrs = dict(shape="diamond", style="filled", fillcolor="white", color=line,
-                             label=_lines(*wrap(node.question, 26)) + (f"\\n{note}" if note else ""))
+                             label=_lines(*wrap(node.question, QUESTION)) + (f"\\n{note}" if note else ""))
                 self._add(target, node.id, attrs, node.provenance)
                 subject = _subject(node)
                 for index, branch in enumerate(node.branches):
@@ -146,24 +176,24 @@ class _Chart:
                     if len(words) > 70 and branch.label:
                         words = branch.label
                     head = branch.target or f"{pathway.id}__end"
-                    edge = dict(label=_lines(*wrap(words, 30)), tooltip=_e(words))
-                    target.edge(node.id, head, **self._edge_style(node.id, head, edge))
+                    edge = dict(label=_lines(*wrap(words, EDGE)), tooltip=_e(words))
+                    target.edge(node.id, self._to(target, head, node.id), **self._edge_style(node.id, head, edge))
                 needs = self._needs_of(node)
                 if needs:
                     self._needs_note(target, node.id, needs)
             case ir.Step():
                 attrs = dict(shape="box", style="rounded,filled", fillcolor="#FAFAFA", color="#777777",
-                             label=_lines(*wrap(node.label, 34)))
+                             label=_lines(*wrap(node.label, BOX)))
                 self._add(target, node.id, attrs, None)
                 self._then(target, pathway, node.id, node.then)
             case ir.Recommend():
                 p = node.provenance
-                note = self._footnote(p)
+                note = self._footnote(p, node.id, node.label)
                 line, fill = self._colour(p.source)
                 against = node.modality in ("avoid", "not_recommended")
-                lines = wrap(("Do not: " if against else "") + node.label, 34)
+                lines = wrap(("Do not: " if against else "") + node.label, BOX)
                 if node.guard is not None:
-                    lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), 34)
+                    lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), BOX)
                 lines.append(f"{MODALITY_WORDS[node.modality]} · {p.source} {note}".rstrip())
                 attrs = dict(shape="box", style="rounded,filled" + (",bold" if against else ""),
                              fillcolor=fill, color=RED if against else line, label=_lines(*lines))
@@ -173,13 +203,13 @@ class _Chart:
                     self._needs_note(target, node.id, self._needs_of(node))
             case ir.Warn():
                 p = node.provenance
-                note = self._footnote(p)
-                lines = wrap(f"Warning: {node.label}", 34)
+                note = self._footnote(p, node.id, node.label)
+                lines = wrap(f"Warning: {node.label}", BOX)
                 if node.guard is not None:
-                    lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), 34)
+                    lines += wrap("if " + lower_first(condition_words(node.guard, facts, defines)), BOX)
                 lines.append(f"{node.severity} · {p.source} {note}".rstrip())
                 if node.instead:
-                    lines += wrap("instead: " + node.instead, 34)
+                    lines += wrap("instead: " + node.instead, BOX)
                 colour = RED if node.severity == "critical" else ("#B8860B" if node.severity == "warning" else "#607D8B")
                 attrs = dict(shape="box", peripheries="2", style="filled",
                              fillcolor="#FFF4E5" if node.severity != "info" else "#EEF3F6",
@@ -188,7 +218,7 @@ class _Chart:
                 self._then(target, pathway, node.id, node.then)
             case ir.Schedule():
                 plan = self.kb.checked.plans[node.id]
-                note = self._footnote(plan.provenance)
+                note = self._footnote(plan.provenance, plan.id, plan.label)
                 line, fill = self._colour(plan.provenance.source)
                 lines = wrap(f"Plan: {plan.label}", 40) + [f"from: {self.kb.facts[plan.anchor].label}"]
                 for step in plan.steps:
@@ -202,6 +232,48 @@ class _Chart:
                 self._add(target, node.id, attrs, plan.provenance)
 
     changed: set[str] = set()
+    only: set[str] | None = None                      # a page: the nodes drawn on it
+    elsewhere: dict[str, tuple[str, str]] = {}        # a page: node -> (page name, page title)
+    stubs: set = set()                                # the links to other pages drawn so far
+    shared: dict[str, tuple[str, str]] = {}           # nodes drawn again here: node -> its own page
+    page_link = "#{name}"                             # where a link to another page points
+
+    def drawn(self, node_id: str) -> bool:
+        return self.only is None or node_id in self.only
+
+    def _to(self, target: graphviz.Digraph, head: str, tail: str = "") -> str:
+        """Where an edge to `head` ends on this page: the node, or a link to the page drawing it
+        (for a node drawn again on a continuation page, one link to its own page)."""
+        if self.drawn(head) or head not in self.elsewhere:
+            return head
+        name, title = self.shared[tail] if tail in self.shared else self.elsewhere[head]
+        if tail in self.shared:
+            title = f"{title.split(':', 1)[0]}: the other branches"
+        stub = f"to__{name}"
+        if stub in self.stubs:
+            return stub
+        self.stubs.add(stub)
+        target.node(stub, label=_lines(*wrap(_short(f"continued on {title}"), LINK)) + " →", shape="box",
+                    style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(self.page_link.format(name=name)),
+                    id=_e(f"link-{stub}"), tooltip=_e(f"continued on {title}"))
+        return stub
+
+    def arrivals(self, target: graphviz.Digraph, pathway: ir.Pathway) -> None:
+        """On a page, a link back to each page with an edge into this one."""
+        if self.only is None:
+            return
+        for node in pathway.nodes:
+            if self.drawn(node.id) or node.id not in self.elsewhere:
+                continue
+            name, title = self.elsewhere[node.id]
+            for head, _ in ir.successors(node):
+                if head is not None and self.drawn(head) and (node.id, head) not in self.stubs:
+                    self.stubs.add((node.id, head))
+                    stub = f"from__{name}"
+                    target.node(stub, label="← " + _lines(*wrap(_short(f"from {title}"), LINK)), shape="box",
+                                style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(self.page_link.format(name=name)),
+                                id=_e(f"link-{stub}"), tooltip=_e(f"from {title}"))
+                    target.edge(stub, head, style="dashed", **self._edge_style(node.id, head, {}))
 
     def _add(self, target: graphviz.Digraph, node_id: str, attrs: dict, provenance: ir.Provenance | None) -> None:
         attrs = self._style(node_id, attrs)
@@ -219,7 +291,10 @@ class _Chart:
     def _then(self, target: graphviz.Digraph, pathway: ir.Pathway, tail: str, then: Iterable[str | None]) -> None:
         for head in then:
             head = head or f"{pathway.id}__end"
-            target.edge(tail, head, **self._edge_style(tail, head, {}))
+            drawn = self._to(target, head, tail)
+            if (tail, drawn) not in self.stubs:
+                self.stubs.add((tail, drawn))
+                target.edge(tail, drawn, **self._edge_style(tail, head, {}))
 
     def _needs_of(self, node) -> list[str]:
         if self.overlay is None:
@@ -236,10 +311,10 @@ class _Chart:
                     arrowhead="none")
 
     def end_node(self, target: graphviz.Digraph, pathway: ir.Pathway) -> None:
-        ends = any(t is None for n in pathway.nodes for t, _ in ir.successors(n))
+        ends = any(t is None for n in pathway.nodes if self.drawn(n.id) for t, _ in ir.successors(n))
         if ends:
             end_id = f"{pathway.id}__end"
-            attrs = dict(shape="circle", label="end", width="0.45", fixedsize="true", fontsize="8",
+            attrs = dict(shape="circle", label="end", width="0.5", fixedsize="true", fontsize="10",
                          style="filled", fillcolor="#EEEEEE", color="#999999")
             if self.overlay is not None and end_id not in {h for _, h in self.overlay.taken}:
                 attrs.update(color=GREY, fontcolor=GREY_TEXT, fillcolor=GREY_FILL)
@@ -256,24 +331,30 @@ class _Chart:
                 title = self.kb.sources[source].title if source in self.kb.sources else source
                 node_id = f"legend__{source}"
                 legend.node(node_id, label=_lines(source, *wrap(title, 30)), shape="box", style="rounded,filled",
-                            fillcolor=fill, color=line, fontsize="9")
+                            fillcolor=fill, color=line, fontsize="10")
                 if previous:
                     legend.edge(previous, node_id, style="invis")
                 previous = node_id
             if self.overlay is not None:
                 legend.node("legend__path", label="the case's path", shape="box", style="rounded", penwidth="3",
-                            color=PATH, fontsize="9")
+                            color=PATH, fontsize="10")
                 legend.node("legend__needs", label="undecided: needs data", shape="note", style="dashed",
-                            color="#8A6D00", fontsize="9")
+                            color="#8A6D00", fontsize="10")
                 if previous:
                     legend.edge(previous, "legend__path", style="invis")
                 legend.edge("legend__path", "legend__needs", style="invis")
 
-    def finish(self) -> graphviz.Digraph:
-        if self.footnotes:
-            text = "\\l".join(_e(line) for note in self.footnotes for line in wrap(note, 120)) + "\\l"
-            self.graph.attr(label=text, fontsize="9")
-        return self.graph
+    def finish(self, identity=None) -> Drawn:
+        # The footnotes are a table beside the chart (the report), not text in the image; the
+        # image says only what it was drawn from. No time in it: DOT stays byte-stable.
+        if identity is not None:
+            self.graph.attr(label=_e(identity.words()), fontsize="10", fontcolor="#555555")
+        return Drawn(self.graph, tuple(self.footnotes))
+
+
+def _short(text: str, limit: int = 64) -> str:
+    """A link's words: the page and the start of its title (the tooltip has all of it)."""
+    return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _subject(node: ir.Decide) -> str | None:
@@ -306,54 +387,31 @@ def _timing(step: ir.PlanStep, plan: ir.Plan) -> str:
     return ""
 
 
-# ---- the charts a knowledge base offers -----------------------------------------------------------
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """One flowchart: a name (for files and anchors), a title, and its pathways grouped."""
-
-    name: str
-    title: str
-    kind: str                                   # pathway | source | site | safety
-    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (cluster label, pathway ids)
-
-
-def chart_specs(kb: KnowledgeBase) -> list[ChartSpec]:
-    specs = [ChartSpec(f"pathway-{p.id}", p.label, "pathway", (("", (p.id,)),)) for p in kb.pathways]
-    for source in kb.sources:
-        pathways = tuple(p.id for p in kb.pathways if p.source == source)
-        if pathways:
-            specs.append(ChartSpec(f"source-{source}", f"{source}: {kb.sources[source].title}", "source",
-                                   tuple((p_label(kb, pid), (pid,)) for pid in pathways)))
-    for site in kb.checked.sites.values():
-        groups = []
-        for source in kb.sources:
-            pathways = tuple(p.id for p in kb.pathways if site.id in p.sites and p.source == source)
-            if pathways:
-                groups.append((source, pathways))
-        if groups:
-            specs.append(ChartSpec(f"site-{site.id}", f"{site.label}: the sources side by side", "site",
-                                   tuple(groups)))
-    if kb.checked.safeties:
-        specs.append(ChartSpec("safety", "Errors to avoid: safety rules on the proposed treatment", "safety", ()))
-    return specs
-
-
-def p_label(kb: KnowledgeBase, pathway_id: str) -> str:
-    return next(p.label for p in kb.pathways if p.id == pathway_id)
-
-
 def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
-          changed: set[str] | None = None) -> graphviz.Digraph:
-    """The DOT graph of one chart, with the case's path drawn when a result is given, and the
-    nodes a diff found changed marked in purple."""
+          changed: set[str] | None = None, identity=None, page_link: str = "#{name}") -> graphviz.Digraph:
+    """The DOT graph of one chart (see `draw`)."""
+    return draw(kb, spec, result, changed, identity, page_link).graph
+
+
+def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
+         changed: set[str] | None = None, identity=None, page_link: str = "#{name}") -> Drawn:
+    """One chart and its footnotes, with the case's path drawn when a result is given, the
+    nodes a diff found changed marked in purple, and what it was drawn from (an
+    engine.analysis.identity.Identity) written under it when given. `page_link` is where a
+    link to another page of the chart points, `{name}` being that page's name."""
     c = _Chart(kb, spec.name, spec.title, result)
+    c.page_link = page_link  # "#{name}": a figure of the report; "{name}.svg": a file beside this one
     c.changed = changed or set()
+    c.only = set(spec.nodes) if spec.nodes else None
+    c.elsewhere = {node: (name, title) for node, name, title in spec.elsewhere}
+    c.shared = {node: (name, title) for node, name, title in spec.shared}
+    c.stubs = set()
     pathways = {p.id: p for p in kb.pathways}
     sources_shown: list[str] = []
     if spec.kind == "safety":
         _safety_chart(c, kb)
-        sources_shown = sorted({s.provenance.source for s in kb.checked.safeties}, key=list(kb.sources).index)
+        sources_shown = sorted({s.provenance.source for s in kb.checked.safeties if c.drawn(s.id)},
+                               key=list(kb.sources).index)
     # dot stacks clusters of a left-to-right chart bottom-up: add them in reverse to read top-down
     groups = spec.groups if spec.kind == "pathway" else tuple(reversed(spec.groups))
     for group_label, pathway_ids in groups:
@@ -364,8 +422,10 @@ def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
                     sources_shown.append(source)
         if spec.kind == "pathway":
             pathway = pathways[pathway_ids[0]]
+            c.arrivals(c.graph, pathway)
             for node in pathway.nodes:
-                c.node(c.graph, pathway, node)
+                if c.drawn(node.id):
+                    c.node(c.graph, pathway, node)
             c.end_node(c.graph, pathway)
             continue
         line, fill = c._colour(group_label if group_label in kb.sources else None)
@@ -381,8 +441,9 @@ def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
                         c.node(box, pathway, node)
                     c.end_node(box, pathway)
     order = list(kb.sources)
-    c.legend(sorted(sources_shown, key=lambda s: order.index(s) if s in order else len(order)))
-    return c.finish()
+    if not spec.nodes:  # a page is shown with its neighbours, under one legend
+        c.legend(sorted(sources_shown, key=lambda s: order.index(s) if s in order else len(order)))
+    return c.finish(identity)
 
 
 def _sources_of(pathway: ir.Pathway) -> list[str]:
@@ -397,13 +458,15 @@ def _sources_of(pathway: ir.Pathway) -> list[str]:
 def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
     facts, defines = kb.facts, kb.checked.defines
     for safety in kb.checked.safeties:
+        if not c.drawn(safety.id):
+            continue
         p = safety.provenance
-        note = c._footnote(p)
-        lines = wrap(f"Warning: {safety.label}", 40) + wrap(
-            "when " + lower_first(condition_words(safety.condition, facts, defines)), 40)
+        note = c._footnote(p, safety.id, safety.label)
+        lines = wrap(f"Warning: {safety.label}", SAFETY) + wrap(
+            "when " + lower_first(condition_words(safety.condition, facts, defines)), SAFETY)
         lines.append(f"{safety.severity} · {p.source} {note}".rstrip())
         if safety.instead:
-            lines += wrap("instead: " + safety.instead, 40)
+            lines += wrap("instead: " + safety.instead, SAFETY)
         colour = RED if safety.severity == "critical" else "#B8860B"
         attrs = dict(shape="box", peripheries="2", style="filled", fillcolor="#FFF4E5", color=colour,
                      label=_lines(*lines), _warn="1")
@@ -428,3 +491,6 @@ def _dates(step) -> str:
 
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)
+
+
+__all__ = ["chart", "draw", "Drawn", "Footnote", "ChartSpec", "chart_specs", "p_label", "source_colours"]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import sysconfig
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -79,3 +81,36 @@ def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Itera
     for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs)):
         path.write_bytes(data)
     return paths
+
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def find_browser() -> Path | None:
+    """A headless-capable Chromium, where one is installed."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
+
+
+def print_pdf(page: Path, target: Path) -> Path:
+    """Print an HTML page to PDF with headless Chromium, honouring the page's print stylesheet."""
+    browser = find_browser()
+    if browser is None:
+        raise RenderError("--pdf prints through headless Chromium, which is not installed "
+                          "(Debian: apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="consilium-pdf-") as profile:
+        command = [str(browser), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                   f"--user-data-dir={profile}", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
+                   f"--print-to-pdf={target.resolve()}", page.resolve().as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RenderError(f"Chromium could not print the report: {exc}") from None
+    if done.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        raise RenderError(f"Chromium could not print the report (exit {done.returncode}): "
+                          f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'no output'}")
+    return target

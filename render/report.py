@@ -1,11 +1,15 @@
 """The auditors' review report: one static, self-contained HTML page for a knowledge base.
 
-Takes a loaded knowledge base, its charts laid out as SVG, and optionally one case's result;
-returns the page: a table of contents by site and source; each site's comparison of the
-sources (which actions each recommends or advises against, agreements and conflicts
-marked) with its flowchart; each source's and each pathway's flowchart; the safety rules;
-every rule with its quote, source, references, modality and the scenarios that cover it;
-and, with a case, its evaluation with the path drawn on the charts.
+Takes a loaded knowledge base, its charts laid out as SVG with their footnotes, the review
+state of its rules, and optionally one case's result; returns the page, titled by the
+knowledge base's name and saying what it is a report of (digest, revision, Consilium
+version, time of generation): a table of contents; the sign-off per rule and what changed
+since each review (engine/analysis/review.py); each site's comparison of the sources (which
+actions each recommends or advises against, agreements and conflicts marked); each
+pathway's charts as printable pages, each with its table of quotes; the safety rules; every
+rule with its quote, source, references, modality, the scenarios that cover it and its
+review state; and, with a case, its evaluation in a clinician's words (engine/wording.py)
+with the path drawn on the charts. A print stylesheet puts each chart on a landscape sheet.
 
 Everything from a rule file or a case is HTML-escaped. The page needs no network: styles
 and SVG are inline. The same inputs give the same bytes.
@@ -14,15 +18,19 @@ and SVG are inline. The same inputs give the same bytes.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from ..engine.lang import ir
 from ..engine.kb import KnowledgeBase
 from ..engine.evaluation.result import Result
 from ..engine.analysis.scenarios import ScenarioOutcome
+from ..engine.analysis.review import STATE_WORDS
+from ..engine import wording
 
-from .flowchart import ChartSpec, source_colours
+from .flowchart import ChartSpec, Footnote, source_colours
 from .words import MODALITY_WORDS, condition_words
 
 AGAINST = ("avoid", "not_recommended")
@@ -40,10 +48,29 @@ def inline_svg(svg: bytes, prefix: str) -> str:
     return text
 
 
-def report(kb: KnowledgeBase, specs: list[ChartSpec], svgs: dict[str, bytes], outcomes: list[ScenarioOutcome],
+@dataclass(frozen=True)
+class Chart:
+    """A chart laid out for the page: its SVG and the footnotes its numbers refer to."""
+
+    svg: bytes
+    footnotes: tuple[Footnote, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """The sign-off state for the report (engine/analysis/review.py), or why it is missing."""
+
+    status: object | None = None            # review.Status
+    changes: tuple = ()                     # review.ChangeSinceReview, one per changed rule
+    problem: str | None = None              # the record could not be read: its diagnostics as text
+
+
+def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], outcomes: list[ScenarioOutcome],
            result: Result | None = None, case_name: str | None = None,
-           case_svgs: dict[str, bytes] | None = None) -> str:
+           case_charts: dict[str, Chart] | None = None, review: ReviewView | None = None,
+           generated_at: str | None = None) -> str:
     colours = source_colours(kb)
+    identity = kb.identity
     sections: list[str] = []
     toc: list[str] = []
 
@@ -51,58 +78,106 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], svgs: dict[str, bytes], ou
         sections.append(f'<section id="{_h(anchor)}"><h{level}>{_h(title)}</h{level}>{body}</section>')
         toc.append(f'<li class="toc-{level}"><a href="#{_h(anchor)}">{_h(title)}</a></li>')
 
+    pages = _pages_by_pathway(specs)
     if result is not None:
-        section("case", f"The case: {case_name}", _case(kb, result, specs, case_svgs or {}))
+        section("case", f"The case: {case_name}", _case(kb, result, specs, case_charts or {}))
+    if review is not None:
+        section("review", "Review: sign-off per rule", _review(kb, review))
     sites = list(kb.checked.sites.values())
     section("sites", "By site: the sources side by side", "<p>For each site, what each source recommends "
-            "(green), advises against (red), and where they agree or conflict.</p>")
+            "(green), advises against (red), and where they agree or conflict; then the charts of the "
+            "pathways that speak of it.</p>")
     for site in sites:
-        spec = next((s for s in specs if s.name == f"site-{site.id}"), None)
         body = _comparison(kb, site, colours)
-        if spec is not None:
-            body += _figure(spec, svgs)
+        body += _chart_links(kb, [p for p in kb.pathways if site.id in p.sites], pages)
         section(f"site-{site.id}", site.label, body, level=3)
     section("sources", "By source", "")
     for source_id, source in kb.sources.items():
-        spec = next((s for s in specs if s.name == f"source-{source_id}"), None)
         line, fill = colours[source_id]
         meta = " · ".join(_h(x) for x in (f"version {source.version}" if source.version else "",
                                           f"reference {source.ref}" if source.ref else "") if x)
         body = (f'<p class="source" style="border-left-color:{line}"><strong>{_h(source.title)}</strong>'
                 f'{" · " + meta if meta else ""}' + (f"<br>{_h(source.note)}" if source.note else "") + "</p>")
-        if spec is not None:
-            body += _figure(spec, svgs)
+        body += _chart_links(kb, [p for p in kb.pathways if p.source == source_id], pages)
         section(f"source-{source_id}", source_id, body, level=3)
-    section("pathways", "Pathways", "")
-    for spec in (s for s in specs if s.kind == "pathway"):
-        section(spec.name, spec.title, _figure(spec, svgs), level=3)
-    safety = next((s for s in specs if s.kind == "safety"), None)
-    if safety is not None:
-        section("safety", "Errors to avoid (safety rules)", _figure(safety, svgs))
-    section("rules", "Every rule, with its source", _rules_table(kb, outcomes))
+    section("pathways", "Pathways", "<p>Each pathway is drawn on pages that print legibly on one sheet; a "
+            "dashed box links to the page that continues it. The numbers in the boxes refer to the table of "
+            "quotes under each page.</p>")
+    for pathway in kb.pathways:
+        drawn = pages.get(pathway.id, [])
+        body = "" if len(drawn) < 2 else (
+            '<ol class="pages">' + "".join(f'<li><a href="#{_h(s.name)}">{_h(s.title)}</a></li>' for s in drawn) + "</ol>")
+        body += "".join(_figure(spec, charts) for spec in drawn)
+        section(f"pathway-{pathway.id}", pathway.label, body, level=3)
+    safety = [s for s in specs if s.kind == "safety"]
+    if safety:
+        section("safety", "Errors to avoid (safety rules)", "".join(_figure(s, charts) for s in safety))
+    section("rules", "Every rule, with its source", _rules_table(kb, outcomes, review))
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
-    title = f"Consilium review: {kb.root}"
+    title = identity.name
     counts = (f"{len(kb.loaded.files)} files · {len(kb.sources)} sources · {len(kb.facts)} facts · "
               f"{len(kb.pathways)} pathways · {sum(len(p.nodes) for p in kb.pathways)} pathway nodes · "
               f"{len(kb.checked.safeties)} safety rules · {len(outcomes)} scenarios "
               f"({sum(o.passed for o in outcomes)} passing)")
     legend = "".join(f'<span class="chip" style="background:{fill};border-color:{line}">{_h(sid)}</span>'
                      for sid, (line, fill) in colours.items())
+    what = (f'<dl class="identity"><dt>Knowledge base</dt><dd><code>{_h(identity.root)}</code></dd>'
+            f'<dt>Digest of its {identity.files} files</dt><dd><code class="digest">{_h(identity.digest)}</code></dd>'
+            f'<dt>Git revision</dt><dd>{_h(identity.revision or "none (not in a git repository)")}</dd>'
+            f'<dt>Consilium</dt><dd>{_h(identity.consilium_version)}</dd>'
+            + (f'<dt>Generated</dt><dd><time datetime="{_h(generated_at)}">{_h(generated_at)}</time></dd>'
+               if generated_at else "") + "</dl>")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>{_h(title)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>{_h(title)}</h1><p class=\"counts\">{_h(counts)}</p><p>Sources: {legend}</p></header>"
+            f"<title>{_h(title)} — Consilium review</title><style>{CSS}</style></head><body>"
+            f"<header><p class=\"kicker\">Consilium review report</p><h1>{_h(title)}</h1>{what}"
+            f"<p class=\"counts\">{_h(counts)}</p><p>Sources: {legend}</p></header>"
             f"<nav aria-label=\"Contents\"><h2>Contents</h2><ul>{''.join(toc)}</ul></nav>"
-            f"<main>{''.join(sections)}</main></body></html>\n")
+            f"<main>{''.join(sections)}</main>"
+            f"<footer>{_h(identity.words())}{' · generated ' + _h(generated_at) if generated_at else ''}</footer>"
+            f"</body></html>\n")
 
 
-def _figure(spec: ChartSpec, svgs: dict[str, bytes], prefix: str = "") -> str:
-    svg = svgs.get(spec.name)
-    if svg is None:
+def _pages_by_pathway(specs: list[ChartSpec]) -> dict[str, list[ChartSpec]]:
+    pages: dict[str, list[ChartSpec]] = {}
+    for spec in specs:
+        if spec.kind == "pathway":
+            pages.setdefault(spec.groups[0][1][0], []).append(spec)
+    return pages
+
+
+def _chart_links(kb: KnowledgeBase, pathways: list[ir.Pathway], pages: dict[str, list[ChartSpec]]) -> str:
+    if not pathways:
         return ""
-    return (f'<figure class="chart" data-chart="{_h(prefix + spec.name)}"><div class="scroll">'
-            f"{inline_svg(svg, prefix + spec.name)}</div><figcaption>{_h(spec.title)}</figcaption></figure>")
+    items = []
+    for p in pathways:
+        drawn = pages.get(p.id, [])
+        count = f" ({len(drawn)} pages)" if len(drawn) > 1 else ""
+        items.append(f'<li><a href="#pathway-{_h(p.id)}">{_h(p.label)}</a>{_h(count)}</li>')
+    return f'<p class="charts-here">Charts:</p><ul class="charts-here">{"".join(items)}</ul>'
+
+
+def _figure(spec: ChartSpec, charts: dict[str, Chart], prefix: str = "") -> str:
+    drawn = charts.get(spec.name)
+    if drawn is None:
+        return ""
+    return (f'<div class="chart-page" id="{_h(prefix + spec.name)}"><figure class="chart" data-chart="{_h(prefix + spec.name)}">'
+            f'<div class="scroll">{inline_svg(drawn.svg, prefix + spec.name)}</div>'
+            f"<figcaption>{_h(spec.title)}</figcaption></figure>{_notes(drawn.footnotes)}</div>")
+
+
+def _notes(footnotes) -> str:
+    """The footnotes of a chart as a table: the quote each number stands for, and where it is from."""
+    if not footnotes:
+        return ""
+    rows = "".join(
+        f'<tr><th scope="row">[{n.number}]</th><td><blockquote>“{_h(n.quote)}”</blockquote></td>'
+        f"<td>{_h(n.source)}{', ' + _h(n.section) if n.section else ''}"
+        f"{', refs ' + _h(', '.join(map(str, n.refs))) if n.refs else ''}</td>"
+        f'<td><a href="#rule-{_h(n.rule)}">{_h(n.label)}</a></td></tr>' for n in footnotes)
+    return ('<table class="notes"><thead><tr><th scope="col">note</th><th scope="col">quote</th>'
+            f'<th scope="col">source</th><th scope="col">rule</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
 def _site_rules(kb: KnowledgeBase, site: ir.Site):
@@ -146,7 +221,7 @@ def _comparison(kb: KnowledgeBase, site: ir.Site, colours) -> str:
                 f"{_h(r.label)}</a> <span class=\"modality\">{_h(MODALITY_WORDS[r.modality])}</span></li>"
                 for r in rules)
             cells.append(f"<td><ul>{items}</ul></td>")
-        rows.append(f'<tr class="{css}"><th scope="row">{_h(action.replace("_", " "))}'
+        rows.append(f'<tr class="{css}"><th scope="row">{_h(wording.words(action))}'
                     f'<span class="mark">{mark}</span></th>{"".join(cells)}</tr>')
     return (f'<div class="scroll"><table class="compare"><thead><tr><th scope="col">action</th>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>"
@@ -155,7 +230,19 @@ def _comparison(kb: KnowledgeBase, site: ir.Site, colours) -> str:
             "silent).</p>")
 
 
-def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
+def _review_cell(review: ReviewView | None, rule_id: str) -> str:
+    status = review.status if review is not None else None
+    state = status.of(rule_id) if status is not None else None
+    if state is None:
+        return "<td></td>" if status is None else '<td class="review unreviewed">—</td>'
+    words = STATE_WORDS[state.state]
+    last = state.review
+    detail = (f'<div class="where">{_h(last.verdict)} by {_h(last.by)}, {_h(last.date.isoformat())}'
+              + (f": “{_h(last.comment)}”" if last.comment else "") + "</div>") if last else ""
+    return f'<td class="review {_h(state.state)}">{_h(words)}{detail}</td>'
+
+
+def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: ReviewView | None = None) -> str:
     fired: dict[str, list[str]] = defaultdict(list)
     asserted: dict[str, set[str]] = defaultdict(set)
     for outcome in outcomes:
@@ -185,7 +272,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
             f"{' · ' + _h(pathway.label) if pathway else ''}</div></td>"
             f"<td><blockquote>“{_h(p.quote or '')}”</blockquote><div class=\"cite\">{_h(p.source)}"
             f"{', ' + _h(p.section) if p.section else ''}{', refs ' + _h(', '.join(map(str, p.refs))) if p.refs else ''}"
-            f"</div>{'<div class=note>' + _h(p.note) + '</div>' if p.note else ''}</td><td>{scenarios}</td></tr>")
+            f"</div>{'<div class=note>' + _h(p.note) + '</div>' if p.note else ''}</td><td>{scenarios}</td>"
+            f"{_review_cell(review, rule_id)}</tr>")
     # Decisions get an anchor too, so that every node on a chart links somewhere.
     for pathway in kb.pathways:
         for node in pathway.nodes:
@@ -195,10 +283,19 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> str:
                 rows.append(f'<tr id="rule-{_h(node.id)}" class="minor"><td><code>{_h(node.id)}</code></td>'
                             f"<td>{_h(label)}<div class=\"kind\">{_h(type(node).__name__.lower())} · "
                             f"{_h(pathway.label)}</div></td><td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}"
-                            "</td><td></td></tr>")
+                            f"</td><td></td>{_review_cell(review, node.id)}</tr>")
+    for define in kb.checked.defines.values():
+        quote = define.provenance.quote if define.provenance else ""
+        rows.append(f'<tr id="rule-{_h(define.id)}" class="minor"><td><code>{_h(define.id)}</code>'
+                    f'<div class="where">{_h(f"{define.span.file}:{define.span.line}" if define.span else "")}</div></td>'
+                    f"<td>{_h(define.label or define.id)}<div class=\"when\">means {_h(condition_words(define.expr, facts, defines))}"
+                    f"</div><div class=\"kind\">definition</div></td>"
+                    f"<td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}</td><td></td>"
+                    f"{_review_cell(review, define.id)}</tr>")
     return ('<p>* the scenario also asserts it. Rules are listed with the file and line where they are written.</p>'
             '<div class="scroll"><table class="rules"><thead><tr><th scope="col">rule</th><th scope="col">what it says'
-            '</th><th scope="col">source</th><th scope="col">scenarios where it fires</th></tr></thead>'
+            '</th><th scope="col">source</th><th scope="col">scenarios where it fires</th>'
+            '<th scope="col">review</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -211,29 +308,107 @@ def _scenarios(outcomes: list[ScenarioOutcome]) -> str:
     return f"<ul class=\"scenarios\">{''.join(items)}</ul>"
 
 
-def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_svgs: dict[str, bytes]) -> str:
+def _review(kb: KnowledgeBase, review: ReviewView) -> str:
+    """Counts by state, what blocks a release, reviews of rules gone, and what changed since review."""
+    if review.problem is not None:
+        return ('<p class="warn">The review record could not be read, so no rule can count as reviewed:</p>'
+                f"<pre class=\"diagnostics\">{_h(review.problem)}</pre>")
+    status = review.status
+    counts = "".join(f'<li class="review {_h(s)}">{status.count(s)} {_h(STATE_WORDS[s])}</li>' for s in
+                     ("approved", "questioned", "rejected", "changed", "unreviewed"))
+    recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} reviews)."
+                if status.record.path.exists() else
+                f"No review is recorded yet (<code>{_h(status.record.name)}</code> does not exist; "
+                "<code>consilium review sign</code> writes it).")
+    parts = [f"<p>{recorded} "
+             "A review expires when what its rule says changes; <code>consilium check --require-review</code> "
+             "fails while a rule is never reviewed, changed since its review, or rejected.</p>",
+             f'<ul class="review-counts">{counts}</ul>']
+    if status.orphans:
+        items = "".join(f"<li><code>{_h(o.rule)}</code>: {_h(o.verdict)} by {_h(o.by)}, {_h(o.date.isoformat())}"
+                        f"{': “' + _h(o.comment) + '”' if o.comment else ''}</li>" for o in status.orphans)
+        parts.append(f"<h3>Reviews of rules that no longer exist</h3><ul>{items}</ul>")
+    questioned = [r for r in status.rules if r.state in ("questioned", "rejected")]
+    if questioned:
+        items = "".join(f'<li><a href="#rule-{_h(r.rule.id)}">{_h(r.rule.label)}</a> — <strong>{_h(r.state)}</strong>'
+                        f" by {_h(r.review.by)}, {_h(r.review.date.isoformat())}"
+                        f"{': “' + _h(r.review.comment) + '”' if r.review.comment else ''}</li>" for r in questioned)
+        parts.append(f"<h3>Questioned or rejected</h3><ul>{items}</ul>")
+    parts.append('<h3 id="changed-since-review">Changed since last review</h3>')
+    labels = wording.rule_labels(kb)
+    if not review.changes:
+        parts.append("<p>No reviewed rule has changed since its review.</p>")
+    for change in review.changes:
+        state, last = change.state, change.state.review
+        head = (f'<h4><a href="#rule-{_h(state.rule.id)}">{_h(state.rule.label)}</a> <code>{_h(state.rule.id)}</code></h4>'
+                f"<p>{_h(state.rule.kind)}; {_h(last.verdict)} by {_h(last.by)} on {_h(last.date.isoformat())}"
+                + (f" at revision {_h(change.reviewed_at)}" if change.reviewed_at else "") + "</p>")
+        if change.note:
+            parts.append(head + f"<p class=\"hint\">No semantic diff: {_h(change.note)}.</p>")
+            continue
+        declared = "".join(f"<li>{_h(c.kind)} {_h(c.what)} <code>{_h(c.id)}</code></li>" for c in change.changes)
+        regions = "".join(
+            f"<li><a href=\"#rule-{_h(r.rule)}\">{_h(r.label)}</a> {_h(r.change)} for a case such as "
+            f"<code>{_h(json.dumps(r.case, ensure_ascii=False))}</code>"
+            f"<div class=\"where\">before: {_h('; '.join(labels.get(x, x) for x in r.before) or 'nothing')}<br>after: "
+            f"{_h('; '.join(labels.get(x, x) for x in r.after) or 'nothing')}</div></li>" for r in change.regions)
+        fires = state.rule.kind in ("recommendation", "warning", "safety rule")
+        parts.append(head + (f"<ul>{declared}</ul>" if declared else "")
+                     + (f"<p>Cases whose result changes{'' if fires else ' between that revision and now'}:</p><ul>{regions}</ul>"
+                        if regions else "<p>No case is decided differently: the change is in wording, quote or "
+                        "provenance.</p>"))
+    return "".join(parts)
+
+
+def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts: dict[str, Chart]) -> str:
     parts = ["<h3>Recommendations</h3><ol>"]
     for r in result.recommendations:
+        because = wording.why(kb, result, r.id, r.path)
         parts.append(f'<li><a href="#rule-{_h(r.id)}">{_h(r.label)}</a> <span class="modality">'
                      f"{_h(MODALITY_WORDS[r.modality])} · {_h(r.source)}</span>"
-                     f"<blockquote>“{_h(r.quote or '')}”</blockquote></li>")
+                     f"<blockquote>“{_h(r.quote or '')}”</blockquote>"
+                     + (f'<div class="because">because: {_h(because)}</div>' if because else "") + "</li>")
     parts.append("</ol>")
-    if result.warnings:
+    said = wording.warnings(result)
+    if said:
         parts.append("<h3>Warnings</h3><ul>")
-        parts += [f'<li class="sev-{_h(w.severity)}"><strong>{_h(w.severity)}</strong> {_h(w.label)}'
-                  + (f"<div>instead: {_h(w.instead)}</div>" if w.instead else "") + "</li>" for w in result.warnings]
+        for w in said:
+            origins = w.origin_words(kb)
+            parts.append(f'<li class="sev-{_h(w.severity)}"><strong>{_h(w.severity)}</strong> {_h(w.label)}'
+                         + (f"<blockquote>“{_h(w.quote)}”</blockquote>" if w.quote else "")
+                         + (f"<div>instead: {_h(w.instead)}</div>" if w.instead else "")
+                         + f'<div class="where">{"said by both the " if len(origins) > 1 else "from the "}'
+                         f'{_h(" and the ".join(origins))}</div></li>')
         parts.append("</ul>")
-    if result.needs:
-        parts.append("<h3>Needs</h3><ul>")
-        for n in result.needs:
-            answers = "; ".join(f"{a.answer}: {a.outcome}" for d in n.decides for a in d.answers)
+    asked = wording.questions(kb, result)
+    if asked:
+        parts.append("<h3>Still to find out</h3><p class=\"hint\">First what settles the most open "
+                     "decisions.</p><ul class=\"needs\">")
+        for q in asked:
+            if q.together:
+                parts.append(f"<li><strong>{_h(' and '.join(n.label for n in q.needs))}</strong> — decide only "
+                             f"together: {_h('; '.join(q.decides))}</li>")
+                continue
+            [n] = q.needs
+            answers = "; ".join(f"if {wording.answer_words(a.answer)}: {wording.outcome_words(kb, a.outcome)}"
+                                for d in n.decides for a in d.answers)
             parts.append(f"<li><strong>{_h(n.label)}</strong> — {_h(n.question or '')}"
                          f"<div class=\"answers\">{_h(answers)}</div></li>")
+        parts.append("</ul>")
+    if result.unchecked:
+        parts.append("<h3>Safety checks not completed</h3><ul>")
+        parts += [f"<li>{_h(u.label)} — needs: {_h('; '.join(wording.fact_label(kb, f) for f in u.needs))}</li>"
+                  for u in result.unchecked]
+        parts.append("</ul>")
+    if result.plans:
+        parts.append("<h3>Plans</h3><ul>")
+        for p in result.plans:
+            parts.append(f"<li><strong>{_h(p.label)}</strong> — {_h(wording.anchor_words(kb, p))}</li>")
         parts.append("</ul>")
     origins = getattr(result, "origins", None)  # a case read from a FHIR bundle: where each fact came from
     if origins:
         from ..engine.lang.values import format_value
-        rows = "".join(f'<tr><th scope="row">{_h(fact)}</th><td>{_h(format_value(result.case.get(fact)))}</td><td>'
+        rows = "".join(f'<tr><th scope="row">{_h(wording.fact_label(kb, fact))}</th><td>{_h(format_value(result.case.get(fact)))}</td><td>'
                        + "<br>".join(f"{_h(o.reference)} <code>{_h(o.element)}</code>" for o in where)
                        + "</td></tr>" for fact, where in sorted(origins.items()))
         parts.append('<h3>Read from FHIR</h3><table class="origins"><thead><tr><th>fact</th><th>value</th>'
@@ -241,13 +416,14 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_svgs: 
     for view in result.by_site:
         if view.present is not True:
             continue
-        rows = "".join(f"<tr><th scope=\"row\">{_h(r.first)} / {_h(r.second)}</th><td class=\"rel-{_h(r.relation)}\">"
-                       f"{_h(r.relation)}</td><td>{_h(', '.join(r.actions))}</td></tr>" for r in view.relations)
+        rows = "".join(f"<tr><th scope=\"row\">{_h(r.first)} and {_h(r.second)}</th><td class=\"rel-{_h(r.relation)}\">"
+                       f"{_h(r.relation)}</td><td>{_h(', '.join(map(wording.words, r.actions)))}</td></tr>"
+                       for r in view.relations)
         parts.append(f"<h3>{_h(view.label)}: how the sources relate for this case</h3>"
                      f"<table class=\"relations\"><tbody>{rows}</tbody></table>")
     for spec in specs:
-        if spec.name in case_svgs:
-            parts.append(f"<h3>{_h(spec.title)} — the case's path</h3>" + _figure(spec, case_svgs, prefix="case-"))
+        if spec.name in case_charts:
+            parts.append(f"<h3>{_h(spec.title)} — the case's path</h3>" + _figure(spec, case_charts, prefix="case-"))
     return "".join(parts)
 
 
@@ -280,7 +456,32 @@ tr.minor td{font-size:.8rem;color:var(--muted)}
 .scenarios li.fail .status,.warn{color:#b00020;font-weight:bold}.scenarios .status{font-size:.75rem;color:#2e7d32}
 .sev-critical strong{color:#b00020}.sev-warning strong{color:#8a6d00}
 .rel-conflicting{color:#b00020;font-weight:bold}.rel-concordant{color:#2e7d32}
+.kicker{margin:0;color:var(--muted);font-size:.85rem;text-transform:uppercase;letter-spacing:.06em}
+dl.identity{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;font-size:.85rem;margin:.4rem 0}
+dl.identity dt{color:var(--muted)}dl.identity dd{margin:0}.digest{word-break:break-all}
+footer{max-width:1180px;margin:2rem auto;padding:0 24px;color:var(--muted);font-size:.8rem}
+table.notes{font-size:.8rem;margin:.2rem 0 1.4rem}table.notes th{white-space:nowrap}
+table.notes blockquote{margin:0}
+ul.charts-here{margin-top:0}p.charts-here{margin-bottom:.2rem}
+.because,.answers{color:var(--muted);font-size:.85rem}
+ul.review-counts{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;list-style:none;padding:0}
+td.review{font-size:.85rem;white-space:nowrap}td.review .where{white-space:normal}
+.review.approved{color:#2e7d32}.review.questioned{color:#8a6d00}.review.rejected,.review.changed{color:#b00020}
+.review.unreviewed{color:var(--muted)}pre.diagnostics{background:#fff;border:1px solid var(--line);padding:.5rem;
+overflow-x:auto}
 @media (max-width:800px){nav ul{columns:1}header,main,nav{padding:0 12px}}
-@media print{nav{display:none}figure.chart{break-inside:avoid}.scroll{overflow:visible}
-body{background:#fff;font-size:11pt}a{color:inherit;text-decoration:none}}
+/* Print: the text on A4 portrait; each chart page on an A4 landscape sheet of its own, shrunk to
+   fit 265 x 150 mm at most (render/pages.py keeps every chart's text at 8 pt or more at that size,
+   tests/test_print.py checks it in Chromium), with its table of quotes after it. */
+@page{size:A4 portrait;margin:12mm}
+@page chart{size:A4 landscape;margin:10mm}
+@media print{
+nav{display:none}body{background:#fff;font-size:10pt}header,main,footer{max-width:none;padding:0}
+a{color:inherit;text-decoration:none}h2,h3,h4{break-after:avoid}tr,li,blockquote{break-inside:avoid}
+.scroll,figure.chart .scroll{overflow:visible;max-height:none}
+.chart-page{page:chart;break-before:page}
+figure.chart{break-inside:avoid;border:0;padding:0;margin:0 0 4mm}
+figure.chart svg{max-width:265mm;max-height:150mm}
+table{font-size:8.5pt}table.rules td:first-child{word-break:break-all}
+}
 """

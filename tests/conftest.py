@@ -60,7 +60,8 @@ def _private_cache(tmp_path_factory):
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
-                     help="rewrite the golden DOT files of tests/data/render/golden from the bundled knowledge base")
+                     help="rewrite the golden files: the DOT of tests/data/render/golden from the bundled "
+                     "knowledge base, and the generated code of tests/data/codegen")
 
 
 @pytest.fixture(scope="session")

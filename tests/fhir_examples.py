@@ -96,6 +96,14 @@ def bundle_for(case: dict, name: str) -> dict:
         add({"resourceType": "Observation", "id": "pci", "status": "final",
              "code": concept(CONSILIUM, "peritoneal-cancer-index", "Peritoneal carcinomatosis index"),
              "subject": PATIENT, "valueInteger": case["peritoneal_pci"]})
+    if case.get("hepatectomy_segments") is not None:
+        add({"resourceType": "Observation", "id": "hepatectomy-segments", "status": "final",
+             "code": concept(CONSILIUM, "hepatectomy-segments", "Segments the planned hepatectomy involves"),
+             "subject": PATIENT, "valueInteger": case["hepatectomy_segments"]})
+    if case.get("peritoneal_p_category"):
+        add({"resourceType": "Observation", "id": "peritoneal-category", "status": "final",
+             "code": concept(CONSILIUM, "jsccr-peritoneal-category", "JSCCR peritoneal category"), "subject": PATIENT,
+             "valueCodeableConcept": concept(CONSILIUM, case["peritoneal_p_category"])})
     for treatment in case.get("proposed_treatment") or ():
         if treatment in DRUGS:
             code, display = DRUGS[treatment]

@@ -225,7 +225,7 @@ def walk(kb, case) -> Walk:
         nodes = {n.id: n for n in pathway.nodes}
         paths = {pathway.nodes[0].id: (pathway.nodes[0].id,)}
 
-        def reach(node_id, targets):
+        def reach(node_id, targets, paths=paths):
             for t in targets:
                 if t and t not in paths:
                     paths[t] = paths[node_id] + (t,)
@@ -266,7 +266,8 @@ def walk(kb, case) -> Walk:
                 seen.steps.append((pid, node_id, (), "continues"))
             elif isinstance(node, ir.Schedule):
                 plan = kb.checked.plans[node.id]
-                seen.warns.extend(w.id for w in lay_out(plan, case, {name: fact.label for name, fact in kb.facts.items()})[1])
+                labels = {name: fact.label for name, fact in kb.facts.items()}
+                seen.warns.extend(w.id for w in lay_out(plan, case, labels)[1])
                 seen.steps.append((pid, node_id, (plan.anchor,), "schedule"))
     for safety in kb.checked.safeties:
         v = value(safety.condition, case, defines)

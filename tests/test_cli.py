@@ -25,10 +25,35 @@ def test_eval_text_shows_recommendations_with_sources_and_quotes():
            "[option · SUMMARY]" in out
     assert "“Hepatectomy 3 months after rectal surgery (depending on disease progression)”" in out
     assert "! CRITICAL  Liver-first approach contraindicated" in out
-    assert "SUMMARY  recommends: curative_resection, staged_hepatectomy" in out
+    assert "SUMMARY  recommends nos. 1–14 above" in out
     assert "Liver metastases: what each source says" in out
-    assert "  NCCN / JSCCR: concordant (liver_resection, simultaneous_resection, staged_resection)" in out
+    assert "  NCCN and JSCCR: agree (concordant): liver resection, simultaneous resection, staged resection" in out
     assert "Peritoneal metastases" not in out  # a site the case does not have
+
+
+def test_eval_text_reads_in_a_clinicians_words():
+    out = run_cli("eval", KB, EXAMPLE).out
+    body = out.split("\nTrace", 1)[0]
+    # no rule or fact id where a clinician reads: the answers that led to a recommendation instead
+    assert "via:" not in body and "hepatic_metastases_present" not in body and "staged_hepatectomy" not in body
+    assert "     because: hepatic metastases → all four criteria met → more than 3 segments" in body
+    # the pathway's warning and the safety rule quote the same sentence: said once, with both origins
+    assert body.count("Liver-first approach contraindicated: the primary tumour is bleeding or obstructing") == 2
+    assert body.count("! CRITICAL") == 1
+    assert ("said by both the pathway “Rectal cancer with hepatic metastases (clinical summary)” (SUMMARY) and "
+            "the safety rule “Liver-first approach proposed although the primary tumour is bleeding or obstructing”"
+            in body)
+    # needs: what settles the most first; two facts that only lead to each other are one question
+    needs = body.split("Still to find out", 1)[1].split("\n\n", 1)[0]
+    assert needs.index("KRAS mutation status") < needs.index("All original sites amenable")
+    assert "settles 2 open decisions" in needs.splitlines()[1]
+    assert "  - Together: Recurrent disease and Selected for re-resection (they decide only together" in needs
+    assert "still undecided" not in needs and "selected_for_re_resection" not in needs
+    assert "if wild type: recommends: Addition of cetuximab or panitumumab" in needs
+    # the plan's missing anchor, in words
+    assert "not dated: the case does not give the start of short-course radiotherapy" in body
+    assert ": unknown" not in body
+    assert "primary_resection_planned" not in body and "needs: Resection of the rectal primary planned;" in body
 
 
 def test_eval_with_one_path_uses_the_bundled_kb():
@@ -49,9 +74,9 @@ def test_eval_trace_lists_every_step_with_spans_and_values():
 def test_eval_json_is_the_documented_form():
     run = run_cli("eval", KB, EXAMPLE, "--json")
     result = json.loads(run.out)
-    assert result["schema_version"] == "1.1"
+    assert result["schema_version"] == "1.2"
     assert list(result) == ["schema_version", "knowledge_base", "case", "recommendations", "warnings",
-                            "needs", "by_source", "by_site", "plans", "unchecked", "trace"]
+                            "needs", "by_source", "by_site", "plans", "unchecked", "trace", "identity"]
     [rec] = [r for r in result["recommendations"] if r["id"] == "staged_hepatectomy"]
     assert rec == {
         "id": "staged_hepatectomy",
@@ -82,7 +107,20 @@ def test_eval_json_is_the_documented_form():
 
 
 def test_evaluation_is_deterministic():
-    assert run_cli("eval", KB, EXAMPLE, "--json").out == run_cli("eval", KB, EXAMPLE, "--json").out
+    once = run_cli("eval", KB, EXAMPLE, "--json", "--no-timestamp").out
+    assert once == run_cli("eval", KB, EXAMPLE, "--json", "--no-timestamp").out
+    assert json.loads(once)["identity"]["generated_at"] is None
+
+
+def test_the_json_says_what_it_was_evaluated_with(monkeypatch):
+    import consilium
+    identity = json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)["identity"]
+    assert identity["name"] == "Management of metastatic rectal cancer"
+    assert identity["consilium_version"] == consilium.__version__
+    assert identity["digest"] == consilium.load_kb(KB).identity.digest and identity["files"] == len(consilium.load_kb(KB).loaded.files)
+    assert identity["generated_at"].endswith("Z")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    assert json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)["identity"]["generated_at"] == "2026-01-01T00:00:00Z"
 
 
 def test_help_documents_exit_codes():
@@ -117,3 +155,11 @@ def test_odd_inputs_never_show_a_traceback(args):
     assert run.code in (1, 2)
     assert "Traceback" not in run.out + run.err
     assert "internal error" not in run.err
+
+
+def test_a_result_made_by_the_evaluator_alone_has_no_identity():
+    import consilium
+    kb = consilium.load_kb(KB)
+    raw = kb.evaluator.evaluate(kb.validate_case({"hepatectomy_segments": 2}))
+    assert raw.identity is None and raw.to_json()["identity"] is None
+    assert kb.evaluate({"hepatectomy_segments": 2}).identity["digest"] == kb.identity.digest

@@ -95,7 +95,6 @@ def test_an_error_inside_generated_code_names_the_rule(tmp_path, monkeypatch):
         assert "<consilium" not in str(caught.value)
     path = tmp_path / "case.json"
     path.write_text('{"resectable": true, "remnant": 50, "segments": 5, "symptoms": [], "start": "9999-12-30"}')
-    
     run = run_cli("eval", "tests/data/codegen", path)
     assert run.code == 2
     assert f"tests/data/codegen/main.rules:{schedule.span.line}:" in run.err and "evaluation-failed" in run.err

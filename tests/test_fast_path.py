@@ -18,7 +18,8 @@ from conftest import DATA, KB, ROOT
 from interpreter import walk
 
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "render",
-                   DATA / "walk", DATA / "codegen"]
+                   DATA / "walk", DATA / "codegen", DATA / "cases", DATA / "scenarios", DATA / "verify",
+                   DATA / "fhir" / "mcode.rules", ROOT / "bench" / "hepatic_slice", DATA / "names"]
 
 
 _CODES = {"undecided": "undecided", "no-branch": "no branch", "fires": "fires", "does-not-apply": "does not apply",
@@ -37,7 +38,7 @@ def _what(step) -> str:
     return _CODES[step.code]
 
 
-@pytest.mark.parametrize("path", KNOWLEDGE_BASES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", KNOWLEDGE_BASES, ids=lambda p: p.stem)
 def test_compiled_evaluators_agree_with_the_interpreter(path):
     kb = consilium.load_kb(path)
     rng = random.Random(20261121)

@@ -214,7 +214,7 @@ def test_the_command_line_reads_a_bundle_and_reports_bad_ones(tmp_path):
     done = run("eval", "examples/fhir/errors_to_avoid.json", "--trace")
     assert done.returncode == 0
     assert "Read from FHIR" in done.stdout
-    assert "kras = mutant  from Observation/kras valueCodeableConcept" in done.stdout
+    assert "KRAS mutation status = mutant  from Observation/kras valueCodeableConcept" in done.stdout
     assert "(from Condition/metastasis-liver)" in done.stdout
     bad = tmp_path / "bad.json"
     bad.write_text('{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Observation", "id": "o",'

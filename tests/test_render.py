@@ -14,7 +14,8 @@ import pytest
 import consilium
 import consilium.render as render
 from conftest import DATA, KB, ROOT, run_cli
-from consilium.render.flowchart import chart, chart_specs
+from consilium.render.flowchart import Footnote, chart, chart_specs, draw
+from consilium.render.pages import paginate
 
 GOLDEN = DATA / "render" / "golden"
 
@@ -60,7 +61,41 @@ def test_shapes_labels_and_provenance(kb):
     assert "shape=box" in warning and "peripheries=2" in warning and "Warning: Mind the plan" in warning
     plan = node_line(dot, "sequence")
     assert "shape=folder" in plan and "Second: 11 days to 18 days" in plan
-    assert "[2] “Simultaneous surgery when 3 or fewer segments.” (S, refs 1)" in dot
+    # the footnotes are a table beside the chart (the report's), not text in the image
+    assert "Simultaneous surgery when 3 or fewer segments.” (S" not in dot
+    spec = next(s for s in chart_specs(kb) if s.name == "pathway-approach")
+    assert draw(kb, spec).footnotes[1] == Footnote(2, "simultaneous", "S", None, (1,),
+                                                   "Simultaneous surgery when 3 or fewer segments.",
+                                                   "Simultaneous surgery")
+
+
+def test_a_chart_says_what_it_was_drawn_from_and_stays_byte_stable(kb):
+    spec = next(s for s in chart_specs(kb) if s.name == "pathway-approach")
+    dot = chart(kb, spec, identity=kb.identity).source
+    assert f"Consilium {consilium.__version__} · knowledge base sha256:{kb.identity.short_digest}" in dot
+    assert kb.identity.digest.startswith("sha256:") and len(kb.identity.digest) == 71
+    assert chart(kb, spec, identity=kb.identity).source == dot  # no time in a chart
+    assert re.search(r"20\d\d-\d\d-\d\dT", dot) is None
+
+
+def test_a_large_pathway_is_drawn_as_linked_pages(bundled_kb):
+    specs = [s for s in chart_specs(bundled_kb, paged=True) if s.chart == "pathway-hepatic_metastases"]
+    assert len(specs) > 5 and specs[0].page == (1, len(specs))
+    for pathway in bundled_kb.pathways:  # every node is on a page, and on one page only but for a
+        pages = paginate(pathway)          # node drawn again with the rest of its followers
+        assert {n for p in pages for n in p.nodes} == {n.id for n in pathway.nodes}, pathway.id
+        assert all(pages.count(p) == 1 for p in pages)
+        again = [n for p in pages for n in p.nodes if p.part > 1 and n == p.root]
+        assert sum(len(p.nodes) for p in pages) == len(pathway.nodes) + len(again), pathway.id
+    first = draw(bundled_kb, specs[0]).source
+    # an edge that leaves the page ends at a link to the page that continues it
+    target = next(s for s in specs if "resectability" in s.nodes)
+    assert f'URL="#{target.name}"' in first and "continued on page" in first
+    back = draw(bundled_kb, target).source
+    assert f'URL="#{specs[0].name}"' in back and "← from page 1" in back
+    # small pathways stay whole; the composite charts are not part of the printed set
+    names = [s.name for s in chart_specs(bundled_kb, paged=True)]
+    assert "pathway-multidisciplinary_team" in names and not any(n.startswith(("site-", "source-")) for n in names)
 
 
 def test_sources_have_colours_and_a_legend(kb):
@@ -127,6 +162,18 @@ def test_render_with_a_case_and_chart_selection(tmp_path):
     assert 'penwidth=3' in edge_line(dot, "surgical_approach", "staged_approaches")
 
 
+def test_render_paged_writes_the_pages_of_a_chart(tmp_path):
+    case = ROOT / "examples" / "liver_five_segments_bleeding.yaml"
+    run = run_cli("render", KB, "--case", case, "--paged", "--chart", "pathway-hepatic_metastases", "-o", tmp_path,
+                  "--format", "svg")
+    assert run.code == 0, run.err
+    pages = sorted(p.name for p in tmp_path.glob("*.svg"))
+    assert len(pages) > 5 and all(p.startswith("pathway-hepatic_metastases-") for p in pages)
+    links = set(re.findall(r'xlink:href="(pathway-hepatic_metastases-\d+\.svg)"', (tmp_path / pages[0]).read_text()))
+    assert links and all((tmp_path / link).is_file() for link in links)  # a page links to the files of the others
+    assert "pathway-hepatic_metastases-2" in run_cli("render", KB, "--paged", "--list").out.split()
+
+
 def test_render_usage_errors():
     assert run_cli("render", KB, "--format", "gif").code == 2
     assert run_cli("render", KB, "--chart", "no-such-chart").code == 2
@@ -138,7 +185,14 @@ def test_the_layout_program_is_graphviz_pure_from_this_environment():
     assert render.find_dot().name.startswith("graphviz-pure")
 
 
-@pytest.mark.parametrize("spec", chart_specs(consilium.load_kb(KB)), ids=lambda s: s.name)
+def _every_chart():
+    kb = consilium.load_kb(KB)
+    whole = chart_specs(kb)
+    named = {s.name for s in whole}
+    return whole + [s for s in chart_specs(kb, paged=True) if s.name not in named]  # and the report's pages
+
+
+@pytest.mark.parametrize("spec", _every_chart(), ids=lambda s: s.name)
 def test_golden_dot_of_the_bundled_knowledge_base(bundled_kb, spec, update_golden):
     dot = chart(bundled_kb, spec).source
     golden = GOLDEN / f"{spec.name}.dot"

@@ -132,7 +132,7 @@ class Concordance:
                 waiting[i].append((pathway, facts))
         view = self._view
         return tuple([view(i, here, tuple(rules) if here is True else (), tuple(facts))
-                      for i, (here, rules, facts) in enumerate(zip(present, fired, waiting))])
+                      for i, (here, rules, facts) in enumerate(zip(present, fired, waiting, strict=True))])
 
     def _make_view(self, i: int, present: bool | None, fired: tuple[str, ...],
                    waiting: tuple[tuple[str, tuple[str, ...]], ...]) -> SiteView:

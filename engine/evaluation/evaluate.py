@@ -73,10 +73,13 @@ class Evaluator:
     def evaluate(self, case: Mapping[str, Any]) -> Result:
         case = dict(case)  # the result's own copy
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
-        try:
-            needs, pending = self._needs_of(case, undecided)
-        except Exception as exc:  # from a node's generated test, working out what an answer leads to
-            raise self._error(exc, self.code) from None
+        needs: tuple[Need, ...] = ()
+        pending: dict[str, tuple[str, ...]] = {}
+        if undecided:
+            try:
+                needs, pending = self._needs_of(case, undecided)
+            except Exception as exc:  # noqa: BLE001 - from a node's generated test: re-raised at its rule
+                raise self._error(exc, self.code) from None
         # The views per source and per site depend on which rules fired (and, per site, on the
         # sites present and the facts pending): kept per distinct answer, made once each.
         fired = tuple([r.id for r in recommendations])
@@ -87,7 +90,7 @@ class Evaluator:
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
-                             self._concordance.views(fired, recommendations, present, pending),
+                             self._concordance.views(fired, recommendations, present, pending) if present else (),
                              tuple(plans), tuple(unchecked), tuple(trace)))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
@@ -111,7 +114,7 @@ class Evaluator:
             if i is not None:
                 warns[i].append(w.id)
         return tuple([_new(SourceView, (sid, title, tuple(r), tuple(w) if len(w) < 2 else tuple(dict.fromkeys(w))))
-                      for (sid, title), r, w in zip(self._sources, recs, warns)])
+                      for (sid, title), r, w in zip(self._sources, recs, warns, strict=True)])
 
     def _needs_of(self, case: Mapping[str, Any], undecided: list[Any]) \
             -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
@@ -168,7 +171,8 @@ class Evaluator:
             values[at] = value
             outcome = test(*values)
             if outcome is None:
-                return None, "still undecided: needs " + ", ".join([f for f, v in zip(reads, values) if v is None])
+                missing = [f for f, v in zip(reads, values, strict=True) if v is None]
+                return None, "still undecided: needs " + ", ".join(missing)
             if not decision:
                 if outcome:
                     verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
@@ -194,7 +198,7 @@ class Evaluator:
         test, reads, code = self._probe(node)
         try:
             return test(*[case.get(f) for f in reads])
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - re-raised at its rule
             raise self._error(exc, code) from None
 
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
@@ -205,7 +209,7 @@ class Evaluator:
                                                        f"<consilium {self.name} expression>")
         try:
             return found["value"](case.get)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - re-raised at its rule
             raise self._error(exc, found) from None
 
     def _cuts(self, node: ir.Node, fact: str) -> tuple[Any, ...]:

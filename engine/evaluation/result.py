@@ -19,7 +19,7 @@ from ..lang.values import to_json_value
 if TYPE_CHECKING:
     from .concordance import SiteView
 
-SCHEMA_VERSION = "1.1"  # 1.1: a trace step's `code`
+SCHEMA_VERSION = "1.2"  # 1.1: a trace step's `code`; 1.2: `identity`, what the result was evaluated with
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -214,6 +214,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     plans: tuple[PlannedSequence, ...]
     unchecked: tuple[Unchecked, ...] = ()
     trace: tuple[TraceStep, ...] = ()
+    identity: dict[str, Any] | None = None  # the knowledge base's name, digest, revision; Consilium's version
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]
@@ -250,7 +251,15 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
             "trace": _trace_json(self.trace),
+            "identity": dict(self.identity) if self.identity is not None else None,
         }
+
+
+# The evaluator makes a result of the fields before `identity` (a bare tuple, for speed) and
+# KnowledgeBase.evaluate adds it: read it as None from a result made without it.
+Result.identity = property(lambda self: self[10] if len(self) > 10 else None,  # type: ignore[assignment]
+                           doc="What the result was evaluated with: the knowledge base's name, digest and "
+                               "revision, and Consilium's version (KnowledgeBase.identity), or None.")
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form

@@ -84,6 +84,10 @@ CODES: dict[str, str] = {
     "scenario-failed": "a scenario test's expectation does not hold",
     # evaluation
     "evaluation-failed": "a rule could not be evaluated for a case (a date out of range, a value of the wrong type)",
+    # the review record (engine/analysis/review_record.py)
+    "review-syntax": "the review record is not valid TOML",
+    "review-invalid": "a review lacks a field, or gives a field a value it cannot have",
+    "review-unknown-rule": "a review names a rule the knowledge base does not have",
 }
 
 

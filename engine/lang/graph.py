@@ -89,23 +89,23 @@ def validate(pathway: ir.Pathway, shape: PathwayShape | None = None) -> list[Dia
 def _first_cycle(edges: Mapping[str, tuple[str, ...]], roots: list[str]) -> list[tuple[str, str]]:
     """The edge that closes a cycle, if any (one per pathway is enough to act on): depth first
     from each root in turn, the first edge back to a node still on the path."""
-    ON_PATH, DONE = 1, 2
+    on_path, done = 1, 2
     state: dict[str, int] = {}
     for root in roots:
         if root in state:
             continue
-        state[root] = ON_PATH
+        state[root] = on_path
         stack = [(root, iter(edges[root]))]
         while stack:
             node, ahead = stack[-1]
             for target in ahead:
-                if state.get(target) == ON_PATH:
+                if state.get(target) == on_path:
                     return [(node, target)]
                 if target not in state:
-                    state[target] = ON_PATH
+                    state[target] = on_path
                     stack.append((target, iter(edges[target])))
                     break
             else:
-                state[node] = DONE
+                state[node] = done
                 stack.pop()
     return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import ir
 from .diagnostics import Diagnostic, Span, suggest
@@ -55,7 +56,22 @@ def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
     return None, [Diagnostic("file-not-found", f"no such file or folder: '{path}'", None)]
 
 
-def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
+def parse_file(path: str, text: str) -> tuple[ir.RuleFile | None, list[Diagnostic]]:
+    """Phases 1 and 2 for one file's text: its declarations, or what is wrong with it."""
+    tree, problems = parse_text(path, text)
+    if tree is None:
+        return None, problems
+    rule_file, lowered = lower(path, tree)
+    return rule_file, problems + lowered
+
+
+def load(root: Path, *, read: Callable[[Path], bytes] | None = None,
+         parse: Callable[[str, str], tuple[ir.RuleFile | None, list[Diagnostic]]] = parse_file,
+         ) -> tuple[Loaded, list[Diagnostic]]:
+    """Every file from the root down its includes. `read` gives a file's bytes (an editor passes
+    its unsaved buffers); `parse` turns a file's text into declarations (an editor remembers them
+    per text, so a keystroke re-parses one file)."""
+    read_bytes = read or Path.read_bytes
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
     files: list[str] = []
@@ -75,7 +91,7 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
             return
         done.add(real)
         try:
-            data = path.read_bytes()
+            data = read_bytes(path)
         except OSError as exc:
             code = "include-not-found" if include_span else "file-not-found"
             diagnostics.append(Diagnostic(code, f"cannot read '{shown}': {exc.strerror or exc}", include_span))
@@ -87,12 +103,10 @@ def load(root: Path) -> tuple[Loaded, list[Diagnostic]]:
         texts[shown] = text
         files.append(shown)
         paths.append(str(real))
-        tree, problems = parse_text(shown, text)
+        rule_file, problems = parse(shown, text)
         diagnostics.extend(problems)
-        if tree is None:
+        if rule_file is None:
             return
-        rule_file, problems = lower(shown, tree)
-        diagnostics.extend(problems)
         for decl in rule_file.declarations:
             if isinstance(decl, ir.Include):
                 target = path.parent / decl.path

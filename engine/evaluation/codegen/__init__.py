@@ -54,30 +54,34 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
     counts = Counter(name for used in uses.values() for name in used)
     shared = defines_used([ir.DefineRef(id=name) for name, n in counts.items() if n > 1], checked.defines)
     whole = pathways is None
+    # the parameter each shared definition is passed as (a definition may be named like a keyword)
+    names = Names(local=True)
+    param_of = {name: names.take(name) for name in sorted(shared)}
     for record in (False, True):
         calls: list[tuple[Function, list[str]]] = []
         for pathway in checked.pathways:
             if pathways is None or pathway.id in pathways:
                 given = sorted(uses[pathway.id] & shared)
                 writer = PathwayWriter(module, checked, shapes[pathway.id], record=record, timetables=timetables,
-                                       given=given)
+                                       given={name: param_of[name] for name in given})
                 calls.append((writer.write(), given))
         if whole:
             for file, safeties in files.items():
                 stem = file.rsplit("/", 1)[-1].removesuffix(".rules") or "rules"
                 given = sorted(uses[file] & shared)
                 calls.append((SafetyWriter(module, checked, safeties, f"safety_{stem}", record=record,
-                                           given=given).write(), given))
+                                           given={name: param_of[name] for name in given}).write(), given))
             if record:
-                calls.append((_sites(module, checked, sorted(uses[""] & shared)), sorted(uses[""] & shared)))
+                given = sorted(uses[""] & shared)
+                calls.append((_sites(module, checked, {name: param_of[name] for name in given}), given))
             _top(module, checked, calls, record, shared)
     return module
 
 
-def _sites(module: Module, checked: Checked, given: list[str]) -> Function:
-    f = module.function("sites_present", ", ".join(["get", *given]), checked.defines)
+def _sites(module: Module, checked: Checked, given: dict[str, str]) -> Function:
+    f = module.function("sites_present", ", ".join(["get", *given.values()]), checked.defines)
     sites = list(checked.sites.values())
-    f.prepare([s.condition for s in sites], given={name: name for name in given})
+    f.prepare([s.condition for s in sites], given=given)
     present = []
     for site in sites:
         f.comment(0, site.span, f"site {site.id}")
@@ -120,7 +124,7 @@ def probe(checked: Checked, node: ir.Node) -> Module:
     names = Names(local=True)
     parameters = [names.take(fact) for fact in reads]
     f = module.function("test", ", ".join(parameters), checked.defines)
-    f.facts.update(zip(reads, parameters))
+    f.facts.update(zip(reads, parameters, strict=True))
     f.prepare(conditions_of(node))
     f.comment(0, node.span, describe(node))
     if isinstance(node, ir.Decide):

@@ -52,7 +52,7 @@ def holders(shape: PathwayShape) -> dict[str, str | None]:
 
 def _exclusive(a: Chain, b: Chain) -> bool:
     """Do two chains of (decision, branch) from the same top part apart at one decision?"""
-    for (decision_a, branch_a), (decision_b, branch_b) in zip(a, b):
+    for (decision_a, branch_a), (decision_b, branch_b) in zip(a, b, strict=False):  # the common top part
         if decision_a != decision_b:
             return False
         if branch_a != branch_b:

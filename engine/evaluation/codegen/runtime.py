@@ -19,24 +19,10 @@ from ..bytecode import Store, compiled
 from ..result import Decision, Recommendation, TraceStep, Unchecked
 
 
-def undecided_words(read: tuple[tuple[str, Any], ...], why: str = "") -> str:
-    """A trace step's words for a node a missing fact leaves open, or, when no fact is missing,
-    a condition without value (`why`: what in it can have none, from lang/unknowns.py)."""
-    missing = [name for name, value in read if value is None]
-    if missing or not why:
-        return "undecided: needs " + ", ".join(missing)
-    return f"undecided: a condition has no value for this case ({why})"
-
-
-def missing(read: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
-    """The facts among those read that the case does not give."""
-    return tuple([name for name, value in read if value is None])
-
-
 # What generated code calls by name, beside the values of its own module.
 HELPERS: dict[str, Any] = {"new": tuple.__new__,  # makes a named tuple from its fields, skipping __new__
                            "Decision": Decision, "TraceStep": TraceStep, "Recommendation": Recommendation,
-                           "Unchecked": Unchecked, "undecided_words": undecided_words, "missing": missing}
+                           "Unchecked": Unchecked}
 
 
 class Loaded:

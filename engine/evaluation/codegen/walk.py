@@ -85,13 +85,13 @@ class PathwayWriter:
     """Writes one pathway's function into a module; `record` switches the trace on."""
 
     def __init__(self, module: Module, checked: Checked, shape: PathwayShape, *, record: bool,
-                 timetables: dict[str, Timetable], given: list[str]):
-        """`given`: the definitions its caller computes and passes, by name."""
+                 timetables: dict[str, Timetable], given: dict[str, str]):
+        """`given`: the definitions its caller computes and passes, and the parameter of each."""
         self.checked, self.shape, self.record, self.timetables, self.given = checked, shape, record, timetables, given
         self.pid: str | None = shape.id
         self.holder = holders(shape)
         name = f"{'walk' if record else 'decide'}_{shape.id}"
-        parameters = ", ".join([*parameters_of(shape.pathway, record), *given])
+        parameters = ", ".join([*parameters_of(shape.pathway, record), *given.values()])
         self.f = module.function(module.names.take(name), parameters, checked.defines)
         self.flags: dict[str, str] = {}
         self.reads: dict[str, tuple[str, ...]] = {n.id: reads_of(n, checked.defines) for n in shape.pathway.nodes}
@@ -103,7 +103,7 @@ class PathwayWriter:
         # there, only when the case reaches it; the others once, at the top of the function.
         self.here: dict[str, set[str]] = {}  # the facts each node read where it runs
         self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
-        f.given = {name: name for name in self.given}
+        f.given = dict(self.given)
         f.opaque = not self.record  # decide needs no fact of a definition it is given: the needs read them
         counts: Counter[str] = Counter()
         for exprs, facts in self.uses.values():
@@ -128,8 +128,6 @@ class PathwayWriter:
             elif self.holder[node_id] is None:
                 f.emit(0, f"if {self.flags[node_id]}{' is not None' if self.record else ''}:")
                 self.block(1, partial(self.node, node, 1))
-        if not f.body:
-            f.emit(0, "pass")
         return f
 
     # ---- what reaching a node does ------------------------------------------------------------
@@ -232,14 +230,39 @@ class PathwayWriter:
                 f.emit(indent, "pass")
             return
         read = read or "()"
+        names = self.reads[node.id]
+        words = self.missing_words("undecided: needs ", names)
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
         why = why_unknown(conditions, self.checked.defines)
-        self.step(indent, node, kind, read, "", "undecided", words_code=f"undecided_words({read}, {why!r})")
+        if why:  # every fact known and still no value: say why (a division by zero, a date out of range...)
+            reason = repr(f"undecided: a condition has no value for this case ({why})")
+            any_missing = " or ".join(f"{f.facts[n]} is None" for n in names)
+            words = f"({words}) if {any_missing} else {reason}" if names else reason
+        self.step(indent, node, kind, read, "", "undecided", words_code=words)
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
         key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
         key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
         f.emit(indent, f"undecided.append((({', '.join(key)},), {read}))")
+
+    def missing_names(self, names: tuple[str, ...]) -> str:
+        """An expression: the names among `names` whose facts the case does not give, in order."""
+        f = self.f
+        if not names:
+            return "()"
+        if len(names) == 1:
+            return f"({names[0]!r},) if {f.facts[names[0]]} is None else ()"
+        return f"tuple({self.missing_filter(names)})"
+
+    def missing_filter(self, names: tuple[str, ...]) -> str:
+        return "filter(None, (" + ", ".join(f"{n!r} if {self.f.facts[n]} is None else None" for n in names) + "))"
+
+    def missing_words(self, words: str, names: tuple[str, ...]) -> str:
+        """An expression: `words` followed by the names of the facts missing among `names`."""
+        f = self.f
+        if len(names) == 1:  # a condition of one fact is unknown when it is, or when it divides by 0
+            return f"{words + names[0]!r} if {f.facts[names[0]]} is None else {words!r}"
+        return f"{words!r} + ', '.join({self.missing_filter(names)})"
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -338,17 +361,17 @@ class SafetyWriter(PathwayWriter):
     """The safety rules of one rule file, checked after the pathways, as one function."""
 
     def __init__(self, module: Module, checked: Checked, safeties: list[ir.Safety], name: str, *, record: bool,
-                 given: list[str]):
+                 given: dict[str, str]):
         self.checked, self.record, self.pid, self.given = checked, record, None, given
         self.safeties = safeties
-        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given])
+        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given.values()])
         self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
                                  checked.defines)
 
     def write(self) -> Function:
         f = self.f
         f.opaque = not self.record
-        f.prepare([s.condition for s in self.safeties], given={name: name for name in self.given})
+        f.prepare([s.condition for s in self.safeties], given=self.given)
         for safety in self.safeties:
             f.comment(0, safety.span, describe(safety))
             v = f.expr(safety.condition, 0)
@@ -356,13 +379,13 @@ class SafetyWriter(PathwayWriter):
                 f.emit(0, f"if {v} is True:")
                 f.emit(1, f"warns.append({safety.id!r})")
                 continue
-            read = self.read(safety, tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines))), 0) \
-                or "()"
+            names = tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines)))
+            read = self.read(safety, names, 0) or "()"
             opening = "if"
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                f.emit(1, f"{missing} = missing({read})")
+                f.emit(1, f"{missing} = {self.missing_names(names)}")
                 self.step(1, safety, "safety", read, "", "not-checked",
                           words_code=f"'not checked: needs ' + ', '.join({missing})")
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "

@@ -266,10 +266,11 @@ class Function:
             if name not in self.define_vars or (again and name in self.define_vars):
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
-                atom = self.expr(define.expr, indent)
                 var = self.define_vars.get(name) or self.locals.take(name)
+                atom = self.expr(define.expr, indent, into=var)
                 self.define_vars[name] = var
-                self.emit(indent, f"{var} = {atom}")
+                if atom != var:  # a fact, a literal or another definition, as it is
+                    self.emit(indent, f"{var} = {atom}")
                 if self.known(atom):
                     self.sure.add(var)
             if indent == 0:
@@ -284,16 +285,18 @@ class Function:
             return False
         return atom in self.sure or atom[0] in "('\"-0123456789" or atom[0].isupper()  # a literal or a global
 
-    def assign(self, indent: int, operands: tuple[str, ...], value: str, *, sure: bool = True) -> str:
-        """A new local: None when an operand is, `value` otherwise."""
-        t = self.fresh()
+    def assign(self, indent: int, operands: tuple[str, ...], value: str, *, sure: bool = True,
+               into: str | None = None) -> str:
+        """A new local (`into`, or a temporary): None when an operand is, `value` otherwise."""
+        t = into or self.fresh()
         unknown = " or ".join(f"{x} is None" for x in operands if not self.known(x))
         self.emit(indent, f"{t} = None if {unknown} else {value}" if unknown else f"{t} = {value}")
         if not unknown and sure:
             self.sure.add(t)
         return t
 
-    def expr(self, e: ir.Expr, indent: int) -> str:
+    def expr(self, e: ir.Expr, indent: int, into: str | None = None) -> str:
+        """`into`: the name the value gets (a definition's), where it is computed, not a temporary."""
         match e:
             case ir.BoolLit(value=v) | ir.NumberLit(value=v) | ir.DurationLit(value=v) | ir.DateLit(value=v) \
                     | ir.EnumLit(value=v):
@@ -306,70 +309,71 @@ class Function:
                 return self.define_vars[name]
             case ir.Not(operand=op):
                 a = self.expr(op, indent)
-                return self.assign(indent, (a,), f"not {a}")
+                return self.assign(indent, (a,), f"not {a}", into=into)
             case ir.And(operands=ops):
-                return self._kleene(ops, "False", indent)
+                return self._kleene(ops, "False", indent, into)
             case ir.Or(operands=ops):
-                return self._kleene(ops, "True", indent)
+                return self._kleene(ops, "True", indent, into)
             case ir.Compare(op=comparison, left=left, right=right, kind="duration"):
                 return self._binary(left, right, indent, lambda a, b: f"compare_durations({comparison!r}, {a}, {b})",
-                                    sure=False)
+                                    sure=False, into=into)
             case ir.Compare(op=comparison, left=left, right=right):
-                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}")
+                return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}", into=into)
             case ir.InRange(operand=op, interval=interval) if isinstance(interval.low.value, runtime.Duration):
                 v = self.expr(op, indent)
                 return self.assign(indent, (v,), f"in_duration_range({v}, {self.const(interval, 'RANGE')})",
-                                   sure=False)
+                                   sure=False, into=into)
             case ir.InRange(operand=op, interval=interval):
                 v = self.expr(op, indent)
                 lo, hi = self.const(interval.low.value), self.const(interval.high.value)
                 test = (f"{lo} {'<=' if interval.low.closed else '<'} {v} "
                         f"{'<=' if interval.high.closed else '<'} {hi}")
-                return self.assign(indent, (v,), test)
+                return self.assign(indent, (v,), test, into=into)
             case ir.Member(element=element, collection=collection):
-                return self._binary(element, collection, indent, lambda a, b: f"{a} in {b}")
+                return self._binary(element, collection, indent, lambda a, b: f"{a} in {b}", into=into)
             case ir.IsKnown(operand=op, negated=negated):
                 v = self.expr(op, indent)
-                return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None")
+                return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None", into=into)
             case ir.Arith(op=op, kind=kind, left=left, right=right):
                 if kind == "duration":
-                    return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}")
+                    return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}", into=into)
                 # a date outside the calendar, a division by zero, a number beyond what the
                 # language holds: unknown (None), from the helper
                 helper = {"date_plus": "add_duration", "date_diff": "days_between",
                           "date_minus": "subtract_duration"}.get(kind) or _ARITHMETIC[op]
                 return self._binary(left, right, indent, lambda a, b: f"{helper}({a}, {b})",
-                                    sure=kind == "date_diff")
+                                    sure=kind == "date_diff", into=into)
             case ir.Negate(operand=op) | ir.Absolute(operand=op):
                 v = self.expr(op, indent)
                 helper = "negate" if isinstance(e, ir.Negate) else "absolute"
-                return self.assign(indent, (v,), f"{helper}({v})", sure=isinstance(e, ir.Negate))
+                return self.assign(indent, (v,), f"{helper}({v})", sure=isinstance(e, ir.Negate), into=into)
             case ir.Round(operand=op, places=places):
                 v = self.expr(op, indent)
-                return self.assign(indent, (v,), f"round_to({v}, {places!r})", sure=False)
+                return self.assign(indent, (v,), f"round_to({v}, {places!r})", sure=False, into=into)
             case ir.MonthsBetween(start=start, end=end):
-                return self._binary(start, end, indent, lambda a, b: f"months_between({a}, {b})")
+                return self._binary(start, end, indent, lambda a, b: f"months_between({a}, {b})", into=into)
             case ir.Coalesce(operands=ops) | ir.Extreme(operands=ops):
                 atoms = [self.expr(x, indent) for x in ops]
                 items = "(" + "".join(a + ", " for a in atoms) + ")"
                 if isinstance(e, ir.Coalesce):
-                    return self.assign(indent, (), f"coalesce({items})", sure=any(self.known(a) for a in atoms))
-                return self.assign(indent, (), f"extreme({e.op!r}, {items})", sure=False)
+                    return self.assign(indent, (), f"coalesce({items})", sure=any(self.known(a) for a in atoms),
+                                       into=into)
+                return self.assign(indent, (), f"extreme({e.op!r}, {items})", sure=False, into=into)
             case ir.Name():
                 raise AssertionError(f"unresolved name '{e.id}' reached the code writer")
         raise AssertionError(f"the code writer misses {type(e).__name__}")
 
     def _binary(self, left: ir.Expr, right: ir.Expr, indent: int, combine: Callable[[str, str], str],
-                sure: bool = True) -> str:
+                sure: bool = True, into: str | None = None) -> str:
         a = self.expr(left, indent)
         b = self.expr(right, indent)
-        return self.assign(indent, (a, b), combine(a, b), sure=sure)
+        return self.assign(indent, (a, b), combine(a, b), sure=sure, into=into)
 
-    def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int) -> str:
+    def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
         A later operand is computed only when no earlier one was decisive, each under one `if`
         at the same depth: a chain of any length nests one level (Python allows 100)."""
-        t = self.fresh()
+        t = into or self.fresh()
         other = "True" if decisive == "False" else "False"
         self.emit(indent, f"{t} = {other}")
         start = len(self.body)  # where `unknown = False` goes, if an operand can be unknown

@@ -1,0 +1,154 @@
+"""`consilium eval`'s text: one case's result as a clinician reads it, and the editors' trace.
+
+Takes a `Result` and its knowledge base; returns the text `consilium eval` prints: the
+recommendations with their quotes and why, the warnings said once, what is still to find
+out, the safety checks not completed, the plans, and the view per source and per site, by
+labels (engine/wording.py), then with `--trace` every node visited, with ids and lines.
+"""
+
+from __future__ import annotations
+
+from .analysis.scenarios import format_fact_value
+from .evaluation.result import Result
+from .kb import KnowledgeBase
+
+_MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
+                   "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
+
+
+def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:
+    """The result for a person: what is recommended, by whom, why, and what is missing, in a
+    clinician's words (labels, not ids: engine/wording.py); `--trace` adds the editors' view."""
+    from . import wording
+    name = kb.identity.name
+    out = [f"Case {case_name} — {name} ({result.knowledge_base})", ""]
+    out.append("Recommendations")
+    if not result.recommendations:
+        out.append("  (none)")
+    number = {}
+    for i, r in enumerate(result.recommendations, start=1):
+        number[r.id] = i
+        out.append(f"  {i}. {r.label}  [{_MODALITY_WORDS[r.modality]} · {r.source}]")
+        where = "; ".join(x for x in (r.section, ("refs " + ", ".join(map(str, r.refs))) if r.refs else None) if x)
+        if r.quote:
+            out.append(f"     “{r.quote}”" + (f" ({where})" if where else ""))
+        if r.note:
+            out.append(f"     note: {r.note}")
+        because = wording.why(kb, result, r.id, r.path)
+        if because:
+            out.append(f"     because: {because}")
+    said = wording.warnings(result)
+    if said:
+        out += ["", "Warnings"]
+        for w in said:
+            out.append(f"  ! {w.severity.upper()}  {w.label}")
+            if w.quote:
+                out.append(f"     “{w.quote}”")
+            if w.instead:
+                out.append(f"     instead: {w.instead}")
+            origins = w.origin_words(kb)
+            out.append(("     said by both the " if len(origins) == 2 else "     from the ") + " and the ".join(origins)
+                       if len(origins) <= 2 else "     said by: " + "; ".join(origins))
+    asked = wording.questions(kb, result)
+    if asked:
+        out += ["", "Still to find out (first what settles the most)"]
+        for q in asked:
+            if q.together:
+                out.append("  - Together: " + " and ".join(n.label for n in q.needs)
+                           + f" (they decide only together; {_settles(q.settles)})")
+                for n in q.needs:
+                    if n.question:
+                        out.append(f"      {n.question}")
+                out.append("      bears on: " + "; ".join(q.decides))
+                continue
+            [n] = q.needs
+            out.append(f"  - {n.label}" + (f": {n.question}" if n.question else "") + f" ({_settles(q.settles)})")
+            sources = {p.id: p.source for p in kb.pathways}
+            for d in n.decides:
+                source = sources.get(d.pathway)
+                out.append(f"      {d.question}" + (f"  [{source}]" if source else ""))
+                for a in d.answers:
+                    out.append(f"        if {wording.answer_words(a.answer)}: {wording.outcome_words(kb, a.outcome)}")
+    if result.unchecked:
+        out += ["", "Safety checks not completed (the case does not say enough)"]
+        for u in result.unchecked:
+            out.append(f"  - {u.label} — needs: " + "; ".join(wording.fact_label(kb, f) for f in u.needs))
+    if result.plans:
+        out += ["", "Plans"]
+        for p in result.plans:
+            out.append(f"  {p.label}  [{p.source}]")
+            out.append(f"    {wording.anchor_words(kb, p)}")
+            for s in p.steps:
+                dates = ""
+                if s.earliest is not None:
+                    dates = f"  {s.earliest}" + (f" to {s.latest}" if s.latest != s.earliest else "")
+                elif s.latest is not None:
+                    dates = f"  by {s.latest}"
+                if s.actual is not None:
+                    dates += f"; actual {s.actual}"
+                status = {None: "", True: "  (on time)", False: "  (OUTSIDE ITS WINDOW)"}[s.on_time]
+                out.append(f"    - {s.label}: {s.timing}{dates}{status}")
+    out += ["", "By source"]
+    for v in result.by_source:
+        if v.silent:
+            out.append(f"  {v.source:<8} silent for this case")
+            continue
+        listed = [f"{number[r]}" for r in v.recommendations if r in number]
+        line = f"  {v.source:<8} recommends {_numbers(listed)}" if listed else f"  {v.source:<8} recommends nothing"
+        if v.warnings:  # a warning said twice (pathway and safety rule) is named once, as above
+            line += "; warns: " + "; ".join(m.label for m in said if any(o.id in v.warnings for o in m.origins))
+        out.append(line)
+    for site in result.by_site:
+        if site.present is False:
+            continue
+        present = "" if site.present else " (not known whether the case has this site)"
+        out += ["", f"{site.label}: what each source says{present}"]
+        for s in site.sources:
+            if s.silent:
+                line = "silent" + (" for now (needs: " + "; ".join(wording.fact_label(kb, f) for f in s.pending) + ")"
+                                   if s.pending else "")
+            else:
+                line = ", ".join(map(wording.words, s.recommends)) or "-"
+                if s.advises_against:
+                    line += "; advises against: " + ", ".join(map(wording.words, s.advises_against))
+            out.append(f"  {s.source:<8} {line}")
+        for r in site.relations:
+            if r.relation != "silent":
+                actions = f": {', '.join(map(wording.words, r.actions))}" if r.actions else ""
+                out.append(f"  {r.first} and {r.second}: {_RELATION_WORDS.get(r.relation, r.relation)}{actions}")
+    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
+    if origins:
+        out += ["", "Read from FHIR"]
+        for fact, where in sorted(origins.items()):
+            value = format_fact_value(kb, fact, result.case[fact]) if fact in result.case else "?"
+            out.append(f"  {wording.fact_label(kb, fact)} = {value}  from " + "; ".join(str(o) for o in where))
+    if trace:
+        out += ["", "Trace"]
+        for i, t in enumerate(result.trace, start=1):
+            read = ", ".join(f"{k} = {format_fact_value(kb, k, v)}"
+                             + (f" (from {'; '.join(o.reference for o in origins[k])})" if origins and k in origins
+                                else "") for k, v in t.read)
+            out.append(f"  {i:>2}. {t.span}  {t.kind} '{t.node}'" + (f" read {read}" if read else "")
+                       + f": {t.outcome}")
+    return "\n".join(out)
+
+
+_RELATION_WORDS = {"concordant": "agree (concordant)", "complementary": "complement each other",
+                   "conflicting": "CONFLICT", "silent": "silent"}
+
+
+def _settles(count: int) -> str:
+    return f"settles {count} open decision{'s' if count != 1 else ''}" if count else "settles nothing alone"
+
+
+def _numbers(items: list[str]) -> str:
+    """'1, 2, 3, 5' as '1–3, 5' (the recommendations listed above)."""
+    values = sorted(int(x) for x in items)
+    runs, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            runs.append(f"{start}–{v}" if v > start + 1 else (f"{start}, {v}" if v == start + 1 else f"{start}"))
+            start = None
+    return ("no. " if len(values) == 1 else "nos. ") + ", ".join(runs) + " above"
