@@ -4,13 +4,14 @@
 
 The same strategies (tests/strategies.py) and properties (tests/fuzzing.py) as the test
 suite's budgeted run, on new random inputs: each rule file is loaded (parse, check, graphs,
-code generation; `verify` on one in `--verify-every`), then cases drawn for its facts (the first
-three by the Hypothesis strategy, the rest by `strategies.random_case` from a drawn seed, the
-same values about a hundred times faster) are validated and, when valid, evaluated through `decide`, `evaluate` and the reference
-interpreter, which must agree, and written to JSON. One in ten examples draws cases for the
-bundled knowledge base instead. An input is one rule file or one case. A crash (any exception
-but a `ConsiliumError`) or a disagreement is written to `--findings` with its input and the
-run goes on; it prints a line a minute and a summary at the end (also as JSON with --summary).
+code generation; `verify` on one in `--verify-every`), then cases drawn for its facts (the
+first three by the Hypothesis strategy, the rest by `strategies.random_case` from a drawn
+seed: the same values, about a hundred times faster) are validated and, when valid,
+evaluated through `decide`, `evaluate` and the reference interpreter, which must agree, and
+written to JSON. One in ten examples draws cases for the bundled knowledge base instead. An
+input is one rule file or one case. A crash (any exception but a `ConsiliumError`) or a
+disagreement is written to `--findings` with its input and the run goes on; it prints a
+line a minute and a summary at the end (also as JSON with --summary).
 Exit status 1 when anything was found.
 """
 

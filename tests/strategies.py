@@ -239,7 +239,8 @@ def _fact_type(draw, name: str, schema: Schema) -> str:
             return "date"
         case "dur":
             if draw(st.booleans()):
-                return f"duration in [0 days .. {draw(st.integers(1, 60))} {draw(st.sampled_from(['weeks', 'months', 'years']))}]"
+                unit = draw(st.sampled_from(["weeks", "months", "years"]))
+                return f"duration in [0 days .. {draw(st.integers(1, 60))} {unit}]"
             return "duration"
         case "enum" | "set":
             values = tuple(draw(st.lists(st.sampled_from(["a", "b", "c", "mutant", "wild_type", "v1", "x_y"]),
@@ -381,7 +382,8 @@ def _valid_value(fact) -> st.SearchStrategy:
                 lo, hi = int(interval.low.value), int(interval.high.value)
                 numbers = st.integers(lo, hi) if integer else st.one_of(
                     st.integers(lo, hi), st.decimals(lo, hi, places=2, allow_nan=False).map(float),
-                    st.decimals(lo, hi, places=3, allow_nan=False).map(lambda x: format(x, "f") + (f" {unit}" if unit else "")))
+                    st.decimals(lo, hi, places=3, allow_nan=False).map(
+                        lambda x: format(x, "f") + (f" {unit}" if unit else "")))
             else:
                 numbers = st.integers(-10 ** 30, 10 ** 30) if integer else st.one_of(
                     st.integers(), st.floats(allow_nan=False, allow_infinity=False),

@@ -91,7 +91,8 @@ class ExpressionChecker:
                 allowed = (ir.NumberType,) if isinstance(expr, ir.Round) else (ir.NumberType, ir.DurationType)
                 if t is not ANY and not isinstance(base, allowed):
                     what = "round" if isinstance(expr, ir.Round) else "abs"
-                    self.error("type-mismatch", f"'{what}' takes a number{'' if what == 'round' else ' or a duration'}, "
+                    takes = "a number" if what == "round" else "a number or a duration"
+                    self.error("type-mismatch", f"'{what}' takes {takes}, "
                                f"not {_describe(t)}", expr.span)
                     return dataclasses.replace(expr, operand=r), ANY
                 if isinstance(expr, ir.Round) and t is not ANY:

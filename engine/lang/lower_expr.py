@@ -15,7 +15,8 @@ from lark import Token, Transformer, v_args
 
 from . import ir
 from .diagnostics import Diagnostic, Span
-from .values import DURATION_UNITS, MAX_DIGITS, Duration, Number, compare, format_number, make_duration, number as read_number
+from .values import (DURATION_UNITS, MAX_DIGITS, Duration, Number, compare, format_number, make_duration,
+                     number as read_number)
 
 _COMPARATOR_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
 
