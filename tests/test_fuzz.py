@@ -3,7 +3,7 @@
 Properties: nothing but a `ConsiliumError` escapes loading (parse, lower, check, graphs,
 code generation) or reading a case; every valid case gives the same answers through
 `decide`, `evaluate` and the reference interpreter, and its `to_json` is JSON. The examples
-are derandomized so that CI sees the same inputs every run (about a minute and a half on
+are derandomized so that CI sees the same inputs every run (about two minutes on
 one core); bench/fuzz.py runs the same properties for as long as it is given, on new inputs.
 """
 
@@ -21,7 +21,7 @@ from conftest import KB
 from fuzzing import load, run_case
 from strategies import cases, rule_files, valid_rule_files
 
-BUDGET = settings(max_examples=400, deadline=None, derandomize=True, database=None,
+BUDGET = settings(max_examples=700, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
 
 
@@ -45,7 +45,7 @@ def test_rule_files_load_or_fail_cleanly_and_their_cases_agree(folder):
 def test_cases_of_the_bundled_knowledge_base():
     kb = consilium.load_kb(KB)
 
-    @settings(BUDGET, max_examples=1500)
+    @settings(BUDGET, max_examples=2500)
     @given(cases(kb.facts))
     def run(raw):
         run_case(kb, raw)
