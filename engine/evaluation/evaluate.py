@@ -29,7 +29,7 @@ from .needs import answers
 from .result import Answer, Decision, Need, Result, SourceView, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
-_KEPT = 8192          # answers kept per evaluator, for the cases of a cohort that repeat
+_KEPT = 8192          # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
 
 
 class Evaluator:
@@ -71,6 +71,7 @@ class Evaluator:
 
     # ---- evaluation -----------------------------------------------------------------
     def evaluate(self, case: Mapping[str, Any]) -> Result:
+        """Everything the rules say about a validated case: see `Result`."""
         case = dict(case)  # the result's own copy
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs: tuple[Need, ...] = ()

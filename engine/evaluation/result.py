@@ -92,7 +92,8 @@ class Undecided(NamedTuple):  # a tuple: several are made per evaluation
 
     def to_json(self) -> dict[str, Any]:
         return {"pathway": self.pathway, "node": self.node, "question": self.question,
-                "answers": [a.to_json() for a in self.answers]}
+                "answers": [{"answer": a.answer, "leads_to": a.leads_to, "outcome": a.outcome}  # Answer.to_json
+                            for a in self.answers]}
 
 
 class Need(NamedTuple):  # a tuple: several are made per evaluation
@@ -243,8 +244,14 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "schema_version": SCHEMA_VERSION,
             "knowledge_base": self.knowledge_base,
             "case": {k: v if v.__class__ in plain else value(v) for k, v in sorted(self.case.items())},
-            "recommendations": [r.to_json() for r in self.recommendations],
-            "warnings": [w.to_json() for w in self.warnings],
+            # Recommendation.to_json and RuleWarning.to_json, written out (several per result)
+            "recommendations": [{"id": r.id, "label": r.label, "actions": list(r.actions), "modality": r.modality,
+                                 "source": r.source, "section": r.section, "quote": r.quote,
+                                 "references": list(r.refs), "note": r.note, "pathway": r.pathway,
+                                 "path": list(r.path)} for r in self.recommendations],
+            "warnings": [{"id": w.id, "label": w.label, "severity": w.severity, "kind": w.kind, "source": w.source,
+                          "section": w.section, "quote": w.quote, "references": list(w.refs), "note": w.note,
+                          "instead": w.instead, "pathway": w.pathway} for w in self.warnings],
             "needs": [n.to_json() for n in self.needs],
             "by_source": {v.source: v.to_json() for v in self.by_source},
             "by_site": {v.site: v.to_json() for v in self.by_site},

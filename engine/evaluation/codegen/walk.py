@@ -179,8 +179,12 @@ class PathwayWriter:
 
     def node(self, node: ir.Node, indent: int) -> None:
         exprs, facts = self.uses[node.id]
-        self.here[node.id] = self.f.load(indent, exprs, facts)
-        self.f.comment(indent, node.span, describe(node))
+        f = self.f
+        f.comment(indent, node.span, describe(node))
+        before = len(f.body)
+        self.here[node.id] = f.load(indent, exprs, facts)  # what this node alone reads
+        if any(line.lstrip().startswith("#") for line, _ in f.body[before:]):  # a definition's code came between
+            f.comment(indent, node.span, describe(node))
         match node:
             case ir.Decide():
                 self.decision(node, indent)
@@ -217,14 +221,19 @@ class PathwayWriter:
                   f.const(following), repr(branch), repr(code))
         f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
 
-    def open(self, indent: int, node: ir.Node, kind: str, read: str | None) -> None:
-        """A missing fact leaves the node open: its needs (values), or its undecided step (walk)."""
+    def open(self, indent: int, node: ir.Node, kind: str, read: str | None, unknown: str) -> None:
+        """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
+        `unknown`: the condition's value, known to be None here (a bare fact needs no second test)."""
         f = self.f
         if not self.record:
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in self.here.get(node.id, ())
-                f.emit(indent, f"if {f.facts[name] if at_hand else f'get({name!r})'} is None:")
+                var = f.facts.get(name) if at_hand else None
+                if var is not None and var == unknown:
+                    f.emit(indent, f"needs[{name!r}] = None")
+                    continue
+                f.emit(indent, f"if {var or f'get({name!r})'} is None:")
                 f.emit(indent + 1, f"needs[{name!r}] = None")
             if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
                 f.emit(indent, "pass")
@@ -287,7 +296,7 @@ class PathwayWriter:
             self.block(indent + 1, taken)
             if not f.known(v):  # a value that is never unknown leaves nothing open
                 f.emit(indent, f"elif {v} is None:")
-                self.open(indent + 1, node, "decide", read)
+                self.open(indent + 1, node, "decide", read, v)
             f.emit(indent, "else:")
             indent += 1
         else:
@@ -305,7 +314,7 @@ class PathwayWriter:
             opening = "if"
             if not f.known(v):  # a value that is never unknown leaves nothing open
                 f.emit(indent, f"if {v} is None:")
-                self.open(indent + 1, node, kind, read)
+                self.open(indent + 1, node, kind, read, v)
                 opening = "elif"
             if self.record:
                 f.emit(indent, f"{opening} {v} is not True:")
