@@ -6,8 +6,8 @@
     python3 dev.py test    run the whole test suite (pytest, which also runs `consilium test kb`)
 
 Each creates `.venv/` beside this file on first use and installs the project into it
-(`pip install -e '.[test]'`), again only when pyproject.toml changes. `demo CASE` takes
-another case file; extra arguments of `test` go to pytest.
+(`pip install -e '.[test,dev]'`: the test tools, ruff and mypy), again only when pyproject.toml
+changes. `demo CASE` takes another case file; extra arguments of `test` go to pytest.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def ensure_environment() -> None:
         venv.create(VENV, with_pip=True)
     print("installing consilium and its test tools into .venv/ ...", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-e", f"{ROOT}[test]"], check=True)
+                    "-e", f"{ROOT}[test,dev]"], check=True)
     STAMP.write_text(wanted)
 
 
@@ -59,7 +59,8 @@ def main(argv: list[str]) -> int:
             code = subprocess.run([*consilium, *command], cwd=ROOT, stdout=subprocess.DEVNULL).returncode
             if code != 0:
                 return code
-        print("\nFlowchart of this case's path, a page per section: out/demo/pathway-hepatic_metastases-*.svg (and .png)"
+        print("\nFlowchart of this case's path, a page per section: "
+              "out/demo/pathway-hepatic_metastases-*.svg (and .png)"
               "\nThe auditors' review report:   out/demo/report/index.html")
         return 0
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode

@@ -1,11 +1,23 @@
-"""Time and memory of `consilium eval --cohort` on the bundled knowledge base.
+"""Time and memory of `consilium eval --cohort`, in every engine, beside hand-written pipelines.
 
-    python bench/bench_cohort.py [--sizes 10000 1000000] [--jobs 2]
+    python bench/bench_cohort.py [--sizes 10000 1000000] [--jobs 2] [--big 10000000] [--spark 100000]
 
-Generates JSON Lines cohorts of random cases (fixed seed, a third of the facts missing, a
-bad row every 10,000) under bench/out/, runs the command on each as a separate process, and
-prints wall time, cases per second, and the peak memory of the process and its workers
-together (sampled from /proc every 20 ms): the same peak for every size means bounded memory.
+Generates JSON Lines cohorts of random cases under bench/out/ (fixed seed, a third of the
+facts missing; the bundled knowledge base's with a bad row every 10,000), runs each
+command as a separate process, end to end (start, read, decide, write), and prints wall
+time, cases per second and the peak memory of the process and its children together
+(sampled from /proc every 20 ms). In one run:
+
+- the bench decision (bench/decision) on `--sizes`: hand-written DuckDB SQL and a
+  hand-written polars pipeline of the same decision (typed JSON in, Parquet out, the
+  engine's columns: recommendations, the source's, warnings and needs, in its order; no
+  checking of values, no row errors), then Consilium's DuckDB engine, and the ratio of the
+  engine to the hand-written DuckDB;
+- the bundled knowledge base on `--sizes`: the Python cohort and the DuckDB engine, and
+  their ratio;
+- `--big` cases of the bundled knowledge base in DuckDB with a 1 GB memory limit (the
+  peak shows whether memory is bounded);
+- `--spark` cases of each on Spark local[2] (0 skips it).
 """
 
 from __future__ import annotations
@@ -26,18 +38,22 @@ sys.path.insert(0, str(ROOT / "tests"))
 import consilium  # noqa: E402
 from casegen import as_written, random_case  # noqa: E402
 
+OUT = ROOT / "bench" / "out"
+DECISION = ROOT / "bench" / "decision"
 
-def cohort(size: int) -> Path:
-    path = ROOT / "bench" / "out" / f"cohort-{size}.jsonl"
+
+def cohort(size: int, kb_path: Path = ROOT / "kb", bad_rows: bool = True) -> Path:
+    name = "cohort" if kb_path == ROOT / "kb" else kb_path.name
+    path = OUT / f"{name}-{size}.jsonl"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    kb = consilium.load_kb(ROOT / "kb")
+    kb = consilium.load_kb(kb_path)
     rng = random.Random(11)
     pool = [json.dumps({k: as_written(v) for k, v in random_case(kb.facts, rng).items()}) for _ in range(5000)]
     with path.open("w") as handle:
         for i in range(size):
-            handle.write("{broken\n" if i % 10_000 == 9_999 else pool[rng.randrange(len(pool))] + "\n")
+            handle.write("{broken\n" if bad_rows and i % 10_000 == 9_999 else pool[rng.randrange(len(pool))] + "\n")
     return path
 
 
@@ -63,11 +79,10 @@ def _rss_tree(pid: int) -> int:
     return total
 
 
-def run(path: Path, jobs: int) -> tuple[float, int]:
-    out = path.with_suffix(".out.jsonl")
+def measure(command: list[str], errors_expected: bool = False) -> tuple[float, int]:
+    """Wall time and peak memory (KiB) of a command, its children included."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "consilium", "eval", "--cohort", str(path), "-o", str(out),
-                                "--jobs", str(jobs)], cwd=ROOT, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
 
     def sample():
@@ -80,18 +95,136 @@ def run(path: Path, jobs: int) -> tuple[float, int]:
     sampler.start()
     process.wait()
     sampler.join()
+    if process.returncode not in ((0, 1) if errors_expected else (0,)):  # 1: rows with errors, as seeded
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
     return time.perf_counter() - started, peak
+
+
+def consilium_cmd(kb: Path, path: Path, engine: str, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "consilium", "eval", str(kb), "--cohort", str(path), "-o", str(out),
+            "--engine", engine, *extra]
+
+
+# ---- the hand-written pipelines of the bench decision ----------------------------------------------
+
+HAND_DUCKDB = r"""
+import duckdb, sys
+source, target = sys.argv[1], sys.argv[2]
+duckdb.sql(f'''
+COPY (
+  WITH c AS (
+    SELECT row_number() OVER () AS "row", * FROM read_json('{source}', format = 'newline_delimited', columns = {{
+      liver_resectable: 'BOOLEAN', extrahepatic_unresectable: 'BOOLEAN', primary_symptomatic: 'VARCHAR',
+      hepatectomy_segments: 'BIGINT', future_liver_remnant_pct: 'DOUBLE', kras: 'VARCHAR',
+      days_since_last_bevacizumab: 'BIGINT', peritoneal_pci: 'BIGINT'}})
+  ), r AS (
+    SELECT *, liver_resectable AND NOT extrahepatic_unresectable AND future_liver_remnant_pct > 30 AS resectable FROM c
+  ), d AS (
+    SELECT "row", list_filter([
+      CASE WHEN resectable IS FALSE THEN 'conversion' END,
+      CASE WHEN resectable AND hepatectomy_segments <= 3 THEN 'simultaneous' END,
+      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic = 'none' THEN 'liver_first_or_staged' END,
+      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic <> 'none' THEN 'staged_primary_first' END,
+      CASE WHEN kras = 'wild_type' THEN 'anti_egfr' END, CASE WHEN kras = 'mutant' THEN 'bevacizumab' END,
+      CASE WHEN kras = 'unknown' THEN 'test_kras' END,
+      CASE WHEN peritoneal_pci IS NOT NULL AND peritoneal_pci < 12 THEN 'crs_hipec' END], lambda x: x IS NOT NULL)
+      AS recommendations,
+    list_filter([CASE WHEN resectable AND days_since_last_bevacizumab IS NOT NULL
+                      AND days_since_last_bevacizumab < 42 THEN 'bevacizumab_interval' END], lambda x: x IS NOT NULL)
+      AS warnings,
+    list_filter([
+      CASE WHEN resectable IS NULL AND liver_resectable IS NULL THEN 'liver_resectable' END,
+      CASE WHEN resectable IS NULL AND extrahepatic_unresectable IS NULL THEN 'extrahepatic_unresectable' END,
+      CASE WHEN resectable IS NULL AND future_liver_remnant_pct IS NULL THEN 'future_liver_remnant_pct' END,
+      CASE WHEN resectable AND hepatectomy_segments IS NULL THEN 'hepatectomy_segments' END,
+      CASE WHEN resectable AND primary_symptomatic IS NULL AND (hepatectomy_segments IS NULL OR hepatectomy_segments > 3)
+           THEN 'primary_symptomatic' END,
+      CASE WHEN kras IS NULL THEN 'kras' END], lambda x: x IS NOT NULL) AS needs
+    FROM r
+  )
+  SELECT "row", CAST(NULL AS VARCHAR) AS error, recommendations, recommendations AS "SUMMARY", warnings, needs FROM d
+) TO '{target}' (FORMAT parquet)''')
+"""
+
+HAND_POLARS = r"""
+import polars as pl, sys
+source, target = sys.argv[1], sys.argv[2]
+schema = {"liver_resectable": pl.Boolean, "extrahepatic_unresectable": pl.Boolean, "primary_symptomatic": pl.Utf8,
+          "hepatectomy_segments": pl.Int64, "future_liver_remnant_pct": pl.Float64, "kras": pl.Utf8,
+          "days_since_last_bevacizumab": pl.Int64, "peritoneal_pci": pl.Int64}
+c = pl.scan_ndjson(source, schema=schema).with_row_index("row", offset=1)
+resectable = pl.col("liver_resectable") & ~pl.col("extrahepatic_unresectable") & (pl.col("future_liver_remnant_pct") > 30)
+c = c.with_columns(resectable.alias("resectable"))
+r, seg, sym = pl.col("resectable"), pl.col("hepatectomy_segments"), pl.col("primary_symptomatic")
+def when(cond, name):
+    return pl.when(cond.fill_null(False)).then(pl.lit(name))
+def null(name):
+    return pl.col(name).is_null()
+recs = pl.concat_list([
+    when(r == False, "conversion"), when(r & (seg <= 3), "simultaneous"),
+    when(r & (seg > 3) & (sym == "none"), "liver_first_or_staged"),
+    when(r & (seg > 3) & (sym != "none"), "staged_primary_first"),
+    when(pl.col("kras") == "wild_type", "anti_egfr"), when(pl.col("kras") == "mutant", "bevacizumab"),
+    when(pl.col("kras") == "unknown", "test_kras"), when(pl.col("peritoneal_pci") < 12, "crs_hipec")]).list.drop_nulls()
+warns = pl.concat_list([when(r & (pl.col("days_since_last_bevacizumab") < 42), "bevacizumab_interval")]).list.drop_nulls()
+needs = pl.concat_list([
+    when(r.is_null() & null("liver_resectable"), "liver_resectable"),
+    when(r.is_null() & null("extrahepatic_unresectable"), "extrahepatic_unresectable"),
+    when(r.is_null() & null("future_liver_remnant_pct"), "future_liver_remnant_pct"),
+    when(r & null("hepatectomy_segments"), "hepatectomy_segments"),
+    when(r & null("primary_symptomatic") & (null("hepatectomy_segments") | (seg > 3)), "primary_symptomatic"),
+    when(null("kras"), "kras")]).list.drop_nulls()
+c.select("row", pl.lit(None, pl.Utf8).alias("error"), recs.alias("recommendations"), recs.alias("SUMMARY"),
+         warns.alias("warnings"), needs.alias("needs")).sink_parquet(target)
+"""
+
+
+def hand(script: str, path: Path, out: Path) -> list[str]:
+    return [sys.executable, "-c", script, str(path), str(out)]
+
+
+def row(label: str, size: int, seconds: float, peak: int, ratio: str = "") -> None:
+    print(f"| {label} | {size:,} | {seconds:.1f} s | {size / seconds:,.0f} | {peak / 1024:,.0f} MiB | {ratio} |",
+          flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--big", type=int, default=10_000_000, help="cases for the bounded-memory run (0: none)")
+    parser.add_argument("--spark", type=int, default=100_000, help="cases for the Spark runs (0: none)")
     args = parser.parse_args()
-    print(f"{'cases':>10} {'seconds':>8} {'cases/s':>10} {'peak memory':>12}")
+    print("| what | cases | time | cases/s | peak memory | ratio |\n|---|---:|---:|---:|---:|---|")
     for size in args.sizes:
-        seconds, peak = run(cohort(size), args.jobs)
-        print(f"{size:>10,} {seconds:>8.1f} {size / seconds:>10,.0f} {peak / 1024:>9.0f} MiB")
+        path = cohort(size, DECISION, bad_rows=False)
+        t_duck, peak = measure(hand(HAND_DUCKDB, path, OUT / "hand-duckdb.parquet"))
+        row("decision: hand-written DuckDB SQL", size, t_duck, peak, "1.0× (baseline)")
+        t, peak = measure(hand(HAND_POLARS, path, OUT / "hand-polars.parquet"))
+        row("decision: hand-written polars", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB")
+        t, peak = measure(consilium_cmd(DECISION, path, "duckdb", OUT / "decision.parquet"))
+        row("decision: Consilium, --engine duckdb", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB")
+        t, peak = measure(consilium_cmd(DECISION, path, "python", OUT / "decision-python.parquet",
+                                        "--jobs", str(args.jobs)))
+        row("decision: Consilium, --engine python", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB")
+    for size in args.sizes:
+        path = cohort(size)
+        t_py, peak = measure(consilium_cmd(ROOT / "kb", path, "python", OUT / "kb-python.parquet",
+                                           "--jobs", str(args.jobs)), errors_expected=True)
+        row("bundled KB: --engine python", size, t_py, peak, "1.0× (baseline)")
+        t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-duckdb.parquet"), errors_expected=True)
+        row("bundled KB: --engine duckdb", size, t, peak, f"{t_py / t:.1f}× faster than python")
+    if args.big:
+        path = cohort(args.big)
+        t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-big.parquet", "--memory-limit", "1GB"),
+                          errors_expected=True)
+        row("bundled KB: --engine duckdb, --memory-limit 1GB", args.big, t, peak)
+    if args.spark:
+        for label, kb_path, path in (("decision", DECISION, cohort(args.spark, DECISION, bad_rows=False)),
+                                     ("bundled KB", ROOT / "kb", cohort(args.spark))):
+            t, peak = measure(consilium_cmd(kb_path, path, "spark", OUT / f"{label[:3]}-spark.parquet",
+                                            "--spark-master", "local[2]"), errors_expected=True)
+            row(f"{label}: --engine spark, local[2]", args.spark, t, peak)
     return 0
 
 

@@ -87,7 +87,8 @@ async def main(keystrokes: int) -> None:
         ms = sorted(t * 1000 for t in times)
         p50, p95 = statistics.median(ms), ms[int(0.95 * (len(ms) - 1))]
         base = statistics.median(baseline) * 1000
-        verdict = "" if target is None else ("  meets" if p95 <= target else "  MISSES") + f" the {target:.0f} ms target"
+        verdict = "" if target is None else \
+            ("  meets" if p95 <= target else "  MISSES") + f" the {target:.0f} ms target"
         print(f"{name:<38} median {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p50 / base:5.1f}x the round trip){verdict}")
 
     print(f"consilium lsp on kb/ ({len(text.splitlines())} lines in liver.rules), {keystrokes} keystrokes")

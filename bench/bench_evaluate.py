@@ -17,6 +17,7 @@ import argparse
 import random
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -98,7 +99,7 @@ def hand_written(case: dict) -> tuple[list[str], list[str], list[str]]:
 
 
 def consilium_full(kb):
-    evaluate = kb.evaluator.evaluate
+    evaluate = partial(kb.evaluate, validated=True)  # the cases are typed values already
 
     def run(case):
         result = evaluate(case)
@@ -107,7 +108,7 @@ def consilium_full(kb):
 
 
 def consilium_values(kb):
-    decide = kb.evaluator.decide
+    decide = partial(kb.decide, validated=True)
 
     def run(case):
         d = decide(case)

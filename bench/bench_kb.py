@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,18 +77,18 @@ def main() -> int:
     rng = random.Random(args.seed)
     cases = [random_case(kb.facts, rng) for _ in range(args.cases)]
     facts = tuple(kb.facts)
-    ev = kb.evaluator
+    decide, evaluate = partial(kb.decide, validated=True), partial(kb.evaluate, validated=True)
     if args.profile:
-        return profile(ev.evaluate, cases)
+        return profile(evaluate, cases)
 
     def read_every_fact(case):
         get = case.get
         return [get(f) for f in facts]
 
     written = {id(case): {k: as_written(v) for k, v in case.items()} for case in cases}
-    medians = per_case({"read every fact (baseline)": read_every_fact, "decide (values only)": ev.decide,
-                        "evaluate (full result)": ev.evaluate,
-                        "evaluate + to_json": lambda case: ev.evaluate(case).to_json(),
+    medians = per_case({"read every fact (baseline)": read_every_fact, "decide (values only)": decide,
+                        "evaluate (full result)": evaluate,
+                        "evaluate + to_json": lambda case: evaluate(case).to_json(),
                         "check the case, then decide": lambda case: kb.decide(written[id(case)])}, cases, 500)
     base = medians["read every fact (baseline)"]
     print(f"bundled knowledge base: {len(kb.facts)} facts, {len(kb.pathways)} pathways, {len(kb.sources)} sources; "
@@ -97,7 +98,11 @@ def main() -> int:
         print(f"{name:<30} {value * 1e6:>9.2f} µs {value / base:>7.1f}x")
 
     with tempfile.TemporaryDirectory() as cache_dir:
-        env = {**os.environ, "CONSILIUM_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
+        # as installed: pip compiles the bytecode at install, so a user's process never compiles
+        # Consilium's modules; PYTHONDONTWRITEBYTECODE (set in some shells) would make every run do so
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+        env |= {"CONSILIUM_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
+        _wall([sys.executable, "-c", "import consilium.engine.cli"], env)  # writes the bytecode once
         bare = statistics.median(_wall([sys.executable, "-c", "pass"], env) for _ in range(args.runs))
         no_cache = {**env, "CONSILIUM_CACHE": "off"}  # no parse cache, no cached code objects either
         cold = statistics.median(_fresh(_LOAD.format(cache=False), no_cache) for _ in range(args.runs))

@@ -18,6 +18,7 @@ Each engine is a function case -> (surgery, regimen, bev_warning, crs_hipec), bu
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 FIELDS = ("liver_resectable", "extrahepatic_unresectable", "primary_symptomatic", "hepatectomy_segments",
@@ -75,7 +76,7 @@ _SURGERY, _REGIMEN = frozenset(SURGERY), frozenset(REGIMEN)
 def make_consilium(kb_path: Path):
     import consilium
     kb = consilium.load_kb(kb_path)
-    decide, evaluate = kb.evaluator.decide, kb.evaluator.evaluate
+    decide, evaluate = partial(kb.decide, validated=True), partial(kb.evaluate, validated=True)
 
     def values(case):
         d = decide(case)
@@ -142,9 +143,9 @@ def _table(node_id, name, inputs, output, rules):
     ids = [f"{node_id}_i{i}" for i in range(len(inputs))]
     return {"id": node_id, "type": "decisionTableNode", "name": name, "position": {"x": 0, "y": 0},
             "content": {"hitPolicy": "first",
-                        "inputs": [{"id": i, "name": f, "type": "expression", "field": f} for i, f in zip(ids, inputs)],
+                        "inputs": [{"id": i, "name": f, "type": "expression", "field": f} for i, f in zip(ids, inputs, strict=True)],
                         "outputs": [{"id": f"{node_id}_o", "name": output, "type": "expression", "field": output}],
-                        "rules": [{"_id": f"{node_id}_r{n}", **dict(zip(ids, cells)), f"{node_id}_o": out}
+                        "rules": [{"_id": f"{node_id}_r{n}", **dict(zip(ids, cells, strict=True)), f"{node_id}_o": out}
                                   for n, (cells, out) in enumerate(rules)]}}
 
 
@@ -434,7 +435,7 @@ def numpy_batch(cases: list[dict]) -> list[tuple]:
     names_s = np.array(list(SURGERY) + [None], dtype=object)
     names_r = np.array(list(REGIMEN) + [None], dtype=object)
     regimen = np.where(np.isnan(kras), -1, kras).astype(int)
-    return list(zip(names_s[surgery].tolist(), names_r[regimen].tolist(), bev.tolist(), crs.tolist()))
+    return list(zip(names_s[surgery].tolist(), names_r[regimen].tolist(), bev.tolist(), crs.tolist(), strict=True))
 
 
 ENGINES = [

@@ -34,7 +34,7 @@ def _digest(data: bytes) -> str:
 
 
 def _grammar_digest() -> str:
-    from .lang.parse import grammar_path
+    from .lang.load import grammar_path
     return _digest(grammar_path().read_bytes() + VERSION.encode())
 
 

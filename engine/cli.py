@@ -33,6 +33,9 @@ commands:
   render [PATH]         draw the flowcharts (DOT, SVG, PNG), with --case to draw a case's path
   report [PATH] -o DIR  write the auditors' HTML review page, with --case to include a case
   diff OLD NEW          what changes between two versions (folders, files or git revisions)
+  sql [PATH] --dialect duckdb|spark|postgres   the knowledge base as one SQL query
+  eval --cohort FILE --engine duckdb|spark     a cohort evaluated by that query, where the data is
+  audit [PATH] --rows ROWS [--cohort FILE] -o OUT.html   the cohort audit report
   review status [PATH]  rules never reviewed, changed since their review, questioned or rejected
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
@@ -63,10 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="evaluate one case")
     evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
                           help="knowledge base (optional) and a JSON or YAML case file")
-    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, or a folder of .json cases or FHIR bundles")
+    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, "
+                          "or a folder of .json cases or FHIR bundles")
     evaluate.add_argument("-o", "--output", metavar="OUT",
-                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file (default: JSON Lines on stdout)")
+                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file "
+                               "(default: JSON Lines on stdout)")
     evaluate.add_argument("--jobs", type=int, default=2, help="with --cohort: worker processes (default 2)")
+    evaluate.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
+                          help="with --cohort: evaluate in Python (the reference), DuckDB or Spark")
+    evaluate.add_argument("--memory-limit", metavar="SIZE", help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
+    evaluate.add_argument("--spark-master", metavar="URL", default="local[2]",
+                          help="with --engine spark: local[N], spark://host:port, or a Spark Connect sc://host:port")
+    evaluate.add_argument("--database", metavar="FILE", help="with --engine duckdb: a DuckDB database file holding --table")
+    evaluate.add_argument("--table", metavar="NAME", help="with --engine duckdb or spark: evaluate this table instead of a file")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
@@ -101,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
     difference.add_argument("--format", choices=("text", "json"), default="text")
     difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
 
+    lowered = commands.add_parser("sql", help="print the knowledge base as one SQL query over a table of cases")
+    lowered.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    lowered.add_argument("--dialect", choices=("duckdb", "spark", "postgres"), default="duckdb")
+    lowered.add_argument("--table", default="cases", help="the table of cases the query reads (default cases)")
+
+    audit = commands.add_parser("audit", help="write the cohort audit report from a cohort's rows")
+    audit.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+    audit.add_argument("--rows", required=True, metavar="FILE", help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
+    audit.add_argument("--cohort", metavar="FILE", help="the cohort itself, for the treatment actually received")
+    audit.add_argument("--received", metavar="COLUMN", default="received",
+                       help="the cohort's column naming the actions received (default received)")
+    audit.add_argument("-o", "--output", default="out/audit.html", help="the HTML file to write (default out/audit.html)")
     serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
     serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -139,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # the promise: no traceback reaches a user
+    except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
         print(f"consilium: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in Consilium; please report it with the command and files that caused it.",
               file=sys.stderr)
@@ -153,6 +177,12 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_INPUT
     if args.command == "check":
         return _check(args.path, args.format, args.require_review)
+    if args.command == "eval" and (args.engine != "python" or args.table):
+        from .cli_sql import cohort_in_engine
+        return cohort_in_engine(args)
+    if args.command == "sql":
+        from .cli_sql import sql_command
+        return sql_command(args)
     if args.command == "eval" and args.cohort:
         if len(args.paths) > 1:
             print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
@@ -176,6 +206,9 @@ def _main(argv: list[str] | None) -> int:
         return _report_command(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "audit":
+        from .cli_sql import audit_command
+        return audit_command(args)
     if args.command == "review":
         from . import cli_review
         try:
@@ -327,10 +360,10 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     findings = verify(kb)
     failing = [f for f in findings if f.fails]
     summary = {
-        "ok": True, "knowledge_base": kb.root, "files": len(kb.loaded.files), "sources": len(kb.sources),
-        "facts": len(kb.facts), "definitions": len(kb.checked.defines), "pathways": len(kb.pathways),
-        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.checked.safeties),
-        "plans": len(kb.checked.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
+        "ok": True, "knowledge_base": kb.root, "files": len(kb.files), "sources": len(kb.sources),
+        "facts": len(kb.facts), "definitions": len(kb.defines), "pathways": len(kb.pathways),
+        "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.safeties),
+        "plans": len(kb.plans), "scenarios": len(kb.scenarios), "diagnostics": [],
         "findings": [f.to_json() for f in findings],
     }
     summary["ok"] = not failing
@@ -343,7 +376,7 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         if findings:
-            print(format_findings(findings, kb.loaded.texts), file=sys.stderr)
+            print(format_text(findings, dict(kb.texts)), file=sys.stderr)
         counts = ", ".join(f"{sum(f.severity == s and not f.waived for f in findings)} {s}s"
                            for s in ("error", "warning", "info"))
         waived = sum(1 for f in findings if f.waived)
@@ -352,22 +385,6 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
               f"pathways, {summary['rules']} rules, {summary['plans']} plans, {summary['scenarios']} scenarios; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
     return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
-
-
-def format_findings(findings, texts: dict[str, str]) -> str:
-    """Findings as diagnostics, each with the case that shows it (ready for `consilium eval`)."""
-    from .lang.diagnostics import Diagnostic
-    blocks = []
-    for f in findings:
-        hints = []
-        if f.case is not None:
-            hints.append("a case that shows it: " + json.dumps(f.case, ensure_ascii=False))
-        if f.waived:
-            hints.append(f"waived: {f.waived}")
-        severity = f"{f.severity} (waived)" if f.waived else f.severity
-        blocks.append(format_text([Diagnostic(f.code, f.message, f.span, severity=severity,
-                                              hint="; ".join(hints) or None, related=f.related)], texts))
-    return "\n".join(blocks)
 
 
 def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:

@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .lang.diagnostics import format_text as format_diagnostics
-from .lang.fmt import FormatError, FormatRefused, format_text
 from .lang.load import display_path
-from .lang.parse import decode
 
 
 def add_parser(commands: Any) -> None:
@@ -32,9 +30,13 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the formatter needs the parser (Lark), which `consilium eval` must not load.
+    from .lang.fmt import FormatError, FormatRefused, format_text
+    from .lang.parse import decode
+
     files, missing = _rule_files(args.paths or ["."])
-    for path in missing:
-        print(f"consilium fmt: no such file or folder: '{path}'", file=sys.stderr)
+    for name in missing:
+        print(f"consilium fmt: no such file or folder: '{name}'", file=sys.stderr)
     if missing:
         return 2
     changed: list[str] = []

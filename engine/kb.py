@@ -1,21 +1,27 @@
-"""The orchestrator: run the phases in order and own the error policy.
+"""The orchestrator: run the stages in order and own the error policy; and the facade.
 
-`load_kb(path)` reads, parses, lowers, checks, builds and validates the graphs, and
-compiles a knowledge base, collecting every diagnostic of a phase before it stops; it
-raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
-immutable and can evaluate any number of cases (`evaluate`, `evaluate_file`).
+`load_kb(path)` reads, parses and lowers the rule files (or takes their parse from the cache),
+checks them, works out each pathway's shape and validates it, and has the evaluator generate
+and compile the knowledge base's code, collecting every diagnostic of a stage before it stops;
+it raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
+immutable, evaluates any number of cases (`evaluate`, `decide`, `evaluate_file`), and is the
+one door through which other modules read a knowledge base (`facts`, `defines`, `sources`,
+`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `code_systems`, `shapes`, `graphs`,
+`files`, `texts`).
 """
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import cache
 from .lang import ir
-from .inputs.case import check_case, read_case
+from .inputs.case import read_case
 from .inputs.fastcheck import CaseChecker
+from .lang.fact_values import check_case
 from .lang.check import Checked, check
 from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
@@ -93,6 +99,50 @@ class KnowledgeBase:
     def scenarios(self) -> tuple[ir.Scenario, ...]:
         return self.checked.scenarios
 
+    # What the other rooms (render, analysis, inputs, cli) read: the declarations by kind and the
+    # files they came from, so that nothing outside evaluation reaches into `checked`, `loaded`
+    # or `evaluator`, whose shapes may change.
+    @property
+    def defines(self) -> Mapping[str, ir.Define]:
+        return self.checked.defines
+
+    @property
+    def safeties(self) -> tuple[ir.Safety, ...]:
+        return self.checked.safeties
+
+    @property
+    def sites(self) -> Mapping[str, ir.Site]:
+        return self.checked.sites
+
+    @property
+    def plans(self) -> Mapping[str, ir.Plan]:
+        return self.checked.plans
+
+    @property
+    def code_systems(self) -> Mapping[str, ir.CodeSystem]:
+        """The code systems declared for FHIR bindings (`codesystem NAME "uri"`), by name."""
+        return self.checked.code_systems
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The rule files, as a person would type their paths, in reading order."""
+        return self.loaded.files
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The rule files' absolute paths, in reading order (the root file first)."""
+        return self.loaded.paths
+
+    @property
+    def texts(self) -> Mapping[str, str]:
+        """Each rule file's text, by the path in `files`: for showing the lines a diagnostic names."""
+        return self.loaded.texts
+
+    def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
+        """The value of one expression of this knowledge base (resolved, as `defines` and the
+        pathways hold them) for a validated case; None when it is unknown."""
+        return self.evaluator.value(expr, case)
+
     def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
         """Typed values for a raw mapping (as read from JSON); raises CaseError."""
         return (self.case_checker or CaseChecker(self.checked.facts))(raw, name=name)
@@ -133,7 +183,7 @@ class KnowledgeBase:
         if "identity_json" not in self._memo:
             self._memo["identity_json"] = self.identity.to_json()
         # by field name: the evaluator may build its results as bare tuples without this last field
-        return Result(**{**dict(zip(Result._fields, result)), "identity": self._memo["identity_json"]})
+        return Result(**{**dict(zip(Result._fields, result, strict=False)), "identity": self._memo["identity_json"]})
 
 
 def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> KnowledgeBase:
@@ -141,6 +191,16 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
 
     A parse cached from an earlier load is used when no rule file has changed since.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # loading makes objects that all live on: scanning them for cycles finds none
+    try:
+        return _load_kb(path, use_cache)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_kb(path: str | Path | None, use_cache: bool) -> KnowledgeBase:
     root, problems = resolve_root(path if path is not None else bundled_kb_path())
     if root is None:
         raise KnowledgeBaseError(problems)
@@ -157,9 +217,14 @@ def load_kb(path: str | Path | None = None, *, use_cache: bool = True) -> Knowle
         _stop_on([d for pathway in checked.pathways for d in validate(pathway, shapes[pathway.id])], loaded)
         if use_cache:
             cache.put(root, loaded, [Path(p) for p in loaded.paths])
-    return KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                         evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None),
-                         case_checker=CaseChecker(checked.facts))
+    kb = KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
+                       evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None),
+                       case_checker=CaseChecker(checked.facts))
+    # A knowledge base is many long-lived objects (hundreds of thousands for a large one). Left to
+    # the garbage collector, every full collection while cases are evaluated scans them all again;
+    # frozen, they are never scanned (nor freed: a process that reloads often may gc.unfreeze()).
+    gc.freeze()
+    return kb
 
 
 def _stop_on(problems: list[Diagnostic], loaded: Loaded) -> None:

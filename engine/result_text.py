@@ -8,6 +8,8 @@ labels (engine/wording.py), then with `--trace` every node visited, with ids and
 
 from __future__ import annotations
 
+from typing import Any
+
 from .analysis.scenarios import format_fact_value
 from .evaluation.result import Result
 from .kb import KnowledgeBase
@@ -46,9 +48,9 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                 out.append(f"     “{w.quote}”")
             if w.instead:
                 out.append(f"     instead: {w.instead}")
-            origins = w.origin_words(kb)
-            out.append(("     said by both the " if len(origins) == 2 else "     from the ") + " and the ".join(origins)
-                       if len(origins) <= 2 else "     said by: " + "; ".join(origins))
+            sayers = w.origin_words(kb)
+            out.append(("     said by both the " if len(sayers) == 2 else "     from the ") + " and the ".join(sayers)
+                       if len(sayers) <= 2 else "     said by: " + "; ".join(sayers))
     asked = wording.questions(kb, result)
     if asked:
         out += ["", "Still to find out (first what settles the most)"]
@@ -65,7 +67,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             out.append(f"  - {n.label}" + (f": {n.question}" if n.question else "") + f" ({_settles(q.settles)})")
             sources = {p.id: p.source for p in kb.pathways}
             for d in n.decides:
-                source = sources.get(d.pathway)
+                source = sources.get(d.pathway) if d.pathway else None
                 out.append(f"      {d.question}" + (f"  [{source}]" if source else ""))
                 for a in d.answers:
                     out.append(f"        if {wording.answer_words(a.answer)}: {wording.outcome_words(kb, a.outcome)}")
@@ -103,20 +105,21 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
             continue
         present = "" if site.present else " (not known whether the case has this site)"
         out += ["", f"{site.label}: what each source says{present}"]
-        for s in site.sources:
-            if s.silent:
-                line = "silent" + (" for now (needs: " + "; ".join(wording.fact_label(kb, f) for f in s.pending) + ")"
-                                   if s.pending else "")
+        for said_here in site.sources:
+            if said_here.silent:
+                pending = "; ".join(wording.fact_label(kb, f) for f in said_here.pending)
+                line = "silent" + (f" for now (needs: {pending})" if said_here.pending else "")
             else:
-                line = ", ".join(map(wording.words, s.recommends)) or "-"
-                if s.advises_against:
-                    line += "; advises against: " + ", ".join(map(wording.words, s.advises_against))
-            out.append(f"  {s.source:<8} {line}")
-        for r in site.relations:
-            if r.relation != "silent":
-                actions = f": {', '.join(map(wording.words, r.actions))}" if r.actions else ""
-                out.append(f"  {r.first} and {r.second}: {_RELATION_WORDS.get(r.relation, r.relation)}{actions}")
-    origins = getattr(result, "origins", None)  # a case read from FHIR says where each fact came from
+                line = ", ".join(map(wording.words, said_here.recommends)) or "-"
+                if said_here.advises_against:
+                    line += "; advises against: " + ", ".join(map(wording.words, said_here.advises_against))
+            out.append(f"  {said_here.source:<8} {line}")
+        for relation in site.relations:
+            if relation.relation != "silent":
+                actions = f": {', '.join(map(wording.words, relation.actions))}" if relation.actions else ""
+                out.append(f"  {relation.first} and {relation.second}: "
+                           f"{_RELATION_WORDS.get(relation.relation, relation.relation)}{actions}")
+    origins: dict[str, Any] = getattr(result, "origins", None) or {}  # a case from FHIR: each fact's source
     if origins:
         out += ["", "Read from FHIR"]
         for fact, where in sorted(origins.items()):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from .lang import ir
 
 if TYPE_CHECKING:
-    from .evaluation.result import Need, Result, Warning
+    from .evaluation.result import Need, Result, RuleWarning
     from .kb import KnowledgeBase
 
 _STILL = re.compile(r"^still undecided: needs (?P<facts>[A-Za-z0-9_, ]+)$")
@@ -48,8 +48,8 @@ def fact_label(kb: "KnowledgeBase", fact: str) -> str:
 def rule_labels(kb: "KnowledgeBase") -> dict[str, str]:
     found = {n.id: getattr(n, "label", None) or getattr(n, "question", None) or n.id
              for p in kb.pathways for n in p.nodes}
-    found.update({s.id: s.label for s in kb.checked.safeties})
-    found.update({p.id: p.label for p in kb.checked.plans.values()})
+    found.update({s.id: s.label for s in kb.safeties})
+    found.update({p.id: p.label for p in kb.plans.values()})
     return found
 
 
@@ -80,7 +80,7 @@ def _simple(kb: "KnowledgeBase", expr) -> str | None:
         case ir.FactRef(id=name):
             return _lower(fact_label(kb, name))
         case ir.DefineRef(id=name):
-            define = kb.checked.defines.get(name)
+            define = kb.defines.get(name)
             return _lower(define.label) if define is not None and define.label else words(name)
         case ir.Member(element=ir.EnumLit(value=value), collection=ir.FactRef()):
             return words(value)
@@ -102,7 +102,7 @@ class SaidOnce:
     label: str
     quote: str | None
     instead: str | None
-    origins: tuple["Warning", ...]
+    origins: tuple["RuleWarning", ...]
 
     def origin_words(self, kb: "KnowledgeBase") -> list[str]:
         out = []

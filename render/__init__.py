@@ -54,7 +54,7 @@ def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = 
         case_specs = [s for s in specs if _touched(s, kb, result)]
         case_drawn = {s.name: draw(kb, s, result, identity=kb.identity) for s in case_specs}
         jobs += [("case-" + name, d.source) for name, d in case_drawn.items()]
-    laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs)))
+    laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs), strict=True))
     charts = {name: Chart(laid_out[name], d.footnotes) for name, d in drawn.items()}
     case_charts = {s.name: Chart(laid_out["case-" + s.name], case_drawn[s.name].footnotes) for s in case_specs}
     page = report(kb, specs, charts, run_scenarios(kb), result, case_name, case_charts,

@@ -2,8 +2,9 @@
 
 The visual grammar follows the way guideline bodies draw pathways: decisions as diamonds
 holding their question, branches labelled with their condition in words, recommendations
-as boxes with the action, modality and source, warnings set apart in double-bordered boxes, red or amber by severity, plans as
-folders listing their steps in time. Each source has its colour, shown in a legend; every
+as boxes with the action, modality and source, warnings set apart in double-bordered boxes,
+red or amber by severity, plans as folders listing their steps in time. Each source has its
+colour, shown in a legend; every
 rule carries a footnote number, and `draw` returns the footnotes with the chart (the
 report prints them as a table under it; SVG tooltips and links carry them too): no text of
 quotes inside the image. A page of a large pathway (render/specs.py, render/pages.py)
@@ -161,7 +162,7 @@ class _Chart:
 
     # ---- nodes ------------------------------------------------------------------------------
     def node(self, target: graphviz.Digraph, pathway: ir.Pathway, node: ir.Node) -> None:
-        facts, defines = self.kb.facts, self.kb.checked.defines
+        facts, defines = self.kb.facts, self.kb.defines
         match node:
             case ir.Decide():
                 note = self._footnote(node.provenance, node.id, node.question)
@@ -170,7 +171,7 @@ class _Chart:
                              label=_lines(*wrap(node.question, QUESTION)) + (f"\\n{note}" if note else ""))
                 self._add(target, node.id, attrs, node.provenance)
                 subject = _subject(node)
-                for index, branch in enumerate(node.branches):
+                for branch in node.branches:
                     words = "otherwise" if branch.condition is None else \
                         condition_words(branch.condition, facts, defines, subject)
                     if len(words) > 70 and branch.label:
@@ -210,14 +211,15 @@ class _Chart:
                 lines.append(f"{node.severity} · {p.source} {note}".rstrip())
                 if node.instead:
                     lines += wrap("instead: " + node.instead, BOX)
-                colour = RED if node.severity == "critical" else ("#B8860B" if node.severity == "warning" else "#607D8B")
+                colour = RED if node.severity == "critical" else (
+                    "#B8860B" if node.severity == "warning" else "#607D8B")
                 attrs = dict(shape="box", peripheries="2", style="filled",
                              fillcolor="#FFF4E5" if node.severity != "info" else "#EEF3F6",
                              color=colour, label=_lines(*lines), _warn="1")
                 self._add(target, node.id, attrs, p)
                 self._then(target, pathway, node.id, node.then)
             case ir.Schedule():
-                plan = self.kb.checked.plans[node.id]
+                plan = self.kb.plans[node.id]
                 note = self._footnote(plan.provenance, plan.id, plan.label)
                 line, fill = self._colour(plan.provenance.source)
                 lines = wrap(f"Plan: {plan.label}", 40) + [f"from: {self.kb.facts[plan.anchor].label}"]
@@ -254,7 +256,8 @@ class _Chart:
             return stub
         self.stubs.add(stub)
         target.node(stub, label=_lines(*wrap(_short(f"continued on {title}"), LINK)) + " →", shape="box",
-                    style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(self.page_link.format(name=name)),
+                    style="rounded,dashed", color="#555555", fontcolor="#0B5CAD",
+                    URL=_e(self.page_link.format(name=name)),
                     id=_e(f"link-{stub}"), tooltip=_e(f"continued on {title}"))
         return stub
 
@@ -271,7 +274,8 @@ class _Chart:
                     self.stubs.add((node.id, head))
                     stub = f"from__{name}"
                     target.node(stub, label="← " + _lines(*wrap(_short(f"from {title}"), LINK)), shape="box",
-                                style="rounded,dashed", color="#555555", fontcolor="#0B5CAD", URL=_e(self.page_link.format(name=name)),
+                                style="rounded,dashed", color="#555555", fontcolor="#0B5CAD",
+                                URL=_e(self.page_link.format(name=name)),
                                 id=_e(f"link-{stub}"), tooltip=_e(f"from {title}"))
                     target.edge(stub, head, style="dashed", **self._edge_style(node.id, head, {}))
 
@@ -283,7 +287,8 @@ class _Chart:
         attrs.pop("_warn", None)
         if provenance is not None and provenance.quote:
             attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
-                                           + (f", refs {', '.join(map(str, provenance.refs))}" if provenance.refs else "")))
+                                           + (f", refs {', '.join(map(str, provenance.refs))}"
+                                              if provenance.refs else "")))
         attrs["id"] = _e(f"node-{node_id}")
         attrs["URL"] = _e(f"#rule-{node_id}")
         target.node(node_id, **attrs)
@@ -410,7 +415,7 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
     sources_shown: list[str] = []
     if spec.kind == "safety":
         _safety_chart(c, kb)
-        sources_shown = sorted({s.provenance.source for s in kb.checked.safeties if c.drawn(s.id)},
+        sources_shown = sorted({s.provenance.source for s in kb.safeties if c.drawn(s.id)},
                                key=list(kb.sources).index)
     # dot stacks clusters of a left-to-right chart bottom-up: add them in reverse to read top-down
     groups = spec.groups if spec.kind == "pathway" else tuple(reversed(spec.groups))
@@ -456,8 +461,8 @@ def _sources_of(pathway: ir.Pathway) -> list[str]:
 
 
 def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
-    facts, defines = kb.facts, kb.checked.defines
-    for safety in kb.checked.safeties:
+    facts, defines = kb.facts, kb.defines
+    for safety in kb.safeties:
         if not c.drawn(safety.id):
             continue
         p = safety.provenance
@@ -471,7 +476,7 @@ def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
         attrs = dict(shape="box", peripheries="2", style="filled", fillcolor="#FFF4E5", color=colour,
                      label=_lines(*lines), _warn="1")
         c._add(c.graph, safety.id, attrs, p)
-        if safety.id in (c.overlay.undecided if c.overlay else {}):
+        if c.overlay and safety.id in c.overlay.undecided:
             c._needs_note(c.graph, safety.id, c.overlay.undecided[safety.id])
 
 

@@ -78,7 +78,7 @@ def write_charts(charts: Iterable[tuple[str, str]], folder: Path, formats: Itera
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(name, source, fmt) for name, source in charts for fmt in formats]
     paths = [folder / f"{name}.{fmt}" for name, _, fmt in jobs]
-    for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs)):
+    for path, data in zip(paths, layout_all((source, fmt) for _, source, fmt in jobs), strict=True):
         path.write_bytes(data)
     return paths
 

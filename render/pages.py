@@ -124,7 +124,8 @@ def _weight(node: ir.Node) -> int:
 
 
 def _fill(items: list[str], weight: dict[str, int], room: int) -> tuple[list[str], list[str]]:
-    taken, used = [], 0
+    taken: list[str] = []
+    used = 0
     for i, item in enumerate(items):
         if taken and used + weight[item] > room:
             return taken, items[i:]

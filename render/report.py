@@ -27,7 +27,7 @@ from ..engine.lang import ir
 from ..engine.kb import KnowledgeBase
 from ..engine.evaluation.result import Result
 from ..engine.analysis.scenarios import ScenarioOutcome
-from ..engine.analysis.review import STATE_WORDS
+from ..engine.analysis.review import STATE_WORDS, ChangeSinceReview, Status
 from ..engine import wording
 
 from .flowchart import ChartSpec, Footnote, source_colours
@@ -60,8 +60,8 @@ class Chart:
 class ReviewView:
     """The sign-off state for the report (engine/analysis/review.py), or why it is missing."""
 
-    status: object | None = None            # review.Status
-    changes: tuple = ()                     # review.ChangeSinceReview, one per changed rule
+    status: Status | None = None
+    changes: tuple[ChangeSinceReview, ...] = ()  # one per changed rule
     problem: str | None = None              # the record could not be read: its diagnostics as text
 
 
@@ -83,7 +83,7 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
         section("case", f"The case: {case_name}", _case(kb, result, specs, case_charts or {}))
     if review is not None:
         section("review", "Review: sign-off per rule", _review(kb, review))
-    sites = list(kb.checked.sites.values())
+    sites = list(kb.sites.values())
     section("sites", "By site: the sources side by side", "<p>For each site, what each source recommends "
             "(green), advises against (red), and where they agree or conflict; then the charts of the "
             "pathways that speak of it.</p>")
@@ -106,7 +106,8 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
     for pathway in kb.pathways:
         drawn = pages.get(pathway.id, [])
         body = "" if len(drawn) < 2 else (
-            '<ol class="pages">' + "".join(f'<li><a href="#{_h(s.name)}">{_h(s.title)}</a></li>' for s in drawn) + "</ol>")
+            '<ol class="pages">' + "".join(f'<li><a href="#{_h(s.name)}">{_h(s.title)}</a></li>' for s in drawn)
+            + "</ol>")
         body += "".join(_figure(spec, charts) for spec in drawn)
         section(f"pathway-{pathway.id}", pathway.label, body, level=3)
     safety = [s for s in specs if s.kind == "safety"]
@@ -116,9 +117,9 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
     title = identity.name
-    counts = (f"{len(kb.loaded.files)} files · {len(kb.sources)} sources · {len(kb.facts)} facts · "
+    counts = (f"{len(kb.files)} files · {len(kb.sources)} sources · {len(kb.facts)} facts · "
               f"{len(kb.pathways)} pathways · {sum(len(p.nodes) for p in kb.pathways)} pathway nodes · "
-              f"{len(kb.checked.safeties)} safety rules · {len(outcomes)} scenarios "
+              f"{len(kb.safeties)} safety rules · {len(outcomes)} scenarios "
               f"({sum(o.passed for o in outcomes)} passing)")
     legend = "".join(f'<span class="chip" style="background:{fill};border-color:{line}">{_h(sid)}</span>'
                      for sid, (line, fill) in colours.items())
@@ -162,7 +163,8 @@ def _figure(spec: ChartSpec, charts: dict[str, Chart], prefix: str = "") -> str:
     drawn = charts.get(spec.name)
     if drawn is None:
         return ""
-    return (f'<div class="chart-page" id="{_h(prefix + spec.name)}"><figure class="chart" data-chart="{_h(prefix + spec.name)}">'
+    return (f'<div class="chart-page" id="{_h(prefix + spec.name)}">'
+            f'<figure class="chart" data-chart="{_h(prefix + spec.name)}">'
             f'<div class="scroll">{inline_svg(drawn.svg, prefix + spec.name)}</div>'
             f"<figcaption>{_h(spec.title)}</figcaption></figure>{_notes(drawn.footnotes)}</div>")
 
@@ -192,7 +194,7 @@ def _site_rules(kb: KnowledgeBase, site: ir.Site):
 def _comparison(kb: KnowledgeBase, site: ir.Site, colours) -> str:
     """Actions by source at one site: agreements (two sources or more), conflicts, single-source."""
     table: dict[str, dict[str, list[ir.Recommend]]] = defaultdict(lambda: defaultdict(list))
-    for pathway, rule in _site_rules(kb, site):
+    for _pathway, rule in _site_rules(kb, site):
         for action in rule.actions or ("(no action named)",):
             table[action][rule.provenance.source].append(rule)
     if not table:
@@ -253,10 +255,10 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
             if e.target:
                 asserted[e.target].add(outcome.scenario.id)
     rows = []
-    facts, defines = kb.facts, kb.checked.defines
-    things: list[tuple[str, object, ir.Pathway | None]] = [
+    facts, defines = kb.facts, kb.defines
+    things: list[tuple[str, ir.Recommend | ir.Warn | ir.Safety, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
-    things += [(s.id, s, None) for s in kb.checked.safeties]
+    things += [(s.id, s, None) for s in kb.safeties]
     for rule_id, rule, pathway in things:
         p = rule.provenance
         kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule"}[type(rule)]
@@ -271,7 +273,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
             f"<td>{_h(rule.label)}{when}<div class=\"kind\">{_h(kind)} · {_h(grade)}"
             f"{' · ' + _h(pathway.label) if pathway else ''}</div></td>"
             f"<td><blockquote>“{_h(p.quote or '')}”</blockquote><div class=\"cite\">{_h(p.source)}"
-            f"{', ' + _h(p.section) if p.section else ''}{', refs ' + _h(', '.join(map(str, p.refs))) if p.refs else ''}"
+            f"{', ' + _h(p.section) if p.section else ''}"
+            f"{', refs ' + _h(', '.join(map(str, p.refs))) if p.refs else ''}"
             f"</div>{'<div class=note>' + _h(p.note) + '</div>' if p.note else ''}</td><td>{scenarios}</td>"
             f"{_review_cell(review, rule_id)}</tr>")
     # Decisions get an anchor too, so that every node on a chart links somewhere.
@@ -282,13 +285,16 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
                 quote = node.provenance.quote if isinstance(node, ir.Decide) and node.provenance else ""
                 rows.append(f'<tr id="rule-{_h(node.id)}" class="minor"><td><code>{_h(node.id)}</code></td>'
                             f"<td>{_h(label)}<div class=\"kind\">{_h(type(node).__name__.lower())} · "
-                            f"{_h(pathway.label)}</div></td><td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}"
+                            f"{_h(pathway.label)}</div></td>"
+                            f"<td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}"
                             f"</td><td></td>{_review_cell(review, node.id)}</tr>")
-    for define in kb.checked.defines.values():
+    for define in kb.defines.values():
         quote = define.provenance.quote if define.provenance else ""
         rows.append(f'<tr id="rule-{_h(define.id)}" class="minor"><td><code>{_h(define.id)}</code>'
-                    f'<div class="where">{_h(f"{define.span.file}:{define.span.line}" if define.span else "")}</div></td>'
-                    f"<td>{_h(define.label or define.id)}<div class=\"when\">means {_h(condition_words(define.expr, facts, defines))}"
+                    f'<div class="where">'
+                    f'{_h(f"{define.span.file}:{define.span.line}" if define.span else "")}</div></td>'
+                    f"<td>{_h(define.label or define.id)}"
+                    f"<div class=\"when\">means {_h(condition_words(define.expr, facts, defines))}"
                     f"</div><div class=\"kind\">definition</div></td>"
                     f"<td>{'<blockquote>“' + _h(quote) + '”</blockquote>' if quote else ''}</td><td></td>"
                     f"{_review_cell(review, define.id)}</tr>")
@@ -314,6 +320,7 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
         return ('<p class="warn">The review record could not be read, so no rule can count as reviewed:</p>'
                 f"<pre class=\"diagnostics\">{_h(review.problem)}</pre>")
     status = review.status
+    assert status is not None  # a review view has a status unless its record could not be read
     counts = "".join(f'<li class="review {_h(s)}">{status.count(s)} {_h(STATE_WORDS[s])}</li>' for s in
                      ("approved", "questioned", "rejected", "changed", "unreviewed"))
     recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} reviews)."
@@ -328,11 +335,11 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
         items = "".join(f"<li><code>{_h(o.rule)}</code>: {_h(o.verdict)} by {_h(o.by)}, {_h(o.date.isoformat())}"
                         f"{': “' + _h(o.comment) + '”' if o.comment else ''}</li>" for o in status.orphans)
         parts.append(f"<h3>Reviews of rules that no longer exist</h3><ul>{items}</ul>")
-    questioned = [r for r in status.rules if r.state in ("questioned", "rejected")]
+    questioned = [(r, r.review) for r in status.rules if r.state in ("questioned", "rejected") and r.review]
     if questioned:
         items = "".join(f'<li><a href="#rule-{_h(r.rule.id)}">{_h(r.rule.label)}</a> — <strong>{_h(r.state)}</strong>'
-                        f" by {_h(r.review.by)}, {_h(r.review.date.isoformat())}"
-                        f"{': “' + _h(r.review.comment) + '”' if r.review.comment else ''}</li>" for r in questioned)
+                        f" by {_h(seen.by)}, {_h(seen.date.isoformat())}"
+                        f"{': “' + _h(seen.comment) + '”' if seen.comment else ''}</li>" for r, seen in questioned)
         parts.append(f"<h3>Questioned or rejected</h3><ul>{items}</ul>")
     parts.append('<h3 id="changed-since-review">Changed since last review</h3>')
     labels = wording.rule_labels(kb)
@@ -340,7 +347,9 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
         parts.append("<p>No reviewed rule has changed since its review.</p>")
     for change in review.changes:
         state, last = change.state, change.state.review
-        head = (f'<h4><a href="#rule-{_h(state.rule.id)}">{_h(state.rule.label)}</a> <code>{_h(state.rule.id)}</code></h4>'
+        assert last is not None  # a rule changed since its review has one
+        head = (f'<h4><a href="#rule-{_h(state.rule.id)}">{_h(state.rule.label)}</a> '
+                f'<code>{_h(state.rule.id)}</code></h4>'
                 f"<p>{_h(state.rule.kind)}; {_h(last.verdict)} by {_h(last.by)} on {_h(last.date.isoformat())}"
                 + (f" at revision {_h(change.reviewed_at)}" if change.reviewed_at else "") + "</p>")
         if change.note:
@@ -354,7 +363,8 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
             f"{_h('; '.join(labels.get(x, x) for x in r.after) or 'nothing')}</div></li>" for r in change.regions)
         fires = state.rule.kind in ("recommendation", "warning", "safety rule")
         parts.append(head + (f"<ul>{declared}</ul>" if declared else "")
-                     + (f"<p>Cases whose result changes{'' if fires else ' between that revision and now'}:</p><ul>{regions}</ul>"
+                     + (f"<p>Cases whose result changes{'' if fires else ' between that revision and now'}:</p>"
+                        f"<ul>{regions}</ul>"
                         if regions else "<p>No case is decided differently: the change is in wording, quote or "
                         "provenance.</p>"))
     return "".join(parts)
@@ -373,12 +383,12 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
     if said:
         parts.append("<h3>Warnings</h3><ul>")
         for w in said:
-            origins = w.origin_words(kb)
+            sayers = w.origin_words(kb)
             parts.append(f'<li class="sev-{_h(w.severity)}"><strong>{_h(w.severity)}</strong> {_h(w.label)}'
                          + (f"<blockquote>“{_h(w.quote)}”</blockquote>" if w.quote else "")
                          + (f"<div>instead: {_h(w.instead)}</div>" if w.instead else "")
-                         + f'<div class="where">{"said by both the " if len(origins) > 1 else "from the "}'
-                         f'{_h(" and the ".join(origins))}</div></li>')
+                         + f'<div class="where">{"said by both the " if len(sayers) > 1 else "from the "}'
+                         f'{_h(" and the ".join(sayers))}</div></li>')
         parts.append("</ul>")
     asked = wording.questions(kb, result)
     if asked:
@@ -408,7 +418,8 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
     origins = getattr(result, "origins", None)  # a case read from a FHIR bundle: where each fact came from
     if origins:
         from ..engine.lang.values import format_value
-        rows = "".join(f'<tr><th scope="row">{_h(wording.fact_label(kb, fact))}</th><td>{_h(format_value(result.case.get(fact)))}</td><td>'
+        rows = "".join(f'<tr><th scope="row">{_h(wording.fact_label(kb, fact))}</th>'
+                       f'<td>{_h(format_value(result.case.get(fact)))}</td><td>'
                        + "<br>".join(f"{_h(o.reference)} <code>{_h(o.element)}</code>" for o in where)
                        + "</td></tr>" for fact, where in sorted(origins.items()))
         parts.append('<h3>Read from FHIR</h3><table class="origins"><thead><tr><th>fact</th><th>value</th>'

@@ -47,7 +47,7 @@ def chart_specs(kb: KnowledgeBase, paged: bool = False) -> list[ChartSpec]:
         if pathways:
             specs.append(ChartSpec(f"source-{source}", f"{source}: {kb.sources[source].title}", "source",
                                    tuple((p_label(kb, pid), (pid,)) for pid in pathways)))
-    for site in kb.checked.sites.values():
+    for site in kb.sites.values():
         groups = []
         for source in kb.sources:
             pathways = tuple(p.id for p in kb.pathways if site.id in p.sites and p.source == source)
@@ -56,7 +56,7 @@ def chart_specs(kb: KnowledgeBase, paged: bool = False) -> list[ChartSpec]:
         if groups:
             specs.append(ChartSpec(f"site-{site.id}", f"{site.label}: the sources side by side", "site",
                                    tuple(groups)))
-    if kb.checked.safeties:
+    if kb.safeties:
         specs.append(ChartSpec("safety", "Errors to avoid: safety rules on the proposed treatment", "safety", ()))
     return specs
 
@@ -86,9 +86,10 @@ def _paged_specs(kb: KnowledgeBase) -> list[ChartSpec]:
             again = tuple((node, names[home[node]], f"page {home[node] + 1}: {labels[node]}") for node in page.nodes
                           if home[node] != i)
             specs.append(ChartSpec(names[i], f"{titles[i]} (page {i + 1} of {len(pages)})", "pathway",
-                                   (("", (p.id,)),), nodes=page.nodes, elsewhere=away, shared=again, page=(i + 1, len(pages)),
+                                   (("", (p.id,)),), nodes=page.nodes, elsewhere=away, shared=again,
+                                   page=(i + 1, len(pages)),
                                    chart=whole))
-    safeties = [s.id for s in kb.checked.safeties]
+    safeties = [s.id for s in kb.safeties]
     chunks = [safeties[i:i + SAFETY_PER_PAGE] for i in range(0, len(safeties), SAFETY_PER_PAGE)]
     for i, chunk in enumerate(chunks, start=1):
         specs.append(ChartSpec(f"safety-{i}" if len(chunks) > 1 else "safety",

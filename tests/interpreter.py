@@ -202,7 +202,7 @@ def interpret(kb, case) -> tuple[list, list, list]:
 
 
 def walk(kb, case) -> Walk:
-    defines = kb.checked.defines
+    defines = kb.defines
     seen = Walk()
 
     def need(pathway, node, conditions):
@@ -265,11 +265,11 @@ def walk(kb, case) -> Walk:
                 reach(node_id, node.then)
                 seen.steps.append((pid, node_id, (), "continues"))
             elif isinstance(node, ir.Schedule):
-                plan = kb.checked.plans[node.id]
+                plan = kb.plans[node.id]
                 labels = {name: fact.label for name, fact in kb.facts.items()}
                 seen.warns.extend(w.id for w in lay_out(plan, case, labels)[1])
                 seen.steps.append((pid, node_id, (plan.anchor,), "schedule"))
-    for safety in kb.checked.safeties:
+    for safety in kb.safeties:
         v = value(safety.condition, case, defines)
         read = reads([safety.condition])
         if v is True:

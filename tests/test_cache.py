@@ -26,7 +26,7 @@ def test_second_load_comes_from_the_cache(kb_copy, monkeypatch):
     first = consilium.load_kb(kb_copy)
     monkeypatch.setattr(consilium.engine.kb, "load", _no_parsing)
     second = consilium.load_kb(kb_copy)
-    assert second.checked.facts == first.checked.facts
+    assert second.facts == first.facts
     case = {"resectable_synchronous": True, "scrt_start": "2024-01-31"}
     assert second.evaluate(case).to_json() == first.evaluate(case).to_json()
     assert set(second.graphs) == set(first.graphs)  # built on demand

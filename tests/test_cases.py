@@ -27,8 +27,8 @@ def kb():
 
 def expectations(case: Path) -> list[tuple[int, int, str]]:
     lines = case.with_suffix(".expect").read_text().split("\n")
-    return sorted((int(l.split()[0].split(":")[0]), int(l.split()[0].split(":")[1]), l.split()[1])
-                  for l in lines if l.strip())
+    return sorted((int(line.split()[0].split(":")[0]), int(line.split()[0].split(":")[1]), line.split()[1])
+                  for line in lines if line.strip())
 
 
 @pytest.mark.parametrize("case", BAD, ids=lambda p: p.name)
@@ -57,7 +57,8 @@ def test_messages_name_the_fact_the_value_and_what_is_allowed(kb):
     assert caught.value.diagnostics[0].hint == "did you mean 'wild_type'?"
     with pytest.raises(consilium.CaseError) as caught:
         kb.evaluate_file(CASES / "out_of_range.json")
-    assert caught.value.diagnostics[0].message == "'hepatectomy_segments' is 9 segments, outside its range [1 .. 8] segments"
+    assert caught.value.diagnostics[0].message == \
+        "'hepatectomy_segments' is 9 segments, outside its range [1 .. 8] segments"
 
 
 def test_valid_yaml_case_is_typed(kb):

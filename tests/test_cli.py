@@ -90,8 +90,9 @@ def test_eval_json_is_the_documented_form():
     assert [w["id"] for w in result["warnings"]] == ["liver_first_contraindicated",
                                                      "liver_first_with_symptomatic_primary"]
     assert result["warnings"][0]["severity"] == "critical"
-    assert result["by_source"]["NCCN"] == {"title": "NCCN Clinical Practice Guidelines in Oncology: Rectal Cancer",
-                                           "recommendations": ["nccn_liver_resectable"], "warnings": [], "silent": False}
+    assert result["by_source"]["NCCN"] == {
+        "title": "NCCN Clinical Practice Guidelines in Oncology: Rectal Cancer",
+        "recommendations": ["nccn_liver_resectable"], "warnings": [], "silent": False}
     step = next(s for s in result["trace"] if s["node"] == "resectability")
     assert step["span"]["file"].endswith("liver.rules") and step["span"]["line"] == 40
     assert step["read"]["future_liver_remnant"] == 38
@@ -117,7 +118,8 @@ def test_the_json_says_what_it_was_evaluated_with(monkeypatch):
     identity = json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)["identity"]
     assert identity["name"] == "Management of metastatic rectal cancer"
     assert identity["consilium_version"] == consilium.__version__
-    assert identity["digest"] == consilium.load_kb(KB).identity.digest and identity["files"] == len(consilium.load_kb(KB).loaded.files)
+    kb = consilium.load_kb(KB)
+    assert identity["digest"] == kb.identity.digest and identity["files"] == len(kb.files)
     assert identity["generated_at"].endswith("Z")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     assert json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)["identity"]["generated_at"] == "2026-01-01T00:00:00Z"
@@ -160,6 +162,6 @@ def test_odd_inputs_never_show_a_traceback(args):
 def test_a_result_made_by_the_evaluator_alone_has_no_identity():
     import consilium
     kb = consilium.load_kb(KB)
-    raw = kb.evaluator.evaluate(kb.validate_case({"hepatectomy_segments": 2}))
+    raw = kb.evaluator.evaluate(kb.validate_case({"hepatectomy_segments": 2}))  # the evaluator alone
     assert raw.identity is None and raw.to_json()["identity"] is None
     assert kb.evaluate({"hepatectomy_segments": 2}).identity["digest"] == kb.identity.digest

@@ -15,7 +15,7 @@ def evaluate(tmp_path, expression, case):
         "fact start : date\nfact surgery : date\nfact gap : duration\n"
         f"define x = {expression}\n", encoding="utf-8")
     kb = consilium.load_kb(tmp_path)
-    return kb.evaluator.value(kb.checked.defines["x"].expr, kb.validate_case(case))
+    return kb.value(kb.defines["x"].expr, kb.validate_case(case))
 
 
 @pytest.mark.parametrize("expression,expected", [

@@ -69,7 +69,7 @@ def test_diff_text_and_chart(tmp_path):
     assert "'simultaneous' no longer fires: Simultaneous surgery" in run.out
     assert 'for example {"segments": 3}' in run.out
     dot = (tmp_path / "pathway-p.dot").read_text()
-    [line] = [l for l in dot.splitlines() if l.strip().startswith("kras_test [")]
+    [line] = [each for each in dot.splitlines() if each.strip().startswith("kras_test [")]
     assert 'color="#7B2CBF"' in line and "xlabel=changed" in line
 
 

@@ -1,8 +1,9 @@
 """Bad rule files: each gets its exact diagnostic (code, line, column), never a traceback.
 
 Fixtures live in one folder per phase (tests/data/parse, load, check, graph): each file, or
-folder with a main.rules, says what it expects on `# expect: LINE:COL code` lines. Inputs that cannot carry such a comment
-(an empty file, bytes that are not UTF-8, absurd nesting) are generated here.
+folder with a main.rules, says what it expects on `# expect: LINE:COL code` lines. Inputs that
+cannot carry such a comment (an empty file, bytes that are not UTF-8, absurd nesting) are
+generated here.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ def _rules(kb):
         for node in pathway.nodes:
             if isinstance(node, (ir.Recommend, ir.Warn)):
                 yield node
-    yield from kb.checked.safeties
+    yield from kb.safeties
 
 
 def _quoted(kb):
@@ -47,10 +47,10 @@ def _quoted(kb):
         for node in pathway.nodes:
             if isinstance(node, ir.Decide) and node.provenance:
                 yield node
-    for define in kb.checked.defines.values():
+    for define in kb.defines.values():
         if define.provenance:
             yield define
-    yield from kb.checked.plans.values()
+    yield from kb.plans.values()
 
 
 def _statements() -> list[tuple[str, str, list[str]]]:
@@ -88,7 +88,7 @@ def test_the_statement_map_covers_both_documents():
 def test_every_rule_in_the_map_exists(bundled_kb):
     known = {r.id for r in _rules(bundled_kb)}
     known |= {n.id for p in bundled_kb.pathways for n in p.nodes}
-    known |= set(bundled_kb.checked.defines) | set(bundled_kb.checked.plans)
+    known |= set(bundled_kb.defines) | set(bundled_kb.plans)
     mapped = {rule for _, _, rules in _statements() for rule in rules}
     assert sorted(mapped - known) == []
 
@@ -98,7 +98,7 @@ def test_every_rule_of_the_kb_is_in_the_map(bundled_kb):
     mentioned = set(re.findall(r"`(\w+)`", text))
     things = [r.id for r in _rules(bundled_kb)]
     things += [n.id for p in bundled_kb.pathways for n in p.nodes if isinstance(n, ir.Decide)]
-    things += list(bundled_kb.checked.defines) + list(bundled_kb.checked.plans)
+    things += list(bundled_kb.defines) + list(bundled_kb.plans)
     assert sorted(t for t in things if t not in mentioned) == []
 
 
@@ -127,7 +127,7 @@ def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
                 continue
             if all(isinstance(c, ir.IsKnown) for c in conditions):
                 continue  # `x is unknown` is never itself unknown
-            facts = {f for c in conditions for f in facts_read(c, bundled_kb.checked.defines)}
+            facts = {f for c in conditions for f in facts_read(c, bundled_kb.defines)}
             if not facts & asked:
                 never_asked.append(node.id)
     assert never_asked == []

@@ -27,7 +27,7 @@ def evaluate(tmp_path: Path, expression: str, case: dict | None = None):
         "fact t : bool\nfact f : bool\nfact u : bool\nfact n : integer\n"
         f"define x = {expression}\n", encoding="utf-8")
     kb = consilium.load_kb(tmp_path)
-    return kb.evaluator.value(kb.checked.defines["x"].expr, CASE if case is None else case)
+    return kb.value(kb.defines["x"].expr, CASE if case is None else case)
 
 
 AND = {(T, T): T, (T, F): F, (T, U): U, (F, T): F, (F, F): F, (F, U): F, (U, T): U, (U, F): F, (U, U): U}

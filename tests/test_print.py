@@ -56,7 +56,7 @@ def test_every_chart_of_the_report_prints_with_text_of_8_pt_or_more(bundled_kb):
     assert len(jobs) > 40
     svgs = render.layout_all((source, "svg") for _, source in jobs)
     too_small = []
-    for (name, _), svg in zip(jobs, svgs):
+    for (name, _), svg in zip(jobs, svgs, strict=True):
         printed, how = smallest_printed_text(svg)
         if printed < 8:
             too_small.append(f"{name}: {how} -> {printed:.1f} pt")
@@ -80,7 +80,8 @@ def test_in_chromium_print_media_every_chart_is_at_least_8_pt(bundled_kb, tmp_pa
         measured = driver.execute_script("""
             return Array.from(document.querySelectorAll('figure.chart svg')).map(svg => {
                 const box = svg.getBoundingClientRect(), view = svg.viewBox.baseVal;
-                const sizes = Array.from(svg.querySelectorAll('text')).map(t => parseFloat(t.getAttribute('font-size')));
+                const sizes = Array.from(svg.querySelectorAll('text'))
+                    .map(t => parseFloat(t.getAttribute('font-size')));
                 const scale = Math.min(box.width / view.width, box.height / view.height);
                 // CSS pixels per SVG unit; 1 CSS px is 0.75 pt on paper
                 return [svg.closest('figure').dataset.chart, Math.min(...sizes) * scale * 0.75,

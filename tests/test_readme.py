@@ -18,7 +18,7 @@ RULE_BLOCKS = [text for lang, text in BLOCKS if not lang and re.match(
 def test_python_example_runs(capsys, monkeypatch):
     [example] = [text for lang, text in BLOCKS if lang == "python"]
     monkeypatch.chdir(ROOT)
-    exec(compile(example, "README.md", "exec"), {})
+    exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - the README's own example, run as a reader would
     out = capsys.readouterr().out
     assert "Simultaneous rectal and hepatic surgery (standard approach) recommended SUMMARY" in out
     assert "case-out-of-range 'hepatectomy_segments' is 12 segments" in out

@@ -31,12 +31,12 @@ def dot_of(kb, name, result=None) -> str:
 
 
 def node_line(dot: str, node: str) -> str:
-    [line] = [l for l in dot.splitlines() if re.match(rf"\s*{re.escape(node)} \[", l)]
+    [line] = [each for each in dot.splitlines() if re.match(rf"\s*{re.escape(node)} \[", each)]
     return line
 
 
 def edge_line(dot: str, tail: str, head: str) -> str:
-    [line] = [l for l in dot.splitlines() if re.match(rf"\s*{re.escape(tail)} -> {re.escape(head)}\b", l)]
+    [line] = [each for each in dot.splitlines() if re.match(rf"\s*{re.escape(tail)} -> {re.escape(head)}\b", each)]
     return line
 
 

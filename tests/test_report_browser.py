@@ -75,7 +75,8 @@ def test_table_of_contents_links_resolve(page):
 
 def test_links_from_charts_reach_their_rules(page):
     missing = page.execute_script("""
-        return Array.from(document.querySelectorAll('svg a')).map(a => a.getAttribute('xlink:href') || a.getAttribute('href'))
+        return Array.from(document.querySelectorAll('svg a'))
+            .map(a => a.getAttribute('xlink:href') || a.getAttribute('href'))
             .filter(h => h && h.startsWith('#') && !document.getElementById(h.slice(1)));""")
     assert missing == []
 

@@ -25,7 +25,8 @@ def test_failing_scenario_shows_expected_actual_and_the_diverging_step():
     run = run_cli("test", DATA / "scenarios")
     assert run.code == 1
     lines = run.out.splitlines()
-    assert lines[0].endswith("scenario 'wrong_expectation': Four segments, but the scenario expects simultaneous surgery")
+    assert lines[0].endswith(
+        "scenario 'wrong_expectation': Four segments, but the scenario expects simultaneous surgery")
     assert "main.rules:18:5: expected recommend simultaneous" in lines[1]
     assert lines[2].strip() == "actual: recommendations: staged"
     assert lines[3].strip() == ("diverged at tests/data/scenarios/main.rules:5:12: decide 'approach' "

@@ -40,7 +40,7 @@ def test_the_overlap_case_satisfies_both_branches(kb, findings):
     overlap = findings["overlap:remnant_check"]
     values = kb.validate_case(overlap.case)
     decision = next(n for n in kb.pathways[0].nodes if n.id == "remnant_check")
-    assert [kb.evaluator.value(b.condition, values) for b in decision.branches[:2]] == [True, True]
+    assert [kb.value(b.condition, values) for b in decision.branches[:2]] == [True, True]
 
 
 def test_conflict_and_discordance_cases_fire_both_rules(kb, findings):

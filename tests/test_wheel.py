@@ -41,11 +41,13 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path):
     result = subprocess.run([str(bin_dir / "consilium"), "eval", "case.json", "--json"], cwd=elsewhere,
                             capture_output=True, text=True)
     assert result.returncode == 0 and '"conversion_chemotherapy"' in result.stdout
-    grammar = subprocess.run([str(bin_dir / "python"), "-c", "import consilium.engine.lang.parse as p; print(p.grammar_path())"],
+    grammar = subprocess.run([str(bin_dir / "python"), "-c",
+                              "import consilium.engine.lang.parse as p; print(p.grammar_path())"],
                              cwd=elsewhere, capture_output=True, text=True)
     assert "site-packages" in grammar.stdout
     # one import package: nothing generic such as `engine` or `render` at the top level
-    top = subprocess.run([str(bin_dir / "python"), "-c", "import engine"], cwd=elsewhere, capture_output=True, text=True)
+    top = subprocess.run([str(bin_dir / "python"), "-c", "import engine"], cwd=elsewhere, capture_output=True,
+                         text=True)
     assert top.returncode != 0 and "No module named 'engine'" in top.stderr
     version = subprocess.run([str(bin_dir / "python"), "-c", "import consilium; print(consilium.__version__)"],
                              cwd=elsewhere, capture_output=True, text=True)

@@ -78,7 +78,7 @@ def coverage(kb: KnowledgeBase, outcomes: list[ScenarioOutcome]) -> Coverage:
                                       (node.id, index) in taken))
             if isinstance(node, (ir.Recommend, ir.Warn)):
                 items.append(Item("rules", f"{type(node).__name__.lower()} '{node.id}'", span, node.id in fired))
-    for safety in kb.checked.safeties:
+    for safety in kb.safeties:
         items.append(Item("rules", f"safety '{safety.id}'", safety.span, safety.id in fired))
     return Coverage(tuple(items))
 

@@ -15,16 +15,15 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
-
 import z3
 
 from ..lang.diagnostics import UsageError
 from ..kb import KnowledgeBase, load_kb
-from .verify import ATTEMPTS, fact_names, block, case_from_model
 from .verify.encode import Encoder
 from .verify.reach import reach
+from .verify.solve import Case, Encoding, find_case
 
 
 @dataclass(frozen=True)
@@ -89,20 +88,15 @@ def load_version(spec: str, kb_folder: str = "kb") -> tuple[KnowledgeBase, str]:
 
 def _declarations(kb: KnowledgeBase) -> dict[tuple[str, str], object]:
     found: dict[tuple[str, str], object] = {}
-    for s in kb.sources.values():
-        found["source", s.id] = s
-    for f in kb.facts.values():
-        found["fact", f.id] = f
-    for d in kb.checked.defines.values():
-        found["definition", d.id] = d
-    for p in kb.pathways:
-        found["pathway", p.id] = (p.label, p.source, p.sites, tuple(n.id for n in p.nodes))
-        for n in p.nodes:
-            found[type(n).__name__.lower(), n.id] = n
-    for s in kb.checked.safeties:
-        found["safety", s.id] = s
-    for p in kb.checked.plans.values():
-        found["plan", p.id] = p
+    found.update((("source", s.id), s) for s in kb.sources.values())
+    found.update((("fact", f.id), f) for f in kb.facts.values())
+    found.update((("definition", d.id), d) for d in kb.defines.values())
+    for pathway in kb.pathways:
+        found["pathway", pathway.id] = (pathway.label, pathway.source, pathway.sites,
+                                        tuple(n.id for n in pathway.nodes))
+        found.update(((type(n).__name__.lower(), n.id), n) for n in pathway.nodes)
+    found.update((("safety", s.id), s) for s in kb.safeties)
+    found.update((("plan", p.id), p) for p in kb.plans.values())
     return found
 
 
@@ -122,8 +116,8 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, old_name: str = "old", new_name
 
 def _regions(old: KnowledgeBase, new: KnowledgeBase, result: Diff) -> None:
     enum_ids: dict[str, int] = {}
-    e_old = Encoder(dict(old.facts), dict(old.checked.defines), "old.", enum_ids)
-    e_new = Encoder(dict(new.facts), dict(new.checked.defines), "new.", enum_ids)
+    e_old = Encoder(dict(old.facts), dict(old.defines), "old.", enum_ids)
+    e_new = Encoder(dict(new.facts), dict(new.defines), "new.", enum_ids)
     r_old, r_new = reach(old, e_old), reach(new, e_new)
     solver = z3.Solver()
     solver.set("timeout", 5000)
@@ -141,9 +135,11 @@ def _regions(old: KnowledgeBase, new: KnowledgeBase, result: Diff) -> None:
         was = r_old.fires.get(rule, z3.BoolVal(False))
         now = r_new.fires.get(rule, z3.BoolVal(False))
         for change, formula in (("now fires", z3.And(now, z3.Not(was))), ("no longer fires", z3.And(was, z3.Not(now)))):
-            found = _example(solver, formula, e_old, e_new, old, new, rule, change)
+            # each fact is read from the version that has it (the same value in both, where both do)
+            found = find_case(solver, formula, (Encoding(e_new, new.facts), Encoding(e_old, old.facts)),
+                              partial(_confirm, old=old, new=new, rule=rule, change=change))
             if found is not None:
-                case, before_ids, after_ids = found
+                case, (before_ids, after_ids) = found
                 result.regions.append(Region(rule, labels[rule], change, case, before_ids, after_ids))
 
 
@@ -151,49 +147,22 @@ def _same_terms(a, b) -> list:
     if isinstance(a, dict):
         return [a[k] == b[k] for k in a.keys() & b.keys()]
     if isinstance(a, tuple):
-        return [x == y for x, y in zip(a, b)]
+        return [x == y for x, y in zip(a, b, strict=True)]
     return [a == b]
 
 
-def _example(solver, formula, e_old, e_new, old, new, rule, change):
-    solver.push()
-    try:
-        solver.add(formula)
-        names = sorted(set(fact_names(formula, e_old)) | set(fact_names(formula, e_new)))
-        for _ in range(ATTEMPTS):
-            if solver.check() != z3.sat:
-                return None
-            model = solver.model()
-            case = _case(model, names, e_old, e_new, old, new)
-            outcome = _confirm(case, old, new, rule, change)
-            if outcome is not None:
-                return case, *outcome
-            pinned = block(model, e_old, [n for n in names if n in old.facts]) + \
-                block(model, e_new, [n for n in names if n in new.facts])
-            solver.add(z3.Not(z3.And(pinned)) if pinned else z3.BoolVal(False))
-        return None
-    finally:
-        solver.pop()
-
-
-def _case(model, names, e_old, e_new, old, new) -> dict[str, Any]:
-    """The example case: each fact read from the version that has it (the same value in both)."""
-    case = case_from_model(model, [n for n in names if n in new.facts], e_new, new.facts)
-    for name, value in case_from_model(model, [n for n in names if n in old.facts], e_old, old.facts).items():
-        case.setdefault(name, value)
-    return case
-
-
-def _ids(kb: KnowledgeBase, case: dict) -> tuple[str, ...] | None:
+def _ids(kb: KnowledgeBase, case: Case) -> tuple[str, ...] | None:
     own = {k: v for k, v in case.items() if k in kb.facts}
     try:
-        result = kb.evaluator.evaluate(kb.validate_case(own))
+        result = kb.evaluate(own)
     except Exception:  # noqa: BLE001 - a case one version's schema refuses is not an example
         return None
     return tuple(result.recommendation_ids() + result.warning_ids())
 
 
-def _confirm(case, old, new, rule, change):
+def _confirm(case: Case, old: KnowledgeBase, new: KnowledgeBase, rule: str,
+             change: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The recommendations before and after, where the case shows the change; else None."""
     before, after = _ids(old, case), _ids(new, case)
     if before is None or after is None:
         return None

@@ -23,12 +23,15 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..lang import ir
 from ..lang.check import Checked
 from ..lang.diagnostics import Span
 from ..lang.load import Loaded
+
+if TYPE_CHECKING:
+    from ..kb import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +142,10 @@ _KINDS = {ir.Decide: "decision", ir.Step: "step", ir.Recommend: "recommendation"
           ir.Safety: "safety rule", ir.Define: "definition", ir.Plan: "plan"}
 
 
-def rules(checked: Checked) -> dict[str, RuleRef]:
+def rules(checked: "Checked | KnowledgeBase") -> dict[str, RuleRef]:
     """Every rule a reviewer signs off, by id, in reading order: pathway nodes (a `schedule`
-    is its plan's), safety rules, definitions and plans."""
+    is its plan's), safety rules, definitions and plans (of a checked knowledge base, or of a
+    loaded one, which offers the same)."""
     found: dict[str, RuleRef] = {}
 
     def add(node, pathway: str | None) -> None:

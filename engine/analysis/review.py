@@ -81,8 +81,8 @@ class Status:
 def status(kb: "KnowledgeBase", record: Record | None = None) -> Status:
     """Every rule's review state; raises ReviewRecordError when the record is malformed."""
     if record is None:
-        record = read_record(record_path(kb.loaded.paths[0]))
-    known = rules(kb.checked)
+        record = read_record(record_path(kb.paths[0]))
+    known = rules(kb)
     history: dict[str, list[Review]] = {}
     for review in record.reviews:
         history.setdefault(review.rule, []).append(review)
@@ -104,7 +104,7 @@ def status(kb: "KnowledgeBase", record: Record | None = None) -> Status:
 def sign(kb: "KnowledgeBase", rule_ids: list[str], by: str, verdict: str, comment: str | None = None,
          today: _dt.date | None = None) -> tuple[Review, ...]:
     """Record one review per rule (all or none); raises ReviewRecordError on bad input."""
-    known = rules(kb.checked)
+    known = rules(kb)
     problems = []
     for rule_id in rule_ids:
         if rule_id not in known:
@@ -122,8 +122,8 @@ def sign(kb: "KnowledgeBase", rule_ids: list[str], by: str, verdict: str, commen
         problems.append(Diagnostic("review-invalid", "name at least one rule to sign"))
     if problems:
         raise ReviewRecordError(problems)
-    path = record_path(kb.loaded.paths[0])
-    revision = git_revision(path.parent, kb.loaded.paths)
+    path = record_path(kb.paths[0])
+    revision = git_revision(path.parent, kb.paths)
     date = today or _dt.date.today()
     reviews = [Review(rule=r, verdict=verdict, by=by.strip(), date=date, digest=known[r].digest,
                       revision=revision, comment=(comment or "").strip() or None)
@@ -153,14 +153,16 @@ def changes_since_review(kb: "KnowledgeBase", current: Status) -> list[ChangeSin
 
     The reviewed version is the git revision recorded with the review, when the rule there
     has the digest that was reviewed (a review signed on uncommitted text has none)."""
-    from .diff import diff
+    from .diff import Diff, diff
     changed = [s for s in current.rules if s.state == "changed"]
-    folder = Path(kb.loaded.paths[0]).parent
-    root_name = Path(kb.loaded.paths[0]).name
-    versions: dict[str, object] = {}
+    folder = Path(kb.paths[0]).parent
+    root_name = Path(kb.paths[0]).name
+    versions: dict[str, KnowledgeBase | None] = {}
+    diffs: dict[str, Diff] = {}
     out = []
     for state in changed:
         review = state.review
+        assert review is not None  # a rule is "changed" only against a review of it
         revision = (review.revision or "").removesuffix("+dirty")
         if not revision:
             out.append(ChangeSinceReview(state, None, (), (), "the review recorded no git revision"))
@@ -171,15 +173,14 @@ def changes_since_review(kb: "KnowledgeBase", current: Status) -> list[ChangeSin
         if old is None:
             out.append(ChangeSinceReview(state, None, (), (), f"revision {revision} cannot be read from git"))
             continue
-        old_rule = rules(old.checked).get(state.rule.id)
+        old_rule = rules(old).get(state.rule.id)
         if old_rule is None or old_rule.digest != review.digest:
             out.append(ChangeSinceReview(state, None, (), (), f"the text reviewed is not the one committed at "
                                          f"{revision} (it was signed on uncommitted changes)"))
             continue
-        key = ("diff", revision)
-        if key not in versions:
-            versions[key] = diff(old, kb, revision, "now")
-        d = versions[key]
+        if revision not in diffs:
+            diffs[revision] = diff(old, kb, revision, "now")
+        d = diffs[revision]
         # a rule that fires: the cases where it now fires or no longer does; a decision, step,
         # definition or plan fires nothing itself: the cases whose result changes at all
         fires = state.rule.kind in ("recommendation", "warning", "safety rule")

@@ -168,6 +168,8 @@ def _entry(index: int, entry: object, where: "_Positions", problems: list[Diagno
                                    hint="the digest is written by `consilium review sign`; do not edit it"))
     if len(problems) > found:
         return None
+    # required, and of their types, or a problem was reported above
+    assert isinstance(verdict, str) and isinstance(date, _dt.date) and isinstance(digest, str)
     return Review(rule=entry["rule"], verdict=verdict, by=entry["by"].strip(), date=date, digest=digest,
                   revision=entry.get("revision"), comment=entry.get("comment") or None, span=head)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..lang import ir
-from ..inputs.case import validate_case
+from ..lang.fact_values import validate_case
 from ..kb import KnowledgeBase
 from ..evaluation.result import Result, TraceStep
 from ..lang.values import format_value
@@ -50,13 +50,14 @@ def run_scenario(kb: KnowledgeBase, scenario: ir.Scenario) -> ScenarioOutcome:
     raw = {g.fact: g.value for g in scenario.given}
     case, problems = validate_case(raw, kb.facts)
     assert not problems, "check() validates every scenario's given facts"
-    result = kb.evaluator.evaluate(case)
+    result = kb.evaluate(case, validated=True)
     failures = tuple(f for f in (_check(kb, result, e) for e in scenario.expectations) if f is not None)
     return ScenarioOutcome(scenario, failures, result)
 
 
 def _check(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Failure | None:
     no = "no " if e.negated else ""
+    source, site = e.source or "", e.site or ""  # set for the kinds that read them (check saw to it)
     match e.kind:
         case "recommend":
             present = e.target in result.recommendation_ids()
@@ -71,23 +72,23 @@ def _check(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Failure | No
             actual = "needs: " + (", ".join(result.needed_facts()) or "none")
             expected = f"{no}needs {e.target}"
         case "source_recommends":
-            view = result.source(e.source)
+            view = result.source(source)
             present = e.target in view.recommendations
             actual = f"{e.source} recommends: " + (", ".join(view.recommendations) or "nothing")
             expected = f"{no}source {e.source} recommends {e.target}"
         case "source_silent" if e.site is not None:
-            at_site = result.site(e.site).source(e.source)
+            at_site = result.site(site).source(source)
             present = at_site.silent
             actual = f"{e.source} on {e.site}: " + (", ".join(at_site.rules) or "nothing")
             expected = f"{no}source {e.source} silent on {e.site}"
         case "source_silent":
-            view = result.source(e.source)
+            view = result.source(source)
             present = view.silent
             actual = f"{e.source} recommends: " + (", ".join(view.recommendations) or "nothing") \
                 + "; warns: " + (", ".join(view.warnings) or "nothing")
             expected = f"{no}source {e.source} silent"
         case "relation":
-            relation = result.site(e.site).relation(e.source, e.other)
+            relation = result.site(site).relation(source, e.other or "")
             present = relation.relation == e.target
             actual = f"{e.source} and {e.other} {relation.relation} on {e.site}" + (
                 f" ({', '.join(relation.actions)})" if relation.actions else "")

@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, TextIO
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError, UsageError
@@ -89,7 +89,7 @@ def _pyarrow_parquet():
     return parquet
 
 
-def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
+def from_csv(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> dict[str, Any]:
     """A CSV row's text cells as the values a JSON case would hold; an empty cell is unknown.
 
     true/false for yes-no facts, numbers for numeric ones, values separated by '|' for sets;
@@ -113,7 +113,7 @@ def from_csv(raw: dict[str, str], facts: dict[str, ir.Fact]) -> dict[str, Any]:
     return case
 
 
-def _csv_hint(raw: dict[str, str], facts: dict[str, ir.Fact]) -> str:
+def _csv_hint(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> str:
     """How to write a set in CSV, when a set's cell seems to list its values another way."""
     for name, text in raw.items():
         fact = facts.get(name)
@@ -145,6 +145,7 @@ def _init(kb_path: str | None) -> None:
 def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
     """The rows of a chunk; as JSON Lines text already, when that is the output (less to send back)."""
     kb = _KB
+    assert kb is not None, "_init loads the knowledge base when the worker starts"
     source_of = _sources_of(kb)
     rows = []
     for number, kind, raw in chunk:
@@ -169,7 +170,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
                 if kind == "csv":
                     row["error"] += _csv_hint(raw, kb.facts)
             else:
-                decision = kb.evaluator.decide(case)
+                decision = kb.decide(case, validated=True)
                 row["recommendations"] = list(decision.recommendations)
                 for source in kb.sources:
                     row[source] = [r for r in decision.recommendations if source_of.get(r) == source]
@@ -184,7 +185,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
 
 def _sources_of(kb) -> dict[str, str]:
     found = {n.id: n.provenance.source for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))}
-    found.update({s.id: s.provenance.source for s in kb.checked.safeties})
+    found.update({s.id: s.provenance.source for s in kb.safeties})
     return found
 
 
@@ -194,18 +195,21 @@ class _Writer:
     def __init__(self, path: Path | None, columns: list[str]):
         self.columns = columns
         self.kind = _format(path) if path else "jsonl"
-        self.handle = path.open("w", encoding="utf-8", newline="") if path and self.kind != "parquet" else \
-            (None if path else sys.stdout)
+        self.handle: TextIO | None = path.open("w", encoding="utf-8", newline="") \
+            if path and self.kind != "parquet" else (None if path else sys.stdout)
         self.path = path
-        self.parquet = None
+        self.parquet: Any = None  # a pyarrow ParquetWriter, once the first rows come
         if self.kind == "csv":
+            assert self.handle is not None
             self.csv = csv.DictWriter(self.handle, fieldnames=columns)
             self.csv.writeheader()
 
     def write(self, rows) -> None:
         if isinstance(rows, str):  # a chunk a worker already wrote as JSON Lines
+            assert self.handle is not None  # JSON Lines are written to a file or standard output
             self.handle.write(rows)
         elif self.kind == "jsonl":
+            assert self.handle is not None
             self.handle.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
         elif self.kind == "csv":
             for row in rows:

@@ -140,8 +140,8 @@ class _Reader:
         self.data, self.facts, self.name, self.text = data, facts, name, text
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
-        self.resources: list[dict] = []
-        self.index: dict[str, dict] = {}
+        self.resources: list[Mapping[str, Any]] = []
+        self.index: dict[str, Mapping[str, Any]] = {}
         self.skipped: set[int] = set()  # resources about another patient
         self.digests: dict[int, str] = {}
         self.bundle_digest: str | None = None

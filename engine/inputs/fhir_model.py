@@ -69,7 +69,7 @@ def codings_of(item: Any) -> list[dict]:
         return [c for part in item for c in codings_of(part)]
     if isinstance(item, Mapping):
         if isinstance(item.get("coding"), list):
-            return [c for c in item["coding"] if isinstance(c, Mapping)]
+            return [dict(c) for c in item["coding"] if isinstance(c, Mapping)]
         if "code" in item and "system" in item:
             return [dict(item)]
     return []

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from . import ir
-from ..inputs.case import validate_case
+from .fact_values import validate_case
 from .diagnostics import Diagnostic, Span, suggest
 from .check_binding import check_bindings
 from .check_expr import ANY, ExpressionChecker
@@ -33,7 +33,7 @@ class Checked:
     safeties: tuple[ir.Safety, ...]
     scenarios: tuple[ir.Scenario, ...]
     sites: dict[str, ir.Site] = field(default_factory=dict)
-    define_types: dict[str, ir.FactType] = field(default_factory=dict)
+    define_types: dict[str, object] = field(default_factory=dict)  # a FactType, or ANY where it failed
     code_systems: dict[str, ir.CodeSystem] = field(default_factory=dict)
 
 
@@ -108,7 +108,8 @@ class _Checker(ExpressionChecker):
         checked_plans = {name: self._check_plan(p) for name, p in plans.items()}
         safeties = tuple(self._check_safety(d) for d in self.declarations if isinstance(d, ir.Safety))
         scenarios = tuple(d for d in self.declarations if isinstance(d, ir.Scenario))
-        rules = {n.id: n for p in pathways for n in p.nodes if not isinstance(n, ir.Schedule)}
+        rules: dict[str, ir.Node | ir.Safety] = {n.id: n for p in pathways for n in p.nodes
+                                                 if not isinstance(n, ir.Schedule)}
         rules.update({s.id: s for s in safeties})
         sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
                  for name, site in self.sites.items()}
@@ -176,7 +177,7 @@ class _Checker(ExpressionChecker):
                 self.error("unknown-site", f"no site '{site}' is declared", pathway.span,
                            hint=suggest(site, self.sites) or "declare it with 'site " + site + " \"label\" "
                            "when CONDITION'")
-        nodes = []
+        nodes: list[ir.Node] = []
         for node in pathway.nodes:
             match node:
                 case ir.Decide():
@@ -229,37 +230,39 @@ class _Checker(ExpressionChecker):
                                    condition=self._condition(safety.condition))
 
     def _check_scenario(self, scenario: ir.Scenario, rules: dict, sites: set[str], plans: dict) -> None:
-        raw = {}
-        positions = {}
+        raw: dict[str, object] = {}
+        positions: dict[str, Span] = {}
         for given in scenario.given:
             if given.fact in raw:
                 self.error("case-duplicate-fact", f"the fact '{given.fact}' is given twice", given.span)
             raw[given.fact] = given.value
-            positions[given.fact] = given.span
+            if given.span is not None:
+                positions[given.fact] = given.span
         _, problems = validate_case(raw, self.facts, name=scenario.span.file if scenario.span else "<scenario>",
                                     positions=positions)
         self.diagnostics.extend(problems)
         for expect in scenario.expectations:
+            target = expect.target or ""  # every kind but `source_silent` and `relation` names one
             if expect.kind in ("recommend", "source_recommends"):
-                rule = rules.get(expect.target)
+                rule = rules.get(target)
                 if not isinstance(rule, ir.Recommend):
-                    self.error("unknown-rule", f"no recommendation '{expect.target}' is declared", expect.span,
-                               hint=suggest(expect.target, [k for k, v in rules.items()
+                    self.error("unknown-rule", f"no recommendation '{target}' is declared", expect.span,
+                               hint=suggest(target, [k for k, v in rules.items()
                                                             if isinstance(v, ir.Recommend)]))
-            elif expect.kind == "warning" and "." in expect.target:
-                plan_id, step_id = expect.target.split(".", 1)
+            elif expect.kind == "warning" and "." in target:
+                plan_id, step_id = target.split(".", 1)
                 if step_id not in {s.id for s in getattr(plans.get(plan_id), "steps", ())}:
-                    self.error("unknown-rule", f"no plan step '{expect.target}' is declared", expect.span,
+                    self.error("unknown-rule", f"no plan step '{target}' is declared", expect.span,
                                hint="a plan's timing warning is named PLAN.STEP")
             elif expect.kind == "warning":
-                rule = rules.get(expect.target)
+                rule = rules.get(target)
                 if not isinstance(rule, (ir.Warn, ir.Safety)):
-                    self.error("unknown-rule", f"no warning or safety rule '{expect.target}' is declared",
-                               expect.span, hint=suggest(expect.target, [k for k, v in rules.items()
+                    self.error("unknown-rule", f"no warning or safety rule '{target}' is declared",
+                               expect.span, hint=suggest(target, [k for k, v in rules.items()
                                                                          if isinstance(v, (ir.Warn, ir.Safety))]))
-            elif expect.kind == "needs" and expect.target not in self.facts:
-                self.error("unknown-fact", f"no fact '{expect.target}' is declared", expect.span,
-                           hint=suggest(expect.target, self.facts))
+            elif expect.kind == "needs" and target not in self.facts:
+                self.error("unknown-fact", f"no fact '{target}' is declared", expect.span,
+                           hint=suggest(target, self.facts))
             for source in (expect.source, expect.other):
                 if source is not None:
                     self._source(source, expect.span, expect.span)

@@ -13,13 +13,25 @@ import dataclasses
 from dataclasses import dataclass
 
 from . import ir
-from .diagnostics import suggest
+from .diagnostics import Span, suggest
 from .values import DURATION_UNITS, NUMBER_UNITS
 
 ANY = object()  # the type of an expression that already failed to check
 
 
 class ExpressionChecker:
+    # What it reads and calls of the checker that uses it (check._Checker), declared here so that
+    # this file says what it depends on.
+    facts: dict[str, ir.Fact]
+    defines: dict[str, ir.Define]
+
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
+              related: tuple[tuple[str, Span], ...] = ()) -> None:
+        raise NotImplementedError
+
+    def _define_type(self, name: str) -> tuple[ir.Expr, object]:
+        raise NotImplementedError
+
     # ---- expressions ----------------------------------------------------------------
     def _condition(self, expr: ir.Expr) -> ir.Expr:
         resolved, typ = self._expr(expr)
@@ -246,7 +258,7 @@ class ExpressionChecker:
                 integer = a.integer and b.integer and op != "/"
                 typ = ir.NumberType(integer=integer, unit=unit)
                 if isinstance(t_left, _Literal) and isinstance(t_right, _Literal):
-                    typ = _Literal(typ)
+                    return dataclasses.replace(resolved, kind="number"), _Literal(typ)
                 return dataclasses.replace(resolved, kind="number"), typ
             case ir.DateType(), ir.DurationType() if op in "+-":
                 return dataclasses.replace(resolved, kind="date_plus" if op == "+" else "date_minus"), ir.DateType()

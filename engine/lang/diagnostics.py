@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 # The stable codes, kebab-case. Tools match on these; never rename one.
 CODES: dict[str, str] = {
@@ -56,7 +57,7 @@ CODES: dict[str, str] = {
     "unknown-target": "a branch or step leads to a node that does not exist",
     "pathway-cycle": "a pathway leads back to a node it came from",
     "multiple-entries": "a pathway node cannot be reached from the pathway's entry",
-    # static verification (engine/verify): findings, each with a case that shows it
+    # static verification (analysis/verify): findings, each with a case that shows it
     "gap": "a decision without 'otherwise' whose branches can all be false",
     "overlap": "two branches of a decision hold for the same case",
     "conflict": "a source recommends an action it also advises against, for one case",
@@ -73,6 +74,8 @@ CODES: dict[str, str] = {
     "case-out-of-range": "a case gives a value outside its fact's range",
     "case-unknown-value": "a case gives a value outside its fact's enum",
     "case-duplicate-fact": "a case gives the same fact twice",
+    # lowering to SQL (engine/evaluation/sql.py)
+    "not-lowerable": "a rule uses a construct the SQL lowering cannot express",
     # FHIR bundles (engine/inputs/fhir.py)
     "fhir-malformed": "a FHIR input is not a Bundle of resources, or a resource has no resourceType",
     "fhir-invalid-resource": "a resource does not fit its FHIR R4 model (an element of the wrong type)",
@@ -88,6 +91,12 @@ CODES: dict[str, str] = {
     "review-syntax": "the review record is not valid TOML",
     "review-invalid": "a review lacks a field, or gives a field a value it cannot have",
     "review-unknown-rule": "a review names a rule the knowledge base does not have",
+}
+
+# The severity a code has when its diagnostic does not say; a code not listed is an error.
+SEVERITY: dict[str, str] = {
+    "overlap": "warning", "discordance": "info", "unreachable": "warning", "unused-fact": "warning",
+    "untested-fact": "info", "unused-define": "warning",
 }
 
 
@@ -111,21 +120,35 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    """One problem found in a rule file or a case."""
+    """One problem found in a rule file or a case.
+
+    A static finding (analysis/verify) also names the declaration it is about (`subject`), a
+    case that shows it, as a case file writes it (`case`), and, where a `waive` clause accepts
+    it, the reason (`waived`): a waived finding is shown but does not fail."""
 
     code: str
     message: str
     span: Span | None = None
-    severity: str = "error"
+    severity: str = ""               # empty: the code's own (SEVERITY), else "error"
     hint: str | None = None
     related: tuple[tuple[str, Span], ...] = field(default=())
+    subject: str | None = None
+    case: dict[str, Any] | None = field(default=None, compare=False)  # a dict: kept out of the hash
+    waived: str | None = None
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unregistered diagnostic code {self.code!r}")
+        if not self.severity:
+            object.__setattr__(self, "severity", SEVERITY.get(self.code, "error"))
 
-    def to_json(self) -> dict:
-        return {
+    @property
+    def fails(self) -> bool:
+        """Whether it makes a command fail: an error that is not waived."""
+        return self.severity == "error" and self.waived is None
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
@@ -133,6 +156,9 @@ class Diagnostic:
             "hint": self.hint,
             "related": [{"message": m, "span": s.to_json()} for m, s in self.related],
         }
+        if self.subject is not None:  # a static finding
+            found.update(subject=self.subject, case=self.case, waived=self.waived)
+        return found
 
 
 class ConsiliumError(Exception):
@@ -188,15 +214,21 @@ def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | Non
     split: dict[str, list[str]] = {}  # each file cut into lines once: the cost stays linear
     blocks = []
     for d in diagnostics:
+        severity = f"{d.severity} (waived)" if d.waived else d.severity
         if d.span is None:
-            lines = [f"{d.severity}: {d.message} [{d.code}]"]
+            lines = [f"{severity}: {d.message} [{d.code}]"]
         else:
-            lines = [f"{d.span}: {d.severity}: {d.message} [{d.code}]"]
+            lines = [f"{d.span}: {severity}: {d.message} [{d.code}]"]
             lines += _excerpt(d.span, sources, split)
         for message, span in d.related:
             lines.append(f"  {span}: note: {message}")
-        if d.hint:
-            lines.append(f"  hint: {d.hint}")
+        hints = [d.hint] if d.hint else []
+        if d.case is not None:  # ready to save as a file for `consilium eval`
+            hints.append("a case that shows it: " + json.dumps(d.case, ensure_ascii=False))
+        if d.waived:
+            hints.append(f"waived: {d.waived}")
+        if hints:
+            lines.append("  hint: " + "; ".join(hints))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 

@@ -92,8 +92,8 @@ def _declarations(path: str, text: str, formatted: bool = False) -> tuple:
         problems = problems + [d for d in lowered if d.severity == "error"]
     if problems or rule_file is None:
         if formatted:
-            raise FormatError(f"{path}: the formatted text would not parse ({problems[0].message if problems else '?'}); "
-                              "the file is left as it is")
+            first = problems[0].message if problems else "?"
+            raise FormatError(f"{path}: the formatted text would not parse ({first}); the file is left as it is")
         raise FormatRefused(problems or [Diagnostic("syntax", "the file cannot be read", Span(path, 1, 1, 1, 2))])
     return rule_file.declarations
 

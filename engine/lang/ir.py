@@ -2,8 +2,8 @@
 
 `lower` builds these from the parse tree; `check` resolves names and returns the same
 classes with every `Name` replaced by what it denotes; `shape`, the code writer
-(evaluation/codegen/), verify and `render` read them. Spans are kept out of equality, so two rules that say the same thing
-compare equal wherever they are written. Each category is one closed union (`Expr`,
+(evaluation/codegen/), verify and `render` read them. Spans are kept out of equality, so two
+rules that say the same thing compare equal wherever they are written. Each category is one closed union (`Expr`,
 `FactType`, `Node`, `Timing`, `Expectation`), dispatched with `match`.
 """
 
@@ -17,7 +17,7 @@ from .values import Duration, Number, compare
 
 
 def _span() -> Span | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 # ---- fact types -----------------------------------------------------------------------

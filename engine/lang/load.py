@@ -15,10 +15,17 @@ from typing import Callable
 
 from . import ir
 from .diagnostics import Diagnostic, Span, suggest
-from .lower import lower
-from .parse import decode, parse_text
 
 ROOT_FILE = "main.rules"
+
+
+def grammar_path() -> Path:
+    """The grammar file, `consilium/grammar/consilium.lark` (here, not in parse.py, so that the parse
+    cache can check it without importing Lark).
+
+    pyproject.toml installs grammar/ as the subpackage consilium.grammar beside consilium.engine, so
+    the same relative path holds in a checkout (grammar/ beside engine/) and in a wheel."""
+    return Path(__file__).resolve().parents[2] / "grammar" / "consilium.lark"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,11 @@ def resolve_root(path: str | Path) -> tuple[Path | None, list[Diagnostic]]:
 
 def parse_file(path: str, text: str) -> tuple[ir.RuleFile | None, list[Diagnostic]]:
     """Phases 1 and 2 for one file's text: its declarations, or what is wrong with it."""
+    # Lark and the lowering are imported here, not at the top: a load from the parse cache never
+    # parses, and importing them is a sixth of a short `consilium eval`'s time.
+    from .lower import lower
+    from .parse import parse_text
+
     tree, problems = parse_text(path, text)
     if tree is None:
         return None, problems
@@ -71,6 +83,8 @@ def load(root: Path, *, read: Callable[[Path], bytes] | None = None,
     """Every file from the root down its includes. `read` gives a file's bytes (an editor passes
     its unsaved buffers); `parse` turns a file's text into declarations (an editor remembers them
     per text, so a keystroke re-parses one file)."""
+    from .parse import decode
+
     read_bytes = read or Path.read_bytes
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
@@ -110,7 +124,7 @@ def load(root: Path, *, read: Callable[[Path], bytes] | None = None,
         for decl in rule_file.declarations:
             if isinstance(decl, ir.Include):
                 target = path.parent / decl.path
-                if not target.is_file() and not (target.resolve() in chain + (real,)):
+                if not target.is_file() and target.resolve() not in chain + (real,):
                     siblings = sorted(p.name for p in path.parent.glob("*.rules"))
                     diagnostics.append(Diagnostic(
                         "include-not-found", f"the included file '{decl.path}' does not exist", decl.span,

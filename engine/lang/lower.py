@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from lark import Token, Tree, v_args
 
@@ -88,7 +88,8 @@ class _Lowering(LoweringBase):
         return found[name].value if name in found else default
 
     # ---- clauses --------------------------------------------------------------------
-    def _clause(name, convert=lambda v: v):  # noqa: N805 - a factory used in the class body
+    @staticmethod  # a factory of handlers, used in the class body
+    def _clause(name: str, convert: Callable[[Any, Any], Any] = lambda self, v: v) -> Callable[..., _Clause]:
         @v_args(meta=True)
         def handler(self, meta, children):
             if len(children) == 1:
@@ -146,7 +147,8 @@ class _Lowering(LoweringBase):
     def modality(self, meta, children):  # pragma: no cover - every alternative is aliased
         raise AssertionError("modality without alias")
 
-    def _modality(name):  # noqa: N805
+    @staticmethod  # a factory of handlers, used in the class body
+    def _modality(name: str) -> Callable[..., _Clause]:
         @v_args(meta=True)
         def handler(self, meta, children):
             return _Clause("modality", name, self.span(meta))
@@ -260,7 +262,8 @@ class _Lowering(LoweringBase):
         ident, label, *rest = children
         found = self.clauses("site", rest, {"when", "note"})
         self.require("site", str(ident), found, ("when",), self.token_span(ident))
-        return ir.Site(id=str(ident), label=_unquote(label), condition=self.value(found, "when", ir.BoolLit(value=False)),
+        return ir.Site(id=str(ident), label=_unquote(label),
+                       condition=self.value(found, "when", ir.BoolLit(value=False)),
                        note=self.value(found, "note"), span=self.token_span(ident))
 
     @v_args(meta=True)
@@ -420,7 +423,7 @@ class _Lowering(LoweringBase):
         return ir.Relative(step=str(children[0]), before=False)
 
     @v_args(meta=True)
-    def scenario(self, meta, children):
+    def scenario(self, meta: Any, children: list[Any]) -> ir.Scenario:
         ident, label, *lines = children
         given: tuple[ir.Given, ...] = ()
         for line in lines:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import Callable
 
 from lark import Token, Transformer, v_args
 
@@ -41,7 +42,8 @@ class LoweringBase(Transformer):
         return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def token_span(self, token: Token) -> Span:
-        return Span(self.path, token.line, token.column, token.end_line, token.end_column)
+        # the lexer gives every token its place; Lark types them as optional for hand-made tokens
+        return Span(self.path, token.line or 1, token.column or 1, token.end_line or 1, token.end_column or 1)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint=hint))
@@ -215,7 +217,8 @@ class LoweringBase(Transformer):
     def is_unknown(self, meta, children):
         return ir.IsKnown(operand=self._expr_of(children[0]), negated=True, span=self.span(meta))
 
-    def _arith(op):  # noqa: N805
+    @staticmethod  # a factory of handlers, used in the class body
+    def _arith(op: str) -> Callable[..., ir.Arith]:
         @v_args(meta=True)
         def handler(self, meta, children):
             left, right = (self._expr_of(c) for c in children)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF,
@@ -21,6 +20,7 @@ from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF,
 from lark.indenter import DedentError, Indenter
 
 from .diagnostics import Diagnostic, Span, suggest
+from .load import grammar_path
 
 MAX_DEPTH = 64  # nesting of brackets; deeper is certainly a mistake, and recursion-unsafe
 MAX_TREE_DEPTH = 3 * MAX_DEPTH  # a parse tree spends a few levels per bracket
@@ -36,14 +36,6 @@ class _RuleIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
-
-
-def grammar_path() -> Path:
-    """The grammar file, `consilium/grammar/consilium.lark`.
-
-    pyproject.toml installs grammar/ as the subpackage consilium.grammar beside consilium.engine, so
-    the same relative path holds in a checkout (grammar/ beside engine/) and in a wheel."""
-    return Path(__file__).resolve().parents[2] / "grammar" / "consilium.lark"
 
 
 @functools.cache
@@ -115,7 +107,7 @@ def _declaration_chunks(text: str) -> list[tuple[int, int]]:
     lines = text.splitlines()
     starts = [number - 1 for number, depth, in_triple in _line_starts(text)
               if depth == 0 and not in_triple and lines[number - 1][:1] not in ("", " ", "\t", "#")]
-    return list(zip(starts, starts[1:] + [len(lines)]))
+    return list(zip(starts, starts[1:] + [len(lines)], strict=True))
 
 
 def _line_starts(text: str):
@@ -123,7 +115,7 @@ def _line_starts(text: str):
     depth = 0
     in_triple = False
     pending = 1
-    for number, column, ch in _scan(text):
+    for number, _column, ch in _scan(text):
         while pending <= number:  # lines up to this event's start in the state before it
             yield pending, depth, in_triple
             pending += 1
@@ -268,7 +260,8 @@ def _describe_token(token: Token) -> str:
 def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
     line, column = max(exc.line, 1) if exc.line else 1, max(exc.column, 1) if exc.column else 1
     if isinstance(exc, UnexpectedCharacters):
-        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+        ch = text[pos] if pos < len(text) else ""
         if ch == '"':
             end = len(text.splitlines()[line - 1]) + 1
             return Diagnostic("unterminated-string", "this string has no closing quote",

@@ -113,7 +113,7 @@ class Verifier:
             raise AuthError(f"the token is not a JWT: {exc}") from None
         if header.get("alg") not in ALGORITHMS:
             raise AuthError(f"the token's algorithm {header.get('alg')!r} is not an asymmetric one CDS Hooks allows")
-        issuer = self.issuers.get(unverified.get("iss"))
+        issuer = self.issuers.get(str(unverified.get("iss")))
         if issuer is None:
             raise AuthError(f"the issuer {unverified.get('iss')!r} is not trusted")
         key = issuer.key(header.get("kid"))

@@ -34,8 +34,8 @@ def _summary(text: str) -> str:
 
 def _card(summary: str, indicator: str, source_label: str, detail: str | None, links: list[dict],
           **extra: Any) -> dict:
-    card = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator,
-            "source": {"label": source_label}}
+    card: dict[str, Any] = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator,
+                            "source": {"label": source_label}}
     if detail:
         card["detail"] = detail
     if links:
@@ -77,8 +77,9 @@ def patient_view_cards(kb, result, links: list[dict], own_label: str = "Consiliu
         reasons = getattr(finding, "reasons", ()) or ()
         lines = [f"- {getattr(r, 'text', None) or getattr(r, 'label', None) or r}" for r in reasons]
         quote = _quoted(getattr(finding, "quote", None), getattr(finding, "section", None))
-        detail = "\n\n".join(x for x in ("Because:\n" + "\n".join(lines) if lines else "", quote) if x) or None
-        cards.append(_card(label, "info", _source_label(kb, getattr(finding, "source", None)), detail, links))
+        finding_detail = "\n\n".join(x for x in ("Because:\n" + "\n".join(lines) if lines else "", quote) if x)
+        cards.append(_card(label, "info", _source_label(kb, getattr(finding, "source", None)),
+                           finding_detail or None, links))
     warnings = list(getattr(result, "input_warnings", ()) or ())
     if warnings:
         cards.append(problems_card("The patient's record could not be read in full", warnings, links, own_label,
@@ -117,14 +118,14 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict]) ->
     """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete them.
 
     `drafts` maps each draft order's reference (Type/id) to the resource."""
-    rules = {s.id: s for s in kb.checked.safeties}
+    rules = {s.id: s for s in kb.safeties}
     origins = getattr(result, "origins", {}) or {}
     cards = []
     for w in result.warnings:
         rule = rules.get(w.id)
         if w.kind != "safety" or rule is None:
             continue
-        culprits = sorted({o.reference for fact in facts_of(rule.condition, kb.checked.defines)
+        culprits = sorted({o.reference for fact in facts_of(rule.condition, kb.defines)
                            for o in origins.get(fact, ()) if o.reference in drafts})
         if not culprits:
             continue  # the record trips it without these orders: patient-view says so

@@ -92,8 +92,10 @@ async def gather(request: Mapping, templates: Mapping[str, str], client: httpx.A
             except (ValueError, RequestError) as exc:
                 problems.append(f"{url}: not a FHIR resource or Bundle ({exc})")
                 break
-            url = next((link.get("url") for link in (data.get("link") or []) if isinstance(link, Mapping)
-                        and link.get("relation") == "next"), None) if data.get("resourceType") == "Bundle" else None
-            if not url:
+            links = (data.get("link") or []) if data.get("resourceType") == "Bundle" else []
+            following = next((link.get("url") for link in links
+                              if isinstance(link, Mapping) and link.get("relation") == "next"), None)
+            if not isinstance(following, str) or not following:
                 break
+            url = following
     return resources, problems

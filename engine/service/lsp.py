@@ -459,7 +459,7 @@ def document_symbols(ls: RulesServer, params: lsp.DocumentSymbolParams) -> list[
     analysis = ls.analysis_of(params.text_document.uri)
     path = to_fs_path(params.text_document.uri)
     shown = analysis.display(path) if analysis and path else None
-    if shown is None:
+    if shown is None or analysis is None:
         return []
     mine = [s for s in analysis.index.symbols if s.name_span.file == shown]
     parents: dict[str, lsp.DocumentSymbol] = {}
@@ -676,10 +676,9 @@ def encode_tokens(tokens: list[Token], index: Index | None, shown: str | None) -
         kind = _token_type(token, index, shown)
         if kind is None:
             continue
-        declared = index is not None and (shown, token.line + 1, token.column + 1) in index.uses and \
-            index.uses[(shown, token.line + 1, token.column + 1)].name_span.line == token.line + 1 and \
-            index.uses[(shown, token.line + 1, token.column + 1)].name_span.column == token.column + 1 and \
-            index.uses[(shown, token.line + 1, token.column + 1)].name_span.file == shown
+        use = index.uses.get((shown, token.line + 1, token.column + 1)) if index is not None and shown else None
+        declared = use is not None and use.name_span.line == token.line + 1 and \
+            use.name_span.column == token.column + 1 and use.name_span.file == shown
         for number, piece in enumerate(re.split(r"\r\n|\r|\n", token.text)):
             line = token.line + number
             column = token.column if number == 0 else 0

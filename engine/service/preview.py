@@ -129,7 +129,7 @@ def app(preview: Preview) -> Any:
         from watchfiles import awatch
         preview.changed = asyncio.Event()
         folder = preview.path.parent if preview.path.is_file() else preview.path
-        async for changes in awatch(folder, watch_filter=lambda _, name: name.endswith(".rules")):
+        async for _changes in awatch(folder, watch_filter=lambda _, name: name.endswith(".rules")):
             await asyncio.to_thread(preview.reload)
             event, preview.changed = preview.changed, asyncio.Event()
             event.set()
@@ -169,7 +169,8 @@ def serve(path: str | None, host: str, port: int, *, open_browser: bool = True) 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Consilium preview: {title}</title>
 <style>
- body { font: 14px/1.4 system-ui, sans-serif; margin: 0; display: grid; grid-template-columns: 18rem 1fr; height: 100vh; }
+ body { font: 14px/1.4 system-ui, sans-serif; margin: 0; display: grid;
+        grid-template-columns: 18rem 1fr; height: 100vh; }
  nav { overflow: auto; border-right: 1px solid #ccc; padding: .5rem; background: #fafafa; }
  nav a { display: block; padding: .15rem .3rem; color: #124; text-decoration: none; border-radius: 3px; }
  nav a.chosen { background: #dde7f3; font-weight: 600; }
@@ -181,7 +182,8 @@ PAGE = """<!doctype html>
  #status { color: #666; font-size: 12px; }
 </style></head>
 <body>
-<nav><div id="status">loading…</div><h3>Charts</h3><div id="charts"></div><h3>Scenarios</h3><div id="scenarios"></div></nav>
+<nav><div id="status">loading…</div><h3>Charts</h3><div id="charts"></div>
+<h3>Scenarios</h3><div id="scenarios"></div></nav>
 <main><pre id="errors"></pre><div id="chart"></div></main>
 <script>
 let chosen = null, version = -1;

@@ -70,8 +70,8 @@ class Holder:
         self.stamp = self._stamp()
 
     def _stamp(self) -> tuple:
-        stamps = []
-        for file in self.kb.loaded.files:
+        stamps: list[tuple[str, int | None, int | None]] = []
+        for file in self.kb.files:
             try:
                 stats = os.stat(file)
                 stamps.append((file, stats.st_mtime_ns, stats.st_size))
@@ -100,7 +100,7 @@ class Holder:
 class Cases:
     """The last results, by an unguessable token, for the links of the cards (bounded, expiring)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._items: OrderedDict[str, tuple[float, KnowledgeBase, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -237,7 +237,8 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             return error(404, f"no chart '{request.path_params['chart']}'")
         return Response(svg, media_type="image/svg+xml")
 
-    async def not_found(request: Request, exc: HTTPException) -> Response:
+    async def not_found(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)  # the handler is registered for HTTPException only
         return error(exc.status_code, exc.detail or "not found")
 
     async def internal(request: Request, exc: Exception) -> Response:

@@ -48,6 +48,14 @@ class Value:
     term: Any           # z3 term, (months, days) for durations, {value: BoolRef} for sets
     kind: str           # bool | number | enum | set | date | duration
 
+    def terms(self) -> list[Any]:
+        """The Z3 terms of the value, without its `known` flag."""
+        if isinstance(self.term, dict):
+            return list(self.term.values())
+        if isinstance(self.term, tuple):
+            return list(self.term)
+        return [self.term]
+
 
 class Encoder:
     """Z3 variables for one knowledge base's facts, and encodings of its expressions."""
@@ -59,12 +67,21 @@ class Encoder:
         self.prefix = prefix
         self.values: dict[str, Value] = {}
         self.domain: list[z3.BoolRef] = []   # what every case satisfies (ranges, enum values)
+        # the same, by the symbol it constrains (a fact's, or a fresh date's): a solver call needs
+        # only the constraints of what its formula mentions, and stays as fast in a large base
+        self.domain_of: dict[str, list[z3.BoolRef]] = {}
+        self.symbols: dict[int, tuple[Any, frozenset[str]]] = {}  # solve.symbols' memo
         # shared between two encoders that must agree on enum values (a diff of two versions)
         self.enum_ids: dict[str, int] = enum_ids if enum_ids is not None else {}
         self._define_cache: dict[str, Any] = {}
         self._fresh = 0
+        self.fact_of: dict[str, str] = {}     # a Z3 symbol's name -> the fact it belongs to
         for name, fact in facts.items():
-            self.values[name] = self._declare(name, fact)
+            before = len(self.domain)
+            value = self.values[name] = self._declare(name, fact)
+            for term in [value.known, *value.terms()]:
+                self.fact_of[term.decl().name()] = name
+                self.domain_of[term.decl().name()] = self.domain[before:]
 
     def enum_id(self, value: str) -> int:
         return self.enum_ids.setdefault(value, len(self.enum_ids))
@@ -325,6 +342,7 @@ class Encoder:
         result = z3.Int(f"{self.prefix}__date{self._fresh}")
         self.domain.append(z3.If(months == 0, result == day,
                                  z3.And(result >= day + 28 * months - 3, result <= day + 31 * months + 3)))
+        self.domain_of[result.decl().name()] = self.domain[-1:]
         return result
 
 
@@ -348,7 +366,8 @@ _OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a
         "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 
-def _dur(d: Duration):
+def _dur(d: float | Duration):
+    assert isinstance(d, Duration), d  # a duration's bounds and literals are durations: check saw to it
     return (z3.IntVal(d.months), z3.IntVal(d.days))
 
 

@@ -1,17 +1,17 @@
 """When each node of a knowledge base is reached, and each rule fires, as Z3 formulas.
 
-Walks every pathway's graph in topological order: the entry is always reached; a decision
-takes its first branch whose condition is true once every earlier one is false (and
-`otherwise` when all are false); a guarded rule fires when it is reached and its guard is
-true; `then` continues from a step when reached, from a rule when it fires. These are the
-evaluator's semantics, as formulas the solver can reason about. No solving happens here.
+Walks every pathway in its order (`PathwayShape.order`: each node after every node leading
+to it): the entry is always reached; a decision takes its first branch whose condition is
+true once every earlier one is false (and `otherwise` when all are false); a guarded rule
+fires when it is reached and its guard is true; `then` continues from a step when reached,
+from a rule when it fires. These are the evaluator's semantics, as formulas the solver can
+reason about. No solving happens here, and no networkx: the shape says all it needs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 import z3
 
 from ...lang import ir
@@ -33,19 +33,18 @@ class Reach:
 def reach(kb: KnowledgeBase, encoder: Encoder) -> Reach:
     r = Reach()
     for pathway in kb.pathways:
-        _pathway(kb.graphs[pathway.id], pathway, encoder, r)
-    for safety in kb.checked.safeties:
+        _pathway(kb.shapes[pathway.id].order, pathway, encoder, r)
+    for safety in kb.safeties:
         r.rules[safety.id] = safety
         r.fires[safety.id] = encoder.truth(safety.condition).true
     return r
 
 
-def _pathway(graph: nx.DiGraph, pathway: ir.Pathway, encoder: Encoder, r: Reach) -> None:
-    order = {n.id: i for i, n in enumerate(pathway.nodes)}
+def _pathway(order: tuple[str, ...], pathway: ir.Pathway, encoder: Encoder, r: Reach) -> None:
     nodes = {n.id: n for n in pathway.nodes}
     incoming: dict[str, list[z3.BoolRef]] = {n.id: [] for n in pathway.nodes}
     incoming[pathway.nodes[0].id].append(z3.BoolVal(True))
-    for node_id in nx.lexicographical_topological_sort(graph, key=order.get):
+    for node_id in order:
         node = nodes[node_id]
         r.pathway_of[node_id] = pathway
         reached = z3.Or(incoming[node_id]) if incoming[node_id] else z3.BoolVal(False)
@@ -55,7 +54,7 @@ def _pathway(graph: nx.DiGraph, pathway: ir.Pathway, encoder: Encoder, r: Reach)
                 truths = [encoder.truth(b.condition) if b.condition is not None else None for b in node.branches]
                 r.truths[node_id] = truths
                 earlier_false: list[z3.BoolRef] = []
-                for index, (branch, truth) in enumerate(zip(node.branches, truths)):
+                for index, (branch, truth) in enumerate(zip(node.branches, truths, strict=True)):
                     if truth is None:
                         take = z3.And(reached, *earlier_false)
                     else:

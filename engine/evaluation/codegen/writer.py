@@ -82,6 +82,25 @@ class Names:
         return name
 
 
+_RANKS: dict[int, tuple[Mapping[str, ir.Define], dict[str, int]]] = {}
+
+
+def _define_rank(defines: Mapping[str, ir.Define]) -> dict[str, int]:
+    """Each definition's place in an order where it comes after those it uses.
+
+    Worked out once per knowledge base (its `defines`), not for every function and every probe
+    of a need: that made loading and evaluation grow with the square of the knowledge base.
+    The orders of a few knowledge bases are kept, each with its `defines`, so that an id is
+    never taken for another's."""
+    found = _RANKS.get(id(defines))
+    if found is None or found[0] is not defines:
+        found = (defines, {name: i for i, name in enumerate(define_order(defines))})
+        if len(_RANKS) >= 8:
+            _RANKS.clear()
+        _RANKS[id(defines)] = found
+    return found[1]
+
+
 def _literal(value: Any) -> str | None:
     """The value as a Python literal, when it has one that reads back exactly."""
     if value is None or isinstance(value, (bool, str)):
@@ -178,7 +197,6 @@ class Function:
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
-        self._define_order: list[str] | None = None
         self.given: dict[str, str] = {}     # definitions passed in by the caller, by name
         self.opaque = False                 # leave their facts unread (values only: no trace shows them)
         self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
@@ -257,13 +275,10 @@ class Function:
             if indent == 0:
                 self.top_facts.add(fact)
         place = self.place
-        if self._define_order is None:
-            self._define_order = define_order(self.defines)
-        for name in self._define_order:
-            if name not in wanted_defines:
-                continue
+        rank = _define_rank(self.defines)
+        for name in sorted(wanted_defines, key=rank.__getitem__):
             again = indent > 0 and name not in self.top_defines and name not in self.given
-            if name not in self.define_vars or (again and name in self.define_vars):
+            if name not in self.define_vars or again:
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
                 var = self.define_vars.get(name) or self.locals.take(name)

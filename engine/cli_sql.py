@@ -1,0 +1,93 @@
+"""The command line's SQL faces: `consilium sql`, `eval --cohort --engine duckdb|spark`, `audit`.
+
+Thin: parses nothing itself (engine/cli.py does), loads the knowledge base, calls the
+lowering, the engines or the audit report, and turns their errors into a message and an
+exit code as engine/cli.py does for the other commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .lang.diagnostics import ConsiliumError, DiagnosticsError, format_text
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def _load(path: str | None):
+    from .kb import bundled_kb_path, load_kb
+    return load_kb(path if path is not None else bundled_kb_path())
+
+
+def _diagnostics(error: DiagnosticsError) -> None:
+    print(format_text(error.diagnostics, error.texts), file=sys.stderr)
+
+
+def sql_command(args) -> int:
+    from .evaluation.sql import to_sql
+    try:
+        kb = _load(args.path)
+        print(to_sql(kb.checked, args.dialect, table=args.table))
+    except DiagnosticsError as error:
+        _diagnostics(error)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def cohort_in_engine(args) -> int:
+    from .inputs.cohort_sql import run_duckdb, run_spark
+    if len(args.paths) > 1:
+        print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
+        return EXIT_INPUT
+    if not args.cohort and not args.table:
+        print("consilium eval: --engine needs --cohort FILE or --table NAME", file=sys.stderr)
+        return EXIT_INPUT
+    if args.table and args.engine == "python":
+        print("consilium eval: --table needs --engine duckdb or spark", file=sys.stderr)
+        return EXIT_INPUT
+    if args.cohort and not Path(args.cohort).exists():
+        print(f"consilium eval: no cohort file '{args.cohort}'", file=sys.stderr)
+        return EXIT_INPUT
+    if args.engine == "duckdb" and args.table and not args.database:
+        print("consilium eval: --table with --engine duckdb needs --database FILE", file=sys.stderr)
+        return EXIT_INPUT
+    output = Path(args.output) if args.output else None
+    progress = sys.stderr.isatty()
+    try:
+        kb = _load(args.paths[0] if args.paths else None)
+        cohort = Path(args.cohort) if args.cohort and not args.table else None
+        if args.engine == "duckdb":
+            summary = run_duckdb(kb, cohort, output, database=args.database, table=args.table,
+                                 memory_limit=args.memory_limit, progress=progress)
+        else:
+            summary = run_spark(kb, cohort, output, master=args.spark_master, table=args.table, progress=progress)
+    except DiagnosticsError as error:
+        _diagnostics(error)
+        return EXIT_INPUT
+    except ConsiliumError as error:
+        print(f"consilium eval: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{summary.rows:,} cases in {summary.seconds:.1f} s ({args.engine}), {summary.errors:,} with errors"
+          + (f"; rows written to {output}" if output else ""), file=sys.stderr)
+    return EXIT_FINDINGS if summary.errors else EXIT_OK
+
+
+def audit_command(args) -> int:
+    from ..render.audit import write_audit
+    try:
+        kb = _load(args.path)
+        written = write_audit(kb, Path(args.rows), Path(args.output),
+                              cohort=Path(args.cohort) if args.cohort else None, received=args.received,
+                              progress=sys.stderr.isatty())
+    except DiagnosticsError as error:
+        _diagnostics(error)
+        return EXIT_INPUT
+    except ConsiliumError as error:
+        print(f"consilium audit: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"wrote {written}")
+    return EXIT_OK
+
+
+__all__ = ["audit_command", "cohort_in_engine", "sql_command"]

@@ -1,0 +1,373 @@
+"""Lowering to SQL: a checked knowledge base -> one query that decides every case of a table.
+
+Takes the checked IR (nothing else: no generated Python, no evaluator) and returns a sqlglot
+expression tree, written in any dialect sqlglot knows (`to_sql`: DuckDB, Spark, Postgres).
+The query reads a relation whose columns are the facts, typed (`column_types`): yes-no as
+BOOLEAN, integers as BIGINT, numbers as DOUBLE, enum values as text, sets as lists of
+text, dates as DATE, durations as whole days (BIGINT), with an optional `<fact>__months`
+column for the calendar months of a duration. A fact without a column is unknown for
+every row. Optional columns: `row` (the row number, passed through), `error` (a row that
+could not be read) and `<fact>__error` (why a cell could not be read as its fact).
+
+It returns, per row, the columns of the Python cohort (engine/inputs/cohort.py): `row`,
+`error`, `recommendations`, one list per source, `warnings`, `needs`, each list in the
+order the evaluator gives it. A value the schema does not allow (an enum value it does
+not list, a number outside its range) makes the row's `error`, worded as
+engine/inputs/case.py words it, and the row's lists NULL.
+
+Semantics: SQL's NULL is Kleene's unknown, so `and`, `or`, `not` and comparisons are
+SQL's own. A decision takes the first branch whose condition IS TRUE after conditions
+that are all FALSE; a NULL stops it (its facts that are NULL become needs). Dates move by
+calendar months first (a month past 31 January is the end of February, as every engine's
+month addition clamps) then days; durations are (months, days) pairs compared by their
+average length in sixteenths of a day, exactly in integers (30.4375 days a month);
+division by zero is unknown.
+
+Why sqlglot: the query is an expression tree built from the IR (`exp.Case`, `exp.and_`,
+...), never text pasted together, so a rule's text cannot change the query's shape, and one
+tree is written in each engine's dialect by a well-kept transpiler. (Ibis would also
+build trees, but hides the SQL behind a dataframe API and a backend per engine; the
+tree is what we want to show and to test.) Not here: reading files or running the
+query (engine/inputs/cohort_sql.py). A construct the lowering does not know is refused
+when lowering, naming the rule (`not-lowerable`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Collection, Iterable
+
+from sqlglot import exp
+
+from ..lang import ir
+from ..lang.check import Checked
+from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
+from ..lang.values import Duration
+from ..lang.reads import define_order
+
+DIALECTS = ("duckdb", "spark", "postgres")
+_SQL_OPS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+
+
+def column_types(checked: Checked) -> dict[str, str]:
+    """The SQL type of each fact's column (sqlglot type text)."""
+    return {name: _type(fact.type) for name, fact in checked.facts.items()}
+
+
+def _type(t: ir.FactType) -> str:
+    match t:
+        case ir.BoolType():
+            return "BOOLEAN"
+        case ir.NumberType(integer=True):
+            return "BIGINT"
+        case ir.NumberType():
+            return "DOUBLE"
+        case ir.EnumType():
+            return "VARCHAR"
+        case ir.SetType():
+            return "ARRAY<VARCHAR>"
+        case ir.DateType():
+            return "DATE"
+        case ir.DurationType():
+            return "BIGINT"
+    raise AssertionError(t)
+
+
+def output_columns(checked: Checked) -> list[str]:
+    return ["row", "error", "recommendations", *checked.sources, "warnings", "needs"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Dur:
+    """A duration in SQL: calendar months and days, each an integer expression."""
+
+    months: exp.Expression
+    days: exp.Expression
+
+    def sixteenths(self) -> exp.Expression:
+        # 30.4375 days a month = 487/16: the average length, in integers, exactly.
+        return exp.Add(this=exp.Mul(this=exp.Paren(this=self.months), expression=_n(487)),
+                       expression=exp.Mul(this=exp.Paren(this=self.days), expression=_n(16)))
+
+
+def _n(value) -> exp.Expression:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if value < 0:
+        return exp.Neg(this=exp.Literal.number(-value))
+    if isinstance(value, float) and value.is_integer():
+        return exp.Literal.number(repr(value))
+    return exp.Literal.number(value)
+
+
+def _s(text: str) -> exp.Expression:
+    return exp.Literal.string(text)
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _not(e: exp.Expression) -> exp.Expression:
+    """NOT, its operand parenthesized: sqlglot writes the tree as given, and NOT binds loosely."""
+    return exp.Not(this=e if isinstance(e, (exp.Paren, exp.Column, exp.Boolean)) else exp.Paren(this=e))
+
+
+def _is_true(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=exp.Paren(this=e), expression=exp.Boolean(this=True))
+
+
+def _is_false(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=exp.Paren(this=e), expression=exp.Boolean(this=False))
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=exp.Paren(this=e), expression=exp.Null())
+
+
+def _all(parts: list[exp.Expression]) -> exp.Expression:
+    return exp.and_(*parts) if parts else exp.Boolean(this=True)
+
+
+def _any(parts: list[exp.Expression]) -> exp.Expression:
+    return exp.or_(*parts) if parts else exp.Boolean(this=False)
+
+
+def shift(day: exp.Expression, duration: _Dur | Duration, sign: int = 1) -> exp.Expression:
+    """A date moved by a duration: calendar months first, then days, as values.add_duration."""
+    if isinstance(duration, Duration):
+        duration = _Dur(_n(duration.months), _n(duration.days))
+    months = duration.months if sign > 0 else exp.Neg(this=exp.Paren(this=duration.months))
+    days = duration.days if sign > 0 else exp.Neg(this=exp.Paren(this=duration.days))
+    moved = exp.DateAdd(this=day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
+    moved = exp.Cast(this=moved, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
+    moved = exp.DateAdd(this=moved, expression=exp.Paren(this=days), unit=exp.var("DAY"))
+    return exp.Cast(this=moved, to=exp.DataType.build("DATE"))
+
+
+class _Refused(Exception):
+    def __init__(self, what: str):
+        self.what = what
+
+
+class _Lowering:
+    """Expressions of one knowledge base, and the named columns the query computes in layers."""
+
+    def __init__(self, checked: Checked, present: Collection[str]):
+        self.checked = checked
+        self.present = set(present)
+        self.columns: dict[str, exp.Expression] = {}   # name -> expression over earlier columns
+        self.deps: dict[str, set[str]] = {}
+        self.define_col: dict[str, str | _Dur] = {}
+
+    # ---- named columns --------------------------------------------------------------------
+    def add(self, name: str, e: exp.Expression) -> exp.Column:
+        self.columns[name] = e
+        self.deps[name] = {c.name for c in e.find_all(exp.Column)} & set(self.columns)
+        return _col(name)
+
+    def layers(self) -> list[list[str]]:
+        """The named columns in layers: each only reads columns of earlier layers."""
+        level: dict[str, int] = {}
+        for name in self.columns:  # added in an order where dependencies come first
+            level[name] = 1 + max((level[d] for d in self.deps[name] if d != name), default=-1)
+        out: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+        for name, lv in level.items():
+            out[lv].append(name)
+        return out
+
+    # ---- facts and definitions ------------------------------------------------------------
+    def fact(self, name: str) -> exp.Expression | _Dur:
+        t = self.checked.facts[name].type
+        if name not in self.present:
+            typed = exp.Cast(this=exp.Null(), to=exp.DataType.build(_type(t)))
+            return _Dur(typed, typed) if isinstance(t, ir.DurationType) else typed
+        if isinstance(t, ir.DurationType):
+            days = _col(name)
+            months = (exp.Coalesce(this=_col(name + "__months"), expressions=[_n(0)])
+                      if name + "__months" in self.present else _n(0))
+            # unknown when the days are: months alone are given only beside days
+            months = exp.Case().when(_is_null(days), exp.Null()).else_(months)
+            return _Dur(months, exp.Coalesce(this=days, expressions=[exp.Null()]))
+        return _col(name)
+
+    def definitions(self) -> None:
+        for name in define_order(self.checked.defines):
+            define = self.checked.defines[name]
+            value = _lowered("definition", name, define.span, lambda: self.expr(define.expr))
+            if isinstance(value, _Dur):
+                self.define_col[name] = _Dur(self.add(f"d_{name}__months", value.months),
+                                             self.add(f"d_{name}", value.days))
+            else:
+                self.add(f"d_{name}", value)
+                self.define_col[name] = f"d_{name}"
+
+    # ---- expressions ------------------------------------------------------------------------
+    def expr(self, e: ir.Expr) -> exp.Expression | _Dur:
+        match e:
+            case ir.BoolLit(value=v):
+                return exp.Boolean(this=v)
+            case ir.NumberLit(value=v):
+                return _n(v)
+            case ir.DurationLit(value=v):
+                return _Dur(_n(v.months), _n(v.days))
+            case ir.DateLit(value=v):
+                return exp.Cast(this=_s(v.isoformat()), to=exp.DataType.build("DATE"))
+            case ir.EnumLit(value=v):
+                return _s(v)
+            case ir.FactRef(id=name):
+                return self.fact(name)
+            case ir.DefineRef(id=name):
+                found = self.define_col[name]
+                return found if isinstance(found, _Dur) else _col(found)
+            case ir.And(operands=ops):
+                return exp.Paren(this=exp.and_(*[exp.Paren(this=self.value(op)) for op in ops]))
+            case ir.Or(operands=ops):
+                return exp.Paren(this=exp.or_(*[exp.Paren(this=self.value(op)) for op in ops]))
+            case ir.Not(operand=op):
+                return _not(exp.Paren(this=self.value(op)))
+            case ir.Compare(op=op, left=left, right=right):
+                return self.compare(op, left, right)
+            case ir.InRange(operand=op, interval=interval):
+                value = self.expr(op)
+                low = self.order(">=" if interval.low.closed else ">", value, self.literal(interval.low.value))
+                high = self.order("<=" if interval.high.closed else "<", value, self.literal(interval.high.value))
+                return exp.Paren(this=exp.and_(low, high))
+            case ir.Member(element=element, collection=ir.SetLit(values=values)):
+                return exp.In(this=self.value(element), expressions=[_s(v) for v in values])
+            case ir.Member(element=element, collection=collection):
+                return exp.ArrayContains(this=self.value(collection), expression=self.value(element))
+            case ir.IsKnown(operand=op, negated=negated):
+                value = self.expr(op)
+                test = _is_null(value.days if isinstance(value, _Dur) else value)
+                return test if negated else _not(test)
+            case ir.Arith():
+                return self.arith(e)
+            case ir.Negate(operand=op):
+                value = self.expr(op)
+                if isinstance(value, _Dur):
+                    return _Dur(exp.Neg(this=exp.Paren(this=value.months)), exp.Neg(this=exp.Paren(this=value.days)))
+                return exp.Neg(this=exp.Paren(this=value))
+            case ir.SetLit():
+                raise _Refused("a set of values used other than after 'in'")
+        raise _Refused(f"the expression '{type(e).__name__}'")
+
+    def value(self, e: ir.Expr) -> exp.Expression:
+        found = self.expr(e)
+        if isinstance(found, _Dur):
+            raise _Refused("a duration where a single value is expected")
+        return found
+
+    def literal(self, value) -> exp.Expression | _Dur:
+        return _Dur(_n(value.months), _n(value.days)) if isinstance(value, Duration) else _n(value)
+
+    def compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
+        if isinstance(right, ir.SetLit) or isinstance(left, ir.SetLit):  # a set fact = {a, b}: as sorted lists
+            fact, lit = (left, right) if isinstance(right, ir.SetLit) else (right, left)
+            array = exp.ArraySort(this=self.value(fact))
+            test = exp.EQ(this=array, expression=exp.Array(expressions=[_s(v) for v in sorted(lit.values)]))
+            return test if op == "=" else _not(test)
+        a, b = self.expr(left), self.expr(right)
+        if self._is_set(left) and self._is_set(right):
+            test = exp.EQ(this=exp.ArraySort(this=a), expression=exp.ArraySort(this=b))
+            return test if op == "=" else _not(test)
+        return self.order(op, a, b)
+
+    def _is_set(self, e: ir.Expr) -> bool:
+        return isinstance(e, ir.FactRef) and isinstance(self.checked.facts[e.id].type, ir.SetType) or \
+            isinstance(e, ir.DefineRef) and isinstance(self.checked.define_types.get(e.id), ir.SetType)
+
+    def order(self, op: str, a, b) -> exp.Expression:
+        if isinstance(a, _Dur) and isinstance(b, _Dur):
+            if op in ("=", "!="):  # equal durations: the same months and the same days, as Duration's ==
+                same = exp.and_(exp.EQ(this=a.months, expression=b.months), exp.EQ(this=a.days, expression=b.days))
+                return exp.Paren(this=same) if op == "=" else _not(exp.Paren(this=same))
+            a, b = a.sixteenths(), b.sixteenths()
+        return _SQL_OPS[op](this=a, expression=b)
+
+    def arith(self, e: ir.Arith):
+        a, b = self.expr(e.left), self.expr(e.right)
+        match e.kind, e.op:
+            case "date_plus", _:
+                return shift(a, b) if isinstance(b, _Dur) else shift(b, a)
+            case "date_minus", _:
+                return shift(a, b, -1)
+            case "date_diff", _:
+                days = exp.DateDiff(this=a, expression=b, unit=exp.var("DAY"))
+                return _Dur(exp.Case().when(_is_null(days), exp.Null()).else_(_n(0)), days)
+            case "duration", "+":
+                return _Dur(exp.Add(this=a.months, expression=b.months), exp.Add(this=a.days, expression=b.days))
+            case "duration", "-":
+                return _Dur(exp.Sub(this=a.months, expression=exp.Paren(this=b.months)),
+                            exp.Sub(this=a.days, expression=exp.Paren(this=b.days)))
+            case "number", "+":
+                return exp.Paren(this=exp.Add(this=a, expression=b))
+            case "number", "-":
+                return exp.Paren(this=exp.Sub(this=a, expression=exp.Paren(this=b)))
+            case "number", "*":
+                return exp.Paren(this=exp.Mul(this=a, expression=b))
+            case "number", "/":  # true division, and unknown when dividing by zero
+                return exp.Paren(this=exp.Div(this=exp.Cast(this=a, to=exp.DataType.build("DOUBLE")),
+                                              expression=exp.Nullif(this=b, expression=_n(0))))
+        raise _Refused(f"the arithmetic '{e.op}' on {e.kind}")
+
+
+def _refuse(rule_kind: str, rule_id: str, span, what: str) -> KnowledgeBaseError:
+    return KnowledgeBaseError([Diagnostic(
+        "not-lowerable", f"the {rule_kind} '{rule_id}' cannot be lowered to SQL: {what}", span,
+        hint="evaluate this knowledge base with --engine python")])
+
+
+def _lowered(rule_kind: str, rule_id: str, span, work):
+    try:
+        return work()
+    except _Refused as refused:
+        raise _refuse(rule_kind, rule_id, span, refused.what) from None
+
+
+from .sql_decide import decide_columns  # noqa: E402  (the pathways, after the expressions they use)
+
+
+def lower(checked: Checked, *, table: str | exp.Expression = "cases",
+          columns: Collection[str] | None = None) -> exp.Select:
+    """The query deciding every row of `table` (a name, or a query as a sqlglot tree).
+
+    `columns`: the columns the table has (all the facts, when None); a fact without one is
+    unknown for every row. Raises KnowledgeBaseError (`not-lowerable`) naming the rule
+    that uses a construct this lowering does not know."""
+    present = set(checked.facts) if columns is None else set(columns)
+    low = _Lowering(checked, present)
+    low.definitions()
+    outputs = decide_columns(low, _lowered)
+    source = table if isinstance(table, exp.Expression) else exp.to_table(table, quoted=True)
+    base = exp.select(*_base_columns(checked, present)).from_(source)
+    ctes = [("t0", base)]
+    for i, layer in enumerate(low.layers(), start=1):
+        step = exp.select(exp.Star(), *[exp.alias_(low.columns[n], n, quoted=True) for n in layer]) \
+            .from_(exp.to_table(f"t{i - 1}"))
+        ctes.append((f"t{i}", step))
+    last = ctes[-1][0]
+    query = exp.select(*[exp.alias_(e, n, quoted=True) for n, e in outputs]).from_(exp.to_table(last))
+    for name, body in ctes:
+        query = query.with_(name, as_=body, copy=False)  # copying would make building quadratic
+    return query
+
+
+def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expression]:
+    """The row number, a row error, each present fact's column and its error column."""
+    yield exp.alias_(_col("row") if "row" in present else exp.Null(), "row", quoted=True)
+    yield exp.alias_(_col("error") if "error" in present else exp.Cast(
+        this=exp.Null(), to=exp.DataType.build("VARCHAR")), "error", quoted=True)
+    for name in checked.facts:
+        for column in (name, name + "__months", name + "__error"):
+            if column in present:
+                yield _col(column)
+
+
+def to_sql(checked: Checked, dialect: str = "duckdb", *, table: str = "cases",
+           columns: Collection[str] | None = None, pretty: bool = True) -> str:
+    """The query as text in one dialect (duckdb, spark or postgres)."""
+    return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True)
+
+
+__all__ = ["DIALECTS", "column_types", "lower", "output_columns", "shift", "to_sql"]

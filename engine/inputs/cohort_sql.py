@@ -1,0 +1,343 @@
+"""Cohorts in SQL engines: the knowledge base's query run where the data is, DuckDB or Spark.
+
+Takes a knowledge base and a cohort (a JSON Lines, CSV or Parquet file, or a table in a
+DuckDB database or a Spark catalog); runs the staging query (engine/inputs/sql_stage.py,
+text cells -> typed facts and their errors) and the lowered knowledge base
+(engine/evaluation/sql.py) as one query in the engine, and writes the Python cohort's
+rows: `row`, `error`, `recommendations`, each source's, `warnings`, `needs`. A row that
+cannot be read is a row error and the run goes on; a fact with no column is unknown for
+every row, and a column that is no fact is ignored, each said once on standard error.
+
+DuckDB runs embedded, bounded by `memory_limit` (it spills to a temporary folder beyond
+it) and writes Parquet, CSV or JSON Lines itself. Spark runs on a master URL (`local[2]`,
+a cluster) or a Spark Connect URL (`sc://host:15002`); its rows come back in order
+through the driver and are written like the Python cohort's. Not here: the rules' logic
+(all in the query) or evaluation in Python.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from ..evaluation import sql
+from ..lang import ir
+from ..lang.diagnostics import UsageError
+from .cohort import Summary, _format, _Writer
+from .sql_stage import Stage
+
+ENGINES = ("python", "duckdb", "spark")
+
+
+def _say(message: str) -> None:
+    print(f"consilium: {message}", file=sys.stderr)
+
+
+def _columns_said(kb, columns: list[str], where: str) -> list[str]:
+    """The facts the input gives; a missing fact and an extra column said once each."""
+    facts = list(kb.facts)
+    present = [c for c in columns if c in kb.facts]
+    missing = [f for f in facts if f not in present]
+    extra = [c for c in columns if c not in kb.facts and c not in ("row", "line")]
+    if missing:
+        _say(f"{where}: no column for {', '.join(missing)}: unknown for every row")
+    if extra:
+        _say(f"{where}: ignoring column{'s' if len(extra) > 1 else ''} {', '.join(extra)}: "
+             "no fact of the knowledge base has that name")
+    return present
+
+
+def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
+    """Does a column of this engine type hold the fact's values as the lowering reads them?"""
+    t = column_type.upper().replace(" ", "")
+    match fact.type:
+        case ir.BoolType():
+            return t == "BOOLEAN"
+        case ir.NumberType(integer=True):
+            return t in ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT")
+        case ir.NumberType():
+            return t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "INT", "REAL") or t.startswith("DECIMAL")
+        case ir.EnumType():
+            return t in ("VARCHAR", "STRING")
+        case ir.SetType():
+            return t in ("VARCHAR[]", "ARRAY<STRING>")
+        case ir.DateType():
+            return t == "DATE"
+    return False
+
+
+def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str]) -> str:
+    stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
+    columns = ["row", "error", *present]
+    for name in present:
+        if name not in typed:
+            columns.append(name + "__error")
+            if isinstance(kb.facts[name].type, ir.DurationType):
+                columns.append(name + "__months")
+    staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
+    return sql.lower(kb.checked, table=staged, columns=columns).sql(dialect=dialect, identify=True)
+
+
+# ---- DuckDB ----------------------------------------------------------------------------------
+
+def _literal(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect="duckdb")
+
+
+def run_duckdb(kb, cohort: Path | None, output: Path | None, *, database: str | None = None,
+               table: str | None = None, memory_limit: str | None = None, threads: int | None = None,
+               progress: bool = False) -> Summary:
+    """Evaluate a cohort file (or `table` of a DuckDB `database`) in DuckDB."""
+    duckdb = _import("duckdb", "duckdb")
+    started = time.perf_counter()
+    try:
+        con = duckdb.connect(database or ":memory:", read_only=bool(database and table))
+    except duckdb.Error as error:
+        raise UsageError(f"cannot open the DuckDB database '{database}': {_first_line(error)}") from None
+    try:
+        if memory_limit:
+            con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        con.execute("SET preserve_insertion_order = true")
+        if progress:
+            con.execute("SET enable_progress_bar = true")
+        query, where = _duckdb_source(kb, con, cohort, table)
+        return _duckdb_write(kb, con, query, output, where, started)
+    except duckdb.Error as error:
+        raise UsageError(f"DuckDB could not run the cohort: {_first_line(error)}") from None
+    finally:
+        con.close()
+
+
+def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str, str]:
+    if table is not None:
+        relation = exp.to_table(table, quoted=True).sql(dialect="duckdb")
+        where = table
+        kind = "table"
+    else:
+        where = str(cohort)
+        kind = _format(cohort)
+        path = _literal(str(cohort))
+        if kind == "jsonl":
+            relation = (f"(SELECT ordinality AS \"row\", line FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, "
+                        f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
+                        f"strict_mode = false) WITH ORDINALITY WHERE trim(line) <> '')")
+        elif kind == "csv":
+            relation = (f"(SELECT *, ordinality + 1 AS \"row\" FROM read_csv({path}, header = true, "
+                        f"all_varchar = true) WITH ORDINALITY)")
+        else:
+            relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
+    described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+    if kind == "jsonl":
+        con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
+        return _query(kb, "duckdb", "line", list(kb.facts), frozenset()), where
+    names = [c for c in described if c not in ("ordinality", "file_row_number", "row")]
+    present = _columns_said(kb, names, where)
+    typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
+    if kind != "csv":  # the other columns as text, lists as JSON: read as a JSON case's values are
+        casts = []
+        for name in present:
+            if name not in typed:
+                column = _ident(name)
+                casts.append((f"CAST(to_json({column}) AS VARCHAR)" if described[name].endswith("[]")
+                              else f"CAST({column} AS VARCHAR)") + f" AS {column}")
+        if casts:
+            relation = f"(SELECT * REPLACE ({', '.join(casts)}) FROM {relation})"
+    if "row" not in described:
+        # a table has no order of its own: rows are numbered as the scan gives them
+        relation = f"(SELECT *, row_number() OVER () AS \"row\" FROM {relation})"
+    con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
+    return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed), where
+
+
+def _duckdb_write(kb, con, query: str, output: Path | None, where: str, started: float) -> Summary:
+    summary = Summary()
+    if output is None:
+        writer = _Writer(None, sql.output_columns(kb.checked))
+        result = con.execute(query)
+        names = [d[0] for d in result.description]
+        while batch := result.fetchmany(10_000):
+            rows = [{k: v for k, v in zip(names, r) if v is not None} for r in batch]
+            writer.write(rows)
+            _count(summary, rows, where)
+        writer.close()
+    else:
+        kind = _format(output)
+        target = _literal(str(output))
+        if kind == "csv":
+            lists = [c for c in sql.output_columns(kb.checked) if c not in ("row", "error")]
+            query = (f"SELECT * REPLACE ({', '.join(f'array_to_string({_ident(c)}, {_literal(chr(124))}) AS {_ident(c)}' for c in lists)}) "
+                     f"FROM ({query})")
+            options = "FORMAT csv, HEADER true"
+        elif kind == "jsonl":
+            options = "FORMAT json"
+        else:
+            options = "FORMAT parquet"
+        con.execute(f"COPY ({query}) TO {target} ({options})")
+        reader = {"csv": "read_csv", "jsonl": "read_json", "parquet": "read_parquet"}[kind]
+        summary.rows = con.execute(f"SELECT count(*) FROM {reader}({target})").fetchone()[0]
+        errors = con.execute(f"SELECT \"row\", error FROM {reader}({target}) WHERE error IS NOT NULL").fetchall()
+        _count(summary, [{"row": r, "error": e} for r, e in errors], where, count_rows=False)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _ident(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
+def _count(summary: Summary, rows: list[dict], where: str, *, count_rows: bool = True) -> None:
+    """Count the rows and the errors, each error said on standard error as the Python cohort does."""
+    if count_rows:
+        summary.rows += len(rows)
+    for row in rows:
+        if row.get("error"):
+            summary.errors += 1
+            print(f"{where}:{row['row']}: error: {row['error']}", file=sys.stderr)
+
+
+# ---- Spark -----------------------------------------------------------------------------------
+
+_MASTER = re.compile(r"^(local(\[(\d+|\*)(,\d+)?\])?|yarn|(spark|k8s|mesos|sc)://\S+)$")
+
+
+def _java_found() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        return (Path(home) / "bin" / "java").exists()
+    return shutil.which("java") is not None
+
+
+def spark_session(master: str):
+    """A Spark session on `master` (local[2], spark://..., or a Spark Connect sc://... URL)."""
+    _import("pyspark", "spark")
+    needs = ("Spark needs Java 17 or newer on the PATH or in JAVA_HOME, and a master URL such as local[2], "
+             "spark://host:7077 or sc://host:15002")
+    if not _MASTER.match(master):
+        raise UsageError(f"'{master}' is not a Spark master URL ({needs})")
+    if not master.startswith("sc://") and not _java_found():
+        raise UsageError(f"Spark cannot start: no Java found ({needs})")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode talks over the loopback only
+    from pyspark.sql import SparkSession
+    builder = SparkSession.builder.appName("consilium")
+    builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
+    builder = (builder.config("spark.sql.ansi.enabled", "false")  # a cell that does not parse is NULL
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               # the query is many thin layers of columns: collapsing them costs minutes of planning
+               .config("spark.sql.optimizer.excludedRules",
+                       "org.apache.spark.sql.catalyst.optimizer.CollapseProject"))
+    try:
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR") if not master.startswith("sc://") else None
+        return session
+    except Exception as error:  # pyspark raises many kinds: no Java, a bad URL, a refused connection
+        raise UsageError(f"Spark could not start on '{master}': {_first_line(error)} ({needs})") from None
+
+
+def run_spark(kb, cohort: Path | None, output: Path | None, *, master: str = "local[2]", table: str | None = None,
+              session=None, progress: bool = False) -> Summary:
+    """Evaluate a cohort file (or a table of the Spark catalog) on Spark."""
+    started = time.perf_counter()
+    spark = session or spark_session(master)
+    if progress and session is None:
+        spark.conf.set("spark.ui.showConsoleProgress", "true")
+    try:
+        query, where = _spark_source(kb, spark, cohort, table)
+        frame = spark.sql(query)
+        summary = Summary()
+        writer = _Writer(output, sql.output_columns(kb.checked))
+        try:
+            batch: list[dict] = []
+            for record in frame.toLocalIterator(prefetchPartitions=True):
+                batch.append({k: v for k, v in record.asDict().items() if v is not None})
+                if len(batch) == 10_000:
+                    writer.write(batch)
+                    _count(summary, batch, where)
+                    batch = []
+            if batch:
+                writer.write(batch)
+                _count(summary, batch, where)
+        finally:
+            writer.close()
+    except UsageError:
+        raise
+    except Exception as error:  # an analysis error of Spark's, a file it cannot read
+        raise UsageError(f"Spark could not run the cohort: {_first_line(error)}") from None
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _numbered(frame, first: int):
+    """Rows numbered in file order, in the JVM: each partition's count, then offsets.
+
+    A monotonically increasing id holds the partition in its upper bits and the record's
+    place in it in the lower 33; one small job counts each partition's records."""
+    from pyspark.sql import functions as F
+    frame = frame.withColumn("__id", F.monotonically_increasing_id())
+    counts = dict(frame.groupBy(F.shiftright("__id", 33).alias("p")).count().collect())
+    offsets, total = [], first
+    for partition in range(max(counts, default=-1) + 1):
+        offsets.append(total)
+        total += counts.get(partition, 0)
+    if not offsets:
+        return frame.withColumn("row", F.lit(first).cast("long")).drop("__id")
+    start = F.element_at(F.array(*[F.lit(o) for o in offsets]), (F.shiftright("__id", 33) + 1).cast("int"))
+    return frame.withColumn("row", (F.col("__id").bitwiseAND((1 << 33) - 1) + start).cast("long")).drop("__id")
+
+
+def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[str, str]:
+    if table is not None:
+        frame, where, kind = spark.table(table), table, "table"
+    else:
+        where, kind = str(cohort), _format(cohort)
+        if kind == "jsonl":
+            frame = spark.read.text(str(cohort)).withColumnRenamed("value", "line")
+        elif kind == "csv":
+            frame = spark.read.option("header", True).option("inferSchema", False).csv(str(cohort))
+        else:
+            frame = spark.read.parquet(str(cohort))
+    if "row" not in frame.columns:
+        frame = _numbered(frame, {"jsonl": 1, "csv": 2}.get(kind, 1))
+    if kind == "jsonl":
+        frame = frame.where("trim(line) <> ''")
+        frame.createOrReplaceTempView("raw")
+        return _query(kb, "spark", "line", list(kb.facts), frozenset()), where
+    described = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
+    present = _columns_said(kb, [c for c in frame.columns], where)
+    typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
+    from pyspark.sql import functions as F
+    for name in present:
+        if name not in typed:
+            column = F.col(f"`{name}`")
+            frame = frame.withColumn(name, F.to_json(column) if described[name].startswith("array")
+                                     else column.cast("string"))
+    frame.createOrReplaceTempView("raw")
+    return _query(kb, "spark", "csv" if kind == "csv" else "value", present, typed), where
+
+
+# ---- shared -----------------------------------------------------------------------------------
+
+def _import(module: str, extra: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError:
+        raise UsageError(f"--engine {extra} needs the {module} package: "
+                         f"pip install 'consilium[{extra}]'") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:400]
+
+
+__all__ = ["ENGINES", "run_duckdb", "run_spark", "spark_session"]

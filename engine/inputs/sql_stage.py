@@ -1,0 +1,224 @@
+"""Reading cells in SQL: a raw table of text -> the typed fact columns the lowered query reads.
+
+Takes the facts of a knowledge base, the dialect, and what the raw table holds: one JSON
+text per row (`line`, JSON Lines) or one text cell per fact (CSV, or Parquet columns cast
+to text, lists joined with '|'). Returns a sqlglot query giving `row`, `error` (a row that
+is not a JSON object), and for each fact its typed column and `<fact>__error`, worded as
+engine/inputs/case.py words it, when the cell cannot be read as that fact: text in a
+number column, a date that does not exist, a malformed set or duration. The checks that
+need the typed value (an enum value not listed, a number out of range) are the lowered
+query's (engine/evaluation/sql_decide.py). CSV cells follow engine/inputs/cohort.py's
+`from_csv`: an empty cell is unknown, yes-no is true/false, a set lists values with '|'.
+
+A JSON value reaches SQL as text (both engines' JSON functions unquote strings and give
+other values as JSON text), so a number given as a string ("31") reads as the number,
+where the Python cohort refuses it; everything else reads as in Python.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..evaluation.sql import _col, _not, _is_null, _n, _s
+from ..evaluation.sql_decide import _concat
+from ..lang import ir
+
+_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+_QUANTITY = r"^\s*(-?\d+(\.\d+)?)\s*(%|[A-Za-z][A-Za-z0-9]*)?\s*$"
+_DURATION = r"^\s*(\d+)\s*([A-Za-z]+)\s*$"
+_ISO_DURATION = r"^P(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$"
+
+
+def _like(text, pattern: str) -> exp.Expression:
+    return exp.RegexpLike(this=text, expression=_s(pattern))
+
+
+def _group(text, pattern: str, group: int) -> exp.Expression:
+    found = exp.RegexpExtract(this=text, expression=_s(pattern), group=_n(group))
+    return exp.Nullif(this=found, expression=_s(""))
+
+
+def _text(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
+
+
+def _try(e: exp.Expression, to: str) -> exp.Expression:
+    return exp.TryCast(this=e, to=exp.DataType.build(to))
+
+
+class Stage:
+    """The staging query of one knowledge base, for one dialect and one kind of raw table."""
+
+    def __init__(self, facts: dict[str, ir.Fact], dialect: str, kind: str):
+        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON values)
+        self.facts, self.dialect, self.kind = facts, dialect, kind
+
+    # ---- dialect-specific functions --------------------------------------------------------
+    def _parsed(self, line, present: list[str]) -> exp.Expression:
+        """The line's fields parsed once (NULL when it is not JSON): texts in a list (DuckDB) or a map (Spark)."""
+        if self.dialect == "duckdb":
+            paths = exp.Array(expressions=[_s(f'$."{name}"') for name in present])
+            return exp.Anonymous(this="TRY", expressions=[exp.Anonymous(this="json_extract_string",
+                                                                         expressions=[line, paths])])
+        return exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
+
+    def _json_field(self, doc, index: int, name: str) -> exp.Expression:
+        key = _n(index) if self.dialect == "duckdb" else _s(name)  # sqlglot counts from 0 and writes DuckDB's 1
+        return exp.Bracket(this=doc, expressions=[key])
+
+    def _json_list(self, text) -> exp.Expression:
+        if self.dialect == "duckdb":
+            return exp.TryCast(this=exp.Cast(this=text, to=exp.DataType.build("JSON")),
+                               to=exp.DataType.build("VARCHAR[]"))
+        return exp.Anonymous(this="from_json", expressions=[text, _s("array<string>")])
+
+    def _split(self, text) -> exp.Expression:
+        parts = exp.Split(this=text, expression=_s("|"))
+        x = exp.to_identifier("x")
+        trimmed = exp.Transform(this=parts, expression=exp.Lambda(this=exp.Trim(this=exp.column("x")),
+                                                                   expressions=[x]))
+        return exp.ArrayFilter(this=trimmed, expression=exp.Lambda(
+            this=exp.NEQ(this=exp.column("x"), expression=_s("")), expressions=[x]))
+
+    # ---- the query ------------------------------------------------------------------------------
+    def query(self, source: exp.Expression, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
+        """Typed columns from `source` (row + line, or row + one text column per present fact).
+
+        `typed`: facts whose columns already have the lowering's types: passed through."""
+        if self.kind == "line":
+            parsed = exp.select(_col("row"), _col("line"), exp.alias_(self._parsed(_col("line"), present), "__doc",
+                                                                      quoted=True)).from_(source)
+            # an object: it parses, and it opens with a brace (a list or a number parses too)
+            starts = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
+                            expression=_s("{"))
+            ok = exp.Coalesce(this=exp.and_(starts, _not(_is_null(_col("__doc")))),
+                              expressions=[exp.Boolean(this=False)])
+            checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True)) \
+                .from_(exp.Subquery(this=parsed, alias=exp.TableAlias(this=exp.to_identifier("parsed"))))
+            cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_col("__ok")), _s(
+                                   "not valid JSON, or not a mapping of fact names to values")), "error", quoted=True),
+                               *[exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n)), n,
+                                            quoted=True) for i, n in enumerate(present)]) \
+                .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
+        else:
+            cells = exp.select(_col("row"), exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")),
+                                                       "error", quoted=True),
+                               *[exp.alias_(_col(n) if n in typed or self.kind == "value" else
+                                            exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
+                                            quoted=True) for n in present]).from_(source)
+        columns: list[exp.Expression] = [_col("row"), _col("error")]
+        for name in present:
+            if name in typed:
+                columns.append(_col(name))
+                continue
+            value, error, months = self.cell(self.facts[name], _col(name))
+            columns.append(exp.alias_(value, name, quoted=True))
+            if months is not None:
+                columns.append(exp.alias_(months, name + "__months", quoted=True))
+            columns.append(exp.alias_(error, name + "__error", quoted=True))
+        return exp.select(*columns).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
+
+    def cell(self, fact: ir.Fact, text: exp.Expression):
+        """(typed value, error text, months or None) of one cell; NULL text is unknown."""
+        who = f"'{fact.id}'"
+        json = self.kind != "csv"
+        shown = self._shown(text)
+        known = _not(_is_null(text))
+        match fact.type:
+            case ir.BoolType():
+                word = text if json else exp.Lower(this=text)
+                ok = exp.In(this=word, expressions=[_s("true"), _s("false")])
+                value = exp.Case().when(ok, exp.EQ(this=word, expression=_s("true")))
+                return value, exp.Case().when(exp.and_(known, _not(ok)),
+                                              _concat(f"{who} is true or false, not ", shown)), None
+            case ir.NumberType(integer=integer, unit=unit):
+                return self._number(fact, integer, unit, text, shown, known)
+            case ir.EnumType(values=values):
+                if json:  # a listed value first: the common case, and the cheap test
+                    listed = exp.In(this=text, expressions=[_s(v) for v in values])
+                    wrong = exp.or_(_not(_is_null(_try(text, "DOUBLE"))),
+                                    exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
+                    return (exp.Case().when(listed, text).when(_not(wrong), text),
+                            exp.Case().when(listed, exp.Null())
+                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text)),
+                            None)
+                return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
+            case ir.SetType(values=values):
+                if json:
+                    listed = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text))
+                    bad = exp.and_(known, _is_null(listed))
+                    error = exp.Case().when(bad, _concat(f"{who} is a list of values from {{{', '.join(values)}}}, "
+                                                         "not ", shown))
+                    return listed, error, None
+                return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
+            case ir.DateType():
+                # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
+                cast = _try(text, "DATE")
+                parsed = exp.Case().when(exp.and_(exp.EQ(this=_text(cast), expression=text),
+                                                  _not(exp.Like(this=text, expression=_s("0000%")))), cast)
+                return parsed, exp.Case().when(exp.and_(known, _is_null(parsed)),
+                                               _concat(f"{who} is a date (YYYY-MM-DD), not ", shown)), None
+            case ir.DurationType():
+                return self._duration(fact, text, shown, known)
+        raise AssertionError(fact.type)
+
+    def _shown(self, text) -> exp.Expression:
+        """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
+        if self.kind == "csv":
+            return _concat("'", text, "'")
+        bare = exp.or_(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
+                       _like(text, r"^\s*[\[{]"))
+        return exp.Case().when(bare, text).else_(_concat("'", text, "'"))
+
+    def _number(self, fact, integer: bool, unit, text, shown, known):
+        """A number, or a quantity in the fact's unit ('31 %'). The common case, a plain finite
+        number, is tried first by a cast; the regular expressions run only for what it misses."""
+        who = f"'{fact.id}'"
+        kind = "a whole number" if integer else "a number"
+        in_unit = f" in {unit}" if unit else ""
+        plain = _try(text, "DOUBLE")
+        finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
+        amount = exp.Case().when(_like(text, _QUANTITY), _try(_group(text, _QUANTITY, 1), "DOUBLE"))
+        given_unit = _group(text, _QUANTITY, 3)
+        unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
+        number = exp.Case().when(finite, plain).when(exp.and_(_is_null(plain), unit_ok), amount)
+        whole = exp.EQ(this=number, expression=exp.Floor(this=number))
+        error = exp.Case().when(_is_null(text), exp.Null())
+        if integer:
+            error = error.when(exp.and_(_not(_is_null(number)), _not(whole)),
+                               _concat(f"{who} is a whole number, not ", text))
+        error = (error.when(finite, exp.Null())
+                 .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text))
+                 .when(exp.and_(_not(_is_null(amount)), _is_null(given_unit)),
+                       _concat(f"{who} is {kind}, not the text ", shown))
+                 .when(exp.and_(_not(_is_null(amount)), _not(unit_ok)),
+                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
+                 .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
+        if integer:
+            value = exp.Case().when(whole, exp.Cast(this=number, to=exp.DataType.build("BIGINT")))
+        else:
+            value = number
+        return value, error, None
+
+    def _duration(self, fact, text, shown, known):
+        who = f"'{fact.id}'"
+        amount = _try(_group(text, _DURATION, 1), "BIGINT")
+        word = exp.Lower(this=_group(text, _DURATION, 2))
+        per = (exp.Case().when(exp.In(this=word, expressions=[_s("day"), _s("days")]), _n(1))
+               .when(exp.In(this=word, expressions=[_s("week"), _s("weeks")]), _n(7)))
+        is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
+        iso = exp.and_(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
+
+        def iso_part(group: int) -> exp.Expression:
+            return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
+        days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per))
+                .when(is_month, _n(0))
+                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3))))
+        months = (exp.Case().when(_not(_is_null(per)), _n(0)).when(is_month, amount)
+                  .when(iso, iso_part(1)))
+        error = exp.Case().when(exp.and_(known, _is_null(days)), _concat(
+            f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"))
+        return days, error, months
+
+
+__all__ = ["Stage"]

@@ -1,0 +1,248 @@
+"""Fact values: a raw case (as read from JSON, YAML or a scenario's `given`) -> typed values.
+
+`validate_case` turns a raw mapping into typed values (bool, int, float, enum str, frozenset,
+date, Duration), or diagnostics naming the fact, the value and what is allowed; `check_case`
+raises them as one `CaseError`. Nothing is coerced silently: "3" is not 3, 3.5 is not an
+integer, and a unit that differs from the fact's is an error. A fact absent from the case, or
+given as null, is unknown. It lives in lang/ because checking a knowledge base validates its
+scenarios' `given` values with it; reading case files is inputs/case.py's job.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from decimal import Decimal
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from . import ir
+from .diagnostics import CaseError, Diagnostic, Span, suggest
+from .values import MAX_EXPONENT, Duration, exact, format_number, in_bounds, parse_duration, parse_quantity
+
+Case = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A value a case file holds but its reader cannot construct (validation reports it)."""
+
+    reason: str
+    span: Span
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name: str = "<case>",
+                  positions: Mapping[str, Span] | None = None) -> tuple[Case, list[Diagnostic]]:
+    """Typed values for a raw case, or diagnostics for every fact that does not fit."""
+    if not isinstance(raw, Mapping):
+        return {}, [Diagnostic("case-not-mapping", "the case is not a mapping of fact names to values",
+                               Span(name, 1, 1, 1, 1))]
+    positions = positions if positions is not None else {}  # (a lazy mapping: its length is not asked)
+    case: Case = {}
+    diagnostics = []
+    unknown = 0  # facts the knowledge base does not declare: the first few in full, then a count
+    for key, value in raw.items():
+        fact = facts.get(key)
+        if fact is not None and value is not None:
+            fast = _FAST.get(type(value))  # the common, already-typed values: no diagnostics needed
+            if fast is not None and fast(fact.type, value):
+                case[key] = value
+                continue
+        if fact is None:
+            unknown += 1
+            if unknown <= MAX_UNKNOWN_SHOWN:
+                diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact '{key}'",
+                                              _where(positions, key, name), hint=suggest(str(key), facts)))
+            continue
+        if value is None:
+            continue  # an explicit null: the fact is unknown
+        if isinstance(value, Unreadable):
+            diagnostics.append(Diagnostic("case-wrong-type", f"the value of '{key}' cannot be read: "
+                                          f"{value.reason}", value.span, hint="dates are written YYYY-MM-DD"))
+            continue
+        try:
+            case[key] = convert(fact, value)
+        except _Invalid as problem:
+            diagnostics.append(Diagnostic(problem.code, problem.message, _where(positions, key, name),
+                                          hint=problem.hint))
+    if unknown > MAX_UNKNOWN_SHOWN:
+        diagnostics.append(_more_unknown(unknown, raw, name))
+    return case, diagnostics
+
+
+# Facts named in full when a case gives some the knowledge base does not declare; the rest
+# are counted in one more diagnostic (a case of 100,000 wrong keys is answered at once).
+MAX_UNKNOWN_SHOWN = 20
+
+
+def _more_unknown(unknown: int, raw: Mapping[str, Any], name: str) -> Diagnostic:
+    return Diagnostic("case-unknown-fact", f"and {unknown - MAX_UNKNOWN_SHOWN:,} more facts the knowledge base does "
+                      f"not declare ({unknown:,} in all; {len(raw) - unknown:,} of the case's keys are declared "
+                      "facts)", Span(name, 1, 1, 1, 1),
+                      hint="check that the case is meant for this knowledge base" if unknown == len(raw) else None)
+
+
+def check_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name: str = "<case>",
+               positions: Mapping[str, Span] | None = None) -> Case:
+    case, diagnostics = validate_case(raw, facts, name=name, positions=positions)
+    if diagnostics:
+        raise CaseError(diagnostics)
+    return case
+
+
+def _where(positions: Mapping[str, Span], key: str, name: str) -> Span:
+    return positions.get(key) or Span(name, 1, 1, 1, 1)
+
+
+def _fast_bool(t, value) -> bool:
+    return type(t) is ir.BoolType
+
+
+def _fast_str(t, value) -> bool:
+    return type(t) is ir.EnumType and value in t.values
+
+
+def _fast_number(t, value) -> bool:
+    # an int within range for an integer or number fact (a float is made exact first, in _number)
+    if type(t) is not ir.NumberType or not in_bounds(value):
+        return False
+    return t.range is None or t.range.contains(value) is True
+
+
+_FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "a mapping"
+    return str(value)
+
+
+def convert(fact: ir.Fact, value: Any) -> Any:
+    """One raw value as the typed value of `fact`, or _Invalid."""
+    t = fact.type
+    who = f"'{fact.id}'"
+    match t:
+        case ir.BoolType():
+            if isinstance(value, bool):
+                return value
+            raise _Invalid("case-wrong-type", f"{who} is true or false, not {_show(value)}",
+                           hint="write true or false, without quotes")
+        case ir.NumberType():
+            return _number(fact, t, value)
+        case ir.EnumType(values=values):
+            if not isinstance(value, str):
+                raise _Invalid("case-wrong-type", f"{who} is one of {_choices(values)}, not {_show(value)}")
+            if value not in values:
+                raise _Invalid("case-unknown-value", f"{_show(value)} is not a value of {who}; "
+                               f"expected one of {_choices(values)}", hint=suggest(value, values))
+            return value
+        case ir.SetType(values=values):
+            if not isinstance(value, (list, tuple)):
+                raise _Invalid("case-wrong-type", f"{who} is a list of values from {_choices(values)}, "
+                               f"not {_show(value)}", hint=f"write it like [{values[0]}]")
+            result = set()
+            for item in value:
+                if not isinstance(item, str) or item not in values:
+                    raise _Invalid("case-unknown-value", f"{_show(item)} is not a value of {who}; "
+                                   f"expected values from {_choices(values)}",
+                                   hint=suggest(str(item), values))
+                if item in result:
+                    raise _Invalid("case-wrong-type", f"{_show(item)} is listed twice in {who}")
+                result.add(item)
+            return frozenset(result)
+        case ir.DateType():
+            if isinstance(value, _dt.datetime):
+                raise _Invalid("case-wrong-type", f"{who} is a date, not a date and time",
+                               hint="write it as YYYY-MM-DD")
+            if isinstance(value, _dt.date):
+                return value
+            if isinstance(value, str):
+                try:
+                    return _dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            raise _Invalid("case-wrong-type", f"{who} is a date (YYYY-MM-DD), not {_show(value)}",
+                           hint="write it like 2024-03-01")
+        case ir.DurationType(range=interval):
+            if not isinstance(value, str):
+                raise _Invalid("case-wrong-type", f"{who} is a duration, not {_show(value)}",
+                               hint="write it like \"6 weeks\", \"42 days\" or \"2 months\"")
+            try:
+                duration = parse_duration(value)
+            except ValueError as exc:
+                raise _Invalid("case-wrong-type", f"{who}: {exc}") from None
+            if interval is not None and interval.contains(duration) is not True:
+                raise _Invalid("case-out-of-range", f"{who} is {duration}, outside its range "
+                               f"{_describe_interval(interval)}")
+            return duration
+    raise AssertionError(t)
+
+
+def _choices(values) -> str:
+    return "{" + ", ".join(values) + "}"
+
+
+def _number(fact: ir.Fact, t: ir.NumberType, value: Any):
+    """An exact number (int, or Decimal as written) for a number fact, or _Invalid."""
+    who = f"'{fact.id}'"
+    kind = "a whole number" if t.integer else "a number"
+    unit_text = "%" if t.unit == "%" else t.unit
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise _Invalid("case-wrong-type", f"{who} is {kind}" + (f" in {unit_text}" if unit_text else "")
+                       + f", not {_show(value)}")
+    if isinstance(value, str):
+        try:
+            number, unit = parse_quantity(value)
+        except ValueError:
+            raise _Invalid("case-wrong-type", f"{who} is {kind}" + (f" in {unit_text}" if unit_text else "")
+                           + f", not {_show(value)}") from None
+        if unit is None:
+            raise _Invalid("case-wrong-type", f"{who} is {kind}, not the text {_show(value)}",
+                           hint=f"write {value.strip()} without quotes")
+        if unit != t.unit:
+            expected = f"'{t.unit}'" if t.unit else "no unit"
+            raise _Invalid("case-wrong-type", f"{who} is measured in {expected}, not '{unit}'",
+                           hint=f"give it as {format_number(number)}" + (f" {t.unit}" if t.unit else ""))
+        value = number
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
+    value = exact(value)  # 0.1 is one tenth, not the binary float nearest to it
+    if not in_bounds(value):
+        raise _Invalid("case-out-of-range", f"{who} is {kind} between -10^{MAX_EXPONENT + 1} and "
+                       f"10^{MAX_EXPONENT + 1}, and not finer than 10^-{MAX_EXPONENT}")
+    if t.integer:
+        if isinstance(value, Decimal):
+            if value != value.to_integral_value():
+                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {format_number(value)}")
+            value = int(value)
+    if t.range is not None and t.range.contains(value) is not True:
+        raise _Invalid("case-out-of-range", f"{who} is {format_number(value)}"
+                       + (f" {t.unit}" if t.unit else "") + f", outside its range {_describe_interval(t.range)}")
+    return value
+
+
+def _describe_interval(interval: ir.Interval) -> str:
+    lo, hi = interval.low, interval.high
+    unit = f" {interval.unit}" if interval.unit else ""
+    left = "[" if lo.closed else "("
+    right = "]" if hi.closed else ")"
+    show = lambda v: str(v) if isinstance(v, Duration) else format_number(v)  # noqa: E731
+    return f"{left}{show(lo.value)} .. {show(hi.value)}{right}{unit}"
+
+
+__all__ = ["Case", "Unreadable", "validate_case", "check_case", "convert"]
