@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The two commands of the README's quick start, on a machine with nothing but Python 3.11+.
 
-    python3 dev.py demo    evaluate the bundled example case, show its recommendations, and draw
-                           its path on the flowchart (out/demo/) and in the review report
+    python3 dev.py demo    evaluate the bundled example case, show its findings with their reasons,
+                           recommendations, alternatives and conditional options, why it did not get
+                           the other rules, and draw its path on the flowchart (out/demo/) and in the
+                           review report
     python3 dev.py test    run the whole test suite (pytest, which also runs `consilium test kb`)
 
 Each creates `.venv/` beside this file on first use and installs the project into it
@@ -50,6 +52,11 @@ def main(argv: list[str]) -> int:
         case = argv[1] if len(argv) > 1 else DEMO_CASE
         consilium = [str(PYTHON), "-m", "consilium"]
         code = subprocess.run([*consilium, "eval", "kb", case], cwd=ROOT).returncode
+        if code != 0:
+            return code
+        # ...why the case did not get the other rules, where its path turned away...
+        print("\n$ consilium explain kb " + case, flush=True)
+        code = subprocess.run([*consilium, "explain", "kb", case], cwd=ROOT).returncode
         if code != 0:
             return code
         # ...and the flowchart of the case's path, and the auditors' report, for a browser.

@@ -40,6 +40,10 @@ commands:
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
   serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
+  fmt [PATH...]         put rule files in the canonical layout (--check, --diff)
+  lsp                   the language server editors start (LSP over stdin/stdout)
+  preview [PATH]        a live page of the flowcharts and scenarios, redrawn when a rule file changes
+  explain [PATH] CASE [RULE]   why a case did not get a rule (all rules not given, without RULE)
 
 PATH is a knowledge-base folder (holding main.rules) or a root .rules file; without it,
 the bundled knowledge base is used.
@@ -81,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--table", metavar="NAME", help="with --engine duckdb or spark: evaluate this table instead of a file")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
+    evaluate.add_argument("--strict", action="store_true",
+                          help="a case breaking a constraint (facts that contradict each other) is an error")
     evaluate.add_argument("--format", choices=("text", "json"), default=None,
                           help="format of diagnostics and result (--json is short for --format json)")
     evaluate.add_argument("--no-timestamp", action="store_true",
@@ -138,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
                        help="refuse larger requests (413; default 5 MiB)")
     serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
+    explain = commands.add_parser("explain", help="why a case did (not) get a rule, and its findings")
+    explain.add_argument("paths", nargs="+", metavar="[PATH] CASE [RULE]",
+                         help="knowledge base (optional), a case file, and a rule id (optional: every rule not given)")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
 
     report = commands.add_parser("report", help="write the HTML review report")
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
@@ -197,11 +207,14 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp, args.strict)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
         return _render(args)
+    if args.command == "explain":
+        from .advice_cli import run_explain
+        return run_explain(_load, args.paths, args.format)
     if args.command == "report":
         return _report_command(args)
     if args.command == "diff":
@@ -357,7 +370,8 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         _report(error, fmt)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
     from .analysis.verify import verify
-    findings = verify(kb)
+    from .analysis.consistency import consistency
+    findings = verify(kb) + consistency(kb)
     failing = [f for f in findings if f.fails]
     summary = {
         "ok": True, "knowledge_base": kb.root, "files": len(kb.files), "sources": len(kb.sources),
@@ -387,7 +401,8 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
 
 
-def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False) -> int:
+def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False,
+          strict: bool = False) -> int:
     try:
         kb = _load(kb_path)
         result = kb.evaluate_file(case_path)
@@ -397,6 +412,10 @@ def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timesta
     warnings = getattr(result, "input_warnings", ())
     if warnings and fmt != "json":  # in JSON they are the result's input_warnings
         print(format_text(warnings), file=sys.stderr)
+    if strict and result.contradictions:
+        from .advice_cli import contradiction_error
+        _report(contradiction_error(result, case_path), fmt)
+        return EXIT_INPUT
     if fmt == "json":
         from .analysis.identity import generated_at
         payload = result.to_json()

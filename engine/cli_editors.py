@@ -32,4 +32,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"consilium {args.command}: {exc.name or exc} is not installed; "
               "install the editors' tools with: pip install 'consilium[editors]'", file=sys.stderr)
         return 2
+    if not 1 <= args.port <= 65535:
+        print(f"consilium preview: --port must be between 1 and 65535, not {args.port}", file=sys.stderr)
+        return 2
     return serve(args.path, args.host, args.port, open_browser=not args.no_browser)

@@ -22,8 +22,11 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
     """The result for a person: what is recommended, by whom, why, and what is missing, in a
     clinician's words (labels, not ids: engine/wording.py); `--trace` adds the editors' view."""
     from . import wording
+    from .advice_cli import findings_lines, options_lines
     name = kb.identity.name
     out = [f"Case {case_name} — {name} ({result.knowledge_base})", ""]
+    out += findings_lines(result)  # where the patient stands, and why (issue #11)
+    one_of = {a: c.label for c in result.choices for a in c.alternatives}
     out.append("Recommendations")
     if not result.recommendations:
         out.append("  (none)")
@@ -39,6 +42,9 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
         because = wording.why(kb, result, r.id, r.path)
         if because:
             out.append(f"     because: {because}")
+        if r.id in one_of:
+            out.append(f"     one choice of: {one_of[r.id]}")
+    out += options_lines(result)
     said = wording.warnings(result)
     if said:
         out += ["", "Warnings"]

@@ -51,7 +51,7 @@ def write_report(kb: KnowledgeBase, folder: str | Path, result: Result | None = 
     jobs = [(name, d.source) for name, d in drawn.items()]
     case_specs = []
     if result is not None:
-        case_specs = [s for s in specs if _touched(s, kb, result)]
+        case_specs = [s for s in specs if _touched(s, kb, result) or s.kind == "findings" and result.findings]
         case_drawn = {s.name: draw(kb, s, result, identity=kb.identity) for s in case_specs}
         jobs += [("case-" + name, d.source) for name, d in case_drawn.items()]
     laid_out = dict(zip((name for name, _ in jobs), layout_all((source, "svg") for _, source in jobs), strict=True))

@@ -183,10 +183,11 @@ class _Chart:
                 if needs:
                     self._needs_note(target, node.id, needs)
             case ir.Step():
+                # `choose`: the steps that follow are alternatives, one choice among them
                 attrs = dict(shape="box", style="rounded,filled", fillcolor="#FAFAFA", color="#777777",
-                             label=_lines(*wrap(node.label, BOX)))
+                             label=_lines(*wrap(node.label, BOX), *(["choose one"] if node.choice else [])))
                 self._add(target, node.id, attrs, None)
-                self._then(target, pathway, node.id, node.then)
+                self._then(target, pathway, node.id, node.then, "or" if node.choice else None)
             case ir.Recommend():
                 p = node.provenance
                 note = self._footnote(p, node.id, node.label)
@@ -293,13 +294,15 @@ class _Chart:
         attrs["URL"] = _e(f"#rule-{node_id}")
         target.node(node_id, **attrs)
 
-    def _then(self, target: graphviz.Digraph, pathway: ir.Pathway, tail: str, then: Iterable[str | None]) -> None:
+    def _then(self, target: graphviz.Digraph, pathway: ir.Pathway, tail: str, then: Iterable[str | None],
+              label: str | None = None) -> None:
         for head in then:
             head = head or f"{pathway.id}__end"
             drawn = self._to(target, head, tail)
             if (tail, drawn) not in self.stubs:
                 self.stubs.add((tail, drawn))
-                target.edge(tail, drawn, **self._edge_style(tail, head, {}))
+                attrs = dict(label=label, style="dashed") if label else {}  # alternatives: "or"
+                target.edge(tail, drawn, **self._edge_style(tail, head, attrs))
 
     def _needs_of(self, node) -> list[str]:
         if self.overlay is None:
@@ -417,6 +420,10 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
         _safety_chart(c, kb)
         sources_shown = sorted({s.provenance.source for s in kb.safeties if c.drawn(s.id)},
                                key=list(kb.sources).index)
+    if spec.kind == "findings":
+        _findings_chart(c, kb, result)
+        sources_shown = sorted({f.provenance.source for f in kb.checked.findings if f.provenance},
+                               key=list(kb.sources).index)
     # dot stacks clusters of a left-to-right chart bottom-up: add them in reverse to read top-down
     groups = spec.groups if spec.kind == "pathway" else tuple(reversed(spec.groups))
     for group_label, pathway_ids in groups:
@@ -478,6 +485,35 @@ def _safety_chart(c: _Chart, kb: KnowledgeBase) -> None:
         c._add(c.graph, safety.id, attrs, p)
         if c.overlay and safety.id in c.overlay.undecided:
             c._needs_note(c.graph, safety.id, c.overlay.undecided[safety.id])
+
+
+def _findings_chart(c: _Chart, kb: KnowledgeBase, result: Result | None) -> None:
+    """Each finding with its condition; with a case, those it reaches drawn with their reasons."""
+    facts, defines = kb.facts, kb.checked.defines
+    held = {f.id: f for f in getattr(result, "findings", ())} if result is not None else {}
+    for finding in kb.checked.findings:
+        if not c.drawn(finding.id):
+            continue
+        p = finding.provenance or ir.Provenance(source="")
+        line, fill = c._colour(p.source)
+        lines = wrap(f"Finding: {finding.label}", SAFETY)
+        if finding.scope is not None:
+            lines += wrap("for " + lower_first(condition_words(finding.scope, facts, defines)), SAFETY)
+        lines += wrap("when " + lower_first(condition_words(finding.condition, facts, defines)), SAFETY)
+        for reason in held[finding.id].reasons if finding.id in held else ():
+            lines += wrap("- " + reason.text, SAFETY)
+        lines.append(f"{p.source} {c._footnote(p, finding.id, finding.label)}".rstrip())
+        attrs = dict(shape="box", style="filled", fillcolor=fill, color=line, label=_lines(*lines))
+        if result is not None:
+            if finding.id in held:
+                attrs.update(penwidth="3", color=PATH)
+            else:
+                attrs.update(color=GREY, fillcolor=GREY_FILL, fontcolor=GREY_TEXT)
+        attrs["id"] = _e(f"node-{finding.id}")
+        attrs["URL"] = _e(f"#rule-{finding.id}")
+        if p.quote:
+            attrs["tooltip"] = _e(f"“{p.quote}” — {p.source}")
+        c.graph.node(finding.id, **attrs)
 
 
 def _dates(step) -> str:

@@ -113,6 +113,10 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
     safety = [s for s in specs if s.kind == "safety"]
     if safety:
         section("safety", "Errors to avoid (safety rules)", "".join(_figure(s, charts) for s in safety))
+    findings = [s for s in specs if s.kind == "findings"]
+    if findings:
+        section("findings", "Findings: clinical conclusions and their criteria",
+                "".join(_figure(s, charts) for s in findings))
     section("rules", "Every rule, with its source", _rules_table(kb, outcomes, review))
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
@@ -248,7 +252,8 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
     fired: dict[str, list[str]] = defaultdict(list)
     asserted: dict[str, set[str]] = defaultdict(set)
     for outcome in outcomes:
-        for rid in outcome.result.recommendation_ids() + outcome.result.warning_ids():
+        for rid in (outcome.result.recommendation_ids() + outcome.result.warning_ids()
+                    + [f.id for f in outcome.result.findings]):
             if outcome.scenario.id not in fired[rid]:
                 fired[rid].append(outcome.scenario.id)
         for e in outcome.scenario.expectations:
@@ -259,10 +264,12 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
     things: list[tuple[str, ir.Recommend | ir.Warn | ir.Safety, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
     things += [(s.id, s, None) for s in kb.safeties]
+    things += [(f.id, f, None) for f in kb.checked.findings]
     for rule_id, rule, pathway in things:
-        p = rule.provenance
-        kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule"}[type(rule)]
-        grade = MODALITY_WORDS[rule.modality] if isinstance(rule, ir.Recommend) else rule.severity
+        p = rule.provenance or ir.Provenance(source="")
+        kind = {ir.Recommend: "recommendation", ir.Warn: "warning", ir.Safety: "safety rule",
+                ir.Finding: "finding"}[type(rule)]
+        grade = MODALITY_WORDS[rule.modality] if isinstance(rule, ir.Recommend) else getattr(rule, "severity", "")
         condition = getattr(rule, "guard", None) or getattr(rule, "condition", None)
         when = f"<div class=\"when\">when {_h(condition_words(condition, facts, defines))}</div>" if condition else ""
         where = f"{rule.span.file}:{rule.span.line}" if rule.span else ""
@@ -370,8 +377,36 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     return "".join(parts)
 
 
+def _advice(result: Result) -> list[str]:
+    """Findings with their reasons, contradictions in the case, conditional options, choices."""
+    parts = []
+    if result.findings:
+        parts.append('<h3>Findings</h3><ul class="findings">')
+        parts += [f'<li id="case-finding-{_h(f.id)}"><strong>{_h(f.label)}</strong> '
+                  f'<span class="modality">{_h(f.source)}</span>'
+                  f"<ul>{''.join(f'<li>{_h(r.text)}</li>' for r in f.reasons)}</ul>"
+                  f"<blockquote>“{_h(f.quote or '')}”</blockquote></li>" for f in result.findings]
+        parts.append("</ul>")
+    if result.contradictions:
+        parts.append('<h3>Contradictions in the case</h3><ul class="contradictions">')
+        parts += [f'<li class="sev-warning"><strong>{_h(c.label)}</strong>: '
+                  f"{_h('; '.join(r.text for r in c.reasons))}</li>" for c in result.contradictions]
+        parts.append("</ul>")
+    if result.options:
+        parts.append('<h3>Conditional options (the team decides)</h3><ul class="options">')
+        parts += [f'<li><a href="#rule-{_h(o.id)}">{_h(o.label)}</a> <span class="modality">{_h(o.qualifier)} · '
+                  f"{_h(o.source)}</span><blockquote>“{_h(o.quote or '')}”</blockquote></li>" for o in result.options]
+        parts.append("</ul>")
+    if result.choices:
+        parts.append('<h3>Alternatives: one choice each</h3><ul class="choices">')
+        parts += [f"<li><strong>{_h(c.label)}</strong>: {_h(' or '.join(c.alternatives))}</li>" for c in result.choices]
+        parts.append("</ul>")
+    return parts
+
+
 def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts: dict[str, Chart]) -> str:
-    parts = ["<h3>Recommendations</h3><ol>"]
+    parts = _advice(result)
+    parts.append("<h3>Recommendations</h3><ol>")
     for r in result.recommendations:
         because = wording.why(kb, result, r.id, r.path)
         parts.append(f'<li><a href="#rule-{_h(r.id)}">{_h(r.label)}</a> <span class="modality">'

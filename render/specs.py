@@ -22,7 +22,7 @@ class ChartSpec:
 
     name: str
     title: str
-    kind: str                                   # pathway | source | site | safety
+    kind: str                                   # pathway | source | site | safety | findings
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (cluster label, pathway ids)
     nodes: tuple[str, ...] = ()                 # a page: the nodes drawn on it (all when empty)
     elsewhere: tuple[tuple[str, str, str], ...] = ()
@@ -32,6 +32,7 @@ class ChartSpec:
 
 
 SAFETY_PER_PAGE = 4
+FINDINGS_PER_PAGE = 3  # their boxes are taller: the condition, and a case's reasons
 
 
 def chart_specs(kb: KnowledgeBase, paged: bool = False) -> list[ChartSpec]:
@@ -58,6 +59,9 @@ def chart_specs(kb: KnowledgeBase, paged: bool = False) -> list[ChartSpec]:
                                    tuple(groups)))
     if kb.safeties:
         specs.append(ChartSpec("safety", "Errors to avoid: safety rules on the proposed treatment", "safety", ()))
+    if kb.checked.findings:
+        specs.append(ChartSpec("findings", "Findings: clinical conclusions and the criteria they rest on",
+                               "findings", ()))
     return specs
 
 
@@ -96,6 +100,13 @@ def _paged_specs(kb: KnowledgeBase) -> list[ChartSpec]:
                                "Errors to avoid: safety rules on the proposed treatment"
                                + (f" (page {i} of {len(chunks)})" if len(chunks) > 1 else ""), "safety", (),
                                nodes=tuple(chunk), page=(i, len(chunks)), chart="safety"))
+    findings = [f.id for f in kb.checked.findings]
+    chunks = [findings[i:i + FINDINGS_PER_PAGE] for i in range(0, len(findings), FINDINGS_PER_PAGE)]
+    for i, chunk in enumerate(chunks, start=1):
+        specs.append(ChartSpec(f"findings-{i}" if len(chunks) > 1 else "findings",
+                               "Findings: clinical conclusions and the criteria they rest on"
+                               + (f" (page {i} of {len(chunks)})" if len(chunks) > 1 else ""), "findings", (),
+                               nodes=tuple(chunk), page=(i, len(chunks)), chart="findings"))
     return specs
 
 

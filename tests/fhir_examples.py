@@ -84,9 +84,6 @@ def bundle_for(case: dict, name: str) -> dict:
         if symptom in SYMPTOMS:
             add({"resourceType": "Condition", "id": f"symptom-{symptom}", "code": concept(SCT, *SYMPTOMS[symptom]),
                  "subject": PATIENT})
-    if case.get("bowel_obstruction") == "present" and "obstruction" not in (case.get("primary_symptoms") or ()):
-        add({"resourceType": "Condition", "id": "symptom-obstruction", "code": concept(SCT, *SYMPTOMS["obstruction"]),
-             "subject": PATIENT})
     if case.get("future_liver_remnant") is not None:
         value = float(str(case["future_liver_remnant"]).split()[0])
         add({"resourceType": "Observation", "id": "future-liver-remnant", "status": "final",
@@ -113,13 +110,13 @@ def bundle_for(case: dict, name: str) -> dict:
         else:
             add({"resourceType": "ServiceRequest", "id": f"proposed-{STRATEGIES[treatment]}", "status": "draft",
                  "intent": "proposal", "code": concept(CONSILIUM, STRATEGIES[treatment]), "subject": PATIENT})
-    if case.get("scrt_start"):
+    if case.get("scrt_end"):
         add({"resourceType": "Procedure", "id": "scrt", "meta": {"profile": [MCODE + "radiotherapy-course-summary"]},
              "extension": [{"url": MCODE + "radiotherapy-sessions", "valueUnsignedInt": 5}],
              "status": "completed", "code": concept(SCT, "1217123003", "Radiotherapy course of treatment"),
              "bodySite": [concept(SCT, "34402009", "Rectum structure")], "subject": PATIENT,
-             "performedPeriod": {"start": str(case["scrt_start"]),
-                                 "end": str(case["scrt_start"] + dt.timedelta(days=4))}})
+             "performedPeriod": {"start": str(case["scrt_end"] - dt.timedelta(days=4)),
+                                 "end": str(case["scrt_end"])}})
     if case.get("chemotherapy_start"):
         add({"resourceType": "MedicationAdministration", "id": "chemotherapy-first-dose",
              "meta": {"profile": [MCODE + "cancer-related-medication-administration"]}, "status": "completed",

@@ -25,9 +25,9 @@ def test_eval_text_shows_recommendations_with_sources_and_quotes():
            "[option · SUMMARY]" in out
     assert "“Hepatectomy 3 months after rectal surgery (depending on disease progression)”" in out
     assert "! CRITICAL  Liver-first approach contraindicated" in out
-    assert "SUMMARY  recommends nos. 1–14 above" in out
+    assert "SUMMARY  recommends nos. 1–15 above" in out
     assert "Liver metastases: what each source says" in out
-    assert "  NCCN and JSCCR: agree (concordant): liver resection, simultaneous resection, staged resection" in out
+    assert "  NCCN and JSCCR: agree (concordant): simultaneous resection, staged resection" in out
     assert "Peritoneal metastases" not in out  # a site the case does not have
 
 
@@ -36,7 +36,7 @@ def test_eval_text_reads_in_a_clinicians_words():
     body = out.split("\nTrace", 1)[0]
     # no rule or fact id where a clinician reads: the answers that led to a recommendation instead
     assert "via:" not in body and "hepatic_metastases_present" not in body and "staged_hepatectomy" not in body
-    assert "     because: hepatic metastases → all four criteria met → more than 3 segments" in body
+    assert "     because: hepatic metastases → all four criteria met → in place → more than 3 segments" in body
     # the pathway's warning and the safety rule quote the same sentence: said once, with both origins
     assert body.count("Liver-first approach contraindicated: the primary tumour is bleeding or obstructing") == 2
     assert body.count("! CRITICAL") == 1
@@ -51,9 +51,9 @@ def test_eval_text_reads_in_a_clinicians_words():
     assert "still undecided" not in needs and "selected_for_re_resection" not in needs
     assert "if wild type: recommends: Addition of cetuximab or panitumumab" in needs
     # the plan's missing anchor, in words
-    assert "not dated: the case does not give the start of short-course radiotherapy" in body
+    assert "not dated: the case does not give the end of short-course radiotherapy" in body
     assert ": unknown" not in body
-    assert "primary_resection_planned" not in body and "needs: Resection of the rectal primary planned;" in body
+    assert "proposed_resection_margin" not in body and "needs: Resection margin the proposed surgery aims at" in body
 
 
 def test_eval_with_one_path_uses_the_bundled_kb():
@@ -63,7 +63,7 @@ def test_eval_with_one_path_uses_the_bundled_kb():
 def test_eval_trace_lists_every_step_with_spans_and_values():
     run = run_cli("eval", KB, EXAMPLE, "--trace")
     trace = run.out.split("Trace\n", 1)[1].splitlines()
-    assert trace[0].strip() == ("1. kb/liver.rules:33:12  decide 'hepatic_metastases_present' read "
+    assert trace[0].strip() == ("1. kb/liver.rules:57:12  decide 'hepatic_metastases_present' read "
                                 "metastatic_sites = {liver}: branch 1 (hepatic metastases) -> hepatic_management")
     resectability = next(line for line in trace if "decide 'resectability'" in line)
     assert "complete_resection_feasible = yes" in resectability and "future_liver_remnant = 38 %" in resectability
@@ -74,9 +74,10 @@ def test_eval_trace_lists_every_step_with_spans_and_values():
 def test_eval_json_is_the_documented_form():
     run = run_cli("eval", KB, EXAMPLE, "--json")
     result = json.loads(run.out)
-    assert result["schema_version"] == "1.2"
+    assert result["schema_version"] == "1.3"
     assert list(result) == ["schema_version", "knowledge_base", "case", "recommendations", "warnings",
-                            "needs", "by_source", "by_site", "plans", "unchecked", "trace", "identity"]
+                            "needs", "by_source", "by_site", "plans", "unchecked", "trace", "identity",
+                            "findings", "options", "contradictions", "choices"]
     [rec] = [r for r in result["recommendations"] if r["id"] == "staged_hepatectomy"]
     assert rec == {
         "id": "staged_hepatectomy",
@@ -86,7 +87,7 @@ def test_eval_json_is_the_documented_form():
         "quote": "Hepatectomy 3 months after rectal surgery (depending on disease progression)",
         "references": [1], "note": None, "pathway": "hepatic_metastases",
         "path": ["hepatic_metastases_present", "hepatic_management", "resectability", "resectable_disease",
-                 "surgical_approach", "staged_approaches", "staged_hepatectomy"]}
+                 "primary_in_place", "both_sites", "surgical_approach", "staged_approaches", "staged_hepatectomy"]}
     assert [w["id"] for w in result["warnings"]] == ["liver_first_contraindicated",
                                                      "liver_first_with_symptomatic_primary"]
     assert result["warnings"][0]["severity"] == "critical"
@@ -94,11 +95,11 @@ def test_eval_json_is_the_documented_form():
         "title": "NCCN Clinical Practice Guidelines in Oncology: Rectal Cancer",
         "recommendations": ["nccn_liver_resectable"], "warnings": [], "silent": False}
     step = next(s for s in result["trace"] if s["node"] == "resectability")
-    assert step["span"]["file"].endswith("liver.rules") and step["span"]["line"] == 40
+    assert step["span"]["file"].endswith("liver.rules") and step["span"]["line"] == 64
     assert step["read"]["future_liver_remnant"] == 38
     liver = result["by_site"]["liver"]
     assert liver["present"] is True and liver["label"] == "Liver metastases"
-    assert liver["sources"]["JSCCR"]["recommends"] == ["liver_resection", "simultaneous_resection", "staged_resection"]
+    assert liver["sources"]["JSCCR"]["recommends"] == ["simultaneous_resection", "staged_resection"]
     assert {"sources": ["SUMMARY", "NCCN"], "relation": "concordant",
             "actions": ["liver_resection", "staged_resection"]} in liver["relations"]
     assert result["by_site"]["lung"]["present"] is False

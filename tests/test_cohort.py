@@ -11,7 +11,7 @@ from conftest import KB, run_process
 
 CASES = [
     {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_r0_resectable": True,
-     "unresectable_extrahepatic_disease": False, "future_liver_remnant": 45, "hepatectomy_segments": 2},
+     "primary_status": "in_place", "future_liver_remnant": 45, "hepatectomy_segments": 2},
     {"metastatic_sites": ["peritoneum"], "peritoneal_pci": 8, "systemic_disease": False, "peritoneal_p_category": "P1"},
     {"hepatectomy_segments": 12},
     {"metastatic_sites": ["lung"], "lung_metastases_resectable": False},

@@ -98,3 +98,13 @@ def test_nodes_are_written_inline_only_where_the_order_allows():
     full = kb.evaluate({"a": True})
     assert [r.id for r in full.recommendations if r.pathway == "siblings"] == ["second", "first_result"]
     assert list(kb.decide({"a": True}).recommendations)[-2:] == ["second", "first_result"]
+
+
+def test_a_need_for_a_fact_read_in_another_branch_is_looked_up(tmp_path):
+    """A fact one node reads inside a branch, also read by a given definition: the need for it
+    beside that branch must not use the branch's local (an unbound local would raise)."""
+    kb = consilium.load_kb(ROOT / "tests" / "data" / "codegen_scope")
+    for case in ({"status": "resected"}, {"a": True}, {"a": True, "status": "in_place", "ok": False}, {}):
+        full, fast = kb.evaluate(case), kb.decide(case)
+        assert list(fast.needs) == full.needed_facts(), case
+        assert list(fast.recommendations) == full.recommendation_ids(), case

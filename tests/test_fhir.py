@@ -105,10 +105,9 @@ def test_each_example_bundle_gives_its_flat_case_result(bundled_kb, flat):
     # every value the bundle gives is the flat case's, and every bound fact FHIR can say is given
     assert {k: v for k, v in read.values.items() if k in case} == {k: v for k, v in case.items() if k in read.values}
     unsaid = {k: v for k, v in case.items() if k in bound and k not in read.values}
-    assert all(v in ("none", "imminent") or v == frozenset() for v in unsaid.values()), unsaid
-    # A bundle may say more than its flat case: an intestinal obstruction (SCT 81060008) is the
-    # primary's symptom and a bowel obstruction at once, where the flat case gives only the first.
-    assert set(read.values) - set(case) <= {"bowel_obstruction"}
+    # FHIR has no code here for "no symptoms" or for an obstruction that is only imminent
+    assert all(v in (frozenset(), frozenset({"imminent_obstruction"})) for v in unsaid.values()), unsaid
+    assert set(read.values) - set(case) == set()
     # the bundle and the team's answers (what FHIR does not carry) together: the flat case's result
     together = {**{k: v for k, v in case.items() if k not in read.values}, **read.values}
     expected = bundled_kb.evaluate(case, validated=True).to_json()
@@ -122,7 +121,7 @@ def test_each_example_bundle_gives_its_flat_case_result(bundled_kb, flat):
 def test_the_bundled_kb_binds_every_fact_fhir_carries(bundled_kb):
     bound = {f.id for f in bundled_kb.facts.values() if f.bindings}
     assert {"metastatic_sites", "metastases_timing", "kras", "primary_symptoms", "future_liver_remnant",
-            "peritoneal_pci", "proposed_treatment", "scrt_start", "chemotherapy_start", "surgery_date",
+            "peritoneal_pci", "proposed_treatment", "scrt_end", "chemotherapy_start", "surgery_date",
             "last_bevacizumab_dose", "primary_surgery_date"} <= bound
     templates = prefetch_templates(bundled_kb.facts)
     assert templates["patient"] == "Patient/{{context.patientId}}"

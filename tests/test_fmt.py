@@ -122,3 +122,11 @@ def test_a_file_that_does_not_parse_is_refused_untouched(tmp_path: Path):
     junk.write_bytes(b"\xff\xfe\x00 fact")
     run = run_process("fmt", junk)
     assert run.code == 2 and "not UTF-8" in run.err and "Traceback" not in run.err
+
+
+def test_a_clause_that_goes_on_inside_brackets_keeps_a_hanging_indent():
+    text = ('fact x : set of {a, b}\n    label "X"\n    fhir Condition [\n'
+            '        map SCT#1 -> a,\n  SCT#2 -> b\n    ]\n')
+    formatted = format_text("t.rules", text)
+    assert "        map SCT#1 -> a,\n            SCT#2 -> b\n    ]\n" in formatted
+    assert format_text("t.rules", formatted) == formatted

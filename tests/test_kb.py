@@ -45,7 +45,7 @@ def _quoted(kb):
     yield from _rules(kb)
     for pathway in kb.pathways:
         for node in pathway.nodes:
-            if isinstance(node, ir.Decide) and node.provenance:
+            if isinstance(node, ir.Decide) and node.provenance and node.provenance.quote:
                 yield node
     for define in kb.defines.values():
         if define.provenance:
@@ -53,13 +53,18 @@ def _quoted(kb):
     yield from kb.plans.values()
 
 
-def _statements() -> list[tuple[str, str, list[str]]]:
+def _rows() -> list[tuple[str, str, list[str], str]]:
+    """The statement map's rows: id, quote, the rules that encode it, its verdict."""
     rows = []
     for line in SOURCES_MD.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\| (T8-\w+|HM-\d+) \| (.+?) \| (\w+) \| [\d, ]+ \| (.+) \|$", line)
+        match = re.match(r"\| (T8-\w+|HM-\d+) \| (.+?) \| (\w+) \| [\d, ]+ \| (.+) \| ([^|]+) \|$", line)
         if match:
-            rows.append((match.group(1), match.group(2), re.findall(r"`(\w+)`", match.group(4))))
+            rows.append((match.group(1), match.group(2), re.findall(r"`(\w+)`", match.group(4)), match.group(5)))
     return rows
+
+
+def _statements() -> list[tuple[str, str, list[str]]]:
+    return [(sid, quote, rules) for sid, quote, rules, _ in _rows()]
 
 
 def test_every_rule_has_a_quote(bundled_kb):
@@ -85,10 +90,25 @@ def test_the_statement_map_covers_both_documents():
     assert all(rules for _, _, rules in statements), "a statement without a rule"
 
 
+def test_every_statement_is_faithful_or_its_interpretation_is_written_down():
+    text = SOURCES_MD.read_text(encoding="utf-8")
+    written = set(re.findall(r"^- \*\*(INT-\d+)", text, flags=re.MULTILINE))
+    wrong = []
+    for sid, _, _, verdict in _rows():
+        if verdict == "faithful":
+            continue
+        cited = re.fullmatch(r"interpretation ((?:INT-\d+)(?:, INT-\d+)*)", verdict)
+        if cited is None or not set(cited.group(1).split(", ")) <= written:
+            wrong.append((sid, verdict))
+    assert wrong == []
+    assert len(_rows()) == 69 and len(written) >= 20
+
+
 def test_every_rule_in_the_map_exists(bundled_kb):
     known = {r.id for r in _rules(bundled_kb)}
     known |= {n.id for p in bundled_kb.pathways for n in p.nodes}
     known |= set(bundled_kb.defines) | set(bundled_kb.plans)
+    known |= {f.id for f in bundled_kb.checked.findings}
     mapped = {rule for _, _, rules in _statements() for rule in rules}
     assert sorted(mapped - known) == []
 
@@ -113,6 +133,16 @@ def test_every_rule_fires_in_a_scenario_and_is_silent_in_another(bundled_kb):
     assert [r for r in rules if r not in silent] == []
 
 
+def _never_unknown(condition, kb) -> bool:
+    """Whether no case leaves `condition` unknown (proved with Z3 on the three-valued encoding)."""
+    import z3
+    from consilium.engine.analysis.verify.encode import Encoder
+    encoder = Encoder(dict(kb.facts), dict(kb.checked.defines))
+    solver = z3.Solver()
+    solver.add(*encoder.domain, encoder.truth(condition).unknown)
+    return solver.check() == z3.unsat
+
+
 def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
     from consilium.engine.lang.reads import facts_read
     asked = {e.target for s in bundled_kb.scenarios for e in s.expectations if e.kind == "needs" and not e.negated}
@@ -125,8 +155,8 @@ def test_every_decision_has_a_scenario_with_its_data_missing(bundled_kb):
                 conditions = [node.guard]
             else:
                 continue
-            if all(isinstance(c, ir.IsKnown) for c in conditions):
-                continue  # `x is unknown` is never itself unknown
+            if all(_never_unknown(c, bundled_kb) for c in conditions):
+                continue  # `x is unknown` (and what is built on it) is never itself unknown
             facts = {f for c in conditions for f in facts_read(c, bundled_kb.defines)}
             if not facts & asked:
                 never_asked.append(node.id)
@@ -163,3 +193,21 @@ def test_example_evaluates_and_is_described(bundled_kb, example):
     assert f"`{example.name}`" in index
     if example.suffix == ".yaml":
         assert example.read_text(encoding="utf-8").startswith("# ")
+
+
+def test_every_finding_and_constraint_holds_in_a_scenario_and_not_in_another(bundled_kb):
+    seen, absent = set(), set()
+    for scenario in bundled_kb.scenarios:
+        for e in scenario.expectations:
+            if e.kind in ("finding", "contradiction"):
+                (absent if e.negated else seen).add(e.target)
+    declared = [f.id for f in bundled_kb.checked.findings] + [c.id for c in bundled_kb.checked.constraints]
+    assert [d for d in declared if d not in seen] == []
+    assert [d for d in declared if d not in absent] == []
+
+
+def test_every_judgement_fact_qualifies_an_option_in_words(bundled_kb):
+    judged = {name: f.judgement for name, f in bundled_kb.facts.items() if f.judgement}
+    assert {"crs_hipec_appropriate", "peritoneal_easily_resectable", "selected_for_re_resection",
+            "hepatic_metastases_greatest_threat", "lung_resection_limited"} <= set(judged)
+    assert judged["crs_hipec_appropriate"] == "in appropriate cases: the team decides"

@@ -136,8 +136,8 @@ def test_hover_definition_references_and_rename_across_files(kb: Path):
         at_source = position_of(text, "source SUMMARY", 8)
         hover = await client.text_document_hover_async(lsp.HoverParams(text_document=document, position=at_source))
         assert "Treatment of Rectal Cancer with Hepatic Metastases" in hover.contents.value
-        # a rule's hover shows its modality and quote; a branch target goes to its node
-        at_target = position_of(text, "-> simultaneous_surgery", 4)
+        # a rule's hover shows its modality and quote; a step's target goes to its node
+        at_target = position_of(text, "choose simultaneous_surgery", 8)
         where = await client.text_document_definition_async(
             lsp.DefinitionParams(text_document=document, position=at_target))
         assert where.uri == uri(liver) and where.range.start == position_of(text, "recommend simultaneous_surgery", 10)

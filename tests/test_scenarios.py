@@ -32,3 +32,10 @@ def test_failing_scenario_shows_expected_actual_and_the_diverging_step():
     assert lines[3].strip() == ("diverged at tests/data/scenarios/main.rules:5:12: decide 'approach' "
                                 "read segments = 4 segments; otherwise -> staged")
     assert lines[-1] == "0 passed, 1 failed"
+
+
+def test_failing_finding_and_option_expectations_show_what_the_result_has():
+    run = run_cli("test", DATA / "scenarios_advice")
+    assert run.code == 1
+    assert "expected finding f" in run.out and "actual: findings: none" in run.out
+    assert "expected option r" in run.out and "actual: options: none" in run.out

@@ -37,7 +37,7 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path):
     scenarios = subprocess.run([str(bin_dir / "consilium"), "test"], cwd=elsewhere, capture_output=True, text=True)
     assert scenarios.returncode == 0 and scenarios.stdout.strip().endswith("0 failed")
     case = elsewhere / "case.json"
-    case.write_text('{"metastatic_sites": ["liver"], "unresectable_extrahepatic_disease": true}')
+    case.write_text('{"metastatic_sites": ["liver"], "complete_resection_feasible": false}')
     result = subprocess.run([str(bin_dir / "consilium"), "eval", "case.json", "--json"], cwd=elsewhere,
                             capture_output=True, text=True)
     assert result.returncode == 0 and '"conversion_chemotherapy"' in result.stdout

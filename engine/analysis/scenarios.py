@@ -67,6 +67,12 @@ def _check(kb: KnowledgeBase, result: Result, e: ir.Expectation) -> Failure | No
             present = e.target in result.warning_ids()
             actual = "warnings: " + (", ".join(result.warning_ids()) or "none")
             expected = f"{no}warning {e.target}"
+        case "finding" | "option" | "contradiction":
+            found = {"finding": result.findings, "option": result.options,
+                     "contradiction": result.contradictions}[e.kind]
+            present = e.target in [x.id for x in found]
+            actual = f"{e.kind}s: " + (", ".join(x.id for x in found) or "none")
+            expected = f"{no}{e.kind} {e.target}"
         case "needs":
             present = e.target in result.needed_facts()
             actual = "needs: " + (", ".join(result.needed_facts()) or "none")

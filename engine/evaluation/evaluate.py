@@ -24,6 +24,7 @@ from ..lang.shape import PathwayShape
 from . import codegen
 from .bytecode import Store
 from .codegen.runtime import Loaded
+from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import answers
 from .result import Answer, Decision, Need, Result, SourceView, Undecided
@@ -62,6 +63,7 @@ class Evaluator:
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
+        self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
 
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
@@ -90,9 +92,10 @@ class Evaluator:
             if len(self._by_source_kept) >= _KEPT:
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
+        advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), tuple(trace)))
+                             tuple(plans), tuple(unchecked), tuple(trace), None, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""

@@ -19,7 +19,7 @@ from ..lang.values import to_json_value
 if TYPE_CHECKING:
     from .concordance import SiteView
 
-SCHEMA_VERSION = "1.2"  # 1.1: a trace step's `code`; 1.2: `identity`, what the result was evaluated with
+SCHEMA_VERSION = "1.3"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions, choices
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -216,6 +216,33 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     unchecked: tuple[Unchecked, ...] = ()
     trace: tuple[TraceStep, ...] = ()
     identity: dict[str, Any] | None = None  # the knowledge base's name, digest, revision; Consilium's version
+    # What else the knowledge base says of this case (evaluation/advice.py), worked out when
+    # first asked: findings with their reasons, conditional options, contradictions, choices.
+    advice: Any = None
+
+    @property
+    def findings(self) -> tuple:
+        return self.advice.findings if self.advice is not None else ()
+
+    @property
+    def options(self) -> tuple:
+        """Recommendations waiting only for the team's judgements: options, never recommendations."""
+        return self.advice.options if self.advice is not None else ()
+
+    @property
+    def contradictions(self) -> tuple:
+        return self.advice.contradictions if self.advice is not None else ()
+
+    @property
+    def choices(self) -> tuple:
+        return self.advice.choices if self.advice is not None else ()
+
+    def why_not(self, rule_id: str):
+        """Why the case did not get `rule_id`: where its path turned away, with the reasons or
+        the facts still open (KeyError for an id the knowledge base does not declare)."""
+        if self.advice is None:
+            raise KeyError(rule_id)
+        return self.advice.why_not(rule_id)
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]
@@ -259,6 +286,10 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "unchecked": [u.to_json() for u in self.unchecked],
             "trace": _trace_json(self.trace),
             "identity": dict(self.identity) if self.identity is not None else None,
+            "findings": [f.to_json() for f in self.findings],
+            "options": [o.to_json() for o in self.options],
+            "contradictions": [c.to_json() for c in self.contradictions],
+            "choices": [c.to_json() for c in self.choices],
         }
 
 
@@ -267,6 +298,14 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
 Result.identity = property(lambda self: self[10] if len(self) > 10 else None,  # type: ignore[assignment]
                            doc="What the result was evaluated with: the knowledge base's name, digest and "
                                "revision, and Consilium's version (KnowledgeBase.identity), or None.")
+
+
+def _result_repr(self: Result) -> str:
+    """A result's fields by name; the evaluator's results may stop before `identity`."""
+    return "Result(" + ", ".join(f"{name}={value!r}" for name, value in zip(Result._fields, self)) + ")"
+
+
+Result.__repr__ = _result_repr  # type: ignore[method-assign]
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form

@@ -35,6 +35,8 @@ class Checked:
     sites: dict[str, ir.Site] = field(default_factory=dict)
     define_types: dict[str, object] = field(default_factory=dict)  # a FactType, or ANY where it failed
     code_systems: dict[str, ir.CodeSystem] = field(default_factory=dict)
+    findings: tuple[ir.Finding, ...] = ()
+    constraints: tuple[ir.Constraint, ...] = ()
 
 
 def check(declarations: list[ir.Declaration]) -> tuple[Checked, list[Diagnostic]]:
@@ -92,6 +94,8 @@ class _Checker(ExpressionChecker):
                     self._unique(self.sites, decl.id, decl, "site")
                 case ir.CodeSystem():
                     self._unique(self.code_systems, decl.id, decl, "code system")
+                case ir.Finding() | ir.Constraint():
+                    self._rule_id(decl.id, decl.span)
                 case ir.Scenario():
                     if decl.id in scenario_ids:
                         self._duplicate(decl.id, decl.span, scenario_ids[decl.id], "scenario")
@@ -113,11 +117,16 @@ class _Checker(ExpressionChecker):
         rules.update({s.id: s for s in safeties})
         sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
                  for name, site in self.sites.items()}
+        findings = tuple(self._check_finding(d) for d in self.declarations if isinstance(d, ir.Finding))
+        constraints = tuple(dataclasses.replace(d, condition=self._condition(d.condition))
+                            for d in self.declarations if isinstance(d, ir.Constraint))
+        rules.update({f.id: f for f in findings})
         for scenario in scenarios:
             self._check_scenario(scenario, rules, set(sites), checked_plans)
         return Checked(sources=self.sources, facts=self.facts, defines=defines, pathways=pathways,
                        plans=checked_plans, safeties=safeties, scenarios=scenarios, sites=sites,
-                       define_types=dict(self.define_types), code_systems=self.code_systems)
+                       define_types=dict(self.define_types), code_systems=self.code_systems,
+                       findings=findings, constraints=constraints)
 
     def _unique(self, table: dict, key: str, decl, kind: str) -> None:
         if key in table:
@@ -225,6 +234,16 @@ class _Checker(ExpressionChecker):
             seen.add(step.id)
         return dataclasses.replace(plan, provenance=prov)
 
+    def _check_finding(self, finding: ir.Finding) -> ir.Finding:
+        for site in finding.sites:
+            if site not in self.sites:
+                self.error("unknown-site", f"no site '{site}' is declared", finding.span,
+                           hint=suggest(site, self.sites) or "declare it with 'site " + site + " \"label\" when ...'")
+        return dataclasses.replace(
+            finding, provenance=self._provenance(finding.provenance, None, finding.span),
+            condition=self._condition(finding.condition),
+            scope=self._condition(finding.scope) if finding.scope is not None else None)
+
     def _check_safety(self, safety: ir.Safety) -> ir.Safety:
         return dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),
                                    condition=self._condition(safety.condition))
@@ -260,6 +279,14 @@ class _Checker(ExpressionChecker):
                     self.error("unknown-rule", f"no warning or safety rule '{target}' is declared",
                                expect.span, hint=suggest(target, [k for k, v in rules.items()
                                                                          if isinstance(v, (ir.Warn, ir.Safety))]))
+            elif expect.kind in ("finding", "option", "contradiction"):
+                declared = {"finding": [f.id for f in self.declarations if isinstance(f, ir.Finding)],
+                            "option": [k for k, v in rules.items() if isinstance(v, ir.Recommend)],
+                            "contradiction": [c.id for c in self.declarations if isinstance(c, ir.Constraint)]}
+                if expect.target not in declared[expect.kind]:
+                    what = {"finding": "finding", "option": "recommendation", "contradiction": "constraint"}
+                    self.error("unknown-rule", f"no {what[expect.kind]} '{expect.target}' is declared", expect.span,
+                               hint=suggest(expect.target, declared[expect.kind]))
             elif expect.kind == "needs" and target not in self.facts:
                 self.error("unknown-fact", f"no fact '{target}' is declared", expect.span,
                            hint=suggest(target, self.facts))

@@ -66,6 +66,11 @@ CODES: dict[str, str] = {
     "unused-fact": "a declared fact no rule reads",
     "untested-fact": "a fact no scenario gives or expects to be needed",
     "unused-define": "a definition no rule uses",
+    # consistency (engine/analysis/consistency): constraints and modality
+    "constraint-never-holds": "no case breaks a constraint: it can never warn",
+    "constraints-exclude-every-case": "the constraints together admit no case with every fact known",
+    "modality-firmer-than-quote": "a recommendation is firmer than its quote's permissive verb",
+    "contradiction": "a case gives facts a constraint says cannot hold together",
     # cases
     "case-malformed": "a case file is not valid JSON or YAML",
     "case-not-mapping": "a case is not a mapping of fact names to values",
@@ -96,7 +101,8 @@ CODES: dict[str, str] = {
 # The severity a code has when its diagnostic does not say; a code not listed is an error.
 SEVERITY: dict[str, str] = {
     "overlap": "warning", "discordance": "info", "unreachable": "warning", "unused-fact": "warning",
-    "untested-fact": "info", "unused-define": "warning",
+    "untested-fact": "info", "unused-define": "warning", "constraint-never-holds": "warning",
+    "contradiction": "warning",
 }
 
 

@@ -53,6 +53,7 @@ class _Line:
     width: int                   # its indentation in the text, in columns
     depth: int                   # bracket depth at its start
     level: int = 0               # nesting level worked out from the indentation
+    hanging: bool = False        # inside brackets, the rest of a clause the line before began
 
     @property
     def code(self) -> list[Token]:
@@ -162,11 +163,21 @@ def _levels(lines: list[_Line]) -> None:
         elif line.depth == 0:
             line.level = following
     owner = 0
+    clause: _Line | None = None  # inside brackets, the clause line whose list goes on (ends with ',')
     for line in lines:  # continuation lines: the level of the line that opened the bracket
         if line.depth == 0:
             owner = line.level
+            clause = None
+            continue
+        line.level = owner
+        code = line.code
+        if not code:
+            continue
+        line.hanging = clause is not None and clause.depth == line.depth
+        if code[-1].text == "," and (line.hanging or code[0].kind == "keyword"):
+            clause = line
         else:
-            line.level = owner
+            clause = None
 
 
 def _reorder(lines: list[_Line]) -> list[_Line]:
@@ -214,7 +225,7 @@ def _render(line: _Line) -> str:
     indent = INDENT * line.level
     code = line.code
     if line.depth:
-        depth = line.depth - (1 if code and code[0].kind == "close" else 0)
+        depth = line.depth - (1 if code and code[0].kind == "close" else 0) + (1 if line.hanging else 0)
         indent += INDENT * depth
     words: list[str] = []
     previous: Token | None = None

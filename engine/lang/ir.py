@@ -382,6 +382,7 @@ class Fact:
     note: str | None = None
     waivers: tuple["Waiver", ...] = ()
     bindings: tuple[Binding, ...] = ()  # how FHIR carries it; none: it stays a question
+    judgement: str | None = None  # the team's judgement, with the words that qualify options resting on it
     span: Span | None = _span()
 
 
@@ -434,6 +435,7 @@ class Step:
     label: str
     then: tuple[str | None, ...] = ()
     note: str | None = None
+    choice: bool = False  # `choose`: what follows are alternatives, one choice among them
     span: Span | None = _span()
 
 
@@ -580,7 +582,7 @@ class Given:
 class Expectation:
     """`expect [no] recommend X | warning X | needs X | source S recommends X | source S silent`."""
 
-    kind: str  # recommend | warning | needs | source_recommends | source_silent | relation
+    kind: str  # recommend | warning | needs | source_recommends | source_silent | relation | finding | option | contradiction
     target: str | None  # a rule or fact id; for `relation`, the relation's name
     negated: bool = False
     source: str | None = None
@@ -610,7 +612,33 @@ class Site:
     span: Span | None = _span()
 
 
-Declaration = Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site | CodeSystem
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """A named clinical conclusion: it holds for a case (among those `scope` admits) when
+    `condition` does, and is given with the criteria that made it so."""
+
+    id: str
+    label: str
+    condition: Expr
+    scope: Expr | None = None
+    sites: tuple[str, ...] = ()
+    provenance: Provenance | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Constraint:
+    """Facts a case cannot hold together: `condition` holding is a contradiction in the case."""
+
+    id: str
+    label: str
+    condition: Expr
+    note: str | None = None
+    span: Span | None = _span()
+
+
+Declaration = (Include | Source | Fact | Define | Pathway | Plan | Safety | Scenario | Site | Finding
+               | Constraint | CodeSystem)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

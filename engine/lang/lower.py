@@ -117,6 +117,8 @@ class _Lowering(LoweringBase):
     anchor = _clause("anchor", lambda self, v: str(v))
     actual = _clause("actual", lambda self, v: str(v))
     guard = _clause("when", lambda self, v: self._expr_of(v))
+    scope = _clause("for", lambda self, v: self._expr_of(v))
+    judgement = _clause("judgement", lambda self, v: _unquote(v))
 
     @v_args(meta=True)
     def note(self, meta, children):
@@ -125,7 +127,9 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def waive(self, meta, children):
         code, reason = children
-        return _Clause("waive", ir.Waiver(code=str(code), reason=_unquote(reason), span=self.token_span(code)),
+        # Codes are kebab-case; a name cannot hold '-', so `waive unused_fact` names 'unused-fact'.
+        return _Clause("waive", ir.Waiver(code=str(code).replace("_", "-"), reason=_unquote(reason),
+                                          span=self.token_span(code)),
                        self.span(meta))
 
     def first(self, children):
@@ -164,6 +168,10 @@ class _Lowering(LoweringBase):
     def then(self, meta, children):
         return _Clause("then", tuple(children), self.span(meta))
 
+    @v_args(meta=True)
+    def choose(self, meta, children):
+        return _Clause("choose", tuple(children), self.span(meta))
+
     def node_target(self, children):
         return str(children[0])
 
@@ -189,11 +197,12 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def fact_decl(self, meta, children):
         ident, fact_type, *rest = children
-        found = self.clauses("fact", rest, {"label", "question", "note", "waive", "fhir"})
+        found = self.clauses("fact", rest, {"label", "question", "note", "waive", "fhir", "judgement"})
         label = self.value(found, "label") or str(ident).replace("_", " ")
         return ir.Fact(id=str(ident), type=fact_type, label=label,
                        question=self.value(found, "question"), note=self.value(found, "note"),
                        waivers=self.value(found, "waive", ()), bindings=self.value(found, "fhir", ()),
+                       judgement=self.value(found, "judgement"),
                        span=self.token_span(ident))
 
     # ---- FHIR bindings (read by engine/inputs/fhir.py) --------------------------------
@@ -314,9 +323,13 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def step(self, meta, children):
         ident, label, *rest = children
-        found = self.clauses("step", rest, {"then", "note"})
-        return ir.Step(id=str(ident), label=_unquote(label), then=self.value(found, "then", ()),
-                       note=self.value(found, "note"), span=self.token_span(ident))
+        found = self.clauses("step", rest, {"then", "note", "choose"})
+        if "then" in found and "choose" in found:
+            self.error("duplicate-clause", "a step takes 'then' or 'choose', not both", found["choose"].span,
+                       hint="'choose' lists alternatives; put what always follows in another step")
+        return ir.Step(id=str(ident), label=_unquote(label),
+                       then=self.value(found, "then", ()) or self.value(found, "choose", ()),
+                       note=self.value(found, "note"), choice="choose" in found, span=self.token_span(ident))
 
     def _provenance(self, found: dict[str, _Clause]) -> ir.Provenance:
         source = found.get("source")
@@ -371,6 +384,27 @@ class _Lowering(LoweringBase):
                          severity=self.value(found, "severity", "warning"),
                          provenance=self._provenance(found), instead=self.value(found, "instead"),
                          waivers=self.value(found, "waive", ()), span=span)
+
+    @v_args(meta=True)
+    def finding(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("finding", rest, {"for", "when", "site", "source", "section", "refs", "quote", "note"})
+        self.require("finding", str(ident), found, ("when", "source", "quote"), span)
+        return ir.Finding(id=str(ident), label=_unquote(label),
+                          condition=self.value(found, "when", ir.BoolLit(value=False)),
+                          scope=self.value(found, "for"), sites=self.value(found, "site", ()),
+                          provenance=self._provenance(found), span=span)
+
+    @v_args(meta=True)
+    def constraint(self, meta, children):
+        ident, label, *rest = children
+        span = self.token_span(ident)
+        found = self.clauses("constraint", rest, {"when", "note"})
+        self.require("constraint", str(ident), found, ("when",), span)
+        return ir.Constraint(id=str(ident), label=_unquote(label),
+                             condition=self.value(found, "when", ir.BoolLit(value=False)),
+                             note=self.value(found, "note"), span=span)
 
     @v_args(meta=True)
     def plan(self, meta, children):
@@ -486,6 +520,15 @@ class _Lowering(LoweringBase):
 
     def expect_needs(self, children):
         return ("needs", str(children[0]), None)
+
+    def expect_finding(self, children):
+        return ("finding", str(children[0]), None)
+
+    def expect_option(self, children):
+        return ("option", str(children[0]), None)
+
+    def expect_contradiction(self, children):
+        return ("contradiction", str(children[0]), None)
 
     def expect_source_recommends(self, children):
         return ("source_recommends", str(children[1]), str(children[0]))

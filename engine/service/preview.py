@@ -178,6 +178,7 @@ PAGE = """<!doctype html>
  #errors { white-space: pre-wrap; font-family: ui-monospace, monospace; background: #fff0f0; border: 1px solid #e99;
            padding: .5rem; display: none; }
  #chart.stale { opacity: .35; }
+ #chart svg { max-width: 100%; height: auto; }
  .failed { color: #a00; } .passed { color: #060; }
  #status { color: #666; font-size: 12px; }
 </style></head>

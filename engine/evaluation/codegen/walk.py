@@ -226,9 +226,11 @@ class PathwayWriter:
         `unknown`: the condition's value, known to be None here (a bare fact needs no second test)."""
         f = self.f
         if not self.record:
+            exprs, facts = self.uses[node.id]
+            own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
                 # a fact read where another node runs may be unread on this path: read it here
-                at_hand = name in f.top_facts or name in self.here.get(node.id, ())
+                at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
                 if var is not None and var == unknown:
                     f.emit(indent, f"needs[{name!r}] = None")

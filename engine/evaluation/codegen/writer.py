@@ -194,6 +194,7 @@ class Function:
         self.facts: dict[str, str] = {}     # fact id -> local name
         self.top_facts: set[str] = set()    # facts read at the top level (every later line has them)
         self.top_defines: set[str] = set()  # definitions computed at the top level
+        self.fact_indent: dict[str, int] = {}  # fact id -> where it was read (0: the function's body)
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
         self.temp = 0
@@ -269,6 +270,7 @@ class Function:
         for fact in wanted_facts:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
+                self.fact_indent[fact] = indent
                 self.emit(indent, f"{var} = get({fact!r})")
             elif indent > 0 and fact not in self.top_facts:
                 self.emit(indent, f"{self.facts[fact]} = get({fact!r})")

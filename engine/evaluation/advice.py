@@ -1,0 +1,356 @@
+"""Advice beyond the walk: findings with their reasons, conditional options, contradictions, why not.
+
+Takes a checked knowledge base and a `value` function (expression, case -> value; None for
+unknown: the evaluator's own), and for one case gives:
+
+- `findings`: each declared finding that holds (within the patients its `for` admits), with
+  the criteria that made it hold, in words with the values read;
+- `options`: recommendations the walk reached whose only open conditions are the team's
+  judgements (facts declared `judgement`), qualified by those judgements' words. They are
+  not recommendations, and their questions stay needs;
+- `contradictions`: the declared constraints the case breaks, naming the facts that
+  contradict each other;
+- `choices`: recommendations given that are alternatives ("A or B or C": a `choose` step),
+  grouped as one choice;
+- `why_not`: for a recommendation, warning or safety rule, the condition on its path that
+  was false (with its reasons) or unknown (with the facts still open).
+
+Does not walk pathways for recommendations (the evaluator does), and adds nothing to the
+recommendations themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, NamedTuple
+
+from ..lang import ir
+from ..lang.check import Checked
+from ..lang.values import to_json_value
+from .explain import Explainer, Reason, Value
+
+
+class Finding(NamedTuple):
+    """A clinical conclusion the case reaches, with the criteria it rests on."""
+
+    id: str
+    label: str
+    sites: tuple[str, ...]
+    source: str
+    section: str | None
+    quote: str | None
+    refs: tuple[int, ...]
+    note: str | None
+    reasons: tuple[Reason, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "sites": list(self.sites), "source": self.source,
+                "section": self.section, "quote": self.quote, "references": list(self.refs), "note": self.note,
+                "reasons": [r.to_json() for r in self.reasons]}
+
+
+class ConditionalOption(NamedTuple):
+    """A recommendation waiting only for the team's judgements: an option, qualified."""
+
+    id: str
+    label: str
+    modality: str
+    source: str
+    section: str | None
+    quote: str | None
+    refs: tuple[int, ...]
+    qualifier: str                  # the judgements' words: "in appropriate cases: the team decides"
+    judgements: tuple[str, ...]     # the facts the team decides
+    pathway: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "modality": self.modality, "source": self.source,
+                "section": self.section, "quote": self.quote, "references": list(self.refs),
+                "qualifier": self.qualifier, "judgements": list(self.judgements), "pathway": self.pathway}
+
+
+class Contradiction(NamedTuple):
+    """A constraint the case breaks: facts it gives that cannot hold together."""
+
+    id: str
+    label: str
+    facts: tuple[tuple[str, Any], ...]
+    reasons: tuple[Reason, ...]
+    note: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "facts": {f: to_json_value(v) for f, v in self.facts},
+                "reasons": [r.to_json() for r in self.reasons], "note": self.note}
+
+
+class Choice(NamedTuple):
+    """Recommendations that are alternatives: one choice among them ("A or B or C")."""
+
+    id: str                     # the step that says `choose`
+    label: str
+    pathway: str
+    alternatives: tuple[str, ...]   # the ids of the recommendations given, in order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "pathway": self.pathway,
+                "alternatives": list(self.alternatives)}
+
+
+class WhyNot(NamedTuple):
+    """Why a case did not get a rule: where on its path it stopped, and why."""
+
+    rule: str
+    label: str
+    status: str        # given | not applicable | open | not reached
+    at: str | None     # the node where it stopped
+    condition: str     # that node's question or the rule's label, in words
+    reasons: tuple[Reason, ...]
+    needs: tuple[str, ...]
+
+    def text(self) -> str:
+        head = f"{self.rule}: {self.label}"
+        if self.status == "given":
+            return f"{head}\n  given to this case"
+        where = f" at '{self.at}' ({self.condition})" if self.at else ""
+        lines = [f"{head}\n  {self.status}{where}"]
+        lines += [f"  - {r.text}" for r in self.reasons]
+        if self.needs:
+            lines.append("  still open: needs " + ", ".join(self.needs))
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "label": self.label, "status": self.status, "at": self.at,
+                "condition": self.condition, "reasons": [r.to_json() for r in self.reasons],
+                "needs": list(self.needs)}
+
+
+class Advice:
+    """What the advisor says of one result, worked out when first asked (evaluation itself
+    pays nothing for it): findings, conditional options, contradictions, choices, why not."""
+
+    __slots__ = ("_advisor", "_case", "_recommendations", "_warnings", "_needs", "_cache")
+
+    def __init__(self, advisor: "Advisor", case: Mapping[str, Any], recommendations: Iterable[Any],
+                 warnings: Iterable[Any], needs: Iterable[Any]):
+        """`recommendations`, `warnings`, `needs`: the result's own (read only when asked)."""
+        self._advisor, self._case = advisor, case
+        self._recommendations, self._warnings, self._needs = recommendations, warnings, needs
+        self._cache: dict[str, Any] = {}
+
+    def _kept(self, name: str, work) -> tuple:
+        if name not in self._cache:
+            self._cache[name] = work()
+        return self._cache[name]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self._kept("findings", lambda: self._advisor.findings(self._case))
+
+    @property
+    def options(self) -> tuple[ConditionalOption, ...]:
+        return self._kept("options", lambda: self._advisor.options(
+            self._case, [d.node for n in self._needs for d in n.decides]))
+
+    @property
+    def contradictions(self) -> tuple[Contradiction, ...]:
+        return self._kept("contradictions", lambda: self._advisor.contradictions(self._case))
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return self._kept("choices", lambda: self._advisor.choices(tuple(self._recommendations)))
+
+    def why_not(self, rule_id: str) -> WhyNot:
+        given = [r.id for r in self._recommendations] + [w.id for w in self._warnings]
+        return self._advisor.why_not(rule_id, self._case, given)
+
+
+class Advisor:
+    """Findings, options, contradictions and why-not for one knowledge base."""
+
+    def __init__(self, checked: Checked, value: Value):
+        self.checked = checked
+        self.value = value
+        self.explain = Explainer(checked.facts, checked.defines, value)
+        self.judgements = {name: f.judgement for name, f in checked.facts.items() if f.judgement}
+        self._nodes: dict[str, tuple[ir.Pathway, ir.Node]] = {
+            n.id: (p, n) for p in checked.pathways for n in p.nodes if not isinstance(n, ir.Schedule)}
+        self._into: dict[str, list[tuple[str, ir.Branch | None]]] = {}
+        for p in checked.pathways:
+            for node in p.nodes:
+                for target, branch in ir.successors(node):
+                    if target is not None:
+                        self._into.setdefault(target, []).append((node.id, branch))
+
+    # ---- findings ---------------------------------------------------------------------
+    def findings(self, case: Mapping[str, Any]) -> tuple[Finding, ...]:
+        found = []
+        for f in self.checked.findings:
+            if f.scope is not None and self.value(f.scope, case) is not True:
+                continue
+            if self.value(f.condition, case) is True:
+                p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
+                found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
+                                     self.explain.reasons(f.condition, case)))
+        return tuple(found)
+
+    # ---- conditional options --------------------------------------------------------------
+    def options(self, case: Mapping[str, Any], undecided: Iterable[str]) -> tuple[ConditionalOption, ...]:
+        """`undecided`: the ids of the nodes the walk reached and could not decide."""
+        found: dict[str, ConditionalOption] = {}
+        for node_id in undecided:
+            pathway, node = self._nodes[node_id]
+            match node:
+                case ir.Recommend(guard=guard) if guard is not None:
+                    judged = self._only_judgements(guard, case)
+                    if judged:
+                        found.setdefault(node.id, self._option(pathway, node, judged))
+                case ir.Decide():
+                    for branch in node.branches:
+                        if branch.condition is None:
+                            break
+                        v = self.value(branch.condition, case)
+                        if v is False:
+                            continue
+                        judged = self._only_judgements(branch.condition, case) if v is None else ()
+                        if not judged:
+                            break
+                        for rec in self._recommendations_at(branch.target, case):
+                            found.setdefault(rec.id, self._option(pathway, rec, judged))
+                        break
+        return tuple(found.values())
+
+    def _only_judgements(self, e: ir.Expr, case: Mapping[str, Any]) -> tuple[str, ...]:
+        open_ = self.explain.open_facts(e, case)
+        return open_ if open_ and all(f in self.judgements for f in open_) else ()
+
+    def _recommendations_at(self, target: str | None, case: Mapping[str, Any]) -> list[ir.Recommend]:
+        """The recommendations a branch leads to directly (through steps), whose own guards hold."""
+        if target is None:
+            return []
+        _, node = self._nodes[target]
+        match node:
+            case ir.Recommend(guard=guard) if guard is None or self.value(guard, case) is True:
+                return [node]
+            case ir.Step(then=then):
+                return [r for t in then for r in self._recommendations_at(t, case)]
+        return []
+
+    def _option(self, pathway: ir.Pathway, node: ir.Recommend, judged: tuple[str, ...]) -> ConditionalOption:
+        p = node.provenance
+        qualifier = "; ".join(dict.fromkeys(self.judgements[f] for f in judged))
+        return ConditionalOption(node.id, node.label, node.modality, p.source, p.section, p.quote, p.refs,
+                                 qualifier, judged, pathway.id)
+
+    # ---- alternatives ---------------------------------------------------------------------
+    def choices(self, recommendations: Iterable[Any]) -> tuple[Choice, ...]:
+        """The recommendations given that are alternatives to each other, grouped by the
+        outermost `choose` step on their path. `recommendations`: records with `id`, `path`."""
+        groups: dict[str, list[str]] = {}
+        for rec in recommendations:
+            step = next((n for n in rec.path if self._is_choice(n)), None)
+            if step is not None:
+                groups.setdefault(step, []).append(rec.id)
+        found = []
+        for step, ids in groups.items():
+            if len(ids) > 1:  # one alternative left is no choice
+                pathway, node = self._nodes[step]
+                found.append(Choice(step, getattr(node, "label", step), pathway.id, tuple(ids)))
+        return tuple(found)
+
+    def _is_choice(self, node_id: str) -> bool:
+        found = self._nodes.get(node_id)
+        return found is not None and isinstance(found[1], ir.Step) and found[1].choice
+
+    # ---- contradictions ----------------------------------------------------------------
+    def contradictions(self, case: Mapping[str, Any]) -> tuple[Contradiction, ...]:
+        found = []
+        for c in self.checked.constraints:
+            if self.value(c.condition, case) is True:
+                reasons = self.explain.reasons(c.condition, case)
+                facts = tuple(dict.fromkeys(f for r in reasons for f in r.facts))
+                found.append(Contradiction(c.id, c.label, facts, reasons, c.note))
+        return tuple(found)
+
+    # ---- why not ------------------------------------------------------------------------------
+    def why_not(self, rule_id: str, case: Mapping[str, Any], given: Iterable[str]) -> WhyNot:
+        """Why the case did not get `rule_id` (`given`: the ids it did get)."""
+        safety = next((s for s in self.checked.safeties if s.id == rule_id), None)
+        if safety is not None:
+            return self._guarded(safety.id, safety.label, safety.condition, case, rule_id in set(given))
+        if rule_id not in self._nodes:
+            raise KeyError(rule_id)
+        _, node = self._nodes[rule_id]
+        label = getattr(node, "label", None) or getattr(node, "question", None) or rule_id
+        if rule_id in set(given):
+            return WhyNot(rule_id, label, "given", None, label, (), ())
+        blocked = self._blocked_path(rule_id, case)
+        if blocked is not None:
+            return blocked._replace(rule=rule_id, label=label)
+        return self._guarded(rule_id, label, getattr(node, "guard", None), case, False)
+
+    def _guarded(self, rule_id: str, label: str, guard: ir.Expr | None, case: Mapping[str, Any],
+                 given: bool) -> WhyNot:
+        if given:
+            return WhyNot(rule_id, label, "given", None, label, (), ())
+        if guard is None:
+            return WhyNot(rule_id, label, "given", None, label, (), ())
+        v = self.value(guard, case)
+        if v is None:
+            return WhyNot(rule_id, label, "open", rule_id, label, (), self.explain.open_facts(guard, case))
+        if v is False:
+            return WhyNot(rule_id, label, "not applicable", rule_id, label, self.explain.reasons(guard, case), ())
+        return WhyNot(rule_id, label, "given", None, label, (), ())
+
+    def _blocked_path(self, node_id: str, case: Mapping[str, Any]) -> WhyNot | None:
+        """The first place on the way into `node_id` where the case turns away: None if every
+        way in is open to it. Of several ways in, the one that got furthest is told."""
+        ways = self._into.get(node_id, [])
+        if not ways:
+            return None
+        blocked: list[WhyNot] = []
+        for source, branch in ways:
+            earlier = self._blocked_path(source, case)
+            if earlier is None:
+                here = self._edge(source, branch, case)
+                if here is None:
+                    return None  # this way in is open: the node is reached
+                blocked.append(here)
+            else:
+                blocked.append(earlier)
+        return blocked[-1]
+
+    def _edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> WhyNot | None:
+        _, node = self._nodes[source]
+        question = getattr(node, "question", None) or getattr(node, "label", None) or source
+        if isinstance(node, ir.Decide) and branch is not None:
+            for b in node.branches:
+                if b is branch:
+                    if b.condition is None:
+                        return None
+                    v = self.value(b.condition, case)
+                    if v is True:
+                        return None
+                    if v is None:
+                        return WhyNot("", "", "open", source, question, (),
+                                      self.explain.open_facts(b.condition, case))
+                    return WhyNot("", "", "not reached", source, question,
+                                  self.explain.reasons(b.condition, case), ())
+                if b.condition is None:
+                    break
+                v = self.value(b.condition, case)
+                if v is True:  # an earlier branch holds: the case goes there instead
+                    return WhyNot("", "", "not reached", source, question,
+                                  self.explain.reasons(b.condition, case), ())
+                if v is None:
+                    return WhyNot("", "", "open", source, question, (),
+                                  self.explain.open_facts(b.condition, case))
+        guard = getattr(node, "guard", None)
+        if isinstance(node, (ir.Recommend, ir.Warn)) and guard is not None:
+            v = self.value(guard, case)
+            if v is None:
+                return WhyNot("", "", "open", source, question, (), self.explain.open_facts(guard, case))
+            if v is False:
+                return WhyNot("", "", "not reached", source, question, self.explain.reasons(guard, case), ())
+        return None
+
+
+__all__ = ["Advice", "Advisor", "Choice", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]

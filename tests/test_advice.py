@@ -1,0 +1,259 @@
+"""Advice beyond recommendations: findings with reasons, conditional options, contradictions, why not.
+
+Each test gives the bundled knowledge base a patient and checks what a clinician would read:
+the criterion that failed with the value read, the option with the team's judgement it
+waits for, the facts that contradict each other, where the path to a rule turned away.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from consilium.engine.evaluation.advice import Advisor
+
+RESECTABLE = {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_status": "in_place",
+              "primary_r0_resectable": True, "future_liver_remnant": 45, "hepatectomy_segments": 2}
+
+
+@pytest.fixture(scope="module")
+def advisor(bundled_kb):
+    return Advisor(bundled_kb.checked, bundled_kb.evaluator.value)
+
+
+def _case(kb, **facts):
+    return kb.validate_case(facts)
+
+
+def test_a_negative_finding_gives_each_failed_criterion_with_the_value_read(bundled_kb, advisor):
+    case = _case(bundled_kb, **{**RESECTABLE, "future_liver_remnant": 25, "complete_resection_feasible": False})
+    [finding] = [f for f in advisor.findings(case) if f.id == "unresectable_liver"]
+    assert [r.text for r in finding.reasons] == ["Complete resection feasible: no",
+                                                 "Future liver remnant volume 25 % ≤ 30 %"]
+    assert finding.source == "SUMMARY" and finding.quote == "Resectable disease criteria include:"
+    assert dict(finding.reasons[1].facts) == {"future_liver_remnant": 25}
+
+
+def test_an_unknown_criterion_is_never_a_reason(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["liver"], future_liver_remnant=30)
+    [finding] = [f for f in advisor.findings(case) if f.id == "unresectable_liver"]
+    assert [r.text for r in finding.reasons] == ["Future liver remnant volume 30 % ≤ 30 %"]
+    assert not any(f.id == "resectable_liver" for f in advisor.findings(case))
+
+
+def test_lung_disease_unresectable_is_the_reason_the_liver_is_not_resectable(bundled_kb, advisor):
+    case = _case(bundled_kb, **{**RESECTABLE, "metastatic_sites": ["liver", "lung"],
+                                "lung_metastases_resectable": False})
+    [finding] = [f for f in advisor.findings(case) if f.id == "unresectable_liver"]
+    [reason] = finding.reasons
+    assert reason.text.startswith("Unresectable extrahepatic disease present: yes")
+    assert "Lung metastases resectable: no" in reason.text
+
+
+def test_a_finding_outside_its_patients_is_not_concluded(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["lung"], complete_resection_feasible=False)
+    assert [f.id for f in advisor.findings(case)] == []
+
+
+def test_a_positive_finding_lists_the_criteria_that_held(bundled_kb, advisor):
+    [finding] = [f for f in advisor.findings(_case(bundled_kb, **RESECTABLE)) if f.id == "resectable_liver"]
+    texts = [r.text for r in finding.reasons]
+    assert "Future liver remnant volume 45 % > 30 %" in texts and "Complete resection feasible: yes" in texts
+
+
+def _undecided(kb, case):
+    return [d.node for n in kb.evaluate(case, validated=True).needs for d in n.decides]
+
+
+def test_a_recommendation_waiting_only_for_a_judgement_is_a_conditional_option(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["peritoneum"], peritoneal_pci=8, systemic_disease=False,
+                 peritoneal_p_category="P1", primary_symptoms=[])
+    result = bundled_kb.evaluate(case, validated=True)
+    options = {o.id: o for o in advisor.options(case, _undecided(bundled_kb, case))}
+    assert options["nccn_crs_hipec"].qualifier == "in appropriate cases: the team decides"
+    assert options["nccn_crs_hipec"].judgements == ("crs_hipec_appropriate",)
+    assert "nccn_crs_hipec" not in result.recommendation_ids()
+    assert "crs_hipec_appropriate" in result.needed_facts()
+
+
+def test_missing_data_beside_a_judgement_keeps_it_a_need_not_an_option(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["liver"], selected_for_re_resection=True)
+    assert "re_resection" not in {o.id for o in advisor.options(case, _undecided(bundled_kb, case))}
+    case = _case(bundled_kb, metastatic_sites=["liver"], recurrent_disease=True)
+    [option] = [o for o in advisor.options(case, _undecided(bundled_kb, case)) if o.id == "re_resection"]
+    assert option.qualifier == "in select patients: the team selects"
+
+
+def test_a_decision_on_a_judgement_offers_what_its_branch_recommends(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["lung"], lung_metastases_resectable=True)
+    options = {o.id: o for o in advisor.options(case, _undecided(bundled_kb, case))}
+    assert options["esmo_lung_ablation"].judgements == ("lung_resection_limited",)
+
+
+def test_a_case_breaking_a_constraint_names_the_facts(bundled_kb, advisor):
+    case = _case(bundled_kb, metastatic_sites=["liver"], primary_status="resected", primary_symptoms=["obstruction"])
+    [c] = advisor.contradictions(case)
+    assert c.id == "symptoms_of_a_resected_primary"
+    assert dict(c.facts) == {"primary_status": "resected", "primary_symptoms": frozenset({"obstruction"})}
+    assert advisor.contradictions(_case(bundled_kb, metastatic_sites=["liver"], primary_status="in_place",
+                                        primary_symptoms=["obstruction"])) == ()
+
+
+def _why(kb, advisor, rule, **facts):
+    case = _case(kb, **facts)
+    result = kb.evaluate(case, validated=True)
+    given = list(result.recommendation_ids()) + [w.id for w in result.warnings]
+    return advisor.why_not(rule, case, given)
+
+
+def test_why_not_names_the_decision_that_turned_away_and_its_reasons(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "simultaneous_surgery", **{**RESECTABLE, "future_liver_remnant": 25})
+    assert (why.status, why.at) == ("not reached", "resectability")
+    assert [r.text for r in why.reasons] == ["Future liver remnant volume 25 % ≤ 30 %"]
+
+
+def test_why_not_for_a_primary_already_resected(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "simultaneous_surgery",
+               **{**RESECTABLE, "primary_status": "resected"})
+    assert (why.status, why.at) == ("not reached", "primary_in_place")
+    assert [r.text for r in why.reasons] == ["Primary rectal tumour (in place or resected): resected, not in_place"]
+
+
+def test_why_not_an_unknown_is_a_need_not_a_reason(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "nccn_stenting", metastatic_sites=["peritoneum"], primary_symptoms=["obstruction"])
+    assert why.status == "open" and why.reasons == () and why.needs == ("upper_rectal_lesion",)
+
+
+def test_why_not_a_rule_the_case_got(bundled_kb, advisor):
+    assert _why(bundled_kb, advisor, "simultaneous_surgery", **RESECTABLE).status == "given"
+
+
+def test_why_not_a_safety_rule(bundled_kb, advisor):
+    why = _why(bundled_kb, advisor, "anti_egfr_with_kras_mutant", kras="wild_type", proposed_treatment=["anti_egfr"])
+    assert why.status == "not applicable"
+    assert "KRAS mutation status: wild_type, not mutant" in [r.text for r in why.reasons]
+
+
+def test_why_not_an_unknown_rule(bundled_kb, advisor):
+    with pytest.raises(KeyError):
+        advisor.why_not("no_such_rule", {}, [])
+
+
+def test_alternatives_are_one_choice(bundled_kb, advisor):
+    result = bundled_kb.evaluate({**RESECTABLE, "hepatectomy_segments": 3, "primary_symptoms": []})
+    choices = {c.id: c.alternatives for c in advisor.choices(result.recommendations)}
+    assert choices["standard_approach"] == ("simultaneous_surgery", "staged_hepatectomy", "liver_first")
+    assert choices["chemotherapy_backbone"] == ("folfox", "folfiri")
+    assert choices["esmo_resectable_liver"] == ("esmo_upfront_resection", "esmo_perioperative_folfox")
+    assert "bevacizumab" not in {a for alts in choices.values() for a in alts}
+
+
+# ---- the result and the command line -------------------------------------------------------------
+
+def test_the_result_carries_findings_options_and_why_not(bundled_kb):
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    assert [f.id for f in result.findings] == ["unresectable_liver"]
+    assert result.why_not("simultaneous_surgery").at == "resectability"
+    payload = result.to_json()
+    assert payload["findings"][0]["reasons"][0] == {"text": "Future liver remnant volume 25 % ≤ 30 %",
+                                                    "facts": {"future_liver_remnant": 25}}
+    assert "esmo_omd_systemic_therapy" in [o["id"] for o in payload["options"]]
+    assert "esmo_omd_systemic_therapy" not in result.recommendation_ids()
+    with pytest.raises(KeyError):
+        result.why_not("no_such_rule")
+
+
+def test_eval_text_shows_findings_options_and_choices(tmp_path):
+    from conftest import KB, run_cli
+    case = tmp_path / "case.yaml"
+    case.write_text("metastatic_sites: [peritoneum]\nperitoneal_pci: 8\nsystemic_disease: false\n"
+                    "peritoneal_p_category: P1\nprimary_symptoms: [obstruction]\nupper_rectal_lesion: true\n")
+    out = run_cli("eval", KB, case).out
+    assert "Findings\n  * Primary tumour symptomatic  [SUMMARY]\n" in out
+    assert ("  * Obstructed or imminent obstruction  [NCCN]\n"
+            "     - Symptoms of the primary rectal tumour: includes obstruction\n") in out
+    assert "  * Low-volume peritoneal disease (PCI < 12) without systemic disease  [ESMO]\n" \
+           "     - Peritoneal carcinomatosis index (PCI) 8 points < 12\n" in out
+    assert "? Complete cytoreductive surgery and HIPEC (appropriate cases)  [recommended · NCCN] — " \
+           "in appropriate cases: the team decides" in out
+    assert "Obstructed or imminent obstruction: resection, diverting ostomy, bypass or stenting [NCCN]: " \
+           "Resection, diverting ostomy or bypass | Stenting (upper rectal lesions only)" in out
+    assert out.index("Findings") < out.index("Recommendations") < out.index("Conditional options")
+
+
+def test_explain_a_rule_and_every_rule_not_given(tmp_path):
+    from conftest import KB, run_cli
+    case = tmp_path / "case.yaml"
+    case.write_text("metastatic_sites: [liver]\ncomplete_resection_feasible: false\nprimary_status: in_place\n"
+                    "primary_r0_resectable: true\nfuture_liver_remnant: 28 %\n")
+    run = run_cli("explain", KB, case, "simultaneous_surgery")
+    assert run.code == 0
+    assert ("  simultaneous_surgery: Simultaneous rectal and hepatic surgery (standard approach)\n"
+            "    not reached at 'resectability' (Are the hepatic metastases resectable?)\n"
+            "    - Complete resection feasible: no\n"
+            "    - Future liver remnant volume 28 % ≤ 30 %\n") in run.out
+    every = run_cli("explain", KB, case)
+    assert "    · jsccr_liver_resection:" in every.out and "nccn_peritoneal_systemic_therapy" not in every.out
+    wrong = run_cli("explain", KB, case, "simultanous_surgery")
+    assert wrong.code == 2 and "did you mean 'simultaneous_surgery'?" in wrong.err
+
+
+def test_eval_strict_makes_a_contradiction_an_error(tmp_path):
+    from conftest import KB, run_cli
+    case = tmp_path / "case.yaml"
+    case.write_text("metastatic_sites: [liver]\nprimary_status: resected\nprimary_symptoms: [hemorrhage]\n")
+    loose = run_cli("eval", KB, case)
+    assert loose.code == 0
+    assert "! WARNING  Symptoms of the primary tumour are given, yet the primary has been resected" in loose.out
+    strict = run_cli("eval", KB, case, "--strict")
+    assert strict.code == 2
+    assert f"{case}:2:1: error: Symptoms of the primary tumour are given" in strict.err
+    assert "hint: correct one of 'primary_status', 'primary_symptoms'" in strict.err
+
+
+def test_the_findings_chart_draws_the_case_s_findings_with_their_reasons(bundled_kb):
+    from consilium.render.flowchart import chart, chart_specs
+    spec = next(s for s in chart_specs(bundled_kb) if s.name == "findings")
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    dot = chart(bundled_kb, spec, result).source
+    [line] = [x for x in dot.splitlines() if x.strip().startswith("unresectable_liver [")]
+    assert "Future liver remnant volume 25 % ≤ 30 %" in line.replace("\\n", " ") and "penwidth=3" in line
+    [other] = [x for x in dot.splitlines() if x.strip().startswith("resectable_liver [")]
+    assert "penwidth=3" not in other
+
+
+def test_choice_steps_are_drawn_as_one_choice(bundled_kb):
+    from consilium.render.flowchart import chart, chart_specs
+    spec = next(s for s in chart_specs(bundled_kb) if s.name == "pathway-nccn_peritoneal")
+    dot = chart(bundled_kb, spec).source
+    [step] = [x for x in dot.splitlines() if x.strip().startswith("nccn_obstruction_relief [")]
+    assert "choose one" in step
+    [edge] = [x for x in dot.splitlines() if "nccn_obstruction_relief -> nccn_stenting" in x]
+    assert "label=or" in edge and "dashed" in edge
+
+
+def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_kb, tmp_path):
+    import consilium.render as render
+    result = bundled_kb.evaluate({"metastatic_sites": ["peritoneum"], "peritoneal_pci": 8, "systemic_disease": False,
+                                  "peritoneal_p_category": "P1", "primary_symptoms": ["obstruction"],
+                                  "upper_rectal_lesion": True})
+    page = render.write_report(bundled_kb, tmp_path, result, "case.yaml").read_text()
+    assert "<h3>Findings</h3>" in page and "Peritoneal carcinomatosis index (PCI) 8 points &lt; 12" in page
+    assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
+    assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
+    assert 'id="case-node-unresectable_liver"' not in page
+
+
+def test_explain_json_gives_findings_and_why_not(tmp_path):
+    import json
+    from conftest import KB, run_cli
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({"metastatic_sites": ["liver"], "primary_status": "resected",
+                                "primary_resection_radical": True, "complete_resection_feasible": True,
+                                "future_liver_remnant": 50}))
+    run = run_cli("explain", KB, case, "simultaneous_surgery", "--format", "json")
+    assert run.code == 0
+    payload = json.loads(run.out)
+    assert [f["id"] for f in payload["findings"]] == ["resectable_liver"]
+    [why] = payload["why_not"]
+    assert (why["rule"], why["status"], why["at"]) == ("simultaneous_surgery", "not reached", "primary_in_place")
+    assert why["reasons"][0]["facts"] == {"primary_status": "resected"}
