@@ -10,12 +10,14 @@ re-exported here: scenario tests validate their `given` values through the same 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..lang.fact_values import Case, Unreadable, check_case, convert, validate_case
 from ..lang.values import DURATION_UNITS
+from .jsonpos import key_positions
 
 
 def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
@@ -39,13 +41,17 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
 
     if as_json:
         try:
-            json.loads(text)
+            value = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique)  # 0.1 is one tenth
         except RecursionError:
             raise CaseError([_too_deep(name)]) from None
         except json.JSONDecodeError as exc:
             span = Span(name, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
             raise CaseError([Diagnostic("case-malformed", f"the case is not valid JSON: {exc.msg}", span,
                                         hint="check the quotes, commas and braces around this place")]) from None
+        except ValueError:
+            value = None  # a key given twice, an integer too long to read: reported below, with its place
+        if isinstance(value, dict):  # read by JSON's rules, each key's place found when a diagnostic asks
+            return value, key_positions(name, text)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
@@ -69,6 +75,7 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     raw: dict[str, Any] = {}
     diagnostics = []
     loader = yaml.SafeLoader("")
+    loader.yaml_constructors = {**loader.yaml_constructors, "tag:yaml.org,2002:float": _exact_float}
     for key_node, value_node in node.value:
         span = _node_span(name, key_node)
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -92,6 +99,24 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     if diagnostics:
         raise CaseError(diagnostics)
     return raw, positions
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key is given twice")
+    return found
+
+
+def _exact_float(loader, node):
+    """YAML's float, as the exact decimal it is written as (0.1 is one tenth), as the rule
+    language's numbers are; .inf and .nan stay floats (refused with the other problems)."""
+    text = loader.construct_scalar(node).replace("_", "")
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return loader.construct_yaml_float(node)
+    return value if value.is_finite() else float(text)
 
 
 def _too_deep(name: str) -> Diagnostic:

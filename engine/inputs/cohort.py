@@ -21,11 +21,13 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Mapping, TextIO
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError, UsageError
+from ..lang.values import number
 
 CHUNK = 2000
 IN_FLIGHT = 4  # chunks handed to the workers at once: what bounds memory
@@ -103,8 +105,7 @@ def from_csv(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> dict[str, Any
             case ir.BoolType() if text.lower() in ("true", "false"):
                 case[name] = text.lower() == "true"
             case ir.NumberType() if _is_number(text):
-                number = float(text)
-                case[name] = int(number) if number.is_integer() and "." not in text else number
+                case[name] = number(text)  # exact: 0.1 is one tenth
             case ir.SetType():
                 case[name] = [part.strip() for part in text.split("|") if part.strip()]
             case _:
@@ -124,7 +125,7 @@ def _csv_hint(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> str:
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        number(text)
     except ValueError:
         return False
     return True
@@ -151,7 +152,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
         row: dict[str, Any] = {"row": number}
         if kind == "json":
             try:
-                raw = json.loads(raw)
+                raw = json.loads(raw, parse_float=Decimal)
             except json.JSONDecodeError as exc:
                 row["error"] = f"not valid JSON: {exc.msg} at column {exc.colno}"
                 rows.append(row)
