@@ -63,7 +63,7 @@ def test_eval_with_one_path_uses_the_bundled_kb():
 def test_eval_trace_lists_every_step_with_spans_and_values():
     run = run_cli("eval", KB, EXAMPLE, "--trace")
     trace = run.out.split("Trace\n", 1)[1].splitlines()
-    assert trace[0].strip() == ("1. kb/liver.rules:57:12  decide 'hepatic_metastases_present' read "
+    assert trace[0].strip() == ("1. kb/liver.rules:64:12  decide 'hepatic_metastases_present' read "
                                 "metastatic_sites = {liver}: branch 1 (hepatic metastases) -> hepatic_management")
     resectability = next(line for line in trace if "decide 'resectability'" in line)
     assert "complete_resection_feasible = yes" in resectability and "future_liver_remnant = 38 %" in resectability
