@@ -113,12 +113,29 @@ def _words(e, facts, defines, subject) -> str:
             return f"{_words(left, facts, defines, subject)} {symbol} {_words(right, facts, defines, subject)}"
         case ir.Negate(operand=op):
             return "−" + _words(op, facts, defines, subject)
+        case ir.Coalesce(operands=ops):
+            return " if known, else ".join(_grouped(op, facts, defines, subject) for op in ops)
+        case ir.Extreme(op=op, operands=ops):
+            which = "the lesser" if op == "min" else "the greater"
+            return f"{which} of " + _listed([_grouped(x, facts, defines, subject) for x in ops])
+        case ir.Absolute(operand=op):
+            return f"|{_words(op, facts, defines, subject)}|"
+        case ir.Round(operand=op, places=places):
+            to = "a whole number" if places == 0 else f"{places} decimal" + ("s" if places != 1 else "")
+            return f"{_words(op, facts, defines, subject)} rounded to {to}"
+        case ir.MonthsBetween(start=start, end=end):
+            return (f"whole months from {_words(start, facts, defines, subject)} "
+                    f"to {_words(end, facts, defines, subject)}")
     return str(e)
+
+
+def _listed(parts: list[str]) -> str:
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
 def _grouped(e, facts, defines, subject) -> str:
     text = _words(e, facts, defines, subject)
-    return f"({text})" if isinstance(e, (ir.And, ir.Or)) else text
+    return f"({text})" if isinstance(e, (ir.And, ir.Or, ir.Coalesce)) else text
 
 
 def wrap(text: str, width: int = 34) -> list[str]:

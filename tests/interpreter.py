@@ -7,20 +7,31 @@ the value helpers and the pathways' order, so an error in either shows as a disa
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+import functools
+import decimal
+from decimal import Decimal
+from fractions import Fraction
+
 from consilium.engine.lang import ir
 from consilium.engine.evaluation.plans import lay_out
+from consilium.engine.lang import values as runtime
 from consilium.engine.lang.values import add_duration, days_between
 
 
 def value(e, case, defines):
+    """An expression's value; numbers as exact rationals (`Fraction`)."""
     match e:
-        case ir.BoolLit(value=v) | ir.NumberLit(value=v) | ir.DurationLit(value=v) | ir.DateLit(value=v) \
-                | ir.EnumLit(value=v):
+        case ir.NumberLit(value=v):
+            return Fraction(v)
+        case ir.BoolLit(value=v) | ir.DurationLit(value=v) | ir.DateLit(value=v) | ir.EnumLit(value=v):
             return v
         case ir.SetLit(values=values):
             return frozenset(values)
         case ir.FactRef(id=name):
-            return case.get(name)
+            v = case.get(name)
+            return Fraction(v) if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else v
         case ir.DefineRef(id=name):
             return value(defines[name].expr, case, defines)
         case ir.And(operands=ops):
@@ -35,31 +46,131 @@ def value(e, case, defines):
         case ir.IsKnown(operand=op, negated=negated):
             known = value(op, case, defines) is not None
             return not known if negated else known
+        case ir.Coalesce(operands=ops):
+            for op in ops:
+                v = value(op, case, defines)
+                if v is not None:
+                    return v
+            return None
     parts = [value(x, case, defines) for x in ir.children(e)]
     if any(p is None for p in parts):
         return None
     match e:
         case ir.Compare(op=op):
             a, b = parts
+            if isinstance(a, runtime.Duration):
+                return duration_compare(op, a, b)
             return {"=": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        case ir.Extreme(op=op):
+            if all(isinstance(p, runtime.Duration) for p in parts):
+                best = parts[0]
+                for p in parts[1:]:
+                    smaller = duration_compare("<" if op == "min" else ">", p, best)
+                    if smaller is None:
+                        return None
+                    best = p if smaller else best
+                return best
+            return min(parts) if op == "min" else max(parts)
+        case ir.Absolute():
+            (a,) = parts
+            if isinstance(a, runtime.Duration):
+                negative = duration_compare("<", a, runtime.Duration())
+                return None if negative is None else (-a if negative else a)
+            return -a if a < 0 else a
+        case ir.Round(places=places):
+            return round_half_away(parts[0], places)
+        case ir.MonthsBetween():
+            return whole_months(*parts)
         case ir.InRange(interval=interval):
-            return interval.contains(parts[0])
+            v = parts[0]
+            lo, hi = interval.low, interval.high
+            if isinstance(v, runtime.Duration):
+                above = duration_compare(">=" if lo.closed else ">", v, lo.value)
+                below = duration_compare("<=" if hi.closed else "<", v, hi.value)
+                return False if False in (above, below) else (None if None in (above, below) else True)
+            return (v >= lo.value if lo.closed else v > lo.value) and (v <= hi.value if hi.closed else v < hi.value)
         case ir.Member():
             return parts[0] in parts[1]
         case ir.Negate():
             return -parts[0]
         case ir.Arith(op=op, kind=kind):
             a, b = parts
-            if kind == "date_plus":
-                return add_duration(a, b)
-            if kind == "date_minus":
-                return add_duration(a, -b)
+            if kind in ("date_plus", "date_minus"):
+                sign = 1 if kind == "date_plus" else -1
+                months, days = sign * b.months, sign * b.days
+                index = a.year * 12 + a.month - 1 + months  # calendar months, written out again
+                year, month = divmod(index, 12)
+                if not 1 <= year <= 9999:
+                    return None
+                day = dt.date(year, month + 1, min(a.day, calendar.monthrange(year, month + 1)[1]))
+                ordinal = day.toordinal() + days
+                return dt.date.fromordinal(ordinal) if 1 <= ordinal <= dt.date.max.toordinal() else None
             if kind == "date_diff":
-                return days_between(a, b)
-            if op == "/":
-                return None if b == 0 else a / b
-            return {"+": a + b, "-": a - b, "*": a * b}[op]
+                return runtime.Duration(days=a.toordinal() - b.toordinal())
+            if kind == "duration":
+                return a + b if op == "+" else a - b
+            if op == "/":  # rounded to 34 significant digits, half even, when it does not end
+                if b == 0:
+                    return None
+                quotient = Fraction(_QUOTIENT.divide(Decimal(a.numerator * b.denominator),
+                                                     Decimal(a.denominator * b.numerator)))
+            else:
+                quotient = {"+": a + b, "-": a - b, "*": a * b}[op]
+            return quotient if quotient == 0 or _SMALLEST <= abs(quotient) < _LARGEST else None
     raise AssertionError(e)
+
+
+_QUOTIENT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_SMALLEST, _LARGEST = Fraction(1, 10 ** 1000), Fraction(10 ** 1001)  # beyond: unknown (values.MAX_EXPONENT)
+
+
+def duration_compare(op, a, b):
+    """The rule of lang/values.py, by brute force: the difference in months measured from every
+    day of a 400-year cycle (slow, so memoised)."""
+    low, high = _span(a.months - b.months)
+    delta = b.days - a.days
+    holds = {"<": (high < delta, low >= delta), "<=": (high <= delta, low > delta),
+             ">": (low > delta, high <= delta), ">=": (low >= delta, high < delta),
+             "=": (low == high == delta, delta < low or delta > high)}
+    if op == "!=":
+        t, f = holds["="]
+        return False if t else (True if f else None)
+    t, f = holds[op]
+    return True if t else (False if f else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _span(k):
+    cycles, r = divmod(k, 4800)
+    spans = []
+    for month in range(4800):  # every month of 2000..2399, from its first and its last day
+        year, m = 2000 + month // 12, month % 12 + 1
+        for day in (1, 28, 29, 30, 31):
+            if day > calendar.monthrange(year, m)[1]:
+                continue
+            start = dt.date(year, m, day)
+            ty, tm = divmod(year * 12 + m - 1 + r, 12)
+            end = dt.date(ty, tm + 1, min(day, calendar.monthrange(ty, tm + 1)[1]))
+            spans.append((end - start).days)
+    return min(spans) + cycles * 146097, max(spans) + cycles * 146097
+
+
+def round_half_away(x, places):
+    scaled = Fraction(x) * 10 ** places
+    whole = int(abs(scaled) + Fraction(1, 2))
+    return Fraction(whole if scaled >= 0 else -whole, 10 ** places)
+
+
+def whole_months(start, end):
+    k = (end.year - start.year) * 12 + end.month - start.month
+    def plus(n):
+        y, m = divmod(start.year * 12 + start.month - 1 + n, 12)
+        return dt.date(y, m + 1, min(start.day, calendar.monthrange(y, m + 1)[1]))
+    while k > 0 and plus(k) > end:
+        k -= 1
+    while k < 0 and plus(k) < end:
+        k += 1
+    return runtime.Duration(months=k)
 
 
 def facts_in(e, defines, found):

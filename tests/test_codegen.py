@@ -67,10 +67,22 @@ def test_the_codegen_command_prints_one_pathway_or_all(monkeypatch):
     assert unknown.code == 2 and "no pathway 'nope'" in unknown.err and "surgery, regimen" in unknown.err
 
 
-def test_an_error_inside_generated_code_names_the_rule(codegen_kb, tmp_path, monkeypatch):
-    """A plan laid out from a date at the end of the calendar overflows: the error points at
-    the `schedule` line of the rule file, for evaluate and decide alike, and the command line
-    prints it as a diagnostic, without a traceback."""
+def test_an_error_inside_generated_code_names_the_rule(tmp_path, monkeypatch):
+    """An exception inside generated code (here from a date helper made to fail: a date that
+    leaves the calendar is unknown, not an error, see test_dates.py) points at the `schedule`
+    line of the rule file, for evaluate and decide alike, and the command line prints it as a
+    diagnostic, without a traceback."""
+    import datetime as dt
+
+    from consilium.engine.evaluation.codegen import writer
+    from consilium.engine.evaluation import plans
+
+    def overflow(day, duration):
+        if day > dt.date(9000, 1, 1):
+            raise OverflowError("date value out of range")
+        return writer.add_duration(day, duration)
+    monkeypatch.setattr(plans, "add_duration", overflow)
+    codegen_kb = consilium.load_kb("tests/data/codegen", use_cache=False)
     case = {"resectable": True, "remnant": 50, "segments": 5, "symptoms": [], "start": "9999-12-30",
             "second_date": "2024-01-01"}  # decide lays a plan out only to see whether an actual date is late
     schedule = next(n for n in codegen_kb.pathways[0].nodes if n.id == "sequence")

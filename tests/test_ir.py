@@ -35,8 +35,13 @@ SAMPLES = {
     ir.IsKnown: ir.IsKnown(operand=ir.FactRef(id="a")),
     ir.Arith: ir.Arith(op="+", left=ir.FactRef(id="n"), right=ir.NumberLit(value=1)),
     ir.Negate: ir.Negate(operand=ir.FactRef(id="n")),
+    ir.Coalesce: ir.Coalesce(operands=(ir.FactRef(id="m"), ir.FactRef(id="n"))),
+    ir.Extreme: ir.Extreme(op="min", operands=(ir.FactRef(id="n"), ir.NumberLit(value=1))),
+    ir.Absolute: ir.Absolute(operand=ir.Negate(operand=ir.FactRef(id="n"))),
+    ir.Round: ir.Round(operand=ir.FactRef(id="n"), places=1),
+    ir.MonthsBetween: ir.MonthsBetween(start=ir.DateLit(value=dt.date(2024, 1, 31)), end=ir.FactRef(id="d0")),
 }
-CASE = {"a": True, "n": 2, "s": frozenset({"x"})}
+CASE = {"a": True, "n": 2, "s": frozenset({"x"}), "d0": dt.date(2024, 3, 1)}
 DEFINES = {"d": ir.Define(id="d", expr=ir.FactRef(id="a"))}
 
 
@@ -46,7 +51,9 @@ def test_every_expression_class_has_a_sample():
 
 FACTS = {"a": ir.Fact(id="a", type=ir.BoolType(), label="A"),
          "n": ir.Fact(id="n", type=ir.NumberType(integer=True), label="N"),
-         "s": ir.Fact(id="s", type=ir.SetType(values=("x",)), label="S")}
+         "s": ir.Fact(id="s", type=ir.SetType(values=("x",)), label="S"),
+         "m": ir.Fact(id="m", type=ir.NumberType(integer=True), label="M"),
+         "d0": ir.Fact(id="d0", type=ir.DateType(), label="D0")}
 RESOLVED = [c for c in SAMPLES if c is not ir.Name]  # what every pass after check sees
 CONDITIONS = (ir.BoolLit, ir.FactRef, ir.DefineRef, ir.And, ir.Or, ir.Not, ir.Compare, ir.InRange, ir.Member,
               ir.IsKnown)

@@ -297,6 +297,19 @@ def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it
         assert replace == []
 
 
+def test_with_several_drafts_each_card_offers_to_remove_only_the_draft_that_trips_it(keys, service):
+    """Every proposed treatment feeds one fact; a card must not offer to delete an unrelated order."""
+    orders = [order for rule, case, order in SAFETY if case == "errors_to_avoid"]
+    record = [r for r in record_without_proposals("errors_to_avoid") if r.get("id") != "elective-surgery"]
+    answer = post(keys, service, "consilium-order-select", order_request("order-select", record, orders))
+    assert answer.status_code == 200, answer.text
+    cards = answer.json()["cards"]
+    assert len(cards) == len(orders)
+    removed = sorted(tuple(s["actions"][0]["resourceId"]) for card in cards for s in card["suggestions"]
+                     if s["actions"][0]["type"] == "delete")
+    assert removed == sorted((f"{o['resourceType']}/{o['id']}",) for o in orders)  # one each, its own
+
+
 # ---- authentication -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("claims, words", [

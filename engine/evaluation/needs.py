@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ..lang import ir
 from .result import Answer
-from ..lang.values import Duration, format_number
+from ..lang.values import Duration, format_number, midpoint
 
 Probe = Callable[[Any], tuple[str | None, str]]  # value -> (leads_to, outcome in words)
 
@@ -50,7 +50,7 @@ def _regions(probe: Probe, cuts: list[Any], integer: bool, unit: str | None,
         if nxt is None:
             regions.append((p, False, None, False, p + 1))
         elif not integer or nxt - p > 1:
-            regions.append((p, False, nxt, False, (p + nxt) / 2 if not integer else p + 1))
+            regions.append((p, False, nxt, False, midpoint(p, nxt) if not integer else p + 1))
     regions = [r for r in regions if interval is None or interval.contains(r[4])]
     merged: list[list[Any]] = []
     for low, low_closed, high, high_closed, sample in regions:

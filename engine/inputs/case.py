@@ -17,6 +17,7 @@ import json
 import math
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..lang.fact_values import (Case, Unreadable, _Invalid, _printable, _show, check_case, convert,
                                 validate_case)
 from ..lang.values import DURATION_UNITS
+from .jsonpos import key_positions
 
 
 def _core_int(loader, node) -> int:
@@ -37,14 +39,20 @@ def _core_int(loader, node) -> int:
     return sign * int(digits)
 
 
-def _core_float(loader, node) -> float:
+def _core_float(loader, node) -> Decimal | float:
+    """YAML's float, as the exact decimal it is written as (0.1 is one tenth), as the rule
+    language's numbers are; .inf and .nan stay floats (refused with the other problems)."""
     text = loader.construct_scalar(node)
     lowered = text.lower()
     if lowered.endswith(".inf"):
         return -math.inf if lowered.startswith("-") else math.inf
     if lowered == ".nan":
         return math.nan
-    return float(text)
+    try:
+        value = Decimal(text.replace("_", ""))
+    except ArithmeticError:
+        return float(text)
+    return value if value.is_finite() else float(text)
 
 
 @functools.cache
@@ -131,7 +139,7 @@ def parse_json(text: str) -> Any:
     twice in one object is an error. Raises `_Invalid` with the problem and, for a syntax error,
     where it is (`.line`, `.column`)."""
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_not_json)  # 0.1 is one tenth
         # A key given twice vanishes in a dict: look for it only when the text holds more
         # "key": than the mapping has keys (a nested object, or '":' inside a string); the
         # usual flat case pays for one regular expression, not a Python call per object.
@@ -139,7 +147,7 @@ def parse_json(text: str) -> Any:
             return value
         if not isinstance(value, dict) and not _KEY_COLON.search(text):
             return value
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_json)
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=_no_duplicates, parse_constant=_not_json)
     except RecursionError:
         raise _Invalid("case-malformed", "the case nests lists or mappings too deeply to read",
                        hint="a case is a flat mapping of fact names to values") from None
@@ -168,7 +176,7 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
             raise CaseError([Diagnostic("case-not-mapping", f"the case is {kind}, not a mapping of fact names "
                                         "to values", Span(name, 1, 1, 1, 1), hint="write it like {\"kras\": "
                                         "\"mutant\", \"hepatectomy_segments\": 3}")])
-        return raw, _json_positions(name, text)
+        return raw, key_positions(name, text)  # each key's place found when a diagnostic asks
     import yaml  # here: `import consilium` does not pay for it until a case is read
 
     try:
@@ -217,19 +225,6 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     if diagnostics:
         raise CaseError(diagnostics)
     return raw, positions
-
-
-def _json_positions(name: str, text: str) -> dict[str, Span]:
-    """Where each top-level key of a JSON case stands (JSON is YAML 1.2 flow syntax); {} when unknown."""
-    import yaml  # here: `import consilium` does not pay for it until a case is read
-
-    try:
-        node = yaml.compose(text, Loader=core_loader())
-    except (yaml.YAMLError, RecursionError):
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {k.value: _node_span(name, k) for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
 
 
 def _too_deep(name: str) -> Diagnostic:

@@ -84,7 +84,7 @@ def from_csv(raw: dict[str, str], facts: Mapping[str, ir.Fact]) -> dict[str, Any
                 case[name] = text.lower() == "true"
             case ir.NumberType() if _JSON_NUMBER.fullmatch(text):
                 try:
-                    case[name] = parse_json(text)  # the same number a JSON case would give
+                    case[name] = parse_json(text)  # the exact number a JSON case would give
                 except _Invalid:
                     case[name] = text  # thousands of digits: validated (and refused) as text
             case ir.SetType():

@@ -13,11 +13,13 @@ to a frozenset, a date string to a date and a duration's words to a Duration as 
 from __future__ import annotations
 
 import datetime as _dt
+import math
+from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from ..lang import ir
 from ..lang.diagnostics import CaseError, Span
-from ..lang.values import parse_duration
+from ..lang.values import exact, in_bounds, parse_duration
 from .case import Case, validate_case
 
 _BAD = object()  # "not for the fast path": validate_case decides
@@ -34,7 +36,23 @@ def _duration(t: ir.DurationType) -> Check:
             duration = parse_duration(value)
         except ValueError:
             return _BAD
-        return duration if interval is None or interval.contains(duration) else _BAD
+        return duration if interval is None or interval.contains(duration) is True else _BAD
+    return check
+
+
+def _number(t: ir.NumberType) -> Check:
+    """A number fact's value, exact: a float is the decimal it was written as (0.1 is one tenth)."""
+    interval = t.range
+
+    def check(value: Any) -> Any:
+        kind = value.__class__
+        if kind is float and math.isfinite(value):
+            value = exact(value)
+        elif not (kind is int or kind is Decimal and value.is_finite()):
+            return _BAD
+        if not in_bounds(value):
+            return _BAD
+        return value if interval is None or interval.contains(value) is True else _BAD
     return check
 
 
@@ -80,13 +98,15 @@ def _inline(fact: ir.Fact, i: int, namespace: dict[str, Any]) -> list[str]:
         case ir.EnumType(values=values):
             namespace[f"values{i}"] = frozenset(values)
             test = f"v.__class__ is str and v in values{i}"
-        case ir.NumberType(integer=integer, range=interval):
-            # a finite float: inf - inf and nan - nan are nan
-            test = "v.__class__ is int" if integer else "(v.__class__ is int or v.__class__ is float and v - v == 0)"
+        case ir.NumberType(integer=False):  # made exact (a float is the decimal it was written as)
+            namespace[f"number{i}"] = _number(fact.type)
+            return [f"v = number{i}(v)", "if v is BAD:", "    return None", f"case[{key}] = v"]
+        case ir.NumberType(range=interval):  # a whole number: an int, in range (bounds by name: exact)
+            test = "v.__class__ is int"
             if interval is not None:
                 low, high = interval.low, interval.high
-                test += (f" and {low.value!r} {'<=' if low.closed else '<'} v "
-                         f"{'<=' if high.closed else '<'} {high.value!r}")
+                namespace[f"low{i}"], namespace[f"high{i}"] = low.value, high.value
+                test += f" and low{i} {'<=' if low.closed else '<'} v {'<=' if high.closed else '<'} high{i}"
         case ir.SetType(values=values):  # each item one of the values (so a string), none twice
             namespace[f"values{i}"] = frozenset(values)
             return ["if v.__class__ is not list and v.__class__ is not tuple:", "    return None",

@@ -95,6 +95,31 @@ class ExpressionChecker:
                 return dataclasses.replace(expr, operand=r), ir.BoolType()
             case ir.Arith():
                 return self._arith(expr)
+            case ir.Coalesce(operands=ops) | ir.Extreme(operands=ops):
+                return self._alike(expr, ops)
+            case ir.Absolute(operand=op) | ir.Round(operand=op):
+                r, t = self._expr(op)
+                base = _base(t)
+                allowed = (ir.NumberType,) if isinstance(expr, ir.Round) else (ir.NumberType, ir.DurationType)
+                if t is not ANY and not isinstance(base, allowed):
+                    what = "round" if isinstance(expr, ir.Round) else "abs"
+                    takes = "a number" if what == "round" else "a number or a duration"
+                    self.error("type-mismatch", f"'{what}' takes {takes}, "
+                               f"not {_describe(t)}", expr.span)
+                    return dataclasses.replace(expr, operand=r), ANY
+                if isinstance(expr, ir.Round) and t is not ANY:
+                    typ = ir.NumberType(integer=base.integer or expr.places == 0, unit=base.unit)
+                    t = _Literal(typ) if isinstance(t, _Literal) else typ
+                return dataclasses.replace(expr, operand=r), t
+            case ir.MonthsBetween(start=start, end=end):
+                resolved = []
+                for op in (start, end):
+                    r, t = self._expr(op)
+                    if t is not ANY and not isinstance(_base(t), ir.DateType):
+                        self.error("type-mismatch", f"'months_between' counts the months between two dates, "
+                                   f"not {_describe(t)}", op.span, hint="write it like 'months_between(start, end)'")
+                    resolved.append(r)
+                return dataclasses.replace(expr, start=resolved[0], end=resolved[1]), ir.DurationType()
             case ir.Negate(operand=op):
                 r, t = self._expr(op)
                 base = _base(t)
@@ -146,6 +171,8 @@ class ExpressionChecker:
         elif type(a) is not type(b):
             self.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
                        expr.span, hint=_compare_hint(t_left, t_right))
+        elif isinstance(a, ir.DurationType):
+            resolved = dataclasses.replace(resolved, kind="duration")
         elif isinstance(a, ir.NumberType):
             self._units(t_left, t_right, expr, "compare")
         elif ordered and isinstance(a, (ir.BoolType, ir.EnumType, ir.SetType)):
@@ -254,6 +281,40 @@ class ExpressionChecker:
         self.error("type-mismatch", f"cannot apply '{op}' to {_describe(t_left)} and {_describe(t_right)}",
                    expr.span)
         return resolved, ANY
+
+
+    def _alike(self, expr, ops):
+        """coalesce, min, max: operands of one type (numbers of one unit); the result has it.
+        min and max order numbers, dates and durations only."""
+        resolved, types = [], []
+        for op in ops:
+            r, t = self._expr(op)
+            resolved.append(r)
+            types.append(t)
+        expr = dataclasses.replace(expr, operands=tuple(resolved))
+        known = [(op, t) for op, t in zip(ops, types) if t is not ANY]
+        if len(known) < len(types) or not known:
+            return expr, ANY
+        name = "coalesce" if isinstance(expr, ir.Coalesce) else expr.op
+        first_op, first = known[0]
+        for op, t in known[1:]:
+            a, b = _base(first), _base(t)
+            if type(a) is not type(b) or (isinstance(a, (ir.EnumType, ir.SetType)) and a != b):
+                self.error("type-mismatch", f"'{name}' takes values of one type, but this is {_describe(t)} "
+                           f"and the first is {_describe(first)}", op.span)
+                return expr, ANY
+            if isinstance(a, ir.NumberType):
+                self._units(first, t, op, name)
+        base = _base(first)
+        if isinstance(expr, ir.Extreme) and not isinstance(base, (ir.NumberType, ir.DateType, ir.DurationType)):
+            self.error("type-mismatch", f"'{name}' orders numbers, dates and durations, not {_describe(first)}",
+                       expr.span)
+            return expr, ANY
+        if isinstance(base, ir.NumberType):
+            unit = next((_base(t).unit for t in types if _base(t).unit), None)
+            typ = ir.NumberType(integer=all(_base(t).integer for t in types), unit=unit)
+            return expr, (_Literal(typ) if all(isinstance(t, _Literal) for t in types) else typ)
+        return expr, first
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ beyond reading a file's text to show the offending line.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,7 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
     """Render diagnostics for a person, with the offending line and a caret under the span."""
     sources = dict(sources or {})
+    split: dict[str, list[str]] = {}  # each file cut into lines once: the cost stays linear
     blocks = []
     for d in diagnostics:
         severity = f"{d.severity} (waived)" if d.waived else d.severity
@@ -226,7 +228,7 @@ def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | Non
             lines = [f"{severity}: {d.message} [{d.code}]"]
         else:
             lines = [f"{d.span}: {severity}: {d.message} [{d.code}]"]
-            lines += _excerpt(d.span, sources)
+            lines += _excerpt(d.span, sources, split)
         for message, span in d.related:
             lines.append(f"  {span}: note: {message}")
         hints = [d.hint] if d.hint else []
@@ -240,13 +242,15 @@ def format_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | Non
     return "\n".join(blocks)
 
 
-def _excerpt(span: Span, sources: dict[str, str]) -> list[str]:
-    if span.file not in sources:
-        try:
-            sources[span.file] = Path(span.file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            sources[span.file] = ""
-    text_lines = sources[span.file].splitlines()
+def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -> list[str]:
+    if span.file not in split:
+        if span.file not in sources:
+            try:
+                sources[span.file] = Path(span.file).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                sources[span.file] = ""
+        split[span.file] = _lines(sources[span.file])
+    text_lines = split[span.file]
     if not 1 <= span.line <= len(text_lines):
         return []
     line = text_lines[span.line - 1].replace("\t", " ")
@@ -264,6 +268,14 @@ def _excerpt(span: Span, sources: dict[str, str]) -> list[str]:
 
 
 _MAX_EXCERPT = 120
+
+
+@functools.lru_cache(maxsize=16)
+def _lines(text: str) -> list[str]:
+    """A file's lines, kept for the next call: callers that format one finding at a time (with
+    the same texts) cut each file once, not once per finding. A str keeps its hash, so finding
+    the entry again costs nothing."""
+    return text.splitlines()
 
 
 def format_json(diagnostics: Iterable[Diagnostic]) -> list[dict]:

@@ -14,11 +14,12 @@ import datetime as _dt
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Mapping
 
 from . import ir
 from .diagnostics import CaseError, Diagnostic, Span, suggest
-from .values import Duration, format_number, parse_duration, parse_quantity
+from .values import MAX_EXPONENT, Duration, exact, format_number, in_bounds, parse_duration, parse_quantity
 
 Case = dict[str, Any]
 
@@ -43,9 +44,10 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
     if not isinstance(raw, Mapping):
         return {}, [Diagnostic("case-not-mapping", "the case is not a mapping of fact names to values",
                                Span(name, 1, 1, 1, 1))]
-    positions = positions or {}
+    positions = positions if positions is not None else {}  # (a lazy mapping: its length is not asked)
     case: Case = {}
     diagnostics = []
+    unknown = 0  # facts the knowledge base does not declare: the first few in full, then a count
     for key, value in raw.items():
         fact = facts.get(key)
         if fact is not None and value is not None:
@@ -59,8 +61,10 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
                                           hint="the file's \\u escapes must pair a high and a low surrogate"))
             continue
         if fact is None:
-            diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact {_show(key)}",
-                                          _where(positions, key, name), hint=suggest(str(key), facts)))
+            unknown += 1
+            if unknown <= MAX_UNKNOWN_SHOWN:
+                diagnostics.append(Diagnostic("case-unknown-fact", f"the knowledge base declares no fact {_show(key)}",
+                                              _where(positions, key, name), hint=suggest(str(key), facts)))
             continue
         if value is None:
             continue  # an explicit null: the fact is unknown
@@ -83,7 +87,21 @@ def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name:
             # given through the API): still this fact's error, never a crash
             diagnostics.append(Diagnostic("case-wrong-type", f"the value of '{key}' cannot be read: "
                                           f"{_printable(str(exc))}", _where(positions, key, name)))
+    if unknown > MAX_UNKNOWN_SHOWN:
+        diagnostics.append(_more_unknown(unknown, raw, name))
     return case, diagnostics
+
+
+# Facts named in full when a case gives some the knowledge base does not declare; the rest
+# are counted in one more diagnostic (a case of 100,000 wrong keys is answered at once).
+MAX_UNKNOWN_SHOWN = 20
+
+
+def _more_unknown(unknown: int, raw: Mapping[str, Any], name: str) -> Diagnostic:
+    return Diagnostic("case-unknown-fact", f"and {unknown - MAX_UNKNOWN_SHOWN:,} more facts the knowledge base does "
+                      f"not declare ({unknown:,} in all; {len(raw) - unknown:,} of the case's keys are declared "
+                      "facts)", Span(name, 1, 1, 1, 1),
+                      hint="check that the case is meant for this knowledge base" if unknown == len(raw) else None)
 
 
 def check_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name: str = "<case>",
@@ -107,15 +125,13 @@ def _fast_str(t, value) -> bool:
 
 
 def _fast_number(t, value) -> bool:
-    # an int within range for an integer or number fact; a finite float for a number fact
-    if type(t) is not ir.NumberType:
+    # an int within range for an integer or number fact (a float is made exact first, in _number)
+    if type(t) is not ir.NumberType or not in_bounds(value):
         return False
-    if type(value) is float and (t.integer or not math.isfinite(value)):
-        return False
-    return t.range is None or t.range.contains(value)
+    return t.range is None or t.range.contains(value) is True
 
 
-_FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number, float: _fast_number}
+_FAST = {bool: _fast_bool, str: _fast_str, int: _fast_number}
 
 
 def _has_surrogate(text: str) -> bool:
@@ -214,7 +230,7 @@ def convert(fact: ir.Fact, value: Any) -> Any:
                 duration = parse_duration(value)
             except ValueError as exc:
                 raise _Invalid("case-wrong-type", f"{who}: {_printable(str(exc))}") from None
-            if interval is not None and not interval.contains(duration):
+            if interval is not None and interval.contains(duration) is not True:
                 raise _Invalid("case-out-of-range", f"{who} is {duration}, outside its range "
                                f"{_describe_interval(interval)}")
             return duration
@@ -225,11 +241,12 @@ def _choices(values) -> str:
     return "{" + ", ".join(values) + "}"
 
 
-def _number(fact: ir.Fact, t: ir.NumberType, value: Any) -> float:
+def _number(fact: ir.Fact, t: ir.NumberType, value: Any):
+    """An exact number (int, or Decimal as written) for a number fact, or _Invalid."""
     who = f"'{fact.id}'"
     kind = "a whole number" if t.integer else "a number"
     unit_text = "%" if t.unit == "%" else t.unit
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise _Invalid("case-wrong-type", f"{who} is {kind}" + (f" in {unit_text}" if unit_text else "")
                        + f", not {_show(value)}")
     if isinstance(value, str):
@@ -248,12 +265,18 @@ def _number(fact: ir.Fact, t: ir.NumberType, value: Any) -> float:
         value = number
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
+    value = exact(value)  # 0.1 is one tenth, not the binary float nearest to it
+    if not in_bounds(value):
+        raise _Invalid("case-out-of-range", f"{who} is {kind} between -10^{MAX_EXPONENT + 1} and "
+                       f"10^{MAX_EXPONENT + 1}, and not finer than 10^-{MAX_EXPONENT}")
     if t.integer:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {value}")
+        if isinstance(value, Decimal):
+            if value != value.to_integral_value():
+                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {format_number(value)}")
             value = int(value)
-    if t.range is not None and not t.range.contains(value):
+    if t.range is not None and t.range.contains(value) is not True:
         raise _Invalid("case-out-of-range", f"{who} is {format_number(value)}"
                        + (f" {t.unit}" if t.unit else "") + f", outside its range {_describe_interval(t.range)}")
     return value

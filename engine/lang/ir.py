@@ -13,7 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from .diagnostics import Span
-from .values import Duration
+from .values import Duration, Number, compare
 
 
 def _span() -> Span | None:
@@ -26,7 +26,7 @@ def _span() -> Span | None:
 class Bound:
     """One end of an interval: a value (number, Duration) and whether it is included."""
 
-    value: float | Duration
+    value: "Number | Duration"
     closed: bool
 
 
@@ -39,11 +39,14 @@ class Interval:
     unit: str | None = None
     span: Span | None = _span()
 
-    def contains(self, value) -> bool:
+    def contains(self, value) -> bool | None:
+        """Kleene: None when it depends on the date (a duration in months against days)."""
         lo, hi = self.low, self.high
-        above = value >= lo.value if lo.closed else value > lo.value
-        below = value <= hi.value if hi.closed else value < hi.value
-        return above and below
+        above = compare(">=" if lo.closed else ">", value, lo.value)
+        below = compare("<=" if hi.closed else "<", value, hi.value)
+        if above is False or below is False:
+            return False
+        return None if above is None or below is None else True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +115,7 @@ class BoolLit:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NumberLit:
-    value: float
+    value: Number  # int when written without a point, Decimal otherwise: exact as written
     unit: str | None = None
     span: Span | None = _span()
 
@@ -184,6 +187,9 @@ class Compare:
     op: str  # one of = != < <= > >=
     left: "Expr"
     right: "Expr"
+    # What is compared, set by `check`: "duration" (by the rule of engine/lang/values.py,
+    # which may give unknown) or "value" (anything else).
+    kind: str = "value"
     span: Span | None = _span()
 
 
@@ -226,18 +232,66 @@ class Negate:
     span: Span | None = _span()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Coalesce:
+    """`coalesce(a, b, ...)`: the first operand that is known (unknown when none is)."""
+
+    operands: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extreme:
+    """`min(a, b, ...)` or `max(a, b, ...)` of numbers, dates or durations; unknown when any
+    operand is (or, for durations, when which is smaller depends on the date)."""
+
+    op: str  # min | max
+    operands: tuple["Expr", ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Absolute:
+    """`abs(x)` of a number or a duration."""
+
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Round:
+    """`round(x)` or `round(x, places)`: halves away from zero, as CQL's Round."""
+
+    operand: "Expr"
+    places: int = 0
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonthsBetween:
+    """`months_between(start, end)`: the whole calendar months from one date to another, a
+    duration in months (negative when `end` comes first)."""
+
+    start: "Expr"
+    end: "Expr"
+    span: Span | None = _span()
+
+
 Expr = (BoolLit | NumberLit | DurationLit | DateLit | Name | FactRef | DefineRef | EnumLit
-        | SetLit | And | Or | Not | Compare | InRange | Member | IsKnown | Arith | Negate)
+        | SetLit | And | Or | Not | Compare | InRange | Member | IsKnown | Arith | Negate
+        | Coalesce | Extreme | Absolute | Round | MonthsBetween)
 
 
 def children(e: Expr) -> tuple:
     """The sub-expressions of an expression, in reading order (what every walk descends into)."""
     match e:
-        case And(operands=ops) | Or(operands=ops):
+        case And(operands=ops) | Or(operands=ops) | Coalesce(operands=ops) | Extreme(operands=ops):
             return ops
-        case Not(operand=op) | Negate(operand=op) | IsKnown(operand=op) | InRange(operand=op):
+        case Not(operand=op) | Negate(operand=op) | IsKnown(operand=op) | InRange(operand=op) \
+                | Absolute(operand=op) | Round(operand=op):
             return (op,)
-        case Compare(left=a, right=b) | Arith(left=a, right=b) | Member(element=a, collection=b):
+        case Compare(left=a, right=b) | Arith(left=a, right=b) | Member(element=a, collection=b) \
+                | MonthsBetween(start=a, end=b):
             return (a, b)
     return ()
 

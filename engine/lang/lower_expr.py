@@ -16,14 +16,15 @@ from lark import Token, Transformer, v_args
 
 from . import ir
 from .diagnostics import Diagnostic, Span
-from .values import DURATION_UNITS, Duration, make_duration
+from .values import (DURATION_UNITS, MAX_DIGITS, Duration, Number, compare, format_number, make_duration,
+                     number as read_number)
 
 _COMPARATOR_ASCII = {"≤": "<=", "≥": ">=", "≠": "!="}
 
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    value: float
+    value: Number
     unit: str | None
     span: Span
 
@@ -57,6 +58,17 @@ class LoweringBase(Transformer):
         except ValueError as exc:
             self.error("invalid-value", str(exc), q.span)
             return Duration()
+
+    def _check_not_empty(self, low, high, low_closed: bool, high_closed: bool, span: Span) -> None:
+        """A range that holds no value is an error, whether its bounds are crossed ([5 .. 3])
+        or equal with an open end ([5 .. 5), (5 .. 5]): one rule for every empty range."""
+        if compare("<", high, low) is True:
+            self.error("invalid-range", f"the range {_show(low)} .. {_show(high)} is empty: its upper bound "
+                       "is below its lower bound", span, hint="write the lower bound first")
+        elif compare("=", low, high) is True and not (low_closed and high_closed):
+            self.error("invalid-range", f"the range {_show(low)} .. {_show(high)} is empty: its bounds are "
+                       "equal and one of them is open", span,
+                       hint=f"write [{_show(low)} .. {_show(high)}] for that one value, or '= {_show(low)}'")
 
     # ---- fact types -----------------------------------------------------------------
     def bool_type(self, children):
@@ -97,6 +109,7 @@ class LoweringBase(Transformer):
         bounds = []
         for q in (low, high):
             bounds.append(self._duration(q) if q.unit is not None else Duration(days=int(q.value)))
+        self._check_not_empty(bounds[0], bounds[1], low_closed, high_closed, low.span)
         interval = ir.Interval(low=ir.Bound(value=bounds[0], closed=low_closed),
                                high=ir.Bound(value=bounds[1], closed=high_closed), span=low.span)
         return ir.DurationType(range=interval)
@@ -116,19 +129,19 @@ class LoweringBase(Transformer):
             if q.unit is not None and q.unit != unit:
                 self.error("unit-mismatch", f"the range is written in '{q.unit}' but the fact is in "
                            f"'{unit or 'no unit'}'", q.span)
-        if high.value < low.value:
-            self.error("invalid-range", f"the range {low.value} .. {high.value} is empty", low.span,
-                       hint="write the lower bound first")
+        self._check_not_empty(low.value, high.value, low_closed, high_closed, low.span)
         return ir.Interval(low=ir.Bound(value=low.value, closed=low_closed),
                            high=ir.Bound(value=high.value, closed=high_closed), unit=unit, span=low.span)
 
     # ---- expressions ----------------------------------------------------------------
     @v_args(meta=True)
     def quantity(self, meta, children):
-        number = children[0]
-        value = float(number)
-        if value.is_integer() and "." not in str(number):
-            value = int(value)
+        try:
+            value = read_number(str(children[0]))  # exact: 0.1 is one tenth, 10**400 is 10**400
+        except ValueError as exc:
+            self.error("invalid-value", str(exc), self.token_span(children[0]),
+                       hint=f"numbers in rules have at most {MAX_DIGITS} digits")
+            value = 0
         unit = children[1] if len(children) > 1 else None
         return Quantity(value, unit, self.span(meta))
 
@@ -169,9 +182,7 @@ class LoweringBase(Transformer):
             values = [low.value, high.value]
             if low.unit != high.unit and low.unit and high.unit:
                 self.error("unit-mismatch", f"the range mixes '{low.unit}' and '{high.unit}'", high.span)
-        if values[1] < values[0]:
-            self.error("invalid-range", "the range is empty: its upper bound is below its lower bound",
-                       low.span, hint="write the lower bound first")
+        self._check_not_empty(values[0], values[1], low_closed, high_closed, low.span)
         interval = ir.Interval(low=ir.Bound(value=values[0], closed=low_closed),
                                high=ir.Bound(value=values[1], closed=high_closed), unit=unit,
                                span=low.span)
@@ -223,6 +234,45 @@ class LoweringBase(Transformer):
     def negate(self, meta, children):
         return ir.Negate(operand=self._expr_of(children[0]), span=self.span(meta))
 
+    # ---- operators written like functions: coalesce, min, max, abs, round, months_between ----
+    @v_args(meta=True)
+    def coalesce(self, meta, children):
+        return ir.Coalesce(operands=self._operands(children), span=self.span(meta))
+
+    @v_args(meta=True)
+    def minimum(self, meta, children):
+        return ir.Extreme(op="min", operands=self._operands(children), span=self.span(meta))
+
+    @v_args(meta=True)
+    def maximum(self, meta, children):
+        return ir.Extreme(op="max", operands=self._operands(children), span=self.span(meta))
+
+    @v_args(meta=True)
+    def absolute(self, meta, children):
+        return ir.Absolute(operand=self._operands(children)[0], span=self.span(meta))
+
+    @v_args(meta=True)
+    def round(self, meta, children):
+        operand, *places = [c for c in children if not isinstance(c, Token)]
+        digits = 0
+        if places:
+            q = places[0]
+            if q.unit is not None or not isinstance(q.value, int) or q.value > 100:
+                self.error("invalid-value", "round's second operand is how many decimals to keep: "
+                           "a whole number from 0 to 100", q.span, hint="write it like 'round(x, 1)'")
+            else:
+                digits = q.value
+        return ir.Round(operand=self._expr_of(operand), places=digits, span=self.span(meta))
+
+    @v_args(meta=True)
+    def months_between(self, meta, children):
+        start, end = self._operands(children)
+        return ir.MonthsBetween(start=start, end=end, span=self.span(meta))
+
+    def _operands(self, children) -> tuple:
+        """The expressions between an operator's brackets (the bracket tokens left out)."""
+        return tuple(self._expr_of(c) for c in children if not isinstance(c, Token))
+
     @v_args(meta=True)
     def date_literal(self, meta, children):
         token = children[0]
@@ -254,5 +304,8 @@ class LoweringBase(Transformer):
         raise AssertionError(f"no lowering for grammar rule '{data}'")
 
 
-def number_text(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
+number_text = format_number
+
+
+def _show(value) -> str:
+    return str(value) if isinstance(value, Duration) else format_number(value)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Callable
 
 from ..lang import ir
 from ..lang.diagnostics import Diagnostic
@@ -114,10 +114,15 @@ def facts_of(condition: ir.Expr, defines: Mapping[str, ir.Define]) -> set[str]:
     return found
 
 
-def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict]) -> list[dict]:
+def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
+                without: Callable[[str], Mapping[str, Any] | None] | None = None) -> list[dict]:
     """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete them.
 
-    `drafts` maps each draft order's reference (Type/id) to the resource."""
+    `drafts` maps each draft order's reference (Type/id) to the resource. A draft is blamed for a
+    rule only when, left out, the rule no longer holds: `without(ref)` gives the case read without
+    that draft (several drafts feed one fact, e.g. every proposed treatment: a card must not offer to
+    delete an order that has nothing to do with it). Where no single draft is enough to clear the
+    rule, every draft that feeds it is named."""
     rules = {s.id: s for s in kb.safeties}
     origins = getattr(result, "origins", {}) or {}
     cards = []
@@ -129,6 +134,9 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict]) ->
                            for o in origins.get(fact, ()) if o.reference in drafts})
         if not culprits:
             continue  # the record trips it without these orders: patient-view says so
+        if without is not None and len(culprits) > 1:
+            clearing = [ref for ref in culprits if _clears(kb, rule, without(ref))]
+            culprits = clearing or culprits
         detail = "\n\n".join(x for x in (_quoted(w.quote, w.section), f"Instead: {w.instead}" if w.instead else "",
                                          "Draft orders concerned: " + ", ".join(culprits)) if x)
         suggestions = [{"label": f"Remove the draft order {_order_label(drafts[ref], ref)}",
@@ -139,6 +147,11 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict]) ->
         cards.append(_card(w.label, INDICATORS.get(w.severity, "critical"), _source_label(kb, w.source), detail,
                            links, suggestions=suggestions, selectionBehavior="any"))
     return cards
+
+
+def _clears(kb, rule: ir.Safety, case: Mapping[str, Any] | None) -> bool:
+    """Whether the rule no longer holds for this case (one draft left out)."""
+    return case is not None and kb.value(rule.condition, case) is not True
 
 
 def _rescheduled(kb, rule: ir.Safety, result, ref: str, draft: Mapping) -> dict | None:

@@ -216,7 +216,13 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         if hook == "patient-view":
             cards += patient_view_cards(kb, result, links, own)
         else:
-            cards += order_cards(kb, result, drafts, links)
+            def without(ref: str) -> dict | None:
+                try:
+                    return read_bundle(_bundle(resources, [d for r, d in drafts.items() if r != ref]), kb.facts,
+                                       name=f"{hook} {payload['hookInstance']} without {ref}").values
+                except CaseError:
+                    return None
+            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, without)
         return {"cards": cards}
 
     async def case_report(request: Request) -> Response:

@@ -5,10 +5,14 @@ index, one flag per value of a set, a date as a day number, a duration as months
 days). A condition becomes two formulas, `true` and `false`; where neither holds, it is
 unknown, which is Kleene's logic exactly. A value becomes (known, term).
 
-One approximation: adding months to a date is a calendar operation; it is encoded as a
-day number between 28 and 31 days a month away. That only widens what the solver may
-propose, so "no case exists" stays exact, and every case it does propose is checked by
-the real evaluator before it is reported (see `verify`).
+Approximations, each only widening what the solver may propose, so that "no case exists"
+stays exact (every case it does propose is checked by the real evaluator before it is
+reported, see `verify`): adding months to a date, and the whole months between two dates,
+are calendar operations, encoded as day numbers within a few days of the average month; a
+duration in months compared with days (true, false or unknown by the rule of
+engine/lang/values.py, through `month_span`) uses a span the solver may choose within
+`SPAN_SLACK` days of the average; `round` lies within half a unit of what it rounds; min
+and max of durations are one of their operands; and numbers have no largest value.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from typing import Any
 import z3
 
 from ...lang import ir
-from ...lang.values import DAYS_PER_MONTH, Duration
+from ...lang.values import Duration, month_span
 
-MAX_ORDINAL = 3_000_000
+MAX_ORDINAL = 3_652_059  # 9999-12-31
+AVERAGE_MONTH = z3.Q(146097, 4800)  # days: a 400-year cycle has 4800 months
+SPAN_SLACK = 5  # k months span within 5 days of k average months (4.39 at most: values.month_span)
 
 
 @dataclass(frozen=True)
@@ -109,17 +115,19 @@ class Encoder:
                 self.domain.append(z3.And(months >= 0, days >= 0, z3.Or(months == 0, days == 0)))
                 term = (months, days)
                 if interval is not None:
-                    low = _duration_cmp(">=" if interval.low.closed else ">", term, _dur(interval.low.value))
-                    high = _duration_cmp("<=" if interval.high.closed else "<", term, _dur(interval.high.value))
-                    self.domain.append(z3.And(low, high))
+                    low = self._duration_cmp(">=" if interval.low.closed else ">", term, _dur(interval.low.value))
+                    high = self._duration_cmp("<=" if interval.high.closed else "<", term, _dur(interval.high.value))
+                    self.domain.append(z3.And(low[0], high[0]))  # a case's value is in range for sure
                 return Value(known, term, "duration")
         raise AssertionError(fact.type)
 
     @staticmethod
     def _in(term, interval: ir.Interval) -> z3.BoolRef:
         lo, hi = interval.low, interval.high
-        return z3.And(term >= lo.value if lo.closed else term > lo.value,
-                      term <= hi.value if hi.closed else term < hi.value)
+        low, high = _number(lo.value), _number(hi.value)
+        if term.is_int() and (low.is_real() or high.is_real()):
+            term = z3.ToReal(term)
+        return z3.And(term >= low if lo.closed else term > low, term <= high if hi.closed else term < high)
 
     # ---- conditions -----------------------------------------------------------------------
     def truth(self, e: ir.Expr) -> Truth:
@@ -143,17 +151,23 @@ class Encoder:
             case ir.Compare(op=op, left=left, right=right):
                 a, b = self.value(left), self.value(right)
                 known = z3.And(_known(a), _known(b))
+                if a.kind == "duration" or b.kind == "duration":
+                    true, false = self._duration_cmp(op, a.term, b.term)
+                    return Truth(z3.And(known, true), z3.And(known, false))
                 holds = self._compare(op, a, b)
                 return Truth(z3.And(known, holds), z3.And(known, z3.Not(holds)))
             case ir.InRange(operand=op, interval=interval):
                 v = self.value(op)
                 if v.kind == "duration":
                     lo, hi = interval.low, interval.high
-                    holds = z3.And(_duration_cmp(">=" if lo.closed else ">", v.term, _dur(lo.value)),
-                                   _duration_cmp("<=" if hi.closed else "<", v.term, _dur(hi.value)))
-                else:
-                    holds = self._in(v.term, interval)
+                    above = self._duration_cmp(">=" if lo.closed else ">", v.term, _dur(lo.value))
+                    below = self._duration_cmp("<=" if hi.closed else "<", v.term, _dur(hi.value))
+                    return Truth(z3.And(v.known, above[0], below[0]), z3.And(v.known, z3.Or(above[1], below[1])))
+                holds = self._in(v.term, interval)
                 return Truth(z3.And(v.known, holds), z3.And(v.known, z3.Not(holds)))
+            case ir.Coalesce():
+                v = self.value(e)
+                return Truth(z3.And(v.known, v.term), z3.And(v.known, z3.Not(v.term)))
             case ir.Member(element=element, collection=collection):
                 return self._member(element, collection)
             case ir.IsKnown(operand=op, negated=negated):
@@ -177,8 +191,6 @@ class Encoder:
         return Truth(z3.And(known, holds), z3.And(known, z3.Not(holds)))
 
     def _compare(self, op: str, a: Value, b: Value) -> z3.BoolRef:
-        if a.kind == "duration" or b.kind == "duration":
-            return _duration_cmp(op, a.term, b.term)
         x, y = a.term, b.term
         if a.kind == "number" and b.kind == "number" and (x.is_real() or y.is_real()):
             x, y = z3.ToReal(x) if x.is_int() else x, z3.ToReal(y) if y.is_int() else y
@@ -197,7 +209,7 @@ class Encoder:
                                                 else self.value(expr))
                 return self._define_cache[name]
             case ir.NumberLit(value=v):
-                return Value(z3.BoolVal(True), z3.IntVal(v) if isinstance(v, int) else z3.RealVal(v), "number")
+                return Value(z3.BoolVal(True), _number(v), "number")
             case ir.DurationLit(value=d):
                 return Value(z3.BoolVal(True), _dur(d), "duration")
             case ir.DateLit(value=day):
@@ -212,6 +224,45 @@ class Encoder:
                 return Value(v.known, term, v.kind)
             case ir.Arith():
                 return self._arith(e)
+            case ir.Coalesce(operands=ops):
+                parts = [_as_value(self.value(op)) for op in ops]
+                kind = parts[0].kind
+                if kind in ("duration", "set"):
+                    return self._one_of(parts, z3.Or([p.known for p in parts]))
+                terms = _alike_terms([p.term for p in parts]) if kind == "number" else [p.term for p in parts]
+                term = terms[-1]
+                for p, t in zip(reversed(parts[:-1]), reversed(terms[:-1])):
+                    term = z3.If(p.known, t, term)
+                return Value(z3.Or([p.known for p in parts]), term, kind)
+            case ir.Extreme(op=op, operands=ops):
+                parts = [_as_value(self.value(x)) for x in ops]
+                known = z3.And([p.known for p in parts])
+                if parts[0].kind == "duration":
+                    return self._one_of(parts, z3.And(known, z3.Bool(self._name("decided"))))
+                terms = _alike_terms([p.term for p in parts])
+                term = terms[0]
+                for t in terms[1:]:
+                    term = z3.If(t < term, t, term) if op == "min" else z3.If(t > term, t, term)
+                return Value(known, term, parts[0].kind)
+            case ir.Absolute(operand=op):
+                v = self.value(op)
+                if v.kind == "duration":
+                    return self._one_of([v, Value(v.known, (-v.term[0], -v.term[1]), "duration")],
+                                        z3.And(v.known, z3.Bool(self._name("decided"))))
+                return Value(v.known, z3.If(v.term < 0, -v.term, v.term), "number")
+            case ir.Round(operand=op, places=places):
+                v = self.value(op)
+                result = z3.Real(self._name("round"))
+                half = z3.Q(1, 2 * 10 ** places)
+                x = z3.ToReal(v.term) if v.term.is_int() else v.term
+                self.domain.append(z3.And(result >= x - half, result <= x + half))
+                return Value(v.known, result, "number")
+            case ir.MonthsBetween(start=start, end=end):
+                a, b = self.value(start), self.value(end)
+                months = z3.Int(self._name("months"))
+                days = z3.ToReal(b.term - a.term)
+                self.domain.append(z3.And(days >= AVERAGE_MONTH * months - 40, days <= AVERAGE_MONTH * months + 40))
+                return Value(z3.And(a.known, b.known), (months, z3.IntVal(0)), "duration")
         truth = self.truth(e)  # a condition used as a value (e.g. `flag = (a and b)`)
         return Value(z3.Or(truth.true, truth.false), truth.true, "bool")
 
@@ -237,8 +288,53 @@ class Encoder:
                 months, days = b.term
                 if e.kind == "date_minus":
                     months, days = -months, -days
-                return Value(known, self._add_months(a.term, months) + days, "date")
+                day = self._add_months(a.term, months) + days
+                # a date that leaves 0001-01-01 .. 9999-12-31 is unknown
+                return Value(z3.And(known, day >= 1, day <= MAX_ORDINAL), day, "date")
         raise AssertionError(e.kind)
+
+    def _name(self, what: str) -> str:
+        self._fresh += 1
+        return f"{self.prefix}__{what}{self._fresh}"
+
+    def _one_of(self, parts: list[Value], known) -> Value:
+        """A value known to be one of `parts` (which one, the solver may choose)."""
+        if parts[0].kind == "duration":
+            term = (z3.Int(self._name("months")), z3.Int(self._name("days")))
+            self.domain.append(z3.Or([z3.And(term[0] == p.term[0], term[1] == p.term[1]) for p in parts]))
+            return Value(known, term, "duration")
+        term = {v: z3.Bool(self._name("member")) for v in parts[0].term}
+        self.domain.append(z3.Or([z3.And([term[v] == p.term.get(v, False) for v in term]) for p in parts]))
+        return Value(known, term, parts[0].kind)
+
+    def _duration_cmp(self, op: str, a, b) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """(holds, fails) for a op b by the rule of engine/lang/values.py; neither: unknown.
+
+        k = a.months - b.months months span between `low` and `high` days from a date; with
+        k a constant they are `month_span(k)`, otherwise the solver picks them within
+        SPAN_SLACK days of the average (a superset of the truth)."""
+        (m1, d1), (m2, d2) = a, b
+        k, delta = z3.simplify(m1 - m2), d2 - d1
+        if z3.is_int_value(k):
+            low, high = (z3.IntVal(n) for n in month_span(k.as_long()))
+        else:
+            low, high = z3.Int(self._name("span_low")), z3.Int(self._name("span_high"))
+            average = AVERAGE_MONTH * z3.ToReal(k)
+            self.domain.append(z3.And(low <= high, z3.ToReal(low) >= average - SPAN_SLACK,
+                                      z3.ToReal(high) <= average + SPAN_SLACK,
+                                      z3.Implies(k == 0, z3.And(low == 0, high == 0))))
+        match op:
+            case "<":
+                return high < delta, low >= delta
+            case "<=":
+                return high <= delta, low > delta
+            case ">":
+                return low > delta, high <= delta
+            case ">=":
+                return low >= delta, high < delta
+        same = z3.And(low == high, high == delta)
+        differ = z3.Or(delta < low, delta > high)
+        return (same, differ) if op == "=" else (differ, same)
 
     def _add_months(self, day, months):
         """A calendar month added to a day number: bounded, exact when no month is added."""
@@ -275,13 +371,18 @@ def _dur(d: float | Duration):
     return (z3.IntVal(d.months), z3.IntVal(d.days))
 
 
-def _duration_cmp(op: str, a, b) -> z3.BoolRef:
-    """Duration comparison as `values.Duration` does it: exact in days or in months, else by average."""
-    (m1, d1), (m2, d2) = a, b
-    if op in ("=", "!="):
-        same = z3.And(m1 == m2, d1 == d2)
-        return same if op == "=" else z3.Not(same)
-    compare = _OPS[op]
-    average = compare(z3.ToReal(m1) * DAYS_PER_MONTH + z3.ToReal(d1), z3.ToReal(m2) * DAYS_PER_MONTH + z3.ToReal(d2))
-    return z3.If(z3.And(m1 == 0, m2 == 0), compare(d1, d2),
-                 z3.If(z3.And(d1 == 0, d2 == 0), compare(m1, m2), average))
+def _as_value(v) -> Value:
+    """A condition (a Truth, from a definition) as a bool Value."""
+    return Value(z3.Or(v.true, v.false), v.true, "bool") if isinstance(v, Truth) else v
+
+
+def _number(v):
+    """An exact number (int or Decimal) as a Z3 numeral: Int when whole and written so, else Real."""
+    return z3.IntVal(v) if isinstance(v, int) else z3.RealVal(format(v, "f"))
+
+
+def _alike_terms(terms: list) -> list:
+    """Numbers of one expression as one sort: all real when any is."""
+    if any(t.is_real() for t in terms if hasattr(t, "is_real")):
+        return [z3.ToReal(t) if t.is_int() else t for t in terms]
+    return terms

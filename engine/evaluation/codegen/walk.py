@@ -28,6 +28,7 @@ from ...lang import ir
 from ...lang.check import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
+from ...lang.unknowns import why_unknown
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, TraceStep
 from .layout import holders
@@ -100,6 +101,7 @@ class PathwayWriter:
         nodes = shape.pathway.nodes
         # What each node reads: a fact or definition that one node alone uses is read or computed
         # there, only when the case reaches it; the others once, at the top of the function.
+        self.here: dict[str, set[str]] = {}  # the facts each node read where it runs
         self.uses = {n.id: (conditions_of(n), self.schedule_facts(n)) for n in nodes}
         f.given = dict(self.given)
         f.opaque = not self.record  # decide needs no fact of a definition it is given: the needs read them
@@ -180,7 +182,7 @@ class PathwayWriter:
         f = self.f
         f.comment(indent, node.span, describe(node))
         before = len(f.body)
-        f.load(indent, exprs, facts)  # what this node alone reads
+        self.here[node.id] = f.load(indent, exprs, facts)  # what this node alone reads
         if any(line.lstrip().startswith("#") for line, _ in f.body[before:]):  # a definition's code came between
             f.comment(indent, node.span, describe(node))
         match node:
@@ -227,8 +229,9 @@ class PathwayWriter:
             exprs, facts = self.uses[node.id]
             own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
-                # (a local read in another branch is unbound here: only the node's own or the top's)
-                var = f.facts.get(name) if name in own or f.fact_indent.get(name) == 0 else None
+                # a fact read where another node runs may be unread on this path: read it here
+                at_hand = name in f.top_facts or name in own
+                var = f.facts.get(name) if at_hand else None
                 if var is not None and var == unknown:
                     f.emit(indent, f"needs[{name!r}] = None")
                     continue
@@ -238,13 +241,20 @@ class PathwayWriter:
                 f.emit(indent, "pass")
             return
         read = read or "()"
-        self.step(indent, node, kind, read, "", "undecided", words_code=self.missing_words("undecided: needs ",
-                                                                                             self.reads[node.id]))
+        names = self.reads[node.id]
+        words = self.missing_words("undecided: needs ", names)
+        conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
+        why = why_unknown(conditions, self.checked.defines)
+        if why:  # every fact known and still no value: say why (a division by zero, a date out of range...)
+            reason = repr(f"undecided: a condition has no value for this case ({why})")
+            any_missing = " or ".join(f"{f.facts[n]} is None" for n in names)
+            words = f"({words}) if {any_missing} else {reason}" if names else reason
+        self.step(indent, node, kind, read, "", "undecided", words_code=words)
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
-        values = "".join(f", {f.facts[name]}" for name in self.reads[node.id])
-        f.emit(indent, f"undecided.append((({f.const(OpenNode(self.pid, node.id, question), 'OPEN_' + node.id)}"
-                       f"{values}), {read}))")
+        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
+        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
+        f.emit(indent, f"undecided.append((({', '.join(key)},), {read}))")
 
     def missing_names(self, names: tuple[str, ...]) -> str:
         """An expression: the names among `names` whose facts the case does not give, in order."""

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Mapping
 from ...lang import ir
 from ...lang.diagnostics import Span
 from ...lang.reads import define_order
+from ...lang import values as runtime
 from ...lang.values import add_duration, days_between
 
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -33,15 +34,25 @@ _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
     "case", "get", "recs", "warns", "needs", "trace", "undecided", "plans", "unchecked", "new", "late", "laid",
     "missing", "undecided_words", "add_duration", "days_between", "subtract_duration", "Decision", "TraceStep",
-    "Recommendation", "Unchecked"}
+    "Recommendation", "Unchecked", "num_add", "num_subtract", "num_multiply", "num_divide", "negate", "absolute",
+    "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range"}
 
 
-def _date_minus(day: Any, duration: Any) -> Any:
-    return add_duration(day, -duration)
+def _in_duration_range(value: Any, interval: ir.Interval) -> bool | None:
+    return interval.contains(value)
 
 
+# The value helpers generated code calls (engine/lang/values.py): numbers are exact (int and
+# Decimal; a result beyond what the language holds is unknown), dates that leave the calendar
+# are unknown, durations compare by the rule written there (unknown when it depends on the date).
 HELPERS: dict[str, Any] = {"add_duration": add_duration, "days_between": days_between,
-                           "subtract_duration": _date_minus}
+                           "subtract_duration": runtime.subtract_duration, "num_add": runtime.add,
+                           "num_subtract": runtime.subtract, "num_multiply": runtime.multiply,
+                           "num_divide": runtime.divide, "negate": runtime.negate, "absolute": runtime.absolute,
+                           "round_to": runtime.round_to, "months_between": runtime.months_between,
+                           "coalesce": runtime.coalesce, "extreme": runtime.extreme,
+                           "compare_durations": runtime.compare_durations, "in_duration_range": _in_duration_range}
+_ARITHMETIC = {"+": "num_add", "-": "num_subtract", "*": "num_multiply", "/": "num_divide"}
 
 
 class Names:
@@ -181,6 +192,8 @@ class Function:
         self.prologue: list[tuple[str, Span | None]] = []
         self.place: Span | None = None
         self.facts: dict[str, str] = {}     # fact id -> local name
+        self.top_facts: set[str] = set()    # facts read at the top level (every later line has them)
+        self.top_defines: set[str] = set()  # definitions computed at the top level
         self.fact_indent: dict[str, int] = {}  # fact id -> where it was read (0: the function's body)
         self.define_vars: dict[str, str] = {}
         self.sure: set[str] = set()         # locals that are never None
@@ -201,11 +214,12 @@ class Function:
 
     def text(self) -> list[tuple[str, Span | None]]:
         head = [(f"def {self.name}({self.parameters}):", None)]
-        if all(line.lstrip().startswith("#") for line, _ in self.prologue + self.body):
-            self.emit(0, "pass")  # a pathway of steps alone does nothing for the values
+        lines = self.prologue + self.body
+        if all(line.lstrip().startswith("#") for line, _ in lines):  # e.g. a decision with only `otherwise -> end`
+            lines = lines + [("    pass", None)]
         if not self.guarded:
-            return head + self.prologue + self.body
-        return head + [("    try:", None)] + [("    " + line, place) for line, place in self.prologue + self.body] \
+            return head + lines
+        return head + [("    try:", None)] + [("    " + line, place) for line, place in lines] \
             + [("    except Exception as exc:  # reported at the rule whose code raised it", None),
                ("        raise at_rule(exc) from None", None)]
 
@@ -229,6 +243,7 @@ class Function:
         self.place = None
         self.prologue, self.body = self.body, body
 
+
     def reach(self, exprs: Iterable[ir.Expr | None]) -> tuple[set[str], dict[str, None]]:
         """The definitions and facts `exprs` use (first seen first). Inside a definition the
         function is given, only when it must show the facts read (`opaque` off)."""
@@ -245,29 +260,40 @@ class Function:
                         queue.append(self.defines[node.id].expr)
         return wanted_defines, wanted_facts
 
-    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> None:
-        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here."""
+    def load(self, indent: int, exprs: Iterable[ir.Expr | None], facts: Iterable[str] = ()) -> set[str]:
+        """Read the facts and compute the definitions `exprs` use that are not at hand yet, here;
+        the facts whose locals hold their value from here on."""
         wanted_defines, wanted_facts = self.reach(exprs)
         wanted_facts.update(dict.fromkeys(facts))
+        # What is read (or computed) inside a block, where one node runs, may be unread on the path
+        # of another node: there it is read again. What is read at the top level is read for all.
         for fact in wanted_facts:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.fact_indent[fact] = indent
                 self.emit(indent, f"{var} = get({fact!r})")
+            elif indent > 0 and fact not in self.top_facts:
+                self.emit(indent, f"{self.facts[fact]} = get({fact!r})")
+            if indent == 0:
+                self.top_facts.add(fact)
         place = self.place
         rank = _define_rank(self.defines)
         for name in sorted(wanted_defines, key=rank.__getitem__):
-            if name not in self.define_vars:
+            again = indent > 0 and name not in self.top_defines and name not in self.given
+            if name not in self.define_vars or again:
                 define = self.defines[name]
                 self.comment(indent, define.span, f"define {name}")
-                var = self.locals.take(name)
+                var = self.define_vars.get(name) or self.locals.take(name)
                 atom = self.expr(define.expr, indent, into=var)
                 self.define_vars[name] = var
                 if atom != var:  # a fact, a literal or another definition, as it is
                     self.emit(indent, f"{var} = {atom}")
                 if self.known(atom):
                     self.sure.add(var)
+            if indent == 0:
+                self.top_defines.add(name)
         self.place = place
+        return set(wanted_facts)
 
     # ---- expressions: emit statements, return an atom (a local, a literal or a global) --------
     def known(self, atom: str) -> bool:
@@ -305,8 +331,15 @@ class Function:
                 return self._kleene(ops, "False", indent, into)
             case ir.Or(operands=ops):
                 return self._kleene(ops, "True", indent, into)
+            case ir.Compare(op=comparison, left=left, right=right, kind="duration"):
+                return self._binary(left, right, indent, lambda a, b: f"compare_durations({comparison!r}, {a}, {b})",
+                                    sure=False, into=into)
             case ir.Compare(op=comparison, left=left, right=right):
                 return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}", into=into)
+            case ir.InRange(operand=op, interval=interval) if isinstance(interval.low.value, runtime.Duration):
+                v = self.expr(op, indent)
+                return self.assign(indent, (v,), f"in_duration_range({v}, {self.const(interval, 'RANGE')})",
+                                   sure=False, into=into)
             case ir.InRange(operand=op, interval=interval):
                 v = self.expr(op, indent)
                 lo, hi = self.const(interval.low.value), self.const(interval.high.value)
@@ -319,17 +352,30 @@ class Function:
                 v = self.expr(op, indent)
                 return self.assign(indent, (), f"{v} is {'' if negated else 'not '}None", into=into)
             case ir.Arith(op=op, kind=kind, left=left, right=right):
+                if kind == "duration":
+                    return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}", into=into)
+                # a date outside the calendar, a division by zero, a number beyond what the
+                # language holds: unknown (None), from the helper
                 helper = {"date_plus": "add_duration", "date_diff": "days_between",
-                          "date_minus": "subtract_duration"}.get(kind)
-                if helper is not None:
-                    return self._binary(left, right, indent, lambda a, b: f"{helper}({a}, {b})", into=into)
-                if op == "/":  # division by zero has no value: unknown
-                    return self._binary(left, right, indent, lambda a, b: f"None if {b} == 0 else {a} / {b}",
-                                        sure=False, into=into)
-                return self._binary(left, right, indent, lambda a, b: f"{a} {op} {b}", into=into)
-            case ir.Negate(operand=op):
+                          "date_minus": "subtract_duration"}.get(kind) or _ARITHMETIC[op]
+                return self._binary(left, right, indent, lambda a, b: f"{helper}({a}, {b})",
+                                    sure=kind == "date_diff", into=into)
+            case ir.Negate(operand=op) | ir.Absolute(operand=op):
                 v = self.expr(op, indent)
-                return self.assign(indent, (v,), f"-{v}", into=into)
+                helper = "negate" if isinstance(e, ir.Negate) else "absolute"
+                return self.assign(indent, (v,), f"{helper}({v})", sure=isinstance(e, ir.Negate), into=into)
+            case ir.Round(operand=op, places=places):
+                v = self.expr(op, indent)
+                return self.assign(indent, (v,), f"round_to({v}, {places!r})", sure=False, into=into)
+            case ir.MonthsBetween(start=start, end=end):
+                return self._binary(start, end, indent, lambda a, b: f"months_between({a}, {b})", into=into)
+            case ir.Coalesce(operands=ops) | ir.Extreme(operands=ops):
+                atoms = [self.expr(x, indent) for x in ops]
+                items = "(" + "".join(a + ", " for a in atoms) + ")"
+                if isinstance(e, ir.Coalesce):
+                    return self.assign(indent, (), f"coalesce({items})", sure=any(self.known(a) for a in atoms),
+                                       into=into)
+                return self.assign(indent, (), f"extreme({e.op!r}, {items})", sure=False, into=into)
             case ir.Name():
                 raise AssertionError(f"unresolved name '{e.id}' reached the code writer")
         raise AssertionError(f"the code writer misses {type(e).__name__}")
@@ -342,41 +388,30 @@ class Function:
 
     def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
-        A later operand is computed only when no earlier one was decisive."""
+        A later operand is computed only when no earlier one was decisive, each under one `if`
+        at the same depth: a chain of any length nests one level (Python allows 100)."""
         t = into or self.fresh()
-        self.emit(indent, f"{t} = {decisive}")
+        other = "True" if decisive == "False" else "False"
+        self.emit(indent, f"{t} = {other}")
         start = len(self.body)  # where `unknown = False` goes, if an operand can be unknown
         unknown: str | None = None
-        maybe_unknown = False
-        depth = indent
         for i, op in enumerate(ops):
+            depth = indent
+            if i:
+                self.emit(indent, f"if {t} is not {decisive}:")
+                depth = indent + 1
             v = self.expr(op, depth)
-            last = i == len(ops) - 1
+            self.emit(depth, f"if {v} is {decisive}:")
+            self.emit(depth + 1, f"{t} = {decisive}")
             if not self.known(v):
-                if last:
-                    self.emit(depth, f"if {v} is None:")
-                    self.emit(depth + 1, f"{t} = None")
-                    self.emit(depth, f"elif {v} is not {decisive}:")
-                    self._settle(depth + 1, t, unknown, decisive)
-                    maybe_unknown = True
-                    break
                 if unknown is None:
                     unknown = self.fresh()
                     self.body.insert(start, ("    " * (indent + 1) + f"{unknown} = False", self.place))
-                self.emit(depth, f"if {v} is None:")
+                self.emit(depth, f"elif {v} is None:")
                 self.emit(depth + 1, f"{unknown} = True")
-            self.emit(depth, f"if {v} is not {decisive}:")
-            if last:
-                self._settle(depth + 1, t, unknown, decisive)
-            depth += 1
-        if unknown is None and not maybe_unknown:
+        if unknown is not None:
+            self.emit(indent, f"if {unknown} and {t} is not {decisive}:")
+            self.emit(indent + 1, f"{t} = None")
+        else:
             self.sure.add(t)
         return t
-
-    def _settle(self, indent: int, t: str, unknown: str | None, decisive: str) -> None:
-        """Every operand was non-decisive: the result is the other truth value, or unknown."""
-        other = "True" if decisive == "False" else "False"
-        if unknown is None:
-            self.emit(indent, f"{t} = {other}")
-        else:
-            self.emit(indent, f"{t} = None if {unknown} else {other}")
