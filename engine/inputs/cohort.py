@@ -148,8 +148,8 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
     assert kb is not None, "_init loads the knowledge base when the worker starts"
     source_of = _sources_of(kb)
     rows = []
-    for number, kind, raw in chunk:
-        row: dict[str, Any] = {"row": number}
+    for line_number, kind, raw in chunk:
+        row: dict[str, Any] = {"row": line_number}
         if kind == "json":
             try:
                 raw = json.loads(raw, parse_float=Decimal)
@@ -162,7 +162,7 @@ def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
         else:
             try:
                 if "resourceType" in raw:  # a FHIR Bundle, read through the facts' bindings
-                    case = kb.read_bundle(raw, name=f"row {number}").values
+                    case = kb.read_bundle(raw, name=f"row {line_number}").values
                 else:
                     case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
             except CaseError as error:
@@ -264,8 +264,8 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
         writer.write(text)
         summary.rows += count
         summary.errors += len(errors)
-        for number, message in errors:
-            print(f"{cohort}:{number}: error: {message}", file=sys.stderr)
+        for line_number, message in errors:
+            print(f"{cohort}:{line_number}: error: {message}", file=sys.stderr)
         if progress:
             rate = summary.rows / max(time.perf_counter() - started, 1e-9)
             print(f"\r{summary.rows:,} cases, {summary.errors:,} errors, {rate:,.0f} cases/s", end="",

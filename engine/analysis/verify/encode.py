@@ -231,7 +231,7 @@ class Encoder:
                     return self._one_of(parts, z3.Or([p.known for p in parts]))
                 terms = _alike_terms([p.term for p in parts]) if kind == "number" else [p.term for p in parts]
                 term = terms[-1]
-                for p, t in zip(reversed(parts[:-1]), reversed(terms[:-1])):
+                for p, t in zip(reversed(parts[:-1]), reversed(terms[:-1]), strict=True):
                     term = z3.If(p.known, t, term)
                 return Value(z3.Or([p.known for p in parts]), term, kind)
             case ir.Extreme(op=op, operands=ops):
