@@ -305,7 +305,7 @@ def _result_repr(self: Result) -> str:
     return "Result(" + ", ".join(f"{name}={value!r}" for name, value in zip(Result._fields, self, strict=False)) + ")"
 
 
-Result.__repr__ = _result_repr  # type: ignore[method-assign]
+Result.__repr__ = _result_repr  # type: ignore[method-assign, assignment]  # a NamedTuple's repr, set after the class
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..lang.fact_values import Case, Unreadable, check_case, convert, validate_case
@@ -20,7 +20,7 @@ from ..lang.values import DURATION_UNITS
 from .jsonpos import key_positions
 
 
-def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
+def read_case(path: str | Path) -> tuple[dict, Mapping[str, Span]]:
     """A case file's raw mapping and where each fact name stands in it; raises CaseError."""
     name = str(path)
     try:
@@ -36,7 +36,7 @@ def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
     return parse_case_text(name, text, as_json=name.lower().endswith(".json"))
 
 
-def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[str, Span]]:
+def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mapping[str, Span]]:
     import yaml  # here: `import consilium` does not pay for it until a case is read
 
     if as_json:
@@ -75,7 +75,8 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[
     raw: dict[str, Any] = {}
     diagnostics = []
     loader = yaml.SafeLoader("")
-    loader.yaml_constructors = {**loader.yaml_constructors, "tag:yaml.org,2002:float": _exact_float}
+    # this loader's own table (SafeLoader's class-wide one is left as it is)
+    loader.yaml_constructors = {**loader.yaml_constructors, "tag:yaml.org,2002:float": _exact_float}  # type: ignore[misc]
     for key_node, value_node in node.value:
         span = _node_span(name, key_node)
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
