@@ -85,12 +85,12 @@ def main() -> int:
             text = json.dumps({**{f"unknown_key_{i}": i for i in range(n)}, "kras": "mutant"})
             path.write_text(text, encoding="utf-8")
 
-            def answer():
+            def answer(path=path):
                 raw, positions = read_case(path)
                 _, diagnostics = validate_case(raw, kb.facts, name=str(path), positions=positions)
                 assert len(diagnostics) == 21
                 consilium.format_text(diagnostics)
-            baseline = best(args.runs, lambda: json.loads(text))
+            baseline = best(args.runs, lambda text=text: json.loads(text))
             row("case: unknown keys", n, best(args.runs, answer), baseline, first)
         for n in sizes["facts"]:
             kb_dir = folder / f"facts{n}"
@@ -98,9 +98,9 @@ def main() -> int:
             text = 'source S "s"\n' + "".join(f"fact f{i} : integer in 0..10\n" for i in range(n)) \
                 + DECISION.format(condition="f0 > 3")
             (kb_dir / "main.rules").write_text(text, encoding="utf-8")
-            baseline = best(1, lambda: parser().parse(text))
+            baseline = best(1, lambda text=text: parser().parse(text))
             for fmt in ("json", "text"):
-                seconds = best(1, lambda: quiet(["check", str(kb_dir), "--format", fmt]))
+                seconds = best(1, lambda kb_dir=kb_dir, fmt=fmt: quiet(["check", str(kb_dir), "--format", fmt]))
                 row(f"rule file: facts, check {fmt}", n, seconds, baseline, first)
         for n in sizes["terms"]:
             chain_dir = folder / f"or{n}"
@@ -108,7 +108,7 @@ def main() -> int:
             condition = " or ".join(f"x = {i}" for i in range(n))
             (chain_dir / "main.rules").write_text('source S "s"\nfact x : integer\n' + DECISION.format(
                 condition=condition), encoding="utf-8")
-            seconds = best(args.runs, lambda: consilium.load_kb(chain_dir, use_cache=False))
+            seconds = best(args.runs, lambda chain_dir=chain_dir: consilium.load_kb(chain_dir, use_cache=False))
             kb_chain = consilium.load_kb(chain_dir, use_cache=False)
             assert kb_chain.evaluate({"x": n - 1}).recommendation_ids() == ["r"]
             row("condition: or of terms, load", n, seconds, None, first)

@@ -271,7 +271,7 @@ def _rules_table(kb: KnowledgeBase, outcomes: list[ScenarioOutcome], review: Rev
                 asserted[e.target].add(outcome.scenario.id)
     rows = []
     facts, defines = kb.facts, kb.defines
-    things: list[tuple[str, ir.Recommend | ir.Warn | ir.Safety, ir.Pathway | None]] = [
+    things: list[tuple[str, ir.Recommend | ir.Warn | ir.Safety | ir.Finding, ir.Pathway | None]] = [
         (n.id, n, p) for p in kb.pathways for n in p.nodes if isinstance(n, (ir.Recommend, ir.Warn))]
     things += [(s.id, s, None) for s in kb.safeties]
     things += [(f.id, f, None) for f in kb.checked.findings]

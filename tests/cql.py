@@ -224,7 +224,7 @@ class _Translate(Transformer):
         return self.in_range(a, (low, high, "[", "]"))
 
     def interval(self, opener, low, high, closer):
-        for text, kind in (low, high):  # the language's ranges have constant bounds
+        for text, _kind in (low, high):  # the language's ranges have constant bounds
             if text == "null" or not re.fullmatch(r"-?[\d.]+( \w+)?|\d{4}-\d\d-\d\d", text):
                 raise _NotExpressible
         if low[1] == "date" or low[1] != high[1] and "duration" in (low[1], high[1]):

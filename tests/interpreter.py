@@ -17,7 +17,6 @@ from fractions import Fraction
 from consilium.engine.lang import ir
 from consilium.engine.evaluation.plans import lay_out
 from consilium.engine.lang import values as runtime
-from consilium.engine.lang.values import add_duration, days_between
 
 
 def value(e, case, defines):

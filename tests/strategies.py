@@ -310,7 +310,7 @@ def _pathway(draw, e: _Expressions, pid: str, depth: int, plan: str | None) -> l
                 if target not in edges[i]:
                     edges[i].append(target)
     out = [f'pathway {pid} "Pathway {pid}" source S']
-    for i, (kind, node) in enumerate(zip(kinds, ids)):
+    for i, (kind, node) in enumerate(zip(kinds, ids, strict=True)):
         targets = [ids[t] for t in edges[i]]
         match kind:
             case "decide":

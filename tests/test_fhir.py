@@ -62,7 +62,8 @@ def test_mcode_examples_are_read_through_their_bindings(mcode_kb):
     assert (ecog.resource_type, ecog.id, ecog.element) == ("Observation", "ecog-performance-status-fully-active",
                                                            "valueInteger")
     adam = mcode_kb.evaluate_file(DATA / "mcode-genomex-adam-anyperson.json")
-    assert adam.case == {"braf": "absent", "tmb": Decimal("57.1")}  # the pertinent negative, and a bare Quantity (exact)
+    # the pertinent negative, and a bare Quantity (exact)
+    assert adam.case == {"braf": "absent", "tmb": Decimal("57.1")}
     jenny = mcode_kb.evaluate_file(DATA / "mcode-jenny-m.json")
     assert str(jenny.case["chemotherapy_given"]) == "2018-04-22"
     assert [d.code for d in jenny.input_warnings] == ["fhir-unresolved-reference"]  # its primary is not in the bundle

@@ -57,7 +57,8 @@ def test_each_missing_criterion_is_a_need_with_its_answers(bundled_kb):
 
 
 def test_a_false_criterion_decides_despite_unknowns(bundled_kb):
-    result = bundled_kb.evaluate({"metastatic_sites": ["liver", "other"], "unresectable_other_extrahepatic_disease": True})
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver", "other"],
+                                  "unresectable_other_extrahepatic_disease": True})
     assert "conversion_chemotherapy" in result.recommendation_ids()
     assert not {"complete_resection_feasible", "primary_r0_resectable", "future_liver_remnant"} & set(
         result.needed_facts())

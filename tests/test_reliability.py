@@ -110,7 +110,8 @@ def test_fail_under_is_a_percentage(percent):
     assert run.code == 2 and "from 0 to 100" in run.err
 
 
-@pytest.mark.parametrize("text", ['{"kras": "\\ud800"}', '{"\\ud800": 1}', '{"metastatic_sites": ["liver", "\\udfff"]}'])
+@pytest.mark.parametrize("text", ['{"kras": "\\ud800"}', '{"\\ud800": 1}',
+                                  '{"metastatic_sites": ["liver", "\\udfff"]}'])
 def test_a_lone_surrogate_is_a_clear_error_in_text_and_json(tmp_path, text):
     (tmp_path / "s.json").write_text(text)
     for args in ((), ("--json",)):

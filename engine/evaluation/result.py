@@ -302,10 +302,10 @@ Result.identity = property(lambda self: self[10] if len(self) > 10 else None,  #
 
 def _result_repr(self: Result) -> str:
     """A result's fields by name; the evaluator's results may stop before `identity`."""
-    return "Result(" + ", ".join(f"{name}={value!r}" for name, value in zip(Result._fields, self)) + ")"
+    return "Result(" + ", ".join(f"{name}={value!r}" for name, value in zip(Result._fields, self, strict=False)) + ")"
 
 
-Result.__repr__ = _result_repr  # type: ignore[method-assign]
+Result.__repr__ = _result_repr  # type: ignore[method-assign, assignment]  # a NamedTuple's repr, set after the class
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form

@@ -19,7 +19,7 @@ import re
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..lang.fact_values import (Case, Unreadable, _Invalid, _printable, _show, check_case, convert,
@@ -85,7 +85,7 @@ def core_loader() -> type:
 STDIN = "-"
 
 
-def read_case(path: str | Path) -> tuple[dict, dict[str, Span]]:
+def read_case(path: str | Path) -> tuple[dict, Mapping[str, Span]]:
     """A case file's raw mapping and where each fact name stands in it; raises CaseError.
 
     `-` reads standard input: JSON when it starts with '{', YAML otherwise."""
@@ -162,7 +162,7 @@ def parse_json(text: str) -> Any:
         raise _Invalid("case-malformed", f"the case is not valid JSON: {_printable(str(exc))}") from None
 
 
-def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, dict[str, Span]]:
+def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mapping[str, Span]]:
     """A case's raw mapping and the position of each key, from JSON (by JSON's rules) or YAML (1.2 core)."""
     if as_json:
         try:

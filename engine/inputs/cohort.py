@@ -192,7 +192,7 @@ class _Workers:
         self.tasks = [context.Queue() for _ in range(jobs)]
         self.results = [context.Queue() for _ in range(jobs)]
         self.processes = [context.Process(target=_work, args=(t, r, kb_path), daemon=True)
-                          for t, r in zip(self.tasks, self.results)]
+                          for t, r in zip(self.tasks, self.results, strict=True)]
         for tasks in self.tasks:
             tasks.cancel_join_thread()  # a stopped run must not wait to feed workers that are gone
         for process in self.processes:

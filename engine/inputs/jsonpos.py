@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # in the module (C or Python), not in typeshed
 from typing import Iterator, Mapping
 
 from ..lang.diagnostics import Span
@@ -23,12 +23,19 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
+def _skip_space(text: str, pos: int) -> int:
+    """Where the white space from `pos` ends."""
+    match = _SPACE.match(text, pos)
+    assert match is not None  # `[ \t\n\r]*` matches everywhere, if only the empty string
+    return match.end()
+
+
 class KeyPositions(Mapping[str, Span]):
     def __init__(self, name: str, text: str):
         self.name, self.text = name, text
         self.found: dict[str, Span] = {}
         self._starts: list[int] | None = None
-        pos = _SPACE.match(text, 0).end()
+        pos = _skip_space(text, 0)
         self._pos: int | None = pos + 1 if text[pos:pos + 1] == "{" else None  # None: the scan is over
 
     def _place(self, offset: int) -> tuple[int, int]:
@@ -44,17 +51,17 @@ class KeyPositions(Mapping[str, Span]):
             return None
         self._pos = None
         try:
-            pos = _SPACE.match(text, pos).end()
+            pos = _skip_space(text, pos)
             if text[pos:pos + 1] != '"':
                 return None
             key, end = scanstring(text, pos + 1)
             if key not in self.found:
                 self.found[key] = Span(self.name, *self._place(pos), *self._place(end))
-            pos = _SPACE.match(text, end).end()
+            pos = _skip_space(text, end)
             if text[pos:pos + 1] != ":":
                 return key
-            _, pos = _DECODER.raw_decode(text, _SPACE.match(text, pos + 1).end())
-            pos = _SPACE.match(text, pos).end()
+            _, pos = _DECODER.raw_decode(text, _skip_space(text, pos + 1))
+            pos = _skip_space(text, pos)
             if text[pos:pos + 1] == ",":
                 self._pos = pos + 1
         except (ValueError, RecursionError):  # the caller reports what is wrong with the text

@@ -128,7 +128,7 @@ class _Checker(ExpressionChecker):
         checked_plans = {name: self._check_plan(p) for name, p in plans.items()}
         safeties = tuple(self._check_safety(d) for d in self.declarations if isinstance(d, ir.Safety))
         scenarios = tuple(d for d in self.declarations if isinstance(d, ir.Scenario))
-        rules: dict[str, ir.Node | ir.Safety] = {n.id: n for p in pathways for n in p.nodes
+        rules: dict[str, ir.Node | ir.Safety | ir.Finding] = {n.id: n for p in pathways for n in p.nodes
                                                  if not isinstance(n, ir.Schedule)}
         rules.update({s.id: s for s in safeties})
         sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
@@ -255,6 +255,7 @@ class _Checker(ExpressionChecker):
             if site not in self.sites:
                 self.error("unknown-site", f"no site '{site}' is declared", finding.span,
                            hint=suggest(site, self.sites) or "declare it with 'site " + site + " \"label\" when ...'")
+        assert finding.provenance is not None  # lowering gives each finding one (its 'source' is required)
         return dataclasses.replace(
             finding, provenance=self._provenance(finding.provenance, None, finding.span),
             condition=self._condition(finding.condition),
@@ -302,7 +303,7 @@ class _Checker(ExpressionChecker):
                 if expect.target not in declared[expect.kind]:
                     what = {"finding": "finding", "option": "recommendation", "contradiction": "constraint"}
                     self.error("unknown-rule", f"no {what[expect.kind]} '{expect.target}' is declared", expect.span,
-                               hint=suggest(expect.target, declared[expect.kind]))
+                               hint=suggest(target, declared[expect.kind]))
             elif expect.kind == "needs" and target not in self.facts:
                 self.error("unknown-fact", f"no fact '{target}' is declared", expect.span,
                            hint=suggest(target, self.facts))

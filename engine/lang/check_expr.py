@@ -292,7 +292,7 @@ class ExpressionChecker:
             resolved.append(r)
             types.append(t)
         expr = dataclasses.replace(expr, operands=tuple(resolved))
-        known = [(op, t) for op, t in zip(ops, types) if t is not ANY]
+        known = [(op, t) for op, t in zip(ops, types, strict=True) if t is not ANY]
         if len(known) < len(types) or not known:
             return expr, ANY
         name = "coalesce" if isinstance(expr, ir.Coalesce) else expr.op

@@ -582,7 +582,8 @@ class Given:
 class Expectation:
     """`expect [no] recommend X | warning X | needs X | source S recommends X | source S silent`."""
 
-    kind: str  # recommend | warning | needs | source_recommends | source_silent | relation | finding | option | contradiction
+    # recommend | warning | needs | source_recommends | source_silent | relation | finding | option | contradiction
+    kind: str
     target: str | None  # a rule or fact id; for `relation`, the relation's name
     negated: bool = False
     source: str | None = None

@@ -100,6 +100,7 @@ def in_bounds(value: Number) -> bool:
     """Is this number within what the language holds (see MAX_EXPONENT)?"""
     if type(value) is int:
         return -_INT_LIMIT < value < _INT_LIMIT
+    assert isinstance(value, Decimal)  # a Number is an int or a Decimal, and the int returned above
     if not value.is_finite():
         return False
     return value.is_zero() or -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT
@@ -265,6 +266,7 @@ def month_span(k: int) -> tuple[int, int]:
         clipped = full - max(0, lengths[i] - lengths[i + r])
         low = clipped if low is None or clipped < low else low
         high = full if high is None or full > high else high
+    assert low is not None and high is not None  # the loop above runs _CYCLE_MONTHS (> 0) times
     return low + cycles * _CYCLE_DAYS, high + cycles * _CYCLE_DAYS
 
 
@@ -370,9 +372,10 @@ def add_months(day: _dt.date, months: int) -> _dt.date | None:
 def add_duration(day: _dt.date, duration: Duration) -> _dt.date | None:
     """A date moved by a duration (months first, then days); None when it leaves the calendar."""
     if duration.months:
-        day = add_months(day, duration.months)
-        if day is None:
+        moved = add_months(day, duration.months)
+        if moved is None:
             return None
+        day = moved
     try:
         return day + _dt.timedelta(days=duration.days)
     except OverflowError:
@@ -387,13 +390,21 @@ def days_between(later: _dt.date, earlier: _dt.date) -> Duration:
     return Duration(days=(later - earlier).days)
 
 
+def _add_months_within(day: _dt.date, months: int) -> _dt.date:
+    """add_months for a result known to be in the calendar."""
+    moved = add_months(day, months)
+    assert moved is not None
+    return moved
+
+
 def months_between(start: _dt.date, end: _dt.date) -> Duration:
     """The whole calendar months from `start` to `end` (negative when `end` comes first): the
     largest k with start + k months on or before end, so that `start + result <= end`."""
     k = (end.year - start.year) * 12 + end.month - start.month
-    if k > 0 and add_months(start, k) > end:
+    # start + k months lands in end's month, a month of the calendar: add_months gives a date
+    if k > 0 and _add_months_within(start, k) > end:
         k -= 1
-    elif k < 0 and add_months(start, k) < end:
+    elif k < 0 and _add_months_within(start, k) < end:
         k += 1
     return Duration(months=k)
 

@@ -170,6 +170,8 @@ def _rescheduled(kb, rule: ir.Safety, result, ref: str, draft: Mapping) -> dict 
     if origin is None or since is None or origin.element not in draft or not isinstance(draft[origin.element], str):
         return None
     day = add_duration(since, gap)
+    if day is None:  # the moved date would leave the calendar: there is no move to offer
+        return None
     if op == "<=":
         day += _dt.timedelta(days=1)
     moved = {**draft, origin.element: day.isoformat()}

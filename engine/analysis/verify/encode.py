@@ -18,6 +18,7 @@ and max of durations are one of their operands; and numbers have no largest valu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import z3
@@ -231,7 +232,7 @@ class Encoder:
                     return self._one_of(parts, z3.Or([p.known for p in parts]))
                 terms = _alike_terms([p.term for p in parts]) if kind == "number" else [p.term for p in parts]
                 term = terms[-1]
-                for p, t in zip(reversed(parts[:-1]), reversed(terms[:-1])):
+                for p, t in zip(reversed(parts[:-1]), reversed(terms[:-1]), strict=True):
                     term = z3.If(p.known, t, term)
                 return Value(z3.Or([p.known for p in parts]), term, kind)
             case ir.Extreme(op=op, operands=ops):
@@ -303,9 +304,9 @@ class Encoder:
             term = (z3.Int(self._name("months")), z3.Int(self._name("days")))
             self.domain.append(z3.Or([z3.And(term[0] == p.term[0], term[1] == p.term[1]) for p in parts]))
             return Value(known, term, "duration")
-        term = {v: z3.Bool(self._name("member")) for v in parts[0].term}
-        self.domain.append(z3.Or([z3.And([term[v] == p.term.get(v, False) for v in term]) for p in parts]))
-        return Value(known, term, parts[0].kind)
+        members = {v: z3.Bool(self._name("member")) for v in parts[0].term}
+        self.domain.append(z3.Or([z3.And([members[v] == p.term.get(v, False) for v in members]) for p in parts]))
+        return Value(known, members, parts[0].kind)
 
     def _duration_cmp(self, op: str, a, b) -> tuple[z3.BoolRef, z3.BoolRef]:
         """(holds, fails) for a op b by the rule of engine/lang/values.py; neither: unknown.
@@ -366,7 +367,7 @@ _OPS = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a
         "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 
 
-def _dur(d: float | Duration):
+def _dur(d: int | Decimal | Duration) -> tuple[z3.ArithRef, z3.ArithRef]:
     assert isinstance(d, Duration), d  # a duration's bounds and literals are durations: check saw to it
     return (z3.IntVal(d.months), z3.IntVal(d.days))
 

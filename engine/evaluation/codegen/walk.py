@@ -221,7 +221,8 @@ class PathwayWriter:
                   f.const(following), repr(branch), repr(code))
         f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
 
-    def open(self, indent: int, node: ir.Node, kind: str, read: str | None, unknown: str) -> None:
+    def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: str | None,
+             unknown: str) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
         `unknown`: the condition's value, known to be None here (a bare fact needs no second test)."""
         f = self.f
