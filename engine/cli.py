@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
@@ -426,7 +427,7 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
     from .analysis.consistency import consistency
     findings = verify(kb) + consistency(kb)
     failing = [f for f in findings if f.fails]
-    summary = {
+    summary: dict[str, Any] = {
         "ok": True, "knowledge_base": kb.root, "files": len(kb.files), "sources": len(kb.sources),
         "facts": len(kb.facts), "definitions": len(kb.defines), "pathways": len(kb.pathways),
         "rules": sum(len(p.nodes) for p in kb.pathways) + len(kb.safeties),

@@ -152,10 +152,9 @@ def parse_json(text: str) -> Any:
         raise _Invalid("case-malformed", "the case nests lists or mappings too deeply to read",
                        hint="a case is a flat mapping of fact names to values") from None
     except json.JSONDecodeError as exc:
-        problem = _Invalid("case-malformed", f"the case is not valid JSON: {exc.msg}",
-                           hint="check the quotes, commas and braces around this place")
-        problem.line, problem.column = exc.lineno, exc.colno
-        raise problem from None
+        raise _Invalid("case-malformed", f"the case is not valid JSON: {exc.msg}",
+                       hint="check the quotes, commas and braces around this place",
+                       line=exc.lineno, column=exc.colno) from None
     except _Duplicate as exc:
         raise _Invalid("case-duplicate-fact", f"the fact {_show(exc.key)} is given twice") from None
     except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
@@ -166,17 +165,17 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mappi
     """A case's raw mapping and the position of each key, from JSON (by JSON's rules) or YAML (1.2 core)."""
     if as_json:
         try:
-            raw = parse_json(text)
+            parsed = parse_json(text)
         except _Invalid as problem:
-            line, column = getattr(problem, "line", 1), getattr(problem, "column", 1)
+            line, column = problem.line, problem.column
             raise CaseError([Diagnostic(problem.code, problem.message, Span(name, line, column, line, column + 1),
                                         hint=problem.hint)]) from None
-        if not isinstance(raw, dict):
-            kind = "a list" if isinstance(raw, list) else "a single value"
+        if not isinstance(parsed, dict):
+            kind = "a list" if isinstance(parsed, list) else "a single value"
             raise CaseError([Diagnostic("case-not-mapping", f"the case is {kind}, not a mapping of fact names "
                                         "to values", Span(name, 1, 1, 1, 1), hint="write it like {\"kras\": "
                                         "\"mutant\", \"hepatectomy_segments\": 3}")])
-        return raw, key_positions(name, text)  # each key's place found when a diagnostic asks
+        return parsed, key_positions(name, text)  # each key's place found when a diagnostic asks
     import yaml  # here: `import consilium` does not pay for it until a case is read
 
     try:
@@ -186,8 +185,8 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mappi
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CaseError([Diagnostic("case-malformed", f"the case is not valid YAML: {problem}",
+        what = getattr(exc, "problem", None) or str(exc)
+        raise CaseError([Diagnostic("case-malformed", f"the case is not valid YAML: {what}",
                                     Span(name, line, column, line, column + 1),
                                     hint="a case is a mapping of 'fact: value' lines")]) from None
     if node is None:

@@ -188,7 +188,7 @@ class _Workers:
     terminate() can hang when its workers were killed by the signal that stops the run."""
 
     def __init__(self, jobs: int, kb_path: str | None):
-        context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        context: Any = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
         self.tasks = [context.Queue() for _ in range(jobs)]
         self.results = [context.Queue() for _ in range(jobs)]
         self.processes = [context.Process(target=_work, args=(t, r, kb_path), daemon=True)
@@ -272,7 +272,7 @@ class _RowWriter:
 
     def __init__(self, kind: str, columns: list[str], handle=None, path: Path | None = None, shown: str = ""):
         self.kind, self.columns, self.handle, self.path, self.shown = kind, columns, handle, path, shown
-        self.parquet = None
+        self.parquet: Any = None  # a pyarrow ParquetWriter once the first rows are written
         if kind == "csv":
             self.csv = csv.DictWriter(handle, fieldnames=columns)
             self._guard(self.csv.writeheader)

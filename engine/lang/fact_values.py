@@ -33,9 +33,10 @@ class Unreadable:
 
 
 class _Invalid(Exception):
-    def __init__(self, code: str, message: str, hint: str | None = None):
+    def __init__(self, code: str, message: str, hint: str | None = None, line: int = 1, column: int = 1):
         super().__init__(message)
         self.code, self.message, self.hint = code, message, hint
+        self.line, self.column = line, column  # where in the text, when the reader knows
 
 
 def validate_case(raw: Mapping[str, Any], facts: Mapping[str, ir.Fact], *, name: str = "<case>",

@@ -86,23 +86,25 @@ def from_data(data: Any) -> Any:
         fields = dataclasses.fields(cls)
         if set(data) - {"@"} != {f.name for f in fields}:
             raise ValueError(f"the fields of {data['@']} do not match")
-        instance = object.__new__(cls)  # frozen, slotted: set the fields as dataclasses' __init__ does
+        instance: Any = object.__new__(cls)  # frozen, slotted: set the fields as dataclasses' __init__ does
         for f in fields:
             object.__setattr__(instance, f.name, from_data(data[f.name]))
         return instance
-    (tag, payload), *rest = data.items() if data else [(None, None)]
+    items: list[tuple[Any, Any]] = list(data.items()) or [(None, None)]
+    (tag, payload), *rest = items
     match tag:
         case "@float":
             return float(payload) if payload in ("inf", "-inf", "nan") else _bad(data)
         case "@enum":
-            return _class(payload, "enum")[data["name"]]
+            enum: Any = _class(payload, "enum")
+            return enum[data["name"]]
         case "@dict" if not rest:
             return {from_data(k): from_data(v) for k, v in payload}
         case "@list" if not rest:
             return [from_data(v) for v in payload]
         case "@set":
-            items = (from_data(v) for v in payload)
-            return frozenset(items) if data.get("frozen") else set(items)
+            members = (from_data(v) for v in payload)
+            return frozenset(members) if data.get("frozen") else set(members)
         case "@date" if not rest:
             return _dt.date.fromisoformat(payload)
         case "@decimal" if not rest:
