@@ -27,9 +27,11 @@ class ExpressionChecker:
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple[tuple[str, Span], ...] = ()) -> None:
+        """Record a diagnostic: check._Checker's; declared here, not implemented."""
         raise NotImplementedError
 
     def _define_type(self, name: str) -> tuple[ir.Expr, object]:
+        """A definition's resolved expression and type: check._Checker's; declared here."""
         raise NotImplementedError
 
     # ---- expressions ----------------------------------------------------------------

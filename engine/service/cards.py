@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from ..lang import ir
 from ..lang.diagnostics import Diagnostic
+from ..lang.reads import facts_read
 from ..lang.values import add_duration
 
 MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
@@ -100,20 +101,6 @@ def problems_card(summary: str, diagnostics: Iterable[Diagnostic], links: list[d
     return _card(summary, indicator, own_label, detail, links)
 
 
-def facts_of(condition: ir.Expr, defines: Mapping[str, ir.Define]) -> set[str]:
-    """The facts a condition reads, through definitions."""
-    found: set[str] = set()
-    stack, seen = [condition], set()
-    while stack:
-        for node in ir.walk(stack.pop()):
-            if isinstance(node, ir.FactRef):
-                found.add(node.id)
-            elif isinstance(node, ir.DefineRef) and node.id not in seen:
-                seen.add(node.id)
-                stack.append(defines[node.id].expr)
-    return found
-
-
 def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
                 without: Callable[[str], Mapping[str, Any] | None] | None = None) -> list[dict]:
     """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete them.
@@ -130,7 +117,7 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
         rule = rules.get(w.id)
         if w.kind != "safety" or rule is None:
             continue
-        culprits = sorted({o.reference for fact in facts_of(rule.condition, kb.defines)
+        culprits = sorted({o.reference for fact in facts_read(rule.condition, kb.defines)
                            for o in origins.get(fact, ()) if o.reference in drafts})
         if not culprits:
             continue  # the record trips it without these orders: patient-view says so
