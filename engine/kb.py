@@ -6,8 +6,8 @@ and compile the knowledge base's code, collecting every diagnostic of a stage be
 it raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
 immutable, evaluates any number of cases (`evaluate`, `decide`, `evaluate_file`), and is the
 one door through which other modules read a knowledge base (`facts`, `defines`, `sources`,
-`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `code_systems`, `shapes`, `graphs`,
-`files`, `texts`).
+`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `findings`, `constraints`, `code_systems`,
+`shapes`, `graphs`, `files`, `texts`).
 """
 
 from __future__ import annotations
@@ -117,6 +117,16 @@ class KnowledgeBase:
     @property
     def plans(self) -> Mapping[str, ir.Plan]:
         return self.checked.plans
+
+    @property
+    def findings(self) -> tuple[ir.Finding, ...]:
+        """The named clinical conclusions (`finding ID "label" when ...`), in declaration order."""
+        return self.checked.findings
+
+    @property
+    def constraints(self) -> tuple[ir.Constraint, ...]:
+        """The facts a case cannot hold together (`constraint ID "label" when ...`)."""
+        return self.checked.constraints
 
     @property
     def code_systems(self) -> Mapping[str, ir.CodeSystem]:
