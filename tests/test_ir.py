@@ -98,7 +98,7 @@ def test_condition_words_handle_each_class(cls):
 def test_the_type_checker_handles_each_class(cls):
     checker = _Checker([])
     checker.facts, checker.defines = dict(FACTS), dict(DEFINES)
-    resolved, _ = checker._expr(SAMPLES[cls])
+    resolved, _ = checker.expressions.expr(SAMPLES[cls])
     assert not isinstance(resolved, ir.Name)
 
 
