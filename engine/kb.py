@@ -180,10 +180,11 @@ class KnowledgeBase:
 
     def evaluate_file(self, path: str | Path) -> Result:
         """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle."""
-        from .inputs.fhir import looks_like_bundle, read_bundle_file, with_origins
-        if looks_like_bundle(path):
-            read = read_bundle_file(path, self.checked.facts)
-            return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
+        if str(path).lower().endswith(".json"):  # only JSON may be a bundle: FHIR's modules for no other
+            from .inputs.fhir import looks_like_bundle, read_bundle_file, with_origins
+            if looks_like_bundle(path):
+                read = read_bundle_file(path, self.checked.facts)
+                return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
         raw, positions = read_case(path)
         values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
         return self._identified(self.evaluator.evaluate(values))

@@ -1,19 +1,20 @@
 """The IR as plain JSON data and back, for the parse cache: data in, data out, no code run.
 
-`to_data(value)` turns a loaded knowledge base (frozen dataclasses of `lang`, tuples,
-dicts, dates, decimals) into JSON-ready values; `from_data(data)` rebuilds it. A tuple is a
+`to_data(value)` turns a loaded knowledge base (frozen dataclasses of `lang`, tuples, dicts,
+sets, dates, decimals) into JSON-ready values; `from_data(data)` rebuilds it. A tuple is a
 JSON array; every other value that JSON has no form for is an object with one key, its tag:
 a dataclass is `{"ir:Fact": [its fields' values, in their order]}` (the class named by its
 module under `consilium.engine.lang` and its name), and the rest are `{"@dict": ...}`,
-`{"@set": ...}`, `{"@date": ...}` and so on. Fields go by position, not by name: the cache
-keys every entry by the engine's own code (engine/cache.py), so an entry is only ever read
-by the code that wrote it, and half the bytes of a knowledge base were its field names.
+`{"@set": ...}`, `{"@date": ...}`, `{"@decimal": ...}`. Fields go by position, not by name:
+the cache keys every entry by the engine's own code (engine/cache.py), so an entry is only
+ever read by the code that wrote it, and half the bytes of a knowledge base were its field
+names.
 
 Unlike pickle, decoding can only build the dataclasses and enums defined in
-`consilium.engine.lang` modules already imported, tuples, dicts, sets, dates, decimals and
-fractions: whatever a file holds, reading it runs no code of its choosing. A value of any
-other type cannot be encoded (TypeError), and a malformed document cannot be decoded
-(ValueError): for the cache, both are a miss.
+`consilium.engine.lang` modules already imported, tuples, dicts, sets, dates and decimals
+(the IR's numbers are ints and decimals): whatever a file holds, reading it runs no code of
+its choosing. A value of any other type cannot be encoded (TypeError), and a malformed
+document cannot be decoded (ValueError): for the cache, both are a miss.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import datetime as _dt
 import enum
 import sys
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, Callable
 
 _PACKAGE = __name__.rsplit(".", 1)[0]  # consilium.engine.lang: the only classes data may name
@@ -73,8 +73,6 @@ def to_data(value: Any) -> Any:
         return {"@date": value.isoformat()}
     if type(value) is Decimal:
         return {"@decimal": str(value)}
-    if type(value) is Fraction:
-        return {"@fraction": [value.numerator, value.denominator]}
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
@@ -149,18 +147,12 @@ def _text(payload: Any) -> str:
     return payload
 
 
-def _fraction(payload: Any) -> Fraction:
-    if type(payload) is not list or len(payload) != 2 or any(type(n) is not int for n in payload):
-        raise ValueError("not IR data: a fraction")
-    return Fraction(*payload)
-
-
 # Rebuilding each tag: the values JSON has no form for, then the IR's classes as they are met.
 _MAKERS: dict[str, Callable[[Any], Any]] = {
     "@float": _floats, "@dict": _pairs, "@list": _items,
     "@set": lambda payload: set(_items(payload)), "@frozenset": lambda payload: frozenset(_items(payload)),
     "@date": lambda payload: _dt.date.fromisoformat(_text(payload)),
-    "@decimal": lambda payload: Decimal(_text(payload)), "@fraction": _fraction}
+    "@decimal": lambda payload: Decimal(_text(payload))}
 
 
 __all__ = ["to_data", "from_data"]
