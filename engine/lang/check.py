@@ -62,6 +62,7 @@ class _Checker:
         self._define_cache: dict[str, tuple] = {}
         self.sites: dict[str, ir.Site] = {}
         self.code_systems: dict[str, ir.CodeSystem] = {}
+        self._scenario_targets: dict[str, dict[str, None]] | None = None
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple = ()) -> None:
@@ -299,9 +300,7 @@ class _Checker:
                                expect.span, hint=suggest(target, [k for k, v in rules.items()
                                                                          if isinstance(v, (ir.Warn, ir.Safety))]))
             elif expect.kind in ("finding", "option", "contradiction"):
-                declared = {"finding": [f.id for f in self.declarations if isinstance(f, ir.Finding)],
-                            "option": [k for k, v in rules.items() if isinstance(v, ir.Recommend)],
-                            "contradiction": [c.id for c in self.declarations if isinstance(c, ir.Constraint)]}
+                declared = self._declared(rules)
                 if expect.target not in declared[expect.kind]:
                     what = {"finding": "finding", "option": "recommendation", "contradiction": "constraint"}
                     self.error("unknown-rule", f"no {what[expect.kind]} '{expect.target}' is declared", expect.span,
@@ -316,6 +315,16 @@ class _Checker:
                 self.error("unknown-site", f"no site '{expect.site}' is declared", expect.span,
                            hint=suggest(expect.site, sites) or "declare it with 'site " + expect.site + " \"label\" "
                            "when CONDITION'")
+
+    def _declared(self, rules: dict) -> dict[str, dict[str, None]]:
+        """The ids a scenario may expect as a finding, an option or a contradiction, in declaration
+        order; made once (per expectation it made checking grow with the square of the rules)."""
+        if self._scenario_targets is None:
+            self._scenario_targets = {
+                "finding": dict.fromkeys(f.id for f in self.declarations if isinstance(f, ir.Finding)),
+                "option": dict.fromkeys(k for k, v in rules.items() if isinstance(v, ir.Recommend)),
+                "contradiction": dict.fromkeys(c.id for c in self.declarations if isinstance(c, ir.Constraint))}
+        return self._scenario_targets
 
     # ---- definitions ----------------------------------------------------------------
     def _check_define_cycles(self) -> None:
