@@ -272,6 +272,43 @@ def test_a_broken_binding_is_a_knowledge_base_error(tmp_path, binding, code):
     assert all(d.span and d.span.line == 3 for d in caught.value.diagnostics)
 
 
+REPLACING = """source S "s"
+fact proposed : set of {a, b, c}
+    fhir MedicationRequest map ATC#A -> a, ATC#B -> b
+fact kras : enum {wild_type, mutant}
+safety no_a "A with a mutant tumour"
+    when a in proposed and kras = mutant
+    severity critical
+    source S
+    quote "q"
+    replace %s
+"""
+
+
+@pytest.mark.parametrize("clause, words", [
+    ('a with b, LNC#21702-6 "KRAS test"', None),
+    ("b with a", "does not test 'b in'"),
+    ("a with d", "'d' is not a value of 'proposed'"),
+    ("a with c", "no FHIR binding of 'proposed' maps a code onto 'c'"),
+    ("a with a", "cannot replace itself"),
+    ("a with LNX#1", "no code system 'LNX'"),
+])
+def test_a_safety_rules_replacement_is_checked(tmp_path, clause, words):
+    """`replace V with ...` names an order the service can write: another coded value of the fact
+    the rule tests V in, or a code of a known system."""
+    rules = tmp_path / "kb.rules"
+    rules.write_text(REPLACING % clause)
+    if words is None:
+        (rule,) = consilium.load_kb(rules, use_cache=False).safeties
+        assert rule.replace.fact == "proposed" and rule.replace.values == ("b",)
+        assert [(c.url, c.code, t) for c, t in rule.replace.codings] == [("http://loinc.org", "21702-6", "KRAS test")]
+        return
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(rules, use_cache=False)
+    (problem,) = caught.value.diagnostics
+    assert words in problem.message and problem.span.line == 10
+
+
 def test_bindings_do_not_change_a_flat_case(bundled_kb):
     flat = load_flat(ROOT / "examples" / "errors_to_avoid.yaml")
     assert bundled_kb.evaluate(flat).to_json().get("origins") is None

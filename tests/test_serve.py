@@ -247,10 +247,11 @@ def record_without_proposals(name: str) -> list[dict]:
     return [r for r in example_resources(name) if r.get("status") != "draft"]
 
 
+CETUXIMAB = draft("MedicationRequest", "cetuximab", medicationCodeableConcept={
+    "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01", "display": "cetuximab"}]})
 SAFETY = [
-    ("anti_egfr_with_kras_mutant", "errors_to_avoid", draft(
-        "MedicationRequest", "cetuximab", medicationCodeableConcept={
-            "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01", "display": "cetuximab"}]})),
+    ("anti_egfr_with_kras_mutant", "errors_to_avoid", CETUXIMAB),
+    ("anti_egfr_without_kras_test", "liver_five_segments_bleeding", CETUXIMAB),
     ("bevacizumab_before_surgery", "synchronous_plan_late_chemotherapy", draft(
         "ServiceRequest", "hepatectomy", status="draft", intent="order", occurrenceDateTime="2025-03-20",
         category=[{"coding": [{"system": "http://snomed.info/sct", "code": "387713003"}]}],
@@ -262,6 +263,24 @@ SAFETY = [
     ("resection_below_r0", "errors_to_avoid", draft("ServiceRequest", "debulking",
                                                     code=consilium_code("debulking-resection"))),
 ]
+# What each rule's source names in place of the order, as the card's replacing suggestion does it
+# (the liver-first contraindication and the debulking rule name no order to give instead).
+REPLACED = {
+    "anti_egfr_with_kras_mutant": ("update", "medicationCodeableConcept",
+                                   {"system": "http://www.whocc.no/atc", "code": "L01FG01"}, "bevacizumab"),
+    "anti_egfr_without_kras_test": ("create", "code", {"system": "http://loinc.org", "code": "21702-6"},
+                                    "KRAS mutation testing"),
+    "bevacizumab_before_surgery": ("update", "occurrenceDateTime", "2025-04-21", "6 weeks after the last bevacizumab dose"),
+    "long_course_chemoradiotherapy_upfront": ("update", "code", {"system": "urn:consilium:codes",
+                                                                  "code": "short-course-radiotherapy"},
+                                              "short course radiotherapy"),
+}
+
+
+def order_select(keys, service, hook: str, record: list[dict], drafts: list[dict]) -> list[dict]:
+    answer = post(keys, service, f"consilium-{hook}", order_request(hook, record, drafts))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["cards"]
 
 
 @pytest.mark.parametrize("hook", ["order-select", "order-sign"])
@@ -272,12 +291,11 @@ def test_the_spec_draft_orders_trip_no_safety_rule(keys, service, hook):
 
 
 @pytest.mark.parametrize("rule, case, order", SAFETY, ids=[s[0] for s in SAFETY])
-def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it(keys, service, rule, case, order):
+def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_or_replacing_it(
+        keys, service, rule, case, order):
     hook = "order-sign" if rule == "bevacizumab_before_surgery" else "order-select"
     record = [r for r in record_without_proposals(case) if r.get("id") != "elective-surgery"]
-    answer = post(keys, service, f"consilium-{hook}", order_request(hook, record, [order]))
-    assert answer.status_code == 200, answer.text
-    cards = answer.json()["cards"]
+    cards = order_select(keys, service, hook, record, [order])
     assert len(cards) == 1, cards
     (card,) = cards
     assert card["indicator"] == "critical" and card["source"]["label"]
@@ -285,16 +303,30 @@ def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it
     remove, *replace = card["suggestions"]
     assert remove["actions"] == [{"type": "delete", "description": f"Remove {reference} from the orders being "
                                   "written", "resourceId": [reference]}]
+    assert card["selectionBehavior"] == "at-most-one"   # remove it or replace it, not both
     # what to do instead, where the source says it (the liver-first contraindication says none)
     assert ("Instead:" in card["detail"]) == (rule != "liver_first_with_symptomatic_primary")
-    if rule == "bevacizumab_before_surgery":   # a rule of time: the draft moved to the first date it allows
-        (move,) = replace
-        (action,) = move["actions"]
-        assert action["type"] == "update" and action["resource"]["id"] == "hepatectomy"
-        assert action["resource"]["occurrenceDateTime"] == "2025-04-21"   # 6 weeks after the dose of 2025-03-10
-        assert "6 weeks after the last bevacizumab dose" in move["label"]
-    else:
+    if rule not in REPLACED:
         assert replace == []
+        return
+    kind, element, value, words = REPLACED[rule]
+    (swap,) = replace
+    assert words in swap["label"]
+    if kind == "update":   # the same draft (same id), its code or date changed
+        (action,) = swap["actions"]
+        assert action["type"] == "update" and action["resource"]["id"] == order["id"]
+        got = action["resource"][element]
+        assert (got["coding"] == [value] and got["text"] == words) if isinstance(value, dict) else got == value
+        drafts = [action["resource"]]
+    else:                  # the draft removed, and an order of what to do first created
+        delete, create = swap["actions"]
+        assert delete["type"] == "delete" and delete["resourceId"] == [reference]
+        assert create["type"] == "create" and create["resource"]["resourceType"] == "ServiceRequest"
+        assert create["resource"]["code"]["coding"] == [value]
+        assert create["resource"]["subject"] == order["subject"]
+        drafts = [create["resource"]]
+    # The EHR applies the suggestion and asks again: the orders now trip nothing.
+    assert order_select(keys, service, hook, record, drafts) == []
 
 
 def test_with_several_drafts_each_card_offers_to_remove_only_the_draft_that_trips_it(keys, service):

@@ -28,12 +28,10 @@ from ..lang import ir
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..evaluation.result import Result
 from .case import validate_case
-from .fhir_model import (CACHE_SIZE, RESOLVING, RESULTS, VALIDATED, codings_of, compiled, element_of, model_of,
-                         plain, reference_of, references_of, bound_resource_types, prefetch_templates)
+from .fhir_model import (CACHE_SIZE, CODE_ELEMENT, RESOLVING, RESULTS, VALIDATED, codings_of, compiled, element_of,
+                         model_of, plain, reference_of, references_of, bound_resource_types, prefetch_templates)
 
-# Where a resource type holds the code a binding's `code` filters on (and `map` translates by default).
-_CODE_ELEMENT = {"MedicationRequest": "medicationCodeableConcept", "MedicationAdministration":
-                 "medicationCodeableConcept", "MedicationStatement": "medicationCodeableConcept"}
+_CODE_ELEMENT = CODE_ELEMENT
 _MEDICATION_REFERENCE = "medicationReference"
 _PERCENT_UNITS = ("%", "percent")
 

@@ -38,6 +38,7 @@ CODES: dict[str, str] = {
     "missing-clause": "a declaration lacks a clause it requires",
     "duplicate-clause": "a clause is given twice",
     "invalid-clause": "a clause does not belong to this declaration",
+    "invalid-replacement": "a safety rule's replacement is not an order its rule could offer",
     "invalid-value": "a clause has a value outside what it allows",
     "duplicate-id": "two declarations share an id",
     "invalid-range": "a declared range is empty or malformed",
