@@ -536,3 +536,31 @@ def test_serve_asks_whom_to_trust():
     done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--port", str(free_port())], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--trusted-issuers" in done.stderr
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--port", "99999"], "--port 99999: a port is a whole number from 1 to 65535"),
+    (["--port", "0"], "--port 0: a port is a whole number from 1 to 65535"),
+    (["--port", "eighty"], "invalid int value: 'eighty'"),
+    (["--max-request-bytes", "10"], "--max-request-bytes 10: give at least 1024 bytes"),
+    (["--host", "no-such-host.invalid"], "--host 'no-such-host.invalid': not an address"),
+    (["--public-url", "cds.example.org"], "--public-url 'cds.example.org': the service's base URL"),
+    (["--audience", "ehr"], "--audience 'ehr': a URL"),
+])
+def test_bad_serve_options_are_one_clear_line_and_exit_2(options, words):
+    """Never a port taken modulo 65536, a traceback, or a service that starts half-configured."""
+    done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--insecure-no-auth", *options], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "INSECURE" not in done.stderr   # refused before anything starts
+
+
+def test_a_port_already_taken_is_said_before_starting():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--insecure-no-auth", "--port", str(port)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
