@@ -88,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="with --engine duckdb: a DuckDB database file holding --table")
     evaluate.add_argument("--table", metavar="NAME",
                           help="with --engine duckdb or spark: evaluate this table instead of a file")
+    evaluate.add_argument("--facts", metavar="FILE",
+                          help="with a FHIR bundle: JSON or YAML of the facts FHIR does not carry (the team's judgements)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--strict", action="store_true",
@@ -243,7 +245,7 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp, args.strict)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp, args.strict, args.facts)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
@@ -462,10 +464,10 @@ def _count(number: int, word: str) -> str:
 
 
 def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False,
-          strict: bool = False) -> int:
+          strict: bool = False, facts: str | None = None) -> int:
     try:
         kb = _load(kb_path)
-        result = kb.evaluate_file(case_path)
+        result = kb.evaluate_file(case_path, facts=facts)
     except DiagnosticsError as error:
         _report(error, fmt)
         return EXIT_INPUT

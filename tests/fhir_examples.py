@@ -149,13 +149,27 @@ def load_flat(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+def team_facts(flat: dict, bundle: dict, kb) -> dict:
+    """The flat case's facts the bundle does not carry: what the team answers beside the record."""
+    read = kb.read_bundle(bundle)
+    return {k: v for k, v in flat.items() if k not in read.values}
+
+
 def main() -> int:
+    import consilium
+    kb = consilium.load_kb()
     out = ROOT / "examples" / "fhir"
-    out.mkdir(exist_ok=True)
+    (out / "team").mkdir(parents=True, exist_ok=True)
     for path in flat_cases():
-        bundle = bundle_for(load_flat(path), path.stem)
+        flat = load_flat(path)
+        bundle = bundle_for(flat, path.stem)
         (out / f"{path.stem}.json").write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {len(flat_cases())} bundles to {out}")
+        team = team_facts(flat, bundle, kb)
+        (out / "team" / f"{path.stem}.yaml").write_text(
+            f"# The team's answers beside ../{path.stem}.json: the facts of\n# examples/{path.name} that FHIR "
+            "does not carry (judgements, what no code names).\n# consilium eval BUNDLE --facts THIS_FILE\n"
+            + yaml.safe_dump(team, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    print(f"wrote {len(flat_cases())} bundles, and the team's answers beside each, to {out}")
     return 0
 
 

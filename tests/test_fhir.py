@@ -20,7 +20,7 @@ import pytest
 import consilium
 from consilium.engine.inputs.fhir import prefetch_templates, read_bundle
 
-from fhir_examples import flat_cases, load_flat
+from fhir_examples import flat_cases, load_flat, team_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "fhir"
@@ -117,6 +117,35 @@ def test_each_example_bundle_gives_its_flat_case_result(bundled_kb, flat):
     assert got == expected
     assert bundled_kb.evaluate_bundle(read).recommendation_ids() == \
         bundled_kb.evaluate({k: v for k, v in case.items() if k in read.values}, validated=True).recommendation_ids()
+    # ...as a user gives them: the bundle, and the team's answers in a file beside it
+    bundle, team = ROOT / "examples" / "fhir" / f"{flat.stem}.json", ROOT / "examples" / "fhir" / "team" / f"{flat.stem}.yaml"
+    assert team_facts(load_flat(flat), json.loads(bundle.read_text()), bundled_kb) == load_flat(team)  # up to date
+    given = bundled_kb.evaluate_file(bundle, facts=team).to_json()
+    for key in ("case", "origins", "input_warnings"):
+        given.pop(key, None)
+    for step in given["trace"]:
+        step.pop("origins", None)   # where each fact came from: the one thing a flat case cannot say
+    assert given == expected
+
+
+def test_facts_given_beside_a_bundle_that_contradict_it_stay_unknown(bundled_kb, tmp_path):
+    """The team's answers never silently override the record, nor the record them."""
+    team = tmp_path / "team.yaml"
+    team.write_text("kras: wild_type\nrecurrent_disease: true\n")
+    bundle = ROOT / "examples" / "fhir" / "errors_to_avoid.json"
+    result = bundled_kb.evaluate_file(bundle, facts=team)
+    assert "kras" not in result.case and result.case["recurrent_disease"] is True
+    (warning,) = [w for w in result.input_warnings if w.code == "fhir-conflict"]
+    assert "'kras' is 'mutant' in Observation/kras" in warning.message and "'wild_type' in " in warning.message
+    assert warning.span.file == str(team) and warning.span.line == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kras: maybe\n")
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.evaluate_file(bundle, facts=bad)
+    assert caught.value.diagnostics[0].code == "case-unknown-value"
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.evaluate_file(ROOT / "examples" / "errors_to_avoid.yaml", facts=team)
+    assert caught.value.diagnostics[0].code == "facts-without-bundle"
 
 
 def test_the_bundled_kb_binds_every_fact_fhir_carries(bundled_kb):

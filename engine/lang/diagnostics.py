@@ -91,6 +91,7 @@ CODES: dict[str, str] = {
     "fhir-unknown-code": "a bound element holds a code its binding does not map",
     "fhir-unresolved-reference": "a reference names a resource the bundle does not hold",
     "fhir-conflict": "two resources give different values for one fact, which stays unknown",
+    "facts-without-bundle": "facts are given beside a case that is not a FHIR bundle",
     "fhir-wrong-value": "a bound element's value does not fit its fact (type, unit, range)",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
