@@ -160,6 +160,9 @@ def test_discovery_lists_the_hooks_with_prefetch_from_the_bindings(service):
         assert s["prefetch"]["patient"] == "Patient/{{context.patientId}}"
         assert s["prefetch"]["observation"] == "Observation?patient={{context.patientId}}"
         assert "medicationAdministration" in s["prefetch"] and "serviceRequest" in s["prefetch"]
+        # what FHIR does not carry, a client may send beside the record
+        facts = s["extension"]["consilium.facts"]["facts"]
+        assert "complete_resection_feasible" in facts and "kras" not in facts
 
 
 # ---- patient-view ---------------------------------------------------------------------------------
@@ -190,6 +193,39 @@ def test_patient_view_cards(keys, service):
     svg = httpx.get(chart, timeout=60)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     assert httpx.get(report.replace("/cases/", "/cases/0"), timeout=10).status_code == 404
+
+
+def recommendation_cards(answer: httpx.Response) -> set[str]:
+    """The recommendations of the per-source cards (each in bold in its card's detail)."""
+    import re
+    assert answer.status_code == 200, answer.text
+    return {label for c in answer.json()["cards"] if c["indicator"] == "info" and "still open" not in c["summary"]
+            for label in re.findall(r"\*\*(.+?)\*\* \(", c.get("detail", ""))}
+
+
+def test_the_teams_answers_travel_beside_the_record_in_the_requests_extension(keys, service):
+    """A bundle alone says less than its flat case (the team's judgements are not FHIR); given in
+    the request's extension, they complete it; one that contradicts the record stays unknown."""
+    import yaml
+    name = "liver_resectable_three_segments"
+    team = yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{name}.yaml").read_text())
+    record = example_resources(name)
+    alone = recommendation_cards(post(keys, service, "consilium-patient-view", patient_view(record)))
+    answer = post(keys, service, "consilium-patient-view",
+                  patient_view(record, extension={"consilium.facts": team}))
+    together = recommendation_cards(answer)
+    assert alone < together and any("Simultaneous rectal and hepatic surgery" in s for s in together - alone)
+    contradicting = post(keys, service, "consilium-patient-view", patient_view(
+        record, extension={"consilium.facts": {**team, "metastatic_sites": ["lung"]}}))
+    read = next(c for c in contradicting.json()["cards"] if "could not be read in full" in c["summary"])
+    assert "'metastatic_sites'" in read["detail"] and "stays unknown" in read["detail"]
+    bad = post(keys, service, "consilium-patient-view", patient_view(
+        record, extension={"consilium.facts": {"complete_resection_feasible": "yes"}}))
+    assert bad.status_code == 200
+    (card,) = bad.json()["cards"]
+    assert "could not be read" in card["summary"] and "complete_resection_feasible" in card["detail"]
+    wrong = post(keys, service, "consilium-patient-view", patient_view(record, extension={"consilium.facts": [1]}))
+    assert wrong.status_code == 400 and "consilium.facts" in wrong.json()["error"]
 
 
 def test_the_spec_request_fetches_from_the_fhir_server_with_its_token(keys, service, fhir):

@@ -144,7 +144,8 @@ def with_facts(read: BundleCase, raw: Any, facts: Mapping[str, ir.Fact], *, name
         if key in values and _key(values[key]) != _key(value):
             where = ", ".join(str(o) for o in origins.get(key, ())) or "the bundle"
             warnings.append(Diagnostic(
-                "fhir-conflict", f"'{key}' is {_show(values[key])} in {where} but {_show(value)} in {name}; it "
+                "fhir-conflict", f"'{key}' is {_show(read.raw.get(key, values[key]))} in {where} but {_show(raw[key])} "
+                f"in {name}; it "
                 "stays unknown", (positions or {}).get(key) or Span(name, 1, 1, 1, 1), severity="warning",
                 hint="correct the record or the facts given beside it"))
             for kept in (values, origins, flat):
@@ -500,7 +501,9 @@ def _key(value: Any) -> Any:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else f"'{value}'"
+    if isinstance(value, str):
+        return f"'{value}'"
+    return json.dumps(value, default=lambda v: sorted(v, key=str) if isinstance(v, (set, frozenset)) else str(v))
 
 
 def _name(resource: Mapping) -> str:

@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..inputs.fhir import prefetch_templates, read_bundle
+from ..inputs.fhir import prefetch_templates, read_bundle, with_facts
 from ..kb import KnowledgeBase, bundled_kb_path, load_kb
 from ..lang.diagnostics import CaseError, DiagnosticsError, format_text
 from .auth import AuthError, Verifier
@@ -45,6 +45,9 @@ from .cards import order_cards, patient_view_cards, problems_card
 from .fhir_client import RequestError, gather
 
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
+# The CDS Hooks request extension (spec: "extension", names namespaced) that carries facts
+# FHIR does not: the team's judgements, as a flat case writes them.
+FACTS_EXTENSION = "consilium.facts"
 CASES_KEPT, CASE_TTL = 500, 3600.0  # results kept for the cards' links: how many, how long (seconds)
 SERVICES = {
     "consilium-patient-view": ("patient-view", "Guideline recommendations for this patient",
@@ -134,9 +137,17 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         return (public_url or str(request.base_url)).rstrip("/")
 
     async def discovery(request: Request) -> Response:
-        templates = prefetch_templates(holder.kb.facts)
+        kb = holder.kb
+        templates = prefetch_templates(kb.facts)
+        # What the record cannot tell, a client may send beside it (the request's extension).
+        unbound = sorted(name for name, fact in kb.facts.items() if not fact.bindings)
+        extension = {FACTS_EXTENSION: {
+            "description": "Facts FHIR does not carry (the team's judgements), given in the request's "
+                           f"extension.{FACTS_EXTENSION} as a flat case writes them",
+            "facts": unbound}}
         return JSONResponse({"services": [
-            {"hook": hook, "title": title, "description": description, "id": sid, "prefetch": templates}
+            {"hook": hook, "title": title, "description": description, "id": sid, "prefetch": templates,
+             "extension": extension}
             for sid, (hook, title, description) in SERVICES.items()]})
 
     async def call(request: Request) -> Response:
@@ -196,6 +207,12 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
                 resource = entry.get("resource") if isinstance(entry, Mapping) else None
                 if isinstance(resource, Mapping) and isinstance(resource.get("resourceType"), str):
                     drafts[f"{resource['resourceType']}/{resource.get('id')}"] = dict(resource)
+        extension = payload.get("extension")
+        if extension is not None and not isinstance(extension, Mapping):
+            raise RequestError("the request's 'extension' is an object")
+        team = (extension or {}).get(FACTS_EXTENSION)
+        if team is not None and not isinstance(team, Mapping):
+            raise RequestError(f"extension.{FACTS_EXTENSION} is an object of fact names and values")
         kb = holder.kb  # this request's knowledge base, whatever reloads meanwhile
         resources, problems = await gather(payload, prefetch_templates(kb.facts), state["client"])
         bundle = _bundle(resources, drafts.values())
@@ -205,10 +222,14 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             cards.append({"uuid": str(uuid.uuid4()), "summary": "Part of the patient's record could not be fetched",
                           "indicator": "warning", "source": {"label": own},
                           "detail": "\n".join(f"- {p}" for p in problems)})
+        def read_with_team(resources_bundle: dict, name: str):
+            read = read_bundle(resources_bundle, kb.facts, name=name)
+            return read if team is None else with_facts(read, team, kb.facts, name=f"extension.{FACTS_EXTENSION}")
+
         try:
-            read = read_bundle(bundle, kb.facts, name=f"{hook} {payload['hookInstance']}")
+            read = read_with_team(bundle, f"{hook} {payload['hookInstance']}")
         except CaseError as caught:
-            return {"cards": cards + [problems_card("The patient's record could not be read: the guidelines were "
+            return {"cards": cards + [problems_card("The patient's record (or the facts beside it) could not be read: the guidelines were "
                                                     "not checked", caught.diagnostics, [], own)]}
         result = kb.evaluate_bundle(read)
         token = cases.put(kb, result)
@@ -219,8 +240,8 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             def variant(ref: str, replacement: Mapping | None) -> dict | None:
                 kept = [replacement if r == ref else d for r, d in drafts.items() if r != ref or replacement]
                 try:
-                    return read_bundle(_bundle(resources, kept), kb.facts,
-                                       name=f"{hook} {payload['hookInstance']} with {ref} changed").values
+                    return read_with_team(_bundle(resources, kept),
+                                          f"{hook} {payload['hookInstance']} with {ref} changed").values
                 except CaseError:
                     return None
             cards += await run_in_threadpool(order_cards, kb, result, drafts, links, variant)
