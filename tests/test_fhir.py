@@ -118,7 +118,8 @@ def test_each_example_bundle_gives_its_flat_case_result(bundled_kb, flat):
     assert bundled_kb.evaluate_bundle(read).recommendation_ids() == \
         bundled_kb.evaluate({k: v for k, v in case.items() if k in read.values}, validated=True).recommendation_ids()
     # ...as a user gives them: the bundle, and the team's answers in a file beside it
-    bundle, team = ROOT / "examples" / "fhir" / f"{flat.stem}.json", ROOT / "examples" / "fhir" / "team" / f"{flat.stem}.yaml"
+    folder = ROOT / "examples" / "fhir"
+    bundle, team = folder / f"{flat.stem}.json", folder / "team" / f"{flat.stem}.yaml"
     assert team_facts(load_flat(flat), json.loads(bundle.read_text()), bundled_kb) == load_flat(team)  # up to date
     given = bundled_kb.evaluate_file(bundle, facts=team).to_json()
     for key in ("case", "origins", "input_warnings"):

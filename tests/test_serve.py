@@ -306,7 +306,8 @@ REPLACED = {
                                    {"system": "http://www.whocc.no/atc", "code": "L01FG01"}, "bevacizumab"),
     "anti_egfr_without_kras_test": ("create", "code", {"system": "http://loinc.org", "code": "21702-6"},
                                     "KRAS mutation testing"),
-    "bevacizumab_before_surgery": ("update", "occurrenceDateTime", "2025-04-21", "6 weeks after the last bevacizumab dose"),
+    "bevacizumab_before_surgery": ("update", "occurrenceDateTime", "2025-04-21",
+                                   "6 weeks after the last bevacizumab dose"),
     "long_course_chemoradiotherapy_upfront": ("update", "code", {"system": "urn:consilium:codes",
                                                                   "code": "short-course-radiotherapy"},
                                               "short course radiotherapy"),
@@ -600,3 +601,49 @@ def test_a_port_already_taken_is_said_before_starting():
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_readmes_curl_request_is_what_discovery_asks_and_gets_the_flat_cases_recommendations(keys, service):
+    """The README's commands, as a new user types them: `consilium cds-request` writes a request
+    whose prefetch has discovery's keys (patient: a Patient; the others: searchsets of their type)
+    and the team's answers in the extension; posted, it gets the recommendations of the flat case."""
+    import shlex
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Call it with curl.", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    line = next(x for x in block.replace("\\\n", " ").splitlines() if x.startswith("consilium cds-request"))
+    words = shlex.split(line.split(">", 1)[0])
+    done = subprocess.run([sys.executable, "-m", "consilium", *words[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    request = json.loads(done.stdout)
+    templates = httpx.get(service.url + "/cds-services").json()["services"][0]["prefetch"]
+    assert set(request["prefetch"]) == set(templates)
+    assert request["prefetch"]["patient"]["resourceType"] == "Patient"
+    for key, value in request["prefetch"].items():
+        kind = templates[key].split("?")[0].split("/")[0]
+        if key != "patient":
+            assert value["type"] == "searchset" and {e["resource"]["resourceType"] for e in value["entry"]} <= {kind}
+    assert request["extension"]["consilium.facts"]["complete_resection_feasible"] is True
+    assert "-H 'Content-Type: application/json' -d @request.json" in block
+    got = recommendation_cards(post(keys, service, "consilium-patient-view", request))
+    import yaml
+    flat = consilium_kb().evaluate(yaml.safe_load((ROOT / "examples" / "liver_resectable_three_segments.yaml")
+                                                  .read_text(encoding="utf-8")))
+    assert got == {r.label for r in flat.recommendations}
+
+
+def consilium_kb():
+    import consilium
+    return consilium.load_kb()
+
+
+def test_cds_request_puts_the_bundles_draft_orders_into_the_order_hooks_context(keys, service):
+    done = subprocess.run([sys.executable, "-m", "consilium", "cds-request", "examples/fhir/errors_to_avoid.json",
+                           "--hook", "order-select"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    request = json.loads(done.stdout)
+    drafts = [e["resource"] for e in request["context"]["draftOrders"]["entry"]]
+    assert drafts and all(d["status"] == "draft" for d in drafts)
+    assert request["context"]["selections"] == [f"{d['resourceType']}/{d['id']}" for d in drafts]
+    cards = post(keys, service, "consilium-order-select", request).json()["cards"]
+    assert {c["summary"] for c in cards} >= {"EGFR inhibitor proposed for a KRAS-mutant tumour"}

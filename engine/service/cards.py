@@ -188,10 +188,10 @@ def _replaced(kb, rule: ir.Safety, result, ref: str, draft: Mapping, variant: Va
         out.append({"label": f"Replace {label} by {text}"[:200], "uuid": str(uuid.uuid4()),
                     "actions": [{"type": "update", "description": f"{ref}: {element} {coding} ({text})",
                                  "resource": swapped}]})
-    for coding, text in r.codings:
+    for coding, said in r.codings:
         if coding.url is None or not _safe(kb, result, rule, variant(ref, None)):
             continue
-        words = text or str(coding)
+        words = said or str(coding)
         order = {"resourceType": "ServiceRequest", "status": "draft", "intent": draft.get("intent", "proposal"),
                  "code": {"coding": [{"system": coding.url, "code": coding.code}], "text": words}}
         if isinstance(draft.get("subject"), Mapping):

@@ -43,11 +43,11 @@ from ..lang.diagnostics import CaseError, DiagnosticsError, format_text
 from .auth import AuthError, Verifier
 from .cards import order_cards, patient_view_cards, problems_card
 from .fhir_client import RequestError, gather
+from .request import FACTS_EXTENSION
 
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
-# The CDS Hooks request extension (spec: "extension", names namespaced) that carries facts
-# FHIR does not: the team's judgements, as a flat case writes them.
-FACTS_EXTENSION = "consilium.facts"
+# FACTS_EXTENSION: the CDS Hooks request extension (spec: "extension", names namespaced) that
+# carries facts FHIR does not: the team's judgements, as a flat case writes them.
 CASES_KEPT, CASE_TTL = 500, 3600.0  # results kept for the cards' links: how many, how long (seconds)
 SERVICES = {
     "consilium-patient-view": ("patient-view", "Guideline recommendations for this patient",
@@ -229,8 +229,8 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         try:
             read = read_with_team(bundle, f"{hook} {payload['hookInstance']}")
         except CaseError as caught:
-            return {"cards": cards + [problems_card("The patient's record (or the facts beside it) could not be read: the guidelines were "
-                                                    "not checked", caught.diagnostics, [], own)]}
+            return {"cards": cards + [problems_card("The patient's record (or the facts beside it) could not be read: "
+                                                    "the guidelines were not checked", caught.diagnostics, [], own)]}
         result = kb.evaluate_bundle(read)
         token = cases.put(kb, result)
         links = _links(kb, result, f"{base(request)}/cases/{token}")
