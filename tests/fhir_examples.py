@@ -21,6 +21,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-"
+# mCODE STU4 relates a secondary cancer condition to its primary with the core extension
+# condition-related (SD_Condition.fsh: "extension contains condition-related named relatedPrimaryCancerCondition")
+RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 SCT, LNC, ATC = "http://snomed.info/sct", "http://loinc.org", "http://www.whocc.no/atc"
 CONSILIUM = "urn:consilium:codes"
 PATIENT = {"reference": "Patient/patient"}
@@ -61,7 +64,7 @@ def bundle_for(case: dict, name: str) -> dict:
         code, display = SITES[site]
         condition = {"resourceType": "Condition", "id": f"metastasis-{site}",
                      "meta": {"profile": [MCODE + "secondary-cancer-condition"]},
-                     "extension": [{"url": MCODE + "related-primary-cancer-condition",
+                     "extension": [{"url": RELATED,
                                     "valueReference": {"reference": "Condition/primary"}}],
                      "clinicalStatus": concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
                      "code": concept(SCT, "128462008", "Secondary malignant neoplastic disease"),

@@ -149,6 +149,16 @@ def test_facts_given_beside_a_bundle_that_contradict_it_stay_unknown(bundled_kb,
     assert caught.value.diagnostics[0].code == "facts-without-bundle"
 
 
+def test_every_standard_code_of_the_bundled_kb_says_where_it_was_checked(bundled_kb):
+    """No code is guessed silently: a binding naming a code of a standard terminology carries a
+    note saying against what it was checked, or that it could not be."""
+    for fact in bundled_kb.facts.values():
+        for b in fact.bindings:
+            codes = list(b.codes) + [c for c, _ in b.map]
+            if any(c.system != "CONSILIUM" for c in codes) or "mcode" in (b.profile or ""):
+                assert b.note and "checked" in b.note.lower(), (fact.id, b.resource)
+
+
 def test_the_bundled_kb_binds_every_fact_fhir_carries(bundled_kb):
     bound = {f.id for f in bundled_kb.facts.values() if f.bindings}
     assert {"metastatic_sites", "metastases_timing", "kras", "primary_symptoms", "future_liver_remnant",
