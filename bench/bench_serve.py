@@ -3,7 +3,8 @@
 Starts `consilium serve --insecure-no-auth` (the bundled knowledge base) as its own process,
 then drives POST /cds-services/consilium-patient-view from 1, 8 and 32 concurrent clients
 for a fixed time each, every request carrying an example case's FHIR bundle as prefetch
-(the 13 of examples/fhir/, in turn). Each client keeps one HTTP/1.1 connection and sends
+under discovery's keys and the team's answers in its extension, as `consilium cds-request`
+writes them (the 13 of examples/fhir/, in turn). Each client keeps one HTTP/1.1 connection and sends
 its next request when the answer is in (closed loop), written on asyncio streams so that
 the clients take little of the 2 cores the service shares with them. It reports requests
 per second, p50 and p99 latency, the service's CPU time per request (what the machine's
@@ -39,14 +40,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def bodies() -> list[bytes]:
+def records() -> list[tuple[dict, dict]]:
+    """The example bundles, each with the team's answers beside it (examples/fhir/team/)."""
+    import yaml
     out = []
-    for number, path in enumerate(sorted((ROOT / "examples" / "fhir").glob("*.json"))):
-        bundle = json.loads(path.read_text(encoding="utf-8"))
-        out.append(json.dumps({"hook": "patient-view", "hookInstance": f"bench-{number}",
-                               "context": {"userId": "Practitioner/bench", "patientId": "patient"},
-                               "prefetch": {"patient": bundle}}).encode())
+    for path in sorted((ROOT / "examples" / "fhir").glob("*.json")):
+        team = yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{path.stem}.yaml").read_text()) or {}
+        out.append((json.loads(path.read_text(encoding="utf-8")), team))
     return out
+
+
+def bodies() -> list[bytes]:
+    """patient-view requests as `consilium cds-request` writes them: the prefetch under discovery's
+    keys, the team's answers in the request's extension."""
+    sys.path.insert(0, str(ROOT))
+    import consilium
+    from consilium.engine.service.request import cds_request
+    kb = consilium.load_kb()
+    return [json.dumps(cds_request(kb, bundle, "patient-view", team), default=str).encode()
+            for bundle, team in records()]
 
 
 def request_bytes(port: int, method: str, path: str, body: bytes = b"") -> bytes:
@@ -120,14 +132,15 @@ def cpu_seconds(pid: int) -> float:
 def in_process_ms(repeat: int = 300) -> float:
     sys.path.insert(0, str(ROOT))
     import consilium
-    from consilium.engine.inputs.fhir import read_bundle
+    from consilium.engine.inputs.fhir import read_bundle, with_facts
     from consilium.engine.service.cards import patient_view_cards
     kb = consilium.load_kb()
-    bundles = [json.loads(b)["prefetch"]["patient"] for b in bodies()]
+    cases = json.loads(json.dumps(records(), default=str))   # the team's answers as the request carries them
     times = []
     for i in range(repeat):
+        bundle, team = cases[i % len(cases)]
         started = time.perf_counter()
-        result = kb.evaluate_bundle(read_bundle(bundles[i % len(bundles)], kb.facts))
+        result = kb.evaluate_bundle(with_facts(read_bundle(bundle, kb.facts), team, kb.facts))
         json.dumps({"cards": patient_view_cards(kb, result, [])})
         times.append(time.perf_counter() - started)
     return statistics.median(times[repeat // 10:]) * 1000
