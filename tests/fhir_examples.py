@@ -35,7 +35,9 @@ SYMPTOMS = {"hemorrhage": ("12063002", "Rectal hemorrhage"), "obstruction": ("81
 STRATEGIES = {"simultaneous_resection": "simultaneous-resection", "staged_resection": "staged-resection",
               "liver_first": "liver-first", "short_course_radiotherapy": "short-course-radiotherapy",
               "long_course_chemoradiotherapy_upfront": "long-course-chemoradiotherapy-upfront",
-              "debulking_resection": "debulking-resection"}
+              "debulking_resection": "debulking-resection", "stenting": "stenting",
+              "resection_for_obstruction": "resection-for-obstruction", "diverting_ostomy": "diverting-ostomy",
+              "bypass": "bypass"}
 DRUGS = {"anti_egfr": ("L01FE01", "cetuximab"), "bevacizumab": ("L01FG01", "bevacizumab")}
 
 

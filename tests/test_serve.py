@@ -647,3 +647,27 @@ def test_cds_request_puts_the_bundles_draft_orders_into_the_order_hooks_context(
     assert request["context"]["selections"] == [f"{d['resourceType']}/{d['id']}" for d in drafts]
     cards = post(keys, service, "consilium-order-select", request).json()["cards"]
     assert {c["summary"] for c in cards} >= {"EGFR inhibitor proposed for a KRAS-mutant tumour"}
+
+
+def test_a_stent_for_a_lesion_the_team_places_below_the_upper_rectum_is_replaced_by_the_other_three_ways(keys, service):
+    """Where the lesion sits is the team's answer, not FHIR's: given in the request's extension, it
+    lets the order card fire, and the card offers NCCN's three other ways to relieve the obstruction."""
+    import yaml
+    name = "peritoneal_p3_obstruction"
+    team = yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{name}.yaml").read_text())
+    stent = draft("ServiceRequest", "stent", code=consilium_code("stenting"))
+    request = order_request("order-select", record_without_proposals(name), [stent])
+    assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}   # level unknown: silent
+    request["extension"] = {"consilium.facts": {**team, "upper_rectal_lesion": True}}
+    assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}   # upper rectum: fine
+    request["extension"] = {"consilium.facts": {**team, "upper_rectal_lesion": False}}
+    (card,) = post(keys, service, "consilium-order-select", request).json()["cards"]
+    assert card["indicator"] == "warning" and card["selectionBehavior"] == "at-most-one"
+    remove, *replace = card["suggestions"]
+    assert remove["actions"][0] == {"type": "delete", "description": "Remove ServiceRequest/stent from the orders "
+                                    "being written", "resourceId": ["ServiceRequest/stent"]}
+    codes = [s["actions"][0]["resource"]["code"]["coding"][0]["code"] for s in replace]
+    assert codes == ["resection-for-obstruction", "diverting-ostomy", "bypass"]
+    for suggestion in replace:   # each applied, the orders trip nothing
+        request["context"]["draftOrders"]["entry"][-1] = {"resource": suggestion["actions"][0]["resource"]}
+        assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}
