@@ -50,15 +50,15 @@ def records() -> list[tuple[dict, dict]]:
     return out
 
 
-def bodies() -> list[bytes]:
+def bodies(team: bool = True) -> list[bytes]:
     """patient-view requests as `consilium cds-request` writes them: the prefetch under discovery's
-    keys, the team's answers in the request's extension."""
+    keys, the team's answers in the request's extension (without `team`: the record alone)."""
     sys.path.insert(0, str(ROOT))
     import consilium
     from consilium.engine.service.request import cds_request
     kb = consilium.load_kb()
-    return [json.dumps(cds_request(kb, bundle, "patient-view", team), default=str).encode()
-            for bundle, team in records()]
+    return [json.dumps(cds_request(kb, bundle, "patient-view", answers if team else None), default=str).encode()
+            for bundle, answers in records()]
 
 
 def request_bytes(port: int, method: str, path: str, body: bytes = b"") -> bytes:
@@ -150,6 +150,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each level runs (default 60)")
     parser.add_argument("--clients", default="1,8,32", help="the levels of concurrency (default 1,8,32)")
+    parser.add_argument("--workloads", default="team", help="team (each record with the team's answers, as a "
+                        "clinician's request carries them), alone (the record only), or both: team,alone")
     args = parser.parse_args()
     port = free_port()
     env = dict(os.environ, CONSILIUM_CACHE=os.environ.get("CONSILIUM_CACHE", ""))
@@ -166,15 +168,19 @@ def main() -> int:
                     print(server.stderr.read().decode() if server.poll() is not None else "no answer", file=sys.stderr)
                     return 1
                 time.sleep(0.2)
-        payloads = [request_bytes(port, "POST", PATH, b) for b in bodies()]
+        workloads = {name: [request_bytes(port, "POST", PATH, b) for b in bodies(team=name == "team")]
+                     for name in args.workloads.split(",")}
+        payloads = next(iter(workloads.values()))
         asyncio.run(level(port, payloads, 4, 3.0))  # warm up
         baseline = asyncio.run(level(port, [request_bytes(port, "GET", "/cds-services")], 1, min(10.0, args.seconds),
                                      check_cards=False))
         rows = []
         for clients in args.clients.split(","):
-            before = cpu_seconds(server.pid)
-            rows.append(asyncio.run(level(port, payloads, int(clients), args.seconds)))
-            rows[-1]["cpu"] = (cpu_seconds(server.pid) - before) / max(rows[-1]["requests"], 1) * 1000
+            for name, payloads in workloads.items():   # interleaved: each level runs every workload in turn
+                before = cpu_seconds(server.pid)
+                rows.append(asyncio.run(level(port, payloads, int(clients), args.seconds)))
+                rows[-1]["cpu"] = (cpu_seconds(server.pid) - before) / max(rows[-1]["requests"], 1) * 1000
+                rows[-1]["workload"] = name
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -183,11 +189,12 @@ def main() -> int:
           f"{len(payloads)} example bundles in turn; load average {os.getloadavg()[0]:.2f} after the run")
     print(f"baselines: one patient-view in-process {own:.2f} ms (median); GET /cds-services over HTTP "
           f"p50 {baseline['p50']:.2f} ms, {baseline['rps']:.0f} req/s (1 client)\n")
-    print("| clients | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | service CPU per request (ms) "
+    print("| workload | clients | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | service CPU per request (ms) "
           "| p50 / in-process | failed |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+        print(f"| {r['workload']} | {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} "
+              f"| {r['p99']:.1f} "
               f"| {r['max']:.1f} "
               f"| {r['cpu']:.2f} | {r['p50'] / own:.1f}x | {len(r['failures'])} |")
     failures = [f for r in rows for f in r["failures"]]
