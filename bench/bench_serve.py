@@ -50,15 +50,21 @@ def records() -> list[tuple[dict, dict]]:
     return out
 
 
-def bodies(team: bool = True) -> list[bytes]:
-    """patient-view requests as `consilium cds-request` writes them: the prefetch under discovery's
-    keys, the team's answers in the request's extension (without `team`: the record alone)."""
+def bodies(workload: str = "team") -> list[bytes]:
+    """patient-view requests: `team` and `alone` as `consilium cds-request` writes them (the prefetch
+    under discovery's keys; `team` with the team's answers in the request's extension); `whole`,
+    the bundle whole under `patient`, without the team's answers (this benchmark's first form)."""
     sys.path.insert(0, str(ROOT))
     import consilium
     from consilium.engine.service.request import cds_request
     kb = consilium.load_kb()
-    return [json.dumps(cds_request(kb, bundle, "patient-view", answers if team else None), default=str).encode()
-            for bundle, answers in records()]
+    if workload == "whole":
+        return [json.dumps({"hook": "patient-view", "hookInstance": f"bench-{number}",
+                            "context": {"userId": "Practitioner/bench", "patientId": "patient"},
+                            "prefetch": {"patient": bundle}}).encode()
+                for number, (bundle, _) in enumerate(records())]
+    return [json.dumps(cds_request(kb, bundle, "patient-view", answers if workload == "team" else None),
+                       default=str).encode() for bundle, answers in records()]
 
 
 def request_bytes(port: int, method: str, path: str, body: bytes = b"") -> bytes:
@@ -151,7 +157,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each level runs (default 60)")
     parser.add_argument("--clients", default="1,8,32", help="the levels of concurrency (default 1,8,32)")
     parser.add_argument("--workloads", default="team", help="team (each record with the team's answers, as a "
-                        "clinician's request carries them), alone (the record only), or both: team,alone")
+                        "clinician's request carries them), alone (the record only), whole (the bundle whole "
+                        "under patient), or several: whole,alone,team")
     args = parser.parse_args()
     port = free_port()
     env = dict(os.environ, CONSILIUM_CACHE=os.environ.get("CONSILIUM_CACHE", ""))
@@ -168,7 +175,7 @@ def main() -> int:
                     print(server.stderr.read().decode() if server.poll() is not None else "no answer", file=sys.stderr)
                     return 1
                 time.sleep(0.2)
-        workloads = {name: [request_bytes(port, "POST", PATH, b) for b in bodies(team=name == "team")]
+        workloads = {name: [request_bytes(port, "POST", PATH, b) for b in bodies(name)]
                      for name in args.workloads.split(",")}
         payloads = next(iter(workloads.values()))
         asyncio.run(level(port, payloads, 4, 3.0))  # warm up
