@@ -46,13 +46,11 @@ def read_result_rows(path: Path) -> Iterator[dict]:
         raise UsageError(f"no rows file '{path}'")
     if suffix not in (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq"):
         raise UsageError(f"'{path}': rows are a .jsonl, .csv or .parquet file")
-    line = 0
     try:
         for line, row in _raw_result_rows(path, suffix):
-            yield _result_row(row)
+            yield _result_row(row, line)
     except _NotARow as exc:
-        line = exc.line or line
-        raise UsageError(f"{path}:{line}: not a row of `consilium eval --cohort`: {exc}") from None
+        raise UsageError(f"{path}:{exc.line}: not a row of `consilium eval --cohort`: {exc}") from None
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not a file of `consilium eval --cohort`: it is not UTF-8 text "
                          f"(byte 0x{exc.object[exc.start]:02x})") from None
@@ -61,7 +59,7 @@ def read_result_rows(path: Path) -> Iterator[dict]:
 
 
 class _NotARow(ValueError):
-    def __init__(self, message: str, line: int = 0):
+    def __init__(self, message: str, line: int):
         super().__init__(message)
         self.line = line
 
@@ -103,19 +101,19 @@ def _raw_result_rows(path: Path, suffix: str) -> Iterator[tuple[int, dict]]:
 _LISTS = ("recommendations", "warnings", "needs")
 
 
-def _result_row(row) -> dict:
+def _result_row(row, line: int) -> dict:
     """The row, when it has the shape `eval --cohort` writes; _NotARow otherwise."""
     if not isinstance(row, dict):
-        raise _NotARow("it is not a mapping")
+        raise _NotARow("it is not a mapping", line)
     number = row.get("row")
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
-        raise _NotARow(f"its row number is {str(number)[:40]!r}")
+        raise _NotARow(f"its row number is {str(number)[:40]!r}", line)
     if row.get("error") is not None and not isinstance(row["error"], str):
-        raise _NotARow("its error is not text")
+        raise _NotARow("its error is not text", line)
     for key in _LISTS:  # what the page counts
         value = row.get(key)
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
-            raise _NotARow(f"its {key} are not a list of names")
+            raise _NotARow(f"its {key} are not a list of names", line)
     return row
 
 
