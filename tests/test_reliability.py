@@ -120,3 +120,51 @@ def test_a_lone_surrogate_is_a_clear_error_in_text_and_json(tmp_path, text):
         shown = run.out if args else run.err
         assert "lone UTF-16 surrogate" in shown
     assert json.loads(run_process("eval", tmp_path / "s.json", "--json").out)["ok"] is False
+
+
+WHOLE = ["3.0", "3e0", "30e-1", "3.000"]   # the number three, written as JSON writes numbers
+NOT_WHOLE = ["3.5", "3.01", "35e-1"]
+
+
+def test_a_whole_number_fits_an_integer_fact_in_every_input_alike(tmp_path):
+    """The README's "nothing is coerced" is about kinds (text is not a number, 1 is not true,
+    3.5 is not an integer), not about how a number is spelled: JSON, YAML and JSON Schema have
+    one kind of number, and 3.0 is three. So every input takes 3.0 for an integer fact and
+    refuses 3.5, the same way: a case file (JSON, YAML), the API, a JSON Lines, CSV or Parquet
+    cohort, and the published case schema."""
+    import jsonschema
+
+    import consilium
+    from consilium.engine.inputs.schema import case_schema
+    cases = ROOT / "tests" / "data" / "cases"
+    facts = consilium.load_kb(cases)
+    schema = jsonschema.Draft202012Validator(case_schema(facts.facts))
+    for text, whole in [*((t, True) for t in WHOLE), *((t, False) for t in NOT_WHOLE)]:
+        (tmp_path / "c.json").write_text('{"hepatectomy_segments": %s}' % text)
+        (tmp_path / "c.yaml").write_text("hepatectomy_segments: %s\n" % text)
+        (tmp_path / "c.jsonl").write_text('{"hepatectomy_segments": %s}\n' % text)
+        (tmp_path / "c.csv").write_text("hepatectomy_segments\n%s\n" % text)
+        seen = {}
+        for name in ("c.json", "c.yaml"):
+            run = run_cli("eval", cases, tmp_path / name, "--json")
+            seen[name] = run.code == 0 and json.loads(run.out)["case"]["hepatectomy_segments"] == 3
+        for name in ("c.jsonl", "c.csv"):
+            run = run_cli("eval", cases, "--cohort", tmp_path / name, "--jobs", "1")
+            seen[name] = run.code == 0 and "error" not in json.loads(run.out)
+        seen["schema"] = schema.is_valid(json.loads('{"hepatectomy_segments": %s}' % text))
+        assert seen == dict.fromkeys(seen, whole), (text, seen)
+        if not whole:
+            assert "is a whole number, not" in run_cli("eval", cases, tmp_path / "c.yaml").err
+    for value, whole in [(3.0, True), (3.5, False)]:
+        try:
+            facts.evaluate({"hepatectomy_segments": value})
+            accepted = True
+        except consilium.CaseError:
+            accepted = False
+        assert accepted is whole
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({"hepatectomy_segments": [3.0, 3.5]}), tmp_path / "c.parquet")
+    run = run_cli("eval", cases, "--cohort", tmp_path / "c.parquet", "--jobs", "1")
+    rows = [json.loads(line) for line in run.out.splitlines()]
+    assert "error" not in rows[0] and "is a whole number, not 3.5" in rows[1]["error"]
