@@ -168,3 +168,25 @@ def test_a_whole_number_fits_an_integer_fact_in_every_input_alike(tmp_path):
     run = run_cli("eval", cases, "--cohort", tmp_path / "c.parquet", "--jobs", "1")
     rows = [json.loads(line) for line in run.out.splitlines()]
     assert "error" not in rows[0] and "is a whole number, not 3.5" in rows[1]["error"]
+
+
+def test_a_folder_named_consilium_that_shadows_the_package_is_named(tmp_path, monkeypatch):
+    """`python -m consilium` in a folder holding a `consilium` folder: with an editable install
+    that folder is imported instead, and the LSP used to blame a missing extra."""
+    import types
+
+    from consilium.engine import cli
+    assert cli.shadowing_folder() is None  # the package these tests run
+    (tmp_path / "consilium").mkdir()
+    fake = types.ModuleType("consilium")
+    fake.__path__ = [str(tmp_path / "consilium")]
+    monkeypatch.setitem(sys.modules, "consilium", fake)
+    assert cli.shadowing_folder() == str(tmp_path / "consilium")
+    assert "run it from another folder" in cli.shadow_message()
+    monkeypatch.undo()
+    for command in (["lsp"], ["check"]):  # for real: what happens depends on how Consilium is installed
+        done = subprocess.run([sys.executable, "-m", "consilium", *command], cwd=tmp_path, input="",
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            assert done.returncode == 2 and f"'{tmp_path / 'consilium'}' was imported" in done.stderr, done.stderr
+        assert "internal error" not in done.stderr and "is not installed" not in done.stderr

@@ -201,8 +201,8 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mappi
                                     hint="a case is a mapping of 'fact: value' lines")]) from None
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.value == ""
                         and node.style is None):  # nothing, comments, or a bare `---`
-        problem = _empty()
-        raise CaseError([Diagnostic(problem.code, problem.message, Span(name, 1, 1, 1, 1), hint=problem.hint)])
+        empty = _empty()
+        raise CaseError([Diagnostic(empty.code, empty.message, Span(name, 1, 1, 1, 1), hint=empty.hint)])
     if not isinstance(node, yaml.MappingNode):
         kind = {yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}.get(type(node), "not a mapping")
         span = _node_span(name, node)
