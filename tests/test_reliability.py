@@ -190,3 +190,31 @@ def test_a_folder_named_consilium_that_shadows_the_package_is_named(tmp_path, mo
         if done.returncode != 0:
             assert done.returncode == 2 and f"'{tmp_path / 'consilium'}' was imported" in done.stderr, done.stderr
         assert "internal error" not in done.stderr and "is not installed" not in done.stderr
+
+
+def test_a_huge_number_is_shown_short_in_messages(tmp_path):
+    (tmp_path / "c.json").write_text('{"future_liver_remnant": 1e400, "hepatectomy_segments": %s.5}' % ("7" * 200))
+    run = run_cli("eval", KB, tmp_path / "c.json")
+    assert run.code == 2 and "'future_liver_remnant' is 1E+400 %, outside its range" in run.err
+    assert "is a whole number, not 777777777777777777777777… (202 characters)" in run.err
+    assert max(len(line) for line in run.err.splitlines()) < 200
+
+
+def test_a_digit_of_another_script_is_not_a_number(tmp_path):
+    folder = kb(tmp_path, PATHWAY.replace("CONDITION", "d <= ３"))
+    run = run_cli("check", folder)
+    assert run.code == 1 and "main.rules:5:19: error: unexpected character '３': a digit of another script" in run.err
+    assert "0-9" in run.err
+
+
+def test_an_unclosed_triple_quote_says_so(tmp_path):
+    folder = kb(tmp_path, PATHWAY.replace("CONDITION", "d > 1").replace('quote "q"', 'quote """q'))
+    run = run_cli("check", folder)
+    assert run.code == 1 and 'main.rules:9:15: error: this """ string has no closing """' in run.err
+    assert 'close it with """' in run.err and "on the same line" not in run.err
+
+
+def test_a_csv_row_against_a_header_of_one_column_says_column(tmp_path):
+    (tmp_path / "c.csv").write_text("kras\nmutant,3\n")
+    run = run_cli("eval", KB, "--cohort", tmp_path / "c.csv", "--jobs", "1")
+    assert run.code == 1 and "the row has 2 cells where the header has 1 column: a cell too many" in run.out

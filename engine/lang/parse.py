@@ -284,7 +284,8 @@ _TERMINAL_WORDS = {
     "DATE": "a date (YYYY-MM-DD)", "_NL": "the end of the line", "_INDENT": "an indented block",
     "_DEDENT": "the end of the block", "$END": "the end of the file", "COMPARATOR": "a comparison",
     "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
-    "PERCENT": "'%'",
+    "PERCENT": "'%'", "_COALESCE": "'coalesce('", "_MIN": "'min('", "_MAX": "'max('", "_ABS": "'abs('",
+    "_ROUND": "'round('", "_MONTHS_BETWEEN": "'months_between('",
 }
 
 
@@ -314,12 +315,20 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
         ch = text[pos] if pos < len(text) else ""
+        if ch == '"' and text.startswith('"""', max(pos - 2, 0)):  # `""` was read as an empty string
+            end = len(text.splitlines()[line - 1]) + 1
+            return Diagnostic("unterminated-string", 'this """ string has no closing """',
+                              Span(path, line, max(column - 2, 1), line, end),
+                              hint='close it with """ (on this line or a later one)')
         if ch == '"':
             end = len(text.splitlines()[line - 1]) + 1
             return Diagnostic("unterminated-string", "this string has no closing quote",
                               Span(path, line, column, line, end),
                               hint='close it with \'"\' on the same line, or use """...""" for '
                                    "a string that spans lines")
+        if ch.isdigit():  # ３, ٣: Python's \d would read them, the language does not
+            return Diagnostic("syntax", f"unexpected character '{ch}': a digit of another script",
+                              Span(path, line, column, line, column + 1), hint="write numbers with the digits 0-9")
         return Diagnostic("syntax", f"unexpected character '{ch}'", Span(path, line, column, line, column + 1),
                           hint="expected " + ", ".join(_describe_expected(set(exc.allowed or ()))))
     if isinstance(exc, UnexpectedEOF):
