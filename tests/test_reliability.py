@@ -218,3 +218,20 @@ def test_a_csv_row_against_a_header_of_one_column_says_column(tmp_path):
     (tmp_path / "c.csv").write_text("kras\nmutant,3\n")
     run = run_cli("eval", KB, "--cohort", tmp_path / "c.csv", "--jobs", "1")
     assert run.code == 1 and "the row has 2 cells where the header has 1 column: a cell too many" in run.out
+
+
+@pytest.mark.parametrize("character, name", [("\u202e", "U+202E (right-to-left override)"),
+                                             ("\u2066", "U+2066 (left-to-right isolate)"),
+                                             ("\x00", "U+0000"), ("\x1b", "U+001B")])
+@pytest.mark.parametrize("where", ["quote", "comment"])
+def test_invisible_characters_in_a_rule_file_are_an_error_shown_visibly(tmp_path, character, name, where):
+    """Trojan Source: a text-direction control in a quote or a comment makes the line show other
+    text than it holds; a NUL or an escape in a quote hides or rewrites what a terminal shows."""
+    text = PATHWAY.replace("CONDITION", "d > 1")
+    text = text.replace('quote "q"', f'quote "a{character}b"') if where == "quote" else \
+        text.replace("fact d : number", f"fact d : number  # a{character}b")
+    folder = kb(tmp_path, text)
+    run = run_cli("check", folder)
+    line, column = (9, 17) if where == "quote" else (2, 21)
+    assert run.code == 1 and f"main.rules:{line}:{column}: error: an invisible character {name}" in run.err, run.err
+    assert character not in run.err and "a\ufffdb" in run.err  # the excerpt shows a mark in its place
