@@ -235,3 +235,13 @@ def _session_processes(sid: int) -> list[int]:
         if int(fields[3]) == sid and fields[0] != "Z":  # session id; zombies are gone already
             found.append(int(entry))
     return found
+
+
+def test_the_duckdb_engine_refuses_an_output_that_is_the_input(tmp_path):
+    pytest.importorskip("duckdb")
+    cohort = tmp_path / "same.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n")
+    before = cohort.read_bytes()
+    for output in (cohort, tmp_path / "." / "same.jsonl"):
+        run = run_cli("eval", KB, "--cohort", cohort, "--engine", "duckdb", "-o", output)
+        assert run.code == 2 and "is also an input" in run.err and cohort.read_bytes() == before
