@@ -184,9 +184,8 @@ def _row_error(low: _Lowering) -> exp.Expression:
             messages.append(exp.Coalesce(this=parse_error, expressions=[check]))
         elif parse_error is not None or check is not None:
             messages.append(parse_error if parse_error is not None else check)
-    kept = exp.ArrayFilter(this=exp.Array(expressions=messages), expression=exp.Lambda(
-        this=_not(exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[exp.to_identifier("x")]))
-    joined = exp.Nullif(this=exp.ArrayToString(this=kept, expression=_s("; ")), expression=_s("")) \
+    # CONCAT_WS skips NULLs (in DuckDB, Spark and Postgres): the problems joined, '' when none
+    joined = exp.Nullif(this=exp.Anonymous(this="CONCAT_WS", expressions=[_s("; "), *messages]), expression=_s("")) \
         if messages else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
     return exp.Coalesce(this=_col("error"), expressions=[joined])
 

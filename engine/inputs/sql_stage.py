@@ -50,7 +50,9 @@ class Stage:
     """The staging query of one knowledge base, for one dialect and one kind of raw table."""
 
     def __init__(self, facts: dict[str, ir.Fact], dialect: str, kind: str):
-        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON values)
+        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON
+        # values), fields (a JSON object's fields as text, read by the engine's JSON reader, with
+        # the row's own `error` beside them)
         self.facts, self.dialect, self.kind = facts, dialect, kind
 
     # ---- dialect-specific functions --------------------------------------------------------
@@ -101,9 +103,11 @@ class Stage:
                                             quoted=True) for i, n in enumerate(present)]) \
                 .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
         else:
-            cells = exp.select(_col("row"), exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")),
-                                                       "error", quoted=True),
-                               *[exp.alias_(_col(n) if n in typed or self.kind == "value" else
+            # a `fields` table gives each row's own error (a line that is not a JSON object)
+            own_error = _col("error") if self.kind == "fields" else exp.Cast(
+                this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+            cells = exp.select(_col("row"), exp.alias_(own_error, "error", quoted=True),
+                               *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source)
         columns: list[exp.Expression] = [_col("row"), _col("error")]
