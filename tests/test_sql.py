@@ -110,6 +110,7 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
     kb = consilium.load_kb(KB)
     rng = random.Random(7)
     names = [n for n in kb.facts if n != "kras"] + ["favourite_colour"]  # kras missing, one extra column
+    a_set = next(n for n in names if isinstance(kb.facts[n].type, ir.SetType))
     rows = []
     for i in range(2000):
         case = {k: as_written(v) for k, v in random_case(kb.facts, rng).items()}
@@ -117,6 +118,8 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
         row["favourite_colour"] = "blue"
         if i % 100 == 3:
             row["primary_tumour_symptoms" if "primary_tumour_symptoms" in names else names[0]] = "perhaps"
+        if i % 100 == 7:  # a set written with commas: its row's error says how CSV writes a set
+            row[a_set] = ",".join(kb.facts[a_set].type.values[:2])
         rows.append(row)
     cohort = tmp_path / "cohort.csv"
     with cohort.open("w", newline="") as handle:
@@ -137,6 +140,7 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
     assert said.count("no column for kras") == 1 and said.count("ignoring column favourite_colour") == 1
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
     python = _rows(tmp_path / "python.jsonl")
+    assert sum("in CSV, a set's values are separated by '|'" in r.get("error", "") for r in python) >= 20
     _same(python, _rows(tmp_path / "duckdb.jsonl"))
     _same(python, _rows(tmp_path / "spark.jsonl"))
     # Parquet: typed columns (yes-no, numbers, lists) and text ones (dates), out as Parquet

@@ -358,6 +358,8 @@ def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expressio
     yield exp.alias_(_col("row") if "row" in present else exp.Null(), "row", quoted=True)
     yield exp.alias_(_col("error") if "error" in present else exp.Cast(
         this=exp.Null(), to=exp.DataType.build("VARCHAR")), "error", quoted=True)
+    if "__hint" in present:  # a hint for the row's error (how a CSV file writes a set)
+        yield _col("__hint")
     for name in checked.facts:
         for column in (name, name + "__months", name + "__error"):
             if column in present:

@@ -187,6 +187,9 @@ def _row_error(low: _Lowering) -> exp.Expression:
     # CONCAT_WS skips NULLs (in DuckDB, Spark and Postgres): the problems joined, '' when none
     joined = exp.Nullif(this=exp.Anonymous(this="CONCAT_WS", expressions=[_s("; "), *messages]), expression=_s("")) \
         if messages else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+    if "__hint" in low.present:
+        joined = exp.Case().when(_not(_is_null(joined)), _concat(joined, exp.Coalesce(
+            this=_col("__hint"), expressions=[_s("")])))
     return exp.Coalesce(this=_col("error"), expressions=[joined])
 
 

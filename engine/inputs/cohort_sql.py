@@ -78,7 +78,7 @@ def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
 
 def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str]) -> str:
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
-    columns = ["row", "error", *present]
+    columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
     for name in present:
         if name not in typed:
             columns.append(name + "__error")

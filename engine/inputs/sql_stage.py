@@ -111,6 +111,8 @@ class Stage:
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source)
         columns: list[exp.Expression] = [_col("row"), _col("error")]
+        if self.kind == "csv":
+            columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
         for name in present:
             if name in typed:
                 columns.append(_col(name))
@@ -121,6 +123,21 @@ class Stage:
                 columns.append(exp.alias_(months, name + "__months", quoted=True))
             columns.append(exp.alias_(error, name + "__error", quoted=True))
         return exp.select(*columns).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
+
+    def _csv_hint(self, present: list[str]) -> exp.Expression:
+        """How to write a set in CSV, for a row whose set cell seems to list its values another
+        way (',' or ';', no '|'): the first such cell's, as engine/inputs/cohort.py's `_csv_hint`."""
+        hint = exp.Case()
+        for name in present:
+            fact = self.facts[name]
+            if isinstance(fact.type, ir.SetType):
+                cell = _col(name)
+                other = exp.or_(exp.StrPosition(this=cell, substr=_s(",")).neq(0),
+                                exp.StrPosition(this=cell, substr=_s(";")).neq(0))
+                example = "|".join(fact.type.values[:2])
+                hint = hint.when(exp.and_(exp.StrPosition(this=cell, substr=_s("|")).eq(0), other),
+                                 _s(f" (in CSV, a set's values are separated by '|', as in {example})"))
+        return hint if hint.args.get("ifs") else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
 
     def cell(self, fact: ir.Fact, text: exp.Expression):
         """(typed value, error text, months or None) of one cell; NULL text is unknown."""
