@@ -101,7 +101,9 @@ def test_python_duckdb_and_spark_give_the_same_rows(path, size, tmp_path, spark)
     assert any(r.get("recommendations") or r.get("warnings") for r in python) and any(r.get("needs") for r in python)
     errors = [r["error"] for r in python if "error" in r]
     assert any("not valid JSON" in e for e in errors) and len(errors) >= size // 60
-    if path == KB:
+    if path == KB:  # findings and the team's options, in the rows of every engine
+        assert sum(bool(r.get("findings")) for r in python) > size // 10
+        assert sum(bool(r.get("options")) for r in python) > size // 100
         assert any(r.get("warnings") for r in python)
         assert any("is not a value of" in e for e in errors) and any("is a date" in e for e in errors)
 

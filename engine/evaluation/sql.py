@@ -74,7 +74,10 @@ def _type(t: ir.FactType) -> str:
 
 
 def output_columns(checked: Checked) -> list[str]:
-    return ["row", "error", "recommendations", *checked.sources, "warnings", "needs"]
+    """The Python cohort's columns (engine/inputs/cohort.py's `row_columns`)."""
+    judged = any(f.judgement for f in checked.facts.values())
+    return (["row", "error", "recommendations", *checked.sources, "warnings", "needs"]
+            + (["findings"] if checked.findings else []) + (["options"] if judged else []))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from sqlglot import exp
 from ..lang import ir
 from ..lang.values import Duration, format_number
 from .sql import (_Dur, _not, _Lowering, _all, _any, _col, _is_false, _is_null, _is_true, _n, _s, shift)
-from ..lang.reads import reads_of
+from ..lang.reads import facts_read, reads_of
 from ..lang.shape import shape
 
 
@@ -30,8 +30,9 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expression]]:
     recs: list[tuple[str, str, exp.Expression]] = []      # (id, source, fires)
     warns: list[tuple[str, exp.Expression]] = []
     pairs: list[tuple[str, exp.Expression]] = []          # (fact, undecided node), in the walk's order
+    options: dict[str, list[exp.Expression]] = {}         # recommendation -> the ways it is an option
     for pathway in checked.pathways:
-        _pathway(low, lowered, pathway, recs, warns, pairs)
+        _pathway(low, lowered, pathway, recs, warns, pairs, options)
     for safety in checked.safeties:
         fires = lowered("safety rule", safety.id, safety.span,
                         lambda s=safety: _is_true(low.value(s.condition)))
@@ -47,7 +48,50 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expression]]:
         out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
     out.append(("warnings", listed(warns)))
     out.append(("needs", listed(_needs(low, pairs))))
+    if checked.findings:
+        out.append(("findings", listed([(f.id, low.add(_name("fd", f.id), _finding(low, lowered, f)))
+                                        for f in checked.findings])))
+    if _judgements(low):
+        ranked = [n.id for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)]
+        out.append(("options", listed([(rid, low.add(_name("o", rid), _any(options[rid])))
+                                       for rid in ranked if rid in options])))
     return out
+
+
+def _finding(low: _Lowering, lowered, finding: ir.Finding) -> exp.Expression:
+    """Whether a finding holds: its condition true, within the patients its `for` admits."""
+    def holds() -> exp.Expression:
+        scope = [_is_true(low.value(finding.scope))] if finding.scope is not None else []
+        return _all([*scope, _is_true(low.value(finding.condition))])
+    return lowered("finding", finding.id, finding.span, holds)
+
+
+def _judgements(low: _Lowering) -> frozenset[str]:
+    return frozenset(name for name, fact in low.checked.facts.items() if fact.judgement)
+
+
+def _only_judgements(low: _Lowering, e: ir.Expr) -> exp.Expression:
+    """Are the facts still open in `e` (unknown, and able to decide it) all judgements, and
+    some? As engine/evaluation/explain.py's `open_facts`: an unknown expression's open facts
+    are those of its unknown parts, through definitions."""
+    judged = _judgements(low)
+    return exp.and_(_open(low, e, judged, True), _not(_open(low, e, judged, False)))
+
+
+def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -> exp.Expression:
+    """Is some fact of the kind (a judgement or not) open in `e`?"""
+    if not any((f in judged) == judgement for f in facts_read(e, low.checked.defines)):
+        return exp.Boolean(this=False)  # no such fact below: nothing to lower
+    value = low.expr(e)
+    unknown = _is_null(value.days if isinstance(value, _Dur) else value)
+    match e:
+        case ir.FactRef():
+            return unknown
+        case ir.DefineRef(id=name):
+            inner = _open(low, low.checked.defines[name].expr, judged, judgement)
+        case _:
+            inner = _any([_open(low, child, judged, judgement) for child in ir.children(e)])
+    return exp.Paren(this=exp.and_(unknown, inner))
 
 
 def _list(items: list[tuple[str, exp.Expression]]) -> exp.Expression:
@@ -73,11 +117,12 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expression]]) -> list[tupl
     return items
 
 
-def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -> None:
+def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, options) -> None:
     nodes = {n.id: n for n in pathway.nodes}
     ways_in: dict[str, list[exp.Expression]] = {n.id: [] for n in pathway.nodes}
     entry = pathway.nodes[0].id
     defines = low.checked.defines
+    judged = _judgements(low)
     for node_id in shape(pathway).order:  # the order evaluation visits them
         node = nodes[node_id]
         tag = _name(pathway.id, node_id)
@@ -102,6 +147,13 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
                     lead(branch.target, low.add(_name("b", tag, str(i)),
                                                 _all([reached, *previous_false, _is_true(cond)])))
                     undecided.append(_all([*previous_false, _is_null(cond)]))
+                    if judged and any(f in judged for f in facts_read(branch.condition, defines)):
+                        # open only for the team's judgements: what the branch leads to is an option
+                        open_here = lowered("decision", node_id, node.span, lambda c=branch.condition: _all(
+                            [reached, *previous_false, _is_null(cond), _only_judgements(low, c)]))
+                        for rec in _recommendations_at(nodes, branch.target):
+                            sure = [] if rec.guard is None else [_is_true(low.value(rec.guard))]
+                            options.setdefault(rec.id, []).append(_all([open_here, *sure]))
                     previous_false.append(_is_false(cond))
                 flag = low.add(_name("u", tag), _all([reached, _any(undecided)]))
                 pairs.extend((fact, flag) for fact in reads_of(node, defines))
@@ -112,6 +164,10 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
                                                              lambda n=node: low.value(n.guard)))
                     flag = low.add(_name("u", tag), _all([reached, _is_null(guard)]))
                     pairs.extend((fact, flag) for fact in reads_of(node, defines))
+                    if isinstance(node, ir.Recommend) and judged and any(
+                            f in judged for f in facts_read(node.guard, defines)):
+                        options.setdefault(node.id, []).append(lowered(
+                            "rule", node_id, node.span, lambda n=node, u=flag: _all([u, _only_judgements(low, n.guard)])))
                     fires = _all([reached, _is_true(guard)])
                 fires = low.add(_name("f", tag), fires)
                 if isinstance(node, ir.Recommend):
@@ -128,6 +184,18 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
                 for step_id, late in _plan(low, plan, tag):
                     warns.append((f"{plan.id}.{step_id}", low.add(_name("w", tag, step_id),
                                                                   _all([reached, late]))))
+
+
+def _recommendations_at(nodes: dict[str, ir.Node], target: str | None) -> list[ir.Recommend]:
+    """The recommendations a branch leads to directly, through steps (as advice.py's)."""
+    if target is None:
+        return []
+    match nodes[target]:
+        case ir.Recommend() as rec:
+            return [rec]
+        case ir.Step(then=then):
+            return [r for t in then for r in _recommendations_at(nodes, t)]
+    return []
 
 
 def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expression]]:
