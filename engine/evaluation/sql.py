@@ -3,7 +3,8 @@
 Takes the checked IR (nothing else: no generated Python, no evaluator) and returns a sqlglot
 expression tree, written in any dialect sqlglot knows (`to_sql`: DuckDB, Spark, Postgres).
 The query reads a relation whose columns are the facts, typed (`column_types`): yes-no as
-BOOLEAN, integers as BIGINT, numbers as DOUBLE, enum values as text, sets as lists of
+BOOLEAN, integers as BIGINT, numbers as `NUMBER` (DECIMAL(38, 18): exact, as the
+language's numbers are), enum values as text, sets as lists of
 text, dates as DATE, durations as whole days (BIGINT), with an optional `<fact>__months`
 column for the calendar months of a duration. A fact without a column is unknown for
 every row. Optional columns: `row` (the row number, passed through), `error` (a row that
@@ -46,6 +47,12 @@ from ..lang.values import Duration
 from ..lang.reads import define_order
 
 DIALECTS = ("duckdb", "spark", "postgres")
+# A number that is not whole: exact decimals, 20 digits before the point and 18 after, which
+# every engine holds (DuckDB, Spark and Postgres alike: 38 digits at most). Sums, differences
+# and comparisons are exact; a product or quotient is worked out through DOUBLE and read
+# back as the decimal DOUBLE writes (exact to 15 significant digits), because a product of
+# two such decimals would need 36 digits after the point and overflow.
+NUMBER = "DECIMAL(38, 18)"
 _SQL_OPS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 
 
@@ -61,7 +68,7 @@ def _type(t: ir.FactType) -> str:
         case ir.NumberType(integer=True):
             return "BIGINT"
         case ir.NumberType():
-            return "DOUBLE"
+            return NUMBER
         case ir.EnumType():
             return "VARCHAR"
         case ir.SetType():
@@ -146,6 +153,16 @@ def shift(day: exp.Expression, duration: _Dur | Duration, sign: int = 1) -> exp.
     moved = exp.Cast(this=moved, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
     moved = exp.DateAdd(this=moved, expression=exp.Paren(this=days), unit=exp.var("DAY"))
     return exp.Cast(this=moved, to=exp.DataType.build("DATE"))
+
+
+def _double(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
+
+
+def _through_double(e: exp.Expression) -> exp.Expression:
+    """A DOUBLE read back as the decimal it is written as (0.1, not 0.1000000000000000055...);
+    unknown when it does not fit NUMBER."""
+    return exp.TryCast(this=exp.Cast(this=e, to=exp.DataType.build("VARCHAR")), to=exp.DataType.build(NUMBER))
 
 
 class _Refused(Exception):
@@ -308,10 +325,10 @@ class _Lowering:
             case "number", "-":
                 return exp.Paren(this=exp.Sub(this=a, expression=exp.Paren(this=b)))
             case "number", "*":
-                return exp.Paren(this=exp.Mul(this=a, expression=b))
+                return _through_double(exp.Mul(this=_double(a), expression=_double(b)))
             case "number", "/":  # true division, and unknown when dividing by zero
-                return exp.Paren(this=exp.Div(this=exp.Cast(this=a, to=exp.DataType.build("DOUBLE")),
-                                              expression=exp.Nullif(this=b, expression=_n(0))))
+                return _through_double(exp.Div(this=_double(a), expression=exp.Nullif(this=_double(b),
+                                                                                       expression=_n(0))))
         raise _Refused(f"the arithmetic '{e.op}' on {e.kind}")
 
 
@@ -375,4 +392,4 @@ def to_sql(checked: Checked, dialect: str = "duckdb", *, table: str = "cases",
     return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True)
 
 
-__all__ = ["DIALECTS", "column_types", "lower", "output_columns", "shift", "to_sql"]
+__all__ = ["DIALECTS", "NUMBER", "column_types", "lower", "output_columns", "shift", "to_sql"]

@@ -274,9 +274,11 @@ def _choices(values) -> str:
 
 
 def number_text(v: exp.Expression) -> exp.Expression:
-    """A number as format_number writes it: whole numbers without a decimal point."""
+    """A number as format_number writes it: whole numbers without a decimal point, decimals
+    without the zeros their SQL type pads them with."""
     whole = exp.EQ(this=v, expression=exp.Floor(this=v))
-    return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("BIGINT")))).else_(_text(v))
+    trimmed = exp.RegexpReplace(this=_text(v), expression=_s("0+$"), replacement=_s(""))
+    return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("DECIMAL(38, 0)")))).else_(trimmed)
 
 
 def _interval_text(interval: ir.Interval) -> str:

@@ -65,8 +65,8 @@ def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
             return t == "BOOLEAN"
         case ir.NumberType(integer=True):
             return t in ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT")
-        case ir.NumberType():
-            return t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "INT", "REAL") or t.startswith("DECIMAL")
+        case ir.NumberType():  # a DOUBLE is read from the text it writes (0.1, exactly), like a JSON number
+            return t in ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT") or t.startswith("DECIMAL")
         case ir.EnumType():
             return t in ("VARCHAR", "STRING")
         case ir.SetType():

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..evaluation.sql import _col, _not, _is_null, _n, _s
+from ..evaluation.sql import NUMBER, _col, _not, _is_null, _n, _s
 from ..evaluation.sql_decide import _concat
 from ..lang import ir
 
@@ -192,22 +192,41 @@ class Stage:
         return exp.Case().when(bare, text).else_(_concat("'", text, "'"))
 
     def _number(self, fact, integer: bool, unit, text, shown, known):
-        """A number, or a quantity in the fact's unit ('31 %'). The common case, a plain finite
-        number, is tried first by a cast; the regular expressions run only for what it misses."""
+        """A number, or a quantity in the fact's unit ('31 %'), as an exact decimal (NUMBER) or
+        a BIGINT. The common case, a plain finite number, is tried first by a cast; the regular
+        expressions run only for what it misses. A number SQL cannot hold exactly (more than
+        18 decimals, or beyond NUMBER's or BIGINT's range) is its row's error, never rounded."""
         who = f"'{fact.id}'"
         kind = "a whole number" if integer else "a number"
         in_unit = f" in {unit}" if unit else ""
         plain = _try(text, "DOUBLE")
         finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
-        amount = exp.Case().when(_like(text, _QUANTITY), _try(_group(text, _QUANTITY, 1), "DOUBLE"))
+        amount_text = _group(text, _QUANTITY, 1)
         given_unit = _group(text, _QUANTITY, 3)
         unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
-        number = exp.Case().when(finite, plain).when(exp.and_(_is_null(plain), unit_ok), amount)
+        written = exp.Case().when(finite, text).when(exp.and_(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
+                                                      amount_text)
+        number = _try(written, NUMBER)
+        # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
+        # first), and the decimal is the number written as far as DOUBLE tells them apart
+        # (an exponent: '1e-30')
+        exact = exp.and_(
+            _not(exp.and_(exp.GT(this=exp.Length(this=written), expression=_n(19)),
+                          _like(written, r"\.\d{18}\d*[1-9]"))),
+            exp.EQ(this=exp.Cast(this=number, to=exp.DataType.build("DOUBLE")), expression=_try(written, "DOUBLE")))
         whole = exp.EQ(this=number, expression=exp.Floor(this=number))
+        big = _try(number, "BIGINT")
+        too_big = _concat(f"{who} is ", text, ": more digits than the SQL engines hold exactly (",
+                          "a whole number up to 9223372036854775807)" if integer else
+                          "20 before the point, 18 after)", "; evaluate this cohort with --engine python")
+        amount = exp.Case().when(_like(text, _QUANTITY), _try(amount_text, "DOUBLE"))
         error = exp.Case().when(_is_null(text), exp.Null())
         if integer:
             error = error.when(exp.and_(_not(_is_null(number)), _not(whole)),
                                _concat(f"{who} is a whole number, not ", text))
+        error = (error.when(exp.and_(_not(_is_null(written)), exp.or_(_is_null(number), _not(exact))), too_big))
+        if integer:
+            error = error.when(exp.and_(_not(_is_null(written)), _is_null(big)), too_big)
         error = (error.when(finite, exp.Null())
                  .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text))
                  .when(exp.and_(_not(_is_null(amount)), _is_null(given_unit)),
@@ -216,9 +235,9 @@ class Stage:
                        _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
                  .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
         if integer:
-            value = exp.Case().when(whole, exp.Cast(this=number, to=exp.DataType.build("BIGINT")))
+            value = exp.Case().when(exp.and_(whole, exact), big)
         else:
-            value = number
+            value = exp.Case().when(exact, number)
         return value, error, None
 
     def _duration(self, fact, text, shown, known):
