@@ -21,8 +21,9 @@ pytest.importorskip("duckdb")
 
 def start(tmp_path, output: str, rows: int = 400_000) -> subprocess.Popen[str]:
     (tmp_path / "big.jsonl").write_text((json.dumps(CASE) + "\n") * rows)
-    return subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(KB), "--cohort", str(tmp_path / "big.jsonl"),
-                             "-o", str(tmp_path / output), "--engine", "duckdb", "--memory-limit", "500MB"],
+    return subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(KB), "--cohort",
+                             str(tmp_path / "big.jsonl"), "-o", str(tmp_path / output), "--engine", "duckdb",
+                             "--memory-limit", "500MB"],
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
 
 
@@ -68,7 +69,7 @@ def test_a_complete_duckdb_cohort_takes_its_name_with_its_row_errors_said(tmp_pa
     lines = [json.dumps(CASE)] * 300 + ["{broken"] + [json.dumps(CASE)] * 50
     (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n")
     run = run_cli("eval", KB, "--cohort", tmp_path / "c.jsonl", "-o", tmp_path / output, "--engine", "duckdb")
-    assert run.code == 1 and f"c.jsonl:301: error: not valid JSON" in run.err, run.err
+    assert run.code == 1 and "c.jsonl:301: error: not valid JSON" in run.err, run.err
     assert final_and_partial(tmp_path, output) == (True, [])
     assert "351 cases" in run.err and "1 with errors" in run.err
 

@@ -160,8 +160,8 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
     row["warnings"] = list(decision.warnings)
     row["needs"] = list(decision.needs)
     if kb.checked.findings:
-        row["findings"] = [f.id for f in kb.checked.findings
-                           if (f.scope is None or kb.value(f.scope, case) is True) and kb.value(f.condition, case) is True]
+        row["findings"] = [f.id for f in kb.checked.findings if (f.scope is None or kb.value(f.scope, case) is True)
+                           and kb.value(f.condition, case) is True]
     judgements = _judgements(kb)
     if judgements:
         # an option waits only for the team's judgements, so one of them is needed: the whole

@@ -169,6 +169,7 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
         where = table
         kind = "table"
     else:
+        assert cohort is not None, "a cohort file when there is no table"
         where = str(cohort)
         kind = _format(cohort)
         path = _literal(str(cohort))
@@ -416,6 +417,7 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
     if table is not None:
         frame, where, kind = spark.table(table), table, "table"
     else:
+        assert cohort is not None, "a cohort file when there is no table"
         where, kind = str(cohort), _format(cohort)
         if kind == "jsonl":
             frame = spark.read.text(str(cohort)).withColumnRenamed("value", "line")

@@ -29,20 +29,20 @@ _DURATION = r"^\s*(\d+)\s*([A-Za-z]+)\s*$"
 _ISO_DURATION = r"^P(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$"
 
 
-def _like(text, pattern: str) -> exp.Expression:
+def _like(text, pattern: str) -> exp.Expr:
     return exp.RegexpLike(this=text, expression=_s(pattern))
 
 
-def _group(text, pattern: str, group: int) -> exp.Expression:
+def _group(text, pattern: str, group: int) -> exp.Expr:
     found = exp.RegexpExtract(this=text, expression=_s(pattern), group=_n(group))
     return exp.Nullif(this=found, expression=_s(""))
 
 
-def _text(e: exp.Expression) -> exp.Expression:
+def _text(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
 
 
-def _try(e: exp.Expression, to: str) -> exp.Expression:
+def _try(e: exp.Expr, to: str) -> exp.Expr:
     return exp.TryCast(this=e, to=exp.DataType.build(to))
 
 
@@ -56,7 +56,7 @@ class Stage:
         self.facts, self.dialect, self.kind = facts, dialect, kind
 
     # ---- dialect-specific functions --------------------------------------------------------
-    def _parsed(self, line, present: list[str]) -> exp.Expression:
+    def _parsed(self, line, present: list[str]) -> exp.Expr:
         """The line's fields parsed once (NULL when it is not JSON): texts in a list (DuckDB) or a map (Spark)."""
         if self.dialect == "duckdb":
             paths = exp.Array(expressions=[_s(f'$."{name}"') for name in present])
@@ -64,17 +64,17 @@ class Stage:
                                                                          expressions=[line, paths])])
         return exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
 
-    def _json_field(self, doc, index: int, name: str) -> exp.Expression:
+    def _json_field(self, doc, index: int, name: str) -> exp.Expr:
         key = _n(index) if self.dialect == "duckdb" else _s(name)  # sqlglot counts from 0 and writes DuckDB's 1
         return exp.Bracket(this=doc, expressions=[key])
 
-    def _json_list(self, text) -> exp.Expression:
+    def _json_list(self, text) -> exp.Expr:
         if self.dialect == "duckdb":
             return exp.TryCast(this=exp.Cast(this=text, to=exp.DataType.build("JSON")),
                                to=exp.DataType.build("VARCHAR[]"))
         return exp.Anonymous(this="from_json", expressions=[text, _s("array<string>")])
 
-    def _split(self, text) -> exp.Expression:
+    def _split(self, text) -> exp.Expr:
         parts = exp.Split(this=text, expression=_s("|"))
         x = exp.to_identifier("x")
         trimmed = exp.Transform(this=parts, expression=exp.Lambda(this=exp.Trim(this=exp.column("x")),
@@ -83,7 +83,7 @@ class Stage:
             this=exp.NEQ(this=exp.column("x"), expression=_s("")), expressions=[x]))
 
     # ---- the query ------------------------------------------------------------------------------
-    def query(self, source: exp.Expression, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
+    def query(self, source: exp.Expr, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
         """Typed columns from `source` (row + line, or row + one text column per present fact).
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
@@ -110,7 +110,7 @@ class Stage:
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source)
-        columns: list[exp.Expression] = [_col("row"), _col("error")]
+        columns: list[exp.Expr] = [_col("row"), _col("error")]
         if self.kind == "csv":
             columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
         for name in present:
@@ -124,7 +124,7 @@ class Stage:
             columns.append(exp.alias_(error, name + "__error", quoted=True))
         return exp.select(*columns).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
 
-    def _csv_hint(self, present: list[str]) -> exp.Expression:
+    def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
         way (',' or ';', no '|'): the first such cell's, as engine/inputs/cohort.py's `_csv_hint`."""
         hint = exp.Case()
@@ -139,7 +139,7 @@ class Stage:
                                  _s(f" (in CSV, a set's values are separated by '|', as in {example})"))
         return hint if hint.args.get("ifs") else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
 
-    def cell(self, fact: ir.Fact, text: exp.Expression):
+    def cell(self, fact: ir.Fact, text: exp.Expr):
         """(typed value, error text, months or None) of one cell; NULL text is unknown."""
         who = f"'{fact.id}'"
         json = self.kind != "csv"
@@ -166,11 +166,11 @@ class Stage:
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
                 if json:
-                    listed = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text))
-                    bad = exp.and_(known, _is_null(listed))
+                    as_list = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text))
+                    bad = exp.and_(known, _is_null(as_list))
                     error = exp.Case().when(bad, _concat(f"{who} is a list of values from {{{', '.join(values)}}}, "
                                                          "not ", shown))
-                    return listed, error, None
+                    return as_list, error, None
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
                 # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
@@ -183,7 +183,7 @@ class Stage:
                 return self._duration(fact, text, shown, known)
         raise AssertionError(fact.type)
 
-    def _shown(self, text) -> exp.Expression:
+    def _shown(self, text) -> exp.Expr:
         """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
         if self.kind == "csv":
             return _concat("'", text, "'")
@@ -249,7 +249,7 @@ class Stage:
         is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
         iso = exp.and_(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
 
-        def iso_part(group: int) -> exp.Expression:
+        def iso_part(group: int) -> exp.Expr:
             return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
         days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per))
                 .when(is_month, _n(0))
