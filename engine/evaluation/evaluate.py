@@ -59,7 +59,11 @@ class Evaluator:
         # itself (errors are reported at their rule from inside it).
         self.decide: Callable[[Mapping[str, Any]], Decision] = self.code["decide"]
         self._probes: dict[str, tuple[Callable[..., Any], tuple[str, ...], Loaded]] = {}
-        self._values: dict[ir.Expr, Loaded] = {}
+        # an expression's generated function, by the expression's id (hashing a deep frozen
+        # expression costs more than running it); the expression is kept beside it, so its id
+        # cannot be reused while the entry lives
+        self._values: dict[int, tuple[ir.Expr, Callable[..., Any], Loaded]] = {}
+        self._cuts_kept: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
@@ -207,23 +211,28 @@ class Evaluator:
 
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
         """The value of one expression (resolved against this knowledge base) for a case; None: unknown."""
-        found = self._values.get(expr)
-        if found is None:
-            found = self._values[expr] = codegen.build(codegen.expression(self.checked, expr),
-                                                       f"<consilium {self.name} expression>")
+        found = self._values.get(id(expr))
+        if found is None or found[0] is not expr:
+            loaded = codegen.build(codegen.expression(self.checked, expr), f"<consilium {self.name} expression>")
+            found = self._values[id(expr)] = (expr, loaded["value"], loaded)
         try:
-            return found["value"](case.get)
+            return found[1](case.get)
         except Exception as exc:  # noqa: BLE001 - re-raised at its rule
-            raise self._error(exc, found) from None
+            raise self._error(exc, found[2]) from None
 
     def _cuts(self, node: ir.Node, fact: str) -> tuple[Any, ...]:
-        """The constants `fact` is compared with in the node's conditions: where its answers change."""
+        """The constants `fact` is compared with in the node's conditions: where its answers change
+        (the same for every case: worked out once per node and fact)."""
+        found_cuts = self._cuts_kept.get((node.id, fact))
+        if found_cuts is not None:
+            return found_cuts
         conditions = ([b.condition for b in node.branches if b.condition is not None]
                       if isinstance(node, ir.Decide) else [getattr(node, "guard", None)])
         found: set[Any] = set()
         for condition in conditions:
             found.update(thresholds(condition, fact, self._defines))
-        return tuple(found)
+        cuts = self._cuts_kept[node.id, fact] = tuple(found)
+        return cuts
 
 
 __all__ = ["Decision", "Evaluator"]
