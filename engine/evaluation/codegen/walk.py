@@ -222,9 +222,9 @@ class PathwayWriter:
         f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
 
     def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: str | None,
-             unknown: str) -> None:
+             unknown: str | None) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
-        `unknown`: the condition's value, known to be None here (a bare fact needs no second test)."""
+        `unknown`: a local known to be None here (a bare fact needs no second test), if any."""
         f = self.f
         if not self.record:
             exprs, facts = self.uses[node.id]
@@ -287,8 +287,13 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
                 break
-            v = f.expr(branch.condition, indent)
-            f.emit(indent, f"if {v} is True:")
+            v, missing, test = self.condition(branch.condition, indent)
+            if missing:  # tested first: a missing fact leaves the node open
+                f.emit(indent, f"if {missing}:")
+                self.open(indent + 1, node, "decide", read, v)
+                f.emit(indent, f"elif {test}:")
+            else:
+                f.emit(indent, f"if {test}:")
 
             def taken(indent: int = indent + 1, branch: ir.Branch = branch, index: int = index,
                       following: tuple[str, ...] = following) -> None:
@@ -297,9 +302,6 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
             self.block(indent + 1, taken)
-            if not f.known(v):  # a value that is never unknown leaves nothing open
-                f.emit(indent, f"elif {v} is None:")
-                self.open(indent + 1, node, "decide", read, v)
             f.emit(indent, "else:")
             indent += 1
         else:
@@ -308,23 +310,34 @@ class PathwayWriter:
         if f.body[-1][0].endswith("else:"):  # nothing left to do when no branch holds
             f.body.pop()
 
+    def condition(self, e: ir.Expr, indent: int, negated: bool = False) -> tuple[str | None, str, str]:
+        """A node's condition computed: (the local known to be None where it is missing, if
+        any; what makes it missing, "" when nothing can; the test that it holds, or with
+        `negated` that it does not). A comparison is tested where it is used, not stored."""
+        f = self.f
+        parts = f.test(e, indent)
+        if parts is not None:
+            unknowns, test, negation = parts
+            return (unknowns[0] if len(unknowns) == 1 else None, " or ".join(f"{x} is None" for x in unknowns),
+                    negation if negated else test)
+        v = f.expr(e, indent)
+        return v, ("" if f.known(v) else f"{v} is None"), f"{v} is not True" if negated else f"{v} is True"
+
     def rule(self, node: ir.Recommend | ir.Warn, indent: int) -> None:
         f = self.f
         kind = type(node).__name__.lower()
         read = self.read(node, self.reads[node.id], indent)
         if node.guard is not None:
-            v = f.expr(node.guard, indent)
+            v, missing, test = self.condition(node.guard, indent, negated=self.record)
             opening = "if"
-            if not f.known(v):  # a value that is never unknown leaves nothing open
-                f.emit(indent, f"if {v} is None:")
+            if missing:  # a value that is never unknown leaves nothing open
+                f.emit(indent, f"if {missing}:")
                 self.open(indent + 1, node, kind, read, v)
                 opening = "elif"
-            if self.record:
-                f.emit(indent, f"{opening} {v} is not True:")
+            f.emit(indent, f"{opening} {test}:")
+            if self.record:  # `test` is that it does not hold
                 self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
                 f.emit(indent, "else:")
-            else:
-                f.emit(indent, f"{opening} {v} is True:")
             indent += 1
         if not self.record:
             f.emit(indent, f"{'recs' if isinstance(node, ir.Recommend) else 'warns'}.append({node.id!r})")

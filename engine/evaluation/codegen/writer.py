@@ -391,19 +391,30 @@ class Function:
         b = self.expr(right, indent)
         return self.assign(indent, (a, b), combine(a, b), sure=sure, into=into)
 
-    def _test(self, e: ir.Expr, indent: int) -> tuple[str, str] | None:
-        """For a comparison or membership that is True or False once its operands are known:
-        its operands computed, then (what makes it unknown, or "" when nothing can; the test)."""
+    def test(self, e: ir.Expr, indent: int) -> tuple[tuple[str, ...], str, str] | None:
+        """For a comparison, a membership, a negation or `is known`, True or False once its
+        operands are known: its operands computed, then (the operands that may be None, the
+        test, the test of its negation); None for any other expression."""
         match e:
             case ir.Compare(op=comparison, left=left, right=right, kind="value"):
                 a, b = self.expr(left, indent), self.expr(right, indent)
                 test = f"{a} {_OPS[comparison]} {b}"
+                negation = f"{a} != {b}" if comparison == "=" else f"not ({test})"
             case ir.Member(element=element, collection=collection):
                 a, b = self.expr(element, indent), self.expr(collection, indent)
-                test = f"{a} in {b}"
+                test, negation = f"{a} in {b}", f"{a} not in {b}"
+            case ir.Not(operand=op):
+                inner = self.test(op, indent)
+                if inner is not None:
+                    return inner[0], inner[2], inner[1]
+                a = self.expr(op, indent)
+                return (() if self.known(a) else (a,)), f"not {a}", a
+            case ir.IsKnown(operand=op, negated=negated):
+                v = self.expr(op, indent)
+                return (), f"{v} is {'' if negated else 'not '}None", f"{v} is {'not ' if negated else ''}None"
             case _:
                 return None
-        return " or ".join(f"{x} is None" for x in (a, b) if not self.known(x)), test
+        return tuple(x for x in (a, b) if not self.known(x)), test, negation
 
     def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
@@ -419,12 +430,13 @@ class Function:
             if i:
                 self.emit(indent, f"if {t} is not {decisive}:")
                 depth = indent + 1
-            parts = self._test(op, depth)
+            parts = self.test(op, depth)
             if parts is not None:
                 # a comparison is tested where it is used, not first stored as True/False/None
-                missing, test = parts
-                holds = f"not ({test})" if decisive == "False" else test
-                if missing:
+                unknowns, test, negation = parts
+                holds = negation if decisive == "False" else test
+                if unknowns:
+                    missing = " or ".join(f"{x} is None" for x in unknowns)
                     if unknown is None:
                         unknown = self.fresh()
                         self.body.insert(start, ("    " * (indent + 1) + f"{unknown} = False", self.place))
