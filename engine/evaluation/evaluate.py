@@ -27,7 +27,7 @@ from .codegen.runtime import Loaded
 from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import answers
-from .result import Answer, Decision, Need, Result, SourceView, Undecided
+from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
 _KEPT = 8192          # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
@@ -99,7 +99,7 @@ class Evaluator:
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), tuple(trace), None, advice))
+                             tuple(plans), tuple(unchecked), Trace(trace, case), None, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""
