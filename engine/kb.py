@@ -154,8 +154,10 @@ class KnowledgeBase:
 
     def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
         """Only the ids of recommendations and warnings and the facts needed: the fast path."""
-        values = case if validated else self.validate_case(case)
-        return self.evaluator.decide(values)
+        if validated:
+            return self.evaluator.decide(case)
+        checker = self.case_checker  # (validate_case, without its frame: this is the per-case path)
+        return self.evaluator.decide(checker(case) if checker is not None else self.validate_case(case))
 
     def read_bundle(self, bundle: Any, *, name: str = "<bundle>") -> "BundleCase":
         """The case a FHIR R4 Bundle gives through the facts' bindings; raises CaseError."""
