@@ -64,6 +64,8 @@ class Evaluator:
         # cannot be reused while the entry lives
         self._values: dict[int, tuple[ir.Expr, Callable[..., Any], Loaded]] = {}
         self._cuts_kept: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._samples: dict[tuple[str, str], tuple[Any, ...]] = {}  # per (node, fact): the values its answers try
+        self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
@@ -191,7 +193,32 @@ class Evaluator:
             assert isinstance(node, ir.Decide)
             target = node.branches[outcome - 1].target
             return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
-        return answers(self.checked.facts[fact], probe, self._cuts(node, fact))
+
+        # The values `needs.answers` tries are the same for every case (the fact's type and the
+        # node's thresholds): the answers, in words, are kept per (node, fact, what each try gave).
+        key = (node.id, fact)
+        samples = self._samples.get(key)
+        if samples:
+            found = self._answers_kept.get((key, tuple([probe(v) for v in samples])))
+            if found is not None:
+                return found
+        tried: list[tuple[Any, tuple[str | None, str]]] = []
+
+        def trying(value: Any) -> tuple[str | None, str]:
+            gave = probe(value)
+            tried.append((value, gave))
+            return gave
+        found = answers(self.checked.facts[fact], trying, self._cuts(node, fact))
+        values_tried = tuple([value for value, _ in tried])
+        if samples is None:
+            samples = self._samples[key] = values_tried
+        if samples and values_tried == samples:  # else what is tried depends on the case: nothing kept
+            if len(self._answers_kept) >= _KEPT:
+                self._answers_kept.clear()
+            self._answers_kept[key, tuple([gave for _, gave in tried])] = found
+        else:
+            self._samples[key] = ()
+        return found
 
     def _probe(self, node: ir.Node) -> tuple[Callable[..., Any], tuple[str, ...], Loaded]:
         found = self._probes.get(node.id)
