@@ -238,6 +238,8 @@ class Evaluator:
 
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
         """The value of one expression (resolved against this knowledge base) for a case; None: unknown."""
+        if expr.__class__ is ir.FactRef:  # a fact's value is the case's
+            return case.get(expr.id)
         found = self._values.get(id(expr))
         if found is None or found[0] is not expr:
             loaded = codegen.build(codegen.expression(self.checked, expr), f"<consilium {self.name} expression>")
