@@ -240,6 +240,41 @@ class Trace(Sequence[TraceStep]):
     def __reduce__(self):
         return (Trace, (self.steps,))
 
+    def to_json(self) -> list[dict[str, Any]]:
+        """`TraceStep.to_json` of every step, made from what the walk recorded (the steps
+        themselves are not made for it): a result's trace is most of its JSON."""
+        if self._steps is not None:
+            return _trace_json(self._steps)
+        plain, value, get = _PLAIN, to_json_value, self._values.get
+        out: list[dict[str, Any]] = []
+        append = out.append
+        reads: tuple[str, ...]
+        for entry in self._recorded:
+            if isinstance(entry, TraceStep):
+                step, reads, needs, otherwise = entry, (), None, None
+            else:
+                step, reads, needs, otherwise = entry
+            pathway, node, kind, span, _, outcome, following, branch, code = step
+            read: dict[str, Any] = {}
+            if reads:
+                missing = []
+                for name in reads:
+                    v = get(name)
+                    if v is None:
+                        missing.append(name)
+                        read[name] = None
+                    else:
+                        read[name] = v if v.__class__ in plain else value(v)
+                if needs is not None:
+                    outcome = needs + ", ".join(missing) if missing or otherwise is None else otherwise
+            elif needs is not None:
+                outcome = needs if otherwise is None else otherwise
+            append({"pathway": pathway, "node": node, "kind": kind,
+                    "span": None if span is None else {"file": span.file, "line": span.line, "column": span.column,
+                                                       "end_line": span.end_line, "end_column": span.end_column},
+                    "read": read, "outcome": outcome, "code": code, "next": list(following), "branch": branch})
+        return out
+
 
 def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any]) -> tuple[TraceStep, ...]:
     """The steps of a recorded trace: each plan's step with the facts it read and its words."""
@@ -358,7 +393,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "by_site": {v.site: v.to_json() for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
-            "trace": _trace_json(self.trace),
+            "trace": self.trace.to_json() if isinstance(self.trace, Trace) else _trace_json(self.trace),
             "identity": dict(self.identity) if self.identity is not None else None,
             "findings": [f.to_json() for f in self.findings],
             "options": [o.to_json() for o in self.options],
