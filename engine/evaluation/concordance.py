@@ -103,6 +103,7 @@ class Concordance:
         # a pair's relation, by the two parts' ids (hashing the parts would cost more than relating
         # them); both parts kept beside it, so neither id is reused while the entry lives
         self._relations: dict[tuple[int, int], tuple[SourceAtSite, SourceAtSite, Relation]] = {}
+        self._silent: dict[tuple[str, str], Relation] = {}
         self._views: dict[tuple[Any, ...], tuple[SiteView, ...]] = {}  # the whole answer, per distinct input
 
     def views(self, fired: tuple[str, ...], recommendations: Iterable[Recommendation],
@@ -153,8 +154,11 @@ class Concordance:
         return SiteView(site, label, present, at_site, tuple([self._relate(a, b) for a, b in combinations(at_site, 2)]))
 
     def _relate(self, a: SourceAtSite, b: SourceAtSite) -> Relation:
-        if not a.rules or not b.rules:  # one says nothing here: made at once, kept by no one
-            return Relation(a.source, b.source, "silent", ())
+        if not a.rules or not b.rules:  # one says nothing here: the same for every case
+            silent = self._silent.get((a.source, b.source))
+            if silent is None:
+                silent = self._silent[a.source, b.source] = Relation(a.source, b.source, "silent", ())
+            return silent
         kept = self._relations.get((id(a), id(b)))
         if kept is not None and kept[0] is a and kept[1] is b:
             return kept[2]
