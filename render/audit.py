@@ -76,7 +76,7 @@ def _raw_result_rows(path: Path, suffix: str) -> Iterator[tuple[int, dict]]:
                     yield reader.line_num, {k: (int(v) if k == "row" else (v or None) if k == "error" else
                                                 [p for p in (v or "").split("|") if p]) for k, v in row.items()}
                 except ValueError:
-                    raise _NotARow(f"its row number is {row.get('row')[:40]!r}", reader.line_num) from None
+                    raise _NotARow(f"its row number is {(row.get('row') or '')[:40]!r}", reader.line_num) from None
     elif suffix in (".parquet", ".pq"):
         import pyarrow
         import pyarrow.parquet as pq
