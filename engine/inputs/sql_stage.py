@@ -222,8 +222,11 @@ class Stage:
                 _not(exp.and_(exp.GT(this=exp.Length(this=written), expression=_n(19)),
                               _like(written, r"\.\d{18}\d*[1-9]"))),
                 _not(exp.and_(exp.EQ(this=number, expression=_n(0)), exp.NEQ(this=plain, expression=_n(0)))))
+        number: exp.Expr
+        exact: exp.Expr
+        held: exp.Expr
         if integer:
-            # the common case, digits alone, read as BIGINT at once (DuckDB's cast would round '3.5')
+            # digits alone read as BIGINT at once (DuckDB's cast would round '3.5')
             digits = exp.and_(*[exp.StrPosition(this=written, substr=_s(c)).eq(0) for c in ".eE"])
             as_int = exp.Case().when(digits, _try(written, "BIGINT"), copy=False)
             number = exp.Case().when(_is_null(as_int), _try(written, NUMBER), copy=False)
@@ -257,17 +260,20 @@ class Stage:
         # the common cell first, by one cast: digits alone for a whole number; for a decimal, no
         # exponent and at most 19 characters (so at most 18 decimals); the rest, as above
         plain_text = [exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]
+        value: exp.Expr
         if integer:
             # DuckDB's cast rounds '3.5' to 4: held to the number the text is
             as_big = _try(text, "BIGINT")
             fast = exp.Case().when(exp.EQ(this=as_big, expression=_try(text, "DOUBLE")), as_big, copy=False)
-            value = exp.Coalesce(this=fast, expressions=[
-                exp.Case().when(_not(_is_null(as_int)), as_int, copy=False).when(exp.and_(whole, exact), big, copy=False)])
-            value = exp.Case().when(known, value, copy=False)  # an unknown cell (a third of them) tries nothing
+            slow = exp.Case().when(_not(_is_null(as_int)), as_int, copy=False).when(exp.and_(whole, exact), big,
+                                                                                   copy=False)
+            # an unknown cell (a third of them) tries nothing
+            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[slow]), copy=False)
         else:
             short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
             fast = exp.Case().when(exp.and_(short, *plain_text), _try(text, NUMBER), copy=False)
-            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[exp.Case().when(exact, number)]), copy=False)
+            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[
+                exp.Case().when(exact, number, copy=False)]), copy=False)
         return value, error, None
 
     def _duration(self, fact, text, shown, known):
