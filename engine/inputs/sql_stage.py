@@ -1,11 +1,14 @@
 """Reading cells in SQL: a raw table of text -> the typed fact columns the lowered query reads.
 
 Takes the facts of a knowledge base, the dialect, and what the raw table holds: one JSON
-text per row (`line`, JSON Lines) or one text cell per fact (CSV, or Parquet columns cast
-to text, lists joined with '|'). Returns a sqlglot query giving `row`, `error` (a row that
+text per row (`line`, JSON Lines read line by line), a JSON object's fields as text with
+the row's own error (`fields`: DuckDB's bulk JSON reader), or one text cell per fact (CSV,
+or Parquet columns cast to text). Returns a sqlglot query giving `row`, `error` (a row that
 is not a JSON object), and for each fact its typed column and `<fact>__error`, worded as
 engine/inputs/case.py words it, when the cell cannot be read as that fact: text in a
-number column, a date that does not exist, a malformed set or duration. The checks that
+number column, a date that does not exist, a malformed set or duration, a number SQL
+cannot hold exactly. The query reads each cell's value first and works out why only for
+the cells that gave none, so a clean cohort pays for its values alone. The checks that
 need the typed value (an enum value not listed, a number out of range) are the lowered
 query's (engine/evaluation/sql_decide.py). CSV cells follow engine/inputs/cohort.py's
 `from_csv`: an empty cell is unknown, yes-no is true/false, a set lists values with '|'.
