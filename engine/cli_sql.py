@@ -58,6 +58,9 @@ def cohort_in_engine(args) -> int:
     try:
         kb = _load(args.paths[0] if args.paths else None)
         cohort = Path(args.cohort) if args.cohort and not args.table else None
+        if output is not None:  # never over the cohort, the database or a rule file (exit 2, nothing touched)
+            from .lang.files import refuse_overwrite
+            refuse_overwrite(output, [p for p in (cohort, args.database) if p] + list(kb.loaded.paths))
         if args.engine == "duckdb":
             summary = run_duckdb(kb, cohort, output, database=args.database, table=args.table,
                                  memory_limit=args.memory_limit, progress=progress)

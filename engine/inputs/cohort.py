@@ -134,7 +134,8 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
             try:
                 raw = parse_json(raw)
             except _Invalid as problem:
-                where = f" at column {problem.column}" if hasattr(problem, "column") else ""
+                syntax = problem.message.startswith("the case is not valid JSON: ") and problem.column > 1
+                where = f" at column {problem.column}" if syntax else ""  # (a duplicate key has no column)
                 row["error"] = problem.message.removeprefix("the case is ") + where
                 return row, False
         if not isinstance(raw, dict):
