@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -210,10 +211,41 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
+        if shadowing_folder() is not None:
+            print(f"consilium: {shadow_message()}", file=sys.stderr)
+            return EXIT_INPUT
         print(f"consilium: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in Consilium; please report it with the command and files that caused it.",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def shadowing_folder() -> str | None:
+    """The folder Python imported as `consilium` instead of this installation, or None.
+
+    `python -m consilium` puts the working folder first on the module path, so a folder named
+    `consilium` there (a checkout, a data folder) is imported in place of an editable install's
+    package; the failure then looks like a missing module or extra. Cheap: one look at
+    sys.modules."""
+    top = sys.modules.get("consilium")
+    found = [str(folder) for folder in getattr(top, "__path__", None) or ()]
+    ours = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package above engine/
+    if not found or any(os.path.abspath(folder) == ours or _same(folder, ours) for folder in found):
+        return None
+    return found[0]
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def shadow_message() -> str:
+    return (f"the folder '{shadowing_folder()}' was imported as the package 'consilium' instead of the installed "
+            "Consilium (`python -m` looks in the working folder first); run it from another folder, rename that "
+            "folder, or use the `consilium` command")
 
 
 _ALLOW_OUTSIDE = False  # --allow-outside-includes, for every knowledge base this command loads

@@ -154,8 +154,10 @@ class KnowledgeBase:
 
     def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
         """Only the ids of recommendations and warnings and the facts needed: the fast path."""
-        values = case if validated else self.validate_case(case)
-        return self.evaluator.decide(values)
+        if validated:
+            return self.evaluator.decide(case)
+        checker = self.case_checker  # (validate_case, without its frame: this is the per-case path)
+        return self.evaluator.decide(checker(case) if checker is not None else self.validate_case(case))
 
     def read_bundle(self, bundle: Any, *, name: str = "<bundle>", facts: Mapping[str, Any] | None = None
                     ) -> "BundleCase":
@@ -198,8 +200,12 @@ class KnowledgeBase:
         """The result, carrying what it was evaluated with (its JSON's `identity`)."""
         if "identity_json" not in self._memo:
             self._memo["identity_json"] = self.identity.to_json()
-        # by field name: the evaluator may build its results as bare tuples without this last field
-        return Result(**{**dict(zip(Result._fields, result, strict=False)), "identity": self._memo["identity_json"]})
+        # the evaluator makes every field, identity None: this one set in place of it, by position
+        at = _IDENTITY
+        return tuple.__new__(Result, (*result[:at], self._memo["identity_json"], *result[at + 1:]))
+
+
+_IDENTITY = Result._fields.index("identity")
 
 
 def load_kb(path: str | Path | None = None, *, use_cache: bool = True,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -255,7 +256,9 @@ def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -
     text_lines = split[span.file]
     if not 1 <= span.line <= len(text_lines):
         return []
-    line = text_lines[span.line - 1].replace("\t", " ")
+    # a control or text-direction character would reorder or hide the excerpt on a terminal:
+    # each is shown as one visible mark, so the caret stays under its column
+    line = _INVISIBLE.sub("\ufffd", text_lines[span.line - 1].replace("\t", " "))
     width = (span.end_column - span.column) if span.end_line == span.line else len(line) - span.column + 1
     width = max(1, min(width, len(line) - span.column + 1 if len(line) >= span.column else 1))
     column = span.column
@@ -270,6 +273,7 @@ def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -
 
 
 _MAX_EXCERPT = 120
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 @functools.lru_cache(maxsize=16)
