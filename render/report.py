@@ -428,12 +428,10 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
     if said:
         parts.append("<h3>Warnings</h3><ul>")
         for w in said:
-            sayers = w.origin_words(kb)
             parts.append(f'<li class="sev-{_h(w.severity)}"><strong>{_h(w.severity)}</strong> {_h(w.label)}'
                          + (f"<blockquote>“{_h(w.quote)}”</blockquote>" if w.quote else "")
                          + (f"<div>instead: {_h(w.instead)}</div>" if w.instead else "")
-                         + f'<div class="where">{"said by both the " if len(sayers) > 1 else "from the "}'
-                         f'{_h(" and the ".join(sayers))}</div></li>')
+                         + f'<div class="where">{_h(wording.said_by(wording.origin_words(kb, w)))}</div></li>')
         parts.append("</ul>")
     asked = wording.questions(kb, result)
     if asked:
