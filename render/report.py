@@ -32,6 +32,7 @@ from ..engine import wording
 
 from .flowchart import ChartSpec, Footnote, source_colours
 from .words import MODALITY_WORDS, condition_words
+from .legible import PRINT_BOX_MM
 
 AGAINST = ("avoid", "not_recommended")
 
@@ -526,7 +527,8 @@ td.review{font-size:.85rem;white-space:nowrap}td.review .where{white-space:norma
 overflow-x:auto}
 @media (max-width:800px){nav ul{columns:1}header,main,nav{padding:0 12px}}
 /* Print: the text on A4 portrait; each chart page on an A4 landscape sheet of its own, shrunk to
-   fit 265 x 150 mm at most (render/pages.py keeps every chart's text at 8 pt or more at that size,
+   fit render/legible.py's PRINT_BOX_MM (265 x 150 mm) at most (render/pages.py keeps every
+   chart's text at 8 pt or more at that size,
    tests/test_print.py checks it in Chromium), with its table of quotes after it. The heading of a
    chart sits inside its chart page (report._headed), so it prints on the chart's sheet; the list
    of a pathway's pages (links, and each caption says "page n of m") is not printed. */
@@ -538,7 +540,7 @@ a{color:inherit;text-decoration:none}h2,h3,h4{break-after:avoid}tr,li,blockquote
 .scroll,figure.chart .scroll{overflow:visible;max-height:none}
 .chart-page{page:chart;break-before:page}ol.pages{display:none}
 figure.chart{break-inside:avoid;border:0;padding:0;margin:0 0 4mm}
-figure.chart svg{max-width:265mm;max-height:150mm}
+figure.chart svg{max-width:BOX_Wmm;max-height:BOX_Hmm}
 table{font-size:8.5pt}table.rules td:first-child{word-break:break-all}
 }
-"""
+""".replace("BOX_W", str(PRINT_BOX_MM[0])).replace("BOX_H", str(PRINT_BOX_MM[1]))
