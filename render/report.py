@@ -332,6 +332,9 @@ def _scenarios(outcomes: list[ScenarioOutcome]) -> str:
     return f"<ul class=\"scenarios\">{''.join(items)}</ul>"
 
 
+_DIFF_CLASS = {"-": "then", "+": "now", " ": "both"}
+
+
 def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     """Counts by state, what blocks a release, reviews of rules gone, and what changed since review."""
     if review.problem is not None:
@@ -341,7 +344,8 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     assert status is not None  # a review view has a status unless its record could not be read
     counts = "".join(f'<li class="review {_h(s)}">{status.count(s)} {_h(STATE_WORDS[s])}</li>' for s in
                      ("approved", "questioned", "rejected", "changed", "unreviewed"))
-    recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} reviews)."
+    recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} "
+                f"review{'s' if len(status.record.reviews) != 1 else ''})."
                 if status.record.path.exists() else
                 f"No review is recorded yet (<code>{_h(status.record.name)}</code> does not exist; "
                 "<code>consilium review sign</code> writes it).")
@@ -380,7 +384,10 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
             f"<div class=\"where\">before: {_h('; '.join(labels.get(x, x) for x in r.before) or 'nothing')}<br>after: "
             f"{_h('; '.join(labels.get(x, x) for x in r.after) or 'nothing')}</div></li>" for r in change.regions)
         fires = state.rule.kind in ("recommendation", "warning", "safety rule")
+        then_now = "".join(f'<span class="{_DIFF_CLASS[line[:1]]}">{_h(line)}</span>\n' for line in change.text)
         parts.append(head + (f"<ul>{declared}</ul>" if declared else "")
+                     + (f'<p class="hint">What it says, then (−) and now (+):</p><pre class="rule-diff">{then_now}</pre>'
+                        if then_now else "")
                      + (f"<p>Cases whose result changes{'' if fires else ' between that revision and now'}:</p>"
                         f"<ul>{regions}</ul>"
                         if regions else "<p>No case is decided differently: the change is in wording, quote or "
@@ -525,6 +532,8 @@ td.review{font-size:.85rem;white-space:nowrap}td.review .where{white-space:norma
 .review.approved{color:#2e7d32}.review.questioned{color:#8a6d00}.review.rejected,.review.changed{color:#b00020}
 .review.unreviewed{color:var(--muted)}pre.diagnostics{background:#fff;border:1px solid var(--line);padding:.5rem;
 overflow-x:auto}
+pre.rule-diff{background:#fff;border:1px solid var(--line);padding:.5rem;overflow-x:auto;font-size:.8rem}
+pre.rule-diff .then{background:#fde8e6;color:#9b1c1c}pre.rule-diff .now{background:#e7f5ec;color:#14532d}
 @media (max-width:800px){nav ul{columns:1}header,main,nav{padding:0 12px}}
 /* Print: the text on A4 portrait; each chart page on an A4 landscape sheet of its own, shrunk to
    fit render/legible.py's PRINT_BOX_MM (265 x 150 mm) at most (render/pages.py keeps every

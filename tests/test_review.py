@@ -194,6 +194,9 @@ def test_changes_since_review_shows_the_semantic_diff_from_the_reviewed_revision
     assert simultaneous.reviewed_at == review.revision
     assert [(c.kind, c.id) for c in simultaneous.changes] == [("changed", "simultaneous")]
     assert [r.change for r in simultaneous.regions] == ["no longer fires"]
+    assert simultaneous.text[:2] == ('- recommend simultaneous "Simultaneous surgery"',
+                                     '+ recommend simultaneous "Simultaneous surgery (2)"')
+    assert "      action simultaneous_resection" in simultaneous.text  # unchanged lines kept, marked "  "
     assert simultaneous.regions[0].case == {"segments": 2} or simultaneous.regions[0].case["segments"] in (2, 3)
     assert "uncommitted" in changes["how_many"].note
 
@@ -225,6 +228,11 @@ def test_the_report_shows_each_rules_state_and_what_changed_since_review(folder,
     assert "How many segments?" in changed and "approved by Dr A on " in changed
     assert "changed decide <code>how_many</code>" in changed
     assert "Simultaneous surgery</a> no longer fires for a case such as" in changed
+    # what the rule says then and now, line by line, as written in the rule file
+    said = changed.split('<pre class="rule-diff">', 1)[1].split("</pre>", 1)[0]
+    assert '<span class="then">-     when segments &lt;= 3 -&gt; simultaneous</span>' in said
+    assert '<span class="now">+     when segments &lt;= 2 -&gt; simultaneous</span>' in said
+    assert '<span class="both">  decide how_many ' in said
     row = page.split('<tr id="rule-sequence"', 1)[1].split("</tr>", 1)[0]
     assert 'class="review questioned">questioned' in row and "Dr B" in row
     row = page.split('<tr id="rule-egfr"', 1)[1].split("</tr>", 1)[0]
