@@ -40,6 +40,11 @@ def run(args, load) -> int:
     if args.review_command is None:
         print("consilium review: give an action: status or sign", file=sys.stderr)
         return EXIT_INPUT
+    if args.review_command == "sign" and args.path is None and _installed_kb() is not None:
+        print(f"consilium review sign: the bundled knowledge base is installed inside Consilium ({_installed_kb()}); "
+              "a review recorded there would be lost with the next upgrade. Copy it to a folder of your own "
+              "(under version control) and sign there: --kb FOLDER", file=sys.stderr)
+        return EXIT_INPUT
     kb = load(args.path)
     try:
         if args.review_command == "sign":
@@ -58,6 +63,16 @@ def run(args, load) -> int:
     else:
         print(format_status(current, show_all=args.all))
     return EXIT_OK
+
+
+def _installed_kb():
+    """The bundled knowledge base's folder when it lies in an installed package (not a checkout)."""
+    import sysconfig
+    from pathlib import Path
+    from .kb import bundled_kb_path
+    folder = bundled_kb_path()
+    installed = {Path(sysconfig.get_path(name)).resolve() for name in ("purelib", "platlib")}
+    return folder if any(root in folder.resolve().parents for root in installed) else None
 
 
 def format_status(current, show_all: bool = False) -> str:

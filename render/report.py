@@ -386,8 +386,8 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
         fires = state.rule.kind in ("recommendation", "warning", "safety rule")
         then_now = "".join(f'<span class="{_DIFF_CLASS[line[:1]]}">{_h(line)}</span>\n' for line in change.text)
         parts.append(head + (f"<ul>{declared}</ul>" if declared else "")
-                     + (f'<p class="hint">What it says, then (−) and now (+):</p><pre class="rule-diff">{then_now}</pre>'
-                        if then_now else "")
+                     + ('<p class="hint">What it says, then (−) and now (+):</p>'
+                        f'<pre class="rule-diff">{then_now}</pre>' if then_now else "")
                      + (f"<p>Cases whose result changes{'' if fires else ' between that revision and now'}:</p>"
                         f"<ul>{regions}</ul>"
                         if regions else "<p>No case is decided differently: the change is in wording, quote or "
