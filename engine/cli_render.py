@@ -52,7 +52,8 @@ def _notes(charts, stream) -> None:
     lines = []
     if charts.cut:
         lines.append("too large to print whole, drawn as linked pages: "
-                     + ", ".join(f"{name} ({len(pages)} pages)" for name, pages in charts.cut))
+                     + ", ".join(f"{name} ({len(pages)} page{'s' if len(pages) != 1 else ''})"
+                                 for name, pages in charts.cut))
     if charts.left_out:
         lines.append(f"too large to print with text of 8 pt, not drawn: {', '.join(charts.left_out)} (`--whole` "
                      "draws every chart as one image, for the screen; the report compares the sources of each "

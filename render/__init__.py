@@ -78,7 +78,7 @@ def chart_set(kb: KnowledgeBase, result: Result | None = None, only: Iterable[st
 
     def drawn(specs: list[ChartSpec], fit: bool) -> list[tuple[str, str]]:
         # files link to the files of the other pages (SVG keeps the link)
-        graphs = [chart(kb, spec, result, changed, kb.identity, "{name}.svg") for spec in specs]
+        graphs = [chart(kb, spec, result, changed, kb.identity, "{name}.svg", titled=True) for spec in specs]
         if fit:
             for graph in graphs:
                 graph.attr(size=legible.fit())
@@ -105,7 +105,7 @@ def chart_set(kb: KnowledgeBase, result: Result | None = None, only: Iterable[st
         page_drawn = drawn(pages, fit=True)
         charts += page_drawn
         measured.update(_measure(page_drawn))
-        if [p.name for p in pages] != [name]:
+        if [p.name for p in pages] != [name] and (wanted is None or name in wanted):  # not when pages were named
             cut.append((name, tuple(p.name for p in pages)))
     return ChartSet(tuple(charts), tuple(cut), tuple(left_out), tuple((n, measured[n]) for n, _ in charts))
 

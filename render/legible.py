@@ -1,10 +1,10 @@
 """Legible in print: the size a chart is printed at, and the size of its smallest text there.
 
-Charts are printed on an A4 landscape sheet, in a box of `PRINT_BOX_MM` (the report's print
-stylesheet gives a chart that box, leaving room for its heading; a chart file written by
-`consilium render` is drawn to fit it at its own size, see `fit`). A chart is legible when
-its smallest text measures at least `MIN_TEXT_PT` there. Takes a laid-out SVG; returns
-numbers. Pure: laying out is render/output.py's job.
+Charts are printed on A4 landscape sheets. The report's print stylesheet gives a chart a box
+of `PRINT_BOX_MM`, leaving room for its heading; a chart file written by `consilium render`
+is drawn to fit `SHEET_MM`, the sheet less its margins, at its own size (see `fit`). A chart
+is legible when its smallest text measures at least `MIN_TEXT_PT` there. Takes a laid-out
+SVG; returns numbers. Pure: laying out is render/output.py's job.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 PRINT_BOX_MM = (265, 150)   # width, height: an A4 landscape sheet less its margins and a heading
+SHEET_MM = (277, 190)       # an A4 landscape sheet (297 x 210 mm) less margins of 10 mm
 MIN_TEXT_PT = 8.0           # the smallest text that reads in print
 _MM = 72 / 25.4             # points per millimetre
 
@@ -32,28 +33,25 @@ class Printed:
 
     @property
     def legible(self) -> bool:
-        box_w, box_h = print_box_pt()
-        return self.smallest_text >= MIN_TEXT_PT and self.width <= box_w + 0.5 and self.height <= box_h + 0.5
+        """Whether it prints at its own size on one A4 landscape sheet with text of 8 pt or more."""
+        return (self.smallest_text >= MIN_TEXT_PT and self.width <= SHEET_MM[0] * _MM + 0.5
+                and self.height <= SHEET_MM[1] * _MM + 0.5)
 
     def words(self) -> str:
         return (f"{self.width / _MM:.0f} x {self.height / _MM:.0f} mm, smallest text "
                 f"{self.smallest_text:.1f} pt")
 
 
-def print_box_pt() -> tuple[float, float]:
-    return PRINT_BOX_MM[0] * _MM, PRINT_BOX_MM[1] * _MM
-
-
 def fit() -> str:
-    """Graphviz's `size` for a chart file: drawn no larger than the print box (only ever
-    shrunk), so that it prints at its own size on an A4 landscape sheet."""
-    width, height = (math.floor(mm / 25.4 * 100) / 100 for mm in PRINT_BOX_MM)  # inches, never over the box
+    """Graphviz's `size` for a chart file: drawn no larger than the sheet (only ever shrunk),
+    so that it prints at its own size on an A4 landscape sheet."""
+    # inches, a point short of the sheet: Graphviz rounds the drawing's size up to whole points
+    width, height = (math.floor((mm * _MM - 1) / 72 * 100) / 100 for mm in SHEET_MM)
     return f"{width:.2f},{height:.2f}"
 
 
-def printed(svg: bytes, shrink_to_box: bool = False) -> Printed:
-    """The chart of a Graphviz SVG printed at its own size, or, with `shrink_to_box`, shrunk
-    to fit the print box as the report's stylesheet does (never enlarged)."""
+def printed(svg: bytes) -> Printed:
+    """The chart of a Graphviz SVG printed at its own size."""
     size = _SIZE.search(svg)
     if size is None:
         raise ValueError("not an SVG written by Graphviz: no size in points and view box")
@@ -63,8 +61,4 @@ def printed(svg: bytes, shrink_to_box: bool = False) -> Printed:
     per_unit = (width / view_w if view_w else 1.0) * (float(scale[1]) if scale else 1.0)
     fonts = [float(x) for x in _FONT.findall(svg)]
     smallest = min(fonts) * per_unit if fonts else MIN_TEXT_PT
-    if shrink_to_box:
-        box_w, box_h = print_box_pt()
-        shrink = min(1.0, box_w / width, box_h / height)
-        width, height, smallest = width * shrink, height * shrink, smallest * shrink
     return Printed(width, height, smallest)
