@@ -28,7 +28,9 @@ def add_parser(commands) -> None:
     state.add_argument("--all", action="store_true", help="also list the approved rules")
     sign = actions.add_parser("sign", help="record a review of one or more rules")
     sign.add_argument("rules", nargs="+", metavar="RULE", help="rule ids (see `consilium review status`)")
-    sign.add_argument("--kb", dest="path", help="knowledge-base folder or root .rules file (default: the bundled one)")
+    sign.add_argument("--kb", dest="path",
+                      help="knowledge-base folder or root .rules file, beside which REVIEWS.toml is kept "
+                           "(default: the bundled one, when it is a checkout rather than an installed package)")
     sign.add_argument("--by", required=True, help="who reviewed")
     sign.add_argument("--verdict", required=True, choices=("approved", "questioned", "rejected"))
     sign.add_argument("--comment", help="why (needed for questioned and rejected)")
