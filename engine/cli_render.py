@@ -56,8 +56,8 @@ def _notes(charts, stream) -> None:
                                  for name, pages in charts.cut))
     if charts.left_out:
         lines.append(f"too large to print with text of 8 pt, not drawn: {', '.join(charts.left_out)} (`--whole` "
-                     "draws every chart as one image, for the screen; the report compares the sources of each "
-                     "site in a table)")
+                     "draws every chart as one image, for the screen; the report shows what each source says, by "
+                     "site, in tables)")
     lines += [f"{name} prints with text under 8 pt even as a page of its own ({printed.words()}): a label too "
               "long for one sheet?" for name, printed in charts.illegible()]
     for line in lines:

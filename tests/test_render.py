@@ -228,3 +228,21 @@ def test_golden_dot_of_the_bundled_knowledge_base(bundled_kb, spec, update_golde
         golden.write_text(dot, encoding="utf-8")
     assert golden.exists(), f"no golden file for {spec.name}: run pytest --update-golden"
     assert dot == golden.read_text(encoding="utf-8"), f"{spec.name} changed: review, then pytest --update-golden"
+
+
+def test_render_says_when_even_a_page_of_its_own_prints_too_small(tmp_path):
+    long = " ".join(["word"] * 400)  # one box taller than a sheet: no cut makes it legible
+    (tmp_path / "main.rules").write_text(f'''source S "s"
+fact x : bool
+pathway p "P" source S
+    decide q "Q?"
+        when x -> r
+        otherwise -> end
+    recommend r "{long}"
+        modality recommended
+        quote "q"
+''')
+    run = run_cli("render", tmp_path, "-o", tmp_path / "out", "--format", "svg")
+    assert run.code == 0, run.err
+    assert (tmp_path / "out" / "pathway-p.svg").is_file()
+    assert "pathway-p prints with text under 8 pt even as a page of its own" in " ".join(run.out.split())
