@@ -103,6 +103,8 @@ def origin_words(kb: "KnowledgeBase", said: "MergedWarning") -> list[str]:
             out.append(f"safety rule “{w.label}” ({w.source})")
         elif w.kind == "plan":
             out.append(f"plan step “{w.label}”")
+        elif w.kind == "contradiction":  # a constraint the case breaks (advice's warnings)
+            out.append(f"consistency check of the case: {w.note}" if w.note else "consistency check of the case")
         else:
             pathway = next((p.label for p in kb.pathways if p.id == w.pathway), w.pathway)
             out.append(f"pathway “{pathway}” ({w.source})")
