@@ -64,6 +64,10 @@ def run(args, load) -> int:
         print(json.dumps(current.to_json(), indent=2, ensure_ascii=False))
     else:
         print(format_status(current, show_all=args.all))
+        if current.count("approved") < len(current.rules):  # the next step, for a first-time auditor
+            where = f" --kb {args.path}" if args.path else ""
+            print(f"record a review: consilium review sign RULE...{where} --by NAME "
+                  "--verdict approved|questioned|rejected [--comment TEXT]")
     return EXIT_OK
 
 

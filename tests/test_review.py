@@ -74,6 +74,8 @@ def test_sign_records_states_and_the_gate_passes_when_all_are_approved(folder):
     text = run_cli("review", "status", folder).out
     assert "Rejected (1)\n  Anti-EGFR  [recommendation 'egfr', " in text
     assert "rejected by B on " in text and "“No.”" in text
+    assert text.rstrip().endswith(f"record a review: consilium review sign RULE... --kb {folder} --by NAME "
+                                  "--verdict approved|questioned|rejected [--comment TEXT]")  # what to do next
     # every earlier review is still there, in order
     egfr = [r for r in read_record(folder / "REVIEWS.toml").reviews if r.rule == "egfr"]
     assert [r.verdict for r in egfr] == ["approved", "questioned", "rejected"]
