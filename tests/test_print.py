@@ -186,6 +186,14 @@ def test_every_chart_consilium_render_writes_prints_at_its_own_size_with_text_of
     assert wrong == []
 
 
+def test_the_charts_of_a_diff_print_legibly_too(tmp_path):
+    run = run_cli("diff", ROOT / "kb", ROOT / "kb", "--render", tmp_path)
+    assert run.code == 0, run.err
+    sizes = {p.stem: own_size(p.read_bytes()) for p in tmp_path.glob("*.svg")}
+    assert "pathway-hepatic_metastases-1" in sizes
+    assert [n for n, (w, h, pt) in sizes.items() if w > A4_LANDSCAPE[0] or h > A4_LANDSCAPE[1] or pt < 8] == []
+
+
 def test_a_whole_chart_for_the_screen_is_drawn_at_full_size(tmp_path):
     charts = rendered(tmp_path, "--whole", "--chart", "pathway-hepatic_metastases")
     width, _, smallest = own_size(charts["pathway-hepatic_metastases"])
