@@ -65,7 +65,7 @@ def chart_set(kb: KnowledgeBase, result: Result | None = None, only: Iterable[st
     that prints legibly whole (text of 8 pt or more on an A4 landscape sheet, render/legible.py),
     and, for one that does not, its pages (render/pages.py) instead; "paged": the report's
     pages; "whole": one image per chart, however large (for the screen). Charts drawn for
-    print are drawn no larger than the print box, so they print at their own size. `only`:
+    print are drawn no larger than the sheet, so they print at their own size. `only`:
     chart names, or the name of the whole chart a page is part of."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -95,11 +95,11 @@ def chart_set(kb: KnowledgeBase, result: Result | None = None, only: Iterable[st
     charts, cut, left_out = [], [], []
     for name, source in whole_drawn:
         pages = [p for p in paged if p.chart == name]
-        if measured[name].legible or not pages:
-            if measured[name].legible:
-                charts.append((name, source))
-            else:
-                left_out.append(name)
+        if measured[name].legible:
+            charts.append((name, source))
+            continue
+        if not pages:  # a composite chart (by source, by site): nothing smaller says the same
+            left_out.append(name)
             continue
         pages = [p for p in pages if wanted is None or name in wanted or p.name in wanted]
         page_drawn = drawn(pages, fit=True)
