@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..engine.evaluation.concordance import AGAINST
 from ..engine.inputs.cohort import read_rows
@@ -76,7 +76,7 @@ def _raw_result_rows(path: Path, suffix: str) -> Iterator[tuple[int, dict]]:
                     yield reader.line_num, {k: (int(v) if k == "row" else (v or None) if k == "error" else
                                                 [p for p in (v or "").split("|") if p]) for k, v in row.items()}
                 except ValueError:
-                    raise _NotARow(f"its row number is {row.get('row')[:40]!r}", reader.line_num) from None
+                    raise _NotARow(f"its row number is {(row.get('row') or '')[:40]!r}", reader.line_num) from None
     elif suffix in (".parquet", ".pq"):
         import pyarrow
         import pyarrow.parquet as pq
@@ -187,7 +187,8 @@ class Auditor:
             self._care(row, fired, received)
 
     def _stance(self, fired: list[str], site: str, source: str) -> tuple[set[str], set[str]]:
-        pro, con = set(), set()
+        pro: set[str] = set()
+        con: set[str] = set()
         for rule in fired:
             node = self.rules[rule]
             if node.provenance.source == source and site in self.sites_of.get(rule, ()):
@@ -233,7 +234,7 @@ def audit(kb, rows: Path, cohort: Path | None = None, received: str = "received"
     given = read_received(cohort, received) if cohort is not None else None
     started = time.perf_counter()
     for row in read_result_rows(rows):
-        auditor.add(row, given.get(row.get("row"), frozenset()) if given is not None else None)
+        auditor.add(row, given.get(row.get("row", 0), frozenset()) if given is not None else None)
         if progress and auditor.tally.rows % 50_000 == 0:
             rate = auditor.tally.rows / max(time.perf_counter() - started, 1e-9)
             print(f"\r{auditor.tally.rows:,} rows read, {rate:,.0f} rows/s", end="", file=sys.stderr, flush=True)
@@ -244,7 +245,7 @@ def audit(kb, rows: Path, cohort: Path | None = None, received: str = "received"
 
 # ---- the page ------------------------------------------------------------------------------------
 
-def _bars(items: list[tuple[str, float, str]], total: int, unit: str = "patients") -> str:
+def _bars(items: Sequence[tuple[str, float, str]], total: int, unit: str = "patients") -> str:
     """A horizontal bar chart as inline SVG: (label, value, title) per bar."""
     if not items:
         return "<p class='none'>none</p>"
@@ -342,22 +343,22 @@ def page(kb, tally: Tally, title: str) -> str:
         out.append("<p class='none'>The cohort gives no treatment received (run with --cohort and a "
                    "column of the actions each patient received).</p>")
     else:
-        items = []
+        shares: list[tuple[str, float, str]] = []
         for source in kb.sources:
             yes, no = t.source_care[(source, True)], t.source_care[(source, False)]
             if yes + no:
-                items.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
-        out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(items, 0, "%"))
-        body = []
+                shares.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
+        out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(shares, 0, "%"))
+        lines: list[str] = []
         for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: -(t.rule_care[(r, True)] + t.rule_care[(r, False)])):
             yes, no = t.rule_care[(rule, True)], t.rule_care[(rule, False)]
             missed = ", ".join(str(r) for r in t.misses.get(rule, ()))
             more = " ..." if no > len(t.misses.get(rule, ())) else ""
-            body.append(f"<tr data-rule='{html.escape(rule)}'><td>{html.escape(rules[rule].provenance.source)}</td>"
+            lines.append(f"<tr data-rule='{html.escape(rule)}'><td>{html.escape(rules[rule].provenance.source)}</td>"
                         f"<td>{html.escape(labels.get(rule, rule))}</td><td class='n'>{100 * yes / (yes + no):.1f} %</td>"
                         f"<td class='n'>{no:,}</td><td>{missed}{more}</td></tr>")
         out.append("<h3>Per recommendation</h3><table id='per-rule'><tr><th>source</th><th>recommendation</th>"
-                   "<th>followed</th><th>not followed</th><th>rows not followed</th></tr>" + "".join(body) + "</table>")
+                   "<th>followed</th><th>not followed</th><th>rows not followed</th></tr>" + "".join(lines) + "</table>")
     out.append("</section></body></html>")
     return "\n".join(out)
 

@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "missing-clause": "a declaration lacks a clause it requires",
     "duplicate-clause": "a clause is given twice",
     "invalid-clause": "a clause does not belong to this declaration",
+    "invalid-replacement": "a safety rule's replacement is not an order its rule could offer",
     "invalid-value": "a clause has a value outside what it allows",
     "duplicate-id": "two declarations share an id",
     "invalid-range": "a declared range is empty or malformed",
@@ -91,6 +92,7 @@ CODES: dict[str, str] = {
     "fhir-unknown-code": "a bound element holds a code its binding does not map",
     "fhir-unresolved-reference": "a reference names a resource the bundle does not hold",
     "fhir-conflict": "two resources give different values for one fact, which stays unknown",
+    "facts-without-bundle": "facts are given beside a case that is not a FHIR bundle",
     "fhir-wrong-value": "a bound element's value does not fit its fact (type, unit, range)",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
