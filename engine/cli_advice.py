@@ -20,14 +20,9 @@ _MODALITY = {"strongly_recommended": "strongly recommended", "recommended": "rec
 
 
 def findings_lines(result: Any) -> list[str]:
-    """Findings first: what the case is, and why."""
+    """Findings first: what the case is, and why. (A contradiction of the case is one of the
+    warnings: `Result.all_warnings`.)"""
     out: list[str] = []
-    if result.contradictions:
-        out += ["Contradictions in the case (facts that cannot hold together)"]
-        for c in result.contradictions:
-            out.append(f"  ! WARNING  {c.label}")
-            out += [f"     - {r.text}" for r in c.reasons]
-        out.append("")
     if result.findings:
         out.append("Findings")
         for f in result.findings:

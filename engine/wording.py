@@ -111,6 +111,8 @@ class SaidOnce:
                 out.append(f"safety rule “{w.label}” ({w.source})")
             elif w.kind == "plan":
                 out.append(f"plan step “{w.label}”")
+            elif w.kind == "contradiction":
+                out.append(f"consistency check of the case: {w.note}" if w.note else "consistency check of the case")
             else:
                 pathway = next((p.label for p in kb.pathways if p.id == w.pathway), w.pathway)
                 out.append(f"pathway “{pathway}” ({w.source})")
@@ -123,7 +125,7 @@ _SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 def warnings(result: "Result") -> list[SaidOnce]:
     """The result's warnings, those with the same source and quote merged, most severe first."""
     groups: dict[tuple, list] = {}
-    for w in result.warnings:
+    for w in result.all_warnings:  # a contradiction of the case is a warning too
         key = (w.source, _normal(w.quote)) if w.quote else ("", w.id)
         groups.setdefault(key, []).append(w)
     merged = []

@@ -7,6 +7,8 @@ waits for, the facts that contradict each other, where the path to a rule turned
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from consilium.engine.evaluation.advice import Advisor
@@ -203,7 +205,14 @@ def test_eval_strict_makes_a_contradiction_an_error(tmp_path):
     case.write_text("metastatic_sites: [liver]\nprimary_status: resected\nprimary_symptoms: [hemorrhage]\n")
     loose = run_cli("eval", KB, case)
     assert loose.code == 0
-    assert "! WARNING  Symptoms of the primary tumour are given, yet the primary has been resected" in loose.out
+    warnings = loose.out[loose.out.index("\nWarnings\n"):]  # among the result's warnings, naming the facts
+    assert ("  ! WARNING  Symptoms of the primary tumour are given, yet the primary has been resected\n"
+            "     from the consistency check of the case: Primary rectal tumour (in place or resected): resected; "
+            "Symptoms of the primary rectal tumour: includes hemorrhage\n") in warnings
+    as_json = json.loads(run_cli("eval", KB, case, "--format", "json").out)
+    [said] = [w for w in as_json["warnings"] if w["kind"] == "contradiction"]
+    assert (said["id"], said["severity"]) == ("symptoms_of_a_resected_primary", "warning")
+    assert "resected" in said["note"] and "hemorrhage" in said["note"]
     strict = run_cli("eval", KB, case, "--strict")
     assert strict.code == 2
     assert f"{case}:2:1: error: Symptoms of the primary tumour are given" in strict.err

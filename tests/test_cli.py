@@ -75,7 +75,7 @@ def test_eval_trace_lists_every_step_with_spans_and_values():
 def test_eval_json_is_the_documented_form():
     run = run_cli("eval", KB, EXAMPLE, "--json")
     result = json.loads(run.out)
-    assert result["schema_version"] == "1.3"
+    assert result["schema_version"] == "1.4"
     assert list(result) == ["schema_version", "knowledge_base", "case", "recommendations", "warnings",
                             "needs", "by_source", "by_site", "plans", "unchecked", "trace", "identity",
                             "findings", "options", "contradictions", "choices"]

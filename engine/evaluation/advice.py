@@ -27,6 +27,7 @@ from ..lang import ir
 from ..lang.check import Checked
 from ..lang.values import to_json_value
 from .explain import Explainer, Reason, Value
+from .result import RuleWarning
 
 
 class Finding(NamedTuple):
@@ -80,6 +81,12 @@ class Contradiction(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "facts": {f: to_json_value(v) for f, v in self.facts},
                 "reasons": [r.to_json() for r in self.reasons], "note": self.note}
+
+    def warning(self) -> RuleWarning:
+        """The contradiction as one of the result's warnings (kind `contradiction`): its note
+        names the facts that contradict each other, with the values the case gives."""
+        return RuleWarning(id=self.id, label=self.label, severity="warning", kind="contradiction", source=None,
+                           note="; ".join(r.text for r in self.reasons) or None)
 
 
 class Choice(NamedTuple):

@@ -19,7 +19,8 @@ from ..lang.values import to_json_value
 if TYPE_CHECKING:
     from .concordance import SiteView
 
-SCHEMA_VERSION = "1.3"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions, choices
+SCHEMA_VERSION = "1.4"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
+# choices; 1.4: the contradictions also among the warnings (kind `contradiction`)
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -56,7 +57,7 @@ class RuleWarning(NamedTuple):  # a tuple: many are made per evaluation
     id: str
     label: str
     severity: str
-    kind: str  # pathway | safety | plan
+    kind: str  # pathway | safety | plan | contradiction (a constraint the case breaks)
     source: str | None
     section: str | None = None
     quote: str | None = None
@@ -234,6 +235,12 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         return self.advice.contradictions if self.advice is not None else ()
 
     @property
+    def all_warnings(self) -> tuple[RuleWarning, ...]:
+        """The warnings of the walk, then the case's contradictions as warnings (kind
+        `contradiction`): what the JSON's `warnings` and the text list."""
+        return self.warnings + tuple(c.warning() for c in self.contradictions)
+
+    @property
     def choices(self) -> tuple:
         return self.advice.choices if self.advice is not None else ()
 
@@ -278,7 +285,8 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
                                  "path": list(r.path)} for r in self.recommendations],
             "warnings": [{"id": w.id, "label": w.label, "severity": w.severity, "kind": w.kind, "source": w.source,
                           "section": w.section, "quote": w.quote, "references": list(w.refs), "note": w.note,
-                          "instead": w.instead, "pathway": w.pathway} for w in self.warnings],
+                          "instead": w.instead, "pathway": w.pathway} for w in self.warnings]
+            + [c.warning().to_json() for c in self.contradictions],
             "needs": [n.to_json() for n in self.needs],
             "by_source": {v.source: v.to_json() for v in self.by_source},
             "by_site": {v.site: v.to_json() for v in self.by_site},

@@ -221,60 +221,40 @@ class PathwayWriter:
                   f.const(following), repr(branch), repr(code))
         f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
 
-    def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: str | None,
-             unknown: str) -> None:
+    def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: str | None) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
-        `unknown`: the condition's value, known to be None here (a bare fact needs no second test)."""
+        Which missing facts it needs, `relevant` (evaluation/needs.py) says from the node and the
+        values it read: only those whose answers could still decide it."""
         f = self.f
+        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
+        # (the node, then the values it read, flat: what its needs are worked out and kept by)
+        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
         if not self.record:
+            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
+                f.emit(indent, "pass")
+                return
             exprs, facts = self.uses[node.id]
             own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
-                if var is not None and var == unknown:
-                    f.emit(indent, f"needs[{name!r}] = None")
-                    continue
-                f.emit(indent, f"if {var or f'get({name!r})'} is None:")
-                f.emit(indent + 1, f"needs[{name!r}] = None")
-            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
-                f.emit(indent, "pass")
+                key.append(var or f"get({name!r})")
+            f.emit(indent, f"needs.update(dict.fromkeys(relevant(({', '.join(key)},))))")
             return
         read = read or "()"
-        names = self.reads[node.id]
-        words = self.missing_words("undecided: needs ", names)
+        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
+        opened = f.locals.take(f"open_{node.id}")
+        needed = f.locals.take(f"needs_{node.id}")
+        f.emit(indent, f"{opened} = ({', '.join(key)},)")
+        f.emit(indent, f"{needed} = relevant({opened})")
+        words = f"'undecided: needs ' + ', '.join({needed})"
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
         why = why_unknown(conditions, self.checked.defines)
-        if why:  # every fact known and still no value: say why (a division by zero, a date out of range...)
-            reason = repr(f"undecided: a condition has no value for this case ({why})")
-            any_missing = " or ".join(f"{f.facts[n]} is None" for n in names)
-            words = f"({words}) if {any_missing} else {reason}" if names else reason
+        if why:  # no fact that could decide it is missing and still no value: say why (a division by zero...)
+            words = f"({words}) if {needed} else {f'undecided: a condition has no value for this case ({why})'!r}"
         self.step(indent, node, kind, read, "", "undecided", words_code=words)
-        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
-        # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
-        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
-        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
-        f.emit(indent, f"undecided.append((({', '.join(key)},), {read}))")
-
-    def missing_names(self, names: tuple[str, ...]) -> str:
-        """An expression: the names among `names` whose facts the case does not give, in order."""
-        f = self.f
-        if not names:
-            return "()"
-        if len(names) == 1:
-            return f"({names[0]!r},) if {f.facts[names[0]]} is None else ()"
-        return f"tuple({self.missing_filter(names)})"
-
-    def missing_filter(self, names: tuple[str, ...]) -> str:
-        return "filter(None, (" + ", ".join(f"{n!r} if {self.f.facts[n]} is None else None" for n in names) + "))"
-
-    def missing_words(self, words: str, names: tuple[str, ...]) -> str:
-        """An expression: `words` followed by the names of the facts missing among `names`."""
-        f = self.f
-        if len(names) == 1:  # a condition of one fact is unknown when it is, or when it divides by 0
-            return f"{words + names[0]!r} if {f.facts[names[0]]} is None else {words!r}"
-        return f"{words!r} + ', '.join({self.missing_filter(names)})"
+        f.emit(indent, f"undecided.append(({opened}, {read}))")
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -299,7 +279,7 @@ class PathwayWriter:
             self.block(indent + 1, taken)
             if not f.known(v):  # a value that is never unknown leaves nothing open
                 f.emit(indent, f"elif {v} is None:")
-                self.open(indent + 1, node, "decide", read, v)
+                self.open(indent + 1, node, "decide", read)
             f.emit(indent, "else:")
             indent += 1
         else:
@@ -317,7 +297,7 @@ class PathwayWriter:
             opening = "if"
             if not f.known(v):  # a value that is never unknown leaves nothing open
                 f.emit(indent, f"if {v} is None:")
-                self.open(indent + 1, node, kind, read, v)
+                self.open(indent + 1, node, kind, read)
                 opening = "elif"
             if self.record:
                 f.emit(indent, f"{opening} {v} is not True:")
@@ -397,7 +377,9 @@ class SafetyWriter(PathwayWriter):
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                f.emit(1, f"{missing} = {self.missing_names(names)}")
+                key = ", ".join([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
+                                 *[f.facts[n] for n in names]])
+                f.emit(1, f"{missing} = relevant(({key},))  # the facts that could still decide it")
                 self.step(1, safety, "safety", read, "", "not-checked",
                           words_code=f"'not checked: needs ' + ', '.join({missing})")
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
