@@ -28,6 +28,7 @@ def findings_lines(result: Any) -> list[str]:
         for f in result.findings:
             out.append(f"  * {f.label}  [{f.source}]")
             out += [f"     - {r.text}" for r in f.reasons]
+            out += [f"     concluded in the pathway “{words}”" for _, _, words in f.concluded_at]
         out.append("")
     return out
 

@@ -439,6 +439,7 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
                 if c.drawn(node.id):
                     c.node(c.graph, pathway, node)
             c.end_node(c.graph, pathway)
+            _concluded(c, kb, pathway, result)
             continue
         line, fill = c._colour(group_label if group_label in kb.sources else None)
         with c.graph.subgraph(name=f"cluster_{_slug(group_label)}") as column:
@@ -514,6 +515,37 @@ def _findings_chart(c: _Chart, kb: KnowledgeBase, result: Result | None) -> None
         if p.quote:
             attrs["tooltip"] = _e(f"“{p.quote}” — {p.source}")
         c.graph.node(finding.id, **attrs)
+
+
+def _concluded(c: _Chart, kb: KnowledgeBase, pathway: ir.Pathway, result: Result | None) -> None:
+    """The findings the pathway concludes (a finding's `concluded at`), each beside its node,
+    joined by a dashed "concludes" line; with a case, those it reaches drawn with their reasons."""
+    held = {f.id: f for f in getattr(result, "findings", ())} if result is not None else {}
+    nodes = {n.id for n in pathway.nodes}
+    for finding in kb.checked.findings:
+        for node_id in finding.concluded_at:
+            if node_id not in nodes or not c.drawn(node_id):
+                continue
+            p = finding.provenance or ir.Provenance(source="")
+            line, fill = c._colour(p.source)
+            lines = wrap(f"Finding: {finding.label}", SAFETY)
+            reached = finding.id in held and any(n == node_id for _, n, _ in held[finding.id].concluded_at)
+            for reason in held[finding.id].reasons if reached else ():
+                lines += wrap("- " + reason.text, SAFETY)
+            lines.append(f"{p.source} {c._footnote(p, finding.id, finding.label)}".rstrip())
+            name = f"finding-{finding.id}-{node_id}"
+            attrs = dict(shape="note", style="filled", fillcolor=fill, color=line, label=_lines(*lines),
+                         id=_e(f"node-{name}"), URL=_e(f"#rule-{finding.id}"))
+            if result is not None:
+                if reached:
+                    attrs.update(penwidth="3", color=PATH)
+                else:
+                    attrs.update(color=GREY, fillcolor=GREY_FILL, fontcolor=GREY_TEXT)
+            if p.quote:
+                attrs["tooltip"] = _e(f"“{p.quote}” — {p.source}")
+            c.graph.node(name, **attrs)
+            c.graph.edge(node_id, name, label="concludes", style="dashed", arrowhead="none", fontname=FONT,
+                         fontsize="9", color=line)
 
 
 def _dates(step) -> str:

@@ -266,3 +266,61 @@ def test_explain_json_gives_findings_and_why_not(tmp_path):
     [why] = payload["why_not"]
     assert (why["rule"], why["status"], why["at"]) == ("simultaneous_surgery", "not reached", "primary_in_place")
     assert why["reasons"][0]["facts"] == {"primary_status": "resected"}
+
+
+# ---- a pathway concludes a finding (`concluded at`) -----------------------------------------------
+
+def test_the_pathway_chart_draws_the_finding_it_concludes_with_the_case_s_reasons(bundled_kb):
+    from consilium.render.flowchart import chart, chart_specs
+    spec = next(s for s in chart_specs(bundled_kb) if s.name == "pathway-hepatic_metastases")
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    dot = chart(bundled_kb, spec, result).source
+    [note] = [x for x in dot.splitlines() if x.strip().startswith('"finding-unresectable_liver-unresectable_disease" [')]
+    assert "Finding: Hepatic metastases not resectable" in note and "penwidth=3" in note
+    assert "Future liver remnant volume 25 % ≤ 30 %" in note.replace("\\n", " ")
+    [edge] = [x for x in dot.splitlines() if 'unresectable_disease -> "finding-unresectable_liver' in x]
+    assert "label=concludes" in edge and "dashed" in edge
+    [other] = [x for x in dot.splitlines() if x.strip().startswith('"finding-resectable_liver-resectable_disease" [')]
+    assert "penwidth=3" not in other  # not this case's conclusion: drawn grey, without reasons
+
+
+def test_the_result_says_where_a_pathway_concluded_the_finding(bundled_kb):
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    [finding] = [f for f in result.to_json()["findings"] if f["id"] == "unresectable_liver"]
+    assert [(c["pathway"], c["node"]) for c in finding["concluded_at"]] == [("hepatic_metastases",
+                                                                            "unresectable_disease")]
+    assert finding["concluded_at"][0]["label"].endswith(": Initially unresectable hepatic metastases")
+
+
+def test_a_case_reaching_a_concluding_node_has_the_finding(bundled_kb):
+    """`concluded at` says the pathway reaches the finding's own conclusion: on the audit's cases
+    and random ones, every case that reaches such a node has the finding."""
+    import random
+    from casegen import as_written, random_case
+    from consilium.engine.analysis.scenarios import run_scenarios
+    at = {node: f.id for f in bundled_kb.checked.findings for node in f.concluded_at}
+    assert len(at) >= 5
+    rng = random.Random(11)
+    cases = [o.result.case for o in run_scenarios(bundled_kb)]
+    cases += [bundled_kb.validate_case({k: as_written(v) for k, v in random_case(bundled_kb.facts, rng).items()})
+              for _ in range(400)]
+    reached_some = 0
+    for case in cases:
+        result = bundled_kb.evaluate(case, validated=True)
+        held = {f.id for f in result.findings}
+        for step in result.trace:
+            if step.node in at:
+                reached_some += 1
+                assert at[step.node] in held, (step.node, case)
+    assert reached_some > 50
+
+
+def test_concluded_at_a_node_no_pathway_has_is_an_error(tmp_path):
+    from conftest import DATA, run_cli
+    text = (DATA / "scenarios_advice" / "main.rules").read_text()
+    text = text.replace('finding f "F"\n    when x\n', 'finding f "F"\n    when x\n    concluded at rr\n')
+    (tmp_path / "main.rules").write_text(text)
+    run = run_cli("check", tmp_path / "main.rules")
+    assert run.code != 0
+    assert "no pathway node 'rr' to conclude the finding 'f' at" in run.out + run.err
+    assert "did you mean 'r'?" in run.out + run.err

@@ -616,13 +616,15 @@ class Site:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """A named clinical conclusion: it holds for a case (among those `scope` admits) when
-    `condition` does, and is given with the criteria that made it so."""
+    `condition` does, and is given with the criteria that made it so. `concluded_at`: the
+    pathway nodes where a pathway reaches the same conclusion (a case there has the finding)."""
 
     id: str
     label: str
     condition: Expr
     scope: Expr | None = None
     sites: tuple[str, ...] = ()
+    concluded_at: tuple[str, ...] = ()
     provenance: Provenance | None = None
     span: Span | None = _span()
 

@@ -240,13 +240,13 @@ class PathwayWriter:
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
                 key.append(var or f"get({name!r})")
-            f.emit(indent, f"needs.update(dict.fromkeys(relevant(({', '.join(key)},))))")
+            f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key)})))")
             return
         read = read or "()"
         key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
         opened = f.locals.take(f"open_{node.id}")
         needed = f.locals.take(f"needs_{node.id}")
-        f.emit(indent, f"{opened} = ({', '.join(key)},)")
+        f.emit(indent, f"{opened} = {_tuple(key)}")
         f.emit(indent, f"{needed} = relevant({opened})")
         words = f"'undecided: needs ' + ', '.join({needed})"
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
@@ -345,6 +345,11 @@ class PathwayWriter:
                   "schedules")
 
 
+def _tuple(items: list[str]) -> str:
+    """A tuple of these expressions, as Python writes it."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
 def _targets(node: ir.Step | ir.Recommend | ir.Warn) -> tuple[str, ...]:
     return tuple(t for t in node.then if t is not None)
 
@@ -377,9 +382,9 @@ class SafetyWriter(PathwayWriter):
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                key = ", ".join([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
-                                 *[f.facts[n] for n in names]])
-                f.emit(1, f"{missing} = relevant(({key},))  # the facts that could still decide it")
+                key = _tuple([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
+                              *[f.facts[n] for n in names]])
+                f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
                 self.step(1, safety, "safety", read, "", "not-checked",
                           words_code=f"'not checked: needs ' + ', '.join({missing})")
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
