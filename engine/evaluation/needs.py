@@ -116,6 +116,32 @@ def _duration_regions(probe: Probe, cuts: list[Duration], interval: ir.Interval 
     return _regions(lambda n: probe(make(n)), axis, True, unit, numeric_interval)
 
 
+_STRICT = (ir.Compare, ir.InRange, ir.Member, ir.Arith, ir.Negate, ir.Absolute, ir.Round, ir.MonthsBetween, ir.Not,
+           ir.FactRef, ir.DefineRef, ir.BoolLit, ir.NumberLit, ir.DurationLit, ir.DateLit, ir.EnumLit, ir.SetLit)
+
+
+def every_missing_fact_decides(conditions: list[ir.Expr], defines: Mapping[str, ir.Define]) -> bool:
+    """Is every missing fact a need whenever the node is open, whatever the case? So when the
+    node has one condition, built only of parts that are unknown as soon as a part of them is
+    (comparisons, arithmetic, `not`...: no `and`, `or`, `is known`): a missing fact then leaves
+    every part above it unknown. The code writer needs no `relevant` call for such a node."""
+    if len(conditions) != 1:
+        return False
+    seen: set[str] = set()
+    stack = [conditions[0]]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, _STRICT):
+            return False
+        if isinstance(e, ir.DefineRef):
+            if e.id not in seen:
+                seen.add(e.id)
+                stack.append(defines[e.id].expr)
+            continue
+        stack.extend(ir.children(e))
+    return True
+
+
 class Relevance:
     """For an open node, as the walk records it (`(OpenNode, *values of the facts it reads)`,
     see codegen/walk.py), the missing facts whose answers could still decide it, in the order

@@ -29,6 +29,7 @@ from ...lang.check import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
+from ..needs import every_missing_fact_decides
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, TraceStep
 from .layout import holders
@@ -235,12 +236,18 @@ class PathwayWriter:
                 return
             exprs, facts = self.uses[node.id]
             own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
+            values = []
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
-                key.append(var or f"get({name!r})")
-            f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key)})))")
+                values.append(var or f"get({name!r})")
+            if every_missing_fact_decides(conditions_of(node), self.checked.defines):  # no call needed
+                for name, value in zip(self.reads[node.id], values, strict=True):
+                    f.emit(indent, f"if {value} is None:")
+                    f.emit(indent + 1, f"needs[{name!r}] = None")
+                return
+            f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key + values)})))")
             return
         read = read or "()"
         key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
