@@ -275,7 +275,8 @@ def test_the_pathway_chart_draws_the_finding_it_concludes_with_the_case_s_reason
     spec = next(s for s in chart_specs(bundled_kb) if s.name == "pathway-hepatic_metastases")
     result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
     dot = chart(bundled_kb, spec, result).source
-    [note] = [x for x in dot.splitlines() if x.strip().startswith('"finding-unresectable_liver-unresectable_disease" [')]
+    name = '"finding-unresectable_liver-unresectable_disease" ['
+    [note] = [x for x in dot.splitlines() if x.strip().startswith(name)]
     assert "Finding: Hepatic metastases not resectable" in note and "penwidth=3" in note
     assert "Future liver remnant volume 25 % ≤ 30 %" in note.replace("\\n", " ")
     [edge] = [x for x in dot.splitlines() if 'unresectable_disease -> "finding-unresectable_liver' in x]
