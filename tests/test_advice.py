@@ -247,6 +247,9 @@ def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_k
                                   "upper_rectal_lesion": True})
     page = render.write_report(bundled_kb, tmp_path, result, "case.yaml").read_text()
     assert "<h3>Findings</h3>" in page and "Peritoneal carcinomatosis index (PCI) 8 points &lt; 12" in page
+    assert "concluded in the pathway “ESMO: peritoneal metastases: Cytoreductive surgery" in page
+    # drawn on its pathway's chart beside the node that concludes it (SVG escapes '-')
+    assert "esmo_cytoreductive_surgery&#45;&gt;finding&#45;low_volume_peritoneal_disease" in page
     assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
     assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
     assert 'id="case-node-unresectable_liver"' not in page
