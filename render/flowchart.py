@@ -290,6 +290,12 @@ class _Chart:
             attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
                                            + (f", refs {', '.join(map(str, provenance.refs))}"
                                               if provenance.refs else "")))
+        concluded = getattr(self, "concluded", {}).get(node_id, ())
+        for label, reasons in concluded:  # a finding the pathway concludes here: in the box, not beside it
+            attrs["label"] += "\\n" + _lines(*wrap(f"⇒ finding: {label}", BOX))
+            if reasons is not None:  # the case's conclusion, with its reasons on hover
+                said = _e(f"Finding: {label} — {reasons}")
+                attrs["tooltip"] = f"{attrs['tooltip']} | {said}" if attrs.get("tooltip") else said
         attrs["id"] = _e(f"node-{node_id}")
         attrs["URL"] = _e(f"#rule-{node_id}")
         target.node(node_id, **attrs)
@@ -414,6 +420,7 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
     c.elsewhere = {node: (name, title) for node, name, title in spec.elsewhere}
     c.shared = {node: (name, title) for node, name, title in spec.shared}
     c.stubs = set()
+    c.concluded = _concluded(kb, result)
     pathways = {p.id: p for p in kb.pathways}
     sources_shown: list[str] = []
     if spec.kind == "safety":
@@ -439,7 +446,6 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
                 if c.drawn(node.id):
                     c.node(c.graph, pathway, node)
             c.end_node(c.graph, pathway)
-            _concluded(c, kb, pathway, result)
             continue
         line, fill = c._colour(group_label if group_label in kb.sources else None)
         with c.graph.subgraph(name=f"cluster_{_slug(group_label)}") as column:
@@ -517,35 +523,17 @@ def _findings_chart(c: _Chart, kb: KnowledgeBase, result: Result | None) -> None
         c.graph.node(finding.id, **attrs)
 
 
-def _concluded(c: _Chart, kb: KnowledgeBase, pathway: ir.Pathway, result: Result | None) -> None:
-    """The findings the pathway concludes (a finding's `concluded at`), each beside its node,
-    joined by a dashed "concludes" line; with a case, those it reaches drawn with their reasons."""
+def _concluded(kb: KnowledgeBase, result: Result | None) -> dict[str, list[tuple[str, str | None]]]:
+    """Per pathway node, the findings it concludes (a finding's `concluded at`): the words its
+    box adds ("concludes: ..."), and, when the case reached the conclusion there, its reasons."""
     held = {f.id: f for f in getattr(result, "findings", ())} if result is not None else {}
-    nodes = {n.id for n in pathway.nodes}
+    found: dict[str, list[tuple[str, str | None]]] = {}
     for finding in kb.checked.findings:
         for node_id in finding.concluded_at:
-            if node_id not in nodes or not c.drawn(node_id):
-                continue
-            p = finding.provenance or ir.Provenance(source="")
-            line, fill = c._colour(p.source)
-            lines = wrap(f"Finding: {finding.label}", SAFETY)
             reached = finding.id in held and any(n == node_id for _, n, _ in held[finding.id].concluded_at)
-            for reason in held[finding.id].reasons if reached else ():
-                lines += wrap("- " + reason.text, SAFETY)
-            lines.append(f"{p.source} {c._footnote(p, finding.id, finding.label)}".rstrip())
-            name = f"finding-{finding.id}-{node_id}"
-            attrs = dict(shape="note", style="filled", fillcolor=fill, color=line, label=_lines(*lines),
-                         id=_e(f"node-{name}"), URL=_e(f"#rule-{finding.id}"))
-            if result is not None:
-                if reached:
-                    attrs.update(penwidth="3", color=PATH)
-                else:
-                    attrs.update(color=GREY, fillcolor=GREY_FILL, fontcolor=GREY_TEXT)
-            if p.quote:
-                attrs["tooltip"] = _e(f"“{p.quote}” — {p.source}")
-            c.graph.node(name, **attrs)
-            c.graph.edge(node_id, name, label="concludes", style="dashed", arrowhead="none", fontname=FONT,
-                         fontsize="9", color=line)
+            reasons = "; ".join(r.text for r in held[finding.id].reasons) if reached else None
+            found.setdefault(node_id, []).append((finding.label, reasons))
+    return found
 
 
 def _dates(step) -> str:

@@ -248,8 +248,8 @@ def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_k
     page = render.write_report(bundled_kb, tmp_path, result, "case.yaml").read_text()
     assert "<h3>Findings</h3>" in page and "Peritoneal carcinomatosis index (PCI) 8 points &lt; 12" in page
     assert "concluded in the pathway “ESMO: peritoneal metastases: Cytoreductive surgery" in page
-    # drawn on its pathway's chart beside the node that concludes it (SVG escapes '-')
-    assert "esmo_cytoreductive_surgery&#45;&gt;finding&#45;low_volume_peritoneal_disease" in page
+    # drawn on its pathway's chart, in the box of the node that concludes it
+    assert page.count("⇒ finding:") >= 3 and "Finding: Low&#45;volume peritoneal disease (PCI &lt; 12)" in page
     assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
     assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
     assert 'id="case-node-unresectable_liver"' not in page
@@ -278,14 +278,11 @@ def test_the_pathway_chart_draws_the_finding_it_concludes_with_the_case_s_reason
     spec = next(s for s in chart_specs(bundled_kb) if s.name == "pathway-hepatic_metastases")
     result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
     dot = chart(bundled_kb, spec, result).source
-    name = '"finding-unresectable_liver-unresectable_disease" ['
-    [note] = [x for x in dot.splitlines() if x.strip().startswith(name)]
-    assert "Finding: Hepatic metastases not resectable" in note and "penwidth=3" in note
-    assert "Future liver remnant volume 25 % ≤ 30 %" in note.replace("\\n", " ")
-    [edge] = [x for x in dot.splitlines() if 'unresectable_disease -> "finding-unresectable_liver' in x]
-    assert "label=concludes" in edge and "dashed" in edge
-    [other] = [x for x in dot.splitlines() if x.strip().startswith('"finding-resectable_liver-resectable_disease" [')]
-    assert "penwidth=3" not in other  # not this case's conclusion: drawn grey, without reasons
+    [box] = [x.replace("\\n", " ") for x in dot.splitlines() if x.strip().startswith("unresectable_disease [")]
+    assert "⇒ finding: Hepatic metastases not resectable" in box and "penwidth=3" in box  # on the case's path
+    assert "Finding: Hepatic metastases not resectable — Future liver remnant volume 25 % ≤ 30 %" in box  # on hover
+    [other] = [x.replace("\\n", " ") for x in dot.splitlines() if x.strip().startswith("resectable_disease [")]
+    assert "⇒ finding: Hepatic metastases resectable" in other and "Finding:" not in other  # not this case's
 
 
 def test_the_result_says_where_a_pathway_concluded_the_finding(bundled_kb):
