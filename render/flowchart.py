@@ -116,6 +116,8 @@ class _Chart:
         self.overlay = _Overlay.of(result)
         # each plan step's dates for this case, as words
         self.dates = {(plan.id, s.id): _dates(s) for plan in result.plans for s in plan.steps} if result else {}
+        # per node, the findings a pathway concludes there (words, and the case's reasons when reached)
+        self.concluded: dict[str, list[tuple[str, str | None]]] = _concluded(kb, result)
         self.footnotes: list[Footnote] = []
         self.graph = graphviz.Digraph(name=name)
         self.graph.attr(rankdir="LR", fontname=FONT, fontsize="11", nodesep="0.25", ranksep="0.5",
@@ -290,7 +292,7 @@ class _Chart:
             attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
                                            + (f", refs {', '.join(map(str, provenance.refs))}"
                                               if provenance.refs else "")))
-        concluded = getattr(self, "concluded", {}).get(node_id, ())
+        concluded = self.concluded.get(node_id, ())
         for label, reasons in concluded:  # a finding the pathway concludes here: in the box, not beside it
             attrs["label"] += "\\n" + _lines(*wrap(f"⇒ finding: {label}", BOX))
             if reasons is not None:  # the case's conclusion, with its reasons on hover
@@ -420,7 +422,6 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
     c.elsewhere = {node: (name, title) for node, name, title in spec.elsewhere}
     c.shared = {node: (name, title) for node, name, title in spec.shared}
     c.stubs = set()
-    c.concluded = _concluded(kb, result)
     pathways = {p.id: p for p in kb.pathways}
     sources_shown: list[str] = []
     if spec.kind == "safety":
