@@ -42,10 +42,12 @@ def _what(step) -> str:
 def test_compiled_evaluators_agree_with_the_interpreter(path):
     kb = consilium.load_kb(path)
     rng = random.Random(20261121)
-    for _ in range(3000):
+    for i in range(3000):
         case = random_case(kb.facts, rng)
         valid = kb.validate_case({k: as_written(v) for k, v in case.items()})  # every generated value is valid
         full = kb.evaluate(valid, validated=True)
+        if i % 10 == 0:  # the trace's JSON, written from what the walk recorded, is each step's own
+            assert full.to_json()["trace"] == [s.to_json() for s in full.trace], case
         fast = kb.decide(valid, validated=True)
         seen = walk(kb, valid)
         assert (list(fast.recommendations), list(fast.warnings), list(fast.needs)) == seen.values(), case

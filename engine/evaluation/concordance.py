@@ -100,7 +100,10 @@ class Concordance:
         # a site's view is made of one part per source and one relation per pair: each kept too,
         # since they repeat across sites and cases far more than whole views do
         self._at_site = lru_cache(maxsize=4096)(self._source_at_site)
-        self._relate = lru_cache(maxsize=4096)(_relate)
+        # a pair's relation, by the two parts' ids (hashing the parts would cost more than relating
+        # them); both parts kept beside it, so neither id is reused while the entry lives
+        self._relations: dict[tuple[int, int], tuple[SourceAtSite, SourceAtSite, Relation]] = {}
+        self._silent: dict[tuple[str, str], Relation] = {}
         self._views: dict[tuple[Any, ...], tuple[SiteView, ...]] = {}  # the whole answer, per distinct input
 
     def views(self, fired: tuple[str, ...], recommendations: Iterable[Recommendation],
@@ -149,6 +152,21 @@ class Concordance:
                          for source in self._sources])
         site, label = self._sites[i]
         return SiteView(site, label, present, at_site, tuple([self._relate(a, b) for a, b in combinations(at_site, 2)]))
+
+    def _relate(self, a: SourceAtSite, b: SourceAtSite) -> Relation:
+        if not a.rules or not b.rules:  # one says nothing here: the same for every case
+            silent = self._silent.get((a.source, b.source))
+            if silent is None:
+                silent = self._silent[a.source, b.source] = Relation(a.source, b.source, "silent", ())
+            return silent
+        kept = self._relations.get((id(a), id(b)))
+        if kept is not None and kept[0] is a and kept[1] is b:
+            return kept[2]
+        if len(self._relations) >= 4096:
+            self._relations.clear()  # bounded, like the other caches
+        relation = _relate(a, b)
+        self._relations[id(a), id(b)] = (a, b, relation)
+        return relation
 
     def _source_at_site(self, source: str, rules: tuple[str, ...], pending: tuple[str, ...]) -> SourceAtSite:
         """One source at one site: what its rules that fired there recommend and advise against."""

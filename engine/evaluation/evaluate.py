@@ -27,7 +27,7 @@ from .codegen.runtime import Loaded
 from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import Relevance, answers
-from .result import Answer, Decision, Need, Result, SourceView, Undecided
+from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
 _KEPT = 8192          # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
@@ -65,7 +65,13 @@ class Evaluator:
         # itself (errors are reported at their rule from inside it).
         self.decide: Callable[[Mapping[str, Any]], Decision] = self.code["decide"]
         self._probes: dict[str, tuple[Callable[..., Any], tuple[str, ...], Loaded]] = {}
-        self._values: dict[ir.Expr, Loaded] = {}
+        # an expression's generated function, by the expression's id (hashing a deep frozen
+        # expression costs more than running it); the expression is kept beside it, so its id
+        # cannot be reused while the entry lives
+        self._values: dict[int, tuple[ir.Expr, Callable[..., Any], Loaded]] = {}
+        self._cuts_kept: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._samples: dict[tuple[str, str], tuple[Any, ...]] = {}  # per (node, fact): the values its answers try
+        self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
 
@@ -99,7 +105,7 @@ class Evaluator:
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), tuple(trace), None, advice))
+                             tuple(plans), tuple(unchecked), Trace(trace, case), None, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""
@@ -192,7 +198,32 @@ class Evaluator:
             assert isinstance(node, ir.Decide)
             target = node.branches[outcome - 1].target
             return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
-        return answers(self.checked.facts[fact], probe, self._cuts(node, fact))
+
+        # The values `needs.answers` tries are the same for every case (the fact's type and the
+        # node's thresholds): the answers, in words, are kept per (node, fact, what each try gave).
+        key = (node.id, fact)
+        samples = self._samples.get(key)
+        if samples:
+            found = self._answers_kept.get((key, tuple([probe(v) for v in samples])))
+            if found is not None:
+                return found
+        tried: list[tuple[Any, tuple[str | None, str]]] = []
+
+        def trying(value: Any) -> tuple[str | None, str]:
+            gave = probe(value)
+            tried.append((value, gave))
+            return gave
+        found = answers(self.checked.facts[fact], trying, self._cuts(node, fact))
+        values_tried = tuple([value for value, _ in tried])
+        if samples is None:
+            samples = self._samples[key] = values_tried
+        if samples and values_tried == samples:  # else what is tried depends on the case: nothing kept
+            if len(self._answers_kept) >= _KEPT:
+                self._answers_kept.clear()
+            self._answers_kept[key, tuple([gave for _, gave in tried])] = found
+        else:
+            self._samples[key] = ()
+        return found
 
     def _probe(self, node: ir.Node) -> tuple[Callable[..., Any], tuple[str, ...], Loaded]:
         found = self._probes.get(node.id)
@@ -212,23 +243,30 @@ class Evaluator:
 
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
         """The value of one expression (resolved against this knowledge base) for a case; None: unknown."""
-        found = self._values.get(expr)
-        if found is None:
-            found = self._values[expr] = codegen.build(codegen.expression(self.checked, expr),
-                                                       f"<consilium {self.name} expression>")
+        if expr.__class__ is ir.FactRef:  # a fact's value is the case's
+            return case.get(expr.id)
+        found = self._values.get(id(expr))
+        if found is None or found[0] is not expr:
+            loaded = codegen.build(codegen.expression(self.checked, expr), f"<consilium {self.name} expression>")
+            found = self._values[id(expr)] = (expr, loaded["value"], loaded)
         try:
-            return found["value"](case.get)
+            return found[1](case.get)
         except Exception as exc:  # noqa: BLE001 - re-raised at its rule
-            raise self._error(exc, found) from None
+            raise self._error(exc, found[2]) from None
 
     def _cuts(self, node: ir.Node, fact: str) -> tuple[Any, ...]:
-        """The constants `fact` is compared with in the node's conditions: where its answers change."""
+        """The constants `fact` is compared with in the node's conditions: where its answers change
+        (the same for every case: worked out once per node and fact)."""
+        found_cuts = self._cuts_kept.get((node.id, fact))
+        if found_cuts is not None:
+            return found_cuts
         conditions = ([b.condition for b in node.branches if b.condition is not None]
                       if isinstance(node, ir.Decide) else [getattr(node, "guard", None)])
         found: set[Any] = set()
         for condition in conditions:
             found.update(thresholds(condition, fact, self._defines))
-        return tuple(found)
+        cuts = self._cuts_kept[node.id, fact] = tuple(found)
+        return cuts
 
 
 __all__ = ["Decision", "Evaluator"]

@@ -44,6 +44,7 @@ class Explainer:
 
     def __init__(self, facts: Mapping[str, ir.Fact], defines: Mapping[str, ir.Define], value: Value):
         self.facts, self.defines, self.value = facts, defines, value
+        self._names: dict[int, tuple[ir.Expr, tuple[str, ...]]] = {}
 
     # ---- what is still open ------------------------------------------------------------
     def open_facts(self, e: ir.Expr | None, case: Mapping[str, Any]) -> tuple[str, ...]:
@@ -186,11 +187,14 @@ class Explainer:
         return str(e)
 
     def _read(self, e: ir.Expr, case: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-        names: dict[str, None] = {}
-        for node in ir.walk(e):
-            if isinstance(node, ir.FactRef):
-                names.setdefault(node.id)
-        return tuple((name, case.get(name)) for name in names)
+        # the facts an expression names are the same for every case: found once (by the
+        # expression's id, the expression kept beside them so that id is not reused)
+        kept = self._names.get(id(e))
+        if kept is None or kept[0] is not e:
+            kept = self._names[id(e)] = (e, tuple(dict.fromkeys(
+                node.id for node in ir.walk(e) if isinstance(node, ir.FactRef))))
+        get = case.get
+        return tuple([(name, get(name)) for name in kept[1]])
 
 
 def _interval(interval: ir.Interval) -> str:

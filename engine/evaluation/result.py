@@ -3,7 +3,8 @@
 Immutable records, named tuples where many are made per evaluation: recommendations with
 their provenance, warnings, needs (the facts that would decide an undecided decision, and
 what each answer leads to), the view per source, plans in time, and the trace of every node
-visited, each step's outcome in words and as a code (`OUTCOMES`). A result is plain data:
+visited, each step's outcome in words and as a code (`OUTCOMES`): a `Trace`, kept as the
+walk recorded it and made into steps when first read. A result is plain data:
 nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
 `schema_version`; bump the major version on any breaking change, the minor on an addition.
 """
@@ -11,6 +12,7 @@ nothing in it refers back to the evaluator. `to_json` writes the documented JSON
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang.diagnostics import Span
@@ -187,6 +189,113 @@ class TraceStep(NamedTuple):  # a tuple: many are made per evaluation
                 "code": self.code, "next": list(self.next), "branch": self.branch}
 
 
+class StepPlan(NamedTuple):
+    """A trace step as the walk records it, made once per node and outcome when the knowledge
+    base is loaded: the step without what depends on the case, and how to fill that in."""
+
+    step: TraceStep                # `read` empty; `outcome` as far as it is fixed
+    reads: tuple[str, ...]         # the facts the node reads: `read` is each with its value in the case
+    needs: str | None = None       # the words open with this and name the facts missing among `reads`...
+    otherwise: str | None = None   # ...or, when none is, are these (why the condition has no value)
+
+
+class Trace(Sequence[TraceStep]):
+    """The trace of one evaluation: a sequence of `TraceStep`, kept as the walk recorded it
+    (steps made at load, and `StepPlan`s with the case's values) and made into steps when
+    first read. Plain data: it holds its own copy of the case's values, nothing else."""
+
+    __slots__ = ("_recorded", "_values", "_steps")
+
+    def __init__(self, recorded: Iterable[TraceStep | StepPlan] = (), values: Mapping[str, Any] | None = None):
+        """`values`: the case the walk read (copied); none needed when every entry is a step."""
+        self._recorded = tuple(recorded)
+        self._values = dict(values) if values else {}
+        self._steps: tuple[TraceStep, ...] | None = None
+
+    @property
+    def steps(self) -> tuple[TraceStep, ...]:
+        if self._steps is None:
+            self._steps = _expand(self._recorded, self._values.get)
+        return self._steps
+
+    def __getitem__(self, index):
+        return self.steps[index]
+
+    def __len__(self) -> int:
+        return len(self._recorded)
+
+    def __iter__(self) -> Iterator[TraceStep]:
+        return iter(self.steps)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Trace, tuple, list)):
+            return self.steps == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.steps)
+
+    def __repr__(self) -> str:
+        return repr(self.steps)
+
+    def __reduce__(self):
+        return (Trace, (self.steps,))
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """`TraceStep.to_json` of every step, made from what the walk recorded (the steps
+        themselves are not made for it): a result's trace is most of its JSON."""
+        if self._steps is not None:
+            return _trace_json(self._steps)
+        plain, value, get = _PLAIN, to_json_value, self._values.get
+        out: list[dict[str, Any]] = []
+        append = out.append
+        reads: tuple[str, ...]
+        for entry in self._recorded:
+            if isinstance(entry, TraceStep):
+                step, reads, needs, otherwise = entry, (), None, None
+            else:
+                step, reads, needs, otherwise = entry
+            pathway, node, kind, span, _, outcome, following, branch, code = step
+            read: dict[str, Any] = {}
+            if reads:
+                missing = []
+                for name in reads:
+                    v = get(name)
+                    if v is None:
+                        missing.append(name)
+                        read[name] = None
+                    else:
+                        read[name] = v if v.__class__ in plain else value(v)
+                if needs is not None:
+                    outcome = needs + ", ".join(missing) if missing or otherwise is None else otherwise
+            elif needs is not None:
+                outcome = needs if otherwise is None else otherwise
+            append({"pathway": pathway, "node": node, "kind": kind,
+                    "span": None if span is None else {"file": span.file, "line": span.line, "column": span.column,
+                                                       "end_line": span.end_line, "end_column": span.end_column},
+                    "read": read, "outcome": outcome, "code": code, "next": list(following), "branch": branch})
+        return out
+
+
+def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any]) -> tuple[TraceStep, ...]:
+    """The steps of a recorded trace: each plan's step with the facts it read and its words."""
+    steps: list[TraceStep] = []
+    append, step_class = steps.append, TraceStep  # (a plan is a tuple too: told apart by its class)
+    for entry in recorded:
+        if isinstance(entry, TraceStep):
+            append(entry)
+            continue
+        step, reads, needs, otherwise = entry
+        read = tuple([(name, get(name)) for name in reads])
+        outcome = step[5]
+        if needs is not None:
+            missing = [name for name, value in read if value is None]
+            outcome = needs + ", ".join(missing) if missing or otherwise is None else otherwise
+        append(tuple.__new__(step_class, (step[0], step[1], step[2], step[3], read, outcome, step[6], step[7],
+                                          step[8])))
+    return tuple(steps)
+
+
 # A trace step's outcome as a code, beside its words: what a program matches on.
 OUTCOMES = {
     "branch": "a decision took the branch `branch`",
@@ -215,7 +324,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     by_site: tuple["SiteView", ...]  # per site, each source's actions and their relations
     plans: tuple[PlannedSequence, ...]
     unchecked: tuple[Unchecked, ...] = ()
-    trace: tuple[TraceStep, ...] = ()
+    trace: Sequence[TraceStep] = ()  # a `Trace` from the evaluator: steps made when first read
     identity: dict[str, Any] | None = None  # the knowledge base's name, digest, revision; Consilium's version
     # What else the knowledge base says of this case (evaluation/advice.py), worked out when
     # first asked: findings with their reasons, conditional options, contradictions, choices.
@@ -292,7 +401,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "by_site": {v.site: v.to_json() for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [u.to_json() for u in self.unchecked],
-            "trace": _trace_json(self.trace),
+            "trace": self.trace.to_json() if isinstance(self.trace, Trace) else _trace_json(self.trace),
             "identity": dict(self.identity) if self.identity is not None else None,
             "findings": [f.to_json() for f in self.findings],
             "options": [o.to_json() for o in self.options],
@@ -319,7 +428,7 @@ Result.__repr__ = _result_repr  # type: ignore[method-assign, assignment]  # a N
 _PLAIN = frozenset({type(None), bool, int, float, str})  # values that are their own JSON form
 
 
-def _trace_json(trace: tuple[TraceStep, ...]) -> list[dict[str, Any]]:
+def _trace_json(trace: Iterable[TraceStep]) -> list[dict[str, Any]]:
     """`TraceStep.to_json` for every step, written out: a result's trace is most of its JSON."""
     plain, value = _PLAIN, to_json_value
     out: list[dict[str, Any]] = []

@@ -69,7 +69,13 @@ class CaseChecker:
         namespace: dict[str, Any] = {"BAD": _BAD, "date": _dt.date}
         lines = ["def fast(raw):", "    get = raw.get", "    case = {}"]
         for i, (name, fact) in enumerate(facts.items()):
-            lines += [f"    v = get({name!r})", "    if v is not None:"]
+            lines.append(f"    v = get({name!r})")
+            test = _test(fact, i, namespace)
+            if test is not None:  # tested first: a value given, as it should be, costs one test
+                lines += [f"    if {test}:", f"        case[{name!r}] = v", "    elif v is not None:",
+                          "        return None"]
+                continue
+            lines.append("    if v is not None:")
             lines += ["        " + line for line in _inline(fact, i, namespace)]
         # every name a fact, none null: else validate_case says (an unknown name, or a null, is rare)
         lines += ["    return case if len(case) == len(raw) else None"]
@@ -89,24 +95,33 @@ class CaseChecker:
         return case
 
 
-def _inline(fact: ir.Fact, i: int, namespace: dict[str, Any]) -> list[str]:
-    """The statements that take the value `v` of `fact` into `case`, or return None."""
-    key = repr(fact.id)
+def _test(fact: ir.Fact, i: int, namespace: dict[str, Any]) -> str | None:
+    """The test that `v` is a value of `fact` as it is (false for None), for the types whose
+    values are taken as they are; None for the others (see `_inline`)."""
     match fact.type:
         case ir.BoolType():
-            test = "v is True or v is False"
+            return "v is True or v is False"
         case ir.EnumType(values=values):
             namespace[f"values{i}"] = frozenset(values)
-            test = f"v.__class__ is str and v in values{i}"
-        case ir.NumberType(integer=False):  # made exact (a float is the decimal it was written as)
-            namespace[f"number{i}"] = _number(fact.type)
-            return [f"v = number{i}(v)", "if v is BAD:", "    return None", f"case[{key}] = v"]
-        case ir.NumberType(range=interval):  # a whole number: an int, in range (bounds by name: exact)
+            return f"v.__class__ is str and v in values{i}"
+        case ir.NumberType(integer=True, range=interval):  # an int, in range (bounds by name: exact)
             test = "v.__class__ is int"
             if interval is not None:
                 low, high = interval.low, interval.high
                 namespace[f"low{i}"], namespace[f"high{i}"] = low.value, high.value
                 test += f" and low{i} {'<=' if low.closed else '<'} v {'<=' if high.closed else '<'} high{i}"
+            return test
+    return None
+
+
+def _inline(fact: ir.Fact, i: int, namespace: dict[str, Any]) -> list[str]:
+    """The statements that take the value `v` (not None) of `fact` into `case`, or return
+    None, for the types whose values are converted (those `_test` does not take)."""
+    key = repr(fact.id)
+    match fact.type:
+        case ir.NumberType():  # made exact (a float is the decimal it was written as)
+            namespace[f"number{i}"] = _number(fact.type)
+            return [f"v = number{i}(v)", "if v is BAD:", "    return None", f"case[{key}] = v"]
         case ir.SetType(values=values):  # each item one of the values (so a string), none twice
             namespace[f"values{i}"] = frozenset(values)
             return ["if v.__class__ is not list and v.__class__ is not tuple:", "    return None",
@@ -119,9 +134,7 @@ def _inline(fact: ir.Fact, i: int, namespace: dict[str, Any]) -> list[str]:
         case ir.DurationType():  # in words: the same parser as validate_case
             namespace[f"check{i}"] = _duration(fact.type)
             return [f"v = check{i}(v)", "if v is BAD:", "    return None", f"case[{key}] = v"]
-        case _:
-            raise AssertionError(f"the case checker misses {type(fact.type).__name__}")
-    return [f"if not ({test}):", "    return None", f"case[{key}] = v"]
+    raise AssertionError(f"the case checker misses {type(fact.type).__name__}")
 
 
 __all__ = ["CaseChecker"]

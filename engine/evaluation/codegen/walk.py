@@ -14,8 +14,10 @@ whose condition is true, stops when one is unknown, takes `otherwise` when all a
 guarded rule fires when its guard is true. A node with one way in is written inside the
 node that leads to it where that keeps the order (layout.py); the others run behind a
 flag (`reached_x`, or in a walk its path `path_x`). What is the same for every case (a
-trace step that reads nothing, a warning, a recommendation with one path) is made once,
-at load, and held by a global of the generated module.
+trace step, a warning, a recommendation with one path) is made once, at load, and held by
+a global of the generated module: a trace step that reads facts is a `StepPlan`, whose
+values (and the words naming the facts missing) `result.Trace` fills in from the case
+when the trace is read, so the walk appends a constant per node.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
 from ..needs import every_missing_fact_decides
 from ..plans import Timetable
-from ..result import Recommendation, RuleWarning, TraceStep
+from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
 from .writer import Function, Module
 
@@ -193,39 +195,36 @@ class PathwayWriter:
                 self.rule(node, indent)
             case ir.Step():
                 if self.record:
-                    self.step(indent, node, "step", None, "continues", "continues", following=_targets(node))
+                    self.step(indent, node, "step", (), "continues", "continues", following=_targets(node))
                 for target in node.then:
                     self.lead(indent, node, target)
             case ir.Schedule():
                 self.schedule(node, indent)
 
-    def read(self, node: ir.Node | ir.Safety, names: tuple[str, ...], indent: int) -> str | None:
-        """In a walk, the facts a node reads with their values, as one local (None: it reads nothing)."""
-        if not self.record or not names:
-            return None
-        var = self.f.locals.take(f"read_{node.id}")
-        pairs = [f"({name!r}, {self.f.facts[name]})" for name in names]
-        self.f.emit(indent, f"{var} = ({pairs[0]},)" if len(pairs) == 1 else f"{var} = ({', '.join(pairs)})")
-        return var
+    def read(self, node: ir.Node | ir.Safety, names: tuple[str, ...], indent: int) -> tuple[str, ...]:
+        """The facts a node reads, for its trace step (none in decide)."""
+        return names if self.record else ()
 
-    def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: str | None, words: str, code: str, *,
-             following: tuple[str, ...] = (), branch: int | None = None, words_code: str | None = None) -> None:
-        """Append a trace step: made once when nothing in it depends on the case."""
-        f = self.f
-        pid = self.pid
-        if read is None and words_code is None:
-            made = TraceStep(pid, node.id, kind, node.span, (), words, following, branch, code)
-            f.emit(indent, f"trace.append({f.const(made, 'STEP_' + node.id)})")
-            return
-        span = f.const(node.span, "SPAN_" + node.id)
-        fields = (repr(pid), repr(node.id), repr(kind), span, read or "()", words_code or repr(words),
-                  f.const(following), repr(branch), repr(code))
-        f.emit(indent, f"trace.append(new(TraceStep, ({', '.join(fields)})))")
+    def pairs(self, names: tuple[str, ...]) -> str:
+        """An expression: the facts `names` with their values, as (name, value) pairs."""
+        return "(" + "".join(f"({name!r}, {self.f.facts[name]}), " for name in names).rstrip(" ") + ")"
 
-    def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: str | None) -> None:
+    def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: tuple[str, ...], words: str, code: str,
+             *, following: tuple[str, ...] = (), branch: int | None = None, needs: str | None = None,
+             otherwise: str | None = None) -> None:
+        """Append a trace step, made once, at load: the facts it read and, with `needs`, its
+        words (`needs` and the facts missing, or `otherwise` when none is) are filled in from
+        the case when the trace is read (result.Trace), not by the walk."""
+        made = TraceStep(self.pid, node.id, kind, node.span, (), words, following, branch, code)
+        if read or needs is not None:
+            made = StepPlan(made, read, needs, otherwise)  # type: ignore[assignment]
+        self.f.emit(indent, f"trace.append({self.f.const(made, 'STEP_' + node.id)})")
+
+    def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
+             unknown: str | None) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
         Which missing facts it needs, `relevant` (evaluation/needs.py) says from the node and the
-        values it read: only those whose answers could still decide it."""
+        values it read: only those whose answers could still decide it (`unknown`: unused here)."""
         f = self.f
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node, then the values it read, flat: what its needs are worked out and kept by)
@@ -249,19 +248,16 @@ class PathwayWriter:
                 return
             f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key + values)})))")
             return
-        read = read or "()"
-        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
-        opened = f.locals.take(f"open_{node.id}")
-        needed = f.locals.take(f"needs_{node.id}")
-        f.emit(indent, f"{opened} = {_tuple(key)}")
-        f.emit(indent, f"{needed} = relevant({opened})")
-        words = f"'undecided: needs ' + ', '.join({needed})"
+        names = self.reads[node.id]
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
         why = why_unknown(conditions, self.checked.defines)
-        if why:  # no fact that could decide it is missing and still no value: say why (a division by zero...)
-            words = f"({words}) if {needed} else {f'undecided: a condition has no value for this case ({why})'!r}"
-        self.step(indent, node, kind, read, "", "undecided", words_code=words)
-        f.emit(indent, f"undecided.append(({opened}, {read}))")
+        # every fact known and still no value: the words say why (a division by zero, a date out of range...)
+        reason = f"undecided: a condition has no value for this case ({why})" if why else None
+        self.step(indent, node, kind, read, "", "undecided", needs="undecided: needs ", otherwise=reason)
+        # (the node and the values it read, flat: what the evaluator's `relevant` works out and keeps
+        # its needs by; the pairs read)
+        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
+        f.emit(indent, f"undecided.append((({', '.join(key)},), {self.pairs(names)}))")
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -274,8 +270,13 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
                 break
-            v = f.expr(branch.condition, indent)
-            f.emit(indent, f"if {v} is True:")
+            v, missing, test = self.condition(branch.condition, indent)
+            if missing:  # tested first: a missing fact leaves the node open
+                f.emit(indent, f"if {missing}:")
+                self.open(indent + 1, node, "decide", read, v)
+                f.emit(indent, f"elif {test}:")
+            else:
+                f.emit(indent, f"if {test}:")
 
             def taken(indent: int = indent + 1, branch: ir.Branch = branch, index: int = index,
                       following: tuple[str, ...] = following) -> None:
@@ -284,9 +285,6 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
             self.block(indent + 1, taken)
-            if not f.known(v):  # a value that is never unknown leaves nothing open
-                f.emit(indent, f"elif {v} is None:")
-                self.open(indent + 1, node, "decide", read)
             f.emit(indent, "else:")
             indent += 1
         else:
@@ -295,23 +293,34 @@ class PathwayWriter:
         if f.body[-1][0].endswith("else:"):  # nothing left to do when no branch holds
             f.body.pop()
 
+    def condition(self, e: ir.Expr, indent: int, negated: bool = False) -> tuple[str | None, str, str]:
+        """A node's condition computed: (the local known to be None where it is missing, if
+        any; what makes it missing, "" when nothing can; the test that it holds, or with
+        `negated` that it does not). A comparison is tested where it is used, not stored."""
+        f = self.f
+        parts = f.test(e, indent)
+        if parts is not None:
+            unknowns, test, negation = parts
+            return (unknowns[0] if len(unknowns) == 1 else None, " or ".join(f"{x} is None" for x in unknowns),
+                    negation if negated else test)
+        v = f.expr(e, indent)
+        return v, ("" if f.known(v) else f"{v} is None"), f"{v} is not True" if negated else f"{v} is True"
+
     def rule(self, node: ir.Recommend | ir.Warn, indent: int) -> None:
         f = self.f
         kind = type(node).__name__.lower()
         read = self.read(node, self.reads[node.id], indent)
         if node.guard is not None:
-            v = f.expr(node.guard, indent)
+            v, missing, test = self.condition(node.guard, indent, negated=self.record)
             opening = "if"
-            if not f.known(v):  # a value that is never unknown leaves nothing open
-                f.emit(indent, f"if {v} is None:")
-                self.open(indent + 1, node, kind, read)
+            if missing:  # a value that is never unknown leaves nothing open
+                f.emit(indent, f"if {missing}:")
+                self.open(indent + 1, node, kind, read, v)
                 opening = "elif"
-            if self.record:
-                f.emit(indent, f"{opening} {v} is not True:")
+            f.emit(indent, f"{opening} {test}:")
+            if self.record:  # `test` is that it does not hold
                 self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
                 f.emit(indent, "else:")
-            else:
-                f.emit(indent, f"{opening} {v} is True:")
             indent += 1
         if not self.record:
             f.emit(indent, f"{'recs' if isinstance(node, ir.Recommend) else 'warns'}.append({node.id!r})")
@@ -384,7 +393,7 @@ class SafetyWriter(PathwayWriter):
                 f.emit(1, f"warns.append({safety.id!r})")
                 continue
             names = tuple(dict.fromkeys(facts_read(safety.condition, self.checked.defines)))
-            read = self.read(safety, names, 0) or "()"
+            read = self.read(safety, names, 0)
             opening = "if"
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
@@ -392,8 +401,7 @@ class SafetyWriter(PathwayWriter):
                 key = _tuple([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
                               *[f.facts[n] for n in names]])
                 f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
-                self.step(1, safety, "safety", read, "", "not-checked",
-                          words_code=f"'not checked: needs ' + ', '.join({missing})")
+                self.step(1, safety, "safety", read, "", "not-checked", needs="not checked: needs ")
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
                           f"{missing}))")
                 opening = "elif"

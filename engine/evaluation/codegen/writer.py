@@ -332,8 +332,13 @@ class Function:
                 return self._kleene(ops, "False", indent, into)
             case ir.Or(operands=ops):
                 return self._kleene(ops, "True", indent, into)
+            case ir.Compare(op=comparison, left=ir.Arith(kind="date_diff", left=later, right=earlier),
+                            right=ir.DurationLit(value=limit), kind="duration") if limit.months == 0:
+                # `date - date < 6 weeks`: the days between, against days alone (no Duration made)
+                return self._binary(later, earlier, indent,
+                                    lambda a, b: f"({a} - {b}).days {_OPS[comparison]} {limit.days}", into=into)
             case ir.Compare(op=comparison, left=left, right=right, kind="duration"):
-                return self._binary(left, right, indent, lambda a, b: f"compare_durations({comparison!r}, {a}, {b})",
+                return self._binary(left, right, indent, lambda a, b: _durations(comparison, a, b, left, right),
                                     sure=False, into=into)
             case ir.Compare(op=comparison, left=left, right=right):
                 return self._binary(left, right, indent, lambda a, b: f"{a} {_OPS[comparison]} {b}", into=into)
@@ -387,6 +392,31 @@ class Function:
         b = self.expr(right, indent)
         return self.assign(indent, (a, b), combine(a, b), sure=sure, into=into)
 
+    def test(self, e: ir.Expr, indent: int) -> tuple[tuple[str, ...], str, str] | None:
+        """For a comparison, a membership, a negation or `is known`, True or False once its
+        operands are known: its operands computed, then (the operands that may be None, the
+        test, the test of its negation); None for any other expression."""
+        match e:
+            case ir.Compare(op=comparison, left=left, right=right, kind="value"):
+                a, b = self.expr(left, indent), self.expr(right, indent)
+                test = f"{a} {_OPS[comparison]} {b}"
+                negation = f"{a} != {b}" if comparison == "=" else f"not ({test})"
+            case ir.Member(element=element, collection=collection):
+                a, b = self.expr(element, indent), self.expr(collection, indent)
+                test, negation = f"{a} in {b}", f"{a} not in {b}"
+            case ir.Not(operand=op):
+                inner = self.test(op, indent)
+                if inner is not None:
+                    return inner[0], inner[2], inner[1]
+                a = self.expr(op, indent)
+                return (() if self.known(a) else (a,)), f"not {a}", a
+            case ir.IsKnown(operand=op, negated=negated):
+                v = self.expr(op, indent)
+                return (), f"{v} is {'' if negated else 'not '}None", f"{v} is {'not ' if negated else ''}None"
+            case _:
+                return None
+        return tuple(x for x in (a, b) if not self.known(x)), test, negation
+
     def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
         A later operand is computed only when no earlier one was decisive, each under one `if`
@@ -401,6 +431,23 @@ class Function:
             if i:
                 self.emit(indent, f"if {t} is not {decisive}:")
                 depth = indent + 1
+            parts = self.test(op, depth)
+            if parts is not None:
+                # a comparison is tested where it is used, not first stored as True/False/None
+                unknowns, test, negation = parts
+                holds = negation if decisive == "False" else test
+                if unknowns:
+                    missing = " or ".join(f"{x} is None" for x in unknowns)
+                    if unknown is None:
+                        unknown = self.fresh()
+                        self.body.insert(start, ("    " * (indent + 1) + f"{unknown} = False", self.place))
+                    self.emit(depth, f"if {missing}:")
+                    self.emit(depth + 1, f"{unknown} = True")
+                    self.emit(depth, f"elif {holds}:")
+                else:
+                    self.emit(depth, f"if {holds}:")
+                self.emit(depth + 1, f"{t} = {decisive}")
+                continue
             v = self.expr(op, depth)
             self.emit(depth, f"if {v} is {decisive}:")
             self.emit(depth + 1, f"{t} = {decisive}")
@@ -416,3 +463,19 @@ class Function:
         else:
             self.sure.add(t)
         return t
+
+
+def _durations(comparison: str, a: str, b: str, left: ir.Expr, right: ir.Expr) -> str:
+    """a op b for two durations. Against a constant of days alone (`6 weeks`), a duration of
+    days alone compares by its days, as `compare_durations` would (no month, nothing depends
+    on the calendar), without the call; one with months goes through the rule."""
+    general = f"compare_durations({comparison!r}, {a}, {b})"
+    for side, other, x, flipped in ((right, left, a, False), (left, right, b, True)):
+        if isinstance(side, ir.DurationLit) and side.value.months == 0:
+            days = side.value.days
+            test = f"{days} {_OPS[comparison]} {x}.days" if flipped else f"{x}.days {_OPS[comparison]} {days}"
+            if isinstance(other, ir.Arith) and other.kind == "date_diff":
+                return test  # days between two dates: days alone
+            return f"({test} if {x}.months == 0 else {general})"
+    return general
+
