@@ -146,8 +146,7 @@ COPY (
       CASE WHEN resectable IS NULL AND extrahepatic_unresectable IS NULL THEN 'extrahepatic_unresectable' END,
       CASE WHEN resectable IS NULL AND future_liver_remnant_pct IS NULL THEN 'future_liver_remnant_pct' END,
       CASE WHEN resectable AND hepatectomy_segments IS NULL THEN 'hepatectomy_segments' END,
-      CASE WHEN resectable AND primary_symptomatic IS NULL AND (hepatectomy_segments IS NULL OR hepatectomy_segments > 3)
-           THEN 'primary_symptomatic' END,
+      CASE WHEN resectable AND primary_symptomatic IS NULL AND hepatectomy_segments > 3 THEN 'primary_symptomatic' END,
       CASE WHEN kras IS NULL THEN 'kras' END], lambda x: x IS NOT NULL) AS needs
     FROM r
   )
@@ -181,7 +180,7 @@ needs = pl.concat_list([
     when(r.is_null() & null("extrahepatic_unresectable"), "extrahepatic_unresectable"),
     when(r.is_null() & null("future_liver_remnant_pct"), "future_liver_remnant_pct"),
     when(r & null("hepatectomy_segments"), "hepatectomy_segments"),
-    when(r & null("primary_symptomatic") & (null("hepatectomy_segments") | (seg > 3)), "primary_symptomatic"),
+    when(r & null("primary_symptomatic") & (seg > 3), "primary_symptomatic"),
     when(null("kras"), "kras")]).list.drop_nulls()
 c.select("row", pl.lit(None, pl.Utf8).alias("error"), recs.alias("recommendations"), recs.alias("SUMMARY"),
          warns.alias("warnings"), needs.alias("needs")).sink_parquet(target)

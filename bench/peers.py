@@ -108,9 +108,10 @@ def hand_decide(case: dict) -> tuple:
                                                   ("future_liver_remnant_pct", rem)) if v is None))
     elif not resectable:
         recs.append("conversion")
-    elif seg is None or (seg > 3 and sym is None):
-        needs.update(dict.fromkeys(f for f, v in (("hepatectomy_segments", seg), ("primary_symptomatic", sym))
-                                   if v is None))
+    elif seg is None:  # the symptoms matter only beyond 3 segments: not asked before the segments are known
+        needs["hepatectomy_segments"] = None
+    elif seg > 3 and sym is None:
+        needs["primary_symptomatic"] = None
     elif seg <= 3:
         recs.append("simultaneous")
     else:

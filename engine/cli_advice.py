@@ -20,19 +20,15 @@ _MODALITY = {"strongly_recommended": "strongly recommended", "recommended": "rec
 
 
 def findings_lines(result: Any) -> list[str]:
-    """Findings first: what the case is, and why."""
+    """Findings first: what the case is, and why. (A contradiction of the case is one of the
+    warnings: `Result.all_warnings`.)"""
     out: list[str] = []
-    if result.contradictions:
-        out += ["Contradictions in the case (facts that cannot hold together)"]
-        for c in result.contradictions:
-            out.append(f"  ! WARNING  {c.label}")
-            out += [f"     - {r.text}" for r in c.reasons]
-        out.append("")
     if result.findings:
         out.append("Findings")
         for f in result.findings:
             out.append(f"  * {f.label}  [{f.source}]")
             out += [f"     - {r.text}" for r in f.reasons]
+            out += [f"     concluded in the pathway “{words}”" for _, _, words in f.concluded_at]
         out.append("")
     return out
 

@@ -116,6 +116,8 @@ class _Chart:
         self.overlay = _Overlay.of(result)
         # each plan step's dates for this case, as words
         self.dates = {(plan.id, s.id): _dates(s) for plan in result.plans for s in plan.steps} if result else {}
+        # per node, the findings a pathway concludes there (words, and the case's reasons when reached)
+        self.concluded: dict[str, list[tuple[str, str | None]]] = _concluded(kb, result)
         self.footnotes: list[Footnote] = []
         self.graph = graphviz.Digraph(name=name)
         self.graph.attr(rankdir="LR", fontname=FONT, fontsize="11", nodesep="0.25", ranksep="0.5",
@@ -290,6 +292,12 @@ class _Chart:
             attrs.setdefault("tooltip", _e(f"“{provenance.quote}” — {provenance.source}"
                                            + (f", refs {', '.join(map(str, provenance.refs))}"
                                               if provenance.refs else "")))
+        concluded = self.concluded.get(node_id, ())
+        for label, reasons in concluded:  # a finding the pathway concludes here: in the box, not beside it
+            attrs["label"] += "\\n" + _lines(*wrap(f"⇒ finding: {label}", BOX))
+            if reasons is not None:  # the case's conclusion, with its reasons on hover
+                said = _e(f"Finding: {label} — {reasons}")
+                attrs["tooltip"] = f"{attrs['tooltip']} | {said}" if attrs.get("tooltip") else said
         attrs["id"] = _e(f"node-{node_id}")
         attrs["URL"] = _e(f"#rule-{node_id}")
         target.node(node_id, **attrs)
@@ -522,6 +530,19 @@ def _findings_chart(c: _Chart, kb: KnowledgeBase, result: Result | None) -> None
         if p.quote:
             attrs["tooltip"] = _e(f"“{p.quote}” — {p.source}")
         c.graph.node(finding.id, **attrs)
+
+
+def _concluded(kb: KnowledgeBase, result: Result | None) -> dict[str, list[tuple[str, str | None]]]:
+    """Per pathway node, the findings it concludes (a finding's `concluded at`): the words its
+    box adds ("concludes: ..."), and, when the case reached the conclusion there, its reasons."""
+    held = {f.id: f for f in getattr(result, "findings", ())} if result is not None else {}
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for finding in kb.checked.findings:
+        for node_id in finding.concluded_at:
+            reached = finding.id in held and any(n == node_id for _, n, _ in held[finding.id].concluded_at)
+            reasons = "; ".join(r.text for r in held[finding.id].reasons) if reached else None
+            found.setdefault(node_id, []).append((finding.label, reasons))
+    return found
 
 
 def _dates(step) -> str:

@@ -403,7 +403,9 @@ def _advice(result: Result) -> list[str]:
         parts += [f'<li id="case-finding-{_h(f.id)}"><strong>{_h(f.label)}</strong> '
                   f'<span class="modality">{_h(f.source)}</span>'
                   f"<ul>{''.join(f'<li>{_h(r.text)}</li>' for r in f.reasons)}</ul>"
-                  f"<blockquote>“{_h(f.quote or '')}”</blockquote></li>" for f in result.findings]
+                  + "".join(f'<p class="concluded">concluded in the pathway “{_h(words)}”</p>'
+                            for _, _, words in getattr(f, "concluded_at", ()))
+                  + f"<blockquote>“{_h(f.quote or '')}”</blockquote></li>" for f in result.findings]
         parts.append("</ul>")
     if result.contradictions:
         parts.append('<h3>Contradictions in the case</h3><ul class="contradictions">')

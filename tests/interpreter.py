@@ -181,6 +181,38 @@ def facts_in(e, defines, found):
     return found
 
 
+def open_facts(e, case, defines, found):
+    """The missing facts that could still decide `e`: down from `e`, through every part whose
+    value is unknown, to the facts the case lacks (a part with a value cannot change)."""
+    if value(e, case, defines) is not None:
+        return found
+    match e:
+        case ir.FactRef(id=name):
+            found.add(name)
+        case ir.DefineRef(id=name):
+            open_facts(defines[name].expr, case, defines, found)
+        case _:
+            for child in ir.children(e):
+                open_facts(child, case, defines, found)
+    return found
+
+
+def needed(conditions, case, defines):
+    """An open node's needs, in the order it reads them: the open facts of its first condition
+    that is unknown (the false ones before it stay false whatever the missing facts are)."""
+    read = []
+    for condition in conditions:
+        facts_in(condition, defines, read)
+    for condition in conditions:
+        v = value(condition, case, defines)
+        if v is None:
+            found = open_facts(condition, case, defines, set())
+            return [f for f in read if f in found]
+        if v is not False:
+            return []
+    return []
+
+
 class Walk:
     """What the interpreter saw: the values, and the walk itself (for the full result)."""
 
@@ -205,13 +237,11 @@ def walk(kb, case) -> Walk:
     seen = Walk()
 
     def need(pathway, node, conditions):
-        for condition in conditions:
-            for f in facts_in(condition, defines, []):
-                if case.get(f) is None:
-                    if f not in seen.needs:
-                        seen.needs.append(f)
-                    if (pathway, node.id) not in seen.decides.setdefault(f, []):
-                        seen.decides[f].append((pathway, node.id))
+        for f in needed(conditions, case, defines):
+            if f not in seen.needs:
+                seen.needs.append(f)
+            if (pathway, node.id) not in seen.decides.setdefault(f, []):
+                seen.decides[f].append((pathway, node.id))
 
     def reads(conditions):
         found = []
@@ -274,6 +304,6 @@ def walk(kb, case) -> Walk:
         if v is True:
             seen.warns.append(safety.id)
         elif v is None:
-            seen.unchecked.append((safety.id, tuple(f for f in read if case.get(f) is None)))
+            seen.unchecked.append((safety.id, tuple(needed([safety.condition], case, defines))))
         seen.steps.append((None, safety.id, read, {None: "not checked", True: "raises", False: "clear"}[v]))
     return seen

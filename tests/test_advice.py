@@ -7,6 +7,8 @@ waits for, the facts that contradict each other, where the path to a rule turned
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from consilium.engine.evaluation.advice import Advisor
@@ -203,7 +205,14 @@ def test_eval_strict_makes_a_contradiction_an_error(tmp_path):
     case.write_text("metastatic_sites: [liver]\nprimary_status: resected\nprimary_symptoms: [hemorrhage]\n")
     loose = run_cli("eval", KB, case)
     assert loose.code == 0
-    assert "! WARNING  Symptoms of the primary tumour are given, yet the primary has been resected" in loose.out
+    warnings = loose.out[loose.out.index("\nWarnings\n"):]  # among the result's warnings, naming the facts
+    assert ("  ! WARNING  Symptoms of the primary tumour are given, yet the primary has been resected\n"
+            "     from the consistency check of the case: Primary rectal tumour (in place or resected): resected; "
+            "Symptoms of the primary rectal tumour: includes hemorrhage\n") in warnings
+    as_json = json.loads(run_cli("eval", KB, case, "--format", "json").out)
+    [said] = [w for w in as_json["warnings"] if w["kind"] == "contradiction"]
+    assert (said["id"], said["severity"]) == ("symptoms_of_a_resected_primary", "warning")
+    assert "resected" in said["note"] and "hemorrhage" in said["note"]
     strict = run_cli("eval", KB, case, "--strict")
     assert strict.code == 2
     assert f"{case}:2:1: error: Symptoms of the primary tumour are given" in strict.err
@@ -238,6 +247,9 @@ def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_k
                                   "upper_rectal_lesion": True})
     page = render.write_report(bundled_kb, tmp_path, result, "case.yaml").read_text()
     assert "<h3>Findings</h3>" in page and "Peritoneal carcinomatosis index (PCI) 8 points &lt; 12" in page
+    assert "concluded in the pathway “ESMO: peritoneal metastases: Cytoreductive surgery" in page
+    # drawn on its pathway's chart, in the box of the node that concludes it
+    assert page.count("⇒ finding:") >= 3 and "Finding: Low&#45;volume peritoneal disease (PCI &lt; 12)" in page
     assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
     assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
     assert 'id="case-node-unresectable_liver"' not in page
@@ -257,3 +269,59 @@ def test_explain_json_gives_findings_and_why_not(tmp_path):
     [why] = payload["why_not"]
     assert (why["rule"], why["status"], why["at"]) == ("simultaneous_surgery", "not reached", "primary_in_place")
     assert why["reasons"][0]["facts"] == {"primary_status": "resected"}
+
+
+# ---- a pathway concludes a finding (`concluded at`) -----------------------------------------------
+
+def test_the_pathway_chart_draws_the_finding_it_concludes_with_the_case_s_reasons(bundled_kb):
+    from consilium.render.flowchart import chart, chart_specs
+    spec = next(s for s in chart_specs(bundled_kb) if s.name == "pathway-hepatic_metastases")
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    dot = chart(bundled_kb, spec, result).source
+    [box] = [x.replace("\\n", " ") for x in dot.splitlines() if x.strip().startswith("unresectable_disease [")]
+    assert "⇒ finding: Hepatic metastases not resectable" in box and "penwidth=3" in box  # on the case's path
+    assert "Finding: Hepatic metastases not resectable — Future liver remnant volume 25 % ≤ 30 %" in box  # on hover
+    [other] = [x.replace("\\n", " ") for x in dot.splitlines() if x.strip().startswith("resectable_disease [")]
+    assert "⇒ finding: Hepatic metastases resectable" in other and "Finding:" not in other  # not this case's
+
+
+def test_the_result_says_where_a_pathway_concluded_the_finding(bundled_kb):
+    result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
+    [finding] = [f for f in result.to_json()["findings"] if f["id"] == "unresectable_liver"]
+    assert [(c["pathway"], c["node"]) for c in finding["concluded_at"]] == [("hepatic_metastases",
+                                                                            "unresectable_disease")]
+    assert finding["concluded_at"][0]["label"].endswith(": Initially unresectable hepatic metastases")
+
+
+def test_a_case_reaching_a_concluding_node_has_the_finding(bundled_kb):
+    """`concluded at` says the pathway reaches the finding's own conclusion: on the audit's cases
+    and random ones, every case that reaches such a node has the finding."""
+    import random
+    from casegen import as_written, random_case
+    from consilium.engine.analysis.scenarios import run_scenarios
+    at = {node: f.id for f in bundled_kb.checked.findings for node in f.concluded_at}
+    assert len(at) >= 5
+    rng = random.Random(11)
+    cases = [o.result.case for o in run_scenarios(bundled_kb)]
+    cases += [bundled_kb.validate_case({k: as_written(v) for k, v in random_case(bundled_kb.facts, rng).items()})
+              for _ in range(400)]
+    reached_some = 0
+    for case in cases:
+        result = bundled_kb.evaluate(case, validated=True)
+        held = {f.id for f in result.findings}
+        for step in result.trace:
+            if step.node in at:
+                reached_some += 1
+                assert at[step.node] in held, (step.node, case)
+    assert reached_some > 50
+
+
+def test_concluded_at_a_node_no_pathway_has_is_an_error(tmp_path):
+    from conftest import DATA, run_cli
+    text = (DATA / "scenarios_advice" / "main.rules").read_text()
+    text = text.replace('finding f "F"\n    when x\n', 'finding f "F"\n    when x\n    concluded at rr\n')
+    (tmp_path / "main.rules").write_text(text)
+    run = run_cli("check", tmp_path / "main.rules")
+    assert run.code != 0
+    assert "no pathway node 'rr' to conclude the finding 'f' at" in run.out + run.err
+    assert "did you mean 'r'?" in run.out + run.err

@@ -82,3 +82,40 @@ def test_answers_are_worked_out_from_the_case_as_evaluated(bundled_kb):
                for d in need(result, "future_liver_remnant").decides}
     assert decides["resectability"] == [("≤ 30 %", "unresectable_disease"), ("> 30 %", "resectable_disease")]
     assert result.case["complete_resection_feasible"] is True
+
+
+# ---- needs that three-valued logic makes irrelevant are not needs -------------------------------
+
+def test_a_liver_only_patient_is_not_asked_about_lung_resectability(bundled_kb):
+    """No lung metastases: 'unresectable extrahepatic disease' is already false for the lung part
+    whatever the lung's resectability, so it is never asked; the four criteria still are."""
+    case = {"metastatic_sites": ["liver"]}
+    result, values = bundled_kb.evaluate(case), bundled_kb.decide(case)
+    for needs in (result.needed_facts(), list(values.needs)):
+        assert "lung_metastases_resectable" not in needs
+        assert "unresectable_other_extrahepatic_disease" not in needs
+        assert {"complete_resection_feasible", "future_liver_remnant", "primary_status"} <= set(needs)
+    assert "lung_metastases_resectable" not in [n["fact"] for n in result.to_json()["needs"]]
+
+
+def test_with_lung_metastases_their_resectability_stays_a_need(bundled_kb):
+    """Unknown is not false: with lung metastases, the lung's resectability is asked."""
+    case = {"metastatic_sites": ["liver", "lung"], "complete_resection_feasible": True,
+            "primary_status": "in_place", "primary_r0_resectable": True, "future_liver_remnant": 45}
+    result = bundled_kb.evaluate(case)
+    assert "lung_metastases_resectable" in result.needed_facts()
+    assert "resectability" in [d.node for d in need(result, "lung_metastases_resectable").decides]
+    assert "lung_metastases_resectable" in bundled_kb.decide(case).needs
+
+
+def test_a_decision_waits_only_on_its_first_open_branch(bundled_kb):
+    """NCCN's lung pathway with liver disease: 'no liver metastases' is false, so the decision
+    waits on 'liver metastases resectable' alone (its criteria), not on later branches."""
+    case = {"metastatic_sites": ["liver", "lung"], "lung_metastases_resectable": True,
+            "complete_resection_feasible": True, "primary_status": "in_place", "primary_r0_resectable": True}
+    result = bundled_kb.evaluate(case)
+    [remnant] = [n for n in result.needs if n.fact == "future_liver_remnant"]
+    assert "nccn_lung_with_liver" in [d.node for d in remnant.decides]
+    # no peritoneal or other metastases: their resectability cannot decide anything here
+    assert "unresectable_other_extrahepatic_disease" not in result.needed_facts()
+    assert result.needed_facts() == list(bundled_kb.decide(case).needs)

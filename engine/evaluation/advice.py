@@ -4,7 +4,8 @@ Takes a checked knowledge base and a `value` function (expression, case -> value
 unknown: the evaluator's own), and for one case gives:
 
 - `findings`: each declared finding that holds (within the patients its `for` admits), with
-  the criteria that made it hold, in words with the values read;
+  the criteria that made it hold, in words with the values read, and the pathway nodes that
+  conclude it (`concluded at`) the case reached;
 - `options`: recommendations the walk reached whose only open conditions are the team's
   judgements (facts declared `judgement`), qualified by those judgements' words. They are
   not recommendations, and their questions stay needs;
@@ -27,6 +28,7 @@ from ..lang import ir
 from ..lang.check import Checked
 from ..lang.values import to_json_value
 from .explain import Explainer, Reason, Value
+from .result import RuleWarning
 
 
 class Finding(NamedTuple):
@@ -41,11 +43,13 @@ class Finding(NamedTuple):
     refs: tuple[int, ...]
     note: str | None
     reasons: tuple[Reason, ...]
+    concluded_at: tuple[tuple[str, str, str], ...] = ()  # (pathway, node, in words): where its pathways conclude it
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "sites": list(self.sites), "source": self.source,
                 "section": self.section, "quote": self.quote, "references": list(self.refs), "note": self.note,
-                "reasons": [r.to_json() for r in self.reasons]}
+                "reasons": [r.to_json() for r in self.reasons],
+                "concluded_at": [{"pathway": p, "node": n, "label": w} for p, n, w in self.concluded_at]}
 
 
 class ConditionalOption(NamedTuple):
@@ -80,6 +84,12 @@ class Contradiction(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "facts": {f: to_json_value(v) for f, v in self.facts},
                 "reasons": [r.to_json() for r in self.reasons], "note": self.note}
+
+    def warning(self) -> RuleWarning:
+        """The contradiction as one of the result's warnings (kind `contradiction`): its note
+        names the facts that contradict each other, with the values the case gives."""
+        return RuleWarning(id=self.id, label=self.label, severity="warning", kind="contradiction", source=None,
+                           note="; ".join(r.text for r in self.reasons) or None)
 
 
 class Choice(NamedTuple):
@@ -189,7 +199,18 @@ class Advisor:
             if self.value(f.condition, case) is True:
                 p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
                 found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                     self.explain.reasons(f.condition, case)))
+                                     self.explain.reasons(f.condition, case), self.concluded_at(f, case)))
+        return tuple(found)
+
+    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+        """The pathway nodes that conclude `finding` (its `concluded at`) which the case reaches:
+        (pathway, node, "pathway label: node label")."""
+        found = []
+        for node_id in finding.concluded_at:
+            if node_id in self._nodes and self._blocked_path(node_id, case) is None:
+                pathway, node = self._nodes[node_id]
+                words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
+                found.append((pathway.id, node_id, f"{pathway.label or pathway.id}: {words}"))
         return tuple(found)
 
     # ---- conditional options --------------------------------------------------------------

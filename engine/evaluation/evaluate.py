@@ -26,7 +26,7 @@ from .bytecode import Store
 from .codegen.runtime import Loaded
 from .advice import Advice, Advisor
 from .concordance import Concordance
-from .needs import answers
+from .needs import Relevance, answers
 from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
@@ -51,7 +51,13 @@ class Evaluator:
         rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
-        self.code: Loaded = codegen.build(codegen.generate(checked, shapes, name), f"<consilium {name}>", store)
+        self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
+        self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
+        # which missing facts an open node needs (needs.py): the generated code calls it `relevant`
+        self._relevance = Relevance(checked, self._advisor.explain)
+        module = codegen.generate(checked, shapes, name)
+        module.values["relevant"] = self._relevance
+        self.code: Loaded = codegen.build(module, f"<consilium {name}>", store)
         self._walk = self.code["walk"]
         # Only the answer: ids of recommendations and warnings, and the facts needed. The same
         # walk as `evaluate`, without provenance, trace or the answers of needs: the path for
@@ -68,8 +74,6 @@ class Evaluator:
         self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
-        self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
-        self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
 
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
@@ -153,12 +157,13 @@ class Evaluator:
 
     def _open(self, entry: tuple[Any, tuple[tuple[str, Any], ...]], case: Mapping[str, Any]) \
             -> tuple[tuple[str, Undecided], ...]:
-        """For one open node (as the walk recorded it), each missing fact with what it decides."""
-        key, read = entry
+        """For one open node (as the walk recorded it), each missing fact that could decide it
+        (needs.py's `Relevance`), with what each answer would lead to."""
+        key, _ = entry
         pathway, node_id, question = key[0]
         node = self._nodes[node_id]
         found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
-                       for fact, value in read if value is None])
+                       for fact in self._relevance(key)])
         kept = self._open_kept
         if len(kept) >= _KEPT:
             kept.clear()  # bounded: a cohort of distinct cases does not grow it without end

@@ -6,13 +6,22 @@ and the thresholds the fact is compared with; returns answers in words ("≤ 3 s
 none; numbers and durations are cut at their thresholds into regions, and neighbouring
 regions that lead to the same place are merged. Dates, and facts only combined through
 arithmetic, get no answer list: which answer decides depends on other values.
+
+`Relevance` says which missing facts an open node needs at all: those whose answer could
+still change what it does. Unknown is not false, but a fact read only beside a conjunct that
+is already false (or a disjunct already true), or only by a branch after the one left open,
+cannot change the outcome (Kleene logic is monotone): it is no need. Both evaluation paths
+(the generated code calls it as `relevant`) and the text of an open trace step use it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..lang import ir
+from ..lang.check import Checked
+from ..lang.reads import conditions_of, facts_read, reads_of
+from .explain import Explainer
 from .result import Answer
 from ..lang.values import Duration, format_number, midpoint
 
@@ -105,3 +114,79 @@ def _duration_regions(probe: Probe, cuts: list[Duration], interval: ir.Interval 
             numeric_interval = ir.Interval(low=ir.Bound(value=lo.days, closed=interval.low.closed),
                                            high=ir.Bound(value=hi.days, closed=interval.high.closed))
     return _regions(lambda n: probe(make(n)), axis, True, unit, numeric_interval)
+
+
+_STRICT = (ir.Compare, ir.InRange, ir.Member, ir.Arith, ir.Negate, ir.Absolute, ir.Round, ir.MonthsBetween, ir.Not,
+           ir.FactRef, ir.DefineRef, ir.BoolLit, ir.NumberLit, ir.DurationLit, ir.DateLit, ir.EnumLit, ir.SetLit)
+
+
+def every_missing_fact_decides(conditions: list[ir.Expr], defines: Mapping[str, ir.Define]) -> bool:
+    """Is every missing fact a need whenever the node is open, whatever the case? So when the
+    node has one condition, built only of parts that are unknown as soon as a part of them is
+    (comparisons, arithmetic, `not`...: no `and`, `or`, `is known`): a missing fact then leaves
+    every part above it unknown. The code writer needs no `relevant` call for such a node."""
+    if len(conditions) != 1:
+        return False
+    seen: set[str] = set()
+    stack = [conditions[0]]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, _STRICT):
+            return False
+        if isinstance(e, ir.DefineRef):
+            if e.id not in seen:
+                seen.add(e.id)
+                stack.append(defines[e.id].expr)
+            continue
+        stack.extend(ir.children(e))
+    return True
+
+
+class Relevance:
+    """For an open node, as the walk records it (`(OpenNode, *values of the facts it reads)`,
+    see codegen/walk.py), the missing facts whose answers could still decide it, in the order
+    the node reads them. A decision waits on its first branch whose condition is unknown (those
+    before it are false, and stay false whatever the missing facts are); a rule, on its guard;
+    a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names.
+    Kept per key, up to a bound: the cases of a cohort repeat."""
+
+    _KEPT = 8192
+
+    def __init__(self, checked: Checked, explainer: Explainer):
+        self.explain = explainer
+        self.nodes: dict[tuple[str | None, str], tuple[list[ir.Expr], tuple[str, ...]]] = {}
+        for p in checked.pathways:
+            for n in p.nodes:
+                self.nodes[(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
+        for s in checked.safeties:
+            self.nodes[(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
+        self._kept: dict[Any, tuple[str, ...]] = {}
+
+    def __call__(self, key: tuple[Any, ...]) -> tuple[str, ...]:
+        try:
+            found = self._kept.get(key)
+        except TypeError:  # a value that cannot be hashed: worked out, not kept
+            return self._work(key)
+        if found is None:
+            found = self._work(key)
+            if len(self._kept) >= self._KEPT:
+                self._kept.clear()
+            self._kept[key] = found
+        return found
+
+    def _work(self, key: tuple[Any, ...]) -> tuple[str, ...]:
+        where = key[0]
+        conditions, reads = self.nodes[(where[0], where[1])]
+        return self.of(conditions, reads, dict(zip(reads, key[1:], strict=True)))
+
+    def of(self, conditions: list[ir.Expr], reads: tuple[str, ...], case: Mapping[str, Any]) -> tuple[str, ...]:
+        """The facts among `reads` that could still decide the first open one of `conditions`."""
+        for condition in conditions:
+            v = self.explain.value(condition, case)
+            if v is False:
+                continue
+            if v is not None:
+                return ()
+            open_ = set(self.explain.open_facts(condition, case))
+            return tuple(f for f in reads if f in open_)
+        return ()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .concordance import SiteView
 
 SCHEMA_VERSION = "1.4"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
-# choices; 1.4: merged_warnings
+# choices; 1.4: merged_warnings, and the contradictions also among the warnings (kind `contradiction`)
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -60,7 +60,7 @@ class RuleWarning(NamedTuple):  # a tuple: many are made per evaluation
     id: str
     label: str
     severity: str
-    kind: str  # pathway | safety | plan
+    kind: str  # pathway | safety | plan | contradiction (a constraint the case breaks)
     source: str | None
     section: str | None = None
     quote: str | None = None
@@ -345,6 +345,12 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         return self.advice.contradictions if self.advice is not None else ()
 
     @property
+    def all_warnings(self) -> tuple[RuleWarning, ...]:
+        """The warnings of the walk, then the case's contradictions as warnings (kind
+        `contradiction`): what the JSON's `warnings` and the text list."""
+        return self.warnings + tuple(c.warning() for c in self.contradictions)
+
+    @property
     def choices(self) -> tuple:
         return self.advice.choices if self.advice is not None else ()
 
@@ -352,7 +358,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     def merged_warnings(self) -> tuple:
         """The warnings as shown to a clinician: those saying the same thing (the same quote of
         the same source) merged into one naming every rule it comes from (evaluation/merged.py)."""
-        return merge_warnings(self.warnings)
+        return merge_warnings(self.all_warnings)  # a contradiction of the case is a warning too
 
     def why_not(self, rule_id: str):
         """Why the case did not get `rule_id`: where its path turned away, with the reasons or
@@ -395,7 +401,8 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
                                  "path": list(r.path)} for r in self.recommendations],
             "warnings": [{"id": w.id, "label": w.label, "severity": w.severity, "kind": w.kind, "source": w.source,
                           "section": w.section, "quote": w.quote, "references": list(w.refs), "note": w.note,
-                          "instead": w.instead, "pathway": w.pathway} for w in self.warnings],
+                          "instead": w.instead, "pathway": w.pathway} for w in self.warnings]
+            + [c.warning().to_json() for c in self.contradictions],
             "needs": [n.to_json() for n in self.needs],
             "by_source": {v.source: v.to_json() for v in self.by_source},
             "by_site": {v.site: v.to_json() for v in self.by_site},

@@ -117,6 +117,29 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> list[tuple[str,
     return items
 
 
+def _could_decide(low: _Lowering, e: ir.Expr, fact: str) -> exp.Expr | None:
+    """Could `fact` still decide `e` (needs.py's `Relevance`)? `e` is NULL, and so is every part
+    on the way down to the fact: a part with a value cannot change. None: `e` does not read it."""
+    match e:
+        case ir.FactRef(id=name):
+            if name != fact:
+                return None
+            value = low.fact(name)
+            return _is_null(value.days if isinstance(value, _Dur) else value)
+        case ir.DefineRef(id=name):
+            inner = _could_decide(low, low.checked.defines[name].expr, fact)
+            if inner is None:
+                return None
+        case _:
+            parts = [x for x in (_could_decide(low, child, fact) for child in ir.children(e)) if x is not None]
+            if not parts:
+                return None
+            inner = _any(parts)
+    value = low.expr(e)
+    null = _is_null(value.days if isinstance(value, _Dur) else value)
+    return _all([null, exp.Paren(this=inner)])
+
+
 def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, options) -> None:
     nodes = {n.id: n for n in pathway.nodes}
     ways_in: dict[str, list[exp.Expr]] = {n.id: [] for n in pathway.nodes}
@@ -136,7 +159,7 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
         match node:
             case ir.Decide(branches=branches):
                 previous_false: list[exp.Expr] = []
-                undecided = []
+                undecided = []  # (the case stops at this branch undecided, its condition)
                 for i, branch in enumerate(branches):
                     if branch.condition is None:
                         lead(branch.target, low.add(_name("b", tag, str(i)), _all([reached, *previous_false])))
@@ -146,7 +169,7 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                     cond = low.add(_name("c", tag, str(i)), value)
                     lead(branch.target, low.add(_name("b", tag, str(i)),
                                                 _all([reached, *previous_false, _is_true(cond)])))
-                    undecided.append(_all([*previous_false, _is_null(cond)]))
+                    undecided.append((_all([*previous_false, _is_null(cond)]), branch.condition))
                     if judged and any(f in judged for f in facts_read(branch.condition, defines)):
                         # open only for the team's judgements: what the branch leads to is an option
                         ahead = [reached, *previous_false, _is_null(cond)]
@@ -156,15 +179,21 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                             sure = [] if rec.guard is None else [_is_true(low.value(rec.guard))]
                             options.setdefault(rec.id, []).append(_all([open_here, *sure]))
                     previous_false.append(_is_false(cond))
-                flag = low.add(_name("u", tag), _all([reached, _any(undecided)]))
-                pairs.extend((fact, flag) for fact in reads_of(node, defines))
+                for fact in reads_of(node, defines):  # needed where it could still decide the open branch
+                    could = [_all([stops, opened]) for stops, condition in undecided
+                             if (opened := _could_decide(low, condition, fact)) is not None]
+                    pairs.append((fact, low.add(_name("n", tag, fact), _all([reached, _any(could)]))))
             case ir.Recommend() | ir.Warn():
                 fires: exp.Expr = reached
                 if node.guard is not None:
                     guard = low.add(_name("g", tag), lowered("rule", node_id, node.span,
                                                              lambda n=node: low.value(n.guard)))
+                    for fact in reads_of(node, defines):  # needed where it could still decide the guard
+                        opened = _could_decide(low, node.guard, fact)
+                        pairs.append((fact, low.add(_name("n", tag, fact),
+                                                    _all([reached, opened if opened is not None else
+                                                          exp.Boolean(this=False)]))))
                     flag = low.add(_name("u", tag), _all([reached, _is_null(guard)]))
-                    pairs.extend((fact, flag) for fact in reads_of(node, defines))
                     if isinstance(node, ir.Recommend) and judged and any(
                             f in judged for f in facts_read(node.guard, defines)):
                         options.setdefault(node.id, []).append(lowered(

@@ -110,7 +110,8 @@ def result_schema() -> dict[str, Any]:
         "section": _TEXT_OR_NULL, "quote": _TEXT_OR_NULL, "references": _REFERENCES, "note": _TEXT_OR_NULL,
         "pathway": _TEXT, "path": _TEXTS})
     warning = _object({
-        "id": _TEXT, "label": _TEXT, "severity": {"enum": _SEVERITIES}, "kind": {"enum": ["pathway", "safety", "plan"]},
+        "id": _TEXT, "label": _TEXT, "severity": {"enum": _SEVERITIES},
+        "kind": {"enum": ["pathway", "safety", "plan", "contradiction"]},
         "source": _TEXT_OR_NULL, "section": _TEXT_OR_NULL, "quote": _TEXT_OR_NULL, "references": _REFERENCES,
         "note": _TEXT_OR_NULL, "instead": _TEXT_OR_NULL, "pathway": _TEXT_OR_NULL})
     answer = _object({"answer": _TEXT, "leads_to": _TEXT_OR_NULL, "outcome": _TEXT})

@@ -136,7 +136,8 @@ class _Checker:
         rules.update({s.id: s for s in safeties})
         sites = {name: dataclasses.replace(site, condition=self.expressions.condition(site.condition))
                  for name, site in self.sites.items()}
-        findings = tuple(self._check_finding(d) for d in self.declarations if isinstance(d, ir.Finding))
+        nodes = {n.id for p in pathways for n in p.nodes}
+        findings = tuple(self._check_finding(d, nodes) for d in self.declarations if isinstance(d, ir.Finding))
         constraints = tuple(dataclasses.replace(d, condition=self.expressions.condition(d.condition))
                             for d in self.declarations if isinstance(d, ir.Constraint))
         rules.update({f.id: f for f in findings})
@@ -253,11 +254,15 @@ class _Checker:
             seen.add(step.id)
         return dataclasses.replace(plan, provenance=prov)
 
-    def _check_finding(self, finding: ir.Finding) -> ir.Finding:
+    def _check_finding(self, finding: ir.Finding, nodes: set[str]) -> ir.Finding:
         for site in finding.sites:
             if site not in self.sites:
                 self.error("unknown-site", f"no site '{site}' is declared", finding.span,
                            hint=suggest(site, self.sites) or "declare it with 'site " + site + " \"label\" when ...'")
+        for node in finding.concluded_at:
+            if node not in nodes:
+                self.error("unknown-target", f"no pathway node '{node}' to conclude the finding '{finding.id}' at",
+                           finding.span, hint=suggest(node, nodes) or "name a decision, step or rule of a pathway")
         assert finding.provenance is not None  # lowering gives each finding one (its 'source' is required)
         return dataclasses.replace(
             finding, provenance=self._provenance(finding.provenance, None, finding.span),

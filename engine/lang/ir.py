@@ -675,13 +675,15 @@ class Site:
 @ir_class
 class Finding:
     """A named clinical conclusion: it holds for a case (among those `scope` admits) when
-    `condition` does, and is given with the criteria that made it so."""
+    `condition` does, and is given with the criteria that made it so. `concluded_at`: the
+    pathway nodes where a pathway reaches the same conclusion (a case there has the finding)."""
 
     id: str
     label: str
     condition: Expr
     scope: Expr | None = None
     sites: tuple[str, ...] = ()
+    concluded_at: tuple[str, ...] = ()
     provenance: Provenance | None = None
     span: Span | None = _span()
 

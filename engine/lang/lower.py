@@ -128,6 +128,10 @@ class _Lowering(LoweringBase):
     @v_args(meta=True)
     def sites(self, meta, children):
         return _Clause("site", tuple(str(c) for c in children), self.span(meta))
+
+    @v_args(meta=True)
+    def concluded_at(self, meta, children):
+        return _Clause("concluded at", tuple(str(c) for c in children), self.span(meta))
     anchor = _clause("anchor", lambda self, v: str(v))
     actual = _clause("actual", lambda self, v: str(v))
     guard = _clause("when", lambda self, v: self._expr_of(v))
@@ -405,11 +409,13 @@ class _Lowering(LoweringBase):
     def finding(self, meta, children):
         ident, label, *rest = children
         span = self.token_span(ident)
-        found = self.clauses("finding", rest, {"for", "when", "site", "source", "section", "refs", "quote", "note"})
+        found = self.clauses("finding", rest, {"for", "when", "site", "concluded at", "source", "section", "refs",
+                                               "quote", "note"})
         self.require("finding", str(ident), found, ("when", "source", "quote"), span)
         return ir.Finding(id=str(ident), label=_unquote(label),
                           condition=self.value(found, "when", ir.BoolLit(value=False)),
                           scope=self.value(found, "for"), sites=self.value(found, "site", ()),
+                          concluded_at=self.value(found, "concluded at", ()),
                           provenance=self._provenance(found), span=span)
 
     @v_args(meta=True)

@@ -31,6 +31,7 @@ from ...lang.check import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
+from ..needs import every_missing_fact_decides
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
@@ -222,22 +223,30 @@ class PathwayWriter:
     def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
              unknown: str | None) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
-        `unknown`: a local known to be None here (a bare fact needs no second test), if any."""
+        Which missing facts it needs, `relevant` (evaluation/needs.py) says from the node and the
+        values it read: only those whose answers could still decide it (`unknown`: unused here)."""
         f = self.f
+        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
+        # (the node, then the values it read, flat: what its needs are worked out and kept by)
+        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
         if not self.record:
+            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
+                f.emit(indent, "pass")
+                return
             exprs, facts = self.uses[node.id]
             own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
+            values = []
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
-                if var is not None and var == unknown:
-                    f.emit(indent, f"needs[{name!r}] = None")
-                    continue
-                f.emit(indent, f"if {var or f'get({name!r})'} is None:")
-                f.emit(indent + 1, f"needs[{name!r}] = None")
-            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
-                f.emit(indent, "pass")
+                values.append(var or f"get({name!r})")
+            if every_missing_fact_decides(conditions_of(node), self.checked.defines):  # no call needed
+                for name, value in zip(self.reads[node.id], values, strict=True):
+                    f.emit(indent, f"if {value} is None:")
+                    f.emit(indent + 1, f"needs[{name!r}] = None")
+                return
+            f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key + values)})))")
             return
         names = self.reads[node.id]
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
@@ -245,23 +254,10 @@ class PathwayWriter:
         # every fact known and still no value: the words say why (a division by zero, a date out of range...)
         reason = f"undecided: a condition has no value for this case ({why})" if why else None
         self.step(indent, node, kind, read, "", "undecided", needs="undecided: needs ", otherwise=reason)
-        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
-        # (the node and the values it read, flat: what the evaluator keeps what it needs by; the pairs read)
-        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
+        # (the node and the values it read, flat: what the evaluator's `relevant` works out and keeps
+        # its needs by; the pairs read)
         key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
         f.emit(indent, f"undecided.append((({', '.join(key)},), {self.pairs(names)}))")
-
-    def missing_names(self, names: tuple[str, ...]) -> str:
-        """An expression: the names among `names` whose facts the case does not give, in order."""
-        f = self.f
-        if not names:
-            return "()"
-        if len(names) == 1:
-            return f"({names[0]!r},) if {f.facts[names[0]]} is None else ()"
-        return f"tuple({self.missing_filter(names)})"
-
-    def missing_filter(self, names: tuple[str, ...]) -> str:
-        return "filter(None, (" + ", ".join(f"{n!r} if {self.f.facts[n]} is None else None" for n in names) + "))"
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -365,6 +361,11 @@ class PathwayWriter:
                   "schedules")
 
 
+def _tuple(items: list[str]) -> str:
+    """A tuple of these expressions, as Python writes it."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
 def _targets(node: ir.Step | ir.Recommend | ir.Warn) -> tuple[str, ...]:
     return tuple(t for t in node.then if t is not None)
 
@@ -397,7 +398,9 @@ class SafetyWriter(PathwayWriter):
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                f.emit(1, f"{missing} = {self.missing_names(names)}")
+                key = _tuple([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
+                              *[f.facts[n] for n in names]])
+                f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
                 self.step(1, safety, "safety", read, "", "not-checked", needs="not checked: needs ")
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
                           f"{missing}))")

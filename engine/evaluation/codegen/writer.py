@@ -35,7 +35,8 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
     "case", "get", "recs", "warns", "needs", "trace", "undecided", "plans", "unchecked", "new", "late", "laid",
     "missing", "undecided_words", "add_duration", "days_between", "subtract_duration", "Decision", "TraceStep",
     "Recommendation", "Unchecked", "num_add", "num_subtract", "num_multiply", "num_divide", "negate", "absolute",
-    "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range"}
+    "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range",
+    "relevant"}
 
 
 def _in_duration_range(value: Any, interval: ir.Interval) -> bool | None:
