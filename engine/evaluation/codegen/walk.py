@@ -227,6 +227,7 @@ class PathwayWriter:
         if not self.record:
             exprs, facts = self.uses[node.id]
             own = set(f.reach(exprs)[1]) | set(facts)  # what this node read, where it runs
+            before = len(f.body)
             for name in self.reads[node.id]:  # a fact only a given definition reads is read here
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in own
@@ -238,8 +239,8 @@ class PathwayWriter:
                     continue
                 f.emit(indent, f"if {var or f'get({name!r})'} is None:")
                 f.emit(indent + 1, f"needs[{name!r}] = None")
-            if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
-                f.emit(indent, "pass")
+            if len(f.body) == before:  # nothing it reads can be missing here (constants alone are
+                f.emit(indent, "pass")  # unknown only when they divide by 0; a fact tested above is given)
             return
         names = self.reads[node.id]
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
