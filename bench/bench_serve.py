@@ -3,7 +3,8 @@
 Starts `consilium serve --insecure-no-auth` (the bundled knowledge base) as its own process,
 then drives POST /cds-services/consilium-patient-view from 1, 8 and 32 concurrent clients
 for a fixed time each, every request carrying an example case's FHIR bundle as prefetch
-(the 13 of examples/fhir/, in turn). Each client keeps one HTTP/1.1 connection and sends
+under discovery's keys and the team's answers in its extension, as `consilium cds-request`
+writes them (the 13 of examples/fhir/, in turn). Each client keeps one HTTP/1.1 connection and sends
 its next request when the answer is in (closed loop), written on asyncio streams so that
 the clients take little of the 2 cores the service shares with them. It reports requests
 per second, p50 and p99 latency, the service's CPU time per request (what the machine's
@@ -39,14 +40,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def bodies() -> list[bytes]:
+def records() -> list[tuple[dict, dict]]:
+    """The example bundles, each with the team's answers beside it (examples/fhir/team/)."""
+    import yaml
     out = []
-    for number, path in enumerate(sorted((ROOT / "examples" / "fhir").glob("*.json"))):
-        bundle = json.loads(path.read_text(encoding="utf-8"))
-        out.append(json.dumps({"hook": "patient-view", "hookInstance": f"bench-{number}",
-                               "context": {"userId": "Practitioner/bench", "patientId": "patient"},
-                               "prefetch": {"patient": bundle}}).encode())
+    for path in sorted((ROOT / "examples" / "fhir").glob("*.json")):
+        team = yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{path.stem}.yaml").read_text()) or {}
+        out.append((json.loads(path.read_text(encoding="utf-8")), team))
     return out
+
+
+def bodies(workload: str = "team") -> list[bytes]:
+    """patient-view requests: `team` and `alone` as `consilium cds-request` writes them (the prefetch
+    under discovery's keys; `team` with the team's answers in the request's extension); `whole`,
+    the bundle whole under `patient`, without the team's answers (this benchmark's first form)."""
+    sys.path.insert(0, str(ROOT))
+    import consilium
+    from consilium.engine.service.request import cds_request
+    kb = consilium.load_kb()
+    if workload == "whole":
+        return [json.dumps({"hook": "patient-view", "hookInstance": f"bench-{number}",
+                            "context": {"userId": "Practitioner/bench", "patientId": "patient"},
+                            "prefetch": {"patient": bundle}}).encode()
+                for number, (bundle, _) in enumerate(records())]
+    return [json.dumps(cds_request(kb, bundle, "patient-view", answers if workload == "team" else None),
+                       default=str).encode() for bundle, answers in records()]
 
 
 def request_bytes(port: int, method: str, path: str, body: bytes = b"") -> bytes:
@@ -120,14 +138,15 @@ def cpu_seconds(pid: int) -> float:
 def in_process_ms(repeat: int = 300) -> float:
     sys.path.insert(0, str(ROOT))
     import consilium
-    from consilium.engine.inputs.fhir import read_bundle
+    from consilium.engine.inputs.fhir import read_bundle, with_facts
     from consilium.engine.service.cards import patient_view_cards
     kb = consilium.load_kb()
-    bundles = [json.loads(b)["prefetch"]["patient"] for b in bodies()]
+    cases = json.loads(json.dumps(records(), default=str))   # the team's answers as the request carries them
     times = []
     for i in range(repeat):
+        bundle, team = cases[i % len(cases)]
         started = time.perf_counter()
-        result = kb.evaluate_bundle(read_bundle(bundles[i % len(bundles)], kb.facts))
+        result = kb.evaluate_bundle(with_facts(read_bundle(bundle, kb.facts), team, kb.facts))
         json.dumps({"cards": patient_view_cards(kb, result, [])})
         times.append(time.perf_counter() - started)
     return statistics.median(times[repeat // 10:]) * 1000
@@ -137,6 +156,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each level runs (default 60)")
     parser.add_argument("--clients", default="1,8,32", help="the levels of concurrency (default 1,8,32)")
+    parser.add_argument("--workloads", default="team", help="team (each record with the team's answers, as a "
+                        "clinician's request carries them), alone (the record only), whole (the bundle whole "
+                        "under patient), or several: whole,alone,team")
     args = parser.parse_args()
     port = free_port()
     env = dict(os.environ, CONSILIUM_CACHE=os.environ.get("CONSILIUM_CACHE", ""))
@@ -153,15 +175,19 @@ def main() -> int:
                     print(server.stderr.read().decode() if server.poll() is not None else "no answer", file=sys.stderr)
                     return 1
                 time.sleep(0.2)
-        payloads = [request_bytes(port, "POST", PATH, b) for b in bodies()]
+        workloads = {name: [request_bytes(port, "POST", PATH, b) for b in bodies(name)]
+                     for name in args.workloads.split(",")}
+        payloads = next(iter(workloads.values()))
         asyncio.run(level(port, payloads, 4, 3.0))  # warm up
         baseline = asyncio.run(level(port, [request_bytes(port, "GET", "/cds-services")], 1, min(10.0, args.seconds),
                                      check_cards=False))
         rows = []
         for clients in args.clients.split(","):
-            before = cpu_seconds(server.pid)
-            rows.append(asyncio.run(level(port, payloads, int(clients), args.seconds)))
-            rows[-1]["cpu"] = (cpu_seconds(server.pid) - before) / max(rows[-1]["requests"], 1) * 1000
+            for name, payloads in workloads.items():   # interleaved: each level runs every workload in turn
+                before = cpu_seconds(server.pid)
+                rows.append(asyncio.run(level(port, payloads, int(clients), args.seconds)))
+                rows[-1]["cpu"] = (cpu_seconds(server.pid) - before) / max(rows[-1]["requests"], 1) * 1000
+                rows[-1]["workload"] = name
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -170,11 +196,12 @@ def main() -> int:
           f"{len(payloads)} example bundles in turn; load average {os.getloadavg()[0]:.2f} after the run")
     print(f"baselines: one patient-view in-process {own:.2f} ms (median); GET /cds-services over HTTP "
           f"p50 {baseline['p50']:.2f} ms, {baseline['rps']:.0f} req/s (1 client)\n")
-    print("| clients | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | service CPU per request (ms) "
+    print("| workload | clients | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | service CPU per request (ms) "
           "| p50 / in-process | failed |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} "
+        print(f"| {r['workload']} | {r['clients']} | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} "
+              f"| {r['p99']:.1f} "
               f"| {r['max']:.1f} "
               f"| {r['cpu']:.2f} | {r['p50'] / own:.1f}x | {len(r['failures'])} |")
     failures = [f for r in rows for f in r["failures"]]

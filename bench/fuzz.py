@@ -11,8 +11,14 @@ evaluated through `decide`, `evaluate` and the reference interpreter, which must
 written to JSON. One in ten examples draws cases for the bundled knowledge base instead. An
 input is one rule file or one case. A crash (any exception but a `ConsiliumError`) or a
 disagreement is written to `--findings` with its input and the run goes on; it prints a
-line a minute and a summary at the end (also as JSON with --summary).
+line a minute and a summary at the end (also as JSON with --summary), ending with the row
+docs/reliability.md's table of runs takes: the commit, the command, the counts.
 Exit status 1 when anything was found.
+
+Every module of the engine is imported before the first input, and the engine's digest
+(engine/cache.py's: its modules and the grammar) is taken again at the end: a run during
+which the code changed (a merge in the checkout it runs from) says so, and its counts are
+not a result for either version. Run it from a checkout nobody changes meanwhile.
 """
 
 from __future__ import annotations
@@ -38,6 +44,36 @@ import consilium  # noqa: E402
 from fuzzing import load, run_case  # noqa: E402
 from strategies import cases, random_case, rule_files  # noqa: E402
 
+def import_everything() -> list[str]:
+    """Import every module of the engine now, so a file changed on disk during the run cannot
+    be imported half-way through it (mixed code); the names that need a missing extra."""
+    import importlib
+    import pkgutil
+
+    import consilium.engine
+    missing = []
+    for module in pkgutil.walk_packages(consilium.engine.__path__, "consilium.engine."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:
+            missing.append(module.name)
+    return missing
+
+
+def commit() -> str:
+    """The checkout's commit, with '+changes' when the engine, the grammar or the tests differ from it."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=30, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "engine", "grammar",
+                                  "consilium", "render", "tests", "bench"], capture_output=True, text=True,
+                                 timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"unknown ({ROOT} is not a git checkout)"
+    return head + ("+changes" if changed else "")
+
+
 COUNTS = dict.fromkeys(["rule_files", "rule_files_loaded", "verified", "cases", "cases_valid", "crashes",
                         "disagreements"], 0)
 
@@ -55,6 +91,9 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["CONSILIUM_CACHE"] = "off"  # a generated rule file is seen once: caching it only fills a folder
     sys.set_int_max_str_digits(0)  # Hypothesis prints the huge integers it draws when it reports
+    from consilium.engine.cache import engine_digest
+    import_everything()
+    digest, checkout = engine_digest(), commit()
     bundled = consilium.load_kb()
     started = time.monotonic()
     deadline = started + args.minutes * 60
@@ -112,12 +151,23 @@ def main() -> int:
                 print(f"{time.monotonic() - started:7.0f} s  {total():9,} inputs  {COUNTS}", flush=True)
     findings.close()
     elapsed = time.monotonic() - started
+    changed = engine_digest.__wrapped__() != digest  # read the files again, not the cached digest
     summary = dict(COUNTS, inputs=total(), seconds=round(elapsed), rounds=round_number, first_seed=args.seed,
-                   command=" ".join(sys.argv))
+                   command=" ".join(sys.argv), commit=checkout, engine_digest=digest[:16],
+                   code_changed_during_run=changed)
     print(json.dumps(summary, indent=2))
+    arguments = " ".join(sys.argv[1:])
+    print("\nThe row for docs/reliability.md's table of runs:\n"
+          f"| N | {checkout} | `{arguments}` ({elapsed / 60:.0f} min) | {total():,} | "
+          f"{COUNTS['rule_files']:,} ({COUNTS['rule_files_loaded']:,}) | {COUNTS['cases']:,} "
+          f"({COUNTS['cases_valid']:,}) | {COUNTS['verified']:,} | {COUNTS['crashes']:,} "
+          f"({COUNTS['disagreements']:,} disagreements) |")
+    if changed:
+        print("\nThe engine's code changed while this run went on: its counts belong to neither version.",
+              file=sys.stderr)
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return 1 if COUNTS["crashes"] or COUNTS["disagreements"] else 0
+    return 1 if COUNTS["crashes"] or COUNTS["disagreements"] or changed else 0
 
 
 if __name__ == "__main__":

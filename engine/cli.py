@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_codegen, cli_editors, cli_fmt, cli_schema
+from . import cli_cds, cli_codegen, cli_editors, cli_fmt, cli_schema
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .analysis.scenarios import format_outcomes, run_scenarios
 from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
@@ -42,6 +43,7 @@ commands:
   review sign RULE... --by NAME --verdict V [--comment TEXT]   record an auditor's review
   codegen [PATH]        print the Python the rules are evaluated by (--pathway ID for one)
   serve [PATH]          run the CDS Hooks 2.0 service (patient-view, order-select, order-sign)
+  cds-request [PATH] BUNDLE   print the CDS Hooks request `serve` takes for a FHIR bundle
   fmt [PATH...]         put rule files in the canonical layout (--check, --diff)
   lsp                   the language server editors start (LSP over stdin/stdout)
   preview [PATH]        a live page of the flowcharts and scenarios, redrawn when a rule file changes
@@ -88,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="with --engine duckdb: a DuckDB database file holding --table")
     evaluate.add_argument("--table", metavar="NAME",
                           help="with --engine duckdb or spark: evaluate this table instead of a file")
+    evaluate.add_argument("--facts", metavar="FILE",
+                          help="with a FHIR bundle: JSON or YAML of the facts FHIR does not carry "
+                               "(the team's judgements)")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
     evaluate.add_argument("--strict", action="store_true",
@@ -173,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_review.add_parser(commands)
     cli_codegen.add_parser(commands)
     cli_fmt.add_parser(commands)
+    cli_cds.add_parser(commands)
     cli_editors.add_parsers(commands)
     return parser
 
@@ -205,10 +211,41 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the promise: no traceback reaches a user
+        if shadowing_folder() is not None:
+            print(f"consilium: {shadow_message()}", file=sys.stderr)
+            return EXIT_INPUT
         print(f"consilium: internal error: {type(exc).__name__}: {exc}\n"
               "This is a bug in Consilium; please report it with the command and files that caused it.",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def shadowing_folder() -> str | None:
+    """The folder Python imported as `consilium` instead of this installation, or None.
+
+    `python -m consilium` puts the working folder first on the module path, so a folder named
+    `consilium` there (a checkout, a data folder) is imported in place of an editable install's
+    package; the failure then looks like a missing module or extra. Cheap: one look at
+    sys.modules."""
+    top = sys.modules.get("consilium")
+    found = [str(folder) for folder in getattr(top, "__path__", None) or ()]
+    ours = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package above engine/
+    if not found or any(os.path.abspath(folder) == ours or _same(folder, ours) for folder in found):
+        return None
+    return found[0]
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def shadow_message() -> str:
+    return (f"the folder '{shadowing_folder()}' was imported as the package 'consilium' instead of the installed "
+            "Consilium (`python -m` looks in the working folder first); run it from another folder, rename that "
+            "folder, or use the `consilium` command")
 
 
 _ALLOW_OUTSIDE = False  # --allow-outside-includes, for every knowledge base this command loads
@@ -243,7 +280,7 @@ def _main(argv: list[str] | None) -> int:
             print("consilium eval: give at most a knowledge base and one case file", file=sys.stderr)
             return EXIT_INPUT
         kb_path, case_path = (args.paths if len(args.paths) == 2 else (None, args.paths[0]))
-        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp, args.strict)
+        return _eval(kb_path, case_path, fmt, args.trace, args.no_timestamp, args.strict, args.facts)
     if args.command == "test":
         return _test(args.path, args.format, args.coverage or args.fail_under is not None, args.fail_under)
     if args.command == "render":
@@ -273,6 +310,8 @@ def _main(argv: list[str] | None) -> int:
         return cli_fmt.run(args)
     if args.command in ("lsp", "preview"):
         return cli_editors.run(args)
+    if args.command == "cds-request":
+        return cli_cds.run(args, _load, _report)
     if args.command == "serve":
         try:
             from .service.serve import main as serve
@@ -462,10 +501,10 @@ def _count(number: int, word: str) -> str:
 
 
 def _eval(kb_path: str | None, case_path: str, fmt: str, trace: bool, no_timestamp: bool = False,
-          strict: bool = False) -> int:
+          strict: bool = False, facts: str | None = None) -> int:
     try:
         kb = _load(kb_path)
-        result = kb.evaluate_file(case_path)
+        result = kb.evaluate_file(case_path, facts=facts)
     except DiagnosticsError as error:
         _report(error, fmt)
         return EXIT_INPUT

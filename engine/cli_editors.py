@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
             return serve_stdio()
         from .service.preview import serve
     except ImportError as exc:
+        from .cli import shadow_message, shadowing_folder
+        if shadowing_folder() is not None:  # not a missing extra: the wrong `consilium` was imported
+            print(f"consilium {args.command}: {shadow_message()}", file=sys.stderr)
+            return 2
         print(f"consilium {args.command}: {exc.name or exc} is not installed; "
               "install the editors' tools with: pip install 'consilium[editors]'", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Prints a JSON Schema (draft 2020-12): for a case of a knowledge base (the bundled one
 without PATH), generated from its facts; or for the result `consilium eval --json` gives.
-`-o FILE` writes it instead, beside its name and renamed when complete. The schemas
+`-o FILE` writes it instead, beside its name and renamed when complete, never over a rule file. The schemas
 themselves are engine/inputs/schema.py's.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .inputs.schema import case_schema, result_schema
 from .kb import bundled_kb_path, load_kb
 from .lang.diagnostics import ConsiliumError, KnowledgeBaseError
-from .lang.files import write_file
+from .lang.files import refuse_overwrite, write_file
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -37,6 +37,7 @@ def run(args: argparse.Namespace, report: Callable[[KnowledgeBaseError, str], No
                   file=sys.stderr)
             return 2
         schema = result_schema()
+        inputs: list = []
     else:
         try:
             kb = load_kb(args.path if args.path is not None else bundled_kb_path(),
@@ -45,9 +46,11 @@ def run(args: argparse.Namespace, report: Callable[[KnowledgeBaseError, str], No
             report(error, "text")
             return 2
         schema = case_schema(kb.facts, title=f"A case for {kb.root}")
+        inputs = list(kb.loaded.paths)
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         try:
+            refuse_overwrite(args.output, inputs, "schema")
             write_file(args.output, text)
         except ConsiliumError as error:
             print(f"consilium schema: {error}", file=sys.stderr)

@@ -36,6 +36,7 @@ def sql_command(args) -> int:
 
 
 def cohort_in_engine(args) -> int:
+    from .inputs.cohort import Interrupted
     from .inputs.cohort_sql import run_duckdb, run_spark
     if len(args.paths) > 1:
         print("consilium eval --cohort: give at most a knowledge base besides the cohort", file=sys.stderr)
@@ -57,11 +58,20 @@ def cohort_in_engine(args) -> int:
     try:
         kb = _load(args.paths[0] if args.paths else None)
         cohort = Path(args.cohort) if args.cohort and not args.table else None
+        if output is not None:  # never over the cohort, the database or a rule file (exit 2, nothing touched)
+            from .lang.files import refuse_overwrite
+            refuse_overwrite(output, [p for p in (cohort, args.database) if p] + list(kb.loaded.paths))
         if args.engine == "duckdb":
             summary = run_duckdb(kb, cohort, output, database=args.database, table=args.table,
                                  memory_limit=args.memory_limit, progress=progress)
         else:
             summary = run_spark(kb, cohort, output, master=args.spark_master, table=args.table, progress=progress)
+    except Interrupted as stop:
+        where = f"{output} was not written" if output else "the rows so far are on standard output"
+        # DuckDB writes a file whole: until it is done no row is (the rows so far are counted otherwise)
+        done = f"after {stop.rows:,} rows" if stop.rows else "before the output was complete"
+        print(f"consilium eval: stopped by {stop.args[0]} {done}; {where}", file=sys.stderr)
+        return 128 + stop.signum
     except DiagnosticsError as error:
         _diagnostics(error)
         return EXIT_INPUT

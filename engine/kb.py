@@ -23,7 +23,7 @@ from .inputs.case import read_case
 from .inputs.fastcheck import CaseChecker
 from .lang.fact_values import check_case
 from .lang.check import Checked, check
-from .lang.diagnostics import Diagnostic, KnowledgeBaseError, sorted_diagnostics
+from .lang.diagnostics import CaseError, Diagnostic, KnowledgeBaseError, Span, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
 from .lang.load import Loaded, load, resolve_root
 from .lang.shape import PathwayShape, shapes as shapes_of
@@ -159,23 +159,39 @@ class KnowledgeBase:
         checker = self.case_checker  # (validate_case, without its frame: this is the per-case path)
         return self.evaluator.decide(checker(case) if checker is not None else self.validate_case(case))
 
-    def read_bundle(self, bundle: Any, *, name: str = "<bundle>") -> "BundleCase":
-        """The case a FHIR R4 Bundle gives through the facts' bindings; raises CaseError."""
-        from .inputs.fhir import read_bundle
-        return read_bundle(bundle, self.checked.facts, name=name)
+    def read_bundle(self, bundle: Any, *, name: str = "<bundle>", facts: Mapping[str, Any] | None = None
+                    ) -> "BundleCase":
+        """The case a FHIR R4 Bundle gives through the facts' bindings, with `facts` given flat beside
+        it (what FHIR does not carry: the team's judgements); raises CaseError."""
+        from .inputs.fhir import read_bundle, with_facts
+        read = read_bundle(bundle, self.checked.facts, name=name)
+        return read if facts is None else with_facts(read, facts, self.checked.facts)
 
-    def evaluate_bundle(self, bundle: "Any | BundleCase", *, name: str = "<bundle>") -> Result:
-        """Evaluate a FHIR R4 Bundle (parsed JSON, or already read); the result names each fact's origin."""
-        from .inputs.fhir import BundleCase, with_origins
-        read = bundle if isinstance(bundle, BundleCase) else self.read_bundle(bundle, name=name)
+    def evaluate_bundle(self, bundle: "Any | BundleCase", *, name: str = "<bundle>",
+                        facts: Mapping[str, Any] | None = None) -> Result:
+        """Evaluate a FHIR R4 Bundle (parsed JSON, or already read), with `facts` given flat beside it;
+        the result names each fact's origin."""
+        from .inputs.fhir import BundleCase, with_facts, with_origins
+        if isinstance(bundle, BundleCase):
+            read = bundle if facts is None else with_facts(bundle, facts, self.checked.facts)
+        else:
+            read = self.read_bundle(bundle, name=name, facts=facts)
         return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
 
-    def evaluate_file(self, path: str | Path) -> Result:
-        """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle."""
-        from .inputs.fhir import looks_like_bundle, read_bundle_file, with_origins
+    def evaluate_file(self, path: str | Path, *, facts: str | Path | None = None) -> Result:
+        """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle (with `facts`,
+        a JSON or YAML file of the facts FHIR does not carry, given beside it)."""
+        from .inputs.fhir import looks_like_bundle, read_bundle_file, with_facts, with_origins
         if looks_like_bundle(path):
             read = read_bundle_file(path, self.checked.facts)
+            if facts is not None:
+                raw, positions = read_case(facts)
+                read = with_facts(read, raw, self.checked.facts, name=str(facts), positions=positions)
             return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
+        if facts is not None:
+            raise CaseError([Diagnostic("facts-without-bundle", f"facts are given beside '{path}', which is not "
+                                        "a FHIR bundle", Span(str(facts), 1, 1, 1, 1),
+                                        hint="a flat case holds every fact itself: add them to it")])
         raw, positions = read_case(path)
         values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
         return self._identified(self.evaluator.evaluate(values))

@@ -23,46 +23,103 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..engine.evaluation.concordance import AGAINST
 from ..engine.inputs.cohort import read_rows
 from ..engine.lang import ir
 from ..engine.lang.diagnostics import UsageError
+from ..engine.lang.files import OutputError, ensure_folder, kind_of, refuse_overwrite, write_file
 
 RELATIONS = ("concordant", "complementary", "conflicting", "silent")
 SHOWN_MISSES = 25  # patients listed per recommendation not followed
 
 
 def read_result_rows(path: Path) -> Iterator[dict]:
-    """The rows of a cohort's results, lists as lists whatever the file format."""
+    """The rows of a cohort's results, lists as lists whatever the file format.
+
+    A file that is not such rows (not UTF-8, not JSON, a row of the wrong shape, a corrupt
+    Parquet file) is a UsageError naming the file and the row: the page is never drawn from
+    a part of the rows."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UsageError(f"no rows file '{path}'")
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if suffix not in (".jsonl", ".ndjson", ".json", ".csv", ".parquet", ".pq"):
+        raise UsageError(f"'{path}': rows are a .jsonl, .csv or .parquet file")
+    try:
+        for line, row in _raw_result_rows(path, suffix):
+            yield _result_row(row, line)
+    except _NotARow as exc:
+        raise UsageError(f"{path}:{exc.line}: not a row of `consilium eval --cohort`: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not a file of `consilium eval --cohort`: it is not UTF-8 text "
+                         f"(byte 0x{exc.object[exc.start]:02x})") from None
+    except (OSError, ValueError, csv.Error) as exc:  # pyarrow's errors are OSError or ValueError
+        raise UsageError(f"cannot read the rows '{path}': {exc}") from None
+
+
+class _NotARow(ValueError):
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+def _raw_result_rows(path: Path, suffix: str) -> Iterator[tuple[int, dict]]:
+    """(line, or row of a Parquet file; the row) for each row of the file."""
+    if suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                if None in row or None in row.values():
+                    raise _NotARow("it has more or fewer cells than the header has columns", reader.line_num)
+                try:
+                    yield reader.line_num, {k: (int(v) if k == "row" else (v or None) if k == "error" else
+                                                [p for p in (v or "").split("|") if p]) for k, v in row.items()}
+                except ValueError:
+                    raise _NotARow(f"its row number is {(row.get('row') or '')[:40]!r}", reader.line_num) from None
+    elif suffix in (".parquet", ".pq"):
+        import pyarrow
+        import pyarrow.parquet as pq
+        number = 0
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
+                for row in batch.to_pylist():
+                    number += 1
+                    yield number, row
+        except pyarrow.ArrowException as exc:
+            raise ValueError(str(exc)) from None
+    else:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
                     try:
-                        yield json.loads(line)
+                        yield number, json.loads(line)
                     except json.JSONDecodeError as exc:
-                        raise UsageError(f"{path}:{number}: not a row of `consilium eval --cohort`: {exc.msg}") \
-                            from None
-    elif suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                yield {k: (int(v) if k == "row" else (v or None) if k == "error" else
-                           [p for p in (v or "").split("|") if p]) for k, v in row.items()}
-    elif suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):
-            yield from batch.to_pylist()
-    else:
-        raise UsageError(f"'{path}': rows are a .jsonl, .csv or .parquet file")
+                        raise _NotARow(exc.msg, number) from None
+
+
+_LISTS = ("recommendations", "warnings", "needs")
+
+
+def _result_row(row, line: int) -> dict:
+    """The row, when it has the shape `eval --cohort` writes; _NotARow otherwise."""
+    if not isinstance(row, dict):
+        raise _NotARow("it is not a mapping", line)
+    number = row.get("row")
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+        raise _NotARow(f"its row number is {str(number)[:40]!r}", line)
+    if row.get("error") is not None and not isinstance(row["error"], str):
+        raise _NotARow("its error is not text", line)
+    for key in _LISTS:  # what the page counts
+        value = row.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            raise _NotARow(f"its {key} are not a list of names", line)
+    return row
 
 
 def read_received(cohort: Path, column: str) -> dict[int, frozenset[str]]:
-    """Row number -> the actions the patient received, from the cohort's `column`."""
+    """Row number -> the actions the patient received, from the cohort's `column` (text with
+    '|' between actions, or a list of them); any other value is a UsageError naming the row."""
     found: dict[int, frozenset[str]] = {}
     for number, kind, payload in read_rows(cohort):
         if kind == "json":
@@ -75,7 +132,10 @@ def read_received(cohort: Path, column: str) -> dict[int, frozenset[str]]:
             continue
         if isinstance(value, str):
             value = [p.strip() for p in value.split("|") if p.strip()]
-        found[number] = frozenset(str(v) for v in value)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{cohort}:{number}: the column '{column}' names the actions received, as text "
+                             f"(actions separated by '|') or a list of texts, not {str(value)[:60]!r}")
+        found[number] = frozenset(value)
     return found
 
 
@@ -127,7 +187,8 @@ class Auditor:
             self._care(row, fired, received)
 
     def _stance(self, fired: list[str], site: str, source: str) -> tuple[set[str], set[str]]:
-        pro, con = set(), set()
+        pro: set[str] = set()
+        con: set[str] = set()
         for rule in fired:
             node = self.rules[rule]
             if node.provenance.source == source and site in self.sites_of.get(rule, ()):
@@ -173,7 +234,7 @@ def audit(kb, rows: Path, cohort: Path | None = None, received: str = "received"
     given = read_received(cohort, received) if cohort is not None else None
     started = time.perf_counter()
     for row in read_result_rows(rows):
-        auditor.add(row, given.get(row.get("row"), frozenset()) if given is not None else None)
+        auditor.add(row, given.get(row.get("row", 0), frozenset()) if given is not None else None)
         if progress and auditor.tally.rows % 50_000 == 0:
             rate = auditor.tally.rows / max(time.perf_counter() - started, 1e-9)
             print(f"\r{auditor.tally.rows:,} rows read, {rate:,.0f} rows/s", end="", file=sys.stderr, flush=True)
@@ -184,7 +245,7 @@ def audit(kb, rows: Path, cohort: Path | None = None, received: str = "received"
 
 # ---- the page ------------------------------------------------------------------------------------
 
-def _bars(items: list[tuple[str, float, str]], total: int, unit: str = "patients") -> str:
+def _bars(items: Sequence[tuple[str, float, str]], total: int, unit: str = "patients") -> str:
     """A horizontal bar chart as inline SVG: (label, value, title) per bar."""
     if not items:
         return "<p class='none'>none</p>"
@@ -282,32 +343,38 @@ def page(kb, tally: Tally, title: str) -> str:
         out.append("<p class='none'>The cohort gives no treatment received (run with --cohort and a "
                    "column of the actions each patient received).</p>")
     else:
-        items = []
+        shares: list[tuple[str, float, str]] = []
         for source in kb.sources:
             yes, no = t.source_care[(source, True)], t.source_care[(source, False)]
             if yes + no:
-                items.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
-        out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(items, 0, "%"))
-        body = []
+                shares.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
+        out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(shares, 0, "%"))
+        lines: list[str] = []
         for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: -(t.rule_care[(r, True)] + t.rule_care[(r, False)])):
             yes, no = t.rule_care[(rule, True)], t.rule_care[(rule, False)]
             missed = ", ".join(str(r) for r in t.misses.get(rule, ()))
             more = " ..." if no > len(t.misses.get(rule, ())) else ""
-            body.append(f"<tr data-rule='{html.escape(rule)}'><td>{html.escape(rules[rule].provenance.source)}</td>"
+            lines.append(f"<tr data-rule='{html.escape(rule)}'><td>{html.escape(rules[rule].provenance.source)}</td>"
                         f"<td>{html.escape(labels.get(rule, rule))}</td><td class='n'>{100 * yes / (yes + no):.1f} %</td>"
                         f"<td class='n'>{no:,}</td><td>{missed}{more}</td></tr>")
         out.append("<h3>Per recommendation</h3><table id='per-rule'><tr><th>source</th><th>recommendation</th>"
-                   "<th>followed</th><th>not followed</th><th>rows not followed</th></tr>" + "".join(body) + "</table>")
+                   "<th>followed</th><th>not followed</th><th>rows not followed</th></tr>" + "".join(lines) + "</table>")
     out.append("</section></body></html>")
     return "\n".join(out)
 
 
 def write_audit(kb, rows: Path, output: Path, *, cohort: Path | None = None, received: str = "received",
                 progress: bool = False) -> Path:
+    """Write the page to `output`, beside it and renamed when complete (engine/lang/files.py).
+
+    An output that is one of the inputs (the rows, the cohort, a rule file) is refused before
+    any work, as is one that cannot be written (OutputError: a usage error, exit 2)."""
+    refuse_overwrite(output, [rows, *([cohort] if cohort is not None else []), *kb.loaded.paths], "audit page")
+    ensure_folder(output.parent if str(output.parent) else Path("."))
+    if kind_of(output) == "folder":
+        raise OutputError(f"cannot write '{output}': it is a folder, and -o names the page's file")
     tally = audit(kb, rows, cohort, received, progress)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(page(kb, tally, f"Cohort audit: {rows.name}"), encoding="utf-8")
-    return output
+    return write_file(output, page(kb, tally, f"Cohort audit: {rows.name}"))
 
 
 __all__ = ["Auditor", "Tally", "audit", "page", "read_result_rows", "read_received", "write_audit"]

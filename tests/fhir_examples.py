@@ -21,6 +21,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-"
+# mCODE STU4 relates a secondary cancer condition to its primary with the core extension
+# condition-related (SD_Condition.fsh: "extension contains condition-related named relatedPrimaryCancerCondition")
+RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 SCT, LNC, ATC = "http://snomed.info/sct", "http://loinc.org", "http://www.whocc.no/atc"
 CONSILIUM = "urn:consilium:codes"
 PATIENT = {"reference": "Patient/patient"}
@@ -32,7 +35,9 @@ SYMPTOMS = {"hemorrhage": ("12063002", "Rectal hemorrhage"), "obstruction": ("81
 STRATEGIES = {"simultaneous_resection": "simultaneous-resection", "staged_resection": "staged-resection",
               "liver_first": "liver-first", "short_course_radiotherapy": "short-course-radiotherapy",
               "long_course_chemoradiotherapy_upfront": "long-course-chemoradiotherapy-upfront",
-              "debulking_resection": "debulking-resection"}
+              "debulking_resection": "debulking-resection", "stenting": "stenting",
+              "resection_for_obstruction": "resection-for-obstruction", "diverting_ostomy": "diverting-ostomy",
+              "bypass": "bypass"}
 DRUGS = {"anti_egfr": ("L01FE01", "cetuximab"), "bevacizumab": ("L01FG01", "bevacizumab")}
 
 
@@ -61,7 +66,7 @@ def bundle_for(case: dict, name: str) -> dict:
         code, display = SITES[site]
         condition = {"resourceType": "Condition", "id": f"metastasis-{site}",
                      "meta": {"profile": [MCODE + "secondary-cancer-condition"]},
-                     "extension": [{"url": MCODE + "related-primary-cancer-condition",
+                     "extension": [{"url": RELATED,
                                     "valueReference": {"reference": "Condition/primary"}}],
                      "clinicalStatus": concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
                      "code": concept(SCT, "128462008", "Secondary malignant neoplastic disease"),
@@ -149,13 +154,27 @@ def load_flat(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+def team_facts(flat: dict, bundle: dict, kb) -> dict:
+    """The flat case's facts the bundle does not carry: what the team answers beside the record."""
+    read = kb.read_bundle(bundle)
+    return {k: v for k, v in flat.items() if k not in read.values}
+
+
 def main() -> int:
+    import consilium
+    kb = consilium.load_kb()
     out = ROOT / "examples" / "fhir"
-    out.mkdir(exist_ok=True)
+    (out / "team").mkdir(parents=True, exist_ok=True)
     for path in flat_cases():
-        bundle = bundle_for(load_flat(path), path.stem)
+        flat = load_flat(path)
+        bundle = bundle_for(flat, path.stem)
         (out / f"{path.stem}.json").write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {len(flat_cases())} bundles to {out}")
+        team = team_facts(flat, bundle, kb)
+        (out / "team" / f"{path.stem}.yaml").write_text(
+            f"# The team's answers beside ../{path.stem}.json: the facts of\n# examples/{path.name} that FHIR "
+            "does not carry (judgements, what no code names).\n# consilium eval BUNDLE --facts THIS_FILE\n"
+            + yaml.safe_dump(team, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    print(f"wrote {len(flat_cases())} bundles, and the team's answers beside each, to {out}")
     return 0
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,6 +109,23 @@ def test_top_level_list_through_a_subprocess(tmp_path):
     case.write_text(json.dumps([1, 2]))
     run = run_process("eval", CASES, case)
     assert run.code == 2 and "Traceback" not in run.err and "[case-not-mapping]" in run.err
+
+
+@pytest.mark.parametrize("name,text", [("e.json", ""), ("e.yaml", ""), ("e.yml", "# nothing yet\n"),
+                                       ("e.json", " \n"), ("e.yaml", "---\n")])
+def test_an_empty_case_file_is_an_error_in_json_and_yaml_alike(tmp_path, name, text):
+    case = tmp_path / name
+    case.write_text(text)
+    run = run_cli("eval", CASES, case)
+    assert run.code == 2 and "the case is empty" in run.err and "written {}" in run.err, run.err
+    case.write_text("{}")  # a case that gives no fact
+    assert run_cli("eval", CASES, case).code == 0
+
+
+def test_an_empty_standard_input_is_an_error():
+    done = subprocess.run([sys.executable, "-m", "consilium", "eval", str(CASES), "-"], input="",
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "<stdin>:1:1: error: the case is empty" in done.stderr
 
 
 def test_missing_case_file():

@@ -20,7 +20,7 @@ import pytest
 import consilium
 from consilium.engine.inputs.fhir import prefetch_templates, read_bundle
 
-from fhir_examples import flat_cases, load_flat
+from fhir_examples import flat_cases, load_flat, team_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "fhir"
@@ -117,6 +117,46 @@ def test_each_example_bundle_gives_its_flat_case_result(bundled_kb, flat):
     assert got == expected
     assert bundled_kb.evaluate_bundle(read).recommendation_ids() == \
         bundled_kb.evaluate({k: v for k, v in case.items() if k in read.values}, validated=True).recommendation_ids()
+    # ...as a user gives them: the bundle, and the team's answers in a file beside it
+    folder = ROOT / "examples" / "fhir"
+    bundle, team = folder / f"{flat.stem}.json", folder / "team" / f"{flat.stem}.yaml"
+    assert team_facts(load_flat(flat), json.loads(bundle.read_text()), bundled_kb) == load_flat(team)  # up to date
+    given = bundled_kb.evaluate_file(bundle, facts=team).to_json()
+    for key in ("case", "origins", "input_warnings"):
+        given.pop(key, None)
+    for step in given["trace"]:
+        step.pop("origins", None)   # where each fact came from: the one thing a flat case cannot say
+    assert given == expected
+
+
+def test_facts_given_beside_a_bundle_that_contradict_it_stay_unknown(bundled_kb, tmp_path):
+    """The team's answers never silently override the record, nor the record them."""
+    team = tmp_path / "team.yaml"
+    team.write_text("kras: wild_type\nrecurrent_disease: true\n")
+    bundle = ROOT / "examples" / "fhir" / "errors_to_avoid.json"
+    result = bundled_kb.evaluate_file(bundle, facts=team)
+    assert "kras" not in result.case and result.case["recurrent_disease"] is True
+    (warning,) = [w for w in result.input_warnings if w.code == "fhir-conflict"]
+    assert "'kras' is 'mutant' in Observation/kras" in warning.message and "'wild_type' in " in warning.message
+    assert warning.span.file == str(team) and warning.span.line == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kras: maybe\n")
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.evaluate_file(bundle, facts=bad)
+    assert caught.value.diagnostics[0].code == "case-unknown-value"
+    with pytest.raises(consilium.CaseError) as caught:
+        bundled_kb.evaluate_file(ROOT / "examples" / "errors_to_avoid.yaml", facts=team)
+    assert caught.value.diagnostics[0].code == "facts-without-bundle"
+
+
+def test_every_standard_code_of_the_bundled_kb_says_where_it_was_checked(bundled_kb):
+    """No code is guessed silently: a binding naming a code of a standard terminology carries a
+    note saying against what it was checked, or that it could not be."""
+    for fact in bundled_kb.facts.values():
+        for b in fact.bindings:
+            codes = list(b.codes) + [c for c, _ in b.map]
+            if any(c.system != "CONSILIUM" for c in codes) or "mcode" in (b.profile or ""):
+                assert b.note and "checked" in b.note.lower(), (fact.id, b.resource)
 
 
 def test_the_bundled_kb_binds_every_fact_fhir_carries(bundled_kb):
@@ -270,6 +310,43 @@ def test_a_broken_binding_is_a_knowledge_base_error(tmp_path, binding, code):
         consilium.load_kb(rules, use_cache=False)
     assert code in [d.code for d in caught.value.diagnostics]
     assert all(d.span and d.span.line == 3 for d in caught.value.diagnostics)
+
+
+REPLACING = """source S "s"
+fact proposed : set of {a, b, c}
+    fhir MedicationRequest map ATC#A -> a, ATC#B -> b
+fact kras : enum {wild_type, mutant}
+safety no_a "A with a mutant tumour"
+    when a in proposed and kras = mutant
+    severity critical
+    source S
+    quote "q"
+    replace %s
+"""
+
+
+@pytest.mark.parametrize("clause, words", [
+    ('a with b, LNC#21702-6 "KRAS test"', None),
+    ("b with a", "does not test 'b in'"),
+    ("a with d", "'d' is not a value of 'proposed'"),
+    ("a with c", "no FHIR binding of 'proposed' maps a code onto 'c'"),
+    ("a with a", "cannot replace itself"),
+    ("a with LNX#1", "no code system 'LNX'"),
+])
+def test_a_safety_rules_replacement_is_checked(tmp_path, clause, words):
+    """`replace V with ...` names an order the service can write: another coded value of the fact
+    the rule tests V in, or a code of a known system."""
+    rules = tmp_path / "kb.rules"
+    rules.write_text(REPLACING % clause)
+    if words is None:
+        (rule,) = consilium.load_kb(rules, use_cache=False).safeties
+        assert rule.replace.fact == "proposed" and rule.replace.values == ("b",)
+        assert [(c.url, c.code, t) for c, t in rule.replace.codings] == [("http://loinc.org", "21702-6", "KRAS test")]
+        return
+    with pytest.raises(consilium.KnowledgeBaseError) as caught:
+        consilium.load_kb(rules, use_cache=False)
+    (problem,) = caught.value.diagnostics
+    assert words in problem.message and problem.span.line == 10
 
 
 def test_bindings_do_not_change_a_flat_case(bundled_kb):

@@ -73,3 +73,21 @@ def test_what_the_fuzzer_found(name, case):
     from conftest import DATA
     kb = consilium.load_kb(DATA / "fuzz" / name, use_cache=False)
     assert run_case(kb, case)
+
+
+def test_the_long_run_runs_and_prints_its_row(tmp_path):
+    """bench/fuzz.py, for a few inputs: it counts, finds nothing here, and prints the commit and
+    the row docs/reliability.md's table of runs takes."""
+    import json
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(root / "bench" / "fuzz.py"), "--inputs", "40", "--cases", "5",
+                           "--round", "4", "--seed", "3", "--findings", str(tmp_path / "found.txt"),
+                           "--summary", str(tmp_path / "summary.json")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["inputs"] >= 40 and summary["crashes"] == 0 and summary["code_changed_during_run"] is False
+    assert summary["inputs"] == summary["rule_files"] + summary["cases"] and summary["commit"]
+    row = done.stdout.strip().splitlines()[-1]
+    assert row.startswith(f"| N | {summary['commit']} | `--inputs 40") and f"| {summary['inputs']:,} |" in row

@@ -69,6 +69,70 @@ def test_every_unwritable_output_exits_2_with_a_clear_message(tmp_path, command)
     assert (tmp_path / "a_file").read_text() == "keep me"
 
 
+def _rows(tmp_path):
+    cohort = tmp_path / "c.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n" + json.dumps(CASE) + "\n")
+    rows = tmp_path / "rows.jsonl"
+    assert run_cli("eval", KB, "--cohort", cohort, "-o", rows).code == 0
+    return cohort, rows
+
+
+def test_audit_and_schema_refuse_to_write_over_an_input(tmp_path):
+    import shutil
+    shutil.copytree(KB, tmp_path / "kb")
+    cohort, rows = _rows(tmp_path)
+    rules = tmp_path / "kb" / "main.rules"
+    kept = {p: p.read_bytes() for p in (cohort, rows, rules)}
+    for command in (["audit", tmp_path / "kb", "--rows", rows, "-o", rows],
+                    ["audit", tmp_path / "kb", "--rows", rows, "--cohort", cohort, "-o", cohort],
+                    ["audit", tmp_path / "kb", "--rows", rows, "-o", rules],
+                    ["schema", "case", tmp_path / "kb", "-o", rules],
+                    ["schema", "case", tmp_path / "kb", "-o", tmp_path / "kb" / "." / "main.rules"]):
+        run = run_cli(*command)
+        assert run.code == 2 and "is also an input" in run.err, (command, run.err)
+        assert {p: p.read_bytes() for p in kept} == kept
+    assert run_cli("audit", tmp_path / "kb", "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html").code == 0
+    assert "<html" in (tmp_path / "a.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "c.jsonl", "kb", "rows.jsonl"]  # nothing partial
+
+
+@pytest.mark.parametrize("output", ["/proc/nope.html", "{folder}", "{file}/x.html"])
+def test_an_unwritable_audit_page_exits_2(tmp_path, output):
+    _, rows = _rows(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a_file").write_text("keep me")
+    run = run_cli("audit", KB, "--rows", rows, "-o", output.format(folder=tmp_path / "folder",
+                                                                    file=tmp_path / "a_file"))
+    assert run.code == 2 and "cannot" in run.err and "internal error" not in run.err, run.err
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("bad.jsonl", b'{"row": 1, "needs": ["\xe9"]}\n', "not UTF-8"),
+    ("list.jsonl", b'\n{"row": 1}\n[1, 2]\n', "list.jsonl:3: not a row"),
+    ("shape.jsonl", b'{"row": "x", "recommendations": 5}\n', "row number"),
+    ("needs.jsonl", b'{"row": 1, "needs": 5}\n', "needs are not a list"),
+    ("number.csv", b"row,error\nx,\n", "number.csv:2: not a row"),
+    ("short.csv", b"row,error,needs\n1\n", "more or fewer cells"),
+    ("empty.parquet", b"", "cannot read the rows"),
+    ("half.parquet", b"PAR1" + bytes(100), "cannot read the rows"),
+])
+def test_audit_rows_that_are_not_rows_are_a_clear_error(tmp_path, name, data, expected):
+    (tmp_path / name).write_bytes(data)
+    run = run_cli("audit", KB, "--rows", tmp_path / name, "-o", tmp_path / "a.html")
+    assert run.code == 2 and expected in run.err and "internal error" not in run.err, run.err
+    assert not (tmp_path / "a.html").exists()
+
+
+@pytest.mark.parametrize("received", ['5', '["hepatectomy", {"a": 1}]'])
+def test_audit_received_of_the_wrong_kind_is_a_clear_error(tmp_path, received):
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / "received.jsonl"
+    cohort.write_text('{"received": %s}\n' % received)
+    run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert run.code == 2 and "received.jsonl:1: the column 'received'" in run.err, run.err
+
+
 def test_charts_and_report_replace_old_files_whole(tmp_path):
     out = tmp_path / "charts"
     out.mkdir()
@@ -171,3 +235,13 @@ def _session_processes(sid: int) -> list[int]:
         if int(fields[3]) == sid and fields[0] != "Z":  # session id; zombies are gone already
             found.append(int(entry))
     return found
+
+
+def test_the_duckdb_engine_refuses_an_output_that_is_the_input(tmp_path):
+    pytest.importorskip("duckdb")
+    cohort = tmp_path / "same.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n")
+    before = cohort.read_bytes()
+    for output in (cohort, tmp_path / "." / "same.jsonl"):
+        run = run_cli("eval", KB, "--cohort", cohort, "--engine", "duckdb", "-o", output)
+        assert run.code == 2 and "is also an input" in run.err and cohort.read_bytes() == before

@@ -120,3 +120,118 @@ def test_a_lone_surrogate_is_a_clear_error_in_text_and_json(tmp_path, text):
         shown = run.out if args else run.err
         assert "lone UTF-16 surrogate" in shown
     assert json.loads(run_process("eval", tmp_path / "s.json", "--json").out)["ok"] is False
+
+
+WHOLE = ["3.0", "3e0", "30e-1", "3.000"]   # the number three, written as JSON writes numbers
+NOT_WHOLE = ["3.5", "3.01", "35e-1"]
+
+
+def test_a_whole_number_fits_an_integer_fact_in_every_input_alike(tmp_path):
+    """The README's "nothing is coerced" is about kinds (text is not a number, 1 is not true,
+    3.5 is not an integer), not about how a number is spelled: JSON, YAML and JSON Schema have
+    one kind of number, and 3.0 is three. So every input takes 3.0 for an integer fact and
+    refuses 3.5, the same way: a case file (JSON, YAML), the API, a JSON Lines, CSV or Parquet
+    cohort, and the published case schema."""
+    import jsonschema
+
+    import consilium
+    from consilium.engine.inputs.schema import case_schema
+    cases = ROOT / "tests" / "data" / "cases"
+    facts = consilium.load_kb(cases)
+    schema = jsonschema.Draft202012Validator(case_schema(facts.facts))
+    for text, whole in [*((t, True) for t in WHOLE), *((t, False) for t in NOT_WHOLE)]:
+        (tmp_path / "c.json").write_text('{"hepatectomy_segments": %s}' % text)
+        (tmp_path / "c.yaml").write_text("hepatectomy_segments: %s\n" % text)
+        (tmp_path / "c.jsonl").write_text('{"hepatectomy_segments": %s}\n' % text)
+        (tmp_path / "c.csv").write_text("hepatectomy_segments\n%s\n" % text)
+        seen = {}
+        for name in ("c.json", "c.yaml"):
+            run = run_cli("eval", cases, tmp_path / name, "--json")
+            seen[name] = run.code == 0 and json.loads(run.out)["case"]["hepatectomy_segments"] == 3
+        for name in ("c.jsonl", "c.csv"):
+            run = run_cli("eval", cases, "--cohort", tmp_path / name, "--jobs", "1")
+            seen[name] = run.code == 0 and "error" not in json.loads(run.out)
+        seen["schema"] = schema.is_valid(json.loads('{"hepatectomy_segments": %s}' % text))
+        assert seen == dict.fromkeys(seen, whole), (text, seen)
+        if not whole:
+            assert "is a whole number, not" in run_cli("eval", cases, tmp_path / "c.yaml").err
+    for value, whole in [(3.0, True), (3.5, False)]:
+        try:
+            facts.evaluate({"hepatectomy_segments": value})
+            accepted = True
+        except consilium.CaseError:
+            accepted = False
+        assert accepted is whole
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({"hepatectomy_segments": [3.0, 3.5]}), tmp_path / "c.parquet")
+    run = run_cli("eval", cases, "--cohort", tmp_path / "c.parquet", "--jobs", "1")
+    rows = [json.loads(line) for line in run.out.splitlines()]
+    assert "error" not in rows[0] and "is a whole number, not 3.5" in rows[1]["error"]
+
+
+def test_a_folder_named_consilium_that_shadows_the_package_is_named(tmp_path, monkeypatch):
+    """`python -m consilium` in a folder holding a `consilium` folder: with an editable install
+    that folder is imported instead, and the LSP used to blame a missing extra."""
+    import types
+
+    from consilium.engine import cli
+    assert cli.shadowing_folder() is None  # the package these tests run
+    (tmp_path / "consilium").mkdir()
+    fake = types.ModuleType("consilium")
+    fake.__path__ = [str(tmp_path / "consilium")]
+    monkeypatch.setitem(sys.modules, "consilium", fake)
+    assert cli.shadowing_folder() == str(tmp_path / "consilium")
+    assert "run it from another folder" in cli.shadow_message()
+    monkeypatch.undo()
+    for command in (["lsp"], ["check"]):  # for real: what happens depends on how Consilium is installed
+        done = subprocess.run([sys.executable, "-m", "consilium", *command], cwd=tmp_path, input="",
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            assert done.returncode == 2 and f"'{tmp_path / 'consilium'}' was imported" in done.stderr, done.stderr
+        assert "internal error" not in done.stderr and "is not installed" not in done.stderr
+
+
+def test_a_huge_number_is_shown_short_in_messages(tmp_path):
+    (tmp_path / "c.json").write_text('{"future_liver_remnant": 1e400, "hepatectomy_segments": %s.5}' % ("7" * 200))
+    run = run_cli("eval", KB, tmp_path / "c.json")
+    assert run.code == 2 and "'future_liver_remnant' is 1E+400 %, outside its range" in run.err
+    assert "is a whole number, not 777777777777777777777777… (202 characters)" in run.err
+    assert max(len(line) for line in run.err.splitlines()) < 200
+
+
+def test_a_digit_of_another_script_is_not_a_number(tmp_path):
+    folder = kb(tmp_path, PATHWAY.replace("CONDITION", "d <= ３"))
+    run = run_cli("check", folder)
+    assert run.code == 1 and "main.rules:5:19: error: unexpected character '３': a digit of another script" in run.err
+    assert "0-9" in run.err
+
+
+def test_an_unclosed_triple_quote_says_so(tmp_path):
+    folder = kb(tmp_path, PATHWAY.replace("CONDITION", "d > 1").replace('quote "q"', 'quote """q'))
+    run = run_cli("check", folder)
+    assert run.code == 1 and 'main.rules:9:15: error: this """ string has no closing """' in run.err
+    assert 'close it with """' in run.err and "on the same line" not in run.err
+
+
+def test_a_csv_row_against_a_header_of_one_column_says_column(tmp_path):
+    (tmp_path / "c.csv").write_text("kras\nmutant,3\n")
+    run = run_cli("eval", KB, "--cohort", tmp_path / "c.csv", "--jobs", "1")
+    assert run.code == 1 and "the row has 2 cells where the header has 1 column: a cell too many" in run.out
+
+
+@pytest.mark.parametrize("character, name", [("\u202e", "U+202E (right-to-left override)"),
+                                             ("\u2066", "U+2066 (left-to-right isolate)"),
+                                             ("\x00", "U+0000"), ("\x1b", "U+001B")])
+@pytest.mark.parametrize("where", ["quote", "comment"])
+def test_invisible_characters_in_a_rule_file_are_an_error_shown_visibly(tmp_path, character, name, where):
+    """Trojan Source: a text-direction control in a quote or a comment makes the line show other
+    text than it holds; a NUL or an escape in a quote hides or rewrites what a terminal shows."""
+    text = PATHWAY.replace("CONDITION", "d > 1")
+    text = text.replace('quote "q"', f'quote "a{character}b"') if where == "quote" else \
+        text.replace("fact d : number", f"fact d : number  # a{character}b")
+    folder = kb(tmp_path, text)
+    run = run_cli("check", folder)
+    line, column = (9, 17) if where == "quote" else (2, 21)
+    assert run.code == 1 and f"main.rules:{line}:{column}: error: an invisible character {name}" in run.err, run.err
+    assert character not in run.err and "a\ufffdb" in run.err  # the excerpt shows a mark in its place

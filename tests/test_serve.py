@@ -160,6 +160,9 @@ def test_discovery_lists_the_hooks_with_prefetch_from_the_bindings(service):
         assert s["prefetch"]["patient"] == "Patient/{{context.patientId}}"
         assert s["prefetch"]["observation"] == "Observation?patient={{context.patientId}}"
         assert "medicationAdministration" in s["prefetch"] and "serviceRequest" in s["prefetch"]
+        # what FHIR does not carry, a client may send beside the record
+        facts = s["extension"]["consilium.facts"]["facts"]
+        assert "complete_resection_feasible" in facts and "kras" not in facts
 
 
 # ---- patient-view ---------------------------------------------------------------------------------
@@ -190,6 +193,39 @@ def test_patient_view_cards(keys, service):
     svg = httpx.get(chart, timeout=60)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     assert httpx.get(report.replace("/cases/", "/cases/0"), timeout=10).status_code == 404
+
+
+def recommendation_cards(answer: httpx.Response) -> set[str]:
+    """The recommendations of the per-source cards (each in bold in its card's detail)."""
+    import re
+    assert answer.status_code == 200, answer.text
+    return {label for c in answer.json()["cards"] if c["indicator"] == "info" and "still open" not in c["summary"]
+            for label in re.findall(r"\*\*(.+?)\*\* \(", c.get("detail", ""))}
+
+
+def test_the_teams_answers_travel_beside_the_record_in_the_requests_extension(keys, service):
+    """A bundle alone says less than its flat case (the team's judgements are not FHIR); given in
+    the request's extension, they complete it; one that contradicts the record stays unknown."""
+    import yaml
+    name = "liver_resectable_three_segments"
+    team = yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{name}.yaml").read_text())
+    record = example_resources(name)
+    alone = recommendation_cards(post(keys, service, "consilium-patient-view", patient_view(record)))
+    answer = post(keys, service, "consilium-patient-view",
+                  patient_view(record, extension={"consilium.facts": team}))
+    together = recommendation_cards(answer)
+    assert alone < together and any("Simultaneous rectal and hepatic surgery" in s for s in together - alone)
+    contradicting = post(keys, service, "consilium-patient-view", patient_view(
+        record, extension={"consilium.facts": {**team, "metastatic_sites": ["lung"]}}))
+    read = next(c for c in contradicting.json()["cards"] if "could not be read in full" in c["summary"])
+    assert "'metastatic_sites'" in read["detail"] and "stays unknown" in read["detail"]
+    bad = post(keys, service, "consilium-patient-view", patient_view(
+        record, extension={"consilium.facts": {"complete_resection_feasible": "yes"}}))
+    assert bad.status_code == 200
+    (card,) = bad.json()["cards"]
+    assert "could not be read" in card["summary"] and "complete_resection_feasible" in card["detail"]
+    wrong = post(keys, service, "consilium-patient-view", patient_view(record, extension={"consilium.facts": [1]}))
+    assert wrong.status_code == 400 and "consilium.facts" in wrong.json()["error"]
 
 
 def test_the_spec_request_fetches_from_the_fhir_server_with_its_token(keys, service, fhir):
@@ -247,10 +283,11 @@ def record_without_proposals(name: str) -> list[dict]:
     return [r for r in example_resources(name) if r.get("status") != "draft"]
 
 
+CETUXIMAB = draft("MedicationRequest", "cetuximab", medicationCodeableConcept={
+    "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01", "display": "cetuximab"}]})
 SAFETY = [
-    ("anti_egfr_with_kras_mutant", "errors_to_avoid", draft(
-        "MedicationRequest", "cetuximab", medicationCodeableConcept={
-            "coding": [{"system": "http://www.whocc.no/atc", "code": "L01FE01", "display": "cetuximab"}]})),
+    ("anti_egfr_with_kras_mutant", "errors_to_avoid", CETUXIMAB),
+    ("anti_egfr_without_kras_test", "liver_five_segments_bleeding", CETUXIMAB),
     ("bevacizumab_before_surgery", "synchronous_plan_late_chemotherapy", draft(
         "ServiceRequest", "hepatectomy", status="draft", intent="order", occurrenceDateTime="2025-03-20",
         category=[{"coding": [{"system": "http://snomed.info/sct", "code": "387713003"}]}],
@@ -262,6 +299,25 @@ SAFETY = [
     ("resection_below_r0", "errors_to_avoid", draft("ServiceRequest", "debulking",
                                                     code=consilium_code("debulking-resection"))),
 ]
+# What each rule's source names in place of the order, as the card's replacing suggestion does it
+# (the liver-first contraindication and the debulking rule name no order to give instead).
+REPLACED = {
+    "anti_egfr_with_kras_mutant": ("update", "medicationCodeableConcept",
+                                   {"system": "http://www.whocc.no/atc", "code": "L01FG01"}, "bevacizumab"),
+    "anti_egfr_without_kras_test": ("create", "code", {"system": "http://loinc.org", "code": "21702-6"},
+                                    "KRAS mutation testing"),
+    "bevacizumab_before_surgery": ("update", "occurrenceDateTime", "2025-04-21",
+                                   "6 weeks after the last bevacizumab dose"),
+    "long_course_chemoradiotherapy_upfront": ("update", "code", {"system": "urn:consilium:codes",
+                                                                  "code": "short-course-radiotherapy"},
+                                              "short course radiotherapy"),
+}
+
+
+def order_select(keys, service, hook: str, record: list[dict], drafts: list[dict]) -> list[dict]:
+    answer = post(keys, service, f"consilium-{hook}", order_request(hook, record, drafts))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["cards"]
 
 
 @pytest.mark.parametrize("hook", ["order-select", "order-sign"])
@@ -272,12 +328,11 @@ def test_the_spec_draft_orders_trip_no_safety_rule(keys, service, hook):
 
 
 @pytest.mark.parametrize("rule, case, order", SAFETY, ids=[s[0] for s in SAFETY])
-def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it(keys, service, rule, case, order):
+def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_or_replacing_it(
+        keys, service, rule, case, order):
     hook = "order-sign" if rule == "bevacizumab_before_surgery" else "order-select"
     record = [r for r in record_without_proposals(case) if r.get("id") != "elective-surgery"]
-    answer = post(keys, service, f"consilium-{hook}", order_request(hook, record, [order]))
-    assert answer.status_code == 200, answer.text
-    cards = answer.json()["cards"]
+    cards = order_select(keys, service, hook, record, [order])
     assert len(cards) == 1, cards
     (card,) = cards
     assert card["indicator"] == "critical" and card["source"]["label"]
@@ -285,16 +340,30 @@ def test_a_draft_order_that_trips_a_safety_rule_gets_a_critical_card_removing_it
     remove, *replace = card["suggestions"]
     assert remove["actions"] == [{"type": "delete", "description": f"Remove {reference} from the orders being "
                                   "written", "resourceId": [reference]}]
+    assert card["selectionBehavior"] == "at-most-one"   # remove it or replace it, not both
     # what to do instead, where the source says it (the liver-first contraindication says none)
     assert ("Instead:" in card["detail"]) == (rule != "liver_first_with_symptomatic_primary")
-    if rule == "bevacizumab_before_surgery":   # a rule of time: the draft moved to the first date it allows
-        (move,) = replace
-        (action,) = move["actions"]
-        assert action["type"] == "update" and action["resource"]["id"] == "hepatectomy"
-        assert action["resource"]["occurrenceDateTime"] == "2025-04-21"   # 6 weeks after the dose of 2025-03-10
-        assert "6 weeks after the last bevacizumab dose" in move["label"]
-    else:
+    if rule not in REPLACED:
         assert replace == []
+        return
+    kind, element, value, words = REPLACED[rule]
+    (swap,) = replace
+    assert words in swap["label"]
+    if kind == "update":   # the same draft (same id), its code or date changed
+        (action,) = swap["actions"]
+        assert action["type"] == "update" and action["resource"]["id"] == order["id"]
+        got = action["resource"][element]
+        assert (got["coding"] == [value] and got["text"] == words) if isinstance(value, dict) else got == value
+        drafts = [action["resource"]]
+    else:                  # the draft removed, and an order of what to do first created
+        delete, create = swap["actions"]
+        assert delete["type"] == "delete" and delete["resourceId"] == [reference]
+        assert create["type"] == "create" and create["resource"]["resourceType"] == "ServiceRequest"
+        assert create["resource"]["code"]["coding"] == [value]
+        assert create["resource"]["subject"] == order["subject"]
+        drafts = [create["resource"]]
+    # The EHR applies the suggestion and asks again: the orders now trip nothing.
+    assert order_select(keys, service, hook, record, drafts) == []
 
 
 def test_with_several_drafts_each_card_offers_to_remove_only_the_draft_that_trips_it(keys, service):
@@ -504,3 +573,101 @@ def test_serve_asks_whom_to_trust():
     done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--port", str(free_port())], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--trusted-issuers" in done.stderr
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--port", "99999"], "--port 99999: a port is a whole number from 1 to 65535"),
+    (["--port", "0"], "--port 0: a port is a whole number from 1 to 65535"),
+    (["--port", "eighty"], "invalid int value: 'eighty'"),
+    (["--max-request-bytes", "10"], "--max-request-bytes 10: give at least 1024 bytes"),
+    (["--host", "no-such-host.invalid"], "--host 'no-such-host.invalid': not an address"),
+    (["--public-url", "cds.example.org"], "--public-url 'cds.example.org': the service's base URL"),
+    (["--audience", "ehr"], "--audience 'ehr': a URL"),
+])
+def test_bad_serve_options_are_one_clear_line_and_exit_2(options, words):
+    """Never a port taken modulo 65536, a traceback, or a service that starts half-configured."""
+    done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--insecure-no-auth", *options], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "INSECURE" not in done.stderr   # refused before anything starts
+
+
+def test_a_port_already_taken_is_said_before_starting():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "consilium", "serve", "--insecure-no-auth", "--port", str(port)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_readmes_curl_request_is_what_discovery_asks_and_gets_the_flat_cases_recommendations(keys, service):
+    """The README's commands, as a new user types them: `consilium cds-request` writes a request
+    whose prefetch has discovery's keys (patient: a Patient; the others: searchsets of their type)
+    and the team's answers in the extension; posted, it gets the recommendations of the flat case."""
+    import shlex
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Call it with curl.", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    line = next(x for x in block.replace("\\\n", " ").splitlines() if x.startswith("consilium cds-request"))
+    words = shlex.split(line.split(">", 1)[0])
+    done = subprocess.run([sys.executable, "-m", "consilium", *words[1:]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    request = json.loads(done.stdout)
+    templates = httpx.get(service.url + "/cds-services").json()["services"][0]["prefetch"]
+    assert set(request["prefetch"]) == set(templates)
+    assert request["prefetch"]["patient"]["resourceType"] == "Patient"
+    for key, value in request["prefetch"].items():
+        kind = templates[key].split("?")[0].split("/")[0]
+        if key != "patient":
+            assert value["type"] == "searchset" and {e["resource"]["resourceType"] for e in value["entry"]} <= {kind}
+    assert request["extension"]["consilium.facts"]["complete_resection_feasible"] is True
+    assert "-H 'Content-Type: application/json' -d @request.json" in block
+    got = recommendation_cards(post(keys, service, "consilium-patient-view", request))
+    import yaml
+    flat = consilium_kb().evaluate(yaml.safe_load((ROOT / "examples" / "liver_resectable_three_segments.yaml")
+                                                  .read_text(encoding="utf-8")))
+    assert got == {r.label for r in flat.recommendations}
+
+
+def consilium_kb():
+    import consilium
+    return consilium.load_kb()
+
+
+def test_cds_request_puts_the_bundles_draft_orders_into_the_order_hooks_context(keys, service):
+    done = subprocess.run([sys.executable, "-m", "consilium", "cds-request", "examples/fhir/errors_to_avoid.json",
+                           "--hook", "order-select"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    request = json.loads(done.stdout)
+    drafts = [e["resource"] for e in request["context"]["draftOrders"]["entry"]]
+    assert drafts and all(d["status"] == "draft" for d in drafts)
+    assert request["context"]["selections"] == [f"{d['resourceType']}/{d['id']}" for d in drafts]
+    cards = post(keys, service, "consilium-order-select", request).json()["cards"]
+    assert {c["summary"] for c in cards} >= {"EGFR inhibitor proposed for a KRAS-mutant tumour"}
+
+
+def test_a_stent_for_a_lesion_the_team_places_below_the_upper_rectum_is_replaced_by_the_other_three_ways(keys, service):
+    """Where the lesion sits is the team's answer, not FHIR's: given in the request's extension, it
+    lets the order card fire, and the card offers NCCN's three other ways to relieve the obstruction."""
+    import yaml
+    name = "peritoneal_p3_obstruction"
+    team = yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{name}.yaml").read_text())
+    stent = draft("ServiceRequest", "stent", code=consilium_code("stenting"))
+    request = order_request("order-select", record_without_proposals(name), [stent])
+    assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}   # level unknown: silent
+    request["extension"] = {"consilium.facts": {**team, "upper_rectal_lesion": True}}
+    assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}   # upper rectum: fine
+    request["extension"] = {"consilium.facts": {**team, "upper_rectal_lesion": False}}
+    (card,) = post(keys, service, "consilium-order-select", request).json()["cards"]
+    assert card["indicator"] == "warning" and card["selectionBehavior"] == "at-most-one"
+    remove, *replace = card["suggestions"]
+    assert remove["actions"][0] == {"type": "delete", "description": "Remove ServiceRequest/stent from the orders "
+                                    "being written", "resourceId": ["ServiceRequest/stent"]}
+    codes = [s["actions"][0]["resource"]["code"]["coding"][0]["code"] for s in replace]
+    assert codes == ["resection-for-obstruction", "diverting-ostomy", "bypass"]
+    for suggestion in replace:   # each applied, the orders trip nothing
+        request["context"]["draftOrders"]["entry"][-1] = {"resource": suggestion["actions"][0]["resource"]}
+        assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}

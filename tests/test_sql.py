@@ -101,7 +101,9 @@ def test_python_duckdb_and_spark_give_the_same_rows(path, size, tmp_path, spark)
     assert any(r.get("recommendations") or r.get("warnings") for r in python) and any(r.get("needs") for r in python)
     errors = [r["error"] for r in python if "error" in r]
     assert any("not valid JSON" in e for e in errors) and len(errors) >= size // 60
-    if path == KB:
+    if path == KB:  # findings and the team's options, in the rows of every engine
+        assert sum(bool(r.get("findings")) for r in python) > size // 10
+        assert sum(bool(r.get("options")) for r in python) > size // 100
         assert any(r.get("warnings") for r in python)
         assert any("is not a value of" in e for e in errors) and any("is a date" in e for e in errors)
 
@@ -110,6 +112,7 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
     kb = consilium.load_kb(KB)
     rng = random.Random(7)
     names = [n for n in kb.facts if n != "kras"] + ["favourite_colour"]  # kras missing, one extra column
+    a_set = next(n for n in names if isinstance(kb.facts[n].type, ir.SetType))
     rows = []
     for i in range(2000):
         case = {k: as_written(v) for k, v in random_case(kb.facts, rng).items()}
@@ -117,6 +120,8 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
         row["favourite_colour"] = "blue"
         if i % 100 == 3:
             row["primary_tumour_symptoms" if "primary_tumour_symptoms" in names else names[0]] = "perhaps"
+        if i % 100 == 7:  # a set written with commas: its row's error says how CSV writes a set
+            row[a_set] = ",".join(kb.facts[a_set].type.values[:2])
         rows.append(row)
     cohort = tmp_path / "cohort.csv"
     with cohort.open("w", newline="") as handle:
@@ -137,6 +142,7 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
     assert said.count("no column for kras") == 1 and said.count("ignoring column favourite_colour") == 1
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
     python = _rows(tmp_path / "python.jsonl")
+    assert sum("in CSV, a set's values are separated by '|'" in r.get("error", "") for r in python) >= 20
     _same(python, _rows(tmp_path / "duckdb.jsonl"))
     _same(python, _rows(tmp_path / "spark.jsonl"))
     # Parquet: typed columns (yes-no, numbers, lists) and text ones (dates), out as Parquet
@@ -224,3 +230,38 @@ def test_a_spark_that_cannot_start_is_a_clear_error(tmp_path):
         assert done.returncode == 2, done.stderr
         assert "Spark" in done.stderr and "Traceback" not in done.stderr and "Exception" not in done.stderr
     assert "is not a Spark master URL" in bad_master.stderr and "no Java found" in no_java.stderr
+
+
+def test_decimals_at_their_boundaries_decide_alike_in_every_engine(tmp_path, spark):
+    """Numbers are exact decimals in SQL too (DECIMAL, not DOUBLE): 0.1 + 0.2 is at most 0.3
+    and 2.675 mg is not below 2.675 mg, in JSON Lines and in CSV (where '0.10' is written)."""
+    path = DATA / "decimals"
+    kb = consilium.load_kb(path)
+    values = [0.1, 0.2, 0.3, 0.05, 0.25, 0.15, 0, 0.30000000000001, 0.299999999999999]
+    doses = [2.675, "2.675 mg", 2.67, 2.68, 2.674999999999, 2.675000000001, "2675e-3", 2]
+    rng = random.Random(3)
+    cases = [{"a": rng.choice(values), "b": rng.choice(values), "dose": rng.choice(doses)} for _ in range(300)]
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("".join(json.dumps(c).replace('"2675e-3"', "2675e-3") + "\n" for c in cases))
+    table = tmp_path / "cohort.csv"
+    table.write_text("a,b,dose\n" + "".join(f"{c['a']:.2f}0,{c['b']},{c['dose']}\n" for c in cases))
+    for source in (cohort, table):
+        run_cohort(kb, str(path), source, tmp_path / "python.jsonl", jobs=1)
+        run_duckdb(kb, source, tmp_path / "duckdb.jsonl")
+        run_spark(kb, source, tmp_path / "spark.jsonl", session=spark)
+        python = _rows(tmp_path / "python.jsonl")
+        assert not any("error" in r for r in python)
+        ids = [set(r["recommendations"]) for r in python]
+        assert {"at_most", "exactly"} in ids and {"above", "below"} in ids and {"at_most", "over"} in ids
+        _same(python, _rows(tmp_path / "duckdb.jsonl"))
+        _same(python, _rows(tmp_path / "spark.jsonl"))
+
+
+def test_a_number_sql_cannot_hold_exactly_is_a_row_error_not_rounded(tmp_path):
+    kb = consilium.load_kb(DATA / "decimals")
+    cohort = tmp_path / "c.csv"
+    cohort.write_text("a,b,dose\n0.1234567890123456789012,0.2,2.675\n0.1,0.2,2.675\n")
+    run_duckdb(kb, cohort, tmp_path / "out.jsonl")
+    rows = _rows(tmp_path / "out.jsonl")
+    assert rows[0]["error"].startswith("'a' is 0.1234567890123456789012: more digits than the SQL engines hold exactly")
+    assert "--engine python" in rows[0]["error"] and rows[1]["recommendations"] == ["at_most", "exactly"]

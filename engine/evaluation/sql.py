@@ -3,7 +3,8 @@
 Takes the checked IR (nothing else: no generated Python, no evaluator) and returns a sqlglot
 expression tree, written in any dialect sqlglot knows (`to_sql`: DuckDB, Spark, Postgres).
 The query reads a relation whose columns are the facts, typed (`column_types`): yes-no as
-BOOLEAN, integers as BIGINT, numbers as DOUBLE, enum values as text, sets as lists of
+BOOLEAN, integers as BIGINT, numbers as `NUMBER` (DECIMAL(38, 18): exact, as the
+language's numbers are), enum values as text, sets as lists of
 text, dates as DATE, durations as whole days (BIGINT), with an optional `<fact>__months`
 column for the calendar months of a duration. A fact without a column is unknown for
 every row. Optional columns: `row` (the row number, passed through), `error` (a row that
@@ -46,6 +47,12 @@ from ..lang.values import Duration
 from ..lang.reads import define_order
 
 DIALECTS = ("duckdb", "spark", "postgres")
+# A number that is not whole: exact decimals, 20 digits before the point and 18 after, which
+# every engine holds (DuckDB, Spark and Postgres alike: 38 digits at most). Sums, differences
+# and comparisons are exact; a product or quotient is worked out through DOUBLE and read
+# back as the decimal DOUBLE writes (exact to 15 significant digits), because a product of
+# two such decimals would need 36 digits after the point and overflow.
+NUMBER = "DECIMAL(38, 18)"
 _SQL_OPS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 
 
@@ -61,7 +68,7 @@ def _type(t: ir.FactType) -> str:
         case ir.NumberType(integer=True):
             return "BIGINT"
         case ir.NumberType():
-            return "DOUBLE"
+            return NUMBER
         case ir.EnumType():
             return "VARCHAR"
         case ir.SetType():
@@ -74,23 +81,26 @@ def _type(t: ir.FactType) -> str:
 
 
 def output_columns(checked: Checked) -> list[str]:
-    return ["row", "error", "recommendations", *checked.sources, "warnings", "needs"]
+    """The Python cohort's columns (engine/inputs/cohort.py's `row_columns`)."""
+    judged = any(f.judgement for f in checked.facts.values())
+    return (["row", "error", "recommendations", *checked.sources, "warnings", "needs"]
+            + (["findings"] if checked.findings else []) + (["options"] if judged else []))
 
 
 @dataclass(frozen=True, slots=True)
 class _Dur:
     """A duration in SQL: calendar months and days, each an integer expression."""
 
-    months: exp.Expression
-    days: exp.Expression
+    months: exp.Expr
+    days: exp.Expr
 
-    def sixteenths(self) -> exp.Expression:
+    def sixteenths(self) -> exp.Expr:
         # 30.4375 days a month = 487/16: the average length, in integers, exactly.
         return exp.Add(this=exp.Mul(this=exp.Paren(this=self.months), expression=_n(487)),
                        expression=exp.Mul(this=exp.Paren(this=self.days), expression=_n(16)))
 
 
-def _n(value) -> exp.Expression:
+def _n(value) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if value < 0:
@@ -100,7 +110,7 @@ def _n(value) -> exp.Expression:
     return exp.Literal.number(value)
 
 
-def _s(text: str) -> exp.Expression:
+def _s(text: str) -> exp.Expr:
     return exp.Literal.string(text)
 
 
@@ -108,41 +118,51 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _not(e: exp.Expression) -> exp.Expression:
+def _not(e: exp.Expr) -> exp.Expr:
     """NOT, its operand parenthesized: sqlglot writes the tree as given, and NOT binds loosely."""
     return exp.Not(this=e if isinstance(e, (exp.Paren, exp.Column, exp.Boolean)) else exp.Paren(this=e))
 
 
-def _is_true(e: exp.Expression) -> exp.Expression:
+def _is_true(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=exp.Paren(this=e), expression=exp.Boolean(this=True))
 
 
-def _is_false(e: exp.Expression) -> exp.Expression:
+def _is_false(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=exp.Paren(this=e), expression=exp.Boolean(this=False))
 
 
-def _is_null(e: exp.Expression) -> exp.Expression:
+def _is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=exp.Paren(this=e), expression=exp.Null())
 
 
-def _all(parts: list[exp.Expression]) -> exp.Expression:
+def _all(parts: list[exp.Expr]) -> exp.Expr:
     return exp.and_(*parts) if parts else exp.Boolean(this=True)
 
 
-def _any(parts: list[exp.Expression]) -> exp.Expression:
+def _any(parts: list[exp.Expr]) -> exp.Expr:
     return exp.or_(*parts) if parts else exp.Boolean(this=False)
 
 
-def shift(day: exp.Expression, duration: _Dur | Duration, sign: int = 1) -> exp.Expression:
+def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
     """A date moved by a duration: calendar months first, then days, as values.add_duration."""
     if isinstance(duration, Duration):
         duration = _Dur(_n(duration.months), _n(duration.days))
     months = duration.months if sign > 0 else exp.Neg(this=exp.Paren(this=duration.months))
     days = duration.days if sign > 0 else exp.Neg(this=exp.Paren(this=duration.days))
-    moved = exp.DateAdd(this=day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
-    moved = exp.Cast(this=moved, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
-    moved = exp.DateAdd(this=moved, expression=exp.Paren(this=days), unit=exp.var("DAY"))
-    return exp.Cast(this=moved, to=exp.DataType.build("DATE"))
+    by_months = exp.DateAdd(this=day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
+    on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
+    by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
+    return exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+
+
+def _double(e: exp.Expr) -> exp.Expr:
+    return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
+
+
+def _through_double(e: exp.Expr) -> exp.Expr:
+    """A DOUBLE read back as the decimal it is written as (0.1, not 0.1000000000000000055...);
+    unknown when it does not fit NUMBER."""
+    return exp.TryCast(this=exp.Cast(this=e, to=exp.DataType.build("VARCHAR")), to=exp.DataType.build(NUMBER))
 
 
 class _Refused(Exception):
@@ -156,12 +176,12 @@ class _Lowering:
     def __init__(self, checked: Checked, present: Collection[str]):
         self.checked = checked
         self.present = set(present)
-        self.columns: dict[str, exp.Expression] = {}   # name -> expression over earlier columns
+        self.columns: dict[str, exp.Expr] = {}   # name -> expression over earlier columns
         self.deps: dict[str, set[str]] = {}
         self.define_col: dict[str, str | _Dur] = {}
 
     # ---- named columns --------------------------------------------------------------------
-    def add(self, name: str, e: exp.Expression) -> exp.Column:
+    def add(self, name: str, e: exp.Expr) -> exp.Column:
         self.columns[name] = e
         self.deps[name] = {c.name for c in e.find_all(exp.Column)} & set(self.columns)
         return _col(name)
@@ -177,7 +197,14 @@ class _Lowering:
         return out
 
     # ---- facts and definitions ------------------------------------------------------------
-    def fact(self, name: str) -> exp.Expression | _Dur:
+    def date(self, name: str) -> exp.Expr:
+        """A fact that is one value (a date, a number): its column, or NULL without one."""
+        found = self.fact(name)
+        if isinstance(found, _Dur):
+            raise _Refused(f"the duration '{name}' where a date is expected")
+        return found
+
+    def fact(self, name: str) -> exp.Expr | _Dur:
         t = self.checked.facts[name].type
         if name not in self.present:
             typed = exp.Cast(this=exp.Null(), to=exp.DataType.build(_type(t)))
@@ -203,7 +230,7 @@ class _Lowering:
                 self.define_col[name] = f"d_{name}"
 
     # ---- expressions ------------------------------------------------------------------------
-    def expr(self, e: ir.Expr) -> exp.Expression | _Dur:
+    def expr(self, e: ir.Expr) -> exp.Expr | _Dur:
         match e:
             case ir.BoolLit(value=v):
                 return exp.Boolean(this=v)
@@ -252,18 +279,19 @@ class _Lowering:
                 raise _Refused("a set of values used other than after 'in'")
         raise _Refused(f"the expression '{type(e).__name__}'")
 
-    def value(self, e: ir.Expr) -> exp.Expression:
+    def value(self, e: ir.Expr) -> exp.Expr:
         found = self.expr(e)
         if isinstance(found, _Dur):
             raise _Refused("a duration where a single value is expected")
         return found
 
-    def literal(self, value) -> exp.Expression | _Dur:
+    def literal(self, value) -> exp.Expr | _Dur:
         return _Dur(_n(value.months), _n(value.days)) if isinstance(value, Duration) else _n(value)
 
-    def compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
+    def compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expr:
         if isinstance(right, ir.SetLit) or isinstance(left, ir.SetLit):  # a set fact = {a, b}: as sorted lists
             fact, lit = (left, right) if isinstance(right, ir.SetLit) else (right, left)
+            assert isinstance(lit, ir.SetLit)  # the one of the two that is
             array = exp.ArraySort(this=self.value(fact))
             test = exp.EQ(this=array, expression=exp.Array(expressions=[_s(v) for v in sorted(lit.values)]))
             return test if op == "=" else _not(test)
@@ -277,7 +305,7 @@ class _Lowering:
         return isinstance(e, ir.FactRef) and isinstance(self.checked.facts[e.id].type, ir.SetType) or \
             isinstance(e, ir.DefineRef) and isinstance(self.checked.define_types.get(e.id), ir.SetType)
 
-    def order(self, op: str, a, b) -> exp.Expression:
+    def order(self, op: str, a, b) -> exp.Expr:
         if isinstance(a, _Dur) and isinstance(b, _Dur):
             if op in ("=", "!="):  # equal durations: the same months and the same days, as Duration's ==
                 same = exp.and_(exp.EQ(this=a.months, expression=b.months), exp.EQ(this=a.days, expression=b.days))
@@ -285,30 +313,32 @@ class _Lowering:
             a, b = a.sixteenths(), b.sixteenths()
         return _SQL_OPS[op](this=a, expression=b)
 
-    def arith(self, e: ir.Arith):
+    def arith(self, e: ir.Arith) -> exp.Expr | _Dur:
         a, b = self.expr(e.left), self.expr(e.right)
-        match e.kind, e.op:
-            case "date_plus", _:
-                return shift(a, b) if isinstance(b, _Dur) else shift(b, a)
-            case "date_minus", _:
+        match e.kind, e.op, a, b:
+            case "date_plus", _, exp.Expr(), _Dur():
+                return shift(a, b)
+            case "date_plus", _, _Dur(), exp.Expr():
+                return shift(b, a)
+            case "date_minus", _, exp.Expr(), _Dur():
                 return shift(a, b, -1)
-            case "date_diff", _:
+            case "date_diff", _, exp.Expr(), exp.Expr():
                 days = exp.DateDiff(this=a, expression=b, unit=exp.var("DAY"))
                 return _Dur(exp.Case().when(_is_null(days), exp.Null()).else_(_n(0)), days)
-            case "duration", "+":
+            case "duration", "+", _Dur(), _Dur():
                 return _Dur(exp.Add(this=a.months, expression=b.months), exp.Add(this=a.days, expression=b.days))
-            case "duration", "-":
+            case "duration", "-", _Dur(), _Dur():
                 return _Dur(exp.Sub(this=a.months, expression=exp.Paren(this=b.months)),
                             exp.Sub(this=a.days, expression=exp.Paren(this=b.days)))
-            case "number", "+":
+            case "number", "+", exp.Expr(), exp.Expr():
                 return exp.Paren(this=exp.Add(this=a, expression=b))
-            case "number", "-":
+            case "number", "-", exp.Expr(), exp.Expr():
                 return exp.Paren(this=exp.Sub(this=a, expression=exp.Paren(this=b)))
-            case "number", "*":
-                return exp.Paren(this=exp.Mul(this=a, expression=b))
-            case "number", "/":  # true division, and unknown when dividing by zero
-                return exp.Paren(this=exp.Div(this=exp.Cast(this=a, to=exp.DataType.build("DOUBLE")),
-                                              expression=exp.Nullif(this=b, expression=_n(0))))
+            case "number", "*", exp.Expr(), exp.Expr():
+                return _through_double(exp.Mul(this=_double(a), expression=_double(b)))
+            case "number", "/", exp.Expr(), exp.Expr():  # true division, and unknown when dividing by zero
+                return _through_double(exp.Div(this=_double(a), expression=exp.Nullif(this=_double(b),
+                                                                                       expression=_n(0))))
         raise _Refused(f"the arithmetic '{e.op}' on {e.kind}")
 
 
@@ -328,7 +358,7 @@ def _lowered(rule_kind: str, rule_id: str, span, work):
 from .sql_decide import decide_columns  # noqa: E402  (the pathways, after the expressions they use)
 
 
-def lower(checked: Checked, *, table: str | exp.Expression = "cases",
+def lower(checked: Checked, *, table: str | exp.Expr = "cases",
           columns: Collection[str] | None = None) -> exp.Select:
     """The query deciding every row of `table` (a name, or a query as a sqlglot tree).
 
@@ -339,7 +369,7 @@ def lower(checked: Checked, *, table: str | exp.Expression = "cases",
     low = _Lowering(checked, present)
     low.definitions()
     outputs = decide_columns(low, _lowered)
-    source = table if isinstance(table, exp.Expression) else exp.to_table(table, quoted=True)
+    source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
     base = exp.select(*_base_columns(checked, present)).from_(source)
     ctes = [("t0", base)]
     for i, layer in enumerate(low.layers(), start=1):
@@ -353,11 +383,13 @@ def lower(checked: Checked, *, table: str | exp.Expression = "cases",
     return query
 
 
-def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expression]:
+def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:
     """The row number, a row error, each present fact's column and its error column."""
     yield exp.alias_(_col("row") if "row" in present else exp.Null(), "row", quoted=True)
     yield exp.alias_(_col("error") if "error" in present else exp.Cast(
         this=exp.Null(), to=exp.DataType.build("VARCHAR")), "error", quoted=True)
+    if "__hint" in present:  # a hint for the row's error (how a CSV file writes a set)
+        yield _col("__hint")
     for name in checked.facts:
         for column in (name, name + "__months", name + "__error"):
             if column in present:
@@ -370,4 +402,4 @@ def to_sql(checked: Checked, dialect: str = "duckdb", *, table: str = "cases",
     return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True)
 
 
-__all__ = ["DIALECTS", "column_types", "lower", "output_columns", "shift", "to_sql"]
+__all__ = ["DIALECTS", "NUMBER", "column_types", "lower", "output_columns", "shift", "to_sql"]

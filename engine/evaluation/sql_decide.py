@@ -16,7 +16,7 @@ from sqlglot import exp
 from ..lang import ir
 from ..lang.values import Duration, format_number
 from .sql import (_Dur, _not, _Lowering, _all, _any, _col, _is_false, _is_null, _is_true, _n, _s, shift)
-from ..lang.reads import reads_of
+from ..lang.reads import facts_read, reads_of
 from ..lang.shape import shape
 
 
@@ -24,21 +24,22 @@ def _name(*parts: str) -> str:
     return "__".join(parts)
 
 
-def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expression]]:
+def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
     checked = low.checked
     error = low.add("v_error", _row_error(low))
-    recs: list[tuple[str, str, exp.Expression]] = []      # (id, source, fires)
-    warns: list[tuple[str, exp.Expression]] = []
-    pairs: list[tuple[str, exp.Expression]] = []          # (fact, undecided node), in the walk's order
+    recs: list[tuple[str, str, exp.Expr]] = []      # (id, source, fires)
+    warns: list[tuple[str, exp.Expr]] = []
+    pairs: list[tuple[str, exp.Expr]] = []          # (fact, undecided node), in the walk's order
+    options: dict[str, list[exp.Expr]] = {}         # recommendation -> the ways it is an option
     for pathway in checked.pathways:
-        _pathway(low, lowered, pathway, recs, warns, pairs)
+        _pathway(low, lowered, pathway, recs, warns, pairs, options)
     for safety in checked.safeties:
         fires = lowered("safety rule", safety.id, safety.span,
                         lambda s=safety: _is_true(low.value(s.condition)))
         warns.append((safety.id, low.add(_name("s", safety.id), fires)))
     ok = _is_null(error)
 
-    def listed(items: list[tuple[str, exp.Expression]]) -> exp.Expression:
+    def listed(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
         return exp.Case().when(ok, _list(items))
 
     out = [("row", _col("row")), ("error", error),
@@ -47,10 +48,53 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expression]]:
         out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
     out.append(("warnings", listed(warns)))
     out.append(("needs", listed(_needs(low, pairs))))
+    if checked.findings:
+        out.append(("findings", listed([(f.id, low.add(_name("fd", f.id), _finding(low, lowered, f)))
+                                        for f in checked.findings])))
+    if _judgements(low):
+        ranked = [n.id for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)]
+        out.append(("options", listed([(rid, low.add(_name("o", rid), _any(options[rid])))
+                                       for rid in ranked if rid in options])))
     return out
 
 
-def _list(items: list[tuple[str, exp.Expression]]) -> exp.Expression:
+def _finding(low: _Lowering, lowered, finding: ir.Finding) -> exp.Expr:
+    """Whether a finding holds: its condition true, within the patients its `for` admits."""
+    def holds() -> exp.Expr:
+        scope = [_is_true(low.value(finding.scope))] if finding.scope is not None else []
+        return _all([*scope, _is_true(low.value(finding.condition))])
+    return lowered("finding", finding.id, finding.span, holds)
+
+
+def _judgements(low: _Lowering) -> frozenset[str]:
+    return frozenset(name for name, fact in low.checked.facts.items() if fact.judgement)
+
+
+def _only_judgements(low: _Lowering, e: ir.Expr) -> exp.Expr:
+    """Are the facts still open in `e` (unknown, and able to decide it) all judgements, and
+    some? As engine/evaluation/explain.py's `open_facts`: an unknown expression's open facts
+    are those of its unknown parts, through definitions."""
+    judged = _judgements(low)
+    return exp.and_(_open(low, e, judged, True), _not(_open(low, e, judged, False)))
+
+
+def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -> exp.Expr:
+    """Is some fact of the kind (a judgement or not) open in `e`?"""
+    if not any((f in judged) == judgement for f in facts_read(e, low.checked.defines)):
+        return exp.Boolean(this=False)  # no such fact below: nothing to lower
+    value = low.expr(e)
+    unknown = _is_null(value.days if isinstance(value, _Dur) else value)
+    match e:
+        case ir.FactRef():
+            return unknown
+        case ir.DefineRef(id=name):
+            inner = _open(low, low.checked.defines[name].expr, judged, judgement)
+        case _:
+            inner = _any([_open(low, child, judged, judgement) for child in ir.children(e)])
+    return exp.Paren(this=exp.and_(unknown, inner))
+
+
+def _list(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
     """The ids whose flag holds, in order: a list of CASEs, NULLs filtered out."""
     array = exp.Array(expressions=[exp.Case().when(flag, _s(value)) for value, flag in items])
     x = exp.to_identifier("x")
@@ -59,10 +103,10 @@ def _list(items: list[tuple[str, exp.Expression]]) -> exp.Expression:
     return exp.Cast(this=kept, to=exp.DataType.build("ARRAY<VARCHAR>"))
 
 
-def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expression]]) -> list[tuple[str, exp.Expression]]:
+def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> list[tuple[str, exp.Expr]]:
     """Each fact once, where it is first needed in the walk (as the evaluator's dict of needs)."""
-    items = []
-    earlier: dict[str, list[exp.Expression]] = {}
+    items: list[tuple[str, exp.Expr]] = []
+    earlier: dict[str, list[exp.Expr]] = {}
     for fact, undecided in pairs:
         before = earlier.setdefault(fact, [])
         value = low.fact(fact)
@@ -73,15 +117,16 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expression]]) -> list[tupl
     return items
 
 
-def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -> None:
+def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, options) -> None:
     nodes = {n.id: n for n in pathway.nodes}
-    ways_in: dict[str, list[exp.Expression]] = {n.id: [] for n in pathway.nodes}
+    ways_in: dict[str, list[exp.Expr]] = {n.id: [] for n in pathway.nodes}
     entry = pathway.nodes[0].id
     defines = low.checked.defines
+    judged = _judgements(low)
     for node_id in shape(pathway).order:  # the order evaluation visits them
         node = nodes[node_id]
         tag = _name(pathway.id, node_id)
-        reached = exp.Boolean(this=True) if node_id == entry else \
+        reached: exp.Expr = exp.Boolean(this=True) if node_id == entry else \
             low.add(_name("r", tag), _any(ways_in[node_id]))
 
         def lead(target, flag) -> None:
@@ -90,7 +135,7 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
 
         match node:
             case ir.Decide(branches=branches):
-                previous_false: list[exp.Expression] = []
+                previous_false: list[exp.Expr] = []
                 undecided = []
                 for i, branch in enumerate(branches):
                     if branch.condition is None:
@@ -102,16 +147,29 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
                     lead(branch.target, low.add(_name("b", tag, str(i)),
                                                 _all([reached, *previous_false, _is_true(cond)])))
                     undecided.append(_all([*previous_false, _is_null(cond)]))
+                    if judged and any(f in judged for f in facts_read(branch.condition, defines)):
+                        # open only for the team's judgements: what the branch leads to is an option
+                        ahead = [reached, *previous_false, _is_null(cond)]
+                        open_here = lowered("decision", node_id, node.span, lambda c=branch.condition, a=ahead: _all(
+                            [*a, _only_judgements(low, c)]))
+                        for rec in _recommendations_at(nodes, branch.target):
+                            sure = [] if rec.guard is None else [_is_true(low.value(rec.guard))]
+                            options.setdefault(rec.id, []).append(_all([open_here, *sure]))
                     previous_false.append(_is_false(cond))
                 flag = low.add(_name("u", tag), _all([reached, _any(undecided)]))
                 pairs.extend((fact, flag) for fact in reads_of(node, defines))
             case ir.Recommend() | ir.Warn():
-                fires = reached
+                fires: exp.Expr = reached
                 if node.guard is not None:
                     guard = low.add(_name("g", tag), lowered("rule", node_id, node.span,
                                                              lambda n=node: low.value(n.guard)))
                     flag = low.add(_name("u", tag), _all([reached, _is_null(guard)]))
                     pairs.extend((fact, flag) for fact in reads_of(node, defines))
+                    if isinstance(node, ir.Recommend) and judged and any(
+                            f in judged for f in facts_read(node.guard, defines)):
+                        options.setdefault(node.id, []).append(lowered(
+                            "rule", node_id, node.span,
+                            lambda n=node, u=flag: _all([u, _only_judgements(low, n.guard)])))
                     fires = _all([reached, _is_true(guard)])
                 fires = low.add(_name("f", tag), fires)
                 if isinstance(node, ir.Recommend):
@@ -130,16 +188,31 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs) -
                                                                   _all([reached, late]))))
 
 
-def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expression]]:
+def _recommendations_at(nodes: dict[str, ir.Node], target: str | None) -> list[ir.Recommend]:
+    """The recommendations a branch leads to directly, through steps (as advice.py's)."""
+    if target is None:
+        return []
+    match nodes[target]:
+        case ir.Recommend() as rec:
+            return [rec]
+        case ir.Step(then=then):
+            return [r for t in then for r in _recommendations_at(nodes, t)]
+    return []
+
+
+def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expr]]:
     """For each step of a plan, whether its actual date falls outside its firm window (as plans.py)."""
-    anchor = low.fact(plan.anchor)
-    dated: dict[str, tuple] = {}
-    actual_of: dict[str, exp.Expression] = {}
-    found = []
+    anchor = low.date(plan.anchor)
+    dated: dict[str, tuple[exp.Expr, exp.Expr, exp.Expr]] = {}
+    actual_of: dict[str, exp.Expr] = {}
+    found: list[tuple[str, exp.Expr]] = []
     for step in plan.steps:
         t = step.timing
-        actual = low.fact(step.actual) if step.actual else exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
+        actual = low.date(step.actual) if step.actual else exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
         actual_of[step.id] = actual
+        base: exp.Expr
+        base_firm: exp.Expr
+        this: tuple[exp.Expr, exp.Expr, exp.Expr]
         if t.relative is None:
             base, base_firm = anchor, exp.Boolean(this=True)
         else:
@@ -174,28 +247,34 @@ def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expres
 
 # ---- the schema's checks of a typed value ------------------------------------------------------
 
-def _row_error(low: _Lowering) -> exp.Expression:
+def _row_error(low: _Lowering) -> exp.Expr:
     """The row's error: its own (unreadable), or every fact's problem in declaration order."""
-    messages = []
+    messages: list[exp.Expr] = []
     for name, fact in low.checked.facts.items():
         parse_error = _col(name + "__error") if name + "__error" in low.present else None
         check = _check(name, fact.type, low.fact(name)) if name in low.present else None
         if parse_error is not None and check is not None:
             messages.append(exp.Coalesce(this=parse_error, expressions=[check]))
-        elif parse_error is not None or check is not None:
-            messages.append(parse_error if parse_error is not None else check)
-    kept = exp.ArrayFilter(this=exp.Array(expressions=messages), expression=exp.Lambda(
-        this=_not(exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[exp.to_identifier("x")]))
-    joined = exp.Nullif(this=exp.ArrayToString(this=kept, expression=_s("; ")), expression=_s("")) \
-        if messages else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+        elif parse_error is not None:
+            messages.append(parse_error)
+        elif check is not None:
+            messages.append(check)
+    # CONCAT_WS skips NULLs (in DuckDB, Spark and Postgres): the problems joined, '' when none
+    joined: exp.Expr = exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+    if messages:
+        joined = exp.Nullif(this=exp.Anonymous(this="CONCAT_WS", expressions=[_s("; "), *messages]),
+                            expression=_s(""))
+    if "__hint" in low.present:
+        joined = exp.Case().when(_not(_is_null(joined)), _concat(joined, exp.Coalesce(
+            this=_col("__hint"), expressions=[_s("")])))
     return exp.Coalesce(this=_col("error"), expressions=[joined])
 
 
-def _text(e: exp.Expression) -> exp.Expression:
+def _text(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
 
 
-def _concat(*parts: exp.Expression | str) -> exp.Expression:
+def _concat(*parts: exp.Expr | str) -> exp.Expr:
     return exp.Concat(expressions=[_s(p) if isinstance(p, str) else p for p in parts], safe=True)
 
 
@@ -203,10 +282,12 @@ def _choices(values) -> str:
     return "{" + ", ".join(values) + "}"
 
 
-def number_text(v: exp.Expression) -> exp.Expression:
-    """A number as format_number writes it: whole numbers without a decimal point."""
+def number_text(v: exp.Expr) -> exp.Expr:
+    """A number as format_number writes it: whole numbers without a decimal point, decimals
+    without the zeros their SQL type pads them with."""
     whole = exp.EQ(this=v, expression=exp.Floor(this=v))
-    return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("BIGINT")))).else_(_text(v))
+    trimmed = exp.RegexpReplace(this=_text(v), expression=_s("0+$"), replacement=_s(""))
+    return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("DECIMAL(38, 0)")))).else_(trimmed)
 
 
 def _interval_text(interval: ir.Interval) -> str:
@@ -216,14 +297,14 @@ def _interval_text(interval: ir.Interval) -> str:
             f"{show(interval.high.value)}{']' if interval.high.closed else ')'}{unit}")
 
 
-def _inside(value, interval: ir.Interval) -> exp.Expression:
+def _inside(value, interval: ir.Interval) -> exp.Expr:
     lo, hi = interval.low, interval.high
     low_ok = (exp.GTE if lo.closed else exp.GT)(this=value, expression=_n(lo.value))
     high_ok = (exp.LTE if hi.closed else exp.LT)(this=value, expression=_n(hi.value))
     return exp.and_(low_ok, high_ok)
 
 
-def _check(name: str, t: ir.FactType, value) -> exp.Expression | None:
+def _check(name: str, t: ir.FactType, value) -> exp.Expr | None:
     who = f"'{name}'"
     match t:
         case ir.EnumType(values=values):
@@ -253,13 +334,13 @@ def _check(name: str, t: ir.FactType, value) -> exp.Expression | None:
             return exp.Case().when(_not(exp.Paren(this=_inside(value, interval))),
                                    _concat(f"{who} is ", shown, f", outside its range {_interval_text(interval)}"))
         case ir.DurationType(range=interval) if interval is not None:
+            lo, hi = interval.low.value, interval.high.value
+            assert isinstance(lo, Duration) and isinstance(hi, Duration)  # a duration's range is of durations
             inside = exp.and_(
                 (exp.GTE if interval.low.closed else exp.GT)(
-                    this=value.sixteenths(), expression=_Dur(_n(interval.low.value.months),
-                                                             _n(interval.low.value.days)).sixteenths()),
+                    this=value.sixteenths(), expression=_Dur(_n(lo.months), _n(lo.days)).sixteenths()),
                 (exp.LTE if interval.high.closed else exp.LT)(
-                    this=value.sixteenths(), expression=_Dur(_n(interval.high.value.months),
-                                                             _n(interval.high.value.days)).sixteenths()))
+                    this=value.sixteenths(), expression=_Dur(_n(hi.months), _n(hi.days)).sixteenths()))
             return exp.Case().when(_not(exp.Paren(this=inside)),
                                    _concat(f"{who} is outside its range {_interval_text(interval)}"))
     return None

@@ -132,12 +132,22 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON number")
 
 
+def _empty() -> _Invalid:
+    """An empty case file (or one of only white space, or YAML comments): an error in JSON and
+    YAML alike, not a case that gives no fact, since a file emptied by accident would otherwise
+    be answered as if the patient's facts were all unknown."""
+    return _Invalid("case-not-mapping", "the case is empty, not a mapping of fact names to values",
+                    hint="a case that gives no fact is written {}", line=1, column=1)
+
+
 def parse_json(text: str) -> Any:
     """JSON text as Python values, by the rules every case follows (a case file, a JSON Lines row).
 
     RFC 8259 JSON: numbers with exponents are numbers, NaN and Infinity are not JSON, a key given
-    twice in one object is an error. Raises `_Invalid` with the problem and, for a syntax error,
-    where it is (`.line`, `.column`)."""
+    twice in one object is an error, an empty text is not a case. Raises `_Invalid` with the
+    problem and, for a syntax error, where it is (`.line`, `.column`)."""
+    if not text.strip():
+        raise _empty()
     try:
         value = json.loads(text, parse_float=Decimal, parse_constant=_not_json)  # 0.1 is one tenth
         # A key given twice vanishes in a dict: look for it only when the text holds more
@@ -189,8 +199,10 @@ def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mappi
         raise CaseError([Diagnostic("case-malformed", f"the case is not valid YAML: {what}",
                                     Span(name, line, column, line, column + 1),
                                     hint="a case is a mapping of 'fact: value' lines")]) from None
-    if node is None:
-        return {}, {}
+    if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.value == ""
+                        and node.style is None):  # nothing, comments, or a bare `---`
+        empty = _empty()
+        raise CaseError([Diagnostic(empty.code, empty.message, Span(name, 1, 1, 1, 1), hint=empty.hint)])
     if not isinstance(node, yaml.MappingNode):
         kind = {yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}.get(type(node), "not a mapping")
         span = _node_span(name, node)

@@ -134,7 +134,8 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
             try:
                 raw = parse_json(raw)
             except _Invalid as problem:
-                where = f" at column {problem.column}" if hasattr(problem, "column") else ""
+                syntax = problem.message.startswith("the case is not valid JSON: ") and problem.column > 1
+                where = f" at column {problem.column}" if syntax else ""  # (a duplicate key has no column)
                 row["error"] = problem.message.removeprefix("the case is ") + where
                 return row, False
         if not isinstance(raw, dict):
@@ -159,7 +160,47 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
         row[source] = [r for r in decision.recommendations if source_of.get(r) == source]
     row["warnings"] = list(decision.warnings)
     row["needs"] = list(decision.needs)
+    if kb.checked.findings:
+        row["findings"] = [f.id for f in kb.checked.findings if (f.scope is None or kb.value(f.scope, case) is True)
+                           and kb.value(f.condition, case) is True]
+    judgements = _judgements(kb)
+    if judgements:
+        # an option waits only for the team's judgements, so one of them is needed: the whole
+        # evaluation (which works options out) runs only for those rows
+        options = kb.evaluate(case, validated=True).options if judgements.intersection(decision.needs) else ()
+        rank = _recommendation_rank(kb)
+        row["options"] = sorted((o.id for o in options), key=rank.__getitem__)
     return row, False
+
+
+def row_columns(kb) -> list[str]:
+    """A cohort row's columns: `findings` when the knowledge base declares findings, `options`
+    (recommendations waiting only for the team's judgements, in the knowledge base's order)
+    when it declares judgement facts."""
+    return (["row", "error", "recommendations", *kb.sources, "warnings", "needs"]
+            + (["findings"] if kb.checked.findings else []) + (["options"] if _judgements(kb) else []))
+
+
+_KEPT_FOR: dict[int, tuple[Any, frozenset[str], dict[str, int]]] = {}  # per knowledge base: made once
+
+
+def _kept_for(kb) -> tuple[frozenset[str], dict[str, int]]:
+    found = _KEPT_FOR.get(id(kb.checked))
+    if found is None or found[0] is not kb.checked:
+        judgements = frozenset(name for name, fact in kb.checked.facts.items() if fact.judgement)
+        rank = {n.id: i for i, n in enumerate(
+            n for p in kb.checked.pathways for n in p.nodes if isinstance(n, ir.Recommend))}
+        found = _KEPT_FOR[id(kb.checked)] = (kb.checked, judgements, rank)
+    return found[1], found[2]
+
+
+def _judgements(kb) -> frozenset[str]:
+    return _kept_for(kb)[0]
+
+
+def _recommendation_rank(kb) -> dict[str, int]:
+    """Each recommendation's place in the knowledge base: the order of a row's options."""
+    return _kept_for(kb)[1]
 
 
 def _work(tasks, results, kb_path: str | None) -> None:
@@ -416,7 +457,7 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
         refuse_overwrite(output, [cohort, *inputs, *kb.loaded.paths])
     summary = Summary()
     started = time.perf_counter()
-    columns = ["row", "error", "recommendations", *kb.sources, "warnings", "needs"]
+    columns = row_columns(kb)
     shown = 0
 
     def chunks(rows):

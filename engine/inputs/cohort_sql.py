@@ -20,17 +20,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlglot import exp
 
 from ..evaluation import sql
 from ..lang import ir
-from ..lang.diagnostics import UsageError
-from .cohort import Summary, _format, _Writer
+from ..lang.diagnostics import ConsiliumError, UsageError
+from ..lang.files import atomic_path, kind_of, refuse_overwrite
+from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer
 from .sql_stage import Stage
 
 ENGINES = ("python", "duckdb", "spark")
@@ -62,8 +65,8 @@ def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
             return t == "BOOLEAN"
         case ir.NumberType(integer=True):
             return t in ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT")
-        case ir.NumberType():
-            return t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "INT", "REAL") or t.startswith("DECIMAL")
+        case ir.NumberType():  # a DOUBLE is read from the text it writes (0.1, exactly), like a JSON number
+            return t in ("BIGINT", "INTEGER", "INT", "SMALLINT", "TINYINT") or t.startswith("DECIMAL")
         case ir.EnumType():
             return t in ("VARCHAR", "STRING")
         case ir.SetType():
@@ -75,7 +78,7 @@ def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
 
 def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str]) -> str:
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
-    columns = ["row", "error", *present]
+    columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
     for name in present:
         if name not in typed:
             columns.append(name + "__error")
@@ -91,30 +94,73 @@ def _literal(text: str) -> str:
     return exp.Literal.string(text).sql(dialect="duckdb")
 
 
-def run_duckdb(kb, cohort: Path | None, output: Path | None, *, database: str | None = None,
+def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: str | None = None,
                table: str | None = None, memory_limit: str | None = None, threads: int | None = None,
                progress: bool = False) -> Summary:
-    """Evaluate a cohort file (or `table` of a DuckDB `database`) in DuckDB."""
+    """Evaluate a cohort file (or `table` of a DuckDB `database`) in DuckDB.
+
+    Raises UsageError (DuckDB cannot open or run it), OutputError (the output is an input,
+    or cannot be written) or Interrupted (SIGINT, SIGTERM); the output is then untouched."""
     duckdb = _import("duckdb", "duckdb")
+    if output is not None:
+        refuse_overwrite(output, [p for p in (cohort, database) if p is not None] + list(kb.loaded.paths))
     started = time.perf_counter()
     try:
         con = duckdb.connect(database or ":memory:", read_only=bool(database and table))
     except duckdb.Error as error:
         raise UsageError(f"cannot open the DuckDB database '{database}': {_first_line(error)}") from None
+    summary = Summary()
     try:
-        if memory_limit:
-            con.execute(f"SET memory_limit = {_literal(memory_limit)}")
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        con.execute("SET preserve_insertion_order = true")
-        if progress:
-            con.execute("SET enable_progress_bar = true")
-        query, where = _duckdb_source(kb, con, cohort, table)
-        return _duckdb_write(kb, con, query, output, where, started)
+        with _stop_on_signals():
+            if memory_limit:
+                con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            con.execute("SET preserve_insertion_order = true")
+            if progress:
+                con.execute("SET enable_progress_bar = true")
+            query, where = _duckdb_source(kb, con, cohort, table)
+            _duckdb_write(kb, con, query, output, where, summary)
+    except (_Signal, KeyboardInterrupt) as stop:
+        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
+        raise Interrupted(signum, summary.rows) from None
     except duckdb.Error as error:
         raise UsageError(f"DuckDB could not run the cohort: {_first_line(error)}") from None
     finally:
-        con.close()
+        try:
+            con.close()
+        except duckdb.Error:  # still busy with a call a signal cut short: the process is ending anyway
+            pass
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
+    """`work()` (a DuckDB call) in a thread, the main thread free to take SIGINT and SIGTERM:
+    on a signal, DuckDB is told to stop, and the signal's exception goes on once it has."""
+    done: dict[str, Any] = {}
+    finished = threading.Event()  # not Thread.join: a join cut short by a signal may not wait again
+
+    def run() -> None:
+        try:
+            done["value"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread, raised there
+            done["error"] = error
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        while not finished.wait(0.05):
+            pass
+    except BaseException:
+        con.interrupt()
+        while not finished.wait(0.05):
+            pass
+        raise
+    if "error" in done:
+        raise done["error"]
+    return done.get("value")
 
 
 def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str, str]:
@@ -123,6 +169,7 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
         where = table
         kind = "table"
     else:
+        assert cohort is not None, "a cohort file when there is no table"
         where = str(cohort)
         kind = _format(cohort)
         path = _literal(str(cohort))
@@ -135,6 +182,9 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
                         f"all_varchar = true) WITH ORDINALITY)")
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
+    if kind == "jsonl" and cohort is not None and _one_object_a_line(cohort):
+        con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path)}")
+        return _query(kb, "duckdb", "fields", list(kb.facts), frozenset()), where
     described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if kind == "jsonl":
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
@@ -158,50 +208,107 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
     return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed), where
 
 
-def _duckdb_write(kb, con, query: str, output: Path | None, where: str, started: float) -> Summary:
-    summary = Summary()
-    if output is None:
-        writer = _Writer(None, sql.output_columns(kb.checked))
-        result = con.execute(query)
-        names = [d[0] for d in result.description]
-        while batch := result.fetchmany(10_000):
-            rows = [{k: v for k, v in zip(names, r) if v is not None} for r in batch]
-            writer.write(rows)
-            _count(summary, rows, where)
-        writer.close()
+def _one_object_a_line(path: Path) -> bool:
+    """Does every line of the file open with '{' (no blank line, no lone CR ending a line)?
+
+    Then DuckDB's bulk JSON reader gives one row per line, in order, so its row numbers
+    are the line numbers the Python cohort gives. Counting bytes costs a fraction of
+    reading the lines as text; a file that fails the test is read line by line instead."""
+    lines = starts = returns = returns_ending = 0
+    last = b"\n"
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            while block := handle.read(1 << 22):
+                lines += block.count(b"\n")
+                starts += block.count(b"\n{") + (last == b"\n" and block[:1] == b"{")
+                if b"\r" in block:
+                    returns += block.count(b"\r")
+                    returns_ending += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
+                last = block[-1:]
+    except OSError:
+        return False  # the line-by-line reader says what is wrong with the file
+    if last != b"\n":
+        lines += 1  # a last line without its newline
+    return starts == lines and returns == returns_ending
+
+
+def _json_fields(kb, path: str) -> str:
+    """One row per line: its number, its error when it is not a JSON object, and each fact's
+    field as text (a JSON value as DuckDB writes it: strings unquoted, lists as JSON)."""
+    fields = ", ".join(f"{_ident(name)} VARCHAR" for name in kb.facts)
+    struct = _literal(f"STRUCT({fields})")
+    not_object = _literal("not valid JSON, or not a mapping of fact names to values")
+    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {not_object} END AS error, "
+            + ", ".join(f"j.{_ident(name)} AS {_ident(name)}" for name in kb.facts)
+            + f" FROM read_json({path}, format = 'newline_delimited', records = false, "
+              f"columns = {{'j': {struct}}}, ignore_errors = true) WITH ORDINALITY)")
+
+
+def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str, summary: Summary) -> None:
+    shown = _Shown(where)
+    if output is None or kind_of(output) == "other":  # standard output, a pipe: written as it comes
+        writer = _Writer(output, sql.output_columns(kb.checked))
+        try:
+            result = _interruptible(con, lambda: con.execute(query))
+            names = [d[0] for d in result.description]
+            while batch := _interruptible(con, lambda: result.fetchmany(10_000)):
+                rows = [{k: v for k, v in zip(names, r, strict=True) if v is not None} for r in batch]
+                writer.write(rows)
+                _count(summary, rows, shown)
+        finally:
+            writer.close()
+        return
+    kind = _format(output)
+    if kind == "csv":
+        lists = [c for c in sql.output_columns(kb.checked) if c not in ("row", "error")]
+        joined = ", ".join(f"array_to_string({_ident(c)}, {_literal(chr(124))}) AS {_ident(c)}" for c in lists)
+        query = f"SELECT * REPLACE ({joined}) FROM ({query})"
+        options = "FORMAT csv, HEADER true"
+    elif kind == "jsonl":
+        options = "FORMAT json"
     else:
-        kind = _format(output)
-        target = _literal(str(output))
-        if kind == "csv":
-            lists = [c for c in sql.output_columns(kb.checked) if c not in ("row", "error")]
-            query = (f"SELECT * REPLACE ({', '.join(f'array_to_string({_ident(c)}, {_literal(chr(124))}) AS {_ident(c)}' for c in lists)}) "
-                     f"FROM ({query})")
-            options = "FORMAT csv, HEADER true"
-        elif kind == "jsonl":
-            options = "FORMAT json"
-        else:
-            options = "FORMAT parquet"
-        con.execute(f"COPY ({query}) TO {target} ({options})")
-        reader = {"csv": "read_csv", "jsonl": "read_json", "parquet": "read_parquet"}[kind]
-        summary.rows = con.execute(f"SELECT count(*) FROM {reader}({target})").fetchone()[0]
-        errors = con.execute(f"SELECT \"row\", error FROM {reader}({target}) WHERE error IS NOT NULL").fetchall()
-        _count(summary, [{"row": r, "error": e} for r, e in errors], where, count_rows=False)
-    summary.seconds = time.perf_counter() - started
-    return summary
+        options = "FORMAT parquet"
+    reader = {"csv": "read_csv", "jsonl": "read_json", "parquet": "read_parquet"}[kind]
+    # DuckDB writes the file beside its name; it takes the name only once complete and counted
+    with atomic_path(output) as temporary:
+        target = _literal(str(temporary))
+        _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
+        counted = f"SELECT count(*) FROM {reader}({target}"
+        summary.rows = _interruptible(con, lambda: con.execute(
+            counted + (", format = 'newline_delimited')" if kind == "jsonl" else ")")).fetchone())[0]
+        errors = _interruptible(con, lambda: con.execute(
+            f"SELECT \"row\", error FROM {reader}({target}{', format = ' + _literal('newline_delimited') if kind == 'jsonl' else ''})"
+            " WHERE error IS NOT NULL").fetchall())
+        _count(summary, [{"row": r, "error": e} for r, e in errors], shown, count_rows=False)
+
+
+class _Shown:
+    """Row errors said on standard error, as the Python cohort says them: the first hundred."""
+
+    def __init__(self, where: str):
+        self.where, self.count = where, 0
+
+    def say(self, row: Any, error: str) -> None:
+        if self.count < SHOWN_ERRORS:
+            print(f"{self.where}:{row}: error: {error}", file=sys.stderr)
+        self.count += 1
+        if self.count == SHOWN_ERRORS:
+            print(f"{self.where}: (only the first {SHOWN_ERRORS} row errors are shown here; the output's "
+                  "'error' column has every one)", file=sys.stderr)
 
 
 def _ident(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
-def _count(summary: Summary, rows: list[dict], where: str, *, count_rows: bool = True) -> None:
+def _count(summary: Summary, rows: list[dict[str, Any]], shown: _Shown, *, count_rows: bool = True) -> None:
     """Count the rows and the errors, each error said on standard error as the Python cohort does."""
     if count_rows:
         summary.rows += len(rows)
     for row in rows:
         if row.get("error"):
             summary.errors += 1
-            print(f"{where}:{row['row']}: error: {row['error']}", file=sys.stderr)
+            shown.say(row["row"], row["error"])
 
 
 # ---- Spark -----------------------------------------------------------------------------------
@@ -244,32 +351,43 @@ def spark_session(master: str):
         raise UsageError(f"Spark could not start on '{master}': {_first_line(error)} ({needs})") from None
 
 
-def run_spark(kb, cohort: Path | None, output: Path | None, *, master: str = "local[2]", table: str | None = None,
-              session=None, progress: bool = False) -> Summary:
-    """Evaluate a cohort file (or a table of the Spark catalog) on Spark."""
+def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str = "local[2]",
+              table: str | None = None, session: Any = None, progress: bool = False) -> Summary:
+    """Evaluate a cohort file (or a table of the Spark catalog) on Spark.
+
+    Raises UsageError, OutputError or Interrupted as `run_duckdb` does."""
+    if output is not None:
+        refuse_overwrite(output, [p for p in (cohort,) if p is not None] + list(kb.loaded.paths))
     started = time.perf_counter()
     spark = session or spark_session(master)
     if progress and session is None:
         spark.conf.set("spark.ui.showConsoleProgress", "true")
+    summary = Summary()
     try:
-        query, where = _spark_source(kb, spark, cohort, table)
-        frame = spark.sql(query)
-        summary = Summary()
-        writer = _Writer(output, sql.output_columns(kb.checked))
-        try:
-            batch: list[dict] = []
-            for record in frame.toLocalIterator(prefetchPartitions=True):
-                batch.append({k: v for k, v in record.asDict().items() if v is not None})
-                if len(batch) == 10_000:
+        with _stop_on_signals():
+            query, where = _spark_source(kb, spark, cohort, table)
+            frame = spark.sql(query)
+            shown = _Shown(where)
+            writer = _Writer(output, sql.output_columns(kb.checked))
+            try:
+                batch: list[dict[str, Any]] = []
+                for record in frame.toLocalIterator(prefetchPartitions=True):
+                    batch.append({k: v for k, v in record.asDict().items() if v is not None})
+                    if len(batch) == 10_000:
+                        writer.write(batch)
+                        _count(summary, batch, shown)
+                        batch = []
+                if batch:
                     writer.write(batch)
-                    _count(summary, batch, where)
-                    batch = []
-            if batch:
-                writer.write(batch)
-                _count(summary, batch, where)
-        finally:
-            writer.close()
-    except UsageError:
+                    _count(summary, batch, shown)
+            finally:
+                writer.close()
+    except (_Signal, KeyboardInterrupt) as stop:
+        if not master.startswith("sc://"):
+            spark.sparkContext.cancelAllJobs()
+        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
+        raise Interrupted(signum, summary.rows) from None
+    except ConsiliumError:
         raise
     except Exception as error:  # an analysis error of Spark's, a file it cannot read
         raise UsageError(f"Spark could not run the cohort: {_first_line(error)}") from None
@@ -299,6 +417,7 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
     if table is not None:
         frame, where, kind = spark.table(table), table, "table"
     else:
+        assert cohort is not None, "a cohort file when there is no table"
         where, kind = str(cohort), _format(cohort)
         if kind == "jsonl":
             frame = spark.read.text(str(cohort)).withColumnRenamed("value", "line")

@@ -27,13 +27,12 @@ from typing import Any
 from ..lang import ir
 from ..lang.diagnostics import CaseError, Diagnostic, Span
 from ..evaluation.result import Result
+from ..lang.fact_values import check_case
 from .case import validate_case
-from .fhir_model import (CACHE_SIZE, RESOLVING, RESULTS, VALIDATED, codings_of, compiled, element_of, model_of,
-                         plain, reference_of, references_of, bound_resource_types, prefetch_templates)
+from .fhir_model import (CACHE_SIZE, CODE_ELEMENT, RESOLVING, RESULTS, VALIDATED, codings_of, compiled, element_of,
+                         model_of, plain, reference_of, references_of, bound_resource_types, prefetch_templates)
 
-# Where a resource type holds the code a binding's `code` filters on (and `map` translates by default).
-_CODE_ELEMENT = {"MedicationRequest": "medicationCodeableConcept", "MedicationAdministration":
-                 "medicationCodeableConcept", "MedicationStatement": "medicationCodeableConcept"}
+_CODE_ELEMENT = CODE_ELEMENT
 _MEDICATION_REFERENCE = "medicationReference"
 _PERCENT_UNITS = ("%", "percent")
 
@@ -127,6 +126,34 @@ def read_bundle_file(path: str | Path, facts: Mapping[str, ir.Fact]) -> BundleCa
         raise CaseError([Diagnostic("fhir-malformed", f"the bundle is not valid JSON: {exc}",
                                     Span(name, line, col, line, col + 1))]) from None
     return read_bundle(data, facts, name=name, text=text)
+
+
+def with_facts(read: BundleCase, raw: Any, facts: Mapping[str, ir.Fact], *, name: str = "<facts>",
+               positions: Mapping[str, Span] | None = None) -> BundleCase:
+    """The bundle's case with facts given flat beside it: what FHIR does not carry, above all the
+    team's judgements (a fact without a binding), as a flat case writes them (validated as one:
+    CaseError). A fact the bundle also gives keeps its value when both agree; when they differ it
+    stays unknown with a `fhir-conflict` warning naming both, never a silent pick. `null` adds nothing."""
+    if not isinstance(raw, Mapping):
+        raise CaseError([Diagnostic("case-not-mapping", "the facts given beside the bundle are an object of fact "
+                                    "names and values", Span(name, 1, 1, 1, 1))])
+    given = check_case(raw, facts, name=name, positions=positions)
+    values, origins, flat = dict(read.values), dict(read.origins), dict(read.raw)
+    warnings = list(read.warnings)
+    for key, value in given.items():
+        if key in values and _key(values[key]) != _key(value):
+            where = ", ".join(str(o) for o in origins.get(key, ())) or "the bundle"
+            warnings.append(Diagnostic(
+                "fhir-conflict", f"'{key}' is {_show(read.raw.get(key, values[key]))} in {where} but {_show(raw[key])} "
+                f"in {name}; it "
+                "stays unknown", (positions or {}).get(key) or Span(name, 1, 1, 1, 1), severity="warning",
+                hint="correct the record or the facts given beside it"))
+            for kept in (values, origins, flat):
+                kept.pop(key, None)
+            continue
+        values[key] = value
+        flat.setdefault(key, raw[key])
+    return BundleCase(values=values, origins=origins, warnings=tuple(warnings), patient=read.patient, raw=flat)
 
 
 def read_bundle(data: Any, facts: Mapping[str, ir.Fact], *, name: str = "<bundle>",
@@ -474,12 +501,14 @@ def _key(value: Any) -> Any:
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else f"'{value}'"
+    if isinstance(value, str):
+        return f"'{value}'"
+    return json.dumps(value, default=lambda v: sorted(v, key=str) if isinstance(v, (set, frozenset)) else str(v))
 
 
 def _name(resource: Mapping) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}"
 
 
-__all__ = ["Origin", "BundleCase", "is_bundle", "read_bundle", "read_bundle_file", "prefetch_templates",
+__all__ = ["Origin", "BundleCase", "is_bundle", "read_bundle", "with_facts", "read_bundle_file", "prefetch_templates",
            "bound_resource_types"]

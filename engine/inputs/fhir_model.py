@@ -25,6 +25,11 @@ _REFERENCES = ("subject", "patient", "focus", "hasMember", "reasonReference", "b
 ROOT_NAME = re.compile(r"(?<![.%'\w$])([a-z][A-Za-z0-9]*)\b(?!\s*\()")
 
 
+# Where a resource type holds the code a binding's `code` filters on (and `map` translates by default).
+CODE_ELEMENT = {"MedicationRequest": "medicationCodeableConcept", "MedicationAdministration":
+                "medicationCodeableConcept", "MedicationStatement": "medicationCodeableConcept"}
+
+
 def element_of(expression: str, resource: Mapping) -> str:
     """The resource's elements an expression reads (a choice type with its type: valueQuantity),
     for the origin; the expression itself when it names none of them."""

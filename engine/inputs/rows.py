@@ -208,10 +208,11 @@ def _csv_rows(handle: IO[bytes]) -> Iterator[Row]:
 
 def _csv_row(cells: list[str], header: list[str], columns: dict[str, list[int]]) -> tuple[str, Any]:
     if len(cells) != len(header):
-        few = len(cells) < len(header)
-        return "error", (f"the row has {len(cells)} cell{'s' if len(cells) != 1 else ''} where the header has "
-                         f"{len(header)} columns" + (": a cell is missing" if few else ": a cell too many, or a "
-                                                     "comma inside a cell that is not quoted"))
+        plural = lambda n, word: f"{n} {word}{'s' if n != 1 else ''}"  # noqa: E731
+        why = ": a cell is missing" if len(cells) < len(header) else \
+            ": a cell too many, or a comma inside a cell that is not quoted"
+        return "error", f"the row has {plural(len(cells), 'cell')} where the header has " \
+                        f"{plural(len(header), 'column')}{why}"
     row: dict[str, str] = {}
     for name, indexes in columns.items():
         given = [i for i in indexes if cells[i].strip()]

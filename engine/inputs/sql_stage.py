@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..evaluation.sql import _col, _not, _is_null, _n, _s
+from ..evaluation.sql import NUMBER, _col, _not, _is_null, _n, _s
 from ..evaluation.sql_decide import _concat
 from ..lang import ir
 
@@ -29,20 +29,20 @@ _DURATION = r"^\s*(\d+)\s*([A-Za-z]+)\s*$"
 _ISO_DURATION = r"^P(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$"
 
 
-def _like(text, pattern: str) -> exp.Expression:
+def _like(text, pattern: str) -> exp.Expr:
     return exp.RegexpLike(this=text, expression=_s(pattern))
 
 
-def _group(text, pattern: str, group: int) -> exp.Expression:
+def _group(text, pattern: str, group: int) -> exp.Expr:
     found = exp.RegexpExtract(this=text, expression=_s(pattern), group=_n(group))
     return exp.Nullif(this=found, expression=_s(""))
 
 
-def _text(e: exp.Expression) -> exp.Expression:
+def _text(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
 
 
-def _try(e: exp.Expression, to: str) -> exp.Expression:
+def _try(e: exp.Expr, to: str) -> exp.Expr:
     return exp.TryCast(this=e, to=exp.DataType.build(to))
 
 
@@ -50,11 +50,13 @@ class Stage:
     """The staging query of one knowledge base, for one dialect and one kind of raw table."""
 
     def __init__(self, facts: dict[str, ir.Fact], dialect: str, kind: str):
-        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON values)
+        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON
+        # values), fields (a JSON object's fields as text, read by the engine's JSON reader, with
+        # the row's own `error` beside them)
         self.facts, self.dialect, self.kind = facts, dialect, kind
 
     # ---- dialect-specific functions --------------------------------------------------------
-    def _parsed(self, line, present: list[str]) -> exp.Expression:
+    def _parsed(self, line, present: list[str]) -> exp.Expr:
         """The line's fields parsed once (NULL when it is not JSON): texts in a list (DuckDB) or a map (Spark)."""
         if self.dialect == "duckdb":
             paths = exp.Array(expressions=[_s(f'$."{name}"') for name in present])
@@ -62,17 +64,17 @@ class Stage:
                                                                          expressions=[line, paths])])
         return exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
 
-    def _json_field(self, doc, index: int, name: str) -> exp.Expression:
+    def _json_field(self, doc, index: int, name: str) -> exp.Expr:
         key = _n(index) if self.dialect == "duckdb" else _s(name)  # sqlglot counts from 0 and writes DuckDB's 1
         return exp.Bracket(this=doc, expressions=[key])
 
-    def _json_list(self, text) -> exp.Expression:
+    def _json_list(self, text) -> exp.Expr:
         if self.dialect == "duckdb":
             return exp.TryCast(this=exp.Cast(this=text, to=exp.DataType.build("JSON")),
                                to=exp.DataType.build("VARCHAR[]"))
         return exp.Anonymous(this="from_json", expressions=[text, _s("array<string>")])
 
-    def _split(self, text) -> exp.Expression:
+    def _split(self, text) -> exp.Expr:
         parts = exp.Split(this=text, expression=_s("|"))
         x = exp.to_identifier("x")
         trimmed = exp.Transform(this=parts, expression=exp.Lambda(this=exp.Trim(this=exp.column("x")),
@@ -81,7 +83,7 @@ class Stage:
             this=exp.NEQ(this=exp.column("x"), expression=_s("")), expressions=[x]))
 
     # ---- the query ------------------------------------------------------------------------------
-    def query(self, source: exp.Expression, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
+    def query(self, source: exp.Expr, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
         """Typed columns from `source` (row + line, or row + one text column per present fact).
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
@@ -101,12 +103,16 @@ class Stage:
                                             quoted=True) for i, n in enumerate(present)]) \
                 .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
         else:
-            cells = exp.select(_col("row"), exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")),
-                                                       "error", quoted=True),
-                               *[exp.alias_(_col(n) if n in typed or self.kind == "value" else
+            # a `fields` table gives each row's own error (a line that is not a JSON object)
+            own_error = _col("error") if self.kind == "fields" else exp.Cast(
+                this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+            cells = exp.select(_col("row"), exp.alias_(own_error, "error", quoted=True),
+                               *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source)
-        columns: list[exp.Expression] = [_col("row"), _col("error")]
+        columns: list[exp.Expr] = [_col("row"), _col("error")]
+        if self.kind == "csv":
+            columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
         for name in present:
             if name in typed:
                 columns.append(_col(name))
@@ -118,7 +124,22 @@ class Stage:
             columns.append(exp.alias_(error, name + "__error", quoted=True))
         return exp.select(*columns).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
 
-    def cell(self, fact: ir.Fact, text: exp.Expression):
+    def _csv_hint(self, present: list[str]) -> exp.Expr:
+        """How to write a set in CSV, for a row whose set cell seems to list its values another
+        way (',' or ';', no '|'): the first such cell's, as engine/inputs/cohort.py's `_csv_hint`."""
+        hint = exp.Case()
+        for name in present:
+            fact = self.facts[name]
+            if isinstance(fact.type, ir.SetType):
+                cell = _col(name)
+                other = exp.or_(exp.StrPosition(this=cell, substr=_s(",")).neq(0),
+                                exp.StrPosition(this=cell, substr=_s(";")).neq(0))
+                example = "|".join(fact.type.values[:2])
+                hint = hint.when(exp.and_(exp.StrPosition(this=cell, substr=_s("|")).eq(0), other),
+                                 _s(f" (in CSV, a set's values are separated by '|', as in {example})"))
+        return hint if hint.args.get("ifs") else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
+
+    def cell(self, fact: ir.Fact, text: exp.Expr):
         """(typed value, error text, months or None) of one cell; NULL text is unknown."""
         who = f"'{fact.id}'"
         json = self.kind != "csv"
@@ -145,11 +166,11 @@ class Stage:
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
                 if json:
-                    listed = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text))
-                    bad = exp.and_(known, _is_null(listed))
+                    as_list = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text))
+                    bad = exp.and_(known, _is_null(as_list))
                     error = exp.Case().when(bad, _concat(f"{who} is a list of values from {{{', '.join(values)}}}, "
                                                          "not ", shown))
-                    return listed, error, None
+                    return as_list, error, None
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
                 # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
@@ -162,7 +183,7 @@ class Stage:
                 return self._duration(fact, text, shown, known)
         raise AssertionError(fact.type)
 
-    def _shown(self, text) -> exp.Expression:
+    def _shown(self, text) -> exp.Expr:
         """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
         if self.kind == "csv":
             return _concat("'", text, "'")
@@ -171,22 +192,41 @@ class Stage:
         return exp.Case().when(bare, text).else_(_concat("'", text, "'"))
 
     def _number(self, fact, integer: bool, unit, text, shown, known):
-        """A number, or a quantity in the fact's unit ('31 %'). The common case, a plain finite
-        number, is tried first by a cast; the regular expressions run only for what it misses."""
+        """A number, or a quantity in the fact's unit ('31 %'), as an exact decimal (NUMBER) or
+        a BIGINT. The common case, a plain finite number, is tried first by a cast; the regular
+        expressions run only for what it misses. A number SQL cannot hold exactly (more than
+        18 decimals, or beyond NUMBER's or BIGINT's range) is its row's error, never rounded."""
         who = f"'{fact.id}'"
         kind = "a whole number" if integer else "a number"
         in_unit = f" in {unit}" if unit else ""
         plain = _try(text, "DOUBLE")
         finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
-        amount = exp.Case().when(_like(text, _QUANTITY), _try(_group(text, _QUANTITY, 1), "DOUBLE"))
+        amount_text = _group(text, _QUANTITY, 1)
         given_unit = _group(text, _QUANTITY, 3)
         unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
-        number = exp.Case().when(finite, plain).when(exp.and_(_is_null(plain), unit_ok), amount)
+        written = exp.Case().when(finite, text).when(exp.and_(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
+                                                      amount_text)
+        number = _try(written, NUMBER)
+        # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
+        # first), and the decimal is the number written as far as DOUBLE tells them apart
+        # (an exponent: '1e-30')
+        exact = exp.and_(
+            _not(exp.and_(exp.GT(this=exp.Length(this=written), expression=_n(19)),
+                          _like(written, r"\.\d{18}\d*[1-9]"))),
+            exp.EQ(this=exp.Cast(this=number, to=exp.DataType.build("DOUBLE")), expression=_try(written, "DOUBLE")))
         whole = exp.EQ(this=number, expression=exp.Floor(this=number))
+        big = _try(number, "BIGINT")
+        too_big = _concat(f"{who} is ", text, ": more digits than the SQL engines hold exactly (",
+                          "a whole number up to 9223372036854775807)" if integer else
+                          "20 before the point, 18 after)", "; evaluate this cohort with --engine python")
+        amount = exp.Case().when(_like(text, _QUANTITY), _try(amount_text, "DOUBLE"))
         error = exp.Case().when(_is_null(text), exp.Null())
         if integer:
             error = error.when(exp.and_(_not(_is_null(number)), _not(whole)),
                                _concat(f"{who} is a whole number, not ", text))
+        error = (error.when(exp.and_(_not(_is_null(written)), exp.or_(_is_null(number), _not(exact))), too_big))
+        if integer:
+            error = error.when(exp.and_(_not(_is_null(written)), _is_null(big)), too_big)
         error = (error.when(finite, exp.Null())
                  .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text))
                  .when(exp.and_(_not(_is_null(amount)), _is_null(given_unit)),
@@ -195,9 +235,9 @@ class Stage:
                        _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
                  .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
         if integer:
-            value = exp.Case().when(whole, exp.Cast(this=number, to=exp.DataType.build("BIGINT")))
+            value = exp.Case().when(exp.and_(whole, exact), big)
         else:
-            value = number
+            value = exp.Case().when(exact, number)
         return value, error, None
 
     def _duration(self, fact, text, shown, known):
@@ -209,7 +249,7 @@ class Stage:
         is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
         iso = exp.and_(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
 
-        def iso_part(group: int) -> exp.Expression:
+        def iso_part(group: int) -> exp.Expr:
             return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
         days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per))
                 .when(is_month, _n(0))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import ir
 from .fact_values import validate_case
 from .diagnostics import CODES, Diagnostic, Span, suggest
-from .check_binding import check_bindings
+from .check_binding import check_bindings, check_replace
 from .check_expr import ANY, ExpressionChecker
 from .values import DURATION_UNITS, NUMBER_UNITS
 
@@ -262,8 +262,11 @@ class _Checker(ExpressionChecker):
             scope=self._condition(finding.scope) if finding.scope is not None else None)
 
     def _check_safety(self, safety: ir.Safety) -> ir.Safety:
-        return dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),
-                                   condition=self._condition(safety.condition))
+        checked = dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),
+                                      condition=self._condition(safety.condition))
+        replace, problems = check_replace(checked, self.facts, self.code_systems)
+        self.diagnostics.extend(problems)
+        return dataclasses.replace(checked, replace=replace)
 
     def _check_scenario(self, scenario: ir.Scenario, rules: dict, sites: set[str], plans: dict) -> None:
         raw: dict[str, object] = {}

@@ -52,6 +52,66 @@ def check_bindings(facts: Mapping[str, ir.Fact], systems: Mapping[str, ir.CodeSy
     return out, problems
 
 
+def check_replace(safety: ir.Safety, facts: Mapping[str, ir.Fact], systems: Mapping[str, ir.CodeSystem]
+                  ) -> tuple[ir.Replace | None, list[Diagnostic]]:
+    """A safety rule's `replace VALUE with ...`, checked against its (checked) condition: VALUE is
+    a value the condition tests in a set fact (`VALUE in FACT`), each replacing value is another
+    value of that fact that a binding maps a code onto (else nothing could be ordered), and each
+    code's system is known. Returns the clause with its fact and code URLs filled in."""
+    r = safety.replace
+    if r is None:
+        return None, []
+    problems: list[Diagnostic] = []
+    tested = sorted({fact for value, fact in _members(safety.condition) if value == r.value})
+    if not tested:
+        problems.append(Diagnostic(
+            "invalid-replacement", f"the safety rule '{safety.id}' does not test '{r.value} in' a fact: "
+            "there is no order of it to replace", r.span,
+            hint="replace a value the rule's 'when' tests, as in 'when anti_egfr in proposed_treatment'"))
+        return r, problems
+    fact = facts[tested[0]]
+    allowed = fact.type.values if isinstance(fact.type, ir.SetType) else ()
+    coded = {target for b in fact.bindings for _, target in b.map}
+    for value in r.values:
+        if value not in allowed:
+            problems.append(Diagnostic("invalid-replacement", f"'{value}' is not a value of '{fact.id}'", r.span,
+                                       hint=suggest(value, allowed) or "one of " + ", ".join(map(str, allowed))))
+        elif value == r.value:
+            problems.append(Diagnostic("invalid-replacement", f"'{value}' cannot replace itself", r.span))
+        elif value not in coded:
+            problems.append(Diagnostic(
+                "invalid-replacement", f"no FHIR binding of '{fact.id}' maps a code onto '{value}': an order "
+                "of it could not be written", r.span, hint=f"add a code for it to a 'map' of '{fact.id}'"))
+    urls = dict(BUILTIN_CODE_SYSTEMS)
+    urls.update({name: cs.url for name, cs in systems.items()})
+    codings = []
+    for coding, text in r.codings:
+        if coding.system not in urls:
+            problems.append(Diagnostic("unknown-code-system", f"no code system '{coding.system}' is declared",
+                                       coding.span, hint=suggest(coding.system, urls)))
+        else:
+            coding = dataclasses.replace(coding, url=urls[coding.system])
+        codings.append((coding, text))
+    return dataclasses.replace(r, fact=fact.id, codings=tuple(codings)), problems
+
+
+def _members(expr) -> list[tuple[str, str]]:
+    """The (value, fact) pairs of `VALUE in FACT` anywhere in a checked expression."""
+    found: list[tuple[str, str]] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ir.Member) and isinstance(node.collection, ir.FactRef) \
+                and isinstance(node.element, ir.EnumLit):
+            found.append((node.element.value, node.collection.id))
+        if dataclasses.is_dataclass(node):
+            for f in dataclasses.fields(node):
+                value = getattr(node, f.name)
+                stack.extend(v for v in (value if isinstance(value, tuple) else (value,))
+                             if dataclasses.is_dataclass(v))
+    return found
+
+
 def _binding(fact: ir.Fact, b: ir.Binding, urls: dict[str, str], problems: list[Diagnostic]) -> ir.Binding:
     def error(code: str, message: str, span=None, hint=None) -> None:
         problems.append(Diagnostic(code, message, span or b.span, hint=hint))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -38,6 +39,7 @@ CODES: dict[str, str] = {
     "missing-clause": "a declaration lacks a clause it requires",
     "duplicate-clause": "a clause is given twice",
     "invalid-clause": "a clause does not belong to this declaration",
+    "invalid-replacement": "a safety rule's replacement is not an order its rule could offer",
     "invalid-value": "a clause has a value outside what it allows",
     "duplicate-id": "two declarations share an id",
     "invalid-range": "a declared range is empty or malformed",
@@ -90,6 +92,7 @@ CODES: dict[str, str] = {
     "fhir-unknown-code": "a bound element holds a code its binding does not map",
     "fhir-unresolved-reference": "a reference names a resource the bundle does not hold",
     "fhir-conflict": "two resources give different values for one fact, which stays unknown",
+    "facts-without-bundle": "facts are given beside a case that is not a FHIR bundle",
     "fhir-wrong-value": "a bound element's value does not fit its fact (type, unit, range)",
     # scenarios
     "scenario-failed": "a scenario test's expectation does not hold",
@@ -253,7 +256,9 @@ def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -
     text_lines = split[span.file]
     if not 1 <= span.line <= len(text_lines):
         return []
-    line = text_lines[span.line - 1].replace("\t", " ")
+    # a control or text-direction character would reorder or hide the excerpt on a terminal:
+    # each is shown as one visible mark, so the caret stays under its column
+    line = _INVISIBLE.sub("\ufffd", text_lines[span.line - 1].replace("\t", " "))
     width = (span.end_column - span.column) if span.end_line == span.line else len(line) - span.column + 1
     width = max(1, min(width, len(line) - span.column + 1 if len(line) >= span.column else 1))
     column = span.column
@@ -268,6 +273,7 @@ def _excerpt(span: Span, sources: dict[str, str], split: dict[str, list[str]]) -
 
 
 _MAX_EXCERPT = 120
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 @functools.lru_cache(maxsize=16)

@@ -262,7 +262,7 @@ def _number(fact: ir.Fact, t: ir.NumberType, value: Any):
         if unit != t.unit:
             expected = f"'{t.unit}'" if t.unit else "no unit"
             raise _Invalid("case-wrong-type", f"{who} is measured in {expected}, not '{unit}'",
-                           hint=f"give it as {format_number(number)}" + (f" {t.unit}" if t.unit else ""))
+                           hint=f"give it as {_short_number(number)}" + (f" {t.unit}" if t.unit else ""))
         value = number
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid("case-wrong-type", f"{who} is {kind}, not {value}")
@@ -275,12 +275,25 @@ def _number(fact: ir.Fact, t: ir.NumberType, value: Any):
     if t.integer:
         if isinstance(value, Decimal):
             if value != value.to_integral_value():
-                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {format_number(value)}")
+                raise _Invalid("case-wrong-type", f"{who} is a whole number, not {_short_number(value)}")
             value = int(value)
     if t.range is not None and t.range.contains(value) is not True:
-        raise _Invalid("case-out-of-range", f"{who} is {format_number(value)}"
+        raise _Invalid("case-out-of-range", f"{who} is {_short_number(value)}"
                        + (f" {t.unit}" if t.unit else "") + f", outside its range {_describe_interval(t.range)}")
     return value
+
+
+def _short_number(value) -> str:
+    """A number as written; beyond 30 characters, in scientific notation when that is exact
+    (1E+400, not 401 digits) and cut otherwise: a message shows what is wrong with a value,
+    not the whole of it."""
+    text = format_number(value)
+    if len(text) <= 30:
+        return text
+    normal = Decimal(value).normalize()
+    if len(normal.as_tuple().digits) <= 12:
+        return format(normal, "E")
+    return f"{text[:24]}… ({len(text):,} characters)"
 
 
 def _describe_interval(interval: ir.Interval) -> str:

@@ -30,7 +30,7 @@ INDENT = "    "
 
 # The order of clauses inside one rule; clauses not listed keep their place after these.
 CLAUSE_ORDER = ("when", "action", "modality", "severity", "anchor", "label", "question", "version", "ref",
-                "source", "section", "refs", "quote", "instead", "note", "then", "actual", "waive")
+                "source", "section", "refs", "quote", "instead", "replace", "note", "then", "actual", "waive")
 # Declarations and nodes whose clause lines may be put in that order (a decision's lines may not:
 # the order of its branches is what it means, and a scenario reads as written).
 _REORDERED = {"fact", "define", "source", "site", "recommend", "warn", "safety", "step"}

@@ -360,6 +360,7 @@ class Binding:
     map: tuple[tuple[Coding, object], ...] = ()
     otherwise: object = None
     pick: str | None = None
+    note: str | None = None  # its provenance: where its codes were checked, or that they could not be
     span: Span | None = _span()
 
 
@@ -514,7 +515,21 @@ class Safety:
     severity: str
     provenance: Provenance
     instead: str | None = None
+    replace: "Replace | None" = None
     waivers: tuple["Waiver", ...] = ()
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replace:
+    """`replace VALUE with ...`: what a safety rule offers in place of an order that puts VALUE
+    into the fact its condition tests: another value of that fact (`values`: an order of its
+    code) or codes to order (`codings`, each with its text), e.g. a test to do first."""
+
+    value: str
+    values: tuple[str, ...] = ()
+    codings: tuple[tuple["Coding", str | None], ...] = ()
+    fact: str | None = None  # the set fact the condition tests VALUE in (filled by the checker)
     span: Span | None = _span()
 
 

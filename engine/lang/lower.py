@@ -112,6 +112,20 @@ class _Lowering(LoweringBase):
         return _Clause("action", tuple(str(c) for c in children), self.span(meta))
 
     @v_args(meta=True)
+    def replace(self, meta, children):
+        value, *targets = children
+        values = tuple(t for t in targets if isinstance(t, str))
+        codings = tuple(t for t in targets if isinstance(t, tuple))
+        return _Clause("replace", ir.Replace(value=str(value), values=values, codings=codings,
+                                             span=self.span(meta)), self.span(meta))
+
+    def replace_value(self, children):
+        return str(children[0])
+
+    def replace_code(self, children):
+        return (self._coding(children[0]), _unquote(children[1]) if len(children) > 1 else None)
+
+    @v_args(meta=True)
     def sites(self, meta, children):
         return _Clause("site", tuple(str(c) for c in children), self.span(meta))
     anchor = _clause("anchor", lambda self, v: str(v))
@@ -210,7 +224,7 @@ class _Lowering(LoweringBase):
     def fhir_binding(self, meta, children):
         resource, *parts = children
         parts = [p for p in parts if isinstance(p, _Clause)]  # brackets are tokens
-        found = self.clauses("FHIR binding", parts, {"profile", "code", "where", "value", "map", "pick"})
+        found = self.clauses("FHIR binding", parts, {"profile", "code", "where", "value", "map", "pick", "note"})
         mapping = self.value(found, "map", ())
         otherwise = [target for coding, target in mapping if coding is None]
         if len(otherwise) > 1:
@@ -224,6 +238,7 @@ class _Lowering(LoweringBase):
                              value=self.value(found, "value"),
                              map=tuple((c, t) for c, t in mapping if c is not None),
                              otherwise=otherwise[0] if otherwise else None, pick=self.value(found, "pick"),
+                             note=self.value(found, "note"),
                              span=self.span(meta))
         return _Clause("fhir", binding, self.span(meta))
 
@@ -235,6 +250,7 @@ class _Lowering(LoweringBase):
     binding_where = _clause("where", lambda self, v: _unquote(v))
     binding_value = _clause("value", lambda self, v: _unquote(v))
     binding_pick = _clause("pick", lambda self, v: str(v))
+    binding_note = _clause("note", lambda self, v: _unquote(v))
 
     @v_args(meta=True)
     def binding_code(self, meta, children):
@@ -377,13 +393,13 @@ class _Lowering(LoweringBase):
         ident, label, *rest = children
         span = self.token_span(ident)
         found = self.clauses("safety rule", rest, {"severity", "source", "section", "refs", "quote",
-                                                   "note", "when", "instead", "waive"})
+                                                   "note", "when", "instead", "replace", "waive"})
         self.require("safety rule", str(ident), found, ("when", "severity", "source", "quote"), span)
         return ir.Safety(id=str(ident), label=_unquote(label),
                          condition=self.value(found, "when", ir.BoolLit(value=False)),
                          severity=self.value(found, "severity", "warning"),
                          provenance=self._provenance(found), instead=self.value(found, "instead"),
-                         waivers=self.value(found, "waive", ()), span=span)
+                         replace=self.value(found, "replace"), waivers=self.value(found, "waive", ()), span=span)
 
     @v_args(meta=True)
     def finding(self, meta, children):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 
 from lark import Lark, Token, Tree
 from lark.exceptions import (LarkError, UnexpectedCharacters, UnexpectedEOF,
@@ -69,7 +70,7 @@ def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
                                       "or remove the file")]
     if not text.endswith("\n"):
         text += "\n"
-    problems = _check_brackets(path, text) or _check_tabs(path, text)
+    problems = _check_controls(path, text) or _check_brackets(path, text) or _check_tabs(path, text)
     if problems:
         return None, problems
     lalr = parser()  # built outside the try: a broken grammar is a bug, not the user's syntax error
@@ -150,6 +151,30 @@ def _scan(text: str):
                 yield (*where(match.end() - 3), '"""')
         elif token in _OPENERS or token in _CLOSERS:
             yield (*where(match.start()), token)
+
+
+# Characters no rule file needs and a reader cannot see: C0 controls but tab and line ends
+# (a NUL in a quote), and the bidirectional embeddings, overrides and isolates with which a
+# line can show other text than it holds ("Trojan Source"), in strings and comments alike.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_SHOWN_CONTROLS = 20
+
+
+def _check_controls(path: str, text: str) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for match in _CONTROLS.finditer(text):
+        if len(diagnostics) == _SHOWN_CONTROLS:
+            break
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        ch = match.group()
+        name = unicodedata.name(ch, "a control character")
+        diagnostics.append(Diagnostic(
+            "syntax", f"an invisible character U+{ord(ch):04X} ({name.lower()})",
+            Span(path, line, column, line, column + 1),
+            hint="remove it: a rule file holds no control or text-direction characters, which can make "
+                 "a line show other text than it holds"))
+    return diagnostics
 
 
 def _check_brackets(path: str, text: str) -> list[Diagnostic]:
@@ -284,7 +309,8 @@ _TERMINAL_WORDS = {
     "DATE": "a date (YYYY-MM-DD)", "_NL": "the end of the line", "_INDENT": "an indented block",
     "_DEDENT": "the end of the block", "$END": "the end of the file", "COMPARATOR": "a comparison",
     "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
-    "PERCENT": "'%'",
+    "PERCENT": "'%'", "_COALESCE": "'coalesce('", "_MIN": "'min('", "_MAX": "'max('", "_ABS": "'abs('",
+    "_ROUND": "'round('", "_MONTHS_BETWEEN": "'months_between('",
 }
 
 
@@ -314,12 +340,20 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
         ch = text[pos] if pos < len(text) else ""
+        if ch == '"' and text.startswith('"""', max(pos - 2, 0)):  # `""` was read as an empty string
+            end = len(text.splitlines()[line - 1]) + 1
+            return Diagnostic("unterminated-string", 'this """ string has no closing """',
+                              Span(path, line, max(column - 2, 1), line, end),
+                              hint='close it with """ (on this line or a later one)')
         if ch == '"':
             end = len(text.splitlines()[line - 1]) + 1
             return Diagnostic("unterminated-string", "this string has no closing quote",
                               Span(path, line, column, line, end),
                               hint='close it with \'"\' on the same line, or use """...""" for '
                                    "a string that spans lines")
+        if ch.isdigit():  # ３, ٣: Python's \d would read them, the language does not
+            return Diagnostic("syntax", f"unexpected character '{ch}': a digit of another script",
+                              Span(path, line, column, line, column + 1), hint="write numbers with the digits 0-9")
         return Diagnostic("syntax", f"unexpected character '{ch}'", Span(path, line, column, line, column + 1),
                           hint="expected " + ", ".join(_describe_expected(set(exc.allowed or ()))))
     if isinstance(exc, UnexpectedEOF):

@@ -6,8 +6,11 @@ grouped by source (the quote as detail, the source's title as `source.label`), o
 warning (`warning` or `critical`), the findings and their reasons when the result has them,
 and one card listing the questions still open; for `order-select` and `order-sign`, one
 `critical` (or the rule's severity) card per safety rule that the draft orders trip, with
-suggestions that delete those drafts and, for a rule of time (`A - B < 6 weeks`), one that
-moves the draft to the first date the rule allows. Every card links to the case's report and flowchart.
+suggestions that delete those drafts, that replace a draft by what the rule's `replace` clause
+names (the same order of another value's code, `update`; or the draft deleted and a new order
+of a code created, e.g. a test), each offered only when the case with it no longer trips this
+or any other safety rule, and, for a rule of time (`A - B < 6 weeks`), one that moves the draft
+to the first date the rule allows. Every card links to the case's report and flowchart.
 It does no I/O.
 """
 
@@ -18,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
+from ..inputs.fhir_model import CODE_ELEMENT, codings_of
 from ..lang import ir
 from ..lang.diagnostics import Diagnostic
 from ..lang.reads import facts_read
@@ -101,13 +105,18 @@ def problems_card(summary: str, diagnostics: Iterable[Diagnostic], links: list[d
     return _card(summary, indicator, own_label, detail, links)
 
 
-def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
-                without: Callable[[str], Mapping[str, Any] | None] | None = None) -> list[dict]:
-    """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete them.
+Variant = Callable[[str, "Mapping | None"], "Mapping[str, Any] | None"]
 
-    `drafts` maps each draft order's reference (Type/id) to the resource. A draft is blamed for a
-    rule only when, left out, the rule no longer holds: `without(ref)` gives the case read without
-    that draft (several drafts feed one fact, e.g. every proposed treatment: a card must not offer to
+
+def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
+                variant: Variant | None = None) -> list[dict]:
+    """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete
+    or replace them.
+
+    `drafts` maps each draft order's reference (Type/id) to the resource. `variant(ref, resource)`
+    gives the case read with that draft replaced by `resource` (None: left out), or None when
+    that case cannot be read. A draft is blamed for a rule only when, left out, the rule no longer
+    holds (several drafts feed one fact, e.g. every proposed treatment: a card must not offer to
     delete an order that has nothing to do with it). Where no single draft is enough to clear the
     rule, every draft that feeds it is named."""
     rules = {s.id: s for s in kb.safeties}
@@ -121,8 +130,8 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
                            for o in origins.get(fact, ()) if o.reference in drafts})
         if not culprits:
             continue  # the record trips it without these orders: patient-view says so
-        if without is not None and len(culprits) > 1:
-            clearing = [ref for ref in culprits if _clears(kb, rule, without(ref))]
+        if variant is not None and len(culprits) > 1:
+            clearing = [ref for ref in culprits if _clears(kb, rule, variant(ref, None))]
             culprits = clearing or culprits
         detail = "\n\n".join(x for x in (_quoted(w.quote, w.section), f"Instead: {w.instead}" if w.instead else "",
                                          "Draft orders concerned: " + ", ".join(culprits)) if x)
@@ -130,10 +139,68 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
                         "uuid": str(uuid.uuid4()), "isRecommended": True,
                         "actions": [{"type": "delete", "description": f"Remove {ref} from the orders being written",
                                      "resourceId": [ref]}]} for ref in culprits]
+        if variant is not None:
+            suggestions += [s for ref in culprits for s in _replaced(kb, rule, result, ref, drafts[ref], variant)]
         suggestions += [s for ref in culprits if (s := _rescheduled(kb, rule, result, ref, drafts[ref])) is not None]
+        # One draft: remove it, replace it or move it, one of them (they exclude each other).
+        # Several drafts that only together trip the rule: any of their removals.
         cards.append(_card(w.label, INDICATORS.get(w.severity, "critical"), _source_label(kb, w.source), detail,
-                           links, suggestions=suggestions, selectionBehavior="any"))
+                           links, suggestions=suggestions,
+                           selectionBehavior="at-most-one" if len(culprits) == 1 else "any"))
     return cards
+
+
+def _safe(kb, result, rule: ir.Safety, case: Mapping[str, Any] | None) -> bool:
+    """Whether a case (a draft replaced) clears the rule and trips no safety rule the result did not."""
+    if case is None or kb.value(rule.condition, case) is True:
+        return False
+    tripped = {w.id for w in result.warnings if w.kind == "safety"}
+    return not any(kb.value(s.condition, case) is True for s in kb.safeties if s.id not in tripped)
+
+
+def _replaced(kb, rule: ir.Safety, result, ref: str, draft: Mapping, variant: Variant) -> list[dict]:
+    """The rule's `replace VALUE with ...` for this draft, when the draft is an order of VALUE:
+    the same order with its code swapped for another value's (the binding's code of that value,
+    in the draft's own code system where the binding has one), or the draft deleted and an order
+    of a code created (a ServiceRequest, e.g. a test). Only what clears the rule safely."""
+    r = rule.replace
+    if r is None or r.fact is None:
+        return []
+    kind = draft.get("resourceType")
+    element = CODE_ELEMENT.get(str(kind), "code")
+    drafted = {(c.get("system"), c.get("code")) for c in codings_of(draft.get(element))}
+    bindings = [b for b in kb.facts[r.fact].bindings if b.resource == kind]
+    mine = [(c, target) for b in bindings for c, target in b.map if (c.url, c.code) in drafted]
+    if not any(target == r.value for _, target in mine):
+        return []  # not an order of VALUE (or one the bindings do not read): nothing to swap
+    systems = [c.url for c, target in mine if target == r.value]
+    label = _order_label(draft, ref)
+    out = []
+    for value in r.values:
+        codes = [c for b in bindings for c, target in b.map if target == value]
+        coding = next((c for c in codes if c.url in systems), codes[0] if codes else None)
+        if coding is None:
+            continue
+        text = value.replace("_", " ")
+        swapped = {**draft, element: {"coding": [{"system": coding.url, "code": coding.code}], "text": text}}
+        if not _safe(kb, result, rule, variant(ref, swapped)):
+            continue
+        out.append({"label": f"Replace {label} by {text}"[:200], "uuid": str(uuid.uuid4()),
+                    "actions": [{"type": "update", "description": f"{ref}: {element} {coding} ({text})",
+                                 "resource": swapped}]})
+    for coding, said in r.codings:
+        if coding.url is None or not _safe(kb, result, rule, variant(ref, None)):
+            continue
+        words = said or str(coding)
+        order = {"resourceType": "ServiceRequest", "status": "draft", "intent": draft.get("intent", "proposal"),
+                 "code": {"coding": [{"system": coding.url, "code": coding.code}], "text": words}}
+        if isinstance(draft.get("subject"), Mapping):
+            order["subject"] = dict(draft["subject"])
+        out.append({"label": f"Order {words} instead of {label}"[:200], "uuid": str(uuid.uuid4()),
+                    "actions": [{"type": "delete", "description": f"Remove {ref} from the orders being written",
+                                 "resourceId": [ref]},
+                                {"type": "create", "description": f"Order {words} ({coding})", "resource": order}]})
+    return out
 
 
 def _clears(kb, rule: ir.Safety, case: Mapping[str, Any] | None) -> bool:

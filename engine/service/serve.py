@@ -37,14 +37,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..inputs.fhir import prefetch_templates, read_bundle
+from ..inputs.fhir import prefetch_templates, read_bundle, with_facts
 from ..kb import KnowledgeBase, bundled_kb_path, load_kb
 from ..lang.diagnostics import CaseError, DiagnosticsError, format_text
 from .auth import AuthError, Verifier
 from .cards import order_cards, patient_view_cards, problems_card
 from .fhir_client import RequestError, gather
+from .request import FACTS_EXTENSION
 
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
+# FACTS_EXTENSION: the CDS Hooks request extension (spec: "extension", names namespaced) that
+# carries facts FHIR does not: the team's judgements, as a flat case writes them.
 CASES_KEPT, CASE_TTL = 500, 3600.0  # results kept for the cards' links: how many, how long (seconds)
 SERVICES = {
     "consilium-patient-view": ("patient-view", "Guideline recommendations for this patient",
@@ -134,9 +137,17 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         return (public_url or str(request.base_url)).rstrip("/")
 
     async def discovery(request: Request) -> Response:
-        templates = prefetch_templates(holder.kb.facts)
+        kb = holder.kb
+        templates = prefetch_templates(kb.facts)
+        # What the record cannot tell, a client may send beside it (the request's extension).
+        unbound = sorted(name for name, fact in kb.facts.items() if not fact.bindings)
+        extension = {FACTS_EXTENSION: {
+            "description": "Facts FHIR does not carry (the team's judgements), given in the request's "
+                           f"extension.{FACTS_EXTENSION} as a flat case writes them",
+            "facts": unbound}}
         return JSONResponse({"services": [
-            {"hook": hook, "title": title, "description": description, "id": sid, "prefetch": templates}
+            {"hook": hook, "title": title, "description": description, "id": sid, "prefetch": templates,
+             "extension": extension}
             for sid, (hook, title, description) in SERVICES.items()]})
 
     async def call(request: Request) -> Response:
@@ -196,6 +207,12 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
                 resource = entry.get("resource") if isinstance(entry, Mapping) else None
                 if isinstance(resource, Mapping) and isinstance(resource.get("resourceType"), str):
                     drafts[f"{resource['resourceType']}/{resource.get('id')}"] = dict(resource)
+        extension = payload.get("extension")
+        if extension is not None and not isinstance(extension, Mapping):
+            raise RequestError("the request's 'extension' is an object")
+        team = (extension or {}).get(FACTS_EXTENSION)
+        if team is not None and not isinstance(team, Mapping):
+            raise RequestError(f"extension.{FACTS_EXTENSION} is an object of fact names and values")
         kb = holder.kb  # this request's knowledge base, whatever reloads meanwhile
         resources, problems = await gather(payload, prefetch_templates(kb.facts), state["client"])
         bundle = _bundle(resources, drafts.values())
@@ -205,24 +222,29 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             cards.append({"uuid": str(uuid.uuid4()), "summary": "Part of the patient's record could not be fetched",
                           "indicator": "warning", "source": {"label": own},
                           "detail": "\n".join(f"- {p}" for p in problems)})
+        def read_with_team(resources_bundle: dict, name: str):
+            read = read_bundle(resources_bundle, kb.facts, name=name)
+            return read if team is None else with_facts(read, team, kb.facts, name=f"extension.{FACTS_EXTENSION}")
+
         try:
-            read = read_bundle(bundle, kb.facts, name=f"{hook} {payload['hookInstance']}")
+            read = read_with_team(bundle, f"{hook} {payload['hookInstance']}")
         except CaseError as caught:
-            return {"cards": cards + [problems_card("The patient's record could not be read: the guidelines were "
-                                                    "not checked", caught.diagnostics, [], own)]}
+            return {"cards": cards + [problems_card("The patient's record (or the facts beside it) could not be read: "
+                                                    "the guidelines were not checked", caught.diagnostics, [], own)]}
         result = kb.evaluate_bundle(read)
         token = cases.put(kb, result)
         links = _links(kb, result, f"{base(request)}/cases/{token}")
         if hook == "patient-view":
             cards += patient_view_cards(kb, result, links, own)
         else:
-            def without(ref: str) -> dict | None:
+            def variant(ref: str, replacement: Mapping | None) -> dict | None:
+                kept = [replacement if r == ref else d for r, d in drafts.items() if r != ref or replacement]
                 try:
-                    return read_bundle(_bundle(resources, [d for r, d in drafts.items() if r != ref]), kb.facts,
-                                       name=f"{hook} {payload['hookInstance']} without {ref}").values
+                    return read_with_team(_bundle(resources, kept),
+                                          f"{hook} {payload['hookInstance']} with {ref} changed").values
                 except CaseError:
                     return None
-            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, without)
+            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, variant)
         return {"cards": cards}
 
     async def case_report(request: Request) -> Response:
@@ -338,13 +360,62 @@ def _flowchart_svg(kb, result, name: str) -> bytes | None:
     return render.layout(render.chart(kb, spec, result).source, "svg")
 
 
+def settings_problems(args) -> list[str]:
+    """What is wrong with the service's settings, in words (empty when nothing): checked before
+    anything starts, so a bad option is one clear line and exit 2, never a traceback or a port
+    the operating system silently takes modulo 65536."""
+    import socket
+    from urllib.parse import urlsplit
+
+    problems = []
+    if not 1 <= args.port <= 65535:
+        problems.append(f"--port {args.port}: a port is a whole number from 1 to 65535")
+    if args.max_request_bytes < 1024:
+        problems.append(f"--max-request-bytes {args.max_request_bytes}: give at least 1024 bytes "
+                        "(a CDS Hooks request with its context is rarely under a kilobyte)")
+    if not args.host or not args.host.strip():
+        problems.append("--host is empty: give an address to listen on, such as 127.0.0.1")
+    elif 1 <= args.port <= 65535:
+        try:
+            socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            problems.append(f"--host {args.host!r}: not an address this machine can listen on ({exc})")
+    if args.public_url is not None:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(f"--public-url {args.public_url!r}: the service's base URL, http:// or https:// "
+                            "with a host (such as https://cds.example.org)")
+    for audience in args.audience or ():
+        parts = urlsplit(audience)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append(f"--audience {audience!r}: a URL, http:// or https:// with a host")
+    if args.insecure_no_auth and args.trusted_issuers:
+        problems.append("give --trusted-issuers or --insecure-no-auth, not both")
+    return problems
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the address cannot be listened on (taken, not ours), or None: said before uvicorn tries."""
+    import socket
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def main(args) -> int:
     """Run the service (called by the command line with its parsed arguments)."""
     import uvicorn
 
     from .auth import TrustError, read_trusted_issuers
-    if args.insecure_no_auth and args.trusted_issuers:
-        log("give --trusted-issuers or --insecure-no-auth, not both")
+    problems = settings_problems(args)
+    if problems:
+        for problem in problems:
+            log(problem)
         return 2
     verifier = None
     if args.insecure_no_auth:
@@ -366,6 +437,10 @@ def main(args) -> int:
     except DiagnosticsError as error_:
         print(format_text(error_.diagnostics, error_.texts), file=sys.stderr)
         return 2
+    taken = _port_taken(args.host, args.port)
+    if taken is not None:
+        log(taken + " (another service there? choose another --port)")
+        return 2
     holder = Holder(args.path, kb)
     app = create_app(holder, verifier=verifier, max_bytes=args.max_request_bytes, watch=args.watch,
                      public_url=args.public_url)
@@ -377,4 +452,4 @@ def main(args) -> int:
     return 0
 
 
-__all__ = ["create_app", "Holder", "main", "SERVICES"]
+__all__ = ["create_app", "Holder", "main", "settings_problems", "SERVICES"]
