@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import subprocess
 import sys
 import threading
@@ -80,7 +82,9 @@ def _rss_tree(pid: int) -> int:
 
 
 def measure(command: list[str], errors_expected: bool = False) -> tuple[float, int]:
-    """Wall time and peak memory (KiB) of a command, its children included."""
+    """Wall time and peak memory (KiB) of a command, its children included; its CPU time (user and
+    system, children included) is kept in CPU[-1] (under load, the steadier figure)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
@@ -97,7 +101,12 @@ def measure(command: list[str], errors_expected: bool = False) -> tuple[float, i
     sampler.join()
     if process.returncode not in ((0, 1) if errors_expected else (0,)):  # 1: rows with errors, as seeded
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return time.perf_counter() - started, peak
+
+
+CPU: list[float] = []
 
 
 def consilium_cmd(kb: Path, path: Path, engine: str, out: Path, *extra: str) -> list[str]:
@@ -183,9 +192,9 @@ def hand(script: str, path: Path, out: Path) -> list[str]:
     return [sys.executable, "-c", script, str(path), str(out)]
 
 
-def row(label: str, size: int, seconds: float, peak: int, ratio: str = "") -> None:
-    print(f"| {label} | {size:,} | {seconds:.1f} s | {size / seconds:,.0f} | {peak / 1024:,.0f} MiB | {ratio} |",
-          flush=True)
+def row(label: str, size: int, seconds: float, peak: int, ratio: str = "", cpu_ratio: str = "") -> None:
+    print(f"| {label} | {size:,} | {seconds:.1f} s | {CPU[-1]:.1f} s | {size / seconds:,.0f} | {peak / 1024:,.0f} MiB "
+          f"| {ratio} | {cpu_ratio} |", flush=True)
 
 
 def main() -> int:
@@ -195,25 +204,33 @@ def main() -> int:
     parser.add_argument("--big", type=int, default=10_000_000, help="cases for the bounded-memory run (0: none)")
     parser.add_argument("--spark", type=int, default=100_000, help="cases for the Spark runs (0: none)")
     args = parser.parse_args()
-    print("| what | cases | time | cases/s | peak memory | ratio |\n|---|---:|---:|---:|---:|---|")
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}")
+    print("| what | cases | time | CPU time | cases/s | peak memory | ratio (time) | ratio (CPU) |\n"
+          "|---|---:|---:|---:|---:|---:|---|---|")
     for size in args.sizes:
         path = cohort(size, DECISION, bad_rows=False)
         t_duck, peak = measure(hand(HAND_DUCKDB, path, OUT / "hand-duckdb.parquet"))
-        row("decision: hand-written DuckDB SQL", size, t_duck, peak, "1.0× (baseline)")
+        c_duck = CPU[-1]
+        row("decision: hand-written DuckDB SQL", size, t_duck, peak, "1.0× (baseline)", "1.0× (baseline)")
         t, peak = measure(hand(HAND_POLARS, path, OUT / "hand-polars.parquet"))
-        row("decision: hand-written polars", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB")
+        row("decision: hand-written polars", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB",
+            f"{CPU[-1] / c_duck:.2f}× hand DuckDB")
         t, peak = measure(consilium_cmd(DECISION, path, "duckdb", OUT / "decision.parquet"))
-        row("decision: Consilium, --engine duckdb", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB")
+        row("decision: Consilium, --engine duckdb", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB",
+            f"{CPU[-1] / c_duck:.2f}× hand DuckDB")
         t, peak = measure(consilium_cmd(DECISION, path, "python", OUT / "decision-python.parquet",
                                         "--jobs", str(args.jobs)))
-        row("decision: Consilium, --engine python", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB")
+        row("decision: Consilium, --engine python", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB",
+            f"{CPU[-1] / c_duck:.2f}× hand DuckDB")
     for size in args.sizes:
         path = cohort(size)
         t_py, peak = measure(consilium_cmd(ROOT / "kb", path, "python", OUT / "kb-python.parquet",
                                            "--jobs", str(args.jobs)), errors_expected=True)
-        row("bundled KB: --engine python", size, t_py, peak, "1.0× (baseline)")
+        c_py = CPU[-1]
+        row("bundled KB: --engine python", size, t_py, peak, "1.0× (baseline)", "1.0× (baseline)")
         t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-duckdb.parquet"), errors_expected=True)
-        row("bundled KB: --engine duckdb", size, t, peak, f"{t_py / t:.1f}× faster than python")
+        row("bundled KB: --engine duckdb", size, t, peak, f"{t_py / t:.1f}× faster than python",
+            f"{c_py / CPU[-1]:.1f}× less CPU than python")
     if args.big:
         path = cohort(args.big)
         t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-big.parquet", "--memory-limit", "1GB"),

@@ -11,9 +11,11 @@ values, about a third of the facts missing), interleaved in batches in one proce
 - `evaluate` then `to_json`, what `consilium eval --json` writes;
 - `kb.decide` on the case as a file writes it (sets as lists, dates as text): checking the
   case against the fact schema, then `decide`.
-Loading, each in a fresh process (median of --runs): with nothing cached (parse, check,
-compile, and the generated code compiled by Python) and from the cache; and `consilium eval`
-of one example case as a whole process, next to a bare `python -c pass` measured in the same run.
+Loading, each in a fresh process: with nothing cached (parse, check, compile, and the
+generated code compiled by Python) and from the cache; and `consilium eval` of one example case
+as a whole process, next to a bare `python -c pass`. These are CPU times (user and system, of
+the process and any it runs, such as git), which other work on a shared machine disturbs far
+less than wall-clock time; the processes take turns, and each row is the median of --runs.
 `--profile` prints where `evaluate` spends its time instead (pyinstrument, from the `bench` extra).
 """
 
@@ -26,8 +28,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from functools import partial
+from typing import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,20 +41,21 @@ import consilium  # noqa: E402
 from casegen import as_written, random_case  # noqa: E402
 from compare import per_case  # noqa: E402
 
-_LOAD = ("import time, consilium; t = time.perf_counter(); consilium.load_kb(use_cache={cache}); "
-         "print(time.perf_counter() - t)")
+_LOAD = ("import time, consilium; t = time.process_time(); consilium.load_kb(use_cache={cache}); "
+         "print(time.process_time() - t)")
 
 
 def _fresh(code: str, env: dict) -> float:
-    """Seconds a fresh Python process reports for `code`."""
+    """CPU seconds a fresh Python process reports for `code` (its load alone, after the import)."""
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     return float(out.stdout)
 
 
-def _wall(command: list[str], env: dict) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False)
-    return time.perf_counter() - t0
+def _cpu(command: list[str], env: dict) -> float:
+    """CPU seconds of a whole process (user and system, with the processes it waited for)."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(process.pid, 0)
+    return usage.ru_utime + usage.ru_stime
 
 
 def profile(evaluate, cases: list[dict]) -> int:
@@ -102,16 +105,23 @@ def main() -> int:
         # Consilium's modules; PYTHONDONTWRITEBYTECODE (set in some shells) would make every run do so
         env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
         env |= {"CONSILIUM_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
-        _wall([sys.executable, "-c", "import consilium.engine.cli"], env)  # writes the bytecode once
-        bare = statistics.median(_wall([sys.executable, "-c", "pass"], env) for _ in range(args.runs))
+        _cpu([sys.executable, "-c", "import consilium.engine.cli, yaml"], env)  # writes the bytecode once
         no_cache = {**env, "CONSILIUM_CACHE": "off"}  # no parse cache, no cached code objects either
-        cold = statistics.median(_fresh(_LOAD.format(cache=False), no_cache) for _ in range(args.runs))
-        _fresh(_LOAD.format(cache=True), env)  # fills the cache
-        cached = statistics.median(_fresh(_LOAD.format(cache=True), env) for _ in range(args.runs))
         example = ROOT / "examples" / "liver_resectable_three_segments.yaml"
         command = [sys.executable, "-m", "consilium", "eval", str(ROOT / "kb"), str(example)]
-        whole = statistics.median(_wall(command, env) for _ in range(args.runs))
-    print(f"\n{'in a fresh process':<30} {'median':>12} {'ratio':>8}")
+        rows: dict[str, Callable[[], float]] = {
+            "bare": partial(_cpu, [sys.executable, "-c", "pass"], env),
+            "cold": partial(_fresh, _LOAD.format(cache=False), no_cache),
+            "cached": partial(_fresh, _LOAD.format(cache=True), env),
+            "whole": partial(_cpu, command, env)}
+        rows["cached"](), rows["whole"]()  # fill the parse cache, and what a result's identity keeps
+        times: dict[str, list[float]] = {name: [] for name in rows}
+        for _ in range(args.runs):  # the processes take turns: a busy moment falls on every row alike
+            for name, measure in rows.items():
+                times[name].append(measure())
+        bare, cold, cached, whole = (statistics.median(times[name]) for name in rows)
+    print(f"\n{'in a fresh process (CPU)':<30} {'median':>12} {'ratio':>8}")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'python -c pass (baseline)':<30} {bare * 1000:>9.0f} ms {1:>7.1f}x")
     print(f"{'load, no cache':<30} {cold * 1000:>9.0f} ms {cold / bare:>7.1f}x")
     print(f"{'load, from the cache':<30} {cached * 1000:>9.0f} ms {cached / bare:>7.1f}x")

@@ -58,6 +58,7 @@ def declared_ids(kb: consilium.KnowledgeBase) -> set[str]:
     ids = set(kb.facts) | set(kb.defines) | set(kb.plans)
     ids |= {p.id for p in kb.pathways} | {n.id for p in kb.pathways for n in p.nodes}
     ids |= {s.id for s in kb.safeties} | {s.id for s in kb.scenarios} | set(kb.code_systems)
+    ids |= {f.id for f in kb.findings} | {c.id for c in kb.constraints}
     return ids
 
 

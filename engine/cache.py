@@ -9,9 +9,10 @@ rewritten:
 - its seal verifies: every entry carries an HMAC-SHA256 of its bytes under a secret key
   kept in the cache folder (`key`, readable by its owner only), so an entry edited,
   truncated or copied from elsewhere is refused;
-- it was written by the same engine: the key of an entry covers Consilium's version, a
-  digest of the engine's own modules (engine/**/*.py) and of the grammar, so an upgrade or
-  an edit to the engine is never served a parse made by the old code;
+- it was written by the same engine: the key of an entry covers Consilium's version, the
+  engine's own modules (engine/**/*.py, by size and modification time, as Python checks its
+  bytecode) and the grammar, so an upgrade or an edit to the engine is never served a parse
+  made by the old code;
 - every rule file it read still has the same SHA-256 (a new include changes the including
   file, so it is seen too), and includes were allowed outside the folder alike.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from .lang.irjson import from_data, to_data
 from .lang.load import Loaded
 from .lang.sealed import folder, read_entry, write_entry
 
-FORMAT = "consilium-cache 2"
+FORMAT = "consilium-cache 3"
 
 
 # ---- what an entry depends on -------------------------------------------------------------------
@@ -51,15 +53,31 @@ def _digest(data: bytes) -> str:
 
 @functools.cache
 def engine_digest() -> str:
-    """Consilium's version, its engine's modules and its grammar, as one digest."""
+    """Consilium's version, its engine's modules and its grammar, as one digest.
+
+    A module counts by its size and modification time, as Python's own bytecode cache checks
+    it (reading all of them took a tenth of a cached load); the grammar by its text."""
     from .. import __version__
     from .lang.load import grammar_path
     h = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}".encode())
     engine = Path(__file__).resolve().parent
-    for path in sorted(engine.rglob("*.py")):
-        h.update(str(path.relative_to(engine)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, size, mtime in sorted(_modules(str(engine))):
+        h.update(f"{os.path.relpath(name, engine)}\0{size}\0{mtime}\0".encode())
     h.update(grammar_path().read_bytes())
     return h.hexdigest()
+
+
+def _modules(folder: str) -> list[tuple[str, int, int]]:
+    """Every .py file under `folder`: its path, size and modification time (ns)."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                found += _modules(entry.path)
+            elif entry.name.endswith(".py") and entry.is_file():
+                info = entry.stat()
+                found.append((entry.path, info.st_size, info.st_mtime_ns))
+    return found
 
 
 def _entry_name(root: Path, allow_outside: bool) -> str:

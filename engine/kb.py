@@ -6,8 +6,8 @@ and compile the knowledge base's code, collecting every diagnostic of a stage be
 it raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
 immutable, evaluates any number of cases (`evaluate`, `decide`, `evaluate_file`), and is the
 one door through which other modules read a knowledge base (`facts`, `defines`, `sources`,
-`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `code_systems`, `shapes`, `graphs`,
-`files`, `texts`).
+`sites`, `pathways`, `plans`, `safeties`, `scenarios`, `findings`, `constraints`, `code_systems`,
+`shapes`, `graphs`, `files`, `texts`).
 """
 
 from __future__ import annotations
@@ -119,6 +119,16 @@ class KnowledgeBase:
         return self.checked.plans
 
     @property
+    def findings(self) -> tuple[ir.Finding, ...]:
+        """The named clinical conclusions (`finding ID "label" when ...`), in declaration order."""
+        return self.checked.findings
+
+    @property
+    def constraints(self) -> tuple[ir.Constraint, ...]:
+        """The facts a case cannot hold together (`constraint ID "label" when ...`)."""
+        return self.checked.constraints
+
+    @property
     def code_systems(self) -> Mapping[str, ir.CodeSystem]:
         """The code systems declared for FHIR bindings (`codesystem NAME "uri"`), by name."""
         return self.checked.code_systems
@@ -181,13 +191,14 @@ class KnowledgeBase:
     def evaluate_file(self, path: str | Path, *, facts: str | Path | None = None) -> Result:
         """Evaluate a case file: JSON or YAML of fact values, or a JSON FHIR Bundle (with `facts`,
         a JSON or YAML file of the facts FHIR does not carry, given beside it)."""
-        from .inputs.fhir import looks_like_bundle, read_bundle_file, with_facts, with_origins
-        if looks_like_bundle(path):
-            read = read_bundle_file(path, self.checked.facts)
-            if facts is not None:
-                raw, positions = read_case(facts)
-                read = with_facts(read, raw, self.checked.facts, name=str(facts), positions=positions)
-            return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
+        if str(path).lower().endswith(".json"):  # only JSON may be a bundle: FHIR's modules for no other
+            from .inputs.fhir import looks_like_bundle, read_bundle_file, with_facts, with_origins
+            if looks_like_bundle(path):
+                read = read_bundle_file(path, self.checked.facts)
+                if facts is not None:
+                    raw, positions = read_case(facts)
+                    read = with_facts(read, raw, self.checked.facts, name=str(facts), positions=positions)
+                return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
         if facts is not None:
             raise CaseError([Diagnostic("facts-without-bundle", f"facts are given beside '{path}', which is not "
                                         "a FHIR bundle", Span(str(facts), 1, 1, 1, 1),

@@ -98,7 +98,7 @@ def test_condition_words_handle_each_class(cls):
 def test_the_type_checker_handles_each_class(cls):
     checker = _Checker([])
     checker.facts, checker.defines = dict(FACTS), dict(DEFINES)
-    resolved, _ = checker._expr(SAMPLES[cls])
+    resolved, _ = checker.expressions.expr(SAMPLES[cls])
     assert not isinstance(resolved, ir.Name)
 
 
@@ -107,3 +107,51 @@ def test_spans_are_not_part_of_equality():
     a = ir.FactRef(id="a", span=Span("x.rules", 1, 1, 1, 2))
     b = ir.FactRef(id="a", span=Span("y.rules", 9, 9, 9, 10))
     assert a == b and hash(a) == hash(b)
+
+
+def _ir_values():
+    """Every IR object of the bundled knowledge base, by class (frozen dataclasses of ir.py)."""
+    import dataclasses
+    from pathlib import Path
+
+    import consilium
+    from consilium.engine.lang.load import load
+    loaded, _ = load(Path(consilium.bundled_kb_path()) / "main.rules")
+    found: dict[type, list] = {}
+    todo = list(loaded.declarations)
+    while todo:
+        value = todo.pop()
+        if isinstance(value, (tuple, list, frozenset)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif dataclasses.is_dataclass(value) and type(value).__module__ == ir.__name__:
+            found.setdefault(type(value), []).append(value)
+            todo.extend(getattr(value, f.name) for f in dataclasses.fields(value))
+    return found
+
+
+def test_ir_classes_compare_hash_and_show_as_dataclasses_would():
+    """ir_class shares one __eq__, __hash__ and __repr__ among the IR's classes: each must
+    behave as the one `dataclass` would have generated for that class."""
+    import dataclasses
+    found = _ir_values()
+    assert len(found) > 30
+    for cls, values in found.items():
+        twin = dataclasses.make_dataclass(cls.__name__, [(f.name, object, dataclasses.field(
+            default=None, compare=f.compare, repr=f.repr)) for f in dataclasses.fields(cls)], frozen=True,
+            kw_only=True)
+        twin.__qualname__ = cls.__qualname__
+
+        def as_twin(value, twin=twin):
+            return twin(**{f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+
+        sample = values[:40]
+        for a in sample:
+            assert repr(a) == repr(as_twin(a))
+            moved = dataclasses.replace(a, span=None) if hasattr(a, "span") else a
+            assert moved == a and hash(moved) == hash(a)
+            for b in sample:
+                assert (a == b) == (as_twin(a) == as_twin(b)), (a, b)
+                assert a != b or hash(a) == hash(b)
+        assert ir.BoolType() != ir.DateType() and ir.BoolType() == ir.BoolType()

@@ -671,3 +671,35 @@ def test_a_stent_for_a_lesion_the_team_places_below_the_upper_rectum_is_replaced
     for suggestion in replace:   # each applied, the orders trip nothing
         request["context"]["draftOrders"]["entry"][-1] = {"resource": suggestion["actions"][0]["resource"]}
         assert post(keys, service, "consilium-order-select", request).json() == {"cards": []}
+
+
+def test_an_internal_error_is_a_json_500_and_one_line_in_the_log_never_a_traceback(capfd):
+    """A fault of Consilium itself (here: a knowledge base that fails as the request reads it)
+    answers 500 with a JSON error; the service's log gets one line, not uvicorn's traceback."""
+    import uvicorn
+
+    from consilium.engine.service.serve import Holder, create_app
+
+    class Broken(Holder):
+        def __init__(self):
+            pass
+
+        @property
+        def kb(self):
+            raise RuntimeError("the knowledge base broke")
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(Broken(), verifier=None), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started)
+        request = patient_view(example_resources())
+        answer = httpx.post(f"http://127.0.0.1:{port}/cds-services/consilium-patient-view", json=request, timeout=30)
+        assert answer.status_code == 500 and "internal error" in answer.json()["error"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    err = capfd.readouterr().err
+    assert "the knowledge base broke" in err and "Traceback" not in err

@@ -43,3 +43,16 @@ def test_the_eval_command_loads_no_more_than_the_api():
     case = ROOT / "examples" / "liver_resectable_three_segments.yaml"
     run = f"import consilium.engine.cli as cli; cli.main(['eval', {str(KB)!r}, {str(case)!r}])"
     assert _imported(run) == ["yaml"]
+
+
+def test_a_repeated_eval_runs_no_process_and_writes_nothing():
+    """Once the parse and what a result's identity needs are kept, `consilium eval` neither runs git
+    (subprocess) nor writes a cache entry (tempfile), nor makes a hint (difflib)."""
+    case = ROOT / "examples" / "liver_resectable_three_segments.yaml"
+    run = f"import consilium.engine.cli as cli; cli.main(['eval', {str(KB)!r}, {str(case)!r}])"
+    code = _SHOW.format(code=run, heavy=("subprocess", "tempfile", "difflib"))
+    for _ in range(2):  # the first fills the caches; git may refresh its index the first time it looks
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == []

@@ -2,7 +2,8 @@
 
 Takes a loaded and checked knowledge base; returns an `Identity` (its name, the Consilium
 version, a digest of every rule file, the git revision of the folder where there is one)
-and, per rule, a digest of what the rule says. It does not say when something was
+and, per rule, a digest of what the rule says. The revision is read by revision.py (git runs
+only when the repository's state is one not seen before). It does not say when something was
 generated: a time stamp belongs to an output (`generated_at`), never to the identity, so
 that charts stay byte-stable.
 
@@ -20,7 +21,6 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from ..lang import ir
 from ..lang.check import Checked
 from ..lang.diagnostics import Span
 from ..lang.load import Loaded
+from .revision import git_revision
 
 if TYPE_CHECKING:
     from ..kb import KnowledgeBase
@@ -94,23 +95,6 @@ def _relative(path: str, base: Path) -> str:
         return Path(path).relative_to(base).as_posix()
     except ValueError:
         return Path(path).as_posix()
-
-
-def git_revision(folder: Path, files: tuple[str, ...] = ()) -> str | None:
-    """The last commit that changed the knowledge base's files (not HEAD: committing anything
-    else, charts included, does not change it), with "+dirty" when one of them differs from
-    it; None outside git (an installed wheel), for untracked files, or without git."""
-    paths = list(files) or ["."]
-    try:
-        last = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%h", "--abbrev=12", "--", *paths],
-                              capture_output=True, text=True, timeout=10)
-        if last.returncode != 0 or not last.stdout.strip():
-            return None
-        status = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", *paths],
-                                capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return last.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
 
 def generated_at(omit: bool = False) -> str | None:

@@ -1,11 +1,14 @@
 """Reading cells in SQL: a raw table of text -> the typed fact columns the lowered query reads.
 
 Takes the facts of a knowledge base, the dialect, and what the raw table holds: one JSON
-text per row (`line`, JSON Lines) or one text cell per fact (CSV, or Parquet columns cast
-to text, lists joined with '|'). Returns a sqlglot query giving `row`, `error` (a row that
+text per row (`line`, JSON Lines read line by line), a JSON object's fields as text with
+the row's own error (`fields`: DuckDB's bulk JSON reader), or one text cell per fact (CSV,
+or Parquet columns cast to text). Returns a sqlglot query giving `row`, `error` (a row that
 is not a JSON object), and for each fact its typed column and `<fact>__error`, worded as
 engine/inputs/case.py words it, when the cell cannot be read as that fact: text in a
-number column, a date that does not exist, a malformed set or duration. The checks that
+number column, a date that does not exist, a malformed set or duration, a number SQL
+cannot hold exactly. The query reads each cell's value first and works out why only for
+the cells that gave none, so a clean cohort pays for its values alone. The checks that
 need the typed value (an enum value not listed, a number out of range) are the lowered
 query's (engine/evaluation/sql_decide.py). CSV cells follow engine/inputs/cohort.py's
 `from_csv`: an empty cell is unknown, yes-no is true/false, a set lists values with '|'.
@@ -98,8 +101,8 @@ class Stage:
             checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True)) \
                 .from_(exp.Subquery(this=parsed, alias=exp.TableAlias(this=exp.to_identifier("parsed"))))
             cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_col("__ok")), _s(
-                                   "not valid JSON, or not a mapping of fact names to values")), "error", quoted=True),
-                               *[exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n)), n,
+                                   "not valid JSON, or not a mapping of fact names to values"), copy=False), "error", quoted=True),
+                               *[exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n), copy=False), n,
                                             quoted=True) for i, n in enumerate(present)]) \
                 .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
         else:
@@ -110,19 +113,28 @@ class Stage:
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source)
+        # two layers: each cell's value, then why a cell that gave none could not be read. A cell
+        # that reads (nearly all) costs only its value; the diagnosis runs for the others alone.
+        values: list[exp.Expr] = [_col("row"), _col("error")]
         columns: list[exp.Expr] = [_col("row"), _col("error")]
         if self.kind == "csv":
             columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
         for name in present:
             if name in typed:
+                values.append(_col(name))
                 columns.append(_col(name))
                 continue
-            value, error, months = self.cell(self.facts[name], _col(name))
-            columns.append(exp.alias_(value, name, quoted=True))
+            value, _, months = self.cell(self.facts[name], _col(name))
+            values += [exp.alias_(value, name, quoted=True), exp.alias_(_col(name), name + "__text", quoted=True)]
+            columns.append(_col(name))
             if months is not None:
-                columns.append(exp.alias_(months, name + "__months", quoted=True))
-            columns.append(exp.alias_(error, name + "__error", quoted=True))
-        return exp.select(*columns).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
+                values.append(exp.alias_(months, name + "__months", quoted=True))
+                columns.append(_col(name + "__months"))
+            _, error, _ = self.cell(self.facts[name], _col(name + "__text"))
+            unread = exp.and_(_is_null(_col(name)), _not(_is_null(_col(name + "__text"))))
+            columns.append(exp.alias_(exp.Case().when(unread, error, copy=False), name + "__error", quoted=True))
+        read = exp.select(*values).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
+        return exp.select(*columns).from_(exp.Subquery(this=read, alias=exp.TableAlias(this=exp.to_identifier("read"))))
 
     def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
@@ -131,12 +143,12 @@ class Stage:
         for name in present:
             fact = self.facts[name]
             if isinstance(fact.type, ir.SetType):
-                cell = _col(name)
+                cell = _col(name + "__text")
                 other = exp.or_(exp.StrPosition(this=cell, substr=_s(",")).neq(0),
                                 exp.StrPosition(this=cell, substr=_s(";")).neq(0))
                 example = "|".join(fact.type.values[:2])
                 hint = hint.when(exp.and_(exp.StrPosition(this=cell, substr=_s("|")).eq(0), other),
-                                 _s(f" (in CSV, a set's values are separated by '|', as in {example})"))
+                                 _s(f" (in CSV, a set's values are separated by '|', as in {example})"), copy=False)
         return hint if hint.args.get("ifs") else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
 
     def cell(self, fact: ir.Fact, text: exp.Expr):
@@ -149,9 +161,9 @@ class Stage:
             case ir.BoolType():
                 word = text if json else exp.Lower(this=text)
                 ok = exp.In(this=word, expressions=[_s("true"), _s("false")])
-                value = exp.Case().when(ok, exp.EQ(this=word, expression=_s("true")))
+                value = exp.Case().when(ok, exp.EQ(this=word, expression=_s("true")), copy=False)
                 return value, exp.Case().when(exp.and_(known, _not(ok)),
-                                              _concat(f"{who} is true or false, not ", shown)), None
+                                              _concat(f"{who} is true or false, not ", shown), copy=False), None
             case ir.NumberType(integer=integer, unit=unit):
                 return self._number(fact, integer, unit, text, shown, known)
             case ir.EnumType(values=values):
@@ -159,26 +171,26 @@ class Stage:
                     listed = exp.In(this=text, expressions=[_s(v) for v in values])
                     wrong = exp.or_(_not(_is_null(_try(text, "DOUBLE"))),
                                     exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
-                    return (exp.Case().when(listed, text).when(_not(wrong), text),
-                            exp.Case().when(listed, exp.Null())
-                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text)),
+                    return (exp.Case().when(listed, text, copy=False).when(_not(wrong), text, copy=False),
+                            exp.Case().when(listed, exp.Null(), copy=False)
+                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text), copy=False),
                             None)
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
                 if json:
-                    as_list = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text))
+                    as_list = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text), copy=False)
                     bad = exp.and_(known, _is_null(as_list))
                     error = exp.Case().when(bad, _concat(f"{who} is a list of values from {{{', '.join(values)}}}, "
-                                                         "not ", shown))
+                                                         "not ", shown), copy=False)
                     return as_list, error, None
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
                 # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
                 cast = _try(text, "DATE")
                 parsed = exp.Case().when(exp.and_(exp.EQ(this=_text(cast), expression=text),
-                                                  _not(exp.Like(this=text, expression=_s("0000%")))), cast)
+                                                  _not(exp.Like(this=text, expression=_s("0000%")))), cast, copy=False)
                 return parsed, exp.Case().when(exp.and_(known, _is_null(parsed)),
-                                               _concat(f"{who} is a date (YYYY-MM-DD), not ", shown)), None
+                                               _concat(f"{who} is a date (YYYY-MM-DD), not ", shown), copy=False), None
             case ir.DurationType():
                 return self._duration(fact, text, shown, known)
         raise AssertionError(fact.type)
@@ -189,7 +201,7 @@ class Stage:
             return _concat("'", text, "'")
         bare = exp.or_(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
                        _like(text, r"^\s*[\[{]"))
-        return exp.Case().when(bare, text).else_(_concat("'", text, "'"))
+        return exp.Case().when(bare, text, copy=False).else_(_concat("'", text, "'"))
 
     def _number(self, fact, integer: bool, unit, text, shown, known):
         """A number, or a quantity in the fact's unit ('31 %'), as an exact decimal (NUMBER) or
@@ -204,60 +216,87 @@ class Stage:
         amount_text = _group(text, _QUANTITY, 1)
         given_unit = _group(text, _QUANTITY, 3)
         unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
-        written = exp.Case().when(finite, text).when(exp.and_(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
-                                                      amount_text)
-        number = _try(written, NUMBER)
+        written = exp.Case().when(finite, text, copy=False).when(exp.and_(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
+                                                      amount_text, copy=False)
         # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
-        # first), and the decimal is the number written as far as DOUBLE tells them apart
-        # (an exponent: '1e-30')
-        exact = exp.and_(
-            _not(exp.and_(exp.GT(this=exp.Length(this=written), expression=_n(19)),
-                          _like(written, r"\.\d{18}\d*[1-9]"))),
-            exp.EQ(this=exp.Cast(this=number, to=exp.DataType.build("DOUBLE")), expression=_try(written, "DOUBLE")))
-        whole = exp.EQ(this=number, expression=exp.Floor(this=number))
-        big = _try(number, "BIGINT")
+        # first), and no exponent that leaves nothing ('1e-30' is not 0)
+        def exact_of(number: exp.Expr) -> exp.Expr:
+            return exp.and_(
+                _not(exp.and_(exp.GT(this=exp.Length(this=written), expression=_n(19)),
+                              _like(written, r"\.\d{18}\d*[1-9]"))),
+                _not(exp.and_(exp.EQ(this=number, expression=_n(0)), exp.NEQ(this=plain, expression=_n(0)))))
+        number: exp.Expr
+        exact: exp.Expr
+        held: exp.Expr
+        if integer:
+            # digits alone read as BIGINT at once (DuckDB's cast would round '3.5')
+            digits = exp.and_(*[exp.StrPosition(this=written, substr=_s(c)).eq(0) for c in ".eE"])
+            as_int = exp.Case().when(digits, _try(written, "BIGINT"), copy=False)
+            number = exp.Case().when(_is_null(as_int), _try(written, NUMBER), copy=False)
+            whole = exp.Case().when(_not(_is_null(as_int)), exp.Boolean(this=True), copy=False).else_(
+                exp.EQ(this=number, expression=exp.Floor(this=number)))
+            exact = exp.or_(_not(_is_null(as_int)), exact_of(number))
+            big = exp.Coalesce(this=as_int, expressions=[_try(number, "BIGINT")])
+            held = exp.or_(_not(_is_null(as_int)), _not(_is_null(number)))
+        else:
+            number = _try(written, NUMBER)
+            exact = exact_of(number)
+            held = _not(_is_null(number))
         too_big = _concat(f"{who} is ", text, ": more digits than the SQL engines hold exactly (",
                           "a whole number up to 9223372036854775807)" if integer else
                           "20 before the point, 18 after)", "; evaluate this cohort with --engine python")
-        amount = exp.Case().when(_like(text, _QUANTITY), _try(amount_text, "DOUBLE"))
-        error = exp.Case().when(_is_null(text), exp.Null())
+        amount = exp.Case().when(_like(text, _QUANTITY), _try(amount_text, "DOUBLE"), copy=False)
+        error = exp.Case().when(_is_null(text), exp.Null(), copy=False)
         if integer:
             error = error.when(exp.and_(_not(_is_null(number)), _not(whole)),
-                               _concat(f"{who} is a whole number, not ", text))
-        error = (error.when(exp.and_(_not(_is_null(written)), exp.or_(_is_null(number), _not(exact))), too_big))
+                               _concat(f"{who} is a whole number, not ", text), copy=False)
+        error = (error.when(exp.and_(_not(_is_null(written)), exp.or_(_not(held), _not(exact))), too_big, copy=False))
         if integer:
-            error = error.when(exp.and_(_not(_is_null(written)), _is_null(big)), too_big)
-        error = (error.when(finite, exp.Null())
-                 .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text))
+            error = error.when(exp.and_(_not(_is_null(written)), _is_null(big)), too_big, copy=False)
+        error = (error.when(finite, exp.Null(), copy=False)
+                 .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text), copy=False)
                  .when(exp.and_(_not(_is_null(amount)), _is_null(given_unit)),
-                       _concat(f"{who} is {kind}, not the text ", shown))
+                       _concat(f"{who} is {kind}, not the text ", shown), copy=False)
                  .when(exp.and_(_not(_is_null(amount)), _not(unit_ok)),
-                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"))
-                 .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown)))
+                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"), copy=False)
+                 .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown), copy=False))
+        # the common cell first, by one cast: digits alone for a whole number; for a decimal, no
+        # exponent and at most 19 characters (so at most 18 decimals); the rest, as above
+        plain_text = [exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]
+        value: exp.Expr
         if integer:
-            value = exp.Case().when(exp.and_(whole, exact), big)
+            # DuckDB's cast rounds '3.5' to 4: held to the number the text is
+            as_big = _try(text, "BIGINT")
+            fast = exp.Case().when(exp.EQ(this=as_big, expression=_try(text, "DOUBLE")), as_big, copy=False)
+            slow = exp.Case().when(_not(_is_null(as_int)), as_int, copy=False).when(exp.and_(whole, exact), big,
+                                                                                   copy=False)
+            # an unknown cell (a third of them) tries nothing
+            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[slow]), copy=False)
         else:
-            value = exp.Case().when(exact, number)
+            short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
+            fast = exp.Case().when(exp.and_(short, *plain_text), _try(text, NUMBER), copy=False)
+            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[
+                exp.Case().when(exact, number, copy=False)]), copy=False)
         return value, error, None
 
     def _duration(self, fact, text, shown, known):
         who = f"'{fact.id}'"
         amount = _try(_group(text, _DURATION, 1), "BIGINT")
         word = exp.Lower(this=_group(text, _DURATION, 2))
-        per = (exp.Case().when(exp.In(this=word, expressions=[_s("day"), _s("days")]), _n(1))
-               .when(exp.In(this=word, expressions=[_s("week"), _s("weeks")]), _n(7)))
+        per = (exp.Case().when(exp.In(this=word, expressions=[_s("day"), _s("days")]), _n(1), copy=False)
+               .when(exp.In(this=word, expressions=[_s("week"), _s("weeks")]), _n(7), copy=False))
         is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
         iso = exp.and_(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
 
         def iso_part(group: int) -> exp.Expr:
             return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
-        days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per))
-                .when(is_month, _n(0))
-                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3))))
-        months = (exp.Case().when(_not(_is_null(per)), _n(0)).when(is_month, amount)
-                  .when(iso, iso_part(1)))
+        days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per), copy=False)
+                .when(is_month, _n(0), copy=False)
+                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3)), copy=False))
+        months = (exp.Case().when(_not(_is_null(per)), _n(0), copy=False).when(is_month, amount, copy=False)
+                  .when(iso, iso_part(1), copy=False))
         error = exp.Case().when(exp.and_(known, _is_null(days)), _concat(
-            f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"))
+            f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
         return days, error, months
 
 

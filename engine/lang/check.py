@@ -5,7 +5,8 @@ returns the same declarations with names resolved (a bare name becomes a fact, a
 definition or an enum value), sources filled in from their pathway, and a list of
 diagnostics: unknown or duplicate names, types, units, enum values, ranges, cycles among
 definitions, unknown sources, plans and rules. It builds no graph (that is `graph`) and
-evaluates nothing. Expressions are typed by `check_expr.ExpressionChecker`, which this uses.
+evaluates nothing. Expressions are typed by a `check_expr.ExpressionChecker`, to which the
+checker is the `Scope`: the declarations it has read, and where problems are reported.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ def check(declarations: list[ir.Declaration]) -> tuple[Checked, list[Diagnostic]
     return checker.run(), checker.diagnostics
 
 
-class _Checker(ExpressionChecker):
+class _Checker:
     def __init__(self, declarations: list[ir.Declaration]):
         self.declarations = declarations
+        self.expressions = ExpressionChecker(self)  # reads facts and definitions from here, as they are filled
         self.diagnostics: list[Diagnostic] = []
         self.sources: dict[str, ir.Source] = {}
         self.facts: dict[str, ir.Fact] = {}
@@ -60,6 +62,7 @@ class _Checker(ExpressionChecker):
         self._define_cache: dict[str, tuple] = {}
         self.sites: dict[str, ir.Site] = {}
         self.code_systems: dict[str, ir.CodeSystem] = {}
+        self._scenario_targets: dict[str, dict[str, None]] | None = None
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple = ()) -> None:
@@ -121,7 +124,7 @@ class _Checker(ExpressionChecker):
         self.facts, problems = check_bindings(self.facts, self.code_systems)
         self.diagnostics.extend(problems)
         defines = {name: dataclasses.replace(
-            d, expr=self._define_type(name)[0],
+            d, expr=self.define_type(name)[0],
             provenance=self._provenance(d.provenance, None, d.span) if d.provenance else None)
             for name, d in self.defines.items()}
         pathways = tuple(self._check_pathway(d, plans) for d in self.declarations if isinstance(d, ir.Pathway))
@@ -131,10 +134,10 @@ class _Checker(ExpressionChecker):
         rules: dict[str, ir.Node | ir.Safety | ir.Finding] = {n.id: n for p in pathways for n in p.nodes
                                                  if not isinstance(n, ir.Schedule)}
         rules.update({s.id: s for s in safeties})
-        sites = {name: dataclasses.replace(site, condition=self._condition(site.condition))
+        sites = {name: dataclasses.replace(site, condition=self.expressions.condition(site.condition))
                  for name, site in self.sites.items()}
         findings = tuple(self._check_finding(d) for d in self.declarations if isinstance(d, ir.Finding))
-        constraints = tuple(dataclasses.replace(d, condition=self._condition(d.condition))
+        constraints = tuple(dataclasses.replace(d, condition=self.expressions.condition(d.condition))
                             for d in self.declarations if isinstance(d, ir.Constraint))
         rules.update({f.id: f for f in findings})
         for scenario in scenarios:
@@ -206,7 +209,7 @@ class _Checker(ExpressionChecker):
         for node in pathway.nodes:
             match node:
                 case ir.Decide():
-                    branches = tuple(dataclasses.replace(b, condition=self._condition(b.condition))
+                    branches = tuple(dataclasses.replace(b, condition=self.expressions.condition(b.condition))
                                      if b.condition is not None else b for b in node.branches)
                     provenance = (self._provenance(node.provenance, pathway, node.span)
                                   if node.provenance else None)
@@ -216,11 +219,11 @@ class _Checker(ExpressionChecker):
                 case ir.Recommend():
                     nodes.append(dataclasses.replace(
                         node, provenance=self._provenance(node.provenance, pathway, node.span),
-                        guard=self._condition(node.guard) if node.guard is not None else None))
+                        guard=self.expressions.condition(node.guard) if node.guard is not None else None))
                 case ir.Warn():
                     nodes.append(dataclasses.replace(
                         node, provenance=self._provenance(node.provenance, pathway, node.span),
-                        guard=self._condition(node.guard) if node.guard is not None else None))
+                        guard=self.expressions.condition(node.guard) if node.guard is not None else None))
                 case ir.Schedule():
                     if node.id not in plans:
                         self.error("unknown-plan", f"no plan '{node.id}' is declared", node.span,
@@ -258,12 +261,12 @@ class _Checker(ExpressionChecker):
         assert finding.provenance is not None  # lowering gives each finding one (its 'source' is required)
         return dataclasses.replace(
             finding, provenance=self._provenance(finding.provenance, None, finding.span),
-            condition=self._condition(finding.condition),
-            scope=self._condition(finding.scope) if finding.scope is not None else None)
+            condition=self.expressions.condition(finding.condition),
+            scope=self.expressions.condition(finding.scope) if finding.scope is not None else None)
 
     def _check_safety(self, safety: ir.Safety) -> ir.Safety:
         checked = dataclasses.replace(safety, provenance=self._provenance(safety.provenance, None, safety.span),
-                                      condition=self._condition(safety.condition))
+                                      condition=self.expressions.condition(safety.condition))
         replace, problems = check_replace(checked, self.facts, self.code_systems)
         self.diagnostics.extend(problems)
         return dataclasses.replace(checked, replace=replace)
@@ -300,9 +303,7 @@ class _Checker(ExpressionChecker):
                                expect.span, hint=suggest(target, [k for k, v in rules.items()
                                                                          if isinstance(v, (ir.Warn, ir.Safety))]))
             elif expect.kind in ("finding", "option", "contradiction"):
-                declared = {"finding": [f.id for f in self.declarations if isinstance(f, ir.Finding)],
-                            "option": [k for k, v in rules.items() if isinstance(v, ir.Recommend)],
-                            "contradiction": [c.id for c in self.declarations if isinstance(c, ir.Constraint)]}
+                declared = self._declared(rules)
                 if expect.target not in declared[expect.kind]:
                     what = {"finding": "finding", "option": "recommendation", "contradiction": "constraint"}
                     self.error("unknown-rule", f"no {what[expect.kind]} '{expect.target}' is declared", expect.span,
@@ -317,6 +318,16 @@ class _Checker(ExpressionChecker):
                 self.error("unknown-site", f"no site '{expect.site}' is declared", expect.span,
                            hint=suggest(expect.site, sites) or "declare it with 'site " + expect.site + " \"label\" "
                            "when CONDITION'")
+
+    def _declared(self, rules: dict) -> dict[str, dict[str, None]]:
+        """The ids a scenario may expect as a finding, an option or a contradiction, in declaration
+        order; made once (per expectation it made checking grow with the square of the rules)."""
+        if self._scenario_targets is None:
+            self._scenario_targets = {
+                "finding": dict.fromkeys(f.id for f in self.declarations if isinstance(f, ir.Finding)),
+                "option": dict.fromkeys(k for k, v in rules.items() if isinstance(v, ir.Recommend)),
+                "contradiction": dict.fromkeys(c.id for c in self.declarations if isinstance(c, ir.Constraint))}
+        return self._scenario_targets
 
     # ---- definitions ----------------------------------------------------------------
     def _check_define_cycles(self) -> None:
@@ -346,7 +357,7 @@ class _Checker(ExpressionChecker):
                     path.append(child)
                     stack.append((child, iter(sorted(graph[child]))))
 
-    def _define_type(self, name: str):
+    def define_type(self, name: str) -> tuple[ir.Expr, object]:
         """Resolve a definition once (memoised), so references elsewhere know its type."""
         if name in self._define_cache:
             return self._define_cache[name]
@@ -354,7 +365,7 @@ class _Checker(ExpressionChecker):
         self._define_cache[name] = (self.defines[name].expr, ANY)
         if self.define_types.get(name) is ANY:
             return self._define_cache[name]
-        expr, typ = self._expr(self.defines[name].expr)
+        expr, typ = self.expressions.expr(self.defines[name].expr)
         self._define_cache[name] = (expr, typ)
         self.define_types[name] = typ
         return expr, typ

@@ -2,15 +2,17 @@
 
 `ExpressionChecker` resolves bare names (a fact, a definition, or an enum value typed by
 what it is compared with) and types each expression against the fact schema: comparisons,
-units, ranges, membership, arithmetic on numbers, dates and durations. `check._Checker`
-holds the declarations and uses it; the checker's state (facts, definitions, diagnostics)
-lives there.
+units, ranges, membership, arithmetic on numbers, dates and durations. It keeps no state of
+its own: what it reads of the knowledge base being checked (its facts and definitions, a
+definition's type) and where it reports a problem come from a `Scope`, which `check._Checker`
+is; it returns each expression resolved (`FactRef`, `DefineRef`, `EnumLit`), with its type.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Protocol
 
 from . import ir
 from .diagnostics import Span, suggest
@@ -19,41 +21,49 @@ from .values import DURATION_UNITS, NUMBER_UNITS
 ANY = object()  # the type of an expression that already failed to check
 
 
-class ExpressionChecker:
-    # What it reads and calls of the checker that uses it (check._Checker), declared here so that
-    # this file says what it depends on.
+class Scope(Protocol):
+    """What typing an expression needs of the knowledge base being checked."""
+
     facts: dict[str, ir.Fact]
     defines: dict[str, ir.Define]
 
+    def define_type(self, name: str) -> tuple[ir.Expr, object]:
+        """A definition's resolved expression and type (ANY when it failed)."""
+        ...
+
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None,
               related: tuple[tuple[str, Span], ...] = ()) -> None:
-        """Record a diagnostic: check._Checker's; declared here, not implemented."""
-        raise NotImplementedError
+        """Record a diagnostic."""
+        ...
 
-    def _define_type(self, name: str) -> tuple[ir.Expr, object]:
-        """A definition's resolved expression and type: check._Checker's; declared here."""
-        raise NotImplementedError
+
+class ExpressionChecker:
+    """Resolves and types the expressions of one knowledge base, by what its `scope` declares."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
 
     # ---- expressions ----------------------------------------------------------------
-    def _condition(self, expr: ir.Expr) -> ir.Expr:
-        resolved, typ = self._expr(expr)
+    def condition(self, expr: ir.Expr) -> ir.Expr:
+        """`expr` resolved; a problem if it is not true or false."""
+        resolved, typ = self.expr(expr)
         self._expect_bool(typ, expr, "a condition")
         return resolved
 
     def _expect_bool(self, typ, expr, what: str) -> None:
         if typ is not ANY and not isinstance(typ, ir.BoolType):
-            self.error("type-mismatch", f"{what} must be true or false, but this is {_describe(typ)}",
-                       getattr(expr, "span", None), hint="compare it with something, e.g. 'x = value'")
+            self.scope.error("type-mismatch", f"{what} must be true or false, but this is {_describe(typ)}",
+                             getattr(expr, "span", None), hint="compare it with something, e.g. 'x = value'")
 
-    def _expr(self, expr: ir.Expr, expected: object = None):
+    def expr(self, expr: ir.Expr, expected: object = None) -> tuple[ir.Expr, object]:
         """The resolved expression and its type; `expected` types a bare enum value."""
         match expr:
             case ir.BoolLit():
                 return expr, ir.BoolType()
             case ir.NumberLit(value=value, unit=unit):
                 if unit is not None and unit not in NUMBER_UNITS:
-                    self.error("unknown-unit", f"'{unit}' is not a unit the language knows", expr.span,
-                               hint=suggest(unit, NUMBER_UNITS | set(DURATION_UNITS)))
+                    self.scope.error("unknown-unit", f"'{unit}' is not a unit the language knows", expr.span,
+                                     hint=suggest(unit, NUMBER_UNITS | set(DURATION_UNITS)))
                     return expr, ANY
                 return expr, _Literal(ir.NumberType(integer=isinstance(value, int), unit=unit))
             case ir.DurationLit():
@@ -65,49 +75,49 @@ class ExpressionChecker:
             case ir.Name(id=name):
                 return self._name(expr, name, expected)
             case ir.FactRef(id=name):
-                return expr, self.facts[name].type
+                return expr, self.scope.facts[name].type
             case ir.DefineRef(id=name):
-                return expr, self._define_type(name)[1]
+                return expr, self.scope.define_type(name)[1]
             case ir.EnumLit():
                 return expr, expected or ANY
             case ir.And(operands=ops) | ir.Or(operands=ops):
                 resolved = []
                 for op in ops:
-                    r, t = self._expr(op)
+                    r, t = self.expr(op)
                     self._expect_bool(t, op, f"each side of '{'and' if isinstance(expr, ir.And) else 'or'}'")
                     resolved.append(r)
                 return dataclasses.replace(expr, operands=tuple(resolved)), ir.BoolType()
             case ir.Not(operand=op):
-                r, t = self._expr(op)
+                r, t = self.expr(op)
                 self._expect_bool(t, op, "what 'not' negates")
                 return dataclasses.replace(expr, operand=r), ir.BoolType()
             case ir.Compare():
                 return self._compare(expr)
             case ir.InRange(operand=op, interval=interval):
-                r, t = self._expr(op)
+                r, t = self.expr(op)
                 self._check_range_operand(t, interval, expr)
                 return dataclasses.replace(expr, operand=r), ir.BoolType()
             case ir.Member():
                 return self._member(expr)
             case ir.IsKnown(operand=op):
-                r, _ = self._expr(op)
+                r, _ = self.expr(op)
                 if not isinstance(r, (ir.FactRef, ir.DefineRef)) and not _reads_any(r):
-                    self.error("type-mismatch", "'is known' asks about a fact or definition, not a constant",
-                               expr.span)
+                    self.scope.error("type-mismatch", "'is known' asks about a fact or definition, not a constant",
+                                     expr.span)
                 return dataclasses.replace(expr, operand=r), ir.BoolType()
             case ir.Arith():
                 return self._arith(expr)
             case ir.Coalesce(operands=ops) | ir.Extreme(operands=ops):
                 return self._alike(expr, ops)
             case ir.Absolute(operand=op) | ir.Round(operand=op):
-                r, t = self._expr(op)
+                r, t = self.expr(op)
                 base = _base(t)
                 allowed = (ir.NumberType,) if isinstance(expr, ir.Round) else (ir.NumberType, ir.DurationType)
                 if t is not ANY and not isinstance(base, allowed):
                     what = "round" if isinstance(expr, ir.Round) else "abs"
                     takes = "a number" if what == "round" else "a number or a duration"
-                    self.error("type-mismatch", f"'{what}' takes {takes}, "
-                               f"not {_describe(t)}", expr.span)
+                    self.scope.error("type-mismatch", f"'{what}' takes {takes}, "
+                                     f"not {_describe(t)}", expr.span)
                     return dataclasses.replace(expr, operand=r), ANY
                 if isinstance(expr, ir.Round) and t is not ANY:
                     typ = ir.NumberType(integer=base.integer or expr.places == 0, unit=base.unit)
@@ -116,73 +126,74 @@ class ExpressionChecker:
             case ir.MonthsBetween(start=start, end=end):
                 resolved = []
                 for op in (start, end):
-                    r, t = self._expr(op)
+                    r, t = self.expr(op)
                     if t is not ANY and not isinstance(_base(t), ir.DateType):
-                        self.error("type-mismatch", f"'months_between' counts the months between two dates, "
-                                   f"not {_describe(t)}", op.span, hint="write it like 'months_between(start, end)'")
+                        self.scope.error("type-mismatch", f"'months_between' counts the months between two "
+                                         f"dates, not {_describe(t)}", op.span,
+                                         hint="write it like 'months_between(start, end)'")
                     resolved.append(r)
                 return dataclasses.replace(expr, start=resolved[0], end=resolved[1]), ir.DurationType()
             case ir.Negate(operand=op):
-                r, t = self._expr(op)
+                r, t = self.expr(op)
                 base = _base(t)
                 if t is not ANY and not isinstance(base, (ir.NumberType, ir.DurationType)):
-                    self.error("type-mismatch", f"only numbers and durations can be negated, not {_describe(t)}",
-                               expr.span)
+                    self.scope.error("type-mismatch", f"only numbers and durations can be negated, not {_describe(t)}",
+                                     expr.span)
                     return dataclasses.replace(expr, operand=r), ANY
                 return dataclasses.replace(expr, operand=r), t
         raise AssertionError(f"check misses {type(expr).__name__}")
 
     def _name(self, expr: ir.Name, name: str, expected):
-        if name in self.facts:
-            return ir.FactRef(id=name, span=expr.span), self.facts[name].type
-        if name in self.defines:
-            return ir.DefineRef(id=name, span=expr.span), self._define_type(name)[1]
+        if name in self.scope.facts:
+            return ir.FactRef(id=name, span=expr.span), self.scope.facts[name].type
+        if name in self.scope.defines:
+            return ir.DefineRef(id=name, span=expr.span), self.scope.define_type(name)[1]
         if expected is ANY:
             return expr, ANY  # the other side is already in error; one message is enough
         values = _enum_values(expected)
         if values is not None:
             if name in values:
                 return ir.EnumLit(value=name, span=expr.span), expected
-            self.error("unknown-enum-value", f"'{name}' is not one of the values {{{', '.join(values)}}}",
-                       expr.span, hint=suggest(name, values))
+            self.scope.error("unknown-enum-value", f"'{name}' is not one of the values {{{', '.join(values)}}}",
+                             expr.span, hint=suggest(name, values))
             return expr, ANY
-        self.error("unknown-fact", f"no fact or definition '{name}' is declared", expr.span,
-                   hint=suggest(name, list(self.facts) + list(self.defines))
-                   or "declare it with 'fact " + name + " : <type>'")
+        self.scope.error("unknown-fact", f"no fact or definition '{name}' is declared", expr.span,
+                         hint=suggest(name, list(self.scope.facts) + list(self.scope.defines))
+                         or "declare it with 'fact " + name + " : <type>'")
         return expr, ANY
 
     def _compare(self, expr: ir.Compare):
         left, right = expr.left, expr.right
         # Resolve the side that is not a bare enum value first, so the other can be typed by it.
         def bare(e) -> bool:
-            return isinstance(e, ir.Name) and e.id not in self.facts and e.id not in self.defines
+            return isinstance(e, ir.Name) and e.id not in self.scope.facts and e.id not in self.scope.defines
         if bare(left) and not bare(right):
-            r_right, t_right = self._expr(right)
-            r_left, t_left = self._expr(left, expected=_base(t_right))
+            r_right, t_right = self.expr(right)
+            r_left, t_left = self.expr(left, expected=_base(t_right))
         else:
-            r_left, t_left = self._expr(left)
-            r_right, t_right = self._expr(right, expected=_base(t_left))
+            r_left, t_left = self.expr(left)
+            r_right, t_right = self.expr(right, expected=_base(t_left))
         resolved = dataclasses.replace(expr, left=r_left, right=r_right)
         if ANY in (t_left, t_right):
             return resolved, ir.BoolType()
         a, b = _base(t_left), _base(t_right)
         ordered = expr.op in ("<", "<=", ">", ">=")
         if {type(a), type(b)} == {ir.NumberType, ir.DurationType}:
-            self.error("unit-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
-                       expr.span, hint=_compare_hint(t_left, t_right))
+            self.scope.error("unit-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
+                             expr.span, hint=_compare_hint(t_left, t_right))
         elif type(a) is not type(b):
-            self.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
-                       expr.span, hint=_compare_hint(t_left, t_right))
+            self.scope.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}",
+                             expr.span, hint=_compare_hint(t_left, t_right))
         elif isinstance(a, ir.DurationType):
             resolved = dataclasses.replace(resolved, kind="duration")
         elif isinstance(a, ir.NumberType):
             self._units(t_left, t_right, expr, "compare")
         elif ordered and isinstance(a, (ir.BoolType, ir.EnumType, ir.SetType)):
-            self.error("type-mismatch", f"'{expr.op}' orders numbers, dates and durations, "
-                       f"not {_describe(t_left)}", expr.span, hint="use '=' or '!='")
+            self.scope.error("type-mismatch", f"'{expr.op}' orders numbers, dates and durations, "
+                             f"not {_describe(t_left)}", expr.span, hint="use '=' or '!='")
         elif isinstance(a, ir.EnumType) and not set(a.values) & set(b.values):
-            self.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}: "
-                       "they share no value", expr.span)
+            self.scope.error("type-mismatch", f"cannot compare {_describe(t_left)} with {_describe(t_right)}: "
+                             "they share no value", expr.span)
         return resolved, ir.BoolType()
 
     def _units(self, t_left, t_right, expr, verb: str) -> None:
@@ -192,8 +203,8 @@ class ExpressionChecker:
             return
         if (isinstance(t_left, _Literal) and a.unit is None) or (isinstance(t_right, _Literal) and b.unit is None):
             return
-        self.error("unit-mismatch", f"cannot {verb} {_describe_unit(a)} with {_describe_unit(b)}", expr.span,
-                   hint="give both sides the same unit")
+        self.scope.error("unit-mismatch", f"cannot {verb} {_describe_unit(a)} with {_describe_unit(b)}", expr.span,
+                         hint="give both sides the same unit")
 
     def _check_range_operand(self, t, interval: ir.Interval, expr) -> None:
         if t is ANY:
@@ -201,48 +212,48 @@ class ExpressionChecker:
         base = _base(t)
         if isinstance(base, ir.NumberType):
             if interval.unit in DURATION_UNITS:
-                self.error("unit-mismatch", f"cannot compare {_describe_unit(base)} with a range of durations",
-                           expr.span)
+                self.scope.error("unit-mismatch", f"cannot compare {_describe_unit(base)} with a range of durations",
+                                 expr.span)
             elif interval.unit is not None and base.unit != interval.unit:
-                self.error("unit-mismatch", f"cannot compare {_describe_unit(base)} with a range in "
-                           f"'{interval.unit}'", expr.span, hint="give both sides the same unit")
+                self.scope.error("unit-mismatch", f"cannot compare {_describe_unit(base)} with a range in "
+                                 f"'{interval.unit}'", expr.span, hint="give both sides the same unit")
         elif isinstance(base, ir.DurationType):
             if interval.unit not in DURATION_UNITS:
-                self.error("unit-mismatch", "a duration is compared with a range that is not of durations",
-                           expr.span, hint="write the bounds like '11 days'")
+                self.scope.error("unit-mismatch", "a duration is compared with a range that is not of durations",
+                                 expr.span, hint="write the bounds like '11 days'")
         else:
-            self.error("type-mismatch", f"a range holds numbers or durations, not {_describe(t)}", expr.span)
+            self.scope.error("type-mismatch", f"a range holds numbers or durations, not {_describe(t)}", expr.span)
 
     def _member(self, expr: ir.Member):
-        collection, t_coll = self._expr(expr.collection)
+        collection, t_coll = self.expr(expr.collection)
         if t_coll is not ANY and not isinstance(_base(t_coll), (ir.SetType, _SetLiteral)):
-            self.error("type-mismatch", f"'in' needs a set on its right, not {_describe(t_coll)}",
-                       expr.collection.span)
-            element, _ = self._expr(expr.element)
+            self.scope.error("type-mismatch", f"'in' needs a set on its right, not {_describe(t_coll)}",
+                             expr.collection.span)
+            element, _ = self.expr(expr.element)
             return dataclasses.replace(expr, element=element, collection=collection), ir.BoolType()
         if isinstance(t_coll, ir.SetType):
-            element, t_el = self._expr(expr.element, expected=ir.EnumType(values=t_coll.values))
+            element, t_el = self.expr(expr.element, expected=ir.EnumType(values=t_coll.values))
             if t_el is not ANY and not isinstance(_base(t_el), ir.EnumType):
-                self.error("type-mismatch", f"a set of values holds values, not {_describe(t_el)}",
-                           expr.element.span)
+                self.scope.error("type-mismatch", f"a set of values holds values, not {_describe(t_el)}",
+                                 expr.element.span)
         else:
-            element, t_el = self._expr(expr.element)
+            element, t_el = self.expr(expr.element)
             base = _base(t_el)
             if t_el is not ANY:
                 if not isinstance(base, ir.EnumType):
-                    self.error("type-mismatch", f"'in {{...}}' tests an enum value, not {_describe(t_el)}",
-                               expr.span)
-                else:
+                    self.scope.error("type-mismatch", f"'in {{...}}' tests an enum value, not {_describe(t_el)}",
+                                     expr.span)
+                elif isinstance(collection, ir.SetLit):  # not a name that failed to resolve
                     for value in collection.values:
                         if value not in base.values:
-                            self.error("unknown-enum-value", f"'{value}' is not one of the values "
-                                       f"{{{', '.join(base.values)}}}", collection.span,
-                                       hint=suggest(value, base.values))
+                            self.scope.error("unknown-enum-value", f"'{value}' is not one of the values "
+                                             f"{{{', '.join(base.values)}}}", collection.span,
+                                             hint=suggest(value, base.values))
         return dataclasses.replace(expr, element=element, collection=collection), ir.BoolType()
 
     def _arith(self, expr: ir.Arith):
-        r_left, t_left = self._expr(expr.left)
-        r_right, t_right = self._expr(expr.right)
+        r_left, t_left = self.expr(expr.left)
+        r_right, t_right = self.expr(expr.right)
         resolved = dataclasses.replace(expr, left=r_left, right=r_right)
         if ANY in (t_left, t_right):
             return resolved, ANY
@@ -271,17 +282,17 @@ class ExpressionChecker:
             case ir.DurationType(), ir.DurationType() if op in "+-":
                 return dataclasses.replace(resolved, kind="duration"), ir.DurationType()
             case ir.NumberType(), ir.DurationType() | ir.DateType() if op in "+-":
-                self.error("unit-mismatch", f"cannot {'add' if op == '+' else 'subtract'} "
-                           f"{_describe_unit(a)} and {_describe(t_right)}", expr.span,
-                           hint="write the number with a unit of time, e.g. '6 weeks'")
+                self.scope.error("unit-mismatch", f"cannot {'add' if op == '+' else 'subtract'} "
+                                 f"{_describe_unit(a)} and {_describe(t_right)}", expr.span,
+                                 hint="write the number with a unit of time, e.g. '6 weeks'")
                 return resolved, ANY
             case ir.DurationType() | ir.DateType(), ir.NumberType() if op in "+-":
-                self.error("unit-mismatch", f"cannot {'add' if op == '+' else 'subtract'} "
-                           f"{_describe(t_left)} and {_describe_unit(b)}", expr.span,
-                           hint="write the number with a unit of time, e.g. '6 weeks'")
+                self.scope.error("unit-mismatch", f"cannot {'add' if op == '+' else 'subtract'} "
+                                 f"{_describe(t_left)} and {_describe_unit(b)}", expr.span,
+                                 hint="write the number with a unit of time, e.g. '6 weeks'")
                 return resolved, ANY
-        self.error("type-mismatch", f"cannot apply '{op}' to {_describe(t_left)} and {_describe(t_right)}",
-                   expr.span)
+        self.scope.error("type-mismatch", f"cannot apply '{op}' to {_describe(t_left)} and {_describe(t_right)}",
+                         expr.span)
         return resolved, ANY
 
 
@@ -290,7 +301,7 @@ class ExpressionChecker:
         min and max order numbers, dates and durations only."""
         resolved, types = [], []
         for op in ops:
-            r, t = self._expr(op)
+            r, t = self.expr(op)
             resolved.append(r)
             types.append(t)
         expr = dataclasses.replace(expr, operands=tuple(resolved))
@@ -302,15 +313,15 @@ class ExpressionChecker:
         for op, t in known[1:]:
             a, b = _base(first), _base(t)
             if type(a) is not type(b) or (isinstance(a, (ir.EnumType, ir.SetType)) and a != b):
-                self.error("type-mismatch", f"'{name}' takes values of one type, but this is {_describe(t)} "
-                           f"and the first is {_describe(first)}", op.span)
+                self.scope.error("type-mismatch", f"'{name}' takes values of one type, but this is {_describe(t)} "
+                                 f"and the first is {_describe(first)}", op.span)
                 return expr, ANY
             if isinstance(a, ir.NumberType):
                 self._units(first, t, op, name)
         base = _base(first)
         if isinstance(expr, ir.Extreme) and not isinstance(base, (ir.NumberType, ir.DateType, ir.DurationType)):
-            self.error("type-mismatch", f"'{name}' orders numbers, dates and durations, not {_describe(first)}",
-                       expr.span)
+            self.scope.error("type-mismatch", f"'{name}' orders numbers, dates and durations, not {_describe(first)}",
+                             expr.span)
             return expr, ANY
         if isinstance(base, ir.NumberType):
             unit = next((_base(t).unit for t in types if _base(t).unit), None)

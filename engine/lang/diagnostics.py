@@ -9,7 +9,6 @@ beyond reading a file's text to show the offending line.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -208,6 +207,7 @@ class UsageError(ConsiliumError):
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean' hint, or None when nothing is close."""
+    import difflib  # only when a problem is reported: not on the way of every command
     close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 

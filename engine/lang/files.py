@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -104,6 +103,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if kind_of(path) == "folder":
         raise OutputError(f"cannot write '{path}': it is a folder")
+    import tempfile  # here, not at the top: the command line imports this module, few commands write
     try:
         handle, name = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
                                         prefix=f".{path.name}.", suffix=PARTIAL)

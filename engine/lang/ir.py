@@ -1,4 +1,4 @@
-"""The intermediate representation: frozen dataclasses for everything a rule file says.
+"""The intermediate representation: frozen dataclasses for everything a rule file says (`ir_class`).
 
 `lower` builds these from the parse tree; `check` resolves names and returns the same
 classes with every `Name` replaced by what it denotes; `shape`, the code writer
@@ -10,10 +10,54 @@ rules that say the same thing compare equal wherever they are written. Each cate
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Any, Callable, TypeVar, dataclass_transform
 
 from .diagnostics import Span
 from .values import Duration, Number, compare
+
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+def ir_class(cls: type[_T]) -> type[_T]:
+    """An IR class: a frozen, slotted, keyword-only dataclass, equal to another of its class
+    when the fields that take part in comparison are (a span never does), hashed by them, and
+    shown as `Name(field=value, ...)`, exactly as `dataclass` would make it. Those three methods
+    are the shared functions below: `dataclass` would write and compile three per class, a
+    third of what importing the IR (and so Consilium) cost."""
+    made: Any = dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)(cls)
+    made._compared = _getter(tuple(f.name for f in fields(made) if f.compare))
+    made._shown = tuple(f.name for f in fields(made) if f.repr)
+    made.__eq__, made.__hash__, made.__repr__ = _eq, _hash, _repr
+    return made
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
+    """The tuple of an object's `names` fields, as `dataclass`'s __eq__ and __hash__ compare them."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda value: (one(value),)
+    return lambda value: ()
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    key = self.__class__._compared
+    return key(self) == key(other)
+
+
+def _hash(self: Any) -> int:
+    return hash(self.__class__._compared(self))
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__class__._shown)
+    return f"{self.__class__.__qualname__}({shown})"
 
 
 def _span() -> Span | None:
@@ -22,7 +66,7 @@ def _span() -> Span | None:
 
 # ---- fact types -----------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Bound:
     """One end of an interval: a value (number, Duration) and whether it is included."""
 
@@ -30,7 +74,7 @@ class Bound:
     closed: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Interval:
     """A clinical threshold region, e.g. (30 %, 100 %]; either end may be open."""
 
@@ -49,12 +93,12 @@ class Interval:
         return None if above is None or below is None else True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class BoolType:
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class NumberType:
     """integer, number and percent: a unit (or none) and an optional allowed range."""
 
@@ -63,22 +107,22 @@ class NumberType:
     range: Interval | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class EnumType:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class SetType:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class DateType:
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class DurationType:
     range: Interval | None = None
 
@@ -107,32 +151,32 @@ def describe_type(t: FactType) -> str:
 
 # ---- expressions ------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class BoolLit:
     value: bool
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class NumberLit:
     value: Number  # int when written without a point, Decimal otherwise: exact as written
     unit: str | None = None
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class DurationLit:
     value: Duration
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class DateLit:
     value: _dt.date
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Name:
     """A bare identifier before `check` resolves it to a fact, a definition or an enum value."""
 
@@ -140,49 +184,49 @@ class Name:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class FactRef:
     id: str
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class DefineRef:
     id: str
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class EnumLit:
     value: str
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class SetLit:
     values: tuple[str, ...]
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class And:
     operands: tuple["Expr", ...]
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Or:
     operands: tuple["Expr", ...]
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Not:
     operand: "Expr"
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Compare:
     op: str  # one of = != < <= > >=
     left: "Expr"
@@ -193,14 +237,14 @@ class Compare:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class InRange:
     operand: "Expr"
     interval: Interval
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Member:
     """`element in collection`: an enum value in a set fact, or a value in a literal set."""
 
@@ -209,14 +253,14 @@ class Member:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class IsKnown:
     operand: "Expr"
     negated: bool = False  # True for `is unknown`
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Arith:
     op: str  # one of + - * /
     left: "Expr"
@@ -226,13 +270,13 @@ class Arith:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Negate:
     operand: "Expr"
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Coalesce:
     """`coalesce(a, b, ...)`: the first operand that is known (unknown when none is)."""
 
@@ -240,7 +284,7 @@ class Coalesce:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Extreme:
     """`min(a, b, ...)` or `max(a, b, ...)` of numbers, dates or durations; unknown when any
     operand is (or, for durations, when which is smaller depends on the date)."""
@@ -250,7 +294,7 @@ class Extreme:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Absolute:
     """`abs(x)` of a number or a duration."""
 
@@ -258,7 +302,7 @@ class Absolute:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Round:
     """`round(x)` or `round(x, places)`: halves away from zero, as CQL's Round."""
 
@@ -267,7 +311,7 @@ class Round:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class MonthsBetween:
     """`months_between(start, end)`: the whole calendar months from one date to another, a
     duration in months (negative when `end` comes first)."""
@@ -307,7 +351,7 @@ def walk(e: Expr):
 
 # ---- declarations -----------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Waiver:
     """A finding of the static checks accepted on purpose: its code and the reason given."""
 
@@ -316,13 +360,13 @@ class Waiver:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Include:
     path: str
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Source:
     id: str
     title: str
@@ -332,7 +376,7 @@ class Source:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Coding:
     """A code of a code system: `system` is the alias as written (SCT), `url` its URL once checked."""
 
@@ -345,7 +389,7 @@ class Coding:
         return f"{self.system}#{self.code}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Binding:
     """How a fact is read from a FHIR bundle: the resources of `resource` that carry `profile`,
     one of `codes` and satisfy `where` (FHIRPath); from each, `value` (FHIRPath; None: the
@@ -364,7 +408,7 @@ class Binding:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class CodeSystem:
     """An alias for a code system's URL, for the codes of bindings."""
 
@@ -374,7 +418,7 @@ class CodeSystem:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Fact:
     id: str
     type: FactType
@@ -387,7 +431,7 @@ class Fact:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Define:
     id: str
     expr: Expr
@@ -397,7 +441,7 @@ class Define:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Provenance:
     """Where a rule comes from: the source, its section, the sentence quoted, references."""
 
@@ -409,7 +453,7 @@ class Provenance:
     source_span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Branch:
     """One way out of a decision; `condition` is None for `otherwise`."""
 
@@ -419,7 +463,7 @@ class Branch:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Decide:
     id: str
     question: str
@@ -430,7 +474,7 @@ class Decide:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Step:
     id: str
     label: str
@@ -444,7 +488,7 @@ MODALITIES = ("strongly_recommended", "recommended", "option", "not_recommended"
 SEVERITIES = ("info", "warning", "critical")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Recommend:
     id: str
     label: str
@@ -457,7 +501,7 @@ class Recommend:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Warn:
     """A warning raised when a pathway reaches it (and its guard holds)."""
 
@@ -472,7 +516,7 @@ class Warn:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Schedule:
     """A pathway node that lays out a plan in time."""
 
@@ -493,7 +537,7 @@ def successors(node: "Node") -> list[tuple[str | None, "Branch | None"]]:
     return []
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Pathway:
     id: str
     label: str
@@ -505,7 +549,7 @@ class Pathway:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Safety:
     """An error to avoid, checked against what a case proposes; raises a warning when it holds."""
 
@@ -520,7 +564,7 @@ class Safety:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Replace:
     """`replace VALUE with ...`: what a safety rule offers in place of an order that puts VALUE
     into the fact its condition tests: another value of that fact (`values`: an order of its
@@ -533,7 +577,7 @@ class Replace:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Relative:
     """Offsets counted from another step of the plan (its date), before or after it."""
 
@@ -541,21 +585,21 @@ class Relative:
     before: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class At:
     offset: Duration
     about: bool = False
     relative: Relative | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Window:
     start: Duration
     end: Duration
     relative: Relative | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Latest:
     """`no later than`: any date up to the offset is on time."""
 
@@ -566,7 +610,7 @@ class Latest:
 Timing = At | Window | Latest
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class PlanStep:
     id: str
     label: str
@@ -576,7 +620,7 @@ class PlanStep:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Plan:
     id: str
     label: str
@@ -586,14 +630,14 @@ class Plan:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Given:
     fact: str
     value: object  # the value as a case file would write it ("31 %", "6 weeks", ["a", "b"])
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Expectation:
     """`expect [no] recommend X | warning X | needs X | source S recommends X | source S silent`."""
 
@@ -607,7 +651,7 @@ class Expectation:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Scenario:
     id: str
     label: str
@@ -617,7 +661,7 @@ class Scenario:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Site:
     """A site of disease the per-site view groups recommendations by, present when `condition` holds."""
 
@@ -628,7 +672,7 @@ class Site:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Finding:
     """A named clinical conclusion: it holds for a case (among those `scope` admits) when
     `condition` does, and is given with the criteria that made it so."""
@@ -642,7 +686,7 @@ class Finding:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class Constraint:
     """Facts a case cannot hold together: `condition` holding is a contradiction in the case."""
 
@@ -657,7 +701,7 @@ Declaration = (Include | Source | Fact | Define | Pathway | Plan | Safety | Scen
                | Constraint | CodeSystem)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@ir_class
 class RuleFile:
     path: str
     declarations: tuple[Declaration, ...]

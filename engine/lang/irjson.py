@@ -1,11 +1,19 @@
 """The IR as plain JSON data and back, for the parse cache: data in, data out, no code run.
 
-`to_data(value)` turns a loaded knowledge base (frozen dataclasses of `lang`, tuples,
-dicts, dates, decimals) into JSON-ready values, each object tagged with what it was;
-`from_data(data)` rebuilds it. Unlike pickle, decoding can only build the dataclasses and
-enums defined in `consilium.engine.lang` modules already imported, tuples, dicts, sets,
-dates, decimals and fractions: whatever a file holds, reading it runs no code of its
-choosing. A value of any other type cannot be encoded (TypeError), and a malformed
+`to_data(value)` turns a loaded knowledge base (frozen dataclasses of `lang`, tuples, dicts,
+sets, dates, decimals) into JSON-ready values; `from_data(data)` rebuilds it. A tuple is a
+JSON array; every other value that JSON has no form for is an object with one key, its tag:
+a dataclass is `{"ir:Fact": [its fields' values, in their order]}` (the class named by its
+module under `consilium.engine.lang` and its name), and the rest are `{"@dict": ...}`,
+`{"@set": ...}`, `{"@date": ...}`, `{"@decimal": ...}`. Fields go by position, not by name:
+the cache keys every entry by the engine's own code (engine/cache.py), so an entry is only
+ever read by the code that wrote it, and half the bytes of a knowledge base were its field
+names.
+
+Unlike pickle, decoding can only build the dataclasses and enums defined in
+`consilium.engine.lang` modules already imported, tuples, dicts, sets, dates and decimals
+(the IR's numbers are ints and decimals): whatever a file holds, reading it runs no code of
+its choosing. A value of any other type cannot be encoded (TypeError), and a malformed
 document cannot be decoded (ValueError): for the cache, both are a miss.
 """
 
@@ -16,29 +24,29 @@ import datetime as _dt
 import enum
 import sys
 from decimal import Decimal
-from fractions import Fraction
-from typing import Any
+from typing import Any, Callable
 
 _PACKAGE = __name__.rsplit(".", 1)[0]  # consilium.engine.lang: the only classes data may name
+_new = object.__new__
+_set = object.__setattr__  # frozen, slotted: set the fields as dataclasses' __init__ does
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # what JSON gives as it is (most of the values)
 
 
-def _name(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+def _tag(cls: type) -> str:
+    module = cls.__module__
+    if module != _PACKAGE and not module.startswith(_PACKAGE + "."):
+        raise TypeError(f"cannot encode {module}.{cls.__qualname__}")
+    return f"{module[len(_PACKAGE) + 1:]}:{cls.__qualname__}"
 
 
-def _class(name: Any, kind: str) -> type:
-    if not isinstance(name, str) or ":" not in name:
-        raise ValueError(f"not a class name: {name!r}")
-    module_name, qualname = name.split(":", 1)
-    if module_name != _PACKAGE and not module_name.startswith(_PACKAGE + "."):
-        raise ValueError(f"{name} is not a class of the IR")
-    module = sys.modules.get(module_name)  # never import: data must not choose what code loads
-    cls = getattr(module, qualname, None) if module is not None and "." not in qualname else None
-    if kind == "dataclass" and isinstance(cls, type) and dataclasses.is_dataclass(cls):
+def _class(tag: str) -> type:
+    """The class a tag names: a dataclass or an enum of a `lang` module already imported."""
+    module_name, _, qualname = tag.partition(":")
+    module = sys.modules.get(f"{_PACKAGE}.{module_name}") if module_name.isidentifier() else None
+    cls = getattr(module, qualname, None) if module is not None and qualname.isidentifier() else None
+    if isinstance(cls, type) and (dataclasses.is_dataclass(cls) or issubclass(cls, enum.Enum)):
         return cls
-    if kind == "enum" and isinstance(cls, type) and issubclass(cls, enum.Enum):
-        return cls
-    raise ValueError(f"{name} is not a {kind} of the IR")
+    raise ValueError(f"{tag} is not a class of the IR")  # never import: data must not choose what code loads
 
 
 def to_data(value: Any) -> Any:
@@ -52,70 +60,99 @@ def to_data(value: Any) -> Any:
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return [to_data(v) for v in value]
     if isinstance(value, enum.Enum):
-        return {"@enum": _name(type(value)), "name": value.name}
+        return {_tag(type(value)): value.name}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        cls = type(value)
-        if not (cls.__module__ == _PACKAGE or cls.__module__.startswith(_PACKAGE + ".")):
-            raise TypeError(f"cannot encode {_name(cls)}")
-        return {"@": _name(cls), **{f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {_tag(type(value)): [to_data(getattr(value, f.name)) for f in dataclasses.fields(value)]}
     if type(value) is dict:
         return {"@dict": [[to_data(k), to_data(v)] for k, v in value.items()]}
     if type(value) is list:
         return {"@list": [to_data(v) for v in value]}
     if type(value) in (frozenset, set):
-        return {"@set": [to_data(v) for v in value], "frozen": type(value) is frozenset}
+        return {"@frozenset" if type(value) is frozenset else "@set": [to_data(v) for v in value]}
     if type(value) is _dt.date:
         return {"@date": value.isoformat()}
     if type(value) is Decimal:
         return {"@decimal": str(value)}
-    if type(value) is Fraction:
-        return {"@fraction": [value.numerator, value.denominator]}
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def from_data(data: Any) -> Any:
     """The IR value that `to_data` gave `data` for; ValueError when `data` is not such data."""
-    if data is None or isinstance(data, (bool, int, float, str)):
+    kind = type(data)
+    if kind is list:
+        return tuple([v if type(v) in _PLAIN else from_data(v) for v in data])
+    if kind is dict and len(data) == 1:
+        for tag, payload in data.items():
+            make = _MAKERS.get(tag) or _maker(tag)
+            return make(payload)
+    if kind in _PLAIN:
         return data
-    if isinstance(data, list):
-        return tuple(from_data(v) for v in data)
-    if not isinstance(data, dict):
-        raise ValueError(f"unexpected {type(data).__name__}")
-    if "@" in data:
-        cls = _class(data["@"], "dataclass")
-        fields = dataclasses.fields(cls)
-        if set(data) - {"@"} != {f.name for f in fields}:
-            raise ValueError(f"the fields of {data['@']} do not match")
-        instance: Any = object.__new__(cls)  # frozen, slotted: set the fields as dataclasses' __init__ does
-        for f in fields:
-            object.__setattr__(instance, f.name, from_data(data[f.name]))
-        return instance
-    items: list[tuple[Any, Any]] = list(data.items()) or [(None, None)]
-    (tag, payload), *rest = items
-    match tag:
-        case "@float":
-            return float(payload) if payload in ("inf", "-inf", "nan") else _bad(data)
-        case "@enum":
-            enum: Any = _class(payload, "enum")
-            return enum[data["name"]]
-        case "@dict" if not rest:
-            return {from_data(k): from_data(v) for k, v in payload}
-        case "@list" if not rest:
-            return [from_data(v) for v in payload]
-        case "@set":
-            members = (from_data(v) for v in payload)
-            return frozenset(members) if data.get("frozen") else set(members)
-        case "@date" if not rest:
-            return _dt.date.fromisoformat(payload)
-        case "@decimal" if not rest:
-            return Decimal(payload)
-        case "@fraction" if not rest:
-            return Fraction(*payload)
-    return _bad(data)
-
-
-def _bad(data: Any):
     raise ValueError(f"not IR data: {str(data)[:80]}")
+
+
+def _maker(tag: Any) -> Callable[[Any], Any]:
+    """How to rebuild a value of a class tag (a dataclass or an enum of the IR), found once."""
+    if not isinstance(tag, str) or tag.startswith("@"):
+        raise ValueError(f"not IR data: {tag!r}")
+    cls: Any = _class(tag)
+    make = _enum_maker(tag, cls) if issubclass(cls, enum.Enum) else _dataclass_maker(tag, cls)
+    _MAKERS[tag] = make
+    return make
+
+
+def _enum_maker(tag: str, cls: type[enum.Enum]) -> Callable[[Any], Any]:
+    members = cls.__members__
+
+    def make(name: Any) -> Any:
+        if type(name) is not str or name not in members:
+            raise ValueError(f"{tag} has no member {name!r}")
+        return members[name]
+    return make
+
+
+def _dataclass_maker(tag: str, cls: Any) -> Callable[[Any], Any]:
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def make(values: Any) -> Any:
+        if type(values) is not list or len(values) != len(names):
+            raise ValueError(f"the fields of {tag} do not match")
+        instance = _new(cls)
+        for name, value in zip(names, values):  # noqa: B905 - the lengths were compared above
+            _set(instance, name, value if type(value) in _PLAIN else from_data(value))
+        return instance
+    return make
+
+
+def _floats(payload: Any) -> float:
+    if payload in ("inf", "-inf", "nan"):
+        return float(payload)
+    raise ValueError(f"not IR data: a float {payload!r}")
+
+
+def _pairs(payload: Any) -> dict:
+    if type(payload) is not list or any(type(pair) is not list or len(pair) != 2 for pair in payload):
+        raise ValueError("not IR data: a dict")
+    return {from_data(k): from_data(v) for k, v in payload}
+
+
+def _items(payload: Any) -> list:
+    if type(payload) is not list:
+        raise ValueError("not IR data: a collection")
+    return [from_data(v) for v in payload]
+
+
+def _text(payload: Any) -> str:
+    if type(payload) is not str:
+        raise ValueError("not IR data: a text form")
+    return payload
+
+
+# Rebuilding each tag: the values JSON has no form for, then the IR's classes as they are met.
+_MAKERS: dict[str, Callable[[Any], Any]] = {
+    "@float": _floats, "@dict": _pairs, "@list": _items,
+    "@set": lambda payload: set(_items(payload)), "@frozenset": lambda payload: frozenset(_items(payload)),
+    "@date": lambda payload: _dt.date.fromisoformat(_text(payload)),
+    "@decimal": lambda payload: Decimal(_text(payload))}
 
 
 __all__ = ["to_data", "from_data"]

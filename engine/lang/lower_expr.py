@@ -2,8 +2,10 @@
 
 `LoweringBase` turns the expression and type rules of the grammar into IR (quantities
 become number or duration literals, chains of `and`/`or` flat operand tuples, intervals
-explicit bounds) and holds the helpers for spans and diagnostics. `lower._Lowering` adds
-the declarations on top of it.
+explicit bounds) and holds the helpers for spans and diagnostics. It is whole on its own:
+its state (the file's path, the diagnostics) is its own and every method it calls is here.
+`lower._Lowering` extends it with the declarations' rules: a Lark `Transformer` finds the
+method for a grammar rule by its name on one object, so the two halves are one class.
 """
 
 from __future__ import annotations

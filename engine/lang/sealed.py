@@ -22,7 +22,6 @@ import hashlib
 import hmac
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -114,6 +113,7 @@ def write_entry(name: str, data: bytes) -> None:
     where = folder()
     if blob is None or where is None:
         return
+    import tempfile  # only here: a short command that reads the cache never writes (and tempfile costs 3 ms)
     try:
         with tempfile.NamedTemporaryFile(dir=where, prefix=".tmp-", delete=False) as handle:
             handle.write(blob)

@@ -128,8 +128,35 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, "status": status, **extra}, status_code=status, headers=headers)
 
 
+class Contained:
+    """The app, with whatever exception escapes it ending here: Starlette answers it (the
+    `internal` handler: a JSON 500 and one line in the log) and then raises it again so that a
+    server can log it, which uvicorn does with a traceback. Here it stops: the log keeps the one
+    line, and an answer not yet begun is the JSON 500."""
+
+    def __init__(self, app: Starlette):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        started = False
+
+        async def sending(message) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if scope.get("type") != "http":
+                raise  # the lifespan's failures are the server's to report at start
+            if not started:
+                log(f"internal error on {scope.get('path')}: {type(exc).__name__}: {exc}")
+                await error(500, "internal error in Consilium; the service's log says more")(scope, receive, send)
+
+
 def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MAX_REQUEST_BYTES,
-               watch: bool = False, public_url: str | None = None) -> Starlette:
+               watch: bool = False, public_url: str | None = None) -> Contained:
     cases = Cases()
     state: dict[str, Any] = {}
 
@@ -285,7 +312,7 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         loop = asyncio.get_running_loop()
         try:
             loop.add_signal_handler(signal.SIGHUP, lambda: threading.Thread(target=holder.reload, daemon=True).start())
-        except (NotImplementedError, RuntimeError, AttributeError):  # no SIGHUP here (Windows) or not the main thread
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):  # no SIGHUP, or not the main thread
             pass
         task = asyncio.create_task(watcher()) if watch else None
         yield
@@ -302,8 +329,8 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
     # cookies, so allowing any origin gives a page nothing it could not send itself.
     cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                       allow_headers=["Authorization", "Content-Type"])
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[cors],
-                     exception_handlers={HTTPException: not_found, Exception: internal})
+    return Contained(Starlette(routes=routes, lifespan=lifespan, middleware=[cors],
+                               exception_handlers={HTTPException: not_found, Exception: internal}))
 
 
 def _bundle(resources, drafts) -> dict:
@@ -452,4 +479,4 @@ def main(args) -> int:
     return 0
 
 
-__all__ = ["create_app", "Holder", "main", "settings_problems", "SERVICES"]
+__all__ = ["create_app", "Contained", "Holder", "main", "settings_problems", "SERVICES"]

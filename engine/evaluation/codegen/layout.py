@@ -39,7 +39,14 @@ def holders(shape: PathwayShape) -> dict[str, str | None]:
 
     def out_of_order() -> str | None:
         code = written()
+        # the lowest rank at or after each place in the code: a node with none lower after it
+        # cannot be the first of an out-of-order pair (most are not: this keeps it near linear)
+        lowest = [len(rank)] * (len(code) + 1)
+        for i in range(len(code) - 1, -1, -1):
+            lowest[i] = min(rank[code[i][0]], lowest[i + 1])
         for i, (first, first_above) in enumerate(code):
+            if lowest[i + 1] > rank[first]:
+                continue
             for second, second_above in code[i + 1:]:
                 if rank[first] > rank[second] and not _exclusive(first_above, second_above):
                     return first if holder[first] is not None else second
