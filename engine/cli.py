@@ -118,9 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
     render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
     render.add_argument("--list", action="store_true", help="list the charts and exit")
-    render.add_argument("--paged", action="store_true",
-                        help="the printable pages of the report (large pathways cut into linked pages) "
-                             "instead of whole charts")
+    drawing = render.add_mutually_exclusive_group()
+    drawing.add_argument("--paged", action="store_true",
+                         help="the printable pages of the report, as files (large pathways cut into linked pages)")
+    drawing.add_argument("--whole", action="store_true",
+                         help="one image per chart however large, for the screen (by default a chart too large "
+                              "to print with text of 8 pt is drawn as its pages, or left out)")
 
     difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
     difference.add_argument("old", help="folder, root .rules file, or git revision")
@@ -335,24 +338,8 @@ def _render(args) -> int:
     if loaded is None:
         return EXIT_INPUT
     kb, result = loaded
-    specs = render.chart_specs(kb, paged=args.paged)
-    names = [spec.name for spec in specs]
-    if args.list:
-        print("\n".join(names))
-        return EXIT_OK
-    # with --paged, a whole chart's name selects all its pages
-    missing = [c for c in args.chart or () if c not in names and not any(s.chart == c for s in specs)]
-    if missing:
-        print(f"consilium render: no chart {', '.join(missing)}; `consilium render --list` lists them",
-              file=sys.stderr)
-        return EXIT_INPUT
-    try:
-        paths = render.render_charts(kb, args.output, formats, result, only=args.chart, paged=args.paged)
-    except ConsiliumError as error:  # no layout program, an unwritable folder
-        print(f"consilium render: {error}", file=sys.stderr)
-        return EXIT_INPUT
-    print(f"wrote {len(paths)} file{'s' if len(paths) != 1 else ''} to {args.output}")
-    return EXIT_OK
+    from .cli_render import render_command
+    return render_command(args, kb, result, formats)
 
 
 def _diff(args) -> int:

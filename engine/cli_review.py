@@ -28,7 +28,9 @@ def add_parser(commands) -> None:
     state.add_argument("--all", action="store_true", help="also list the approved rules")
     sign = actions.add_parser("sign", help="record a review of one or more rules")
     sign.add_argument("rules", nargs="+", metavar="RULE", help="rule ids (see `consilium review status`)")
-    sign.add_argument("--kb", dest="path", help="knowledge-base folder or root .rules file (default: the bundled one)")
+    sign.add_argument("--kb", dest="path",
+                      help="knowledge-base folder or root .rules file, beside which REVIEWS.toml is kept "
+                           "(default: the bundled one, when it is a checkout rather than an installed package)")
     sign.add_argument("--by", required=True, help="who reviewed")
     sign.add_argument("--verdict", required=True, choices=("approved", "questioned", "rejected"))
     sign.add_argument("--comment", help="why (needed for questioned and rejected)")
@@ -39,6 +41,11 @@ def run(args, load) -> int:
     from .analysis.review import ReviewRecordError, sign, status
     if args.review_command is None:
         print("consilium review: give an action: status or sign", file=sys.stderr)
+        return EXIT_INPUT
+    if args.review_command == "sign" and args.path is None and _installed_kb() is not None:
+        print(f"consilium review sign: the bundled knowledge base is installed inside Consilium ({_installed_kb()}); "
+              "a review recorded there would be lost with the next upgrade. Copy it to a folder of your own "
+              "(under version control) and sign there: --kb FOLDER", file=sys.stderr)
         return EXIT_INPUT
     kb = load(args.path)
     try:
@@ -57,7 +64,21 @@ def run(args, load) -> int:
         print(json.dumps(current.to_json(), indent=2, ensure_ascii=False))
     else:
         print(format_status(current, show_all=args.all))
+        if current.count("approved") < len(current.rules):  # the next step, for a first-time auditor
+            where = f" --kb {args.path}" if args.path else ""
+            print(f"record a review: consilium review sign RULE...{where} --by NAME "
+                  "--verdict approved|questioned|rejected [--comment TEXT]")
     return EXIT_OK
+
+
+def _installed_kb():
+    """The bundled knowledge base's folder when it lies in an installed package (not a checkout)."""
+    import sysconfig
+    from pathlib import Path
+    from .kb import bundled_kb_path
+    folder = bundled_kb_path()
+    installed = {Path(sysconfig.get_path(name)).resolve() for name in ("purelib", "platlib")}
+    return folder if any(root in folder.resolve().parents for root in installed) else None
 
 
 def format_status(current, show_all: bool = False) -> str:

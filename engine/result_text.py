@@ -75,9 +75,7 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                 out.append(f"     “{w.quote}”")
             if w.instead:
                 out.append(f"     instead: {w.instead}")
-            sayers = w.origin_words(kb)
-            out.append(("     said by both the " if len(sayers) == 2 else "     from the ") + " and the ".join(sayers)
-                       if len(sayers) <= 2 else "     said by: " + "; ".join(sayers))
+            out.append("     " + wording.said_by(wording.origin_words(kb, w)))
     asked = wording.questions(kb, result)
     if asked:
         out += ["", "Still to find out (first what settles the most)"]

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from .lang import ir
 
 if TYPE_CHECKING:
-    from .evaluation.result import Need, Result, RuleWarning
+    from .evaluation.merged import MergedWarning
+    from .evaluation.result import Need, Result
     from .kb import KnowledgeBase
 
 _STILL = re.compile(r"^still undecided: needs (?P<facts>[A-Za-z0-9_, ]+)$")
@@ -94,48 +95,35 @@ def _simple(kb: "KnowledgeBase", expr) -> str | None:
 
 # ---- warnings --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SaidOnce:
-    """One warning as shown: the warnings that say it, the first giving the words."""
-
-    severity: str
-    label: str
-    quote: str | None
-    instead: str | None
-    origins: tuple["RuleWarning", ...]
-
-    def origin_words(self, kb: "KnowledgeBase") -> list[str]:
-        out = []
-        for w in self.origins:
-            if w.kind == "safety":
-                out.append(f"safety rule “{w.label}” ({w.source})")
-            elif w.kind == "plan":
-                out.append(f"plan step “{w.label}”")
-            else:
-                pathway = next((p.label for p in kb.pathways if p.id == w.pathway), w.pathway)
-                out.append(f"pathway “{pathway}” ({w.source})")
-        return out
+def origin_words(kb: "KnowledgeBase", said: "MergedWarning") -> list[str]:
+    """Where a warning comes from, each origin in words: the pathway or safety rule and its source."""
+    out = []
+    for w in said.origins:
+        if w.kind == "safety":
+            out.append(f"safety rule “{w.label}” ({w.source})")
+        elif w.kind == "plan":
+            out.append(f"plan step “{w.label}”")
+        elif w.kind == "contradiction":  # a constraint the case breaks (advice's warnings)
+            out.append(f"consistency check of the case: {w.note}" if w.note else "consistency check of the case")
+        else:
+            pathway = next((p.label for p in kb.pathways if p.id == w.pathway), w.pathway)
+            out.append(f"pathway “{pathway}” ({w.source})")
+    return out
 
 
-_SEVERITY = {"critical": 0, "warning": 1, "info": 2}
+def said_by(sayers: list[str]) -> str:
+    """The origins of a warning in one phrase: "from the …", "said by both the … and the …"."""
+    if len(sayers) <= 1:
+        return "from the " + "".join(sayers)
+    if len(sayers) == 2:
+        return "said by both the " + " and the ".join(sayers)
+    return "said by the " + ", the ".join(sayers[:-1]) + " and the " + sayers[-1]
 
 
-def warnings(result: "Result") -> list[SaidOnce]:
-    """The result's warnings, those with the same source and quote merged, most severe first."""
-    groups: dict[tuple, list] = {}
-    for w in result.warnings:
-        key = (w.source, _normal(w.quote)) if w.quote else ("", w.id)
-        groups.setdefault(key, []).append(w)
-    merged = []
-    for group in groups.values():
-        first = min(group, key=lambda w: _SEVERITY.get(w.severity, 3))
-        merged.append(SaidOnce(first.severity, first.label, first.quote,
-                               next((w.instead for w in group if w.instead), None), tuple(group)))
-    return sorted(merged, key=lambda m: _SEVERITY.get(m.severity, 3))
-
-
-def _normal(text: str | None) -> str:
-    return " ".join((text or "").lower().split())
+def warnings(result: "Result") -> tuple["MergedWarning", ...]:
+    """The result's warnings, those with the same source and quote merged, most severe first
+    (the JSON's `merged_warnings` holds the same)."""
+    return result.merged_warnings
 
 
 # ---- needs -----------------------------------------------------------------------------------------

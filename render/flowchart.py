@@ -352,10 +352,14 @@ class _Chart:
                     legend.edge(previous, "legend__path", style="invis")
                 legend.edge("legend__path", "legend__needs", style="invis")
 
-    def finish(self, identity=None) -> Drawn:
+    def finish(self, identity=None, title: str | None = None) -> Drawn:
         # The footnotes are a table beside the chart (the report), not text in the image; the
-        # image says only what it was drawn from. No time in it: DOT stays byte-stable.
-        if identity is not None:
+        # image says only what it was drawn from (and, for a page printed on its own, what it
+        # is a page of). No time in it: DOT stays byte-stable.
+        if title:  # left-aligned lines ("\l"), the title first
+            words = [*wrap(title, 140)] + ([identity.words()] if identity is not None else [])
+            self.graph.attr(label="\\l".join(_e(w) for w in words) + "\\l", fontsize="10", fontcolor="#555555")
+        elif identity is not None:
             self.graph.attr(label=_e(identity.words()), fontsize="10", fontcolor="#555555")
         return Drawn(self.graph, tuple(self.footnotes))
 
@@ -396,17 +400,21 @@ def _timing(step: ir.PlanStep, plan: ir.Plan) -> str:
 
 
 def chart(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
-          changed: set[str] | None = None, identity=None, page_link: str = "#{name}") -> graphviz.Digraph:
+          changed: set[str] | None = None, identity=None, page_link: str = "#{name}",
+          titled: bool = False) -> graphviz.Digraph:
     """The DOT graph of one chart (see `draw`)."""
-    return draw(kb, spec, result, changed, identity, page_link).graph
+    return draw(kb, spec, result, changed, identity, page_link, titled).graph
 
 
 def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
-         changed: set[str] | None = None, identity=None, page_link: str = "#{name}") -> Drawn:
+         changed: set[str] | None = None, identity=None, page_link: str = "#{name}",
+         titled: bool = False) -> Drawn:
     """One chart and its footnotes, with the case's path drawn when a result is given, the
     nodes a diff found changed marked in purple, and what it was drawn from (an
     engine.analysis.identity.Identity) written under it when given. `page_link` is where a
-    link to another page of the chart points, `{name}` being that page's name."""
+    link to another page of the chart points, `{name}` being that page's name. `titled`: a
+    page, which has no legend, says under it what it is a page of (for a file printed on its
+    own; the report heads each chart instead)."""
     c = _Chart(kb, spec.name, spec.title, result)
     c.page_link = page_link  # "#{name}": a figure of the report; "{name}.svg": a file beside this one
     c.changed = changed or set()
@@ -455,7 +463,7 @@ def draw(kb: KnowledgeBase, spec: ChartSpec, result: Result | None = None,
     order = list(kb.sources)
     if not spec.nodes:  # a page is shown with its neighbours, under one legend
         c.legend(sorted(sources_shown, key=lambda s: order.index(s) if s in order else len(order)))
-    return c.finish(identity)
+    return c.finish(identity, spec.title if titled and spec.nodes else None)
 
 
 def _sources_of(pathway: ir.Pathway) -> list[str]:

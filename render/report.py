@@ -32,6 +32,7 @@ from ..engine import wording
 
 from .flowchart import ChartSpec, Footnote, source_colours
 from .words import MODALITY_WORDS, condition_words
+from .legible import PRINT_BOX_MM
 
 AGAINST = ("avoid", "not_recommended")
 
@@ -331,6 +332,9 @@ def _scenarios(outcomes: list[ScenarioOutcome]) -> str:
     return f"<ul class=\"scenarios\">{''.join(items)}</ul>"
 
 
+_DIFF_CLASS = {"-": "then", "+": "now", " ": "both"}
+
+
 def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     """Counts by state, what blocks a release, reviews of rules gone, and what changed since review."""
     if review.problem is not None:
@@ -340,7 +344,8 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
     assert status is not None  # a review view has a status unless its record could not be read
     counts = "".join(f'<li class="review {_h(s)}">{status.count(s)} {_h(STATE_WORDS[s])}</li>' for s in
                      ("approved", "questioned", "rejected", "changed", "unreviewed"))
-    recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} reviews)."
+    recorded = (f"The record: <code>{_h(status.record.name)}</code> ({len(status.record.reviews)} "
+                f"review{'s' if len(status.record.reviews) != 1 else ''})."
                 if status.record.path.exists() else
                 f"No review is recorded yet (<code>{_h(status.record.name)}</code> does not exist; "
                 "<code>consilium review sign</code> writes it).")
@@ -379,7 +384,10 @@ def _review(kb: KnowledgeBase, review: ReviewView) -> str:
             f"<div class=\"where\">before: {_h('; '.join(labels.get(x, x) for x in r.before) or 'nothing')}<br>after: "
             f"{_h('; '.join(labels.get(x, x) for x in r.after) or 'nothing')}</div></li>" for r in change.regions)
         fires = state.rule.kind in ("recommendation", "warning", "safety rule")
+        then_now = "".join(f'<span class="{_DIFF_CLASS[line[:1]]}">{_h(line)}</span>\n' for line in change.text)
         parts.append(head + (f"<ul>{declared}</ul>" if declared else "")
+                     + ('<p class="hint">What it says, then (−) and now (+):</p>'
+                        f'<pre class="rule-diff">{then_now}</pre>' if then_now else "")
                      + (f"<p>Cases whose result changes{'' if fires else ' between that revision and now'}:</p>"
                         f"<ul>{regions}</ul>"
                         if regions else "<p>No case is decided differently: the change is in wording, quote or "
@@ -428,12 +436,10 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
     if said:
         parts.append("<h3>Warnings</h3><ul>")
         for w in said:
-            sayers = w.origin_words(kb)
             parts.append(f'<li class="sev-{_h(w.severity)}"><strong>{_h(w.severity)}</strong> {_h(w.label)}'
                          + (f"<blockquote>“{_h(w.quote)}”</blockquote>" if w.quote else "")
                          + (f"<div>instead: {_h(w.instead)}</div>" if w.instead else "")
-                         + f'<div class="where">{"said by both the " if len(sayers) > 1 else "from the "}'
-                         f'{_h(" and the ".join(sayers))}</div></li>')
+                         + f'<div class="where">{_h(wording.said_by(wording.origin_words(kb, w)))}</div></li>')
         parts.append("</ul>")
     asked = wording.questions(kb, result)
     if asked:
@@ -526,9 +532,12 @@ td.review{font-size:.85rem;white-space:nowrap}td.review .where{white-space:norma
 .review.approved{color:#2e7d32}.review.questioned{color:#8a6d00}.review.rejected,.review.changed{color:#b00020}
 .review.unreviewed{color:var(--muted)}pre.diagnostics{background:#fff;border:1px solid var(--line);padding:.5rem;
 overflow-x:auto}
+pre.rule-diff{background:#fff;border:1px solid var(--line);padding:.5rem;overflow-x:auto;font-size:.8rem}
+pre.rule-diff .then{background:#fde8e6;color:#9b1c1c}pre.rule-diff .now{background:#e7f5ec;color:#14532d}
 @media (max-width:800px){nav ul{columns:1}header,main,nav{padding:0 12px}}
 /* Print: the text on A4 portrait; each chart page on an A4 landscape sheet of its own, shrunk to
-   fit 265 x 150 mm at most (render/pages.py keeps every chart's text at 8 pt or more at that size,
+   fit render/legible.py's PRINT_BOX_MM (265 x 150 mm) at most (render/pages.py keeps every
+   chart's text at 8 pt or more at that size,
    tests/test_print.py checks it in Chromium), with its table of quotes after it. The heading of a
    chart sits inside its chart page (report._headed), so it prints on the chart's sheet; the list
    of a pathway's pages (links, and each caption says "page n of m") is not printed. */
@@ -540,7 +549,7 @@ a{color:inherit;text-decoration:none}h2,h3,h4{break-after:avoid}tr,li,blockquote
 .scroll,figure.chart .scroll{overflow:visible;max-height:none}
 .chart-page{page:chart;break-before:page}ol.pages{display:none}
 figure.chart{break-inside:avoid;border:0;padding:0;margin:0 0 4mm}
-figure.chart svg{max-width:265mm;max-height:150mm}
+figure.chart svg{max-width:BOX_Wmm;max-height:BOX_Hmm}
 table{font-size:8.5pt}table.rules td:first-child{word-break:break-all}
 }
-"""
+""".replace("BOX_W", str(PRINT_BOX_MM[0])).replace("BOX_H", str(PRINT_BOX_MM[1]))

@@ -72,13 +72,46 @@ def test_eval_trace_lists_every_step_with_spans_and_values():
     assert approach.endswith("read hepatectomy_segments = 5 segments: otherwise -> staged_approaches")
 
 
+def test_eval_json_says_each_warning_once_as_the_text_does():
+    # the pathway's warning and the safety rule quote the same sentence: the text shows one
+    # warning naming both; the JSON's merged_warnings says the same, its warnings one per rule
+    text = run_cli("eval", KB, EXAMPLE).out.split("\nTrace", 1)[0]
+    result = json.loads(run_cli("eval", KB, EXAMPLE, "--json").out)
+    shown = [line.removeprefix("  ! ") for line in text.split("\nWarnings\n", 1)[1].split("\n\n", 1)[0].splitlines()
+             if line.startswith("  ! ")]
+    assert [(m["severity"].upper(), m["label"]) for m in result["merged_warnings"]] == \
+        [tuple(line.split("  ", 1)) for line in shown]
+    [merged] = result["merged_warnings"]
+    assert merged["rules"] == ["liver_first_contraindicated", "liver_first_with_symptomatic_primary"]
+    assert merged["sources"] == ["SUMMARY"]
+    assert [(o["id"], o["kind"], o["source"]) for o in merged["origins"]] == [
+        ("liver_first_contraindicated", "pathway", "SUMMARY"),
+        ("liver_first_with_symptomatic_primary", "safety", "SUMMARY")]
+    assert merged["quote"] in text and merged["severity"] == "critical"
+    assert len(result["warnings"]) == 2  # one per rule, as before: the addition breaks no reader
+
+
+def test_warnings_said_differently_stay_apart_and_the_most_severe_comes_first():
+    from consilium.engine.evaluation.merged import merge_warnings
+    from consilium.engine.evaluation.result import RuleWarning
+    said = [RuleWarning("a", "Plan late", "info", "plan", None),
+            RuleWarning("b", "Stop", "warning", "pathway", "NCCN", quote="Do  not do it."),
+            RuleWarning("c", "Stop now", "critical", "safety", "NCCN", quote="do not do it."),
+            RuleWarning("d", "Stop", "warning", "pathway", "ESMO", quote="Do not do it.")]
+    merged = merge_warnings(said)
+    assert [(m.severity, m.label, m.rules, m.sources) for m in merged] == [
+        ("critical", "Stop now", ("b", "c"), ("NCCN",)),  # the same sentence of one source, the most severe's words
+        ("warning", "Stop", ("d",), ("ESMO",)),           # another source saying it is another warning
+        ("info", "Plan late", ("a",), ())]
+
+
 def test_eval_json_is_the_documented_form():
     run = run_cli("eval", KB, EXAMPLE, "--json")
     result = json.loads(run.out)
-    assert result["schema_version"] == "1.3"
+    assert result["schema_version"] == "1.4"
     assert list(result) == ["schema_version", "knowledge_base", "case", "recommendations", "warnings",
                             "needs", "by_source", "by_site", "plans", "unchecked", "trace", "identity",
-                            "findings", "options", "contradictions", "choices"]
+                            "findings", "options", "contradictions", "choices", "merged_warnings"]
     [rec] = [r for r in result["recommendations"] if r["id"] == "staged_hepatectomy"]
     assert rec == {
         "id": "staged_hepatectomy",

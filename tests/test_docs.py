@@ -34,3 +34,13 @@ def test_the_licence_is_the_one_pyproject_declares():
     licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
     assert "END OF TERMS AND CONDITIONS" in licence  # the full text, not a pointer to it
+
+
+def test_the_readme_documents_every_field_of_the_result_json_and_its_version(bundled_kb):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The result's JSON form", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, re.M)
+    result = bundled_kb.evaluate_file(ROOT / "examples" / "liver_five_segments_bleeding.yaml").to_json()
+    assert documented == list(result)
+    assert f"schema_version `{consilium.SCHEMA_VERSION}`" in section
+    assert f'| `schema_version` | `"{consilium.SCHEMA_VERSION}"`' in section

@@ -137,7 +137,7 @@ def test_charts_and_report_replace_old_files_whole(tmp_path):
     out = tmp_path / "charts"
     out.mkdir()
     (out / "safety.dot").write_text("old")
-    assert run_cli("render", KB, "--chart", "safety", "--format", "dot", "-o", out).code == 0
+    assert run_cli("render", KB, "--chart", "safety", "--whole", "--format", "dot", "-o", out).code == 0
     assert (out / "safety.dot").read_text().startswith("digraph")
     assert [p.name for p in out.iterdir()] == ["safety.dot"]  # no temporary file left beside it
     assert run_cli("report", KB, "-o", tmp_path / "report").code == 0

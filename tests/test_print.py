@@ -1,11 +1,14 @@
-"""Charts legible in print: no text of any chart of the report under 8 pt on the printed sheet.
+"""Charts legible in print: no text of any chart of the report, or of any chart file `consilium
+render` writes, under 8 pt on the printed sheet.
 
 Every chart the report prints (each pathway's pages, the safety rules, and the charts of a
 case's path) is laid out; at the size the print stylesheet gives it (shrunk to fit its box
 on an A4 landscape sheet, never enlarged), its smallest text must be 8 pt or more. This is
 checked twice: from the SVG and the stylesheet's box, and in Chromium with print media
 emulated, measuring each chart as drawn. `consilium report --pdf` is run for real, and no
-page of the PDF holds only a heading (a chart's heading prints on its chart's sheet).
+page of the PDF holds only a heading (a chart's heading prints on its chart's sheet). The chart
+files of `consilium render` are printed at their own size: each fits an A4 landscape sheet with
+its text at 8 pt or more, measured from the SVG and in Chromium (which prints each on one sheet).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import html
 import re
 import shutil
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 
@@ -139,6 +143,95 @@ def test_report_pdf_prints_each_heading_with_what_it_heads(tmp_path, case):
     run = run_cli("report", *args, "-o", tmp_path, "--pdf", "--no-timestamp")
     assert run.code == 0, run.err
     assert pages_holding_only_headings(tmp_path) == []
+
+
+# ---- the chart files of `consilium render` ---------------------------------------------------------
+# A chart file is printed at its own size: each must fit an A4 landscape sheet (10 mm margins) and
+# have no text under 8 pt there, whatever is asked: every chart, a case's path, the report's pages.
+
+A4_LANDSCAPE = (277 * MM, 190 * MM)  # the printable part of the sheet, in points
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def own_size(svg: bytes) -> tuple[float, float, float]:
+    """(width, height, smallest text) in points of an SVG printed at its own size: the text's
+    font size through the view box and the graph's transform."""
+    root = ElementTree.fromstring(svg)
+    width, height = (float(root.get(a).removesuffix("pt")) for a in ("width", "height"))
+    per_unit = width / float(root.get("viewBox").split()[2])
+    graph = root.find(f"{SVG}g")
+    scale = re.match(r"scale\(([\d.]+)", graph.get("transform") or "")
+    per_unit *= float(scale[1]) if scale else 1.0
+    return width, height, min(float(t.get("font-size")) for t in root.iter(f"{SVG}text")) * per_unit
+
+
+def rendered(folder, *args) -> dict[str, bytes]:
+    run = run_cli("render", *args, "-o", folder, "--format", "svg")
+    assert run.code == 0, run.err
+    return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.svg"))}
+
+
+@pytest.mark.parametrize("args", [[], *(["--case", ROOT / "examples" / case] for case in CASES), ["--paged"]],
+                         ids=["every-chart", *CASES, "paged"])
+def test_every_chart_consilium_render_writes_prints_at_its_own_size_with_text_of_8_pt_or_more(
+        bundled_kb, tmp_path, args):
+    charts = rendered(tmp_path, *args)
+    for pathway in bundled_kb.pathways:  # every pathway is drawn, whole or as its pages
+        assert f"pathway-{pathway.id}" in charts or f"pathway-{pathway.id}-1" in charts
+    wrong = []
+    for name, svg in charts.items():
+        width, height, smallest = own_size(svg)
+        if width > A4_LANDSCAPE[0] or height > A4_LANDSCAPE[1] or smallest < 8:
+            wrong.append(f"{name}: {width / MM:.0f} x {height / MM:.0f} mm, smallest text {smallest:.1f} pt")
+    assert wrong == []
+
+
+def test_the_charts_of_a_diff_print_legibly_too(tmp_path):
+    run = run_cli("diff", ROOT / "kb", ROOT / "kb", "--render", tmp_path)
+    assert run.code == 0, run.err
+    sizes = {p.stem: own_size(p.read_bytes()) for p in tmp_path.glob("*.svg")}
+    assert "pathway-hepatic_metastases-1" in sizes
+    assert [n for n, (w, h, pt) in sizes.items() if w > A4_LANDSCAPE[0] or h > A4_LANDSCAPE[1] or pt < 8] == []
+
+
+def test_a_whole_chart_for_the_screen_is_drawn_at_full_size(tmp_path):
+    charts = rendered(tmp_path, "--whole", "--chart", "pathway-hepatic_metastases")
+    width, _, smallest = own_size(charts["pathway-hepatic_metastases"])
+    assert width > 2 * A4_LANDSCAPE[0] and smallest == 10  # what the default refuses to print
+
+
+@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="headless Chromium and chromedriver are not installed")
+def test_in_chromium_every_chart_file_prints_on_one_a4_sheet_with_text_of_8_pt_or_more(tmp_path):
+    import base64
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    rendered(tmp_path, "--case", ROOT / "examples" / CASES[0])
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    measured = {}
+    try:
+        for path in sorted(tmp_path.glob("*.svg")):
+            driver.get(path.as_uri())  # the file as a user opens it: the SVG document itself
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            # 1 CSS px is 0.75 pt on paper; each text's size through every transform above it
+            size = driver.execute_script("""
+                const svg = document.documentElement, box = svg.getBoundingClientRect();
+                const text = Array.from(svg.querySelectorAll('text'))
+                    .map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a);
+                return [box.width * 0.75, box.height * 0.75, Math.min(...text) * 0.75];""")
+            pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {
+                "landscape": True, "paperWidth": 210 / 25.4, "paperHeight": 297 / 25.4, "scale": 1,
+                **{f"margin{side}": 10 / 25.4 for side in ("Top", "Bottom", "Left", "Right")}})["data"])
+            measured[path.stem] = (*size, len(re.findall(rb"/Type\s*/Page\b", pdf)))
+    finally:
+        driver.quit()
+    assert len(measured) > 30
+    wrong = {name: (round(w / MM), round(h / MM), round(pt, 1), sheets) for name, (w, h, pt, sheets) in measured.items()
+             if w > A4_LANDSCAPE[0] or h > A4_LANDSCAPE[1] or pt < 8 or sheets != 1}
+    assert wrong == {}
 
 
 def test_report_pdf_without_chromium_is_a_clear_error(tmp_path, monkeypatch):

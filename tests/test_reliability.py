@@ -63,7 +63,7 @@ def test_cr_only_line_endings_read_like_lf(tmp_path):
 
 
 def test_one_is_singular():
-    run = run_cli("render", KB, "--chart", "safety", "--format", "dot", "-o", tempfile.mkdtemp())
+    run = run_cli("render", KB, "--chart", "safety-1", "--format", "dot", "-o", tempfile.mkdtemp())
     assert "wrote 1 file to" in run.out
     folder = Path(tempfile.mkdtemp())
     (folder / "main.rules").write_text('source S "s"\nfact x : bool\n')

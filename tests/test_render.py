@@ -156,7 +156,7 @@ def test_svg_and_png_are_produced_and_identical_run_to_run(kb, tmp_path):
 
 def test_render_with_a_case_and_chart_selection(tmp_path):
     case = ROOT / "examples" / "liver_five_segments_bleeding.yaml"
-    run = run_cli("render", KB, "--case", case, "--chart", "pathway-hepatic_metastases", "-o", tmp_path)
+    run = run_cli("render", KB, "--case", case, "--chart", "pathway-hepatic_metastases", "--whole", "-o", tmp_path)
     assert run.code == 0 and run.out.strip() == f"wrote 2 files to {tmp_path}"
     dot = (tmp_path / "pathway-hepatic_metastases.dot").read_text()
     assert 'penwidth=3' in edge_line(dot, "surgical_approach", "staged_approaches")
@@ -177,8 +177,35 @@ def test_render_paged_writes_the_pages_of_a_chart(tmp_path):
 def test_render_usage_errors():
     assert run_cli("render", KB, "--format", "gif").code == 2
     assert run_cli("render", KB, "--chart", "no-such-chart").code == 2
-    listed = run_cli("render", KB, "--list")
+    with pytest.raises(SystemExit) as both:  # argparse: one or the other
+        run_cli("render", KB, "--paged", "--whole")
+    assert both.value.code == 2
+    listed = run_cli("render", KB, "--whole", "--list")
     assert "site-liver" in listed.out.split() and "safety" in listed.out.split()
+
+
+def test_render_draws_a_chart_too_large_to_print_as_its_pages_and_says_what_it_left_out(tmp_path):
+    run = run_cli("render", KB, "-o", tmp_path, "--format", "svg")
+    assert run.code == 0, run.err
+    names = {p.stem for p in tmp_path.glob("*.svg")}
+    # the main pathway (3000 x 1800 pt whole) as its linked pages; a small one whole
+    assert "pathway-hepatic_metastases" not in names and "pathway-hepatic_metastases-2" in names
+    assert "pathway-multidisciplinary_team" in names and {"safety-1", "safety-2"} <= names
+    assert names == set(run_cli("render", KB, "--list").out.split())
+    out = " ".join(run.out.split())
+    assert "too large to print whole, drawn as linked pages: pathway-hepatic_metastases (17 pages)" in out
+    assert "too large to print with text of 8 pt, not drawn: source-SUMMARY" in out and "site-liver" in out
+    assert "`--whole` draws every chart as one image, for the screen" in out
+    # asked for by name, a chart too large to print is refused, with the way to draw it
+    refused = run_cli("render", KB, "--chart", "site-liver", "-o", tmp_path / "x")
+    assert refused.code == 2 and not (tmp_path / "x").exists()
+    assert "site-liver is too large to print with text of 8 pt on an A4 landscape sheet; `--whole` draws it" in \
+        refused.err
+    whole = run_cli("render", KB, "--chart", "site-liver", "--whole", "-o", tmp_path / "x", "--format", "dot")
+    assert whole.code == 0 and (tmp_path / "x" / "site-liver.dot").is_file()
+    # a small knowledge base's charts all print whole, the composite ones included
+    small = run_cli("render", DATA / "render", "--list")
+    assert small.out.split() == run_cli("render", DATA / "render", "--whole", "--list").out.split()
 
 
 def test_the_layout_program_is_graphviz_pure_from_this_environment():
@@ -201,3 +228,21 @@ def test_golden_dot_of_the_bundled_knowledge_base(bundled_kb, spec, update_golde
         golden.write_text(dot, encoding="utf-8")
     assert golden.exists(), f"no golden file for {spec.name}: run pytest --update-golden"
     assert dot == golden.read_text(encoding="utf-8"), f"{spec.name} changed: review, then pytest --update-golden"
+
+
+def test_render_says_when_even_a_page_of_its_own_prints_too_small(tmp_path):
+    long = " ".join(["word"] * 400)  # one box taller than a sheet: no cut makes it legible
+    (tmp_path / "main.rules").write_text(f'''source S "s"
+fact x : bool
+pathway p "P" source S
+    decide q "Q?"
+        when x -> r
+        otherwise -> end
+    recommend r "{long}"
+        modality recommended
+        quote "q"
+''')
+    run = run_cli("render", tmp_path, "-o", tmp_path / "out", "--format", "svg")
+    assert run.code == 0, run.err
+    assert (tmp_path / "out" / "pathway-p.svg").is_file()
+    assert "pathway-p prints with text under 8 pt even as a page of its own" in " ".join(run.out.split())

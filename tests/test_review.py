@@ -16,7 +16,7 @@ import threading
 import pytest
 
 import consilium
-from conftest import DATA, run_cli
+from conftest import DATA, ROOT, run_cli
 from consilium.engine.analysis.identity import rule_digest, rules
 from consilium.engine.analysis.review import changes_since_review, sign, status
 from consilium.engine.analysis.review_record import ReviewRecordError, read_record
@@ -74,6 +74,8 @@ def test_sign_records_states_and_the_gate_passes_when_all_are_approved(folder):
     text = run_cli("review", "status", folder).out
     assert "Rejected (1)\n  Anti-EGFR  [recommendation 'egfr', " in text
     assert "rejected by B on " in text and "“No.”" in text
+    assert text.rstrip().endswith(f"record a review: consilium review sign RULE... --kb {folder} --by NAME "
+                                  "--verdict approved|questioned|rejected [--comment TEXT]")  # what to do next
     # every earlier review is still there, in order
     egfr = [r for r in read_record(folder / "REVIEWS.toml").reviews if r.rule == "egfr"]
     assert [r.verdict for r in egfr] == ["approved", "questioned", "rejected"]
@@ -194,6 +196,9 @@ def test_changes_since_review_shows_the_semantic_diff_from_the_reviewed_revision
     assert simultaneous.reviewed_at == review.revision
     assert [(c.kind, c.id) for c in simultaneous.changes] == [("changed", "simultaneous")]
     assert [r.change for r in simultaneous.regions] == ["no longer fires"]
+    assert simultaneous.text[:2] == ('- recommend simultaneous "Simultaneous surgery"',
+                                     '+ recommend simultaneous "Simultaneous surgery (2)"')
+    assert "      action simultaneous_resection" in simultaneous.text  # unchanged lines kept, marked "  "
     assert simultaneous.regions[0].case == {"segments": 2} or simultaneous.regions[0].case["segments"] in (2, 3)
     assert "uncommitted" in changes["how_many"].note
 
@@ -225,6 +230,11 @@ def test_the_report_shows_each_rules_state_and_what_changed_since_review(folder,
     assert "How many segments?" in changed and "approved by Dr A on " in changed
     assert "changed decide <code>how_many</code>" in changed
     assert "Simultaneous surgery</a> no longer fires for a case such as" in changed
+    # what the rule says then and now, line by line, as written in the rule file
+    said = changed.split('<pre class="rule-diff">', 1)[1].split("</pre>", 1)[0]
+    assert '<span class="then">-     when segments &lt;= 3 -&gt; simultaneous</span>' in said
+    assert '<span class="now">+     when segments &lt;= 2 -&gt; simultaneous</span>' in said
+    assert '<span class="both">  decide how_many ' in said
     row = page.split('<tr id="rule-sequence"', 1)[1].split("</tr>", 1)[0]
     assert 'class="review questioned">questioned' in row and "Dr B" in row
     row = page.split('<tr id="rule-egfr"', 1)[1].split("</tr>", 1)[0]
@@ -261,3 +271,71 @@ def test_the_gate_in_json(folder):
     payload = json.loads(run_cli("check", folder, "--require-review", "--format", "json").out)
     assert payload["ok"] is False and payload["review"]["diagnostics"][0]["code"] == "review-invalid"
     assert payload["review"]["diagnostics"][0]["span"]["line"] == 1
+
+
+def test_the_readme_walkthrough_records_a_review_and_the_report_shows_before_and_after(tmp_path, monkeypatch):
+    import re
+    import shlex
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Sign-off per rule", 1)[1].split("\n### ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    commands = [shlex.split(line.split("  #", 1)[0]) for line in block.splitlines() if line.strip()]
+    assert [c[:2] for c in commands] == [["consilium", "review"], ["consilium", "report"], ["git", "commit"],
+                                         ["consilium", "review"], ["git", "add"]]
+    shutil.copytree(consilium.bundled_kb_path(), tmp_path / "kb", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "the bundled knowledge base")
+    assert not (tmp_path / "kb" / "REVIEWS.toml").exists()  # the bundled knowledge base has no sign-off
+
+    def row(page: str, rule: str) -> str:
+        return page.split(f'<tr id="rule-{rule}"', 1)[1].split("</tr>", 1)[0]
+
+    printed = []
+    for command in commands:
+        if command[0] == "git":
+            if command[1] == "add":  # `git add X && git commit -m M`
+                git(tmp_path, *command[1:3])
+                git(tmp_path, "commit", "-q", "-m", command[-1])
+            else:
+                git(tmp_path, "commit", "-q", "--allow-empty", *command[2:])
+            continue
+        run = run_cli(*command[1:])
+        assert run.code == 0, run.err
+        printed.append(run.out)
+    before = (tmp_path / "out" / "report" / "index.html").read_text(encoding="utf-8")
+    assert "No review is recorded yet (<code>kb/REVIEWS.toml</code> does not exist" in before
+    assert '<li class="review approved">0 approved</li>' in before
+    assert "No reviewed rule has changed since its review." in before
+    assert 'class="review unreviewed">never reviewed' in row(before, "staged_hepatectomy")
+    said = re.findall(r"`([^`]+)`", section.split("`review sign` prints", 1)[1].split("appends", 1)[0])
+    assert said[0].removesuffix("2026-11-29") in printed[2] and said[1] in printed[2]
+    record = (tmp_path / "kb" / "REVIEWS.toml").read_text(encoding="utf-8")
+    assert 'rule = "staged_hepatectomy"' in record and 'comment = "Matches the summary\'s wording."' in record
+    assert re.search(r'revision = "[0-9a-f]{12}"', record)  # committed first: no "+dirty"
+
+    after = render_report(tmp_path)
+    assert "The record: <code>kb/REVIEWS.toml</code> (1 review)." in after
+    assert '<li class="review approved">1 approved</li>' in after
+    assert "approved by A. Auditor, " in row(after, "staged_hepatectomy")
+    assert "Matches the summary&#x27;s wording." in row(after, "staged_hepatectomy") or \
+        "Matches the summary's wording." in row(after, "staged_hepatectomy")
+
+    rules_file = tmp_path / "kb" / "liver.rules"
+    rules_file.write_text(rules_file.read_text(encoding="utf-8").replace(
+        'quote "Hepatectomy 3 months after', 'quote "Hepatectomy 4 months after'), encoding="utf-8")
+    changed = render_report(tmp_path)
+    assert '<li class="review changed">1 changed since its review</li>' in changed
+    assert 'class="review changed">changed since its review' in row(changed, "staged_hepatectomy")
+    since = changed.split("Changed since last review", 1)[1].split("</section>", 1)[0]
+    assert "approved by A. Auditor on " in since and " at revision " in since
+    assert '<span class="then">-     quote &quot;Hepatectomy 3 months after' in since
+    assert '<span class="now">+     quote &quot;Hepatectomy 4 months after' in since
+    assert "No case is decided differently" in since
+
+
+def render_report(folder) -> str:
+    run = run_cli("report", "kb", "-o", folder / "again", "--no-timestamp")  # as the README: from the folder
+    assert run.code == 0, run.err
+    return (folder / "again" / "index.html").read_text(encoding="utf-8")

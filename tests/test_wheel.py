@@ -52,3 +52,8 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path):
     version = subprocess.run([str(bin_dir / "python"), "-c", "import consilium; print(consilium.__version__)"],
                              cwd=elsewhere, capture_output=True, text=True)
     assert version.stdout.strip() == consilium.__version__
+    # an auditor signing the installed bundled knowledge base is sent to a copy of their own
+    signed = subprocess.run([str(bin_dir / "consilium"), "review", "sign", "staged_hepatectomy", "--by", "A",
+                             "--verdict", "approved"], cwd=elsewhere, capture_output=True, text=True)
+    assert signed.returncode == 2 and "installed inside Consilium" in signed.stderr and "--kb FOLDER" in signed.stderr
+    assert not list((tmp_path / "venv").rglob("REVIEWS.toml"))

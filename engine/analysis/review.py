@@ -13,6 +13,7 @@ It does not print anything; the command line and the report do.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import io
 import subprocess
 import tarfile
@@ -141,11 +142,12 @@ class ChangeSinceReview:
     changes: tuple["Change", ...]       # the declarations changed (this rule's, from the semantic diff)
     regions: tuple["Region", ...]       # the cases for which this rule now fires or no longer fires
     note: str | None = None             # why no diff could be shown
+    text: tuple[str, ...] = ()          # the rule's text then and now, as diff lines ("-" then, "+" now)
 
     def to_json(self) -> dict:
         return {"rule": self.state.rule.id, "reviewed_at": self.reviewed_at,
                 "changes": [c.to_json() for c in self.changes], "regions": [r.to_json() for r in self.regions],
-                "note": self.note}
+                "note": self.note, "text": list(self.text)}
 
 
 def changes_since_review(kb: "KnowledgeBase", current: Status) -> list[ChangeSinceReview]:
@@ -185,8 +187,32 @@ def changes_since_review(kb: "KnowledgeBase", current: Status) -> list[ChangeSin
         # definition or plan fires nothing itself: the cases whose result changes at all
         fires = state.rule.kind in ("recommendation", "warning", "safety rule")
         out.append(ChangeSinceReview(state, revision, tuple(c for c in d.changes if c.id == state.rule.id),
-                                     tuple(r for r in d.regions if r.rule == state.rule.id or not fires)))
+                                     tuple(r for r in d.regions if r.rule == state.rule.id or not fires),
+                                     text=_text_diff(rule_text(old, old_rule.span), rule_text(kb, state.rule.span))))
     return out
+
+
+def rule_text(kb: "KnowledgeBase", span) -> list[str]:
+    """The lines a rule is written on: its declaration and the lines indented under it."""
+    if span is None or span.file not in kb.texts:
+        return []
+    lines = kb.texts[span.file].splitlines()[span.line - 1:]
+    if not lines:
+        return []
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    block = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent and not line.lstrip().startswith(")"):
+            break
+        block.append(line)
+    while block and not block[-1].strip():
+        block.pop()
+    return [line[indent:] if line[:indent].isspace() else line.lstrip() for line in block]
+
+
+def _text_diff(then: list[str], now: list[str]) -> tuple[str, ...]:
+    """The lines of a rule then and now, each marked: "-" then only, "+" now only, " " both."""
+    return tuple(line for line in difflib.ndiff(then, now) if not line.startswith("? "))
 
 
 def _version_at(folder: Path, root_name: str, revision: str):

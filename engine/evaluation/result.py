@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
+from .merged import merge_warnings
 
 if TYPE_CHECKING:
     from .concordance import SiteView
 
-SCHEMA_VERSION = "1.3"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions, choices
+SCHEMA_VERSION = "1.4"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
+# choices; 1.4: merged_warnings
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -346,6 +348,12 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     def choices(self) -> tuple:
         return self.advice.choices if self.advice is not None else ()
 
+    @property
+    def merged_warnings(self) -> tuple:
+        """The warnings as shown to a clinician: those saying the same thing (the same quote of
+        the same source) merged into one naming every rule it comes from (evaluation/merged.py)."""
+        return merge_warnings(self.warnings)
+
     def why_not(self, rule_id: str):
         """Why the case did not get `rule_id`: where its path turned away, with the reasons or
         the facts still open (KeyError for an id the knowledge base does not declare)."""
@@ -399,6 +407,8 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "options": [o.to_json() for o in self.options],
             "contradictions": [c.to_json() for c in self.contradictions],
             "choices": [c.to_json() for c in self.choices],
+            # what the text and the report show: one warning per thing said, naming every rule it comes from
+            "merged_warnings": [m.to_json() for m in self.merged_warnings],
         }
 
 
