@@ -224,7 +224,8 @@ class PathwayWriter:
              unknown: str | None) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
         Which missing facts it needs, `relevant` (evaluation/needs.py) says from the node and the
-        values it read: only those whose answers could still decide it (`unknown`: unused here)."""
+        values it read: only those whose answers could still decide it. `unknown`: a local known to be
+        None here (a bare fact needs no second test), if any."""
         f = self.f
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node, then the values it read, flat: what its needs are worked out and kept by)
@@ -242,9 +243,17 @@ class PathwayWriter:
                 var = f.facts.get(name) if at_hand else None
                 values.append(var or f"get({name!r})")
             if every_missing_fact_decides(conditions_of(node), self.checked.defines):  # no call needed
+                before = len(f.body)
                 for name, value in zip(self.reads[node.id], values, strict=True):
+                    if value in f.sure:  # tested above: given
+                        continue
+                    if value == unknown:
+                        f.emit(indent, f"needs[{name!r}] = None")
+                        continue
                     f.emit(indent, f"if {value} is None:")
                     f.emit(indent + 1, f"needs[{name!r}] = None")
+                if len(f.body) == before:  # nothing it reads can be missing here (a fact tested above is given)
+                    f.emit(indent, "pass")
                 return
             f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key + values)})))")
             return
@@ -262,6 +271,7 @@ class PathwayWriter:
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
         read = self.read(node, self.reads[node.id], indent)
+        given: list[str] = []  # the locals known not to be None in the code below a test for it
         for index, branch in enumerate(node.branches, start=1):
             following = (branch.target,) if branch.target else ()
             if branch.condition is None:
@@ -270,10 +280,9 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
                 break
-            v, missing, test = self.condition(branch.condition, indent)
-            if missing:  # tested first: a missing fact leaves the node open
-                f.emit(indent, f"if {missing}:")
-                self.open(indent + 1, node, "decide", read, v)
+            unknowns, test = self.condition(branch.condition, indent)
+            if unknowns:  # tested first: a missing fact leaves the node open
+                given += self.missing(indent, node, "decide", read, unknowns)
                 f.emit(indent, f"elif {test}:")
             else:
                 f.emit(indent, f"if {test}:")
@@ -292,30 +301,42 @@ class PathwayWriter:
                 self.step(indent, node, "decide", read, NO_BRANCH, "no-branch")
         if f.body[-1][0].endswith("else:"):  # nothing left to do when no branch holds
             f.body.pop()
+        f.sure.difference_update(given)
 
-    def condition(self, e: ir.Expr, indent: int, negated: bool = False) -> tuple[str | None, str, str]:
-        """A node's condition computed: (the local known to be None where it is missing, if
-        any; what makes it missing, "" when nothing can; the test that it holds, or with
-        `negated` that it does not). A comparison is tested where it is used, not stored."""
+    def condition(self, e: ir.Expr, indent: int, negated: bool = False) -> tuple[tuple[str, ...], str]:
+        """A node's condition computed: (the locals whose being None leaves it unknown, none
+        when nothing can; the test that it holds, or with `negated` that it does not). A
+        comparison is tested where it is used, not stored."""
         f = self.f
         parts = f.test(e, indent)
         if parts is not None:
             unknowns, test, negation = parts
-            return (unknowns[0] if len(unknowns) == 1 else None, " or ".join(f"{x} is None" for x in unknowns),
-                    negation if negated else test)
+            return unknowns, negation if negated else test
         v = f.expr(e, indent)
-        return v, ("" if f.known(v) else f"{v} is None"), f"{v} is not True" if negated else f"{v} is True"
+        return (() if f.known(v) else (v,)), f"{v} is not True" if negated else f"{v} is True"
+
+    def missing(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
+                unknowns: tuple[str, ...]) -> list[str]:
+        """`if <one of unknowns is None>:` and the node left open under it. Below that test (its
+        elif and else) none of them is None, so no code there tests one again: they are taken
+        as sure, and returned for the caller to forget at the end of the node."""
+        f = self.f
+        f.emit(indent, "if " + " or ".join(f"{x} is None" for x in unknowns) + ":")
+        self.open(indent + 1, node, kind, read, unknowns[0] if len(unknowns) == 1 else None)
+        added = [x for x in unknowns if x not in f.sure]
+        f.sure.update(added)
+        return added
 
     def rule(self, node: ir.Recommend | ir.Warn, indent: int) -> None:
         f = self.f
+        given: list[str] = []  # the locals known not to be None below the guard's test
         kind = type(node).__name__.lower()
         read = self.read(node, self.reads[node.id], indent)
         if node.guard is not None:
-            v, missing, test = self.condition(node.guard, indent, negated=self.record)
+            unknowns, test = self.condition(node.guard, indent, negated=self.record)
             opening = "if"
-            if missing:  # a value that is never unknown leaves nothing open
-                f.emit(indent, f"if {missing}:")
-                self.open(indent + 1, node, kind, read, v)
+            if unknowns:  # a value that is never unknown leaves nothing open
+                given = self.missing(indent, node, kind, read, unknowns)
                 opening = "elif"
             f.emit(indent, f"{opening} {test}:")
             if self.record:  # `test` is that it does not hold
@@ -341,6 +362,7 @@ class PathwayWriter:
             self.step(indent, node, kind, read, f"warns ({node.severity})", "fires", following=_targets(node))
         for target in node.then:
             self.lead(indent, node, target)
+        f.sure.difference_update(given)
 
     def schedule(self, node: ir.Schedule, indent: int) -> None:
         f = self.f
