@@ -168,12 +168,9 @@ def wait_for_rows(tmp_path, process):
     raise AssertionError("the cohort wrote nothing in 60 s")
 
 
-@pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to the group", "SIGTERM to the parent"])
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_signal_stops_a_cohort_within_2_s_and_leaves_no_file(tmp_path, how, jobs):
-    big_cohort(tmp_path / "big.jsonl")
-    process = start_cohort(tmp_path, "--jobs", jobs)
-    wait_for_rows(tmp_path, process)
+def interrupt(process, how: str, timeout: float) -> tuple[int, str, float]:
+    """Signal a running command as `how` says (SIGINT or SIGTERM, to its group or to it alone) and
+    wait for it: (the signal, its standard error, seconds from the signal to its end)."""
     signum = signal.SIGINT if "SIGINT" in how else signal.SIGTERM
     started = time.monotonic()
     if "group" in how:
@@ -181,11 +178,20 @@ def test_a_signal_stops_a_cohort_within_2_s_and_leaves_no_file(tmp_path, how, jo
     else:
         process.send_signal(signum)
     try:
-        err = process.communicate(timeout=10)[1]
+        err = process.communicate(timeout=timeout)[1]
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    stopped_in = time.monotonic() - started
+    return signum, err, time.monotonic() - started
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group (Ctrl-C)", "SIGTERM to the group", "SIGTERM to the parent"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_signal_stops_a_cohort_within_2_s_and_leaves_no_file(tmp_path, how, jobs):
+    big_cohort(tmp_path / "big.jsonl")
+    process = start_cohort(tmp_path, "--jobs", jobs)
+    wait_for_rows(tmp_path, process)
+    signum, err, stopped_in = interrupt(process, how, timeout=10)
     assert stopped_in < 2, f"took {stopped_in:.1f} s"
     assert process.returncode == 128 + signum
     assert f"stopped by {signal.Signals(signum).name} after" in err and "rows; " in err and "was not written" in err

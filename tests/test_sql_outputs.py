@@ -5,7 +5,6 @@ a complete run takes the name only once written; an output that is an input is r
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import time
 import pytest
 
 from conftest import KB, ROOT, run_cli
-from test_outputs import CASE, final_and_partial
+from test_outputs import CASE, final_and_partial, interrupt
 
 pytest.importorskip("duckdb")
 
@@ -44,20 +43,10 @@ def wait_for_the_partial_file(tmp_path, output: str, process: subprocess.Popen[s
 def test_a_signal_stops_a_duckdb_cohort_and_leaves_no_file(tmp_path, how, output):
     process = start(tmp_path, output)
     wait_for_the_partial_file(tmp_path, output, process)
-    signum = signal.SIGINT if "SIGINT" in how else signal.SIGTERM
     if process.poll() is not None:
         pytest.skip("the run ended before the signal could land (a very fast machine)")
-    started = time.monotonic()
-    if "group" in how:
-        os.killpg(process.pid, signum)
-    else:
-        process.send_signal(signum)
-    try:
-        err = process.communicate(timeout=30)[1]
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert time.monotonic() - started < 5
+    signum, err, stopped_in = interrupt(process, how, timeout=30)
+    assert stopped_in < 5
     assert process.returncode == 128 + signum, err
     assert f"stopped by {signal.Signals(signum).name}" in err and f"{output} was not written" in err, err
     assert "Traceback" not in err

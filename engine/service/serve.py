@@ -310,10 +310,12 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
     async def lifespan(app):
         state["client"] = httpx.AsyncClient(follow_redirects=False)
         loop = asyncio.get_running_loop()
-        try:
-            loop.add_signal_handler(signal.SIGHUP, lambda: threading.Thread(target=holder.reload, daemon=True).start())
-        except (NotImplementedError, RuntimeError, ValueError, AttributeError):  # no SIGHUP, or not the main thread
-            pass
+        # SIGHUP reloads, where there is one (not on Windows) and this loop owns the signals (the
+        # main thread); --watch reloads everywhere. A loop without signal support says so.
+        if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGHUP,
+                                        lambda: threading.Thread(target=holder.reload, daemon=True).start())
         task = asyncio.create_task(watcher()) if watch else None
         yield
         if task is not None:
