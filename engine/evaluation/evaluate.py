@@ -26,11 +26,10 @@ from .bytecode import Store
 from .codegen.runtime import Loaded
 from .advice import Advice, Advisor
 from .concordance import Concordance
-from .needs import Relevance, answers
+from .needs import Relevance, answers, kept_bound
 from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
-_KEPT = 8192          # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
 
 
 class Evaluator:
@@ -52,6 +51,8 @@ class Evaluator:
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
+        # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
+        self._kept_bound = kept_bound(len(self._nodes) + len(checked.safeties))
         self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
         # which missing facts an open node needs (needs.py): the generated code calls it `relevant`
         self._relevance = Relevance(checked, self._advisor.explain)
@@ -99,7 +100,7 @@ class Evaluator:
         key = (fired, tuple([w.id for w in warnings]))
         by_source = self._by_source_kept.get(key)
         if by_source is None:
-            if len(self._by_source_kept) >= _KEPT:
+            if len(self._by_source_kept) >= self._kept_bound:
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
@@ -165,7 +166,7 @@ class Evaluator:
         found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
                        for fact in self._relevance(key)])
         kept = self._open_kept
-        if len(kept) >= _KEPT:
+        if len(kept) >= self._kept_bound:
             kept.clear()  # bounded: a cohort of distinct cases does not grow it without end
         try:
             kept[key] = found
@@ -218,7 +219,7 @@ class Evaluator:
         if samples is None:
             samples = self._samples[key] = values_tried
         if samples and values_tried == samples:  # else what is tried depends on the case: nothing kept
-            if len(self._answers_kept) >= _KEPT:
+            if len(self._answers_kept) >= self._kept_bound:
                 self._answers_kept.clear()
             self._answers_kept[key, tuple([gave for _, gave in tried])] = found
         else:

@@ -28,6 +28,14 @@ from ..lang.values import Duration, format_number, midpoint
 Probe = Callable[[Any], tuple[str | None, str]]  # value -> (leads_to, outcome in words)
 
 
+def kept_bound(nodes: int) -> int:
+    """How many entries a cache kept per (node, values read) may hold before it is emptied: 64 a
+    node, 8,192 at least. A bound that did not grow with the knowledge base was emptied ever more
+    often as it grew (60 copies of the bundled one: every few cases), and each case then worked out
+    again what it had kept: the cost per case grew faster than the knowledge base."""
+    return max(8192, 64 * nodes)
+
+
 def answers(fact: ir.Fact, probe: Probe, cuts: tuple[Any, ...]) -> tuple[Answer, ...]:
     match fact.type:
         case ir.BoolType():
@@ -142,15 +150,37 @@ def every_missing_fact_decides(conditions: list[ir.Expr], defines: Mapping[str, 
     return True
 
 
+def missing_facts_decide(condition: ir.Expr, defines: Mapping[str, ir.Define]) -> bool:
+    """When `condition` is unknown, is each fact it reads that is missing one of its needs? So
+    when it is built of such parts (see `every_missing_fact_decides`) joined by `and` alone, or
+    by `or` alone (through definitions, and `not`, which turns one into the other): unknown,
+    none of its parts is false (true), so the answer to any fact missing could still decide it.
+    The code writer then tests the facts themselves, with no `relevant` call."""
+    return _joined(condition, defines, None)
+
+
+def _joined(e: ir.Expr, defines: Mapping[str, ir.Define], joint: type | None) -> bool:
+    """`joint`: the kind of join met above (`ir.And` or `ir.Or`), None before any."""
+    match e:
+        case ir.DefineRef(id=name):
+            return _joined(defines[name].expr, defines, joint)
+        case ir.Not(operand=op):
+            return _joined(op, defines, {ir.And: ir.Or, ir.Or: ir.And}.get(joint) if joint else None)
+        case ir.And(operands=ops) | ir.Or(operands=ops):
+            if joint is not None and type(e) is not joint:
+                return False
+            return all(_joined(op, defines, type(e)) for op in ops)
+    return every_missing_fact_decides([e], defines)
+
+
 class Relevance:
     """For an open node, as the walk records it (`(OpenNode, *values of the facts it reads)`,
     see codegen/walk.py), the missing facts whose answers could still decide it, in the order
     the node reads them. A decision waits on its first branch whose condition is unknown (those
     before it are false, and stay false whatever the missing facts are); a rule, on its guard;
     a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names.
-    Kept per key, up to a bound: the cases of a cohort repeat."""
-
-    _KEPT = 8192
+    Kept per key, up to a bound that grows with the knowledge base (`kept_bound`): the cases
+    of a cohort repeat."""
 
     def __init__(self, checked: Checked, explainer: Explainer):
         self.explain = explainer
@@ -161,6 +191,7 @@ class Relevance:
         for s in checked.safeties:
             self.nodes[(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
         self._kept: dict[Any, tuple[str, ...]] = {}
+        self._bound = kept_bound(len(self.nodes))
 
     def __call__(self, key: tuple[Any, ...]) -> tuple[str, ...]:
         try:
@@ -169,7 +200,7 @@ class Relevance:
             return self._work(key)
         if found is None:
             found = self._work(key)
-            if len(self._kept) >= self._KEPT:
+            if len(self._kept) >= self._bound:
                 self._kept.clear()
             self._kept[key] = found
         return found

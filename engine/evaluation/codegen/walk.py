@@ -31,7 +31,7 @@ from ...lang.check import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
-from ..needs import every_missing_fact_decides
+from ..needs import missing_facts_decide
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
@@ -221,11 +221,12 @@ class PathwayWriter:
         self.f.emit(indent, f"trace.append({self.f.const(made, 'STEP_' + node.id)})")
 
     def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
-             unknown: str | None) -> None:
+             unknown: str | None, condition: ir.Expr) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
         Which missing facts it needs, `relevant` (evaluation/needs.py) says from the node and the
         values it read: only those whose answers could still decide it. `unknown`: a local known to be
-        None here (a bare fact needs no second test), if any."""
+        None here (a bare fact needs no second test), if any; `condition`: the one left open (a
+        decision's branch, a rule's guard)."""
         f = self.f
         question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node, then the values it read, flat: what its needs are worked out and kept by)
@@ -242,10 +243,11 @@ class PathwayWriter:
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
                 values.append(var or f"get({name!r})")
-            if every_missing_fact_decides(conditions_of(node), self.checked.defines):  # no call needed
+            if missing_facts_decide(condition, self.checked.defines):  # no call needed
                 before = len(f.body)
+                wanted = set(facts_read(condition, self.checked.defines))
                 for name, value in zip(self.reads[node.id], values, strict=True):
-                    if value in f.sure:  # tested above: given
+                    if name not in wanted or value in f.sure:  # another branch's; or tested above: given
                         continue
                     if value == unknown:
                         f.emit(indent, f"needs[{name!r}] = None")
@@ -282,7 +284,7 @@ class PathwayWriter:
                 break
             unknowns, test = self.condition(branch.condition, indent)
             if unknowns:  # tested first: a missing fact leaves the node open
-                given += self.missing(indent, node, "decide", read, unknowns)
+                given += self.missing(indent, node, "decide", read, unknowns, branch.condition)
                 f.emit(indent, f"elif {test}:")
             else:
                 f.emit(indent, f"if {test}:")
@@ -316,13 +318,13 @@ class PathwayWriter:
         return (() if f.known(v) else (v,)), f"{v} is not True" if negated else f"{v} is True"
 
     def missing(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
-                unknowns: tuple[str, ...]) -> list[str]:
+                unknowns: tuple[str, ...], condition: ir.Expr) -> list[str]:
         """`if <one of unknowns is None>:` and the node left open under it. Below that test (its
         elif and else) none of them is None, so no code there tests one again: they are taken
         as sure, and returned for the caller to forget at the end of the node."""
         f = self.f
         f.emit(indent, "if " + " or ".join(f"{x} is None" for x in unknowns) + ":")
-        self.open(indent + 1, node, kind, read, unknowns[0] if len(unknowns) == 1 else None)
+        self.open(indent + 1, node, kind, read, unknowns[0] if len(unknowns) == 1 else None, condition)
         added = [x for x in unknowns if x not in f.sure]
         f.sure.update(added)
         return added
@@ -336,7 +338,7 @@ class PathwayWriter:
             unknowns, test = self.condition(node.guard, indent, negated=self.record)
             opening = "if"
             if unknowns:  # a value that is never unknown leaves nothing open
-                given = self.missing(indent, node, kind, read, unknowns)
+                given = self.missing(indent, node, kind, read, unknowns, node.guard)
                 opening = "elif"
             f.emit(indent, f"{opening} {test}:")
             if self.record:  # `test` is that it does not hold
