@@ -165,7 +165,7 @@ def _joined(e: ir.Expr, defines: Mapping[str, ir.Define], joint: type | None) ->
         case ir.DefineRef(id=name):
             return _joined(defines[name].expr, defines, joint)
         case ir.Not(operand=op):
-            return _joined(op, defines, {ir.And: ir.Or, ir.Or: ir.And}.get(joint) if joint else None)
+            return _joined(op, defines, None if joint is None else ir.Or if joint is ir.And else ir.And)
         case ir.And(operands=ops) | ir.Or(operands=ops):
             if joint is not None and type(e) is not joint:
                 return False
