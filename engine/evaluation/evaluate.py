@@ -24,6 +24,7 @@ from ..lang.shape import PathwayShape
 from . import codegen
 from .bytecode import Store
 from .codegen.runtime import Loaded
+from .codegen.walk import open_nodes
 from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import Relevance, answers, kept_bound
@@ -51,6 +52,7 @@ class Evaluator:
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
+        self._open_nodes = open_nodes(checked)  # what the walk records a node left open by
         # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
         self._kept_bound = kept_bound(len(self._nodes) + len(checked.safeties))
         self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
@@ -141,27 +143,25 @@ class Evaluator:
         decides: dict[str, list[Undecided]] = {}
         pending: dict[str, dict[str, None]] = {}
         kept = self._open_kept
-        for entry in undecided:  # ((open node, *values read), pairs read)
+        for key in undecided:  # (open node, *values read)
             try:
-                found = kept.get(entry[0])
+                found = kept.get(key)
             except TypeError:  # a value that cannot be hashed: nothing is kept
                 found = None
             if found is None:
-                found = self._open(entry, case)
-            pathway = entry[0][0][0]
+                found = self._open(key, case)
             for fact, open_node in found:
-                if pathway is not None:
-                    pending.setdefault(pathway, {})[fact] = None
+                if open_node.pathway is not None:
+                    pending.setdefault(open_node.pathway, {})[fact] = None
                 decides.setdefault(fact, []).append(open_node)
         needs = tuple([_new(Need, (fact, *self._needs[fact], tuple(nodes))) for fact, nodes in decides.items()])
         return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}
 
-    def _open(self, entry: tuple[Any, tuple[tuple[str, Any], ...]], case: Mapping[str, Any]) \
-            -> tuple[tuple[str, Undecided], ...]:
-        """For one open node (as the walk recorded it), each missing fact that could decide it
-        (needs.py's `Relevance`), with what each answer would lead to."""
-        key, _ = entry
-        pathway, node_id, question = key[0]
+    def _open(self, key: tuple[Any, ...], case: Mapping[str, Any]) -> tuple[tuple[str, Undecided], ...]:
+        """For one open node (as the walk recorded it: its `open_key` and the values it read),
+        each missing fact that could decide it (needs.py's `Relevance`), with what each answer
+        would lead to."""
+        pathway, node_id, question = self._open_nodes[key[0]]
         node = self._nodes[node_id]
         found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
                        for fact in self._relevance(key)])

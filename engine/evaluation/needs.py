@@ -155,6 +155,8 @@ def missing_facts_decide(condition: ir.Expr, defines: Mapping[str, ir.Define]) -
     when it is built of such parts (see `every_missing_fact_decides`) joined by `and` alone, or
     by `or` alone (through definitions, and `not`, which turns one into the other): unknown,
     none of its parts is false (true), so the answer to any fact missing could still decide it.
+    `x is known` may be one of the parts of an `and` (`x is not known` of an `or`): the join
+    left open, it holds (does not), so x is there.
     The code writer then tests the facts themselves, with no `relevant` call."""
     return _joined(condition, defines, None)
 
@@ -170,11 +172,24 @@ def _joined(e: ir.Expr, defines: Mapping[str, ir.Define], joint: type | None) ->
             if joint is not None and type(e) is not joint:
                 return False
             return all(_joined(op, defines, type(e)) for op in ops)
+        case ir.IsKnown(operand=op, negated=negated):
+            # never unknown: in an `and` left open it holds, in an `or` it does not; it reads no
+            # missing fact when that means its operand is there (`x is known` in an `and`)
+            there = joint is (ir.Or if negated else ir.And)
+            return there and every_missing_fact_decides([op], defines)
     return every_missing_fact_decides([e], defines)
 
 
+def open_key(pathway: str | None, node: str) -> str:
+    """How the walk names an open node in what it records (`(name, *values of the facts it reads)`):
+    `pathway/node`, a safety rule by its id alone. A string, not a tuple of them: a key made of it
+    and of plain values holds nothing the garbage collector must follow, so the collector drops it
+    from what it scans, and the caches kept by such keys are not scanned over and over."""
+    return node if pathway is None else f"{pathway}/{node}"
+
+
 class Relevance:
-    """For an open node, as the walk records it (`(OpenNode, *values of the facts it reads)`,
+    """For an open node, as the walk records it (`(open_key, *values of the facts it reads)`,
     see codegen/walk.py), the missing facts whose answers could still decide it, in the order
     the node reads them. A decision waits on its first branch whose condition is unknown (those
     before it are false, and stay false whatever the missing facts are); a rule, on its guard;
@@ -184,12 +199,12 @@ class Relevance:
 
     def __init__(self, checked: Checked, explainer: Explainer):
         self.explain = explainer
-        self.nodes: dict[tuple[str | None, str], tuple[list[ir.Expr], tuple[str, ...]]] = {}
+        self.nodes: dict[str, tuple[list[ir.Expr], tuple[str, ...]]] = {}
         for p in checked.pathways:
             for n in p.nodes:
-                self.nodes[(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
+                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
         for s in checked.safeties:
-            self.nodes[(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
+            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
         self._kept: dict[Any, tuple[str, ...]] = {}
         self._bound = kept_bound(len(self.nodes))
 
@@ -206,8 +221,7 @@ class Relevance:
         return found
 
     def _work(self, key: tuple[Any, ...]) -> tuple[str, ...]:
-        where = key[0]
-        conditions, reads = self.nodes[(where[0], where[1])]
+        conditions, reads = self.nodes[key[0]]
         return self.of(conditions, reads, dict(zip(reads, key[1:], strict=True)))
 
     def of(self, conditions: list[ir.Expr], reads: tuple[str, ...], case: Mapping[str, Any]) -> tuple[str, ...]:

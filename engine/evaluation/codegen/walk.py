@@ -31,7 +31,7 @@ from ...lang.check import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
-from ..needs import missing_facts_decide
+from ..needs import missing_facts_decide, open_key
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
@@ -41,12 +41,24 @@ NO_BRANCH = "no branch holds; the pathway ends here"
 
 
 class OpenNode(NamedTuple):
-    """A node a missing fact leaves open, as the walk records it (see `Evaluator`): strings
-    alone, so that it is cheap to compare and to hash."""
+    """A node a missing fact leaves open: the walk records its `open_key` (needs.py), which
+    `open_nodes` turns back into this."""
 
     pathway: str | None
     node: str
     question: str  # what the node asks, in words
+
+
+def question_of(node: ir.Node) -> str:
+    """What an open node asks, in words: a decision's question, a rule's label."""
+    return node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
+
+
+def open_nodes(checked: Checked) -> dict[str, OpenNode]:
+    """Every node the walk may record as open, by its `open_key`."""
+    found = {open_key(p.id, n.id): OpenNode(p.id, n.id, question_of(n)) for p in checked.pathways for n in p.nodes}
+    found.update({open_key(None, s.id): OpenNode(None, s.id, s.label) for s in checked.safeties})
+    return found
 
 
 def branch_words(branch: ir.Branch, index: int) -> str:
@@ -205,10 +217,6 @@ class PathwayWriter:
         """The facts a node reads, for its trace step (none in decide)."""
         return names if self.record else ()
 
-    def pairs(self, names: tuple[str, ...]) -> str:
-        """An expression: the facts `names` with their values, as (name, value) pairs."""
-        return "(" + "".join(f"({name!r}, {self.f.facts[name]}), " for name in names).rstrip(" ") + ")"
-
     def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: tuple[str, ...], words: str, code: str,
              *, following: tuple[str, ...] = (), branch: int | None = None, needs: str | None = None,
              otherwise: str | None = None) -> None:
@@ -228,9 +236,8 @@ class PathwayWriter:
         None here (a bare fact needs no second test), if any; `condition`: the one left open (a
         decision's branch, a rule's guard)."""
         f = self.f
-        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node, then the values it read, flat: what its needs are worked out and kept by)
-        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
+        key = [f.const(open_key(self.pid, node.id))]
         if not self.record:
             if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
                 f.emit(indent, "pass")
@@ -266,9 +273,9 @@ class PathwayWriter:
         reason = f"undecided: a condition has no value for this case ({why})" if why else None
         self.step(indent, node, kind, read, "", "undecided", needs="undecided: needs ", otherwise=reason)
         # (the node and the values it read, flat: what the evaluator's `relevant` works out and keeps
-        # its needs by; the pairs read)
-        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
-        f.emit(indent, f"undecided.append((({', '.join(key)},), {self.pairs(names)}))")
+        # its needs by)
+        key += [f.facts[name] for name in names]
+        f.emit(indent, f"undecided.append({_tuple(key)})")  # a tuple even when the node reads no fact (1 / 0)
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -422,7 +429,7 @@ class SafetyWriter(PathwayWriter):
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                key = _tuple([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
+                key = _tuple([f.const(open_key(None, safety.id)),
                               *[f.facts[n] for n in names]])
                 f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
                 self.step(1, safety, "safety", read, "", "not-checked", needs="not checked: needs ")
