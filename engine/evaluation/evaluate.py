@@ -85,8 +85,9 @@ class Evaluator:
         return codegen.generate(self.checked, self.shapes, self.name, pathways).source()[0]
 
     # ---- evaluation -----------------------------------------------------------------
-    def evaluate(self, case: Mapping[str, Any]) -> Result:
-        """Everything the rules say about a validated case: see `Result`."""
+    def evaluate(self, case: Mapping[str, Any], identity: Any = None) -> Result:
+        """Everything the rules say about a validated case: see `Result`; `identity`: what the
+        knowledge base it was evaluated with is (its JSON), as the result carries it."""
         case = dict(case)  # the result's own copy
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs: tuple[Need, ...] = ()
@@ -108,7 +109,7 @@ class Evaluator:
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), Trace(trace, case), None, advice))
+                             tuple(plans), tuple(unchecked), Trace(trace, case), identity, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""
