@@ -77,6 +77,7 @@ class Evaluator:
         self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
+        self._needs_kept: dict[tuple[Any, ...], tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]] = {}
 
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
@@ -140,7 +141,26 @@ class Evaluator:
 
         What an open node needs, and what each answer would lead to, depends only on the
         node and the values it read: kept per (node, values read), up to a bound, for the
-        cases of a cohort that repeat."""
+        cases of a cohort that repeat; and the whole answer per list of those (plain data,
+        never changed once made: results may share it)."""
+        if len(undecided) > 8:  # a long list seldom repeats: not kept whole (the parts are)
+            return self._work_needs(case, undecided)
+        whole = tuple(undecided)
+        try:
+            done, hashable = self._needs_kept.get(whole), True
+        except TypeError:  # a value that cannot be hashed: nothing is kept
+            done, hashable = None, False
+        if done is not None:
+            return done
+        done = self._work_needs(case, undecided)
+        if hashable:
+            if len(self._needs_kept) >= 4096:  # a few thousand: what repeats is what is common
+                self._needs_kept.clear()
+            self._needs_kept[whole] = done
+        return done
+
+    def _work_needs(self, case: Mapping[str, Any], undecided: list[Any]) \
+            -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
         decides: dict[str, list[Undecided]] = {}
         pending: dict[str, dict[str, None]] = {}
         kept = self._open_kept
