@@ -379,6 +379,93 @@ def test_with_several_drafts_each_card_offers_to_remove_only_the_draft_that_trip
     assert removed == sorted((f"{o['resourceType']}/{o['id']}",) for o in orders)  # one each, its own
 
 
+# ---- warnings as the product shows them; contradictions in the case -------------------------------
+
+def team_answers(name: str, **changes) -> dict:
+    import yaml
+    return {**yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{name}.yaml").read_text()), **changes}
+
+
+def warning_cards(answer: httpx.Response) -> list[dict]:
+    assert answer.status_code == 200, answer.text
+    return [c for c in answer.json()["cards"] if c["indicator"] != "info"]
+
+
+def test_a_warning_two_rules_give_is_one_card_naming_both_as_the_text_output_says_it(keys, service):
+    """The liver-first contraindication is said by the hepatic pathway and by a safety rule, quoting
+    the same sentence: the clinician gets one card naming both, the warnings of `consilium eval`."""
+    name = "liver_five_segments_bleeding"
+    answer = post(keys, service, "consilium-patient-view", patient_view(
+        example_resources(name), extension={"consilium.facts": team_answers(name)}))
+    cards = warning_cards(answer)
+    import yaml
+    flat = consilium_kb().evaluate(yaml.safe_load((ROOT / "examples" / f"{name}.yaml").read_text(encoding="utf-8")))
+    assert [c["summary"] for c in cards] == [m.label for m in flat.merged_warnings]
+    (liver_first,) = [c for c in cards if "Liver-first" in c["summary"]]
+    assert liver_first["indicator"] == "critical"
+    assert "contraindicated if the primary rectal tumor is symptomatic" in liver_first["detail"]
+    assert "Said by both the pathway" in liver_first["detail"] and "the safety rule" in liver_first["detail"]
+
+
+def with_pci(resources: list[dict], pci: int) -> list[dict]:
+    return resources + [{"resourceType": "Observation", "id": "pci", "status": "final",
+                         "subject": {"reference": f"Patient/{PATIENT}"}, "valueInteger": pci,
+                         "code": {"coding": [{"system": "urn:consilium:codes", "code": "peritoneal-cancer-index"}]}}]
+
+
+def test_a_contradiction_in_the_record_is_a_card_saying_what_contradicts_what_and_what_to_check(keys, service):
+    # a PCI measured while the record's metastases are in the liver only: a warning, naming the
+    # two resources to look at
+    record = with_pci(example_resources("liver_resectable_three_segments"), 12)
+    (card,) = [c for c in warning_cards(post(keys, service, "consilium-patient-view", patient_view(record)))
+               if c["summary"].startswith("Contradiction")]
+    assert card["summary"] == ("Contradiction in the record: A PCI or a JSCCR category is given, yet the peritoneum "
+                               "is not among the sites")
+    assert card["indicator"] == "warning" and "consistency check" in card["source"]["label"]
+    assert "- **Peritoneal carcinomatosis index (PCI)**: 12 points (read from Observation/pci valueInteger)" \
+        in card["detail"]
+    assert "- **Sites of metastases**: {liver} (read from Condition/metastasis-liver bodySite)" in card["detail"]
+    assert card["links"][0]["label"] == "Review report of this case"
+    # the team says the primary is resected, the record that it bleeds: a safety rule reads the
+    # symptoms (liver-first), so the contradiction is critical
+    name = "liver_five_segments_bleeding"
+    answer = post(keys, service, "consilium-patient-view", patient_view(
+        record_without_proposals(name), extension={"consilium.facts": team_answers(name, primary_status="resected")}))
+    (card,) = [c for c in warning_cards(answer) if c["summary"].startswith("Contradiction")]
+    assert card["summary"].endswith("Symptoms of the primary tumour are given, yet the primary has been resected")
+    assert card["indicator"] == "critical"
+    assert "resected (given beside the record, in the team's answers)" in card["detail"]
+    assert "{hemorrhage} (read from Condition/symptom-hemorrhage code)" in card["detail"]
+
+
+def test_order_hooks_show_a_contradiction_only_when_a_draft_order_makes_it(keys, service):
+    """Ordering liver-first for a patient whose primary the team says is resected: the order
+    contradicts the record, a card the one signing must see, offering (not recommending) to remove
+    it. The record's own contradiction (symptoms of a resected primary) stays patient-view's."""
+    name = "liver_five_segments_bleeding"
+    record = record_without_proposals(name)
+    team = {"consilium.facts": team_answers(name, primary_status="resected")}
+    liver_first = draft("ServiceRequest", "liver-first", code=consilium_code("liver-first"))
+    for hook in ("order-select", "order-sign"):
+        request = order_request(hook, record, [liver_first])
+        request["extension"] = team
+        cards = post(keys, service, f"consilium-{hook}", request).json()["cards"]
+        contradictions = [c for c in cards if c["summary"].startswith("Contradiction")]
+        (card,) = contradictions
+        assert card["summary"].endswith("A liver-first approach is proposed, yet the primary has been resected")
+        assert card["indicator"] == "critical"
+        assert "{liver_first} (read from the draft order ServiceRequest/liver-first code)" in card["detail"]
+        (remove,) = card["suggestions"]
+        assert remove["actions"] == [{"type": "delete", "description": "Remove ServiceRequest/liver-first from the "
+                                      "orders being written", "resourceId": ["ServiceRequest/liver-first"]}]
+        assert not remove.get("isRecommended")   # the record may be what is wrong
+    staged = draft("ServiceRequest", "staged", code=consilium_code("staged-resection"))
+    request = order_request("order-sign", record, [staged])
+    request["extension"] = team
+    assert not [c for c in post(keys, service, "consilium-order-sign", request).json()["cards"]
+                if c["summary"].startswith("Contradiction")]
+
+
 # ---- authentication -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("claims, words", [

@@ -271,7 +271,7 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
                                           f"{hook} {payload['hookInstance']} with {ref} changed").values
                 except CaseError:
                     return None
-            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, variant)
+            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, variant, own)
         return {"cards": cards}
 
     async def case_report(request: Request) -> Response:
