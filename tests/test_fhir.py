@@ -285,12 +285,44 @@ def test_cohorts_of_bundles(tmp_path):
         [row["warnings"] for row in rows[:-1]]
 
 
-def test_the_report_shows_where_each_fact_came_from(bundled_kb, tmp_path):
+@pytest.fixture(scope="module")
+def report_html(bundled_kb, tmp_path_factory) -> str:
     from consilium import render
     result = bundled_kb.evaluate_file(ROOT / "examples" / "fhir" / "errors_to_avoid.json")
-    index = render.write_report(bundled_kb, tmp_path, result, "errors_to_avoid.json")
-    html = Path(index).read_text(encoding="utf-8")
-    assert "Read from FHIR" in html and "MedicationAdministration/bevacizumab-last-dose" in html
+    index = render.write_report(bundled_kb, tmp_path_factory.mktemp("report"), result, "errors_to_avoid.json")
+    return Path(index).read_text(encoding="utf-8")
+
+
+def test_the_report_shows_where_each_fact_came_from(report_html):
+    assert "Read from FHIR" in report_html and "MedicationAdministration/bevacizumab-last-dose" in report_html
+    # each fact read links to how it is read
+    assert '<a href="#fhir-kras">KRAS mutation status</a>' in report_html
+
+
+def test_the_report_shows_each_facts_binding_beside_it_with_its_note(bundled_kb, report_html):
+    """An auditor sees, for every fact FHIR carries, how it is read (resources, codes, FHIRPath,
+    map) and where its codes were checked, in one row per fact; the others are listed as questions."""
+    from html import escape
+    assert '<a href="#fhir">Facts read from FHIR, and how</a>' in report_html
+    section = report_html.split('<section id="fhir">', 1)[1].split("</section>", 1)[0]
+    bound = [f for f in bundled_kb.facts.values() if f.bindings]
+    assert len(bound) >= 10
+    for fact in bound:
+        row = section.split(f'<tr id="fhir-{fact.id}">', 1)[1].split("</tr>", 1)[0]
+        assert escape(fact.label) in row and f"facts.rules:{fact.span.line}" in row
+        for b in fact.bindings:
+            assert f"<code>{b.resource}</code>" in row
+            for text in [*(str(c) for c in b.codes), b.where, b.value, b.profile]:
+                assert text is None or escape(text) in row, (fact.id, text)
+            note = b.note or bundled_kb.code_systems["CONSILIUM"].note   # codes of our own: the system's note
+            assert escape(" ".join(note.split())) in row, fact.id
+    kras = section.split('<tr id="fhir-kras">', 1)[1].split("</tr>", 1)[0]
+    assert "LNC#LA9633-4</code> → mutant" in kras and "not checked against HGNC itself" in kras
+    assert "the Observation's <code>value[x]</code>" in kras
+    assert "<code>SCT</code> http://snomed.info/sct" in section           # the code systems' URLs
+    unbound = section.split('<ul class="unbound">', 1)[1]
+    assert '<li id="fhir-complete_resection_feasible">' in unbound and 'id="fhir-complete_resection_feasible"' \
+        not in section.split('<ul class="unbound">', 1)[0]
 
 
 # ---- the binding language ------------------------------------------------------------------------
