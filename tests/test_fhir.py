@@ -283,6 +283,17 @@ def test_cohorts_of_bundles(tmp_path):
                             capture_output=True, text=True, cwd=ROOT)
     assert folder.returncode == 0 and [json.loads(x)["warnings"] for x in folder.stdout.splitlines()] == \
         [row["warnings"] for row in rows[:-1]]
+    # in a folder, a bad bundle's error names its file (its row is the file's place in name order)
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    (bundles / "a.json").write_text(lines[0])
+    (bundles / "b.json").write_text('{"resourceType": "Patient"}')
+    done = subprocess.run([sys.executable, "-m", "consilium", "eval", "--cohort", str(bundles), "--jobs", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1 and f"{bundles / 'b.json'}: error: the input is a 'Patient', not a Bundle" \
+        in done.stderr
+    assert [json.loads(x).get("error") for x in done.stdout.splitlines()] == \
+        [None, "the input is a 'Patient', not a Bundle"]
 
 
 @pytest.fixture(scope="module")
