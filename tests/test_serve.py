@@ -186,6 +186,8 @@ def test_patient_view_cards(keys, service):
     assert "multidisciplinary team" in summary["detail"] and summary["indicator"] == "info"
     questions = next(c for c in cards if "still open" in c["summary"])
     assert "Complete resection feasible" in questions["detail"]
+    # the service's own cards are signed with the knowledge base's name, not a path on the server
+    assert questions["source"]["label"] == "Consilium: Management of metastatic rectal cancer"
     report, chart = (link["url"] for link in questions["links"])
     assert all(link["type"] == "absolute" for link in questions["links"])
     page = httpx.get(report, timeout=120)
@@ -193,6 +195,17 @@ def test_patient_view_cards(keys, service):
     svg = httpx.get(chart, timeout=60)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     assert httpx.get(report.replace("/cases/", "/cases/0"), timeout=10).status_code == 404
+
+
+def test_a_bare_record_gets_the_questions_that_stay_open_in_words(keys, service):
+    """A record that says nothing (the Patient alone): one card, every question by its label,
+    and the safety checks it could not complete with the facts they need, in words."""
+    answer = post(keys, service, "consilium-patient-view", patient_view(example_resources()[:1]))
+    (card,) = answer.json()["cards"]
+    assert card["summary"] == "1 question still open for the team" and card["indicator"] == "info"
+    assert "- **Sites of metastases**: Where are the metastases" in card["detail"]
+    assert ("- Safety check not completed: EGFR inhibitor proposed for a KRAS-mutant tumour (needs: Treatment "
+            "proposed by the team; KRAS mutation status)") in card["detail"]
 
 
 def recommendation_cards(answer: httpx.Response) -> set[str]:
@@ -515,6 +528,9 @@ MALFORMED = [
     ("deep", b"[" * 99000 + b"]" * 99000, 400, "nests too deeply"),
     ("no hook", body(hook=None), 400, "names no 'hook'"),
     ("unknown hook", body(hook="encounter-start"), 400, "unknown hook 'encounter-start'"),
+    ("another service's hook", body(hook="order-sign"), 400,
+     "this service answers 'patient-view', not 'order-sign': POST it to /cds-services/consilium-order-sign"),
+    ("empty", b"", 400, "the request body is empty"),
     ("no hookInstance", body(hookInstance=None), 400, "hookInstance"),
     ("no context", body(context=None), 400, "no 'context'"),
     ("no patientId", body(context={}), 400, "patientId"),
@@ -578,10 +594,14 @@ def test_browser_clients_may_call_from_another_origin(service):
 def test_order_hooks_need_their_draft_orders_and_unknown_things_are_404(keys, service):
     request = {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": PATIENT}}
     answer = post(keys, service, "consilium-order-sign", request)
-    assert answer.status_code == 400 and "draftOrders" in answer.json()["error"]
+    assert answer.status_code == 400 and answer.json()["error"] == (
+        "an order-sign request's context needs 'draftOrders', a Bundle of the orders being written")
     assert post(keys, service, "consilium-nothing", request).status_code == 404
     assert httpx.get(service.url + "/nowhere").json()["status"] == 404
     assert httpx.put(service.url + "/cds-services").status_code == 405
+    wrong = httpx.get(service.url + "/cds-services/consilium-patient-view")   # a service is POSTed to
+    assert wrong.status_code == 405 and wrong.json()["error"] == (
+        "GET is not allowed on /cds-services/consilium-patient-view: use POST")
 
 
 # ---- reloading, and starting ----------------------------------------------------------------------
