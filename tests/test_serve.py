@@ -739,6 +739,51 @@ def test_the_readmes_curl_request_is_what_discovery_asks_and_gets_the_flat_cases
     assert got == {r.label for r in flat.recommendations}
 
 
+def readme_block(after: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split(after, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_order_sign_request_gets_a_critical_card_per_draft_order(keys, service):
+    import shlex
+    block = readme_block("The order hooks, with the bundle's draft orders")
+    line = next(x for x in block.splitlines() if x.startswith("consilium cds-request"))
+    done = subprocess.run([sys.executable, "-m", "consilium", *shlex.split(line.split(">", 1)[0])[1:]], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cards = post(keys, service, "consilium-order-sign", json.loads(done.stdout)).json()["cards"]
+    assert [c["indicator"] for c in cards] == ["critical"] * 3
+    egfr = next(c for c in cards if c["summary"] == "EGFR inhibitor proposed for a KRAS-mutant tumour")
+    assert [s["label"] for s in egfr["suggestions"]] == [
+        "Remove the draft order 'cetuximab' (MedicationRequest/proposed-anti-egfr)",
+        "Replace 'cetuximab' (MedicationRequest/proposed-anti-egfr) by bevacizumab"]
+
+
+def test_the_readmes_jwt_recipe_makes_a_key_the_service_trusts_and_a_token_good_for_one_call(tmp_path):
+    """The README's recipe, run as written: its Python makes the key, the JWKS and issuers.json;
+    the service started with them accepts its token once, then refuses it as a replay."""
+    import re
+    block = readme_block("To try it locally, make an issuer's key")
+    script = block.split("python - <<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=60)
+    assert {p.name for p in tmp_path.iterdir()} == {"keys.jwks", "issuers.json", "key.pem"}
+    running = Service("--trusted-issuers", str(tmp_path / "issuers.json"))
+    try:
+        maker = re.search(r"python -c '(.+?)'\)", block, flags=re.S).group(1)
+        maker = maker.replace("http://localhost:8080", running.url)     # the port this test's service has
+        jwt_text = subprocess.run([sys.executable, "-c", maker], cwd=tmp_path, capture_output=True, text=True,
+                                  check=True, timeout=60).stdout.strip()
+        url = running.url + "/cds-services/consilium-patient-view"
+        headers = {"Authorization": f"Bearer {jwt_text}", "Content-Type": "application/json"}
+        request = json.dumps(patient_view(example_resources()))
+        first = httpx.post(url, content=request, headers=headers, timeout=60)
+        assert first.status_code == 200 and first.json()["cards"], first.text
+        again = httpx.post(url, content=request, headers=headers, timeout=60)
+        assert again.status_code == 401 and "replay" in again.json()["error"]
+    finally:
+        assert "Traceback" not in running.stop()
+
+
 def consilium_kb():
     import consilium
     return consilium.load_kb()
