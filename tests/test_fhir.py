@@ -336,6 +336,24 @@ def test_the_report_shows_each_facts_binding_beside_it_with_its_note(bundled_kb,
         not in section.split('<ul class="unbound">', 1)[0]
 
 
+def test_the_report_of_a_bundle_takes_the_teams_answers_beside_it(tmp_path):
+    """`consilium report --case BUNDLE --facts TEAM` shows the full case, as `eval` does with them."""
+    run = lambda *args: subprocess.run([sys.executable, "-m", "consilium", *args], capture_output=True,  # noqa: E731
+                                       text=True, cwd=ROOT, timeout=600)
+    name = "liver_resectable_three_segments"
+    done = run("report", "-o", str(tmp_path / "report"), "--no-timestamp", "--case", f"examples/fhir/{name}.json",
+               "--facts", f"examples/fhir/team/{name}.yaml")
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    case = page.split('<section id="case">', 1)[1].split("</section>", 1)[0]
+    assert "Simultaneous rectal and hepatic surgery (standard approach)" in case and "Read from FHIR" in case
+    alone = run("report", "-o", str(tmp_path / "other"), "--facts", f"examples/fhir/team/{name}.yaml")
+    assert alone.returncode == 2 and "--facts goes with --case" in alone.stderr
+    flat = run("report", "-o", str(tmp_path / "other"), "--case", f"examples/{name}.yaml",
+               "--facts", f"examples/fhir/team/{name}.yaml")
+    assert flat.returncode == 2 and "[facts-without-bundle]" in flat.stderr and "Traceback" not in flat.stderr
+
+
 # ---- the binding language ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("binding, code", [
