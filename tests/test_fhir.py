@@ -267,6 +267,13 @@ def test_the_command_line_reads_a_bundle_and_reports_bad_ones(tmp_path):
     broken.write_text('{"resourceType": "Bundle", "entry": [')
     done = run("eval", str(broken))
     assert done.returncode == 2 and "not valid JSON" in done.stderr and "Traceback" not in done.stderr
+    # cds-request takes a bundle: a flat YAML case, or no file, is said in words
+    done = run("cds-request", "examples/liver_resectable_three_segments.yaml")
+    assert done.returncode == 2 and "a FHIR bundle is JSON; a flat case in YAML is read by 'consilium eval'" \
+        in done.stderr
+    done = run("cds-request", str(tmp_path / "none.json"))
+    assert done.returncode == 2 and "cannot read the bundle: No such file or directory" in done.stderr
+    assert "Errno" not in done.stderr
 
 
 def test_cohorts_of_bundles(tmp_path):

@@ -699,6 +699,21 @@ def test_bad_serve_options_are_one_clear_line_and_exit_2(options, words):
     assert "Traceback" not in done.stderr and "INSECURE" not in done.stderr   # refused before anything starts
 
 
+def test_a_missing_issuers_file_keys_file_or_knowledge_base_is_said_in_words_before_starting(tmp_path):
+    issuers = tmp_path / "issuers.json"
+    issuers.write_text(json.dumps({"issuers": [{"iss": ISSUER, "jwks_file": "missing.jwks"}]}))
+    for options, words in [
+            (["--trusted-issuers", str(tmp_path / "none.json")],
+             f"cannot read the trusted issuers '{tmp_path / 'none.json'}': No such file or directory"),
+            (["--trusted-issuers", str(issuers)],
+             f"issuers[0]: cannot read its keys '{tmp_path / 'missing.jwks'}': No such file or directory"),
+            ([str(tmp_path / "nokb"), "--insecure-no-auth"], "the knowledge base did not load")]:
+        done = subprocess.run([sys.executable, "-m", "consilium", "serve", *options, "--port", str(free_port())],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert "Errno" not in done.stderr and "Traceback" not in done.stderr and "INSECURE" not in done.stderr
+
+
 def test_a_port_already_taken_is_said_before_starting():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -457,30 +457,30 @@ def main(args) -> int:
         for problem in problems:
             log(problem)
         return 2
-    verifier = None
-    if args.insecure_no_auth:
-        bar = "!" * 78
-        log(f"\n{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
-            f"!! For a local demonstration only; never with real patients' data.\n{bar}")
-    elif args.trusted_issuers:
+    verifier = None  # --insecure-no-auth: said loudly once the service is about to start
+    if args.trusted_issuers:
         try:
             verifier = Verifier(read_trusted_issuers(args.trusted_issuers), tuple(args.audience or ()))
         except TrustError as exc:
             log(str(exc))
             return 2
-    else:
+    elif not args.insecure_no_auth:
         log("say whom to trust: --trusted-issuers FILE (the CDS clients' issuers and keys), or --insecure-no-auth "
             "for a local demonstration")
         return 2
     try:
         kb = load_kb(args.path if args.path is not None else bundled_kb_path())
     except DiagnosticsError as error_:
-        print(format_text(error_.diagnostics, error_.texts), file=sys.stderr)
+        log("the knowledge base did not load:\n" + format_text(error_.diagnostics, error_.texts))
         return 2
     taken = _port_taken(args.host, args.port)
     if taken is not None:
         log(taken + " (another service there? choose another --port)")
         return 2
+    if args.insecure_no_auth:
+        bar = "!" * 78
+        log(f"\n{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
+            f"!! For a local demonstration only; never with real patients' data.\n{bar}")
     holder = Holder(args.path, kb)
     app = create_app(holder, verifier=verifier, max_bytes=args.max_request_bytes, watch=args.watch,
                      public_url=args.public_url)
