@@ -53,7 +53,7 @@ class Evaluator:
                                         rules, checked.pathways)
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
         self._open_nodes = open_nodes(checked)  # what the walk records a node left open by
-        # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
+        # entries each cache kept per node (per (node, values read)...) holds, for the cases that repeat
         self._kept_bound = kept_bound(len(self._nodes) + len(checked.safeties))
         self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
         # which missing facts an open node needs (needs.py): the generated code calls it `relevant`
@@ -104,7 +104,7 @@ class Evaluator:
         key = (fired, tuple([w.id for w in warnings]))
         by_source = self._by_source_kept.get(key)
         if by_source is None:
-            if len(self._by_source_kept) >= self._kept_bound:
+            if len(self._by_source_kept) >= 8192:  # per distinct answer, not per node: a fixed bound
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
