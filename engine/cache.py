@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .lang import ir
-from .lang.check import Checked
+from .lang.checked import Checked
 from .lang.irjson import from_data, to_data
 from .lang.load import Loaded
 from .lang.sealed import folder, read_entry, write_entry

@@ -22,7 +22,7 @@ from .lang import ir
 from .inputs.case import read_case
 from .inputs.fastcheck import CaseChecker
 from .lang.fact_values import check_case
-from .lang.check import Checked, check
+from .lang.checked import Checked
 from .lang.diagnostics import CaseError, Diagnostic, KnowledgeBaseError, Span, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
 from .lang.load import Loaded, load, resolve_root
@@ -260,6 +260,7 @@ def _load_kb(path: str | Path | None, use_cache: bool, allow_outside_includes: b
     else:
         loaded, problems = load(root, allow_outside_includes)
         _stop_on(problems, loaded)
+        from .lang.check import check  # only here: a load from the cache runs no check
         checked, problems = check(list(loaded.declarations))
         _stop_on(problems, loaded)
         shapes = shapes_of(checked.pathways)

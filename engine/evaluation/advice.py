@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
-from ..lang.check import Checked
+from ..lang.checked import Checked
 from ..lang.values import to_json_value
 from .explain import Explainer, Reason, Value
 from .result import RuleWarning

@@ -21,7 +21,7 @@ from collections import Counter
 from typing import Mapping
 
 from ...lang import ir
-from ...lang.check import Checked
+from ...lang.checked import Checked
 from ...lang.reads import conditions_of, reads_of
 from ...lang.shape import PathwayShape
 from ..plans import Timetable
