@@ -66,6 +66,15 @@ class CaseChecker:
 
     def __init__(self, facts: Mapping[str, ir.Fact]):
         self.facts = facts
+        # written on the first call: a command that reads its case from a file (check_case) never calls it
+        self._fast: Callable[[dict[str, Any]], Case | None] = self._first
+
+    def _first(self, raw: dict[str, Any]) -> Case | None:
+        self._fast = self._write(self.facts)
+        return self._fast(raw)
+
+    @staticmethod
+    def _write(facts: Mapping[str, ir.Fact]) -> Callable[[dict[str, Any]], Case | None]:
         namespace: dict[str, Any] = {"BAD": _BAD, "date": _dt.date}
         lines = ["def fast(raw):", "    get = raw.get", "    case = {}"]
         for i, (name, fact) in enumerate(facts.items()):
@@ -81,7 +90,8 @@ class CaseChecker:
         lines += ["    return case if len(case) == len(raw) else None"]
         source = "\n".join(lines) + "\n"  # fact names only as literals (repr): nothing from a rule file runs
         exec(compile(source, "<consilium case checker>", "exec"), namespace)  # noqa: S102
-        self._fast: Callable[[dict[str, Any]], Case | None] = namespace["fast"]
+        fast: Callable[[dict[str, Any]], Case | None] = namespace["fast"]
+        return fast
 
     def __call__(self, raw: Mapping[str, Any], *, name: str = "<case>",
                  positions: Mapping[str, Span] | None = None) -> Case:
