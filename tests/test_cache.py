@@ -68,7 +68,7 @@ def test_a_cached_load_neither_parses_nor_checks_and_loses_nothing(tmp_path, mon
     shutil.copytree(consilium.bundled_kb_path(), tmp_path / "kb")
     first = consilium.load_kb(tmp_path / "kb")
     monkeypatch.setattr(consilium.engine.kb, "load", _no_parsing)
-    monkeypatch.setattr(consilium.engine.kb, "check", _no_parsing)
+    monkeypatch.setattr("consilium.engine.lang.check.check", _no_parsing)
     decoded = []
     real = consilium.engine.cache.scenarios
     monkeypatch.setattr(consilium.engine.cache, "scenarios", lambda data: decoded.append(1) or real(data))

@@ -6,12 +6,13 @@ keeps it) does not import the checker: a load from the cache runs no check.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .records import record
 from . import ir
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Checked:
     """The resolved declarations of a knowledge base, by kind, in declaration order."""
 

@@ -10,11 +10,11 @@ rules that say the same thing compare equal wherever they are written. Each cate
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
-from operator import attrgetter
-from typing import Any, Callable, TypeVar, dataclass_transform
+from dataclasses import field
+from typing import TypeVar, dataclass_transform
 
 from .diagnostics import Span
+from .records import make_record
 from .values import Duration, Number, compare
 
 _T = TypeVar("_T")
@@ -24,102 +24,10 @@ _T = TypeVar("_T")
 def ir_class(cls: type[_T]) -> type[_T]:
     """An IR class: a frozen, slotted, keyword-only dataclass, equal to another of its class
     when the fields that take part in comparison are (a span never does), hashed by them, and
-    shown as `Name(field=value, ...)`, exactly as `dataclass` would make it.
-
-    Making the IR's sixty classes was most of what importing Consilium cost, and most of that
-    was `dataclass` writing and compiling functions: here `__eq__`, `__hash__`, `__repr__`, the
-    frozen `__setattr__` and `__delattr__` and the pickling pair are shared functions (below),
-    and `__init__` is written when the class is first instantiated (a short command makes
-    few of the classes that way: the parse cache rebuilds objects without `__init__`). A
-    class without a docstring gets a short one, which `dataclass` would work out with
-    `inspect.signature`."""
-    if not cls.__doc__:
-        named = ", ".join(cls.__dict__.get("__annotations__", ()))
-        cls.__doc__ = f"{cls.__name__}(*, {named})" if named else f"{cls.__name__}()"
-    made: Any = dataclass(init=False, slots=True, kw_only=True, eq=False, repr=False)(cls)
-    made._compared = _getter(tuple(f.name for f in fields(made) if f.compare))
-    made._shown = tuple(f.name for f in fields(made) if f.repr)
-    made.__eq__, made.__hash__, made.__repr__ = _eq, _hash, _repr
-    made.__setattr__, made.__delattr__ = _frozen_set, _frozen_delete
-    made.__getstate__, made.__setstate__ = _state, _set_state
-    made.__init__ = _first_init(made)
-    return made
-
-
-def _first_init(cls: Any) -> Callable[..., None]:
-    """An `__init__` that writes the class's own on its first call and then gives way to it."""
-    def first(self: Any, /, *args: Any, **kwargs: Any) -> None:
-        cls.__init__ = _init_of(cls)
-        cls.__init__(self, *args, **kwargs)
-    return first
-
-
-def _init_of(cls: Any) -> Callable[..., None]:
-    """The `__init__` `dataclass(frozen=True, kw_only=True)` would write for `cls`: every field
-    a keyword argument, with its default, set past the frozen `__setattr__`."""
-    names: dict[str, Any] = {"_set": object.__setattr__}
-    parameters, body = [], []
-    for f in fields(cls):
-        if f.default is not MISSING:
-            names[f"_default_{f.name}"] = f.default
-            parameters.append(f"{f.name}=_default_{f.name}")
-        elif f.default_factory is not MISSING:
-            names[f"_factory_{f.name}"], names["_none"] = f.default_factory, MISSING
-            parameters.append(f"{f.name}=_none")
-            body.append(f"    if {f.name} is _none: {f.name} = _factory_{f.name}()")
-        else:
-            parameters.append(f.name)
-        body.append(f"    _set(self, {f.name!r}, {f.name})")
-    source = (f"def __init__(self, *, {', '.join(parameters)}) -> None:\n" if parameters
-              else "def __init__(self) -> None:\n") + "\n".join(body or ["    pass"]) + "\n"
-    exec(source, names)  # noqa: S102 - written from the class's own field names
-    init = names["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    return init
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
-    """The tuple of an object's `names` fields, as `dataclass`'s __eq__ and __hash__ compare them."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        one = attrgetter(names[0])
-        return lambda value: (one(value),)
-    return lambda value: ()
-
-
-def _eq(self: Any, other: Any) -> Any:
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    key = self.__class__._compared
-    return key(self) == key(other)
-
-
-def _hash(self: Any) -> int:
-    return hash(self.__class__._compared(self))
-
-
-def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__class__._shown)
-    return f"{self.__class__.__qualname__}({shown})"
-
-
-def _frozen_set(self: Any, name: str, value: Any) -> None:
-    raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-
-def _frozen_delete(self: Any, name: str) -> None:
-    raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-
-def _state(self: Any) -> list[Any]:
-    """What pickle and `copy` keep of an IR object: its fields' values, in order."""
-    return [getattr(self, f.name) for f in fields(self)]
-
-
-def _set_state(self: Any, state: list[Any]) -> None:
-    for f, value in zip(fields(self), state, strict=True):
-        object.__setattr__(self, f.name, value)  # frozen: past the class's own __setattr__
+    shown as `Name(field=value, ...)`, exactly as `dataclass` would make it; made by
+    records.py, which writes only `__init__`, and that on first use (a short command makes
+    few of the classes that way: the parse cache rebuilds objects without `__init__`)."""
+    return make_record(cls, kw_only=True)
 
 
 def _span() -> Span | None:

@@ -30,8 +30,9 @@ import datetime as _dt
 import decimal
 import functools
 import re
-from dataclasses import dataclass
 from decimal import Decimal
+
+from .records import record
 
 # Significant digits of a quotient that does not end (decimal128's precision).
 DIVISION_DIGITS = 34
@@ -185,7 +186,7 @@ def is_true(value) -> bool:
 
 # ---- durations ------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, order=False)
+@record
 class Duration:
     """A length of time, in calendar months and days (a week is 7 days, a year 12 months).
 
