@@ -13,7 +13,7 @@ one door through which other modules read a knowledge base (`facts`, `defines`, 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -23,6 +23,7 @@ from .inputs.case import read_case
 from .inputs.fastcheck import CaseChecker
 from .lang.fact_values import check_case
 from .lang.checked import Checked
+from .lang.records import record
 from .lang.diagnostics import CaseError, Diagnostic, KnowledgeBaseError, Span, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
 from .lang.load import Loaded, load, resolve_root
@@ -43,7 +44,7 @@ def bundled_kb_path() -> Path:
     return Path(__file__).resolve().parents[1] / "kb"
 
 
-@dataclass(frozen=True)
+@record
 class KnowledgeBase:
     """A loaded, checked and compiled knowledge base; evaluate cases with it."""
 
