@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
 from ..lang.check import Checked
+from ..lang.reads import reads_of
 from ..lang.values import to_json_value
 from .explain import Explainer, Reason, Value
 from .result import RuleWarning
@@ -189,6 +190,12 @@ class Advisor:
                 for target, branch in ir.successors(node):
                     if target is not None:
                         self._into.setdefault(target, []).append((node.id, branch))
+        self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
+                                   if isinstance(node, ir.Step) and node.choice)  # the `choose` steps
+        # the nodes whose conditions read a judgement: only these can leave an option open
+        # (an open condition that reads none has a fact open that is not the team's to judge)
+        self._judged = frozenset(node_id for node_id, (_, node) in self._nodes.items()
+                                 if any(f in self.judgements for f in reads_of(node, checked.defines)))
 
     # ---- findings ---------------------------------------------------------------------
     def findings(self, case: Mapping[str, Any]) -> tuple[Finding, ...]:
@@ -207,7 +214,7 @@ class Advisor:
         (pathway, node, "pathway label: node label")."""
         found = []
         for node_id in finding.concluded_at:
-            if node_id in self._nodes and self._blocked_path(node_id, case) is None:
+            if node_id in self._nodes and self._reached(node_id, case):
                 pathway, node = self._nodes[node_id]
                 words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
                 found.append((pathway.id, node_id, f"{pathway.label or pathway.id}: {words}"))
@@ -217,7 +224,10 @@ class Advisor:
     def options(self, case: Mapping[str, Any], undecided: Iterable[str]) -> tuple[ConditionalOption, ...]:
         """`undecided`: the ids of the nodes the walk reached and could not decide."""
         found: dict[str, ConditionalOption] = {}
-        for node_id in undecided:
+        may_judge = self._judged
+        for node_id in dict.fromkeys(undecided):  # a node open on several facts, once
+            if node_id not in may_judge:
+                continue
             pathway, node = self._nodes[node_id]
             match node:
                 case ir.Recommend(guard=guard) if guard is not None:
@@ -266,8 +276,9 @@ class Advisor:
         """The recommendations given that are alternatives to each other, grouped by the
         outermost `choose` step on their path. `recommendations`: records with `id`, `path`."""
         groups: dict[str, list[str]] = {}
+        choosing = self._choosing
         for rec in recommendations:
-            step = next((n for n in rec.path if self._is_choice(n)), None)
+            step = next((n for n in rec.path if n in choosing), None)
             if step is not None:
                 groups.setdefault(step, []).append(rec.id)
         found = []
@@ -276,10 +287,6 @@ class Advisor:
                 pathway, node = self._nodes[step]
                 found.append(Choice(step, getattr(node, "label", step), pathway.id, tuple(ids)))
         return tuple(found)
-
-    def _is_choice(self, node_id: str) -> bool:
-        found = self._nodes.get(node_id)
-        return found is not None and isinstance(found[1], ir.Step) and found[1].choice
 
     # ---- contradictions ----------------------------------------------------------------
     def contradictions(self, case: Mapping[str, Any]) -> tuple[Contradiction, ...]:
@@ -338,6 +345,29 @@ class Advisor:
             else:
                 blocked.append(earlier)
         return blocked[-1]
+
+    def _reached(self, node_id: str, case: Mapping[str, Any]) -> bool:
+        """`_blocked_path(node_id, case) is None`, without the words of why not: some way in is
+        open all the way from the pathway's entry."""
+        ways = self._into.get(node_id)
+        if not ways:
+            return True
+        return any(self._reached(source, case) and self._open_edge(source, branch, case) for source, branch in ways)
+
+    def _open_edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> bool:
+        """`_edge(source, branch, case) is None`, without the words of why not."""
+        _, node = self._nodes[source]
+        if isinstance(node, ir.Decide) and branch is not None:
+            for b in node.branches:
+                if b.condition is None:
+                    break
+                v = self.value(b.condition, case)
+                if b is branch:
+                    return v is True
+                if v is not False:  # an earlier branch holds, or is open: not this way
+                    return False
+        guard = getattr(node, "guard", None)
+        return not (isinstance(node, (ir.Recommend, ir.Warn)) and guard is not None) or self.value(guard, case) is True
 
     def _edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> WhyNot | None:
         _, node = self._nodes[source]

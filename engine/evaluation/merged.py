@@ -60,4 +60,13 @@ def merge_warnings(warnings: Iterable["RuleWarning"]) -> tuple[MergedWarning, ..
 
 
 def _normal(text: str | None) -> str:
-    return " ".join((text or "").lower().split())
+    found = _NORMAL.get(text)
+    if found is None:
+        found = " ".join((text or "").lower().split())
+        if len(_NORMAL) >= 4096:
+            _NORMAL.clear()
+        _NORMAL[text] = found
+    return found
+
+
+_NORMAL: dict[str | None, str] = {}  # a quote as compared, per quote: the same quotes case after case

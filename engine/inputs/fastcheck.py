@@ -3,11 +3,12 @@
 `CaseChecker(facts)` writes, once, one function for the schema that takes the values a case
 file or an application usually gives (true/false, a whole number or a number within range,
 an enum value, a list of set values, a date written YYYY-MM-DD, a duration in words), fact by
-fact, and returns the typed case (the raw dict's keys in their order, as validate_case gives them). Anything else (an unknown fact, a null, a unit written in a string,
-a float for an integer, a wrong value) sends the case to `case.validate_case`, which gives
-the same typed values or the diagnostics. So the fast path decides nothing `validate_case`
-would decide differently: it only accepts what `validate_case` accepts, and converts a list
-to a frozenset, a date string to a date and a duration's words to a Duration as it does.
+fact, and returns the typed case (the raw dict's keys in their order, as validate_case gives
+them). Anything else (an unknown fact, a null, a unit written in a string, a float for an
+integer, a wrong value) sends the case to `case.validate_case`, which gives the same typed
+values or the diagnostics. So the fast path decides nothing `validate_case` would decide
+differently: it only accepts what `validate_case` accepts, and converts a list to a
+frozenset, a date string to a date and a duration's words to a Duration as it does.
 """
 
 from __future__ import annotations
