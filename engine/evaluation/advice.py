@@ -22,12 +22,14 @@ recommendations themselves.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
 from ..lang.check import Checked
 from ..lang.reads import reads_of
 from ..lang.values import to_json_value
+from .codegen import build
+from .codegen.writer import Module
 from .explain import Explainer, Reason, Value
 from .result import RuleWarning
 
@@ -190,6 +192,7 @@ class Advisor:
                 for target, branch in ir.successors(node):
                     if target is not None:
                         self._into.setdefault(target, []).append((node.id, branch))
+        self._conditions: Callable[[Callable[[str], Any]], tuple[Any, ...]] | None = None  # see `_held`
         self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
                                    if isinstance(node, ir.Step) and node.choice)  # the `choose` steps
         # the nodes whose conditions read a judgement: only these can leave an option open
@@ -200,14 +203,37 @@ class Advisor:
     # ---- findings ---------------------------------------------------------------------
     def findings(self, case: Mapping[str, Any]) -> tuple[Finding, ...]:
         found = []
-        for f in self.checked.findings:
-            if f.scope is not None and self.value(f.scope, case) is not True:
-                continue
-            if self.value(f.condition, case) is True:
-                p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
-                found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                     self.explain.reasons(f.condition, case), self.concluded_at(f, case)))
+        held = self._held(case)
+        for i, f in enumerate(self.checked.findings):
+            if held is not None:  # (the values, each in its place: the finding's scope, then its condition)
+                scope, condition = held[2 * i], held[2 * i + 1]
+                if scope is not True or condition is not True:
+                    continue
+            else:
+                if f.scope is not None and self.value(f.scope, case) is not True:
+                    continue
+                if self.value(f.condition, case) is not True:
+                    continue
+            p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
+            found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
+                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case)))
         return tuple(found)
+
+    def _held(self, case: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Every finding's scope (True when it has none) and condition, then every constraint's
+        condition, for the case: one generated function (written when first asked) instead of
+        a call per expression. None when one of them raises: each is then asked on its own, in
+        order, as it would be without this, so that the error is the same and said at its rule."""
+        if self._conditions is None:
+            exprs: list[ir.Expr] = []
+            for f in self.checked.findings:
+                exprs += [f.scope if f.scope is not None else ir.BoolLit(value=True), f.condition]
+            exprs += [c.condition for c in self.checked.constraints]
+            self._conditions = _values_function(self.checked, exprs)
+        try:
+            return self._conditions(case.get)
+        except Exception:  # noqa: BLE001 - asked again one by one, which raises it at its rule
+            return None
 
     def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
         """The pathway nodes that conclude `finding` (its `concluded at`) which the case reaches:
@@ -291,8 +317,10 @@ class Advisor:
     # ---- contradictions ----------------------------------------------------------------
     def contradictions(self, case: Mapping[str, Any]) -> tuple[Contradiction, ...]:
         found = []
-        for c in self.checked.constraints:
-            if self.value(c.condition, case) is True:
+        held = self._held(case)
+        first = 2 * len(self.checked.findings)  # (where the constraints' values begin in `held`)
+        for i, c in enumerate(self.checked.constraints):
+            if (held[first + i] if held is not None else self.value(c.condition, case)) is True:
                 reasons = self.explain.reasons(c.condition, case)
                 facts = tuple(dict.fromkeys(f for r in reasons for f in r.facts))
                 found.append(Contradiction(c.id, c.label, facts, reasons, c.note))
@@ -402,6 +430,20 @@ class Advisor:
             if v is False:
                 return WhyNot("", "", "not reached", source, question, self.explain.reasons(guard, case), ())
         return None
+
+
+def _values_function(checked: Checked, exprs: list[ir.Expr]) -> Callable[[Callable[[str], Any]], tuple[Any, ...]]:
+    """`values(get)`: the values of `exprs` for a case (None: unknown), in one generated function
+    (as codegen's `expression` writes one)."""
+    module = Module("Generated by Consilium: the values of the findings' and constraints' conditions for a case.")
+    f = module.function("values", "get", checked.defines)
+    f.prepare(exprs)
+    parts = []
+    for e in exprs:
+        f.comment(0, getattr(e, "span", None), "condition")
+        parts.append(f.expr(e, 0))
+    f.emit(0, f"return ({''.join(part + ', ' for part in parts)})")
+    return build(module, "<consilium findings and constraints>")["values"]
 
 
 __all__ = ["Advice", "Advisor", "Choice", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]
