@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
 from ..lang.check import Checked
-from ..lang.reads import reads_of
+from ..lang.reads import conditions_of, reads_of
 from ..lang.values import to_json_value
 from .codegen import build
 from .codegen.writer import Module
@@ -193,6 +193,7 @@ class Advisor:
                     if target is not None:
                         self._into.setdefault(target, []).append((node.id, branch))
         self._conditions: Callable[[Callable[[str], Any]], tuple[Any, ...]] | None = None  # see `_held`
+        self._held_at: dict[int, int] = {}  # a condition's place in `_held`, by its id (the IR keeps it alive)
         self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
                                    if isinstance(node, ir.Step) and node.choice)  # the `choose` steps
         # the nodes whose conditions read a judgement: only these can leave an option open
@@ -216,7 +217,7 @@ class Advisor:
                     continue
             p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
             found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case)))
+                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case, held)))
         return tuple(found)
 
     def _held(self, case: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -229,18 +230,24 @@ class Advisor:
             for f in self.checked.findings:
                 exprs += [f.scope if f.scope is not None else ir.BoolLit(value=True), f.condition]
             exprs += [c.condition for c in self.checked.constraints]
+            # and the conditions on the ways into the nodes that conclude a finding (`_reached`)
+            upstream = [c for node_id in self._upstream(n for f in self.checked.findings for n in f.concluded_at)
+                        for c in conditions_of(self._nodes[node_id][1])]
+            self._held_at = {id(c): len(exprs) + i for i, c in enumerate(upstream)}
+            exprs += upstream
             self._conditions = _values_function(self.checked, exprs)
         try:
             return self._conditions(case.get)
         except Exception:  # noqa: BLE001 - asked again one by one, which raises it at its rule
             return None
 
-    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any], held: tuple[Any, ...] | None = None
+                     ) -> tuple[tuple[str, str, str], ...]:
         """The pathway nodes that conclude `finding` (its `concluded at`) which the case reaches:
         (pathway, node, "pathway label: node label")."""
         found = []
         for node_id in finding.concluded_at:
-            if node_id in self._nodes and self._reached(node_id, case):
+            if node_id in self._nodes and self._reached(node_id, case, held):
                 pathway, node = self._nodes[node_id]
                 words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
                 found.append((pathway.id, node_id, f"{pathway.label or pathway.id}: {words}"))
@@ -374,28 +381,48 @@ class Advisor:
                 blocked.append(earlier)
         return blocked[-1]
 
-    def _reached(self, node_id: str, case: Mapping[str, Any]) -> bool:
+    def _upstream(self, node_ids: Iterable[str]) -> list[str]:
+        """The nodes on the ways into `node_ids` (those `_open_edge` reads), each once."""
+        found: dict[str, None] = {}
+        stack = list(node_ids)
+        while stack:
+            for source, _ in self._into.get(stack.pop(), ()):
+                if source not in found and source in self._nodes:
+                    found[source] = None
+                    stack.append(source)
+        return list(found)
+
+    def _reached(self, node_id: str, case: Mapping[str, Any], held: tuple[Any, ...] | None = None) -> bool:
         """`_blocked_path(node_id, case) is None`, without the words of why not: some way in is
         open all the way from the pathway's entry."""
         ways = self._into.get(node_id)
         if not ways:
             return True
-        return any(self._reached(source, case) and self._open_edge(source, branch, case) for source, branch in ways)
+        return any(self._reached(source, case, held) and self._open_edge(source, branch, case, held)
+                   for source, branch in ways)
 
-    def _open_edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> bool:
-        """`_edge(source, branch, case) is None`, without the words of why not."""
+    def _open_edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any],
+                   held: tuple[Any, ...] | None = None) -> bool:
+        """`_edge(source, branch, case) is None`, without the words of why not (the values of the
+        conditions from `held` when it has them: see `_held`)."""
         _, node = self._nodes[source]
+        at = self._held_at if held is not None else {}
+
+        def value(e: ir.Expr) -> Any:
+            i = at.get(id(e))
+            return held[i] if i is not None and held is not None else self.value(e, case)
+
         if isinstance(node, ir.Decide) and branch is not None:
             for b in node.branches:
                 if b.condition is None:
                     break
-                v = self.value(b.condition, case)
+                v = value(b.condition)
                 if b is branch:
                     return v is True
                 if v is not False:  # an earlier branch holds, or is open: not this way
                     return False
         guard = getattr(node, "guard", None)
-        return not (isinstance(node, (ir.Recommend, ir.Warn)) and guard is not None) or self.value(guard, case) is True
+        return not (isinstance(node, (ir.Recommend, ir.Warn)) and guard is not None) or value(guard) is True
 
     def _edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> WhyNot | None:
         _, node = self._nodes[source]
