@@ -205,6 +205,7 @@ class Advisor:
     def findings(self, case: Mapping[str, Any]) -> tuple[Finding, ...]:
         found = []
         held = self._held(case)
+        reached: dict[str, bool] = {}  # the nodes the case reaches, as they are asked
         for i, f in enumerate(self.checked.findings):
             if held is not None:  # (the values, each in its place: the finding's scope, then its condition)
                 scope, condition = held[2 * i], held[2 * i + 1]
@@ -217,7 +218,7 @@ class Advisor:
                     continue
             p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
             found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case, held)))
+                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case, held, reached)))
         return tuple(found)
 
     def _held(self, case: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -241,13 +242,14 @@ class Advisor:
         except Exception:  # noqa: BLE001 - asked again one by one, which raises it at its rule
             return None
 
-    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any], held: tuple[Any, ...] | None = None
-                     ) -> tuple[tuple[str, str, str], ...]:
+    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any], held: tuple[Any, ...] | None = None,
+                     memo: dict[str, bool] | None = None) -> tuple[tuple[str, str, str], ...]:
         """The pathway nodes that conclude `finding` (its `concluded at`) which the case reaches:
-        (pathway, node, "pathway label: node label")."""
+        (pathway, node, "pathway label: node label"). `held`, `memo`: see `_held`, `_reached`."""
         found = []
+        memo = {} if memo is None else memo
         for node_id in finding.concluded_at:
-            if node_id in self._nodes and self._reached(node_id, case, held):
+            if node_id in self._nodes and self._reached(node_id, case, held, memo):
                 pathway, node = self._nodes[node_id]
                 words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
                 found.append((pathway.id, node_id, f"{pathway.label or pathway.id}: {words}"))
@@ -392,14 +394,24 @@ class Advisor:
                     stack.append(source)
         return list(found)
 
-    def _reached(self, node_id: str, case: Mapping[str, Any], held: tuple[Any, ...] | None = None) -> bool:
+    def _reached(self, node_id: str, case: Mapping[str, Any], held: tuple[Any, ...] | None = None,
+                 memo: dict[str, bool] | None = None) -> bool:
         """`_blocked_path(node_id, case) is None`, without the words of why not: some way in is
-        open all the way from the pathway's entry."""
-        ways = self._into.get(node_id)
-        if not ways:
-            return True
-        return any(self._reached(source, case, held) and self._open_edge(source, branch, case, held)
-                   for source, branch in ways)
+        open all the way from the pathway's entry. `memo`: what is known already of this case."""
+        if memo is None:
+            memo = {}
+        found = memo.get(node_id)
+        if found is None:
+            found = True
+            ways = self._into.get(node_id)
+            if ways:
+                found = False
+                for source, branch in ways:
+                    if self._reached(source, case, held, memo) and self._open_edge(source, branch, case, held):
+                        found = True
+                        break
+            memo[node_id] = found
+        return found
 
     def _open_edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any],
                    held: tuple[Any, ...] | None = None) -> bool:
@@ -407,22 +419,21 @@ class Advisor:
         conditions from `held` when it has them: see `_held`)."""
         _, node = self._nodes[source]
         at = self._held_at if held is not None else {}
-
-        def value(e: ir.Expr) -> Any:
-            i = at.get(id(e))
-            return held[i] if i is not None and held is not None else self.value(e, case)
-
         if isinstance(node, ir.Decide) and branch is not None:
             for b in node.branches:
                 if b.condition is None:
                     break
-                v = value(b.condition)
+                i = at.get(id(b.condition))
+                v = held[i] if i is not None and held is not None else self.value(b.condition, case)
                 if b is branch:
                     return v is True
                 if v is not False:  # an earlier branch holds, or is open: not this way
                     return False
         guard = getattr(node, "guard", None)
-        return not (isinstance(node, (ir.Recommend, ir.Warn)) and guard is not None) or value(guard) is True
+        if not isinstance(node, (ir.Recommend, ir.Warn)) or guard is None:
+            return True
+        i = at.get(id(guard))
+        return (held[i] if i is not None and held is not None else self.value(guard, case)) is True
 
     def _edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> WhyNot | None:
         _, node = self._nodes[source]

@@ -40,6 +40,14 @@ def case_key(facts: Mapping[str, ir.Fact], names: tuple[str, ...]) -> CaseKey:
             return values, tuple(map(type, values))
         return key
 
+    if len(numbers) == 1:
+        (number,) = numbers
+
+        def key_with_a_number(case: Mapping[str, Any]) -> Any:
+            values = tuple(map(case.get, names))
+            return values, tuple(map(type, values)), str(values[number])
+        return key_with_a_number
+
     def key_with_numbers(case: Mapping[str, Any]) -> Any:
         values = tuple(map(case.get, names))
         return values, tuple(map(type, values)), tuple([str(values[i]) for i in numbers])
