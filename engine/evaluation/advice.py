@@ -193,6 +193,7 @@ class Advisor:
                     if target is not None:
                         self._into.setdefault(target, []).append((node.id, branch))
         self._conditions: Callable[[Callable[[str], Any]], tuple[Any, ...]] | None = None  # see `_held`
+        self._first_choice: dict[tuple[str, ...], str | None] = {}  # per path, its outermost `choose` step
         self._held_at: dict[int, int] = {}  # a condition's place in `_held`, by its id (the IR keeps it alive)
         self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
                                    if isinstance(node, ir.Step) and node.choice)  # the `choose` steps
@@ -311,9 +312,14 @@ class Advisor:
         """The recommendations given that are alternatives to each other, grouped by the
         outermost `choose` step on their path. `recommendations`: records with `id`, `path`."""
         groups: dict[str, list[str]] = {}
-        choosing = self._choosing
+        choosing, first = self._choosing, self._first_choice
         for rec in recommendations:
-            step = next((n for n in rec.path if n in choosing), None)
+            try:
+                step = first[rec.path]
+            except KeyError:  # a path not seen yet (a knowledge base has few): its outermost choice
+                if len(first) >= 4096:
+                    first.clear()
+                step = first[rec.path] = next((n for n in rec.path if n in choosing), None)
             if step is not None:
                 groups.setdefault(step, []).append(rec.id)
         found = []
