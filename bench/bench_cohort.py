@@ -132,8 +132,10 @@ COPY (
     SELECT "row", list_filter([
       CASE WHEN resectable IS FALSE THEN 'conversion' END,
       CASE WHEN resectable AND hepatectomy_segments <= 3 THEN 'simultaneous' END,
-      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic = 'none' THEN 'liver_first_or_staged' END,
-      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic <> 'none' THEN 'staged_primary_first' END,
+      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic = 'none'
+           THEN 'liver_first_or_staged' END,
+      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic <> 'none'
+           THEN 'staged_primary_first' END,
       CASE WHEN kras = 'wild_type' THEN 'anti_egfr' END, CASE WHEN kras = 'mutant' THEN 'bevacizumab' END,
       CASE WHEN kras = 'unknown' THEN 'test_kras' END,
       CASE WHEN peritoneal_pci IS NOT NULL AND peritoneal_pci < 12 THEN 'crs_hipec' END], lambda x: x IS NOT NULL)
@@ -161,7 +163,8 @@ schema = {"liver_resectable": pl.Boolean, "extrahepatic_unresectable": pl.Boolea
           "hepatectomy_segments": pl.Int64, "future_liver_remnant_pct": pl.Float64, "kras": pl.Utf8,
           "days_since_last_bevacizumab": pl.Int64, "peritoneal_pci": pl.Int64}
 c = pl.scan_ndjson(source, schema=schema).with_row_index("row", offset=1)
-resectable = pl.col("liver_resectable") & ~pl.col("extrahepatic_unresectable") & (pl.col("future_liver_remnant_pct") > 30)
+resectable = (pl.col("liver_resectable") & ~pl.col("extrahepatic_unresectable")
+              & (pl.col("future_liver_remnant_pct") > 30))
 c = c.with_columns(resectable.alias("resectable"))
 r, seg, sym = pl.col("resectable"), pl.col("hepatectomy_segments"), pl.col("primary_symptomatic")
 def when(cond, name):
@@ -174,7 +177,8 @@ recs = pl.concat_list([
     when(r & (seg > 3) & (sym != "none"), "staged_primary_first"),
     when(pl.col("kras") == "wild_type", "anti_egfr"), when(pl.col("kras") == "mutant", "bevacizumab"),
     when(pl.col("kras") == "unknown", "test_kras"), when(pl.col("peritoneal_pci") < 12, "crs_hipec")]).list.drop_nulls()
-warns = pl.concat_list([when(r & (pl.col("days_since_last_bevacizumab") < 42), "bevacizumab_interval")]).list.drop_nulls()
+warns = pl.concat_list([when(r & (pl.col("days_since_last_bevacizumab") < 42), "bevacizumab_interval")])
+warns = warns.list.drop_nulls()
 needs = pl.concat_list([
     when(r.is_null() & null("liver_resectable"), "liver_resectable"),
     when(r.is_null() & null("extrahepatic_unresectable"), "extrahepatic_unresectable"),
