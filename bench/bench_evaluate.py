@@ -17,7 +17,6 @@ import argparse
 import random
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -99,19 +98,19 @@ def hand_written(case: dict) -> tuple[list[str], list[str], list[str]]:
 
 
 def consilium_full(kb):
-    evaluate = partial(kb.evaluate, validated=True)  # the cases are typed values already
+    evaluate = kb.evaluate  # (a `partial` with a keyword would build a dict of keywords per call)
 
     def run(case):
-        result = evaluate(case)
+        result = evaluate(case, validated=True)  # the cases are typed values already
         return result.recommendation_ids(), result.warning_ids(), result.needed_facts()
     return run
 
 
 def consilium_values(kb):
-    decide = partial(kb.decide, validated=True)
+    decide = kb.decide
 
     def run(case):
-        d = decide(case)
+        d = decide(case, validated=True)
         return list(d.recommendations), list(d.warnings), list(d.needs)
     return run
 

@@ -1,6 +1,6 @@
 """How costs grow with the knowledge base: N renamed copies of the bundled one, side by side.
 
-    python bench/bench_scale.py [--sizes 1,10,60] [--with-100] [--runs 3] [--cases 2000]
+    python bench/bench_scale.py [--sizes 1,10,60] [--with-100] [--runs 3] [--cases 2000] [--rows evaluate,decide]
 
 For each size N it writes a knowledge base of N copies of kb/ (every declared id renamed, so the
 copies are independent: N times the facts, pathways, rules and scenarios; the four sources and
@@ -11,7 +11,9 @@ process so no size warms another:
 - check: `consilium check` as a whole process with nothing cached (Z3 verification included);
 - render: the DOT text of every chart (the pure builder; the layout program is graphviz's cost);
 - evaluate: one full evaluation (`evaluate`, pre-validated random cases), the mean per case
-  (garbage collection included);
+  (garbage collection included), after a quarter as many other cases have warmed it (the test of
+  a node a need re-runs is compiled when a case first leaves the node open); the cases, made
+  before the timing, are frozen (gc.freeze) as the knowledge base is;
 - decide: the values only, likewise.
 Times are CPU times of the measuring process (of `consilium check`, its whole process), which
 other work on a busy machine disturbs far less than wall-clock time; each figure is the best of
@@ -94,7 +96,7 @@ def build(folder: Path, copies: int, ids: set[str]) -> Path:
 
 # What one fresh process measures in-process, after loading from the cache: a JSON line.
 _MEASURE = """
-import json, random, sys, time
+import gc, json, random, sys, time
 sys.path.insert(0, {tests!r}); sys.path.insert(0, {bench!r})
 import consilium
 from consilium import render
@@ -104,16 +106,25 @@ t = time.process_time()
 for spec in render.chart_specs(kb):
     render.chart(kb, spec).source
 drawn = time.process_time() - t
+gc.collect()
 rng = random.Random(5)
 cases = [random_case(kb.facts, rng) for _ in range({cases})]  # typed values, as validation gives
-def per_case(fn):  # the mean, not the median: the garbage collector's pauses are part of the cost
+warm = [random_case(kb.facts, rng) for _ in range({warm})]
+# The cases are the benchmark's input, made before it starts (60 copies: about 150,000 objects):
+# frozen, like the knowledge base, so that the collector does not scan them during the timing.
+# What evaluation itself keeps (its caches, the tests of the nodes it compiles) is not frozen.
+gc.freeze()
+def per_case(fn, cases):  # the mean, not the median: the garbage collector's pauses are part of the cost
     t = time.process_time()
     for case in cases:
         fn(case, validated=True)
     return (time.process_time() - t) / len(cases)
-per_case(kb.decide)  # warm
-print(json.dumps({{"cached load": cached, "render": drawn, "evaluate": per_case(kb.evaluate),
-                  "decide": per_case(kb.decide)}}))
+# Warmed on other cases first: a node's test is compiled when a case first leaves it open, once
+# per knowledge base (a cost of its first cases, not of every case)
+per_case(kb.decide, warm)
+per_case(kb.evaluate, warm)
+print(json.dumps({{"cached load": cached, "render": drawn, "evaluate": per_case(kb.evaluate, cases),
+                  "decide": per_case(kb.decide, cases)}}))
 """
 
 _COLD = "import time, consilium; t = time.process_time(); consilium.load_kb({path!r}); print(time.process_time() - t)"
@@ -126,32 +137,41 @@ def _python(code: str, env: dict[str, str]) -> str:
     return out.stdout
 
 
-def measure(paths: dict[int, Path], runs: int, cases: int, env: dict[str, str]) -> dict[int, dict[str, float]]:
+def measure(paths: dict[int, Path], runs: int, cases: int, env: dict[str, str],
+            rows: tuple[str, ...] = ROWS) -> dict[int, dict[str, float]]:
     """Each figure of each size, the best of `runs` fresh processes.
 
     The sizes take turns within each run, so that a busy moment of the machine falls on one
     figure of every size rather than on every figure of one size; the best of the runs is the
     figure least disturbed by whatever else the machine does (every run does the same work)."""
     no_cache = {**env, "CONSILIUM_CACHE": "off"}
-    figures: dict[int, dict[str, list[float]]] = {n: {row: [] for row in ROWS} for n in paths}
+    figures: dict[int, dict[str, list[float]]] = {n: {row: [] for row in rows} for n in paths}
     for path in paths.values():
         _python(_COLD.format(path=str(path)), env)  # fills the cache
     for run in range(runs):
         for n, path in paths.items():
-            figures[n]["cold load"].append(float(_python(_COLD.format(path=str(path)), no_cache)))
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            check = subprocess.run([sys.executable, "-m", "consilium", "check", str(path)], cwd=ROOT,
-                                   env=no_cache, capture_output=True, text=True)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            figures[n]["check"].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-            if check.returncode not in (0, 1):
-                raise SystemExit(f"bench_scale: consilium check failed:\n{check.stderr[-2000:]}")
-            code = _MEASURE.format(path=str(path), cases=cases, tests=str(ROOT / "tests"),
+            if "cold load" in rows:
+                figures[n]["cold load"].append(float(_python(_COLD.format(path=str(path)), no_cache)))
+            if "check" in rows:
+                figures[n]["check"].append(_check(path, no_cache))
+            code = _MEASURE.format(path=str(path), cases=cases, warm=max(100, cases // 4), tests=str(ROOT / "tests"),
                                    bench=str(ROOT / "bench"))
             for row, value in json.loads(_python(code, env)).items():
-                figures[n][row].append(value)
+                if row in figures[n]:
+                    figures[n][row].append(value)
             print(f"  run {run + 1}: {n}x measured", file=sys.stderr, flush=True)
-    return {n: {row: min(values) for row, values in rows.items()} for n, rows in figures.items()}
+    return {n: {row: min(values) for row, values in found.items()} for n, found in figures.items()}
+
+
+def _check(path: Path, env: dict[str, str]) -> float:
+    """The CPU time of one `consilium check` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    check = subprocess.run([sys.executable, "-m", "consilium", "check", str(path)], cwd=ROOT,
+                           env=env, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if check.returncode not in (0, 1):
+        raise SystemExit(f"bench_scale: consilium check failed:\n{check.stderr[-2000:]}")
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def _show(row: str, seconds: float) -> str:
@@ -166,8 +186,13 @@ def main() -> int:
     parser.add_argument("--with-100", action="store_true", help="also 100 copies (minutes)")
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per figure; the best is shown")
     parser.add_argument("--cases", type=int, default=2000, help="random cases per evaluation figure")
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help=f"the rows to measure, comma-separated (default all: {','.join(ROWS)})")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([100] if args.with_100 else [])
+    rows = tuple(row for row in ROWS if row in {r.strip() for r in args.rows.split(",")})
+    if not rows:
+        parser.error(f"--rows: choose among {', '.join(ROWS)}")
 
     ids = declared_ids(consilium.load_kb(ROOT / "kb"))
     work = Path(tempfile.mkdtemp(prefix="consilium-scale-"))
@@ -177,14 +202,14 @@ def main() -> int:
         env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
         env |= {"CONSILIUM_CACHE_DIR": str(work / "cache"), "PYTHONPATH": str(ROOT)}
         paths = {n: build(work / f"kb{n}", n, ids) for n in sizes}
-        results = measure(paths, args.runs, args.cases, env)
+        results = measure(paths, args.runs, args.cases, env, rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     ratio = 10 in results and 60 in results
     print(f"{'':<12}" + "".join(f"{str(n) + 'x':>14}" for n in sizes) + ("   60x/10x" if ratio else ""))
     worst = 0.0
-    for row in ROWS:
+    for row in rows:
         line = f"{row:<12}" + "".join(f"{_show(row, results[n][row]):>14}" for n in sizes)
         if ratio:
             r = results[60][row] / results[10][row]

@@ -18,7 +18,6 @@ Each engine is a function case -> (surgery, regimen, bev_warning, crs_hipec), bu
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 
 FIELDS = ("liver_resectable", "extrahepatic_unresectable", "primary_symptomatic", "hepatectomy_segments",
@@ -76,14 +75,15 @@ _SURGERY, _REGIMEN = frozenset(SURGERY), frozenset(REGIMEN)
 def make_consilium(kb_path: Path):
     import consilium
     kb = consilium.load_kb(kb_path)
-    decide, evaluate = partial(kb.decide, validated=True), partial(kb.evaluate, validated=True)
+    # called as a user calls them (a `partial` with a keyword builds a dict of keywords per call)
+    decide, evaluate = kb.decide, kb.evaluate
 
     def values(case):
-        d = decide(case)
+        d = decide(case, validated=True)
         return as_reference(d.recommendations, d.warnings)
 
     def full(case):
-        result = evaluate(case)
+        result = evaluate(case, validated=True)
         return as_reference(result.recommendation_ids(), result.warning_ids())
 
     return values, full

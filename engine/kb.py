@@ -168,7 +168,10 @@ class KnowledgeBase:
     def evaluate(self, case: Mapping[str, Any], *, validated: bool = False) -> Result:
         """Evaluate one case given as a raw mapping (validated first) or as typed values."""
         values = case if validated else self.validate_case(case)
-        return self._identified(self.evaluator.evaluate(values))
+        identity = self._memo.get("identity_json")
+        if identity is None:
+            identity = self._memo["identity_json"] = self.identity.to_json()
+        return self.evaluator.evaluate(values, identity)  # (made with it: not rebuilt by _identified)
 
     def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
         """Only the ids of recommendations and warnings and the facts needed: the fast path."""

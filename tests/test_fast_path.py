@@ -19,7 +19,7 @@ from interpreter import walk
 
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "render",
                    DATA / "walk", DATA / "codegen", DATA / "cases", DATA / "scenarios", DATA / "verify",
-                   DATA / "fhir" / "mcode.rules", ROOT / "bench" / "hepatic_slice", DATA / "names"]
+                   DATA / "fhir" / "mcode.rules", ROOT / "bench" / "hepatic_slice", DATA / "names", DATA / "needs"]
 
 
 _CODES = {"undecided": "undecided", "no-branch": "no branch", "fires": "fires", "does-not-apply": "does not apply",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import consilium
+from conftest import DATA
 
 
 def need(result, fact):
@@ -119,3 +123,13 @@ def test_a_decision_waits_only_on_its_first_open_branch(bundled_kb):
     # no peritoneal or other metastases: their resectability cannot decide anything here
     assert "unresectable_other_extrahepatic_disease" not in result.needed_facts()
     assert result.needed_facts() == list(bundled_kb.decide(case).needs)
+
+
+def test_decide_names_the_missing_facts_itself_where_each_one_could_decide():
+    """Where every missing fact of a condition left open is a need (one kind of join, `is known`
+    showing the value is there), the values-only code tests them itself; elsewhere it asks
+    `relevant`. (That both give the interpreter's needs, tests/test_fast_path.py holds.)"""
+    source = consilium.load_kb(DATA / "needs").generated_source()
+    decide = source[source.index("def decide_joins"):source.index("def decide(")]
+    assert set(re.findall(r"relevant\(\('joins/(\w+)'", decide)) == {"not_known_and", "mixed", "negated_and"}
+    assert "needs['c'] = None" in decide  # a and not (b or c): c tested inline

@@ -24,13 +24,13 @@ from ..lang.shape import PathwayShape
 from . import codegen
 from .bytecode import Store
 from .codegen.runtime import Loaded
+from .codegen.walk import open_nodes
 from .advice import Advice, Advisor
 from .concordance import Concordance
-from .needs import Relevance, answers
+from .needs import Relevance, answers, kept_bound
 from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
-_KEPT = 8192          # entries each of the evaluator's caches keeps, for the cases of a cohort that repeat
 
 
 class Evaluator:
@@ -54,6 +54,9 @@ class Evaluator:
         self._concordance = Concordance({s.id: s.label for s in checked.sites.values()}, tuple(checked.sources),
                                         rules, checked.pathways)
         self._nodes = {n.id: n for p in checked.pathways for n in p.nodes}
+        self._open_nodes = open_nodes(checked)  # what the walk records a node left open by
+        # entries each cache kept per node (per (node, values read)...) holds, for the cases that repeat
+        self._kept_bound = kept_bound(len(self._nodes) + len(checked.safeties))
         self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
         # which missing facts an open node needs (needs.py): the generated code calls it `relevant`
         self._relevance = Relevance(checked, self._advisor.explain)
@@ -74,6 +77,7 @@ class Evaluator:
         self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
+        self._needs_kept: dict[tuple[Any, ...], tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]] = {}
 
     def __getattr__(self, name: str) -> Any:
         """`decide`, made on first use and kept as the instance's own attribute (so this runs once).
@@ -94,8 +98,9 @@ class Evaluator:
         return codegen.generate(self.checked, self.shapes, self.name, pathways).source()[0]
 
     # ---- evaluation -----------------------------------------------------------------
-    def evaluate(self, case: Mapping[str, Any]) -> Result:
-        """Everything the rules say about a validated case: see `Result`."""
+    def evaluate(self, case: Mapping[str, Any], identity: Any = None) -> Result:
+        """Everything the rules say about a validated case: see `Result`; `identity`: what the
+        knowledge base it was evaluated with is (its JSON), as the result carries it."""
         case = dict(case)  # the result's own copy
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs: tuple[Need, ...] = ()
@@ -111,13 +116,13 @@ class Evaluator:
         key = (fired, tuple([w.id for w in warnings]))
         by_source = self._by_source_kept.get(key)
         if by_source is None:
-            if len(self._by_source_kept) >= _KEPT:
+            if len(self._by_source_kept) >= 8192:  # per distinct answer, not per node: a fixed bound
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), Trace(trace, case), None, advice))
+                             tuple(plans), tuple(unchecked), Trace(trace, case), identity, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""
@@ -148,36 +153,53 @@ class Evaluator:
 
         What an open node needs, and what each answer would lead to, depends only on the
         node and the values it read: kept per (node, values read), up to a bound, for the
-        cases of a cohort that repeat."""
+        cases of a cohort that repeat; and the whole answer per list of those (plain data,
+        never changed once made: results may share it)."""
+        if len(undecided) > 8:  # a long list seldom repeats: not kept whole (the parts are)
+            return self._work_needs(case, undecided)
+        whole = tuple(undecided)
+        try:
+            done, hashable = self._needs_kept.get(whole), True
+        except TypeError:  # a value that cannot be hashed: nothing is kept
+            done, hashable = None, False
+        if done is not None:
+            return done
+        done = self._work_needs(case, undecided)
+        if hashable:
+            if len(self._needs_kept) >= 4096:  # a few thousand: what repeats is what is common
+                self._needs_kept.clear()
+            self._needs_kept[whole] = done
+        return done
+
+    def _work_needs(self, case: Mapping[str, Any], undecided: list[Any]) \
+            -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
         decides: dict[str, list[Undecided]] = {}
         pending: dict[str, dict[str, None]] = {}
         kept = self._open_kept
-        for entry in undecided:  # ((open node, *values read), pairs read)
+        for key in undecided:  # (open node, *values read)
             try:
-                found = kept.get(entry[0])
+                found = kept.get(key)
             except TypeError:  # a value that cannot be hashed: nothing is kept
                 found = None
             if found is None:
-                found = self._open(entry, case)
-            pathway = entry[0][0][0]
+                found = self._open(key, case)
             for fact, open_node in found:
-                if pathway is not None:
-                    pending.setdefault(pathway, {})[fact] = None
+                if open_node.pathway is not None:
+                    pending.setdefault(open_node.pathway, {})[fact] = None
                 decides.setdefault(fact, []).append(open_node)
         needs = tuple([_new(Need, (fact, *self._needs[fact], tuple(nodes))) for fact, nodes in decides.items()])
         return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}
 
-    def _open(self, entry: tuple[Any, tuple[tuple[str, Any], ...]], case: Mapping[str, Any]) \
-            -> tuple[tuple[str, Undecided], ...]:
-        """For one open node (as the walk recorded it), each missing fact that could decide it
-        (needs.py's `Relevance`), with what each answer would lead to."""
-        key, _ = entry
-        pathway, node_id, question = key[0]
+    def _open(self, key: tuple[Any, ...], case: Mapping[str, Any]) -> tuple[tuple[str, Undecided], ...]:
+        """For one open node (as the walk recorded it: its `open_key` and the values it read),
+        each missing fact that could decide it (needs.py's `Relevance`), with what each answer
+        would lead to."""
+        pathway, node_id, question = self._open_nodes[key[0]]
         node = self._nodes[node_id]
         found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
                        for fact in self._relevance(key)])
         kept = self._open_kept
-        if len(kept) >= _KEPT:
+        if len(kept) >= self._kept_bound:
             kept.clear()  # bounded: a cohort of distinct cases does not grow it without end
         try:
             kept[key] = found
@@ -230,7 +252,7 @@ class Evaluator:
         if samples is None:
             samples = self._samples[key] = values_tried
         if samples and values_tried == samples:  # else what is tried depends on the case: nothing kept
-            if len(self._answers_kept) >= _KEPT:
+            if len(self._answers_kept) >= self._kept_bound:
                 self._answers_kept.clear()
             self._answers_kept[key, tuple([gave for _, gave in tried])] = found
         else:

@@ -28,6 +28,14 @@ from ..lang.values import Duration, format_number, midpoint
 Probe = Callable[[Any], tuple[str | None, str]]  # value -> (leads_to, outcome in words)
 
 
+def kept_bound(nodes: int) -> int:
+    """How many entries a cache kept per (node, values read) may hold before it is emptied: 64 a
+    node, 8,192 at least. A bound that did not grow with the knowledge base was emptied ever more
+    often as it grew (60 copies of the bundled one: every few cases), and each case then worked out
+    again what it had kept: the cost per case grew faster than the knowledge base."""
+    return max(8192, 64 * nodes)
+
+
 def answers(fact: ir.Fact, probe: Probe, cuts: tuple[Any, ...]) -> tuple[Answer, ...]:
     match fact.type:
         case ir.BoolType():
@@ -142,25 +150,63 @@ def every_missing_fact_decides(conditions: list[ir.Expr], defines: Mapping[str, 
     return True
 
 
+def missing_facts_decide(condition: ir.Expr, defines: Mapping[str, ir.Define]) -> bool:
+    """When `condition` is unknown, is each fact it reads that is missing one of its needs? So
+    when it is built of such parts (see `every_missing_fact_decides`) joined by `and` alone, or
+    by `or` alone (through definitions, and `not`, which turns one into the other): unknown,
+    none of its parts is false (true), so the answer to any fact missing could still decide it.
+    `x is known` may be one of the parts of an `and` (`x is not known` of an `or`): the join
+    left open, it holds (does not), so x is there.
+    The code writer then tests the facts themselves, with no `relevant` call."""
+    return _joined(condition, defines, None)
+
+
+def _joined(e: ir.Expr, defines: Mapping[str, ir.Define], joint: type | None) -> bool:
+    """`joint`: the kind of join met above (`ir.And` or `ir.Or`), None before any."""
+    match e:
+        case ir.DefineRef(id=name):
+            return _joined(defines[name].expr, defines, joint)
+        case ir.Not(operand=op):
+            return _joined(op, defines, None if joint is None else ir.Or if joint is ir.And else ir.And)
+        case ir.And(operands=ops) | ir.Or(operands=ops):
+            if joint is not None and type(e) is not joint:
+                return False
+            return all(_joined(op, defines, type(e)) for op in ops)
+        case ir.IsKnown(operand=op, negated=negated):
+            # never unknown: in an `and` left open it holds, in an `or` it does not; it reads no
+            # missing fact when that means its operand is there (`x is known` in an `and`)
+            there = joint is (ir.Or if negated else ir.And)
+            return there and every_missing_fact_decides([op], defines)
+    return every_missing_fact_decides([e], defines)
+
+
+def open_key(pathway: str | None, node: str) -> str:
+    """How the walk names an open node in what it records (`(name, *values of the facts it reads)`):
+    `pathway/node`, a safety rule by its id alone. A string, not a tuple of them: a key made of it
+    and of plain values holds nothing the garbage collector must follow, so the collector drops it
+    from what it scans, and the caches kept by such keys are not scanned over and over."""
+    return node if pathway is None else f"{pathway}/{node}"
+
+
 class Relevance:
-    """For an open node, as the walk records it (`(OpenNode, *values of the facts it reads)`,
+    """For an open node, as the walk records it (`(open_key, *values of the facts it reads)`,
     see codegen/walk.py), the missing facts whose answers could still decide it, in the order
     the node reads them. A decision waits on its first branch whose condition is unknown (those
     before it are false, and stay false whatever the missing facts are); a rule, on its guard;
     a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names.
-    Kept per key, up to a bound: the cases of a cohort repeat."""
-
-    _KEPT = 8192
+    Kept per key, up to a bound that grows with the knowledge base (`kept_bound`): the cases
+    of a cohort repeat."""
 
     def __init__(self, checked: Checked, explainer: Explainer):
         self.explain = explainer
-        self.nodes: dict[tuple[str | None, str], tuple[list[ir.Expr], tuple[str, ...]]] = {}
+        self.nodes: dict[str, tuple[list[ir.Expr], tuple[str, ...]]] = {}
         for p in checked.pathways:
             for n in p.nodes:
-                self.nodes[(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
+                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
         for s in checked.safeties:
-            self.nodes[(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
+            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
         self._kept: dict[Any, tuple[str, ...]] = {}
+        self._bound = kept_bound(len(self.nodes))
 
     def __call__(self, key: tuple[Any, ...]) -> tuple[str, ...]:
         try:
@@ -169,14 +215,13 @@ class Relevance:
             return self._work(key)
         if found is None:
             found = self._work(key)
-            if len(self._kept) >= self._KEPT:
+            if len(self._kept) >= self._bound:
                 self._kept.clear()
             self._kept[key] = found
         return found
 
     def _work(self, key: tuple[Any, ...]) -> tuple[str, ...]:
-        where = key[0]
-        conditions, reads = self.nodes[(where[0], where[1])]
+        conditions, reads = self.nodes[key[0]]
         return self.of(conditions, reads, dict(zip(reads, key[1:], strict=True)))
 
     def of(self, conditions: list[ir.Expr], reads: tuple[str, ...], case: Mapping[str, Any]) -> tuple[str, ...]:

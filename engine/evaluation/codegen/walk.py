@@ -31,7 +31,7 @@ from ...lang.checked import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
-from ..needs import every_missing_fact_decides
+from ..needs import missing_facts_decide, open_key
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
@@ -41,12 +41,24 @@ NO_BRANCH = "no branch holds; the pathway ends here"
 
 
 class OpenNode(NamedTuple):
-    """A node a missing fact leaves open, as the walk records it (see `Evaluator`): strings
-    alone, so that it is cheap to compare and to hash."""
+    """A node a missing fact leaves open: the walk records its `open_key` (needs.py), which
+    `open_nodes` turns back into this."""
 
     pathway: str | None
     node: str
     question: str  # what the node asks, in words
+
+
+def question_of(node: ir.Node) -> str:
+    """What an open node asks, in words: a decision's question, a rule's label."""
+    return node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
+
+
+def open_nodes(checked: Checked) -> dict[str, OpenNode]:
+    """Every node the walk may record as open, by its `open_key`."""
+    found = {open_key(p.id, n.id): OpenNode(p.id, n.id, question_of(n)) for p in checked.pathways for n in p.nodes}
+    found.update({open_key(None, s.id): OpenNode(None, s.id, s.label) for s in checked.safeties})
+    return found
 
 
 def branch_words(branch: ir.Branch, index: int) -> str:
@@ -205,10 +217,6 @@ class PathwayWriter:
         """The facts a node reads, for its trace step (none in decide)."""
         return names if self.record else ()
 
-    def pairs(self, names: tuple[str, ...]) -> str:
-        """An expression: the facts `names` with their values, as (name, value) pairs."""
-        return "(" + "".join(f"({name!r}, {self.f.facts[name]}), " for name in names).rstrip(" ") + ")"
-
     def step(self, indent: int, node: ir.Node | ir.Safety, kind: str, read: tuple[str, ...], words: str, code: str,
              *, following: tuple[str, ...] = (), branch: int | None = None, needs: str | None = None,
              otherwise: str | None = None) -> None:
@@ -221,15 +229,15 @@ class PathwayWriter:
         self.f.emit(indent, f"trace.append({self.f.const(made, 'STEP_' + node.id)})")
 
     def open(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
-             unknown: str | None) -> None:
+             unknown: str | None, condition: ir.Expr) -> None:
         """A missing fact leaves the node open: its needs (values), or its undecided step (walk).
         Which missing facts it needs, `relevant` (evaluation/needs.py) says from the node and the
         values it read: only those whose answers could still decide it. `unknown`: a local known to be
-        None here (a bare fact needs no second test), if any."""
+        None here (a bare fact needs no second test), if any; `condition`: the one left open (a
+        decision's branch, a rule's guard)."""
         f = self.f
-        question = node.question if isinstance(node, ir.Decide) else str(getattr(node, "label", node.id))
         # (the node, then the values it read, flat: what its needs are worked out and kept by)
-        key = [f.const(OpenNode(self.pid, node.id, question), "OPEN_" + node.id)]
+        key = [f.const(open_key(self.pid, node.id))]
         if not self.record:
             if not self.reads[node.id]:  # constants alone are unknown only when they divide by 0
                 f.emit(indent, "pass")
@@ -242,10 +250,11 @@ class PathwayWriter:
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
                 values.append(var or f"get({name!r})")
-            if every_missing_fact_decides(conditions_of(node), self.checked.defines):  # no call needed
+            if missing_facts_decide(condition, self.checked.defines):  # no call needed
                 before = len(f.body)
+                wanted = set(facts_read(condition, self.checked.defines))
                 for name, value in zip(self.reads[node.id], values, strict=True):
-                    if value in f.sure:  # tested above: given
+                    if name not in wanted or value in f.sure:  # another branch's; or tested above: given
                         continue
                     if value == unknown:
                         f.emit(indent, f"needs[{name!r}] = None")
@@ -264,9 +273,9 @@ class PathwayWriter:
         reason = f"undecided: a condition has no value for this case ({why})" if why else None
         self.step(indent, node, kind, read, "", "undecided", needs="undecided: needs ", otherwise=reason)
         # (the node and the values it read, flat: what the evaluator's `relevant` works out and keeps
-        # its needs by; the pairs read)
-        key += [f.facts[name] for name in self.reads[node.id]]  # a tuple even when the node reads no fact (1 / 0)
-        f.emit(indent, f"undecided.append((({', '.join(key)},), {self.pairs(names)}))")
+        # its needs by)
+        key += [f.facts[name] for name in names]
+        f.emit(indent, f"undecided.append({_tuple(key)})")  # a tuple even when the node reads no fact (1 / 0)
 
     def decision(self, node: ir.Decide, indent: int) -> None:
         f = self.f
@@ -282,7 +291,7 @@ class PathwayWriter:
                 break
             unknowns, test = self.condition(branch.condition, indent)
             if unknowns:  # tested first: a missing fact leaves the node open
-                given += self.missing(indent, node, "decide", read, unknowns)
+                given += self.missing(indent, node, "decide", read, unknowns, branch.condition)
                 f.emit(indent, f"elif {test}:")
             else:
                 f.emit(indent, f"if {test}:")
@@ -316,13 +325,13 @@ class PathwayWriter:
         return (() if f.known(v) else (v,)), f"{v} is not True" if negated else f"{v} is True"
 
     def missing(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
-                unknowns: tuple[str, ...]) -> list[str]:
+                unknowns: tuple[str, ...], condition: ir.Expr) -> list[str]:
         """`if <one of unknowns is None>:` and the node left open under it. Below that test (its
         elif and else) none of them is None, so no code there tests one again: they are taken
         as sure, and returned for the caller to forget at the end of the node."""
         f = self.f
         f.emit(indent, "if " + " or ".join(f"{x} is None" for x in unknowns) + ":")
-        self.open(indent + 1, node, kind, read, unknowns[0] if len(unknowns) == 1 else None)
+        self.open(indent + 1, node, kind, read, unknowns[0] if len(unknowns) == 1 else None, condition)
         added = [x for x in unknowns if x not in f.sure]
         f.sure.update(added)
         return added
@@ -336,7 +345,7 @@ class PathwayWriter:
             unknowns, test = self.condition(node.guard, indent, negated=self.record)
             opening = "if"
             if unknowns:  # a value that is never unknown leaves nothing open
-                given = self.missing(indent, node, kind, read, unknowns)
+                given = self.missing(indent, node, kind, read, unknowns, node.guard)
                 opening = "elif"
             f.emit(indent, f"{opening} {test}:")
             if self.record:  # `test` is that it does not hold
@@ -420,7 +429,7 @@ class SafetyWriter(PathwayWriter):
             if not f.known(v):
                 f.emit(0, f"if {v} is None:")
                 missing = f.locals.take(f"missing_{safety.id}")
-                key = _tuple([f.const(OpenNode(None, safety.id, safety.label), "OPEN_" + safety.id),
+                key = _tuple([f.const(open_key(None, safety.id)),
                               *[f.facts[n] for n in names]])
                 f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
                 self.step(1, safety, "safety", read, "", "not-checked", needs="not checked: needs ")

@@ -426,11 +426,22 @@ class Function:
         self.emit(indent, f"{t} = {other}")
         start = len(self.body)  # where `unknown = False` goes, if an operand can be unknown
         unknown: str | None = None
+        present: list[str] = []  # locals `x is known` (in an `or`, `is not known`) has shown are there
         for i, op in enumerate(ops):
             depth = indent
             if i:
                 self.emit(indent, f"if {t} is not {decisive}:")
                 depth = indent + 1
+            if isinstance(op, ir.IsKnown) and op.negated == (decisive == "True"):
+                # decisive when the value is missing; the later operands run only when it is not,
+                # so none of them tests it again
+                v = self.expr(op.operand, depth)
+                self.emit(depth, f"if {v} is None:")
+                self.emit(depth + 1, f"{t} = {decisive}")
+                if not self.known(v):
+                    self.sure.add(v)
+                    present.append(v)
+                continue
             parts = self.test(op, depth)
             if parts is not None:
                 # a comparison is tested where it is used, not first stored as True/False/None
@@ -457,6 +468,7 @@ class Function:
                     self.body.insert(start, ("    " * (indent + 1) + f"{unknown} = False", self.place))
                 self.emit(depth, f"elif {v} is None:")
                 self.emit(depth + 1, f"{unknown} = True")
+        self.sure.difference_update(present)
         if unknown is not None:
             self.emit(indent, f"if {unknown} and {t} is not {decisive}:")
             self.emit(indent + 1, f"{t} = None")
