@@ -370,6 +370,12 @@ def _diff(args) -> int:
 
 def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> int:
     from .inputs.cohort import Interrupted, run_cohort
+    from .lang.files import file_output
+    try:
+        target = file_output(output) if output else None  # `-o out.jsonl/`: nothing is written
+    except ConsiliumError as error:
+        print(f"consilium eval: {error}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         kb = _load(kb_path)
     except DiagnosticsError as error:
@@ -384,7 +390,7 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         print(f"consilium eval: no cohort file '{cohort[:120]}'", file=sys.stderr)
         return EXIT_INPUT
     try:
-        summary = run_cohort(kb, kb_path, path, Path(output) if output else None, jobs=jobs,
+        summary = run_cohort(kb, kb_path, path, target, jobs=jobs,
                              progress=sys.stderr.isatty())
     except Interrupted as stop:
         where = f"{output} was not written" if output else "the rows so far are on standard output"

@@ -53,9 +53,11 @@ def cohort_in_engine(args) -> int:
     if args.engine == "duckdb" and args.table and not args.database:
         print("consilium eval: --table with --engine duckdb needs --database FILE", file=sys.stderr)
         return EXIT_INPUT
-    output = Path(args.output) if args.output else None
     progress = sys.stderr.isatty()
+    output = None
     try:
+        from .lang.files import file_output
+        output = file_output(args.output) if args.output else None  # `-o out.jsonl/`: nothing is written
         kb = _load(args.paths[0] if args.paths else None)
         cohort = Path(args.cohort) if args.cohort and not args.table else None
         if output is not None:  # never over the cohort, the database or a rule file (exit 2, nothing touched)
@@ -87,7 +89,8 @@ def audit_command(args) -> int:
     from ..render.audit import write_audit
     try:
         kb = _load(args.path)
-        written = write_audit(kb, Path(args.rows), Path(args.output),
+        from .lang.files import file_output
+        written = write_audit(kb, Path(args.rows), file_output(args.output, example="audit.html"),
                               cohort=Path(args.cohort) if args.cohort else None, received=args.received,
                               progress=sys.stderr.isatty())
     except DiagnosticsError as error:

@@ -69,6 +69,40 @@ def test_every_unwritable_output_exits_2_with_a_clear_message(tmp_path, command)
     assert (tmp_path / "a_file").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("command, said", [
+    (["eval", KB, "--cohort", "{cohort}", "-o", "{t}/out.jsonl/"], "did you mean '{t}/out.jsonl'?"),
+    (["eval", KB, "--cohort", "{cohort}", "-o", "{t}/out.csv//"], "did you mean '{t}/out.csv'?"),
+    (["eval", KB, "--cohort", "{cohort}", "-o", "{t}/folder/"], "e.g. '{t}/folder/rows.jsonl'"),
+    (["eval", KB, "--cohort", "{cohort}", "-o", "{t}/folder/."], "e.g. '{t}/folder/rows.jsonl'"),
+    (["eval", KB, "--cohort", "{cohort}", "--engine", "duckdb", "-o", "{t}/out.parquet/"], "did you mean"),
+    (["audit", KB, "--rows", "{cohort}", "-o", "{t}/audit.html/"], "did you mean '{t}/audit.html'?"),
+    (["schema", "case", KB, "-o", "{t}/case.json/"], "did you mean '{t}/case.json'?"),
+    (["render", KB, "--chart", "safety", "-o", "{t}/a_file/"], "'{t}/a_file': it is a file"),
+    (["report", KB, "-o", "{t}/a_file/"], "'{t}/a_file': it is a file"),
+    (["diff", KB, KB, "--render", "{t}/a_file/"], "'{t}/a_file': it is a file"),
+])
+def test_an_output_ending_with_a_slash_is_refused_unless_it_is_a_folder(tmp_path, command, said):
+    """`-o out.jsonl/` (a typo, or a folder meant): exit 2, saying what to give, and nothing written."""
+    if "duckdb" in command:
+        pytest.importorskip("duckdb")
+    cohort = tmp_path / "c.jsonl"
+    cohort.write_text(json.dumps(CASE) + "\n")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a_file").write_text("keep me")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    run = run_cli(*[str(a).format(cohort=cohort, t=tmp_path) for a in command])
+    assert run.code == 2, run.err
+    assert said.format(t=tmp_path) in run.err and "internal error" not in run.err
+    assert "names a folder" in run.err or "it is a file, and this option names a folder" in run.err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no file, no partial, no folder made
+    assert (tmp_path / "a_file").read_text() == "keep me"
+
+
+def test_a_folder_output_with_a_slash_is_written_into(tmp_path):
+    run = run_cli("render", KB, "--chart", "safety", "--format", "dot", "-o", f"{tmp_path}/charts/")
+    assert run.code == 0 and list((tmp_path / "charts").glob("*.dot"))
+
+
 def _rows(tmp_path):
     cohort = tmp_path / "c.jsonl"
     cohort.write_text(json.dumps(CASE) + "\n" + json.dumps(CASE) + "\n")
