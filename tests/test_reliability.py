@@ -235,3 +235,20 @@ def test_invisible_characters_in_a_rule_file_are_an_error_shown_visibly(tmp_path
     line, column = (9, 17) if where == "quote" else (2, 21)
     assert run.code == 1 and f"main.rules:{line}:{column}: error: an invisible character {name}" in run.err, run.err
     assert character not in run.err and "a\ufffdb" in run.err  # the excerpt shows a mark in its place
+
+
+@pytest.mark.parametrize("rule", [[], ["simultaneous_surgery"]])
+def test_explain_with_a_mistyped_knowledge_base_says_so_as_eval_does(tmp_path, rule):
+    """`consilium explain kbx case.yaml` (kbx mistyped): the missing knowledge base is named, as by `eval`,
+    rather than `kbx` read as the case and the case as a rule."""
+    case = tmp_path / "case.yaml"
+    case.write_text((ROOT / "examples" / "liver_five_segments_bleeding.yaml").read_text())
+    missing = tmp_path / "kbx"
+    evaluated = run_cli("eval", missing, case)
+    explained = run_cli("explain", missing, case, *rule)
+    assert evaluated.code == explained.code == 2
+    assert f"no such file or folder: '{missing}'" in explained.err and "cannot read the case" not in explained.err
+    assert explained.err == evaluated.err
+    # a case and a rule, without a knowledge base, are still read as such
+    assert run_cli("explain", case, "simultaneous_surgery").code == 0
+    assert run_cli("explain", KB, case, "simultaneous_surgery").code == 0
