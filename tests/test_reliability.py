@@ -39,9 +39,15 @@ def test_a_decision_stuck_on_division_by_zero_is_shown_with_the_reason(tmp_path)
     assert run.code == 0
     assert "Undecided although the case gives every fact they read" in run.out
     assert "p/q" in run.out and "division by zero" in run.out
+    # in JSON, beside the needs (which are empty: no fact would decide it), not only in the trace
+    result = json.loads(run_cli("eval", folder, tmp_path / "case.json", "--json").out)
+    assert result["needs"] == [] and result["recommendations"] == []
+    assert [(u["pathway"], u["node"], u["kind"], u["span"]["line"], u["reason"]) for u in result["undecided"]] == [
+        ("p", "q", "decide", 4, "a condition has no value for this case (a division by zero)")]
     (tmp_path / "empty.json").write_text("{}")
     needs = run_cli("eval", folder, tmp_path / "empty.json")  # a missing fact is a need, not this
     assert "Undecided although" not in needs.out and "Still to find out" in needs.out
+    assert json.loads(run_cli("eval", folder, tmp_path / "empty.json", "--json").out)["undecided"] == []
 
 
 def test_an_unknown_waive_code_is_an_error(tmp_path):
