@@ -394,7 +394,8 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
                              progress=sys.stderr.isatty())
     except Interrupted as stop:
         where = f"{output} was not written" if output else "the rows so far are on standard output"
-        print(f"consilium eval: stopped by {stop.args[0]} after {stop.rows:,} rows; {where}", file=sys.stderr)
+        print(f"consilium eval: stopped by {stop.args[0]} after {stop.rows:,} rows, {stop.stopped_in():.2f} s after "
+              f"the signal; {where}", file=sys.stderr)
         return 128 + stop.signum
     except ConsiliumError as error:
         print(f"consilium eval: {error}", file=sys.stderr)

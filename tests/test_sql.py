@@ -265,3 +265,22 @@ def test_a_number_sql_cannot_hold_exactly_is_a_row_error_not_rounded(tmp_path):
     rows = _rows(tmp_path / "out.jsonl")
     assert rows[0]["error"].startswith("'a' is 0.1234567890123456789012: more digits than the SQL engines hold exactly")
     assert "--engine python" in rows[0]["error"] and rows[1]["recommendations"] == ["at_most", "exactly"]
+
+
+def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path, spark):
+    """`,,` in a CSV cohort (a patient whose facts are all unknown) is a row with its line number in
+    Python, DuckDB and Spark alike, never dropped; a blank line at the end is no row."""
+    path = DATA / "decimals"
+    kb = consilium.load_kb(path)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("a,b,dose\n0.1,0.2,2.675\n,,\n0.1,0.2,2.675\n , , \n0.3,,2\n,,\n\n\n")
+    run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+    python = _rows(tmp_path / "python.jsonl")
+    assert [r["row"] for r in python] == [2, 3, 4, 5, 6, 7]
+    unknown = kb.decide({})
+    for row in (python[1], python[3], python[5]):
+        assert "error" not in row and row["needs"] == list(unknown.needs) and row["needs"]
+    _same(python, _rows(tmp_path / "duckdb.jsonl"))
+    _same(python, _rows(tmp_path / "spark.jsonl"))

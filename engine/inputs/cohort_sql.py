@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import sys
 import threading
 import time
@@ -122,8 +121,7 @@ def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: s
             query, where = _duckdb_source(kb, con, cohort, table)
             _duckdb_write(kb, con, query, output, where, summary)
     except (_Signal, KeyboardInterrupt) as stop:
-        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
-        raise Interrupted(signum, summary.rows) from None
+        raise Interrupted.of(stop, summary.rows) from None
     except duckdb.Error as error:
         raise UsageError(f"DuckDB could not run the cohort: {_first_line(error)}") from None
     finally:
@@ -359,40 +357,94 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
     if output is not None:
         refuse_overwrite(output, [p for p in (cohort,) if p is not None] + list(kb.loaded.paths))
     started = time.perf_counter()
-    spark = session or spark_session(master)
-    if progress and session is None:
-        spark.conf.set("spark.ui.showConsoleProgress", "true")
+    sessions: list[Any] = []  # the session, once the thread has it: what a stop cancels
+
+    def start() -> Any:
+        spark = session or spark_session(master)
+        sessions.append(spark)
+        if progress and session is None:
+            spark.conf.set("spark.ui.showConsoleProgress", "true")
+        return spark
+
     summary = Summary()
     try:
         with _stop_on_signals():
-            query, where = _spark_source(kb, spark, cohort, table)
-            frame = spark.sql(query)
-            shown = _Shown(where)
+            # Spark is started and called from a thread of its own (`_spark_batches`), the main
+            # thread only waits for its rows: a py4j call cut short by a signal leaves its
+            # connection out of step (the next call on it reads the last one's answer, and py4j
+            # logs a traceback), a query being planned cannot be cancelled, and a session started
+            # off the main thread does not put in its own SIGINT handler. So a signal lands where
+            # nothing of Spark's is under way.
+            batches = _spark_batches(kb, start, cohort, table)
+            shown = _Shown(next(batches))
             writer = _Writer(output, sql.output_columns(kb.checked))
             try:
-                batch: list[dict[str, Any]] = []
-                for record in frame.toLocalIterator(prefetchPartitions=True):
-                    batch.append({k: v for k, v in record.asDict().items() if v is not None})
-                    if len(batch) == 10_000:
-                        writer.write(batch)
-                        _count(summary, batch, shown)
-                        batch = []
-                if batch:
+                for batch in batches:
                     writer.write(batch)
                     _count(summary, batch, shown)
             finally:
                 writer.close()
     except (_Signal, KeyboardInterrupt) as stop:
-        if not master.startswith("sc://"):
-            spark.sparkContext.cancelAllJobs()
-        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
-        raise Interrupted(signum, summary.rows) from None
+        for spark in sessions:
+            _cancel_spark(spark, master)
+        raise Interrupted.of(stop, summary.rows) from None
     except ConsiliumError:
         raise
     except Exception as error:  # an analysis error of Spark's, a file it cannot read
         raise UsageError(f"Spark could not run the cohort: {_first_line(error)}") from None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _spark_batches(kb, start: Callable[[], Any], cohort: Path | None, table: str | None):
+    """Where the rows come from, then batches of rows, made by Spark (started by `start()`) in a
+    daemon thread; its error raised here. Waiting on the queue is where a signal lands (a lock's
+    wait takes signals)."""
+    import queue
+    handed: queue.Queue = queue.Queue(maxsize=4)
+
+    def work() -> None:
+        try:
+            spark = start()
+            query, where = _spark_source(kb, spark, cohort, table)
+            handed.put(("where", where))
+            batch: list[dict[str, Any]] = []
+            for record in spark.sql(query).toLocalIterator(prefetchPartitions=True):
+                batch.append({k: v for k, v in record.asDict().items() if v is not None})
+                if len(batch) == 10_000:
+                    handed.put(("rows", batch))
+                    batch = []
+            if batch:
+                handed.put(("rows", batch))
+            handed.put(("done", None))
+        except BaseException as error:  # noqa: BLE001 - raised in the main thread
+            handed.put(("error", error))
+
+    threading.Thread(target=work, name="consilium-spark", daemon=True).start()
+    while True:
+        kind, payload = handed.get()
+        if kind == "error":
+            raise payload
+        if kind == "done":
+            return
+        yield payload
+
+
+def _cancel_spark(spark, master: str) -> None:
+    """Ask Spark to drop its jobs, waiting for that at most half a second, whatever state it is in
+    (its JVM may be gone already: SIGTERM to the process group reaches it too)."""
+    def cancel() -> None:
+        try:
+            if master.startswith("sc://"):
+                spark.interruptAll()
+            else:
+                spark.sparkContext.cancelAllJobs()
+        except Exception:  # noqa: BLE001 - the run is stopping anyway
+            pass
+
+    helper = threading.Thread(target=cancel, name="consilium-spark-cancel", daemon=True)
+    helper.start()
+    helper.join(timeout=0.5)
 
 
 def _numbered(frame, first: int):

@@ -5,7 +5,9 @@ where kind is "json" (a line's text, parsed by the workers), "csv" (cell texts b
 "mapping" (a Parquet row's values) or "error" (a message: the row could not be read).
 Whatever is wrong with one row, be it bytes that are not UTF-8, a CSV row with too few or
 too many cells, a quote that is never closed, a column given twice, is that row's error,
-and reading goes on with the next; a UTF-8 byte-order mark is skipped. Problems with the
+and reading goes on with the next; a UTF-8 byte-order mark is skipped. A CSV row whose
+cells are all empty (`,,`) is a row (a case whose every fact is unknown), as in DuckDB and
+Spark; a blank line, of nothing or spaces only, is not (as in JSON Lines). Problems with the
 file as a whole (it cannot be opened, a Parquet file is truncated or corrupt) raise
 `InputError`. It validates no value: `case.validate_case` does, in the workers.
 """
@@ -196,9 +198,11 @@ def _csv_rows(handle: IO[bytes]) -> Iterator[Row]:
             lines.pending.extendleft(reversed(lines.record[1:]))  # read the lines after it again
             reader = csv.reader(lines)
             continue
-        if not cells or all(not c.strip() for c in cells):
-            continue
+        if not cells or (len(lines.record) == 1 and not lines.record[0][1].strip()):
+            continue  # a blank line is no row, as in JSON Lines (a row of empty cells is: `,,`)
         if header is None:
+            if all(not c.strip() for c in cells):
+                continue  # empty cells above the header: nothing to name the columns by
             header = cells
             for index, name in enumerate(header):
                 columns.setdefault(name.strip(), []).append(index)
