@@ -115,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     render.add_argument("-o", "--output", default="out/charts", help="folder to write into (default out/charts)")
     render.add_argument("--case", help="a case file whose path to draw")
+    render.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
+                                                        "FHIR does not carry (the team's judgements)")
     render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
     render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
     render.add_argument("--list", action="store_true", help="list the charts and exit")
@@ -168,6 +170,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
     report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
     report.add_argument("--case", help="a case file to evaluate and show on the charts")
+    report.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
+                                                        "FHIR does not carry (the team's judgements)")
     schema = cli_schema.add_parser(commands)
     for command in (check, evaluate, test, render, difference, report, schema):
         command.add_argument("--allow-outside-includes", action="store_true",
@@ -411,9 +415,12 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
 
 def _load_with_case(args):
     """The knowledge base and, with --case, the case's result; None (reported) on bad input."""
+    if args.facts and not args.case:
+        print(f"consilium {args.command}: --facts goes with --case (the FHIR bundle they complete)", file=sys.stderr)
+        return None
     try:
         kb = _load(args.path)
-        return kb, (kb.evaluate_file(args.case) if args.case else None)
+        return kb, (kb.evaluate_file(args.case, facts=args.facts) if args.case else None)
     except DiagnosticsError as error:
         _report(error, "text")
         return None

@@ -8,7 +8,8 @@ since each review (engine/analysis/review.py); each site's comparison of the sou
 actions each recommends or advises against, agreements and conflicts marked); each
 pathway's charts as printable pages, each with its table of quotes; the safety rules; every
 rule with its quote, source, references, modality, the scenarios that cover it and its
-review state; and, with a case, its evaluation in a clinician's words (engine/wording.py)
+review state; the facts read from FHIR, each with its bindings and their notes
+(render/bindings.py); and, with a case, its evaluation in a clinician's words (engine/wording.py)
 with the path drawn on the charts. A print stylesheet puts each chart on a landscape sheet.
 
 Everything from a rule file or a case is HTML-escaped. The page needs no network: styles
@@ -31,6 +32,7 @@ from ..engine.analysis.review import STATE_WORDS, ChangeSinceReview, Status
 from ..engine import wording
 
 from .flowchart import ChartSpec, Footnote, source_colours
+from .bindings import bindings_section
 from .words import MODALITY_WORDS, condition_words
 from .legible import PRINT_BOX_MM
 
@@ -119,6 +121,8 @@ def report(kb: KnowledgeBase, specs: list[ChartSpec], charts: dict[str, Chart], 
         section("findings", "Findings: clinical conclusions and their criteria",
                 "".join(_figure(s, charts) for s in findings))
     section("rules", "Every rule, with its source", _rules_table(kb, outcomes, review))
+    if any(f.bindings for f in kb.facts.values()):
+        section("fhir", "Facts read from FHIR, and how", bindings_section(kb))
     section("scenarios", "Scenario tests", _scenarios(outcomes))
 
     title = identity.name
@@ -471,7 +475,7 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
     origins = getattr(result, "origins", None)  # a case read from a FHIR bundle: where each fact came from
     if origins:
         from ..engine.lang.values import format_value
-        rows = "".join(f'<tr><th scope="row">{_h(wording.fact_label(kb, fact))}</th>'
+        rows = "".join(f'<tr><th scope="row"><a href="#fhir-{_h(fact)}">{_h(wording.fact_label(kb, fact))}</a></th>'
                        f'<td>{_h(format_value(result.case.get(fact)))}</td><td>'
                        + "<br>".join(f"{_h(o.reference)} <code>{_h(o.element)}</code>" for o in where)
                        + "</td></tr>" for fact, where in sorted(origins.items()))
@@ -534,6 +538,10 @@ td.review{font-size:.85rem;white-space:nowrap}td.review .where{white-space:norma
 .review.approved{color:#2e7d32}.review.questioned{color:#8a6d00}.review.rejected,.review.changed{color:#b00020}
 .review.unreviewed{color:var(--muted)}pre.diagnostics{background:#fff;border:1px solid var(--line);padding:.5rem;
 overflow-x:auto}
+dl.binding code{overflow-wrap:anywhere}table.bindings th:first-child{width:13rem}
+dl.binding+dl.binding{border-top:1px dashed var(--line);padding-top:.4rem}
+dl.binding{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:0 0 .5rem}
+dl.binding dt{color:var(--muted);font-size:.85rem}dl.binding dd{margin:0;min-width:0}
 pre.rule-diff{background:#fff;border:1px solid var(--line);padding:.5rem;overflow-x:auto;font-size:.8rem}
 pre.rule-diff .then{background:#fde8e6;color:#9b1c1c}pre.rule-diff .now{background:#e7f5ec;color:#14532d}
 @media (max-width:800px){nav ul{columns:1}header,main,nav{padding:0 12px}}

@@ -60,6 +60,13 @@ def test_unknown_keyword_suggests_the_keyword():
     assert "did you mean 'recommend'?" in run.err
 
 
+def test_a_line_that_ends_too_soon_says_so_in_plain_words(tmp_path):
+    rules = tmp_path / "main.rules"
+    rules.write_text("fact broken : bool label\n")
+    run = run_cli("check", rules)
+    assert "1:25: error: unexpected end of the line; expected a quoted string [syntax]" in run.err
+
+
 def generated(tmp_path: Path, data: bytes) -> Path:
     path = tmp_path / "main.rules"
     path.write_bytes(data)

@@ -267,6 +267,13 @@ def test_the_command_line_reads_a_bundle_and_reports_bad_ones(tmp_path):
     broken.write_text('{"resourceType": "Bundle", "entry": [')
     done = run("eval", str(broken))
     assert done.returncode == 2 and "not valid JSON" in done.stderr and "Traceback" not in done.stderr
+    # cds-request takes a bundle: a flat YAML case, or no file, is said in words
+    done = run("cds-request", "examples/liver_resectable_three_segments.yaml")
+    assert done.returncode == 2 and "a FHIR bundle is JSON; a flat case in YAML is read by 'consilium eval'" \
+        in done.stderr
+    done = run("cds-request", str(tmp_path / "none.json"))
+    assert done.returncode == 2 and "cannot read the bundle: No such file or directory" in done.stderr
+    assert "Errno" not in done.stderr
 
 
 def test_cohorts_of_bundles(tmp_path):
@@ -283,14 +290,75 @@ def test_cohorts_of_bundles(tmp_path):
                             capture_output=True, text=True, cwd=ROOT)
     assert folder.returncode == 0 and [json.loads(x)["warnings"] for x in folder.stdout.splitlines()] == \
         [row["warnings"] for row in rows[:-1]]
+    # in a folder, a bad bundle's error names its file (its row is the file's place in name order)
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    (bundles / "a.json").write_text(lines[0])
+    (bundles / "b.json").write_text('{"resourceType": "Patient"}')
+    done = subprocess.run([sys.executable, "-m", "consilium", "eval", "--cohort", str(bundles), "--jobs", "1"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1 and f"{bundles / 'b.json'}: error: the input is a 'Patient', not a Bundle" \
+        in done.stderr
+    assert [json.loads(x).get("error") for x in done.stdout.splitlines()] == \
+        [None, "the input is a 'Patient', not a Bundle"]
 
 
-def test_the_report_shows_where_each_fact_came_from(bundled_kb, tmp_path):
+@pytest.fixture(scope="module")
+def report_html(bundled_kb, tmp_path_factory) -> str:
     from consilium import render
     result = bundled_kb.evaluate_file(ROOT / "examples" / "fhir" / "errors_to_avoid.json")
-    index = render.write_report(bundled_kb, tmp_path, result, "errors_to_avoid.json")
-    html = Path(index).read_text(encoding="utf-8")
-    assert "Read from FHIR" in html and "MedicationAdministration/bevacizumab-last-dose" in html
+    index = render.write_report(bundled_kb, tmp_path_factory.mktemp("report"), result, "errors_to_avoid.json")
+    return Path(index).read_text(encoding="utf-8")
+
+
+def test_the_report_shows_where_each_fact_came_from(report_html):
+    assert "Read from FHIR" in report_html and "MedicationAdministration/bevacizumab-last-dose" in report_html
+    # each fact read links to how it is read
+    assert '<a href="#fhir-kras">KRAS mutation status</a>' in report_html
+
+
+def test_the_report_shows_each_facts_binding_beside_it_with_its_note(bundled_kb, report_html):
+    """An auditor sees, for every fact FHIR carries, how it is read (resources, codes, FHIRPath,
+    map) and where its codes were checked, in one row per fact; the others are listed as questions."""
+    from html import escape
+    assert '<a href="#fhir">Facts read from FHIR, and how</a>' in report_html
+    section = report_html.split('<section id="fhir">', 1)[1].split("</section>", 1)[0]
+    bound = [f for f in bundled_kb.facts.values() if f.bindings]
+    assert len(bound) >= 10
+    for fact in bound:
+        row = section.split(f'<tr id="fhir-{fact.id}">', 1)[1].split("</tr>", 1)[0]
+        assert escape(fact.label) in row and f"facts.rules:{fact.span.line}" in row
+        for b in fact.bindings:
+            assert f"<code>{b.resource}</code>" in row
+            for text in [*(str(c) for c in b.codes), b.where, b.value, b.profile]:
+                assert text is None or escape(text) in row, (fact.id, text)
+            note = b.note or bundled_kb.code_systems["CONSILIUM"].note   # codes of our own: the system's note
+            assert escape(" ".join(note.split())) in row, fact.id
+    kras = section.split('<tr id="fhir-kras">', 1)[1].split("</tr>", 1)[0]
+    assert "LNC#LA9633-4</code> → mutant" in kras and "not checked against HGNC itself" in kras
+    assert "the Observation's <code>value[x]</code>" in kras
+    assert "<code>SCT</code> http://snomed.info/sct" in section           # the code systems' URLs
+    unbound = section.split('<ul class="unbound">', 1)[1]
+    assert '<li id="fhir-complete_resection_feasible">' in unbound and 'id="fhir-complete_resection_feasible"' \
+        not in section.split('<ul class="unbound">', 1)[0]
+
+
+def test_the_report_of_a_bundle_takes_the_teams_answers_beside_it(tmp_path):
+    """`consilium report --case BUNDLE --facts TEAM` shows the full case, as `eval` does with them."""
+    run = lambda *args: subprocess.run([sys.executable, "-m", "consilium", *args], capture_output=True,  # noqa: E731
+                                       text=True, cwd=ROOT, timeout=600)
+    name = "liver_resectable_three_segments"
+    done = run("report", "-o", str(tmp_path / "report"), "--no-timestamp", "--case", f"examples/fhir/{name}.json",
+               "--facts", f"examples/fhir/team/{name}.yaml")
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    case = page.split('<section id="case">', 1)[1].split("</section>", 1)[0]
+    assert "Simultaneous rectal and hepatic surgery (standard approach)" in case and "Read from FHIR" in case
+    alone = run("report", "-o", str(tmp_path / "other"), "--facts", f"examples/fhir/team/{name}.yaml")
+    assert alone.returncode == 2 and "--facts goes with --case" in alone.stderr
+    flat = run("report", "-o", str(tmp_path / "other"), "--case", f"examples/{name}.yaml",
+               "--facts", f"examples/fhir/team/{name}.yaml")
+    assert flat.returncode == 2 and "[facts-without-bundle]" in flat.stderr and "Traceback" not in flat.stderr
 
 
 # ---- the binding language ------------------------------------------------------------------------

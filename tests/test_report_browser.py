@@ -95,3 +95,23 @@ def test_the_page_fits_a_laptop_width(page):
     page.set_window_size(1280, 800)
     overflow = page.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0  # wide charts scroll inside their own box, not the page
+
+
+def test_the_facts_read_from_fhir_show_their_bindings_readable_at_a_laptops_width(page, bundled_kb):
+    """The auditors' section on FHIR: listed in the contents, a row per bound fact, each binding's
+    FHIRPath wrapped inside its cell (nothing cut off or scrolled away) with its note beside it."""
+    page.set_window_size(1280, 800)
+    titles = page.execute_script("return Array.from(document.querySelectorAll('nav a')).map(a => a.textContent)")
+    assert "Facts read from FHIR, and how" in titles
+    rows = page.execute_script("""
+        return Array.from(document.querySelectorAll('#fhir table.bindings tbody tr')).map(r => {
+            const cell = r.cells[1];
+            return [r.id, cell.scrollWidth <= cell.clientWidth, r.getBoundingClientRect().height,
+                    cell.innerText];
+        });""")
+    assert [r[0] for r in rows] == [f"fhir-{f.id}" for f in bundled_kb.facts.values() if f.bindings]
+    for row_id, fits, height, text in rows:
+        assert fits and height > 0, row_id
+        assert "note" in text and "resources" in text, row_id
+    kras = next(r[3] for r in rows if r[0] == "fhir-kras")
+    assert "component.where(code.coding.code = '48018-6')" in kras and "HGNC:6407" in kras

@@ -186,6 +186,8 @@ def test_patient_view_cards(keys, service):
     assert "multidisciplinary team" in summary["detail"] and summary["indicator"] == "info"
     questions = next(c for c in cards if "still open" in c["summary"])
     assert "Complete resection feasible" in questions["detail"]
+    # the service's own cards are signed with the knowledge base's name, not a path on the server
+    assert questions["source"]["label"] == "Consilium: Management of metastatic rectal cancer"
     report, chart = (link["url"] for link in questions["links"])
     assert all(link["type"] == "absolute" for link in questions["links"])
     page = httpx.get(report, timeout=120)
@@ -193,6 +195,17 @@ def test_patient_view_cards(keys, service):
     svg = httpx.get(chart, timeout=60)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     assert httpx.get(report.replace("/cases/", "/cases/0"), timeout=10).status_code == 404
+
+
+def test_a_bare_record_gets_the_questions_that_stay_open_in_words(keys, service):
+    """A record that says nothing (the Patient alone): one card, every question by its label,
+    and the safety checks it could not complete with the facts they need, in words."""
+    answer = post(keys, service, "consilium-patient-view", patient_view(example_resources()[:1]))
+    (card,) = answer.json()["cards"]
+    assert card["summary"] == "1 question still open for the team" and card["indicator"] == "info"
+    assert "- **Sites of metastases**: Where are the metastases" in card["detail"]
+    assert ("- Safety check not completed: EGFR inhibitor proposed for a KRAS-mutant tumour (needs: Treatment "
+            "proposed by the team; KRAS mutation status)") in card["detail"]
 
 
 def recommendation_cards(answer: httpx.Response) -> set[str]:
@@ -379,6 +392,93 @@ def test_with_several_drafts_each_card_offers_to_remove_only_the_draft_that_trip
     assert removed == sorted((f"{o['resourceType']}/{o['id']}",) for o in orders)  # one each, its own
 
 
+# ---- warnings as the product shows them; contradictions in the case -------------------------------
+
+def team_answers(name: str, **changes) -> dict:
+    import yaml
+    return {**yaml.safe_load((ROOT / "examples" / "fhir" / "team" / f"{name}.yaml").read_text()), **changes}
+
+
+def warning_cards(answer: httpx.Response) -> list[dict]:
+    assert answer.status_code == 200, answer.text
+    return [c for c in answer.json()["cards"] if c["indicator"] != "info"]
+
+
+def test_a_warning_two_rules_give_is_one_card_naming_both_as_the_text_output_says_it(keys, service):
+    """The liver-first contraindication is said by the hepatic pathway and by a safety rule, quoting
+    the same sentence: the clinician gets one card naming both, the warnings of `consilium eval`."""
+    name = "liver_five_segments_bleeding"
+    answer = post(keys, service, "consilium-patient-view", patient_view(
+        example_resources(name), extension={"consilium.facts": team_answers(name)}))
+    cards = warning_cards(answer)
+    import yaml
+    flat = consilium_kb().evaluate(yaml.safe_load((ROOT / "examples" / f"{name}.yaml").read_text(encoding="utf-8")))
+    assert [c["summary"] for c in cards] == [m.label for m in flat.merged_warnings]
+    (liver_first,) = [c for c in cards if "Liver-first" in c["summary"]]
+    assert liver_first["indicator"] == "critical"
+    assert "contraindicated if the primary rectal tumor is symptomatic" in liver_first["detail"]
+    assert "Said by both the pathway" in liver_first["detail"] and "the safety rule" in liver_first["detail"]
+
+
+def with_pci(resources: list[dict], pci: int) -> list[dict]:
+    return resources + [{"resourceType": "Observation", "id": "pci", "status": "final",
+                         "subject": {"reference": f"Patient/{PATIENT}"}, "valueInteger": pci,
+                         "code": {"coding": [{"system": "urn:consilium:codes", "code": "peritoneal-cancer-index"}]}}]
+
+
+def test_a_contradiction_in_the_record_is_a_card_saying_what_contradicts_what_and_what_to_check(keys, service):
+    # a PCI measured while the record's metastases are in the liver only: a warning, naming the
+    # two resources to look at
+    record = with_pci(example_resources("liver_resectable_three_segments"), 12)
+    (card,) = [c for c in warning_cards(post(keys, service, "consilium-patient-view", patient_view(record)))
+               if c["summary"].startswith("Contradiction")]
+    assert card["summary"] == ("Contradiction in the record: A PCI or a JSCCR category is given, yet the peritoneum "
+                               "is not among the sites")
+    assert card["indicator"] == "warning" and "consistency check" in card["source"]["label"]
+    assert "- **Peritoneal carcinomatosis index (PCI)**: 12 points (read from Observation/pci valueInteger)" \
+        in card["detail"]
+    assert "- **Sites of metastases**: {liver} (read from Condition/metastasis-liver bodySite)" in card["detail"]
+    assert card["links"][0]["label"] == "Review report of this case"
+    # the team says the primary is resected, the record that it bleeds: a safety rule reads the
+    # symptoms (liver-first), so the contradiction is critical
+    name = "liver_five_segments_bleeding"
+    answer = post(keys, service, "consilium-patient-view", patient_view(
+        record_without_proposals(name), extension={"consilium.facts": team_answers(name, primary_status="resected")}))
+    (card,) = [c for c in warning_cards(answer) if c["summary"].startswith("Contradiction")]
+    assert card["summary"].endswith("Symptoms of the primary tumour are given, yet the primary has been resected")
+    assert card["indicator"] == "critical"
+    assert "resected (given beside the record, in the team's answers)" in card["detail"]
+    assert "{hemorrhage} (read from Condition/symptom-hemorrhage code)" in card["detail"]
+
+
+def test_order_hooks_show_a_contradiction_only_when_a_draft_order_makes_it(keys, service):
+    """Ordering liver-first for a patient whose primary the team says is resected: the order
+    contradicts the record, a card the one signing must see, offering (not recommending) to remove
+    it. The record's own contradiction (symptoms of a resected primary) stays patient-view's."""
+    name = "liver_five_segments_bleeding"
+    record = record_without_proposals(name)
+    team = {"consilium.facts": team_answers(name, primary_status="resected")}
+    liver_first = draft("ServiceRequest", "liver-first", code=consilium_code("liver-first"))
+    for hook in ("order-select", "order-sign"):
+        request = order_request(hook, record, [liver_first])
+        request["extension"] = team
+        cards = post(keys, service, f"consilium-{hook}", request).json()["cards"]
+        contradictions = [c for c in cards if c["summary"].startswith("Contradiction")]
+        (card,) = contradictions
+        assert card["summary"].endswith("A liver-first approach is proposed, yet the primary has been resected")
+        assert card["indicator"] == "critical"
+        assert "{liver_first} (read from the draft order ServiceRequest/liver-first code)" in card["detail"]
+        (remove,) = card["suggestions"]
+        assert remove["actions"] == [{"type": "delete", "description": "Remove ServiceRequest/liver-first from the "
+                                      "orders being written", "resourceId": ["ServiceRequest/liver-first"]}]
+        assert not remove.get("isRecommended")   # the record may be what is wrong
+    staged = draft("ServiceRequest", "staged", code=consilium_code("staged-resection"))
+    request = order_request("order-sign", record, [staged])
+    request["extension"] = team
+    assert not [c for c in post(keys, service, "consilium-order-sign", request).json()["cards"]
+                if c["summary"].startswith("Contradiction")]
+
+
 # ---- authentication -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("claims, words", [
@@ -428,6 +528,9 @@ MALFORMED = [
     ("deep", b"[" * 99000 + b"]" * 99000, 400, "nests too deeply"),
     ("no hook", body(hook=None), 400, "names no 'hook'"),
     ("unknown hook", body(hook="encounter-start"), 400, "unknown hook 'encounter-start'"),
+    ("another service's hook", body(hook="order-sign"), 400,
+     "this service answers 'patient-view', not 'order-sign': POST it to /cds-services/consilium-order-sign"),
+    ("empty", b"", 400, "the request body is empty"),
     ("no hookInstance", body(hookInstance=None), 400, "hookInstance"),
     ("no context", body(context=None), 400, "no 'context'"),
     ("no patientId", body(context={}), 400, "patientId"),
@@ -491,10 +594,14 @@ def test_browser_clients_may_call_from_another_origin(service):
 def test_order_hooks_need_their_draft_orders_and_unknown_things_are_404(keys, service):
     request = {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": PATIENT}}
     answer = post(keys, service, "consilium-order-sign", request)
-    assert answer.status_code == 400 and "draftOrders" in answer.json()["error"]
+    assert answer.status_code == 400 and answer.json()["error"] == (
+        "an order-sign request's context needs 'draftOrders', a Bundle of the orders being written")
     assert post(keys, service, "consilium-nothing", request).status_code == 404
     assert httpx.get(service.url + "/nowhere").json()["status"] == 404
     assert httpx.put(service.url + "/cds-services").status_code == 405
+    wrong = httpx.get(service.url + "/cds-services/consilium-patient-view")   # a service is POSTed to
+    assert wrong.status_code == 405 and wrong.json()["error"] == (
+        "GET is not allowed on /cds-services/consilium-patient-view: use POST")
 
 
 # ---- reloading, and starting ----------------------------------------------------------------------
@@ -592,6 +699,21 @@ def test_bad_serve_options_are_one_clear_line_and_exit_2(options, words):
     assert "Traceback" not in done.stderr and "INSECURE" not in done.stderr   # refused before anything starts
 
 
+def test_a_missing_issuers_file_keys_file_or_knowledge_base_is_said_in_words_before_starting(tmp_path):
+    issuers = tmp_path / "issuers.json"
+    issuers.write_text(json.dumps({"issuers": [{"iss": ISSUER, "jwks_file": "missing.jwks"}]}))
+    for options, words in [
+            (["--trusted-issuers", str(tmp_path / "none.json")],
+             f"cannot read the trusted issuers '{tmp_path / 'none.json'}': No such file or directory"),
+            (["--trusted-issuers", str(issuers)],
+             f"issuers[0]: cannot read its keys '{tmp_path / 'missing.jwks'}': No such file or directory"),
+            ([str(tmp_path / "nokb"), "--insecure-no-auth"], "the knowledge base did not load")]:
+        done = subprocess.run([sys.executable, "-m", "consilium", "serve", *options, "--port", str(free_port())],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert "Errno" not in done.stderr and "Traceback" not in done.stderr and "INSECURE" not in done.stderr
+
+
 def test_a_port_already_taken_is_said_before_starting():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -630,6 +752,51 @@ def test_the_readmes_curl_request_is_what_discovery_asks_and_gets_the_flat_cases
     flat = consilium_kb().evaluate(yaml.safe_load((ROOT / "examples" / "liver_resectable_three_segments.yaml")
                                                   .read_text(encoding="utf-8")))
     assert got == {r.label for r in flat.recommendations}
+
+
+def readme_block(after: str) -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split(after, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_order_sign_request_gets_a_critical_card_per_draft_order(keys, service):
+    import shlex
+    block = readme_block("The order hooks, with the bundle's draft orders")
+    line = next(x for x in block.splitlines() if x.startswith("consilium cds-request"))
+    done = subprocess.run([sys.executable, "-m", "consilium", *shlex.split(line.split(">", 1)[0])[1:]], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cards = post(keys, service, "consilium-order-sign", json.loads(done.stdout)).json()["cards"]
+    assert [c["indicator"] for c in cards] == ["critical"] * 3
+    egfr = next(c for c in cards if c["summary"] == "EGFR inhibitor proposed for a KRAS-mutant tumour")
+    assert [s["label"] for s in egfr["suggestions"]] == [
+        "Remove the draft order 'cetuximab' (MedicationRequest/proposed-anti-egfr)",
+        "Replace 'cetuximab' (MedicationRequest/proposed-anti-egfr) by bevacizumab"]
+
+
+def test_the_readmes_jwt_recipe_makes_a_key_the_service_trusts_and_a_token_good_for_one_call(tmp_path):
+    """The README's recipe, run as written: its Python makes the key, the JWKS and issuers.json;
+    the service started with them accepts its token once, then refuses it as a replay."""
+    import re
+    block = readme_block("To try it locally, make an issuer's key")
+    script = block.split("python - <<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=60)
+    assert {p.name for p in tmp_path.iterdir()} == {"keys.jwks", "issuers.json", "key.pem"}
+    running = Service("--trusted-issuers", str(tmp_path / "issuers.json"))
+    try:
+        maker = re.search(r"python -c '(.+?)'\)", block, flags=re.S).group(1)
+        maker = maker.replace("http://localhost:8080", running.url)     # the port this test's service has
+        jwt_text = subprocess.run([sys.executable, "-c", maker], cwd=tmp_path, capture_output=True, text=True,
+                                  check=True, timeout=60).stdout.strip()
+        url = running.url + "/cds-services/consilium-patient-view"
+        headers = {"Authorization": f"Bearer {jwt_text}", "Content-Type": "application/json"}
+        request = json.dumps(patient_view(example_resources()))
+        first = httpx.post(url, content=request, headers=headers, timeout=60)
+        assert first.status_code == 200 and first.json()["cards"], first.text
+        again = httpx.post(url, content=request, headers=headers, timeout=60)
+        assert again.status_code == 401 and "replay" in again.json()["error"]
+    finally:
+        assert "Traceback" not in running.stop()
 
 
 def consilium_kb():

@@ -528,6 +528,9 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
         if chunk:
             yield chunk
 
+    # a folder's row is its n-th .json file in name order (rows.py): an error names the file
+    files = sorted(Path(cohort).glob("*.json")) if Path(cohort).is_dir() else []
+
     def take(results, writer) -> None:
         nonlocal shown
         text, count, errors = results
@@ -537,7 +540,8 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
         for number, message, internal in errors:
             summary.internal += internal
             if shown < SHOWN_ERRORS:
-                print(f"{cohort}:{number}: error: {message}", file=sys.stderr)
+                where = files[number - 1] if 0 < number <= len(files) else f"{cohort}:{number}"
+                print(f"{where}: error: {message}", file=sys.stderr)
             shown += 1
             if shown == SHOWN_ERRORS:
                 print(f"{cohort}: (only the first {SHOWN_ERRORS} row errors are shown here; the output's "

@@ -116,14 +116,20 @@ def read_bundle_file(path: str | Path, facts: Mapping[str, ir.Fact]) -> BundleCa
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError([Diagnostic("file-not-found", f"cannot read the bundle: {exc}", Span(name, 1, 1, 1, 1))]) \
-            from None
+    except OSError as exc:
+        raise CaseError([Diagnostic("file-not-found", f"cannot read the bundle: {exc.strerror or exc}",
+                                    Span(name, 1, 1, 1, 1))]) from None
+    except UnicodeDecodeError as exc:
+        raise CaseError([Diagnostic("fhir-malformed", f"the bundle is not UTF-8 text (byte {exc.start})",
+                                    Span(name, 1, 1, 1, 1))]) from None
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         line, col = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
-        raise CaseError([Diagnostic("fhir-malformed", f"the bundle is not valid JSON: {exc}",
+        said = exc.msg if isinstance(exc, json.JSONDecodeError) else "it nests too deeply"
+        flat = " (a FHIR bundle is JSON; a flat case in YAML is read by 'consilium eval', not here)" \
+            if name.lower().endswith((".yaml", ".yml")) else ""
+        raise CaseError([Diagnostic("fhir-malformed", f"the bundle is not valid JSON: {said}{flat}",
                                     Span(name, line, col, line, col + 1))]) from None
     return read_bundle(data, facts, name=name, text=text)
 

@@ -386,7 +386,8 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
                           f"unknown keyword '{token.value}'; expected one of: "
                           + ", ".join(expected_words), span,
                           hint=suggest(str(token.value), keywords))
-    return Diagnostic("syntax", f"unexpected {found}; expected " + _join_or(expected_words), span)
+    # "unexpected end of the line", not "unexpected the end of the line"
+    return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span)
 
 
 def _join_or(words: list[str]) -> str:

@@ -64,8 +64,10 @@ def read_trusted_issuers(path: str | Path) -> dict[str, _Issuer]:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TrustError(f"cannot read the trusted issuers '{path}': {exc}") from None
+    except OSError as exc:
+        raise TrustError(f"cannot read the trusted issuers '{path}': {exc.strerror or exc}") from None
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise TrustError(f"cannot read the trusted issuers '{path}': not JSON text ({exc})") from None
     entries = data.get("issuers") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise TrustError(f"'{path}': expected {{\"issuers\": [{{\"iss\": ..., \"jwks_url\" or \"jwks_file\": ...}}]}}")
@@ -84,7 +86,9 @@ def read_trusted_issuers(path: str | Path) -> dict[str, _Issuer]:
                 issuer.keys = jwt.PyJWKSet.from_dict(entry["jwks"])
             else:
                 raise TrustError(f"{where}: give the issuer's keys as 'jwks_url', 'jwks_file' or 'jwks'")
-        except (OSError, jwt.PyJWKSetError, jwt.InvalidKeyError) as exc:
+        except OSError as exc:
+            raise TrustError(f"{where}: cannot read its keys '{exc.filename}': {exc.strerror or exc}") from None
+        except (ValueError, jwt.PyJWKSetError, jwt.InvalidKeyError) as exc:
             raise TrustError(f"{where}: cannot read its keys: {exc}") from None
         issuers[issuer.iss] = issuer
     return issuers

@@ -3,8 +3,11 @@
 Takes a knowledge base and a `Result` (read from FHIR, with origins) and returns cards as
 plain dicts (the JSON of the CDS Hooks 2.0 Card): for `patient-view`, the recommendations
 grouped by source (the quote as detail, the source's title as `source.label`), one card per
-warning (`warning` or `critical`), the findings and their reasons when the result has them,
-and one card listing the questions still open; for `order-select` and `order-sign`, one
+warning as the rest of the product shows them (`Result.merged_warnings`: a warning several
+pathways give is one card naming each), one per contradiction in the case (what contradicts
+what, and the facts to check with where each was read), the findings and their reasons when
+the result has them, and one card listing the questions still open; for `order-select` and
+`order-sign`, one card per contradiction a draft order makes, and one
 `critical` (or the rule's severity) card per safety rule that the draft orders trip, with
 suggestions that delete those drafts, that replace a draft by what the rule's `replace` clause
 names (the same order of another value's code, `update`; or the draft deleted and a new order
@@ -21,11 +24,12 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
+from .. import wording
 from ..inputs.fhir_model import CODE_ELEMENT, codings_of
 from ..lang import ir
 from ..lang.diagnostics import Diagnostic
 from ..lang.reads import facts_read
-from ..lang.values import add_duration
+from ..lang.values import add_duration, format_value
 
 MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
                   "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
@@ -72,11 +76,13 @@ def patient_view_cards(kb, result, links: list[dict], own_label: str = "Consiliu
         detail = "\n\n".join(f"**{r.label}** ({MODALITY_WORDS.get(r.modality, r.modality)})\n\n"
                              + _quoted(r.quote, r.section) for r in recommendations)
         cards.append(_card(f"{source}: {labels}", "info", _source_label(kb, source), detail, links))
-    for w in result.warnings:
-        detail = "\n\n".join(x for x in (_quoted(w.quote, w.section), f"Instead: {w.instead}" if w.instead else "")
-                             if x)
-        cards.append(_card(w.label, INDICATORS.get(w.severity, "warning"), _source_label(kb, w.source), detail,
-                           links))
+    contradictions = {c.id: c for c in result.contradictions}
+    for said in result.merged_warnings:  # one card per thing said, as the text and the report show them
+        broken = [contradictions[w.id] for w in said.origins if w.kind == "contradiction" and w.id in contradictions]
+        if broken:  # a contradiction has no quote: it is never merged with another warning
+            cards += [contradiction_card(kb, result, c, links, own_label) for c in broken]
+            continue
+        cards.append(_warning_card(kb, said, links, own_label))
     for finding in getattr(result, "findings", ()) or ():  # findings and their reasons, where the result has them
         label = getattr(finding, "label", None) or str(getattr(finding, "id", finding))
         reasons = getattr(finding, "reasons", ()) or ()
@@ -90,13 +96,55 @@ def patient_view_cards(kb, result, links: list[dict], own_label: str = "Consiliu
         cards.append(problems_card("The patient's record could not be read in full", warnings, links, own_label,
                                    indicator="warning"))
     questions = [f"- **{n.label}**: {n.question or ''}".rstrip(": ") for n in result.needs]
-    questions += [f"- Safety check not completed: {u.label} (needs {', '.join(u.needs)})" for u in result.unchecked]
+    questions += [f"- Safety check not completed: {u.label} (needs: "
+                  + "; ".join(kb.facts[f].label if f in kb.facts else f for f in u.needs) + ")"
+                  for u in result.unchecked]
     if questions:
         count = len(result.needs)
         summary = (f"{count} question{'s' if count != 1 else ''} still open for the team" if count
                    else "Safety checks not completed")
         cards.append(_card(summary, "info", own_label, "\n".join(questions), links))
     return cards
+
+
+def _warning_card(kb, said, links: list[dict], own_label: str) -> dict:
+    """One merged warning (evaluation/merged.py): its words, quote and what to do instead, and
+    every rule it comes from, so a warning two pathways give is one card naming both."""
+    section = next((w.section for w in said.origins if w.section), None)
+    detail = "\n\n".join(x for x in (_quoted(said.quote, section), f"Instead: {said.instead}" if said.instead else "",
+                                     _sentence(wording.said_by(wording.origin_words(kb, said)))) if x)
+    label = "; ".join(_source_label(kb, s) for s in said.sources) or own_label
+    return _card(said.label, INDICATORS.get(said.severity, "warning"), label, detail, links)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def contradiction_card(kb, result, contradiction, links: list[dict], own_label: str,
+                       drafts: Mapping[str, Mapping] | None = None) -> dict:
+    """A constraint the case breaks: what contradicts what, and which facts to check, each with
+    where its value came from (a resource of the record, a draft order, or the team's answers).
+    `critical` when a safety rule reads one of its facts (the errors-to-avoid checks, raised or
+    passed, then rest on a value the record contradicts), `warning` otherwise."""
+    origins = getattr(result, "origins", {}) or {}
+    checked = {f for s in kb.safeties for f in facts_read(s.condition, kb.defines)}
+    lines = []
+    for fact, value in contradiction.facts:
+        known = kb.facts.get(fact)
+        shown = format_value(value, getattr(known.type, "unit", None) if known is not None else None)
+        where = [("the draft order " if drafts and o.reference in drafts else "") + str(o)
+                 for o in origins.get(fact, ())]
+        came = ("read from " + ", ".join(where)) if where else "given beside the record, in the team's answers"
+        lines.append(f"- **{known.label if known is not None else fact}**: {shown} ({came})")
+    reasons = "; ".join(r.text for r in contradiction.reasons)
+    detail = "\n\n".join(x for x in (
+        f"These cannot hold together: {reasons}." if reasons else "", contradiction.note or "",
+        "Check these facts in the record (one of them is wrong, or the record is out of date):\n" + "\n".join(lines),
+        "Until the record is corrected, the other cards take these values as given.") if x)
+    indicator = "critical" if any(f in checked for f, _ in contradiction.facts) else "warning"
+    return _card(f"Contradiction in the record: {contradiction.label}", indicator,
+                 f"{own_label}: consistency check of the case", detail, links)
 
 
 def problems_card(summary: str, diagnostics: Iterable[Diagnostic], links: list[dict], own_label: str,
@@ -109,7 +157,7 @@ Variant = Callable[[str, "Mapping | None"], "Mapping[str, Any] | None"]
 
 
 def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
-                variant: Variant | None = None) -> list[dict]:
+                variant: Variant | None = None, own_label: str = "Consilium") -> list[dict]:
     """A card per safety rule the draft orders trip: the rule's warning, suggestions that delete
     or replace them.
 
@@ -147,7 +195,38 @@ def order_cards(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
         cards.append(_card(w.label, INDICATORS.get(w.severity, "critical"), _source_label(kb, w.source), detail,
                            links, suggestions=suggestions,
                            selectionBehavior="at-most-one" if len(culprits) == 1 else "any"))
+    return cards + _contradicting_orders(kb, result, drafts, links, variant, own_label)
+
+
+def _contradicting_orders(kb, result, drafts: Mapping[str, Mapping], links: list[dict],
+                          variant: Variant | None, own_label: str) -> list[dict]:
+    """A card per contradiction that a draft order makes (liver-first ordered while the record
+    says the primary is resected): the order contradicts the record, so the one writing it must
+    check which is wrong before signing. A contradiction of the record alone is patient-view's:
+    repeated at every order it would only teach clinicians to dismiss the cards. Its suggestion
+    removes the draft, not recommended: the record may be what is wrong."""
+    conditions = {c.id: c.condition for c in kb.constraints}
+    origins = getattr(result, "origins", {}) or {}
+    cards = []
+    for c in result.contradictions:
+        feeding = sorted({o.reference for fact, _ in c.facts for o in origins.get(fact, ()) if o.reference in drafts})
+        if variant is not None:  # only the drafts without which the record no longer contradicts itself
+            feeding = [ref for ref in feeding if _clears_condition(kb, conditions.get(c.id), variant(ref, None))]
+        if not feeding:
+            continue
+        card = contradiction_card(kb, result, c, links, own_label, drafts)
+        card["detail"] += "\n\nDraft orders concerned: " + ", ".join(feeding)
+        card["suggestions"] = [{"label": f"Remove the draft order {_order_label(drafts[ref], ref)}",
+                                "uuid": str(uuid.uuid4()),
+                                "actions": [{"type": "delete", "description": f"Remove {ref} from the orders being "
+                                             "written", "resourceId": [ref]}]} for ref in feeding]
+        card["selectionBehavior"] = "at-most-one" if len(feeding) == 1 else "any"
+        cards.append(card)
     return cards
+
+
+def _clears_condition(kb, condition: ir.Expr | None, case: Mapping[str, Any] | None) -> bool:
+    return condition is not None and case is not None and kb.value(condition, case) is not True
 
 
 def _safe(kb, result, rule: ir.Safety, case: Mapping[str, Any] | None) -> bool:

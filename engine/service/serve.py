@@ -196,6 +196,9 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
             body += chunk
             if len(body) > max_bytes:
                 return error(413, f"the request is larger than {max_bytes} bytes")
+        if not body.strip():
+            return error(400, "the request body is empty: a CDS Hooks request is a JSON object with 'hook', "
+                              "'hookInstance' and 'context'")
         try:
             payload = json.loads(body.decode("utf-8"))
         except UnicodeDecodeError:
@@ -212,9 +215,12 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
     async def answer(request: Request, payload: Any, hook: str) -> dict:
         if not isinstance(payload, Mapping):
             raise RequestError("the request is a JSON object with 'hook', 'hookInstance' and 'context'")
-        if payload.get("hook") != hook:
-            raise RequestError(f"unknown hook {payload.get('hook')!r} for this service, which answers '{hook}'"
-                               if payload.get("hook") is not None else "the request names no 'hook'")
+        asked = payload.get("hook")
+        if asked != hook:
+            other = next((sid for sid, (h, _, _) in SERVICES.items() if h == asked), None)
+            raise RequestError("the request names no 'hook'" if asked is None else
+                               f"this service answers '{hook}', not '{asked}': POST it to /cds-services/{other}"
+                               if other else f"unknown hook {asked!r}: this service answers '{hook}'")
         if not isinstance(payload.get("hookInstance"), str):
             raise RequestError("the request has no 'hookInstance'")
         context = payload.get("context")
@@ -226,7 +232,8 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         if hook != "patient-view":
             orders = context.get("draftOrders")
             if not isinstance(orders, Mapping) or orders.get("resourceType") != "Bundle":
-                raise RequestError(f"a {hook} request's context has 'draftOrders', a Bundle of the orders")
+                raise RequestError(f"an {hook} request's context needs 'draftOrders', a Bundle of the orders "
+                                   "being written")
             entries = orders.get("entry") or []
             if not isinstance(entries, list):
                 raise RequestError("the draftOrders Bundle's 'entry' is not a list")
@@ -243,7 +250,7 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         kb = holder.kb  # this request's knowledge base, whatever reloads meanwhile
         resources, problems = await gather(payload, prefetch_templates(kb.facts), state["client"])
         bundle = _bundle(resources, drafts.values())
-        own = f"Consilium ({kb.root})"
+        own = f"Consilium: {kb.identity.name}"  # the knowledge base's name, not a path on the server
         cards: list[dict] = []
         if problems:
             cards.append({"uuid": str(uuid.uuid4()), "summary": "Part of the patient's record could not be fetched",
@@ -271,7 +278,7 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
                                           f"{hook} {payload['hookInstance']} with {ref} changed").values
                 except CaseError:
                     return None
-            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, variant)
+            cards += await run_in_threadpool(order_cards, kb, result, drafts, links, variant, own)
         return {"cards": cards}
 
     async def case_report(request: Request) -> Response:
@@ -294,6 +301,10 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
 
     async def not_found(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)  # the handler is registered for HTTPException only
+        if exc.status_code == 405:  # say what is allowed: a service is POSTed to, discovery is a GET
+            allowed = (exc.headers or {}).get("Allow", "")
+            return error(405, f"{request.method} is not allowed on {request.url.path}"
+                         + (f": use {allowed}" if allowed else ""))
         return error(exc.status_code, exc.detail or "not found")
 
     async def internal(request: Request, exc: Exception) -> Response:
@@ -446,30 +457,30 @@ def main(args) -> int:
         for problem in problems:
             log(problem)
         return 2
-    verifier = None
-    if args.insecure_no_auth:
-        bar = "!" * 78
-        log(f"\n{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
-            f"!! For a local demonstration only; never with real patients' data.\n{bar}")
-    elif args.trusted_issuers:
+    verifier = None  # --insecure-no-auth: said loudly once the service is about to start
+    if args.trusted_issuers:
         try:
             verifier = Verifier(read_trusted_issuers(args.trusted_issuers), tuple(args.audience or ()))
         except TrustError as exc:
             log(str(exc))
             return 2
-    else:
+    elif not args.insecure_no_auth:
         log("say whom to trust: --trusted-issuers FILE (the CDS clients' issuers and keys), or --insecure-no-auth "
             "for a local demonstration")
         return 2
     try:
         kb = load_kb(args.path if args.path is not None else bundled_kb_path())
     except DiagnosticsError as error_:
-        print(format_text(error_.diagnostics, error_.texts), file=sys.stderr)
+        log("the knowledge base did not load:\n" + format_text(error_.diagnostics, error_.texts))
         return 2
     taken = _port_taken(args.host, args.port)
     if taken is not None:
         log(taken + " (another service there? choose another --port)")
         return 2
+    if args.insecure_no_auth:
+        bar = "!" * 78
+        log(f"\n{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
+            f"!! For a local demonstration only; never with real patients' data.\n{bar}")
     holder = Holder(args.path, kb)
     app = create_app(holder, verifier=verifier, max_bytes=args.max_request_bytes, watch=args.watch,
                      public_url=args.public_url)
