@@ -163,3 +163,18 @@ def _command(pid: int) -> str:
         return open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_a_spark_failure_says_its_cause_not_only_the_call_that_failed():
+    from consilium.engine.inputs.cohort_sql import _spark_cause
+    seen = ("An error occurred while calling o85.getResult.\n: org.apache.spark.SparkException: Exception thrown in "
+            "awaitResult: \n\tat org.apache.spark.util.SparkThreadUtils$.awaitResult\nCaused by: org.apache.spark."
+            "SparkException: Job aborted due to stage failure: Task 0 in stage 3.0 failed 1 times, most recent "
+            "failure: Lost task 0.0 in stage 3.0 (TID 3) (localhost executor driver): java.lang.OutOfMemoryError: "
+            "Java heap space\n\tat java.base/java.util.Arrays.copyOf")  # a 400,000-row cohort in local[2], 1 GB
+    said = _spark_cause(RuntimeError(seen))
+    assert said.startswith("Spark ran out of memory (java.lang.OutOfMemoryError: Java heap space)")
+    assert "--driver-memory" in said
+    other = _spark_cause(RuntimeError("An error occurred while calling o1.x.\nCaused by: java.io.IOException: "
+                                      "No space left on device\n\tat x"))
+    assert other == "An error occurred while calling o1.x. (java.io.IOException: No space left on device)"

@@ -391,7 +391,7 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
     except ConsiliumError:
         raise
     except Exception as error:  # an analysis error of Spark's, a file it cannot read
-        raise UsageError(f"Spark could not run the cohort: {_first_line(error)}") from None
+        raise UsageError(f"Spark could not run the cohort: {_spark_cause(error)}") from None
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -504,6 +504,19 @@ def _import(module: str, extra: str) -> Any:
     except ImportError:
         raise UsageError(f"--engine {extra} needs the {module} package: "
                          f"pip install 'consilium[{extra}]'") from None
+
+
+def _spark_cause(error: BaseException) -> str:
+    """What went wrong in Spark, in a line: py4j's first line names only the call that failed
+    ("An error occurred while calling o85.getResult"), the JVM's cause is further down."""
+    text = str(error)
+    if "java.lang.OutOfMemoryError" in text:
+        return ("Spark ran out of memory (java.lang.OutOfMemoryError: "
+                + text.split("java.lang.OutOfMemoryError:", 1)[1].strip().splitlines()[0][:100]
+                + "); in local mode give its JVM more, e.g. PYSPARK_SUBMIT_ARGS='--driver-memory 4g pyspark-shell'")
+    causes = [line.strip() for line in text.splitlines() if line.strip().startswith("Caused by:")]
+    first = _first_line(error)
+    return f"{first} ({causes[-1].removeprefix('Caused by:').strip()[:300]})" if causes else first
 
 
 def _first_line(error: BaseException) -> str:
