@@ -33,6 +33,7 @@ from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer
+from .rows import csv_layout
 from .sql_stage import Stage
 
 ENGINES = ("python", "duckdb", "spark")
@@ -176,8 +177,9 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
                         f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
                         f"strict_mode = false) WITH ORDINALITY WHERE trim(line) <> '')")
         elif kind == "csv":
-            relation = (f"(SELECT *, ordinality + 1 AS \"row\" FROM read_csv({path}, header = true, "
-                        f"all_varchar = true) WITH ORDINALITY)")
+            header, extra, _ = csv_layout(cohort)
+            relation = (f"(SELECT *, {_csv_line('ordinality', header, extra)} AS \"row\" FROM read_csv({path}, "
+                        f"header = true, all_varchar = true) WITH ORDINALITY)")
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
     if kind == "jsonl" and cohort is not None and _one_object_a_line(cohort):
@@ -204,6 +206,27 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
         relation = f"(SELECT *, row_number() OVER () AS \"row\" FROM {relation})"
     con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
     return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed), where
+
+
+MAX_CSV_GAPS = 200
+
+
+def _csv_line(place: str, header: int, extra: list[int]) -> str:
+    """SQL for the line of the record at `place` (1, 2, ...), numbered as the Python cohort numbers
+    CSV rows: the engines count records, and skip blank lines and read a quoted cell over lines
+    as the Python reader does, so each such line (`rows.csv_layout`) moves the records after it
+    one line down. Most files have none; a file with very many is refused rather than misnumbered."""
+    steps = sorted(set(extra))
+    if len(steps) > MAX_CSV_GAPS:
+        raise UsageError(f"the CSV file has blank lines or quoted cells over several lines in {len(steps):,} "
+                         f"places (at most {MAX_CSV_GAPS} here): DuckDB and Spark would number its rows other "
+                         "than by their lines; remove the blank lines, or use --engine python")
+    shift = "0"
+    if steps:
+        counted = [sum(1 for e in extra if e <= step) for step in steps]
+        shift = "CASE " + " ".join(f"WHEN {place} >= {step} THEN {count}" for step, count
+                                   in reversed(list(zip(steps, counted, strict=True)))) + " ELSE 0 END"
+    return f"({place} + {header} + {shift})"
 
 
 def _one_object_a_line(path: Path) -> bool:
@@ -474,11 +497,16 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
         if kind == "jsonl":
             frame = spark.read.text(str(cohort)).withColumnRenamed("value", "line")
         elif kind == "csv":
-            frame = spark.read.option("header", True).option("inferSchema", False).csv(str(cohort))
+            header, extra, spanning = csv_layout(cohort)
+            frame = (spark.read.option("header", True).option("inferSchema", False)
+                     .option("multiLine", spanning).csv(str(cohort)))  # a quoted cell over lines: one record
         else:
             frame = spark.read.parquet(str(cohort))
     if "row" not in frame.columns:
         frame = _numbered(frame, {"jsonl": 1, "csv": 2}.get(kind, 1))
+        if kind == "csv" and (header != 1 or extra):
+            from pyspark.sql import functions as F
+            frame = frame.withColumn("row", F.expr(_csv_line("(`row` - 1)", header, extra)))
     if kind == "jsonl":
         frame = frame.where("trim(line) <> ''")
         frame.createOrReplaceTempView("raw")
