@@ -21,10 +21,12 @@ pytest.importorskip("duckdb")
 
 def start(tmp_path, output: str, rows: int = 400_000) -> subprocess.Popen[str]:
     (tmp_path / "big.jsonl").write_text((json.dumps(CASE) + "\n") * rows)
-    return subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(KB), "--cohort",
-                             str(tmp_path / "big.jsonl"), "-o", str(tmp_path / output), "--engine", "duckdb",
-                             "--memory-limit", "500MB"],
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(KB), "--cohort",
+                                str(tmp_path / "big.jsonl"), "-o", str(tmp_path / output), "--engine", "duckdb",
+                                "--memory-limit", "500MB"],
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+    STARTED.append(process)
+    return process
 
 
 def wait_for_the_partial_file(tmp_path, output: str, process: subprocess.Popen[str]) -> None:
@@ -87,6 +89,20 @@ pathway p "P" source S
 """
 
 
+@pytest.fixture(autouse=True)
+def no_run_left_behind():
+    """A test that fails before its signal must not leave its run (and Spark's JVM) at work."""
+    yield
+    for process in STARTED:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    STARTED.clear()
+
+
+STARTED: list[subprocess.Popen[str]] = []
+
+
 def start_spark(tmp_path, rows: int, partition_bytes: int | None = None) -> subprocess.Popen[str]:
     """A Spark cohort of a one-decision knowledge base (planned in seconds, not the bundled one's
     minute) over many small rows, so that it is still at work when the signal comes; with
@@ -101,9 +117,11 @@ def start_spark(tmp_path, rows: int, partition_bytes: int | None = None) -> subp
     env = dict(os.environ)
     if partition_bytes:
         env["PYSPARK_SUBMIT_ARGS"] = f"--conf spark.sql.files.maxPartitionBytes={partition_bytes} pyspark-shell"
-    return subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(tmp_path / "kb"), "--cohort",
-                             str(tmp_path / "big.jsonl"), "-o", str(tmp_path / "out.jsonl"), "--engine", "spark"],
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "consilium", "eval", str(tmp_path / "kb"), "--cohort",
+                                str(tmp_path / "big.jsonl"), "-o", str(tmp_path / "out.jsonl"), "--engine", "spark"],
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True, env=env)
+    STARTED.append(process)
+    return process
 
 
 def test_ctrl_c_stops_a_spark_cohort_while_spark_works_within_2_s(tmp_path):
