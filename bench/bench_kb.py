@@ -1,6 +1,6 @@
 """The bundled knowledge base: one case through every source, loading, and a whole `consilium eval`.
 
-    python bench/bench_kb.py [--cases 20000] [--runs 7] [--profile]
+    python bench/bench_kb.py [--cases 20000] [--runs 7] [--profile [evaluate|to_json]]
 
 Per case (random cases of the bundled knowledge base: fixed seed, every fact type, boundary
 values, about a third of the facts missing), interleaved in batches in one process:
@@ -11,12 +11,15 @@ values, about a third of the facts missing), interleaved in batches in one proce
 - `evaluate` then `to_json`, what `consilium eval --json` writes;
 - `kb.decide` on the case as a file writes it (sets as lists, dates as text): checking the
   case against the fact schema, then `decide`.
+Then the two differences issue 10 sets targets for: `to_json` alone against `evaluate`, and
+checking alone against `decide`.
 Loading, each in a fresh process: with nothing cached (parse, check, compile, and the
 generated code compiled by Python) and from the cache; and `consilium eval` of one example case
 as a whole process, next to a bare `python -c pass`. These are CPU times (user and system, of
 the process and any it runs, such as git), which other work on a shared machine disturbs far
 less than wall-clock time; the processes take turns, and each row is the median of --runs.
-`--profile` prints where `evaluate` spends its time instead (pyinstrument, from the `bench` extra).
+`--profile` prints where `evaluate` spends its time instead (pyinstrument, from the `bench` extra);
+`--profile to_json`, where `evaluate` then `to_json` do.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--profile", action="store_true", help="profile evaluate (pyinstrument) and stop")
+    parser.add_argument("--profile", nargs="?", const="evaluate", choices=("evaluate", "to_json"),
+                        help="profile evaluate, or evaluate then to_json (pyinstrument), and stop")
     args = parser.parse_args()
 
     kb = consilium.load_kb()
@@ -82,7 +86,7 @@ def main() -> int:
     facts = tuple(kb.facts)
     decide, evaluate = partial(kb.decide, validated=True), partial(kb.evaluate, validated=True)
     if args.profile:
-        return profile(evaluate, cases)
+        return profile(evaluate if args.profile == "evaluate" else lambda case: evaluate(case).to_json(), cases)
 
     def read_every_fact(case):
         get = case.get
@@ -99,6 +103,12 @@ def main() -> int:
     print(f"{'one case':<30} {'median':>12} {'ratio':>8}")
     for name, value in medians.items():
         print(f"{name:<30} {value * 1e6:>9.2f} µs {value / base:>7.1f}x")
+    # the targets of issue 10 (part 6): each the difference of two rows, against the work it follows
+    decided, evaluated = medians["decide (values only)"], medians["evaluate (full result)"]
+    to_json = medians["evaluate + to_json"] - evaluated
+    checking = medians["check the case, then decide"] - decided
+    print(f"{'to_json alone':<30} {to_json * 1e6:>9.2f} µs {to_json / evaluated:>7.2f}x evaluate (target <= 1)")
+    print(f"{'checking alone':<30} {checking * 1e6:>9.2f} µs {checking / decided:>7.2f}x decide (target <= 1)")
 
     with tempfile.TemporaryDirectory() as cache_dir:
         # as installed: pip compiles the bytecode at install, so a user's process never compiles

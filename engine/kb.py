@@ -166,8 +166,13 @@ class KnowledgeBase:
         """Only the ids of recommendations and warnings and the facts needed: the fast path."""
         if validated:
             return self.evaluator.decide(case)
-        checker = self.case_checker  # (validate_case, without its frame: this is the per-case path)
-        return self.evaluator.decide(checker(case) if checker is not None else self.validate_case(case))
+        checker = self.case_checker
+        if checker is None:
+            return self.evaluator.decide(self.validate_case(case))
+        # the per-case path: the checker's fast function first, without the frames of validate_case
+        # and of the checker's own call (which takes what the fast function leaves, and says why)
+        typed = checker.fast(case) if case.__class__ is dict else None
+        return self.evaluator.decide(typed if typed is not None else checker(case))
 
     def read_bundle(self, bundle: Any, *, name: str = "<bundle>", facts: Mapping[str, Any] | None = None
                     ) -> "BundleCase":

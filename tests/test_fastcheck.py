@@ -24,7 +24,9 @@ from consilium.engine.lang.diagnostics import CaseError
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "codegen"]
 SPOILERS = [None, True, False, 0, 1, 3, 3.0, 3.5, -1, 1e9, float("nan"), "", "x", "31 %", "2024-02-30",
             "2024-02-03", dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 10), [], ["x"], ["liver", "liver"],
-            ("liver",), {"a": 1}, "6 weeks", frozenset({"liver"})]
+            ("liver",), {"a": 1}, "6 weeks", frozenset({"liver"}),
+            # dates `date.fromisoformat` reads but a case file may not give; numbers past the bounds
+            "20240301", "2024-W10-5", "2024-03-01T10:00", 10 ** 1002, -(10 ** 1002), float("inf"), 1e-300]
 
 
 def _spoil(case: dict, rng: random.Random, names: list[str]) -> dict:

@@ -22,11 +22,14 @@ recommendations themselves.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
 from ..lang.check import Checked
+from ..lang.reads import conditions_of, reads_of
 from ..lang.values import to_json_value
+from .codegen import build
+from .codegen.writer import Module
 from .explain import Explainer, Reason, Value
 from .result import RuleWarning
 
@@ -189,25 +192,65 @@ class Advisor:
                 for target, branch in ir.successors(node):
                     if target is not None:
                         self._into.setdefault(target, []).append((node.id, branch))
+        self._conditions: Callable[[Callable[[str], Any]], tuple[Any, ...]] | None = None  # see `_held`
+        self._first_choice: dict[tuple[str, ...], str | None] = {}  # per path, its outermost `choose` step
+        self._held_at: dict[int, int] = {}  # a condition's place in `_held`, by its id (the IR keeps it alive)
+        self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
+                                   if isinstance(node, ir.Step) and node.choice)  # the `choose` steps
+        # the nodes whose conditions read a judgement: only these can leave an option open
+        # (an open condition that reads none has a fact open that is not the team's to judge)
+        self._judged = frozenset(node_id for node_id, (_, node) in self._nodes.items()
+                                 if any(f in self.judgements for f in reads_of(node, checked.defines)))
 
     # ---- findings ---------------------------------------------------------------------
     def findings(self, case: Mapping[str, Any]) -> tuple[Finding, ...]:
         found = []
-        for f in self.checked.findings:
-            if f.scope is not None and self.value(f.scope, case) is not True:
-                continue
-            if self.value(f.condition, case) is True:
-                p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
-                found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                     self.explain.reasons(f.condition, case), self.concluded_at(f, case)))
+        held = self._held(case)
+        reached: dict[str, bool] = {}  # the nodes the case reaches, as they are asked
+        for i, f in enumerate(self.checked.findings):
+            if held is not None:  # (the values, each in its place: the finding's scope, then its condition)
+                scope, condition = held[2 * i], held[2 * i + 1]
+                if scope is not True or condition is not True:
+                    continue
+            else:
+                if f.scope is not None and self.value(f.scope, case) is not True:
+                    continue
+                if self.value(f.condition, case) is not True:
+                    continue
+            p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
+            found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
+                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case, held, reached)))
         return tuple(found)
 
-    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    def _held(self, case: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Every finding's scope (True when it has none) and condition, then every constraint's
+        condition, for the case: one generated function (written when first asked) instead of
+        a call per expression. None when one of them raises: each is then asked on its own, in
+        order, as it would be without this, so that the error is the same and said at its rule."""
+        if self._conditions is None:
+            exprs: list[ir.Expr] = []
+            for f in self.checked.findings:
+                exprs += [f.scope if f.scope is not None else ir.BoolLit(value=True), f.condition]
+            exprs += [c.condition for c in self.checked.constraints]
+            # and the conditions on the ways into the nodes that conclude a finding (`_reached`)
+            upstream = [c for node_id in self._upstream(n for f in self.checked.findings for n in f.concluded_at)
+                        for c in conditions_of(self._nodes[node_id][1])]
+            self._held_at = {id(c): len(exprs) + i for i, c in enumerate(upstream)}
+            exprs += upstream
+            self._conditions = _values_function(self.checked, exprs)
+        try:
+            return self._conditions(case.get)
+        except Exception:  # noqa: BLE001 - asked again one by one, which raises it at its rule
+            return None
+
+    def concluded_at(self, finding: ir.Finding, case: Mapping[str, Any], held: tuple[Any, ...] | None = None,
+                     memo: dict[str, bool] | None = None) -> tuple[tuple[str, str, str], ...]:
         """The pathway nodes that conclude `finding` (its `concluded at`) which the case reaches:
-        (pathway, node, "pathway label: node label")."""
+        (pathway, node, "pathway label: node label"). `held`, `memo`: see `_held`, `_reached`."""
         found = []
+        memo = {} if memo is None else memo
         for node_id in finding.concluded_at:
-            if node_id in self._nodes and self._blocked_path(node_id, case) is None:
+            if node_id in self._nodes and self._reached(node_id, case, held, memo):
                 pathway, node = self._nodes[node_id]
                 words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
                 found.append((pathway.id, node_id, f"{pathway.label or pathway.id}: {words}"))
@@ -217,7 +260,10 @@ class Advisor:
     def options(self, case: Mapping[str, Any], undecided: Iterable[str]) -> tuple[ConditionalOption, ...]:
         """`undecided`: the ids of the nodes the walk reached and could not decide."""
         found: dict[str, ConditionalOption] = {}
-        for node_id in undecided:
+        may_judge = self._judged
+        for node_id in dict.fromkeys(undecided):  # a node open on several facts, once
+            if node_id not in may_judge:
+                continue
             pathway, node = self._nodes[node_id]
             match node:
                 case ir.Recommend(guard=guard) if guard is not None:
@@ -266,8 +312,14 @@ class Advisor:
         """The recommendations given that are alternatives to each other, grouped by the
         outermost `choose` step on their path. `recommendations`: records with `id`, `path`."""
         groups: dict[str, list[str]] = {}
+        choosing, first = self._choosing, self._first_choice
         for rec in recommendations:
-            step = next((n for n in rec.path if self._is_choice(n)), None)
+            try:
+                step = first[rec.path]
+            except KeyError:  # a path not seen yet (a knowledge base has few): its outermost choice
+                if len(first) >= 4096:
+                    first.clear()
+                step = first[rec.path] = next((n for n in rec.path if n in choosing), None)
             if step is not None:
                 groups.setdefault(step, []).append(rec.id)
         found = []
@@ -277,15 +329,13 @@ class Advisor:
                 found.append(Choice(step, getattr(node, "label", step), pathway.id, tuple(ids)))
         return tuple(found)
 
-    def _is_choice(self, node_id: str) -> bool:
-        found = self._nodes.get(node_id)
-        return found is not None and isinstance(found[1], ir.Step) and found[1].choice
-
     # ---- contradictions ----------------------------------------------------------------
     def contradictions(self, case: Mapping[str, Any]) -> tuple[Contradiction, ...]:
         found = []
-        for c in self.checked.constraints:
-            if self.value(c.condition, case) is True:
+        held = self._held(case)
+        first = 2 * len(self.checked.findings)  # (where the constraints' values begin in `held`)
+        for i, c in enumerate(self.checked.constraints):
+            if (held[first + i] if held is not None else self.value(c.condition, case)) is True:
                 reasons = self.explain.reasons(c.condition, case)
                 facts = tuple(dict.fromkeys(f for r in reasons for f in r.facts))
                 found.append(Contradiction(c.id, c.label, facts, reasons, c.note))
@@ -339,6 +389,58 @@ class Advisor:
                 blocked.append(earlier)
         return blocked[-1]
 
+    def _upstream(self, node_ids: Iterable[str]) -> list[str]:
+        """The nodes on the ways into `node_ids` (those `_open_edge` reads), each once."""
+        found: dict[str, None] = {}
+        stack = list(node_ids)
+        while stack:
+            for source, _ in self._into.get(stack.pop(), ()):
+                if source not in found and source in self._nodes:
+                    found[source] = None
+                    stack.append(source)
+        return list(found)
+
+    def _reached(self, node_id: str, case: Mapping[str, Any], held: tuple[Any, ...] | None = None,
+                 memo: dict[str, bool] | None = None) -> bool:
+        """`_blocked_path(node_id, case) is None`, without the words of why not: some way in is
+        open all the way from the pathway's entry. `memo`: what is known already of this case."""
+        if memo is None:
+            memo = {}
+        found = memo.get(node_id)
+        if found is None:
+            found = True
+            ways = self._into.get(node_id)
+            if ways:
+                found = False
+                for source, branch in ways:
+                    if self._reached(source, case, held, memo) and self._open_edge(source, branch, case, held):
+                        found = True
+                        break
+            memo[node_id] = found
+        return found
+
+    def _open_edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any],
+                   held: tuple[Any, ...] | None = None) -> bool:
+        """`_edge(source, branch, case) is None`, without the words of why not (the values of the
+        conditions from `held` when it has them: see `_held`)."""
+        _, node = self._nodes[source]
+        at = self._held_at if held is not None else {}
+        if isinstance(node, ir.Decide) and branch is not None:
+            for b in node.branches:
+                if b.condition is None:
+                    break
+                i = at.get(id(b.condition))
+                v = held[i] if i is not None and held is not None else self.value(b.condition, case)
+                if b is branch:
+                    return v is True
+                if v is not False:  # an earlier branch holds, or is open: not this way
+                    return False
+        guard = getattr(node, "guard", None)
+        if not isinstance(node, (ir.Recommend, ir.Warn)) or guard is None:
+            return True
+        i = at.get(id(guard))
+        return (held[i] if i is not None and held is not None else self.value(guard, case)) is True
+
     def _edge(self, source: str, branch: ir.Branch | None, case: Mapping[str, Any]) -> WhyNot | None:
         _, node = self._nodes[source]
         question = getattr(node, "question", None) or getattr(node, "label", None) or source
@@ -372,6 +474,20 @@ class Advisor:
             if v is False:
                 return WhyNot("", "", "not reached", source, question, self.explain.reasons(guard, case), ())
         return None
+
+
+def _values_function(checked: Checked, exprs: list[ir.Expr]) -> Callable[[Callable[[str], Any]], tuple[Any, ...]]:
+    """`values(get)`: the values of `exprs` for a case (None: unknown), in one generated function
+    (as codegen's `expression` writes one)."""
+    module = Module("Generated by Consilium: the values of the findings' and constraints' conditions for a case.")
+    f = module.function("values", "get", checked.defines)
+    f.prepare(exprs)
+    parts = []
+    for e in exprs:
+        f.comment(0, getattr(e, "span", None), "condition")
+        parts.append(f.expr(e, 0))
+    f.emit(0, f"return ({''.join(part + ', ' for part in parts)})")
+    return build(module, "<consilium findings and constraints>")["values"]
 
 
 __all__ = ["Advice", "Advisor", "Choice", "ConditionalOption", "Contradiction", "Finding", "WhyNot"]

@@ -20,9 +20,38 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, NamedTuple
 
 from ..lang import ir
-from ..lang.values import format_value
+from ..lang.reads import facts_read
+from ..lang.values import format_value, to_json_value
 
 Value = Callable[[ir.Expr, Mapping[str, Any]], Any]
+CaseKey = Callable[[Mapping[str, Any]], Any]
+KEPT = 8192  # entries each cache of words keeps, for the cases of a cohort that repeat
+
+
+def case_key(facts: Mapping[str, ir.Fact], names: tuple[str, ...]) -> CaseKey:
+    """What a case gives of `names`, as a key for what was said of those values in words: each
+    value with its class (30, 30.0 and Decimal("30") are equal, and are not written alike), and
+    a number's text (Decimal("30") and Decimal("30.0") are equal too). Raises TypeError for a
+    value that cannot be hashed (then nothing is kept)."""
+    numbers = tuple(i for i, name in enumerate(names) if name in facts and isinstance(facts[name].type, ir.NumberType))
+    if not numbers:
+        def key(case: Mapping[str, Any]) -> Any:
+            values = tuple(map(case.get, names))
+            return values, tuple(map(type, values))
+        return key
+
+    if len(numbers) == 1:
+        (number,) = numbers
+
+        def key_with_a_number(case: Mapping[str, Any]) -> Any:
+            values = tuple(map(case.get, names))
+            return values, tuple(map(type, values)), str(values[number])
+        return key_with_a_number
+
+    def key_with_numbers(case: Mapping[str, Any]) -> Any:
+        values = tuple(map(case.get, names))
+        return values, tuple(map(type, values)), tuple([str(values[i]) for i in numbers])
+    return key_with_numbers
 
 _NEGATED = {"=": "≠", "!=": "=", "<": "≥", "<=": ">", ">": "≤", ">=": "<"}
 _SHOWN = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
@@ -35,7 +64,6 @@ class Reason(NamedTuple):
     facts: tuple[tuple[str, Any], ...]
 
     def to_json(self) -> dict[str, Any]:
-        from ..lang.values import to_json_value
         return {"text": self.text, "facts": {f: to_json_value(v) for f, v in self.facts}}
 
 
@@ -45,6 +73,11 @@ class Explainer:
     def __init__(self, facts: Mapping[str, ir.Fact], defines: Mapping[str, ir.Define], value: Value):
         self.facts, self.defines, self.value = facts, defines, value
         self._names: dict[int, tuple[ir.Expr, tuple[str, ...]]] = {}
+        # `reasons` depend only on the values of the facts the condition reads: kept per
+        # (condition, those values), up to a bound (the condition kept beside its key: its id
+        # is not reused while the entry lives)
+        self._keys: dict[int, tuple[ir.Expr, CaseKey]] = {}
+        self._reasons: dict[Any, tuple[Reason, ...]] = {}
 
     # ---- what is still open ------------------------------------------------------------
     def open_facts(self, e: ir.Expr | None, case: Mapping[str, Any]) -> tuple[str, ...]:
@@ -73,8 +106,28 @@ class Explainer:
                     self._open(child, case, found)
 
     # ---- why it came out as it did -------------------------------------------------------
+    def key(self, e: ir.Expr, case: Mapping[str, Any]) -> Any:
+        """`case_key` of the facts `e` reads (through definitions), for `e`."""
+        found = self._keys.get(id(e))
+        if found is None or found[0] is not e:
+            found = self._keys[id(e)] = (e, case_key(self.facts, facts_read(e, self.defines)))
+        return found[1](case)
+
     def reasons(self, e: ir.Expr, case: Mapping[str, Any]) -> tuple[Reason, ...]:
         """Why `e` has the value it has for the case; () when it is unknown."""
+        try:
+            key = (id(e), self.key(e, case))
+            found = self._reasons.get(key)
+        except TypeError:  # a value that cannot be hashed: worked out, not kept
+            return self._work_reasons(e, case)
+        if found is None:
+            found = self._work_reasons(e, case)
+            if len(self._reasons) >= KEPT:
+                self._reasons.clear()
+            self._reasons[key] = found
+        return found
+
+    def _work_reasons(self, e: ir.Expr, case: Mapping[str, Any]) -> tuple[Reason, ...]:
         v = self.value(e, case)
         if v is None:
             return ()
@@ -203,4 +256,4 @@ def _interval(interval: ir.Interval) -> str:
             f"{format_value(high.value)}{']' if high.closed else ')'}")
 
 
-__all__ = ["Explainer", "Reason"]
+__all__ = ["Explainer", "Reason", "case_key"]

@@ -46,7 +46,25 @@ class MergedWarning(NamedTuple):
 
 def merge_warnings(warnings: Iterable["RuleWarning"]) -> tuple[MergedWarning, ...]:
     """The warnings with the same source and quote (compared without case or spacing) merged,
-    most severe first, in the order raised among equals; a warning without a quote stays alone."""
+    most severe first, in the order raised among equals; a warning without a quote stays alone.
+    Kept per distinct list of warnings, up to a bound: the cases of a cohort repeat them."""
+    warnings = tuple(warnings)
+    try:
+        found = _MERGED.get(warnings)
+    except TypeError:  # a field that cannot be hashed: worked out, not kept
+        return _merge(warnings)
+    if found is None:
+        found = _merge(warnings)
+        if len(_MERGED) >= 4096:
+            _MERGED.clear()
+        _MERGED[warnings] = found
+    return found
+
+
+_MERGED: dict[tuple["RuleWarning", ...], tuple[MergedWarning, ...]] = {}
+
+
+def _merge(warnings: tuple["RuleWarning", ...]) -> tuple[MergedWarning, ...]:
     groups: dict[tuple, list["RuleWarning"]] = {}
     for w in warnings:
         key = (w.source, _normal(w.quote)) if w.quote else ("", w.kind, w.id)
@@ -60,4 +78,13 @@ def merge_warnings(warnings: Iterable["RuleWarning"]) -> tuple[MergedWarning, ..
 
 
 def _normal(text: str | None) -> str:
-    return " ".join((text or "").lower().split())
+    found = _NORMAL.get(text)
+    if found is None:
+        found = " ".join((text or "").lower().split())
+        if len(_NORMAL) >= 4096:
+            _NORMAL.clear()
+        _NORMAL[text] = found
+    return found
+
+
+_NORMAL: dict[str | None, str] = {}  # a quote as compared, per quote: the same quotes case after case

@@ -287,19 +287,24 @@ class Trace(Sequence[TraceStep]):
 
     def to_json(self) -> list[dict[str, Any]]:
         """`TraceStep.to_json` of every step, made from what the walk recorded (the steps
-        themselves are not made for it): a result's trace is most of its JSON."""
+        themselves are not made for it): a result's trace is most of its JSON. What the
+        walk recorded is the same few constants case after case: each one's JSON, but for the
+        facts read and the words naming those missing, is made once (`_step_json`) and copied."""
         if self._steps is not None:
             return _trace_json(self._steps)
         plain, value, get = _PLAIN, to_json_value, self._values.get
+        kept = _STEP_JSON
         out: list[dict[str, Any]] = []
         append = out.append
-        reads: tuple[str, ...]
         for entry in self._recorded:
-            if isinstance(entry, TraceStep):
-                step, reads, needs, otherwise = entry, (), None, None
-            else:
-                step, reads, needs, otherwise = entry
-            pathway, node, kind, span, _, outcome, following, branch, code = step
+            made = kept.get(id(entry))
+            if made is None or made[0] is not entry:
+                made = _step_json(entry)
+            _, base, span, following, reads, needs, otherwise = made
+            step = base.copy()  # fresh containers: what a caller changes in one result is its own
+            if span is not None:
+                step["span"] = span.copy()
+            step["next"] = list(following)
             read: dict[str, Any] = {}
             if reads:
                 missing = []
@@ -311,14 +316,38 @@ class Trace(Sequence[TraceStep]):
                     else:
                         read[name] = v if v.__class__ in plain else value(v)
                 if needs is not None:
-                    outcome = needs + ", ".join(missing) if missing or otherwise is None else otherwise
+                    step["outcome"] = needs + ", ".join(missing) if missing or otherwise is None else otherwise
             elif needs is not None:
-                outcome = needs if otherwise is None else otherwise
-            append({"pathway": pathway, "node": node, "kind": kind,
-                    "span": None if span is None else {"file": span.file, "line": span.line, "column": span.column,
-                                                       "end_line": span.end_line, "end_column": span.end_column},
-                    "read": read, "outcome": outcome, "code": code, "next": list(following), "branch": branch})
+                step["outcome"] = needs if otherwise is None else otherwise
+            step["read"] = read
+            append(step)
         return out
+
+
+# Per constant the walk records (a TraceStep or a StepPlan, made at load), by its id, the entry
+# kept beside it so that the id is not reused while the entry lives: its JSON but for what
+# depends on the case. Bounded: a process that loads many knowledge bases does not grow it without end.
+_STEP_JSON: dict[int, tuple[Any, ...]] = {}
+
+
+def _step_json(entry: TraceStep | StepPlan) -> tuple[Any, ...]:
+    """(entry, the step's JSON with `read` and `next` to fill in, its span's JSON, `next`, the
+    facts it reads, the words of a step that needs facts, and those when none is missing)."""
+    reads: tuple[str, ...]
+    if isinstance(entry, TraceStep):
+        step, reads, needs, otherwise = entry, (), None, None
+    else:
+        step, reads, needs, otherwise = entry
+    pathway, node, kind, span, _, outcome, following, branch, code = step
+    base = {"pathway": pathway, "node": node, "kind": kind, "span": None, "read": None, "outcome": outcome,
+            "code": code, "next": None, "branch": branch}
+    span_json = None if span is None else {"file": span.file, "line": span.line, "column": span.column,
+                                           "end_line": span.end_line, "end_column": span.end_column}
+    made: tuple[Any, ...] = (entry, base, span_json, tuple(following), tuple(reads), needs, otherwise)
+    if len(_STEP_JSON) >= 65536:
+        _STEP_JSON.clear()
+    _STEP_JSON[id(entry)] = made
+    return made
 
 
 def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any]) -> tuple[TraceStep, ...]:
@@ -441,6 +470,8 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
 
     def to_json(self) -> dict[str, Any]:
         plain, value = _PLAIN, to_json_value
+        contradictions = self.contradictions
+        warned = tuple([c.warning() for c in contradictions])  # `all_warnings` beyond the walk's, made once
         return {
             "schema_version": SCHEMA_VERSION,
             "knowledge_base": self.knowledge_base,
@@ -453,7 +484,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "warnings": [{"id": w.id, "label": w.label, "severity": w.severity, "kind": w.kind, "source": w.source,
                           "section": w.section, "quote": w.quote, "references": list(w.refs), "note": w.note,
                           "instead": w.instead, "pathway": w.pathway} for w in self.warnings]
-            + [c.warning().to_json() for c in self.contradictions],
+            + [w.to_json() for w in warned],
             "needs": [n.to_json() for n in self.needs],
             "undecided": [u.to_json() for u in self.undecided],
             "by_source": {v.source: v.to_json() for v in self.by_source},
@@ -464,10 +495,10 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "identity": dict(self.identity) if self.identity is not None else None,
             "findings": [f.to_json() for f in self.findings],
             "options": [o.to_json() for o in self.options],
-            "contradictions": [c.to_json() for c in self.contradictions],
+            "contradictions": [c.to_json() for c in contradictions],
             "choices": [c.to_json() for c in self.choices],
             # what the text and the report show: one warning per thing said, naming every rule it comes from
-            "merged_warnings": [m.to_json() for m in self.merged_warnings],
+            "merged_warnings": [m.to_json() for m in merge_warnings(self.warnings + warned)],
         }
 
 
