@@ -1,10 +1,14 @@
-"""A cache of parsed knowledge bases that cannot lie and cannot run code.
+"""A cache of loaded and checked knowledge bases that cannot lie and cannot run code.
 
-Parsing is most of the cost of loading a knowledge base. After a knowledge base has loaded
-without error, its parsed declarations are written under the user's cache folder as JSON
-data (engine/lang/irjson.py: no pickle), with the SHA-256 of every rule file it read. An
-entry is used only when all of these hold, and is otherwise a miss, parsed again and
-rewritten:
+Parsing and checking are most of the cost of loading a knowledge base. After a knowledge
+base has loaded and checked without error, its checked declarations (and its files' texts)
+are written under the user's cache folder as JSON data (engine/lang/irjson.py: no pickle),
+with the SHA-256 of every rule file it read; a later load takes them from there and runs
+neither the parser nor the checker (`get` gives a `Cached`). The scenarios, most of the
+data and read by no evaluation, are kept as JSON text in the entry and decoded when a
+command asks for them (`scenarios`); the declarations as parsed are not kept (nothing reads
+them once checked). An entry is used only when all of these hold, and is otherwise a miss,
+parsed again and rewritten:
 
 - its seal verifies: every entry carries an HMAC-SHA256 of its bytes under a secret key
   kept in the cache folder (`key`, readable by its owner only), so an entry edited,
@@ -31,18 +35,22 @@ handed to any other cache, and that never returns an entry whose seal does not v
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
+from .lang import ir
+from .lang.checked import Checked
 from .lang.irjson import from_data, to_data
 from .lang.load import Loaded
 from .lang.sealed import folder, read_entry, write_entry
 
-FORMAT = "consilium-cache 3"
+FORMAT = "consilium-cache 4"
 
 
 # ---- what an entry depends on -------------------------------------------------------------------
@@ -87,8 +95,16 @@ def _entry_name(root: Path, allow_outside: bool) -> str:
 
 # ---- the parse cache ----------------------------------------------------------------------------
 
-def get(root: Path, allow_outside: bool = False) -> Loaded | None:
-    """The cached parse of `root`, if its entry verifies and every file it read is unchanged."""
+class Cached(NamedTuple):
+    """A knowledge base as the cache holds it: checked, its scenarios still as their data."""
+
+    loaded: Loaded      # the files and their texts (declarations: (), the checked ones are below)
+    checked: Checked    # scenarios: () here; `scenarios(cached.scenarios)` gives them
+    scenarios: str      # the scenarios' data (JSON text), decoded only when a command asks for them
+
+
+def get(root: Path, allow_outside: bool = False) -> Cached | None:
+    """The cached, checked knowledge base at `root`, if its entry verifies and every file it read is unchanged."""
     try:
         data = read_entry(_entry_name(root, allow_outside))
         if data is None:
@@ -99,24 +115,38 @@ def get(root: Path, allow_outside: bool = False) -> Loaded | None:
         for path, digest in entry["files"].items():
             if _digest(Path(path).read_bytes()) != digest:
                 return None
-        loaded = from_data(entry["loaded"])
-        return loaded if isinstance(loaded, Loaded) else None
+        loaded, checked, scenarios = from_data(entry["loaded"]), from_data(entry["checked"]), entry["scenarios"]
+        if isinstance(loaded, Loaded) and isinstance(checked, Checked) and isinstance(scenarios, str):
+            return Cached(loaded, checked, scenarios)
+        return None
     except Exception:  # noqa: BLE001 - a cache that cannot be read is a miss
         return None
 
 
-def put(root: Path, loaded: Loaded, files: list[Path], allow_outside: bool = False) -> None:
-    """Remember a parse that loaded without error; silently nothing where the cache cannot be written."""
+def scenarios(data: str) -> tuple[ir.Scenario, ...] | None:
+    """The scenarios of a `Cached`; None when its data is not theirs (never, for an entry that verified)."""
+    try:
+        found = from_data(json.loads(data))
+    except ValueError:  # JSON's errors included
+        return None
+    return found if isinstance(found, tuple) and all(isinstance(s, ir.Scenario) for s in found) else None
+
+
+def put(root: Path, loaded: Loaded, checked: Checked, files: list[Path], allow_outside: bool = False) -> None:
+    """Remember a knowledge base that loaded and checked without error; silently nothing where the
+    cache cannot be written."""
     if folder() is None:
         return
     try:
         entry = {"engine": engine_digest(), "allow_outside": allow_outside,
                  "files": {str(path.resolve()): _digest(path.read_bytes()) for path in files},
-                 "loaded": to_data(loaded)}
+                 "loaded": to_data(dataclasses.replace(loaded, declarations=())),
+                 "checked": to_data(dataclasses.replace(checked, scenarios=())),
+                 "scenarios": json.dumps(to_data(checked.scenarios), separators=(",", ":"), ensure_ascii=False)}
         data = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     except (OSError, TypeError, ValueError):  # e.g. a value the IR codec does not know: no entry
         return
     write_entry(_entry_name(root, allow_outside), data)
 
 
-__all__ = ["get", "put", "engine_digest", "folder", "read_entry", "write_entry"]
+__all__ = ["Cached", "get", "put", "scenarios", "engine_digest", "folder", "read_entry", "write_entry"]

@@ -9,6 +9,7 @@ and an internal error as one line asking for a bug report.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -17,12 +18,15 @@ from typing import Any
 
 from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
                           format_json, format_text)
-from . import cli_cds, cli_codegen, cli_editors, cli_fmt, cli_schema
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
-from .analysis.scenarios import format_outcomes, run_scenarios
 from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+# Every command, as `_parser` registers them. A command's own module (cli_*.py, the analyses, the
+# service) is imported when that command runs: a short `eval` pays for none of the others.
+COMMANDS = ("check", "eval", "test", "render", "diff", "sql", "audit", "serve", "explain", "report", "schema",
+            "review", "codegen", "fmt", "cds-request", "lsp", "preview")
 
 DESCRIPTION = """\
 Consilium: clinical guidelines as rules a machine can run and a person can audit.
@@ -60,134 +64,177 @@ exit codes:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `only`, holding that command alone (a short command
+    need not build the others: the parsing and help of that command are the same)."""
     parser = argparse.ArgumentParser(prog="consilium", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = commands.add_parser("check", help="parse, type-check and validate a knowledge base")
-    check.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    check.add_argument("--format", choices=("text", "json"), default="text")
-    check.add_argument("--require-review", action="store_true",
-                       help="also fail while a rule is never reviewed, changed since its review, or rejected")
+    def wanted(*names: str) -> bool:
+        return only is None or only in names
 
-    evaluate = commands.add_parser("eval", help="evaluate one case")
-    evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
-                          help="knowledge base (optional) and a JSON or YAML case file")
-    evaluate.add_argument("--cohort", metavar="FILE", help="evaluate every case of a .jsonl, .csv or .parquet file, "
-                          "or a folder of .json cases or FHIR bundles")
-    evaluate.add_argument("-o", "--output", metavar="OUT",
-                          help="with --cohort: write rows to a .jsonl, .csv or .parquet file "
-                               "(default: JSON Lines on stdout)")
-    evaluate.add_argument("--jobs", type=_jobs, default=2, help="with --cohort: worker processes, 1 to 64 (default 2)")
-    evaluate.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
-                          help="with --cohort: evaluate in Python (the reference), DuckDB or Spark")
-    evaluate.add_argument("--memory-limit", metavar="SIZE",
-                          help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
-    evaluate.add_argument("--spark-master", metavar="URL", default="local[2]",
-                          help="with --engine spark: local[N], spark://host:port, or a Spark Connect sc://host:port")
-    evaluate.add_argument("--database", metavar="FILE",
-                          help="with --engine duckdb: a DuckDB database file holding --table")
-    evaluate.add_argument("--table", metavar="NAME",
-                          help="with --engine duckdb or spark: evaluate this table instead of a file")
-    evaluate.add_argument("--facts", metavar="FILE",
-                          help="with a FHIR bundle: JSON or YAML of the facts FHIR does not carry "
-                               "(the team's judgements)")
-    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
-    evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
-    evaluate.add_argument("--strict", action="store_true",
-                          help="a case breaking a constraint (facts that contradict each other) is an error")
-    evaluate.add_argument("--format", choices=("text", "json"), default=None,
-                          help="format of diagnostics and result (--json is short for --format json)")
-    evaluate.add_argument("--no-timestamp", action="store_true",
-                          help="leave the time of generation out of the JSON (reproducible output; "
-                               "SOURCE_DATE_EPOCH, when set, is used as that time instead)")
+    if wanted("check"):
+        check = commands.add_parser("check", help="parse, type-check and validate a knowledge base")
+        check.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        check.add_argument("--format", choices=("text", "json"), default="text")
+        check.add_argument("--require-review", action="store_true",
+                           help="also fail while a rule is never reviewed, changed since its review, or rejected")
+        _outside(check)
 
-    test = commands.add_parser("test", help="run the scenario tests")
-    test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    test.add_argument("--format", choices=("text", "json"), default="text")
-    test.add_argument("--coverage", action="store_true",
-                      help="report the nodes, branches and rules the scenarios reach, per file")
-    test.add_argument("--fail-under", type=_percent, metavar="PERCENT",
-                      help="with --coverage: fail when the total coverage is below PERCENT")
+    if wanted("eval"):
+        evaluate = commands.add_parser("eval", help="evaluate one case")
+        evaluate.add_argument("paths", nargs="*", metavar="[PATH] CASE",
+                              help="knowledge base (optional) and a JSON or YAML case file")
+        evaluate.add_argument("--cohort", metavar="FILE",
+                              help="evaluate every case of a .jsonl, .csv or .parquet file, "
+                                   "or a folder of .json cases or FHIR bundles")
+        evaluate.add_argument("-o", "--output", metavar="OUT",
+                              help="with --cohort: write rows to a .jsonl, .csv or .parquet file "
+                                   "(default: JSON Lines on stdout)")
+        evaluate.add_argument("--jobs", type=_jobs, default=2,
+                              help="with --cohort: worker processes, 1 to 64 (default 2)")
+        evaluate.add_argument("--engine", choices=("python", "duckdb", "spark"), default="python",
+                              help="with --cohort: evaluate in Python (the reference), DuckDB or Spark")
+        evaluate.add_argument("--memory-limit", metavar="SIZE",
+                              help="with --engine duckdb: e.g. 1GB (DuckDB spills beyond it)")
+        evaluate.add_argument("--spark-master", metavar="URL", default="local[2]",
+                              help="with --engine spark: local[N], spark://host:port, or a Spark Connect sc://host:port")
+        evaluate.add_argument("--database", metavar="FILE",
+                              help="with --engine duckdb: a DuckDB database file holding --table")
+        evaluate.add_argument("--table", metavar="NAME",
+                              help="with --engine duckdb or spark: evaluate this table instead of a file")
+        evaluate.add_argument("--facts", metavar="FILE",
+                              help="with a FHIR bundle: JSON or YAML of the facts FHIR does not carry "
+                                   "(the team's judgements)")
+        evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+        evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
+        evaluate.add_argument("--strict", action="store_true",
+                              help="a case breaking a constraint (facts that contradict each other) is an error")
+        evaluate.add_argument("--format", choices=("text", "json"), default=None,
+                              help="format of diagnostics and result (--json is short for --format json)")
+        evaluate.add_argument("--no-timestamp", action="store_true",
+                              help="leave the time of generation out of the JSON (reproducible output; "
+                                   "SOURCE_DATE_EPOCH, when set, is used as that time instead)")
+        _outside(evaluate)
 
-    render = commands.add_parser("render", help="draw the flowcharts")
-    render.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    render.add_argument("-o", "--output", default="out/charts", help="folder to write into (default out/charts)")
-    render.add_argument("--case", help="a case file whose path to draw")
-    render.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
-                                                        "FHIR does not carry (the team's judgements)")
-    render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
-    render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
-    render.add_argument("--list", action="store_true", help="list the charts and exit")
-    drawing = render.add_mutually_exclusive_group()
-    drawing.add_argument("--paged", action="store_true",
-                         help="the printable pages of the report, as files (large pathways cut into linked pages)")
-    drawing.add_argument("--whole", action="store_true",
-                         help="one image per chart however large, for the screen (by default a chart too large "
-                              "to print with text of 8 pt is drawn as its pages, or left out)")
+    if wanted("test"):
+        test = commands.add_parser("test", help="run the scenario tests")
+        test.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        test.add_argument("--format", choices=("text", "json"), default="text")
+        test.add_argument("--coverage", action="store_true",
+                          help="report the nodes, branches and rules the scenarios reach, per file")
+        test.add_argument("--fail-under", type=_percent, metavar="PERCENT",
+                          help="with --coverage: fail when the total coverage is below PERCENT")
+        _outside(test)
 
-    difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
-    difference.add_argument("old", help="folder, root .rules file, or git revision")
-    difference.add_argument("new", help="folder, root .rules file, or git revision")
-    difference.add_argument("--kb", default="kb", help="the knowledge-base folder inside a git revision (default kb)")
-    difference.add_argument("--format", choices=("text", "json"), default="text")
-    difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
+    if wanted("render"):
+        render = commands.add_parser("render", help="draw the flowcharts")
+        render.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        render.add_argument("-o", "--output", default="out/charts", help="folder to write into (default out/charts)")
+        render.add_argument("--case", help="a case file whose path to draw")
+        render.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
+                                                            "FHIR does not carry (the team's judgements)")
+        render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
+        render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
+        render.add_argument("--list", action="store_true", help="list the charts and exit")
+        drawing = render.add_mutually_exclusive_group()
+        drawing.add_argument("--paged", action="store_true",
+                             help="the printable pages of the report, as files (large pathways cut into linked pages)")
+        drawing.add_argument("--whole", action="store_true",
+                             help="one image per chart however large, for the screen (by default a chart too large "
+                                  "to print with text of 8 pt is drawn as its pages, or left out)")
+        _outside(render)
 
-    lowered = commands.add_parser("sql", help="print the knowledge base as one SQL query over a table of cases")
-    lowered.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    lowered.add_argument("--dialect", choices=("duckdb", "spark", "postgres"), default="duckdb")
-    lowered.add_argument("--table", default="cases", help="the table of cases the query reads (default cases)")
+    if wanted("diff"):
+        difference = commands.add_parser("diff", help="compare two versions of a knowledge base")
+        difference.add_argument("old", help="folder, root .rules file, or git revision")
+        difference.add_argument("new", help="folder, root .rules file, or git revision")
+        difference.add_argument("--kb", default="kb",
+                                help="the knowledge-base folder inside a git revision (default kb)")
+        difference.add_argument("--format", choices=("text", "json"), default="text")
+        difference.add_argument("--render", metavar="DIR", help="also draw the new version's charts, changes marked")
+        _outside(difference)
 
-    audit = commands.add_parser("audit", help="write the cohort audit report from a cohort's rows")
-    audit.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    audit.add_argument("--rows", required=True, metavar="FILE",
-                       help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
-    audit.add_argument("--cohort", metavar="FILE", help="the cohort itself, for the treatment actually received")
-    audit.add_argument("--received", metavar="COLUMN", default="received",
-                       help="the cohort's column naming the actions received (default received)")
-    audit.add_argument("-o", "--output", default="out/audit.html",
-                       help="the HTML file to write (default out/audit.html)")
-    serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
-    serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
-    serve.add_argument("--trusted-issuers", metavar="FILE",
-                       help="JSON naming the CDS clients' issuers and their keys (a JWKS file or URL)")
-    serve.add_argument("--audience", action="append", metavar="URL",
-                       help="accept tokens for this audience too (besides the service's own URL)")
-    serve.add_argument("--insecure-no-auth", action="store_true", help="accept requests without a JWT (demos only)")
-    serve.add_argument("--watch", action="store_true", help="reload the knowledge base when a rule file changes")
-    serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
-                       help="refuse larger requests (413; default 5 MiB)")
-    serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
-    explain = commands.add_parser("explain", help="why a case did (not) get a rule, and its findings")
-    explain.add_argument("paths", nargs="+", metavar="[PATH] CASE [RULE]",
-                         help="knowledge base (optional), a case file, and a rule id (optional: every rule not given)")
-    explain.add_argument("--format", choices=("text", "json"), default="text")
+    if wanted("sql"):
+        lowered = commands.add_parser("sql", help="print the knowledge base as one SQL query over a table of cases")
+        lowered.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        lowered.add_argument("--dialect", choices=("duckdb", "spark", "postgres"), default="duckdb")
+        lowered.add_argument("--table", default="cases", help="the table of cases the query reads (default cases)")
 
-    report = commands.add_parser("report", help="write the HTML review report")
-    report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
-    report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
-    report.add_argument("--case", help="a case file to evaluate and show on the charts")
-    report.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
-                                                        "FHIR does not carry (the team's judgements)")
-    schema = cli_schema.add_parser(commands)
-    for command in (check, evaluate, test, render, difference, report, schema):
-        command.add_argument("--allow-outside-includes", action="store_true",
-                             help="let includes read rule files outside the knowledge base's folder")
-    report.add_argument("--pdf", action="store_true",
-                        help="also print the page to DIR/report.pdf through headless Chromium")
-    report.add_argument("--no-timestamp", action="store_true",
-                        help="leave the time of generation out (reproducible output; SOURCE_DATE_EPOCH, "
-                             "when set, is used as that time instead)")
-    from . import cli_review
-    cli_review.add_parser(commands)
-    cli_codegen.add_parser(commands)
-    cli_fmt.add_parser(commands)
-    cli_cds.add_parser(commands)
-    cli_editors.add_parsers(commands)
+    if wanted("audit"):
+        audit = commands.add_parser("audit", help="write the cohort audit report from a cohort's rows")
+        audit.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        audit.add_argument("--rows", required=True, metavar="FILE",
+                           help="the rows `eval --cohort` wrote (.jsonl, .csv, .parquet)")
+        audit.add_argument("--cohort", metavar="FILE", help="the cohort itself, for the treatment actually received")
+        audit.add_argument("--received", metavar="COLUMN", default="received",
+                           help="the cohort's column naming the actions received (default received)")
+        audit.add_argument("-o", "--output", default="out/audit.html",
+                           help="the HTML file to write (default out/audit.html)")
+    if wanted("serve"):
+        serve = commands.add_parser("serve", help="run the CDS Hooks 2.0 service")
+        serve.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+        serve.add_argument("--trusted-issuers", metavar="FILE",
+                           help="JSON naming the CDS clients' issuers and their keys (a JWKS file or URL)")
+        serve.add_argument("--audience", action="append", metavar="URL",
+                           help="accept tokens for this audience too (besides the service's own URL)")
+        serve.add_argument("--insecure-no-auth", action="store_true", help="accept requests without a JWT (demos only)")
+        serve.add_argument("--watch", action="store_true", help="reload the knowledge base when a rule file changes")
+        serve.add_argument("--max-request-bytes", type=int, default=5 * 1024 * 1024, metavar="N",
+                           help="refuse larger requests (413; default 5 MiB)")
+        serve.add_argument("--public-url", metavar="URL", help="the service's URL as clients reach it (for links, aud)")
+    if wanted("explain"):
+        explain = commands.add_parser("explain", help="why a case did (not) get a rule, and its findings")
+        explain.add_argument("paths", nargs="+", metavar="[PATH] CASE [RULE]",
+                             help="knowledge base (optional), a case file, and a rule id "
+                                  "(optional: every rule not given)")
+        explain.add_argument("--format", choices=("text", "json"), default="text")
+
+    if wanted("report"):
+        report = commands.add_parser("report", help="write the HTML review report")
+        report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
+        report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
+        report.add_argument("--case", help="a case file to evaluate and show on the charts")
+        report.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
+                                                            "FHIR does not carry (the team's judgements)")
+        _outside(report)
+        report.add_argument("--pdf", action="store_true",
+                            help="also print the page to DIR/report.pdf through headless Chromium")
+        report.add_argument("--no-timestamp", action="store_true",
+                            help="leave the time of generation out (reproducible output; SOURCE_DATE_EPOCH, "
+                                 "when set, is used as that time instead)")
+    if wanted("schema"):
+        from . import cli_schema
+        _outside(cli_schema.add_parser(commands))
+    if wanted("review"):
+        from . import cli_review
+        cli_review.add_parser(commands)
+    if wanted("codegen"):
+        from . import cli_codegen
+        cli_codegen.add_parser(commands)
+    if wanted("fmt"):
+        from . import cli_fmt
+        cli_fmt.add_parser(commands)
+    if wanted("cds-request"):
+        from . import cli_cds
+        cli_cds.add_parser(commands)
+    if wanted("lsp", "preview"):
+        from . import cli_editors
+        cli_editors.add_parsers(commands)
     return parser
+
+
+def _outside(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--allow-outside-includes", action="store_true",
+                         help="let includes read rule files outside the knowledge base's folder")
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command `argv` names first, when it is one (then only its parser is built); else None."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
 
 
 def _percent(text: str) -> float:
@@ -210,9 +257,30 @@ def _jobs(text: str) -> int:
     return jobs
 
 
+def run() -> None:
+    """The `consilium` command's process (its entry point, and `python -m consilium`).
+
+    As `main`, but the cycle collector, off until the command is known, stays off to the end
+    of a short command (see `_short`), when Python would otherwise run it once more on the way
+    out: the process ends there and the system takes its memory back at once."""
+    gc.disable()
+    sys.exit(_guarded(None, True))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line with `argv` (sys.argv's arguments when None); return the exit code."""
+    collecting = gc.isenabled()
     try:
-        return _main(argv)
+        return _guarded(argv, collecting)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _guarded(argv: list[str] | None, collecting: bool) -> int:
+    gc.disable()  # until the command is known: see _short
+    try:
+        return _main(argv, collecting)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -225,6 +293,17 @@ def main(argv: list[str] | None = None) -> int:
               "This is a bug in Consilium; please report it with the command and files that caused it.",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _short(args: argparse.Namespace) -> bool:
+    """A command that evaluates one case (or prints one thing) and ends: what it makes is
+    bounded, and freed by reference counting as it goes; the cycle collector, scanning the
+    objects of the imports and the knowledge base as they are made, only cost it time (a
+    twentieth of a short `eval`). Long or large work (a cohort, the services, the analyses,
+    the charts) collects as usual."""
+    if args.command == "eval":
+        return not args.cohort and args.engine == "python" and not args.table
+    return args.command in ("explain", "codegen", "schema", "cds-request")
 
 
 def shadowing_folder() -> str | None:
@@ -258,9 +337,12 @@ def shadow_message() -> str:
 _ALLOW_OUTSIDE = False  # --allow-outside-includes, for every knowledge base this command loads
 
 
-def _main(argv: list[str] | None) -> int:
+def _main(argv: list[str] | None, collecting: bool = True) -> int:
     global _ALLOW_OUTSIDE
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command_of(argv)).parse_args(argv)
+    if collecting and not _short(args):
+        gc.enable()
     _ALLOW_OUTSIDE = bool(getattr(args, "allow_outside_includes", False))
     if args.command is None:
         _parser().print_help()
@@ -310,14 +392,19 @@ def _main(argv: list[str] | None) -> int:
             _report(error, getattr(args, "format", "text"))
             return EXIT_INPUT
     if args.command == "codegen":
+        from . import cli_codegen
         return cli_codegen.run(args, _report)
     if args.command == "schema":
+        from . import cli_schema
         return cli_schema.run(args, _report, _ALLOW_OUTSIDE)
     if args.command == "fmt":
+        from . import cli_fmt
         return cli_fmt.run(args)
     if args.command in ("lsp", "preview"):
+        from . import cli_editors
         return cli_editors.run(args)
     if args.command == "cds-request":
+        from . import cli_cds
         return cli_cds.run(args, _load, _report)
     if args.command == "serve":
         try:
@@ -532,6 +619,7 @@ def _test(path: str | None, fmt: str, with_coverage: bool = False, fail_under: f
     except KnowledgeBaseError as error:
         _report(error, fmt)
         return EXIT_INPUT
+    from .analysis.scenarios import format_outcomes, run_scenarios
     outcomes = run_scenarios(kb)
     from .analysis.coverage import coverage, format_coverage
     cov = coverage(kb, outcomes) if with_coverage else None

@@ -1,7 +1,7 @@
 """The orchestrator: run the stages in order and own the error policy; and the facade.
 
-`load_kb(path)` reads, parses and lowers the rule files (or takes their parse from the cache),
-checks them, works out each pathway's shape and validates it, and has the evaluator generate
+`load_kb(path)` reads, parses and lowers the rule files and checks them (or takes them checked
+from the cache), works out each pathway's shape and validates it, and has the evaluator generate
 and compile the knowledge base's code, collecting every diagnostic of a stage before it stops;
 it raises one `KnowledgeBaseError` carrying all of them. The `KnowledgeBase` it returns is
 immutable, evaluates any number of cases (`evaluate`, `decide`, `evaluate_file`), and is the
@@ -13,16 +13,17 @@ one door through which other modules read a knowledge base (`facts`, `defines`, 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import cache
 from .lang import ir
 from .inputs.case import read_case
 from .inputs.fastcheck import CaseChecker
 from .lang.fact_values import check_case
-from .lang.check import Checked, check
+from .lang.checked import Checked
+from .lang.records import record
 from .lang.diagnostics import CaseError, Diagnostic, KnowledgeBaseError, Span, sorted_diagnostics
 from .evaluation.evaluate import Decision, Evaluator
 from .lang.load import Loaded, load, resolve_root
@@ -43,7 +44,7 @@ def bundled_kb_path() -> Path:
     return Path(__file__).resolve().parents[1] / "kb"
 
 
-@dataclass(frozen=True)
+@record
 class KnowledgeBase:
     """A loaded, checked and compiled knowledge base; evaluate cases with it."""
 
@@ -54,6 +55,9 @@ class KnowledgeBase:
     _graphs: dict = field(default_factory=dict, repr=False, compare=False)
     case_checker: CaseChecker | None = field(default=None, repr=False, compare=False)  # made by load_kb
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # From the cache, `checked` holds no scenarios and `loaded` no declarations (nothing reads those
+    # once checked): the scenarios come from here, decoded on first use (see `scenarios`).
+    scenarios_of: Callable[[], tuple[ir.Scenario, ...]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def identity(self) -> "Identity":
@@ -97,7 +101,11 @@ class KnowledgeBase:
 
     @property
     def scenarios(self) -> tuple[ir.Scenario, ...]:
-        return self.checked.scenarios
+        if self.scenarios_of is None:
+            return self.checked.scenarios
+        if "scenarios" not in self._memo:
+            self._memo["scenarios"] = self.scenarios_of()
+        return self._memo["scenarios"]
 
     # What the other rooms (render, analysis, inputs, cli) read: the declarations by kind and the
     # files they came from, so that nothing outside evaluation reaches into `checked`, `loaded`
@@ -244,22 +252,31 @@ def _load_kb(path: str | Path | None, use_cache: bool, allow_outside_includes: b
     root, problems = resolve_root(path if path is not None else bundled_kb_path())
     if root is None:
         raise KnowledgeBaseError(problems)
-    loaded = cache.get(root, allow_outside_includes) if use_cache else None
-    from_cache = loaded is not None
-    if loaded is None:
+    cached = cache.get(root, allow_outside_includes) if use_cache else None
+    scenarios: Callable[[], tuple[ir.Scenario, ...]] | None = None
+    if cached is not None:  # checked and validated when it was cached
+        loaded, checked = cached.loaded, cached.checked
+        shapes = shapes_of(checked.pathways)
+
+        def scenarios() -> tuple[ir.Scenario, ...]:
+            found = cache.scenarios(cached.scenarios)
+            # (None only for an entry whose seal verified and whose data is not the engine's own:
+            # a bug; the knowledge base is read again rather than shown without its scenarios)
+            return found if found is not None else _load_kb(root, False, allow_outside_includes).scenarios
+    else:
         loaded, problems = load(root, allow_outside_includes)
         _stop_on(problems, loaded)
-    checked, problems = check(list(loaded.declarations))
-    _stop_on(problems, loaded)
-    shapes = shapes_of(checked.pathways)
-    if not from_cache:  # a cached parse was validated when it was cached
+        from .lang.check import check  # only here: a load from the cache runs no check
+        checked, problems = check(list(loaded.declarations))
+        _stop_on(problems, loaded)
+        shapes = shapes_of(checked.pathways)
         from .lang.graph import validate
         _stop_on([d for pathway in checked.pathways for d in validate(pathway, shapes[pathway.id])], loaded)
         if use_cache:
-            cache.put(root, loaded, [Path(p) for p in loaded.paths], allow_outside_includes)
+            cache.put(root, loaded, checked, [Path(p) for p in loaded.paths], allow_outside_includes)
     kb = KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
                        evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None),
-                       case_checker=CaseChecker(checked.facts))
+                       case_checker=CaseChecker(checked.facts), scenarios_of=scenarios)
     # A knowledge base is many long-lived objects (hundreds of thousands for a large one). Left to
     # the garbage collector, every full collection while cases are evaluated scans them all again;
     # frozen, they are never scanned (nor freed: a process that reloads often may gc.unfreeze()).

@@ -18,10 +18,10 @@ Pure: it reads the result and the knowledge base, never evaluates.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .lang import ir
+from .lang.records import record
 
 if TYPE_CHECKING:
     from .evaluation.merged import MergedWarning
@@ -128,7 +128,7 @@ def warnings(result: "Result") -> tuple["MergedWarning", ...]:
 
 # ---- needs -----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Question:
     """One thing to find out: a missing fact, or several that only decide together."""
 

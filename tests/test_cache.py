@@ -16,7 +16,7 @@ import pytest
 import consilium
 import consilium.engine.cache
 import consilium.engine.kb
-from conftest import DATA
+from conftest import DATA, ROOT
 
 
 @pytest.fixture()
@@ -57,6 +57,40 @@ def test_a_broken_change_is_reported_not_hidden_by_the_cache(kb_copy):
     rules.write_text(rules.read_text() + "\nfact broken : bool bool\n")
     with pytest.raises(consilium.KnowledgeBaseError):
         consilium.load_kb(kb_copy)
+
+
+def test_a_cached_load_neither_parses_nor_checks_and_loses_nothing(tmp_path, monkeypatch):
+    """The entry holds the knowledge base checked: a second load runs neither the parser nor the
+    checker, and gives the same declarations, shapes, results and scenarios (spans included:
+    `consilium test` names each scenario's line), the scenarios decoded only when asked for."""
+    import dataclasses
+    monkeypatch.setenv("CONSILIUM_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(consilium.bundled_kb_path(), tmp_path / "kb")
+    first = consilium.load_kb(tmp_path / "kb")
+    monkeypatch.setattr(consilium.engine.kb, "load", _no_parsing)
+    monkeypatch.setattr("consilium.engine.lang.check.check", _no_parsing)
+    decoded = []
+    real = consilium.engine.cache.scenarios
+    monkeypatch.setattr(consilium.engine.cache, "scenarios", lambda data: decoded.append(1) or real(data))
+    second = consilium.load_kb(tmp_path / "kb")
+    assert dataclasses.replace(second.checked, scenarios=()) == dataclasses.replace(first.checked, scenarios=())
+    assert second.shapes == first.shapes and second.texts == first.texts and second.files == first.files
+    case = ROOT / "examples" / "liver_resectable_three_segments.yaml"
+    assert second.evaluate_file(case).to_json() == first.evaluate_file(case).to_json()
+    assert not decoded  # evaluating reads no scenario
+    assert len(first.scenarios) > 100 and second.scenarios == first.scenarios
+    assert [s.span for s in second.scenarios] == [s.span for s in first.scenarios]
+    assert [o.passed for o in consilium.run_scenarios(second)] == [o.passed for o in consilium.run_scenarios(first)]
+    assert decoded == [1]  # once
+
+
+def test_scenarios_that_will_not_decode_are_read_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONSILIUM_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(DATA / "scenarios", tmp_path / "kb")
+    first = consilium.load_kb(tmp_path / "kb")
+    monkeypatch.setattr(consilium.engine.cache, "scenarios", lambda data: None)
+    second = consilium.load_kb(tmp_path / "kb")
+    assert second.scenarios == first.scenarios and second.scenarios
 
 
 def test_the_cache_can_be_turned_off(kb_copy, monkeypatch):

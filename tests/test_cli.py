@@ -208,3 +208,28 @@ def _line_of(start: str) -> int:
     """The line of kb/liver.rules that starts with these words (after its indentation)."""
     return next(n for n, text in enumerate((KB / "liver.rules").read_text().splitlines(), 1)
                 if text.strip().startswith(start))
+
+
+def test_each_command_parses_alone_as_among_all():
+    """`consilium COMMAND ...` builds only that command's parser (start-up): its help, and what it
+    makes of its arguments, are those of the parser with every command, which lists them all."""
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    from consilium.engine import cli
+
+    def shown(parser, args) -> str:
+        out = StringIO()
+        with redirect_stdout(out), pytest.raises(SystemExit):
+            parser.parse_args(args)
+        return out.getvalue()
+
+    everything = cli._parser()
+    listed = shown(everything, ["--help"])
+    for command in cli.COMMANDS:
+        assert f"    {command} " in listed or f"    {command}\n" in listed, command
+        alone = cli._parser(command)
+        assert shown(alone, [command, "--help"]) == shown(everything, [command, "--help"]), command
+    args = ["eval", "kb", "case.yaml", "--json", "--trace"]
+    assert vars(cli._parser("eval").parse_args(args)) == vars(everything.parse_args(args))
+    assert cli._command_of(["frobnicate"]) is None and cli._command_of(["--help"]) is None

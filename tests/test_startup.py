@@ -45,6 +45,34 @@ def test_the_eval_command_loads_no_more_than_the_api():
     assert _imported(run) == ["yaml"]
 
 
+# What `consilium eval` of one JSON case imports no longer, the cache warm: the other commands'
+# modules, the service's (uuid), the checker (a cached knowledge base is checked already), the
+# parser, YAML, and the libraries of the analyses, charts, services and SQL engines.
+NOT_FOR_A_JSON_CASE = (
+    "yaml", "lark", "z3", "networkx", "graphviz", "starlette", "uvicorn", "httpx", "pygls", "jwt", "fhirpathpy",
+    "duckdb", "pyarrow", "pyspark", "uuid", "consilium.engine.cli_cds", "consilium.engine.cli_codegen",
+    "consilium.engine.cli_editors", "consilium.engine.cli_fmt", "consilium.engine.cli_schema",
+    "consilium.engine.cli_review", "consilium.engine.cli_sql", "consilium.engine.cli_render",
+    "consilium.engine.service.request", "consilium.engine.service.serve", "consilium.engine.lang.check",
+    "consilium.engine.lang.check_expr", "consilium.engine.lang.parse", "consilium.engine.lang.lower",
+    "consilium.engine.lang.graph", "consilium.engine.evaluation.sql", "consilium.engine.analysis.verify")
+
+
+def test_eval_of_a_json_case_imports_only_what_it_uses():
+    """`consilium eval` of a JSON case, as a process (`python -m consilium`), the cache warm: none of
+    the modules above is imported, and the result is printed."""
+    case = ROOT / "examples" / "liver_workup_incomplete.json"
+    code = _SHOW.format(code=f"import runpy, sys; sys.argv = ['consilium', 'eval', {str(KB)!r}, {str(case)!r}]\n"
+                             "try:\n    runpy.run_module('consilium', run_name='__main__')\n"
+                             "except SystemExit as stop:\n    assert stop.code == 0, stop.code",
+                        heavy=NOT_FOR_A_JSON_CASE)
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          check=True)
+    assert "recommend" in done.stdout.lower()  # it did evaluate the case
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
 def test_a_repeated_eval_runs_no_process_and_writes_nothing():
     """Once the parse and what a result's identity needs are kept, `consilium eval` neither runs git
     (subprocess) nor writes a cache entry (tempfile), nor makes a hint (difflib)."""

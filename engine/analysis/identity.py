@@ -21,12 +21,12 @@ import datetime as _dt
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..lang.records import record
 from ..lang import ir
-from ..lang.check import Checked
+from ..lang.checked import Checked
 from ..lang.diagnostics import Span
 from ..lang.load import Loaded
 from .revision import git_revision
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..kb import KnowledgeBase
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """The knowledge base a report, result or chart was made from."""
 
@@ -109,7 +109,7 @@ def generated_at(omit: bool = False) -> str | None:
 
 # ---- the rules an auditor signs off, and the digest of each ---------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleRef:
     """One reviewable rule: its id, what kind it is, its label, where it is written."""
 

@@ -8,8 +8,8 @@ visited, with the facts it read and what it decided.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from ..lang.records import record
 from ..lang import ir
 from ..lang.fact_values import validate_case
 from ..kb import KnowledgeBase
@@ -17,7 +17,7 @@ from ..evaluation.result import Result, TraceStep
 from ..lang.values import format_value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failure:
     expectation: ir.Expectation
     expected: str
@@ -25,7 +25,7 @@ class Failure:
     diverged: TraceStep | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScenarioOutcome:
     scenario: ir.Scenario
     failures: tuple[Failure, ...]

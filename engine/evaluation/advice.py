@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from ..lang import ir
-from ..lang.check import Checked
+from ..lang.checked import Checked
 from ..lang.reads import conditions_of, reads_of
 from ..lang.values import to_json_value
 from .codegen import build

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from ..lang import ir
-from ..lang.check import Checked
+from ..lang.checked import Checked
 from ..lang.reads import reads_of, thresholds
 from ..lang.shape import PathwayShape
 from . import codegen
@@ -35,6 +35,8 @@ _KEPT = 8192          # entries each of the evaluator's caches keeps, for the ca
 
 class Evaluator:
     """The generated form of one checked knowledge base."""
+
+    decide: Callable[[Mapping[str, Any]], Decision]  # made on first use: see __getattr__
 
     def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str, store: Store | None = None):
         """`store`: where the compiled generated code is kept between runs (bytecode.py); None: nowhere."""
@@ -55,15 +57,13 @@ class Evaluator:
         self._advisor = Advisor(checked, self.value)  # findings, options, why not: when a result asks
         # which missing facts an open node needs (needs.py): the generated code calls it `relevant`
         self._relevance = Relevance(checked, self._advisor.explain)
-        module = codegen.generate(checked, shapes, name)
+        # The walk now; `decide` (below) when first asked for: a short command runs one or the
+        # other, and writing and loading the code of both was a third of a cached load.
+        self._store = store
+        module = codegen.generate(checked, shapes, name, kinds=("walk",))
         module.values["relevant"] = self._relevance
         self.code: Loaded = codegen.build(module, f"<consilium {name}>", store)
         self._walk = self.code["walk"]
-        # Only the answer: ids of recommendations and warnings, and the facts needed. The same
-        # walk as `evaluate`, without provenance, trace or the answers of needs: the path for
-        # callers that evaluate many cases and want the values alone. The generated function
-        # itself (errors are reported at their rule from inside it).
-        self.decide: Callable[[Mapping[str, Any]], Decision] = self.code["decide"]
         self._probes: dict[str, tuple[Callable[..., Any], tuple[str, ...], Loaded]] = {}
         # an expression's generated function, by the expression's id (hashing a deep frozen
         # expression costs more than running it); the expression is kept beside it, so its id
@@ -75,10 +75,22 @@ class Evaluator:
         self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
 
+    def __getattr__(self, name: str) -> Any:
+        """`decide`, made on first use and kept as the instance's own attribute (so this runs once).
+
+        Only the answer: ids of recommendations and warnings, and the facts needed. The same
+        walk as `evaluate`, without provenance, trace or the answers of needs: the path for
+        callers that evaluate many cases and want the values alone. The generated function
+        itself (errors are reported at their rule from inside it)."""
+        if name != "decide":
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        module = codegen.generate(self.checked, self.shapes, self.name, kinds=("decide",))
+        module.values["relevant"] = self._relevance
+        self.decide = codegen.build(module, f"<consilium {self.name}>", self._store)["decide"]
+        return self.decide
+
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
-        if pathways is None:
-            return self.code.source
         return codegen.generate(self.checked, self.shapes, self.name, pathways).source()[0]
 
     # ---- evaluation -----------------------------------------------------------------

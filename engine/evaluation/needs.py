@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from ..lang import ir
-from ..lang.check import Checked
+from ..lang.checked import Checked
 from ..lang.reads import conditions_of, facts_read, reads_of
 from .explain import Explainer
 from .result import Answer

@@ -11,10 +11,10 @@ nothing in it refers back to the evaluator. `to_json` writes the documented JSON
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..lang.records import record
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 from .merged import merge_warnings
@@ -77,7 +77,7 @@ class RuleWarning(NamedTuple):  # a tuple: many are made per evaluation
                 "pathway": self.pathway}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     answer: str             # the value or range, as a clinician writes it
     leads_to: str | None    # the node it leads to (None: the pathway ends, or the rule does not apply)
@@ -148,7 +148,7 @@ def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:
     return tuple(stuck)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unchecked:
     """A safety rule that could not be checked, and the facts it lacks."""
 

@@ -41,7 +41,7 @@ from typing import Collection, Iterable
 from sqlglot import exp
 
 from ..lang import ir
-from ..lang.check import Checked
+from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
 from ..lang.values import Duration
 from ..lang.reads import define_order

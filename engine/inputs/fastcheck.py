@@ -69,6 +69,20 @@ class CaseChecker:
 
     def __init__(self, facts: Mapping[str, ir.Fact]):
         self.facts = facts
+        # `fast(raw)`: the typed case from a dict, or None when validate_case must say (through
+        # `checker(raw)`); callers on the per-case path call it first, without this class's frame.
+        # Written on its first call: a command that reads its case from a file (check_case) never calls it.
+        self.fast: Callable[[dict[str, Any]], Case | None] = self._first
+        self._written: Callable[[dict[str, Any]], Case | None] | None = None
+
+    def _first(self, raw: dict[str, Any]) -> Case | None:
+        if self._written is None:
+            self._written = self._write(self.facts)
+        self.fast = self._written
+        return self._written(raw)
+
+    @staticmethod
+    def _write(facts: Mapping[str, ir.Fact]) -> Callable[[dict[str, Any]], Case | None]:
         names = tuple(facts)
         namespace: dict[str, Any] = {"BAD": _BAD, "date": _dt.date, "NONE": dict.fromkeys(names),
                                      "values_of": itemgetter(*names) if names else lambda _: ()}
@@ -92,9 +106,8 @@ class CaseChecker:
         lines.append("    return case")
         source = "\n".join(lines) + "\n"  # fact names only as literals (repr): nothing from a rule file runs
         exec(compile(source, "<consilium case checker>", "exec"), namespace)  # noqa: S102
-        # `fast(raw)`: the typed case from a dict, or None when validate_case must say (through
-        # `checker(raw)`); callers on the per-case path call it first, without this class's frame
-        self.fast: Callable[[dict[str, Any]], Case | None] = namespace["fast"]
+        fast: Callable[[dict[str, Any]], Case | None] = namespace["fast"]
+        return fast
 
     def __call__(self, raw: Mapping[str, Any], *, name: str = "<case>",
                  positions: Mapping[str, Span] | None = None) -> Case:

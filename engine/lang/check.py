@@ -12,7 +12,6 @@ checker is the `Scope`: the declarations it has read, and where problems are rep
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 from . import ir
 from .fact_values import validate_case
@@ -20,24 +19,7 @@ from .diagnostics import CODES, Diagnostic, Span, suggest
 from .check_binding import check_bindings, check_replace
 from .check_expr import ANY, ExpressionChecker
 from .values import DURATION_UNITS, NUMBER_UNITS
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    """The resolved declarations of a knowledge base, by kind, in declaration order."""
-
-    sources: dict[str, ir.Source]
-    facts: dict[str, ir.Fact]
-    defines: dict[str, ir.Define]
-    pathways: tuple[ir.Pathway, ...]
-    plans: dict[str, ir.Plan]
-    safeties: tuple[ir.Safety, ...]
-    scenarios: tuple[ir.Scenario, ...]
-    sites: dict[str, ir.Site] = field(default_factory=dict)
-    define_types: dict[str, object] = field(default_factory=dict)  # a FactType, or ANY where it failed
-    code_systems: dict[str, ir.CodeSystem] = field(default_factory=dict)
-    findings: tuple[ir.Finding, ...] = ()
-    constraints: tuple[ir.Constraint, ...] = ()
+from .checked import Checked
 
 
 # `waive CODE "reason"` names a finding's code: any code of the registry (diagnostics.CODES),

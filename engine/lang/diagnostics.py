@@ -12,9 +12,11 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Iterable
+
+from .records import record
 
 # The stable codes, kebab-case. Tools match on these; never rename one.
 CODES: dict[str, str] = {
@@ -111,7 +113,7 @@ SEVERITY: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A region of a file: 1-based lines and columns, end exclusive."""
 
@@ -129,7 +131,7 @@ class Span:
                 "end_line": self.end_line, "end_column": self.end_column}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     """One problem found in a rule file or a case.
 

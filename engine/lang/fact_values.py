@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 
+from .records import record
 from . import ir
 from .diagnostics import CaseError, Diagnostic, Span, suggest
 from .values import MAX_EXPONENT, Duration, exact, format_number, in_bounds, parse_duration, parse_quantity
@@ -24,7 +24,7 @@ from .values import MAX_EXPONENT, Duration, exact, format_number, in_bounds, par
 Case = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unreadable:
     """A value a case file holds but its reader cannot construct (validation reports it)."""
 

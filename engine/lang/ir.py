@@ -10,11 +10,11 @@ rules that say the same thing compare equal wherever they are written. Each cate
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
-from typing import Any, Callable, TypeVar, dataclass_transform
+from dataclasses import field
+from typing import TypeVar, dataclass_transform
 
 from .diagnostics import Span
+from .records import make_record
 from .values import Duration, Number, compare
 
 _T = TypeVar("_T")
@@ -24,40 +24,10 @@ _T = TypeVar("_T")
 def ir_class(cls: type[_T]) -> type[_T]:
     """An IR class: a frozen, slotted, keyword-only dataclass, equal to another of its class
     when the fields that take part in comparison are (a span never does), hashed by them, and
-    shown as `Name(field=value, ...)`, exactly as `dataclass` would make it. Those three methods
-    are the shared functions below: `dataclass` would write and compile three per class, a
-    third of what importing the IR (and so Consilium) cost."""
-    made: Any = dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)(cls)
-    made._compared = _getter(tuple(f.name for f in fields(made) if f.compare))
-    made._shown = tuple(f.name for f in fields(made) if f.repr)
-    made.__eq__, made.__hash__, made.__repr__ = _eq, _hash, _repr
-    return made
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
-    """The tuple of an object's `names` fields, as `dataclass`'s __eq__ and __hash__ compare them."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        one = attrgetter(names[0])
-        return lambda value: (one(value),)
-    return lambda value: ()
-
-
-def _eq(self: Any, other: Any) -> Any:
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    key = self.__class__._compared
-    return key(self) == key(other)
-
-
-def _hash(self: Any) -> int:
-    return hash(self.__class__._compared(self))
-
-
-def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__class__._shown)
-    return f"{self.__class__.__qualname__}({shown})"
+    shown as `Name(field=value, ...)`, exactly as `dataclass` would make it; made by
+    records.py, which writes only `__init__`, and that on first use (a short command makes
+    few of the classes that way: the parse cache rebuilds objects without `__init__`)."""
+    return make_record(cls, kw_only=True)
 
 
 def _span() -> Span | None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .records import record
 from . import ir
 from .diagnostics import Diagnostic, Span, suggest
 
@@ -35,7 +35,7 @@ def grammar_path() -> Path:
     return Path(__file__).resolve().parents[2] / "grammar" / "consilium.lark"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Loaded:
     root: str
     files: tuple[str, ...]             # display paths, in reading order

@@ -15,14 +15,14 @@ out of `order`. It evaluates nothing and imports nothing beyond the IR.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+from .records import record
 from . import ir
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PathwayShape:
     pathway: ir.Pathway
     entry: str | None                                  # None: a pathway without nodes

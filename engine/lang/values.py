@@ -25,13 +25,13 @@ unknown: never both >= and <= of two different durations, and never `=` with `!=
 
 from __future__ import annotations
 
-import calendar
 import datetime as _dt
 import decimal
 import functools
 import re
-from dataclasses import dataclass
 from decimal import Decimal
+
+from .records import record
 
 # Significant digits of a quotient that does not end (decimal128's precision).
 DIVISION_DIGITS = 34
@@ -185,7 +185,7 @@ def is_true(value) -> bool:
 
 # ---- durations ------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, order=False)
+@record
 class Duration:
     """A length of time, in calendar months and days (a week is 7 days, a year 12 months).
 
@@ -244,7 +244,7 @@ _CYCLE_MONTHS, _CYCLE_DAYS = 4800, 146097  # the Gregorian calendar repeats ever
 @functools.cache
 def _month_table() -> tuple[list[int], list[int]]:
     """Lengths of the months of two 400-year cycles, and their running sums."""
-    lengths = [calendar.monthrange(2000 + i // 12, i % 12 + 1)[1] for i in range(2 * _CYCLE_MONTHS)]
+    lengths = [_month_days(2000 + i // 12, i % 12 + 1) for i in range(2 * _CYCLE_MONTHS)]
     sums = [0]
     for n in lengths:
         sums.append(sums[-1] + n)
@@ -358,6 +358,12 @@ def parse_quantity(text: str) -> tuple[Number, str | None]:
 
 # ---- dates ------------------------------------------------------------------------------------
 
+def _month_days(year: int, month: int) -> int:
+    """The days of a month (1-12) of a year (1-9999), from the calendar `datetime` keeps (the
+    `calendar` module would cost a command its import, and `locale`'s)."""
+    return 31 if month == 12 else (_dt.date(year, month + 1, 1) - _dt.timedelta(days=1)).day
+
+
 def add_months(day: _dt.date, months: int) -> _dt.date | None:
     """Calendar month arithmetic: 31 January + 1 month is the last day of February. None when
     the result is outside 0001-01-01 .. 9999-12-31."""
@@ -365,7 +371,7 @@ def add_months(day: _dt.date, months: int) -> _dt.date | None:
     year, month = divmod(index, 12)
     if not _dt.MINYEAR <= year <= _dt.MAXYEAR:
         return None
-    last = calendar.monthrange(year, month + 1)[1]
+    last = _month_days(year, month + 1)
     return _dt.date(year, month + 1, min(day.day, last))
 
 

@@ -21,7 +21,7 @@ from collections import Counter
 from typing import Mapping
 
 from ...lang import ir
-from ...lang.check import Checked
+from ...lang.checked import Checked
 from ...lang.reads import conditions_of, reads_of
 from ...lang.shape import PathwayShape
 from ..plans import Timetable
@@ -38,8 +38,9 @@ recommendations with their provenance, warnings, plans); `new(T, fields)` makes 
 
 
 def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
-             pathways: tuple[str, ...] | None = None) -> Module:
-    """The module for `checked` (only the functions of `pathways`, when given: for reading)."""
+             pathways: tuple[str, ...] | None = None, kinds: tuple[str, ...] = ("decide", "walk")) -> Module:
+    """The module for `checked` (only the functions of `pathways`, when given: for reading; only
+    the `decide` or only the `walk` functions, when `kinds` names one: what a command runs)."""
     module = Module(HEADER.format(root=root))
     labels = {name: fact.label for name, fact in checked.facts.items()}
     timetables = {plan_id: Timetable(plan, labels) for plan_id, plan in checked.plans.items()}
@@ -58,7 +59,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
     # the parameter each shared definition is passed as (a definition may be named like a keyword)
     names = Names(local=True)
     param_of = {name: names.take(name) for name in sorted(shared)}
-    for record in (False, True):
+    for record in [record for record, kind in ((False, "decide"), (True, "walk")) if kind in kinds]:
         calls: list[tuple[Function, list[str]]] = []
         for pathway in checked.pathways:
             if pathways is None or pathway.id in pathways:

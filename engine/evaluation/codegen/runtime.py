@@ -11,7 +11,6 @@ evaluator can hand out the generated `decide` as it is, without a frame around i
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from ...lang.diagnostics import Diagnostic, EvaluationError, Span
@@ -39,6 +38,7 @@ class Loaded:
 
     def place(self, exc: BaseException) -> Span | None:
         """The rule whose code raised `exc`: the innermost frame of this module that has one."""
+        import traceback  # here: only an error pays for it (and for the modules it imports)
         found = None
         for frame in traceback.extract_tb(exc.__traceback__):
             if frame.filename == self.filename and frame.lineno is not None and 0 < frame.lineno <= len(self.places):

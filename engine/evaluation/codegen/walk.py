@@ -27,7 +27,7 @@ from functools import partial
 from typing import Callable, NamedTuple
 
 from ...lang import ir
-from ...lang.check import Checked
+from ...lang.checked import Checked
 from ...lang.reads import conditions_of, facts_read, reads_of
 from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
