@@ -18,6 +18,11 @@ time, cases per second and the peak memory of the process and its children toget
 - `--big` cases of the bundled knowledge base in DuckDB with a 1 GB memory limit (the
   peak shows whether memory is bounded);
 - `--spark` cases of each on Spark local[2] (0 skips it).
+
+After each size of the decision it checks that the hand-written DuckDB pipeline wrote the
+engine's rows (a fair baseline), then runs the two `--pairs` more times in turn and prints
+the median of the pairs' ratios (on a shared machine one pair can be off by half).
+`--only decision|kb` runs one half.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -132,8 +138,10 @@ COPY (
     SELECT "row", list_filter([
       CASE WHEN resectable IS FALSE THEN 'conversion' END,
       CASE WHEN resectable AND hepatectomy_segments <= 3 THEN 'simultaneous' END,
-      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic = 'none' THEN 'liver_first_or_staged' END,
-      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic <> 'none' THEN 'staged_primary_first' END,
+      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic = 'none'
+           THEN 'liver_first_or_staged' END,
+      CASE WHEN resectable AND hepatectomy_segments > 3 AND primary_symptomatic <> 'none'
+           THEN 'staged_primary_first' END,
       CASE WHEN kras = 'wild_type' THEN 'anti_egfr' END, CASE WHEN kras = 'mutant' THEN 'bevacizumab' END,
       CASE WHEN kras = 'unknown' THEN 'test_kras' END,
       CASE WHEN peritoneal_pci IS NOT NULL AND peritoneal_pci < 12 THEN 'crs_hipec' END], lambda x: x IS NOT NULL)
@@ -161,7 +169,8 @@ schema = {"liver_resectable": pl.Boolean, "extrahepatic_unresectable": pl.Boolea
           "hepatectomy_segments": pl.Int64, "future_liver_remnant_pct": pl.Float64, "kras": pl.Utf8,
           "days_since_last_bevacizumab": pl.Int64, "peritoneal_pci": pl.Int64}
 c = pl.scan_ndjson(source, schema=schema).with_row_index("row", offset=1)
-resectable = pl.col("liver_resectable") & ~pl.col("extrahepatic_unresectable") & (pl.col("future_liver_remnant_pct") > 30)
+resectable = (pl.col("liver_resectable") & ~pl.col("extrahepatic_unresectable")
+              & (pl.col("future_liver_remnant_pct") > 30))
 c = c.with_columns(resectable.alias("resectable"))
 r, seg, sym = pl.col("resectable"), pl.col("hepatectomy_segments"), pl.col("primary_symptomatic")
 def when(cond, name):
@@ -174,7 +183,8 @@ recs = pl.concat_list([
     when(r & (seg > 3) & (sym != "none"), "staged_primary_first"),
     when(pl.col("kras") == "wild_type", "anti_egfr"), when(pl.col("kras") == "mutant", "bevacizumab"),
     when(pl.col("kras") == "unknown", "test_kras"), when(pl.col("peritoneal_pci") < 12, "crs_hipec")]).list.drop_nulls()
-warns = pl.concat_list([when(r & (pl.col("days_since_last_bevacizumab") < 42), "bevacizumab_interval")]).list.drop_nulls()
+warns = pl.concat_list([when(r & (pl.col("days_since_last_bevacizumab") < 42), "bevacizumab_interval")])
+warns = warns.list.drop_nulls()
 needs = pl.concat_list([
     when(r.is_null() & null("liver_resectable"), "liver_resectable"),
     when(r.is_null() & null("extrahepatic_unresectable"), "extrahepatic_unresectable"),
@@ -196,17 +206,49 @@ def row(label: str, size: int, seconds: float, peak: int, ratio: str = "", cpu_r
           f"| {ratio} | {cpu_ratio} |", flush=True)
 
 
+def same(hand_written: Path, engine: Path) -> None:
+    """Is the baseline a fair one: the same rows as the engine's, on this cohort?"""
+    import duckdb
+    a, b = f"SELECT * FROM read_parquet('{hand_written}')", f"SELECT * FROM read_parquet('{engine}')"
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    differ = sum(con.execute(f"SELECT count(*) FROM ({x} EXCEPT ALL {y})").fetchall()[0][0]
+                 for x, y in ((a, b), (b, a)))
+    print(f"hand-written DuckDB and the engine: {f'{differ:,} rows differ' if differ else 'the same rows'}")
+
+
+def pairs(path: Path, size: int, count: int) -> None:
+    """Hand-written DuckDB and the engine in turn, `count` times more: the median of each pair's ratio."""
+    if count <= 0:
+        return
+    wall, cpu = [], []
+    for _ in range(count):
+        t_hand, _ = measure(hand(HAND_DUCKDB, path, OUT / "hand-duckdb.parquet"))
+        c_hand = CPU[-1]
+        t_engine, _ = measure(consilium_cmd(DECISION, path, "duckdb", OUT / "decision.parquet"))
+        wall.append(t_engine / t_hand)
+        cpu.append(CPU[-1] / c_hand)
+        print(f"  pair: hand {t_hand:.1f} s ({c_hand:.1f} s CPU), engine {t_engine:.1f} s ({CPU[-1]:.1f} s CPU)",
+              flush=True)
+    print(f"{size:,} cases, engine / hand-written DuckDB over {count} more pairs: "
+          f"median {statistics.median(wall):.2f}× wall, {statistics.median(cpu):.2f}× CPU "
+          f"(each: {', '.join(f'{c:.2f}' for c in cpu)} CPU)", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--big", type=int, default=10_000_000, help="cases for the bounded-memory run (0: none)")
     parser.add_argument("--spark", type=int, default=100_000, help="cases for the Spark runs (0: none)")
+    parser.add_argument("--pairs", type=int, default=3,
+                        help="more runs of hand-written DuckDB and the engine, in turn, for a median ratio (0: none)")
+    parser.add_argument("--only", choices=("decision", "kb"), help="only the bench decision, or only the bundled KB")
     args = parser.parse_args()
     print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     print("| what | cases | time | CPU time | cases/s | peak memory | ratio (time) | ratio (CPU) |\n"
           "|---|---:|---:|---:|---:|---:|---|---|")
-    for size in args.sizes:
+    for size in args.sizes if args.only != "kb" else ():
         path = cohort(size, DECISION, bad_rows=False)
         t_duck, peak = measure(hand(HAND_DUCKDB, path, OUT / "hand-duckdb.parquet"))
         c_duck = CPU[-1]
@@ -221,7 +263,9 @@ def main() -> int:
                                         "--jobs", str(args.jobs)))
         row("decision: Consilium, --engine python", size, t, peak, f"{t / t_duck:.2f}× hand DuckDB",
             f"{CPU[-1] / c_duck:.2f}× hand DuckDB")
-    for size in args.sizes:
+        same(OUT / "hand-duckdb.parquet", OUT / "decision.parquet")
+        pairs(path, size, args.pairs)
+    for size in args.sizes if args.only != "decision" else ():
         path = cohort(size)
         t_py, peak = measure(consilium_cmd(ROOT / "kb", path, "python", OUT / "kb-python.parquet",
                                            "--jobs", str(args.jobs)), errors_expected=True)

@@ -283,12 +283,14 @@ def _stacked(rows: list[tuple[str, dict[str, int]]]) -> str:
             w = (width - label_w - 10) * counts.get(relation, 0) / total
             if w > 0:
                 parts.append(f"<rect class='{relation}' x='{x:.1f}' y='{y + 3}' width='{w:.1f}' height='{row_h - 6}' "
-                             f"fill='{colours[relation]}'><title>{relation}: {counts.get(relation, 0):,}</title></rect>")
+                             f"fill='{colours[relation]}'><title>{relation}: {counts.get(relation, 0):,}</title>"
+                             "</rect>")
                 x += w
     legend_y = row_h * len(rows) + 20
     for j, relation in enumerate(RELATIONS):
         parts.append(f"<rect x='{label_w + j * 130}' y='{legend_y - 10}' width='12' height='12' "
-                     f"fill='{colours[relation]}'></rect><text x='{label_w + j * 130 + 16}' y='{legend_y}'>{relation}</text>")
+                     f"fill='{colours[relation]}'></rect>"
+                     f"<text x='{label_w + j * 130 + 16}' y='{legend_y}'>{relation}</text>")
     parts.append("</svg>")
     return "".join(parts)
 
@@ -309,7 +311,8 @@ def page(kb, tally: Tally, title: str) -> str:
     out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
            f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
            "<nav><a href='#applies'>Recommendations</a><a href='#warnings'>Warnings</a><a href='#sites'>Per site</a>"
-           "<a href='#agreement'>Agreement</a><a href='#missing'>Missing facts</a><a href='#care'>Concordant care</a></nav>",
+           "<a href='#agreement'>Agreement</a><a href='#missing'>Missing facts</a>"
+           "<a href='#care'>Concordant care</a></nav>",
            f"<p id='summary'>{t.rows:,} patients; {evaluated:,} evaluated, {t.errors:,} rows with errors; "
            f"{t.undecided:,} with at least one decision waiting for a missing fact.</p>"]
     out.append("<section id='applies'><h2>Recommendations: how many patients each applies to</h2>")
@@ -350,15 +353,19 @@ def page(kb, tally: Tally, title: str) -> str:
                 shares.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
         out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(shares, 0, "%"))
         lines: list[str] = []
-        for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: -(t.rule_care[(r, True)] + t.rule_care[(r, False)])):
+        def judged(rule: str) -> int:
+            return t.rule_care[(rule, True)] + t.rule_care[(rule, False)]
+        for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: -judged(r)):
             yes, no = t.rule_care[(rule, True)], t.rule_care[(rule, False)]
             missed = ", ".join(str(r) for r in t.misses.get(rule, ()))
             more = " ..." if no > len(t.misses.get(rule, ())) else ""
             lines.append(f"<tr data-rule='{html.escape(rule)}'><td>{html.escape(rules[rule].provenance.source)}</td>"
-                        f"<td>{html.escape(labels.get(rule, rule))}</td><td class='n'>{100 * yes / (yes + no):.1f} %</td>"
+                        f"<td>{html.escape(labels.get(rule, rule))}</td>"
+                        f"<td class='n'>{100 * yes / (yes + no):.1f} %</td>"
                         f"<td class='n'>{no:,}</td><td>{missed}{more}</td></tr>")
         out.append("<h3>Per recommendation</h3><table id='per-rule'><tr><th>source</th><th>recommendation</th>"
-                   "<th>followed</th><th>not followed</th><th>rows not followed</th></tr>" + "".join(lines) + "</table>")
+                   "<th>followed</th><th>not followed</th><th>rows not followed</th></tr>"
+                   + "".join(lines) + "</table>")
     out.append("</section></body></html>")
     return "\n".join(out)
 

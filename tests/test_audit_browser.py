@@ -19,7 +19,8 @@ from casegen import as_written, random_case
 from conftest import KB, ROOT, run_cli
 from test_report_browser import CHROMIUM, DRIVER, browser  # noqa: F401 - the shared browser fixture
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="headless Chromium and chromedriver are not installed")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
+                                reason="headless Chromium and chromedriver are not installed")
 
 
 @pytest.fixture(scope="module")

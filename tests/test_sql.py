@@ -72,7 +72,7 @@ def _rows(path) -> list[dict]:
 
 def _same(python: list[dict], other: list[dict]) -> None:
     assert len(python) == len(other)
-    for a, b in zip(python, other):
+    for a, b in zip(python, other, strict=True):
         if a.get("error", "").startswith("not valid JSON"):  # Python names the JSON parser's complaint
             assert b["row"] == a["row"] and b["error"].startswith("not valid JSON"), (a, b)
             continue
@@ -153,7 +153,8 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
     pq.write_table(pa.Table.from_pylist([{n: c.get(n) for n in kb.facts} for c in cases]), parquet)
     run_cohort(kb, None, parquet, tmp_path / "python-parquet.jsonl", jobs=1)
     run_duckdb(kb, parquet, tmp_path / "duckdb.parquet")
-    got = [{k: v for k, v in r.items() if v is not None} for r in pq.read_table(tmp_path / "duckdb.parquet").to_pylist()]
+    written = pq.read_table(tmp_path / "duckdb.parquet").to_pylist()
+    got = [{k: v for k, v in r.items() if v is not None} for r in written]
     _same(_rows(tmp_path / "python-parquet.jsonl"), got)
 
 

@@ -135,12 +135,28 @@ def _is_null(e: exp.Expr) -> exp.Expr:
     return exp.Is(this=exp.Paren(this=e), expression=exp.Null())
 
 
+def _and(*parts: exp.Expr) -> exp.Expr:
+    """AND of the parts, sharing them (copying every subtree made building quadratic)."""
+    return exp.and_(*parts, copy=False)
+
+
+def _or(*parts: exp.Expr) -> exp.Expr:
+    return exp.or_(*parts, copy=False)
+
+
+def _literal_is(e: exp.Expr, value: bool) -> bool:
+    return isinstance(e, exp.Boolean) and e.this is value
+
+
 def _all(parts: list[exp.Expr]) -> exp.Expr:
-    return exp.and_(*parts) if parts else exp.Boolean(this=True)
+    """AND of two-valued flags; a TRUE among them changes nothing and is left out."""
+    parts = [p for p in parts if not _literal_is(p, True)]
+    return _and(*parts) if parts else exp.Boolean(this=True)
 
 
 def _any(parts: list[exp.Expr]) -> exp.Expr:
-    return exp.or_(*parts) if parts else exp.Boolean(this=False)
+    parts = [p for p in parts if not _literal_is(p, False)]
+    return _or(*parts) if parts else exp.Boolean(this=False)
 
 
 def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
@@ -178,10 +194,14 @@ class _Lowering:
         self.present = set(present)
         self.columns: dict[str, exp.Expr] = {}   # name -> expression over earlier columns
         self.deps: dict[str, set[str]] = {}
-        self.define_col: dict[str, str | _Dur] = {}
+        self.define_col: dict[str, exp.Expr | _Dur] = {}
 
     # ---- named columns --------------------------------------------------------------------
-    def add(self, name: str, e: exp.Expr) -> exp.Column:
+    def add(self, name: str, e: exp.Expr) -> exp.Expr:
+        """A named column computing `e`, or `e` itself when it is already a column or a
+        constant (a column that only renames another would be one more layer for nothing)."""
+        if isinstance(e, (exp.Column, exp.Boolean)):
+            return e
         self.columns[name] = e
         self.deps[name] = {c.name for c in e.find_all(exp.Column)} & set(self.columns)
         return _col(name)
@@ -221,13 +241,12 @@ class _Lowering:
     def definitions(self) -> None:
         for name in define_order(self.checked.defines):
             define = self.checked.defines[name]
-            value = _lowered("definition", name, define.span, lambda: self.expr(define.expr))
+            value = _lowered("definition", name, define.span, lambda d=define: self.expr(d.expr))
             if isinstance(value, _Dur):
                 self.define_col[name] = _Dur(self.add(f"d_{name}__months", value.months),
                                              self.add(f"d_{name}", value.days))
             else:
-                self.add(f"d_{name}", value)
-                self.define_col[name] = f"d_{name}"
+                self.define_col[name] = self.add(f"d_{name}", value)
 
     # ---- expressions ------------------------------------------------------------------------
     def expr(self, e: ir.Expr) -> exp.Expr | _Dur:
@@ -245,12 +264,11 @@ class _Lowering:
             case ir.FactRef(id=name):
                 return self.fact(name)
             case ir.DefineRef(id=name):
-                found = self.define_col[name]
-                return found if isinstance(found, _Dur) else _col(found)
+                return self.define_col[name]
             case ir.And(operands=ops):
-                return exp.Paren(this=exp.and_(*[exp.Paren(this=self.value(op)) for op in ops]))
+                return exp.Paren(this=_and(*[exp.Paren(this=self.value(op)) for op in ops]))
             case ir.Or(operands=ops):
-                return exp.Paren(this=exp.or_(*[exp.Paren(this=self.value(op)) for op in ops]))
+                return exp.Paren(this=_or(*[exp.Paren(this=self.value(op)) for op in ops]))
             case ir.Not(operand=op):
                 return _not(exp.Paren(this=self.value(op)))
             case ir.Compare(op=op, left=left, right=right):
@@ -259,7 +277,7 @@ class _Lowering:
                 value = self.expr(op)
                 low = self.order(">=" if interval.low.closed else ">", value, self.literal(interval.low.value))
                 high = self.order("<=" if interval.high.closed else "<", value, self.literal(interval.high.value))
-                return exp.Paren(this=exp.and_(low, high))
+                return exp.Paren(this=_and(low, high))
             case ir.Member(element=element, collection=ir.SetLit(values=values)):
                 return exp.In(this=self.value(element), expressions=[_s(v) for v in values])
             case ir.Member(element=element, collection=collection):
@@ -308,7 +326,7 @@ class _Lowering:
     def order(self, op: str, a, b) -> exp.Expr:
         if isinstance(a, _Dur) and isinstance(b, _Dur):
             if op in ("=", "!="):  # equal durations: the same months and the same days, as Duration's ==
-                same = exp.and_(exp.EQ(this=a.months, expression=b.months), exp.EQ(this=a.days, expression=b.days))
+                same = _and(exp.EQ(this=a.months, expression=b.months), exp.EQ(this=a.days, expression=b.days))
                 return exp.Paren(this=same) if op == "=" else _not(exp.Paren(this=same))
             a, b = a.sixteenths(), b.sixteenths()
         return _SQL_OPS[op](this=a, expression=b)
@@ -370,14 +388,14 @@ def lower(checked: Checked, *, table: str | exp.Expr = "cases",
     low.definitions()
     outputs = decide_columns(low, _lowered)
     source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
-    base = exp.select(*_base_columns(checked, present)).from_(source)
+    base = exp.select(*_base_columns(checked, present)).from_(source, copy=False)
     ctes = [("t0", base)]
     for i, layer in enumerate(low.layers(), start=1):
         step = exp.select(exp.Star(), *[exp.alias_(low.columns[n], n, quoted=True) for n in layer]) \
-            .from_(exp.to_table(f"t{i - 1}"))
+            .from_(exp.to_table(f"t{i - 1}"), copy=False)
         ctes.append((f"t{i}", step))
     last = ctes[-1][0]
-    query = exp.select(*[exp.alias_(e, n, quoted=True) for n, e in outputs]).from_(exp.to_table(last))
+    query = exp.select(*[exp.alias_(e, n, quoted=True) for n, e in outputs]).from_(exp.to_table(last), copy=False)
     for name, body in ctes:
         query = query.with_(name, as_=body, copy=False)  # copying would make building quadratic
     return query
@@ -399,7 +417,7 @@ def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:
 def to_sql(checked: Checked, dialect: str = "duckdb", *, table: str = "cases",
            columns: Collection[str] | None = None, pretty: bool = True) -> str:
     """The query as text in one dialect (duckdb, spark or postgres)."""
-    return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True)
+    return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True, copy=False)
 
 
 __all__ = ["DIALECTS", "NUMBER", "column_types", "lower", "output_columns", "shift", "to_sql"]

@@ -15,7 +15,8 @@ from sqlglot import exp
 
 from ..lang import ir
 from ..lang.values import Duration, format_number
-from .sql import (_Dur, _not, _Lowering, _all, _any, _col, _is_false, _is_null, _is_true, _n, _s, shift)
+from .sql import (_Dur, _not, _Lowering, _all, _and, _any, _literal_is, _or, _col, _is_false, _is_null, _is_true,
+                  _n, _s, shift)
 from ..lang.reads import facts_read, reads_of
 from ..lang.shape import shape
 
@@ -42,12 +43,22 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
     def listed(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
         return exp.Case().when(ok, _list(items))
 
-    out = [("row", _col("row")), ("error", error),
-           ("recommendations", listed([(rid, fires) for rid, _, fires in recs]))]
+    # each source's list is the recommendations' list filtered by its ids: one list built a row
+    everyone = low.add("l_recommendations", _list([(rid, fires) for rid, _, fires in recs]))
+    out = [("row", _col("row")), ("error", error), ("recommendations", exp.Case().when(ok, everyone, copy=False))]
+    source_of: dict[str, set[str]] = {}
+    for rid, source, _ in recs:
+        source_of.setdefault(rid, set()).add(source)
     for source in checked.sources:
-        out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
+        ids = [rid for rid, s, _ in recs if s == source]
+        if any(len(source_of[rid]) > 1 for rid in ids):  # an id under two sources: its own flags
+            out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
+        elif len(ids) == len(recs):
+            out.append((source, exp.Case().when(ok, everyone, copy=False)))
+        else:
+            out.append((source, exp.Case().when(ok, _only(everyone, ids), copy=False)))
     out.append(("warnings", listed(warns)))
-    out.append(("needs", listed(_needs(low, pairs))))
+    out.append(("needs", exp.Case().when(ok, _needs(low, pairs), copy=False)))
     if checked.findings:
         out.append(("findings", listed([(f.id, low.add(_name("fd", f.id), _finding(low, lowered, f)))
                                         for f in checked.findings])))
@@ -75,7 +86,7 @@ def _only_judgements(low: _Lowering, e: ir.Expr) -> exp.Expr:
     some? As engine/evaluation/explain.py's `open_facts`: an unknown expression's open facts
     are those of its unknown parts, through definitions."""
     judged = _judgements(low)
-    return exp.and_(_open(low, e, judged, True), _not(_open(low, e, judged, False)))
+    return _and(_open(low, e, judged, True), _not(_open(low, e, judged, False)))
 
 
 def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -> exp.Expr:
@@ -91,7 +102,7 @@ def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -
             inner = _open(low, low.checked.defines[name].expr, judged, judgement)
         case _:
             inner = _any([_open(low, child, judged, judgement) for child in ir.children(e)])
-    return exp.Paren(this=exp.and_(unknown, inner))
+    return exp.Paren(this=_and(unknown, inner))
 
 
 def _list(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
@@ -103,18 +114,54 @@ def _list(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
     return exp.Cast(this=kept, to=exp.DataType.build("ARRAY<VARCHAR>"))
 
 
-def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> list[tuple[str, exp.Expr]]:
-    """Each fact once, where it is first needed in the walk (as the evaluator's dict of needs)."""
-    items: list[tuple[str, exp.Expr]] = []
-    earlier: dict[str, list[exp.Expr]] = {}
-    for fact, undecided in pairs:
-        before = earlier.setdefault(fact, [])
-        value = low.fact(fact)
-        unknown = _is_null(value.days if isinstance(value, _Dur) else value)
-        first = exp.and_(unknown, undecided, *[_not(e) for e in before])
-        items.append((fact, first))
-        before.append(undecided)
-    return items
+def _only(items: exp.Expr, ids: list[str]) -> exp.Expr:
+    """The elements of a list of ids that are among `ids`, in the list's order."""
+    x = exp.to_identifier("x")
+    kept = exp.ArrayFilter(this=items, expression=exp.Lambda(
+        this=exp.In(this=exp.column("x"), expressions=[_s(v) for v in ids]), expressions=[x]))
+    return exp.Cast(this=kept, to=exp.DataType.build("ARRAY<VARCHAR>"))
+
+
+def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
+    """Each fact once, where it is first needed in the walk (as the evaluator's dict of needs).
+
+    A (fact, node) pair's place in the walk, times the number of facts, plus the fact's own
+    number, is a key that sorts in the walk's order and names its fact: per fact, the first
+    pair that leaves it needed gives its key (a CASE: its first true branch), and the list is
+    the keys sorted, read back as names. One short list a row, where a list of every pair
+    (a hundred in the bundled knowledge base), nearly all NULL, cost most of the query."""
+    facts = list(dict.fromkeys(fact for fact, undecided in pairs if not _literal_is(undecided, False)))
+    if not facts:
+        return _list([])
+    number = {fact: i for i, fact in enumerate(facts)}
+    width = len(facts)
+    keys: dict[str, exp.Case] = {}
+    for place, (fact, undecided) in enumerate(pairs):
+        if not _literal_is(undecided, False):
+            keys.setdefault(fact, exp.Case()).when(undecided, _n(place * width + number[fact]), copy=False)
+    firsts = exp.Array(expressions=[exp.Case().when(_unknown(low, fact), keys[fact], copy=False) for fact in facts])
+    x = exp.to_identifier("x")
+    known = exp.ArrayFilter(this=firsts, expression=exp.Lambda(
+        this=_not(exp.Is(this=exp.column("x"), expression=exp.Null())), expressions=[x]))
+    names = exp.Array(expressions=[_s(fact) for fact in facts])
+    named = exp.Transform(this=exp.ArraySort(this=known), expression=exp.Lambda(
+        this=exp.Bracket(this=names, expressions=[exp.Add(this=exp.Mod(this=exp.column("x"), expression=_n(width)),
+                                                          expression=_n(1))], offset=1, safe=True),
+        expressions=[x]))
+    return exp.Cast(this=named, to=exp.DataType.build("ARRAY<VARCHAR>"))
+
+
+def _unknown(low: _Lowering, fact: str) -> exp.Expr:
+    value = low.fact(fact)
+    return _is_null(value.days if isinstance(value, _Dur) else value)
+
+
+def _need(low: _Lowering, fact: str, name: str, undecided: exp.Expr) -> exp.Expr:
+    """Whether a node leaves `fact` needed, worked out only where the fact is unknown (NULL
+    elsewhere, where `_needs` reads it after a test that the fact is unknown, which is FALSE)."""
+    if _literal_is(undecided, False):
+        return undecided
+    return low.add(name, exp.Case().when(_unknown(low, fact), undecided, copy=False))
 
 
 def _could_decide(low: _Lowering, e: ir.Expr, fact: str) -> exp.Expr | None:
@@ -182,7 +229,7 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                 for fact in reads_of(node, defines):  # needed where it could still decide the open branch
                     could = [_all([stops, opened]) for stops, condition in undecided
                              if (opened := _could_decide(low, condition, fact)) is not None]
-                    pairs.append((fact, low.add(_name("n", tag, fact), _all([reached, _any(could)]))))
+                    pairs.append((fact, _need(low, fact, _name("n", tag, fact), _all([reached, _any(could)]))))
             case ir.Recommend() | ir.Warn():
                 fires: exp.Expr = reached
                 if node.guard is not None:
@@ -190,9 +237,9 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                                                              lambda n=node: low.value(n.guard)))
                     for fact in reads_of(node, defines):  # needed where it could still decide the guard
                         opened = _could_decide(low, node.guard, fact)
-                        pairs.append((fact, low.add(_name("n", tag, fact),
-                                                    _all([reached, opened if opened is not None else
-                                                          exp.Boolean(this=False)]))))
+                        pairs.append((fact, _need(low, fact, _name("n", tag, fact),
+                                                  _all([reached, opened if opened is not None else
+                                                        exp.Boolean(this=False)]))))
                     flag = low.add(_name("u", tag), _all([reached, _is_null(guard)]))
                     if isinstance(node, ir.Recommend) and judged and any(
                             f in judged for f in facts_read(node.guard, defines)):
@@ -248,13 +295,13 @@ def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expr]]
             earliest, _, firm = dated[t.relative.step]
             own = actual_of[t.relative.step]
             base = exp.Coalesce(this=own, expressions=[earliest])
-            base_firm = exp.or_(_not(_is_null(own)), firm)
+            base_firm = _or(_not(_is_null(own)), firm)
         sign = -1 if t.relative is not None and t.relative.before else 1
         prefix = _name("p", tag, step.id)
         match t:
             case ir.At(offset=offset, about=about):
                 when = low.add(prefix + "__at", shift(base, offset, sign))
-                this = (when, when, exp.and_(base_firm, exp.Boolean(this=not about)))
+                this = (when, when, _and(base_firm, exp.Boolean(this=not about)))
             case ir.Window(start=start, end=end):
                 a = low.add(prefix + "__a", shift(base, start, sign))
                 b = low.add(prefix + "__b", shift(base, end, sign))
@@ -267,9 +314,9 @@ def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expr]]
         earliest, latest, firm = this
         firm = low.add(prefix + "__firm", exp.Paren(this=firm))
         dated[step.id] = (earliest, latest, firm)
-        on_time = exp.and_(exp.or_(_is_null(earliest), exp.LTE(this=earliest, expression=actual)),
+        on_time = _and(_or(_is_null(earliest), exp.LTE(this=earliest, expression=actual)),
                            exp.LTE(this=actual, expression=latest))
-        found.append((step.id, exp.and_(_not(_is_null(actual)), _not(_is_null(latest)),
+        found.append((step.id, _and(_not(_is_null(actual)), _not(_is_null(latest)),
                                         _is_true(firm), _not(exp.Paren(this=on_time)))))
     return found
 
@@ -277,17 +324,25 @@ def _plan(low: _Lowering, plan: ir.Plan, tag: str) -> list[tuple[str, exp.Expr]]
 # ---- the schema's checks of a typed value ------------------------------------------------------
 
 def _row_error(low: _Lowering) -> exp.Expr:
-    """The row's error: its own (unreadable), or every fact's problem in declaration order."""
+    """The row's error: its own (unreadable), or every fact's problem in declaration order.
+
+    The messages are put together only for the rows that have one: a cheap test that every
+    cell was read and is allowed comes first (nearly every row of a cohort passes it)."""
     messages: list[exp.Expr] = []
+    fine: list[exp.Expr] = [_is_null(_col("error"))] if "error" in low.present else []
     for name, fact in low.checked.facts.items():
         parse_error = _col(name + "__error") if name + "__error" in low.present else None
         check = _check(name, fact.type, low.fact(name)) if name in low.present else None
+        if parse_error is not None:
+            fine.append(_is_null(parse_error))
+        if check is not None:
+            fine.append(_not(_is_true(check[0])))
         if parse_error is not None and check is not None:
-            messages.append(exp.Coalesce(this=parse_error, expressions=[check]))
+            messages.append(exp.Coalesce(this=parse_error, expressions=[check[1]]))
         elif parse_error is not None:
             messages.append(parse_error)
         elif check is not None:
-            messages.append(check)
+            messages.append(check[1])
     # CONCAT_WS skips NULLs (in DuckDB, Spark and Postgres): the problems joined, '' when none
     joined: exp.Expr = exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
     if messages:
@@ -295,8 +350,9 @@ def _row_error(low: _Lowering) -> exp.Expr:
                             expression=_s(""))
     if "__hint" in low.present:
         joined = exp.Case().when(_not(_is_null(joined)), _concat(joined, exp.Coalesce(
-            this=_col("__hint"), expressions=[_s("")])))
-    return exp.Coalesce(this=_col("error"), expressions=[joined])
+            this=_col("__hint"), expressions=[_s("")])), copy=False)
+    found = exp.Coalesce(this=_col("error"), expressions=[joined]) if "error" in low.present else joined
+    return exp.Case().when(_not(_all(fine)), found, copy=False) if fine else found
 
 
 def _text(e: exp.Expr) -> exp.Expr:
@@ -330,16 +386,17 @@ def _inside(value, interval: ir.Interval) -> exp.Expr:
     lo, hi = interval.low, interval.high
     low_ok = (exp.GTE if lo.closed else exp.GT)(this=value, expression=_n(lo.value))
     high_ok = (exp.LTE if hi.closed else exp.LT)(this=value, expression=_n(hi.value))
-    return exp.and_(low_ok, high_ok)
+    return _and(low_ok, high_ok)
 
 
-def _check(name: str, t: ir.FactType, value) -> exp.Expr | None:
+def _check(name: str, t: ir.FactType, value) -> tuple[exp.Expr, exp.Expr] | None:
+    """(whether the value is not allowed, the message saying why), or None: nothing to check."""
     who = f"'{name}'"
     match t:
         case ir.EnumType(values=values):
             bad = _not(exp.In(this=value, expressions=[_s(v) for v in values]))
-            return exp.Case().when(bad, _concat("'", value, f"' is not a value of {who}; expected one of "
-                                                f"{_choices(values)}"))
+            return bad, exp.Case().when(bad, _concat("'", value, f"' is not a value of {who}; expected one of "
+                                                     f"{_choices(values)}"), copy=False)
         case ir.SetType(values=values):
             x = exp.to_identifier("x")
             outside = exp.ArrayFilter(this=value, expression=exp.Lambda(
@@ -352,26 +409,29 @@ def _check(name: str, t: ir.FactType, value) -> exp.Expr | None:
                     expressions=[exp.to_identifier("y")]))), expression=_n(1)),
                 expressions=[x]))
             repeated = exp.Bracket(this=twice, expressions=[_n(1)], offset=1, safe=True)
-            return (exp.Case()
-                    .when(exp.GT(this=exp.ArraySize(this=outside), expression=_n(0)),
-                          _concat("'", first_bad, f"' is not a value of {who}; expected values from "
-                                  f"{_choices(values)}"))
-                    .when(exp.GT(this=exp.ArraySize(this=twice), expression=_n(0)),
-                          _concat("'", repeated, f"' is listed twice in {who}")))
+            not_listed = exp.GT(this=exp.ArraySize(this=outside), expression=_n(0))
+            listed_twice = exp.GT(this=exp.ArraySize(this=twice), expression=_n(0))
+            return _or(not_listed, listed_twice), (
+                exp.Case()
+                .when(not_listed, _concat("'", first_bad, f"' is not a value of {who}; expected values from "
+                                          f"{_choices(values)}"), copy=False)
+                .when(listed_twice, _concat("'", repeated, f"' is listed twice in {who}"), copy=False))
         case ir.NumberType(range=interval, unit=unit) if interval is not None:
             shown = _concat(number_text(value), f" {unit}" if unit else "")
-            return exp.Case().when(_not(exp.Paren(this=_inside(value, interval))),
-                                   _concat(f"{who} is ", shown, f", outside its range {_interval_text(interval)}"))
+            bad = _not(exp.Paren(this=_inside(value, interval)))
+            return bad, exp.Case().when(bad, _concat(f"{who} is ", shown, f", outside its range "
+                                                     f"{_interval_text(interval)}"), copy=False)
         case ir.DurationType(range=interval) if interval is not None:
             lo, hi = interval.low.value, interval.high.value
             assert isinstance(lo, Duration) and isinstance(hi, Duration)  # a duration's range is of durations
-            inside = exp.and_(
+            inside = _and(
                 (exp.GTE if interval.low.closed else exp.GT)(
                     this=value.sixteenths(), expression=_Dur(_n(lo.months), _n(lo.days)).sixteenths()),
                 (exp.LTE if interval.high.closed else exp.LT)(
                     this=value.sixteenths(), expression=_Dur(_n(hi.months), _n(hi.days)).sixteenths()))
-            return exp.Case().when(_not(exp.Paren(this=inside)),
-                                   _concat(f"{who} is outside its range {_interval_text(interval)}"))
+            bad = _not(exp.Paren(this=inside))
+            return bad, exp.Case().when(bad, _concat(f"{who} is outside its range {_interval_text(interval)}"),
+                                        copy=False)
     return None
 
 

@@ -85,7 +85,7 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
             if isinstance(kb.facts[name].type, ir.DurationType):
                 columns.append(name + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
-    return sql.lower(kb.checked, table=staged, columns=columns).sql(dialect=dialect, identify=True)
+    return sql.lower(kb.checked, table=staged, columns=columns).sql(dialect=dialect, identify=True, copy=False)
 
 
 # ---- DuckDB ----------------------------------------------------------------------------------
@@ -233,24 +233,25 @@ def _one_object_a_line(path: Path) -> bool:
     """Does every line of the file open with '{' (no blank line, no lone CR ending a line)?
 
     Then DuckDB's bulk JSON reader gives one row per line, in order, so its row numbers
-    are the line numbers the Python cohort gives. Counting bytes costs a fraction of
-    reading the lines as text; a file that fails the test is read line by line instead."""
-    lines = starts = returns = returns_ending = 0
+    are the line numbers the Python cohort gives. One search for a newline followed by
+    anything but '{' costs a fraction of reading the lines as text; a file that fails the
+    test is read line by line instead."""
     last = b"\n"
     try:
         with open(path, "rb", buffering=0) as handle:
             while block := handle.read(1 << 22):
-                lines += block.count(b"\n")
-                starts += block.count(b"\n{") + (last == b"\n" and block[:1] == b"{")
-                if b"\r" in block:
-                    returns += block.count(b"\r")
-                    returns_ending += block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
+                if last == b"\n" and block[:1] != b"{" or _NOT_AN_OBJECT.search(block):
+                    return False
+                if b"\r" in block and (block.count(b"\r") != block.count(b"\r\n") or block.endswith(b"\r")):
+                    return False  # a CR alone ends a line for DuckDB's reader (one at a block's end: the slow way)
                 last = block[-1:]
     except OSError:
         return False  # the line-by-line reader says what is wrong with the file
-    if last != b"\n":
-        lines += 1  # a last line without its newline
-    return starts == lines and returns == returns_ending
+    return True
+
+
+# a line (after a newline) that does not open with '{'; the file's final newline is followed by nothing
+_NOT_AN_OBJECT = re.compile(rb"\n[^{]")
 
 
 def _json_fields(kb, path: str) -> str:
@@ -297,9 +298,9 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         counted = f"SELECT count(*) FROM {reader}({target}"
         summary.rows = _interruptible(con, lambda: con.execute(
             counted + (", format = 'newline_delimited')" if kind == "jsonl" else ")")).fetchone())[0]
+        json_format = f", format = {_literal('newline_delimited')}" if kind == "jsonl" else ""
         errors = _interruptible(con, lambda: con.execute(
-            f"SELECT \"row\", error FROM {reader}({target}{', format = ' + _literal('newline_delimited') if kind == 'jsonl' else ''})"
-            " WHERE error IS NOT NULL").fetchall())
+            f"SELECT \"row\", error FROM {reader}({target}{json_format}) WHERE error IS NOT NULL").fetchall())
         _count(summary, [{"row": r, "error": e} for r, e in errors], shown, count_rows=False)
 
 
@@ -368,7 +369,7 @@ def spark_session(master: str):
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR") if not master.startswith("sc://") else None
         return session
-    except Exception as error:  # pyspark raises many kinds: no Java, a bad URL, a refused connection
+    except Exception as error:  # noqa: BLE001 - pyspark raises many kinds: no Java, a bad URL, a refused connection
         raise UsageError(f"Spark could not start on '{master}': {_first_line(error)} ({needs})") from None
 
 
@@ -413,7 +414,7 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
         raise Interrupted.of(stop, summary.rows) from None
     except ConsiliumError:
         raise
-    except Exception as error:  # an analysis error of Spark's, a file it cannot read
+    except Exception as error:  # noqa: BLE001 - Spark's analysis errors, a file it cannot read: py4j's and pyspark's kinds
         raise UsageError(f"Spark could not run the cohort: {_spark_cause(error)}") from None
     summary.seconds = time.perf_counter() - started
     return summary
@@ -475,17 +476,17 @@ def _numbered(frame, first: int):
 
     A monotonically increasing id holds the partition in its upper bits and the record's
     place in it in the lower 33; one small job counts each partition's records."""
-    from pyspark.sql import functions as F
-    frame = frame.withColumn("__id", F.monotonically_increasing_id())
-    counts = dict(frame.groupBy(F.shiftright("__id", 33).alias("p")).count().collect())
+    from pyspark.sql import functions as sf
+    frame = frame.withColumn("__id", sf.monotonically_increasing_id())
+    counts = dict(frame.groupBy(sf.shiftright("__id", 33).alias("p")).count().collect())
     offsets, total = [], first
     for partition in range(max(counts, default=-1) + 1):
         offsets.append(total)
         total += counts.get(partition, 0)
     if not offsets:
-        return frame.withColumn("row", F.lit(first).cast("long")).drop("__id")
-    start = F.element_at(F.array(*[F.lit(o) for o in offsets]), (F.shiftright("__id", 33) + 1).cast("int"))
-    return frame.withColumn("row", (F.col("__id").bitwiseAND((1 << 33) - 1) + start).cast("long")).drop("__id")
+        return frame.withColumn("row", sf.lit(first).cast("long")).drop("__id")
+    start = sf.element_at(sf.array(*[sf.lit(o) for o in offsets]), (sf.shiftright("__id", 33) + 1).cast("int"))
+    return frame.withColumn("row", (sf.col("__id").bitwiseAND((1 << 33) - 1) + start).cast("long")).drop("__id")
 
 
 def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[str, str]:
@@ -505,8 +506,8 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
     if "row" not in frame.columns:
         frame = _numbered(frame, {"jsonl": 1, "csv": 2}.get(kind, 1))
         if kind == "csv" and (header != 1 or extra):
-            from pyspark.sql import functions as F
-            frame = frame.withColumn("row", F.expr(_csv_line("(`row` - 1)", header, extra)))
+            from pyspark.sql import functions as sf
+            frame = frame.withColumn("row", sf.expr(_csv_line("(`row` - 1)", header, extra)))
     if kind == "jsonl":
         frame = frame.where("trim(line) <> ''")
         frame.createOrReplaceTempView("raw")
@@ -514,11 +515,11 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
     described = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
     present = _columns_said(kb, [c for c in frame.columns], where)
     typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as sf
     for name in present:
         if name not in typed:
-            column = F.col(f"`{name}`")
-            frame = frame.withColumn(name, F.to_json(column) if described[name].startswith("array")
+            column = sf.col(f"`{name}`")
+            frame = frame.withColumn(name, sf.to_json(column) if described[name].startswith("array")
                                      else column.cast("string"))
     frame.createOrReplaceTempView("raw")
     return _query(kb, "spark", "csv" if kind == "csv" else "value", present, typed), where

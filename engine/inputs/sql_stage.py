@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..evaluation.sql import NUMBER, _col, _not, _is_null, _n, _s
+from ..evaluation.sql import NUMBER, _and, _col, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _concat
 from ..lang import ir
 
@@ -43,6 +43,10 @@ def _group(text, pattern: str, group: int) -> exp.Expr:
 
 def _text(e: exp.Expr) -> exp.Expr:
     return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
+
+
+def _subquery(query: exp.Expr, name: str) -> exp.Expr:
+    return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
 
 
 def _try(e: exp.Expr, to: str) -> exp.Expr:
@@ -92,19 +96,20 @@ class Stage:
         `typed`: facts whose columns already have the lowering's types: passed through."""
         if self.kind == "line":
             parsed = exp.select(_col("row"), _col("line"), exp.alias_(self._parsed(_col("line"), present), "__doc",
-                                                                      quoted=True)).from_(source)
+                                                                      quoted=True)).from_(source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
             starts = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
                             expression=_s("{"))
-            ok = exp.Coalesce(this=exp.and_(starts, _not(_is_null(_col("__doc")))),
+            ok = exp.Coalesce(this=_and(starts, _not(_is_null(_col("__doc")))),
                               expressions=[exp.Boolean(this=False)])
             checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True)) \
-                .from_(exp.Subquery(this=parsed, alias=exp.TableAlias(this=exp.to_identifier("parsed"))))
-            cells = exp.select(_col("row"), exp.alias_(exp.Case().when(_not(_col("__ok")), _s(
-                                   "not valid JSON, or not a mapping of fact names to values"), copy=False), "error", quoted=True),
-                               *[exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n), copy=False), n,
-                                            quoted=True) for i, n in enumerate(present)]) \
-                .from_(exp.Subquery(this=checked, alias=exp.TableAlias(this=exp.to_identifier("checked"))))
+                .from_(_subquery(parsed, "parsed"), copy=False)
+            not_object = exp.Case().when(_not(_col("__ok")), _s(
+                "not valid JSON, or not a mapping of fact names to values"), copy=False)
+            fields = [exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n), copy=False), n,
+                                 quoted=True) for i, n in enumerate(present)]
+            cells = exp.select(_col("row"), exp.alias_(not_object, "error", quoted=True), *fields) \
+                .from_(_subquery(checked, "checked"), copy=False)
         else:
             # a `fields` table gives each row's own error (a line that is not a JSON object)
             own_error = _col("error") if self.kind == "fields" else exp.Cast(
@@ -112,7 +117,7 @@ class Stage:
             cells = exp.select(_col("row"), exp.alias_(own_error, "error", quoted=True),
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
-                                            quoted=True) for n in present]).from_(source)
+                                            quoted=True) for n in present]).from_(source, copy=False)
         # two layers: each cell's value, then why a cell that gave none could not be read. A cell
         # that reads (nearly all) costs only its value; the diagnosis runs for the others alone.
         values: list[exp.Expr] = [_col("row"), _col("error")]
@@ -131,10 +136,10 @@ class Stage:
                 values.append(exp.alias_(months, name + "__months", quoted=True))
                 columns.append(_col(name + "__months"))
             _, error, _ = self.cell(self.facts[name], _col(name + "__text"))
-            unread = exp.and_(_is_null(_col(name)), _not(_is_null(_col(name + "__text"))))
+            unread = _and(_is_null(_col(name)), _not(_is_null(_col(name + "__text"))))
             columns.append(exp.alias_(exp.Case().when(unread, error, copy=False), name + "__error", quoted=True))
-        read = exp.select(*values).from_(exp.Subquery(this=cells, alias=exp.TableAlias(this=exp.to_identifier("cells"))))
-        return exp.select(*columns).from_(exp.Subquery(this=read, alias=exp.TableAlias(this=exp.to_identifier("read"))))
+        read = exp.select(*values).from_(_subquery(cells, "cells"), copy=False)
+        return exp.select(*columns).from_(_subquery(read, "read"), copy=False)
 
     def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
@@ -144,10 +149,10 @@ class Stage:
             fact = self.facts[name]
             if isinstance(fact.type, ir.SetType):
                 cell = _col(name + "__text")
-                other = exp.or_(exp.StrPosition(this=cell, substr=_s(",")).neq(0),
+                other = _or(exp.StrPosition(this=cell, substr=_s(",")).neq(0),
                                 exp.StrPosition(this=cell, substr=_s(";")).neq(0))
                 example = "|".join(fact.type.values[:2])
-                hint = hint.when(exp.and_(exp.StrPosition(this=cell, substr=_s("|")).eq(0), other),
+                hint = hint.when(_and(exp.StrPosition(this=cell, substr=_s("|")).eq(0), other),
                                  _s(f" (in CSV, a set's values are separated by '|', as in {example})"), copy=False)
         return hint if hint.args.get("ifs") else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
 
@@ -162,14 +167,14 @@ class Stage:
                 word = text if json else exp.Lower(this=text)
                 ok = exp.In(this=word, expressions=[_s("true"), _s("false")])
                 value = exp.Case().when(ok, exp.EQ(this=word, expression=_s("true")), copy=False)
-                return value, exp.Case().when(exp.and_(known, _not(ok)),
+                return value, exp.Case().when(_and(known, _not(ok)),
                                               _concat(f"{who} is true or false, not ", shown), copy=False), None
             case ir.NumberType(integer=integer, unit=unit):
                 return self._number(fact, integer, unit, text, shown, known)
             case ir.EnumType(values=values):
                 if json:  # a listed value first: the common case, and the cheap test
                     listed = exp.In(this=text, expressions=[_s(v) for v in values])
-                    wrong = exp.or_(_not(_is_null(_try(text, "DOUBLE"))),
+                    wrong = _or(_not(_is_null(_try(text, "DOUBLE"))),
                                     exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
                     return (exp.Case().when(listed, text, copy=False).when(_not(wrong), text, copy=False),
                             exp.Case().when(listed, exp.Null(), copy=False)
@@ -179,7 +184,7 @@ class Stage:
             case ir.SetType(values=values):
                 if json:
                     as_list = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text), copy=False)
-                    bad = exp.and_(known, _is_null(as_list))
+                    bad = _and(known, _is_null(as_list))
                     error = exp.Case().when(bad, _concat(f"{who} is a list of values from {{{', '.join(values)}}}, "
                                                          "not ", shown), copy=False)
                     return as_list, error, None
@@ -187,9 +192,9 @@ class Stage:
             case ir.DateType():
                 # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
                 cast = _try(text, "DATE")
-                parsed = exp.Case().when(exp.and_(exp.EQ(this=_text(cast), expression=text),
+                parsed = exp.Case().when(_and(exp.EQ(this=_text(cast), expression=text),
                                                   _not(exp.Like(this=text, expression=_s("0000%")))), cast, copy=False)
-                return parsed, exp.Case().when(exp.and_(known, _is_null(parsed)),
+                return parsed, exp.Case().when(_and(known, _is_null(parsed)),
                                                _concat(f"{who} is a date (YYYY-MM-DD), not ", shown), copy=False), None
             case ir.DurationType():
                 return self._duration(fact, text, shown, known)
@@ -199,7 +204,7 @@ class Stage:
         """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
         if self.kind == "csv":
             return _concat("'", text, "'")
-        bare = exp.or_(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
+        bare = _or(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
                        _like(text, r"^\s*[\[{]"))
         return exp.Case().when(bare, text, copy=False).else_(_concat("'", text, "'"))
 
@@ -216,28 +221,28 @@ class Stage:
         amount_text = _group(text, _QUANTITY, 1)
         given_unit = _group(text, _QUANTITY, 3)
         unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
-        written = exp.Case().when(finite, text, copy=False).when(exp.and_(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
+        written = exp.Case().when(finite, text, copy=False).when(_and(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
                                                       amount_text, copy=False)
         # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
         # first), and no exponent that leaves nothing ('1e-30' is not 0)
         def exact_of(number: exp.Expr) -> exp.Expr:
-            return exp.and_(
-                _not(exp.and_(exp.GT(this=exp.Length(this=written), expression=_n(19)),
+            return _and(
+                _not(_and(exp.GT(this=exp.Length(this=written), expression=_n(19)),
                               _like(written, r"\.\d{18}\d*[1-9]"))),
-                _not(exp.and_(exp.EQ(this=number, expression=_n(0)), exp.NEQ(this=plain, expression=_n(0)))))
+                _not(_and(exp.EQ(this=number, expression=_n(0)), exp.NEQ(this=plain, expression=_n(0)))))
         number: exp.Expr
         exact: exp.Expr
         held: exp.Expr
         if integer:
             # digits alone read as BIGINT at once (DuckDB's cast would round '3.5')
-            digits = exp.and_(*[exp.StrPosition(this=written, substr=_s(c)).eq(0) for c in ".eE"])
+            digits = _and(*[exp.StrPosition(this=written, substr=_s(c)).eq(0) for c in ".eE"])
             as_int = exp.Case().when(digits, _try(written, "BIGINT"), copy=False)
             number = exp.Case().when(_is_null(as_int), _try(written, NUMBER), copy=False)
             whole = exp.Case().when(_not(_is_null(as_int)), exp.Boolean(this=True), copy=False).else_(
                 exp.EQ(this=number, expression=exp.Floor(this=number)))
-            exact = exp.or_(_not(_is_null(as_int)), exact_of(number))
+            exact = _or(_not(_is_null(as_int)), exact_of(number))
             big = exp.Coalesce(this=as_int, expressions=[_try(number, "BIGINT")])
-            held = exp.or_(_not(_is_null(as_int)), _not(_is_null(number)))
+            held = _or(_not(_is_null(as_int)), _not(_is_null(number)))
         else:
             number = _try(written, NUMBER)
             exact = exact_of(number)
@@ -248,17 +253,18 @@ class Stage:
         amount = exp.Case().when(_like(text, _QUANTITY), _try(amount_text, "DOUBLE"), copy=False)
         error = exp.Case().when(_is_null(text), exp.Null(), copy=False)
         if integer:
-            error = error.when(exp.and_(_not(_is_null(number)), _not(whole)),
+            error = error.when(_and(_not(_is_null(number)), _not(whole)),
                                _concat(f"{who} is a whole number, not ", text), copy=False)
-        error = (error.when(exp.and_(_not(_is_null(written)), exp.or_(_not(held), _not(exact))), too_big, copy=False))
+        error = (error.when(_and(_not(_is_null(written)), _or(_not(held), _not(exact))), too_big, copy=False))
         if integer:
-            error = error.when(exp.and_(_not(_is_null(written)), _is_null(big)), too_big, copy=False)
+            error = error.when(_and(_not(_is_null(written)), _is_null(big)), too_big, copy=False)
         error = (error.when(finite, exp.Null(), copy=False)
                  .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text), copy=False)
-                 .when(exp.and_(_not(_is_null(amount)), _is_null(given_unit)),
+                 .when(_and(_not(_is_null(amount)), _is_null(given_unit)),
                        _concat(f"{who} is {kind}, not the text ", shown), copy=False)
-                 .when(exp.and_(_not(_is_null(amount)), _not(unit_ok)),
-                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"), copy=False)
+                 .when(_and(_not(_is_null(amount)), _not(unit_ok)),
+                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"),
+                       copy=False)
                  .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown), copy=False))
         # the common cell first, by one cast: digits alone for a whole number; for a decimal, no
         # exponent and at most 19 characters (so at most 18 decimals); the rest, as above
@@ -268,13 +274,13 @@ class Stage:
             # DuckDB's cast rounds '3.5' to 4: held to the number the text is
             as_big = _try(text, "BIGINT")
             fast = exp.Case().when(exp.EQ(this=as_big, expression=_try(text, "DOUBLE")), as_big, copy=False)
-            slow = exp.Case().when(_not(_is_null(as_int)), as_int, copy=False).when(exp.and_(whole, exact), big,
+            slow = exp.Case().when(_not(_is_null(as_int)), as_int, copy=False).when(_and(whole, exact), big,
                                                                                    copy=False)
             # an unknown cell (a third of them) tries nothing
             value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[slow]), copy=False)
         else:
             short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
-            fast = exp.Case().when(exp.and_(short, *plain_text), _try(text, NUMBER), copy=False)
+            fast = exp.Case().when(_and(short, *plain_text), _try(text, NUMBER), copy=False)
             value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[
                 exp.Case().when(exact, number, copy=False)]), copy=False)
         return value, error, None
@@ -286,16 +292,17 @@ class Stage:
         per = (exp.Case().when(exp.In(this=word, expressions=[_s("day"), _s("days")]), _n(1), copy=False)
                .when(exp.In(this=word, expressions=[_s("week"), _s("weeks")]), _n(7), copy=False))
         is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
-        iso = exp.and_(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
+        iso = _and(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
 
         def iso_part(group: int) -> exp.Expr:
             return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
         days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per), copy=False)
                 .when(is_month, _n(0), copy=False)
-                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3)), copy=False))
+                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3)),
+                      copy=False))
         months = (exp.Case().when(_not(_is_null(per)), _n(0), copy=False).when(is_month, amount, copy=False)
                   .when(iso, iso_part(1), copy=False))
-        error = exp.Case().when(exp.and_(known, _is_null(days)), _concat(
+        error = exp.Case().when(_and(known, _is_null(days)), _concat(
             f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
         return days, error, months
 
