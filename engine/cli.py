@@ -461,6 +461,12 @@ def _diff(args) -> int:
 
 def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> int:
     from .inputs.cohort import Interrupted, run_cohort
+    from .lang.files import file_output
+    try:
+        target = file_output(output) if output else None  # `-o out.jsonl/`: nothing is written
+    except ConsiliumError as error:
+        print(f"consilium eval: {error}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         kb = _load(kb_path)
     except DiagnosticsError as error:
@@ -475,11 +481,12 @@ def _cohort(kb_path: str | None, cohort: str, output: str | None, jobs: int) -> 
         print(f"consilium eval: no cohort file '{cohort[:120]}'", file=sys.stderr)
         return EXIT_INPUT
     try:
-        summary = run_cohort(kb, kb_path, path, Path(output) if output else None, jobs=jobs,
+        summary = run_cohort(kb, kb_path, path, target, jobs=jobs,
                              progress=sys.stderr.isatty())
     except Interrupted as stop:
         where = f"{output} was not written" if output else "the rows so far are on standard output"
-        print(f"consilium eval: stopped by {stop.args[0]} after {stop.rows:,} rows; {where}", file=sys.stderr)
+        print(f"consilium eval: stopped by {stop.args[0]} after {stop.rows:,} rows, {stop.stopped_in():.2f} s after "
+              f"the signal; {where}", file=sys.stderr)
         return 128 + stop.signum
     except ConsiliumError as error:
         print(f"consilium eval: {error}", file=sys.stderr)

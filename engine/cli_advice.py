@@ -82,17 +82,18 @@ def run_explain(kb_loader, paths: list[str], fmt: str) -> int:
         print("consilium explain: give [PATH] CASE [RULE]", file=sys.stderr)
         return 2
     kb_path = None
-    if len(paths) >= 2 and (Path(paths[0]).is_dir() or paths[0].endswith(".rules")):
+    if len(paths) == 3 or (len(paths) == 2 and (_kb_like(paths[0]) or _case_like(paths[1]))):
+        # three arguments are PATH CASE RULE; of two, the second is a case when it reads as one
+        # (a rule's id has no '.'), so a mistyped knowledge base is reported as `eval` reports it
         kb_path, paths = paths[0], paths[1:]
-    if len(paths) > 2:
-        print("consilium explain: give [PATH] CASE [RULE]", file=sys.stderr)
-        return 2
     case_path, rule = paths[0], (paths[1] if len(paths) == 2 else None)
     try:
         kb = kb_loader(kb_path)
         result = kb.evaluate_file(case_path)
-    except DiagnosticsError as error:
+    except DiagnosticsError as error:  # as `eval` says it
         print(format_text(error.diagnostics, error.texts), file=sys.stderr)
+        count = len(error.diagnostics)
+        print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
         return 2
     if rule is not None:
         try:
@@ -118,6 +119,22 @@ def run_explain(kb_loader, paths: list[str], fmt: str) -> int:
         out += grouped_lines(whys)
     print("\n".join(out))
     return 0
+
+
+def _kb_like(text: str) -> bool:
+    return text.endswith((".rules", "/")) or _quietly(Path(text).is_dir)
+
+
+def _case_like(text: str) -> bool:
+    """A case file's name: standard input, a file that exists, or a case's suffix."""
+    return text == "-" or Path(text).suffix.lower() in (".json", ".yaml", ".yml") or _quietly(Path(text).is_file)
+
+
+def _quietly(test) -> bool:
+    try:
+        return bool(test())
+    except (OSError, ValueError):  # a name too long to look up, a NUL
+        return False
 
 
 def grouped_lines(whys: list) -> list[str]:

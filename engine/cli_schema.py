@@ -16,7 +16,7 @@ from typing import Any, Callable
 from .inputs.schema import case_schema, result_schema
 from .kb import bundled_kb_path, load_kb
 from .lang.diagnostics import ConsiliumError, KnowledgeBaseError
-from .lang.files import refuse_overwrite, write_file
+from .lang.files import file_output, refuse_overwrite, write_file
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, report: Callable[[KnowledgeBaseError, str], No
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         try:
+            file_output(args.output, example="schema.json")
             refuse_overwrite(args.output, inputs, "schema")
             write_file(args.output, text)
         except ConsiliumError as error:

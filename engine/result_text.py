@@ -20,23 +20,9 @@ _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended"
 
 
 def stuck_decisions(result: Result) -> list[tuple[Any, str]]:
-    """The decisions and rules left undecided although no fact they read is missing, with why.
-
-    Such a step lists no need (no fact would decide it): a condition has no value for this
-    case, as `1 / 0` has none. Without this, the result would read as if the rules were silent."""
-    stuck = []
-    for step in result.trace:
-        outcome = step.outcome
-        if getattr(step, "code", "") != "undecided" and not outcome.startswith("undecided"):
-            continue
-        if any(value is None for _, value in step.read):  # a missing fact: a need, shown as such
-            continue
-        reason = outcome.partition(":")[2].strip()
-        if not reason or reason.startswith("needs"):
-            reason = ("a condition has no value for this case (a division by zero, or a date beyond "
-                      "0001-01-01 .. 9999-12-31), so no branch is taken")
-        stuck.append((step, reason))
-    return stuck
+    """The decisions and rules left undecided although no fact they read is missing, with why
+    (`Result.undecided`: such a step lists no need; `1 / 0` has no value)."""
+    return [(stuck, stuck.reason) for stuck in result.undecided]
 
 
 def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool = False) -> str:

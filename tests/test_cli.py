@@ -108,9 +108,9 @@ def test_warnings_said_differently_stay_apart_and_the_most_severe_comes_first():
 def test_eval_json_is_the_documented_form():
     run = run_cli("eval", KB, EXAMPLE, "--json")
     result = json.loads(run.out)
-    assert result["schema_version"] == "1.4"
+    assert result["schema_version"] == "1.5"
     assert list(result) == ["schema_version", "knowledge_base", "case", "recommendations", "warnings",
-                            "needs", "by_source", "by_site", "plans", "unchecked", "trace", "identity",
+                            "needs", "undecided", "by_source", "by_site", "plans", "unchecked", "trace", "identity",
                             "findings", "options", "contradictions", "choices", "merged_warnings"]
     [rec] = [r for r in result["recommendations"] if r["id"] == "staged_hepatectomy"]
     assert rec == {

@@ -39,9 +39,15 @@ def test_a_decision_stuck_on_division_by_zero_is_shown_with_the_reason(tmp_path)
     assert run.code == 0
     assert "Undecided although the case gives every fact they read" in run.out
     assert "p/q" in run.out and "division by zero" in run.out
+    # in JSON, beside the needs (which are empty: no fact would decide it), not only in the trace
+    result = json.loads(run_cli("eval", folder, tmp_path / "case.json", "--json").out)
+    assert result["needs"] == [] and result["recommendations"] == []
+    assert [(u["pathway"], u["node"], u["kind"], u["span"]["line"], u["reason"]) for u in result["undecided"]] == [
+        ("p", "q", "decide", 4, "a condition has no value for this case (a division by zero)")]
     (tmp_path / "empty.json").write_text("{}")
     needs = run_cli("eval", folder, tmp_path / "empty.json")  # a missing fact is a need, not this
     assert "Undecided although" not in needs.out and "Still to find out" in needs.out
+    assert json.loads(run_cli("eval", folder, tmp_path / "empty.json", "--json").out)["undecided"] == []
 
 
 def test_an_unknown_waive_code_is_an_error(tmp_path):
@@ -235,3 +241,20 @@ def test_invisible_characters_in_a_rule_file_are_an_error_shown_visibly(tmp_path
     line, column = (9, 17) if where == "quote" else (2, 21)
     assert run.code == 1 and f"main.rules:{line}:{column}: error: an invisible character {name}" in run.err, run.err
     assert character not in run.err and "a\ufffdb" in run.err  # the excerpt shows a mark in its place
+
+
+@pytest.mark.parametrize("rule", [[], ["simultaneous_surgery"]])
+def test_explain_with_a_mistyped_knowledge_base_says_so_as_eval_does(tmp_path, rule):
+    """`consilium explain kbx case.yaml` (kbx mistyped): the missing knowledge base is named, as by `eval`,
+    rather than `kbx` read as the case and the case as a rule."""
+    case = tmp_path / "case.yaml"
+    case.write_text((ROOT / "examples" / "liver_five_segments_bleeding.yaml").read_text())
+    missing = tmp_path / "kbx"
+    evaluated = run_cli("eval", missing, case)
+    explained = run_cli("explain", missing, case, *rule)
+    assert evaluated.code == explained.code == 2
+    assert f"no such file or folder: '{missing}'" in explained.err and "cannot read the case" not in explained.err
+    assert explained.err == evaluated.err
+    # a case and a rule, without a knowledge base, are still read as such
+    assert run_cli("explain", case, "simultaneous_surgery").code == 0
+    assert run_cli("explain", KB, case, "simultaneous_surgery").code == 0

@@ -266,3 +266,42 @@ def test_a_number_sql_cannot_hold_exactly_is_a_row_error_not_rounded(tmp_path):
     rows = _rows(tmp_path / "out.jsonl")
     assert rows[0]["error"].startswith("'a' is 0.1234567890123456789012: more digits than the SQL engines hold exactly")
     assert "--engine python" in rows[0]["error"] and rows[1]["recommendations"] == ["at_most", "exactly"]
+
+
+def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path, spark):
+    """`,,` in a CSV cohort (a patient whose facts are all unknown) is a row with its line number in
+    Python, DuckDB and Spark alike, never dropped; a blank line at the end is no row."""
+    path = DATA / "decimals"
+    kb = consilium.load_kb(path)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("a,b,dose\n0.1,0.2,2.675\n,,\n0.1,0.2,2.675\n , , \n0.3,,2\n,,\n\n\n")
+    run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+    python = _rows(tmp_path / "python.jsonl")
+    assert [r["row"] for r in python] == [2, 3, 4, 5, 6, 7]
+    unknown = kb.decide({})
+    for row in (python[1], python[3], python[5]):
+        assert "error" not in row and row["needs"] == list(unknown.needs) and row["needs"]
+    _same(python, _rows(tmp_path / "duckdb.jsonl"))
+    _same(python, _rows(tmp_path / "spark.jsonl"))
+    # blank lines between rows, above the header, and a quoted cell over two lines: each row still
+    # has its line's number in every engine (DuckDB and Spark count records, not lines)
+    cohort.write_text('\na,b,dose\n0.1,0.2,2.675\n\n,,\n0.3,"0.2\n",2\n\n\n0.1,0.1,"2.675 mg"\n')
+    run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+    python = _rows(tmp_path / "python.jsonl")
+    assert [r["row"] for r in python] == [3, 5, 6, 10]
+    _same(python, _rows(tmp_path / "duckdb.jsonl"))
+    _same(python, _rows(tmp_path / "spark.jsonl"))
+
+
+def test_a_csv_with_too_many_blank_lines_is_refused_by_the_sql_engines_not_misnumbered(tmp_path):
+    cohort = tmp_path / "c.csv"
+    cohort.write_text("a,b,dose\n" + "0.1,0.2,2.675\n\n" * 201)
+    done = run_cli("eval", DATA / "decimals", "--cohort", cohort, "--engine", "duckdb", "-o", tmp_path / "o.jsonl")
+    assert done.code == 2 and "in 201 places" in done.err and "--engine python" in done.err, done.err
+    assert not (tmp_path / "o.jsonl").exists()
+    python = run_cli("eval", DATA / "decimals", "--cohort", cohort, "-o", tmp_path / "o.jsonl")
+    assert python.code == 0 and [r["row"] for r in _rows(tmp_path / "o.jsonl")][-1] == 402

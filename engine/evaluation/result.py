@@ -22,8 +22,9 @@ from .merged import merge_warnings
 if TYPE_CHECKING:
     from .concordance import SiteView
 
-SCHEMA_VERSION = "1.4"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
-# choices; 1.4: merged_warnings, and the contradictions also among the warnings (kind `contradiction`)
+SCHEMA_VERSION = "1.5"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
+# choices; 1.4: merged_warnings, and the contradictions also among the warnings (kind `contradiction`);
+# 1.5: undecided (decisions left open although the case gives every fact they read, with why)
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -110,6 +111,41 @@ class Need(NamedTuple):  # a tuple: several are made per evaluation
     def to_json(self) -> dict[str, Any]:
         return {"fact": self.fact, "label": self.label, "question": self.question, "type": self.type,
                 "decides": [d.to_json() for d in self.decides]}
+
+
+class Stuck(NamedTuple):
+    """A decision or rule the case leaves open although it gives every fact the node reads: a
+    condition has no value for this case (a division by zero, a date outside the calendar).
+    No fact would decide it, so it is no need; without it a result would read as if the rules
+    were silent."""
+
+    pathway: str | None
+    node: str
+    kind: str
+    span: Span | None
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pathway": self.pathway, "node": self.node, "kind": self.kind,
+                "span": self.span.to_json() if self.span else None, "reason": self.reason}
+
+
+_STUCK_REASON = ("a condition has no value for this case (a division by zero, or a date beyond "
+                 "0001-01-01 .. 9999-12-31), so no branch is taken")
+
+
+def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:
+    """The `undecided` steps that read no missing fact, with the reason their outcome gives."""
+    stuck = []
+    for step in steps:
+        if step.code != "undecided" and not step.outcome.startswith("undecided"):
+            continue
+        if any(value is None for _, value in step.read):  # a missing fact: a need, shown as such
+            continue
+        reason = step.outcome.partition(":")[2].strip()
+        stuck.append(Stuck(step.pathway, step.node, step.kind, step.span,
+                           _STUCK_REASON if not reason or reason.startswith("needs") else reason))
+    return tuple(stuck)
 
 
 @record
@@ -241,6 +277,13 @@ class Trace(Sequence[TraceStep]):
 
     def __reduce__(self):
         return (Trace, (self.steps,))
+
+    def undecided(self) -> tuple[TraceStep, ...]:
+        """The steps whose code is `undecided`, only they made from what the walk recorded."""
+        if self._steps is not None:
+            return tuple(s for s in self._steps if s.code == "undecided")
+        picked = tuple(e for e in self._recorded if (e if isinstance(e, TraceStep) else e[0])[8] == "undecided")
+        return _expand(picked, self._values.get) if picked else ()
 
     def to_json(self) -> list[dict[str, Any]]:
         """`TraceStep.to_json` of every step, made from what the walk recorded (the steps
@@ -380,6 +423,14 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         return self.warnings + tuple(c.warning() for c in self.contradictions)
 
     @property
+    def undecided(self) -> tuple[Stuck, ...]:
+        """Decisions and rules left open although the case gives every fact they read, each with
+        why (a division by zero, a date outside the calendar); those a missing fact leaves open
+        are the `needs`."""
+        trace = self.trace
+        return stuck_steps(trace.undecided() if isinstance(trace, Trace) else trace)
+
+    @property
     def choices(self) -> tuple:
         return self.advice.choices if self.advice is not None else ()
 
@@ -435,6 +486,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
                           "instead": w.instead, "pathway": w.pathway} for w in self.warnings]
             + [w.to_json() for w in warned],
             "needs": [n.to_json() for n in self.needs],
+            "undecided": [u.to_json() for u in self.undecided],
             "by_source": {v.source: v.to_json() for v in self.by_source},
             "by_site": {v.site: v.to_json() for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],

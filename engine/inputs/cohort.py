@@ -55,11 +55,25 @@ class Summary:
 
 
 class Interrupted(KeyboardInterrupt):
-    """The run was stopped by SIGINT or SIGTERM; `rows` were done, the output was not written."""
+    """The run was stopped by SIGINT or SIGTERM; `rows` were done, the output was not written.
+    `signalled_at` is when the signal arrived (`time.monotonic()`), so that the command can say
+    how long the stop took: `stopped_in()` when it has finished cleaning up."""
 
-    def __init__(self, signum: int, rows: int):
+    def __init__(self, signum: int, rows: int, signalled_at: float | None = None):
         super().__init__(signal.Signals(signum).name)
         self.signum, self.rows = signum, rows
+        self.signalled_at = time.monotonic() if signalled_at is None else signalled_at
+
+    def stopped_in(self) -> float:
+        """Seconds from the signal's arrival until now."""
+        return time.monotonic() - self.signalled_at
+
+    @classmethod
+    def of(cls, stop: BaseException, rows: int) -> "Interrupted":
+        """The `Interrupted` of a `_Signal` (or a bare KeyboardInterrupt: SIGINT, now)."""
+        if isinstance(stop, _Signal):
+            return cls(stop.signum, rows, stop.at)
+        return cls(signal.SIGINT, rows)
 
 
 # ---- reading (rows.py reads the files) --------------------------------------------------------
@@ -417,32 +431,76 @@ _format = cohort_format  # the name cohort_sql.py imports
 
 @contextmanager
 def _stop_on_signals() -> Iterator[None]:
-    """SIGTERM raised as an exception like SIGINT, so the run unwinds and removes its partial output."""
+    """SIGINT and SIGTERM raised as an exception (`_Signal`), so the run unwinds and removes its
+    partial output; the exception holds when the signal arrived.
+
+    Python runs a handler only when the main thread is back in Python code, so the arrival is
+    taken by a thread woken through `signal.set_wakeup_fd` (the C-level handler writes the
+    signal's number there at once): a stop that waits on something is measured from the signal,
+    not from when the main thread noticed it."""
+    arrived: list[float] = []
+
     def stop(signum, frame):
         # one stop is enough: further signals must not interrupt the clean-up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise _Signal(signum)
+        raise _Signal(signum, min(arrived, default=time.monotonic()))
 
     try:
         previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: signals are not ours to handle
         yield
         return
+    wakeup = _arrival_clock(arrived)
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        wakeup()
+
+
+def _arrival_clock(arrived: list[float]):
+    """Note in `arrived` the time each signal arrives; returns the function that stops noting."""
+    try:
+        read, write = os.pipe()
+    except OSError:  # no descriptor left: the handler's own time will do
+        return lambda: None
+    os.set_blocking(write, False)
+    try:
+        previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        os.close(read)
+        os.close(write)
+        return lambda: None
+
+    def watch() -> None:
+        try:
+            while os.read(read, 64):
+                arrived.append(time.monotonic())
+        except OSError:
+            pass
+        finally:
+            os.close(read)
+
+    threading.Thread(target=watch, name="consilium-signal-clock", daemon=True).start()
+
+    def done() -> None:
+        signal.set_wakeup_fd(previous)
+        os.close(write)  # the watcher reads the end of the pipe, and leaves
+
+    return done
 
 
 class _Signal(BaseException):
-    """SIGTERM, raised where the run stands; a BaseException like KeyboardInterrupt, so that no
-    `except Exception` on the way (a row's error handling) takes it for a row's problem."""
+    """SIGINT or SIGTERM, raised where the run stands; a BaseException like KeyboardInterrupt, so
+    that no `except Exception` on the way (a row's error handling) takes it for a row's problem.
+    `at`: when it arrived (`time.monotonic()`)."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int, at: float | None = None):
         super().__init__(signum)
         self.signum = signum
+        self.at = time.monotonic() if at is None else at
 
 
 def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs: int = 2,
@@ -515,8 +573,7 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
                 for _ in range(pending):
                     take(workers.result(), writer)
     except (_Signal, KeyboardInterrupt) as stop:
-        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
-        raise Interrupted(signum, summary.rows) from None
+        raise Interrupted.of(stop, summary.rows) from None
     finally:
         _KB = None
         if progress:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer
+from .rows import csv_layout
 from .sql_stage import Stage
 
 ENGINES = ("python", "duckdb", "spark")
@@ -122,8 +122,7 @@ def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: s
             query, where = _duckdb_source(kb, con, cohort, table)
             _duckdb_write(kb, con, query, output, where, summary)
     except (_Signal, KeyboardInterrupt) as stop:
-        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
-        raise Interrupted(signum, summary.rows) from None
+        raise Interrupted.of(stop, summary.rows) from None
     except duckdb.Error as error:
         raise UsageError(f"DuckDB could not run the cohort: {_first_line(error)}") from None
     finally:
@@ -178,8 +177,9 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
                         f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
                         f"strict_mode = false) WITH ORDINALITY WHERE trim(line) <> '')")
         elif kind == "csv":
-            relation = (f"(SELECT *, ordinality + 1 AS \"row\" FROM read_csv({path}, header = true, "
-                        f"all_varchar = true) WITH ORDINALITY)")
+            header, extra, _ = csv_layout(cohort)
+            relation = (f"(SELECT *, {_csv_line('ordinality', header, extra)} AS \"row\" FROM read_csv({path}, "
+                        f"header = true, all_varchar = true) WITH ORDINALITY)")
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
     if kind == "jsonl" and cohort is not None and _one_object_a_line(cohort):
@@ -206,6 +206,27 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
         relation = f"(SELECT *, row_number() OVER () AS \"row\" FROM {relation})"
     con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
     return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed), where
+
+
+MAX_CSV_GAPS = 200
+
+
+def _csv_line(place: str, header: int, extra: list[int]) -> str:
+    """SQL for the line of the record at `place` (1, 2, ...), numbered as the Python cohort numbers
+    CSV rows: the engines count records, and skip blank lines and read a quoted cell over lines
+    as the Python reader does, so each such line (`rows.csv_layout`) moves the records after it
+    one line down. Most files have none; a file with very many is refused rather than misnumbered."""
+    steps = sorted(set(extra))
+    if len(steps) > MAX_CSV_GAPS:
+        raise UsageError(f"the CSV file has blank lines or quoted cells over several lines in {len(steps):,} "
+                         f"places (at most {MAX_CSV_GAPS} here): DuckDB and Spark would number its rows other "
+                         "than by their lines; remove the blank lines, or use --engine python")
+    shift = "0"
+    if steps:
+        counted = [sum(1 for e in extra if e <= step) for step in steps]
+        shift = "CASE " + " ".join(f"WHEN {place} >= {step} THEN {count}" for step, count
+                                   in reversed(list(zip(steps, counted, strict=True)))) + " ELSE 0 END"
+    return f"({place} + {header} + {shift})"
 
 
 def _one_object_a_line(path: Path) -> bool:
@@ -360,40 +381,94 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
     if output is not None:
         refuse_overwrite(output, [p for p in (cohort,) if p is not None] + list(kb.loaded.paths))
     started = time.perf_counter()
-    spark = session or spark_session(master)
-    if progress and session is None:
-        spark.conf.set("spark.ui.showConsoleProgress", "true")
+    sessions: list[Any] = []  # the session, once the thread has it: what a stop cancels
+
+    def start() -> Any:
+        spark = session or spark_session(master)
+        sessions.append(spark)
+        if progress and session is None:
+            spark.conf.set("spark.ui.showConsoleProgress", "true")
+        return spark
+
     summary = Summary()
     try:
         with _stop_on_signals():
-            query, where = _spark_source(kb, spark, cohort, table)
-            frame = spark.sql(query)
-            shown = _Shown(where)
+            # Spark is started and called from a thread of its own (`_spark_batches`), the main
+            # thread only waits for its rows: a py4j call cut short by a signal leaves its
+            # connection out of step (the next call on it reads the last one's answer, and py4j
+            # logs a traceback), a query being planned cannot be cancelled, and a session started
+            # off the main thread does not put in its own SIGINT handler. So a signal lands where
+            # nothing of Spark's is under way.
+            batches = _spark_batches(kb, start, cohort, table)
+            shown = _Shown(next(batches))
             writer = _Writer(output, sql.output_columns(kb.checked))
             try:
-                batch: list[dict[str, Any]] = []
-                for record in frame.toLocalIterator(prefetchPartitions=True):
-                    batch.append({k: v for k, v in record.asDict().items() if v is not None})
-                    if len(batch) == 10_000:
-                        writer.write(batch)
-                        _count(summary, batch, shown)
-                        batch = []
-                if batch:
+                for batch in batches:
                     writer.write(batch)
                     _count(summary, batch, shown)
             finally:
                 writer.close()
     except (_Signal, KeyboardInterrupt) as stop:
-        if not master.startswith("sc://"):
-            spark.sparkContext.cancelAllJobs()
-        signum = stop.signum if isinstance(stop, _Signal) else signal.SIGINT
-        raise Interrupted(signum, summary.rows) from None
+        for spark in sessions:
+            _cancel_spark(spark, master)
+        raise Interrupted.of(stop, summary.rows) from None
     except ConsiliumError:
         raise
     except Exception as error:  # noqa: BLE001 - Spark's analysis errors, a file it cannot read: py4j's and pyspark's kinds
-        raise UsageError(f"Spark could not run the cohort: {_first_line(error)}") from None
+        raise UsageError(f"Spark could not run the cohort: {_spark_cause(error)}") from None
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _spark_batches(kb, start: Callable[[], Any], cohort: Path | None, table: str | None):
+    """Where the rows come from, then batches of rows, made by Spark (started by `start()`) in a
+    daemon thread; its error raised here. Waiting on the queue is where a signal lands (a lock's
+    wait takes signals)."""
+    import queue
+    handed: queue.Queue = queue.Queue(maxsize=4)
+
+    def work() -> None:
+        try:
+            spark = start()
+            query, where = _spark_source(kb, spark, cohort, table)
+            handed.put(("where", where))
+            batch: list[dict[str, Any]] = []
+            for record in spark.sql(query).toLocalIterator(prefetchPartitions=True):
+                batch.append({k: v for k, v in record.asDict().items() if v is not None})
+                if len(batch) == 10_000:
+                    handed.put(("rows", batch))
+                    batch = []
+            if batch:
+                handed.put(("rows", batch))
+            handed.put(("done", None))
+        except BaseException as error:  # noqa: BLE001 - raised in the main thread
+            handed.put(("error", error))
+
+    threading.Thread(target=work, name="consilium-spark", daemon=True).start()
+    while True:
+        kind, payload = handed.get()
+        if kind == "error":
+            raise payload
+        if kind == "done":
+            return
+        yield payload
+
+
+def _cancel_spark(spark, master: str) -> None:
+    """Ask Spark to drop its jobs, waiting for that at most half a second, whatever state it is in
+    (its JVM may be gone already: SIGTERM to the process group reaches it too)."""
+    def cancel() -> None:
+        try:
+            if master.startswith("sc://"):
+                spark.interruptAll()
+            else:
+                spark.sparkContext.cancelAllJobs()
+        except Exception:  # noqa: BLE001 - the run is stopping anyway
+            pass
+
+    helper = threading.Thread(target=cancel, name="consilium-spark-cancel", daemon=True)
+    helper.start()
+    helper.join(timeout=0.5)
 
 
 def _numbered(frame, first: int):
@@ -423,11 +498,16 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
         if kind == "jsonl":
             frame = spark.read.text(str(cohort)).withColumnRenamed("value", "line")
         elif kind == "csv":
-            frame = spark.read.option("header", True).option("inferSchema", False).csv(str(cohort))
+            header, extra, spanning = csv_layout(cohort)
+            frame = (spark.read.option("header", True).option("inferSchema", False)
+                     .option("multiLine", spanning).csv(str(cohort)))  # a quoted cell over lines: one record
         else:
             frame = spark.read.parquet(str(cohort))
     if "row" not in frame.columns:
         frame = _numbered(frame, {"jsonl": 1, "csv": 2}.get(kind, 1))
+        if kind == "csv" and (header != 1 or extra):
+            from pyspark.sql import functions as sf
+            frame = frame.withColumn("row", sf.expr(_csv_line("(`row` - 1)", header, extra)))
     if kind == "jsonl":
         frame = frame.where("trim(line) <> ''")
         frame.createOrReplaceTempView("raw")
@@ -453,6 +533,19 @@ def _import(module: str, extra: str) -> Any:
     except ImportError:
         raise UsageError(f"--engine {extra} needs the {module} package: "
                          f"pip install 'consilium[{extra}]'") from None
+
+
+def _spark_cause(error: BaseException) -> str:
+    """What went wrong in Spark, in a line: py4j's first line names only the call that failed
+    ("An error occurred while calling o85.getResult"), the JVM's cause is further down."""
+    text = str(error)
+    if "java.lang.OutOfMemoryError" in text:
+        return ("Spark ran out of memory (java.lang.OutOfMemoryError: "
+                + text.split("java.lang.OutOfMemoryError:", 1)[1].strip().splitlines()[0][:100]
+                + "); in local mode give its JVM more, e.g. PYSPARK_SUBMIT_ARGS='--driver-memory 4g pyspark-shell'")
+    causes = [line.strip() for line in text.splitlines() if line.strip().startswith("Caused by:")]
+    first = _first_line(error)
+    return f"{first} ({causes[-1].removeprefix('Caused by:').strip()[:300]})" if causes else first
 
 
 def _first_line(error: BaseException) -> str:

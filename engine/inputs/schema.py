@@ -133,6 +133,8 @@ def result_schema() -> dict[str, Any]:
                     "latest": _DATE_OR_NULL, "actual": _DATE_OR_NULL, "on_time": {"type": ["boolean", "null"]}})
     plan = _object({"id": _TEXT, "label": _TEXT, "anchor": _TEXT, "anchor_date": _DATE_OR_NULL, "source": _TEXT,
                     "quote": _TEXT_OR_NULL, "references": _REFERENCES, "steps": {"type": "array", "items": step}})
+    stuck = _object({"pathway": _TEXT_OR_NULL, "node": _TEXT, "kind": _TEXT,
+                     "span": {"anyOf": [_SPAN, {"type": "null"}]}, "reason": _TEXT})
     unchecked = _object({"rule": _TEXT, "label": _TEXT, "severity": {"enum": _SEVERITIES}, "needs": _TEXTS})
     trace_step = _object({
         "pathway": _TEXT_OR_NULL, "node": _TEXT, "kind": _TEXT, "span": {"anyOf": [_SPAN, {"type": "null"}]},
@@ -150,6 +152,7 @@ def result_schema() -> dict[str, Any]:
             "recommendations": {"type": "array", "items": recommendation},
             "warnings": {"type": "array", "items": warning},
             "needs": {"type": "array", "items": need},
+            "undecided": {"type": "array", "items": stuck},
             "by_source": {"type": "object", "additionalProperties": source_view},
             "by_site": {"type": "object", "additionalProperties": site},
             "plans": {"type": "array", "items": plan},

@@ -49,6 +49,29 @@ def refuse_overwrite(output: Path, inputs: Iterable[Path | str], what: str = "ou
                               "the input; choose another name")
 
 
+def _separators() -> tuple[str, ...]:
+    return tuple(s for s in (os.sep, os.altsep) if s)
+
+
+def file_output(text: str, what: str = "-o names the file to write", example: str = "rows.jsonl") -> Path:
+    """The path of an output that is a file; OutputError when its text can only name a folder.
+
+    `Path` drops a trailing separator (`out.jsonl/` becomes `out.jsonl`) and a last `.`, so this
+    reads the text as typed: a name ending with a separator, `.` or `..` names a folder, whether
+    it is a typo or meant as one, and writing a file of another name is not what was asked."""
+    last = text
+    for separator in _separators():
+        last = last.rsplit(separator, 1)[-1]
+    if not text.endswith(_separators()) and last not in (".", ".."):
+        return Path(text)
+    name = text.rstrip("".join(_separators()))
+    if kind_of(Path(text)) == "folder" or not name or Path(name).name in ("", ".", ".."):
+        fix = f"give the file's name in that folder, e.g. '{Path(text) / example}'"
+    else:
+        fix = f"did you mean '{name}'?"
+    raise OutputError(f"'{_shown(Path(text)) if len(text) > 120 else text}' names a folder, and {what}: {fix}")
+
+
 def kind_of(path: Path) -> str | None:
     """'file', 'folder' or 'other' (a device, a pipe) for what stands at `path`; None when nothing
     does; OutputError when the name itself cannot be looked up (too long, a NUL, a link loop)."""
@@ -100,7 +123,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     On any exception (KeyboardInterrupt included) the temporary file is removed and the
     target is left as it was."""
-    path = Path(path)
+    path = file_output(path, "the output is a file") if isinstance(path, str) else path
     if kind_of(path) == "folder":
         raise OutputError(f"cannot write '{path}': it is a folder")
     import tempfile  # here, not at the top: the command line imports this module, few commands write
@@ -165,5 +188,5 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-__all__ = ["OutputError", "kind_of", "atomic_path", "atomic_output", "write_file", "ensure_folder", "refuse_overwrite",
-           "same_file"]
+__all__ = ["OutputError", "file_output", "kind_of", "atomic_path", "atomic_output", "write_file", "ensure_folder",
+           "refuse_overwrite", "same_file"]
