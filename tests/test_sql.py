@@ -297,6 +297,23 @@ def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path,
     _same(python, _rows(tmp_path / "spark.jsonl"))
 
 
+@pytest.mark.parametrize("body", ["0.1,0.2,2.675\n0.1\n0.1,0.2,2.675,9\n0.3,,2\n",  # a short and a long row
+                                  "0.1,0.2,2.675\n   \n0.3,,2\n",  # a line of spaces
+                                  ], ids=["short-and-long-rows", "line-of-spaces"])
+def test_a_csv_duckdb_would_read_as_one_column_is_refused_not_read_as_all_unknown(tmp_path, body):
+    """DuckDB's dialect sniffer took such files for one column named 'a,b,dose': every row came out
+    with every fact unknown and exit 0. Now the run stops before writing, and says what to do."""
+    cohort = tmp_path / "c.csv"
+    cohort.write_text("a,b,dose\n" + body)
+    done = run_cli("eval", DATA / "decimals", "--cohort", cohort, "--engine", "duckdb", "-o", tmp_path / "o.jsonl")
+    assert done.code == 2 and "finds 1 column(s) where the header has 3" in done.err, done.err
+    assert "--engine python" in done.err and "Traceback" not in done.err
+    assert not (tmp_path / "o.jsonl").exists()
+    cohort.write_text("a;b;dose\n0.1;0.2;2.675\n")  # another delimiter: Python reads one column, so does DuckDB now
+    done = run_cli("eval", DATA / "decimals", "--cohort", cohort, "--engine", "duckdb", "-o", tmp_path / "o.jsonl")
+    assert done.code == 2 and "finds 3 column(s) where the header has 1" in done.err, done.err
+
+
 def test_a_csv_with_too_many_blank_lines_is_refused_by_the_sql_engines_not_misnumbered(tmp_path):
     cohort = tmp_path / "c.csv"
     cohort.write_text("a,b,dose\n" + "0.1,0.2,2.675\n\n" * 201)

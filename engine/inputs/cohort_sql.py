@@ -17,6 +17,7 @@ through the driver and are written like the Python cohort's. Not here: the rules
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -190,6 +191,8 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
         return _query(kb, "duckdb", "line", list(kb.facts), frozenset()), where
     names = [c for c in described if c not in ("ordinality", "file_row_number", "row")]
+    if kind == "csv":
+        _refuse_misread_csv(cohort, len(names))
     present = _columns_said(kb, names, where)
     typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
     if kind != "csv":  # the other columns as text, lists as JSON: read as a JSON case's values are
@@ -209,6 +212,23 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
 
 
 MAX_CSV_GAPS = 200
+
+
+def _refuse_misread_csv(cohort: Path | None, found: int) -> None:
+    """DuckDB works out a CSV file's dialect from a sample; rows of different lengths or a line of
+    spaces can make it take the whole line for one column, and every fact would then be unknown in
+    every row, silently. Its columns are therefore counted against the header as Python reads it."""
+    if cohort is None:
+        return
+    try:
+        with cohort.open(encoding="utf-8-sig", newline="") as handle:
+            header = next((cells for cells in csv.reader(handle) if any(c.strip() for c in cells)), None)
+    except (OSError, UnicodeError, csv.Error):
+        return  # the reader says what is wrong with the file
+    if header is not None and len(header) != found:
+        raise UsageError(f"{cohort}: DuckDB cannot read this CSV file's layout (it finds {found} column(s) where "
+                         f"the header has {len(header)}): rows with too few or too many cells, or lines of "
+                         "spaces, most likely; use --engine python, which makes each such row an error with its line")
 
 
 def _csv_line(place: str, header: int, extra: list[int]) -> str:
