@@ -104,9 +104,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                               help="with --engine duckdb: a DuckDB database file holding --table")
         evaluate.add_argument("--table", metavar="NAME",
                               help="with --engine duckdb or spark: evaluate this table instead of a file")
-        evaluate.add_argument("--facts", metavar="FILE",
-                              help="with a FHIR bundle: JSON or YAML of the facts FHIR does not carry "
-                                   "(the team's judgements)")
+        _facts_option(evaluate, "with a FHIR bundle")
         evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
         evaluate.add_argument("--trace", action="store_true", help="also print every step of the trace")
         evaluate.add_argument("--strict", action="store_true",
@@ -133,8 +131,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         render.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
         render.add_argument("-o", "--output", default="out/charts", help="folder to write into (default out/charts)")
         render.add_argument("--case", help="a case file whose path to draw")
-        render.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
-                                                            "FHIR does not carry (the team's judgements)")
+        _facts_option(render, "with a FHIR bundle as --case")
         render.add_argument("--format", default="dot,svg", help="comma-separated: dot, svg, png (default dot,svg)")
         render.add_argument("--chart", action="append", help="only this chart (repeatable); see --list")
         render.add_argument("--list", action="store_true", help="list the charts and exit")
@@ -198,8 +195,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         report.add_argument("path", nargs="?", help="knowledge-base folder or root .rules file")
         report.add_argument("-o", "--output", default="out/report", help="folder to write into (default out/report)")
         report.add_argument("--case", help="a case file to evaluate and show on the charts")
-        report.add_argument("--facts", metavar="FILE", help="with a FHIR bundle as --case: JSON or YAML of the facts "
-                                                            "FHIR does not carry (the team's judgements)")
+        _facts_option(report, "with a FHIR bundle as --case")
         _outside(report)
         report.add_argument("--pdf", action="store_true",
                             help="also print the page to DIR/report.pdf through headless Chromium")
@@ -225,6 +221,12 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
         from . import cli_editors
         cli_editors.add_parsers(commands)
     return parser
+
+
+def _facts_option(command: argparse.ArgumentParser, given: str) -> None:
+    """--facts: what a FHIR record does not carry, beside it (eval, render, report)."""
+    command.add_argument("--facts", metavar="FILE",
+                         help=f"{given}: JSON or YAML of the facts FHIR does not carry (the team's judgements)")
 
 
 def _outside(command: argparse.ArgumentParser) -> None:

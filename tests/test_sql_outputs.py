@@ -124,42 +124,49 @@ def start_spark(tmp_path, rows: int, partition_bytes: int | None = None) -> subp
     return process
 
 
+def wait_for_partial_output(tmp_path, process, written: bool) -> None:
+    """Until the run has opened its output beside out.jsonl (with `written`, put rows in it);
+    Spark starts slowly on a loaded machine."""
+    deadline = time.monotonic() + 300
+    while True:
+        partial = [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl.")]
+        if partial and (not written or partial[0].stat().st_size > 0):
+            return
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1][-3000:]
+        time.sleep(0.05)
+
+
+def assert_ctrl_c_stops_cleanly(tmp_path, process) -> str:
+    """Ctrl-C to the run's group: exit 130 within 2 s of the signal by the run's own measure, no
+    traceback, nothing under out.jsonl and nothing left beside it; the run's standard error."""
+    signum, err, stopped_in = interrupt(process, "SIGINT to the group (Ctrl-C)", timeout=60)
+    assert process.returncode == 130, err[-3000:]
+    assert "out.jsonl was not written" in err, err[-3000:]
+    assert reported_stop(err) <= 2 and stopped_in < 20, (err[-3000:], stopped_in)
+    assert "Traceback" not in err and "internal error" not in err
+    assert final_and_partial(tmp_path, "out.jsonl") == (False, [])
+    return err
+
+
 def test_ctrl_c_stops_a_spark_cohort_while_spark_works_within_2_s(tmp_path):
     """Ctrl-C while Spark plans and runs the query (the rows are numbered, the output is open):
     the hardest moment, the JVM busy and Python waiting for it."""
     process = start_spark(tmp_path, rows=300_000)
-    deadline = time.monotonic() + 300  # Spark starts slowly on a loaded machine
-    while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl.")]:
-        assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1][-3000:]
-        time.sleep(0.05)
+    wait_for_partial_output(tmp_path, process, written=False)
     time.sleep(1)
     if process.poll() is not None:
         pytest.skip("the run ended before the signal could land (a very fast machine)")
-    signum, err, stopped_in = interrupt(process, "SIGINT to the group (Ctrl-C)", timeout=60)
-    assert process.returncode == 130, err[-3000:]
-    assert "stopped by SIGINT" in err and "out.jsonl was not written" in err, err[-3000:]
-    assert reported_stop(err) <= 2 and stopped_in < 20, (err[-3000:], stopped_in)
-    assert "Traceback" not in err and "internal error" not in err
-    assert final_and_partial(tmp_path, "out.jsonl") == (False, [])
+    err = assert_ctrl_c_stops_cleanly(tmp_path, process)
+    assert "stopped by SIGINT" in err, err[-3000:]
 
 
 def test_ctrl_c_stops_a_spark_cohort_while_it_writes_within_2_s(tmp_path):
     process = start_spark(tmp_path, rows=1_000_000, partition_bytes=256 * 1024)
-    deadline = time.monotonic() + 300
-    while True:
-        partial = [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl.")]
-        if partial and partial[0].stat().st_size > 0:
-            break
-        assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1][-3000:]
-        time.sleep(0.05)
-    signum, err, stopped_in = interrupt(process, "SIGINT to the group (Ctrl-C)", timeout=60)
-    assert process.returncode == 130, err[-3000:]
+    wait_for_partial_output(tmp_path, process, written=True)
+    err = assert_ctrl_c_stops_cleanly(tmp_path, process)
     # (rows are counted once a batch is written: a signal landing inside the first batch's write
     # finds none counted, and the run says "before the output was complete")
-    assert "stopped by SIGINT " in err and "out.jsonl was not written" in err, err[-3000:]
-    assert reported_stop(err) <= 2 and stopped_in < 20, (err[-3000:], stopped_in)
-    assert "Traceback" not in err and "internal error" not in err
-    assert final_and_partial(tmp_path, "out.jsonl") == (False, [])
+    assert "stopped by SIGINT " in err, err[-3000:]
 
 
 def test_sigterm_stops_a_spark_cohort_while_spark_starts(tmp_path):

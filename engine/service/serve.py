@@ -324,9 +324,11 @@ def create_app(holder: Holder, *, verifier: Verifier | None, max_bytes: int = MA
         # SIGHUP reloads, where there is one (not on Windows) and this loop owns the signals (the
         # main thread); --watch reloads everywhere. A loop without signal support says so.
         if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
-            with contextlib.suppress(NotImplementedError):
+            try:
                 loop.add_signal_handler(signal.SIGHUP,
                                         lambda: threading.Thread(target=holder.reload, daemon=True).start())
+            except NotImplementedError:  # an event loop that cannot watch signals
+                print("consilium serve: this event loop cannot reload on SIGHUP; use --watch", file=sys.stderr)
         task = asyncio.create_task(watcher()) if watch else None
         yield
         if task is not None:
