@@ -403,3 +403,26 @@ def test_a_clean_csv_file_is_read_by_the_engines_own_readers(tmp_path, spark, mo
     assert [r["row"] for r in python] == [3, 5, 7, 8] and "error" in python[2]
     _same(python, _rows(tmp_path / "duckdb.jsonl"))
     _same(python, _rows(tmp_path / "spark.jsonl"))
+
+
+def test_a_json_lines_key_that_names_no_fact_is_ignored_with_one_warning_in_every_engine(tmp_path, spark, capfd):
+    """Issue 15: an extra column is ignored with one warning. In JSON Lines too, in every engine: the
+    rows are decided as if the key were not there, and the run names the keys once."""
+    path = DATA / "decimals"
+    kb = consilium.load_kb(path)
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text('{"a": 0.1, "b": 0.2, "dose": 2.675, "colour": "blue"}\n{"a": 0.3, "b": 0.1}\n'
+                      '{"a": 0.1, "b": 0.1, "shoe_size": 44, "colour": "red"}\n{"a": "x", "height": 1}\n' * 50)
+    for engine, run in (("python", lambda out: run_cohort(kb, str(path), cohort, out, jobs=2)),
+                        ("duckdb", lambda out: run_duckdb(kb, cohort, out)),
+                        ("spark", lambda out: run_spark(kb, cohort, out, session=spark))):
+        capfd.readouterr()
+        summary = run(tmp_path / f"{engine}.jsonl")
+        said = capfd.readouterr().err
+        assert (summary.rows, summary.errors) == (200, 50), engine
+        assert said.count("ignoring columns colour, shoe_size, height: no fact of the knowledge base has "
+                          "that name") == 1, (engine, said)
+    python = _rows(tmp_path / "python.jsonl")
+    assert python[0]["recommendations"] == ["at_most", "exactly"] and python[3]["error"] == "'a' is a number, not 'x'"
+    _same(python, _rows(tmp_path / "duckdb.jsonl"))
+    _same(python, _rows(tmp_path / "spark.jsonl"))
