@@ -338,7 +338,7 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         summary.rows = _interruptible(con, lambda: con.execute(
             counted + (", format = 'newline_delimited')" if kind == "jsonl" else ")")).fetchone())[0]
         json_format = f", format = {_literal('newline_delimited')}" if kind == "jsonl" else ""
-        errors = _interruptible(con, lambda: con.execute(
+        errors = [] if not summary.rows else _interruptible(con, lambda: con.execute(  # (no row: JSON has no columns)
             f"SELECT \"row\", error FROM {reader}({target}{json_format}) WHERE error IS NOT NULL").fetchall())
         _count(summary, [{"row": r, "error": e} for r, e in errors], shown, count_rows=False)
 
