@@ -370,9 +370,11 @@ def test_every_bad_csv_row_is_its_line_s_error_in_every_engine(tmp_path, spark, 
     (b"a,b,a\n0.1,,0.2\n0.1,,\n", "a column named twice", 1),
     (b"a\n0.1\n\n0.2\n", "one column", 0),                             # DuckDB alone would read a row
     (b"a,b,dose\r0.1,0.2,2\r", "lone CR", 0),
+    (b",,\na,b,dose\n0.1,0.2,2\n", "above the header", 0),          # rows.py's header is line 2
+    (b'a,"b\n",dose\n0.1,0.2,2\n', "header runs over lines", 0),
     (b"a,b,dose\n" + b"0.1,0.2,2.675\n\n" * 201, "too many places", 0),
 ], ids=["short", "header", "spaces", "utf8", "quote-in-cell", "spaced-quote", "unclosed", "twice", "one-column",
-        "cr", "gaps"])
+        "cr", "above-header", "header-over-lines", "gaps"])
 def test_a_csv_file_the_engines_would_read_otherwise_is_read_as_the_python_cohort_reads_it(tmp_path, body, why,
                                                                                            errors):
     """What the engines' own CSV readers read otherwise than rows.py is found before they read it

@@ -65,6 +65,10 @@ def plan(path: Path) -> Plan:
             if len(set(found.names)) != len(found.names):
                 found.exact, found.why = False, "a column named twice"
             handle.seek(0)
+            first = next((raw for _, raw in _physical_lines(handle) if raw.strip()), b"")
+            if not first.removeprefix(b"\xef\xbb\xbf").replace(b",", b"").replace(b'"', b"").strip():
+                found.exact, found.why = False, "empty cells above the header"  # rows.py skips them
+            handle.seek(0)
             if not _irregular(handle):
                 return found
             handle.seek(0)
@@ -130,6 +134,8 @@ def _walk(handle: IO[bytes], found: Plan) -> None:
             span_lines = span_bytes = 0
         if not header:
             header = number if starts else 0
+            if quoted:
+                inexact("the header runs over lines")  # the engines skip its first line alone
             continue
         if starts:
             places += 1
