@@ -164,27 +164,42 @@ def _need(low: _Lowering, fact: str, name: str, undecided: exp.Expr) -> exp.Expr
     return low.add(name, exp.Case().when(_unknown(low, fact), undecided, copy=False))
 
 
+_LITERALS = (ir.BoolLit, ir.NumberLit, ir.DurationLit, ir.DateLit, ir.EnumLit, ir.SetLit)
+
+
+def _null_with(e: ir.Expr, child: ir.Expr) -> bool:
+    """Is `child` NULL whenever `e` is? So where `e` compares or negates it against constants
+    (a comparison of two values, NOT of a value, is never NULL): its own test would repeat `e`'s."""
+    match e:
+        case ir.Not() | ir.InRange():
+            return True
+        case ir.Compare() | ir.Member():
+            return all(isinstance(other, _LITERALS) for other in ir.children(e) if other is not child)
+    return False
+
+
 def _could_decide(low: _Lowering, e: ir.Expr, fact: str) -> exp.Expr | None:
-    """Could `fact` still decide `e` (needs.py's `Relevance`)? `e` is NULL, and so is every part
-    on the way down to the fact: a part with a value cannot change. None: `e` does not read it."""
+    """Could `fact` still decide `e` (needs.py's `Relevance`), given that `e` is NULL and the
+    fact unknown (the caller tests both)? Every part on the way down to the fact is NULL too:
+    a part with a value cannot change. None: `e` does not read the fact.
+
+    Each part's test reads its own value (a definition's column, not its expression again),
+    and is left out where the part above being NULL already implies it."""
     match e:
         case ir.FactRef(id=name):
-            if name != fact:
-                return None
-            value = low.fact(name)
-            return _is_null(value.days if isinstance(value, _Dur) else value)
-        case ir.DefineRef(id=name):
-            inner = _could_decide(low, low.checked.defines[name].expr, fact)
-            if inner is None:
-                return None
-        case _:
-            parts = [x for x in (_could_decide(low, child, fact) for child in ir.children(e)) if x is not None]
-            if not parts:
-                return None
-            inner = _any(parts)
-    value = low.expr(e)
-    null = _is_null(value.days if isinstance(value, _Dur) else value)
-    return _all([null, exp.Paren(this=inner)])
+            return exp.Boolean(this=True) if name == fact else None
+        case ir.DefineRef(id=name):  # the definition's expression is its column: NULL as well
+            return _could_decide(low, low.checked.defines[name].expr, fact)
+    parts = []
+    for child in ir.children(e):
+        inner = _could_decide(low, child, fact)
+        if inner is None:
+            continue
+        if not (_null_with(e, child) or isinstance(child, ir.FactRef)):  # the fact's own test is the caller's
+            value = low.expr(child)
+            inner = _all([_is_null(value.days if isinstance(value, _Dur) else value), exp.Paren(this=inner)])
+        parts.append(inner)
+    return _any(parts) if parts else None
 
 
 def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, options) -> None:
@@ -238,8 +253,8 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                     for fact in reads_of(node, defines):  # needed where it could still decide the guard
                         opened = _could_decide(low, node.guard, fact)
                         pairs.append((fact, _need(low, fact, _name("n", tag, fact),
-                                                  _all([reached, opened if opened is not None else
-                                                        exp.Boolean(this=False)]))))
+                                                  _all([reached, _is_null(guard), exp.Paren(this=opened)])
+                                                  if opened is not None else exp.Boolean(this=False))))
                     flag = low.add(_name("u", tag), _all([reached, _is_null(guard)]))
                     if isinstance(node, ir.Recommend) and judged and any(
                             f in judged for f in facts_read(node.guard, defines)):
