@@ -129,7 +129,10 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
     number, is a key that sorts in the walk's order and names its fact: per fact, the first
     pair that leaves it needed gives its key (a CASE: its first true branch), and the list is
     the keys sorted, read back as names. One short list a row, where a list of every pair
-    (a hundred in the bundled knowledge base), nearly all NULL, cost most of the query."""
+    (a hundred in the bundled knowledge base), nearly all NULL, cost most of the query.
+    A pair's flag is written inside its fact's CASE, not as a column of its own: it is
+    worked out only where the fact is unknown and no earlier pair of the fact holds (a
+    hundred columns of flags, each tested on every row, cost an eighth of the query)."""
     facts = list(dict.fromkeys(fact for fact, undecided in pairs if not _literal_is(undecided, False)))
     if not facts:
         return _list([])
@@ -154,14 +157,6 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
 def _unknown(low: _Lowering, fact: str) -> exp.Expr:
     value = low.fact(fact)
     return _is_null(value.days if isinstance(value, _Dur) else value)
-
-
-def _need(low: _Lowering, fact: str, name: str, undecided: exp.Expr) -> exp.Expr:
-    """Whether a node leaves `fact` needed, worked out only where the fact is unknown (NULL
-    elsewhere, where `_needs` reads it after a test that the fact is unknown, which is FALSE)."""
-    if _literal_is(undecided, False):
-        return undecided
-    return low.add(name, exp.Case().when(_unknown(low, fact), undecided, copy=False))
 
 
 _LITERALS = (ir.BoolLit, ir.NumberLit, ir.DurationLit, ir.DateLit, ir.EnumLit, ir.SetLit)
@@ -195,11 +190,29 @@ def _could_decide(low: _Lowering, e: ir.Expr, fact: str) -> exp.Expr | None:
         inner = _could_decide(low, child, fact)
         if inner is None:
             continue
-        if not (_null_with(e, child) or isinstance(child, ir.FactRef)):  # the fact's own test is the caller's
-            value = low.expr(child)
-            inner = _all([_is_null(value.days if isinstance(value, _Dur) else value), exp.Paren(this=inner)])
+        if not _null_with(e, child):
+            inner = _all([_null_of(low, child, fact), _grouped(inner)])
         parts.append(inner)
     return _any(parts) if parts else None
+
+
+def _grouped(e: exp.Expr) -> exp.Expr:
+    return e if isinstance(e, exp.Boolean) else exp.Paren(this=e)
+
+
+def _null_of(low: _Lowering, e: ir.Expr, fact: str) -> exp.Expr:
+    """`e` IS NULL, tested on the operand that decides it: NOT x, x > 30 and x in {a, b} are NULL
+    exactly when x is, a column is cheaper to test than an expression, and the fact's own
+    test is TRUE here (the caller's)."""
+    while not isinstance(e, (ir.FactRef, ir.DefineRef)):
+        operands = [c for c in ir.children(e) if not isinstance(c, _LITERALS)]
+        if len(operands) != 1 or not _null_with(e, operands[0]):
+            break
+        e = operands[0]
+    if isinstance(e, ir.FactRef) and e.id == fact:
+        return exp.Boolean(this=True)
+    value = low.expr(e)
+    return _is_null(value.days if isinstance(value, _Dur) else value)
 
 
 def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, options) -> None:
@@ -244,7 +257,7 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                 for fact in reads_of(node, defines):  # needed where it could still decide the open branch
                     could = [_all([stops, opened]) for stops, condition in undecided
                              if (opened := _could_decide(low, condition, fact)) is not None]
-                    pairs.append((fact, _need(low, fact, _name("n", tag, fact), _all([reached, _any(could)]))))
+                    pairs.append((fact, _all([reached, _any(could)])))
             case ir.Recommend() | ir.Warn():
                 fires: exp.Expr = reached
                 if node.guard is not None:
@@ -252,9 +265,8 @@ def _pathway(low: _Lowering, lowered, pathway: ir.Pathway, recs, warns, pairs, o
                                                              lambda n=node: low.value(n.guard)))
                     for fact in reads_of(node, defines):  # needed where it could still decide the guard
                         opened = _could_decide(low, node.guard, fact)
-                        pairs.append((fact, _need(low, fact, _name("n", tag, fact),
-                                                  _all([reached, _is_null(guard), exp.Paren(this=opened)])
-                                                  if opened is not None else exp.Boolean(this=False))))
+                        pairs.append((fact, exp.Boolean(this=False) if opened is None else _all(
+                            [reached, _is_null(guard), _grouped(opened)])))
                     flag = low.add(_name("u", tag), _all([reached, _is_null(guard)]))
                     if isinstance(node, ir.Recommend) and judged and any(
                             f in judged for f in facts_read(node.guard, defines)):
