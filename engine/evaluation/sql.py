@@ -165,10 +165,18 @@ def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
         duration = _Dur(_n(duration.months), _n(duration.days))
     months = duration.months if sign > 0 else exp.Neg(this=exp.Paren(this=duration.months))
     days = duration.days if sign > 0 else exp.Neg(this=exp.Paren(this=duration.days))
-    by_months = exp.DateAdd(this=day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
-    on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
-    by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
-    return exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+    on_day = day
+    if not _is_zero(duration.months):  # a step of no months or no days is left out: it moves nothing
+        by_months = exp.DateAdd(this=on_day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
+        on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
+    if not _is_zero(duration.days):
+        by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
+        on_day = exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+    return on_day
+
+
+def _is_zero(e: exp.Expr) -> bool:
+    return isinstance(e, exp.Literal) and e.is_number and float(e.this) == 0
 
 
 def _double(e: exp.Expr) -> exp.Expr:
