@@ -197,9 +197,10 @@ class _Refused(Exception):
 class _Lowering:
     """Expressions of one knowledge base, and the named columns the query computes in layers."""
 
-    def __init__(self, checked: Checked, present: Collection[str]):
+    def __init__(self, checked: Checked, present: Collection[str], dialect: str | None = None):
         self.checked = checked
         self.present = set(present)
+        self.dialect = dialect  # None: forms every engine runs; "duckdb": DuckDB's faster ones
         self.columns: dict[str, exp.Expr] = {}   # name -> expression over earlier columns
         self.deps: dict[str, set[str]] = {}
         self.define_col: dict[str, exp.Expr | _Dur] = {}
@@ -385,14 +386,16 @@ from .sql_decide import decide_columns  # noqa: E402  (the pathways, after the e
 
 
 def lower(checked: Checked, *, table: str | exp.Expr = "cases",
-          columns: Collection[str] | None = None) -> exp.Select:
+          columns: Collection[str] | None = None, dialect: str | None = None) -> exp.Select:
     """The query deciding every row of `table` (a name, or a query as a sqlglot tree).
 
     `columns`: the columns the table has (all the facts, when None); a fact without one is
-    unknown for every row. Raises KnowledgeBaseError (`not-lowerable`) naming the rule
-    that uses a construct this lowering does not know."""
+    unknown for every row. `dialect`: the engine it is for, when it has faster forms of its
+    own (DuckDB's LIST_WHERE); None writes forms that every dialect runs. Raises
+    KnowledgeBaseError (`not-lowerable`) naming the rule that uses a construct this lowering
+    does not know."""
     present = set(checked.facts) if columns is None else set(columns)
-    low = _Lowering(checked, present)
+    low = _Lowering(checked, present, dialect)
     low.definitions()
     outputs = decide_columns(low, _lowered)
     source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
@@ -425,7 +428,8 @@ def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:
 def to_sql(checked: Checked, dialect: str = "duckdb", *, table: str = "cases",
            columns: Collection[str] | None = None, pretty: bool = True) -> str:
     """The query as text in one dialect (duckdb, spark or postgres)."""
-    return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True, copy=False)
+    return lower(checked, table=table, columns=columns, dialect=dialect).sql(
+        dialect=dialect, pretty=pretty, identify=True, copy=False)
 
 
 __all__ = ["DIALECTS", "NUMBER", "column_types", "lower", "output_columns", "shift", "to_sql"]

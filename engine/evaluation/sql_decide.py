@@ -41,17 +41,18 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
     ok = _is_null(error)
 
     def listed(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
-        return exp.Case().when(ok, _list(items))
+        return exp.Case().when(ok, _list(items, low.dialect))
 
     # each source's list is the recommendations' list filtered by its ids: one list built a row
-    everyone = low.add("l_recommendations", _list([(rid, fires) for rid, _, fires in recs]))
+    # (in DuckDB, whose LIST_WHERE keeps the ids of a list of flags, each from its own flags)
+    everyone = low.add("l_recommendations", _list([(rid, fires) for rid, _, fires in recs], low.dialect))
     out = [("row", _col("row")), ("error", error), ("recommendations", exp.Case().when(ok, everyone, copy=False))]
     source_of: dict[str, set[str]] = {}
     for rid, source, _ in recs:
         source_of.setdefault(rid, set()).add(source)
     for source in checked.sources:
         ids = [rid for rid, s, _ in recs if s == source]
-        if any(len(source_of[rid]) > 1 for rid in ids):  # an id under two sources: its own flags
+        if low.dialect == "duckdb" or any(len(source_of[rid]) > 1 for rid in ids):  # an id under two sources
             out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
         elif len(ids) == len(recs):
             out.append((source, exp.Case().when(ok, everyone, copy=False)))
@@ -105,8 +106,13 @@ def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -
     return exp.Paren(this=_and(unknown, inner))
 
 
-def _list(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
-    """The ids whose flag holds, in order: a list of CASEs, NULLs filtered out."""
+def _list(items: list[tuple[str, exp.Expr]], dialect: str | None = None) -> exp.Expr:
+    """The ids whose flag holds, in order: a list of CASEs, NULLs filtered out; in DuckDB, its
+    LIST_WHERE of the ids and the flags (no lambda: a tenth of the query's time less)."""
+    if dialect == "duckdb" and items:  # LIST_WHERE refuses a NULL flag: IS TRUE makes each two-valued
+        return exp.Anonymous(this="LIST_WHERE", expressions=[
+            exp.Array(expressions=[_s(value) for value, _ in items]),
+            exp.Array(expressions=[flag if isinstance(flag, exp.Boolean) else _is_true(flag) for _, flag in items])])
     array = exp.Array(expressions=[exp.Case().when(flag, _s(value)) for value, flag in items])
     x = exp.to_identifier("x")
     kept = exp.ArrayFilter(this=array, expression=exp.Lambda(
@@ -135,7 +141,7 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
     hundred columns of flags, each tested on every row, cost an eighth of the query)."""
     facts = list(dict.fromkeys(fact for fact, undecided in pairs if not _literal_is(undecided, False)))
     if not facts:
-        return _list([])
+        return _list([], low.dialect)
     number = {fact: i for i, fact in enumerate(facts)}
     width = len(facts)
     keys: dict[str, exp.Case] = {}
@@ -359,7 +365,7 @@ def _row_error(low: _Lowering) -> exp.Expr:
     fine: list[exp.Expr] = [_is_null(_col("error"))] if "error" in low.present else []
     for name, fact in low.checked.facts.items():
         parse_error = _col(name + "__error") if name + "__error" in low.present else None
-        check = _check(name, fact.type, low.fact(name)) if name in low.present else None
+        check = _check(name, fact.type, low.fact(name), low.dialect) if name in low.present else None
         if parse_error is not None:
             fine.append(_is_null(parse_error))
         if check is not None:
@@ -416,7 +422,7 @@ def _inside(value, interval: ir.Interval) -> exp.Expr:
     return _and(low_ok, high_ok)
 
 
-def _check(name: str, t: ir.FactType, value) -> tuple[exp.Expr, exp.Expr] | None:
+def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tuple[exp.Expr, exp.Expr] | None:
     """(whether the value is not allowed, the message saying why), or None: nothing to check."""
     who = f"'{name}'"
     match t:
@@ -438,7 +444,14 @@ def _check(name: str, t: ir.FactType, value) -> tuple[exp.Expr, exp.Expr] | None
             repeated = exp.Bracket(this=twice, expressions=[_n(1)], offset=1, safe=True)
             not_listed = exp.GT(this=exp.ArraySize(this=outside), expression=_n(0))
             listed_twice = exp.GT(this=exp.ArraySize(this=twice), expression=_n(0))
-            return _or(not_listed, listed_twice), (
+            bad = _or(not_listed, listed_twice)
+            if dialect == "duckdb":  # one pass: a value not listed, or not where it is first found (twice)
+                i = exp.to_identifier("i")  # DuckDB counts a lambda's index from 1, as LIST_POSITION
+                bad = exp.GT(this=exp.ArraySize(this=exp.ArrayFilter(this=value, expression=exp.Lambda(this=_or(
+                    _not(exp.In(this=exp.column("x"), expressions=[_s(v) for v in values])),
+                    exp.NEQ(this=exp.Anonymous(this="LIST_POSITION", expressions=[value, exp.column("x")]),
+                            expression=exp.column("i"))), expressions=[x, i]))), expression=_n(0))
+            return bad, (
                 exp.Case()
                 .when(not_listed, _concat("'", first_bad, f"' is not a value of {who}; expected values from "
                                           f"{_choices(values)}"), copy=False)
