@@ -2,6 +2,8 @@
 
 Takes the checked IR (nothing else: no generated Python, no evaluator) and returns a sqlglot
 expression tree, written in any dialect sqlglot knows (`to_sql`: DuckDB, Spark, Postgres).
+The tree uses forms every engine runs, unless it is built for DuckDB (`dialect="duckdb"`),
+whose LIST_WHERE makes the lists without a lambda.
 The query reads a relation whose columns are the facts, typed (`column_types`): yes-no as
 BOOLEAN, integers as BIGINT, numbers as `NUMBER` (DECIMAL(38, 18): exact, as the
 language's numbers are), enum values as text, sets as lists of
