@@ -203,11 +203,12 @@ class Stage:
             case ir.NumberType():
                 raise AssertionError("a number is read by _Number, in layers")
             case ir.EnumType(values=values):
-                if json:  # a listed value first: the common case, and the cheap test
+                if json:  # a listed value first: the common case, and the cheap test (an unknown cell: none)
                     listed = exp.In(this=text, expressions=[_s(v) for v in values])
                     wrong = _or(_not(_is_null(_try(text, "DOUBLE"))),
                                     exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
-                    return (exp.Case().when(listed, text, copy=False).when(_not(wrong), text, copy=False),
+                    return (exp.Case().when(_is_null(text), exp.Null(), copy=False).when(listed, text, copy=False)
+                            .when(_not(wrong), text, copy=False),
                             exp.Case().when(listed, exp.Null(), copy=False)
                             .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text), copy=False),
                             None)
@@ -287,11 +288,9 @@ class _Number:
         known = _not(_is_null(text))
         if self.integer:
             # DuckDB's cast rounds '3.5' to 4 and '3.0000000000000000001' to 3, and reads '0x10' as
-            # 16: only a text without a point or an exponent, held to the number it is as a DOUBLE
+            # 16: only a text that is the number as SQL writes it back (the cheapest test measured)
             as_big = _try(text, "BIGINT")
-            plain = _and(*[exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in ".eE"])
-            fast = exp.Case().when(_and(plain, exp.EQ(this=as_big, expression=_try(text, "DOUBLE"))), as_big,
-                                   copy=False)
+            fast = exp.Case().when(exp.EQ(this=_text(as_big), expression=text), as_big, copy=False)
         else:
             short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
             fast = exp.Case().when(_and(short, *[exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]),
