@@ -104,9 +104,10 @@ def test_a_repeated_duckdb_cohort_builds_no_query(tmp_path):
         return json.loads(done.stdout.splitlines()[-1])
 
     import os
-    assert run(tmp_path / "first.jsonl") != []  # built, and kept
-    assert run(tmp_path / "second.jsonl") == []
-    assert run(tmp_path / "off.jsonl", env={**os.environ, "CONSILIUM_CACHE": "off"}) != []
+    fresh = {**os.environ, "CONSILIUM_CACHE_DIR": str(tmp_path / "cache")}  # other tests may have kept this query
+    assert run(tmp_path / "first.jsonl", env=fresh) != []  # built, and kept
+    assert run(tmp_path / "second.jsonl", env=fresh) == []
+    assert run(tmp_path / "off.jsonl", env={**fresh, "CONSILIUM_CACHE": "off"}) != []
     first = (tmp_path / "first.jsonl").read_text()
     rows = [json.loads(line) for line in first.splitlines()]
     assert rows[0]["recommendations"] == ["bevacizumab", "crs_hipec"] and rows[1]["error"].startswith("not valid JSON")
