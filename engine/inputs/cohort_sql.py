@@ -113,7 +113,8 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
             if isinstance(kb.facts[fact].type, ir.DurationType):
                 columns.append(fact + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
-    text = sql.lower(kb.checked, table=staged, columns=columns).sql(dialect=dialect, identify=True, copy=False)
+    text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
+        dialect=dialect, identify=True, copy=False)
     if store is not None and name is not None:
         store.write_entry(name, text.encode("utf-8"))
     return text
