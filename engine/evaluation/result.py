@@ -7,6 +7,9 @@ visited, each step's outcome in words and as a code (`OUTCOMES`): a `Trace`, kep
 walk recorded it and made into steps when first read. A result is plain data:
 nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
 `schema_version`; bump the major version on any breaking change, the minor on an addition.
+What that JSON holds that is the same for many results (a step per values read, a
+recommendation, a site's view, ...) is made once, kept (bounded) and shared between results,
+read-only (evaluation/shared.py); its top level is fresh for each call.
 """
 
 from __future__ import annotations
