@@ -590,7 +590,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "contradictions": [part(kept["contradiction"], c) for c in contradictions],
             "choices": [alike(same["choice"], c) for c in self.choices],
             # what the text and the report show: one warning per thing said, naming every rule it comes from
-            "merged_warnings": [alike(same["merged"], m) for m in merge_warnings(self.warnings + warned)],
+            "merged_warnings": [_merged_json(m) for m in merge_warnings(self.warnings + warned)],
         }
 
 
@@ -681,6 +681,21 @@ def _site_json(view: SiteView) -> SharedDict:
     return shared_dict({"label": view.label, "present": view.present,
                         "sources": shared_dict({s.source: _alike(kept, s) for s in view.sources}),
                         "relations": shared_list([_alike(kept, r) for r in view.relations])})
+
+
+def _merged_json(merged: Any) -> Any:
+    """`MergedWarning.to_json`, read-only, made once per what it writes: its words and its origins'
+    fields but their notes (a contradiction's note names the case's values; the JSON does not show it)."""
+    key = (merged.severity, merged.label, merged.quote, merged.instead,
+           tuple([(w.id, w.kind, w.label, w.severity, w.source, w.section, w.refs, w.pathway) for w in merged.origins]))
+    kept = _ALIKE["merged"]
+    found = kept.get(key)
+    if found is None:
+        found = frozen(merged.to_json())
+        if len(kept) >= _KEPT_BOUND:
+            kept.clear()
+        kept[key] = found
+    return found
 
 
 def _warning(contradiction: Any) -> RuleWarning:
