@@ -136,6 +136,9 @@ class WhyNot(NamedTuple):
                 "needs": list(self.needs)}
 
 
+_UNSET = object()  # (not the Advice itself: a reference to itself would leave it to the garbage collector)
+
+
 class Advice:
     """What the advisor says of one result, worked out when first asked (evaluation itself
     pays nothing for it): findings, conditional options, contradictions, choices, why not."""
@@ -148,11 +151,11 @@ class Advice:
         self._advisor, self._case = advisor, case
         self._recommendations, self._warnings, self._needs = recommendations, warnings, needs
         self._cache: dict[str, Any] = {}
-        self._held: Any = self  # the case's values of the findings' and constraints' conditions: not yet worked out
+        self._held: Any = _UNSET  # the case's values of the findings' and constraints' conditions, when worked out
 
     def _values(self) -> tuple[Any, ...] | None:
         """`Advisor._held` of the case, worked out once for findings and contradictions both."""
-        if self._held is self:
+        if self._held is _UNSET:
             self._held = self._advisor._held(self._case)
         return self._held
 
