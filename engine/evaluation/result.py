@@ -584,7 +584,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [alike(same["unchecked"], u) for u in self.unchecked],
             "trace": steps,
-            "identity": _identity_json(self.identity),
+            "identity": dict(self.identity) if self.identity is not None else None,
             "findings": [part(kept["finding"], f) for f in self.findings],
             "options": [alike(same["option"], o) for o in self.options],
             "contradictions": [part(kept["contradiction"], c) for c in contradictions],
@@ -634,7 +634,7 @@ def _trace_json(trace: Iterable[TraceStep]) -> list[dict[str, Any]]:
 # Each kind bounded as those are (`needs.kept_bound` for a knowledge base of up to a thousand
 # nodes): emptied when full.
 _KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
-    "undecided", "by_site", "finding", "contradiction", "contradiction warning", "identity")}
+    "undecided", "by_site", "finding", "contradiction", "contradiction warning")}
 # Per kind of record whose fields are all text, whole numbers and tuples and records of those
 # (equal records: the same JSON), by the record itself: these are often made afresh per result.
 _ALIKE: dict[str, dict[Any, Any]] = {kind: {} for kind in (
@@ -707,19 +707,4 @@ def _warning(contradiction: Any) -> RuleWarning:
         if len(kept) >= _KEPT_BOUND:
             kept.clear()
         kept[id(contradiction)] = found
-    return found[1]
-
-
-def _identity_json(identity: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The knowledge base's identity (one dict per knowledge base), read-only, made once; made
-    again if that dict was changed."""
-    if identity is None:
-        return None
-    kept = _KEPT["identity"]
-    found = kept.get(id(identity))
-    if found is None or found[0] is not identity or found[1] != identity:
-        found = (identity, frozen(dict(identity)))
-        if len(kept) >= _KEPT_BOUND:
-            kept.clear()
-        kept[id(identity)] = found
     return found[1]
