@@ -62,7 +62,7 @@ def test_the_codegen_command_prints_one_pathway_or_all(monkeypatch):
     assert "def decide_regimen(" in run.out and "def walk_regimen(" in run.out
     assert "def decide_surgery(" not in run.out
     everything = run_cli("codegen", "tests/data/codegen")
-    assert "def decide(case):" in everything.out and "def walk(case):" in everything.out
+    assert "def decide(case, *, validated=False):" in everything.out and "def walk(case):" in everything.out
     unknown = run_cli("codegen", "tests/data/codegen", "--pathway", "nope")
     assert unknown.code == 2 and "no pathway 'nope'" in unknown.err and "surgery, regimen" in unknown.err
 

@@ -391,9 +391,10 @@ class PathwayWriter:
         given: list[str] = []  # the locals known not to be None below the guard's test
         kind = type(node).__name__.lower()
         read = self.read(node, self.reads[node.id], indent)
-        flat = f.flat(node.guard, indent) if node.guard is not None else None
-        if flat is not None:
-            given = self.flat(indent, node, kind, read, flat, node.guard, partial(self.fire, node, kind, read))
+        guard = node.guard
+        flat = f.flat(guard, indent) if guard is not None else None
+        if flat is not None and guard is not None:
+            given = self.flat(indent, node, kind, read, flat, guard, partial(self.fire, node, kind, read))
             if self.record:
                 self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
             elif f.body[-1][0].endswith("else:"):  # nothing to do when it does not hold

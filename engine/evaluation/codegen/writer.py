@@ -36,7 +36,7 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
     "missing", "undecided_words", "add_duration", "days_between", "subtract_duration", "Decision", "TraceStep",
     "Recommendation", "Unchecked", "num_add", "num_subtract", "num_multiply", "num_divide", "negate", "absolute",
     "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range",
-    "relevant"}
+    "relevant", "check", "validated"}
 
 
 def _in_duration_range(value: Any, interval: ir.Interval) -> bool | None:
@@ -202,6 +202,7 @@ class Function:
         self.given: dict[str, str] = {}     # definitions passed in by the caller, by name
         self.opaque = False                 # leave their facts unread (values only: no trace shows them)
         self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
+        self.head: list[str] = []           # lines before the `try` of a guarded function
 
     # ---- lines ------------------------------------------------------------------------------
     def emit(self, indent: int, text: str) -> None:
@@ -220,7 +221,8 @@ class Function:
             lines = lines + [("    pass", None)]
         if not self.guarded:
             return head + lines
-        return head + [("    try:", None)] + [("    " + line, place) for line, place in lines] \
+        return head + [(line, None) for line in self.head] + [("    try:", None)] \
+            + [("    " + line, place) for line, place in lines] \
             + [("    except Exception as exc:  # reported at the rule whose code raised it", None),
                ("        raise at_rule(exc) from None", None)]
 
@@ -469,8 +471,8 @@ class Function:
                     unknowns.append(v)
         self.sure.difference_update(present)
         unknown = " or ".join(f"{x} is None" for x in unknowns if x not in present) or None
-        return Flat(not conjunction, " or ".join(decisive_parts) or "False", " and ".join(open_parts) or "True", unknown,
-                    tuple(present), tuple(unknowns))
+        return Flat(not conjunction, " or ".join(decisive_parts) or "False", " and ".join(open_parts) or "True",
+                    unknown, tuple(present), tuple(unknowns))
 
     def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
