@@ -38,8 +38,7 @@ _new = tuple.__new__  # makes a named tuple from its fields without the Python-l
 # answers: these bounds hold those many times over, and the memory is small and fixed (an entry
 # is a tuple per source, or one case's needs), whatever the size of the knowledge base. Emptied,
 # not evicted one by one, when full: a cohort of distinct answers only works them out again.
-VIEWS_KEPT = 8192  # the views per source, per (recommendations, warnings) fired: kept_bound's floor;
-#                   and the Decisions `decide` returns, per answer
+VIEWS_KEPT = 8192  # the views per source, per (recommendations, warnings) fired: kept_bound's floor
 NEEDS_KEPT = 4096  # the needs of a short list of open nodes, per list: half that, an entry being larger
 WHOLE_NEEDS = 8    # a longer list of open nodes seldom repeats: not kept whole (its parts are)
 
@@ -112,16 +111,6 @@ class Evaluator:
         module = codegen.generate(self.checked, self.shapes, self.name, kinds=("decide",))
         module.values["relevant"] = self._relevance
         module.values["check"] = self._check
-        # The same answer is the same Decision (plain data, never changed once made): looking it
-        # up costs about half what making a named tuple, and later freeing it, does
-        kept: dict[tuple[Any, ...], Decision] = {}
-
-        def decision(answer: tuple[Any, ...]) -> Decision:
-            if len(kept) >= VIEWS_KEPT:
-                kept.clear()  # emptied in place: the generated code holds `kept.get`
-            made = kept[answer] = _new(Decision, answer)
-            return made
-        module.values["kept_decision"], module.values["decision"] = kept.get, decision
         decide: Decide = codegen.build(module, f"<consilium {self.name}>", self._store)["decide"]
         return decide
 

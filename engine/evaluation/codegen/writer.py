@@ -36,7 +36,7 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
     "missing", "undecided_words", "add_duration", "days_between", "subtract_duration", "Decision", "TraceStep",
     "Recommendation", "Unchecked", "num_add", "num_subtract", "num_multiply", "num_divide", "negate", "absolute",
     "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range",
-    "relevant", "check", "validated", "answer", "kept_decision", "decision"}
+    "relevant", "check", "validated"}
 
 
 def _in_duration_range(value: Any, interval: ir.Interval) -> bool | None:
