@@ -39,11 +39,11 @@ def test_golden_generated_code(codegen_kb, pathway, update_golden):
 def test_generated_code_reads_like_the_rules(codegen_kb):
     source = codegen_kb.generated_source()
     # `operable` is used by two pathways: computed once, by decide and walk, and passed on
-    assert "def decide_surgery(case, get, recs, warns, needs, operable):" in source
-    assert "def walk_surgery(case, get, recs, warns, trace, undecided, plans, operable):" in source
-    assert "    decide_surgery(case, get, recs, warns, needs, operable)" in source
+    assert "def decide_surgery(case, recs, warns, needs, operable):" in source
+    assert "def walk_surgery(case, recs, warns, trace, undecided, plans, operable):" in source
+    assert "    decide_surgery(case, recs, warns, needs, operable)" in source
     assert "# tests/data/codegen/main.rules:25  decide approach \"How many segments?\"" in source
-    assert "    operable = " in source and "    segments = get('segments')" in source
+    assert "    operable = " in source and "    segments = case.get('segments')" in source
     assert not re.search(r"\b[kfqr]\d+\b", source), "no positional names"
     compile(source, "generated", "exec")
 

@@ -81,7 +81,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
 
 
 def _sites(module: Module, checked: Checked, given: dict[str, str]) -> Function:
-    f = module.function("sites_present", ", ".join(["get", *given.values()]), checked.defines)
+    f = module.function("sites_present", ", ".join(["case", *given.values()]), checked.defines)
     sites = list(checked.sites.values())
     f.prepare([s.condition for s in sites], given=given)
     present = []
@@ -102,7 +102,6 @@ def _top(module: Module, checked: Checked, calls: list[tuple[Function, list[str]
     if not record:
         f.head = ["    if not validated:", "        case = check(case)"]
     f.prepare([ir.DefineRef(id=name) for name in sorted(shared)])
-    f.prologue.insert(0, ("    get = case.get", None))
     lists = ("recs", "warns", "trace", "undecided", "plans", "unchecked") if record else ("recs", "warns")
     for name in lists:
         f.emit(0, f"{name} = []")

@@ -88,7 +88,7 @@ def parameters_of(pathway: ir.Pathway, record: bool) -> list[str]:
     """What a pathway's function is given: only what its nodes use (each costs every call)."""
     kinds = {type(n) for n in pathway.nodes}
     conditional = any(conditions_of(n) for n in pathway.nodes)
-    wanted = {"case": ir.Schedule in kinds, "get": conditional or ir.Schedule in kinds,
+    wanted = {"case": conditional or ir.Schedule in kinds,
               "recs": ir.Recommend in kinds, "warns": bool(kinds & {ir.Warn, ir.Schedule}),
               "needs": conditional and not record, "trace": record, "undecided": conditional and record,
               "plans": ir.Schedule in kinds and record}
@@ -249,7 +249,7 @@ class PathwayWriter:
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
-                values.append(var or f"get({name!r})")
+                values.append(var or f"{f.reader}({name!r})")
             if missing_facts_decide(condition, self.checked.defines):  # no call needed
                 before = len(f.body)
                 wanted = set(facts_read(condition, self.checked.defines))
@@ -473,7 +473,7 @@ class SafetyWriter(PathwayWriter):
                  given: dict[str, str]):
         self.checked, self.record, self.pid, self.given = checked, record, None, given
         self.safeties = safeties
-        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given.values()])
+        parameters = ", ".join(["case, warns, trace, unchecked" if record else "case, warns", *given.values()])
         self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
                                  checked.defines)
 

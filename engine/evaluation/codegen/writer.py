@@ -148,6 +148,8 @@ class Module:
 
     def function(self, name: str, parameters: str, defines: Mapping[str, ir.Define]) -> "Function":
         function = Function(self, name, parameters, defines)
+        if parameters.split(", ")[0] == "case":  # given the case: reads its facts with case.get
+            function.reader = "case.get"
         self.functions.append(function)
         return function
 
@@ -203,6 +205,10 @@ class Function:
         self.opaque = False                 # leave their facts unread (values only: no trace shows them)
         self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
         self.head: list[str] = []           # lines before the `try` of a guarded function
+        # how a fact is read: `get(name)` where the function is given a getter; `case.get(name)`
+        # where it is given the case (a method call Python 3.11 makes without a bound method:
+        # cheaper than calling a getter passed around)
+        self.reader = "get"
 
     # ---- lines ------------------------------------------------------------------------------
     def emit(self, indent: int, text: str) -> None:
@@ -274,9 +280,9 @@ class Function:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.fact_indent[fact] = indent
-                self.emit(indent, f"{var} = get({fact!r})")
+                self.emit(indent, f"{var} = {self.reader}({fact!r})")
             elif indent > 0 and fact not in self.top_facts:
-                self.emit(indent, f"{self.facts[fact]} = get({fact!r})")
+                self.emit(indent, f"{self.facts[fact]} = {self.reader}({fact!r})")
             if indent == 0:
                 self.top_facts.add(fact)
         place = self.place
