@@ -2,6 +2,8 @@
 
 Takes the checked IR (nothing else: no generated Python, no evaluator) and returns a sqlglot
 expression tree, written in any dialect sqlglot knows (`to_sql`: DuckDB, Spark, Postgres).
+The tree uses forms every engine runs, unless it is built for DuckDB (`dialect="duckdb"`),
+whose LIST_WHERE makes the lists without a lambda.
 The query reads a relation whose columns are the facts, typed (`column_types`): yes-no as
 BOOLEAN, integers as BIGINT, numbers as `NUMBER` (DECIMAL(38, 18): exact, as the
 language's numbers are), enum values as text, sets as lists of
@@ -165,10 +167,18 @@ def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
         duration = _Dur(_n(duration.months), _n(duration.days))
     months = duration.months if sign > 0 else exp.Neg(this=exp.Paren(this=duration.months))
     days = duration.days if sign > 0 else exp.Neg(this=exp.Paren(this=duration.days))
-    by_months = exp.DateAdd(this=day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
-    on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
-    by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
-    return exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+    on_day = day
+    if not _is_zero(duration.months):  # a step of no months or no days is left out: it moves nothing
+        by_months = exp.DateAdd(this=on_day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
+        on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
+    if not _is_zero(duration.days):
+        by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
+        on_day = exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+    return on_day
+
+
+def _is_zero(e: exp.Expr) -> bool:
+    return isinstance(e, exp.Literal) and e.is_number and float(e.this) == 0
 
 
 def _double(e: exp.Expr) -> exp.Expr:
@@ -189,9 +199,10 @@ class _Refused(Exception):
 class _Lowering:
     """Expressions of one knowledge base, and the named columns the query computes in layers."""
 
-    def __init__(self, checked: Checked, present: Collection[str]):
+    def __init__(self, checked: Checked, present: Collection[str], dialect: str | None = None):
         self.checked = checked
         self.present = set(present)
+        self.dialect = dialect  # None: forms every engine runs; "duckdb": DuckDB's faster ones
         self.columns: dict[str, exp.Expr] = {}   # name -> expression over earlier columns
         self.deps: dict[str, set[str]] = {}
         self.define_col: dict[str, exp.Expr | _Dur] = {}
@@ -377,14 +388,16 @@ from .sql_decide import decide_columns  # noqa: E402  (the pathways, after the e
 
 
 def lower(checked: Checked, *, table: str | exp.Expr = "cases",
-          columns: Collection[str] | None = None) -> exp.Select:
+          columns: Collection[str] | None = None, dialect: str | None = None) -> exp.Select:
     """The query deciding every row of `table` (a name, or a query as a sqlglot tree).
 
     `columns`: the columns the table has (all the facts, when None); a fact without one is
-    unknown for every row. Raises KnowledgeBaseError (`not-lowerable`) naming the rule
-    that uses a construct this lowering does not know."""
+    unknown for every row. `dialect`: the engine it is for, when it has faster forms of its
+    own (DuckDB's LIST_WHERE); None writes forms that every dialect runs. Raises
+    KnowledgeBaseError (`not-lowerable`) naming the rule that uses a construct this lowering
+    does not know."""
     present = set(checked.facts) if columns is None else set(columns)
-    low = _Lowering(checked, present)
+    low = _Lowering(checked, present, dialect)
     low.definitions()
     outputs = decide_columns(low, _lowered)
     source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
@@ -417,7 +430,8 @@ def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:
 def to_sql(checked: Checked, dialect: str = "duckdb", *, table: str = "cases",
            columns: Collection[str] | None = None, pretty: bool = True) -> str:
     """The query as text in one dialect (duckdb, spark or postgres)."""
-    return lower(checked, table=table, columns=columns).sql(dialect=dialect, pretty=pretty, identify=True, copy=False)
+    return lower(checked, table=table, columns=columns, dialect=dialect).sql(
+        dialect=dialect, pretty=pretty, identify=True, copy=False)
 
 
 __all__ = ["DIALECTS", "NUMBER", "column_types", "lower", "output_columns", "shift", "to_sql"]

@@ -86,7 +86,8 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
             if isinstance(kb.facts[name].type, ir.DurationType):
                 columns.append(name + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
-    return sql.lower(kb.checked, table=staged, columns=columns).sql(dialect=dialect, identify=True, copy=False)
+    return sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
+        dialect=dialect, identify=True, copy=False)
 
 
 # ---- DuckDB ----------------------------------------------------------------------------------
