@@ -22,7 +22,7 @@ time, cases per second and the peak memory of the process and its children toget
 After each size of the decision it checks that the hand-written DuckDB pipeline wrote the
 engine's rows (a fair baseline), then runs the two `--pairs` more times in turn and prints
 the median of the pairs' ratios (on a shared machine one pair can be off by half).
-`--only decision|kb` runs one half.
+`--only decision|kb` runs one half (with its Spark run; `--big` is the bundled knowledge base's).
 """
 
 from __future__ import annotations
@@ -228,8 +228,8 @@ def pairs(path: Path, size: int, count: int) -> None:
         t_engine, _ = measure(consilium_cmd(DECISION, path, "duckdb", OUT / "decision.parquet"))
         wall.append(t_engine / t_hand)
         cpu.append(CPU[-1] / c_hand)
-        print(f"  pair: hand {t_hand:.1f} s ({c_hand:.1f} s CPU), engine {t_engine:.1f} s ({CPU[-1]:.1f} s CPU)",
-              flush=True)
+        print(f"  pair: hand {t_hand:.1f} s ({c_hand:.1f} s CPU), engine {t_engine:.1f} s ({CPU[-1]:.1f} s CPU), "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
     print(f"{size:,} cases, engine / hand-written DuckDB over {count} more pairs: "
           f"median {statistics.median(wall):.2f}× wall, {statistics.median(cpu):.2f}× CPU "
           f"(each: {', '.join(f'{c:.2f}' for c in cpu)} CPU)", flush=True)
@@ -274,14 +274,17 @@ def main() -> int:
         t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-duckdb.parquet"), errors_expected=True)
         row("bundled KB: --engine duckdb", size, t, peak, f"{t_py / t:.1f}× faster than python",
             f"{c_py / CPU[-1]:.1f}× less CPU than python")
-    if args.big:
+    if args.big and args.only != "decision":
         path = cohort(args.big)
         t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-big.parquet", "--memory-limit", "1GB"),
                           errors_expected=True)
         row("bundled KB: --engine duckdb, --memory-limit 1GB", args.big, t, peak)
     if args.spark:
-        for label, kb_path, path in (("decision", DECISION, cohort(args.spark, DECISION, bad_rows=False)),
-                                     ("bundled KB", ROOT / "kb", cohort(args.spark))):
+        halves = {"decision": (DECISION, False), "bundled KB": (ROOT / "kb", True)}
+        for label, (kb_path, bad_rows) in halves.items():
+            if args.only and args.only != ("decision" if label == "decision" else "kb"):
+                continue
+            path = cohort(args.spark, kb_path, bad_rows=bad_rows)
             t, peak = measure(consilium_cmd(kb_path, path, "spark", OUT / f"{label[:3]}-spark.parquet",
                                             "--spark-master", "local[2]"), errors_expected=True)
             row(f"{label}: --engine spark, local[2]", args.spark, t, peak)

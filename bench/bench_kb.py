@@ -1,6 +1,6 @@
 """The bundled knowledge base: one case through every source, loading, and a whole `consilium eval`.
 
-    python bench/bench_kb.py [--cases 20000] [--runs 7] [--profile [evaluate|to_json]]
+    python bench/bench_kb.py [--cases 20000] [--runs 7] [--distinct N] [--profile [evaluate|to_json]]
 
 Per case (random cases of the bundled knowledge base: fixed seed, every fact type, boundary
 values, about a third of the facts missing), interleaved in batches in one process:
@@ -11,6 +11,7 @@ values, about a third of the facts missing), interleaved in batches in one proce
 - `evaluate` then `to_json`, what `consilium eval --json` writes;
 - `kb.decide` on the case as a file writes it (sets as lists, dates as text): checking the
   case against the fact schema, then `decide`.
+`--distinct N` draws the cases from N distinct ones, as a cohort's repeat (default: every case its own).
 Then the two differences issue 10 sets targets for: `to_json` alone against `evaluate`, and
 checking alone against `decide`.
 Loading, each in a fresh process: with nothing cached (parse, check, compile, and the
@@ -76,13 +77,16 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--distinct", type=int, help="draw the cases from this many distinct ones")
     parser.add_argument("--profile", nargs="?", const="evaluate", choices=("evaluate", "to_json"),
                         help="profile evaluate, or evaluate then to_json (pyinstrument), and stop")
     args = parser.parse_args()
 
     kb = consilium.load_kb()
     rng = random.Random(args.seed)
-    cases = [random_case(kb.facts, rng) for _ in range(args.cases)]
+    cases = [random_case(kb.facts, rng) for _ in range(min(args.cases, args.distinct or args.cases))]
+    if args.distinct:  # each drawn again and again, as a cohort's cases repeat (copies: not the same dict)
+        cases = [dict(rng.choice(cases)) for _ in range(args.cases)]
     facts = tuple(kb.facts)
     decide, evaluate = partial(kb.decide, validated=True), partial(kb.evaluate, validated=True)
     if args.profile:
@@ -99,7 +103,8 @@ def main() -> int:
                         "check the case, then decide": lambda case: kb.decide(written[id(case)])}, cases, 500)
     base = medians["read every fact (baseline)"]
     print(f"bundled knowledge base: {len(kb.facts)} facts, {len(kb.pathways)} pathways, {len(kb.sources)} sources; "
-          f"{len(cases):,} random cases, seed {args.seed}")
+          f"{len(cases):,} random cases" + (f" drawn from {args.distinct:,}" if args.distinct else "")
+          + f", seed {args.seed}")
     print(f"{'one case':<30} {'median':>12} {'ratio':>8}")
     for name, value in medians.items():
         print(f"{name:<30} {value * 1e6:>9.2f} µs {value / base:>7.1f}x")

@@ -30,7 +30,9 @@ CONSILIUM_CACHE=off turns it off; CONSILIUM_CACHE_DIR moves it.
 Sealing, the key, the folder's checks and its bound are engine/lang/sealed.py's, shared with
 the cache of compiled generated code (engine/evaluation/bytecode.py). This module's
 `read_entry` and `write_entry` are those sealed ones: a store of named entries that can be
-handed to any other cache, and that never returns an entry whose seal does not verify.
+handed to any other cache, and that never returns an entry whose seal does not verify. The
+SQL cohorts keep their built queries in it (engine/inputs/cohort_sql.py), named by
+`engine_digest` and the rule files' texts.
 """
 
 from __future__ import annotations

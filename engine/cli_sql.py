@@ -65,8 +65,9 @@ def cohort_in_engine(args) -> int:
             from .lang.files import refuse_overwrite
             refuse_overwrite(output, [p for p in (cohort, args.database) if p] + list(kb.loaded.paths))
         if args.engine == "duckdb":
+            from . import cache  # the built query is kept there: a later run neither imports sqlglot nor builds
             summary = run_duckdb(kb, cohort, output, database=args.database, table=args.table,
-                                 memory_limit=args.memory_limit, progress=progress)
+                                 memory_limit=args.memory_limit, progress=progress, store=cache)
         else:
             summary = run_spark(kb, cohort, output, master=args.spark_master, table=args.table, progress=progress)
     except Interrupted as stop:

@@ -268,6 +268,24 @@ def test_a_number_sql_cannot_hold_exactly_is_a_row_error_not_rounded(tmp_path):
     assert "--engine python" in rows[0]["error"] and rows[1]["recommendations"] == ["at_most", "exactly"]
 
 
+def test_a_whole_number_with_decimals_is_never_rounded_to_one(tmp_path):
+    """DuckDB's cast reads '3.0000000000000000001' and '3.5' as whole numbers (3, 4): a whole-number
+    cell with decimals is its row's error, as in Python, whatever the decimals, and so is hexadecimal."""
+    kb = consilium.load_kb(ROOT / "bench" / "decision")
+    cohort = tmp_path / "c.csv"
+    cohort.write_text("hepatectomy_segments,liver_resectable,extrahepatic_unresectable,future_liver_remnant_pct\n"
+                      "3.0000000000000000001,true,false,50\n3.00000000000000001,true,false,50\n3.5,true,false,50\n"
+                      "0x10,true,false,50\n3,true,false,50\n")
+    run_cohort(kb, str(ROOT / "bench" / "decision"), cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    python, duckdb = _rows(tmp_path / "python.jsonl"), _rows(tmp_path / "duckdb.jsonl")
+    assert [bool(r.get("error")) for r in python] == [True] * 4 + [False]
+    assert [bool(r.get("error")) for r in duckdb] == [True] * 4 + [False]
+    assert "'hepatectomy_segments'" in duckdb[0]["error"] and "3.0000000000000000001" in duckdb[0]["error"]
+    _same(python[1:], duckdb[1:])  # the first: Python's 'a whole number', DuckDB's 'more digits than it holds'
+    assert duckdb[4]["recommendations"] == ["simultaneous"]
+
+
 def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path, spark):
     """`,,` in a CSV cohort (a patient whose facts are all unknown) is a row with its line number in
     Python, DuckDB and Spark alike, never dropped; a blank line at the end is no row."""

@@ -84,3 +84,32 @@ def test_a_repeated_eval_runs_no_process_and_writes_nothing():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
                           check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def test_a_repeated_duckdb_cohort_builds_no_query(tmp_path):
+    """The query `eval --cohort --engine duckdb` builds is kept in the cache: a second run neither
+    imports sqlglot nor builds, and writes the rows the first wrote (and a run without the cache)."""
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text('{"kras": "mutant", "peritoneal_pci": 3}\n{broken\n{"liver_resectable": true, "kras": 7}\n')
+    decision = ROOT / "bench" / "decision"
+
+    def run(out, env=None) -> list[str]:
+        code = _SHOW.format(code="import runpy, sys; sys.argv = ['consilium', 'eval', "
+                                 f"{str(decision)!r}, '--cohort', {str(cohort)!r}, '-o', {str(out)!r}, "
+                                 "'--engine', 'duckdb']\ntry:\n    runpy.run_module('consilium', run_name='__main__')\n"
+                                 "except SystemExit as stop:\n    assert stop.code == 1, stop.code",
+                            heavy=("sqlglot", "consilium.engine.evaluation.sql", "consilium.engine.inputs.sql_stage"))
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                              check=True, env=env)
+        return json.loads(done.stdout.splitlines()[-1])
+
+    import os
+    fresh = {**os.environ, "CONSILIUM_CACHE_DIR": str(tmp_path / "cache")}  # other tests may have kept this query
+    assert run(tmp_path / "first.jsonl", env=fresh) != []  # built, and kept
+    assert run(tmp_path / "second.jsonl", env=fresh) == []
+    assert run(tmp_path / "off.jsonl", env={**fresh, "CONSILIUM_CACHE": "off"}) != []
+    first = (tmp_path / "first.jsonl").read_text()
+    rows = [json.loads(line) for line in first.splitlines()]
+    assert rows[0]["recommendations"] == ["bevacizumab", "crs_hipec"] and rows[1]["error"].startswith("not valid JSON")
+    assert rows[2]["error"].startswith("'kras' is one of")
+    assert (tmp_path / "second.jsonl").read_text() == first == (tmp_path / "off.jsonl").read_text()

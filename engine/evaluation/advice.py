@@ -30,7 +30,7 @@ from ..lang.reads import conditions_of, reads_of
 from ..lang.values import to_json_value
 from .codegen import build
 from .codegen.writer import Module
-from .explain import Explainer, Reason, Value
+from .explain import KEPT, Explainer, Reason, Value
 from .result import RuleWarning
 
 
@@ -136,11 +136,14 @@ class WhyNot(NamedTuple):
                 "needs": list(self.needs)}
 
 
+_UNSET = object()  # (not the Advice itself: a reference to itself would leave it to the garbage collector)
+
+
 class Advice:
     """What the advisor says of one result, worked out when first asked (evaluation itself
     pays nothing for it): findings, conditional options, contradictions, choices, why not."""
 
-    __slots__ = ("_advisor", "_case", "_recommendations", "_warnings", "_needs", "_cache")
+    __slots__ = ("_advisor", "_case", "_recommendations", "_warnings", "_needs", "_cache", "_held")
 
     def __init__(self, advisor: "Advisor", case: Mapping[str, Any], recommendations: Iterable[Any],
                  warnings: Iterable[Any], needs: Iterable[Any]):
@@ -148,6 +151,13 @@ class Advice:
         self._advisor, self._case = advisor, case
         self._recommendations, self._warnings, self._needs = recommendations, warnings, needs
         self._cache: dict[str, Any] = {}
+        self._held: Any = _UNSET  # the case's values of the findings' and constraints' conditions, when worked out
+
+    def _values(self) -> tuple[Any, ...] | None:
+        """`Advisor._held` of the case, worked out once for findings and contradictions both."""
+        if self._held is _UNSET:
+            self._held = self._advisor._held(self._case)
+        return self._held
 
     def _kept(self, name: str, work) -> tuple:
         if name not in self._cache:
@@ -156,7 +166,7 @@ class Advice:
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return self._kept("findings", lambda: self._advisor.findings(self._case))
+        return self._kept("findings", lambda: self._advisor.findings(self._case, self._values()))
 
     @property
     def options(self) -> tuple[ConditionalOption, ...]:
@@ -165,7 +175,7 @@ class Advice:
 
     @property
     def contradictions(self) -> tuple[Contradiction, ...]:
-        return self._kept("contradictions", lambda: self._advisor.contradictions(self._case))
+        return self._kept("contradictions", lambda: self._advisor.contradictions(self._case, self._values()))
 
     @property
     def choices(self) -> tuple[Choice, ...]:
@@ -193,6 +203,10 @@ class Advisor:
                     if target is not None:
                         self._into.setdefault(target, []).append((node.id, branch))
         self._conditions: Callable[[Callable[[str], Any]], tuple[Any, ...]] | None = None  # see `_held`
+        # a finding (a contradiction) per (its place, its reasons' id, where concluded), the
+        # reasons kept beside it so that their id is not reused while the entry lives
+        self._found: dict[tuple[Any, ...], tuple[tuple[Reason, ...], Finding]] = {}
+        self._contradicted: dict[tuple[int, int], tuple[tuple[Reason, ...], Contradiction]] = {}
         self._first_choice: dict[tuple[str, ...], str | None] = {}  # per path, its outermost `choose` step
         self._held_at: dict[int, int] = {}  # a condition's place in `_held`, by its id (the IR keeps it alive)
         self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
@@ -203,9 +217,11 @@ class Advisor:
                                  if any(f in self.judgements for f in reads_of(node, checked.defines)))
 
     # ---- findings ---------------------------------------------------------------------
-    def findings(self, case: Mapping[str, Any]) -> tuple[Finding, ...]:
+    def findings(self, case: Mapping[str, Any], held: Any = ...) -> tuple[Finding, ...]:
+        """`held`: `_held(case)`, when the caller has it."""
         found = []
-        held = self._held(case)
+        if held is ...:
+            held = self._held(case)
         reached: dict[str, bool] = {}  # the nodes the case reaches, as they are asked
         for i, f in enumerate(self.checked.findings):
             if held is not None:  # (the values, each in its place: the finding's scope, then its condition)
@@ -217,9 +233,20 @@ class Advisor:
                     continue
                 if self.value(f.condition, case) is not True:
                     continue
-            p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
-            found.append(Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                 self.explain.reasons(f.condition, case), self.concluded_at(f, case, held, reached)))
+            reasons = self.explain.reasons(f.condition, case)
+            concluded = self.concluded_at(f, case, held, reached)
+            # the same finding for the same reasons (kept per values read) and places: the record
+            # made before, so that what is made of it (its JSON) is made once too
+            key = (i, id(reasons), concluded)
+            kept = self._found.get(key)
+            if kept is None or kept[0] is not reasons:
+                p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
+                kept = (reasons, Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
+                                         reasons, concluded))
+                if len(self._found) >= KEPT:
+                    self._found.clear()
+                self._found[key] = kept
+            found.append(kept[1])
         return tuple(found)
 
     def _held(self, case: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -330,15 +357,24 @@ class Advisor:
         return tuple(found)
 
     # ---- contradictions ----------------------------------------------------------------
-    def contradictions(self, case: Mapping[str, Any]) -> tuple[Contradiction, ...]:
+    def contradictions(self, case: Mapping[str, Any], held: Any = ...) -> tuple[Contradiction, ...]:
+        """`held`: `_held(case)`, when the caller has it."""
         found = []
-        held = self._held(case)
+        if held is ...:
+            held = self._held(case)
         first = 2 * len(self.checked.findings)  # (where the constraints' values begin in `held`)
         for i, c in enumerate(self.checked.constraints):
             if (held[first + i] if held is not None else self.value(c.condition, case)) is True:
                 reasons = self.explain.reasons(c.condition, case)
-                facts = tuple(dict.fromkeys(f for r in reasons for f in r.facts))
-                found.append(Contradiction(c.id, c.label, facts, reasons, c.note))
+                # per reasons (kept per values read), the record made before: see `findings`
+                kept = self._contradicted.get((i, id(reasons)))
+                if kept is None or kept[0] is not reasons:
+                    facts = tuple(dict.fromkeys(f for r in reasons for f in r.facts))
+                    kept = (reasons, Contradiction(c.id, c.label, facts, reasons, c.note))
+                    if len(self._contradicted) >= KEPT:
+                        self._contradicted.clear()
+                    self._contradicted[i, id(reasons)] = kept
+                found.append(kept[1])
         return tuple(found)
 
     # ---- why not ------------------------------------------------------------------------------

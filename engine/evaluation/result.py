@@ -7,17 +7,22 @@ visited, each step's outcome in words and as a code (`OUTCOMES`): a `Trace`, kep
 walk recorded it and made into steps when first read. A result is plain data:
 nothing in it refers back to the evaluator. `to_json` writes the documented JSON form with
 `schema_version`; bump the major version on any breaking change, the minor on an addition.
+What that JSON holds that is the same for many results (a step per values read, a
+recommendation, a site's view, ...) is made once, kept (bounded) and shared between results,
+read-only (evaluation/shared.py); its top level is fresh for each call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang.records import record
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 from .merged import merge_warnings
+from .shared import EMPTY_DICT, SharedDict, frozen, shared_dict, shared_list
 
 if TYPE_CHECKING:
     from .concordance import SiteView
@@ -286,68 +291,147 @@ class Trace(Sequence[TraceStep]):
         return _expand(picked, self._values.get) if picked else ()
 
     def to_json(self) -> list[dict[str, Any]]:
-        """`TraceStep.to_json` of every step, made from what the walk recorded (the steps
-        themselves are not made for it): a result's trace is most of its JSON. What the
-        walk recorded is the same few constants case after case: each one's JSON, but for the
-        facts read and the words naming those missing, is made once (`_step_json`) and copied."""
+        """`TraceStep.to_json` of every step: a fresh list of steps shared between results
+        (read-only: see `Result.to_json`)."""
+        return self._json()[0]
+
+    def _json(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The trace's JSON, and the result's `undecided` (`Stuck.to_json` of `stuck_steps`),
+        made from what the walk recorded (the steps themselves are not made for it): a
+        result's trace is most of its JSON. What the walk recorded is the same few constants
+        case after case: a step that reads no fact is one JSON for every case, one that reads
+        facts one JSON per distinct value of those facts, each made once and kept
+        (`_step_json`)."""
         if self._steps is not None:
-            return _trace_json(self._steps)
-        plain, value, get = _PLAIN, to_json_value, self._values.get
+            return _trace_json(self._steps), [u.to_json() for u in stuck_steps(self._steps)]
+        get, safe = self._values.get, _SAFE
         kept = _STEP_JSON
         out: list[dict[str, Any]] = []
+        stuck: list[dict[str, Any]] = []
         append = out.append
         for entry in self._recorded:
             made = kept.get(id(entry))
             if made is None or made[0] is not entry:
                 made = _step_json(entry)
-            _, base, span, following, reads, needs, otherwise = made
-            step = base.copy()  # fresh containers: what a caller changes in one result is its own
-            if span is not None:
-                step["span"] = span.copy()
-            step["next"] = list(following)
-            read: dict[str, Any] = {}
-            if reads:
-                missing = []
-                for name in reads:
-                    v = get(name)
-                    if v is None:
-                        missing.append(name)
-                        read[name] = None
+            reads, done = made[1], made[2]
+            if reads is None:  # the same for every case
+                step, stopped = done
+            elif made[7][0] > 0:  # values seldom repeat at this step, for now: made, not kept
+                made[7][0] -= 1
+                step, stopped = _step_for(made, tuple(map(get, reads)), False)
+            else:
+                # kept per the values read, each with its class, and its text for a class whose
+                # equal values are not all written alike
+                key: Any
+                if made[6]:  # one fact read (most nodes): the same key, made quicker
+                    v = get(made[6])
+                    values: tuple[Any, ...] = (v,)
+                    t = v.__class__
+                    key = (v, t) if t in safe else (v, t, str(v))
+                else:
+                    values = tuple(map(get, reads))
+                    types = tuple(map(type, values))
+                    key = (values, types) if safe.issuperset(types) else (values, types, tuple(map(str, values)))
+                try:
+                    found = done.get(key)
+                except TypeError:  # a value that cannot be hashed: made, not kept
+                    key, found = None, None
+                if found is None:
+                    if key is not None and _keyable(values):
+                        found = _step_for(made, values, True)
+                        if len(done) >= _STEP_VALUES:
+                            _full(made)
+                        done[key] = found
                     else:
-                        read[name] = v if v.__class__ in plain else value(v)
-                if needs is not None:
-                    step["outcome"] = needs + ", ".join(missing) if missing or otherwise is None else otherwise
-            elif needs is not None:
-                step["outcome"] = needs if otherwise is None else otherwise
-            step["read"] = read
+                        found = _step_for(made, values, False)
+                else:
+                    made[7][1] += 1  # (a hit: see `_full`)
+                step, stopped = found
             append(step)
-        return out
+            if stopped is not None:
+                stuck.append(stopped)
+        return out, stuck
 
 
 # Per constant the walk records (a TraceStep or a StepPlan, made at load), by its id, the entry
-# kept beside it so that the id is not reused while the entry lives: its JSON but for what
-# depends on the case. Bounded: a process that loads many knowledge bases does not grow it without end.
+# kept beside it so that the id is not reused while the entry lives: what its JSON is made of,
+# and the JSON made, per distinct values of the facts it reads (up to `_STEP_VALUES` a node, as
+# the evaluator's caches per (node, values read) keep: `needs.kept_bound`). Bounded: a process
+# that loads many knowledge bases does not grow it without end.
 _STEP_JSON: dict[int, tuple[Any, ...]] = {}
+_STEP_VALUES = 64
+# The classes whose equal values (of the same class) are written alike: a step's JSON is kept per
+# values read and their classes; for any other class (a float: -0.0 and 0.0; a Decimal: "1.0" and
+# "1.00"; a duration) per their texts too.
+_SAFE = frozenset({type(None), bool, int, str, date, frozenset})
+
+
+def _keyable(values: tuple[Any, ...]) -> bool:
+    """Whether a step's JSON may be kept for these values: a set's members must be text (a
+    case's sets are sets of words; {1} and {True} are equal and not written alike)."""
+    return all(v.__class__ is not frozenset or all(m.__class__ is str for m in v) for v in values)
 
 
 def _step_json(entry: TraceStep | StepPlan) -> tuple[Any, ...]:
-    """(entry, the step's JSON with `read` and `next` to fill in, its span's JSON, `next`, the
-    facts it reads, the words of a step that needs facts, and those when none is missing)."""
+    """(entry, the facts it reads (None: none), its JSON and `undecided` JSON when it reads
+    none, else a dict to keep them in per values read, the step's JSON with `read` and the
+    words to fill in, the words of a step that needs facts, and those when none is missing)."""
     reads: tuple[str, ...]
     if isinstance(entry, TraceStep):
         step, reads, needs, otherwise = entry, (), None, None
     else:
         step, reads, needs, otherwise = entry
     pathway, node, kind, span, _, outcome, following, branch, code = step
-    base = {"pathway": pathway, "node": node, "kind": kind, "span": None, "read": None, "outcome": outcome,
-            "code": code, "next": None, "branch": branch}
-    span_json = None if span is None else {"file": span.file, "line": span.line, "column": span.column,
-                                           "end_line": span.end_line, "end_column": span.end_column}
-    made: tuple[Any, ...] = (entry, base, span_json, tuple(following), tuple(reads), needs, otherwise)
+    span_json = None if span is None else shared_dict({
+        "file": span.file, "line": span.line, "column": span.column, "end_line": span.end_line,
+        "end_column": span.end_column})
+    base = {"pathway": pathway, "node": node, "kind": kind, "span": span_json, "read": EMPTY_DICT,
+            "outcome": outcome, "code": code, "next": shared_list(following), "branch": branch}
+    made: tuple[Any, ...] = (entry, tuple(reads) or None, {}, base, needs, otherwise,
+                             reads[0] if len(reads) == 1 else None, [0, 0])
+    if not reads:
+        made = (entry, None, _step_for(made, (), True), base, needs, otherwise, None, [0, 0])
     if len(_STEP_JSON) >= 65536:
         _STEP_JSON.clear()
     _STEP_JSON[id(entry)] = made
     return made
+
+
+def _full(made: tuple[Any, ...]) -> None:
+    """A step's JSON kept for `_STEP_VALUES` distinct values read: emptied. When few were asked
+    for again before (the values read at this step seldom repeat: a number, a set, several facts),
+    the next 4,096 steps of it are made afresh and not kept, which costs less than keeping them."""
+    done, counts = made[2], made[7]
+    if counts[1] < len(done):  # fewer hits than entries since last emptied
+        counts[0] = 4096
+    counts[1] = 0
+    done.clear()
+
+
+def _step_for(made: tuple[Any, ...], values: tuple[Any, ...], kept: bool) -> tuple[dict[str, Any], Any]:
+    """A recorded step's JSON for the values of the facts it reads, and its `Stuck.to_json`
+    when it is one of the result's `undecided` (else None): read-only when `kept`, else the
+    step's own dicts fresh (its span and `next` are shared all the same)."""
+    _, reads, _, base, needs, otherwise, _, _ = made
+    step = base.copy()
+    if reads:
+        plain, value = _PLAIN, to_json_value
+        read = {name: v if v.__class__ in plain else value(v) for name, v in zip(reads, values, strict=True)}
+        step["read"] = frozen(read) if kept else read  # (a set's value is a list: read-only too)
+        if needs is not None:
+            missing = [name for name, v in zip(reads, values, strict=True) if v is None]
+            step["outcome"] = needs + ", ".join(missing) if missing or otherwise is None else otherwise
+    elif needs is not None:
+        step["outcome"] = needs if otherwise is None else otherwise
+    outcome = step["outcome"]
+    stopped = None
+    if (step["code"] == "undecided" or outcome.startswith("undecided")) and not any(v is None for v in values):
+        reason = outcome.partition(":")[2].strip()
+        stopped = {"pathway": step["pathway"], "node": step["node"], "kind": step["kind"], "span": step["span"],
+                   "reason": _STUCK_REASON if not reason or reason.startswith("needs") else reason}
+        if kept:
+            stopped = shared_dict(stopped)
+    return (shared_dict(step), stopped) if kept else (step, stopped)
 
 
 def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any]) -> tuple[TraceStep, ...]:
@@ -469,36 +553,44 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         raise KeyError(source_id)
 
     def to_json(self) -> dict[str, Any]:
-        plain, value = _PLAIN, to_json_value
+        """The documented JSON form (README "Result JSON"), ready for `json.dumps`.
+
+        The top-level dict and its lists are the caller's own, fresh for each call (add keys
+        to it, replace a field); what they hold is shared between results where it is the same
+        for many (a recommendation with its provenance, a trace step for the values it read, a
+        site's view, a need, a finding with its reasons): read-only `dict`s and `list`s
+        (evaluation/shared.py) whose mutating methods raise `TypeError`. `copy.deepcopy(...)`
+        gives plain containers to change. Each part is made once and kept, up to a bound."""
+        plain, value, part = _PLAIN, to_json_value, _part
         contradictions = self.contradictions
-        warned = tuple([c.warning() for c in contradictions])  # `all_warnings` beyond the walk's, made once
+        warned = tuple([_warning(c) for c in contradictions])  # `all_warnings` beyond the walk's, made once
+        trace = self.trace
+        if isinstance(trace, Trace):
+            steps, undecided = trace._json()
+        else:
+            steps, undecided = _trace_json(trace), [u.to_json() for u in self.undecided]
+        kept, same, alike = _KEPT, _ALIKE, _alike
         return {
             "schema_version": SCHEMA_VERSION,
             "knowledge_base": self.knowledge_base,
             "case": {k: v if v.__class__ in plain else value(v) for k, v in sorted(self.case.items())},
-            # Recommendation.to_json and RuleWarning.to_json, written out (several per result)
-            "recommendations": [{"id": r.id, "label": r.label, "actions": list(r.actions), "modality": r.modality,
-                                 "source": r.source, "section": r.section, "quote": r.quote,
-                                 "references": list(r.refs), "note": r.note, "pathway": r.pathway,
-                                 "path": list(r.path)} for r in self.recommendations],
-            "warnings": [{"id": w.id, "label": w.label, "severity": w.severity, "kind": w.kind, "source": w.source,
-                          "section": w.section, "quote": w.quote, "references": list(w.refs), "note": w.note,
-                          "instead": w.instead, "pathway": w.pathway} for w in self.warnings]
-            + [w.to_json() for w in warned],
-            "needs": [n.to_json() for n in self.needs],
-            "undecided": [u.to_json() for u in self.undecided],
-            "by_source": {v.source: v.to_json() for v in self.by_source},
-            "by_site": {v.site: v.to_json() for v in self.by_site},
+            "recommendations": [alike(same["recommendation"], r) for r in self.recommendations],
+            "warnings": [alike(same["warning"], w) for w in self.warnings + warned],
+            "needs": [{"fact": n.fact, "label": n.label, "question": n.question, "type": n.type,
+                       "decides": [part(kept["undecided"], d) for d in n.decides]} for n in self.needs],
+            "undecided": undecided,
+            "by_source": {v.source: alike(same["by_source"], v) for v in self.by_source},
+            "by_site": {v.site: _whole(kept["by_site"], v, _site_json) for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
-            "unchecked": [u.to_json() for u in self.unchecked],
-            "trace": self.trace.to_json() if isinstance(self.trace, Trace) else _trace_json(self.trace),
+            "unchecked": [alike(same["unchecked"], u) for u in self.unchecked],
+            "trace": steps,
             "identity": dict(self.identity) if self.identity is not None else None,
-            "findings": [f.to_json() for f in self.findings],
-            "options": [o.to_json() for o in self.options],
-            "contradictions": [c.to_json() for c in contradictions],
-            "choices": [c.to_json() for c in self.choices],
+            "findings": [part(kept["finding"], f) for f in self.findings],
+            "options": [alike(same["option"], o) for o in self.options],
+            "contradictions": [part(kept["contradiction"], c) for c in contradictions],
+            "choices": [alike(same["choice"], c) for c in self.choices],
             # what the text and the report show: one warning per thing said, naming every rule it comes from
-            "merged_warnings": [m.to_json() for m in merge_warnings(self.warnings + warned)],
+            "merged_warnings": [_merged_json(m) for m in merge_warnings(self.warnings + warned)],
         }
 
 
@@ -532,3 +624,87 @@ def _trace_json(trace: Iterable[TraceStep]) -> list[dict[str, Any]]:
                 "read": {k: v if v.__class__ in plain else value(v) for k, v in read} if read else {},
                 "outcome": outcome, "code": code, "next": list(following), "branch": branch})
     return out
+
+
+# ---- the parts of a result's JSON that results share ---------------------------------------
+# Per kind of part, by the id of the record it is the JSON of, the record kept beside it (so
+# that its id is not reused while the entry lives) and its JSON, read-only (evaluation/shared.py).
+# The records are the evaluator's own, made once and kept per (node, values read) or per distinct
+# answer (evaluate.py, advice.py, concordance.py, merged.py): their JSON is made once each too.
+# Each kind bounded as those are (`needs.kept_bound` for a knowledge base of up to a thousand
+# nodes): emptied when full.
+_KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
+    "undecided", "by_site", "finding", "contradiction", "contradiction warning")}
+# Per kind of record whose fields are all text, whole numbers and tuples and records of those
+# (equal records: the same JSON), by the record itself: these are often made afresh per result.
+_ALIKE: dict[str, dict[Any, Any]] = {kind: {} for kind in (
+    "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
+_KEPT_BOUND = 2048
+
+
+def _part(kept: dict[int, tuple[Any, Any]], record: Any) -> Any:
+    """`record.to_json()`, read-only, made once per record."""
+    found = kept.get(id(record))
+    if found is None or found[0] is not record:
+        found = (record, frozen(record.to_json()))
+        if len(kept) >= _KEPT_BOUND:
+            kept.clear()
+        kept[id(record)] = found
+    return found[1]
+
+
+def _alike(kept: dict[Any, Any], record: Any) -> Any:
+    """`record.to_json()`, read-only, made once per distinct record (see `_ALIKE`)."""
+    found = kept.get(record)
+    if found is None:
+        found = frozen(record.to_json())
+        if len(kept) >= _KEPT_BOUND:
+            kept.clear()
+        kept[record] = found
+    return found
+
+
+def _whole(kept: dict[int, tuple[Any, Any]], records: Any, make: Callable[[Any], Any]) -> Any:
+    """`make(records)` (JSON, read-only), made once per record (`_part`, made otherwise)."""
+    found = kept.get(id(records))
+    if found is None or found[0] is not records:
+        found = (records, make(records))
+        if len(kept) >= _KEPT_BOUND:
+            kept.clear()
+        kept[id(records)] = found
+    return found[1]
+
+
+def _site_json(view: SiteView) -> SharedDict:
+    """`SiteView.to_json`, read-only, of parts made once each (a source at a site, a relation)."""
+    kept = _ALIKE["site"]
+    return shared_dict({"label": view.label, "present": view.present,
+                        "sources": shared_dict({s.source: _alike(kept, s) for s in view.sources}),
+                        "relations": shared_list([_alike(kept, r) for r in view.relations])})
+
+
+def _merged_json(merged: Any) -> Any:
+    """`MergedWarning.to_json`, read-only, made once per what it writes: its words and its origins'
+    fields but their notes (a contradiction's note names the case's values; the JSON does not show it)."""
+    key = (merged.severity, merged.label, merged.quote, merged.instead,
+           tuple([(w.id, w.kind, w.label, w.severity, w.source, w.section, w.refs, w.pathway) for w in merged.origins]))
+    kept = _ALIKE["merged"]
+    found = kept.get(key)
+    if found is None:
+        found = frozen(merged.to_json())
+        if len(kept) >= _KEPT_BOUND:
+            kept.clear()
+        kept[key] = found
+    return found
+
+
+def _warning(contradiction: Any) -> RuleWarning:
+    """`contradiction.warning()`, made once per contradiction (advice.py keeps those)."""
+    kept = _KEPT["contradiction warning"]
+    found = kept.get(id(contradiction))
+    if found is None or found[0] is not contradiction:
+        found = (contradiction, contradiction.warning())
+        if len(kept) >= _KEPT_BOUND:
+            kept.clear()
+        kept[id(contradiction)] = found
+    return found[1]

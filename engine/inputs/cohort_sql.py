@@ -18,6 +18,8 @@ through the driver and are written like the Python cohort's. Not here: the rules
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -25,17 +27,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
-from sqlglot import exp
-
-from ..evaluation import sql
 from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer
 from .rows import csv_layout
-from .sql_stage import Stage
 
 ENGINES = ("python", "duckdb", "spark")
 
@@ -77,29 +75,68 @@ def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
     return False
 
 
-def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str]) -> str:
+class QueryStore(Protocol):
+    """Where built queries are kept between runs (engine/cache.py: sealed entries in the user's cache)."""
+
+    def read_entry(self, name: str) -> bytes | None: ...
+
+    def write_entry(self, name: str, data: bytes) -> None: ...
+
+    def engine_digest(self) -> str: ...
+
+
+def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str],
+           store: QueryStore | None = None) -> str:
+    """The staging query and the lowered knowledge base as one query's text.
+
+    Built with sqlglot (0.15 s and sqlglot's import for the bench decision, more for a larger
+    knowledge base), so kept in `store` when given: the text is a function of the rule files'
+    texts, the engine's code (its digest) and the arguments alone, and a run that finds it
+    neither imports sqlglot nor builds."""
+    name = None
+    if store is not None:
+        key = json.dumps([store.engine_digest(), dialect, kind, present, sorted(typed),
+                          sorted(kb.loaded.texts.items())], ensure_ascii=False)
+        name = "sql-" + hashlib.sha256(key.encode()).hexdigest()[:32] + ".sql"
+        data = store.read_entry(name)
+        if data is not None:
+            return data.decode("utf-8")
+    from sqlglot import exp
+
+    from ..evaluation import sql
+    from .sql_stage import Stage
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
     columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
-    for name in present:
-        if name not in typed:
-            columns.append(name + "__error")
-            if isinstance(kb.facts[name].type, ir.DurationType):
-                columns.append(name + "__months")
+    for fact in present:
+        if fact not in typed:
+            columns.append(fact + "__error")
+            if isinstance(kb.facts[fact].type, ir.DurationType):
+                columns.append(fact + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
-    return sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
+    text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
         dialect=dialect, identify=True, copy=False)
+    if store is not None and name is not None:
+        store.write_entry(name, text.encode("utf-8"))
+    return text
+
+
+def _output_columns(kb) -> list[str]:
+    from ..evaluation import sql
+    return sql.output_columns(kb.checked)
 
 
 # ---- DuckDB ----------------------------------------------------------------------------------
 
 def _literal(text: str) -> str:
-    return exp.Literal.string(text).sql(dialect="duckdb")
+    """A DuckDB string literal (a quote doubled; a backslash is no escape in DuckDB's strings)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: str | None = None,
                table: str | None = None, memory_limit: str | None = None, threads: int | None = None,
-               progress: bool = False) -> Summary:
-    """Evaluate a cohort file (or `table` of a DuckDB `database`) in DuckDB.
+               progress: bool = False, store: QueryStore | None = None) -> Summary:
+    """Evaluate a cohort file (or `table` of a DuckDB `database`) in DuckDB; the query's text is
+    kept in `store` between runs (engine/cache.py), when given.
 
     Raises UsageError (DuckDB cannot open or run it), OutputError (the output is an input,
     or cannot be written) or Interrupted (SIGINT, SIGTERM); the output is then untouched."""
@@ -121,7 +158,7 @@ def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: s
             con.execute("SET preserve_insertion_order = true")
             if progress:
                 con.execute("SET enable_progress_bar = true")
-            query, where = _duckdb_source(kb, con, cohort, table)
+            query, where = _duckdb_source(kb, con, cohort, table, store)
             _duckdb_write(kb, con, query, output, where, summary)
     except (_Signal, KeyboardInterrupt) as stop:
         raise Interrupted.of(stop, summary.rows) from None
@@ -164,8 +201,10 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
     return done.get("value")
 
 
-def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str, str]:
+def _duckdb_source(kb, con, cohort: Path | None, table: str | None,
+                   store: QueryStore | None = None) -> tuple[str, str]:
     if table is not None:
+        from sqlglot import exp
         relation = exp.to_table(table, quoted=True).sql(dialect="duckdb")
         where = table
         kind = "table"
@@ -186,11 +225,11 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
     if kind == "jsonl" and cohort is not None and _one_object_a_line(cohort):
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path)}")
-        return _query(kb, "duckdb", "fields", list(kb.facts), frozenset()), where
+        return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store), where
     described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if kind == "jsonl":
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
-        return _query(kb, "duckdb", "line", list(kb.facts), frozenset()), where
+        return _query(kb, "duckdb", "line", list(kb.facts), frozenset(), store), where
     names = [c for c in described if c not in ("ordinality", "file_row_number", "row")]
     if kind == "csv":
         _refuse_misread_csv(cohort, len(names))
@@ -209,7 +248,7 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None) -> tuple[str
         # a table has no order of its own: rows are numbered as the scan gives them
         relation = f"(SELECT *, row_number() OVER () AS \"row\" FROM {relation})"
     con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
-    return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed), where
+    return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed, store), where
 
 
 MAX_CSV_GAPS = 200
@@ -290,7 +329,7 @@ def _json_fields(kb, path: str) -> str:
 def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str, summary: Summary) -> None:
     shown = _Shown(where)
     if output is None or kind_of(output) == "other":  # standard output, a pipe: written as it comes
-        writer = _Writer(output, sql.output_columns(kb.checked))
+        writer = _Writer(output, _output_columns(kb))
         try:
             result = _interruptible(con, lambda: con.execute(query))
             names = [d[0] for d in result.description]
@@ -303,7 +342,7 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         return
     kind = _format(output)
     if kind == "csv":
-        lists = [c for c in sql.output_columns(kb.checked) if c not in ("row", "error")]
+        lists = [c for c in _output_columns(kb) if c not in ("row", "error")]
         joined = ", ".join(f"array_to_string({_ident(c)}, {_literal(chr(124))}) AS {_ident(c)}" for c in lists)
         query = f"SELECT * REPLACE ({joined}) FROM ({query})"
         options = "FORMAT csv, HEADER true"
@@ -341,7 +380,8 @@ class _Shown:
 
 
 def _ident(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+    """A quoted DuckDB identifier (a double quote doubled)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _count(summary: Summary, rows: list[dict[str, Any]], shown: _Shown, *, count_rows: bool = True) -> None:
@@ -422,7 +462,7 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
             # nothing of Spark's is under way.
             batches = _spark_batches(kb, start, cohort, table)
             shown = _Shown(next(batches))
-            writer = _Writer(output, sql.output_columns(kb.checked))
+            writer = _Writer(output, _output_columns(kb))
             try:
                 for batch in batches:
                     writer.write(batch)

@@ -82,10 +82,11 @@ class SourcedResult(Result):
         data = super().to_json()
         data["origins"] = {k: [o.to_json() for o in v] for k, v in sorted(self.origins.items())}
         data["input_warnings"] = [d.to_json() for d in self.input_warnings]
-        for step, record in zip(self.trace, data["trace"], strict=True):
+        trace = data["trace"]
+        for i, step in enumerate(self.trace):
             read = {k: [o.to_json() for o in self.origins[k]] for k, _ in step.read if k in self.origins}
-            if read:
-                record["origins"] = read
+            if read:  # a step's JSON is shared between results (read-only): this one's, with its origins
+                trace[i] = {**trace[i], "origins": read}
         return data
 
 

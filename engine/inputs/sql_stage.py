@@ -118,28 +118,59 @@ class Stage:
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
                                             exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source, copy=False)
-        # two layers: each cell's value, then why a cell that gave none could not be read. A cell
-        # that reads (nearly all) costs only its value; the diagnosis runs for the others alone.
+        # layers: each cell's value by its cheap reading; for a number that reading missed, the
+        # texts and numbers the full reading works from, as columns (written out inside one
+        # expression they were repeated, and the query's text grew to 180 kB for 8 facts, its
+        # planning to 0.17 s); then the full reading; then why a cell that gave none could not
+        # be read. A cell that reads (nearly all) costs only its value.
         values: list[exp.Expr] = [_col("row"), _col("error")]
         columns: list[exp.Expr] = [_col("row"), _col("error")]
+        names: list[str] = ["row", "error"]  # the columns every layer passes on
+        helpers: list[str] = []  # and those the layers of the numbers add, in the order they add them
+        first: list[exp.Expr] = []   # the texts a number's full reading needs
+        second: list[exp.Expr] = []  # the numbers it reads them as
+        full: dict[str, exp.Expr] = {}  # a number's value by the full reading
         if self.kind == "csv":
             columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
         for name in present:
             if name in typed:
                 values.append(_col(name))
                 columns.append(_col(name))
+                names.append(name)
                 continue
-            value, _, months = self.cell(self.facts[name], _col(name))
-            values += [exp.alias_(value, name, quoted=True), exp.alias_(_col(name), name + "__text", quoted=True)]
+            fact = self.facts[name]
+            text = _col(name + "__text")
+            if isinstance(fact.type, ir.NumberType):
+                number = _Number(fact, self, name)
+                values.append(exp.alias_(number.cheap(_col(name)), name, quoted=True))
+                first += number.first()
+                second += number.second()
+                full[name] = number.value()
+                error = number.error()
+                names += [name, name + "__text"]
+                helpers += number.helpers
+            else:
+                value, _, months = self.cell(fact, _col(name))
+                values.append(exp.alias_(value, name, quoted=True))
+                names += [name, name + "__text"]
+                if months is not None:
+                    values.append(exp.alias_(months, name + "__months", quoted=True))
+                    columns.append(_col(name + "__months"))
+                    names.append(name + "__months")
+                _, error, _ = self.cell(fact, text)
+            values.append(exp.alias_(_col(name), name + "__text", quoted=True))
             columns.append(_col(name))
-            if months is not None:
-                values.append(exp.alias_(months, name + "__months", quoted=True))
-                columns.append(_col(name + "__months"))
-            _, error, _ = self.cell(self.facts[name], _col(name + "__text"))
-            unread = _and(_is_null(_col(name)), _not(_is_null(_col(name + "__text"))))
+            unread = _and(_is_null(_col(name)), _not(_is_null(text)))
             columns.append(exp.alias_(exp.Case().when(unread, error, copy=False), name + "__error", quoted=True))
-        read = exp.select(*values).from_(_subquery(cells, "cells"), copy=False)
-        return exp.select(*columns).from_(_subquery(read, "read"), copy=False)
+        layer = exp.select(*values).from_(_subquery(cells, "cells"), copy=False)
+        if full:
+            passed = names + [h for h in helpers if h.endswith(("__plain", "__w"))]
+            layer = exp.select(*map(_col, names), *first).from_(_subquery(layer, "texts"), copy=False)
+            layer = exp.select(*map(_col, passed), *second).from_(_subquery(layer, "numbers"), copy=False)
+            layer = exp.select(*[exp.alias_(exp.Coalesce(this=_col(n), expressions=[full[n]]), n, quoted=True)
+                                 if n in full else _col(n) for n in names + helpers]).from_(
+                _subquery(layer, "full"), copy=False)
+        return exp.select(*columns).from_(_subquery(layer, "read"), copy=False)
 
     def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
@@ -166,17 +197,20 @@ class Stage:
             case ir.BoolType():
                 word = text if json else exp.Lower(this=text)
                 ok = exp.In(this=word, expressions=[_s("true"), _s("false")])
-                value = exp.Case().when(ok, exp.EQ(this=word, expression=_s("true")), copy=False)
+                # CASE word WHEN 'true' ...: one compare for a true cell (0.030 to 0.022 s a million)
+                value = exp.Case(this=word).when(_s("true"), exp.Boolean(this=True), copy=False).when(
+                    _s("false"), exp.Boolean(this=False), copy=False)
                 return value, exp.Case().when(_and(known, _not(ok)),
                                               _concat(f"{who} is true or false, not ", shown), copy=False), None
-            case ir.NumberType(integer=integer, unit=unit):
-                return self._number(fact, integer, unit, text, shown, known)
+            case ir.NumberType():
+                raise AssertionError("a number is read by _Number, in layers")
             case ir.EnumType(values=values):
-                if json:  # a listed value first: the common case, and the cheap test
+                if json:  # a listed value first: the common case, and the cheap test (an unknown cell: none)
                     listed = exp.In(this=text, expressions=[_s(v) for v in values])
                     wrong = _or(_not(_is_null(_try(text, "DOUBLE"))),
                                     exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
-                    return (exp.Case().when(listed, text, copy=False).when(_not(wrong), text, copy=False),
+                    return (exp.Case().when(_is_null(text), exp.Null(), copy=False).when(listed, text, copy=False)
+                            .when(_not(wrong), text, copy=False),
                             exp.Case().when(listed, exp.Null(), copy=False)
                             .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text), copy=False),
                             None)
@@ -208,83 +242,6 @@ class Stage:
                        _like(text, r"^\s*[\[{]"))
         return exp.Case().when(bare, text, copy=False).else_(_concat("'", text, "'"))
 
-    def _number(self, fact, integer: bool, unit, text, shown, known):
-        """A number, or a quantity in the fact's unit ('31 %'), as an exact decimal (NUMBER) or
-        a BIGINT. The common case, a plain finite number, is tried first by a cast; the regular
-        expressions run only for what it misses. A number SQL cannot hold exactly (more than
-        18 decimals, or beyond NUMBER's or BIGINT's range) is its row's error, never rounded."""
-        who = f"'{fact.id}'"
-        kind = "a whole number" if integer else "a number"
-        in_unit = f" in {unit}" if unit else ""
-        plain = _try(text, "DOUBLE")
-        finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
-        amount_text = _group(text, _QUANTITY, 1)
-        given_unit = _group(text, _QUANTITY, 3)
-        unit_ok = exp.EQ(this=given_unit, expression=_s(unit)) if unit else exp.Boolean(this=False)
-        written = exp.Case().when(finite, text, copy=False).when(_and(_is_null(plain), unit_ok, _like(text, _QUANTITY)),
-                                                      amount_text, copy=False)
-        # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
-        # first), and no exponent that leaves nothing ('1e-30' is not 0)
-        def exact_of(number: exp.Expr) -> exp.Expr:
-            return _and(
-                _not(_and(exp.GT(this=exp.Length(this=written), expression=_n(19)),
-                              _like(written, r"\.\d{18}\d*[1-9]"))),
-                _not(_and(exp.EQ(this=number, expression=_n(0)), exp.NEQ(this=plain, expression=_n(0)))))
-        number: exp.Expr
-        exact: exp.Expr
-        held: exp.Expr
-        if integer:
-            # digits alone read as BIGINT at once (DuckDB's cast would round '3.5')
-            digits = _and(*[exp.StrPosition(this=written, substr=_s(c)).eq(0) for c in ".eE"])
-            as_int = exp.Case().when(digits, _try(written, "BIGINT"), copy=False)
-            number = exp.Case().when(_is_null(as_int), _try(written, NUMBER), copy=False)
-            whole = exp.Case().when(_not(_is_null(as_int)), exp.Boolean(this=True), copy=False).else_(
-                exp.EQ(this=number, expression=exp.Floor(this=number)))
-            exact = _or(_not(_is_null(as_int)), exact_of(number))
-            big = exp.Coalesce(this=as_int, expressions=[_try(number, "BIGINT")])
-            held = _or(_not(_is_null(as_int)), _not(_is_null(number)))
-        else:
-            number = _try(written, NUMBER)
-            exact = exact_of(number)
-            held = _not(_is_null(number))
-        too_big = _concat(f"{who} is ", text, ": more digits than the SQL engines hold exactly (",
-                          "a whole number up to 9223372036854775807)" if integer else
-                          "20 before the point, 18 after)", "; evaluate this cohort with --engine python")
-        amount = exp.Case().when(_like(text, _QUANTITY), _try(amount_text, "DOUBLE"), copy=False)
-        error = exp.Case().when(_is_null(text), exp.Null(), copy=False)
-        if integer:
-            error = error.when(_and(_not(_is_null(number)), _not(whole)),
-                               _concat(f"{who} is a whole number, not ", text), copy=False)
-        error = (error.when(_and(_not(_is_null(written)), _or(_not(held), _not(exact))), too_big, copy=False))
-        if integer:
-            error = error.when(_and(_not(_is_null(written)), _is_null(big)), too_big, copy=False)
-        error = (error.when(finite, exp.Null(), copy=False)
-                 .when(_not(_is_null(plain)), _concat(f"{who} is {kind}, not ", text), copy=False)
-                 .when(_and(_not(_is_null(amount)), _is_null(given_unit)),
-                       _concat(f"{who} is {kind}, not the text ", shown), copy=False)
-                 .when(_and(_not(_is_null(amount)), _not(unit_ok)),
-                       _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"),
-                       copy=False)
-                 .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown), copy=False))
-        # the common cell first, by one cast: digits alone for a whole number; for a decimal, no
-        # exponent and at most 19 characters (so at most 18 decimals); the rest, as above
-        plain_text = [exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]
-        value: exp.Expr
-        if integer:
-            # DuckDB's cast rounds '3.5' to 4: held to the number the text is
-            as_big = _try(text, "BIGINT")
-            fast = exp.Case().when(exp.EQ(this=as_big, expression=_try(text, "DOUBLE")), as_big, copy=False)
-            slow = exp.Case().when(_not(_is_null(as_int)), as_int, copy=False).when(_and(whole, exact), big,
-                                                                                   copy=False)
-            # an unknown cell (a third of them) tries nothing
-            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[slow]), copy=False)
-        else:
-            short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
-            fast = exp.Case().when(_and(short, *plain_text), _try(text, NUMBER), copy=False)
-            value = exp.Case().when(known, exp.Coalesce(this=fast, expressions=[
-                exp.Case().when(exact, number, copy=False)]), copy=False)
-        return value, error, None
-
     def _duration(self, fact, text, shown, known):
         who = f"'{fact.id}'"
         amount = _try(_group(text, _DURATION, 1), "BIGINT")
@@ -305,6 +262,127 @@ class Stage:
         error = exp.Case().when(_and(known, _is_null(days)), _concat(
             f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
         return days, error, months
+
+
+class _Number:
+    """A number cell, or a quantity in the fact's unit ('31 %'), as an exact decimal (NUMBER)
+    or a BIGINT, read in layers (Stage.query): `cheap` reads the common cell by one cast (digits
+    alone for a whole number; for a decimal, no exponent and at most 19 characters, so at most
+    18 decimals); for a cell it misses, `first` gives the number's text (`__w`: the cell, or
+    the amount of a quantity in the right unit) and `__plain` (the cell as a DOUBLE, to tell a
+    number from text), `second` reads that text as BIGINT and NUMBER, and `value` holds it to
+    the number the text is. A number SQL cannot hold exactly (more than 18 decimals, or beyond
+    NUMBER's or BIGINT's range) is its row's error, never rounded."""
+
+    def __init__(self, fact: ir.Fact, stage: Stage, name: str):
+        assert isinstance(fact.type, ir.NumberType)
+        self.fact, self.name = fact, name
+        self.integer, self.unit = fact.type.integer, fact.type.unit
+        self.text = _col(name + "__text")
+        self.shown = stage._shown(self.text)
+        self.plain, self.written = _col(name + "__plain"), _col(name + "__w")
+        self.as_int, self.number = _col(name + "__int"), _col(name + "__num")
+        self.helpers = [name + h for h in (("__plain", "__w", "__int", "__num") if self.integer
+                                           else ("__plain", "__w", "__num"))]
+
+    def cheap(self, text: exp.Expr) -> exp.Expr:
+        """The common cell's value by one cast; NULL for an unknown cell (a third of them: it tries nothing)."""
+        known = _not(_is_null(text))
+        if self.integer:
+            # DuckDB's cast rounds '3.5' to 4 and '3.0000000000000000001' to 3, and reads '0x10' as
+            # 16: only a text that is the number as SQL writes it back (the cheapest test measured)
+            as_big = _try(text, "BIGINT")
+            fast = exp.Case().when(exp.EQ(this=_text(as_big), expression=text), as_big, copy=False)
+        else:
+            short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
+            fast = exp.Case().when(_and(short, *[exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]),
+                                   _try(text, NUMBER), copy=False)
+        return exp.Case().when(known, fast, copy=False)
+
+    def _quantity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+        amount_text = _group(self.text, _QUANTITY, 1)
+        given_unit = _group(self.text, _QUANTITY, 3)
+        unit_ok = exp.EQ(this=given_unit, expression=_s(self.unit)) if self.unit else exp.Boolean(this=False)
+        return amount_text, given_unit, unit_ok
+
+    def _finite(self) -> exp.Expr:
+        return exp.LT(this=exp.Abs(this=self.plain), expression=_try(_s("Infinity"), "DOUBLE"))
+
+    def first(self) -> list[exp.Expr]:
+        """`__plain` and `__w`, for a known cell the cheap reading missed."""
+        missed = _and(_is_null(_col(self.name)), _not(_is_null(self.text)))
+        plain = _try(self.text, "DOUBLE")
+        finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
+        amount_text, _, unit_ok = self._quantity()
+        written = exp.Case().when(finite, self.text, copy=False).when(
+            _and(_is_null(plain), unit_ok, _like(self.text, _QUANTITY)), amount_text, copy=False)
+        return [exp.alias_(exp.Case().when(missed, _try(self.text, "DOUBLE"), copy=False), self.name + "__plain",
+                           quoted=True),
+                exp.alias_(exp.Case().when(missed, written, copy=False), self.name + "__w", quoted=True)]
+
+    def second(self) -> list[exp.Expr]:
+        """`__int` (whole numbers: digits alone read as BIGINT at once, DuckDB's cast would round
+        '3.5') and `__num`, from `__w`."""
+        if not self.integer:
+            return [exp.alias_(_try(self.written, NUMBER), self.name + "__num", quoted=True)]
+        digits = _and(*[exp.StrPosition(this=self.written, substr=_s(c)).eq(0) for c in ".eE"])
+        as_int = exp.Case().when(digits, _try(self.written, "BIGINT"), copy=False)
+        return [exp.alias_(as_int, self.name + "__int", quoted=True),
+                exp.alias_(exp.Case().when(_is_null(as_int), _try(self.written, NUMBER), copy=False),
+                           self.name + "__num", quoted=True)]
+
+    def _exact(self) -> exp.Expr:
+        # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
+        # first), and no exponent that leaves nothing ('1e-30' is not 0)
+        exact = _and(
+            _not(_and(exp.GT(this=exp.Length(this=self.written), expression=_n(19)),
+                      _like(self.written, r"\.\d{18}\d*[1-9]"))),
+            _not(_and(exp.EQ(this=self.number, expression=_n(0)), exp.NEQ(this=self.plain, expression=_n(0)))))
+        return _or(_not(_is_null(self.as_int)), exact) if self.integer else exact
+
+    def _whole(self) -> exp.Expr:
+        return exp.Case().when(_not(_is_null(self.as_int)), exp.Boolean(this=True), copy=False).else_(
+            exp.EQ(this=self.number, expression=exp.Floor(this=self.number)))
+
+    def _big(self) -> exp.Expr:
+        return exp.Coalesce(this=self.as_int, expressions=[_try(self.number, "BIGINT")])
+
+    def value(self) -> exp.Expr:
+        """The value of a cell the cheap reading missed (NULL for the others)."""
+        if self.integer:
+            return exp.Case().when(_not(_is_null(self.as_int)), self.as_int, copy=False).when(
+                _and(self._whole(), self._exact()), self._big(), copy=False)
+        return exp.Case().when(self._exact(), self.number, copy=False)
+
+    def error(self) -> exp.Expr:
+        """Why a known cell gave no value, worded as engine/inputs/case.py words it."""
+        who = f"'{self.fact.id}'"
+        kind = "a whole number" if self.integer else "a number"
+        in_unit = f" in {self.unit}" if self.unit else ""
+        text, shown, unit = self.text, self.shown, self.unit
+        _, given_unit, unit_ok = self._quantity()
+        held = (_or(_not(_is_null(self.as_int)), _not(_is_null(self.number))) if self.integer
+                else _not(_is_null(self.number)))
+        too_big = _concat(f"{who} is ", text, ": more digits than the SQL engines hold exactly (",
+                          "a whole number up to 9223372036854775807)" if self.integer else
+                          "20 before the point, 18 after)", "; evaluate this cohort with --engine python")
+        amount = exp.Case().when(_like(text, _QUANTITY), _try(_group(text, _QUANTITY, 1), "DOUBLE"), copy=False)
+        error = exp.Case().when(_is_null(text), exp.Null(), copy=False)
+        if self.integer:
+            error = error.when(_and(_not(_is_null(self.number)), _not(self._whole())),
+                               _concat(f"{who} is a whole number, not ", text), copy=False)
+        error = error.when(_and(_not(_is_null(self.written)), _or(_not(held), _not(self._exact()))), too_big,
+                           copy=False)
+        if self.integer:
+            error = error.when(_and(_not(_is_null(self.written)), _is_null(self._big())), too_big, copy=False)
+        return (error.when(self._finite(), exp.Null(), copy=False)
+                .when(_not(_is_null(self.plain)), _concat(f"{who} is {kind}, not ", text), copy=False)
+                .when(_and(_not(_is_null(amount)), _is_null(given_unit)),
+                      _concat(f"{who} is {kind}, not the text ", shown), copy=False)
+                .when(_and(_not(_is_null(amount)), _not(unit_ok)),
+                      _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"),
+                      copy=False)
+                .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown), copy=False))
 
 
 __all__ = ["Stage"]
