@@ -13,6 +13,7 @@ limit (NumPy over the whole batch) is timed once over all cases. The peers are o
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import statistics
@@ -123,18 +124,18 @@ def main() -> int:
     base = medians["hand-written Python"]
     rows = sorted(medians.items(), key=lambda kv: kv[1])
     print(f"{len(cases):,} cases, seed {args.seed}; every engine agrees with the reference on every case; "
-          f"Python {platform.python_version()}, {platform.machine()}")
+          f"Python {platform.python_version()}, {platform.machine()}; load average {os.getloadavg()[0]:.1f} at the end")
     if args.markdown:
         print("\n| engine | median per case | ratio to hand-written |\n|---|---:|---:|")
         for name, value in rows:
-            print(f"| {name} | {value * 1e6:,.2f} µs | {value / base:,.1f}× |")
+            print(f"| {name} | {value * 1e6:,.3f} µs | {value / base:,.2f}× |")
         for name, note in notes.items():
             print(f"| {name} | — | {note} |")
     else:
         width = max(len(name) for name in list(medians) + list(notes))
         print(f"{'engine':<{width}} {'median per case':>16} {'ratio':>9}")
         for name, value in rows:
-            print(f"{name:<{width}} {value * 1e6:>13.2f} µs {value / base:>8.1f}x")
+            print(f"{name:<{width}} {value * 1e6:>13.3f} µs {value / base:>8.2f}x")
         for name, note in notes.items():
             print(f"{name:<{width}} {note}")
     return 0

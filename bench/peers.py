@@ -59,14 +59,18 @@ def reference(c: dict) -> tuple:
 # ---- Consilium ------------------------------------------------------------------------------------
 
 def as_reference(recommendations, warnings) -> tuple:
-    """Consilium's answer (ids of recommendations and warnings) in the reference's shape."""
+    """Consilium's answer (ids of recommendations and warnings) in the reference's shape (one pass
+    over the recommendations: the hand-written answer and Consilium's both go through it)."""
     surgery = regimen = None
+    crs_hipec = False
     for r in recommendations:
         if r in _SURGERY:
             surgery = r
         elif r in _REGIMEN:
             regimen = r
-    return surgery, regimen, "bevacizumab_interval" in warnings, "crs_hipec" in recommendations
+        elif r == "crs_hipec":
+            crs_hipec = True
+    return surgery, regimen, "bevacizumab_interval" in warnings, crs_hipec
 
 
 _SURGERY, _REGIMEN = frozenset(SURGERY), frozenset(REGIMEN)

@@ -25,7 +25,7 @@ from .lang.fact_values import check_case
 from .lang.checked import Checked
 from .lang.records import record
 from .lang.diagnostics import CaseError, Diagnostic, KnowledgeBaseError, Span, sorted_diagnostics
-from .evaluation.evaluate import Decision, Evaluator
+from .evaluation.evaluate import Decide, Evaluator
 from .lang.load import Loaded, load, resolve_root
 from .lang.shape import PathwayShape, shapes as shapes_of
 from .evaluation.result import Result
@@ -173,17 +173,15 @@ class KnowledgeBase:
             identity = self._memo["identity_json"] = self.identity.to_json()
         return self.evaluator.evaluate(values, identity)  # (made with it: not rebuilt by _identified)
 
-    def decide(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision:
-        """Only the ids of recommendations and warnings and the facts needed: the fast path."""
-        if validated:
-            return self.evaluator.decide(case)
-        checker = self.case_checker
-        if checker is None:
-            return self.evaluator.decide(self.validate_case(case))
-        # the per-case path: the checker's fast function first, without the frames of validate_case
-        # and of the checker's own call (which takes what the fast function leaves, and says why)
-        typed = checker.fast(case) if case.__class__ is dict else None
-        return self.evaluator.decide(typed if typed is not None else checker(case))
+    @property
+    def decide(self) -> Decide:
+        """`kb.decide(case, *, validated=False)`: only the ids of recommendations and warnings and
+        the facts needed, as a `Decision`: the fast path. A raw mapping (as read from JSON) is
+        checked first (CaseError); `validated=True` takes typed values as they are.
+
+        The generated function itself (`Evaluator.decide`), with no frame around it: a loop
+        over many cases may keep `decide = kb.decide` and pay only for the rules."""
+        return self.evaluator.decide
 
     def read_bundle(self, bundle: Any, *, name: str = "<bundle>", facts: Mapping[str, Any] | None = None
                     ) -> "BundleCase":
@@ -277,9 +275,10 @@ def _load_kb(path: str | Path | None, use_cache: bool, allow_outside_includes: b
         _stop_on([d for pathway in checked.pathways for d in validate(pathway, shapes[pathway.id])], loaded)
         if use_cache:
             cache.put(root, loaded, checked, [Path(p) for p in loaded.paths], allow_outside_includes)
+    checker = CaseChecker(checked.facts)
     kb = KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                       evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None),
-                       case_checker=CaseChecker(checked.facts), scenarios_of=scenarios)
+                       evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None, checker),
+                       case_checker=checker, scenarios_of=scenarios)
     # A knowledge base is many long-lived objects (hundreds of thousands for a large one). Left to
     # the garbage collector, every full collection while cases are evaluated scans them all again;
     # frozen, they are never scanned (nor freed: a process that reloads often may gc.unfreeze()).

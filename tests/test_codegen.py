@@ -39,11 +39,11 @@ def test_golden_generated_code(codegen_kb, pathway, update_golden):
 def test_generated_code_reads_like_the_rules(codegen_kb):
     source = codegen_kb.generated_source()
     # `operable` is used by two pathways: computed once, by decide and walk, and passed on
-    assert "def decide_surgery(case, get, recs, warns, needs, operable):" in source
-    assert "def walk_surgery(case, get, recs, warns, trace, undecided, plans, operable):" in source
-    assert "    decide_surgery(case, get, recs, warns, needs, operable)" in source
+    assert "def decide_surgery(case, recs, warns, needs, operable):" in source
+    assert "def walk_surgery(case, recs, warns, trace, undecided, plans, operable):" in source
+    assert "    decide_surgery(case, recs, warns, needs, operable)" in source
     assert "# tests/data/codegen/main.rules:25  decide approach \"How many segments?\"" in source
-    assert "    operable = " in source and "    segments = get('segments')" in source
+    assert "    operable = " in source and "    segments = case.get('segments')" in source
     assert not re.search(r"\b[kfqr]\d+\b", source), "no positional names"
     compile(source, "generated", "exec")
 
@@ -62,7 +62,7 @@ def test_the_codegen_command_prints_one_pathway_or_all(monkeypatch):
     assert "def decide_regimen(" in run.out and "def walk_regimen(" in run.out
     assert "def decide_surgery(" not in run.out
     everything = run_cli("codegen", "tests/data/codegen")
-    assert "def decide(case):" in everything.out and "def walk(case):" in everything.out
+    assert "def decide(case, *, validated=False):" in everything.out and "def walk(case):" in everything.out
     unknown = run_cli("codegen", "tests/data/codegen", "--pathway", "nope")
     assert unknown.code == 2 and "no pathway 'nope'" in unknown.err and "surgery, regimen" in unknown.err
 

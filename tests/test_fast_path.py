@@ -19,7 +19,8 @@ from interpreter import walk
 
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "render",
                    DATA / "walk", DATA / "codegen", DATA / "cases", DATA / "scenarios", DATA / "verify",
-                   DATA / "fhir" / "mcode.rules", ROOT / "bench" / "hepatic_slice", DATA / "names", DATA / "needs"]
+                   DATA / "fhir" / "mcode.rules", ROOT / "bench" / "hepatic_slice", DATA / "names", DATA / "needs",
+                   DATA / "flat"]
 
 
 _CODES = {"undecided": "undecided", "no-branch": "no branch", "fires": "fires", "does-not-apply": "does not apply",

@@ -15,7 +15,8 @@ raised inside generated code is reported at the rule it came from (`EvaluationEr
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from functools import cached_property
+from typing import Any, Callable, Mapping, Protocol
 
 from ..lang import ir
 from ..lang.checked import Checked
@@ -32,15 +33,32 @@ from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
 
+# The bounds of the caches kept whole, per distinct answer rather than per node (the caches kept
+# per node grow with the knowledge base: needs.kept_bound). A cohort's cases repeat a few common
+# answers: these bounds hold those many times over, and the memory is small and fixed (an entry
+# is a tuple per source, or one case's needs), whatever the size of the knowledge base. Emptied,
+# not evicted one by one, when full: a cohort of distinct answers only works them out again.
+VIEWS_KEPT = 8192  # the views per source, per (recommendations, warnings) fired: kept_bound's floor
+NEEDS_KEPT = 4096  # the needs of a short list of open nodes, per list: half that, an entry being larger
+WHOLE_NEEDS = 8    # a longer list of open nodes seldom repeats: not kept whole (its parts are)
+
+
+class Decide(Protocol):
+    """`decide(case, *, validated=False)`: the values only (see `Evaluator.decide`)."""
+
+    def __call__(self, case: Mapping[str, Any], *, validated: bool = False) -> Decision: ...
+
 
 class Evaluator:
     """The generated form of one checked knowledge base."""
 
-    decide: Callable[[Mapping[str, Any]], Decision]  # made on first use: see __getattr__
-
-    def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str, store: Store | None = None):
-        """`store`: where the compiled generated code is kept between runs (bytecode.py); None: nowhere."""
+    def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str, store: Store | None,
+                 check: Callable[[Mapping[str, Any]], Mapping[str, Any]]):
+        """`store`: where the compiled generated code is kept between runs (bytecode.py); None: nowhere.
+        `check`: a raw case -> the typed case (raises CaseError), which `decide` calls on a case
+        not marked validated."""
         self.checked = checked
+        self._check = check
         self.shapes = shapes
         self.name = name
         self._defines = checked.defines
@@ -79,19 +97,22 @@ class Evaluator:
         self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
         self._needs_kept: dict[tuple[Any, ...], tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        """`decide`, made on first use and kept as the instance's own attribute (so this runs once).
+    @cached_property
+    def decide(self) -> Decide:
+        """`decide(case, *, validated=False)`: the values only, the generated function itself.
 
-        Only the answer: ids of recommendations and warnings, and the facts needed. The same
-        walk as `evaluate`, without provenance, trace or the answers of needs: the path for
-        callers that evaluate many cases and want the values alone. The generated function
-        itself (errors are reported at their rule from inside it)."""
-        if name != "decide":
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        The ids of recommendations and warnings, and the facts needed: the same walk as
+        `evaluate`, without provenance, trace or the answers of needs, for callers that evaluate
+        many cases and want the values alone. A case not marked `validated` is checked first
+        (`check`); an error inside is reported at its rule from the function itself. Written
+        and loaded when first asked for (then an attribute of the evaluator: no call per use): a
+        short command runs one of decide and evaluate, and writing and loading the code of both
+        was a third of a cached load."""
         module = codegen.generate(self.checked, self.shapes, self.name, kinds=("decide",))
         module.values["relevant"] = self._relevance
-        self.decide = codegen.build(module, f"<consilium {self.name}>", self._store)["decide"]
-        return self.decide
+        module.values["check"] = self._check
+        decide: Decide = codegen.build(module, f"<consilium {self.name}>", self._store)["decide"]
+        return decide
 
     def generated_source(self, pathways: tuple[str, ...] | None = None) -> str:
         """The Python this knowledge base is evaluated by (only `pathways`' functions, when given)."""
@@ -116,7 +137,7 @@ class Evaluator:
         key = (fired, tuple([w.id for w in warnings]))
         by_source = self._by_source_kept.get(key)
         if by_source is None:
-            if len(self._by_source_kept) >= 8192:  # per distinct answer, not per node: a fixed bound
+            if len(self._by_source_kept) >= VIEWS_KEPT:
                 self._by_source_kept.clear()
             by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
@@ -155,7 +176,7 @@ class Evaluator:
         node and the values it read: kept per (node, values read), up to a bound, for the
         cases of a cohort that repeat; and the whole answer per list of those (plain data,
         never changed once made: results may share it)."""
-        if len(undecided) > 8:  # a long list seldom repeats: not kept whole (the parts are)
+        if len(undecided) > WHOLE_NEEDS:
             return self._work_needs(case, undecided)
         whole = tuple(undecided)
         try:
@@ -166,7 +187,7 @@ class Evaluator:
             return done
         done = self._work_needs(case, undecided)
         if hashable:
-            if len(self._needs_kept) >= 4096:  # a few thousand: what repeats is what is common
+            if len(self._needs_kept) >= NEEDS_KEPT:
                 self._needs_kept.clear()
             self._needs_kept[whole] = done
         return done
@@ -303,4 +324,4 @@ class Evaluator:
         return cuts
 
 
-__all__ = ["Decision", "Evaluator"]
+__all__ = ["Decide", "Decision", "Evaluator"]

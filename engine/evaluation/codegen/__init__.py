@@ -81,7 +81,7 @@ def generate(checked: Checked, shapes: Mapping[str, PathwayShape], root: str,
 
 
 def _sites(module: Module, checked: Checked, given: dict[str, str]) -> Function:
-    f = module.function("sites_present", ", ".join(["get", *given.values()]), checked.defines)
+    f = module.function("sites_present", ", ".join(["case", *given.values()]), checked.defines)
     sites = list(checked.sites.values())
     f.prepare([s.condition for s in sites], given=given)
     present = []
@@ -94,10 +94,14 @@ def _sites(module: Module, checked: Checked, given: dict[str, str]) -> Function:
 
 def _top(module: Module, checked: Checked, calls: list[tuple[Function, list[str]]], record: bool,
          shared: set[str]) -> None:
-    f = module.function("walk" if record else "decide", "case", checked.defines)
+    # decide is what `kb.decide` hands out itself: it checks a case not marked validated (`check`,
+    # the case checker the evaluator is given) before the `try` that reports errors at their rule
+    f = module.function("walk" if record else "decide", "case" if record else "case, *, validated=False",
+                        checked.defines)
     f.guarded = True
+    if not record:
+        f.head = ["    if not validated:", "        case = check(case)"]
     f.prepare([ir.DefineRef(id=name) for name in sorted(shared)])
-    f.prologue.insert(0, ("    get = case.get", None))
     lists = ("recs", "warns", "trace", "undecided", "plans", "unchecked") if record else ("recs", "warns")
     for name in lists:
         f.emit(0, f"{name} = []")
@@ -114,7 +118,8 @@ def _top(module: Module, checked: Checked, calls: list[tuple[Function, list[str]
     if record:
         f.emit(0, f"return recs, warns, trace, undecided, plans, unchecked, {present}")
     else:
-        f.emit(0, "return new(Decision, (tuple(recs), tuple(warns), tuple(needs)))")
+        # (most cases raise no warning, and many need nothing: an empty list needs no tuple made)
+        f.emit(0, "return new(Decision, (tuple(recs), tuple(warns) if warns else (), tuple(needs) if needs else ()))")
 
 
 def probe(checked: Checked, node: ir.Node) -> Module:

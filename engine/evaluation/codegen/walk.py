@@ -35,7 +35,7 @@ from ..needs import missing_facts_decide, open_key
 from ..plans import Timetable
 from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
-from .writer import Function, Module
+from .writer import Flat, Function, Module
 
 NO_BRANCH = "no branch holds; the pathway ends here"
 
@@ -88,7 +88,7 @@ def parameters_of(pathway: ir.Pathway, record: bool) -> list[str]:
     """What a pathway's function is given: only what its nodes use (each costs every call)."""
     kinds = {type(n) for n in pathway.nodes}
     conditional = any(conditions_of(n) for n in pathway.nodes)
-    wanted = {"case": ir.Schedule in kinds, "get": conditional or ir.Schedule in kinds,
+    wanted = {"case": conditional or ir.Schedule in kinds,
               "recs": ir.Recommend in kinds, "warns": bool(kinds & {ir.Warn, ir.Schedule}),
               "needs": conditional and not record, "trace": record, "undecided": conditional and record,
               "plans": ir.Schedule in kinds and record}
@@ -249,7 +249,7 @@ class PathwayWriter:
                 # a fact read where another node runs may be unread on this path: read it here
                 at_hand = name in f.top_facts or name in own
                 var = f.facts.get(name) if at_hand else None
-                values.append(var or f"get({name!r})")
+                values.append(var or f"{f.reader}({name!r})")
             if missing_facts_decide(condition, self.checked.defines):  # no call needed
                 before = len(f.body)
                 wanted = set(facts_read(condition, self.checked.defines))
@@ -289,20 +289,25 @@ class PathwayWriter:
                               following=following, branch=index)
                 self.lead(indent, node, branch.target)
                 break
+
+            def taken(indent: int, branch: ir.Branch = branch, index: int = index,
+                      following: tuple[str, ...] = following) -> None:
+                if self.record:
+                    self.step(indent, node, "decide", read, branch_words(branch, index), "branch",
+                              following=following, branch=index)
+                self.lead(indent, node, branch.target)
+            flat = f.flat(branch.condition, indent)
+            if flat is not None:
+                given += self.flat(indent, node, "decide", read, flat, branch.condition, taken)
+                indent += 1
+                continue
             unknowns, test = self.condition(branch.condition, indent)
             if unknowns:  # tested first: a missing fact leaves the node open
                 given += self.missing(indent, node, "decide", read, unknowns, branch.condition)
                 f.emit(indent, f"elif {test}:")
             else:
                 f.emit(indent, f"if {test}:")
-
-            def taken(indent: int = indent + 1, branch: ir.Branch = branch, index: int = index,
-                      following: tuple[str, ...] = following) -> None:
-                if self.record:
-                    self.step(indent, node, "decide", read, branch_words(branch, index), "branch",
-                              following=following, branch=index)
-                self.lead(indent, node, branch.target)
-            self.block(indent + 1, taken)
+            self.block(indent + 1, partial(taken, indent + 1))
             f.emit(indent, "else:")
             indent += 1
         else:
@@ -324,6 +329,51 @@ class PathwayWriter:
         v = f.expr(e, indent)
         return (() if f.known(v) else (v,)), f"{v} is not True" if negated else f"{v} is True"
 
+    def flat(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
+             flat: Flat, condition: ir.Expr, holds: Callable[[int], None]) -> list[str]:
+        """A condition that is an `and` or `or` of plain tests (`Function.flat`): `holds(indent)`
+        writes what its being true does, the node left open when it is unknown, then an `else:`
+        for the caller to write, one level in, what its being false does. An `and`, false as
+        soon as one part is, is tested for not being false first (`if a is not False and ...`),
+        an `or` for being true. Returns the locals sure (not None) under that `else:`, for the
+        caller to forget at the end of the node."""
+        f = self.f
+
+        def added(names: tuple[str, ...]) -> list[str]:
+            new = [x for x in names if x not in f.sure]
+            f.sure.update(new)
+            return new
+
+        missing = [x for x in flat.unknowns if x not in flat.present]
+        unknown = missing[0] if len(missing) == 1 else None  # None here: needs no second test
+
+        def leave_open(indent: int) -> None:
+            present = added(flat.present)
+            self.open(indent, node, kind, read, unknown, condition)
+            f.sure.difference_update(present)
+
+        if flat.decisive:  # or: true when one part is
+            f.emit(indent, f"if {flat.decisive_test}:")
+            self.block(indent + 1, partial(holds, indent + 1))
+            if flat.unknown is not None:
+                f.emit(indent, f"elif {flat.unknown}:")
+                leave_open(indent + 1)
+            f.emit(indent, "else:")
+            return added(flat.unknowns + flat.present)  # every part known, and false
+        f.emit(indent, f"if {flat.open_test}:")  # and: not false
+        present = added(flat.present)
+        inner = indent + 1
+        if flat.unknown is not None:
+            f.emit(inner, f"if {flat.unknown}:")
+            self.open(inner + 1, node, kind, read, unknown, condition)
+            f.emit(inner, "else:")
+            inner += 1
+        known = added(flat.unknowns)
+        self.block(inner, partial(holds, inner))
+        f.sure.difference_update(known + present)
+        f.emit(indent, "else:")
+        return []
+
     def missing(self, indent: int, node: ir.Decide | ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...],
                 unknowns: tuple[str, ...], condition: ir.Expr) -> list[str]:
         """`if <one of unknowns is None>:` and the node left open under it. Below that test (its
@@ -341,6 +391,16 @@ class PathwayWriter:
         given: list[str] = []  # the locals known not to be None below the guard's test
         kind = type(node).__name__.lower()
         read = self.read(node, self.reads[node.id], indent)
+        guard = node.guard
+        flat = f.flat(guard, indent) if guard is not None else None
+        if flat is not None and guard is not None:
+            given = self.flat(indent, node, kind, read, flat, guard, partial(self.fire, node, kind, read))
+            if self.record:
+                self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
+            elif f.body[-1][0].endswith("else:"):  # nothing to do when it does not hold
+                f.body.pop()
+            f.sure.difference_update(given)
+            return
         if node.guard is not None:
             unknowns, test = self.condition(node.guard, indent, negated=self.record)
             opening = "if"
@@ -352,6 +412,12 @@ class PathwayWriter:
                 self.step(indent + 1, node, kind, read, "does not apply: its condition is false", "does-not-apply")
                 f.emit(indent, "else:")
             indent += 1
+        self.fire(node, kind, read, indent)
+        f.sure.difference_update(given)
+
+    def fire(self, node: ir.Recommend | ir.Warn, kind: str, read: tuple[str, ...], indent: int) -> None:
+        """What a recommendation or warning does when it applies."""
+        f = self.f
         if not self.record:
             f.emit(indent, f"{'recs' if isinstance(node, ir.Recommend) else 'warns'}.append({node.id!r})")
         elif isinstance(node, ir.Recommend):
@@ -371,7 +437,6 @@ class PathwayWriter:
             self.step(indent, node, kind, read, f"warns ({node.severity})", "fires", following=_targets(node))
         for target in node.then:
             self.lead(indent, node, target)
-        f.sure.difference_update(given)
 
     def schedule(self, node: ir.Schedule, indent: int) -> None:
         f = self.f
@@ -408,7 +473,7 @@ class SafetyWriter(PathwayWriter):
                  given: dict[str, str]):
         self.checked, self.record, self.pid, self.given = checked, record, None, given
         self.safeties = safeties
-        parameters = ", ".join(["get, warns, trace, unchecked" if record else "get, warns", *given.values()])
+        parameters = ", ".join(["case, warns, trace, unchecked" if record else "case, warns", *given.values()])
         self.f = module.function(module.names.take(f"{'walk' if record else 'decide'}_{name}"), parameters,
                                  checked.defines)
 

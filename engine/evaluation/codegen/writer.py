@@ -21,7 +21,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import math
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from ...lang import ir
 from ...lang.diagnostics import Span
@@ -36,7 +36,7 @@ RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
     "missing", "undecided_words", "add_duration", "days_between", "subtract_duration", "Decision", "TraceStep",
     "Recommendation", "Unchecked", "num_add", "num_subtract", "num_multiply", "num_divide", "negate", "absolute",
     "round_to", "months_between", "coalesce", "extreme", "compare_durations", "in_duration_range",
-    "relevant"}
+    "relevant", "check", "validated"}
 
 
 def _in_duration_range(value: Any, interval: ir.Interval) -> bool | None:
@@ -148,6 +148,8 @@ class Module:
 
     def function(self, name: str, parameters: str, defines: Mapping[str, ir.Define]) -> "Function":
         function = Function(self, name, parameters, defines)
+        if parameters.split(", ")[0] == "case":  # given the case: reads its facts with case.get
+            function.reader = "case.get"
         self.functions.append(function)
         return function
 
@@ -202,6 +204,11 @@ class Function:
         self.given: dict[str, str] = {}     # definitions passed in by the caller, by name
         self.opaque = False                 # leave their facts unread (values only: no trace shows them)
         self.guarded = False                # wrapped in `try`: an error becomes one at its rule (runtime.py)
+        self.head: list[str] = []           # lines before the `try` of a guarded function
+        # how a fact is read: `get(name)` where the function is given a getter; `case.get(name)`
+        # where it is given the case (a method call Python 3.11 makes without a bound method:
+        # cheaper than calling a getter passed around)
+        self.reader = "get"
 
     # ---- lines ------------------------------------------------------------------------------
     def emit(self, indent: int, text: str) -> None:
@@ -220,7 +227,8 @@ class Function:
             lines = lines + [("    pass", None)]
         if not self.guarded:
             return head + lines
-        return head + [("    try:", None)] + [("    " + line, place) for line, place in lines] \
+        return head + [(line, None) for line in self.head] + [("    try:", None)] \
+            + [("    " + line, place) for line, place in lines] \
             + [("    except Exception as exc:  # reported at the rule whose code raised it", None),
                ("        raise at_rule(exc) from None", None)]
 
@@ -272,9 +280,9 @@ class Function:
             if fact not in self.facts:
                 var = self.facts[fact] = self.locals.take(fact)
                 self.fact_indent[fact] = indent
-                self.emit(indent, f"{var} = get({fact!r})")
+                self.emit(indent, f"{var} = {self.reader}({fact!r})")
             elif indent > 0 and fact not in self.top_facts:
-                self.emit(indent, f"{self.facts[fact]} = get({fact!r})")
+                self.emit(indent, f"{self.facts[fact]} = {self.reader}({fact!r})")
             if indent == 0:
                 self.top_facts.add(fact)
         place = self.place
@@ -417,12 +425,79 @@ class Function:
                 return None
         return tuple(x for x in (a, b) if not self.known(x)), test, negation
 
+    def flat(self, e: ir.Expr, indent: int) -> "Flat | None":
+        """An `and` or an `or` whose operands are all plain tests of values at hand (a fact, a
+        definition, a comparison or membership of those, `is known`, `not`), as Python's own
+        short-circuit tests (`Flat`); None for any other expression. Python evaluates them left
+        to right and stops at the first decisive operand, as Kleene logic may: the three values
+        come from two tests, with no local to hold the value and no flag for an unknown."""
+        if not isinstance(e, (ir.And, ir.Or)) or not all(_plain(op) for op in e.operands):
+            return None
+        conjunction = isinstance(e, ir.And)
+        decisive_parts: list[str] = []  # per operand: it alone decides (false in an and, true in an or)
+        open_parts: list[str] = []      # per operand: it does not decide (it holds, or it is unknown)
+        unknowns: list[str] = []        # the locals whose being None leaves the whole unknown
+        present: list[str] = []         # locals `x is known` (in an or, `is not known`) has shown are there
+        for op in e.operands:
+            if isinstance(op, ir.IsKnown) and op.negated != conjunction:
+                # decisive when the value is missing: the later operands, tested only when it is
+                # not, take it as there (Python's `and`/`or` stop at the first decisive operand)
+                v = self.expr(op.operand, indent)
+                if self.known(v):  # known to be there: never decisive
+                    continue
+                decisive_parts.append(f"{v} is None")
+                open_parts.append(f"{v} is not None")
+                if not self.known(v):
+                    self.sure.add(v)
+                    present.append(v)
+                continue
+            negated = isinstance(op, ir.Not) and isinstance(op.operand, _ATOMS)
+            parts = None if negated else self.test(op, indent)
+            if parts is not None:
+                missing, holds, fails = parts
+                decides, keeps = (fails, holds) if conjunction else (holds, fails)
+                if missing:
+                    there = " and ".join(f"{x} is not None" for x in missing)
+                    decides = f"({there} and {decides})"
+                    keeps = f"({' or '.join(f'{x} is None' for x in missing)} or {keeps})"
+                    unknowns += [x for x in missing if x not in unknowns]
+                decisive_parts.append(decides)
+                open_parts.append(keeps)
+                continue
+            # a boolean value at hand, or its negation: decisive when it is `deciding`
+            v = self.expr(op.operand if isinstance(op, ir.Not) else op, indent)
+            deciding = conjunction == negated  # false in an and (true under a `not`); true in an or
+            if self.known(v):
+                decisive_parts.append(v if deciding else f"not {v}")
+                open_parts.append(f"not {v}" if deciding else v)
+            else:
+                decisive_parts.append(f"{v} is {deciding}")
+                open_parts.append(f"{v} is not {deciding}")
+                if v not in unknowns:
+                    unknowns.append(v)
+        self.sure.difference_update(present)
+        unknown = " or ".join(f"{x} is None" for x in unknowns if x not in present) or None
+        return Flat(not conjunction, " or ".join(decisive_parts) or "False", " and ".join(open_parts) or "True",
+                    unknown, tuple(present), tuple(unknowns))
+
     def _kleene(self, ops: tuple[ir.Expr, ...], decisive: str, indent: int, into: str | None = None) -> str:
         """and (`decisive` False): false wins, then unknown; or (True): true wins, then unknown.
         A later operand is computed only when no earlier one was decisive, each under one `if`
         at the same depth: a chain of any length nests one level (Python allows 100)."""
         t = into or self.fresh()
         other = "True" if decisive == "False" else "False"
+        flat = self.flat(ir.And(operands=ops) if decisive == "False" else ir.Or(operands=ops), indent)
+        if flat is not None:  # plain tests: one `if` for the decisive value, one for unknown
+            self.emit(indent, f"if {flat.decisive_test}:")
+            self.emit(indent + 1, f"{t} = {decisive}")
+            if flat.unknown is not None:
+                self.emit(indent, f"elif {flat.unknown}:")
+                self.emit(indent + 1, f"{t} = None")
+            else:
+                self.sure.add(t)
+            self.emit(indent, "else:")
+            self.emit(indent + 1, f"{t} = {other}")
+            return t
         self.emit(indent, f"{t} = {other}")
         start = len(self.body)  # where `unknown = False` goes, if an operand can be unknown
         unknown: str | None = None
@@ -475,6 +550,36 @@ class Function:
         else:
             self.sure.add(t)
         return t
+
+
+class Flat(NamedTuple):
+    """An `and` or `or` of plain tests, as Python tests (`Function.flat`): its value is
+    `decisive` (False for an and, True for an or) where `decisive_test` holds; else None where
+    `unknown` holds (None: it never is unknown); else the other value. `open_test` is the
+    negation of `decisive_test`; `present`, the locals known not None where it holds; below a
+    test that none of `unknowns` is None, the value is not unknown."""
+
+    decisive: bool
+    decisive_test: str
+    open_test: str
+    unknown: str | None
+    present: tuple[str, ...]
+    unknowns: tuple[str, ...]
+
+
+_ATOMS = (ir.FactRef, ir.DefineRef, ir.BoolLit, ir.NumberLit, ir.EnumLit, ir.SetLit, ir.DateLit)
+
+
+def _plain(e: ir.Expr) -> bool:
+    """Is `e` written as a test of values at hand, with no statement before it (`Function.flat`)?"""
+    match e:
+        case ir.Compare(kind="value", left=left, right=right) | ir.Member(element=left, collection=right):
+            return isinstance(left, _ATOMS) and isinstance(right, _ATOMS)
+        case ir.IsKnown(operand=op):
+            return isinstance(op, _ATOMS)
+        case ir.Not(operand=op):
+            return isinstance(op, _ATOMS) or (not isinstance(op, ir.Not) and _plain(op))
+    return isinstance(e, (ir.FactRef, ir.DefineRef, ir.BoolLit))
 
 
 def _durations(comparison: str, a: str, b: str, left: ir.Expr, right: ir.Expr) -> str:
