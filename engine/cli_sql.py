@@ -91,7 +91,8 @@ def cohort_in_engine(args) -> int:
     except ConsiliumError as error:
         print(f"consilium eval: {error}", file=sys.stderr)
         return EXIT_INPUT
-    print(f"{summary.rows:,} cases in {summary.seconds:.1f} s ({args.engine}), {summary.errors:,} with errors"
+    cases = f"{summary.rows:,} case{'s' if summary.rows != 1 else ''}"
+    print(f"{cases} in {summary.seconds:.1f} s ({args.engine}), {summary.errors:,} with errors"
           + (f"; rows written to {output}" if output else ""), file=sys.stderr)
     return EXIT_FINDINGS if summary.errors else EXIT_OK
 

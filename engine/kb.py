@@ -277,7 +277,8 @@ def _load_kb(path: str | Path | None, use_cache: bool, allow_outside_includes: b
             cache.put(root, loaded, checked, [Path(p) for p in loaded.paths], allow_outside_includes)
     checker = CaseChecker(checked.facts)
     kb = KnowledgeBase(root=loaded.root, loaded=loaded, checked=checked,
-                       evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None, checker),
+                       evaluator=Evaluator(checked, shapes, loaded.root, cache if use_cache else None,
+                                           checker.function),
                        case_checker=checker, scenarios_of=scenarios)
     # A knowledge base is many long-lived objects (hundreds of thousands for a large one). Left to
     # the garbage collector, every full collection while cases are evaluated scans them all again;

@@ -53,10 +53,11 @@ class Evaluator:
     """The generated form of one checked knowledge base."""
 
     def __init__(self, checked: Checked, shapes: Mapping[str, PathwayShape], name: str, store: Store | None,
-                 check: Callable[[Mapping[str, Any]], Mapping[str, Any]]):
+                 check: Callable[[], Callable[[Mapping[str, Any]], Mapping[str, Any]]]):
         """`store`: where the compiled generated code is kept between runs (bytecode.py); None: nowhere.
-        `check`: a raw case -> the typed case (raises CaseError), which `decide` calls on a case
-        not marked validated."""
+        `check`: gives, when `decide` is first made, the function from a raw case to the typed case
+        (raises CaseError) that `decide` calls on a case not marked validated (asked for then: it
+        is written on first use too)."""
         self.checked = checked
         self._check = check
         self.shapes = shapes
@@ -110,7 +111,7 @@ class Evaluator:
         was a third of a cached load."""
         module = codegen.generate(self.checked, self.shapes, self.name, kinds=("decide",))
         module.values["relevant"] = self._relevance
-        module.values["check"] = self._check
+        module.values["check"] = self._check()
         decide: Decide = codegen.build(module, f"<consilium {self.name}>", self._store)["decide"]
         return decide
 

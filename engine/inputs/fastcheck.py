@@ -65,33 +65,47 @@ class CaseChecker:
     The fast path is one function written for the schema: per fact, its value fetched once
     and tested inline (true/false, an enum value, a number in range, a list of set values,
     an ISO date), through the fact's check for a duration; any value it does not take, a
-    null, and any name that is not a fact, send the whole case to `validate_case`."""
+    null, any name that is not a fact, and a mapping that is not a dict, send the case to
+    `validate_case`, from inside the function."""
 
     def __init__(self, facts: Mapping[str, ir.Fact]):
         self.facts = facts
-        # `fast(raw)`: the typed case from a dict, or None when validate_case must say (through
-        # `checker(raw)`); callers on the per-case path call it first, without this class's frame.
-        # Written on its first call: a command that reads its case from a file (check_case) never calls it.
-        self.fast: Callable[[dict[str, Any]], Case | None] = self._first
-        self._written: Callable[[dict[str, Any]], Case | None] | None = None
+        self._written: Callable[[Mapping[str, Any]], Case] | None = None
 
-    def _first(self, raw: dict[str, Any]) -> Case | None:
+    def function(self) -> Callable[[Mapping[str, Any]], Case]:
+        """The checker as one function, `check(raw)` (the typed case, or CaseError), for the
+        per-case path: no frame of this class around it (generated `decide` calls it). Written on
+        first use: a command that reads its case from a file (check_case) never writes it."""
         if self._written is None:
-            self._written = self._write(self.facts)
-        self.fast = self._written
-        return self._written(raw)
+            self._written = self._write(self.facts, self._slow)
+        return self._written
+
+    def __call__(self, raw: Mapping[str, Any], *, name: str = "<case>",
+                 positions: Mapping[str, Span] | None = None) -> Case:
+        if positions is None and name == "<case>":
+            return self.function()(raw)
+        return self._slow(raw, name, positions)  # a named file: its diagnostics say where
+
+    def _slow(self, raw: Mapping[str, Any], name: str = "<case>",
+              positions: Mapping[str, Span] | None = None) -> Case:
+        case, diagnostics = validate_case(raw, self.facts, name=name, positions=positions)
+        if diagnostics:
+            raise CaseError(diagnostics)
+        return case
 
     @staticmethod
-    def _write(facts: Mapping[str, ir.Fact]) -> Callable[[dict[str, Any]], Case | None]:
+    def _write(facts: Mapping[str, ir.Fact], slow: Callable[[Mapping[str, Any]], Case]
+               ) -> Callable[[Mapping[str, Any]], Case]:
         names = tuple(facts)
-        namespace: dict[str, Any] = {"BAD": _BAD, "date": _dt.date, "NONE": dict.fromkeys(names),
+        namespace: dict[str, Any] = {"BAD": _BAD, "date": _dt.date, "NONE": dict.fromkeys(names), "slow": slow,
                                      "values_of": itemgetter(*names) if names else lambda _: ()}
         # Every fact's value fetched at once, in C (the facts unknown when the case lacks them); the
         # typed case is the raw dict copied (a value taken as it is needs no store), each converted
         # value set over its raw one. Every name a fact and none null (else validate_case says:
         # an unknown name, or a null, is rare) is when the facts given and missing add up.
-        lines = ["def fast(raw):", "    given = values_of({**NONE, **raw})" + ("," if len(names) == 1 else ""),
-                 f"    if len(raw) + given.count(None) != {len(names)}:", "        return None"]
+        lines = ["def check(raw):", "    if raw.__class__ is not dict:", "        return slow(raw)",
+                 "    given = values_of({**NONE, **raw})" + ("," if len(names) == 1 else ""),
+                 f"    if len(raw) + given.count(None) != {len(names)}:", "        return slow(raw)"]
         if names:
             lines.append("    " + "".join(f"v{i}, " for i in range(len(names))) + "= given")
         lines.append("    case = raw.copy()")
@@ -99,26 +113,18 @@ class CaseChecker:
             v = f"v{i}"
             test = _test(fact, i, v, namespace)
             if test is not None:  # a value given, as it should be, costs one test and no store
-                lines += [f"    if {v} is not None and not ({test}):", "        return None"]
+                lines += [f"    if {v} is not None and not ({test}):", "        return slow(raw)"]
                 continue
             lines.append(f"    if {v} is not None:")
             lines += ["        " + line for line in _inline(fact, i, v, namespace)]
         lines.append("    return case")
+        # a value the fast path does not take: validate_case decides, from here (no frame around this)
+        lines = [line.replace("return None", "return slow(raw)") if line.strip() == "return None" else line
+                 for line in lines]
         source = "\n".join(lines) + "\n"  # fact names only as literals (repr): nothing from a rule file runs
         exec(compile(source, "<consilium case checker>", "exec"), namespace)  # noqa: S102
-        fast: Callable[[dict[str, Any]], Case | None] = namespace["fast"]
-        return fast
-
-    def __call__(self, raw: Mapping[str, Any], *, name: str = "<case>",
-                 positions: Mapping[str, Span] | None = None) -> Case:
-        if raw.__class__ is dict:
-            case = self.fast(raw)
-            if case is not None:
-                return case
-        case, diagnostics = validate_case(raw, self.facts, name=name, positions=positions)
-        if diagnostics:
-            raise CaseError(diagnostics)
-        return case
+        check: Callable[[Mapping[str, Any]], Case] = namespace["check"]
+        return check
 
 
 def _test(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> str | None:
