@@ -137,8 +137,17 @@ def _init(kb_path: str | None) -> None:
         _KB = load_kb(kb_path if kb_path is not None else bundled_kb_path())
 
 
-def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict[str, Any], bool]:
-    """One row of output, and whether it met a bug; every problem is the row's error."""
+def ignoring(where: str, names: Iterable[str]) -> str:
+    """The one warning of a run whose input has columns (or JSON keys) that name no fact."""
+    names = list(names)
+    return (f"consilium: {where}: ignoring column{'s' if len(names) > 1 else ''} {', '.join(names)}: "
+            "no fact of the knowledge base has that name")
+
+
+def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any,
+                  ignored: dict[str, None] | None = None) -> tuple[dict[str, Any], bool]:
+    """One row of output, and whether it met a bug; every problem is the row's error. A column
+    (or key) that names no fact is left out and added to `ignored` (said once for the run)."""
     row: dict[str, Any] = {"row": number}
     if kind == "error":
         row["error"] = raw
@@ -159,6 +168,10 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any) -> tuple[dict
             if "resourceType" in raw:  # a FHIR Bundle, read through the facts' bindings
                 case = kb.read_bundle(raw, name=f"row {number}").values
             else:
+                if not raw.keys() <= kb.facts.keys():  # a column no fact has: ignored, as in DuckDB and Spark
+                    if ignored is not None:
+                        ignored.update((name, None) for name in raw if name not in kb.facts)
+                    raw = {name: value for name, value in raw.items() if name in kb.facts}
                 case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
         except CaseError as error:
             row["error"] = _printable_all("; ".join(d.message for d in error.diagnostics))
@@ -299,19 +312,20 @@ def _printable_all(text: str) -> str:
 
 def _evaluate_chunk(chunk: list[tuple[int, str, Any]], as_jsonl: bool = False):
     """(rows, or the JSON Lines text of them when that is the output: less to send back;
-    how many; the (row, error, is a bug) of each row with an error)."""
+    how many; the (row, error, is a bug) of each row with an error; the columns that name no fact)."""
     kb = _KB
     assert kb is not None, "_init loads the knowledge base when the worker starts"
     source_of = _sources_of(kb)
     rows, errors = [], []
+    ignored: dict[str, None] = {}  # in the order first met: a CSV file's in its header's
     for number, kind, raw in chunk:
-        row, internal = _evaluate_row(kb, source_of, number, kind, raw)
+        row, internal = _evaluate_row(kb, source_of, number, kind, raw, ignored)
         rows.append(row)
         if "error" in row:
             errors.append((number, row["error"], internal))
     if as_jsonl:
-        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), len(rows), errors
-    return rows, len(rows), errors
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), len(rows), errors, ignored
+    return rows, len(rows), errors, ignored
 
 
 def _sources_of(kb) -> dict[str, str]:
@@ -530,10 +544,12 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
 
     # a folder's row is its n-th .json file in name order (rows.py): an error names the file
     files = sorted(Path(cohort).glob("*.json")) if Path(cohort).is_dir() else []
+    ignored: dict[str, None] = {}  # columns or keys that name no fact, said once at the end
 
     def take(results, writer) -> None:
         nonlocal shown
-        text, count, errors = results
+        text, count, errors, unknown = results
+        ignored.update(unknown)
         writer.write(text)
         summary.rows += count
         summary.errors += len(errors)
@@ -572,6 +588,8 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
                         pending -= 1
                 for _ in range(pending):
                     take(workers.result(), writer)
+            if ignored:
+                print(ignoring(str(cohort), ignored), file=sys.stderr)
     except (_Signal, KeyboardInterrupt) as stop:
         raise Interrupted.of(stop, summary.rows) from None
     finally:

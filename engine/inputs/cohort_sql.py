@@ -17,13 +17,14 @@ through the driver and are written like the Python cohort's. Not here: the rules
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import itertools
 import json
 import os
 import re
 import shutil
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,8 +33,8 @@ from typing import Any, Callable, Protocol
 from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
-from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer
-from .rows import csv_layout
+from . import csv_sql
+from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer, ignoring
 
 ENGINES = ("python", "duckdb", "spark")
 
@@ -51,9 +52,31 @@ def _columns_said(kb, columns: list[str], where: str) -> list[str]:
     if missing:
         _say(f"{where}: no column for {', '.join(missing)}: unknown for every row")
     if extra:
-        _say(f"{where}: ignoring column{'s' if len(extra) > 1 else ''} {', '.join(extra)}: "
-             "no fact of the knowledge base has that name")
+        print(ignoring(where, extra), file=sys.stderr)
     return present
+
+
+SAMPLED_KEYS = 1000  # JSON Lines rows whose keys are looked at for names that are no fact
+
+
+def _keys_said(kb, cohort: Path | None, where: str) -> None:
+    """The keys of a JSON Lines file's first rows that name no fact, said once as the Python
+    cohort says them: the engines' JSON readers ignore such keys without a word. (The Python
+    cohort, which reads every row, names a key first given further down too.)"""
+    extra: dict[str, None] = {}
+    try:
+        with open(cohort or "", "rb") as handle:
+            for raw in itertools.islice(handle, SAMPLED_KEYS):
+                try:
+                    row = json.loads(raw)
+                except ValueError:  # (not UTF-8 either) the row's error, not a key
+                    continue
+                if isinstance(row, dict) and "resourceType" not in row:
+                    extra.update((key, None) for key in row if key not in kb.facts)
+    except OSError:
+        return
+    if extra:
+        print(ignoring(where, extra), file=sys.stderr)
 
 
 def _typed_ok(fact: ir.Fact, column_type: str) -> bool:
@@ -149,6 +172,7 @@ def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: s
     except duckdb.Error as error:
         raise UsageError(f"cannot open the DuckDB database '{database}': {_first_line(error)}") from None
     summary = Summary()
+    scratch = tempfile.TemporaryDirectory(prefix="consilium-")  # a CSV file as rows.py reads it, when needed
     try:
         with _stop_on_signals():
             if memory_limit:
@@ -158,7 +182,7 @@ def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: s
             con.execute("SET preserve_insertion_order = true")
             if progress:
                 con.execute("SET enable_progress_bar = true")
-            query, where = _duckdb_source(kb, con, cohort, table, store)
+            query, where = _duckdb_source(kb, con, cohort, table, Path(scratch.name), store)
             _duckdb_write(kb, con, query, output, where, summary)
     except (_Signal, KeyboardInterrupt) as stop:
         raise Interrupted.of(stop, summary.rows) from None
@@ -169,6 +193,7 @@ def run_duckdb(kb: Any, cohort: Path | None, output: Path | None, *, database: s
             con.close()
         except duckdb.Error:  # still busy with a call a signal cut short: the process is ending anyway
             pass
+        scratch.cleanup()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -201,7 +226,7 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
     return done.get("value")
 
 
-def _duckdb_source(kb, con, cohort: Path | None, table: str | None,
+def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Path,
                    store: QueryStore | None = None) -> tuple[str, str]:
     if table is not None:
         from sqlglot import exp
@@ -218,11 +243,11 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None,
                         f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
                         f"strict_mode = false) WITH ORDINALITY WHERE trim(line) <> '')")
         elif kind == "csv":
-            header, extra, _ = csv_layout(cohort)
-            relation = (f"(SELECT *, {_csv_line('ordinality', header, extra)} AS \"row\" FROM read_csv({path}, "
-                        f"header = true, all_varchar = true) WITH ORDINALITY)")
+            return _duckdb_csv(kb, con, cohort, scratch, store), where
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
+    if kind == "jsonl":
+        _keys_said(kb, cohort, where)
     if kind == "jsonl" and cohort is not None and _one_object_a_line(cohort):
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path)}")
         return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store), where
@@ -231,62 +256,55 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None,
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
         return _query(kb, "duckdb", "line", list(kb.facts), frozenset(), store), where
     names = [c for c in described if c not in ("ordinality", "file_row_number", "row")]
-    if kind == "csv":
-        _refuse_misread_csv(cohort, len(names))
     present = _columns_said(kb, names, where)
-    typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
-    if kind != "csv":  # the other columns as text, lists as JSON: read as a JSON case's values are
-        casts = []
-        for name in present:
-            if name not in typed:
-                column = _ident(name)
-                casts.append((f"CAST(to_json({column}) AS VARCHAR)" if described[name].endswith("[]")
-                              else f"CAST({column} AS VARCHAR)") + f" AS {column}")
-        if casts:
-            relation = f"(SELECT * REPLACE ({', '.join(casts)}) FROM {relation})"
+    typed = frozenset(n for n in present if _typed_ok(kb.facts[n], described[n]))
+    casts = []  # the other columns as text, lists as JSON: read as a JSON case's values are
+    for name in present:
+        if name not in typed:
+            column = _ident(name)
+            casts.append((f"CAST(to_json({column}) AS VARCHAR)" if described[name].endswith("[]")
+                          else f"CAST({column} AS VARCHAR)") + f" AS {column}")
+    if casts:
+        relation = f"(SELECT * REPLACE ({', '.join(casts)}) FROM {relation})"
     if "row" not in described:
         # a table has no order of its own: rows are numbered as the scan gives them
         relation = f"(SELECT *, row_number() OVER () AS \"row\" FROM {relation})"
     con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
-    return _query(kb, "duckdb", "csv" if kind == "csv" else "value", present, typed, store), where
+    return _query(kb, "duckdb", "value", present, typed, store), where
 
 
-MAX_CSV_GAPS = 200
+def _duckdb_csv(kb, con, cohort: Path, scratch: Path, store: QueryStore | None = None) -> str:
+    """A CSV file read by DuckDB with the Python cohort's dialect and header (csv_sql.py): its own
+    reader when it reads every record as rows.py does, with no row of too few or too many cells
+    (its rejects, found by a first scan), else the file as rows.py reads it (errors included)."""
+    found = csv_sql.plan(cohort)
+    columns = csv_sql.names(found)
+    path = _literal(str(cohort))
 
+    def read(path: str, width: int, skip: int, **more: str) -> str:
+        typed = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+        options = "".join(f", {k} = {v}" for k, v in more.items())
+        return (f"read_csv({path}, columns = {{{typed}}}, header = false, skip = {skip}, delim = ',', quote = '\"', "
+                f"escape = '\"', auto_detect = false, strict_mode = true, null_padding = false{options})")
 
-def _refuse_misread_csv(cohort: Path | None, found: int) -> None:
-    """DuckDB works out a CSV file's dialect from a sample; rows of different lengths or a line of
-    spaces can make it take the whole line for one column, and every fact would then be unknown in
-    every row, silently. Its columns are therefore counted against the header as Python reads it."""
-    if cohort is None:
-        return
-    try:
-        with cohort.open(encoding="utf-8-sig", newline="") as handle:
-            header = next((cells for cells in csv.reader(handle) if any(c.strip() for c in cells)), None)
-    except (OSError, UnicodeError, csv.Error):
-        return  # the reader says what is wrong with the file
-    if header is not None and len(header) != found:
-        raise UsageError(f"{cohort}: DuckDB cannot read this CSV file's layout (it finds {found} column(s) where "
-                         f"the header has {len(header)}): rows with too few or too many cells, or lines of "
-                         "spaces, most likely; use --engine python, which makes each such row an error with its line")
-
-
-def _csv_line(place: str, header: int, extra: list[int]) -> str:
-    """SQL for the line of the record at `place` (1, 2, ...), numbered as the Python cohort numbers
-    CSV rows: the engines count records, and skip blank lines and read a quoted cell over lines
-    as the Python reader does, so each such line (`rows.csv_layout`) moves the records after it
-    one line down. Most files have none; a file with very many is refused rather than misnumbered."""
-    steps = sorted(set(extra))
-    if len(steps) > MAX_CSV_GAPS:
-        raise UsageError(f"the CSV file has blank lines or quoted cells over several lines in {len(steps):,} "
-                         f"places (at most {MAX_CSV_GAPS} here): DuckDB and Spark would number its rows other "
-                         "than by their lines; remove the blank lines, or use --engine python")
-    shift = "0"
-    if steps:
-        counted = [sum(1 for e in extra if e <= step) for step in steps]
-        shift = "CASE " + " ".join(f"WHEN {place} >= {step} THEN {count}" for step, count
-                                   in reversed(list(zip(steps, counted, strict=True)))) + " ELSE 0 END"
-    return f"({place} + {header} + {shift})"
+    exact = found.exact
+    if exact:
+        con.execute(f"SELECT count(*) FROM {read(path, len(columns), found.header, store_rejects='true')}").fetchall()
+        exact = con.execute("SELECT count(*) FROM reject_errors").fetchone()[0] == 0
+    cells = [c for c in columns if c in kb.facts]
+    if exact:
+        chosen = ", ".join(f"c{columns.index(c)} AS {_ident(c)}" for c in cells)
+        relation = (f"(SELECT {csv_sql.line_of('ordinality', found)} AS \"row\", CAST(NULL AS VARCHAR) AS error"
+                    f"{', ' if chosen else ''}{chosen} FROM {read(path, len(columns), found.header)} WITH ORDINALITY)")
+    else:
+        normalized = scratch / "rows.csv"
+        csv_sql.normalize(cohort, normalized, columns)
+        chosen = ", ".join(f"c{columns.index(c) + 2} AS {_ident(c)}" for c in cells)
+        relation = (f"(SELECT CAST(c0 AS BIGINT) AS \"row\", nullif(c1, '') AS error{', ' if chosen else ''}{chosen} "
+                    f"FROM {read(_literal(str(normalized)), len(columns) + 2, 1)})")
+    present = _columns_said(kb, columns, str(cohort))
+    con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {relation}")
+    return _query(kb, "duckdb", "csv", present, frozenset(), store)
 
 
 def _one_object_a_line(path: Path) -> bool:
@@ -359,7 +377,7 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         summary.rows = _interruptible(con, lambda: con.execute(
             counted + (", format = 'newline_delimited')" if kind == "jsonl" else ")")).fetchone())[0]
         json_format = f", format = {_literal('newline_delimited')}" if kind == "jsonl" else ""
-        errors = _interruptible(con, lambda: con.execute(
+        errors = [] if not summary.rows else _interruptible(con, lambda: con.execute(  # (no row: JSON has no columns)
             f"SELECT \"row\", error FROM {reader}({target}{json_format}) WHERE error IS NOT NULL").fetchall())
         _count(summary, [{"row": r, "error": e} for r, e in errors], shown, count_rows=False)
 
@@ -452,6 +470,7 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
         return spark
 
     summary = Summary()
+    scratch = tempfile.TemporaryDirectory(prefix="consilium-")  # a CSV file as rows.py reads it, when needed
     try:
         with _stop_on_signals():
             # Spark is started and called from a thread of its own (`_spark_batches`), the main
@@ -460,7 +479,7 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
             # logs a traceback), a query being planned cannot be cancelled, and a session started
             # off the main thread does not put in its own SIGINT handler. So a signal lands where
             # nothing of Spark's is under way.
-            batches = _spark_batches(kb, start, cohort, table)
+            batches = _spark_batches(kb, start, cohort, table, Path(scratch.name))
             shown = _Shown(next(batches))
             writer = _Writer(output, _output_columns(kb))
             try:
@@ -477,11 +496,13 @@ def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str 
         raise
     except Exception as error:  # noqa: BLE001 - Spark's analysis errors, a file it cannot read: py4j's and pyspark's kinds
         raise UsageError(f"Spark could not run the cohort: {_spark_cause(error)}") from None
+    finally:
+        scratch.cleanup()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _spark_batches(kb, start: Callable[[], Any], cohort: Path | None, table: str | None):
+def _spark_batches(kb, start: Callable[[], Any], cohort: Path | None, table: str | None, scratch: Path):
     """Where the rows come from, then batches of rows, made by Spark (started by `start()`) in a
     daemon thread; its error raised here. Waiting on the queue is where a signal lands (a lock's
     wait takes signals)."""
@@ -491,7 +512,7 @@ def _spark_batches(kb, start: Callable[[], Any], cohort: Path | None, table: str
     def work() -> None:
         try:
             spark = start()
-            query, where = _spark_source(kb, spark, cohort, table)
+            query, where = _spark_source(kb, spark, cohort, table, scratch)
             handed.put(("where", where))
             batch: list[dict[str, Any]] = []
             for record in spark.sql(query).toLocalIterator(prefetchPartitions=True):
@@ -550,7 +571,7 @@ def _numbered(frame, first: int):
     return frame.withColumn("row", (sf.col("__id").bitwiseAND((1 << 33) - 1) + start).cast("long")).drop("__id")
 
 
-def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[str, str]:
+def _spark_source(kb, spark, cohort: Path | None, table: str | None, scratch: Path) -> tuple[str, str]:
     if table is not None:
         frame, where, kind = spark.table(table), table, "table"
     else:
@@ -559,23 +580,19 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
         if kind == "jsonl":
             frame = spark.read.text(str(cohort)).withColumnRenamed("value", "line")
         elif kind == "csv":
-            header, extra, spanning = csv_layout(cohort)
-            frame = (spark.read.option("header", True).option("inferSchema", False)
-                     .option("multiLine", spanning).csv(str(cohort)))  # a quoted cell over lines: one record
+            return _spark_csv(kb, spark, cohort, scratch), where
         else:
             frame = spark.read.parquet(str(cohort))
     if "row" not in frame.columns:
-        frame = _numbered(frame, {"jsonl": 1, "csv": 2}.get(kind, 1))
-        if kind == "csv" and (header != 1 or extra):
-            from pyspark.sql import functions as sf
-            frame = frame.withColumn("row", sf.expr(_csv_line("(`row` - 1)", header, extra)))
+        frame = _numbered(frame, 1)
     if kind == "jsonl":
+        _keys_said(kb, cohort, where)
         frame = frame.where("trim(line) <> ''")
         frame.createOrReplaceTempView("raw")
         return _query(kb, "spark", "line", list(kb.facts), frozenset()), where
     described = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
     present = _columns_said(kb, [c for c in frame.columns], where)
-    typed = frozenset(n for n in present if kind != "csv" and _typed_ok(kb.facts[n], described[n]))
+    typed = frozenset(n for n in present if _typed_ok(kb.facts[n], described[n]))
     from pyspark.sql import functions as sf
     for name in present:
         if name not in typed:
@@ -583,7 +600,48 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None) -> tuple[st
             frame = frame.withColumn(name, sf.to_json(column) if described[name].startswith("array")
                                      else column.cast("string"))
     frame.createOrReplaceTempView("raw")
-    return _query(kb, "spark", "csv" if kind == "csv" else "value", present, typed), where
+    return _query(kb, "spark", "value", present, typed), where
+
+
+def _spark_csv(kb, spark, cohort: Path, scratch: Path) -> str:
+    """A CSV file read by Spark with the Python cohort's dialect and header (csv_sql.py): its own
+    reader when it reads every record as rows.py does, with no row of too few or too many cells
+    (PERMISSIVE mode's corrupt-record column, counted by a first job), else the file as rows.py
+    reads it (errors included)."""
+    from pyspark.sql import functions as sf
+    found = csv_sql.plan(cohort)
+    columns = csv_sql.names(found)
+
+    def read(path: Path, width: int, multiline: bool, corrupt: bool = False):
+        schema = ", ".join([f"c{i} STRING" for i in range(width)] + (["__corrupt STRING"] if corrupt else []))
+        return (spark.read.schema(schema).option("header", True).option("enforceSchema", True)
+                .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", "__corrupt")
+                .option("sep", ",").option("quote", '"').option("escape", '"').option("encoding", "UTF-8")
+                .option("multiLine", multiline)  # a quoted cell over lines: one record
+                .option("ignoreLeadingWhiteSpace", False).option("ignoreTrailingWhiteSpace", False)
+                .csv(str(path)))
+
+    exact = found.exact and bool(columns)
+    if exact:
+        # Spark reads a row of too few or too many cells all the same, marking it in the corrupt-record
+        # column; every column is read (with only some, it does not count a row's cells)
+        checked = read(cohort, len(columns), found.spanning, corrupt=True)
+        exact = not checked.where(sf.col("__corrupt").isNotNull()).limit(1).collect()
+    cells = [c for c in columns if c in kb.facts]
+    if exact:
+        frame = _numbered(read(cohort, len(columns), found.spanning), 1)
+        frame = frame.select(sf.expr(csv_sql.line_of("`row`", found)).alias("row"),
+                             sf.lit(None).cast("string").alias("error"),
+                             *[sf.col(f"c{columns.index(c)}").alias(c) for c in cells])
+    else:
+        normalized = scratch / "rows.csv"
+        csv_sql.normalize(cohort, normalized, columns)
+        frame = read(normalized, len(columns) + 2, True).select(
+            sf.col("c0").cast("long").alias("row"), sf.expr("nullif(c1, '')").alias("error"),
+            *[sf.col(f"c{columns.index(c) + 2}").alias(c) for c in cells])
+    present = _columns_said(kb, columns, str(cohort))
+    frame.createOrReplaceTempView("raw")
+    return _query(kb, "spark", "csv", present, frozenset())
 
 
 # ---- shared -----------------------------------------------------------------------------------

@@ -164,7 +164,8 @@ class _Lines:
         return text
 
 
-def _csv_rows(handle: IO[bytes]) -> Iterator[Row]:
+def _csv_rows(handle: IO[bytes], header_out: list[str] | None = None) -> Iterator[Row]:
+    """The rows of a CSV file; `header_out`, when given, receives the header's cells once read."""
     lines = _Lines(handle)
     reader = csv.reader(lines)
     header: list[str] | None = None
@@ -204,6 +205,8 @@ def _csv_rows(handle: IO[bytes]) -> Iterator[Row]:
             if all(not c.strip() for c in cells):
                 continue  # empty cells above the header: nothing to name the columns by
             header = cells
+            if header_out is not None:
+                header_out.extend(cells)
             for index, name in enumerate(header):
                 columns.setdefault(name.strip(), []).append(index)
             continue
@@ -225,50 +228,6 @@ def _csv_row(cells: list[str], header: list[str], columns: dict[str, list[int]])
             return "error", f"'{name}' is given twice (columns {where} of the header)"
         row[name] = cells[given[0]] if given else ""
     return "csv", row
-
-
-def csv_layout(path: Path) -> tuple[int, list[int], bool]:
-    """Where a CSV file's records sit among its lines, for engines that number rows by their
-    place (DuckDB, Spark): (the header's line, for each line after it that starts no record, the
-    place of the next record, whether a quoted cell runs over lines). A record's line is then
-    `place + header line + (entries <= place)`, as this module numbers rows. Blank lines (no
-    record) and the lines inside a quoted cell are such lines; most files have none, and a file
-    without a blank line or a quote is read in blocks, not line by line."""
-    header, extra, spanning = 0, [], False
-    try:
-        with path.open("rb") as handle:
-            if not _irregular(handle):
-                return 1, [], False
-            handle.seek(0)
-            places, quoted = 0, False
-            for number, raw in _physical_lines(handle):
-                starts = not quoted and raw.strip() != b""
-                if raw.count(b'"') % 2:
-                    quoted = not quoted
-                if not header:
-                    header = number if starts else 0
-                    continue
-                if starts:
-                    places += 1
-                else:
-                    extra.append(places + 1)
-                    spanning = spanning or raw.strip() != b"" or quoted
-    except OSError:
-        return 1, [], False  # the engine says what is wrong with the file
-    return header or 1, extra, spanning
-
-
-def _irregular(handle: IO[bytes]) -> bool:
-    """Has the file a quote, a blank line or a lone CR (checked in blocks)?"""
-    last = b"\n"
-    while block := handle.read(1 << 22):
-        joined = last + block
-        if b'"' in block or b"\n\n" in joined or b"\n\r\n" in joined or b"\r" in block.replace(b"\r\n", b""):
-            return True
-        if b"\n " in joined or b"\n\t" in joined:  # perhaps a line of spaces only
-            return True
-        last = block[-1:]
-    return False
 
 
 # ---- Parquet --------------------------------------------------------------------------------------
@@ -296,4 +255,4 @@ def _parquet_rows(path: Path) -> Iterator[Row]:
         raise InputError(f"cannot read the Parquet file '{path}'{after}: {exc}") from None
 
 
-__all__ = ["read_rows", "cohort_format", "csv_layout", "pyarrow_parquet", "InputError", "Row"]
+__all__ = ["read_rows", "cohort_format", "pyarrow_parquet", "InputError", "Row"]

@@ -111,8 +111,9 @@ class Stage:
             cells = exp.select(_col("row"), exp.alias_(not_object, "error", quoted=True), *fields) \
                 .from_(_subquery(checked, "checked"), copy=False)
         else:
-            # a `fields` table gives each row's own error (a line that is not a JSON object)
-            own_error = _col("error") if self.kind == "fields" else exp.Cast(
+            # a `fields` table gives each row's own error (a line that is not a JSON object), a `csv`
+            # one the error of a row the CSV reader could not read (too few cells, a quote not closed)
+            own_error = _col("error") if self.kind in ("fields", "csv") else exp.Cast(
                 this=exp.Null(), to=exp.DataType.build("VARCHAR"))
             cells = exp.select(_col("row"), exp.alias_(own_error, "error", quoted=True),
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
@@ -236,8 +237,11 @@ class Stage:
 
     def _shown(self, text) -> exp.Expr:
         """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
-        if self.kind == "csv":
-            return _concat("'", text, "'")
+        if self.kind == "csv":  # a cell quoted over lines: its line ends escaped, as case.py shows them
+            escaped = text
+            for char, written in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+                escaped = exp.Anonymous(this="replace", expressions=[escaped, _s(char), _s(written)])
+            return _concat("'", escaped, "'")
         bare = _or(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
                        _like(text, r"^\s*[\[{]"))
         return exp.Case().when(bare, text, copy=False).else_(_concat("'", text, "'"))
