@@ -193,3 +193,15 @@ def test_cr_only_line_endings_in_csv_and_jsonl(tmp_path):
     assert [r["row"] for r in csv_rows] == [2, 3] and "outside its range" in csv_rows[1]["error"]
     rows = [json.loads(line) for line in run_process("eval", KB, "--cohort", tmp_path / "c.jsonl").out.splitlines()]
     assert [r["row"] for r in rows] == [1, 2] and "error" not in rows[0] and "'x' is not a value" in rows[1]["error"]
+
+
+def test_a_row_of_several_bad_values_says_them_in_the_facts_declared_order(tmp_path):
+    # the SQL engines write a row's problems fact by fact as the knowledge base declares them;
+    # the Python cohort says them in that order too, whatever the order of the row's keys
+    lines = [json.dumps({"proposed_treatment": ["y"], "primary_symptoms": ["x"]}),
+             json.dumps({"primary_symptoms": ["x"], "proposed_treatment": ["y"]})]
+    (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n")
+    run = run_process("eval", KB, "--cohort", tmp_path / "c.jsonl", "-o", tmp_path / "out.jsonl")
+    first, second = [json.loads(line)["error"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert run.code == 1 and first == second, (first, second)
+    assert first.index("'primary_symptoms'") < first.index("'proposed_treatment'"), first

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from ..lang import ir
-from ..lang.diagnostics import CaseError
+from ..lang.diagnostics import CaseError, Diagnostic
 from ..lang.files import OutputError, atomic_output, atomic_path, kind_of, refuse_overwrite
 from .case import _Invalid, parse_json
 from .rows import InputError, cohort_format, pyarrow_parquet, read_rows
@@ -144,6 +144,18 @@ def ignoring(where: str, names: Iterable[str]) -> str:
             "no fact of the knowledge base has that name")
 
 
+def _in_declared_order(kb, raw: dict[str, Any], kind: str) -> tuple[Diagnostic, ...] | None:
+    """A row's problems in the order its facts are declared, as the SQL engines write them
+    (validate_case gives them in the row's order of keys). Only on a row of several problems."""
+    order = {name: i for i, name in enumerate(kb.facts)}
+    ordered = dict(sorted(raw.items(), key=lambda item: order.get(item[0], len(order))))
+    try:
+        kb.validate_case(from_csv(ordered, kb.facts) if kind == "csv" else ordered)
+    except CaseError as error:
+        return error.diagnostics
+    return None
+
+
 def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any,
                   ignored: dict[str, None] | None = None) -> tuple[dict[str, Any], bool]:
     """One row of output, and whether it met a bug; every problem is the row's error. A column
@@ -174,7 +186,10 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any,
                     raw = {name: value for name, value in raw.items() if name in kb.facts}
                 case = kb.validate_case(from_csv(raw, kb.facts) if kind == "csv" else raw)
         except CaseError as error:
-            row["error"] = _printable_all("; ".join(d.message for d in error.diagnostics))
+            diagnostics = error.diagnostics
+            if len(diagnostics) > 1 and "resourceType" not in raw:
+                diagnostics = _in_declared_order(kb, raw, kind) or diagnostics
+            row["error"] = _printable_all("; ".join(d.message for d in diagnostics))
             if kind == "csv":
                 row["error"] += _csv_hint(raw, kb.facts)
             return row, False
