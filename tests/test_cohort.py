@@ -9,6 +9,8 @@ import pytest
 
 from conftest import KB, run_process
 
+from consilium import load_kb
+
 CASES = [
     {"metastatic_sites": ["liver"], "complete_resection_feasible": True, "primary_r0_resectable": True,
      "primary_status": "in_place", "future_liver_remnant": 45, "hepatectomy_segments": 2},
@@ -205,3 +207,24 @@ def test_a_row_of_several_bad_values_says_them_in_the_facts_declared_order(tmp_p
     first, second = [json.loads(line)["error"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert run.code == 1 and first == second, (first, second)
     assert first.index("'primary_symptoms'") < first.index("'proposed_treatment'"), first
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_fact_with_no_column_is_said_once_as_the_sql_engines_say_it(tmp_path, kind):
+    rows = [{"kras": "mutant", "bogus": "1"}, {"kras": "wild_type", "bogus": "2"}]
+    cohort = tmp_path / f"c.{kind}"
+    if kind == "csv":
+        cohort.write_text("kras,bogus\nmutant,1\nwild_type,2\n")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        pq.write_table(pa.Table.from_pylist(rows), cohort)
+    run = run_process("eval", KB, "--cohort", cohort, "-o", tmp_path / "out.jsonl")
+    assert run.code == 0, run.err
+    said = [line for line in run.err.splitlines() if "no column for" in line]
+    assert len(said) == 1 and said[0].startswith(f"consilium: {cohort}: no column for ")
+    assert said[0].endswith(": unknown for every row")
+    named = said[0].split(": no column for ")[1].removesuffix(": unknown for every row").split(", ")
+    assert "kras" not in named and "primary_symptoms" in named and len(named) == len(load_kb(KB).facts) - 1
+    assert run.err.count("ignoring column bogus") == 1
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2

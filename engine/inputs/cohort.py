@@ -560,6 +560,7 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
     # a folder's row is its n-th .json file in name order (rows.py): an error names the file
     files = sorted(Path(cohort).glob("*.json")) if Path(cohort).is_dir() else []
     ignored: dict[str, None] = {}  # columns or keys that name no fact, said once at the end
+    header: list[str] = []  # a CSV or Parquet file's columns: a fact with none is said once at the end
 
     def take(results, writer) -> None:
         nonlocal shown
@@ -590,12 +591,12 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
             as_jsonl = writer.kind == "jsonl"
             _KB = kb  # the workers are forked with it (spawned ones load it)
             if jobs == 1:
-                for chunk in chunks(read_rows(cohort)):
+                for chunk in chunks(read_rows(cohort, header)):
                     take(_evaluate_chunk(chunk, as_jsonl), writer)
             else:
                 workers = stack.enter_context(_Workers(jobs, kb_path))
                 pending = 0
-                for chunk in chunks(read_rows(cohort)):
+                for chunk in chunks(read_rows(cohort, header)):
                     workers.submit(chunk, as_jsonl)
                     pending += 1
                     if pending >= IN_FLIGHT:
@@ -603,6 +604,10 @@ def run_cohort(kb, kb_path: str | None, cohort: Path, output: Path | None, jobs:
                         pending -= 1
                 for _ in range(pending):
                     take(workers.result(), writer)
+            missing = [name for name in kb.facts if name not in header] if header else []
+            if missing:  # as the SQL engines say it
+                print(f"consilium: {cohort}: no column for {', '.join(missing)}: unknown for every row",
+                      file=sys.stderr)
             if ignored:
                 print(ignoring(str(cohort), ignored), file=sys.stderr)
     except (_Signal, KeyboardInterrupt) as stop:

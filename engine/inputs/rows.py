@@ -44,15 +44,17 @@ def cohort_format(path: Path) -> str:
     raise UsageError(f"'{path}': a cohort is a .jsonl, .csv or .parquet file")
 
 
-def read_rows(path: Path) -> Iterator[Row]:
+def read_rows(path: Path, columns: list[str] | None = None) -> Iterator[Row]:
     """(line or row number, what the payload is, payload) for each row of the file; for a folder,
-    (file number, "json", text) for each of its .json files, one case (flat or a FHIR Bundle) each."""
+    (file number, "json", text) for each of its .json files, one case (flat or a FHIR Bundle) each.
+    `columns`, when given, receives a CSV file's header or a Parquet file's column names once read
+    (JSON Lines and folders have none)."""
     if path.is_dir():
         yield from _folder_rows(path)
         return
     kind = cohort_format(path)
     if kind == "parquet":
-        yield from _parquet_rows(path)
+        yield from _parquet_rows(path, columns)
         return
     try:
         handle = path.open("rb")
@@ -60,7 +62,7 @@ def read_rows(path: Path) -> Iterator[Row]:
         raise InputError(f"cannot read the cohort '{path}': {exc.strerror or exc}") from None
     with handle:
         try:
-            yield from (_jsonl_rows(handle) if kind == "jsonl" else _csv_rows(handle))
+            yield from (_jsonl_rows(handle) if kind == "jsonl" else _csv_rows(handle, columns))
         except OSError as exc:  # the disk, not a row
             raise InputError(f"cannot read the cohort '{path}': {exc.strerror or exc}") from None
 
@@ -240,12 +242,15 @@ def pyarrow_parquet():
     return parquet
 
 
-def _parquet_rows(path: Path) -> Iterator[Row]:
+def _parquet_rows(path: Path, columns: list[str] | None = None) -> Iterator[Row]:
     parquet = pyarrow_parquet()
     import pyarrow
     number = 0
     try:
-        batches = parquet.ParquetFile(path).iter_batches(batch_size=BATCH)
+        file = parquet.ParquetFile(path)
+        if columns is not None:
+            columns.extend(file.schema_arrow.names)
+        batches = file.iter_batches(batch_size=BATCH)
         for batch in batches:
             for row in batch.to_pylist():
                 number += 1
