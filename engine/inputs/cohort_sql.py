@@ -202,7 +202,12 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
     """`work()` (a DuckDB call) in a thread, the main thread free to take SIGINT and SIGTERM:
     on a signal, DuckDB is told to stop, and the signal's exception goes on once it has."""
     done: dict[str, Any] = {}
-    finished = threading.Event()  # not Thread.join: a join cut short by a signal may not wait again
+    # Waited on by polling `is_set` between sleeps, neither Thread.join (a join cut short by a
+    # signal may not wait again) nor Event.wait: the signal's exception can land inside
+    # Condition.wait between releasing its lock and the `try` that takes it back, and leave
+    # "release unlocked lock" to the `with` around it (seen under load); `time.sleep` is cut
+    # short cleanly and `is_set` takes no lock.
+    finished = threading.Event()
 
     def run() -> None:
         try:
@@ -214,12 +219,12 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
 
     threading.Thread(target=run, daemon=True).start()
     try:
-        while not finished.wait(0.05):
-            pass
+        while not finished.is_set():
+            time.sleep(0.02)
     except BaseException:
         con.interrupt()
-        while not finished.wait(0.05):
-            pass
+        while not finished.is_set():
+            time.sleep(0.02)
         raise
     if "error" in done:
         raise done["error"]
