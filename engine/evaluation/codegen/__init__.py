@@ -106,7 +106,7 @@ def _top(module: Module, checked: Checked, calls: list[tuple[Function, list[str]
     for name in lists:
         f.emit(0, f"{name} = []")
     if not record:
-        f.emit(0, "needs = {}")
+        f.emit(0, "needs = []")  # the facts needed, each once, in the order first met: a list (a dict cost 8 %)
     present = "()"
     for callee, given in calls:
         fixed = callee.parameters.split(", ")[:len(callee.parameters.split(", ")) - len(given)]

@@ -257,14 +257,15 @@ class PathwayWriter:
                     if name not in wanted or value in f.sure:  # another branch's; or tested above: given
                         continue
                     if value == unknown:
-                        f.emit(indent, f"needs[{name!r}] = None")
-                        continue
-                    f.emit(indent, f"if {value} is None:")
-                    f.emit(indent + 1, f"needs[{name!r}] = None")
+                        f.emit(indent, f"if {name!r} not in needs:")
+                    else:
+                        f.emit(indent, f"if {value} is None and {name!r} not in needs:")
+                    f.emit(indent + 1, f"needs.append({name!r})")
                 if len(f.body) == before:  # nothing it reads can be missing here (a fact tested above is given)
                     f.emit(indent, "pass")
                 return
-            f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key + values)})))")
+            # (`relevant` names each fact once; `n` is the comprehension's own, whatever the ids)
+            f.emit(indent, f"needs.extend([n for n in relevant({_tuple(key + values)}) if n not in needs])")
             return
         names = self.reads[node.id]
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
