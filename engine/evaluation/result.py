@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from operator import methodcaller
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..lang.records import record
@@ -580,7 +581,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
                        "decides": [part(kept["undecided"], d) for d in n.decides]} for n in self.needs],
             "undecided": undecided,
             "by_source": {v.source: alike(same["by_source"], v) for v in self.by_source},
-            "by_site": {v.site: _whole(kept["by_site"], v, _site_json) for v in self.by_site},
+            "by_site": {v.site: part(kept["by_site"], v, _site_json) for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
             "unchecked": [alike(same["unchecked"], u) for u in self.unchecked],
             "trace": steps,
@@ -640,39 +641,37 @@ _KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
 _ALIKE: dict[str, dict[Any, Any]] = {kind: {} for kind in (
     "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
 _KEPT_BOUND = 2048
+_WARNING_OF = methodcaller("warning")
 
 
-def _part(kept: dict[int, tuple[Any, Any]], record: Any) -> Any:
-    """`record.to_json()`, read-only, made once per record."""
+def _frozen_json(record: Any) -> Any:
+    return frozen(record.to_json())
+
+
+def _part(kept: dict[int, tuple[Any, Any]], record: Any, make: Callable[[Any], Any] = _frozen_json) -> Any:
+    """`make(record)` (by default its JSON, read-only), made once per record: kept by its id, the
+    record beside it (so that its id is not reused while the entry lives)."""
     found = kept.get(id(record))
     if found is None or found[0] is not record:
-        found = (record, frozen(record.to_json()))
+        found = (record, make(record))
         if len(kept) >= _KEPT_BOUND:
             kept.clear()
         kept[id(record)] = found
     return found[1]
 
 
-def _alike(kept: dict[Any, Any], record: Any) -> Any:
-    """`record.to_json()`, read-only, made once per distinct record (see `_ALIKE`)."""
-    found = kept.get(record)
+def _alike(kept: dict[Any, Any], record: Any, key: Any = None) -> Any:
+    """`record.to_json()`, read-only, made once per distinct record (see `_ALIKE`), or per `key`
+    when given (what the JSON depends on, where the record holds more)."""
+    if key is None:
+        key = record
+    found = kept.get(key)
     if found is None:
         found = frozen(record.to_json())
         if len(kept) >= _KEPT_BOUND:
             kept.clear()
-        kept[record] = found
+        kept[key] = found
     return found
-
-
-def _whole(kept: dict[int, tuple[Any, Any]], records: Any, make: Callable[[Any], Any]) -> Any:
-    """`make(records)` (JSON, read-only), made once per record (`_part`, made otherwise)."""
-    found = kept.get(id(records))
-    if found is None or found[0] is not records:
-        found = (records, make(records))
-        if len(kept) >= _KEPT_BOUND:
-            kept.clear()
-        kept[id(records)] = found
-    return found[1]
 
 
 def _site_json(view: SiteView) -> SharedDict:
@@ -688,23 +687,9 @@ def _merged_json(merged: Any) -> Any:
     fields but their notes (a contradiction's note names the case's values; the JSON does not show it)."""
     key = (merged.severity, merged.label, merged.quote, merged.instead,
            tuple([(w.id, w.kind, w.label, w.severity, w.source, w.section, w.refs, w.pathway) for w in merged.origins]))
-    kept = _ALIKE["merged"]
-    found = kept.get(key)
-    if found is None:
-        found = frozen(merged.to_json())
-        if len(kept) >= _KEPT_BOUND:
-            kept.clear()
-        kept[key] = found
-    return found
+    return _alike(_ALIKE["merged"], merged, key)
 
 
 def _warning(contradiction: Any) -> RuleWarning:
     """`contradiction.warning()`, made once per contradiction (advice.py keeps those)."""
-    kept = _KEPT["contradiction warning"]
-    found = kept.get(id(contradiction))
-    if found is None or found[0] is not contradiction:
-        found = (contradiction, contradiction.warning())
-        if len(kept) >= _KEPT_BOUND:
-            kept.clear()
-        kept[id(contradiction)] = found
-    return found[1]
+    return _part(_KEPT["contradiction warning"], contradiction, _WARNING_OF)

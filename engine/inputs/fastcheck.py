@@ -118,9 +118,6 @@ class CaseChecker:
             lines.append(f"    if {v} is not None:")
             lines += ["        " + line for line in _inline(fact, i, v, namespace)]
         lines.append("    return case")
-        # a value the fast path does not take: validate_case decides, from here (no frame around this)
-        lines = [line.replace("return None", "return slow(raw)") if line.strip() == "return None" else line
-                 for line in lines]
         source = "\n".join(lines) + "\n"  # fact names only as literals (repr): nothing from a rule file runs
         exec(compile(source, "<consilium case checker>", "exec"), namespace)  # noqa: S102
         check: Callable[[Mapping[str, Any]], Case] = namespace["check"]
@@ -150,8 +147,9 @@ def _test(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> str | Non
 
 
 def _inline(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> list[str]:
-    """The statements that set the value `v` (not None) of `fact` into `case` converted, or
-    return None, for the types whose values are converted (those `_test` does not take)."""
+    """The statements that set the value `v` (not None) of `fact` into `case` converted, or hand
+    the case to `slow` (validate_case decides), for the types whose values are converted (those
+    `_test` does not take)."""
     key = repr(fact.id)
     match fact.type:
         case ir.NumberType(range=interval):  # made exact (a float is the decimal it was written as)
@@ -160,29 +158,30 @@ def _inline(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> list[st
             # value is always within `in_bounds` (its exponent is between -324 and 308).
             namespace |= {"isfinite": math.isfinite, "in_bounds": in_bounds, "Decimal": Decimal,
                           "INT_LIMIT": _INT_LIMIT}
-            lines = [f"if {v}.__class__ is float:", f"    if not isfinite({v}):", "        return None",
+            lines = [f"if {v}.__class__ is float:", f"    if not isfinite({v}):", "        return slow(raw)",
                      f"    {v} = Decimal(repr({v}))",  # `exact`: the decimal it was written as
-                     f"elif {v}.__class__ is int:", f"    if not -INT_LIMIT < {v} < INT_LIMIT:", "        return None",
-                     f"elif {v}.__class__ is not Decimal or not in_bounds({v}):", "    return None"]
+                     f"elif {v}.__class__ is int:", f"    if not -INT_LIMIT < {v} < INT_LIMIT:",
+                     "        return slow(raw)",
+                     f"elif {v}.__class__ is not Decimal or not in_bounds({v}):", "    return slow(raw)"]
             if interval is not None:
                 low, high = interval.low, interval.high
                 namespace[f"low{i}"], namespace[f"high{i}"] = low.value, high.value
                 lines += [f"if not low{i} {'<=' if low.closed else '<'} {v} {'<=' if high.closed else '<'} high{i}:",
-                          "    return None"]
+                          "    return slow(raw)"]
             return lines + [f"case[{key}] = {v}"]
         case ir.SetType(values=values):  # each item one of the values (so a string), none twice
             namespace[f"values{i}"] = frozenset(values)
-            return [f"if {v}.__class__ is not list and {v}.__class__ is not tuple:", "    return None",
-                    "try:", f"    f = frozenset({v})", "except TypeError:", "    return None",
-                    f"if len(f) != len({v}) or not f <= values{i}:", "    return None", f"case[{key}] = f"]
+            return [f"if {v}.__class__ is not list and {v}.__class__ is not tuple:", "    return slow(raw)",
+                    "try:", f"    f = frozenset({v})", "except TypeError:", "    return slow(raw)",
+                    f"if len(f) != len({v}) or not f <= values{i}:", "    return slow(raw)", f"case[{key}] = f"]
         case ir.DateType():  # a text's date kept per text (a cohort's dates repeat), read as validate_case reads it
             namespace["dates"], namespace["read_date"] = {}, _read_date
             return [f"if {v}.__class__ is str:", f"    d = dates.get({v})", "    if d is None:",
-                    f"        d = read_date({v}, dates)", "        if d is None:", "            return None",
-                    f"    case[{key}] = d", f"elif {v}.__class__ is not date:", "    return None"]
+                    f"        d = read_date({v}, dates)", "        if d is None:", "            return slow(raw)",
+                    f"    case[{key}] = d", f"elif {v}.__class__ is not date:", "    return slow(raw)"]
         case ir.DurationType():  # in words: the same parser as validate_case
             namespace[f"check{i}"] = _duration(fact.type)
-            return [f"{v} = check{i}({v})", f"if {v} is BAD:", "    return None", f"case[{key}] = {v}"]
+            return [f"{v} = check{i}({v})", f"if {v} is BAD:", "    return slow(raw)", f"case[{key}] = {v}"]
     raise AssertionError(f"the case checker misses {type(fact.type).__name__}")
 
 
