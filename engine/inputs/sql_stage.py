@@ -165,10 +165,20 @@ class Stage:
             columns.append(exp.alias_(exp.Case().when(unread, error, copy=False), name + "__error", quoted=True))
         layer = exp.select(*values).from_(_subquery(cells, "cells"), copy=False)
         if full:
+            # `__missed`: does any number cell of the row need the full reading? The layers below
+            # compute it only where it does: a row that reads (nearly all) costs one test a column
+            missed = _or(*[_and(_is_null(_col(n)), _not(_is_null(_col(n + "__text")))) for n in full])
+            gate = _col("__missed")
+            names.append("__missed")
             passed = names + [h for h in helpers if h.endswith(("__plain", "__w"))]
-            layer = exp.select(*map(_col, names), *first).from_(_subquery(layer, "texts"), copy=False)
-            layer = exp.select(*map(_col, passed), *second).from_(_subquery(layer, "numbers"), copy=False)
-            layer = exp.select(*[exp.alias_(exp.Coalesce(this=_col(n), expressions=[full[n]]), n, quoted=True)
+            layer = exp.select(*map(_col, names[:-1]), exp.alias_(missed, "__missed", quoted=True)).from_(
+                _subquery(layer, "texts0"), copy=False)
+            layer = exp.select(*map(_col, names), *[_gated(gate, e) for e in first]).from_(
+                _subquery(layer, "texts"), copy=False)
+            layer = exp.select(*map(_col, passed), *[_gated(gate, e) for e in second]).from_(
+                _subquery(layer, "numbers"), copy=False)
+            layer = exp.select(*[exp.alias_(exp.Case().when(gate, exp.Coalesce(this=_col(n), expressions=[full[n]]),
+                                                            copy=False).else_(_col(n)), n, quoted=True)
                                  if n in full else _col(n) for n in names + helpers]).from_(
                 _subquery(layer, "full"), copy=False)
         return exp.select(*columns).from_(_subquery(layer, "read"), copy=False)
@@ -266,6 +276,11 @@ class Stage:
         error = exp.Case().when(_and(known, _is_null(days)), _concat(
             f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
         return days, error, months
+
+
+def _gated(gate: exp.Expr, aliased: exp.Expr) -> exp.Expr:
+    """`aliased`'s expression computed only where `gate` holds (NULL elsewhere)."""
+    return exp.alias_(exp.Case().when(gate, aliased.this, copy=False), aliased.alias, quoted=True)
 
 
 class _Number:
