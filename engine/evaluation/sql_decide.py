@@ -370,7 +370,9 @@ def _row_error(low: _Lowering) -> exp.Expr:
         if parse_error is not None:
             fine.append(_is_null(parse_error))
         if check is not None:
-            fine.append(_not(_is_true(check[0])))
+            # allowed: the check is not true; `NOT (x)`'s as `x IS NOT FALSE` (one test fewer a row)
+            bad = check[0]
+            fine.append(exp.Not(this=_is_false(bad.this)) if isinstance(bad, exp.Not) else _not(_is_true(bad)))
         if parse_error is not None and check is not None:
             messages.append(exp.Coalesce(this=parse_error, expressions=[check[1]]))
         elif parse_error is not None:
