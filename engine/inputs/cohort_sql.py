@@ -359,7 +359,8 @@ def _json_fields(kb, path: str, tolerant: bool) -> str:
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
     fields = ", ".join(f"{_ident(name)} VARCHAR" for name in kb.facts)
     struct = _literal(f"STRUCT({fields})")
-    not_object = _literal("not valid JSON, or not a mapping of fact names to values")
+    from .sql_stage import NOT_JSON
+    not_object = _literal(NOT_JSON)
     return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {not_object} END AS error, "
             + ", ".join(f"j.{_ident(name)} AS {_ident(name)}" for name in kb.facts)
             + f" FROM read_json({path}, format = 'newline_delimited', records = false, "
