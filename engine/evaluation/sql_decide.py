@@ -442,7 +442,8 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
     match t:
         case ir.EnumType(values=values):
             bad = _not(exp.In(this=value, expressions=[_s(v) for v in values]))
-            return bad, exp.Case().when(bad, _concat("'", shortened(value, dialect), f"' is not a value of {who}; expected one of "
+            return bad, exp.Case().when(bad, _concat("'", shortened(value, dialect), f"' is not a value of {who}; "
+                                                     "expected one of "
                                                      f"{_choices(values)}"), copy=False)
         case ir.SetType(values=values):
             x = exp.to_identifier("x")
@@ -467,7 +468,8 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
                             expression=exp.column("i"))), expressions=[x, i]))), expression=_n(0))
             return bad, (
                 exp.Case()
-                .when(not_listed, _concat("'", shortened(first_bad, dialect), f"' is not a value of {who}; expected values from "
+                .when(not_listed, _concat("'", shortened(first_bad, dialect), f"' is not a value of {who}; "
+                                          "expected values from "
                                           f"{_choices(values)}"), copy=False)
                 .when(listed_twice, _concat("'", shortened(repeated, dialect), f"' is listed twice in {who}"),
                       copy=False))

@@ -252,7 +252,7 @@ class Stage:
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
                 if json:
-                    return self._json_set(fact, text, shown)
+                    return self._json_set(fact, tuple(values), text, shown)
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
                 # a cast, held to the text it came from: only YYYY-MM-DD dates that exist (ten characters:
@@ -291,13 +291,13 @@ class Stage:
             this=exp.Anonymous(this="to_json", expressions=[exp.column("x")]), expressions=[exp.to_identifier("x")]))
         return texts, exp.column("x")
 
-    def _json_set(self, fact: ir.Fact, text, shown) -> tuple[exp.Expr, exp.Expr, None]:
+    def _json_set(self, fact: ir.Fact, values: tuple[str, ...], text, shown) -> tuple[exp.Expr, exp.Expr, None]:
         """A set given as JSON: a list of texts. The cheap reading casts the list's text; a list
         one of whose elements may not be a string (an element that opens with something other
         than a quote: null, 1, true, a list, a mapping; or a string holding ', 1') is looked at
         element by element, and gives no value when one is not a string: its error names the
         first element Python's reading refuses, in its words (`null` is None, [1] says 1)."""
-        who, values = f"'{fact.id}'", fact.type.values  # type: ignore[attr-defined]
+        who = f"'{fact.id}'"
         choices = "{" + ", ".join(values) + "}"
         starts = _like(text, r"^\s*\[")
         odd = _like(text, r'[\[,]\s*[^"\s\]]')
