@@ -67,14 +67,13 @@ class CaseJSON(NamedTuple):
     """What a result's JSON needs of its case, worked out once for all its parts."""
 
     keys: dict[str, Any]    # every fact a step reads, by name: its value's key (None when missing)
-    values: dict[str, Any]  # the case's values in their JSON form (a set's: a read-only list)
+    values: dict[str, Any]  # the case's values in their JSON form (a set's: a read-only list), by name, sorted
     sets: list[str]         # the facts whose JSON is a list
 
     def fields(self) -> dict[str, Any]:
         """The result's `case`: its values' JSON by name, sorted, its lists its own (a list met in
         two places of a plain container would be one list in a deep copy of it)."""
-        values = self.values
-        fields = {name: values[name] for name in sorted(values)}
+        fields = self.values.copy()
         for name in self.sets:
             fields[name] = list(fields[name])
         return fields
@@ -84,7 +83,8 @@ def case_json(case: Mapping[str, Any]) -> CaseJSON:
     """The keys and JSON values of a case's facts (see the module's docstring)."""
     keys: dict[str, Any] = dict(_NAMES)
     keys.update(case)
-    values = dict(case)
+    names = sorted(case)
+    values = dict(zip(names, map(case.__getitem__, names), strict=True))
     sets, lists = _SETS, []
     for name, v in case.items():
         c = v.__class__
@@ -129,7 +129,9 @@ class _Maker:
         self.may_stick = code == "undecided" or any(
             words is not None and words.startswith("undecided") for words in (outcome, needs, otherwise))
         self.done = done
-        self.seen: set[Any] = set()  # the keys met once: a step is kept when its values come again
+        # the hashes of the keys met once (numbers: nothing for the garbage collector to scan; two
+        # keys of one hash only keep a step met once): a step is kept when its values come again
+        self.seen: set[int] = set()
 
     def make(self, values: Mapping[str, Any], key: Any = None, keep: bool = False) -> tuple[dict[str, Any], Any]:
         """The step's JSON for the case's JSON `values`, and its `Stuck.to_json` (or None). With
@@ -157,8 +159,8 @@ class _Maker:
                     "span": fields["span"],
                     "reason": STUCK_REASON if not reason or reason.startswith("needs") else reason})
         if keep:
-            seen = self.seen
-            if key in seen or not reads:
+            seen, hashed = self.seen, hash(key)
+            if hashed in seen or not reads:
                 made = (shared_dict(fields), stopped)
                 done = self.done
                 if len(done) >= _VALUES_KEPT:
@@ -168,7 +170,7 @@ class _Maker:
                 return made
             if len(seen) >= _SEEN_KEPT:
                 seen.clear()
-            seen.add(key)
+            seen.add(hashed)
         return fields, stopped
 
 
