@@ -519,6 +519,7 @@ _KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
 _ALIKE: dict[str, dict[Any, Any]] = {kind: {} for kind in (
     "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
 _KEPT_BOUND = 2048
+_SEEN: dict[int, set[int]] = {id(kept): set() for kept in _KEPT.values()}  # per kind, the ids met once (`_part`)
 _WARNING_OF = methodcaller("warning")
 
 
@@ -528,9 +529,19 @@ def _frozen_json(record: Any) -> Any:
 
 def _part(kept: dict[int, tuple[Any, Any]], record: Any, make: Callable[[Any], Any] = _frozen_json) -> Any:
     """`make(record)` (by default its JSON, read-only), made once per record: kept by its id, the
-    record beside it (so that its id is not reused while the entry lives)."""
+    record beside it (so that its id is not reused while the entry lives). Kept when the record
+    comes again (the id of one met once is noted, a number: nothing for the garbage collector);
+    met once, its JSON is made fresh and not kept (by default; `make`'s own result otherwise):
+    a random case's findings and contradictions are mostly its own, and keeping what is never
+    asked for again only churns the memory."""
     found = kept.get(id(record))
     if found is None or found[0] is not record:
+        seen = _SEEN[id(kept)]
+        if id(record) not in seen:
+            if len(seen) >= _KEPT_BOUND * 4:
+                seen.clear()
+            seen.add(id(record))
+            return record.to_json() if make is _frozen_json else make(record)
         found = (record, make(record))
         if len(kept) >= _KEPT_BOUND:
             kept.clear()
