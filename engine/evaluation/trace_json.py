@@ -67,13 +67,14 @@ class CaseJSON(NamedTuple):
     """What a result's JSON needs of its case, worked out once for all its parts."""
 
     keys: dict[str, Any]    # every fact a step reads, by name: its value's key (None when missing)
-    values: dict[str, Any]  # the case's values in their JSON form (a set's: a read-only list), by name, sorted
+    values: dict[str, Any]  # the case's values in their JSON form (a set's: a read-only list)
     sets: list[str]         # the facts whose JSON is a list
 
     def fields(self) -> dict[str, Any]:
         """The result's `case`: its values' JSON by name, sorted, its lists its own (a list met in
         two places of a plain container would be one list in a deep copy of it)."""
-        fields = self.values.copy()
+        values = self.values
+        fields = {name: values[name] for name in sorted(values)}
         for name in self.sets:
             fields[name] = list(fields[name])
         return fields
@@ -83,8 +84,7 @@ def case_json(case: Mapping[str, Any]) -> CaseJSON:
     """The keys and JSON values of a case's facts (see the module's docstring)."""
     keys: dict[str, Any] = dict(_NAMES)
     keys.update(case)
-    names = sorted(case)
-    values = dict(zip(names, map(case.__getitem__, names), strict=True))
+    values = dict(case)
     sets, lists = _SETS, []
     for name, v in case.items():
         c = v.__class__
