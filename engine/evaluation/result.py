@@ -461,7 +461,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "by_source": {v.source: alike(same["by_source"], v) for v in self.by_source},
             "by_site": {v.site: part(kept["by_site"], v, _site_json) for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
-            "unchecked": [alike(same["unchecked"], u) for u in self.unchecked],
+            "unchecked": [alike(same["unchecked"], u, (u.rule, u.label, u.severity, u.needs)) for u in self.unchecked],
             "trace": steps,
             "identity": dict(self.identity) if self.identity is not None else None,
             "findings": [part(kept["finding"], f) for f in self.findings],
