@@ -52,10 +52,11 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
         source_of.setdefault(rid, set()).add(source)
     for source in checked.sources:
         ids = [rid for rid, s, _ in recs if s == source]
-        if low.dialect == "duckdb" or any(len(source_of[rid]) > 1 for rid in ids):  # an id under two sources
-            out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
-        elif len(ids) == len(recs):
+        shared = any(len(source_of[rid]) > 1 for rid in ids)  # an id under two sources
+        if len(ids) == len(recs) and not shared:  # the source of every recommendation: the same list
             out.append((source, exp.Case().when(ok, everyone, copy=False)))
+        elif low.dialect == "duckdb" or shared:
+            out.append((source, listed([(rid, fires) for rid, s, fires in recs if s == source])))
         else:
             out.append((source, exp.Case().when(ok, _only(everyone, ids), copy=False)))
     out.append(("warnings", listed(warns)))
@@ -369,7 +370,9 @@ def _row_error(low: _Lowering) -> exp.Expr:
         if parse_error is not None:
             fine.append(_is_null(parse_error))
         if check is not None:
-            fine.append(_not(_is_true(check[0])))
+            # allowed: the check is not true; `NOT (x)`'s as `x IS NOT FALSE` (one test fewer a row)
+            bad = check[0]
+            fine.append(exp.Not(this=_is_false(bad.this)) if isinstance(bad, exp.Not) else _not(_is_true(bad)))
         if parse_error is not None and check is not None:
             messages.append(exp.Coalesce(this=parse_error, expressions=[check[1]]))
         elif parse_error is not None:
