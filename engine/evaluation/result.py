@@ -246,13 +246,17 @@ class Trace(Sequence[TraceStep]):
     (steps made at load, and `StepPlan`s with the case's values) and made into steps when
     first read. Plain data: it holds its own copy of the case's values, nothing else."""
 
-    __slots__ = ("_recorded", "_values", "_steps")
+    __slots__ = ("_recorded", "_values", "_steps", "_names")
 
-    def __init__(self, recorded: Iterable[TraceStep | StepPlan] = (), values: Mapping[str, Any] | None = None):
-        """`values`: the case the walk read (copied); none needed when every entry is a step."""
+    def __init__(self, recorded: Iterable[TraceStep | StepPlan] = (), values: Mapping[str, Any] | None = None,
+                 names: Mapping[str, None] | None = None):
+        """`values`: the case the walk read (copied); none needed when every entry is a step.
+        `names`: the knowledge base's facts, each None (shared, never changed: what its JSON is
+        found by starts from it, trace_json.case_json), if known."""
         self._recorded = tuple(recorded)
         self._values = dict(values) if values else {}
         self._steps: tuple[TraceStep, ...] | None = None
+        self._names = names
 
     @property
     def steps(self) -> tuple[TraceStep, ...]:
@@ -304,7 +308,7 @@ class Trace(Sequence[TraceStep]):
         (evaluation/trace_json.py). `case`: its `case_json`, when the caller has it."""
         if self._steps is not None:
             return _trace_json(self._steps), [u.to_json() for u in stuck_steps(self._steps)]
-        return recorded_json(self._recorded, case or case_json(self._values), _parts)
+        return recorded_json(self._recorded, case or case_json(self._values, self._names), _parts)
 
 
 def _parts(entry: TraceStep | StepPlan) -> tuple[TraceStep, tuple[str, ...], str | None, str | None]:
@@ -443,7 +447,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         contradictions = self.contradictions
         warned = tuple([_warning(c) for c in contradictions])  # `all_warnings` beyond the walk's, made once
         trace = self.trace
-        case = case_json(self.case)
+        case = case_json(self.case, trace._names if isinstance(trace, Trace) else None)
         if isinstance(trace, Trace):
             steps, undecided = trace._json(case)
         else:

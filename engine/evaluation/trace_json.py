@@ -80,9 +80,11 @@ class CaseJSON(NamedTuple):
         return fields
 
 
-def case_json(case: Mapping[str, Any]) -> CaseJSON:
-    """The keys and JSON values of a case's facts (see the module's docstring)."""
-    keys: dict[str, Any] = dict(_NAMES)
+def case_json(case: Mapping[str, Any], names: Mapping[str, None] | None = None) -> CaseJSON:
+    """The keys and JSON values of a case's facts (see the module's docstring). `names`: the
+    knowledge base's facts, each None, if known (else every fact a kept step reads, of every
+    knowledge base this process has written a trace's JSON for)."""
+    keys: dict[str, Any] = dict(_NAMES if names is None else names)
     keys.update(case)
     values = dict(case)
     sets, lists = _SETS, []
@@ -212,12 +214,15 @@ def recorded_json(recorded: Sequence[Any], case: CaseJSON,
     if None in found_entries:  # entries not met before (the knowledge base's first cases)
         found_entries = [m if m is not None else _register(entry, parts)
                          for entry, m in zip(recorded, found_entries, strict=True)]
-        keys = case.keys  # (and the facts those read, None where the case does not give them)
-        keys.update({name: None for name in _NAMES if name not in keys})
     if not found_entries:
         return [], []
     _, getters, dones, makers = zip(*found_entries, strict=True)
-    keyed = list(map(call, getters, repeat(case.keys)))
+    try:
+        keyed = list(map(call, getters, repeat(case.keys)))
+    except KeyError:  # a fact read that the case's keys lack (a step met for the first time): None
+        keys = case.keys
+        keys.update({name: None for maker in makers for name in maker.reads if name not in keys})
+        keyed = list(map(call, getters, repeat(keys)))
     try:
         pairs = list(map(dict.get, dones, keyed))
         hashable = True
