@@ -162,3 +162,19 @@ def test_odd_csv_cells_are_the_same_row_errors_in_every_engine(tmp_path, spark):
     found = _differences(CSV_CELLS, runs, CSV_SAID_OTHERWISE)
     assert not found, "\n".join(found)
     assert sum("error" in r for r in runs[0][1]) >= len(CSV_CELLS) - 8
+
+
+def test_a_typed_list_holding_null_is_a_row_error_in_every_engine(tmp_path, spark):
+    # a Parquet list column is read as it is typed: its NULL element was passed over, a set accepted
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    kb = consilium.load_kb(KB)
+    cohort = tmp_path / "cohort.parquet"
+    sites = [[None], ["liver", None], ["liver"], None, ["lung", "liver"]]
+    pq.write_table(pa.table({"metastatic_sites": pa.array(sites, pa.list_(pa.string())),
+                             "kras": ["wild_type"] * len(sites)}), cohort)
+    runs = _runs(kb, cohort, tmp_path, spark)
+    cells = [("metastatic_sites", s) for s in sites]
+    found = _differences(cells, runs, {})
+    assert not found, "\n".join(found)
+    assert [r.get("error", "")[:17] for r in runs[0][1]] == ["None is not a val"] * 2 + [""] * 3

@@ -131,10 +131,10 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
     columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
     for fact in present:
-        if fact not in typed:
+        if fact not in typed or isinstance(kb.facts[fact].type, ir.SetType):  # (a typed list may hold NULL)
             columns.append(fact + "__error")
-            if isinstance(kb.facts[fact].type, ir.DurationType):
-                columns.append(fact + "__months")
+        if fact not in typed and isinstance(kb.facts[fact].type, ir.DurationType):
+            columns.append(fact + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
     text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
         dialect=dialect, identify=True, copy=False)

@@ -151,6 +151,9 @@ class Stage:
                 values.append(_col(name))
                 columns.append(_col(name))
                 names.append(name)
+                if isinstance(self.facts[name].type, ir.SetType):
+                    columns.append(exp.alias_(self._typed_set_error(self.facts[name], _col(name)), name + "__error",
+                                              quoted=True))
                 continue
             fact = self.facts[name]
             text = _col(name + "__text")
@@ -195,6 +198,15 @@ class Stage:
                                  if n in full else _col(n) for n in names + helpers]).from_(
                 _subquery(layer, "full"), copy=False)
         return exp.select(*columns).from_(_subquery(layer, "read"), copy=False)
+
+    def _typed_set_error(self, fact: ir.Fact, value: exp.Expr) -> exp.Expr:
+        """A list column (Parquet, a table) holding NULL: Python refuses it (`None is not a value`),
+        where the lowering's test of each element would pass over it."""
+        x = exp.to_identifier("x")
+        nulls = exp.ArrayFilter(this=value, expression=exp.Lambda(this=_is_null(exp.column("x")), expressions=[x]))
+        values = fact.type.values if isinstance(fact.type, ir.SetType) else ()
+        return exp.Case().when(exp.GT(this=exp.ArraySize(this=nulls), expression=_n(0)), _s(
+            f"None is not a value of '{fact.id}'; expected values from {{{', '.join(values)}}}"), copy=False)
 
     def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
