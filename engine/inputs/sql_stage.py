@@ -13,6 +13,11 @@ need the typed value (an enum value not listed, a number out of range) are the l
 query's (engine/evaluation/sql_decide.py). CSV cells follow engine/inputs/cohort.py's
 `from_csv`: an empty cell is unknown, yes-no is true/false, a set lists values with '|'.
 
+A JSON set whose text may hold an element that is not a string (null, 1, a list, a mapping)
+is looked at element by element, and such an element is the row's error in Python's words; a
+typed list column holding NULL is too. Messages show a value as engine/lang/fact_values.py's
+`_show` does (cut after 80 characters, a mapping as 'a mapping', a list as Python writes one).
+
 A JSON value reaches SQL as text (both engines' JSON functions unquote strings and give
 other values as JSON text), so a number given as a string ("31") reads as the number,
 where the Python cohort refuses it; everything else reads as in Python.
