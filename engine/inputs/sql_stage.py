@@ -310,21 +310,25 @@ class Stage:
 
     def _json_set(self, fact: ir.Fact, values: tuple[str, ...], text, shown) -> tuple[exp.Expr, exp.Expr, None]:
         """A set given as JSON: a list of texts. The cheap reading casts the list's text; a list
-        one of whose elements may not be a string (an element that opens with something other
-        than a quote: null, 1, true, a list, a mapping; or a string holding ', 1') is looked at
+        one of whose elements may not be a string (null, 1, true, a list, a mapping) is looked at
         element by element, and gives no value when one is not a string: its error names the
         first element Python's reading refuses, in its words (`null` is None, [1] says 1)."""
         who = f"'{fact.id}'"
         choices = "{" + ", ".join(values) + "}"
         starts = _like(text, r"^\s*\[")
-        odd = _like(text, r'[\[,]\s*[^"\s\]]')
+        # a list of strings for sure (the common cell: two tests cheaper than a regular expression):
+        # '[]', or it opens with '["', ends with '"]', and each comma is followed by a quote; any
+        # other list (a space after a comma, a string holding a comma) is looked at more closely
+        pairs = exp.Anonymous(this="replace", expressions=[text, _s('","'), _s("")])
+        plain = _or(exp.EQ(this=text, expression=_s("[]")), _and(
+            exp.Like(this=text, expression=_s('["%"]')), exp.StrPosition(this=pairs, substr=_s(",")).eq(0)))
         elements, element = self._elements(text)
         x, i = exp.to_identifier("x"), exp.to_identifier("i")
         is_text = exp.Coalesce(this=exp.EQ(this=exp.Substring(this=element, start=_n(1), length=_n(1)),
                                            expression=_s('"')), expressions=[exp.Boolean(this=False)])
         strings = exp.EQ(this=exp.ArraySize(this=exp.ArrayFilter(this=elements, expression=exp.Lambda(
             this=_not(is_text), expressions=[x]))), expression=_n(0))
-        value = exp.Case().when(starts, exp.Case().when(_not(odd), self._json_list(text), copy=False)
+        value = exp.Case().when(starts, exp.Case().when(plain, self._json_list(text), copy=False)
                                 .when(strings, self._json_list(text), copy=False), copy=False)
         # the first element Python refuses, in its order: not a text or not listed; listed twice
         unquoted = exp.Anonymous(this="json_extract_string" if self.dialect == "duckdb" else "get_json_object",
