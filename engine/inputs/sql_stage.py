@@ -328,8 +328,9 @@ class Stage:
                                            expression=_s('"')), expressions=[exp.Boolean(this=False)])
         strings = exp.EQ(this=exp.ArraySize(this=exp.ArrayFilter(this=elements, expression=exp.Lambda(
             this=_not(is_text), expressions=[x]))), expression=_n(0))
-        value = exp.Case().when(starts, exp.Case().when(plain, self._json_list(text), copy=False)
-                                .when(strings, self._json_list(text), copy=False), copy=False)
+        # (a plain list opens with '[': the test that the text is a list is left to the others)
+        value = exp.Case().when(plain, self._json_list(text), copy=False).when(
+            _and(starts, strings), self._json_list(text), copy=False)
         # the first element Python refuses, in its order: not a text or not listed; listed twice
         unquoted = exp.Anonymous(this="json_extract_string" if self.dialect == "duckdb" else "get_json_object",
                                  expressions=[element, _s("$")])
