@@ -34,6 +34,7 @@ from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from . import csv_sql
+from .rows import NOT_JSON
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer, ignoring
 
 ENGINES = ("python", "duckdb", "spark")
@@ -359,7 +360,6 @@ def _json_fields(kb, path: str, tolerant: bool) -> str:
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
     fields = ", ".join(f"{_ident(name)} VARCHAR" for name in kb.facts)
     struct = _literal(f"STRUCT({fields})")
-    from .sql_stage import NOT_JSON
     not_object = _literal(NOT_JSON)
     return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {not_object} END AS error, "
             + ", ".join(f"j.{_ident(name)} AS {_ident(name)}" for name in kb.facts)

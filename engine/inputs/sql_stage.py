@@ -30,9 +30,8 @@ from sqlglot import exp
 from ..evaluation.sql import NUMBER, _and, _col, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _concat, shortened
 from ..lang import ir
+from .rows import NOT_JSON
 
-# a line that is not a JSON object; DuckDB's JSON reader also refuses a line that is not UTF-8 here
-NOT_JSON = "not valid JSON (or not UTF-8 text), or not a mapping of fact names to values"
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _QUANTITY = r"^\s*(-?\d+(\.\d+)?)\s*(%|[A-Za-z][A-Za-z0-9]*)?\s*$"
 _DURATION = r"^\s*(\d+)\s*([A-Za-z]+)\s*$"
