@@ -37,6 +37,7 @@ when lowering, naming the rule (`not-lowerable`).
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Collection, Iterable
 
@@ -45,7 +46,7 @@ from sqlglot import exp
 from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
-from ..lang.values import Duration
+from ..lang.values import Duration, add_duration
 from ..lang.reads import define_order
 
 DIALECTS = ("duckdb", "spark", "postgres")
@@ -161,20 +162,71 @@ def _any(parts: list[exp.Expr]) -> exp.Expr:
     return _or(*parts) if parts else exp.Boolean(this=False)
 
 
+# The calendar of the language's dates (Python's): a date moved out of it is unknown, as
+# values.add_duration's None. A step by a duration fact longer than the calendar always
+# leaves it, and is not given to the engine at all (DuckDB raises on an interval of 10^15
+# days, Spark wraps); a step by a constant is kept in the calendar by a range of the date
+# it moves, worked out here (one test of a column, not of the moved date).
+_MOST = {"MONTH": 12 * 10_000, "DAY": 3_652_059}
+
+
 def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
-    """A date moved by a duration: calendar months first, then days, as values.add_duration."""
+    """A date moved by a duration: calendar months first, then days, as values.add_duration;
+    NULL where a step leaves the calendar (0001-01-01 .. 9999-12-31)."""
     if isinstance(duration, Duration):
-        duration = _Dur(_n(duration.months), _n(duration.days))
-    months = duration.months if sign > 0 else exp.Neg(this=exp.Paren(this=duration.months))
-    days = duration.days if sign > 0 else exp.Neg(this=exp.Paren(this=duration.days))
+        return _shift_by(day, duration if sign > 0 else -duration)
     on_day = day
-    if not _is_zero(duration.months):  # a step of no months or no days is left out: it moves nothing
-        by_months = exp.DateAdd(this=on_day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
-        on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
-    if not _is_zero(duration.days):
-        by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
-        on_day = exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+    for unit, amount in (("MONTH", duration.months), ("DAY", duration.days)):
+        if _is_zero(amount):  # a step of no months or no days is left out: it moves nothing
+            continue
+        step = amount if sign > 0 else exp.Neg(this=exp.Paren(this=amount))
+        if not isinstance(amount, exp.Literal):
+            step = exp.Case().when(exp.LTE(this=exp.Abs(this=step), expression=_n(_MOST[unit])), step, copy=False)
+        moved = exp.Cast(this=exp.DateAdd(this=on_day, expression=exp.Paren(this=step), unit=exp.var(unit)),
+                         to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
+        on_day = exp.Case().when(exp.Between(this=moved, low=_date(_dt.date.min), high=_date(_dt.date.max)),
+                                 moved, copy=False)
     return on_day
+
+
+def _shift_by(day: exp.Expr, duration: Duration) -> exp.Expr:
+    """A date moved by a constant duration; NULL for a date the move would take out of the calendar."""
+    on_day = day
+    for unit, amount in (("MONTH", duration.months), ("DAY", duration.days)):
+        if amount:
+            on_day = exp.Cast(this=exp.DateAdd(this=on_day, expression=exp.Paren(this=_n(amount)),
+                                               unit=exp.var(unit)), to=exp.DataType.build("DATE"))
+    first, last = _movable(duration)
+    if first is None or last is None:
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
+    if (first, last) == (_dt.date.min, _dt.date.max):
+        return on_day
+    return exp.Case().when(exp.Between(this=day, low=_date(first), high=_date(last)), on_day, copy=False)
+
+
+def _movable(duration: Duration) -> tuple[_dt.date | None, _dt.date | None]:
+    """The first and last dates a constant duration moves within the calendar (an interval:
+    the move is monotone), by bisection over add_duration itself; None, None: none."""
+    def fits(ordinal: int) -> bool:
+        return add_duration(_dt.date.fromordinal(ordinal), duration) is not None
+    lo, hi = 1, _dt.date.max.toordinal()
+    middle = (lo + hi) // 2
+    if not fits(middle):
+        return None, None
+    a, b = lo, middle  # the first that fits: in [a, b]
+    while a < b:
+        m = (a + b) // 2
+        a, b = (a, m) if fits(m) else (m + 1, b)
+    first = a
+    a, b = middle, hi  # the last that fits
+    while a < b:
+        m = (a + b + 1) // 2
+        a, b = (m, b) if fits(m) else (a, m - 1)
+    return _dt.date.fromordinal(first), _dt.date.fromordinal(a)
+
+
+def _date(day: _dt.date) -> exp.Expr:
+    return exp.Cast(this=_s(day.isoformat()), to=exp.DataType.build("DATE"))
 
 
 def _is_zero(e: exp.Expr) -> bool:
