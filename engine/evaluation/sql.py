@@ -47,7 +47,7 @@ from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
 from ..lang.values import Duration, add_duration
-from ..lang.reads import define_order
+from ..lang.reads import define_order, facts_read
 
 DIALECTS = ("duckdb", "spark", "postgres")
 # A number that is not whole: exact decimals, 20 digits before the point and 18 after, which
@@ -258,6 +258,13 @@ class _Lowering:
         self.columns: dict[str, exp.Expr] = {}   # name -> expression over earlier columns
         self.deps: dict[str, set[str]] = {}
         self.define_col: dict[str, exp.Expr | _Dur] = {}
+        # overflow: the facts whose range bounds some arithmetic (read by it as NULL when out of
+        # range: the row is an error anyway), the rule being lowered (to name it), and for each
+        # sum, difference, product or quotient that can still leave the engine's numbers, its
+        # result's column and the row error it makes when its operands are known and it is NULL
+        self.ranged = _ranged_in_arithmetic(checked)
+        self.where = ""
+        self.overflows: dict[ir.Arith, tuple[exp.Expr, exp.Expr]] = {}
 
     # ---- named columns --------------------------------------------------------------------
     def add(self, name: str, e: exp.Expr) -> exp.Expr:
@@ -287,11 +294,14 @@ class _Lowering:
             raise _Refused(f"the duration '{name}' where a date is expected")
         return found
 
-    def fact(self, name: str) -> exp.Expr | _Dur:
+    def fact(self, name: str, raw: bool = False) -> exp.Expr | _Dur:
+        """A fact's value; in arithmetic its range bounds, NULL where it is out of it (not `raw`)."""
         t = self.checked.facts[name].type
         if name not in self.present:
             typed = exp.Cast(this=exp.Null(), to=exp.DataType.build(_type(t)))
             return _Dur(typed, typed) if isinstance(t, ir.DurationType) else typed
+        if not raw and name in self.ranged and isinstance(t, ir.NumberType) and t.range is not None:
+            return self.add(f"k_{name}", exp.Case().when(_inside(_col(name), t.range), _col(name), copy=False))
         if isinstance(t, ir.DurationType):
             days = _col(name)
             months = (exp.Coalesce(this=_col(name + "__months"), expressions=[_n(0)])
@@ -304,6 +314,7 @@ class _Lowering:
     def definitions(self) -> None:
         for name in define_order(self.checked.defines):
             define = self.checked.defines[name]
+            self.where = f"the definition '{name}'"
             value = _lowered("definition", name, define.span, lambda d=define: self.expr(d.expr))
             if isinstance(value, _Dur):
                 self.define_col[name] = _Dur(self.add(f"d_{name}__months", value.months),
@@ -355,6 +366,10 @@ class _Lowering:
                 value = self.expr(op)
                 if isinstance(value, _Dur):
                     return _Dur(exp.Neg(this=exp.Paren(this=value.months)), exp.Neg(this=exp.Paren(this=value.days)))
+                if _bound(self, op) >= _BIGINT:  # -(-2^63) leaves BIGINT: as 0 - x, guarded
+                    zero = _n(0)
+                    return self.overflow(ir.Arith(op="-", left=ir.NumberLit(value=0), right=op, kind="number"),
+                                         zero, value, self.guarded("-", zero, value), "a negation")
                 return exp.Neg(this=exp.Paren(this=value))
             case ir.SetLit():
                 raise _Refused("a set of values used other than after 'in'")
@@ -411,22 +426,108 @@ class _Lowering:
             case "duration", "-", _Dur(), _Dur():
                 return _Dur(exp.Sub(this=a.months, expression=exp.Paren(this=b.months)),
                             exp.Sub(this=a.days, expression=exp.Paren(this=b.days)))
-            case "number", "+", exp.Expr(), exp.Expr():
-                return exp.Paren(this=exp.Add(this=a, expression=b))
-            case "number", "-", exp.Expr(), exp.Expr():
-                return exp.Paren(this=exp.Sub(this=a, expression=exp.Paren(this=b)))
+            case "number", "+" | "-", exp.Expr(), exp.Expr():
+                if _bound(self, e) < _BIGINT:  # cannot leave BIGINT or NUMBER: as it is
+                    return exp.Paren(this=(exp.Add if e.op == "+" else exp.Sub)(this=a, expression=exp.Paren(this=b)))
+                return self.overflow(e, a, b, self.guarded(e.op, a, b))
             case "number", "*", exp.Expr(), exp.Expr():
-                return _through_double(exp.Mul(this=_double(a), expression=_double(b)))
+                product = _through_double(exp.Mul(this=_double(a), expression=_double(b)))
+                return product if _bound(self, e) < _NUMBER else self.overflow(e, a, b, product)
             case "number", "/", exp.Expr(), exp.Expr():  # true division, and unknown when dividing by zero
-                return _through_double(exp.Div(this=_double(a), expression=exp.Nullif(this=_double(b),
-                                                                                       expression=_n(0))))
+                return self.overflow(e, a, b, _through_double(exp.Div(
+                    this=_double(a), expression=exp.Nullif(this=_double(b), expression=_n(0)))))
         raise _Refused(f"the arithmetic '{e.op}' on {e.kind}")
+
+    def guarded(self, op: str, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+        """A sum or difference that is NULL where it leaves the engine's numbers (DuckDB and
+        Spark raise, or wrap a BIGINT); Postgres's DECIMAL has no limit to leave."""
+        if self.dialect == "duckdb":
+            return exp.Anonymous(this="TRY", expressions=[(exp.Add if op == "+" else exp.Sub)(
+                this=a, expression=exp.Paren(this=b))])
+        if self.dialect == "spark":
+            return exp.Anonymous(this="try_add" if op == "+" else "try_subtract", expressions=[a, b])
+        wide = exp.Cast(this=a, to=exp.DataType.build("DECIMAL"))
+        return exp.Paren(this=(exp.Add if op == "+" else exp.Sub)(this=wide, expression=exp.Paren(this=b)))
+
+    def overflow(self, e: ir.Arith, a: exp.Expr, b: exp.Expr, result: exp.Expr, what: str = "") -> exp.Expr:
+        """`result` as a column, and the row error where its operands are known and it is not
+        (a quotient by zero is unknown, not an error)."""
+        if e in self.overflows:  # an expression lowered again (a condition's needs): the same column
+            return self.overflows[e][0]
+        column = self.add(f"x_{len(self.overflows)}", result)
+        known = [_not(_is_null(a)), _not(_is_null(b))]
+        if e.op == "/":
+            known.append(exp.NEQ(this=b, expression=_n(0)))
+        what = what or {"+": "a sum", "-": "a difference", "*": "a product", "/": "a quotient"}[e.op]
+        integers = all(isinstance(self.checked.facts[f].type, ir.NumberType) and self.checked.facts[f].type.integer
+                       for f in facts_read(e, self.checked.defines))
+        message = _s(f"{what} in {self.where or 'a rule'} is beyond the numbers the SQL engines hold exactly ("
+                     + ("a whole number up to 9223372036854775807" if integers else "20 digits before the point")
+                     + "); evaluate this cohort with --engine python")
+        self.overflows[e] = (column, exp.Case().when(_and(*known, _is_null(column)), message, copy=False))
+        return column
 
 
 def _refuse(rule_kind: str, rule_id: str, span, what: str) -> KnowledgeBaseError:
     return KnowledgeBaseError([Diagnostic(
         "not-lowerable", f"the {rule_kind} '{rule_id}' cannot be lowered to SQL: {what}", span,
         hint="evaluate this knowledge base with --engine python")])
+
+
+# The numbers the engines hold: BIGINT's, and NUMBER's 20 digits before the point.
+_BIGINT, _NUMBER = 2.0 ** 63, 1e20
+
+
+def _roots(checked: Checked) -> Iterable[ir.Expr]:
+    """Every expression of the knowledge base the lowering reads."""
+    yield from (d.expr for d in checked.defines.values())
+    for pathway in checked.pathways:
+        for node in pathway.nodes:
+            match node:
+                case ir.Decide(branches=branches):
+                    yield from (b.condition for b in branches if b.condition is not None)
+                case ir.Recommend() | ir.Warn() if node.guard is not None:
+                    yield node.guard
+    yield from (s.condition for s in checked.safeties)
+    for finding in checked.findings:
+        yield finding.condition
+        if finding.scope is not None:
+            yield finding.scope
+
+
+def _ranged_in_arithmetic(checked: Checked) -> frozenset[str]:
+    """The number facts with a range that some arithmetic reads (through definitions)."""
+    found: set[str] = set()
+    stack = list(_roots(checked))
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ir.Arith) and e.kind == "number":
+            found.update(facts_read(e, checked.defines))
+        else:
+            stack.extend(ir.children(e))
+    return frozenset(f for f in found if isinstance(t := checked.facts[f].type, ir.NumberType) and t.range)
+
+
+def _bound(low: "_Lowering", e: ir.Expr) -> float:
+    """The largest magnitude a number expression can have: its facts within their ranges (out
+    of range, they are NULL in arithmetic), or the engine's limit for a fact without one."""
+    match e:
+        case ir.NumberLit(value=v):
+            return abs(float(v))
+        case ir.FactRef(id=name):
+            t = low.checked.facts[name].type
+            if isinstance(t, ir.NumberType) and t.range is not None and name in low.ranged:
+                return max(abs(float(t.range.low.value)), abs(float(t.range.high.value)))
+            return _BIGINT if isinstance(t, ir.NumberType) and t.integer else _NUMBER
+        case ir.DefineRef(id=name):
+            return _bound(low, low.checked.defines[name].expr)
+        case ir.Negate(operand=op):
+            return _bound(low, op)
+        case ir.Arith(op="+" | "-", kind="number"):
+            return _bound(low, e.left) + _bound(low, e.right)
+        case ir.Arith(op="*", kind="number"):
+            return _bound(low, e.left) * _bound(low, e.right)
+    return float("inf")
 
 
 def _lowered(rule_kind: str, rule_id: str, span, work):
@@ -436,7 +537,7 @@ def _lowered(rule_kind: str, rule_id: str, span, work):
         raise _refuse(rule_kind, rule_id, span, refused.what) from None
 
 
-from .sql_decide import decide_columns  # noqa: E402  (the pathways, after the expressions they use)
+from .sql_decide import _inside, decide_columns  # noqa: E402  (the pathways, after the expressions they use)
 
 
 def lower(checked: Checked, *, table: str | exp.Expr = "cases",
