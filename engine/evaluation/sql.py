@@ -181,7 +181,8 @@ def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
             continue
         step = amount if sign > 0 else exp.Neg(this=exp.Paren(this=amount))
         if not isinstance(amount, exp.Literal):
-            step = exp.Case().when(exp.LTE(this=exp.Abs(this=step), expression=_n(_MOST[unit])), step, copy=False)
+            step = exp.Cast(this=exp.Case().when(exp.LTE(this=exp.Abs(this=step), expression=_n(_MOST[unit])), step,
+                                                 copy=False), to=exp.DataType.build("INT"))  # Spark's date_add: INT
         moved = exp.Cast(this=exp.DateAdd(this=on_day, expression=exp.Paren(this=step), unit=exp.var(unit)),
                          to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
         on_day = exp.Case().when(exp.Between(this=moved, low=_date(_dt.date.min), high=_date(_dt.date.max)),
