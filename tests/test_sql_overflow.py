@@ -123,7 +123,8 @@ def test_a_duration_of_more_digits_than_sql_holds_is_its_row_s_error(tmp_path):
     path = DATA / "overflow"
     cohort = tmp_path / "cohort.jsonl"
     cohort.write_text('{"start": "2020-01-01", "wait": "4611686018427387904 days"}\n'
-                      '{"start": "2020-01-01", "wait": "P9999999999999999D"}\n{"x": 1, "y": 1, "n": 1, "m": 1, "a": 1, "start": "2020-01-01", "wait": "P1M"}\n')
+                      '{"start": "2020-01-01", "wait": "P9999999999999999D"}\n'
+                      '{"x": 1, "y": 1, "n": 1, "m": 1, "a": 1, "start": "2020-01-01", "wait": "P1M"}\n')
     run_duckdb(consilium.load_kb(path), cohort, tmp_path / "out.jsonl")
     rows = _rows(tmp_path / "out.jsonl")
     assert rows[0]["error"] == ("'wait' is '4611686018427387904 days': more digits than the SQL engines hold "

@@ -460,7 +460,7 @@ class _Lowering:
         if e.op == "/":
             known.append(exp.NEQ(this=b, expression=_n(0)))
         what = what or {"+": "a sum", "-": "a difference", "*": "a product", "/": "a quotient"}[e.op]
-        integers = all(isinstance(self.checked.facts[f].type, ir.NumberType) and self.checked.facts[f].type.integer
+        integers = all(isinstance(t := self.checked.facts[f].type, ir.NumberType) and t.integer
                        for f in facts_read(e, self.checked.defines))
         message = _s(f"{what} in {self.where or 'a rule'} is beyond the numbers the SQL engines hold exactly ("
                      + ("a whole number up to 9223372036854775807" if integers else "20 digits before the point")
@@ -518,7 +518,8 @@ def _bound(low: "_Lowering", e: ir.Expr) -> float:
         case ir.FactRef(id=name):
             t = low.checked.facts[name].type
             if isinstance(t, ir.NumberType) and t.range is not None and name in low.ranged:
-                return max(abs(float(t.range.low.value)), abs(float(t.range.high.value)))
+                ends = (t.range.low.value, t.range.high.value)  # a number's range is of numbers
+                return max(abs(float(v)) for v in ends if not isinstance(v, Duration))
             return _BIGINT if isinstance(t, ir.NumberType) and t.integer else _NUMBER
         case ir.DefineRef(id=name):
             return _bound(low, low.checked.defines[name].expr)
