@@ -46,7 +46,8 @@ from sqlglot import exp
 from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
-from ..lang.values import Duration, add_duration
+from ..lang.values import Duration
+from .sql_limits import BIGINT_LIMIT, DECIMAL_LIMIT, bound, movable, ranged_in_arithmetic
 from ..lang.reads import define_order, facts_read
 
 DIALECTS = ("duckdb", "spark", "postgres")
@@ -197,33 +198,12 @@ def _shift_by(day: exp.Expr, duration: Duration) -> exp.Expr:
         if amount:
             on_day = exp.Cast(this=exp.DateAdd(this=on_day, expression=exp.Paren(this=_n(amount)),
                                                unit=exp.var(unit)), to=exp.DataType.build("DATE"))
-    first, last = _movable(duration)
+    first, last = movable(duration)
     if first is None or last is None:
         return exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
     if (first, last) == (_dt.date.min, _dt.date.max):
         return on_day
     return exp.Case().when(exp.Between(this=day, low=_date(first), high=_date(last)), on_day, copy=False)
-
-
-def _movable(duration: Duration) -> tuple[_dt.date | None, _dt.date | None]:
-    """The first and last dates a constant duration moves within the calendar (an interval:
-    the move is monotone), by bisection over add_duration itself; None, None: none."""
-    def fits(ordinal: int) -> bool:
-        return add_duration(_dt.date.fromordinal(ordinal), duration) is not None
-    lo, hi = 1, _dt.date.max.toordinal()
-    middle = (lo + hi) // 2
-    if not fits(middle):
-        return None, None
-    a, b = lo, middle  # the first that fits: in [a, b]
-    while a < b:
-        m = (a + b) // 2
-        a, b = (a, m) if fits(m) else (m + 1, b)
-    first = a
-    a, b = middle, hi  # the last that fits
-    while a < b:
-        m = (a + b + 1) // 2
-        a, b = (m, b) if fits(m) else (a, m - 1)
-    return _dt.date.fromordinal(first), _dt.date.fromordinal(a)
 
 
 def _date(day: _dt.date) -> exp.Expr:
@@ -263,7 +243,7 @@ class _Lowering:
         # range: the row is an error anyway), the rule being lowered (to name it), and for each
         # sum, difference, product or quotient that can still leave the engine's numbers, its
         # result's column and the row error it makes when its operands are known and it is NULL
-        self.ranged = _ranged_in_arithmetic(checked)
+        self.ranged = ranged_in_arithmetic(checked)
         self.where = ""
         self.overflows: dict[ir.Arith, tuple[exp.Expr, exp.Expr]] = {}
 
@@ -367,7 +347,7 @@ class _Lowering:
                 value = self.expr(op)
                 if isinstance(value, _Dur):
                     return _Dur(exp.Neg(this=exp.Paren(this=value.months)), exp.Neg(this=exp.Paren(this=value.days)))
-                if _bound(self, op) >= _BIGINT:  # -(-2^63) leaves BIGINT: as 0 - x, guarded
+                if bound(self.checked, self.ranged, op) >= BIGINT_LIMIT:  # -(-2^63) leaves BIGINT: as 0 - x, guarded
                     zero = _n(0)
                     return self.overflow(ir.Arith(op="-", left=ir.NumberLit(value=0), right=op, kind="number"),
                                          zero, value, self.guarded("-", zero, value), "a negation")
@@ -428,12 +408,14 @@ class _Lowering:
                 return _Dur(exp.Sub(this=a.months, expression=exp.Paren(this=b.months)),
                             exp.Sub(this=a.days, expression=exp.Paren(this=b.days)))
             case "number", "+" | "-", exp.Expr(), exp.Expr():
-                if _bound(self, e) < _BIGINT:  # cannot leave BIGINT or NUMBER: as it is
+                if bound(self.checked, self.ranged, e) < BIGINT_LIMIT:  # cannot leave BIGINT or NUMBER: as it is
                     return exp.Paren(this=(exp.Add if e.op == "+" else exp.Sub)(this=a, expression=exp.Paren(this=b)))
                 return self.overflow(e, a, b, self.guarded(e.op, a, b))
             case "number", "*", exp.Expr(), exp.Expr():
                 product = _through_double(exp.Mul(this=_double(a), expression=_double(b)))
-                return product if _bound(self, e) < _NUMBER else self.overflow(e, a, b, product)
+                if bound(self.checked, self.ranged, e) < DECIMAL_LIMIT:
+                    return product
+                return self.overflow(e, a, b, product)
             case "number", "/", exp.Expr(), exp.Expr():  # true division, and unknown when dividing by zero
                 return self.overflow(e, a, b, _through_double(exp.Div(
                     this=_double(a), expression=exp.Nullif(this=_double(b), expression=_n(0)))))
@@ -473,63 +455,6 @@ def _refuse(rule_kind: str, rule_id: str, span, what: str) -> KnowledgeBaseError
     return KnowledgeBaseError([Diagnostic(
         "not-lowerable", f"the {rule_kind} '{rule_id}' cannot be lowered to SQL: {what}", span,
         hint="evaluate this knowledge base with --engine python")])
-
-
-# The numbers the engines hold: BIGINT's, and NUMBER's 20 digits before the point.
-_BIGINT, _NUMBER = 2.0 ** 63, 1e20
-
-
-def _roots(checked: Checked) -> Iterable[ir.Expr]:
-    """Every expression of the knowledge base the lowering reads."""
-    yield from (d.expr for d in checked.defines.values())
-    for pathway in checked.pathways:
-        for node in pathway.nodes:
-            match node:
-                case ir.Decide(branches=branches):
-                    yield from (b.condition for b in branches if b.condition is not None)
-                case ir.Recommend() | ir.Warn() if node.guard is not None:
-                    yield node.guard
-    yield from (s.condition for s in checked.safeties)
-    for finding in checked.findings:
-        yield finding.condition
-        if finding.scope is not None:
-            yield finding.scope
-
-
-def _ranged_in_arithmetic(checked: Checked) -> frozenset[str]:
-    """The number facts with a range that some arithmetic reads (through definitions)."""
-    found: set[str] = set()
-    stack = list(_roots(checked))
-    while stack:
-        e = stack.pop()
-        if isinstance(e, ir.Arith) and e.kind == "number":
-            found.update(facts_read(e, checked.defines))
-        else:
-            stack.extend(ir.children(e))
-    return frozenset(f for f in found if isinstance(t := checked.facts[f].type, ir.NumberType) and t.range)
-
-
-def _bound(low: "_Lowering", e: ir.Expr) -> float:
-    """The largest magnitude a number expression can have: its facts within their ranges (out
-    of range, they are NULL in arithmetic), or the engine's limit for a fact without one."""
-    match e:
-        case ir.NumberLit(value=v):
-            return abs(float(v))
-        case ir.FactRef(id=name):
-            t = low.checked.facts[name].type
-            if isinstance(t, ir.NumberType) and t.range is not None and name in low.ranged:
-                ends = (t.range.low.value, t.range.high.value)  # a number's range is of numbers
-                return max(abs(float(v)) for v in ends if not isinstance(v, Duration))
-            return _BIGINT if isinstance(t, ir.NumberType) and t.integer else _NUMBER
-        case ir.DefineRef(id=name):
-            return _bound(low, low.checked.defines[name].expr)
-        case ir.Negate(operand=op):
-            return _bound(low, op)
-        case ir.Arith(op="+" | "-", kind="number"):
-            return _bound(low, e.left) + _bound(low, e.right)
-        case ir.Arith(op="*", kind="number"):
-            return _bound(low, e.left) * _bound(low, e.right)
-    return float("inf")
 
 
 def _lowered(rule_kind: str, rule_id: str, span, work):
