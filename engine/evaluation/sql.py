@@ -203,7 +203,10 @@ def _shift_by(day: exp.Expr, duration: Duration) -> exp.Expr:
         return exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
     if (first, last) == (_dt.date.min, _dt.date.max):
         return on_day
-    return exp.Case().when(exp.Between(this=day, low=_date(first), high=_date(last)), on_day, copy=False)
+    within = (exp.LTE(this=day, expression=_date(last)) if first == _dt.date.min else  # one test where one will do
+              exp.GTE(this=day, expression=_date(first)) if last == _dt.date.max else
+              exp.Between(this=day, low=_date(first), high=_date(last)))
+    return exp.Case().when(within, on_day, copy=False)
 
 
 def _date(day: _dt.date) -> exp.Expr:
