@@ -14,7 +14,9 @@ time, cases per second and the peak memory of the process and its children toget
   checking of values, no row errors), then Consilium's DuckDB engine, and the ratio of the
   engine to the hand-written DuckDB;
 - the bundled knowledge base on `--sizes`: the Python cohort and the DuckDB engine, and
-  their ratio;
+  their ratio; then (`--parquet 1`, the default) the same cases as a Parquet file of typed
+  columns (`parquet_cohort`), read by both engines, their ratio, and whether they wrote the
+  same rows;
 - `--big` cases of the bundled knowledge base in DuckDB with a 1 GB memory limit (the
   peak shows whether memory is bounded);
 - `--spark` cases of each on Spark local[2] (0 skips it).
@@ -63,6 +65,41 @@ def cohort(size: int, kb_path: Path = ROOT / "kb", bad_rows: bool = True) -> Pat
         for i in range(size):
             handle.write("{broken\n" if bad_rows and i % 10_000 == 9_999 else pool[rng.randrange(len(pool))] + "\n")
     return path
+
+
+def parquet_cohort(path: Path) -> Path:
+    """The same cases as a warehouse holds them: one typed Parquet column a fact (yes-no BOOLEAN,
+    whole numbers BIGINT, other numbers DOUBLE, enums VARCHAR, sets VARCHAR[], dates DATE), rows
+    in the file's order; a line that is not JSON is a row of unknowns (Parquet has no such row).
+    DuckDB's typed JSON reader writes it: exact for these generated values (each the JSON type
+    of its fact)."""
+    target = path.with_suffix(".parquet")
+    if target.exists():
+        return target
+    import duckdb
+    from consilium.engine.lang import ir
+    kb = consilium.load_kb(ROOT / "kb")
+
+    def typed(t) -> str:
+        match t:
+            case ir.BoolType():
+                return "BOOLEAN"
+            case ir.NumberType(integer=True):
+                return "BIGINT"
+            case ir.NumberType():
+                return "DOUBLE"
+            case ir.SetType():
+                return "VARCHAR[]"
+            case ir.DateType():
+                return "DATE"
+        return "VARCHAR"
+    struct = "STRUCT(" + ", ".join(f'"{name}" {typed(fact.type)}' for name, fact in kb.facts.items()) + ")"
+    columns = ", ".join(f'j."{name}" AS "{name}"' for name in kb.facts)
+    duckdb.connect().execute(
+        f"COPY (SELECT {columns} FROM read_json('{path}', format = 'newline_delimited', records = false, "
+        f"columns = {{'j': '{struct}'}}, ignore_errors = true) WITH ORDINALITY ORDER BY ordinality) "
+        f"TO '{target}' (FORMAT parquet)")
+    return target
 
 
 def _rss_tree(pid: int) -> int:
@@ -224,6 +261,22 @@ def same(hand_written: Path, engine: Path) -> None:
     print(f"hand-written DuckDB and the engine: {f'{differ:,} rows differ' if differ else 'the same rows'}")
 
 
+def kb_parquet(path: Path, size: int, jobs: int) -> None:
+    """The bundled knowledge base on the Parquet file of the same cases, in both engines."""
+    import duckdb
+    t_py, peak = measure(consilium_cmd(ROOT / "kb", path, "python", OUT / "kb-python-pq.parquet", "--jobs", str(jobs)))
+    c_py = CPU[-1]
+    row("bundled KB, Parquet in: --engine python", size, t_py, peak, "1.0× (baseline)", "1.0× (baseline)")
+    t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-duckdb-pq.parquet"))
+    row("bundled KB, Parquet in: --engine duckdb", size, t, peak, f"{t_py / t:.1f}× faster than python",
+        f"{c_py / CPU[-1]:.1f}× less CPU than python")
+    a, b = (f"SELECT * FROM read_parquet('{OUT / name}')" for name in ("kb-python-pq.parquet", "kb-duckdb-pq.parquet"))
+    con = duckdb.connect()
+    differ = sum(con.execute(f"SELECT count(*) FROM ({x} EXCEPT ALL {y})").fetchall()[0][0]
+                 for x, y in ((a, b), (b, a)))
+    print(f"Parquet in, python and duckdb: {f'{differ:,} rows differ' if differ else 'the same rows'}", flush=True)
+
+
 def pairs(path: Path, size: int, count: int) -> None:
     """Hand-written DuckDB and the engine in turn, `count` times more: the median of each pair's ratio."""
     if count <= 0:
@@ -251,6 +304,8 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=3,
                         help="more runs of hand-written DuckDB and the engine, in turn, for a median ratio (0: none)")
     parser.add_argument("--only", choices=("decision", "kb"), help="only the bench decision, or only the bundled KB")
+    parser.add_argument("--parquet", type=int, default=1, choices=(0, 1),
+                        help="the bundled KB's cases as a typed Parquet file too, in both engines (0: not)")
     args = parser.parse_args()
     print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     # the bytecode written once, before anything is measured (see ENV)
@@ -284,6 +339,8 @@ def main() -> int:
         t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-duckdb.parquet"), errors_expected=True)
         row("bundled KB: --engine duckdb", size, t, peak, f"{t_py / t:.1f}× faster than python",
             f"{c_py / CPU[-1]:.1f}× less CPU than python")
+        if args.parquet:
+            kb_parquet(parquet_cohort(path), size, args.jobs)
     if args.big and args.only != "decision":
         path = cohort(args.big)
         t, peak = measure(consilium_cmd(ROOT / "kb", path, "duckdb", OUT / "kb-big.parquet", "--memory-limit", "1GB"),

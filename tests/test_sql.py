@@ -291,6 +291,27 @@ def test_a_whole_number_with_decimals_is_never_rounded_to_one(tmp_path):
     assert duckdb[4]["recommendations"] == ["simultaneous"]
 
 
+def test_a_date_is_ten_characters_in_every_engine(tmp_path, spark):
+    """A date is YYYY-MM-DD and exists, in every engine as in Python: the engines' casts take a
+    year past 9999 ('12025-01-01', which they write back as it came), a leading space or a short
+    month; each is its row's error in the same words."""
+    kb = consilium.load_kb(KB)
+    texts = ["12025-01-01", "2025-01-01", " 2025-01-01", "2025-1-01", "2024-02-29", "2025-02-29", "0000-01-01",
+             "0001-01-01", "9999-12-31", "99999-12-31", "2025-01-01T00:00", "+2025-01-01"]
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("".join(json.dumps({"chemoradiation_end": t, "evaluation_date": "2025-03-01"}) + "\n"
+                              for t in texts))
+    run_cohort(kb, str(KB), cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+    python = _rows(tmp_path / "python.jsonl")
+    assert [("error" in r) for r in python] == [True, False, True, True, False, True, True, False, False, True,
+                                                True, True]
+    assert python[0]["error"] == "'chemoradiation_end' is a date (YYYY-MM-DD), not '12025-01-01'"
+    _same(python, _rows(tmp_path / "duckdb.jsonl"))
+    _same(python, _rows(tmp_path / "spark.jsonl"))
+
+
 def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path, spark):
     """`,,` in a CSV cohort (a patient whose facts are all unknown) is a row with its line number in
     Python, DuckDB and Spark alike, never dropped; a blank line at the end is no row."""

@@ -248,10 +248,12 @@ class Stage:
                     return as_list, error, None
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
-                # a cast, held to the text it came from: only YYYY-MM-DD dates that exist
+                # a cast, held to the text it came from: only YYYY-MM-DD dates that exist (ten characters:
+                # the engines write a year past 9999 back as it came, '12025-01-01', which Python refuses)
                 cast = _try(text, "DATE")
                 parsed = exp.Case().when(_and(exp.EQ(this=_text(cast), expression=text),
-                                                  _not(exp.Like(this=text, expression=_s("0000%")))), cast, copy=False)
+                                              exp.EQ(this=exp.Length(this=text), expression=_n(10)),
+                                              _not(exp.Like(this=text, expression=_s("0000%")))), cast, copy=False)
                 return parsed, exp.Case().when(_and(known, _is_null(parsed)),
                                                _concat(f"{who} is a date (YYYY-MM-DD), not ", shown), copy=False), None
             case ir.DurationType():
