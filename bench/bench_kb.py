@@ -13,7 +13,13 @@ values, about a third of the facts missing), interleaved in batches in one proce
   case against the fact schema, then `decide`.
 `--distinct N` draws the cases from N distinct ones, as a cohort's repeat (default: every case its own).
 Then the two differences issue 10 sets targets for: `to_json` alone against `evaluate`, and
-checking alone against `decide`.
+checking alone against `decide`. `to_json` alone is what a caller pays for it, and that
+includes the advice (findings, options, contradictions, choices): evaluation work a result does
+lazily, when first read, so inside the first `to_json`. So a second pass, over as many other
+cases, times each call's parts apart within it: `evaluate`; reading the result's advice; then
+`to_json` of that result, which only serialises. It prints `to_json` as a caller pays it
+(advice + serialising) against `evaluate`, and serialising alone against the evaluation it
+serialises (`evaluate` + its advice).
 Loading, each in a fresh process: with nothing cached (parse, check, compile, and the
 generated code compiled by Python) and from the cache; and `consilium eval` of one example case
 as a whole process, next to a bare `python -c pass`. These are CPU times (user and system, of
@@ -32,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from functools import partial
 from typing import Callable
 from pathlib import Path
@@ -70,6 +77,33 @@ def profile(evaluate, cases: list[dict]) -> int:
             evaluate(case)
     print(profiler.output_text(color=False, show_all=False))
     return 0
+
+
+def split(evaluate, cases: list[dict], batch: int) -> dict[str, float]:
+    """Per case, the CPU time of `evaluate`, of reading the result's advice (findings, options,
+    contradictions, choices: worked out when first read), and of `to_json` of that result, each
+    timed apart within one call; the median of each batch's mean. The clock's own cost (taken
+    as the least of many empty readings) is taken off each part."""
+    clock = time.process_time_ns
+    empty = min(-clock() + clock() for _ in range(2000))
+    parts: dict[str, list[float]] = {"evaluate": [], "advice": [], "serialise": []}
+    for start in range(0, len(cases), batch):
+        chunk = cases[start:start + batch]
+        total = [0, 0, 0]
+        for case in chunk:
+            t0 = clock()
+            result = evaluate(case)
+            t1 = clock()
+            read = (result.findings, result.options, result.contradictions, result.choices)  # noqa: F841
+            t2 = clock()
+            result.to_json()
+            t3 = clock()
+            total[0] += t1 - t0 - empty
+            total[1] += t2 - t1 - empty
+            total[2] += t3 - t2 - empty
+        for name, spent in zip(parts, total, strict=True):
+            parts[name].append(spent / len(chunk) / 1e9)
+    return {name: statistics.median(values) for name, values in parts.items()}
 
 
 def main() -> int:
@@ -119,6 +153,21 @@ def main() -> int:
     checking = medians["check the case, then decide"] - decided
     print(f"{'to_json alone':<30} {to_json * 1e6:>9.2f} µs {to_json / evaluated:>7.2f}x evaluate (target <= 1)")
     print(f"{'checking alone':<30} {checking * 1e6:>9.2f} µs {checking / decided:>7.2f}x decide (target <= 1)")
+    # what that `to_json` holds: the advice, worked out when first read, and the serialising itself
+    if args.distinct:  # drawn from the same distinct cases
+        more = [dict(rng.choice(cases)) for _ in range(args.cases)]
+    else:
+        more = [random_case(kb.facts, rng) for _ in range(args.cases)]
+    parts = split(evaluate, more, 500)
+    evaluated, advice, serialised = parts["evaluate"], parts["advice"], parts["serialise"]
+    print(f"\nthe parts of each call, timed apart ({len(more):,} other cases)")
+    print(f"{'evaluate':<30} {evaluated * 1e6:>9.2f} µs")
+    print(f"{'its advice, first read':<30} {advice * 1e6:>9.2f} µs   (findings, options, contradictions, choices)")
+    print(f"{'serialising (to_json after)':<30} {serialised * 1e6:>9.2f} µs")
+    print(f"{'to_json as a caller pays it':<30} {(advice + serialised) * 1e6:>9.2f} µs "
+          f"{(advice + serialised) / evaluated:>7.2f}x evaluate (advice + serialising)")
+    print(f"{'serialising alone':<30} {serialised * 1e6:>9.2f} µs {serialised / (evaluated + advice):>7.2f}x "
+          f"evaluate + its advice (the evaluation it serialises)")
 
     with tempfile.TemporaryDirectory() as cache_dir:
         # as installed: pip compiles the bytecode at install, so a user's process never compiles

@@ -325,3 +325,54 @@ def test_concluded_at_a_node_no_pathway_has_is_an_error(tmp_path):
     assert run.code != 0
     assert "no pathway node 'rr' to conclude the finding 'f' at" in run.out + run.err
     assert "did you mean 'r'?" in run.out + run.err
+
+
+def test_where_a_finding_is_concluded_is_the_same_worked_out_once_or_per_case(bundled_kb):
+    """Whether the case reaches a node that concludes a finding is written into the generated
+    function of the conditions' values (the ways in found once, at load); it must say what the
+    walk over the ways in says case by case, for every finding of every knowledge base that has
+    them, over random cases that leave facts open."""
+    import random
+
+    import consilium
+    from casegen import random_case
+    from conftest import DATA, ROOT
+
+    checked = 0
+    for kb in (bundled_kb, consilium.load_kb(DATA / "scenarios_advice"),
+               consilium.load_kb(ROOT / "bench" / "hepatic_slice")):
+        advisor = kb.evaluator._advisor
+        rng = random.Random(7)
+        for _ in range(800):
+            case = random_case(kb.facts, rng)
+            held = advisor._held(case)
+            assert held is not None
+            for finding in kb.checked.findings:
+                once = advisor.concluded_at(finding, case, held, {})
+                assert once == advisor.concluded_at(finding, case, None, {}), (finding.id, case)
+                checked += bool(once)
+        assert advisor._reach_at or not any(f.concluded_at for f in kb.checked.findings)  # (generated: used)
+    assert checked > 300
+
+
+def test_the_words_kept_per_criterion_are_the_words_worked_out_afresh(bundled_kb):
+    """A criterion's words are kept per the values it read: a finding's and a contradiction's
+    reasons are the same as an explainer that keeps nothing gives, case after case."""
+    import random
+
+    from casegen import random_case
+    from consilium.engine.evaluation.explain import Explainer
+
+    explainer = bundled_kb.evaluator._advisor.explain
+    rng = random.Random(9)
+    compared = 0
+    for _ in range(600):
+        case = random_case(bundled_kb.facts, rng)
+        conditions = [f.condition for f in bundled_kb.checked.findings] + \
+                     [c.condition for c in bundled_kb.checked.constraints]
+        fresh = Explainer(bundled_kb.checked.facts, bundled_kb.checked.defines, bundled_kb.evaluator.value)
+        for condition in conditions:
+            kept = explainer.reasons(condition, case)
+            assert kept == fresh.reasons(condition, case)
+            compared += bool(kept)
+    assert compared > 1000

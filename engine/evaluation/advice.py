@@ -209,6 +209,8 @@ class Advisor:
         self._contradicted: dict[tuple[int, int], tuple[tuple[Reason, ...], Contradiction]] = {}
         self._first_choice: dict[tuple[str, ...], str | None] = {}  # per path, its outermost `choose` step
         self._held_at: dict[int, int] = {}  # a condition's place in `_held`, by its id (the IR keeps it alive)
+        self._reach_at: dict[str, int] = {}  # a node's place in `_held`: whether the case reaches it
+        self._words: dict[str, tuple[str, str, str]] = {}  # see `_concluded_words`
         self._choosing = frozenset(node_id for node_id, (_, node) in self._nodes.items()
                                    if isinstance(node, ir.Step) and node.choice)  # the `choose` steps
         # the nodes whose conditions read a judgement: only these can leave an option open
@@ -260,11 +262,17 @@ class Advisor:
                 exprs += [f.scope if f.scope is not None else ir.BoolLit(value=True), f.condition]
             exprs += [c.condition for c in self.checked.constraints]
             # and the conditions on the ways into the nodes that conclude a finding (`_reached`)
-            upstream = [c for node_id in self._upstream(n for f in self.checked.findings for n in f.concluded_at)
-                        for c in conditions_of(self._nodes[node_id][1])]
+            concluded = [n for f in self.checked.findings for n in f.concluded_at if n in self._nodes]
+            upstream = [c for node_id in self._upstream(concluded) for c in conditions_of(self._nodes[node_id][1])]
             self._held_at = {id(c): len(exprs) + i for i, c in enumerate(upstream)}
             exprs += upstream
-            self._conditions = _values_function(self.checked, exprs)
+            # then whether the case reaches each of those nodes, worked out in the same function
+            try:
+                reach = self._reach(concluded)
+            except KeyError:  # a way in from a node the advisor does not walk: `_reached` asked per case
+                reach = []
+            self._reach_at = {node_id: len(exprs) + i for i, (node_id, _) in enumerate(reach)}
+            self._conditions = _values_function(self.checked, exprs, reach)
         try:
             return self._conditions(case.get)
         except Exception:  # noqa: BLE001 - asked again one by one, which raises it at its rule
@@ -276,12 +284,23 @@ class Advisor:
         (pathway, node, "pathway label: node label"). `held`, `memo`: see `_held`, `_reached`."""
         found = []
         memo = {} if memo is None else memo
+        at = self._reach_at if held is not None else {}
         for node_id in finding.concluded_at:
-            if node_id in self._nodes and self._reached(node_id, case, held, memo):
-                pathway, node = self._nodes[node_id]
-                words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
-                found.append((pathway.id, node_id, f"{pathway.label or pathway.id}: {words}"))
+            if node_id not in self._nodes:
+                continue
+            i = at.get(node_id)
+            if held[i] if i is not None and held is not None else self._reached(node_id, case, held, memo):
+                found.append(self._concluded_words(node_id))
         return tuple(found)
+
+    def _concluded_words(self, node_id: str) -> tuple[str, str, str]:
+        """(pathway, node, "pathway label: node label") of a node that concludes a finding."""
+        found = self._words.get(node_id)
+        if found is None:
+            pathway, node = self._nodes[node_id]
+            words = getattr(node, "label", None) or getattr(node, "question", None) or node_id
+            found = self._words[node_id] = (pathway.id, node_id, f"{pathway.label or pathway.id}: {words}")
+        return found
 
     # ---- conditional options --------------------------------------------------------------
     def options(self, case: Mapping[str, Any], undecided: Iterable[str]) -> tuple[ConditionalOption, ...]:
@@ -436,6 +455,46 @@ class Advisor:
                     stack.append(source)
         return list(found)
 
+    def _reach(self, targets: Iterable[str]) -> list[tuple[str, list[tuple[str, list[tuple[int, bool]]]] | None]]:
+        """How `_reached` works out, for `targets` and every node on the ways into them, whether
+        the case reaches it: the same for every case but the conditions' values, so worked out
+        once, for `_values_function` to write (each node after the nodes leading to it). Per
+        node, None (the pathway's entry: reached) or its ways in, each (the node it comes from,
+        the values of conditions in `_held` the way needs: an earlier branch False, its own True)."""
+        plan: dict[str, list[tuple[str, list[tuple[int, bool]]]] | None] = {}
+
+        def visit(node_id: str) -> None:
+            if node_id in plan:
+                return
+            ways = self._into.get(node_id)
+            if not ways:
+                plan[node_id] = None
+                return
+            found = []
+            for source, branch in ways:
+                visit(source)
+                found.append((source, self._edge_needs(source, branch)))
+            plan[node_id] = found
+        for target in targets:
+            visit(target)
+        return list(plan.items())
+
+    def _edge_needs(self, source: str, branch: ir.Branch | None) -> list[tuple[int, bool]]:
+        """`_open_edge` as the values it needs: (place in `_held`, True or False) each."""
+        _, node = self._nodes[source]
+        needs: list[tuple[int, bool]] = []
+        if isinstance(node, ir.Decide) and branch is not None:
+            for b in node.branches:
+                if b.condition is None:
+                    break
+                if b is branch:
+                    return needs + [(self._held_at[id(b.condition)], True)]
+                needs.append((self._held_at[id(b.condition)], False))
+        guard = getattr(node, "guard", None)
+        if isinstance(node, (ir.Recommend, ir.Warn)) and guard is not None:
+            needs.append((self._held_at[id(guard)], True))
+        return needs
+
     def _reached(self, node_id: str, case: Mapping[str, Any], held: tuple[Any, ...] | None = None,
                  memo: dict[str, bool] | None = None) -> bool:
         """`_blocked_path(node_id, case) is None`, without the words of why not: some way in is
@@ -512,17 +571,29 @@ class Advisor:
         return None
 
 
-def _values_function(checked: Checked, exprs: list[ir.Expr]) -> Callable[[Callable[[str], Any]], tuple[Any, ...]]:
-    """`values(get)`: the values of `exprs` for a case (None: unknown), in one generated function
-    (as codegen's `expression` writes one)."""
+def _values_function(checked: Checked, exprs: list[ir.Expr],
+                     reach: Iterable[tuple[str, Any]] = ()) -> Callable[[Callable[[str], Any]], tuple[Any, ...]]:
+    """`values(get)`: the values of `exprs` for a case (None: unknown), then whether the case
+    reaches each node of `reach` (`Advisor._reach`), in one generated function (as codegen's
+    `expression` writes one)."""
     module = Module("Generated by Consilium: the values of the findings' and constraints' conditions for a case.")
     f = module.function("values", "get", checked.defines)
     f.prepare(exprs)
-    parts = []
+    held = []
     for e in exprs:
         f.comment(0, getattr(e, "span", None), "condition")
-        parts.append(f.expr(e, 0))
-    f.emit(0, f"return ({''.join(part + ', ' for part in parts)})")
+        part = f.expr(e, 0)
+        held.append(f.locals.take("held"))
+        f.emit(0, f"{held[-1]} = {part}")
+    reached: dict[str, str] = {}
+    for node_id, ways in reach:
+        reached[node_id] = name = f.locals.take("reached")
+        f.place = None
+        f.emit(0, f"# whether the case reaches {node_id}")
+        ways_in = ["(" + " and ".join([reached[source]] + [f"{held[i]} is {value}" for i, value in needs]) + ")"
+                   for source, needs in ways or ()]
+        f.emit(0, f"{name} = {' or '.join(ways_in) if ways is not None else 'True'}")
+    f.emit(0, f"return ({''.join(name + ', ' for name in held + list(reached.values()))})")
     return build(module, "<consilium findings and constraints>")["values"]
 
 

@@ -67,6 +67,7 @@ class Evaluator:
                             for p in checked.pathways for n in p.nodes}
         self._needs = {name: (fact.label, fact.question, ir.describe_type(fact.type))
                        for name, fact in checked.facts.items()}
+        self._fact_names: dict[str, None] = dict.fromkeys(checked.facts)  # (for the trace's JSON: result.Trace)
         self._sources = tuple((sid, source.title) for sid, source in checked.sources.items())
         self._source_index: dict[str | None, int] = {sid: i for i, (sid, _) in enumerate(self._sources)}
         rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
@@ -144,7 +145,7 @@ class Evaluator:
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), Trace(trace, case), identity, advice))
+                             tuple(plans), tuple(unchecked), Trace(trace, case, self._fact_names), identity, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""

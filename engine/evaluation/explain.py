@@ -78,6 +78,7 @@ class Explainer:
         # is not reused while the entry lives)
         self._keys: dict[int, tuple[ir.Expr, CaseKey]] = {}
         self._reasons: dict[Any, tuple[Reason, ...]] = {}
+        self._criteria: dict[Any, Reason] = {}  # a criterion's reason, per (criterion, holds, values read)
 
     # ---- what is still open ------------------------------------------------------------
     def open_facts(self, e: ir.Expr | None, case: Mapping[str, Any]) -> tuple[str, ...]:
@@ -165,7 +166,23 @@ class Explainer:
             case ir.DefineRef(id=name):
                 self._why(self.defines[name].expr, case, holds, found)
             case _:
-                found.append(Reason(self._leaf(e, case, holds), self._read(e, case)))
+                found.append(self._criterion(e, case, holds))
+
+    def _criterion(self, e: ir.Expr, case: Mapping[str, Any], holds: bool) -> Reason:
+        """One criterion's reason, in words with the values it read: kept per (criterion, how it
+        came out, those values), so that a condition whose other criteria read values not seen
+        before pays for the words of those criteria alone."""
+        try:
+            key = (id(e), holds, self.key(e, case))
+            found = self._criteria.get(key)
+        except TypeError:  # a value that cannot be hashed: worked out, not kept
+            return Reason(self._leaf(e, case, holds), self._read(e, case))
+        if found is None:
+            found = Reason(self._leaf(e, case, holds), self._read(e, case))
+            if len(self._criteria) >= KEPT:
+                self._criteria.clear()
+            self._criteria[key] = found
+        return found
 
     def _leaf(self, e: ir.Expr, case: Mapping[str, Any], holds: bool) -> str:
         match e:

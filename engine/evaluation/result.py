@@ -15,7 +15,6 @@ read-only (evaluation/shared.py); its top level is fresh for each call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date
 from operator import methodcaller
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -23,7 +22,8 @@ from ..lang.records import record
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 from .merged import merge_warnings
-from .shared import EMPTY_DICT, SharedDict, frozen, shared_dict, shared_list
+from .trace_json import STUCK_REASON, CaseJSON, case_json, recorded_json
+from .shared import SharedDict, frozen, shared_dict, shared_list
 
 if TYPE_CHECKING:
     from .concordance import SiteView
@@ -136,8 +136,7 @@ class Stuck(NamedTuple):
                 "span": self.span.to_json() if self.span else None, "reason": self.reason}
 
 
-_STUCK_REASON = ("a condition has no value for this case (a division by zero, or a date beyond "
-                 "0001-01-01 .. 9999-12-31), so no branch is taken")
+_STUCK_REASON = STUCK_REASON
 
 
 def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:
@@ -247,13 +246,17 @@ class Trace(Sequence[TraceStep]):
     (steps made at load, and `StepPlan`s with the case's values) and made into steps when
     first read. Plain data: it holds its own copy of the case's values, nothing else."""
 
-    __slots__ = ("_recorded", "_values", "_steps")
+    __slots__ = ("_recorded", "_values", "_steps", "_names")
 
-    def __init__(self, recorded: Iterable[TraceStep | StepPlan] = (), values: Mapping[str, Any] | None = None):
-        """`values`: the case the walk read (copied); none needed when every entry is a step."""
+    def __init__(self, recorded: Iterable[TraceStep | StepPlan] = (), values: Mapping[str, Any] | None = None,
+                 names: Mapping[str, None] | None = None):
+        """`values`: the case the walk read (copied); none needed when every entry is a step.
+        `names`: the knowledge base's facts, each None (shared, never changed: what its JSON is
+        found by starts from it, trace_json.case_json), if known."""
         self._recorded = tuple(recorded)
         self._values = dict(values) if values else {}
         self._steps: tuple[TraceStep, ...] | None = None
+        self._names = names
 
     @property
     def steps(self) -> tuple[TraceStep, ...]:
@@ -296,143 +299,21 @@ class Trace(Sequence[TraceStep]):
         (read-only: see `Result.to_json`)."""
         return self._json()[0]
 
-    def _json(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _json(self, case: CaseJSON | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The trace's JSON, and the result's `undecided` (`Stuck.to_json` of `stuck_steps`),
         made from what the walk recorded (the steps themselves are not made for it): a
         result's trace is most of its JSON. What the walk recorded is the same few constants
         case after case: a step that reads no fact is one JSON for every case, one that reads
-        facts one JSON per distinct value of those facts, each made once and kept
-        (`_step_json`)."""
+        facts one JSON per distinct value of those facts, kept when they come again
+        (evaluation/trace_json.py). `case`: its `case_json`, when the caller has it."""
         if self._steps is not None:
             return _trace_json(self._steps), [u.to_json() for u in stuck_steps(self._steps)]
-        get, safe = self._values.get, _SAFE
-        kept = _STEP_JSON
-        out: list[dict[str, Any]] = []
-        stuck: list[dict[str, Any]] = []
-        append = out.append
-        for entry in self._recorded:
-            made = kept.get(id(entry))
-            if made is None or made[0] is not entry:
-                made = _step_json(entry)
-            reads, done = made[1], made[2]
-            if reads is None:  # the same for every case
-                step, stopped = done
-            elif made[7][0] > 0:  # values seldom repeat at this step, for now: made, not kept
-                made[7][0] -= 1
-                step, stopped = _step_for(made, tuple(map(get, reads)), False)
-            else:
-                # kept per the values read, each with its class, and its text for a class whose
-                # equal values are not all written alike
-                key: Any
-                if made[6]:  # one fact read (most nodes): the same key, made quicker
-                    v = get(made[6])
-                    values: tuple[Any, ...] = (v,)
-                    t = v.__class__
-                    key = (v, t) if t in safe else (v, t, str(v))
-                else:
-                    values = tuple(map(get, reads))
-                    types = tuple(map(type, values))
-                    key = (values, types) if safe.issuperset(types) else (values, types, tuple(map(str, values)))
-                try:
-                    found = done.get(key)
-                except TypeError:  # a value that cannot be hashed: made, not kept
-                    key, found = None, None
-                if found is None:
-                    if key is not None and _keyable(values):
-                        found = _step_for(made, values, True)
-                        if len(done) >= _STEP_VALUES:
-                            _full(made)
-                        done[key] = found
-                    else:
-                        found = _step_for(made, values, False)
-                else:
-                    made[7][1] += 1  # (a hit: see `_full`)
-                step, stopped = found
-            append(step)
-            if stopped is not None:
-                stuck.append(stopped)
-        return out, stuck
+        return recorded_json(self._recorded, case or case_json(self._values, self._names), _parts)
 
 
-# Per constant the walk records (a TraceStep or a StepPlan, made at load), by its id, the entry
-# kept beside it so that the id is not reused while the entry lives: what its JSON is made of,
-# and the JSON made, per distinct values of the facts it reads (up to `_STEP_VALUES` a node, as
-# the evaluator's caches per (node, values read) keep: `needs.kept_bound`). Bounded: a process
-# that loads many knowledge bases does not grow it without end.
-_STEP_JSON: dict[int, tuple[Any, ...]] = {}
-_STEP_VALUES = 64
-# The classes whose equal values (of the same class) are written alike: a step's JSON is kept per
-# values read and their classes; for any other class (a float: -0.0 and 0.0; a Decimal: "1.0" and
-# "1.00"; a duration) per their texts too.
-_SAFE = frozenset({type(None), bool, int, str, date, frozenset})
-
-
-def _keyable(values: tuple[Any, ...]) -> bool:
-    """Whether a step's JSON may be kept for these values: a set's members must be text (a
-    case's sets are sets of words; {1} and {True} are equal and not written alike)."""
-    return all(v.__class__ is not frozenset or all(m.__class__ is str for m in v) for v in values)
-
-
-def _step_json(entry: TraceStep | StepPlan) -> tuple[Any, ...]:
-    """(entry, the facts it reads (None: none), its JSON and `undecided` JSON when it reads
-    none, else a dict to keep them in per values read, the step's JSON with `read` and the
-    words to fill in, the words of a step that needs facts, and those when none is missing)."""
-    reads: tuple[str, ...]
-    if isinstance(entry, TraceStep):
-        step, reads, needs, otherwise = entry, (), None, None
-    else:
-        step, reads, needs, otherwise = entry
-    pathway, node, kind, span, _, outcome, following, branch, code = step
-    span_json = None if span is None else shared_dict({
-        "file": span.file, "line": span.line, "column": span.column, "end_line": span.end_line,
-        "end_column": span.end_column})
-    base = {"pathway": pathway, "node": node, "kind": kind, "span": span_json, "read": EMPTY_DICT,
-            "outcome": outcome, "code": code, "next": shared_list(following), "branch": branch}
-    made: tuple[Any, ...] = (entry, tuple(reads) or None, {}, base, needs, otherwise,
-                             reads[0] if len(reads) == 1 else None, [0, 0])
-    if not reads:
-        made = (entry, None, _step_for(made, (), True), base, needs, otherwise, None, [0, 0])
-    if len(_STEP_JSON) >= 65536:
-        _STEP_JSON.clear()
-    _STEP_JSON[id(entry)] = made
-    return made
-
-
-def _full(made: tuple[Any, ...]) -> None:
-    """A step's JSON kept for `_STEP_VALUES` distinct values read: emptied. When few were asked
-    for again before (the values read at this step seldom repeat: a number, a set, several facts),
-    the next 4,096 steps of it are made afresh and not kept, which costs less than keeping them."""
-    done, counts = made[2], made[7]
-    if counts[1] < len(done):  # fewer hits than entries since last emptied
-        counts[0] = 4096
-    counts[1] = 0
-    done.clear()
-
-
-def _step_for(made: tuple[Any, ...], values: tuple[Any, ...], kept: bool) -> tuple[dict[str, Any], Any]:
-    """A recorded step's JSON for the values of the facts it reads, and its `Stuck.to_json`
-    when it is one of the result's `undecided` (else None): read-only when `kept`, else the
-    step's own dicts fresh (its span and `next` are shared all the same)."""
-    _, reads, _, base, needs, otherwise, _, _ = made
-    step = base.copy()
-    if reads:
-        plain, value = _PLAIN, to_json_value
-        read = {name: v if v.__class__ in plain else value(v) for name, v in zip(reads, values, strict=True)}
-        step["read"] = frozen(read) if kept else read  # (a set's value is a list: read-only too)
-        if needs is not None:
-            missing = [name for name, v in zip(reads, values, strict=True) if v is None]
-            step["outcome"] = needs + ", ".join(missing) if missing or otherwise is None else otherwise
-    elif needs is not None:
-        step["outcome"] = needs if otherwise is None else otherwise
-    outcome = step["outcome"]
-    stopped = None
-    if (step["code"] == "undecided" or outcome.startswith("undecided")) and not any(v is None for v in values):
-        reason = outcome.partition(":")[2].strip()
-        stopped = {"pathway": step["pathway"], "node": step["node"], "kind": step["kind"], "span": step["span"],
-                   "reason": _STUCK_REASON if not reason or reason.startswith("needs") else reason}
-        if kept:
-            stopped = shared_dict(stopped)
-    return (shared_dict(step), stopped) if kept else (step, stopped)
+def _parts(entry: TraceStep | StepPlan) -> tuple[TraceStep, tuple[str, ...], str | None, str | None]:
+    """(step, facts read, needs, otherwise) of what the walk recorded (trace_json.py)."""
+    return (entry, (), None, None) if isinstance(entry, TraceStep) else entry
 
 
 def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any]) -> tuple[TraceStep, ...]:
@@ -562,19 +443,20 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         site's view, a need, a finding with its reasons): read-only `dict`s and `list`s
         (evaluation/shared.py) whose mutating methods raise `TypeError`. `copy.deepcopy(...)`
         gives plain containers to change. Each part is made once and kept, up to a bound."""
-        plain, value, part = _PLAIN, to_json_value, _part
+        part = _part
         contradictions = self.contradictions
         warned = tuple([_warning(c) for c in contradictions])  # `all_warnings` beyond the walk's, made once
         trace = self.trace
+        case = case_json(self.case, trace._names if isinstance(trace, Trace) else None)
         if isinstance(trace, Trace):
-            steps, undecided = trace._json()
+            steps, undecided = trace._json(case)
         else:
             steps, undecided = _trace_json(trace), [u.to_json() for u in self.undecided]
         kept, same, alike = _KEPT, _ALIKE, _alike
         return {
             "schema_version": SCHEMA_VERSION,
             "knowledge_base": self.knowledge_base,
-            "case": {k: v if v.__class__ in plain else value(v) for k, v in sorted(self.case.items())},
+            "case": case.fields(),
             "recommendations": [alike(same["recommendation"], r) for r in self.recommendations],
             "warnings": [alike(same["warning"], w) for w in self.warnings + warned],
             "needs": [{"fact": n.fact, "label": n.label, "question": n.question, "type": n.type,
@@ -583,7 +465,7 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
             "by_source": {v.source: alike(same["by_source"], v) for v in self.by_source},
             "by_site": {v.site: part(kept["by_site"], v, _site_json) for v in self.by_site},
             "plans": [p.to_json() for p in self.plans],
-            "unchecked": [alike(same["unchecked"], u) for u in self.unchecked],
+            "unchecked": [alike(same["unchecked"], u, (u.rule, u.label, u.severity, u.needs)) for u in self.unchecked],
             "trace": steps,
             "identity": dict(self.identity) if self.identity is not None else None,
             "findings": [part(kept["finding"], f) for f in self.findings],
@@ -641,6 +523,7 @@ _KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
 _ALIKE: dict[str, dict[Any, Any]] = {kind: {} for kind in (
     "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
 _KEPT_BOUND = 2048
+_SEEN: dict[int, set[int]] = {id(kept): set() for kept in _KEPT.values()}  # per kind, the ids met once (`_part`)
 _WARNING_OF = methodcaller("warning")
 
 
@@ -650,9 +533,19 @@ def _frozen_json(record: Any) -> Any:
 
 def _part(kept: dict[int, tuple[Any, Any]], record: Any, make: Callable[[Any], Any] = _frozen_json) -> Any:
     """`make(record)` (by default its JSON, read-only), made once per record: kept by its id, the
-    record beside it (so that its id is not reused while the entry lives)."""
+    record beside it (so that its id is not reused while the entry lives). Kept when the record
+    comes again (the id of one met once is noted, a number: nothing for the garbage collector);
+    met once, its JSON is made fresh and not kept (by default; `make`'s own result otherwise):
+    a random case's findings and contradictions are mostly its own, and keeping what is never
+    asked for again only churns the memory."""
     found = kept.get(id(record))
     if found is None or found[0] is not record:
+        seen = _SEEN[id(kept)]
+        if id(record) not in seen:
+            if len(seen) >= _KEPT_BOUND * 4:
+                seen.clear()
+            seen.add(id(record))
+            return record.to_json() if make is _frozen_json else make(record)
         found = (record, make(record))
         if len(kept) >= _KEPT_BOUND:
             kept.clear()
