@@ -37,6 +37,7 @@ when lowering, naming the rule (`not-lowerable`).
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Collection, Iterable
 
@@ -46,7 +47,8 @@ from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
 from ..lang.values import Duration
-from ..lang.reads import define_order
+from .sql_limits import BIGINT_LIMIT, DECIMAL_LIMIT, bound, movable, ranged_in_arithmetic
+from ..lang.reads import define_order, facts_read
 
 DIALECTS = ("duckdb", "spark", "postgres")
 # A number that is not whole: exact decimals, 20 digits before the point and 18 after, which
@@ -161,20 +163,54 @@ def _any(parts: list[exp.Expr]) -> exp.Expr:
     return _or(*parts) if parts else exp.Boolean(this=False)
 
 
+# The calendar of the language's dates (Python's): a date moved out of it is unknown, as
+# values.add_duration's None. A step by a duration fact longer than the calendar always
+# leaves it, and is not given to the engine at all (DuckDB raises on an interval of 10^15
+# days, Spark wraps); a step by a constant is kept in the calendar by a range of the date
+# it moves, worked out here (one test of a column, not of the moved date).
+_MOST = {"MONTH": 12 * 10_000, "DAY": 3_652_059}
+
+
 def shift(day: exp.Expr, duration: _Dur | Duration, sign: int = 1) -> exp.Expr:
-    """A date moved by a duration: calendar months first, then days, as values.add_duration."""
+    """A date moved by a duration: calendar months first, then days, as values.add_duration;
+    NULL where a step leaves the calendar (0001-01-01 .. 9999-12-31)."""
     if isinstance(duration, Duration):
-        duration = _Dur(_n(duration.months), _n(duration.days))
-    months = duration.months if sign > 0 else exp.Neg(this=exp.Paren(this=duration.months))
-    days = duration.days if sign > 0 else exp.Neg(this=exp.Paren(this=duration.days))
+        return _shift_by(day, duration if sign > 0 else -duration)
     on_day = day
-    if not _is_zero(duration.months):  # a step of no months or no days is left out: it moves nothing
-        by_months = exp.DateAdd(this=on_day, expression=exp.Paren(this=months), unit=exp.var("MONTH"))
-        on_day = exp.Cast(this=by_months, to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
-    if not _is_zero(duration.days):
-        by_days = exp.DateAdd(this=on_day, expression=exp.Paren(this=days), unit=exp.var("DAY"))
-        on_day = exp.Cast(this=by_days, to=exp.DataType.build("DATE"))
+    for unit, amount in (("MONTH", duration.months), ("DAY", duration.days)):
+        if _is_zero(amount):  # a step of no months or no days is left out: it moves nothing
+            continue
+        step = amount if sign > 0 else exp.Neg(this=exp.Paren(this=amount))
+        if not isinstance(amount, exp.Literal):
+            step = exp.Cast(this=exp.Case().when(exp.LTE(this=exp.Abs(this=step), expression=_n(_MOST[unit])), step,
+                                                 copy=False), to=exp.DataType.build("INT"))  # Spark's date_add: INT
+        moved = exp.Cast(this=exp.DateAdd(this=on_day, expression=exp.Paren(this=step), unit=exp.var(unit)),
+                         to=exp.DataType.build("DATE"))  # DuckDB's date + interval is a timestamp
+        on_day = exp.Case().when(exp.Between(this=moved, low=_date(_dt.date.min), high=_date(_dt.date.max)),
+                                 moved, copy=False)
     return on_day
+
+
+def _shift_by(day: exp.Expr, duration: Duration) -> exp.Expr:
+    """A date moved by a constant duration; NULL for a date the move would take out of the calendar."""
+    on_day = day
+    for unit, amount in (("MONTH", duration.months), ("DAY", duration.days)):
+        if amount:
+            on_day = exp.Cast(this=exp.DateAdd(this=on_day, expression=exp.Paren(this=_n(amount)),
+                                               unit=exp.var(unit)), to=exp.DataType.build("DATE"))
+    first, last = movable(duration)
+    if first is None or last is None:
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
+    if (first, last) == (_dt.date.min, _dt.date.max):
+        return on_day
+    within = (exp.LTE(this=day, expression=_date(last)) if first == _dt.date.min else  # one test where one will do
+              exp.GTE(this=day, expression=_date(first)) if last == _dt.date.max else
+              exp.Between(this=day, low=_date(first), high=_date(last)))
+    return exp.Case().when(within, on_day, copy=False)
+
+
+def _date(day: _dt.date) -> exp.Expr:
+    return exp.Cast(this=_s(day.isoformat()), to=exp.DataType.build("DATE"))
 
 
 def _is_zero(e: exp.Expr) -> bool:
@@ -206,6 +242,13 @@ class _Lowering:
         self.columns: dict[str, exp.Expr] = {}   # name -> expression over earlier columns
         self.deps: dict[str, set[str]] = {}
         self.define_col: dict[str, exp.Expr | _Dur] = {}
+        # overflow: the facts whose range bounds some arithmetic (read by it as NULL when out of
+        # range: the row is an error anyway), the rule being lowered (to name it), and for each
+        # sum, difference, product or quotient that can still leave the engine's numbers, its
+        # result's column and the row error it makes when its operands are known and it is NULL
+        self.ranged = ranged_in_arithmetic(checked)
+        self.where = ""
+        self.overflows: dict[ir.Arith, tuple[exp.Expr, exp.Expr]] = {}
 
     # ---- named columns --------------------------------------------------------------------
     def add(self, name: str, e: exp.Expr) -> exp.Expr:
@@ -235,11 +278,14 @@ class _Lowering:
             raise _Refused(f"the duration '{name}' where a date is expected")
         return found
 
-    def fact(self, name: str) -> exp.Expr | _Dur:
+    def fact(self, name: str, raw: bool = False) -> exp.Expr | _Dur:
+        """A fact's value; in arithmetic its range bounds, NULL where it is out of it (not `raw`)."""
         t = self.checked.facts[name].type
         if name not in self.present:
             typed = exp.Cast(this=exp.Null(), to=exp.DataType.build(_type(t)))
             return _Dur(typed, typed) if isinstance(t, ir.DurationType) else typed
+        if not raw and name in self.ranged and isinstance(t, ir.NumberType) and t.range is not None:
+            return self.add(f"k_{name}", exp.Case().when(_inside(_col(name), t.range), _col(name), copy=False))
         if isinstance(t, ir.DurationType):
             days = _col(name)
             months = (exp.Coalesce(this=_col(name + "__months"), expressions=[_n(0)])
@@ -252,6 +298,7 @@ class _Lowering:
     def definitions(self) -> None:
         for name in define_order(self.checked.defines):
             define = self.checked.defines[name]
+            self.where = f"the definition '{name}'"
             value = _lowered("definition", name, define.span, lambda d=define: self.expr(d.expr))
             if isinstance(value, _Dur):
                 self.define_col[name] = _Dur(self.add(f"d_{name}__months", value.months),
@@ -303,6 +350,10 @@ class _Lowering:
                 value = self.expr(op)
                 if isinstance(value, _Dur):
                     return _Dur(exp.Neg(this=exp.Paren(this=value.months)), exp.Neg(this=exp.Paren(this=value.days)))
+                if bound(self.checked, self.ranged, op) >= BIGINT_LIMIT:  # -(-2^63) leaves BIGINT: as 0 - x, guarded
+                    zero = _n(0)
+                    return self.overflow(ir.Arith(op="-", left=ir.NumberLit(value=0), right=op, kind="number"),
+                                         zero, value, self.guarded("-", zero, value), "a negation")
                 return exp.Neg(this=exp.Paren(this=value))
             case ir.SetLit():
                 raise _Refused("a set of values used other than after 'in'")
@@ -359,16 +410,48 @@ class _Lowering:
             case "duration", "-", _Dur(), _Dur():
                 return _Dur(exp.Sub(this=a.months, expression=exp.Paren(this=b.months)),
                             exp.Sub(this=a.days, expression=exp.Paren(this=b.days)))
-            case "number", "+", exp.Expr(), exp.Expr():
-                return exp.Paren(this=exp.Add(this=a, expression=b))
-            case "number", "-", exp.Expr(), exp.Expr():
-                return exp.Paren(this=exp.Sub(this=a, expression=exp.Paren(this=b)))
+            case "number", "+" | "-", exp.Expr(), exp.Expr():
+                if bound(self.checked, self.ranged, e) < BIGINT_LIMIT:  # cannot leave BIGINT or NUMBER: as it is
+                    return exp.Paren(this=(exp.Add if e.op == "+" else exp.Sub)(this=a, expression=exp.Paren(this=b)))
+                return self.overflow(e, a, b, self.guarded(e.op, a, b))
             case "number", "*", exp.Expr(), exp.Expr():
-                return _through_double(exp.Mul(this=_double(a), expression=_double(b)))
+                product = _through_double(exp.Mul(this=_double(a), expression=_double(b)))
+                if bound(self.checked, self.ranged, e) < DECIMAL_LIMIT:
+                    return product
+                return self.overflow(e, a, b, product)
             case "number", "/", exp.Expr(), exp.Expr():  # true division, and unknown when dividing by zero
-                return _through_double(exp.Div(this=_double(a), expression=exp.Nullif(this=_double(b),
-                                                                                       expression=_n(0))))
+                return self.overflow(e, a, b, _through_double(exp.Div(
+                    this=_double(a), expression=exp.Nullif(this=_double(b), expression=_n(0)))))
         raise _Refused(f"the arithmetic '{e.op}' on {e.kind}")
+
+    def guarded(self, op: str, a: exp.Expr, b: exp.Expr) -> exp.Expr:
+        """A sum or difference that is NULL where it leaves the engine's numbers (DuckDB and
+        Spark raise, or wrap a BIGINT); Postgres's DECIMAL has no limit to leave."""
+        if self.dialect == "duckdb":
+            return exp.Anonymous(this="TRY", expressions=[(exp.Add if op == "+" else exp.Sub)(
+                this=a, expression=exp.Paren(this=b))])
+        if self.dialect == "spark":
+            return exp.Anonymous(this="try_add" if op == "+" else "try_subtract", expressions=[a, b])
+        wide = exp.Cast(this=a, to=exp.DataType.build("DECIMAL"))
+        return exp.Paren(this=(exp.Add if op == "+" else exp.Sub)(this=wide, expression=exp.Paren(this=b)))
+
+    def overflow(self, e: ir.Arith, a: exp.Expr, b: exp.Expr, result: exp.Expr, what: str = "") -> exp.Expr:
+        """`result` as a column, and the row error where its operands are known and it is not
+        (a quotient by zero is unknown, not an error)."""
+        if e in self.overflows:  # an expression lowered again (a condition's needs): the same column
+            return self.overflows[e][0]
+        column = self.add(f"x_{len(self.overflows)}", result)
+        known = [_not(_is_null(a)), _not(_is_null(b))]
+        if e.op == "/":
+            known.append(exp.NEQ(this=b, expression=_n(0)))
+        what = what or {"+": "a sum", "-": "a difference", "*": "a product", "/": "a quotient"}[e.op]
+        integers = all(isinstance(t := self.checked.facts[f].type, ir.NumberType) and t.integer
+                       for f in facts_read(e, self.checked.defines))
+        message = _s(f"{what} in {self.where or 'a rule'} is beyond the numbers the SQL engines hold exactly ("
+                     + ("a whole number up to 9223372036854775807" if integers else "20 digits before the point")
+                     + "); evaluate this cohort with --engine python")
+        self.overflows[e] = (column, exp.Case().when(_and(*known, _is_null(column)), message, copy=False))
+        return column
 
 
 def _refuse(rule_kind: str, rule_id: str, span, what: str) -> KnowledgeBaseError:
@@ -384,7 +467,7 @@ def _lowered(rule_kind: str, rule_id: str, span, work):
         raise _refuse(rule_kind, rule_id, span, refused.what) from None
 
 
-from .sql_decide import decide_columns  # noqa: E402  (the pathways, after the expressions they use)
+from .sql_decide import _inside, decide_columns  # noqa: E402  (the pathways, after the expressions they use)
 
 
 def lower(checked: Checked, *, table: str | exp.Expr = "cases",

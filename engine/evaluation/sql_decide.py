@@ -25,8 +25,13 @@ def _name(*parts: str) -> str:
     return "__".join(parts)
 
 
-def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
+def decide_columns(low: _Lowering, lowering) -> list[tuple[str, exp.Expr]]:
     checked = low.checked
+
+    def lowered(rule_kind: str, rule_id: str, span, work):  # naming the rule an overflow is in
+        low.where = f"the {rule_kind} '{rule_id}'"
+        return lowering(rule_kind, rule_id, span, work)
+
     error = low.add("v_error", _row_error(low))
     recs: list[tuple[str, str, exp.Expr]] = []      # (id, source, fires)
     warns: list[tuple[str, exp.Expr]] = []
@@ -38,6 +43,11 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
         fires = lowered("safety rule", safety.id, safety.span,
                         lambda s=safety: _is_true(low.value(s.condition)))
         warns.append((safety.id, low.add(_name("s", safety.id), fires)))
+    found = [(f.id, low.add(_name("fd", f.id), _finding(low, lowered, f))) for f in checked.findings]
+    needs = _needs(low, pairs)
+    if low.overflows:  # a sum or product the engine could not hold: the row's error, after the cells'
+        error = low.add("v_error_arith", exp.Coalesce(this=error, expressions=[
+            flag for _, flag in low.overflows.values()]))
     ok = _is_null(error)
 
     def listed(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
@@ -60,10 +70,9 @@ def decide_columns(low: _Lowering, lowered) -> list[tuple[str, exp.Expr]]:
         else:
             out.append((source, exp.Case().when(ok, _only(everyone, ids), copy=False)))
     out.append(("warnings", listed(warns)))
-    out.append(("needs", exp.Case().when(ok, _needs(low, pairs), copy=False)))
+    out.append(("needs", exp.Case().when(ok, needs, copy=False)))
     if checked.findings:
-        out.append(("findings", listed([(f.id, low.add(_name("fd", f.id), _finding(low, lowered, f)))
-                                        for f in checked.findings])))
+        out.append(("findings", listed(found)))
     if _judgements(low):
         ranked = [n.id for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)]
         out.append(("options", listed([(rid, low.add(_name("o", rid), _any(options[rid])))
@@ -366,7 +375,7 @@ def _row_error(low: _Lowering) -> exp.Expr:
     fine: list[exp.Expr] = [_is_null(_col("error"))] if "error" in low.present else []
     for name, fact in low.checked.facts.items():
         parse_error = _col(name + "__error") if name + "__error" in low.present else None
-        check = _check(name, fact.type, low.fact(name), low.dialect) if name in low.present else None
+        check = _check(name, fact.type, low.fact(name, raw=True), low.dialect) if name in low.present else None
         if parse_error is not None:
             fine.append(_is_null(parse_error))
         if check is not None:

@@ -476,6 +476,9 @@ def spark_session(master: str):
     builder = (builder.config("spark.sql.ansi.enabled", "false")  # a cell that does not parse is NULL
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "4")
+               # a sum of DECIMAL(38, 18)s stays DECIMAL(38, 18), NULL where it leaves it (the row's
+               # error, engine/evaluation/sql.py), not DECIMAL(38, 17), its 18th decimal rounded
+               .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
                # the query is many thin layers of columns: collapsing them costs minutes of planning
                .config("spark.sql.optimizer.excludedRules",
                        "org.apache.spark.sql.catalyst.optimizer.CollapseProject"))

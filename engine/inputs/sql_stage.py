@@ -34,8 +34,10 @@ from .rows import NOT_JSON
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _QUANTITY = r"^\s*(-?\d+(\.\d+)?)\s*(%|[A-Za-z][A-Za-z0-9]*)?\s*$"
-_DURATION = r"^\s*(\d+)\s*([A-Za-z]+)\s*$"
-_ISO_DURATION = r"^P(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$"
+# a duration's amounts: at most 15 digits, so that no sum of a few, in sixteenths of a day
+# (engine/evaluation/sql.py), leaves BIGINT, and no date moved by one raises
+_DURATION = r"^\s*(\d{1,15})\s*([A-Za-z]+)\s*$"
+_ISO_DURATION = r"^P(?:(\d{1,15})M)?(?:(\d{1,15})W)?(?:(\d{1,15})D)?$"
 
 
 def _like(text, pattern: str) -> exp.Expr:
@@ -374,8 +376,10 @@ class Stage:
                       copy=False))
         months = (exp.Case().when(_not(_is_null(per)), _n(0), copy=False).when(is_month, amount, copy=False)
                   .when(iso, iso_part(1), copy=False))
-        error = exp.Case().when(_and(known, _is_null(days)), _concat(
-            f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
+        error = exp.Case().when(_and(known, _is_null(days), _like(text, r"\d{16}")), _concat(
+            f"{who} is '", text, "': more digits than the SQL engines hold exactly (15 in a duration); "
+            "evaluate this cohort with --engine python"), copy=False).when(_and(known, _is_null(days)), _concat(
+                f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
         return days, error, months
 
 
