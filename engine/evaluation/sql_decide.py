@@ -408,6 +408,17 @@ def _concat(*parts: exp.Expr | str) -> exp.Expr:
     return exp.Concat(expressions=[_s(p) if isinstance(p, str) else p for p in parts], safe=True)
 
 
+def shortened(text: exp.Expr, dialect: str | None) -> exp.Expr:
+    """A text a message repeats, cut after 80 characters as fact_values.py's `_printable` cuts
+    it ('xxx… (1,000 characters)'); computed only in a message's branch."""
+    text = exp.Cast(this=text, to=exp.DataType.build("VARCHAR"))  # (DuckDB's ENUM values too)
+    size = exp.Length(this=text)
+    count = (exp.Anonymous(this="format", expressions=[_s("{:,}"), size]) if dialect == "duckdb"
+             else exp.Anonymous(this="format_number", expressions=[size, _n(0)]))
+    return exp.Case().when(exp.GT(this=size, expression=_n(80)), _concat(
+        exp.Substring(this=text, start=_n(1), length=_n(80)), "… (", count, " characters)"), copy=False).else_(text)
+
+
 def _choices(values) -> str:
     return "{" + ", ".join(values) + "}"
 
@@ -440,7 +451,8 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
     match t:
         case ir.EnumType(values=values):
             bad = _not(exp.In(this=value, expressions=[_s(v) for v in values]))
-            return bad, exp.Case().when(bad, _concat("'", value, f"' is not a value of {who}; expected one of "
+            return bad, exp.Case().when(bad, _concat("'", shortened(value, dialect), f"' is not a value of {who}; "
+                                                     "expected one of "
                                                      f"{_choices(values)}"), copy=False)
         case ir.SetType(values=values):
             x = exp.to_identifier("x")
@@ -465,9 +477,11 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
                             expression=exp.column("i"))), expressions=[x, i]))), expression=_n(0))
             return bad, (
                 exp.Case()
-                .when(not_listed, _concat("'", first_bad, f"' is not a value of {who}; expected values from "
+                .when(not_listed, _concat("'", shortened(first_bad, dialect), f"' is not a value of {who}; "
+                                          "expected values from "
                                           f"{_choices(values)}"), copy=False)
-                .when(listed_twice, _concat("'", repeated, f"' is listed twice in {who}"), copy=False))
+                .when(listed_twice, _concat("'", shortened(repeated, dialect), f"' is listed twice in {who}"),
+                      copy=False))
         case ir.NumberType(range=interval, unit=unit) if interval is not None:
             shown = _concat(number_text(value), f" {unit}" if unit else "")
             bad = _not(exp.Paren(this=_inside(value, interval)))

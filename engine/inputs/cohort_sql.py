@@ -34,6 +34,7 @@ from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from . import csv_sql
+from .rows import NOT_JSON
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer, ignoring
 
 ENGINES = ("python", "duckdb", "spark")
@@ -131,10 +132,10 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
     columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
     for fact in present:
-        if fact not in typed:
+        if fact not in typed or isinstance(kb.facts[fact].type, ir.SetType):  # (a typed list may hold NULL)
             columns.append(fact + "__error")
-            if isinstance(kb.facts[fact].type, ir.DurationType):
-                columns.append(fact + "__months")
+        if fact not in typed and isinstance(kb.facts[fact].type, ir.DurationType):
+            columns.append(fact + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
     text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
         dialect=dialect, identify=True, copy=False)
@@ -359,7 +360,7 @@ def _json_fields(kb, path: str, tolerant: bool) -> str:
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
     fields = ", ".join(f"{_ident(name)} VARCHAR" for name in kb.facts)
     struct = _literal(f"STRUCT({fields})")
-    not_object = _literal("not valid JSON, or not a mapping of fact names to values")
+    not_object = _literal(NOT_JSON)
     return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {not_object} END AS error, "
             + ", ".join(f"j.{_ident(name)} AS {_ident(name)}" for name in kb.facts)
             + f" FROM read_json({path}, format = 'newline_delimited', records = false, "

@@ -25,6 +25,9 @@ BATCH = 2000
 MAX_RECORD_LINES = 100        # a quoted CSV cell may span lines, but not more than this many...
 MAX_RECORD_BYTES = 128 * 1024  # ...or bytes: beyond, the quote is taken as never closed
 BOM = b"\xef\xbb\xbf"
+# the SQL engines' words for a line that is not a JSON object (DuckDB's JSON reader cannot tell
+# one that is not UTF-8 from one that is not JSON; engine/inputs/sql_stage.py, cohort_sql.py)
+NOT_JSON = "not valid JSON (or not UTF-8 text), or not a mapping of fact names to values"
 
 Row = tuple[int, str, Any]
 

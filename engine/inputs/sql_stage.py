@@ -13,6 +13,11 @@ need the typed value (an enum value not listed, a number out of range) are the l
 query's (engine/evaluation/sql_decide.py). CSV cells follow engine/inputs/cohort.py's
 `from_csv`: an empty cell is unknown, yes-no is true/false, a set lists values with '|'.
 
+A JSON set whose text may hold an element that is not a string (null, 1, a list, a mapping)
+is looked at element by element, and such an element is the row's error in Python's words; a
+typed list column holding NULL is too. Messages show a value as engine/lang/fact_values.py's
+`_show` does (cut after 80 characters, a mapping as 'a mapping', a list as Python writes one).
+
 A JSON value reaches SQL as text (both engines' JSON functions unquote strings and give
 other values as JSON text), so a number given as a string ("31") reads as the number,
 where the Python cohort refuses it; everything else reads as in Python.
@@ -23,8 +28,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..evaluation.sql import NUMBER, _and, _col, _not, _is_null, _n, _or, _s
-from ..evaluation.sql_decide import _concat
+from ..evaluation.sql_decide import _concat, shortened
 from ..lang import ir
+from .rows import NOT_JSON
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _QUANTITY = r"^\s*(-?\d+(\.\d+)?)\s*(%|[A-Za-z][A-Za-z0-9]*)?\s*$"
@@ -104,11 +110,22 @@ class Stage:
                             expression=_s("{"))
             ok = exp.Coalesce(this=_and(starts, _not(_is_null(_col("__doc")))),
                               expressions=[exp.Boolean(this=False)])
-            checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True)) \
+            # Spark's text reader keeps a byte that is not UTF-8 as it is: the line's error, as
+            # rows.py says it, at the column where Spark's repair puts U+FFFD (is_valid_utf8 and
+            # make_valid_utf8: Spark 4); DuckDB's JSON reader refuses such a line as not JSON
+            repaired = exp.Anonymous(this="make_valid_utf8", expressions=[_col("line")])
+            bad_byte = exp.Case().when(_not(exp.Anonymous(this="is_valid_utf8", expressions=[_col("line")])),
+                                       exp.StrPosition(this=repaired, substr=_s("\ufffd")), copy=False).else_(
+                _n(0)) if self.dialect == "spark" else _n(0)
+            checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True),
+                                 exp.alias_(bad_byte, "__byte", quoted=True)) \
                 .from_(_subquery(parsed, "parsed"), copy=False)
-            not_object = exp.Case().when(_not(_col("__ok")), _s(
-                "not valid JSON, or not a mapping of fact names to values"), copy=False)
-            fields = [exp.alias_(exp.Case().when(_col("__ok"), self._json_field(_col("__doc"), i, n), copy=False), n,
+            not_object = exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
+                "the line is not UTF-8 text: a byte at column ", _text(_col("__byte"))), copy=False).when(
+                _not(_col("__ok")), _s(NOT_JSON), copy=False)
+            readable = _col("__ok") if self.dialect != "spark" else _and(
+                _col("__ok"), exp.EQ(this=_col("__byte"), expression=_n(0)))
+            fields = [exp.alias_(exp.Case().when(readable, self._json_field(_col("__doc"), i, n), copy=False), n,
                                  quoted=True) for i, n in enumerate(present)]
             cells = exp.select(_col("row"), exp.alias_(not_object, "error", quoted=True), *fields) \
                 .from_(_subquery(checked, "checked"), copy=False)
@@ -140,6 +157,9 @@ class Stage:
                 values.append(_col(name))
                 columns.append(_col(name))
                 names.append(name)
+                if isinstance(self.facts[name].type, ir.SetType):
+                    columns.append(exp.alias_(self._typed_set_error(self.facts[name], _col(name)), name + "__error",
+                                              quoted=True))
                 continue
             fact = self.facts[name]
             text = _col(name + "__text")
@@ -185,6 +205,15 @@ class Stage:
                 _subquery(layer, "full"), copy=False)
         return exp.select(*columns).from_(_subquery(layer, "read"), copy=False)
 
+    def _typed_set_error(self, fact: ir.Fact, value: exp.Expr) -> exp.Expr:
+        """A list column (Parquet, a table) holding NULL: Python refuses it (`None is not a value`),
+        where the lowering's test of each element would pass over it."""
+        x = exp.to_identifier("x")
+        nulls = exp.ArrayFilter(this=value, expression=exp.Lambda(this=_is_null(exp.column("x")), expressions=[x]))
+        values = fact.type.values if isinstance(fact.type, ir.SetType) else ()
+        return exp.Case().when(exp.GT(this=exp.ArraySize(this=nulls), expression=_n(0)), _s(
+            f"None is not a value of '{fact.id}'; expected values from {{{', '.join(values)}}}"), copy=False)
+
     def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
         way (',' or ';', no '|'): the first such cell's, as engine/inputs/cohort.py's `_csv_hint`."""
@@ -226,26 +255,22 @@ class Stage:
                     # million rows for the check, 0.009 for each `=`). A value not listed is NULL, so
                     # its error is said here, in the lowering's words (engine/evaluation/sql_decide.py).
                     enum = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[_s(v) for v in values])
-                    not_listed = _concat("'", text, f"' is not a value of {who}; expected one of "
-                                                    f"{{{', '.join(values)}}}")
+                    not_listed = _concat("'", shortened(text, self.dialect), f"' is not a value of {who}; "
+                                                    f"expected one of {{{', '.join(values)}}}")
                     return (exp.TryCast(this=text, to=enum),
-                            exp.Case().when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text),
+                            exp.Case().when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", shown),
                                             copy=False).else_(not_listed) if json else not_listed, None)
                 if json:  # a listed value first: the common case, and the cheap test (an unknown cell: none)
                     listed = exp.In(this=text, expressions=[_s(v) for v in values])
                     return (exp.Case().when(_is_null(text), exp.Null(), copy=False).when(listed, text, copy=False)
                             .when(_not(wrong), text, copy=False),
                             exp.Case().when(listed, exp.Null(), copy=False)
-                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", text), copy=False),
+                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", shown), copy=False),
                             None)
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
                 if json:
-                    as_list = exp.Case().when(_like(text, r"^\s*\["), self._json_list(text), copy=False)
-                    bad = _and(known, _is_null(as_list))
-                    error = exp.Case().when(bad, _concat(f"{who} is a list of values from {{{', '.join(values)}}}, "
-                                                         "not ", shown), copy=False)
-                    return as_list, error, None
+                    return self._json_set(fact, tuple(values), text, shown)
                 return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.DateType():
                 # a cast, held to the text it came from: only YYYY-MM-DD dates that exist (ten characters:
@@ -261,15 +286,78 @@ class Stage:
         raise AssertionError(fact.type)
 
     def _shown(self, text) -> exp.Expr:
-        """A value in a message as case.py's `_show` writes it: text quoted, numbers bare."""
+        """A value in a message as fact_values.py's `_show` writes it: text quoted and cut after 80
+        characters, numbers bare, a list as Python writes one, an object as 'a mapping'. Only a
+        message's CASE branch computes it: a cell that reads costs nothing here."""
         if self.kind == "csv":  # a cell quoted over lines: its line ends escaped, as case.py shows them
-            escaped = text
+            escaped = shortened(text, self.dialect)
             for char, written in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
                 escaped = exp.Anonymous(this="replace", expressions=[escaped, _s(char), _s(written)])
             return _concat("'", escaped, "'")
-        bare = _or(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]),
-                       _like(text, r"^\s*[\[{]"))
-        return exp.Case().when(bare, text, copy=False).else_(_concat("'", text, "'"))
+        bare = _or(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]))
+        return (exp.Case().when(_like(text, r"^\s*\{"), _s("a mapping"), copy=False)
+                .when(_like(text, r"^\s*\["), _python_list(text), copy=False)
+                .when(bare, text, copy=False).else_(_concat("'", shortened(text, self.dialect), "'")))
+
+    def _elements(self, text) -> tuple[exp.Expr, exp.Expr]:
+        """(a JSON list's elements, a lambda body's JSON text of element `x`: NULL or 'null' for null)."""
+        if self.dialect == "duckdb":
+            elements = _try(_try(text, "JSON"), "JSON[]")
+            return elements, _text(exp.column("x"))
+        variants = exp.Anonymous(this="from_json", expressions=[text, _s("array<variant>")])
+        texts = exp.Transform(this=variants, expression=exp.Lambda(
+            this=exp.Anonymous(this="to_json", expressions=[exp.column("x")]), expressions=[exp.to_identifier("x")]))
+        return texts, exp.column("x")
+
+    def _json_set(self, fact: ir.Fact, values: tuple[str, ...], text, shown) -> tuple[exp.Expr, exp.Expr, None]:
+        """A set given as JSON: a list of texts. The cheap reading casts the list's text; a list
+        one of whose elements may not be a string (null, 1, true, a list, a mapping) is looked at
+        element by element, and gives no value when one is not a string: its error names the
+        first element Python's reading refuses, in its words (`null` is None, [1] says 1)."""
+        who = f"'{fact.id}'"
+        choices = "{" + ", ".join(values) + "}"
+        starts = _like(text, r"^\s*\[")
+        # a list of strings for sure (the common cell: two tests cheaper than a regular expression):
+        # '[]', or it opens with '["', ends with '"]', and each comma is followed by a quote; any
+        # other list (a space after a comma, a string holding a comma) is looked at more closely
+        pairs = exp.Anonymous(this="replace", expressions=[text, _s('","'), _s("")])
+        plain = _or(exp.EQ(this=text, expression=_s("[]")), _and(
+            exp.Like(this=text, expression=_s('["%"]')), exp.StrPosition(this=pairs, substr=_s(",")).eq(0)))
+        elements, element = self._elements(text)
+        x, i = exp.to_identifier("x"), exp.to_identifier("i")
+        is_text = exp.Coalesce(this=exp.EQ(this=exp.Substring(this=element, start=_n(1), length=_n(1)),
+                                           expression=_s('"')), expressions=[exp.Boolean(this=False)])
+        strings = exp.EQ(this=exp.ArraySize(this=exp.ArrayFilter(this=elements, expression=exp.Lambda(
+            this=_not(is_text), expressions=[x]))), expression=_n(0))
+        # (a plain list opens with '[': the test that the text is a list is left to the others)
+        value = exp.Case().when(plain, self._json_list(text), copy=False).when(
+            _and(starts, strings), self._json_list(text), copy=False)
+        # the first element Python refuses, in its order: not a text or not listed; listed twice
+        unquoted = exp.Anonymous(this="json_extract_string" if self.dialect == "duckdb" else "get_json_object",
+                                 expressions=[element, _s("$")])
+        quoted = _concat("'", shortened(unquoted, self.dialect), "'")
+        position = exp.Anonymous(this="list_position" if self.dialect == "duckdb" else "array_position",
+                                 expressions=[elements, exp.column("x")])
+        index = exp.column("i") if self.dialect == "duckdb" else exp.Add(this=exp.column("i"), expression=_n(1))
+        not_value = f" is not a value of {who}; expected values from {choices}"
+        said = (exp.Case()
+                .when(_or(_is_null(element), exp.EQ(this=element, expression=_s("null"))),
+                      _s("None" + not_value), copy=False)
+                .when(_not(is_text), _concat(exp.Case().when(_like(element, r"^\{"), _s("a mapping"), copy=False)
+                                             .when(_like(element, r"^\["), _python_list(element), copy=False)
+                                             .else_(element), not_value), copy=False)
+                .when(_not(exp.In(this=unquoted, expressions=[_s(v) for v in values])),
+                      _concat(quoted, not_value), copy=False)
+                .when(exp.NEQ(this=position, expression=index), _concat(quoted, f" is listed twice in {who}"),
+                      copy=False))
+        first = exp.Bracket(this=exp.ArrayFilter(
+            this=exp.Transform(this=elements, expression=exp.Lambda(this=said, expressions=[x, i])),
+            expression=exp.Lambda(this=_not(_is_null(exp.column("x"))), expressions=[x])),
+            expressions=[_n(1)], offset=1, safe=True)
+        not_a_list = _concat(f"{who} is a list of values from {choices}, not ", shown)
+        error = exp.Case().when(_and(_not(_is_null(text)), _is_null(value)), exp.Case().when(
+            starts, exp.Coalesce(this=first, expressions=[not_a_list]), copy=False).else_(not_a_list), copy=False)
+        return value, error, None
 
     def _duration(self, fact, text, shown, known):
         who = f"'{fact.id}'"
@@ -293,6 +381,13 @@ class Stage:
             "evaluate this cohort with --engine python"), copy=False).when(_and(known, _is_null(days)), _concat(
                 f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
         return days, error, months
+
+
+def _python_list(text) -> exp.Expr:
+    """A JSON list as Python shows one (['a', 'b']): its quotes single, a space after each comma
+    (a string holding a quote or a comma is shown a little differently: the README says so)."""
+    single = exp.Anonymous(this="replace", expressions=[text, _s('"'), _s("'")])
+    return exp.Anonymous(this="replace", expressions=[single, _s(","), _s(", ")])
 
 
 def _gated(gate: exp.Expr, aliased: exp.Expr) -> exp.Expr:
