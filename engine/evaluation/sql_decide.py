@@ -11,6 +11,8 @@ IS FALSE, IS NULL): unknown is decided once, where a condition is read.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from sqlglot import exp
 
 from ..lang import ir
@@ -155,9 +157,24 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
     number = {fact: i for i, fact in enumerate(facts)}
     width = len(facts)
     keys: dict[str, exp.Case] = {}
+    flags: dict[str, exp.Case] = {}  # the same CASE, TRUE where it gives a key
+    places: dict[str, list[int]] = {fact: [] for fact in facts}
+    before: dict[str, list[frozenset[exp.Expr]]] = {fact: [] for fact in facts}
     for place, (fact, undecided) in enumerate(pairs):
-        if not _literal_is(undecided, False):
-            keys.setdefault(fact, exp.Case()).when(undecided, _n(place * width + number[fact]), copy=False)
+        if _literal_is(undecided, False):
+            continue
+        terms = _conjuncts(undecided)
+        if any(earlier <= terms for earlier in before[fact]):
+            continue  # holds only where an earlier pair of the fact already does: never its CASE's first
+        before[fact].append(terms)
+        places[fact].append(place)
+        keys.setdefault(fact, exp.Case()).when(undecided, _n(place * width + number[fact]), copy=False)
+        flags.setdefault(fact, exp.Case()).when(undecided.copy(), exp.true(), copy=False)
+    if all(max(places[a]) < min(places[b]) for a, b in pairwise(facts)):
+        # every fact's places come before the next fact's: the facts' order is the walk's, and
+        # the list is the facts whose flag holds, in order (LIST_WHERE in DuckDB), with no sort
+        return _list([(fact, exp.Case().when(_unknown(low, fact), flags[fact], copy=False)) for fact in facts],
+                     low.dialect)
     firsts = exp.Array(expressions=[exp.Case().when(_unknown(low, fact), keys[fact], copy=False) for fact in facts])
     x = exp.to_identifier("x")
     known = exp.ArrayFilter(this=firsts, expression=exp.Lambda(
@@ -168,6 +185,16 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
                                                           expression=_n(1))], offset=1, safe=True),
         expressions=[x]))
     return exp.Cast(this=named, to=exp.DataType.build("ARRAY<VARCHAR>"))
+
+
+def _conjuncts(e: exp.Expr) -> frozenset[exp.Expr]:
+    """The terms of an AND, brackets taken off: a pair whose terms include all of an earlier
+    pair's can hold only where that one already does."""
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.And):
+        return _conjuncts(e.this) | _conjuncts(e.expression)
+    return frozenset([e])
 
 
 def _unknown(low: _Lowering, fact: str) -> exp.Expr:
