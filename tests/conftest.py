@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -73,3 +74,18 @@ def update_golden(request) -> bool:
 def bundled_kb():
     import consilium
     return consilium.load_kb(KB)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A Spark session on local[2] for the SQL engines' tests, one per test module."""
+    from consilium.engine.inputs.cohort_sql import spark_session
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+def cohort_rows(path: Path) -> list[dict]:
+    """The rows of a cohort's JSON Lines output, each without its null columns."""
+    with path.open() as handle:
+        return [{k: v for k, v in json.loads(line).items() if v is not None} for line in handle]

@@ -22,11 +22,11 @@ import sqlglot
 
 import consilium
 from casegen import as_written, random_case
-from conftest import DATA, KB, ROOT, run_cli
+from conftest import DATA, KB, ROOT, cohort_rows, run_cli
 from consilium.engine.evaluation import sql
 from consilium.engine.inputs.cohort import run_cohort
 from consilium.engine.inputs import csv_sql
-from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark, spark_session
+from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark
 from consilium.engine.lang import ir
 from consilium.engine.lang.diagnostics import KnowledgeBaseError
 
@@ -66,11 +66,6 @@ def _cohort(path, kb, size: int, seed: int):
             handle.write(json.dumps(case) + "\n")
 
 
-def _rows(path) -> list[dict]:
-    with path.open() as handle:
-        return [{k: v for k, v in json.loads(line).items() if v is not None} for line in handle]
-
-
 def _same(python: list[dict], other: list[dict]) -> None:
     assert len(python) == len(other)
     for a, b in zip(python, other, strict=True):
@@ -78,13 +73,6 @@ def _same(python: list[dict], other: list[dict]) -> None:
             assert b["row"] == a["row"] and b["error"].startswith("not valid JSON"), (a, b)
             continue
         assert a == b
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
 
 
 @pytest.mark.parametrize("path,size", COHORTS, ids=lambda p: getattr(p, "name", str(p)))
@@ -95,9 +83,9 @@ def test_python_duckdb_and_spark_give_the_same_rows(path, size, tmp_path, spark)
     run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl", memory_limit="1GB")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    python = _rows(tmp_path / "python.jsonl")
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    python = cohort_rows(tmp_path / "python.jsonl")
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
     # the comparison is not vacuous: rows with recommendations, warnings, needs and each kind of error
     assert any(r.get("recommendations") or r.get("warnings") for r in python) and any(r.get("needs") for r in python)
     errors = [r["error"] for r in python if "error" in r]
@@ -141,15 +129,15 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
         assert said.count("ignoring column favourite_colour") == 1, (engine, said)
         if engine != "python":  # (the Python cohort reads a missing fact as unknown without a word)
             assert said.count("no column for kras") == 1, (engine, said)
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     # (the quote left open takes in the lines up to the next quoted cell, a set's: one of those rows)
     assert sum("in CSV, a set's values are separated by '|'" in r.get("error", "") for r in python) >= 19
     assert [(r["row"], r.get("error", "")[:28]) for r in python[1000:1002]] == [
         (1002, "the row has 1 cell where the"), (1003, f"the row has {len(names) + 2} cells where t")]
     assert python[1002]["row"] == 1004 and python[1002]["error"].startswith("the row has ")
     assert python[-1]["row"] == 2004 and len(python) < 2003
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
     # Parquet: typed columns (yes-no, numbers, lists) and text ones (dates), out as Parquet
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -160,7 +148,7 @@ def test_csv_and_parquet_in_every_engine_with_a_missing_and_an_extra_column(tmp_
     run_duckdb(kb, parquet, tmp_path / "duckdb.parquet")
     written = pq.read_table(tmp_path / "duckdb.parquet").to_pylist()
     got = [{k: v for k, v in r.items() if v is not None} for r in written]
-    _same(_rows(tmp_path / "python-parquet.jsonl"), got)
+    _same(cohort_rows(tmp_path / "python-parquet.jsonl"), got)
 
 
 def test_an_existing_duckdb_table(tmp_path):
@@ -173,7 +161,7 @@ def test_an_existing_duckdb_table(tmp_path):
                     "t(liver_resectable, extrahepatic_unresectable, future_liver_remnant_pct, kras)")
     done = run_cli("eval", ROOT / "bench" / "decision", "--engine", "duckdb", "--database", database,
                    "--table", "patients", "-o", tmp_path / "rows.jsonl")
-    rows = _rows(tmp_path / "rows.jsonl")
+    rows = cohort_rows(tmp_path / "rows.jsonl")
     assert done.code == 1 and [r["row"] for r in rows] == [1, 2, 3]
     expected = kb.decide({"liver_resectable": True, "extrahepatic_unresectable": False,
                           "future_liver_remnant_pct": 40.0, "kras": "wild_type"})
@@ -187,7 +175,7 @@ def test_a_spark_table(tmp_path, spark):
                           "liver_resectable boolean, extrahepatic_unresectable boolean, "
                           "future_liver_remnant_pct double, kras string").createOrReplaceTempView("patients")
     summary = run_spark(kb, None, tmp_path / "rows.jsonl", table="patients", session=spark)
-    rows = _rows(tmp_path / "rows.jsonl")
+    rows = cohort_rows(tmp_path / "rows.jsonl")
     assert (summary.rows, summary.errors) == (2, 1) and [r["row"] for r in rows] == [1, 2]
     expected = kb.decide({"liver_resectable": True, "extrahepatic_unresectable": False,
                           "future_liver_remnant_pct": 40.0, "kras": "wild_type"})
@@ -255,12 +243,12 @@ def test_decimals_at_their_boundaries_decide_alike_in_every_engine(tmp_path, spa
         run_cohort(kb, str(path), source, tmp_path / "python.jsonl", jobs=1)
         run_duckdb(kb, source, tmp_path / "duckdb.jsonl")
         run_spark(kb, source, tmp_path / "spark.jsonl", session=spark)
-        python = _rows(tmp_path / "python.jsonl")
+        python = cohort_rows(tmp_path / "python.jsonl")
         assert not any("error" in r for r in python)
         ids = [set(r["recommendations"]) for r in python]
         assert {"at_most", "exactly"} in ids and {"above", "below"} in ids and {"at_most", "over"} in ids
-        _same(python, _rows(tmp_path / "duckdb.jsonl"))
-        _same(python, _rows(tmp_path / "spark.jsonl"))
+        _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+        _same(python, cohort_rows(tmp_path / "spark.jsonl"))
 
 
 def test_a_number_sql_cannot_hold_exactly_is_a_row_error_not_rounded(tmp_path):
@@ -268,7 +256,7 @@ def test_a_number_sql_cannot_hold_exactly_is_a_row_error_not_rounded(tmp_path):
     cohort = tmp_path / "c.csv"
     cohort.write_text("a,b,dose\n0.1234567890123456789012,0.2,2.675\n0.1,0.2,2.675\n")
     run_duckdb(kb, cohort, tmp_path / "out.jsonl")
-    rows = _rows(tmp_path / "out.jsonl")
+    rows = cohort_rows(tmp_path / "out.jsonl")
     assert rows[0]["error"].startswith("'a' is 0.1234567890123456789012: more digits than the SQL engines hold exactly")
     assert "--engine python" in rows[0]["error"] and rows[1]["recommendations"] == ["at_most", "exactly"]
 
@@ -283,7 +271,7 @@ def test_a_whole_number_with_decimals_is_never_rounded_to_one(tmp_path):
                       "0x10,true,false,50\n3,true,false,50\n")
     run_cohort(kb, str(ROOT / "bench" / "decision"), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
-    python, duckdb = _rows(tmp_path / "python.jsonl"), _rows(tmp_path / "duckdb.jsonl")
+    python, duckdb = cohort_rows(tmp_path / "python.jsonl"), cohort_rows(tmp_path / "duckdb.jsonl")
     assert [bool(r.get("error")) for r in python] == [True] * 4 + [False]
     assert [bool(r.get("error")) for r in duckdb] == [True] * 4 + [False]
     assert "'hepatectomy_segments'" in duckdb[0]["error"] and "3.0000000000000000001" in duckdb[0]["error"]
@@ -304,12 +292,12 @@ def test_a_date_is_ten_characters_in_every_engine(tmp_path, spark):
     run_cohort(kb, str(KB), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert [("error" in r) for r in python] == [True, False, True, True, False, True, True, False, False, True,
                                                 True, True]
     assert python[0]["error"] == "'chemoradiation_end' is a date (YYYY-MM-DD), not '12025-01-01'"
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
 
 
 def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path, spark):
@@ -322,23 +310,23 @@ def test_a_csv_row_of_empty_cells_is_a_row_of_unknowns_in_every_engine(tmp_path,
     run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert [r["row"] for r in python] == [2, 3, 4, 5, 6, 7]
     unknown = kb.decide({})
     for row in (python[1], python[3], python[5]):
         assert "error" not in row and row["needs"] == list(unknown.needs) and row["needs"]
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
     # blank lines between rows, above the header, and a quoted cell over two lines: each row still
     # has its line's number in every engine (DuckDB and Spark count records, not lines)
     cohort.write_text('\na,b,dose\n0.1,0.2,2.675\n\n,,\n0.3,"0.2\n",2\n\n\n0.1,0.1,"2.675 mg"\n')
     run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert [r["row"] for r in python] == [3, 5, 6, 10]
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
 
 
 # Every kind of bad CSV row, with the line and the words the Python cohort gives it (tests/data/decimals:
@@ -385,14 +373,14 @@ def test_every_bad_csv_row_is_its_line_s_error_in_every_engine(tmp_path, spark, 
         summary = run(tmp_path / f"{engine}.jsonl")
         said[engine] = capfd.readouterr().err
         assert (summary.rows, summary.errors) == (11, 6), engine
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert [r["row"] for r in python] == [2, 3, 4, 6, 8, 10, 11, 13, 14, 15, 16]
     assert {r["row"]: r["error"] for r in python if "error" in r} == BAD_CSV_ERRORS
     assert python[0]["recommendations"] == ["at_most", "exactly"]  # the BOM and 'colour' cost nothing
     assert python[3]["recommendations"] == ["above", "below"]      # "0.2\n" is 0.2
     assert python[-1]["recommendations"] == ["at_most", "over"]    # read again after the open quote
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
     for engine, err in said.items():
         assert err.count("ignoring column colour: no fact of the knowledge base has that name") == 1, (engine, err)
         assert f"cohort.csv:3: error: {BAD_CSV_ERRORS[3]}" in err and "Traceback" not in err, (engine, err)
@@ -427,11 +415,11 @@ def test_a_csv_file_the_engines_would_read_otherwise_is_read_as_the_python_cohor
     kb = consilium.load_kb(DATA / "decimals")
     run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert sum("error" in r for r in python) == errors and (python or why == "")
     if why == "too many places":
         assert [r["row"] for r in python][-1] == 402
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
 
 
 def test_a_clean_csv_file_is_read_by_the_engines_own_readers(tmp_path, spark, monkeypatch):
@@ -445,10 +433,10 @@ def test_a_clean_csv_file_is_read_by_the_engines_own_readers(tmp_path, spark, mo
     monkeypatch.setattr(csv_sql, "normalize", lambda *a: pytest.fail("read by rows.py"))
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert [r["row"] for r in python] == [3, 5, 7, 8] and "error" in python[2]
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))
 
 
 def test_a_json_lines_key_that_names_no_fact_is_ignored_with_one_warning_in_every_engine(tmp_path, spark, capfd):
@@ -468,7 +456,7 @@ def test_a_json_lines_key_that_names_no_fact_is_ignored_with_one_warning_in_ever
         assert (summary.rows, summary.errors) == (200, 50), engine
         assert said.count("ignoring columns colour, shoe_size, height: no fact of the knowledge base has "
                           "that name") == 1, (engine, said)
-    python = _rows(tmp_path / "python.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
     assert python[0]["recommendations"] == ["at_most", "exactly"] and python[3]["error"] == "'a' is a number, not 'x'"
-    _same(python, _rows(tmp_path / "duckdb.jsonl"))
-    _same(python, _rows(tmp_path / "spark.jsonl"))
+    _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
+    _same(python, cohort_rows(tmp_path / "spark.jsonl"))

@@ -13,12 +13,11 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
 
 import consilium
-from conftest import KB
+from conftest import KB, cohort_rows
 from consilium.engine.inputs.cohort import run_cohort
-from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark, spark_session
+from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark
 
 LONG = "x" * 100
 # (fact, JSON value): the bundled knowledge base's facts of each type
@@ -90,23 +89,11 @@ CSV_SAID_OTHERWISE = {
 BASE = {"metastatic_sites": ["liver"], "kras": "wild_type", "conversion_therapy_under_way": False}
 
 
-@pytest.fixture(scope="module")
-def spark():
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
-
-
-def _rows(path) -> list[dict]:
-    with path.open() as handle:
-        return [{k: v for k, v in json.loads(line).items() if v is not None} for line in handle]
-
-
 def _runs(kb, cohort, tmp_path, spark) -> list[tuple[str, list[dict]]]:
     run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    return [(engine, _rows(tmp_path / f"{engine}.jsonl")) for engine in ("python", "duckdb", "spark")]
+    return [(engine, cohort_rows(tmp_path / f"{engine}.jsonl")) for engine in ("python", "duckdb", "spark")]
 
 
 def _differences(cells, runs, said_otherwise) -> list[str]:

@@ -13,35 +13,23 @@ from __future__ import annotations
 import json
 import random
 
-import pytest
 
 import consilium
 from casegen import as_written, random_case
-from conftest import DATA, run_cli
+from conftest import DATA, cohort_rows, run_cli
 from consilium.engine.evaluation import sql
 from consilium.engine.inputs.cohort import run_cohort
-from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark, spark_session
+from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark
 
 LIMIT = "beyond the numbers the SQL engines hold exactly"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
-
-
-def _rows(path) -> list[dict]:
-    with path.open() as handle:
-        return [{k: v for k, v in json.loads(line).items() if v is not None} for line in handle]
 
 
 def _engines(kb, path, cohort, tmp_path, spark) -> tuple[list[dict], list[dict], list[dict]]:
     run_cohort(kb, str(path), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
-    return _rows(tmp_path / "python.jsonl"), _rows(tmp_path / "duckdb.jsonl"), _rows(tmp_path / "spark.jsonl")
+    python, duckdb, spark_rows = (cohort_rows(tmp_path / f"{engine}.jsonl") for engine in ("python", "duckdb", "spark"))
+    return python, duckdb, spark_rows
 
 
 def test_a_value_out_of_its_range_is_its_row_s_error_and_the_run_goes_on(tmp_path, spark):
@@ -54,7 +42,7 @@ def test_a_value_out_of_its_range_is_its_row_s_error_and_the_run_goes_on(tmp_pat
     assert run.code == 1 and "could not run" not in run.err, run.err  # 1: rows with errors, all written
     assert "'a' is 99999999999999999999, outside its range [0 .. 10]" in run.err
     python, duckdb, spark_rows = _engines(consilium.load_kb(path), path, cohort, tmp_path, spark)
-    assert _rows(tmp_path / "out.jsonl") == duckdb == spark_rows == python
+    assert cohort_rows(tmp_path / "out.jsonl") == duckdb == spark_rows == python
     assert python[1]["recommendations"] == ["above"] and "error" not in python[1]
     assert python[2]["error"].startswith("'a' is -99999999999999999999, outside its range")
 
@@ -126,7 +114,7 @@ def test_a_duration_of_more_digits_than_sql_holds_is_its_row_s_error(tmp_path):
                       '{"start": "2020-01-01", "wait": "P9999999999999999D"}\n'
                       '{"x": 1, "y": 1, "n": 1, "m": 1, "a": 1, "start": "2020-01-01", "wait": "P1M"}\n')
     run_duckdb(consilium.load_kb(path), cohort, tmp_path / "out.jsonl")
-    rows = _rows(tmp_path / "out.jsonl")
+    rows = cohort_rows(tmp_path / "out.jsonl")
     assert rows[0]["error"] == ("'wait' is '4611686018427387904 days': more digits than the SQL engines hold "
                                 "exactly (15 in a duration); evaluate this cohort with --engine python")
     assert rows[1]["error"].startswith("'wait' is 'P9999999999999999D': more digits")

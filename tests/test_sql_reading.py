@@ -11,17 +11,12 @@ import pytest
 
 import consilium
 from casegen import as_written, random_case
-from conftest import ROOT
+from conftest import ROOT, cohort_rows
 from consilium.engine.inputs import cohort_sql
 from consilium.engine.inputs.cohort import run_cohort
 from consilium.engine.inputs.cohort_sql import run_duckdb
 
 DECISION = ROOT / "bench" / "decision"
-
-
-def _rows(path) -> list[dict]:
-    with path.open() as handle:
-        return [{k: v for k, v in json.loads(line).items() if v is not None} for line in handle]
 
 
 def _lines(kb, count: int) -> list[str]:
@@ -45,8 +40,8 @@ def test_a_line_that_is_not_json_anywhere_gives_the_python_cohorts_rows(tmp_path
     run_cohort(kb, str(DECISION), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.parquet")
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
-    python = _rows(tmp_path / "python.jsonl")
-    duckdb = _rows(tmp_path / "duckdb.jsonl")
+    python = cohort_rows(tmp_path / "python.jsonl")
+    duckdb = cohort_rows(tmp_path / "duckdb.jsonl")
     assert len(duckdb) == len(python) == 3000
     for a, b in zip(python, duckdb, strict=True):
         if "error" in a:  # Python names the JSON parser's complaint
@@ -69,7 +64,7 @@ def test_an_enum_value_not_listed_is_the_rows_error_in_the_lowerings_words(tmp_p
     for source in (cohort, table):
         run_cohort(kb, str(DECISION), source, tmp_path / "python.jsonl", jobs=1)
         run_duckdb(kb, source, tmp_path / "duckdb.jsonl")
-        python, duckdb = _rows(tmp_path / "python.jsonl"), _rows(tmp_path / "duckdb.jsonl")
+        python, duckdb = cohort_rows(tmp_path / "python.jsonl"), cohort_rows(tmp_path / "duckdb.jsonl")
         assert python == duckdb
         assert duckdb[0]["error"] == ("'no_such_value' is not a value of 'kras'; expected one of "
                                       "{wild_type, mutant, unknown}")
