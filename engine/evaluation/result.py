@@ -22,7 +22,7 @@ from ..lang.records import record
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
 from .merged import merge_warnings
-from .trace_json import STUCK_REASON, CaseJSON, case_json, recorded_json
+from .trace_json import CaseJSON, case_json, recorded_json, stuck_reason
 from .shared import SharedDict, frozen, shared_dict, shared_list
 
 if TYPE_CHECKING:
@@ -136,9 +136,6 @@ class Stuck(NamedTuple):
                 "span": self.span.to_json() if self.span else None, "reason": self.reason}
 
 
-_STUCK_REASON = STUCK_REASON
-
-
 def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:
     """The `undecided` steps that read no missing fact, with the reason their outcome gives."""
     stuck = []
@@ -147,9 +144,7 @@ def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:
             continue
         if any(value is None for _, value in step.read):  # a missing fact: a need, shown as such
             continue
-        reason = step.outcome.partition(":")[2].strip()
-        stuck.append(Stuck(step.pathway, step.node, step.kind, step.span,
-                           _STUCK_REASON if not reason or reason.startswith("needs") else reason))
+        stuck.append(Stuck(step.pathway, step.node, step.kind, step.span, stuck_reason(step.outcome)))
     return tuple(stuck)
 
 

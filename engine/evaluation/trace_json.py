@@ -43,6 +43,13 @@ from .shared import EMPTY_DICT, shared_dict, shared_list
 STUCK_REASON = ("a condition has no value for this case (a division by zero, or a date beyond "
                 "0001-01-01 .. 9999-12-31), so no branch is taken")
 
+def stuck_reason(outcome: str) -> str:
+    """Why a step left `undecided` with every fact it read given is stuck: what its outcome says
+    after the colon, else the general reason."""
+    reason = outcome.partition(":")[2].strip()
+    return STUCK_REASON if not reason or reason.startswith("needs") else reason
+
+
 # What a recorded entry is: (step, facts read, words opening a step's outcome that names the
 # facts missing, or None, and the words when none is missing), the step a `TraceStep`.
 Parts = tuple[tuple[Any, ...], tuple[str, ...], "str | None", "str | None"]
@@ -155,11 +162,8 @@ class _Maker:
         if self.may_stick and None not in read.values():
             outcome = fields["outcome"]
             if fields["code"] == "undecided" or outcome.startswith("undecided"):
-                reason = outcome.partition(":")[2].strip()
-                stopped = shared_dict({
-                    "pathway": fields["pathway"], "node": fields["node"], "kind": fields["kind"],
-                    "span": fields["span"],
-                    "reason": STUCK_REASON if not reason or reason.startswith("needs") else reason})
+                stopped = shared_dict({"pathway": fields["pathway"], "node": fields["node"], "kind": fields["kind"],
+                                       "span": fields["span"], "reason": stuck_reason(outcome)})
         if keep:
             seen, hashed = self.seen, hash(key)
             if hashed in seen or not reads:
@@ -256,4 +260,4 @@ def _hashable(key: Any) -> bool:
     return True
 
 
-__all__ = ["STUCK_REASON", "CaseJSON", "case_json", "recorded_json"]
+__all__ = ["STUCK_REASON", "CaseJSON", "case_json", "recorded_json", "stuck_reason"]
