@@ -438,7 +438,7 @@ def _concat(*parts: exp.Expr | str) -> exp.Expr:
 def shortened(text: exp.Expr, dialect: str | None) -> exp.Expr:
     """A text a message repeats, cut after 80 characters as fact_values.py's `_printable` cuts
     it ('xxx… (1,000 characters)'); computed only in a message's branch."""
-    text = exp.Cast(this=text, to=exp.DataType.build("VARCHAR"))  # (DuckDB's ENUM values too)
+    text = _text(text)  # (DuckDB's ENUM values too)
     size = exp.Length(this=text)
     count = (exp.Anonymous(this="format", expressions=[_s("{:,}"), size]) if dialect == "duckdb"
              else exp.Anonymous(this="format_number", expressions=[size, _n(0)]))

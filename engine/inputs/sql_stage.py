@@ -28,7 +28,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..evaluation.sql import NUMBER, _and, _col, _not, _is_null, _n, _or, _s
-from ..evaluation.sql_decide import _concat, shortened
+from ..evaluation.sql_decide import _choices, _concat, shortened
 from ..lang import ir
 from .rows import NOT_JSON
 
@@ -212,7 +212,7 @@ class Stage:
         nulls = exp.ArrayFilter(this=value, expression=exp.Lambda(this=_is_null(exp.column("x")), expressions=[x]))
         values = fact.type.values if isinstance(fact.type, ir.SetType) else ()
         return exp.Case().when(exp.GT(this=exp.ArraySize(this=nulls), expression=_n(0)), _s(
-            f"None is not a value of '{fact.id}'; expected values from {{{', '.join(values)}}}"), copy=False)
+            f"None is not a value of '{fact.id}'; expected values from {_choices(values)}"), copy=False)
 
     def _csv_hint(self, present: list[str]) -> exp.Expr:
         """How to write a set in CSV, for a row whose set cell seems to list its values another
@@ -256,16 +256,16 @@ class Stage:
                     # its error is said here, in the lowering's words (engine/evaluation/sql_decide.py).
                     enum = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[_s(v) for v in values])
                     not_listed = _concat("'", shortened(text, self.dialect), f"' is not a value of {who}; "
-                                                    f"expected one of {{{', '.join(values)}}}")
+                                                    f"expected one of {_choices(values)}")
                     return (exp.TryCast(this=text, to=enum),
-                            exp.Case().when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", shown),
+                            exp.Case().when(wrong, _concat(f"{who} is one of {_choices(values)}, not ", shown),
                                             copy=False).else_(not_listed) if json else not_listed, None)
                 if json:  # a listed value first: the common case, and the cheap test (an unknown cell: none)
                     listed = exp.In(this=text, expressions=[_s(v) for v in values])
                     return (exp.Case().when(_is_null(text), exp.Null(), copy=False).when(listed, text, copy=False)
                             .when(_not(wrong), text, copy=False),
                             exp.Case().when(listed, exp.Null(), copy=False)
-                            .when(wrong, _concat(f"{who} is one of {{{', '.join(values)}}}, not ", shown), copy=False),
+                            .when(wrong, _concat(f"{who} is one of {_choices(values)}, not ", shown), copy=False),
                             None)
                 return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
             case ir.SetType(values=values):
@@ -315,7 +315,7 @@ class Stage:
         element by element, and gives no value when one is not a string: its error names the
         first element Python's reading refuses, in its words (`null` is None, [1] says 1)."""
         who = f"'{fact.id}'"
-        choices = "{" + ", ".join(values) + "}"
+        choices = _choices(values)
         starts = _like(text, r"^\s*\[")
         # a list of strings for sure (the common cell: two tests cheaper than a regular expression):
         # '[]', or it opens with '["', ends with '"]', and each comma is followed by a quote; any
