@@ -18,7 +18,7 @@ from sqlglot import exp
 from ..lang import ir
 from ..lang.values import Duration, format_number
 from .sql import (_Dur, _not, _Lowering, _all, _and, _any, _literal_is, _or, _col, _is_false, _is_null, _is_true,
-                  _n, _s, shift)
+                  NUMBER, _n, _s, shift)
 from ..lang.reads import facts_read, reads_of
 from ..lang.shape import shape
 
@@ -437,24 +437,35 @@ def _concat(*parts: exp.Expr | str) -> exp.Expr:
 
 def shortened(text: exp.Expr, dialect: str | None) -> exp.Expr:
     """A text a message repeats, cut after 80 characters as fact_values.py's `_printable` cuts
-    it ('xxx… (1,000 characters)'); computed only in a message's branch."""
+    it ('xxx… (1,000 characters)'), then its line ends and tabs escaped as it escapes them;
+    computed only in a message's branch."""
     text = _text(text)  # (DuckDB's ENUM values too)
     size = exp.Length(this=text)
     count = (exp.Anonymous(this="format", expressions=[_s("{:,}"), size]) if dialect == "duckdb"
              else exp.Anonymous(this="format_number", expressions=[size, _n(0)]))
-    return exp.Case().when(exp.GT(this=size, expression=_n(80)), _concat(
+    cut: exp.Expr = exp.Case().when(exp.GT(this=size, expression=_n(80)), _concat(
         exp.Substring(this=text, start=_n(1), length=_n(80)), "… (", count, " characters)"), copy=False).else_(text)
+    for char, written in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        cut = exp.Anonymous(this="replace", expressions=[cut, _s(char), _s(written)])
+    return cut
 
 
 def _choices(values) -> str:
     return "{" + ", ".join(values) + "}"
 
 
-def number_text(v: exp.Expr) -> exp.Expr:
+def number_text(v: exp.Expr, dialect: str | None, integer: bool = False) -> exp.Expr:
     """A number as format_number writes it: whole numbers without a decimal point, decimals
-    without the zeros their SQL type pads them with."""
-    whole = exp.EQ(this=v, expression=exp.Floor(this=v))
-    trimmed = exp.RegexpReplace(this=_text(v), expression=_s("0+$"), replacement=_s(""))
+    without the zeros their SQL type pads them with (`v` a NUMBER, or a BIGINT when `integer`)."""
+    if integer:
+        return _text(v)
+    # FLOOR's type is DECIMAL(21, 0) in Spark, and Spark compares it with a DECIMAL(38, 18) as
+    # DECIMAL(38, 17), its 18th decimal rounded away (1E-18 = FLOOR(1E-18)): compared as NUMBERs
+    whole = exp.EQ(this=v, expression=exp.Cast(this=exp.Floor(this=v), to=exp.DataType.build(NUMBER)))
+    # (Spark writes a decimal below 10^-6 with an exponent, 1E-18: format_number writes it out)
+    written = _text(v) if dialect != "spark" else exp.Anonymous(this="replace", expressions=[
+        exp.Anonymous(this="format_number", expressions=[v, _n(18)]), _s(","), _s("")])
+    trimmed = exp.RegexpReplace(this=written, expression=_s("0+$"), replacement=_s(""))
     return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("DECIMAL(38, 0)")))).else_(trimmed)
 
 
@@ -509,8 +520,8 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
                                           f"{_choices(values)}"), copy=False)
                 .when(listed_twice, _concat("'", shortened(repeated, dialect), f"' is listed twice in {who}"),
                       copy=False))
-        case ir.NumberType(range=interval, unit=unit) if interval is not None:
-            shown = _concat(number_text(value), f" {unit}" if unit else "")
+        case ir.NumberType(range=interval, unit=unit, integer=integer) if interval is not None:
+            shown = _concat(number_text(value, dialect, integer), f" {unit}" if unit else "")
             bad = _not(exp.Paren(this=_inside(value, interval)))
             return bad, exp.Case().when(bad, _concat(f"{who} is ", shown, f", outside its range "
                                                      f"{_interval_text(interval)}"), copy=False)
