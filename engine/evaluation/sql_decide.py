@@ -118,13 +118,15 @@ def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -
     return exp.Paren(this=_and(unknown, inner))
 
 
-def _list(items: list[tuple[str, exp.Expr]], dialect: str | None = None) -> exp.Expr:
+def _list(items: list[tuple[str, exp.Expr]], dialect: str | None = None, two_valued: bool = False) -> exp.Expr:
     """The ids whose flag holds, in order: a list of CASEs, NULLs filtered out; in DuckDB, its
-    LIST_WHERE of the ids and the flags (no lambda: a tenth of the query's time less)."""
+    LIST_WHERE of the ids and the flags (no lambda: a tenth of the query's time less).
+    `two_valued`: the flags are never NULL."""
     if dialect == "duckdb" and items:  # LIST_WHERE refuses a NULL flag: IS TRUE makes each two-valued
         return exp.Anonymous(this="LIST_WHERE", expressions=[
             exp.Array(expressions=[_s(value) for value, _ in items]),
-            exp.Array(expressions=[flag if isinstance(flag, exp.Boolean) else _is_true(flag) for _, flag in items])])
+            exp.Array(expressions=[flag if isinstance(flag, exp.Boolean) or two_valued else _is_true(flag)
+                                   for _, flag in items])])
     array = exp.Array(expressions=[exp.Case().when(flag, _s(value)) for value, flag in items])
     x = exp.to_identifier("x")
     kept = exp.ArrayFilter(this=array, expression=exp.Lambda(
@@ -157,7 +159,7 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
     number = {fact: i for i, fact in enumerate(facts)}
     width = len(facts)
     keys: dict[str, exp.Case] = {}
-    flags: dict[str, exp.Case] = {}  # the same CASE, TRUE where it gives a key
+    flags: dict[str, list[exp.Expr]] = {}  # the pairs of the fact that its CASE tests, in order
     places: dict[str, list[int]] = {fact: [] for fact in facts}
     before: dict[str, list[frozenset[exp.Expr]]] = {fact: [] for fact in facts}
     for place, (fact, undecided) in enumerate(pairs):
@@ -169,12 +171,14 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
         before[fact].append(terms)
         places[fact].append(place)
         keys.setdefault(fact, exp.Case()).when(undecided, _n(place * width + number[fact]), copy=False)
-        flags.setdefault(fact, exp.Case()).when(undecided.copy(), exp.true(), copy=False)
+        flags.setdefault(fact, []).append(undecided)
     if all(max(places[a]) < min(places[b]) for a, b in pairwise(facts)):
         # every fact's places come before the next fact's: the facts' order is the walk's, and
-        # the list is the facts whose flag holds, in order (LIST_WHERE in DuckDB), with no sort
-        return _list([(fact, exp.Case().when(_unknown(low, fact), flags[fact], copy=False)) for fact in facts],
-                     low.dialect)
+        # the list is the facts whose flag holds, in order (LIST_WHERE in DuckDB), with no sort.
+        # A flag is the fact unknown AND one of its pairs true, two-valued: 0.045 s less a
+        # million rows than a CASE of its pairs inside a CASE of the unknown (the bench decision)
+        return _list([(fact, exp.Paren(this=_and(_unknown(low, fact), _or(*[_is_true(u) for u in flags[fact]]))))
+                      for fact in facts], low.dialect, two_valued=True)
     firsts = exp.Array(expressions=[exp.Case().when(_unknown(low, fact), keys[fact], copy=False) for fact in facts])
     x = exp.to_identifier("x")
     known = exp.ArrayFilter(this=firsts, expression=exp.Lambda(
@@ -397,18 +401,22 @@ def _row_error(low: _Lowering) -> exp.Expr:
     """The row's error: its own (unreadable), or every fact's problem in declaration order.
 
     The messages are put together only for the rows that have one: a cheap test that every
-    cell was read and is allowed comes first (nearly every row of a cohort passes it)."""
+    cell was read and is allowed comes first (nearly every row of a cohort passes it); a
+    staged table says in one column whether any cell was not read (`__errors`)."""
     messages: list[exp.Expr] = []
     fine: list[exp.Expr] = [_is_null(_col("error"))] if "error" in low.present else []
+    if "__errors" in low.present:
+        fine.append(_not(_col("__errors")))
+    allowed: list[exp.Expr] = []  # each check's test that the value is allowed (NULL where it is unknown)
     for name, fact in low.checked.facts.items():
         parse_error = _col(name + "__error") if name + "__error" in low.present else None
-        check = _check(name, fact.type, low.fact(name, raw=True), low.dialect) if name in low.present else None
-        if parse_error is not None:
+        check = (_check(name, fact.type, low.fact(name, raw=True), low.dialect)
+                 if name in low.present and name not in low.listed else None)
+        if parse_error is not None and "__errors" not in low.present:
             fine.append(_is_null(parse_error))
         if check is not None:
-            # allowed: the check is not true; `NOT (x)`'s as `x IS NOT FALSE` (one test fewer a row)
             bad = check[0]
-            fine.append(exp.Not(this=_is_false(bad.this)) if isinstance(bad, exp.Not) else _not(_is_true(bad)))
+            allowed.append(bad.this if isinstance(bad, exp.Not) else _not(bad))
         if parse_error is not None and check is not None:
             messages.append(exp.Coalesce(this=parse_error, expressions=[check[1]]))
         elif parse_error is not None:
@@ -423,6 +431,8 @@ def _row_error(low: _Lowering) -> exp.Expr:
     if "__hint" in low.present:
         joined = exp.Case().when(_not(_is_null(joined)), _concat(joined, exp.Coalesce(
             this=_col("__hint"), expressions=[_s("")])), copy=False)
+    if allowed:  # no check false: their AND is not FALSE (0.01 s a million rows less than each IS NOT FALSE)
+        fine.append(exp.Coalesce(this=_and(*[exp.Paren(this=a) for a in allowed]), expressions=[exp.true()]))
     found = exp.Coalesce(this=_col("error"), expressions=[joined]) if "error" in low.present else joined
     return exp.Case().when(_not(_all(fine)), found, copy=False) if fine else found
 

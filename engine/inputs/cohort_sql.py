@@ -130,14 +130,17 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
     from ..evaluation import sql
     from .sql_stage import Stage
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
-    columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
+    columns = ["row", "error", *present, "__errors"] + (["__hint"] if kind == "csv" else [])
     for fact in present:
         if fact not in typed or isinstance(kb.facts[fact].type, ir.SetType):  # (a typed list may hold NULL)
             columns.append(fact + "__error")
         if fact not in typed and isinstance(kb.facts[fact].type, ir.DurationType):
             columns.append(fact + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
-    text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
+    # DuckDB's staging reads an enum cell into an ENUM of its values (sql_stage.py): listed already
+    listed = [f for f in present if f not in typed and isinstance(kb.facts[f].type, ir.EnumType)] \
+        if dialect == "duckdb" else []
+    text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect, listed=listed).sql(
         dialect=dialect, identify=True, copy=False)
     if store is not None and name is not None:
         store.write_entry(name, text.encode("utf-8"))

@@ -203,14 +203,18 @@ class Stage:
         full: dict[str, exp.Expr] = {}  # a number's value by the full reading
         if self.kind == "csv":
             columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
+        unreads: list[exp.Expr] = []  # for each fact, does the row's cell give no value although it is there
         for name in present:
             if name in typed:
                 values.append(_col(name))
                 columns.append(_col(name))
                 names.append(name)
                 if isinstance(self.facts[name].type, ir.SetType):
-                    columns.append(exp.alias_(self._typed_set_error(self.facts[name], _col(name)), name + "__error",
-                                              quoted=True))
+                    values.append(exp.alias_(self._typed_set_error(self.facts[name], _col(name)), name + "__error",
+                                             quoted=True))
+                    names.append(name + "__error")
+                    columns.append(_col(name + "__error"))
+                    unreads.append(_not(_is_null(_col(name + "__error"))))
                 continue
             fact = self.facts[name]
             text = _col(name + "__text")
@@ -239,7 +243,10 @@ class Stage:
             values.append(exp.alias_(_col(name), name + "__text", quoted=True))
             columns.append(_col(name))
             unread = _and(_is_null(_col(name)), _not(_is_null(text)))
-            columns.append(exp.alias_(exp.Case().when(unread, error, copy=False), name + "__error", quoted=True))
+            unreads.append(unread)
+            # (its reason worked out only in a row with such a cell: the others test one column)
+            columns.append(exp.alias_(exp.Case().when(_col("__errors"), exp.Case().when(unread, error, copy=False),
+                                                      copy=False), name + "__error", quoted=True))
         layer = exp.select(*values).from_(_subquery(cells, "cells"), copy=False)
         if full:
             # `__missed`: does any number cell of the row need the full reading? The layers below
@@ -258,7 +265,12 @@ class Stage:
                                                             copy=False).else_(_col(n)), n, quoted=True)
                                  if n in full else _col(n) for n in names + helpers]).from_(
                 _subquery(layer, "full"), copy=False)
-        return exp.select(*columns).from_(_subquery(layer, "read"), copy=False)
+        # `__errors`: does any cell of the row give no value (the lowered query's test that the row
+        # is fine reads it, instead of each fact's error)
+        errors = _or(*unreads) if unreads else exp.Boolean(this=False)
+        layer = exp.select(exp.Star(), exp.alias_(errors, "__errors", quoted=True)).from_(
+            _subquery(layer, "read"), copy=False)
+        return exp.select(*columns, _col("__errors")).from_(_subquery(layer, "checked"), copy=False)
 
     def _typed_set_error(self, fact: ir.Fact, value: exp.Expr) -> exp.Expr:
         """A list column (Parquet, a table) holding NULL: Python refuses it (`None is not a value`),
@@ -495,7 +507,8 @@ class _Number:
                                         _like(text, _SHORT_DECIMAL)), _try(text, NUMBER), copy=False)
         else:  # a JSON number as the engine's JSON reader writes it, or other JSON the cast refuses
             short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
-            fast = exp.Case().when(_and(short, *[exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]),
+            marks = "e" if self.dialect == "duckdb" else "eE"  # (DuckDB writes an exponent 'e', 1e-05)
+            fast = exp.Case().when(_and(short, *[exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in marks]),
                                    _try(text, NUMBER), copy=False)
         return exp.Case().when(known, fast, copy=False)
 
