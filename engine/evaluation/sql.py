@@ -250,6 +250,7 @@ class _Lowering:
         self.where = ""
         self.overflows: dict[ir.Arith, tuple[exp.Expr, exp.Expr]] = {}
         self.listed: set[str] = set()  # enum facts whose column holds nothing else (`lower`'s `listed`)
+        self.two_valued: dict[str, bool] = {}  # named columns never NULL (sql_decide's `_two_valued`)
 
     # ---- named columns --------------------------------------------------------------------
     def add(self, name: str, e: exp.Expr) -> exp.Expr:

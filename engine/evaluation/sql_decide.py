@@ -53,11 +53,11 @@ def decide_columns(low: _Lowering, lowering) -> list[tuple[str, exp.Expr]]:
     ok = _is_null(error)
 
     def listed(items: list[tuple[str, exp.Expr]]) -> exp.Expr:
-        return exp.Case().when(ok, _list(items, low.dialect))
+        return exp.Case().when(ok, _list(items, low))
 
     # each source's list is the recommendations' list filtered by its ids: one list built a row
     # (in DuckDB, whose LIST_WHERE keeps the ids of a list of flags, each from its own flags)
-    everyone = low.add("l_recommendations", _list([(rid, fires) for rid, _, fires in recs], low.dialect))
+    everyone = low.add("l_recommendations", _list([(rid, fires) for rid, _, fires in recs], low))
     out = [("row", _col("row")), ("error", error), ("recommendations", exp.Case().when(ok, everyone, copy=False))]
     source_of: dict[str, set[str]] = {}
     for rid, source, _ in recs:
@@ -118,15 +118,29 @@ def _open(low: _Lowering, e: ir.Expr, judged: frozenset[str], judgement: bool) -
     return exp.Paren(this=_and(unknown, inner))
 
 
-def _list(items: list[tuple[str, exp.Expr]], dialect: str | None = None, two_valued: bool = False) -> exp.Expr:
+def _two_valued(low: _Lowering, e: exp.Expr) -> bool:
+    """Is `e` never NULL: TRUE, FALSE, a test IS TRUE, IS FALSE or IS NULL, NOT, AND or OR of such,
+    or a column the lowering named for one?"""
+    if isinstance(e, (exp.Paren, exp.Not)):
+        return _two_valued(low, e.this)
+    if isinstance(e, (exp.Is, exp.Boolean)):
+        return True
+    if isinstance(e, (exp.And, exp.Or)):
+        return _two_valued(low, e.left) and _two_valued(low, e.right)
+    if isinstance(e, exp.Column) and e.name in low.columns:
+        if e.name not in low.two_valued:  # (once a column: a column is read by many)
+            low.two_valued[e.name] = _two_valued(low, low.columns[e.name])
+        return low.two_valued[e.name]
+    return False
+
+
+def _list(items: list[tuple[str, exp.Expr]], low: _Lowering) -> exp.Expr:
     """The ids whose flag holds, in order: a list of CASEs, NULLs filtered out; in DuckDB, its
-    LIST_WHERE of the ids and the flags (no lambda: a tenth of the query's time less).
-    `two_valued`: the flags are never NULL."""
-    if dialect == "duckdb" and items:  # LIST_WHERE refuses a NULL flag: IS TRUE makes each two-valued
+    LIST_WHERE of the ids and the flags (no lambda: a tenth of the query's time less)."""
+    if low.dialect == "duckdb" and items:  # LIST_WHERE refuses a NULL flag: IS TRUE makes each two-valued
         return exp.Anonymous(this="LIST_WHERE", expressions=[
             exp.Array(expressions=[_s(value) for value, _ in items]),
-            exp.Array(expressions=[flag if isinstance(flag, exp.Boolean) or two_valued else _is_true(flag)
-                                   for _, flag in items])])
+            exp.Array(expressions=[flag if _two_valued(low, flag) else _is_true(flag) for _, flag in items])])
     array = exp.Array(expressions=[exp.Case().when(flag, _s(value)) for value, flag in items])
     x = exp.to_identifier("x")
     kept = exp.ArrayFilter(this=array, expression=exp.Lambda(
@@ -155,7 +169,7 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
     hundred columns of flags, each tested on every row, cost an eighth of the query)."""
     facts = list(dict.fromkeys(fact for fact, undecided in pairs if not _literal_is(undecided, False)))
     if not facts:
-        return _list([], low.dialect)
+        return _list([], low)
     number = {fact: i for i, fact in enumerate(facts)}
     width = len(facts)
     keys: dict[str, exp.Case] = {}
@@ -178,7 +192,7 @@ def _needs(low: _Lowering, pairs: list[tuple[str, exp.Expr]]) -> exp.Expr:
         # A flag is the fact unknown AND one of its pairs true, two-valued: 0.045 s less a
         # million rows than a CASE of its pairs inside a CASE of the unknown (the bench decision)
         return _list([(fact, exp.Paren(this=_and(_unknown(low, fact), _or(*[_is_true(u) for u in flags[fact]]))))
-                      for fact in facts], low.dialect, two_valued=True)
+                      for fact in facts], low)
     firsts = exp.Array(expressions=[exp.Case().when(_unknown(low, fact), keys[fact], copy=False) for fact in facts])
     x = exp.to_identifier("x")
     known = exp.ArrayFilter(this=firsts, expression=exp.Lambda(
