@@ -227,3 +227,17 @@ def test_a_parquet_column_of_text_is_read_as_json_strings_are(tmp_path, spark):
                                                       True, False]
     assert python[3]["error"] == "'future_liver_remnant' is a number, not the text '31'"
     assert python[9]["error"] == "'metastases_timing' is one of {synchronous, metachronous}, not 1"
+
+
+def test_odd_json_cells_read_line_by_line_in_duckdb_as_in_python(tmp_path):
+    """A file with a blank line is read line by line by DuckDB (json_extract, not its bulk reader):
+    the same rows and the same words as Python's, for every odd cell."""
+    kb = consilium.load_kb(KB)
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("\n" + "".join(json.dumps({**BASE, fact: value}) + "\n" for fact, value in JSON_CELLS))
+    run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    runs = [(engine, cohort_rows(tmp_path / f"{engine}.jsonl")) for engine in ("python", "duckdb")]
+    found = _differences(JSON_CELLS, runs, SAID_OTHERWISE)
+    assert not found, "\n".join(found)
+    assert runs[0][1][0]["row"] == 2 and sum("error" in r for r in runs[0][1]) > len(JSON_CELLS) // 2
