@@ -60,6 +60,17 @@ def test_unknown_keyword_suggests_the_keyword():
     assert "did you mean 'recommend'?" in run.err
 
 
+def test_a_keyword_glued_to_more_letters_is_reported_as_the_whole_word():
+    # `modality optional`: the lexer reads the modality 'option', then 'al'; the editor must
+    # hear of 'optional', at its first letter, and of the modalities it could have written.
+    run = run_cli("check", DATA / "parse" / "keyword_glued_to_a_longer_word.rules")
+    first, _line, caret, hint = run.err.splitlines()[:4]
+    assert first.endswith(":11:18: error: unknown keyword 'optional'; expected one of: 'avoid', 'consider', "
+                          "'not', 'option', 'recommended', 'strongly', the end of the line [unknown-keyword]"), first
+    assert caret.strip() == "^" * len("optional")
+    assert hint.strip() == "hint: did you mean 'option'?"
+
+
 def test_a_line_that_ends_too_soon_says_so_in_plain_words(tmp_path):
     rules = tmp_path / "main.rules"
     rules.write_text("fact broken : bool label\n")

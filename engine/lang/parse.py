@@ -97,7 +97,7 @@ def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
         except DedentError as exc:
             diagnostics.append(_dedent_error(path, text, first, last, exc))
         except UnexpectedInput as exc:
-            diagnostics.append(_unexpected(path, chunk, exc))
+            diagnostics.append(_glued_word(path, chunk, exc) or _unexpected(path, chunk, exc))
         except (LarkError, AssertionError) as exc:  # pragma: no cover - defensive
             diagnostics.append(Diagnostic("syntax", f"the text cannot be read: {exc}",
                                           Span(path, first + 1, 1, first + 1, 2)))
@@ -388,6 +388,40 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
                           hint=suggest(str(token.value), keywords))
     # "unexpected end of the line", not "unexpected the end of the line"
     return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span)
+
+
+def _glued_word(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
+    """The diagnostic for a keyword written with more letters ('modality optional'), or None.
+
+    Where only keywords may stand, the lexer reads the keyword the word starts with ('option')
+    and then the rest as a name ('al'), so the parser fails on the rest. Parsed again with the
+    whole word masked as a name no keyword starts with, the parser fails at the word's start,
+    expecting what could stand there: the diagnostic names the word the editor wrote."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type != "NAME" or exc.token.start_pos is None:
+        return None
+    end = exc.token.start_pos
+    start = end
+    while start > 0 and (text[start - 1].isascii() and (text[start - 1].isalnum() or text[start - 1] == "_")):
+        start -= 1
+    if start == end:  # the name stands on its own: the usual diagnostic says it right
+        return None
+    word = text[start:exc.token.end_pos]
+    masked = text[:start] + "Z" * len(word) + text[exc.token.end_pos:]  # keywords are lower case
+    try:
+        parser().parse(masked)
+    except UnexpectedToken as again:
+        if again.token.start_pos != start:
+            return None
+        diagnostic = _unexpected(path, masked, again)
+        keywords = [k for k in (_keyword_text(n) for n in again.expected) if k and k.isalpha()]
+    except (LarkError, DedentError, AssertionError):
+        return None
+    else:
+        return None
+    if diagnostic.code != "unknown-keyword":
+        return None
+    return Diagnostic("unknown-keyword", diagnostic.message.replace(f"'{'Z' * len(word)}'", f"'{word}'", 1),
+                      diagnostic.span, hint=suggest(word, keywords))
 
 
 def _join_or(words: list[str]) -> str:
