@@ -176,7 +176,7 @@ class _Checker:
         if not source:
             self.error("missing-clause", "this rule names no source, and its pathway gives none", span,
                        hint="add 'source NAME' to the rule or to its pathway")
-        else:
+        elif prov.source:  # a source inherited from the pathway is reported once, at the pathway
             self._source(source, prov.source_span, span)
         return dataclasses.replace(prov, source=source, section=section)
 
