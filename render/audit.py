@@ -121,12 +121,14 @@ def read_received(cohort: Path, column: str) -> dict[int, frozenset[str]]:
     """Row number -> the actions the patient received, from the cohort's `column` (text with
     '|' between actions, or a list of them); any other value is a UsageError naming the row."""
     found: dict[int, frozenset[str]] = {}
+    named = False  # some row has the column, if only empty
     for number, kind, payload in read_rows(cohort):
         if kind == "json":
             try:
                 payload = json.loads(payload)
             except json.JSONDecodeError:
                 continue
+        named = named or (isinstance(payload, dict) and column in payload)
         value = payload.get(column) if isinstance(payload, dict) else None
         if value is None or value == "":
             continue
@@ -136,6 +138,9 @@ def read_received(cohort: Path, column: str) -> dict[int, frozenset[str]]:
             raise UsageError(f"{cohort}:{number}: the column '{column}' names the actions received, as text "
                              f"(actions separated by '|') or a list of texts, not {str(value)[:60]!r}")
         found[number] = frozenset(value)
+    if not named:  # else every patient would count as having received nothing
+        raise UsageError(f"{cohort}: no row has a column '{column}', the actions each patient received "
+                         f"(--received names the column)")
     return found
 
 

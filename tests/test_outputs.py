@@ -125,6 +125,7 @@ def test_audit_and_schema_refuse_to_write_over_an_input(tmp_path):
         run = run_cli(*command)
         assert run.code == 2 and "is also an input" in run.err, (command, run.err)
         assert {p: p.read_bytes() for p in kept} == kept
+    cohort.write_text(json.dumps({**CASE, "received": ["liver_resection"]}) + "\n")  # the treatment received
     assert run_cli("audit", tmp_path / "kb", "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html").code == 0
     assert "<html" in (tmp_path / "a.html").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "c.jsonl", "kb", "rows.jsonl"]  # nothing partial
@@ -165,6 +166,21 @@ def test_audit_received_of_the_wrong_kind_is_a_clear_error(tmp_path, received):
     cohort.write_text('{"received": %s}\n' % received)
     run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
     assert run.code == 2 and "received.jsonl:1: the column 'received'" in run.err, run.err
+
+
+@pytest.mark.parametrize("name, text", [("cohort.csv", "kras,treatment\nmutant,folfox\n"),
+                                        ("cohort.jsonl", '{"kras": "mutant", "treatment": ["folfox"]}\n')])
+def test_audit_cohort_without_the_received_column_is_a_clear_error(tmp_path, name, text):
+    # Without it every patient would count as having received nothing: 0 % concordant care.
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / name
+    cohort.write_text(text)
+    run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert run.code == 2 and f"{name}: no row has a column 'received'" in run.err, run.err
+    assert "--received" in run.err and not (tmp_path / "a.html").exists()
+    named = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "--received", "treatment",
+                    "-o", tmp_path / "a.html")
+    assert named.code == 0, named.err
 
 
 def test_charts_and_report_replace_old_files_whole(tmp_path):
