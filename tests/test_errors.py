@@ -71,6 +71,15 @@ def test_a_keyword_glued_to_more_letters_is_reported_as_the_whole_word():
     assert hint.strip() == "hint: did you mean 'option'?"
 
 
+def test_a_triple_quoted_string_left_open_is_reported_where_it_opens():
+    run = run_cli("check", DATA / "parse" / "triple_quote_left_open.rules")
+    first, _line, caret, hint = run.err.splitlines()[:4]
+    assert first.endswith(':11:15: error: this """ string has no closing """: it runs on to line 13, '
+                          'where the """ after \'note\' was meant to open another [unterminated-string]'), first
+    assert caret.strip().startswith('^^^') and "did you mean" not in run.err
+    assert hint.strip() == 'hint: close it with """ where its text ends'
+
+
 def test_a_line_that_ends_too_soon_says_so_in_plain_words(tmp_path):
     rules = tmp_path / "main.rules"
     rules.write_text("fact broken : bool label\n")

@@ -97,7 +97,8 @@ def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
         except DedentError as exc:
             diagnostics.append(_dedent_error(path, text, first, last, exc))
         except UnexpectedInput as exc:
-            diagnostics.append(_glued_word(path, chunk, exc) or _unexpected(path, chunk, exc))
+            diagnostics.append(_left_open(path, chunk, exc) or _glued_word(path, chunk, exc)
+                               or _unexpected(path, chunk, exc))
         except (LarkError, AssertionError) as exc:  # pragma: no cover - defensive
             diagnostics.append(Diagnostic("syntax", f"the text cannot be read: {exc}",
                                           Span(path, first + 1, 1, first + 1, 2)))
@@ -388,6 +389,32 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
                           hint=suggest(str(token.value), keywords))
     # "unexpected end of the line", not "unexpected the end of the line"
     return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span)
+
+
+def _left_open(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
+    '''The diagnostic for a triple-quoted string whose closing quotes were forgotten, or None.
+
+    Such a string runs on to the next triple quotes, those meant to open a later clause's string
+    (a `note` after a `quote`), and the parser fails on the words after them. When the failure
+    follows triple quotes that a clause's keyword precedes on their line, the string they close
+    was left open.'''
+    if not isinstance(exc, UnexpectedToken) or exc.token.start_pos is None:
+        return None
+    closed_at = len(text[:exc.token.start_pos].rstrip(" \t"))
+    string = next((m for m in _TOKENS.finditer(text) if m.end() == closed_at), None)
+    if string is None or not string.group().startswith('"""') or len(string.group()) < 6:
+        return None
+    line_start = text.rfind("\n", 0, closed_at - 3) + 1
+    keyword = text[line_start:closed_at - 3].strip()
+    if string.start() >= line_start or not keyword.isalpha():
+        return None
+    line = text.count("\n", 0, string.start()) + 1
+    column = string.start() - (text.rfind("\n", 0, string.start()) + 1) + 1
+    end = len(text.splitlines()[line - 1]) + 1
+    later = text.count("\n", 0, closed_at) + 1
+    return Diagnostic("unterminated-string", f'this """ string has no closing """: it runs on to line {later}, '
+                      f"where the \"\"\" after '{keyword}' was meant to open another",
+                      Span(path, line, column, line, end), hint='close it with """ where its text ends')
 
 
 def _glued_word(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
