@@ -481,8 +481,9 @@ def main(args) -> int:
         return 2
     if args.insecure_no_auth:
         bar = "!" * 78
-        log(f"\n{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
-            f"!! For a local demonstration only; never with real patients' data.\n{bar}")
+        # Not through log(): its prefix would stand alone on a line before the banner.
+        print(f"{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
+              f"!! For a local demonstration only; never with real patients' data.\n{bar}", file=sys.stderr, flush=True)
     holder = Holder(args.path, kb)
     app = create_app(holder, verifier=verifier, max_bytes=args.max_request_bytes, watch=args.watch,
                      public_url=args.public_url)
