@@ -80,6 +80,12 @@ def test_a_triple_quoted_string_left_open_is_reported_where_it_opens():
     assert hint.strip() == 'hint: close it with """ where its text ends'
 
 
+def test_a_branch_without_its_arrow_gets_a_hint_showing_how_a_branch_is_written():
+    run = run_cli("check", DATA / "parse" / "branch_without_arrow.rules")
+    assert ":8:41: error: unexpected '\"3 or fewer\"'" in run.err, run.err
+    assert "hint: a branch reads: when CONDITION -> TARGET \"label\" (is '->' missing?)" in run.err, run.err
+
+
 def test_a_line_that_ends_too_soon_says_so_in_plain_words(tmp_path):
     rules = tmp_path / "main.rules"
     rules.write_text("fact broken : bool label\n")

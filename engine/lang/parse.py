@@ -388,7 +388,18 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
                           + ", ".join(expected_words), span,
                           hint=suggest(str(token.value), keywords))
     # "unexpected end of the line", not "unexpected the end of the line"
-    return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span)
+    return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span,
+                      hint=_branch_hint(text, line, expected_words))
+
+
+def _branch_hint(text: str, line: int, expected: list[str]) -> str | None:
+    """How a branch is written, when a decision's branch fails where its '->' could stand: the
+    parser, reading `when x <= 3 target`, takes the target for a unit and fails after it."""
+    lines = text.splitlines()
+    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    if "'->'" in expected and words[:1] in (["when"], ["otherwise"]) and "->" not in words:
+        return "a branch reads: when CONDITION -> TARGET \"label\" (is '->' missing?)"
+    return None
 
 
 def _left_open(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
