@@ -43,13 +43,22 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def case_path(given: str) -> str:
+    """The demo's case as the commands find it, which run in ROOT: a relative path given from
+    another folder is that folder's file, made absolute; from ROOT it is shown as given."""
+    path = Path(given)
+    if not path.is_absolute() and Path.cwd().resolve() != ROOT and path.exists():
+        return str(path.resolve())
+    return given
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test"):
         print(__doc__.strip())
         return 2
     ensure_environment()
     if argv[0] == "demo":
-        case = argv[1] if len(argv) > 1 else DEMO_CASE
+        case = case_path(argv[1]) if len(argv) > 1 else DEMO_CASE
         consilium = [str(PYTHON), "-m", "consilium"]
         code = subprocess.run([*consilium, "eval", "kb", case], cwd=ROOT).returncode
         if code != 0:
