@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
+from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError, UsageError,
                           format_json, format_text)
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
@@ -351,6 +351,13 @@ def _main(argv: list[str] | None, collecting: bool = True) -> int:
         return EXIT_INPUT
     if args.command == "check":
         return _check(args.path, args.format, args.require_review)
+    if args.command == "eval" and (args.cohort or args.table) and args.output:
+        from .inputs.rows import cohort_format
+        try:  # before any engine starts: the output is at fault, not the cohort
+            cohort_format(Path(args.output), role="the rows' output (-o)")
+        except UsageError as error:
+            print(f"consilium eval: {error}", file=sys.stderr)
+            return EXIT_INPUT
     if args.command == "eval" and (args.engine != "python" or args.table):
         from .cli_sql import cohort_in_engine
         return cohort_in_engine(args)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import KB, run_process
+from conftest import KB, run_cli, run_process
 
 from consilium import load_kb
 
@@ -90,6 +90,18 @@ def test_cohort_usage_errors(tmp_path):
     (tmp_path / "cases.txt").write_text("{}\n")
     bad = run_process("eval", "--cohort", tmp_path / "cases.txt")
     assert bad.code == 2 and "a cohort is a .jsonl, .csv or .parquet file" in bad.err
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_an_output_of_no_known_kind_is_named_as_the_output(tmp_path, engine):
+    # `-o rows` (a folder, or a name without .jsonl/.csv/.parquet): the output is at fault, not the cohort
+    (tmp_path / "rows").mkdir()
+    cases = write_jsonl(tmp_path / "cases.jsonl")
+    for output in (tmp_path / "rows", tmp_path / "rows.txt"):
+        bad = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", output)
+        assert bad.code == 2 and f"'{output}': the rows' output (-o) is a .jsonl, .csv or .parquet file" in bad.err, \
+            bad.err
+        assert not (tmp_path / "rows.txt").exists()
 
 
 # ---- cohorts survive any row (issue #12, part 2) ----------------------------------------------------
