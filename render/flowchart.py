@@ -294,7 +294,8 @@ class _Chart:
                                               if provenance.refs else "")))
         concluded = self.concluded.get(node_id, ())
         for label, reasons in concluded:  # a finding the pathway concludes here: in the box, not beside it
-            attrs["label"] += "\\n" + _lines(*wrap(f"⇒ finding: {label}", BOX))
+            # '→', not '⇒': PNG's font (Helvetica, as Liberation Sans) has no '⇒' and no fallback
+            attrs["label"] += "\\n" + _lines(*wrap(f"→ finding: {label}", BOX))
             if reasons is not None:  # the case's conclusion, with its reasons on hover
                 said = _e(f"Finding: {label} — {reasons}")
                 attrs["tooltip"] = f"{attrs['tooltip']} | {said}" if attrs.get("tooltip") else said

@@ -246,3 +246,22 @@ pathway p "P" source S
     assert run.code == 0, run.err
     assert (tmp_path / "out" / "pathway-p.svg").is_file()
     assert "pathway-p prints with text under 8 pt even as a page of its own" in " ".join(run.out.split())
+
+
+def test_every_character_of_the_bundled_charts_has_a_glyph_in_the_png_font():
+    # PNG is drawn in Helvetica, which fontconfig gives as Liberation Sans here and on most
+    # Linux systems, with no fallback to another font: a character it lacks prints as an empty
+    # box (the finding's '⇒' did, in every box that concludes a finding).
+    import shutil
+    import subprocess
+    if not shutil.which("fc-list"):
+        pytest.skip("fontconfig's fc-list is not installed")
+
+    def families(char: str) -> str:
+        return subprocess.run(["fc-list", f":charset={ord(char):x}", "family"], capture_output=True,
+                              text=True, check=True).stdout
+    if "Liberation Sans" not in families("a"):
+        pytest.skip("Liberation Sans, Helvetica's usual substitute, is not installed")
+    used = {ch for path in GOLDEN.glob("*.dot") for ch in path.read_text(encoding="utf-8") if ord(ch) > 127}
+    missing = sorted(ch for ch in used if "Liberation Sans" not in families(ch))
+    assert not missing, [f"U+{ord(ch):04X} {ch}" for ch in missing]
