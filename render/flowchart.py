@@ -100,11 +100,20 @@ class _Overlay:
         if result is None:
             return None
         overlay = cls()
+        # The facts that would decide each open node, as the result's needs and unchecked safety
+        # rules give them: not every unknown fact it read (the lungs' resectability is no need
+        # of a patient whose metastases are in the liver alone).
+        deciding: dict[str, list[str]] = {}
+        for need in result.needs:
+            for decided in need.decides:
+                deciding.setdefault(decided.node, []).append(need.fact)
+        for unchecked in result.unchecked:
+            deciding[unchecked.rule] = list(unchecked.needs)
         for step in result.trace:
             overlay.visited.add(step.node)
             overlay.taken.update((step.node, target) for target in step.next)
             if step.outcome.startswith(("undecided", "not checked")):
-                overlay.undecided[step.node] = [name for name, value in step.read if value is None]
+                overlay.undecided[step.node] = deciding.get(step.node, [])
         overlay.fired = {r.id for r in result.recommendations} | {w.id for w in result.warnings}
         return overlay
 
