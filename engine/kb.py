@@ -159,6 +159,10 @@ class KnowledgeBase:
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
         """The value of one expression of this knowledge base (resolved, as `defines` and the
         pathways hold them) for a validated case; None when it is unknown."""
+        if not isinstance(expr, ir.Expr):  # text, say: not for the code writer to stumble on
+            example = next(iter(self.defines), "NAME")
+            raise TypeError(f"value() takes an expression of the knowledge base, such as "
+                            f"kb.defines[{example!r}].expr, not {type(expr).__name__}")
         return self.evaluator.value(expr, case)
 
     def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
