@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import consilium
-from conftest import DATA, expected_diagnostics, run_cli, run_process
+from conftest import DATA, KB, expected_diagnostics, run_cli, run_process
+from consilium.engine.lang.load import display_path
 
 PHASES = ("parse", "load", "check", "graph")
 FIXTURES = [p for phase in PHASES for p in sorted((DATA / phase).iterdir()) if p.suffix == ".rules" or p.is_dir()]
@@ -120,6 +121,18 @@ def test_expression_nested_1000_levels_is_a_clear_error(tmp_path, expression):
     assert (name, line, code) == ("main.rules", 3, "too-deep")
     run = run_process("check", path)
     assert run.code == 1 and "Traceback" not in run.err and "too-deep" in run.err
+
+
+def test_checking_an_included_file_alone_names_the_knowledge_base_that_includes_it(tmp_path):
+    # `consilium check kb/liver.rules`: its facts live in kb/facts.rules, so 96 errors; the last
+    # line says which knowledge base the file belongs to, and how to check that instead.
+    run = run_cli("check", KB / "liver.rules")
+    assert run.code == 1 and "unknown-fact" in run.err
+    assert run.err.rstrip().splitlines()[-1] == (
+        f"note: {display_path(KB / 'liver.rules')} is a part of the knowledge base "
+        f"{display_path(KB / 'main.rules')}, which includes it: check that (consilium check {display_path(KB)})")
+    (tmp_path / "alone.rules").write_text("fact a : bool\ndefine b = c\n")
+    assert "note:" not in run_cli("check", tmp_path / "alone.rules").err   # a file no main.rules includes
 
 
 def test_missing_path_is_a_usage_error():
