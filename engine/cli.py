@@ -353,9 +353,14 @@ def _main(argv: list[str] | None, collecting: bool = True) -> int:
         return _check(args.path, args.format, args.require_review)
     if args.command == "eval" and (args.cohort or args.table) and args.output:
         from .inputs.rows import cohort_format
+        from .lang.files import OutputError, file_output, kind_of
         try:  # before any engine starts: the output is at fault, not the cohort
-            cohort_format(Path(args.output), role="the rows' output (-o)")
-        except UsageError as error:
+            target = file_output(args.output)
+            if kind_of(target) == "folder":
+                raise OutputError(f"'{args.output}' is a folder, and -o names the file to write: give the file's "
+                                  f"name in that folder, e.g. '{target / 'rows.jsonl'}'")
+            cohort_format(target, role="the rows' output (-o)")
+        except (OutputError, UsageError) as error:
             print(f"consilium eval: {error}", file=sys.stderr)
             return EXIT_INPUT
     if args.command == "eval" and (args.engine != "python" or args.table):

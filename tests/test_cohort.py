@@ -97,11 +97,13 @@ def test_an_output_of_no_known_kind_is_named_as_the_output(tmp_path, engine):
     # `-o rows` (a folder, or a name without .jsonl/.csv/.parquet): the output is at fault, not the cohort
     (tmp_path / "rows").mkdir()
     cases = write_jsonl(tmp_path / "cases.jsonl")
-    for output in (tmp_path / "rows", tmp_path / "rows.txt"):
-        bad = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", output)
-        assert bad.code == 2 and f"'{output}': the rows' output (-o) is a .jsonl, .csv or .parquet file" in bad.err, \
-            bad.err
-        assert not (tmp_path / "rows.txt").exists()
+    folder = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", tmp_path / "rows")
+    assert folder.code == 2 and f"'{tmp_path / 'rows'}' is a folder, and -o names the file to write: give the " \
+        f"file's name in that folder, e.g. '{tmp_path / 'rows' / 'rows.jsonl'}'" in folder.err, folder.err
+    text = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", tmp_path / "rows.txt")
+    assert text.code == 2 and f"'{tmp_path / 'rows.txt'}': the rows' output (-o) is a .jsonl, .csv or .parquet " \
+        "file" in text.err, text.err
+    assert not (tmp_path / "rows.txt").exists()
 
 
 # ---- cohorts survive any row (issue #12, part 2) ----------------------------------------------------
