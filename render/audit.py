@@ -160,6 +160,7 @@ class Tally:
     source_care: Counter = field(default_factory=Counter)        # (source, followed?) -> patients
     rule_care: Counter = field(default_factory=Counter)          # (rule, followed?) -> patients
     misses: dict = field(default_factory=lambda: defaultdict(list))  # rule -> rows not followed
+    unnamed: Counter = field(default_factory=Counter)            # received action no rule names -> patients
 
 
 class Auditor:
@@ -170,6 +171,7 @@ class Auditor:
         self.rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self.sites_of = {n.id: p.sites for p in checked.pathways for n in p.nodes}
         self.site_labels = {s.id: s.label for s in checked.sites.values()}
+        self.actions = {a for n in self.rules.values() for a in n.actions}  # the vocabulary received is in
         self.tally = Tally()
 
     def add(self, row: dict, received: frozenset[str] | None) -> None:
@@ -218,6 +220,7 @@ class Auditor:
     def _care(self, row: dict, fired: list[str], received: frozenset[str]) -> None:
         t = self.tally
         t.with_received += 1
+        t.unnamed.update(received - self.actions)  # a typo ('FOLFOX') would match nothing, silently
         for source in self.sources:
             mine = [self.rules[r] for r in fired if self.rules[r].provenance.source == source]
             pro = {a for n in mine if n.modality not in AGAINST for a in n.actions}
@@ -356,6 +359,11 @@ def page(kb, tally: Tally, title: str) -> str:
             yes, no = t.source_care[(source, True)], t.source_care[(source, False)]
             if yes + no:
                 shares.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
+        if t.unnamed:
+            named = ", ".join(f"<code>{html.escape(a)}</code> ({n:,} patient{'s' if n != 1 else ''})"
+                              for a, n in sorted(t.unnamed.items()))
+            out.append(f"<p class='unnamed'>Treatments received that no rule names, so that they follow no "
+                       f"recommendation (a rule's <code>action</code> words are the vocabulary): {named}.</p>")
         out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(shares, 0, "%"))
         lines: list[str] = []
         def judged(rule: str) -> int:

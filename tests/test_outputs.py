@@ -183,6 +183,22 @@ def test_audit_cohort_without_the_received_column_is_a_clear_error(tmp_path, nam
     assert named.code == 0, named.err
 
 
+def test_audit_names_received_treatments_no_rule_names(tmp_path):
+    # 'Liver_Resection' and 'hepatectomy' are no rule's action: they follow nothing, and the page says so
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / "received.jsonl"
+    cohort.write_text('{"received": ["Liver_Resection", "hepatectomy"]}\n{"received": ["liver_resection"]}\n')
+    run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert run.code == 0, run.err
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert ("Treatments received that no rule names, so that they follow no recommendation (a rule's "
+            "<code>action</code> words are the vocabulary): <code>Liver_Resection</code> (1 patient), "
+            "<code>hepatectomy</code> (1 patient).") in page
+    cohort.write_text('{"received": ["liver_resection"]}\n')
+    run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert "no rule names" not in (tmp_path / "a.html").read_text(encoding="utf-8")
+
+
 def test_charts_and_report_replace_old_files_whole(tmp_path):
     out = tmp_path / "charts"
     out.mkdir()
