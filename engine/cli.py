@@ -69,6 +69,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     need not build the others: the parsing and help of that command are the same)."""
     parser = argparse.ArgumentParser(prog="consilium", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"consilium {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def wanted(*names: str) -> bool:

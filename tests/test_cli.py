@@ -233,3 +233,9 @@ def test_each_command_parses_alone_as_among_all():
     args = ["eval", "kb", "case.yaml", "--json", "--trace"]
     assert vars(cli._parser("eval").parse_args(args)) == vars(everything.parse_args(args))
     assert cli._command_of(["frobnicate"]) is None and cli._command_of(["--help"]) is None
+
+
+def test_version_says_which_consilium_this_is():
+    import consilium
+    run = run_process("--version")
+    assert run.code == 0 and run.out.strip() == f"consilium {consilium.__version__}", run
