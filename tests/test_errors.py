@@ -87,6 +87,16 @@ def test_a_branch_without_its_arrow_gets_a_hint_showing_how_a_branch_is_written(
     assert "hint: a branch reads: when CONDITION -> TARGET \"label\" (is '->' missing?)" in run.err, run.err
 
 
+def test_a_closed_triple_quoted_string_followed_by_a_stray_word_is_not_said_to_be_left_open(tmp_path):
+    # the string's last line is one word ('resection"""'), which is no keyword: the string was closed
+    path = tmp_path / "main.rules"
+    path.write_text('source S "S"\nfact r : bool\npathway p "P" source S\n    recommend r1 "R"\n'
+                    '        modality recommended\n        quote """Resection of both sites,\n'
+                    '            resection""" junk\n')
+    run = run_cli("check", path)
+    assert ":7:26: error: unknown keyword 'junk'" in run.err and "no closing" not in run.err, run.err
+
+
 def test_a_line_that_ends_too_soon_says_so_in_plain_words(tmp_path):
     rules = tmp_path / "main.rules"
     rules.write_text("fact broken : bool label\n")

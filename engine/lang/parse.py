@@ -305,6 +305,12 @@ def _keyword_text(terminal: str) -> str | None:
     return None
 
 
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """Every keyword of the language ('quote', 'note', ...)."""
+    return frozenset(k for k in (_keyword_text(t.name) for t in parser().terminals) if k and k.isalpha())
+
+
 _TERMINAL_WORDS = {
     "NAME": "a name", "STRING": "a quoted string", "NUMBER": "a number", "INT": "a whole number",
     "DATE": "a date (YYYY-MM-DD)", "_NL": "the end of the line", "_INDENT": "an indented block",
@@ -417,7 +423,7 @@ def _left_open(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
         return None
     line_start = text.rfind("\n", 0, closed_at - 3) + 1
     keyword = text[line_start:closed_at - 3].strip()
-    if string.start() >= line_start or not keyword.isalpha():
+    if string.start() >= line_start or keyword not in _keywords():  # `word""" junk` ends a string
         return None
     line = text.count("\n", 0, string.start()) + 1
     column = string.start() - (text.rfind("\n", 0, string.start()) + 1) + 1
