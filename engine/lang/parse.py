@@ -70,7 +70,8 @@ def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
                                       "or remove the file")]
     if not text.endswith("\n"):
         text += "\n"
-    problems = _check_controls(path, text) or _check_brackets(path, text) or _check_tabs(path, text)
+    problems = (_check_controls(path, text) or _check_left_open(path, text) or _check_brackets(path, text)
+                or _check_tabs(path, text))
     if problems:
         return None, problems
     lalr = parser()  # built outside the try: a broken grammar is a bug, not the user's syntax error
@@ -97,8 +98,7 @@ def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
         except DedentError as exc:
             diagnostics.append(_dedent_error(path, text, first, last, exc))
         except UnexpectedInput as exc:
-            diagnostics.append(_left_open(path, chunk, exc) or _glued_word(path, chunk, exc)
-                               or _unexpected(path, chunk, exc))
+            diagnostics.append(_glued_word(path, chunk, exc) or _unexpected(path, chunk, exc))
         except (LarkError, AssertionError) as exc:  # pragma: no cover - defensive
             diagnostics.append(Diagnostic("syntax", f"the text cannot be read: {exc}",
                                           Span(path, first + 1, 1, first + 1, 2)))
@@ -408,30 +408,34 @@ def _branch_hint(text: str, line: int, expected: list[str]) -> str | None:
     return None
 
 
-def _left_open(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
-    '''The diagnostic for a triple-quoted string whose closing quotes were forgotten, or None.
+def _check_left_open(path: str, text: str) -> list[Diagnostic]:
+    '''A triple-quoted string whose closing quotes were forgotten, if the text has one.
 
     Such a string runs on to the next triple quotes, those meant to open a later clause's string
-    (a `note` after a `quote`), and the parser fails on the words after them. When the failure
-    follows triple quotes that a clause's keyword precedes on their line, the string they close
-    was left open.'''
-    if not isinstance(exc, UnexpectedToken) or exc.token.start_pos is None:
-        return None
-    closed_at = len(text[:exc.token.start_pos].rstrip(" \t"))
-    string = next((m for m in _TOKENS.finditer(text) if m.end() == closed_at), None)
-    if string is None or not string.group().startswith('"""') or len(string.group()) < 6:
-        return None
-    line_start = text.rfind("\n", 0, closed_at - 3) + 1
-    keyword = text[line_start:closed_at - 3].strip()
-    if string.start() >= line_start or keyword not in _keywords():  # `word""" junk` ends a string
-        return None
-    line = text.count("\n", 0, string.start()) + 1
-    column = string.start() - (text.rfind("\n", 0, string.start()) + 1) + 1
-    end = len(text.splitlines()[line - 1]) + 1
-    later = text.count("\n", 0, closed_at) + 1
-    return Diagnostic("unterminated-string", f'this """ string has no closing """: it runs on to line {later}, '
-                      f"where the \"\"\" after '{keyword}' was meant to open another",
-                      Span(path, line, column, line, end), hint='close it with """ where its text ends')
+    (`note """` after a `quote`), and every string after it is read inside out: the parser, or the
+    brackets' check, fails far from the mistake. A string that a clause opens (`quote """`) and
+    that triple quotes standing on their line after a keyword alone close was left open.'''
+    for string in _TOKENS.finditer(text):
+        token = string.group()
+        if not token.startswith('"""') or len(token) < 6 or "\n" not in token:
+            continue
+        closed_at = string.end()
+        line_start = text.rfind("\n", 0, closed_at - 3) + 1
+        before = text[line_start:closed_at - 3]
+        keyword = before.strip()
+        # `    note """`: indented, a keyword, a space; a string's last line is text (`resection"""`)
+        opened_by = text[text.rfind("\n", 0, string.start()) + 1:string.start()].split()[-1:]
+        if keyword not in _keywords() or not before[:1].isspace() or not before[-1:].isspace() \
+                or not opened_by or opened_by[0] not in _keywords():  # opened by a clause (`quote """`), too
+            continue
+        line = text.count("\n", 0, string.start()) + 1
+        column = string.start() - (text.rfind("\n", 0, string.start()) + 1) + 1
+        end = len(text.splitlines()[line - 1]) + 1
+        later = text.count("\n", 0, closed_at) + 1
+        return [Diagnostic("unterminated-string", f'this """ string has no closing """: it runs on to line {later}, '
+                           f"where the \"\"\" after '{keyword}' was meant to open another",
+                           Span(path, line, column, line, end), hint='close it with """ where its text ends')]
+    return []
 
 
 def _glued_word(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
