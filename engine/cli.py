@@ -565,9 +565,9 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         kb = _load(path)
     except KnowledgeBaseError as error:
         _report(error, fmt)
-        root = _including_root(Path(path)) if path and fmt == "text" else None
+        from .lang.load import display_path, including_root
+        root = including_root(Path(path)) if path and fmt == "text" else None
         if path and root is not None:
-            from .lang.load import display_path
             print(f"note: {display_path(Path(path))} is a part of the knowledge base {display_path(root)}, which "
                   f"includes it: check that (consilium check {display_path(root.parent)})", file=sys.stderr)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
@@ -602,24 +602,6 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         print(f"{kb.root}: {'ok' if summary['ok'] else 'findings'} — {sizes}; "
               f"static checks: {counts}" + (f", {waived} waived" if waived else ""))
     return EXIT_FINDINGS if failing or not reviewed else EXIT_OK
-
-
-def _including_root(path: Path) -> Path | None:
-    """The nearest main.rules above a rule file that includes it (the file was checked alone,
-    without the facts and sources the rest of its knowledge base declares), or None."""
-    from .lang.load import ROOT_FILE, load
-    if path.suffix != ".rules" or path.name == ROOT_FILE or not path.is_file():
-        return None
-    target = str(path.resolve())
-    folder = path.absolute().parent
-    for _ in range(12):
-        candidate = folder / ROOT_FILE
-        if candidate.is_file() and target in load(candidate)[0].paths:
-            return candidate
-        if folder.parent == folder:
-            return None
-        folder = folder.parent
-    return None
 
 
 def _count(number: int, word: str) -> str:
