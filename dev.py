@@ -52,6 +52,14 @@ def case_path(given: str) -> str:
     return given
 
 
+def shown(path: Path) -> str:
+    """A path of the project as the user can open it from where they ran the demo."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:  # run from outside the project: the whole path
+        return str(path)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test"):
         print(__doc__.strip())
@@ -75,9 +83,10 @@ def main(argv: list[str]) -> int:
             code = subprocess.run([*consilium, *command], cwd=ROOT, stdout=subprocess.DEVNULL).returncode
             if code != 0:
                 return code
+        out = shown(ROOT / "out" / "demo")
         print("\nFlowchart of this case's path, a page per section: "
-              "out/demo/pathway-hepatic_metastases-*.svg (and .png)"
-              "\nThe auditors' review report:   out/demo/report/index.html")
+              f"{out}/pathway-hepatic_metastases-*.svg (and .png)"
+              f"\nThe auditors' review report:   {out}/report/index.html")
         return 0
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
 

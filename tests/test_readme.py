@@ -52,5 +52,7 @@ def test_the_demo_reads_a_case_given_from_another_folder(tmp_path, monkeypatch):
     (tmp_path / "mycase.json").write_text("{}")
     monkeypatch.chdir(tmp_path)
     assert dev.case_path("mycase.json") == str((tmp_path / "mycase.json").resolve())
+    assert dev.shown(ROOT / "out" / "demo") == str(ROOT / "out" / "demo")   # where its charts are, from here
     monkeypatch.chdir(ROOT)
     assert dev.case_path("examples/liver_workup_incomplete.json") == "examples/liver_workup_incomplete.json"
+    assert dev.shown(ROOT / "out" / "demo") == "out/demo"
