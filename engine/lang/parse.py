@@ -70,8 +70,14 @@ def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
                                       "or remove the file")]
     if not text.endswith("\n"):
         text += "\n"
-    problems = (_check_controls(path, text) or _check_left_open(path, text) or _check_brackets(path, text)
-                or _check_tabs(path, text))
+    problems = _check_controls(path, text) or _check_left_open(path, text)
+    if not problems:
+        brackets = _check_brackets(path, text)
+        if brackets and any(_closing_keyword(text, m) for m in _TOKENS.finditer(text)):
+            # a string's opening quotes are missing: the strings after it read inside out, their
+            # brackets as code; the parser says where, at the text that stands outside its quotes
+            brackets = []
+        problems = brackets or _check_tabs(path, text)
     if problems:
         return None, problems
     lalr = parser()  # built outside the try: a broken grammar is a bug, not the user's syntax error
@@ -416,18 +422,11 @@ def _check_left_open(path: str, text: str) -> list[Diagnostic]:
     brackets' check, fails far from the mistake. A string that a clause opens (`quote """`) and
     that triple quotes standing on their line after a keyword alone close was left open.'''
     for string in _TOKENS.finditer(text):
-        token = string.group()
-        if not token.startswith('"""') or len(token) < 6 or "\n" not in token:
+        keyword = _closing_keyword(text, string)
+        opened_by = text[text.rfind("\n", 0, string.start()) + 1:string.start()].split()[-1:]
+        if keyword is None or not opened_by or opened_by[0] not in _keywords():  # opened by a clause, too
             continue
         closed_at = string.end()
-        line_start = text.rfind("\n", 0, closed_at - 3) + 1
-        before = text[line_start:closed_at - 3]
-        keyword = before.strip()
-        # `    note """`: indented, a keyword, a space; a string's last line is text (`resection"""`)
-        opened_by = text[text.rfind("\n", 0, string.start()) + 1:string.start()].split()[-1:]
-        if keyword not in _keywords() or not before[:1].isspace() or not before[-1:].isspace() \
-                or not opened_by or opened_by[0] not in _keywords():  # opened by a clause (`quote """`), too
-            continue
         line = text.count("\n", 0, string.start()) + 1
         column = string.start() - (text.rfind("\n", 0, string.start()) + 1) + 1
         end = len(text.splitlines()[line - 1]) + 1
@@ -436,6 +435,21 @@ def _check_left_open(path: str, text: str) -> list[Diagnostic]:
                            f"where the \"\"\" after '{keyword}' was meant to open another",
                            Span(path, line, column, line, end), hint='close it with """ where its text ends')]
     return []
+
+
+def _closing_keyword(text: str, string: re.Match) -> str | None:
+    """The keyword before the quotes that close a triple-quoted string, when they stand on their
+    line after it alone (`    note \"\"\"`: meant to open a string, not to close one), else None;
+    a string's last line is text (`resection\"\"\"`)."""
+    token = string.group()
+    if not token.startswith('"""') or len(token) < 6 or "\n" not in token:
+        return None
+    line_start = text.rfind("\n", 0, string.end() - 3) + 1
+    before = text[line_start:string.end() - 3]
+    keyword = before.strip()
+    if keyword in _keywords() and before[:1].isspace() and before[-1:].isspace():
+        return keyword
+    return None
 
 
 def _glued_word(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
