@@ -43,6 +43,7 @@ from ..lang.diagnostics import CaseError, DiagnosticsError, format_text
 from .auth import AuthError, Verifier
 from .cards import order_cards, patient_view_cards, problems_card
 from .fhir_client import RequestError, gather
+from .ports import port_taken
 from .request import FACTS_EXTENSION
 
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
@@ -436,19 +437,6 @@ def settings_problems(args) -> list[str]:
     return problems
 
 
-def _port_taken(host: str, port: int) -> str | None:
-    """Why the address cannot be listened on (taken, not ours), or None: said before uvicorn tries."""
-    import socket
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-    return None
-
-
 def main(args) -> int:
     """Run the service (called by the command line with its parsed arguments)."""
     import uvicorn
@@ -475,7 +463,7 @@ def main(args) -> int:
     except DiagnosticsError as error_:
         log("the knowledge base did not load:\n" + format_text(error_.diagnostics, error_.texts))
         return 2
-    taken = _port_taken(args.host, args.port)
+    taken = port_taken(args.host, args.port)
     if taken is not None:
         log(taken + " (another service there? choose another --port)")
         return 2
