@@ -368,7 +368,8 @@ def page(kb, tally: Tally, title: str) -> str:
         lines: list[str] = []
         def judged(rule: str) -> int:
             return t.rule_care[(rule, True)] + t.rule_care[(rule, False)]
-        for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: -judged(r)):
+        order = {rule: i for i, rule in enumerate(rules)}  # ties in the knowledge base's order, not a set's
+        for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: (-judged(r), order.get(r, len(order)))):
             yes, no = t.rule_care[(rule, True)], t.rule_care[(rule, False)]
             missed = ", ".join(str(r) for r in t.misses.get(rule, ()))
             more = " ..." if no > len(t.misses.get(rule, ())) else ""

@@ -199,6 +199,24 @@ def test_audit_names_received_treatments_no_rule_names(tmp_path):
     assert "no rule names" not in (tmp_path / "a.html").read_text(encoding="utf-8")
 
 
+def test_the_audit_page_is_the_same_bytes_from_one_run_to_the_next(tmp_path):
+    # the rules followed as often were listed in a set's order, which changes with each process
+    import os
+    import subprocess
+    import sys
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / "received.jsonl"
+    cohort.write_text('{"received": ["liver_resection"]}\n{"received": ["systemic_therapy"]}\n')
+    pages = []
+    for seed in ("1", "2", "3"):
+        page = tmp_path / f"audit-{seed}.html"
+        subprocess.run([sys.executable, "-m", "consilium", "audit", str(KB), "--rows", str(rows), "--cohort",
+                        str(cohort), "-o", str(page)], check=True, capture_output=True, timeout=120,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        pages.append(page.read_bytes())
+    assert pages[0] == pages[1] == pages[2]
+
+
 def test_charts_and_report_replace_old_files_whole(tmp_path):
     out = tmp_path / "charts"
     out.mkdir()
