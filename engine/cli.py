@@ -357,6 +357,8 @@ def _main(argv: list[str] | None, collecting: bool = True) -> int:
         from .inputs.rows import cohort_format
         from .lang.files import OutputError, file_output, kind_of
         try:  # before any engine starts: the output is at fault, not the cohort
+            if args.output == "-":
+                raise OutputError("-o -: the rows go to standard output when -o is left out (as JSON Lines)")
             target = file_output(args.output)
             if kind_of(target) == "folder":
                 raise OutputError(f"'{args.output}' is a folder, and -o names the file to write: give the file's "

@@ -104,6 +104,8 @@ def test_an_output_of_no_known_kind_is_named_as_the_output(tmp_path, engine):
     assert text.code == 2 and f"'{tmp_path / 'rows.txt'}': the rows' output (-o) is a .jsonl, .csv or .parquet " \
         "file" in text.err, text.err
     assert not (tmp_path / "rows.txt").exists()
+    dash = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", "-")
+    assert dash.code == 2 and "-o -: the rows go to standard output when -o is left out" in dash.err, dash.err
 
 
 def test_the_sql_engines_refuse_a_cohort_of_fhir_bundles(tmp_path):
