@@ -20,6 +20,10 @@ cases, times each call's parts apart within it: `evaluate`; reading the result's
 `to_json` of that result, which only serialises. It prints `to_json` as a caller pays it
 (advice + serialising) against `evaluate`, and serialising alone against the evaluation it
 serialises (`evaluate` + its advice).
+Those are medians of 500-case batches, which leave out the few batches holding a full
+collection of the garbage collector; the same parts' means over the run, which count them,
+follow. A collection counts in the part that set it off, mostly `to_json` (the part holding the
+most new containers at once), whichever parts' objects it scans.
 Loading, each in a fresh process: with nothing cached (parse, check, compile, and the
 generated code compiled by Python) and from the cache; and `consilium eval` of one example case
 as a whole process, next to a bare `python -c pass`. These are CPU times (user and system, of
@@ -79,11 +83,14 @@ def profile(evaluate, cases: list[dict]) -> int:
     return 0
 
 
-def split(evaluate, cases: list[dict], batch: int) -> dict[str, float]:
+def split(evaluate, cases: list[dict], batch: int) -> tuple[dict[str, float], dict[str, float]]:
     """Per case, the CPU time of `evaluate`, of reading the result's advice (findings, options,
     contradictions, choices: worked out when first read), and of `to_json` of that result, each
-    timed apart within one call; the median of each batch's mean. The clock's own cost (taken
-    as the least of many empty readings) is taken off each part."""
+    timed apart within one call: the median of each batch's mean, and the mean over the whole
+    run. The median leaves out the few batches that hold a full collection of the garbage
+    collector (a pause of about a tenth of a second, every few thousand distinct cases); the
+    mean counts them, as a run of many cases pays them. The clock's own cost (taken as the
+    least of many empty readings) is taken off each part."""
     clock = time.process_time_ns
     empty = min(-clock() + clock() for _ in range(2000))
     parts: dict[str, list[float]] = {"evaluate": [], "advice": [], "serialise": []}
@@ -103,7 +110,8 @@ def split(evaluate, cases: list[dict], batch: int) -> dict[str, float]:
             total[2] += t3 - t2 - empty
         for name, spent in zip(parts, total, strict=True):
             parts[name].append(spent / len(chunk) / 1e9)
-    return {name: statistics.median(values) for name, values in parts.items()}
+    return ({name: statistics.median(values) for name, values in parts.items()},
+            {name: statistics.fmean(values) for name, values in parts.items()})
 
 
 def main() -> int:
@@ -158,7 +166,7 @@ def main() -> int:
         more = [dict(rng.choice(cases)) for _ in range(args.cases)]
     else:
         more = [random_case(kb.facts, rng) for _ in range(args.cases)]
-    parts = split(evaluate, more, 500)
+    parts, means = split(evaluate, more, 500)
     evaluated, advice, serialised = parts["evaluate"], parts["advice"], parts["serialise"]
     print(f"\nthe parts of each call, timed apart ({len(more):,} other cases)")
     print(f"{'evaluate':<30} {evaluated * 1e6:>9.2f} µs")
@@ -168,6 +176,10 @@ def main() -> int:
           f"{(advice + serialised) / evaluated:>7.2f}x evaluate (advice + serialising)")
     print(f"{'serialising alone':<30} {serialised * 1e6:>9.2f} µs {serialised / (evaluated + advice):>7.2f}x "
           f"evaluate + its advice (the evaluation it serialises)")
+    evaluated, advice, serialised = means["evaluate"], means["advice"], means["serialise"]
+    print(f"{'the same, means over the run':<30} {evaluated * 1e6:>9.2f} + {advice * 1e6:.2f} + "
+          f"{serialised * 1e6:.2f} µs: serialising {serialised / (evaluated + advice):.2f}x evaluate + its advice "
+          f"(full collections counted)")
 
     with tempfile.TemporaryDirectory() as cache_dir:
         # as installed: pip compiles the bytecode at install, so a user's process never compiles

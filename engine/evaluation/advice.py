@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
+from .memo import Memo
 from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.reads import conditions_of, reads_of
@@ -205,8 +206,9 @@ class Advisor:
         self._conditions: Callable[[Callable[[str], Any]], tuple[Any, ...]] | None = None  # see `_held`
         # a finding (a contradiction) per (its place, its reasons' id, where concluded), the
         # reasons kept beside it so that their id is not reused while the entry lives
-        self._found: dict[tuple[Any, ...], tuple[tuple[Reason, ...], Finding]] = {}
-        self._contradicted: dict[tuple[int, int], tuple[tuple[Reason, ...], Contradiction]] = {}
+        # (kept from a key's second sight: memo.py)
+        self._found: Memo = Memo(KEPT)  # key -> (reasons, Finding)
+        self._contradicted: Memo = Memo(KEPT)  # (constraint, id(reasons)) -> (reasons, Contradiction)
         self._first_choice: dict[tuple[str, ...], str | None] = {}  # per path, its outermost `choose` step
         self._held_at: dict[int, int] = {}  # a condition's place in `_held`, by its id (the IR keeps it alive)
         self._reach_at: dict[str, int] = {}  # a node's place in `_held`: whether the case reaches it
@@ -243,11 +245,8 @@ class Advisor:
             kept = self._found.get(key)
             if kept is None or kept[0] is not reasons:
                 p = f.provenance or ir.Provenance(source="")  # `check` requires one; this keeps types honest
-                kept = (reasons, Finding(f.id, f.label, f.sites, p.source, p.section, p.quote, p.refs, p.note,
-                                         reasons, concluded))
-                if len(self._found) >= KEPT:
-                    self._found.clear()
-                self._found[key] = kept
+                kept = self._found.keep(key, (reasons, Finding(f.id, f.label, f.sites, p.source, p.section, p.quote,
+                                                               p.refs, p.note, reasons, concluded)))
             found.append(kept[1])
         return tuple(found)
 
@@ -389,10 +388,8 @@ class Advisor:
                 kept = self._contradicted.get((i, id(reasons)))
                 if kept is None or kept[0] is not reasons:
                     facts = tuple(dict.fromkeys(f for r in reasons for f in r.facts))
-                    kept = (reasons, Contradiction(c.id, c.label, facts, reasons, c.note))
-                    if len(self._contradicted) >= KEPT:
-                        self._contradicted.clear()
-                    self._contradicted[i, id(reasons)] = kept
+                    kept = self._contradicted.keep((i, id(reasons)), (reasons, Contradiction(c.id, c.label, facts,
+                                                                                              reasons, c.note)))
                 found.append(kept[1])
         return tuple(found)
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Any, Iterable, Mapping, NamedTuple
 
+from .memo import Memo
 from ..lang import ir
 from .result import Recommendation
 
@@ -102,9 +103,9 @@ class Concordance:
         self._at_site = lru_cache(maxsize=4096)(self._source_at_site)
         # a pair's relation, by the two parts' ids (hashing the parts would cost more than relating
         # them); both parts kept beside it, so neither id is reused while the entry lives
-        self._relations: dict[tuple[int, int], tuple[SourceAtSite, SourceAtSite, Relation]] = {}
+        self._relations: Memo = Memo(4096)  # (id, id) -> (SourceAtSite, SourceAtSite, Relation)
         self._silent: dict[tuple[str, str], Relation] = {}
-        self._views: dict[tuple[Any, ...], tuple[SiteView, ...]] = {}  # the whole answer, per distinct input
+        self._views: Memo = Memo(4096)  # the whole answer (tuple[SiteView, ...]), per distinct input
 
     def views(self, fired: tuple[str, ...], recommendations: Iterable[Recommendation],
               present: tuple[bool | None, ...], pending: Mapping[str, tuple[str, ...]]) -> tuple[SiteView, ...]:
@@ -118,9 +119,7 @@ class Concordance:
         key = (present, fired, tuple(pending.items()))
         found = self._views.get(key)
         if found is None:
-            found = self._views[key] = self._views_of(recommendations, present, pending)
-            if len(self._views) > 4096:
-                self._views.clear()  # bounded: a cohort of distinct cases does not grow it without end
+            found = self._views.keep(key, self._views_of(recommendations, present, pending))  # (bounded)
         return found
 
     def _views_of(self, recommendations: Iterable[Recommendation], present: tuple[bool | None, ...],
@@ -162,11 +161,7 @@ class Concordance:
         kept = self._relations.get((id(a), id(b)))
         if kept is not None and kept[0] is a and kept[1] is b:
             return kept[2]
-        if len(self._relations) >= 4096:
-            self._relations.clear()  # bounded, like the other caches
-        relation = _relate(a, b)
-        self._relations[id(a), id(b)] = (a, b, relation)
-        return relation
+        return self._relations.keep((id(a), id(b)), (a, b, _relate(a, b)))[2]  # (bounded)
 
     def _source_at_site(self, source: str, rules: tuple[str, ...], pending: tuple[str, ...]) -> SourceAtSite:
         """One source at one site: what its rules that fired there recommend and advise against."""

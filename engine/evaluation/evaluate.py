@@ -29,6 +29,7 @@ from .codegen.walk import open_nodes
 from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import Relevance, answers, kept_bound
+from .memo import Memo
 from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
@@ -95,9 +96,10 @@ class Evaluator:
         self._cuts_kept: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._samples: dict[tuple[str, str], tuple[Any, ...]] = {}  # per (node, fact): the values its answers try
         self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
-        self._by_source_kept: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[SourceView, ...]] = {}
-        self._open_kept: dict[tuple[Any, ...], tuple[tuple[str, Undecided], ...]] = {}
-        self._needs_kept: dict[tuple[Any, ...], tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]] = {}
+        # (kept from a key's second sight: memo.py)
+        self._by_source_kept: Memo = Memo(VIEWS_KEPT)  # (fired, warnings) -> tuple[SourceView, ...]
+        self._open_kept: Memo = Memo(self._kept_bound)  # open key -> tuple[tuple[str, Undecided], ...]
+        self._needs_kept: Memo = Memo(NEEDS_KEPT)  # open nodes -> (needs, pending)
 
     @cached_property
     def decide(self) -> Decide:
@@ -139,9 +141,7 @@ class Evaluator:
         key = (fired, tuple([w.id for w in warnings]))
         by_source = self._by_source_kept.get(key)
         if by_source is None:
-            if len(self._by_source_kept) >= VIEWS_KEPT:
-                self._by_source_kept.clear()
-            by_source = self._by_source_kept[key] = self._by_source(recommendations, warnings)
+            by_source = self._by_source_kept.keep(key, self._by_source(recommendations, warnings))
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
@@ -188,11 +188,7 @@ class Evaluator:
         if done is not None:
             return done
         done = self._work_needs(case, undecided)
-        if hashable:
-            if len(self._needs_kept) >= NEEDS_KEPT:
-                self._needs_kept.clear()
-            self._needs_kept[whole] = done
-        return done
+        return self._needs_kept.keep(whole, done) if hashable else done
 
     def _work_needs(self, case: Mapping[str, Any], undecided: list[Any]) \
             -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
@@ -221,14 +217,10 @@ class Evaluator:
         node = self._nodes[node_id]
         found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
                        for fact in self._relevance(key)])
-        kept = self._open_kept
-        if len(kept) >= self._kept_bound:
-            kept.clear()  # bounded: a cohort of distinct cases does not grow it without end
         try:
-            kept[key] = found
-        except TypeError:
-            pass
-        return found
+            return self._open_kept.keep(key, found)  # (bounded: memo.py)
+        except TypeError:  # a value that cannot be hashed: not kept
+            return found
 
     # ---- what each answer would lead to ------------------------------------------------
     def answers(self, node: ir.Node, fact: str, case: Mapping[str, Any]) -> tuple[Answer, ...]:

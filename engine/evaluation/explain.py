@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, NamedTuple
 
+from .memo import Memo
 from ..lang import ir
 from ..lang.reads import facts_read
 from ..lang.values import format_value, to_json_value
@@ -77,8 +78,9 @@ class Explainer:
         # (condition, those values), up to a bound (the condition kept beside its key: its id
         # is not reused while the entry lives)
         self._keys: dict[int, tuple[ir.Expr, CaseKey]] = {}
-        self._reasons: dict[Any, tuple[Reason, ...]] = {}
-        self._criteria: dict[Any, Reason] = {}  # a criterion's reason, per (criterion, holds, values read)
+        # (kept from a key's second sight: memo.py)
+        self._reasons: Memo = Memo(KEPT)  # key -> tuple[Reason, ...]
+        self._criteria: Memo = Memo(KEPT)  # a criterion's reason, per (criterion, holds, values read)
 
     # ---- what is still open ------------------------------------------------------------
     def open_facts(self, e: ir.Expr | None, case: Mapping[str, Any]) -> tuple[str, ...]:
@@ -122,10 +124,7 @@ class Explainer:
         except TypeError:  # a value that cannot be hashed: worked out, not kept
             return self._work_reasons(e, case)
         if found is None:
-            found = self._work_reasons(e, case)
-            if len(self._reasons) >= KEPT:
-                self._reasons.clear()
-            self._reasons[key] = found
+            found = self._reasons.keep(key, self._work_reasons(e, case))
         return found
 
     def _work_reasons(self, e: ir.Expr, case: Mapping[str, Any]) -> tuple[Reason, ...]:
@@ -178,10 +177,7 @@ class Explainer:
         except TypeError:  # a value that cannot be hashed: worked out, not kept
             return Reason(self._leaf(e, case, holds), self._read(e, case))
         if found is None:
-            found = Reason(self._leaf(e, case, holds), self._read(e, case))
-            if len(self._criteria) >= KEPT:
-                self._criteria.clear()
-            self._criteria[key] = found
+            found = self._criteria.keep(key, Reason(self._leaf(e, case, holds), self._read(e, case)))
         return found
 
     def _leaf(self, e: ir.Expr, case: Mapping[str, Any], holds: bool) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
+from .memo import Memo
+
 if TYPE_CHECKING:  # result.py imports this module: its JSON holds the merged warnings
     from .result import RuleWarning
 
@@ -54,14 +56,11 @@ def merge_warnings(warnings: Iterable["RuleWarning"]) -> tuple[MergedWarning, ..
     except TypeError:  # a field that cannot be hashed: worked out, not kept
         return _merge(warnings)
     if found is None:
-        found = _merge(warnings)
-        if len(_MERGED) >= 4096:
-            _MERGED.clear()
-        _MERGED[warnings] = found
+        found = _MERGED.keep(warnings, _merge(warnings))
     return found
 
 
-_MERGED: dict[tuple["RuleWarning", ...], tuple[MergedWarning, ...]] = {}
+_MERGED = Memo(4096)  # tuple[RuleWarning, ...] -> tuple[MergedWarning, ...], from its second sight
 
 
 def _merge(warnings: tuple["RuleWarning", ...]) -> tuple[MergedWarning, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from .memo import Memo
 from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.reads import conditions_of, facts_read, reads_of
@@ -205,8 +206,7 @@ class Relevance:
                 self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
         for s in checked.safeties:
             self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
-        self._kept: dict[Any, tuple[str, ...]] = {}
-        self._bound = kept_bound(len(self.nodes))
+        self._kept: Memo = Memo(kept_bound(len(self.nodes)))  # key -> tuple[str, ...], from its second sight
 
     def __call__(self, key: tuple[Any, ...]) -> tuple[str, ...]:
         try:
@@ -214,10 +214,7 @@ class Relevance:
         except TypeError:  # a value that cannot be hashed: worked out, not kept
             return self._work(key)
         if found is None:
-            found = self._work(key)
-            if len(self._kept) >= self._bound:
-                self._kept.clear()
-            self._kept[key] = found
+            found = self._kept.keep(key, self._work(key))
         return found
 
     def _work(self, key: tuple[Any, ...]) -> tuple[str, ...]:

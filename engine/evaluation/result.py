@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..lang.records import record
 from ..lang.diagnostics import Span
 from ..lang.values import to_json_value
+from .memo import Memo
 from .merged import merge_warnings
 from .trace_json import CaseJSON, case_json, recorded_json, stuck_reason
 from .shared import SharedDict, frozen, shared_dict, shared_list
@@ -515,7 +516,8 @@ _KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
     "undecided", "by_site", "finding", "contradiction", "contradiction warning")}
 # Per kind of record whose fields are all text, whole numbers and tuples and records of those
 # (equal records: the same JSON), by the record itself: these are often made afresh per result.
-_ALIKE: dict[str, dict[Any, Any]] = {kind: {} for kind in (
+# Kept from their second sight (memo.py): a part met once is made, not kept.
+_ALIKE: dict[str, Memo] = {kind: Memo(2048) for kind in (
     "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
 _KEPT_BOUND = 2048
 _SEEN: dict[int, set[int]] = {id(kept): set() for kept in _KEPT.values()}  # per kind, the ids met once (`_part`)
@@ -548,17 +550,14 @@ def _part(kept: dict[int, tuple[Any, Any]], record: Any, make: Callable[[Any], A
     return found[1]
 
 
-def _alike(kept: dict[Any, Any], record: Any, key: Any = None) -> Any:
+def _alike(kept: Memo, record: Any, key: Any = None) -> Any:
     """`record.to_json()`, read-only, made once per distinct record (see `_ALIKE`), or per `key`
     when given (what the JSON depends on, where the record holds more)."""
     if key is None:
         key = record
     found = kept.get(key)
     if found is None:
-        found = frozen(record.to_json())
-        if len(kept) >= _KEPT_BOUND:
-            kept.clear()
-        kept[key] = found
+        found = kept.keep(key, frozen(record.to_json()))
     return found
 
 
