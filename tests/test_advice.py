@@ -160,8 +160,19 @@ def test_the_result_carries_findings_options_and_why_not(bundled_kb):
                                                     "facts": {"future_liver_remnant": 25}}
     assert "esmo_omd_systemic_therapy" in [o["id"] for o in payload["options"]]
     assert "esmo_omd_systemic_therapy" not in result.recommendation_ids()
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="'no_such_rule' is no rule, decision or step of this knowledge base"):
         result.why_not("no_such_rule")
+    with pytest.raises(KeyError, match=r"'nope' is no site of this result \(its sites: liver, "):
+        result.site("nope")
+    with pytest.raises(KeyError, match=r"'nope' is no source of this result \(its sources: "):
+        result.source("nope")
+
+
+def test_why_not_a_decision_the_case_reaches_says_reached_not_given(bundled_kb):
+    result = bundled_kb.evaluate(RESECTABLE)
+    assert result.why_not("resectability").text().endswith("\n  reached by this case")
+    assert result.why_not("simultaneous_surgery").status == "given"
+    assert result.why_not("simultaneous_surgery").text().endswith("\n  given to this case")
 
 
 def test_eval_text_shows_findings_options_and_choices(tmp_path):
