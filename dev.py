@@ -43,13 +43,30 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def case_path(given: str) -> str:
+    """The demo's case as the commands find it, which run in ROOT: a relative path given from
+    another folder is that folder's file, made absolute; from ROOT it is shown as given."""
+    path = Path(given)
+    if not path.is_absolute() and Path.cwd().resolve() != ROOT and path.exists():
+        return str(path.resolve())
+    return given
+
+
+def shown(path: Path) -> str:
+    """A path of the project as the user can open it from where they ran the demo."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:  # run from outside the project: the whole path
+        return str(path)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test"):
         print(__doc__.strip())
         return 2
     ensure_environment()
     if argv[0] == "demo":
-        case = argv[1] if len(argv) > 1 else DEMO_CASE
+        case = case_path(argv[1]) if len(argv) > 1 else DEMO_CASE
         consilium = [str(PYTHON), "-m", "consilium"]
         code = subprocess.run([*consilium, "eval", "kb", case], cwd=ROOT).returncode
         if code != 0:
@@ -66,9 +83,10 @@ def main(argv: list[str]) -> int:
             code = subprocess.run([*consilium, *command], cwd=ROOT, stdout=subprocess.DEVNULL).returncode
             if code != 0:
                 return code
+        out = shown(ROOT / "out" / "demo")
         print("\nFlowchart of this case's path, a page per section: "
-              "out/demo/pathway-hepatic_metastases-*.svg (and .png)"
-              "\nThe auditors' review report:   out/demo/report/index.html")
+              f"{out}/pathway-hepatic_metastases-*.svg (and .png)"
+              f"\nThe auditors' review report:   {out}/report/index.html")
         return 0
     return subprocess.run([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError,
+from .lang.diagnostics import (ConsiliumError, DiagnosticsError, KnowledgeBaseError, UsageError,
                           format_json, format_text)
 from .kb import KnowledgeBase, bundled_kb_path, load_kb
 from .result_text import format_result  # noqa: F401 - `consilium eval`'s text, importable from here too
@@ -69,6 +69,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     need not build the others: the parsing and help of that command are the same)."""
     parser = argparse.ArgumentParser(prog="consilium", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"consilium {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def wanted(*names: str) -> bool:
@@ -351,6 +353,20 @@ def _main(argv: list[str] | None, collecting: bool = True) -> int:
         return EXIT_INPUT
     if args.command == "check":
         return _check(args.path, args.format, args.require_review)
+    if args.command == "eval" and (args.cohort or args.table) and args.output:
+        from .inputs.rows import cohort_format
+        from .lang.files import OutputError, file_output, kind_of
+        try:  # before any engine starts: the output is at fault, not the cohort
+            if args.output == "-":
+                raise OutputError("-o -: the rows go to standard output when -o is left out (as JSON Lines)")
+            target = file_output(args.output)
+            if kind_of(target) == "folder":
+                raise OutputError(f"'{args.output}' is a folder, and -o names the file to write: give the file's "
+                                  f"name in that folder, e.g. '{target / 'rows.jsonl'}'")
+            cohort_format(target, role="the rows' output (-o)")
+        except (OutputError, UsageError) as error:
+            print(f"consilium eval: {error}", file=sys.stderr)
+            return EXIT_INPUT
     if args.command == "eval" and (args.engine != "python" or args.table):
         from .cli_sql import cohort_in_engine
         return cohort_in_engine(args)
@@ -551,6 +567,11 @@ def _check(path: str | None, fmt: str, require_review: bool = False) -> int:
         kb = _load(path)
     except KnowledgeBaseError as error:
         _report(error, fmt)
+        from .lang.load import display_path, including_root
+        root = including_root(Path(path)) if path and fmt == "text" else None
+        if path and root is not None:
+            print(f"note: {display_path(Path(path))} is a part of the knowledge base {display_path(root)}, which "
+                  f"includes it: check that (consilium check {display_path(root.parent)})", file=sys.stderr)
         return EXIT_FINDINGS if any(d.span for d in error.diagnostics) else EXIT_INPUT
     from .analysis.verify import verify
     from .analysis.consistency import consistency

@@ -7,6 +7,7 @@ exit code as engine/cli.py does for the other commands.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -23,6 +24,21 @@ def _load(path: str | None):
 
 def _diagnostics(error: DiagnosticsError) -> None:
     print(format_text(error.diagnostics, error.texts), file=sys.stderr)
+
+
+def _bundle_line(path: Path) -> int | None:
+    """The line of a JSON Lines cohort's first case when that case is a FHIR Bundle, else None."""
+    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json") or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    first = json.loads(line)
+                    return number if isinstance(first, dict) and first.get("resourceType") == "Bundle" else None
+    except (OSError, ValueError):  # the engine reports an unreadable file, or a line that is not JSON
+        return None
+    return None
 
 
 def sql_command(args) -> int:
@@ -50,6 +66,11 @@ def cohort_in_engine(args) -> int:
         return EXIT_INPUT
     if args.cohort and not Path(args.cohort).exists():
         print(f"consilium eval: no cohort file '{args.cohort}'", file=sys.stderr)
+        return EXIT_INPUT
+    bundle = _bundle_line(Path(args.cohort)) if args.cohort and not args.table else None
+    if bundle is not None:  # read as a flat case, a bundle names no fact: every row would be empty
+        print(f"consilium eval: {args.cohort}:{bundle}: a FHIR bundle, which --engine {args.engine} cannot read "
+              "(it reads a fact per key or column); evaluate bundles with --engine python", file=sys.stderr)
         return EXIT_INPUT
     if args.engine == "duckdb" and args.table and not args.database:
         print("consilium eval: --table with --engine duckdb needs --database FILE", file=sys.stderr)

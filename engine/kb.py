@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import cache
 from .lang import ir
-from .inputs.case import read_case
+from .inputs.case import case_name, read_case
 from .inputs.fastcheck import CaseChecker
 from .lang.fact_values import check_case
 from .lang.checked import Checked
@@ -159,6 +159,10 @@ class KnowledgeBase:
     def value(self, expr: ir.Expr, case: Mapping[str, Any]) -> Any:
         """The value of one expression of this knowledge base (resolved, as `defines` and the
         pathways hold them) for a validated case; None when it is unknown."""
+        if not isinstance(expr, ir.Expr):  # text, say: not for the code writer to stumble on
+            example = next(iter(self.defines), "NAME")
+            raise TypeError(f"value() takes an expression of the knowledge base, such as "
+                            f"kb.defines[{example!r}].expr, not {type(expr).__name__}")
         return self.evaluator.value(expr, case)
 
     def validate_case(self, raw: Mapping[str, Any], *, name: str = "<case>") -> dict[str, Any]:
@@ -211,14 +215,14 @@ class KnowledgeBase:
                 read = read_bundle_file(path, self.checked.facts)
                 if facts is not None:
                     raw, positions = read_case(facts)
-                    read = with_facts(read, raw, self.checked.facts, name=str(facts), positions=positions)
+                    read = with_facts(read, raw, self.checked.facts, name=case_name(facts), positions=positions)
                 return with_origins(self._identified(self.evaluator.evaluate(read.values)), read)
         if facts is not None:
             raise CaseError([Diagnostic("facts-without-bundle", f"facts are given beside '{path}', which is not "
                                         "a FHIR bundle", Span(str(facts), 1, 1, 1, 1),
                                         hint="a flat case holds every fact itself: add them to it")])
         raw, positions = read_case(path)
-        values = check_case(raw, self.checked.facts, name=str(path), positions=positions)
+        values = check_case(raw, self.checked.facts, name=case_name(path), positions=positions)
         return self._identified(self.evaluator.evaluate(values))
 
     def _identified(self, result: Result) -> Result:

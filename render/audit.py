@@ -121,12 +121,14 @@ def read_received(cohort: Path, column: str) -> dict[int, frozenset[str]]:
     """Row number -> the actions the patient received, from the cohort's `column` (text with
     '|' between actions, or a list of them); any other value is a UsageError naming the row."""
     found: dict[int, frozenset[str]] = {}
+    named = False  # some row has the column, if only empty
     for number, kind, payload in read_rows(cohort):
         if kind == "json":
             try:
                 payload = json.loads(payload)
             except json.JSONDecodeError:
                 continue
+        named = named or (isinstance(payload, dict) and column in payload)
         value = payload.get(column) if isinstance(payload, dict) else None
         if value is None or value == "":
             continue
@@ -136,6 +138,9 @@ def read_received(cohort: Path, column: str) -> dict[int, frozenset[str]]:
             raise UsageError(f"{cohort}:{number}: the column '{column}' names the actions received, as text "
                              f"(actions separated by '|') or a list of texts, not {str(value)[:60]!r}")
         found[number] = frozenset(value)
+    if not named:  # else every patient would count as having received nothing
+        raise UsageError(f"{cohort}: no row has a column '{column}', the actions each patient received "
+                         f"(--received names the column)")
     return found
 
 
@@ -155,6 +160,7 @@ class Tally:
     source_care: Counter = field(default_factory=Counter)        # (source, followed?) -> patients
     rule_care: Counter = field(default_factory=Counter)          # (rule, followed?) -> patients
     misses: dict = field(default_factory=lambda: defaultdict(list))  # rule -> rows not followed
+    unnamed: Counter = field(default_factory=Counter)            # received action no rule names -> patients
 
 
 class Auditor:
@@ -165,6 +171,7 @@ class Auditor:
         self.rules = {n.id: n for p in checked.pathways for n in p.nodes if isinstance(n, ir.Recommend)}
         self.sites_of = {n.id: p.sites for p in checked.pathways for n in p.nodes}
         self.site_labels = {s.id: s.label for s in checked.sites.values()}
+        self.actions = {a for n in self.rules.values() for a in n.actions}  # the vocabulary received is in
         self.tally = Tally()
 
     def add(self, row: dict, received: frozenset[str] | None) -> None:
@@ -213,6 +220,7 @@ class Auditor:
     def _care(self, row: dict, fired: list[str], received: frozenset[str]) -> None:
         t = self.tally
         t.with_received += 1
+        t.unnamed.update(received - self.actions)  # a typo ('FOLFOX') would match nothing, silently
         for source in self.sources:
             mine = [self.rules[r] for r in fired if self.rules[r].provenance.source == source]
             pro = {a for n in mine if n.modality not in AGAINST for a in n.actions}
@@ -351,11 +359,17 @@ def page(kb, tally: Tally, title: str) -> str:
             yes, no = t.source_care[(source, True)], t.source_care[(source, False)]
             if yes + no:
                 shares.append((source, 100 * yes / (yes + no), f"{yes:,} of {yes + no:,} patients"))
+        if t.unnamed:
+            named = ", ".join(f"<code>{html.escape(a)}</code> ({n:,} patient{'s' if n != 1 else ''})"
+                              for a, n in sorted(t.unnamed.items()))
+            out.append(f"<p class='unnamed'>Treatments received that no rule names, so that they follow no "
+                       f"recommendation (a rule's <code>action</code> words are the vocabulary): {named}.</p>")
         out.append("<h3>Per source (% of the patients it speaks for)</h3>" + _bars(shares, 0, "%"))
         lines: list[str] = []
         def judged(rule: str) -> int:
             return t.rule_care[(rule, True)] + t.rule_care[(rule, False)]
-        for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: -judged(r)):
+        order = {rule: i for i, rule in enumerate(rules)}  # ties in the knowledge base's order, not a set's
+        for rule in sorted({r for r, _ in t.rule_care}, key=lambda r: (-judged(r), order.get(r, len(order)))):
             yes, no = t.rule_care[(rule, True)], t.rule_care[(rule, False)]
             missed = ", ".join(str(r) for r in t.misses.get(rule, ()))
             more = " ..." if no > len(t.misses.get(rule, ())) else ""

@@ -100,11 +100,20 @@ class _Overlay:
         if result is None:
             return None
         overlay = cls()
+        # The facts that would decide each open node, as the result's needs and unchecked safety
+        # rules give them: not every unknown fact it read (the lungs' resectability is no need
+        # of a patient whose metastases are in the liver alone).
+        deciding: dict[str, list[str]] = {}
+        for need in result.needs:
+            for decided in need.decides:
+                deciding.setdefault(decided.node, []).append(need.fact)
+        for unchecked in result.unchecked:
+            deciding[unchecked.rule] = list(unchecked.needs)
         for step in result.trace:
             overlay.visited.add(step.node)
             overlay.taken.update((step.node, target) for target in step.next)
             if step.outcome.startswith(("undecided", "not checked")):
-                overlay.undecided[step.node] = [name for name, value in step.read if value is None]
+                overlay.undecided[step.node] = deciding.get(step.node, [])
         overlay.fired = {r.id for r in result.recommendations} | {w.id for w in result.warnings}
         return overlay
 
@@ -294,7 +303,8 @@ class _Chart:
                                               if provenance.refs else "")))
         concluded = self.concluded.get(node_id, ())
         for label, reasons in concluded:  # a finding the pathway concludes here: in the box, not beside it
-            attrs["label"] += "\\n" + _lines(*wrap(f"⇒ finding: {label}", BOX))
+            # '→', not '⇒': PNG's font (Helvetica, as Liberation Sans) has no '⇒' and no fallback
+            attrs["label"] += "\\n" + _lines(*wrap(f"→ finding: {label}", BOX))
             if reasons is not None:  # the case's conclusion, with its reasons on hover
                 said = _e(f"Finding: {label} — {reasons}")
                 attrs["tooltip"] = f"{attrs['tooltip']} | {said}" if attrs.get("tooltip") else said

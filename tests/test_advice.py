@@ -160,8 +160,19 @@ def test_the_result_carries_findings_options_and_why_not(bundled_kb):
                                                     "facts": {"future_liver_remnant": 25}}
     assert "esmo_omd_systemic_therapy" in [o["id"] for o in payload["options"]]
     assert "esmo_omd_systemic_therapy" not in result.recommendation_ids()
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="'no_such_rule' is no rule, decision or step of this knowledge base"):
         result.why_not("no_such_rule")
+    with pytest.raises(KeyError, match=r"'nope' is no site of this result \(its sites: liver, "):
+        result.site("nope")
+    with pytest.raises(KeyError, match=r"'nope' is no source of this result \(its sources: "):
+        result.source("nope")
+
+
+def test_why_not_a_decision_the_case_reaches_says_reached_not_given(bundled_kb):
+    result = bundled_kb.evaluate(RESECTABLE)
+    assert result.why_not("resectability").text().endswith("\n  reached by this case")
+    assert result.why_not("simultaneous_surgery").status == "given"
+    assert result.why_not("simultaneous_surgery").text().endswith("\n  given to this case")
 
 
 def test_eval_text_shows_findings_options_and_choices(tmp_path):
@@ -249,7 +260,7 @@ def test_the_report_shows_the_case_s_findings_options_and_alternatives(bundled_k
     assert "<h3>Findings</h3>" in page and "Peritoneal carcinomatosis index (PCI) 8 points &lt; 12" in page
     assert "concluded in the pathway “ESMO: peritoneal metastases: Cytoreductive surgery" in page
     # drawn on its pathway's chart, in the box of the node that concludes it
-    assert page.count("⇒ finding:") >= 3 and "Finding: Low&#45;volume peritoneal disease (PCI &lt; 12)" in page
+    assert page.count("→ finding:") >= 3 and "Finding: Low&#45;volume peritoneal disease (PCI &lt; 12)" in page
     assert "Conditional options (the team decides)" in page and "in appropriate cases: the team decides" in page
     assert "Alternatives: one choice each" in page and "nccn_resection_ostomy_bypass or nccn_stenting" in page
     assert 'id="case-node-unresectable_liver"' not in page
@@ -279,10 +290,10 @@ def test_the_pathway_chart_draws_the_finding_it_concludes_with_the_case_s_reason
     result = bundled_kb.evaluate({**RESECTABLE, "future_liver_remnant": 25})
     dot = chart(bundled_kb, spec, result).source
     [box] = [x.replace("\\n", " ") for x in dot.splitlines() if x.strip().startswith("unresectable_disease [")]
-    assert "⇒ finding: Hepatic metastases not resectable" in box and "penwidth=3" in box  # on the case's path
+    assert "→ finding: Hepatic metastases not resectable" in box and "penwidth=3" in box  # on the case's path
     assert "Finding: Hepatic metastases not resectable — Future liver remnant volume 25 % ≤ 30 %" in box  # on hover
     [other] = [x.replace("\\n", " ") for x in dot.splitlines() if x.strip().startswith("resectable_disease [")]
-    assert "⇒ finding: Hepatic metastases resectable" in other and "Finding:" not in other  # not this case's
+    assert "→ finding: Hepatic metastases resectable" in other and "Finding:" not in other  # not this case's
 
 
 def test_the_result_says_where_a_pathway_concluded_the_finding(bundled_kb):

@@ -128,6 +128,18 @@ def test_an_empty_standard_input_is_an_error():
     assert done.returncode == 2 and "<stdin>:1:1: error: the case is empty" in done.stderr
 
 
+def test_many_unknown_facts_on_standard_input_are_all_placed_in_stdin(monkeypatch):
+    # the count of those not shown named '-' as its file where every other line says <stdin>
+    import io
+    case = json.dumps({f"colour_{i}": 1 for i in range(25)}).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(case)))
+    run = run_cli("eval", CASES, "-")
+    errors = [line for line in run.err.splitlines() if ": error: " in line]
+    assert run.code == 2 and len(errors) == 21, run.err
+    assert all(line.startswith("<stdin>:1:") for line in errors), errors[-1]
+    assert "and 5 more facts the knowledge base does not declare" in errors[-1]
+
+
 def test_missing_case_file():
     run = run_cli("eval", CASES, "no/such/case.json")
     assert run.code == 2 and "[file-not-found]" in run.err

@@ -233,3 +233,22 @@ def test_each_command_parses_alone_as_among_all():
     args = ["eval", "kb", "case.yaml", "--json", "--trace"]
     assert vars(cli._parser("eval").parse_args(args)) == vars(everything.parse_args(args))
     assert cli._command_of(["frobnicate"]) is None and cli._command_of(["--help"]) is None
+
+
+def test_version_says_which_consilium_this_is():
+    import consilium
+    run = run_process("--version")
+    assert run.code == 0 and run.out.strip() == f"consilium {consilium.__version__}", run
+
+
+def test_preview_on_a_port_already_taken_says_so_before_it_starts():
+    # it printed its address, then uvicorn's "ERROR: [Errno 98] ...", and exited 3 (an internal error)
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = run_process("preview", KB, "--port", port, "--no-browser")
+    assert run.code == 2, run
+    assert f"consilium preview: cannot listen on 127.0.0.1:{port}: Address already in use" in run.err, run.err
+    assert "http://" not in run.err and "ERROR" not in run.err

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import KB, run_process
+from conftest import KB, ROOT, run_cli, run_process
 
 from consilium import load_kb
 
@@ -90,6 +90,33 @@ def test_cohort_usage_errors(tmp_path):
     (tmp_path / "cases.txt").write_text("{}\n")
     bad = run_process("eval", "--cohort", tmp_path / "cases.txt")
     assert bad.code == 2 and "a cohort is a .jsonl, .csv or .parquet file" in bad.err
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_an_output_of_no_known_kind_is_named_as_the_output(tmp_path, engine):
+    # `-o rows` (a folder, or a name without .jsonl/.csv/.parquet): the output is at fault, not the cohort
+    (tmp_path / "rows").mkdir()
+    cases = write_jsonl(tmp_path / "cases.jsonl")
+    folder = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", tmp_path / "rows")
+    assert folder.code == 2 and f"'{tmp_path / 'rows'}' is a folder, and -o names the file to write: give the " \
+        f"file's name in that folder, e.g. '{tmp_path / 'rows' / 'rows.jsonl'}'" in folder.err, folder.err
+    text = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", tmp_path / "rows.txt")
+    assert text.code == 2 and f"'{tmp_path / 'rows.txt'}': the rows' output (-o) is a .jsonl, .csv or .parquet " \
+        "file" in text.err, text.err
+    assert not (tmp_path / "rows.txt").exists()
+    dash = run_cli("eval", KB, "--cohort", cases, "--engine", engine, "-o", "-")
+    assert dash.code == 2 and "-o -: the rows go to standard output when -o is left out" in dash.err, dash.err
+
+
+def test_the_sql_engines_refuse_a_cohort_of_fhir_bundles(tmp_path):
+    # DuckDB read each bundle as a flat case naming no fact: every row empty, 0 errors, exit 0
+    bundle = (ROOT / "examples" / "fhir" / "errors_to_avoid.json").read_text(encoding="utf-8")
+    cohort = tmp_path / "bundles.ndjson"
+    cohort.write_text("\n" + json.dumps(json.loads(bundle)) + "\n")
+    run = run_cli("eval", KB, "--cohort", cohort, "--engine", "duckdb", "-o", tmp_path / "rows.csv")
+    assert run.code == 2 and f"{cohort}:2: a FHIR bundle, which --engine duckdb cannot read" in run.err, run.err
+    assert "--engine python" in run.err and not (tmp_path / "rows.csv").exists()
+    assert run_cli("eval", KB, "--cohort", cohort, "-o", tmp_path / "rows.csv").code == 0   # Python reads them
 
 
 # ---- cohorts survive any row (issue #12, part 2) ----------------------------------------------------

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import consilium
-from conftest import DATA, expected_diagnostics, run_cli, run_process
+from conftest import DATA, KB, expected_diagnostics, run_cli, run_process
+from consilium.engine.lang.load import display_path
 
 PHASES = ("parse", "load", "check", "graph")
 FIXTURES = [p for phase in PHASES for p in sorted((DATA / phase).iterdir()) if p.suffix == ".rules" or p.is_dir()]
@@ -60,6 +61,42 @@ def test_unknown_keyword_suggests_the_keyword():
     assert "did you mean 'recommend'?" in run.err
 
 
+def test_a_keyword_glued_to_more_letters_is_reported_as_the_whole_word():
+    # `modality optional`: the lexer reads the modality 'option', then 'al'; the editor must
+    # hear of 'optional', at its first letter, and of the modalities it could have written.
+    run = run_cli("check", DATA / "parse" / "keyword_glued_to_a_longer_word.rules")
+    first, _line, caret, hint = run.err.splitlines()[:4]
+    assert first.endswith(":11:18: error: unknown keyword 'optional'; expected one of: 'avoid', 'consider', "
+                          "'not', 'option', 'recommended', 'strongly', the end of the line [unknown-keyword]"), first
+    assert caret.strip() == "^" * len("optional")
+    assert hint.strip() == "hint: did you mean 'option'?"
+
+
+def test_a_triple_quoted_string_left_open_is_reported_where_it_opens():
+    run = run_cli("check", DATA / "parse" / "triple_quote_left_open.rules")
+    first, _line, caret, hint = run.err.splitlines()[:4]
+    assert first.endswith(':11:15: error: this """ string has no closing """: it runs on to line 13, '
+                          'where the """ after \'note\' was meant to open another [unterminated-string]'), first
+    assert caret.strip().startswith('^^^') and "did you mean" not in run.err
+    assert hint.strip() == 'hint: close it with """ where its text ends'
+
+
+def test_a_branch_without_its_arrow_gets_a_hint_showing_how_a_branch_is_written():
+    run = run_cli("check", DATA / "parse" / "branch_without_arrow.rules")
+    assert ":8:41: error: unexpected '\"3 or fewer\"'" in run.err, run.err
+    assert "hint: a branch reads: when CONDITION -> TARGET \"label\" (is '->' missing?)" in run.err, run.err
+
+
+def test_a_closed_triple_quoted_string_followed_by_a_stray_word_is_not_said_to_be_left_open(tmp_path):
+    # the string's last line is one word ('resection"""'), which is no keyword: the string was closed
+    path = tmp_path / "main.rules"
+    path.write_text('source S "S"\nfact r : bool\npathway p "P" source S\n    recommend r1 "R"\n'
+                    '        modality recommended\n        quote """Resection of both sites,\n'
+                    '            resection""" junk\n')
+    run = run_cli("check", path)
+    assert ":7:26: error: unknown keyword 'junk'" in run.err and "no closing" not in run.err, run.err
+
+
 def test_a_line_that_ends_too_soon_says_so_in_plain_words(tmp_path):
     rules = tmp_path / "main.rules"
     rules.write_text("fact broken : bool label\n")
@@ -94,6 +131,18 @@ def test_expression_nested_1000_levels_is_a_clear_error(tmp_path, expression):
     assert (name, line, code) == ("main.rules", 3, "too-deep")
     run = run_process("check", path)
     assert run.code == 1 and "Traceback" not in run.err and "too-deep" in run.err
+
+
+def test_checking_an_included_file_alone_names_the_knowledge_base_that_includes_it(tmp_path):
+    # `consilium check kb/liver.rules`: its facts live in kb/facts.rules, so 96 errors; the last
+    # line says which knowledge base the file belongs to, and how to check that instead.
+    run = run_cli("check", KB / "liver.rules")
+    assert run.code == 1 and "unknown-fact" in run.err
+    assert run.err.rstrip().splitlines()[-1] == (
+        f"note: {display_path(KB / 'liver.rules')} is a part of the knowledge base "
+        f"{display_path(KB / 'main.rules')}, which includes it: check that (consilium check {display_path(KB)})")
+    (tmp_path / "alone.rules").write_text("fact a : bool\ndefine b = c\n")
+    assert "note:" not in run_cli("check", tmp_path / "alone.rules").err   # a file no main.rules includes
 
 
 def test_missing_path_is_a_usage_error():

@@ -124,3 +124,11 @@ pathway p "P" source S
     assert [(a.answer, a.leads_to) for a in decides.answers] == [("yes", "yes"), ("no", "no")]
     assert kb.evaluate({"a": False}).recommendation_ids() == ["no"]  # false and unknown is false
     assert kb.evaluate({"a": True, "b": True}).recommendation_ids() == ["yes"]
+
+
+def test_value_of_text_is_a_type_error_saying_what_it_takes(tmp_path):
+    # `kb.value("x", case)` reached the code writer and failed inside it ("the code writer misses str")
+    assert evaluate(tmp_path, "t and u") is None
+    kb = consilium.load_kb(tmp_path)
+    with pytest.raises(TypeError, match=r"an expression of the knowledge base, such as kb\.defines\['x'\]\.expr"):
+        kb.value("t and f", CASE)

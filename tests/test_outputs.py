@@ -125,6 +125,7 @@ def test_audit_and_schema_refuse_to_write_over_an_input(tmp_path):
         run = run_cli(*command)
         assert run.code == 2 and "is also an input" in run.err, (command, run.err)
         assert {p: p.read_bytes() for p in kept} == kept
+    cohort.write_text(json.dumps({**CASE, "received": ["liver_resection"]}) + "\n")  # the treatment received
     assert run_cli("audit", tmp_path / "kb", "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html").code == 0
     assert "<html" in (tmp_path / "a.html").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "c.jsonl", "kb", "rows.jsonl"]  # nothing partial
@@ -165,6 +166,55 @@ def test_audit_received_of_the_wrong_kind_is_a_clear_error(tmp_path, received):
     cohort.write_text('{"received": %s}\n' % received)
     run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
     assert run.code == 2 and "received.jsonl:1: the column 'received'" in run.err, run.err
+
+
+@pytest.mark.parametrize("name, text", [("cohort.csv", "kras,treatment\nmutant,folfox\n"),
+                                        ("cohort.jsonl", '{"kras": "mutant", "treatment": ["folfox"]}\n')])
+def test_audit_cohort_without_the_received_column_is_a_clear_error(tmp_path, name, text):
+    # Without it every patient would count as having received nothing: 0 % concordant care.
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / name
+    cohort.write_text(text)
+    run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert run.code == 2 and f"{name}: no row has a column 'received'" in run.err, run.err
+    assert "--received" in run.err and not (tmp_path / "a.html").exists()
+    named = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "--received", "treatment",
+                    "-o", tmp_path / "a.html")
+    assert named.code == 0, named.err
+
+
+def test_audit_names_received_treatments_no_rule_names(tmp_path):
+    # 'Liver_Resection' and 'hepatectomy' are no rule's action: they follow nothing, and the page says so
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / "received.jsonl"
+    cohort.write_text('{"received": ["Liver_Resection", "hepatectomy"]}\n{"received": ["liver_resection"]}\n')
+    run = run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert run.code == 0, run.err
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert ("Treatments received that no rule names, so that they follow no recommendation (a rule's "
+            "<code>action</code> words are the vocabulary): <code>Liver_Resection</code> (1 patient), "
+            "<code>hepatectomy</code> (1 patient).") in page
+    cohort.write_text('{"received": ["liver_resection"]}\n')
+    run_cli("audit", KB, "--rows", rows, "--cohort", cohort, "-o", tmp_path / "a.html")
+    assert "no rule names" not in (tmp_path / "a.html").read_text(encoding="utf-8")
+
+
+def test_the_audit_page_is_the_same_bytes_from_one_run_to_the_next(tmp_path):
+    # the rules followed as often were listed in a set's order, which changes with each process
+    import os
+    import subprocess
+    import sys
+    _, rows = _rows(tmp_path)
+    cohort = tmp_path / "received.jsonl"
+    cohort.write_text('{"received": ["liver_resection"]}\n{"received": ["systemic_therapy"]}\n')
+    pages = []
+    for seed in ("1", "2", "3"):
+        page = tmp_path / f"audit-{seed}.html"
+        subprocess.run([sys.executable, "-m", "consilium", "audit", str(KB), "--rows", str(rows), "--cohort",
+                        str(cohort), "-o", str(page)], check=True, capture_output=True, timeout=120,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        pages.append(page.read_bytes())
+    assert pages[0] == pages[1] == pages[2]
 
 
 def test_charts_and_report_replace_old_files_whole(tmp_path):

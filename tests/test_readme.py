@@ -40,3 +40,19 @@ def test_quick_start_has_exactly_two_commands():
     assert [line.split("#")[0].strip() for line in quick.strip().splitlines()] == [
         "python3 dev.py demo", "python3 dev.py test"]
     assert "python3 dev.py test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_demo_reads_a_case_given_from_another_folder(tmp_path, monkeypatch):
+    # `python3 path/to/dev.py demo mycase.json` from the folder holding mycase.json: the commands
+    # run in the project's folder, so the case must reach them as that folder's file.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    (tmp_path / "mycase.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert dev.case_path("mycase.json") == str((tmp_path / "mycase.json").resolve())
+    assert dev.shown(ROOT / "out" / "demo") == str(ROOT / "out" / "demo")   # where its charts are, from here
+    monkeypatch.chdir(ROOT)
+    assert dev.case_path("examples/liver_workup_incomplete.json") == "examples/liver_workup_incomplete.json"
+    assert dev.shown(ROOT / "out" / "demo") == "out/demo"

@@ -98,6 +98,22 @@ def test_a_large_pathway_is_drawn_as_linked_pages(bundled_kb):
     assert "pathway-multidisciplinary_team" in names and not any(n.startswith(("site-", "source-")) for n in names)
 
 
+def test_an_undecided_node_notes_only_the_facts_that_would_decide_it(bundled_kb):
+    # Liver metastases alone, remnant not measured: the result asks for the remnant, never for
+    # the lungs' resectability (read by the condition, but only beside 'lung in metastatic_sites',
+    # false here); the chart's note says what the result says.
+    result = bundled_kb.evaluate_file(ROOT / "examples" / "liver_workup_incomplete.json")
+    assert [n.fact for n in result.needs if any(d.node == "resectability" for d in n.decides)] == \
+        ["future_liver_remnant"]
+    spec = next(s for s in chart_specs(bundled_kb, paged=True) if s.name == "pathway-hepatic_metastases-2")
+    note = node_line(chart(bundled_kb, spec, result).source, "resectability__needs")
+    assert "Future liver remnant volume" in note and "Lung metastases" not in note, note
+    assert "extrahepatic" not in note, note
+    safety = next(s for s in chart_specs(bundled_kb, paged=True) if s.name == "safety-1")
+    unchecked = node_line(chart(bundled_kb, safety, result).source, "anti_egfr_without_kras_test__needs")
+    assert "Treatment proposed by the team" in unchecked and "KRAS" not in unchecked, unchecked
+
+
 def test_sources_have_colours_and_a_legend(kb):
     dot = dot_of(kb, "site-liver")
     assert "cluster_S" in dot and "cluster_T" in dot
@@ -246,3 +262,22 @@ pathway p "P" source S
     assert run.code == 0, run.err
     assert (tmp_path / "out" / "pathway-p.svg").is_file()
     assert "pathway-p prints with text under 8 pt even as a page of its own" in " ".join(run.out.split())
+
+
+def test_every_character_of_the_bundled_charts_has_a_glyph_in_the_png_font():
+    # PNG is drawn in Helvetica, which fontconfig gives as Liberation Sans here and on most
+    # Linux systems, with no fallback to another font: a character it lacks prints as an empty
+    # box (the finding's '⇒' did, in every box that concludes a finding).
+    import shutil
+    import subprocess
+    if not shutil.which("fc-list"):
+        pytest.skip("fontconfig's fc-list is not installed")
+
+    def families(char: str) -> str:
+        return subprocess.run(["fc-list", f":charset={ord(char):x}", "family"], capture_output=True,
+                              text=True, check=True).stdout
+    if "Liberation Sans" not in families("a"):
+        pytest.skip("Liberation Sans, Helvetica's usual substitute, is not installed")
+    used = {ch for path in GOLDEN.glob("*.dot") for ch in path.read_text(encoding="utf-8") if ord(ch) > 127}
+    missing = sorted(ch for ch in used if "Liberation Sans" not in families(ch))
+    assert not missing, [f"U+{ord(ch):04X} {ch}" for ch in missing]

@@ -658,6 +658,7 @@ def test_the_kb_reloads_without_dropping_requests(tmp_path, how):
     try:
         banner = "".join(running.process.stderr.readline() for _ in range(4))
         assert "INSECURE" in banner and "never with real patients' data" in banner
+        assert banner.splitlines()[0] == "!" * 78, banner   # no "consilium serve: " alone on a line first
         with Hammer(running) as hammer:
             facts.write_text(bind_recurrence(text, "DiagnosticReport"), encoding="utf-8")
             if how == "sighup":

@@ -119,11 +119,12 @@ class WhyNot(NamedTuple):
     condition: str     # that node's question or the rule's label, in words
     reasons: tuple[Reason, ...]
     needs: tuple[str, ...]
+    rule_kind: bool = True  # a recommendation, warning or safety rule; False: a decision or a step
 
     def text(self) -> str:
         head = f"{self.rule}: {self.label}"
-        if self.status == "given":
-            return f"{head}\n  given to this case"
+        if self.status == "given":  # (a decision or a step is not given: the case reaches it)
+            return f"{head}\n  {'given to' if self.rule_kind else 'reached by'} this case"
         where = f" at '{self.at}' ({self.condition})" if self.at else ""
         lines = [f"{head}\n  {self.status}{where}"]
         lines += [f"  - {r.text}" for r in self.reasons]
@@ -403,12 +404,13 @@ class Advisor:
             raise KeyError(rule_id)
         _, node = self._nodes[rule_id]
         label = getattr(node, "label", None) or getattr(node, "question", None) or rule_id
+        rule_kind = isinstance(node, (ir.Recommend, ir.Warn))
         if rule_id in set(given):
             return WhyNot(rule_id, label, "given", None, label, (), ())
         blocked = self._blocked_path(rule_id, case)
         if blocked is not None:
-            return blocked._replace(rule=rule_id, label=label)
-        return self._guarded(rule_id, label, getattr(node, "guard", None), case, False)
+            return blocked._replace(rule=rule_id, label=label, rule_kind=rule_kind)
+        return self._guarded(rule_id, label, getattr(node, "guard", None), case, False)._replace(rule_kind=rule_kind)
 
     def _guarded(self, rule_id: str, label: str, guard: ir.Expr | None, case: Mapping[str, Any],
                  given: bool) -> WhyNot:

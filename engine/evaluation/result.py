@@ -405,9 +405,14 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     def why_not(self, rule_id: str):
         """Why the case did not get `rule_id`: where its path turned away, with the reasons or
         the facts still open (KeyError for an id the knowledge base does not declare)."""
-        if self.advice is None:
-            raise KeyError(rule_id)
-        return self.advice.why_not(rule_id)
+        try:
+            if self.advice is None:
+                raise KeyError(rule_id)
+            return self.advice.why_not(rule_id)
+        except KeyError as unknown:
+            if unknown.args != (rule_id,):
+                raise
+            raise KeyError(f"'{rule_id}' is no rule, decision or step of this knowledge base") from None
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]
@@ -422,13 +427,15 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
         for view in self.by_site:
             if view.site == site:
                 return view
-        raise KeyError(site)
+        raise KeyError(f"'{site}' is no site of this result (its sites: "
+                       f"{', '.join(v.site for v in self.by_site) or 'none'})")
 
     def source(self, source_id: str) -> SourceView:
         for view in self.by_source:
             if view.source == source_id:
                 return view
-        raise KeyError(source_id)
+        raise KeyError(f"'{source_id}' is no source of this result (its sources: "
+                       f"{', '.join(v.source for v in self.by_source) or 'none'})")
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON form (README "Result JSON"), ready for `json.dumps`.

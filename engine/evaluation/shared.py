@@ -28,7 +28,7 @@ _MESSAGE = ("this part of a result's JSON is shared with other results and read-
 
 
 def _refuse(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
-    raise TypeError(f"'{type(self).__name__}': {_MESSAGE}")
+    raise TypeError(_MESSAGE)  # (the words README's "Result JSON" quotes)
 
 
 class SharedDict(dict):

@@ -85,14 +85,18 @@ def core_loader() -> type:
 STDIN = "-"
 
 
+def case_name(path: str | Path) -> str:
+    """The name a case file's diagnostics give as their file: `<stdin>` for `-`."""
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
 def read_case(path: str | Path) -> tuple[dict, Mapping[str, Span]]:
     """A case file's raw mapping and where each fact name stands in it; raises CaseError.
 
     `-` reads standard input: JSON when it starts with '{', YAML otherwise."""
-    name = str(path)
+    name = case_name(path)
     try:
-        if name == STDIN:
-            name = "<stdin>"
+        if str(path) == STDIN:
             data = sys.stdin.buffer.read()
         else:
             data = Path(path).read_bytes()
@@ -253,5 +257,5 @@ def case_to_json(case: Case) -> dict:
     return {k: to_json_value(v) for k, v in sorted(case.items())}
 
 
-__all__ = ["Case", "read_case", "parse_case_text", "parse_json", "core_loader", "validate_case", "check_case",
-           "convert", "case_to_json", "DURATION_UNITS", "Unreadable"]
+__all__ = ["Case", "case_name", "read_case", "parse_case_text", "parse_json", "core_loader", "validate_case",
+           "check_case", "convert", "case_to_json", "DURATION_UNITS", "Unreadable"]

@@ -36,7 +36,8 @@ class InputError(ConsiliumError):
     """A cohort file cannot be read as a whole (missing, unreadable, a corrupt Parquet file)."""
 
 
-def cohort_format(path: Path) -> str:
+def cohort_format(path: Path, role: str = "a cohort") -> str:
+    """The kind of a cohort's file (or, with `role`, of the rows' output) by its name."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
@@ -44,7 +45,7 @@ def cohort_format(path: Path) -> str:
         return "csv"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    raise UsageError(f"'{path}': a cohort is a .jsonl, .csv or .parquet file")
+    raise UsageError(f"'{path}': {role} is a .jsonl, .csv or .parquet file")
 
 
 def read_rows(path: Path, columns: list[str] | None = None) -> Iterator[Row]:

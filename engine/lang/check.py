@@ -176,7 +176,7 @@ class _Checker:
         if not source:
             self.error("missing-clause", "this rule names no source, and its pathway gives none", span,
                        hint="add 'source NAME' to the rule or to its pathway")
-        else:
+        elif prov.source:  # a source inherited from the pathway is reported once, at the pathway
             self._source(source, prov.source_span, span)
         return dataclasses.replace(prov, source=source, section=section)
 
@@ -216,14 +216,16 @@ class _Checker:
 
     def _check_plan(self, plan: ir.Plan) -> ir.Plan:
         prov = self._provenance(plan.provenance, None, plan.span)
-        for fact_id, what in [(plan.anchor, "anchor")] + [(s.actual, "actual date") for s in plan.steps if s.actual]:
+        # a step's actual date is reported at its step, the anchor at the plan
+        for fact_id, what, span in [(plan.anchor, "anchor", plan.span)] + [
+                (s.actual, "actual date", s.span or plan.span) for s in plan.steps if s.actual]:
             fact = self.facts.get(fact_id)
             if fact is None:
-                self.error("unknown-fact", f"the plan's {what} '{fact_id}' is not a declared fact", plan.span,
+                self.error("unknown-fact", f"the plan's {what} '{fact_id}' is not a declared fact", span,
                            hint=suggest(fact_id, self.facts))
             elif not isinstance(fact.type, ir.DateType):
                 self.error("type-mismatch", f"the plan's {what} '{fact_id}' must be a date, "
-                           f"not {ir.describe_type(fact.type)}", plan.span)
+                           f"not {ir.describe_type(fact.type)}", span)
         seen: set[str] = set()
         for step in plan.steps:
             relative = step.timing.relative

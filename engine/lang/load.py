@@ -10,6 +10,7 @@ An include stays inside the knowledge base's folder (the root file's folder), th
 (`allow_outside`, the command line's --allow-outside-includes); and it names a regular
 file ending in `.rules`. So a knowledge base from elsewhere (a git revision for `diff`,
 a shared folder) reads no other file, and no diagnostic prints the lines of one.
+`including_root` finds, for a file checked alone, the root file above it that includes it.
 """
 
 from __future__ import annotations
@@ -222,3 +223,20 @@ def load(root: Path, allow_outside: bool = False, *, read: Callable[[Path], byte
         visit(root, (), None)
     return Loaded(root=display_path(root), files=tuple(files), paths=tuple(paths), texts=texts,
                   declarations=tuple(declarations)), diagnostics
+
+
+def including_root(path: Path) -> Path | None:
+    """The nearest main.rules above a rule file that includes it (the file was checked alone,
+    without the facts and sources the rest of its knowledge base declares), or None."""
+    if path.suffix != ".rules" or path.name == ROOT_FILE or not path.is_file():
+        return None
+    target = str(path.resolve())
+    folder = path.absolute().parent
+    for _ in range(12):
+        candidate = folder / ROOT_FILE
+        if candidate.is_file() and target in load(candidate)[0].paths:
+            return candidate
+        if folder.parent == folder:
+            return None
+        folder = folder.parent
+    return None

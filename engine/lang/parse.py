@@ -70,7 +70,14 @@ def parse_text(path: str, text: str) -> tuple[Tree | None, list[Diagnostic]]:
                                       "or remove the file")]
     if not text.endswith("\n"):
         text += "\n"
-    problems = _check_controls(path, text) or _check_brackets(path, text) or _check_tabs(path, text)
+    problems = _check_controls(path, text) or _check_left_open(path, text)
+    if not problems:
+        brackets = _check_brackets(path, text)
+        if brackets and any(_closing_keyword(text, m) for m in _TOKENS.finditer(text)):
+            # a string's opening quotes are missing: the strings after it read inside out, their
+            # brackets as code; the parser says where, at the text that stands outside its quotes
+            brackets = []
+        problems = brackets or _check_tabs(path, text)
     if problems:
         return None, problems
     lalr = parser()  # built outside the try: a broken grammar is a bug, not the user's syntax error
@@ -97,7 +104,7 @@ def _syntax_errors_per_declaration(path: str, text: str) -> list[Diagnostic]:
         except DedentError as exc:
             diagnostics.append(_dedent_error(path, text, first, last, exc))
         except UnexpectedInput as exc:
-            diagnostics.append(_unexpected(path, chunk, exc))
+            diagnostics.append(_glued_word(path, chunk, exc) or _unexpected(path, chunk, exc))
         except (LarkError, AssertionError) as exc:  # pragma: no cover - defensive
             diagnostics.append(Diagnostic("syntax", f"the text cannot be read: {exc}",
                                           Span(path, first + 1, 1, first + 1, 2)))
@@ -304,6 +311,12 @@ def _keyword_text(terminal: str) -> str | None:
     return None
 
 
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """Every keyword of the language ('quote', 'note', ...)."""
+    return frozenset(k for k in (_keyword_text(t.name) for t in parser().terminals) if k and k.isalpha())
+
+
 _TERMINAL_WORDS = {
     "NAME": "a name", "STRING": "a quoted string", "NUMBER": "a number", "INT": "a whole number",
     "DATE": "a date (YYYY-MM-DD)", "_NL": "the end of the line", "_INDENT": "an indented block",
@@ -387,7 +400,90 @@ def _unexpected(path: str, text: str, exc: UnexpectedInput) -> Diagnostic:
                           + ", ".join(expected_words), span,
                           hint=suggest(str(token.value), keywords))
     # "unexpected end of the line", not "unexpected the end of the line"
-    return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span)
+    return Diagnostic("syntax", f"unexpected {found.removeprefix('the ')}; expected " + _join_or(expected_words), span,
+                      hint=_branch_hint(text, line, expected_words))
+
+
+def _branch_hint(text: str, line: int, expected: list[str]) -> str | None:
+    """How a branch is written, when a decision's branch fails where its '->' could stand: the
+    parser, reading `when x <= 3 target`, takes the target for a unit and fails after it."""
+    lines = text.splitlines()
+    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    if "'->'" in expected and words[:1] in (["when"], ["otherwise"]) and "->" not in words:
+        return "a branch reads: when CONDITION -> TARGET \"label\" (is '->' missing?)"
+    return None
+
+
+def _check_left_open(path: str, text: str) -> list[Diagnostic]:
+    '''A triple-quoted string whose closing quotes were forgotten, if the text has one.
+
+    Such a string runs on to the next triple quotes, those meant to open a later clause's string
+    (`note """` after a `quote`), and every string after it is read inside out: the parser, or the
+    brackets' check, fails far from the mistake. A string that a clause opens (`quote """`) and
+    that triple quotes standing on their line after a keyword alone close was left open.'''
+    for string in _TOKENS.finditer(text):
+        keyword = _closing_keyword(text, string)
+        opened_by = text[text.rfind("\n", 0, string.start()) + 1:string.start()].split()[-1:]
+        if keyword is None or not opened_by or opened_by[0] not in _keywords():  # opened by a clause, too
+            continue
+        closed_at = string.end()
+        line = text.count("\n", 0, string.start()) + 1
+        column = string.start() - (text.rfind("\n", 0, string.start()) + 1) + 1
+        end = len(text.splitlines()[line - 1]) + 1
+        later = text.count("\n", 0, closed_at) + 1
+        return [Diagnostic("unterminated-string", f'this """ string has no closing """: it runs on to line {later}, '
+                           f"where the \"\"\" after '{keyword}' was meant to open another",
+                           Span(path, line, column, line, end), hint='close it with """ where its text ends')]
+    return []
+
+
+def _closing_keyword(text: str, string: re.Match) -> str | None:
+    """The keyword before the quotes that close a triple-quoted string, when they stand on their
+    line after it alone (`    note \"\"\"`: meant to open a string, not to close one), else None;
+    a string's last line is text (`resection\"\"\"`)."""
+    token = string.group()
+    if not token.startswith('"""') or len(token) < 6 or "\n" not in token:
+        return None
+    line_start = text.rfind("\n", 0, string.end() - 3) + 1
+    before = text[line_start:string.end() - 3]
+    keyword = before.strip()
+    if keyword in _keywords() and before[:1].isspace() and before[-1:].isspace():
+        return keyword
+    return None
+
+
+def _glued_word(path: str, text: str, exc: UnexpectedInput) -> Diagnostic | None:
+    """The diagnostic for a keyword written with more letters ('modality optional'), or None.
+
+    Where only keywords may stand, the lexer reads the keyword the word starts with ('option')
+    and then the rest as a name ('al'), so the parser fails on the rest. Parsed again with the
+    whole word masked as a name no keyword starts with, the parser fails at the word's start,
+    expecting what could stand there: the diagnostic names the word the editor wrote."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type != "NAME" or exc.token.start_pos is None:
+        return None
+    end = exc.token.start_pos
+    start = end
+    while start > 0 and (text[start - 1].isascii() and (text[start - 1].isalnum() or text[start - 1] == "_")):
+        start -= 1
+    if start == end:  # the name stands on its own: the usual diagnostic says it right
+        return None
+    word = text[start:exc.token.end_pos]
+    masked = text[:start] + "Z" * len(word) + text[exc.token.end_pos:]  # keywords are lower case
+    try:
+        parser().parse(masked)
+    except UnexpectedToken as again:
+        if again.token.start_pos != start:
+            return None
+        diagnostic = _unexpected(path, masked, again)
+        keywords = [k for k in (_keyword_text(n) for n in again.expected) if k and k.isalpha()]
+    except (LarkError, DedentError, AssertionError):
+        return None
+    else:
+        return None
+    if diagnostic.code != "unknown-keyword":
+        return None
+    return Diagnostic("unknown-keyword", diagnostic.message.replace(f"'{'Z' * len(word)}'", f"'{word}'", 1),
+                      diagnostic.span, hint=suggest(word, keywords))
 
 
 def _join_or(words: list[str]) -> str:

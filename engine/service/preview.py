@@ -156,6 +156,11 @@ def serve(path: str | None, host: str, port: int, *, open_browser: bool = True) 
     if root is None:
         print(format_text(problems), file=sys.stderr)
         return 2
+    from .ports import port_taken
+    taken = port_taken(host, port)
+    if taken is not None:  # said before anything starts: uvicorn's own error came after the address
+        print(f"consilium preview: {taken} (another preview there? choose another --port)", file=sys.stderr)
+        return 2
     preview = Preview(root)
     preview.reload()
     url = f"http://{host}:{port}/"

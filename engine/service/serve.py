@@ -43,6 +43,7 @@ from ..lang.diagnostics import CaseError, DiagnosticsError, format_text
 from .auth import AuthError, Verifier
 from .cards import order_cards, patient_view_cards, problems_card
 from .fhir_client import RequestError, gather
+from .ports import port_taken
 from .request import FACTS_EXTENSION
 
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
@@ -436,19 +437,6 @@ def settings_problems(args) -> list[str]:
     return problems
 
 
-def _port_taken(host: str, port: int) -> str | None:
-    """Why the address cannot be listened on (taken, not ours), or None: said before uvicorn tries."""
-    import socket
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-    return None
-
-
 def main(args) -> int:
     """Run the service (called by the command line with its parsed arguments)."""
     import uvicorn
@@ -475,14 +463,15 @@ def main(args) -> int:
     except DiagnosticsError as error_:
         log("the knowledge base did not load:\n" + format_text(error_.diagnostics, error_.texts))
         return 2
-    taken = _port_taken(args.host, args.port)
+    taken = port_taken(args.host, args.port)
     if taken is not None:
         log(taken + " (another service there? choose another --port)")
         return 2
     if args.insecure_no_auth:
         bar = "!" * 78
-        log(f"\n{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
-            f"!! For a local demonstration only; never with real patients' data.\n{bar}")
+        # Not through log(): its prefix would stand alone on a line before the banner.
+        print(f"{bar}\n!! INSECURE: --insecure-no-auth: any client may call this service without a JWT.\n"
+              f"!! For a local demonstration only; never with real patients' data.\n{bar}", file=sys.stderr, flush=True)
     holder = Holder(args.path, kb)
     app = create_app(holder, verifier=verifier, max_bytes=args.max_request_bytes, watch=args.watch,
                      public_url=args.public_url)
