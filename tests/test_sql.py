@@ -37,17 +37,17 @@ COHORTS = [(KB, 50_000), (DATA / "plans", 10_000), (DATA / "concordance", 10_000
 
 def _bad_value(fact: ir.Fact, rng: random.Random):
     """A value that does not fit its fact, as a user's file might hold it."""
-    match fact.type:
+    match fact.type:  # (a JSON string is never a number, a yes-no or a date; a number never an enum value)
         case ir.NumberType():
-            return rng.choice(["abc", "12 parsecs", 1000000])
+            return rng.choice(["abc", "12 parsecs", 1000000, "3", True])
         case ir.EnumType():
-            return "no_such_value"
+            return rng.choice(["no_such_value", 1])
         case ir.SetType(values=values):
             return rng.choice([f"{values[0]},{values[-1]}", ["no_such_value"]])
         case ir.DateType():
-            return rng.choice(["2024-02-30", "yesterday"])
+            return rng.choice(["2024-02-30", "yesterday", 20240301])
         case ir.BoolType():
-            return "yes"
+            return rng.choice(["yes", "true"])
     return "??"
 
 

@@ -6,6 +6,9 @@ dates outside the calendar, of the wrong length, as numbers; enum values in the 
 as numbers; yes-no as text or 1; text over 80 characters; JSON null; a line that is not
 UTF-8), each on its own row of the bundled knowledge base's cohort, as JSON Lines and as CSV,
 run by the Python cohort (the reference), DuckDB and Spark (one local[2] session for the module).
+A JSON string is never a number, a yes-no or a date ("3", "true", "20240301" are refused as
+Python refuses them), nor a JSON number an enum value, a date or a duration; a Parquet
+column of text is read the same way; in CSV, where every cell is text, '3' is a number.
 """
 
 from __future__ import annotations
@@ -49,9 +52,31 @@ JSON_CELLS = [
     ("conversion_therapy_under_way", "yes"), ("conversion_therapy_under_way", [True]),
     ("conversion_therapy_under_way", LONG), ("conversion_therapy_under_way", None),
     ("conversion_therapy_under_way", False),
+    # JSON strings where a number, a yes-no or a date is expected, and other JSON of the wrong type
+    ("hepatectomy_segments", "3.0"), ("hepatectomy_segments", " 3"), ("hepatectomy_segments", "1e0"),
+    ("hepatectomy_segments", "true"), ("hepatectomy_segments", "-0"), ("hepatectomy_segments", "4 segments"),
+    ("hepatectomy_segments", "4 points"), ("hepatectomy_segments", "null"), ("hepatectomy_segments", "3e0 segments"),
+    ("hepatectomy_segments", 1e-18), ("hepatectomy_segments", 2.5e0), ("hepatectomy_segments", "0x10"),
+    ("future_liver_remnant", "31"), ("future_liver_remnant", "31%"), ("future_liver_remnant", "3.1e1"),
+    ("future_liver_remnant", "3.1e1 %"), ("future_liver_remnant", "Infinity"), ("future_liver_remnant", "NaN"),
+    ("future_liver_remnant", "+31 %"), ("future_liver_remnant", "1e-18"), ("future_liver_remnant", 1.4e-18),
+    ("future_liver_remnant", [31]), ("future_liver_remnant", {"value": 31}), ("future_liver_remnant", -1e-07),
+    ("conversion_therapy_under_way", "false"), ("conversion_therapy_under_way", "1"),
+    ("conversion_therapy_under_way", 0), ("conversion_therapy_under_way", {"a": True}),
+    ("conversion_therapy_under_way", "TRUE"),
+    ("kras", "true"), ("kras", "1"), ("kras", "1.5"), ("kras", 1.5), ("kras", "null"), ("kras", "[1]"), ("kras", "{}"),
+    ("kras", 'a"b'), ("kras", "a\\b"), ("kras", "tab\there"), ("kras", "é"),
+    ("chemoradiation_end", "true"), ("chemoradiation_end", 2024), ("chemoradiation_end", {"d": 1}),
+    ("chemoradiation_end", 1.5), ("chemoradiation_end", "2024-03-01 "),
+    ("metastatic_sites", '["liver"]'), ("metastatic_sites", "1"), ("metastatic_sites", "true"),
 ]
 # (fact, CSV text)
 CSV_CELLS = [
+    ("hepatectomy_segments", "3"), ("hepatectomy_segments", "+3"), ("hepatectomy_segments", "03"),
+    ("hepatectomy_segments", "3."), ("hepatectomy_segments", "3e0 segments"), ("future_liver_remnant", ".5"),
+    ("future_liver_remnant", "+3.5"), ("future_liver_remnant", "03.5"), ("future_liver_remnant", "1_0.5"),
+    ("future_liver_remnant", "Infinity"), ("future_liver_remnant", "3.1e1 %"), ("future_liver_remnant", "1e-18"),
+    ("kras", "a\nb"), ("chemoradiation_end", "20240301 "),
     ("metastatic_sites", "liver|liver"), ("metastatic_sites", "liver,lung"), ("metastatic_sites", "|"),
     ("metastatic_sites", "Liver"), ("metastatic_sites", LONG), ("metastatic_sites", "liver|" + LONG),
     ("metastatic_sites", "liver| lung"), ("metastatic_sites", "1"),
@@ -66,15 +91,14 @@ CSV_CELLS = [
     ("conversion_therapy_under_way", "yes"), ("conversion_therapy_under_way", LONG),
 ]
 # the differences README's SQL section names: (fact, the cell as JSON) -> what each SQL engine says
-# instead (None: it reads the cell). A JSON string reaches SQL unquoted, so "3" and "true" read as
-# the number and the yes-no, and "20240301" is shown bare; SQL holds a whole number to 19 digits;
-# DuckDB's JSON reader cannot tell a line that is not UTF-8 from one that is not JSON, and Spark's
-# text reader keeps the column of the byte but not the byte
+# instead. SQL holds a whole number to 19 digits and a number to 18 decimals; DuckDB's JSON reader
+# cannot tell a line that is not UTF-8 from one that is not JSON, and Spark's text reader keeps the
+# column of the byte but not the byte
 SAID_OTHERWISE = {
-    ("hepatectomy_segments", '"3"'): {"duckdb": None, "spark": None},
-    ("conversion_therapy_under_way", '"true"'): {"duckdb": None, "spark": None},
-    ("chemoradiation_end", '"20240301"'): dict.fromkeys(
-        ("duckdb", "spark"), "'chemoradiation_end' is a date (YYYY-MM-DD), not 20240301"),
+    ("future_liver_remnant", "1.4e-18"): {engine: (  # (Python reads it: 19 decimals)
+        f"'future_liver_remnant' is {written}: more digits than the SQL engines hold exactly (20 before the point, "
+        "18 after); evaluate this cohort with --engine python") for engine, written in (("duckdb", "1.4e-18"),
+                                                                                         ("spark", "1.4E-18"))},
     ("hepatectomy_segments", str(10 ** 30)): dict.fromkeys(("duckdb", "spark"), (
         "'hepatectomy_segments' is 1000000000000000000000000000000: more digits than the SQL engines hold "
         "exactly (a whole number up to 9223372036854775807); evaluate this cohort with --engine python")),
@@ -105,7 +129,6 @@ def _differences(cells, runs, said_otherwise) -> list[str]:
             key = (cell[0], cell[1] if said_otherwise is CSV_SAID_OTHERWISE or cell[1] == "not UTF-8"
                    else json.dumps(cell[1]))
             if key in said_otherwise:
-                assert "error" in a, cell  # Python refuses each of them
                 said = said_otherwise[key][engine]
                 if b.get("error") != said:
                     found.append(f"{engine} {cell!r}: the documented difference changed: {b.get('error', b)}")
@@ -126,13 +149,23 @@ def test_odd_json_cells_are_the_same_row_errors_in_every_engine(tmp_path, spark)
         cells.append(("kras", "not UTF-8"))
         handle.write(b'{"kras": "mutant"}\n')  # the row after it is read
         cells.append(("kras", "mutant"))
+        handle.write(b'{"kras": "mut\\u0061nt", "hepatectomy_segments": 3.0, "future_liver_remnant": 1E+1}\n')
+        cells.append(("kras", "mutant, escaped"))
     runs = _runs(kb, cohort, tmp_path, spark)
     assert not _differences(cells, runs, SAID_OTHERWISE), "\n".join(_differences(cells, runs, SAID_OTHERWISE))
     python = runs[0][1]
     # not vacuous: the malformed cells are errors, the well-formed ones decide
     assert python[0]["error"].startswith("None is not a value of 'metastatic_sites'")
-    assert "not UTF-8" in python[-2]["error"] and "error" not in python[-1]
-    assert sum("error" in r for r in python) >= len(cells) - 17  # (16 cells are well-formed)
+    assert "not UTF-8" in python[-3]["error"] and "error" not in python[-2] and "error" not in python[-1]
+    assert sum("error" in r for r in python) >= len(cells) - 22  # (21 cells are well-formed)
+    said = {(fact, json.dumps(value)): row.get("error") for (fact, value), row in zip(cells, python, strict=True)}
+    assert said["hepatectomy_segments", '"3"'] == "'hepatectomy_segments' is a whole number, not the text '3'"
+    assert said["conversion_therapy_under_way", '"true"'] == ("'conversion_therapy_under_way' is true or false, "
+                                                              "not 'true'")
+    assert said["chemoradiation_end", '"20240301"'] == "'chemoradiation_end' is a date (YYYY-MM-DD), not '20240301'"
+    assert said["kras", '"1"'] == "'1' is not a value of 'kras'; expected one of {wild_type, mutant}"
+    assert said["future_liver_remnant", '"31 %"'] is None and said["hepatectomy_segments", "1e-18"] == (
+        "'hepatectomy_segments' is a whole number, not 0.000000000000000001")
 
 
 def test_odd_csv_cells_are_the_same_row_errors_in_every_engine(tmp_path, spark):
@@ -148,7 +181,7 @@ def test_odd_csv_cells_are_the_same_row_errors_in_every_engine(tmp_path, spark):
     runs = _runs(kb, cohort, tmp_path, spark)
     found = _differences(CSV_CELLS, runs, CSV_SAID_OTHERWISE)
     assert not found, "\n".join(found)
-    assert sum("error" in r for r in runs[0][1]) >= len(CSV_CELLS) - 8
+    assert sum("error" in r for r in runs[0][1]) >= len(CSV_CELLS) - 11  # (11 cells are well-formed)
 
 
 def test_a_typed_list_holding_null_is_a_row_error_in_every_engine(tmp_path, spark):
@@ -165,3 +198,46 @@ def test_a_typed_list_holding_null_is_a_row_error_in_every_engine(tmp_path, spar
     found = _differences(cells, runs, {})
     assert not found, "\n".join(found)
     assert [r.get("error", "")[:17] for r in runs[0][1]] == ["None is not a val"] * 2 + [""] * 3
+
+
+def test_a_parquet_column_of_text_is_read_as_json_strings_are(tmp_path, spark):
+    """A number, a yes-no or a date in a text column is refused as a JSON string is ("3" is not
+    3), a quantity with its unit is read; a number column for an enum is refused; a DOUBLE column
+    for a whole number reads 3.0 and refuses 3.5: in every engine, in Python's words."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    kb = consilium.load_kb(KB)
+    cells = [("hepatectomy_segments", "3"), ("hepatectomy_segments", "4 segments"), ("future_liver_remnant", "31 %"),
+             ("future_liver_remnant", "31"), ("conversion_therapy_under_way", "true"),
+             ("chemoradiation_end", "20240301"), ("chemoradiation_end", "2024-03-01"), ("peritoneal_pci", 3.0),
+             ("peritoneal_pci", 3.5), ("metastases_timing", 1), ("kras", None)]
+    types = {"hepatectomy_segments": pa.string(), "future_liver_remnant": pa.string(),
+             "conversion_therapy_under_way": pa.string(), "chemoradiation_end": pa.string(),
+             "peritoneal_pci": pa.float64(), "metastases_timing": pa.int64()}
+    columns = {name: pa.array([value if fact == name else None for fact, value in cells], kind)
+               for name, kind in types.items()}
+    columns["kras"] = pa.array(["wild_type"] * len(cells))
+    cohort = tmp_path / "cohort.parquet"
+    pq.write_table(pa.table(columns), cohort)
+    runs = _runs(kb, cohort, tmp_path, spark)
+    found = _differences(cells, runs, {})
+    assert not found, "\n".join(found)
+    python = runs[0][1]
+    assert [bool(r.get("error")) for r in python] == [True, False, False, True, True, True, False, False, True,
+                                                      True, False]
+    assert python[3]["error"] == "'future_liver_remnant' is a number, not the text '31'"
+    assert python[9]["error"] == "'metastases_timing' is one of {synchronous, metachronous}, not 1"
+
+
+def test_odd_json_cells_read_line_by_line_in_duckdb_as_in_python(tmp_path):
+    """A file with a blank line is read line by line by DuckDB (json_extract, not its bulk reader):
+    the same rows and the same words as Python's, for every odd cell."""
+    kb = consilium.load_kb(KB)
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("\n" + "".join(json.dumps({**BASE, fact: value}) + "\n" for fact, value in JSON_CELLS))
+    run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    runs = [(engine, cohort_rows(tmp_path / f"{engine}.jsonl")) for engine in ("python", "duckdb")]
+    found = _differences(JSON_CELLS, runs, SAID_OTHERWISE)
+    assert not found, "\n".join(found)
+    assert runs[0][1][0]["row"] == 2 and sum("error" in r for r in runs[0][1]) > len(JSON_CELLS) // 2

@@ -249,6 +249,8 @@ class _Lowering:
         self.ranged = ranged_in_arithmetic(checked)
         self.where = ""
         self.overflows: dict[ir.Arith, tuple[exp.Expr, exp.Expr]] = {}
+        self.listed: set[str] = set()  # enum facts whose column holds nothing else (`lower`'s `listed`)
+        self.two_valued: dict[str, bool] = {}  # named columns never NULL (sql_decide's `_two_valued`)
 
     # ---- named columns --------------------------------------------------------------------
     def add(self, name: str, e: exp.Expr) -> exp.Expr:
@@ -471,16 +473,19 @@ from .sql_decide import _inside, decide_columns  # noqa: E402  (the pathways, af
 
 
 def lower(checked: Checked, *, table: str | exp.Expr = "cases",
-          columns: Collection[str] | None = None, dialect: str | None = None) -> exp.Select:
+          columns: Collection[str] | None = None, dialect: str | None = None,
+          listed: Collection[str] = ()) -> exp.Select:
     """The query deciding every row of `table` (a name, or a query as a sqlglot tree).
 
     `columns`: the columns the table has (all the facts, when None); a fact without one is
     unknown for every row. `dialect`: the engine it is for, when it has faster forms of its
-    own (DuckDB's LIST_WHERE); None writes forms that every dialect runs. Raises
-    KnowledgeBaseError (`not-lowerable`) naming the rule that uses a construct this lowering
-    does not know."""
+    own (DuckDB's LIST_WHERE); None writes forms that every dialect runs. `listed`: enum facts
+    whose column holds nothing but their values (DuckDB ENUMs made by the staging, a value
+    not listed NULL with its `__error`): not checked again. Raises KnowledgeBaseError
+    (`not-lowerable`) naming the rule that uses a construct this lowering does not know."""
     present = set(checked.facts) if columns is None else set(columns)
     low = _Lowering(checked, present, dialect)
+    low.listed = set(listed)
     low.definitions()
     outputs = decide_columns(low, _lowered)
     source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
@@ -504,6 +509,8 @@ def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:
         this=exp.Null(), to=exp.DataType.build("VARCHAR")), "error", quoted=True)
     if "__hint" in present:  # a hint for the row's error (how a CSV file writes a set)
         yield _col("__hint")
+    if "__errors" in present:  # does some `<fact>__error` hold one (engine/inputs/sql_stage.py)
+        yield _col("__errors")
     for name in checked.facts:
         for column in (name, name + "__months", name + "__error"):
             if column in present:

@@ -130,14 +130,17 @@ def _query(kb, dialect: str, kind: str, present: list[str], typed: frozenset[str
     from ..evaluation import sql
     from .sql_stage import Stage
     stage = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), present, typed)
-    columns = ["row", "error", *present] + (["__hint"] if kind == "csv" else [])
+    columns = ["row", "error", *present, "__errors"] + (["__hint"] if kind == "csv" else [])
     for fact in present:
         if fact not in typed or isinstance(kb.facts[fact].type, ir.SetType):  # (a typed list may hold NULL)
             columns.append(fact + "__error")
         if fact not in typed and isinstance(kb.facts[fact].type, ir.DurationType):
             columns.append(fact + "__months")
     staged = exp.Subquery(this=stage, alias=exp.TableAlias(this=exp.to_identifier("staged")))
-    text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect).sql(
+    # DuckDB's staging reads an enum cell into an ENUM of its values (sql_stage.py): listed already
+    listed = [f for f in present if f not in typed and isinstance(kb.facts[f].type, ir.EnumType)] \
+        if dialect == "duckdb" else []
+    text = sql.lower(kb.checked, table=staged, columns=columns, dialect=dialect, listed=listed).sql(
         dialect=dialect, identify=True, copy=False)
     if store is not None and name is not None:
         store.write_entry(name, text.encode("utf-8"))
@@ -271,12 +274,11 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
     names = [c for c in described if c not in ("ordinality", "file_row_number", "row")]
     present = _columns_said(kb, names, where)
     typed = frozenset(n for n in present if _typed_ok(kb.facts[n], described[n]))
-    casts = []  # the other columns as text, lists as JSON: read as a JSON case's values are
+    casts = []  # the other columns as JSON text: read as a JSON case's values are ("3" is no number)
     for name in present:
         if name not in typed:
             column = _ident(name)
-            casts.append((f"CAST(to_json({column}) AS VARCHAR)" if described[name].endswith("[]")
-                          else f"CAST({column} AS VARCHAR)") + f" AS {column}")
+            casts.append(f"CAST(to_json({column}) AS VARCHAR) AS {column}")
     if casts:
         relation = f"(SELECT * REPLACE ({', '.join(casts)}) FROM {relation})"
     if "row" not in described:
@@ -347,22 +349,23 @@ _NOT_AN_OBJECT = re.compile(rb"\n[^{]")
 
 def _json_fields(kb, path: str, tolerant: bool) -> str:
     """One row per line: its number, its error when it is not a JSON object, and each fact's
-    field as text (a JSON value as DuckDB writes it: strings unquoted, lists as JSON).
+    field as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is
+    not read as the number 3; JSON's null is NULL).
 
     Not `tolerant`: DuckDB's reader stops at the first line that is not JSON (an error the
     caller takes as the sign to read again, tolerant), and reads the rest 0.035 s a million
     lines faster, its fields not in a STRUCT. `tolerant`: the whole line is one STRUCT, NULL
     when the line is not JSON, that row's error."""
     if not tolerant:
-        columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in kb.facts)
+        columns = ", ".join(f"{_literal(name)}: 'JSON'" for name in kb.facts)
         return ("(SELECT ordinality AS \"row\", CAST(NULL AS VARCHAR) AS error, "
-                + ", ".join(_ident(name) for name in kb.facts)
+                + ", ".join(f"CAST({_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
-    fields = ", ".join(f"{_ident(name)} VARCHAR" for name in kb.facts)
+    fields = ", ".join(f"{_ident(name)} JSON" for name in kb.facts)
     struct = _literal(f"STRUCT({fields})")
     not_object = _literal(NOT_JSON)
     return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {not_object} END AS error, "
-            + ", ".join(f"j.{_ident(name)} AS {_ident(name)}" for name in kb.facts)
+            + ", ".join(f"CAST(j.{_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
             + f" FROM read_json({path}, format = 'newline_delimited', records = false, "
               f"columns = {{'j': {struct}}}, ignore_errors = true) WITH ORDINALITY)")
 
@@ -484,10 +487,24 @@ def spark_session(master: str):
                        "org.apache.spark.sql.catalyst.optimizer.CollapseProject"))
     try:
         session = builder.getOrCreate()
-        session.sparkContext.setLogLevel("ERROR") if not master.startswith("sc://") else None
+        if not master.startswith("sc://"):
+            session.sparkContext.setLogLevel("ERROR")
+            _quiet_codegen(session)
         return session
     except Exception as error:  # noqa: BLE001 - pyspark raises many kinds: no Java, a bad URL, a refused connection
         raise UsageError(f"Spark could not start on '{master}': {_first_line(error)} ({needs})") from None
+
+
+def _quiet_codegen(session) -> None:
+    """No error and Java stack trace on the console when a stage of the query is too large for
+    one compiled method (64 KB: a knowledge base of many number facts): Spark then runs that
+    stage without whole-stage code generation (spark.sql.codegen.fallback), with the same rows."""
+    try:
+        jvm = session.sparkContext._jvm
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator", jvm.org.apache.logging.log4j.Level.OFF)
+    except Exception:  # noqa: BLE001 - only the console's noise: a JVM without log4j 2 keeps it
+        pass
 
 
 def run_spark(kb: Any, cohort: Path | None, output: Path | None, *, master: str = "local[2]",
@@ -633,10 +650,10 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None, scratch: Pa
     typed = frozenset(n for n in present if _typed_ok(kb.facts[n], described[n]))
     from pyspark.sql import functions as sf
     for name in present:
-        if name not in typed:
-            column = sf.col(f"`{name}`")
-            frame = frame.withColumn(name, sf.to_json(column) if described[name].startswith("array")
-                                     else column.cast("string"))
+        if name not in typed:  # as JSON text, read as a JSON case's values are ("3" is no number):
+            column = sf.col(f"`{name}`")  # (to_json takes a list, and writes [value]: the brackets dropped)
+            listed = sf.to_json(sf.array(column))
+            frame = frame.withColumn(name, sf.when(column.isNotNull(), listed.substr(sf.lit(2), sf.length(listed) - 2)))
     frame.createOrReplaceTempView("raw")
     return _query(kb, "spark", "value", present, typed), where
 

@@ -1,101 +1,74 @@
 """Reading cells in SQL: a raw table of text -> the typed fact columns the lowered query reads.
 
 Takes the facts of a knowledge base, the dialect, and what the raw table holds: one JSON
-text per row (`line`, JSON Lines read line by line), a JSON object's fields as text with
-the row's own error (`fields`: DuckDB's bulk JSON reader), or one text cell per fact (CSV,
-or Parquet columns cast to text). Returns a sqlglot query giving `row`, `error` (a row that
-is not a JSON object), and for each fact its typed column and `<fact>__error`, worded as
-engine/inputs/case.py words it, when the cell cannot be read as that fact: text in a
-number column, a date that does not exist, a malformed set or duration, a number SQL
-cannot hold exactly. The query reads each cell's value first and works out why only for
-the cells that gave none, so a clean cohort pays for its values alone. The checks that
-need the typed value (an enum value not listed, a number out of range) are the lowered
-query's (engine/evaluation/sql_decide.py). CSV cells follow engine/inputs/cohort.py's
-`from_csv`: an empty cell is unknown, yes-no is true/false, a set lists values with '|'.
-
-A JSON set whose text may hold an element that is not a string (null, 1, a list, a mapping)
-is looked at element by element, and such an element is the row's error in Python's words; a
-typed list column holding NULL is too. Messages show a value as engine/lang/fact_values.py's
-`_show` does (cut after 80 characters, a mapping as 'a mapping', a list as Python writes one).
-
-A JSON value reaches SQL as text (both engines' JSON functions unquote strings and give
-other values as JSON text), so a number given as a string ("31") reads as the number,
-where the Python cohort refuses it; everything else reads as in Python.
+text per row (`line`, JSON Lines read line by line), a JSON object's fields as JSON text
+with the row's own error (`fields`: DuckDB's bulk JSON reader), or one cell per fact (`csv`:
+text; `value`: Parquet or table columns as JSON text). Returns a sqlglot query giving `row`,
+`error` (a row that is not a JSON object), for each fact its typed column and
+`<fact>__error` when the cell cannot be read as that fact (engine/inputs/sql_cells.py and,
+for numbers, sql_numbers.py say why, in Python's words), and `__errors`, whether the row
+has such a cell. The query reads each cell's value first, in layers, and works out why only
+for the cells that gave none, so a clean cohort pays for its values alone. The checks that
+need the typed value (a number out of range; an enum value not listed, read from CSV in
+Spark) are the lowered query's (engine/evaluation/sql_decide.py). A typed list column (a
+Parquet set) holding NULL is its row's error. Not here: running the query
+(engine/inputs/cohort_sql.py).
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from ..evaluation.sql import NUMBER, _and, _col, _not, _is_null, _n, _or, _s
-from ..evaluation.sql_decide import _choices, _concat, shortened
+from ..evaluation.sql import _and, _col, _not, _is_null, _n, _or, _s
+from ..evaluation.sql_decide import _choices, _concat
 from ..lang import ir
 from .rows import NOT_JSON
+from .sql_cells import Cells, _text, _try
+from .sql_numbers import NumberCell
 
-_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-_QUANTITY = r"^\s*(-?\d+(\.\d+)?)\s*(%|[A-Za-z][A-Za-z0-9]*)?\s*$"
-# a duration's amounts: at most 15 digits, so that no sum of a few, in sixteenths of a day
-# (engine/evaluation/sql.py), leaves BIGINT, and no date moved by one raises
-_DURATION = r"^\s*(\d{1,15})\s*([A-Za-z]+)\s*$"
-_ISO_DURATION = r"^P(?:(\d{1,15})M)?(?:(\d{1,15})W)?(?:(\d{1,15})D)?$"
-
-
-def _like(text, pattern: str) -> exp.Expr:
-    return exp.RegexpLike(this=text, expression=_s(pattern))
-
-
-def _group(text, pattern: str, group: int) -> exp.Expr:
-    found = exp.RegexpExtract(this=text, expression=_s(pattern), group=_n(group))
-    return exp.Nullif(this=found, expression=_s(""))
-
-
-def _text(e: exp.Expr) -> exp.Expr:
-    return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
+# what Python's str.strip takes off a CSV cell (SQL's TRIM takes spaces alone)
+_SPACE = " \t\n\r\x0b\x0c"
 
 
 def _subquery(query: exp.Expr, name: str) -> exp.Expr:
     return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
 
 
-def _try(e: exp.Expr, to: str) -> exp.Expr:
-    return exp.TryCast(this=e, to=exp.DataType.build(to))
+def _whole(fact: ir.Fact) -> bool:
+    return isinstance(fact.type, ir.NumberType) and fact.type.integer
 
 
-class Stage:
+def _gated(gate: exp.Expr, aliased: exp.Expr) -> exp.Expr:
+    """`aliased`'s expression computed only where `gate` holds (NULL elsewhere)."""
+    return exp.alias_(exp.Case().when(gate, aliased.this, copy=False), aliased.alias, quoted=True)
+
+
+class Stage(Cells):
     """The staging query of one knowledge base, for one dialect and one kind of raw table."""
 
-    def __init__(self, facts: dict[str, ir.Fact], dialect: str, kind: str):
-        # kind: line (one JSON object per row), csv (CSV cells), value (columns as text, read as JSON
-        # values), fields (a JSON object's fields as text, read by the engine's JSON reader, with
-        # the row's own `error` beside them)
-        self.facts, self.dialect, self.kind = facts, dialect, kind
-
     # ---- dialect-specific functions --------------------------------------------------------
-    def _parsed(self, line, present: list[str]) -> exp.Expr:
-        """The line's fields parsed once (NULL when it is not JSON): texts in a list (DuckDB) or a map (Spark)."""
+    def _parsed(self, line, present: list[str]) -> list[exp.Expr]:
+        """The line's fields parsed once (`__doc` NULL when it is not JSON): JSON values in a list
+        (DuckDB); in Spark, texts in a map (`__doc`: a string unquoted, a number as Spark's JSON
+        reader writes it) and variants in another (`__var`: which field is a string)."""
         if self.dialect == "duckdb":
             paths = exp.Array(expressions=[_s(f'$."{name}"') for name in present])
-            return exp.Anonymous(this="TRY", expressions=[exp.Anonymous(this="json_extract_string",
-                                                                         expressions=[line, paths])])
-        return exp.Anonymous(this="from_json", expressions=[line, _s("map<string,string>")])
+            return [exp.alias_(exp.Anonymous(this="TRY", expressions=[exp.Anonymous(
+                this="json_extract", expressions=[line, paths])]), "__doc", quoted=True)]
+        return [exp.alias_(exp.Anonymous(this="from_json", expressions=[line, _s(f"map<string,{kind}>")]),
+                           alias, quoted=True) for alias, kind in (("__doc", "string"), ("__var", "variant"))]
 
-    def _json_field(self, doc, index: int, name: str) -> exp.Expr:
-        key = _n(index) if self.dialect == "duckdb" else _s(name)  # sqlglot counts from 0 and writes DuckDB's 1
-        return exp.Bracket(this=doc, expressions=[key])
-
-    def _json_list(self, text) -> exp.Expr:
-        if self.dialect == "duckdb":
-            return exp.TryCast(this=exp.Cast(this=text, to=exp.DataType.build("JSON")),
-                               to=exp.DataType.build("VARCHAR[]"))
-        return exp.Anonymous(this="from_json", expressions=[text, _s("array<string>")])
-
-    def _split(self, text) -> exp.Expr:
-        parts = exp.Split(this=text, expression=_s("|"))
-        x = exp.to_identifier("x")
-        trimmed = exp.Transform(this=parts, expression=exp.Lambda(this=exp.Trim(this=exp.column("x")),
-                                                                   expressions=[x]))
-        return exp.ArrayFilter(this=trimmed, expression=exp.Lambda(
-            this=exp.NEQ(this=exp.column("x"), expression=_s("")), expressions=[x]))
+    def _json_field(self, index: int, name: str) -> exp.Expr:
+        """A field's JSON text (NULL when the line does not give it, or gives null)."""
+        if self.dialect == "duckdb":  # (sqlglot counts from 0 and writes DuckDB's 1)
+            return exp.Nullif(this=_text(exp.Bracket(this=_col("__doc"), expressions=[_n(index)])),
+                              expression=_s("null"))
+        # a string as JSON writes it (quoted); any other value as Spark's reader of texts gives it
+        # (its numbers as the JSON reader of DuckDB gives them: a DOUBLE's text, 2.0 as 2.0)
+        variant = exp.Bracket(this=_col("__var"), expressions=[_s(name)])
+        string = exp.EQ(this=exp.Anonymous(this="schema_of_variant", expressions=[variant]), expression=_s("STRING"))
+        return exp.Case().when(string, exp.Anonymous(this="to_json", expressions=[variant]), copy=False).else_(
+            exp.Bracket(this=_col("__doc"), expressions=[_s(name)]))
 
     # ---- the query ------------------------------------------------------------------------------
     def query(self, source: exp.Expr, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
@@ -103,8 +76,8 @@ class Stage:
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
         if self.kind == "line":
-            parsed = exp.select(_col("row"), _col("line"), exp.alias_(self._parsed(_col("line"), present), "__doc",
-                                                                      quoted=True)).from_(source, copy=False)
+            parsed = exp.select(_col("row"), _col("line"), *self._parsed(_col("line"), present)).from_(
+                source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
             starts = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
                             expression=_s("{"))
@@ -117,7 +90,8 @@ class Stage:
             bad_byte = exp.Case().when(_not(exp.Anonymous(this="is_valid_utf8", expressions=[_col("line")])),
                                        exp.StrPosition(this=repaired, substr=_s("\ufffd")), copy=False).else_(
                 _n(0)) if self.dialect == "spark" else _n(0)
-            checked = exp.select(_col("row"), _col("__doc"), exp.alias_(ok, "__ok", quoted=True),
+            checked = exp.select(_col("row"), _col("__doc"), *([_col("__var")] if self.dialect == "spark" else []),
+                                 exp.alias_(ok, "__ok", quoted=True),
                                  exp.alias_(bad_byte, "__byte", quoted=True)) \
                 .from_(_subquery(parsed, "parsed"), copy=False)
             not_object = exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
@@ -125,7 +99,7 @@ class Stage:
                 _not(_col("__ok")), _s(NOT_JSON), copy=False)
             readable = _col("__ok") if self.dialect != "spark" else _and(
                 _col("__ok"), exp.EQ(this=_col("__byte"), expression=_n(0)))
-            fields = [exp.alias_(exp.Case().when(readable, self._json_field(_col("__doc"), i, n), copy=False), n,
+            fields = [exp.alias_(exp.Case().when(readable, self._json_field(i, n), copy=False), n,
                                  quoted=True) for i, n in enumerate(present)]
             cells = exp.select(_col("row"), exp.alias_(not_object, "error", quoted=True), *fields) \
                 .from_(_subquery(checked, "checked"), copy=False)
@@ -136,13 +110,26 @@ class Stage:
                 this=exp.Null(), to=exp.DataType.build("VARCHAR"))
             cells = exp.select(_col("row"), exp.alias_(own_error, "error", quoted=True),
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
-                                            exp.Nullif(this=exp.Trim(this=_col(n)), expression=_s("")), n,
+                                            exp.Nullif(this=exp.Trim(this=_col(n), expression=_s(_SPACE)),
+                                                       expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source, copy=False)
         # layers: each cell's value by its cheap reading; for a number that reading missed, the
         # texts and numbers the full reading works from, as columns (written out inside one
         # expression they were repeated, and the query's text grew to 180 kB for 8 facts, its
         # planning to 0.17 s); then the full reading; then why a cell that gave none could not
         # be read. A cell that reads (nearly all) costs only its value.
+        # a JSON string's content, once, for the facts whose values are read from strings (dates
+        # and durations: their readings repeat it many times)
+        strings = [n for n in present if n not in typed and self.kind != "csv"
+                   and isinstance(self.facts[n].type, (ir.DateType, ir.DurationType))]
+        # and a whole number's cast, once (its cheap reading tests it and gives it: written twice
+        # in one expression, DuckDB casts twice, 0.006 s a million cells)
+        wholes = [n for n in present if n not in typed and _whole(self.facts[n])]
+        if strings or wholes:
+            cells = exp.select(exp.Star(), *[exp.alias_(self._string(_col(n), fast=True), n + "__str", quoted=True)
+                                             for n in strings],
+                               *[exp.alias_(_try(_col(n), "BIGINT"), n + "__big", quoted=True) for n in wholes]).from_(
+                _subquery(cells, "json"), copy=False)
         values: list[exp.Expr] = [_col("row"), _col("error")]
         columns: list[exp.Expr] = [_col("row"), _col("error")]
         names: list[str] = ["row", "error"]  # the columns every layer passes on
@@ -152,19 +139,23 @@ class Stage:
         full: dict[str, exp.Expr] = {}  # a number's value by the full reading
         if self.kind == "csv":
             columns.append(exp.alias_(self._csv_hint(present), "__hint", quoted=True))
+        unreads: list[exp.Expr] = []  # for each fact, does the row's cell give no value although it is there
         for name in present:
             if name in typed:
                 values.append(_col(name))
                 columns.append(_col(name))
                 names.append(name)
                 if isinstance(self.facts[name].type, ir.SetType):
-                    columns.append(exp.alias_(self._typed_set_error(self.facts[name], _col(name)), name + "__error",
-                                              quoted=True))
+                    values.append(exp.alias_(self._typed_set_error(self.facts[name], _col(name)), name + "__error",
+                                             quoted=True))
+                    names.append(name + "__error")
+                    columns.append(_col(name + "__error"))
+                    unreads.append(_not(_is_null(_col(name + "__error"))))
                 continue
             fact = self.facts[name]
             text = _col(name + "__text")
             if isinstance(fact.type, ir.NumberType):
-                number = _Number(fact, self, name)
+                number = NumberCell(fact, self, name)
                 values.append(exp.alias_(number.cheap(_col(name)), name, quoted=True))
                 first += number.first()
                 second += number.second()
@@ -173,18 +164,25 @@ class Stage:
                 names += [name, name + "__text"]
                 helpers += number.helpers
             else:
-                value, _, months = self.cell(fact, _col(name))
+                string = _col(name + "__str") if name in strings else None
+                value, _, months = self.cell(fact, _col(name), string)
                 values.append(exp.alias_(value, name, quoted=True))
                 names += [name, name + "__text"]
+                if string is not None:
+                    values.append(string)
+                    names.append(name + "__str")
                 if months is not None:
                     values.append(exp.alias_(months, name + "__months", quoted=True))
                     columns.append(_col(name + "__months"))
                     names.append(name + "__months")
-                _, error, _ = self.cell(fact, text)
+                _, error, _ = self.cell(fact, text, string)
             values.append(exp.alias_(_col(name), name + "__text", quoted=True))
             columns.append(_col(name))
             unread = _and(_is_null(_col(name)), _not(_is_null(text)))
-            columns.append(exp.alias_(exp.Case().when(unread, error, copy=False), name + "__error", quoted=True))
+            unreads.append(unread)
+            # (its reason worked out only in a row with such a cell: the others test one column)
+            columns.append(exp.alias_(exp.Case().when(_col("__errors"), exp.Case().when(unread, error, copy=False),
+                                                      copy=False), name + "__error", quoted=True))
         layer = exp.select(*values).from_(_subquery(cells, "cells"), copy=False)
         if full:
             # `__missed`: does any number cell of the row need the full reading? The layers below
@@ -192,7 +190,7 @@ class Stage:
             missed = _or(*[_and(_is_null(_col(n)), _not(_is_null(_col(n + "__text")))) for n in full])
             gate = _col("__missed")
             names.append("__missed")
-            passed = names + [h for h in helpers if h.endswith(("__plain", "__w"))]
+            passed = names + [h for h in helpers if h.endswith(("__s", "__w"))]
             layer = exp.select(*map(_col, names[:-1]), exp.alias_(missed, "__missed", quoted=True)).from_(
                 _subquery(layer, "texts0"), copy=False)
             layer = exp.select(*map(_col, names), *[_gated(gate, e) for e in first]).from_(
@@ -203,7 +201,12 @@ class Stage:
                                                             copy=False).else_(_col(n)), n, quoted=True)
                                  if n in full else _col(n) for n in names + helpers]).from_(
                 _subquery(layer, "full"), copy=False)
-        return exp.select(*columns).from_(_subquery(layer, "read"), copy=False)
+        # `__errors`: does any cell of the row give no value (the lowered query's test that the row
+        # is fine reads it, instead of each fact's error)
+        errors = _or(*unreads) if unreads else exp.Boolean(this=False)
+        layer = exp.select(exp.Star(), exp.alias_(errors, "__errors", quoted=True)).from_(
+            _subquery(layer, "read"), copy=False)
+        return exp.select(*columns, _col("__errors")).from_(_subquery(layer, "checked"), copy=False)
 
     def _typed_set_error(self, fact: ir.Fact, value: exp.Expr) -> exp.Expr:
         """A list column (Parquet, a table) holding NULL: Python refuses it (`None is not a value`),
@@ -228,292 +231,6 @@ class Stage:
                 hint = hint.when(_and(exp.StrPosition(this=cell, substr=_s("|")).eq(0), other),
                                  _s(f" (in CSV, a set's values are separated by '|', as in {example})"), copy=False)
         return hint if hint.args.get("ifs") else exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR"))
-
-    def cell(self, fact: ir.Fact, text: exp.Expr):
-        """(typed value, error text, months or None) of one cell; NULL text is unknown."""
-        who = f"'{fact.id}'"
-        json = self.kind != "csv"
-        shown = self._shown(text)
-        known = _not(_is_null(text))
-        match fact.type:
-            case ir.BoolType():
-                word = text if json else exp.Lower(this=text)
-                ok = exp.In(this=word, expressions=[_s("true"), _s("false")])
-                # CASE word WHEN 'true' ...: one compare for a true cell (0.030 to 0.022 s a million)
-                value = exp.Case(this=word).when(_s("true"), exp.Boolean(this=True), copy=False).when(
-                    _s("false"), exp.Boolean(this=False), copy=False)
-                return value, exp.Case().when(_and(known, _not(ok)),
-                                              _concat(f"{who} is true or false, not ", shown), copy=False), None
-            case ir.NumberType():
-                raise AssertionError("a number is read by _Number, in layers")
-            case ir.EnumType(values=values):
-                wrong = _or(_not(_is_null(_try(text, "DOUBLE"))),
-                            exp.In(this=text, expressions=[_s("true"), _s("false")]), _like(text, r"^\s*[\[{]"))
-                if self.dialect == "duckdb":
-                    # DuckDB's ENUM: the lowering's tests of the value (`= 'none'`, the row error's
-                    # check that it is listed) compare small integers, not texts (0.022 s a fact and a
-                    # million rows for the check, 0.009 for each `=`). A value not listed is NULL, so
-                    # its error is said here, in the lowering's words (engine/evaluation/sql_decide.py).
-                    enum = exp.DataType(this=exp.DataType.Type.ENUM, expressions=[_s(v) for v in values])
-                    not_listed = _concat("'", shortened(text, self.dialect), f"' is not a value of {who}; "
-                                                    f"expected one of {_choices(values)}")
-                    return (exp.TryCast(this=text, to=enum),
-                            exp.Case().when(wrong, _concat(f"{who} is one of {_choices(values)}, not ", shown),
-                                            copy=False).else_(not_listed) if json else not_listed, None)
-                if json:  # a listed value first: the common case, and the cheap test (an unknown cell: none)
-                    listed = exp.In(this=text, expressions=[_s(v) for v in values])
-                    return (exp.Case().when(_is_null(text), exp.Null(), copy=False).when(listed, text, copy=False)
-                            .when(_not(wrong), text, copy=False),
-                            exp.Case().when(listed, exp.Null(), copy=False)
-                            .when(wrong, _concat(f"{who} is one of {_choices(values)}, not ", shown), copy=False),
-                            None)
-                return text, exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
-            case ir.SetType(values=values):
-                if json:
-                    return self._json_set(fact, tuple(values), text, shown)
-                return self._split(text), exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), None
-            case ir.DateType():
-                # a cast, held to the text it came from: only YYYY-MM-DD dates that exist (ten characters:
-                # the engines write a year past 9999 back as it came, '12025-01-01', which Python refuses)
-                cast = _try(text, "DATE")
-                parsed = exp.Case().when(_and(exp.EQ(this=_text(cast), expression=text),
-                                              exp.EQ(this=exp.Length(this=text), expression=_n(10)),
-                                              _not(exp.Like(this=text, expression=_s("0000%")))), cast, copy=False)
-                return parsed, exp.Case().when(_and(known, _is_null(parsed)),
-                                               _concat(f"{who} is a date (YYYY-MM-DD), not ", shown), copy=False), None
-            case ir.DurationType():
-                return self._duration(fact, text, shown, known)
-        raise AssertionError(fact.type)
-
-    def _shown(self, text) -> exp.Expr:
-        """A value in a message as fact_values.py's `_show` writes it: text quoted and cut after 80
-        characters, numbers bare, a list as Python writes one, an object as 'a mapping'. Only a
-        message's CASE branch computes it: a cell that reads costs nothing here."""
-        if self.kind == "csv":  # a cell quoted over lines: its line ends escaped, as case.py shows them
-            escaped = shortened(text, self.dialect)
-            for char, written in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-                escaped = exp.Anonymous(this="replace", expressions=[escaped, _s(char), _s(written)])
-            return _concat("'", escaped, "'")
-        bare = _or(_like(text, _NUMBER), exp.In(this=text, expressions=[_s("true"), _s("false")]))
-        return (exp.Case().when(_like(text, r"^\s*\{"), _s("a mapping"), copy=False)
-                .when(_like(text, r"^\s*\["), _python_list(text), copy=False)
-                .when(bare, text, copy=False).else_(_concat("'", shortened(text, self.dialect), "'")))
-
-    def _elements(self, text) -> tuple[exp.Expr, exp.Expr]:
-        """(a JSON list's elements, a lambda body's JSON text of element `x`: NULL or 'null' for null)."""
-        if self.dialect == "duckdb":
-            elements = _try(_try(text, "JSON"), "JSON[]")
-            return elements, _text(exp.column("x"))
-        variants = exp.Anonymous(this="from_json", expressions=[text, _s("array<variant>")])
-        texts = exp.Transform(this=variants, expression=exp.Lambda(
-            this=exp.Anonymous(this="to_json", expressions=[exp.column("x")]), expressions=[exp.to_identifier("x")]))
-        return texts, exp.column("x")
-
-    def _json_set(self, fact: ir.Fact, values: tuple[str, ...], text, shown) -> tuple[exp.Expr, exp.Expr, None]:
-        """A set given as JSON: a list of texts. The cheap reading casts the list's text; a list
-        one of whose elements may not be a string (null, 1, true, a list, a mapping) is looked at
-        element by element, and gives no value when one is not a string: its error names the
-        first element Python's reading refuses, in its words (`null` is None, [1] says 1)."""
-        who = f"'{fact.id}'"
-        choices = _choices(values)
-        starts = _like(text, r"^\s*\[")
-        # a list of strings for sure (the common cell: two tests cheaper than a regular expression):
-        # '[]', or it opens with '["', ends with '"]', and each comma is followed by a quote; any
-        # other list (a space after a comma, a string holding a comma) is looked at more closely
-        pairs = exp.Anonymous(this="replace", expressions=[text, _s('","'), _s("")])
-        plain = _or(exp.EQ(this=text, expression=_s("[]")), _and(
-            exp.Like(this=text, expression=_s('["%"]')), exp.StrPosition(this=pairs, substr=_s(",")).eq(0)))
-        elements, element = self._elements(text)
-        x, i = exp.to_identifier("x"), exp.to_identifier("i")
-        is_text = exp.Coalesce(this=exp.EQ(this=exp.Substring(this=element, start=_n(1), length=_n(1)),
-                                           expression=_s('"')), expressions=[exp.Boolean(this=False)])
-        strings = exp.EQ(this=exp.ArraySize(this=exp.ArrayFilter(this=elements, expression=exp.Lambda(
-            this=_not(is_text), expressions=[x]))), expression=_n(0))
-        # (a plain list opens with '[': the test that the text is a list is left to the others)
-        value = exp.Case().when(plain, self._json_list(text), copy=False).when(
-            _and(starts, strings), self._json_list(text), copy=False)
-        # the first element Python refuses, in its order: not a text or not listed; listed twice
-        unquoted = exp.Anonymous(this="json_extract_string" if self.dialect == "duckdb" else "get_json_object",
-                                 expressions=[element, _s("$")])
-        quoted = _concat("'", shortened(unquoted, self.dialect), "'")
-        position = exp.Anonymous(this="list_position" if self.dialect == "duckdb" else "array_position",
-                                 expressions=[elements, exp.column("x")])
-        index = exp.column("i") if self.dialect == "duckdb" else exp.Add(this=exp.column("i"), expression=_n(1))
-        not_value = f" is not a value of {who}; expected values from {choices}"
-        said = (exp.Case()
-                .when(_or(_is_null(element), exp.EQ(this=element, expression=_s("null"))),
-                      _s("None" + not_value), copy=False)
-                .when(_not(is_text), _concat(exp.Case().when(_like(element, r"^\{"), _s("a mapping"), copy=False)
-                                             .when(_like(element, r"^\["), _python_list(element), copy=False)
-                                             .else_(element), not_value), copy=False)
-                .when(_not(exp.In(this=unquoted, expressions=[_s(v) for v in values])),
-                      _concat(quoted, not_value), copy=False)
-                .when(exp.NEQ(this=position, expression=index), _concat(quoted, f" is listed twice in {who}"),
-                      copy=False))
-        first = exp.Bracket(this=exp.ArrayFilter(
-            this=exp.Transform(this=elements, expression=exp.Lambda(this=said, expressions=[x, i])),
-            expression=exp.Lambda(this=_not(_is_null(exp.column("x"))), expressions=[x])),
-            expressions=[_n(1)], offset=1, safe=True)
-        not_a_list = _concat(f"{who} is a list of values from {choices}, not ", shown)
-        error = exp.Case().when(_and(_not(_is_null(text)), _is_null(value)), exp.Case().when(
-            starts, exp.Coalesce(this=first, expressions=[not_a_list]), copy=False).else_(not_a_list), copy=False)
-        return value, error, None
-
-    def _duration(self, fact, text, shown, known):
-        who = f"'{fact.id}'"
-        amount = _try(_group(text, _DURATION, 1), "BIGINT")
-        word = exp.Lower(this=_group(text, _DURATION, 2))
-        per = (exp.Case().when(exp.In(this=word, expressions=[_s("day"), _s("days")]), _n(1), copy=False)
-               .when(exp.In(this=word, expressions=[_s("week"), _s("weeks")]), _n(7), copy=False))
-        is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
-        iso = _and(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
-
-        def iso_part(group: int) -> exp.Expr:
-            return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
-        days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per), copy=False)
-                .when(is_month, _n(0), copy=False)
-                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3)),
-                      copy=False))
-        months = (exp.Case().when(_not(_is_null(per)), _n(0), copy=False).when(is_month, amount, copy=False)
-                  .when(iso, iso_part(1), copy=False))
-        error = exp.Case().when(_and(known, _is_null(days), _like(text, r"\d{16}")), _concat(
-            f"{who} is '", text, "': more digits than the SQL engines hold exactly (15 in a duration); "
-            "evaluate this cohort with --engine python"), copy=False).when(_and(known, _is_null(days)), _concat(
-                f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
-        return days, error, months
-
-
-def _python_list(text) -> exp.Expr:
-    """A JSON list as Python shows one (['a', 'b']): its quotes single, a space after each comma
-    (a string holding a quote or a comma is shown a little differently: the README says so)."""
-    single = exp.Anonymous(this="replace", expressions=[text, _s('"'), _s("'")])
-    return exp.Anonymous(this="replace", expressions=[single, _s(","), _s(", ")])
-
-
-def _gated(gate: exp.Expr, aliased: exp.Expr) -> exp.Expr:
-    """`aliased`'s expression computed only where `gate` holds (NULL elsewhere)."""
-    return exp.alias_(exp.Case().when(gate, aliased.this, copy=False), aliased.alias, quoted=True)
-
-
-class _Number:
-    """A number cell, or a quantity in the fact's unit ('31 %'), as an exact decimal (NUMBER)
-    or a BIGINT, read in layers (Stage.query): `cheap` reads the common cell by one cast (digits
-    alone for a whole number; for a decimal, no exponent and at most 19 characters, so at most
-    18 decimals); for a cell it misses, `first` gives the number's text (`__w`: the cell, or
-    the amount of a quantity in the right unit) and `__plain` (the cell as a DOUBLE, to tell a
-    number from text), `second` reads that text as BIGINT and NUMBER, and `value` holds it to
-    the number the text is. A number SQL cannot hold exactly (more than 18 decimals, or beyond
-    NUMBER's or BIGINT's range) is its row's error, never rounded."""
-
-    def __init__(self, fact: ir.Fact, stage: Stage, name: str):
-        assert isinstance(fact.type, ir.NumberType)
-        self.fact, self.name = fact, name
-        self.integer, self.unit = fact.type.integer, fact.type.unit
-        self.text = _col(name + "__text")
-        self.shown = stage._shown(self.text)
-        self.plain, self.written = _col(name + "__plain"), _col(name + "__w")
-        self.as_int, self.number = _col(name + "__int"), _col(name + "__num")
-        self.helpers = [name + h for h in (("__plain", "__w", "__int", "__num") if self.integer
-                                           else ("__plain", "__w", "__num"))]
-
-    def cheap(self, text: exp.Expr) -> exp.Expr:
-        """The common cell's value by one cast; NULL for an unknown cell (a third of them: it tries nothing)."""
-        known = _not(_is_null(text))
-        if self.integer:
-            # DuckDB's cast rounds '3.5' to 4 and '3.0000000000000000001' to 3, and reads '0x10' as
-            # 16: only a text that is the number as SQL writes it back (the cheapest test measured)
-            as_big = _try(text, "BIGINT")
-            fast = exp.Case().when(exp.EQ(this=_text(as_big), expression=text), as_big, copy=False)
-        else:
-            short = exp.LTE(this=exp.Length(this=text), expression=_n(19))
-            fast = exp.Case().when(_and(short, *[exp.StrPosition(this=text, substr=_s(c)).eq(0) for c in "eE"]),
-                                   _try(text, NUMBER), copy=False)
-        return exp.Case().when(known, fast, copy=False)
-
-    def _quantity(self) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
-        amount_text = _group(self.text, _QUANTITY, 1)
-        given_unit = _group(self.text, _QUANTITY, 3)
-        unit_ok = exp.EQ(this=given_unit, expression=_s(self.unit)) if self.unit else exp.Boolean(this=False)
-        return amount_text, given_unit, unit_ok
-
-    def _finite(self) -> exp.Expr:
-        return exp.LT(this=exp.Abs(this=self.plain), expression=_try(_s("Infinity"), "DOUBLE"))
-
-    def first(self) -> list[exp.Expr]:
-        """`__plain` and `__w`, for a known cell the cheap reading missed."""
-        missed = _and(_is_null(_col(self.name)), _not(_is_null(self.text)))
-        plain = _try(self.text, "DOUBLE")
-        finite = exp.LT(this=exp.Abs(this=plain), expression=_try(_s("Infinity"), "DOUBLE"))
-        amount_text, _, unit_ok = self._quantity()
-        written = exp.Case().when(finite, self.text, copy=False).when(
-            _and(_is_null(plain), unit_ok, _like(self.text, _QUANTITY)), amount_text, copy=False)
-        return [exp.alias_(exp.Case().when(missed, _try(self.text, "DOUBLE"), copy=False), self.name + "__plain",
-                           quoted=True),
-                exp.alias_(exp.Case().when(missed, written, copy=False), self.name + "__w", quoted=True)]
-
-    def second(self) -> list[exp.Expr]:
-        """`__int` (whole numbers: digits alone read as BIGINT at once, DuckDB's cast would round
-        '3.5') and `__num`, from `__w`."""
-        if not self.integer:
-            return [exp.alias_(_try(self.written, NUMBER), self.name + "__num", quoted=True)]
-        digits = _and(*[exp.StrPosition(this=self.written, substr=_s(c)).eq(0) for c in ".eE"])
-        as_int = exp.Case().when(digits, _try(self.written, "BIGINT"), copy=False)
-        return [exp.alias_(as_int, self.name + "__int", quoted=True),
-                exp.alias_(exp.Case().when(_is_null(as_int), _try(self.written, NUMBER), copy=False),
-                           self.name + "__num", quoted=True)]
-
-    def _exact(self) -> exp.Expr:
-        # held exactly: no digit beyond the 18th decimal (a short text has none: the cheap test
-        # first), and no exponent that leaves nothing ('1e-30' is not 0)
-        exact = _and(
-            _not(_and(exp.GT(this=exp.Length(this=self.written), expression=_n(19)),
-                      _like(self.written, r"\.\d{18}\d*[1-9]"))),
-            _not(_and(exp.EQ(this=self.number, expression=_n(0)), exp.NEQ(this=self.plain, expression=_n(0)))))
-        return _or(_not(_is_null(self.as_int)), exact) if self.integer else exact
-
-    def _whole(self) -> exp.Expr:
-        return exp.Case().when(_not(_is_null(self.as_int)), exp.Boolean(this=True), copy=False).else_(
-            exp.EQ(this=self.number, expression=exp.Floor(this=self.number)))
-
-    def _big(self) -> exp.Expr:
-        return exp.Coalesce(this=self.as_int, expressions=[_try(self.number, "BIGINT")])
-
-    def value(self) -> exp.Expr:
-        """The value of a cell the cheap reading missed (NULL for the others)."""
-        if self.integer:
-            return exp.Case().when(_not(_is_null(self.as_int)), self.as_int, copy=False).when(
-                _and(self._whole(), self._exact()), self._big(), copy=False)
-        return exp.Case().when(self._exact(), self.number, copy=False)
-
-    def error(self) -> exp.Expr:
-        """Why a known cell gave no value, worded as engine/inputs/case.py words it."""
-        who = f"'{self.fact.id}'"
-        kind = "a whole number" if self.integer else "a number"
-        in_unit = f" in {self.unit}" if self.unit else ""
-        text, shown, unit = self.text, self.shown, self.unit
-        _, given_unit, unit_ok = self._quantity()
-        held = (_or(_not(_is_null(self.as_int)), _not(_is_null(self.number))) if self.integer
-                else _not(_is_null(self.number)))
-        too_big = _concat(f"{who} is ", text, ": more digits than the SQL engines hold exactly (",
-                          "a whole number up to 9223372036854775807)" if self.integer else
-                          "20 before the point, 18 after)", "; evaluate this cohort with --engine python")
-        amount = exp.Case().when(_like(text, _QUANTITY), _try(_group(text, _QUANTITY, 1), "DOUBLE"), copy=False)
-        error = exp.Case().when(_is_null(text), exp.Null(), copy=False)
-        if self.integer:
-            error = error.when(_and(_not(_is_null(self.number)), _not(self._whole())),
-                               _concat(f"{who} is a whole number, not ", text), copy=False)
-        error = error.when(_and(_not(_is_null(self.written)), _or(_not(held), _not(self._exact()))), too_big,
-                           copy=False)
-        if self.integer:
-            error = error.when(_and(_not(_is_null(self.written)), _is_null(self._big())), too_big, copy=False)
-        return (error.when(self._finite(), exp.Null(), copy=False)
-                .when(_not(_is_null(self.plain)), _concat(f"{who} is {kind}, not ", text), copy=False)
-                .when(_and(_not(_is_null(amount)), _is_null(given_unit)),
-                      _concat(f"{who} is {kind}, not the text ", shown), copy=False)
-                .when(_and(_not(_is_null(amount)), _not(unit_ok)),
-                      _concat(f"{who} is measured in {repr(unit) if unit else 'no unit'}, not '", given_unit, "'"),
-                      copy=False)
-                .when(_is_null(amount), _concat(f"{who} is {kind}{in_unit}, not ", shown), copy=False))
 
 
 __all__ = ["Stage"]
