@@ -119,8 +119,8 @@ class Stage(Cells):
             parsed = exp.select(_col("row"), _col("line"), *self._parsed(_col("line"), present)).from_(
                 source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
-            starts = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
-                            expression=_s("{"))
+            starts: exp.Expr = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
+                                      expression=_s("{"))
             if self.dialect == "spark":  # its JSON reader reads the first object, and stops: `{} trailing`
                 starts = _and(starts, exp.Like(this=exp.Trim(this=_col("line")), expression=_s("%}")))
             ok = exp.Coalesce(this=_and(starts, _not(_is_null(_col("__doc")))),
