@@ -289,3 +289,15 @@ def test_odd_lines_read_by_duckdbs_json_reader_are_pythons_row_errors(tmp_path):
         assert cohort_rows(tmp_path / "duckdb.jsonl") == python
         assert python[0].get("error") == ODD_WORDS[ODD_LINES.index(lines[0])]
 
+
+def test_an_empty_csv_file_is_an_empty_cohort_in_every_engine(tmp_path, spark, capsys):
+    """0 bytes: no row and no word of missing columns (a header that names no fact is still said)."""
+    kb = consilium.load_kb(KB)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_bytes(b"")
+    runs = _runs(kb, cohort, tmp_path, spark)
+    assert [rows for _, rows in runs] == [[], [], []]
+    assert "no column for" not in capsys.readouterr().err
+    cohort.write_text("colour\nred\n")
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    assert "no column for" in capsys.readouterr().err

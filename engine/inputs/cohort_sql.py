@@ -50,7 +50,7 @@ def _columns_said(kb, columns: list[str], where: str) -> list[str]:
     present = [c for c in columns if c in kb.facts]
     missing = [f for f in facts if f not in present]
     extra = [c for c in columns if c not in kb.facts and c not in ("row", "line")]
-    if missing:
+    if missing and columns:  # (a file of no column at all, an empty CSV, is an empty cohort, as in Python)
         _say(f"{where}: no column for {', '.join(missing)}: unknown for every row")
     if extra:
         print(ignoring(where, extra), file=sys.stderr)
