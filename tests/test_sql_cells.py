@@ -163,6 +163,8 @@ def test_odd_json_cells_are_the_same_row_errors_in_every_engine(tmp_path, spark)
     assert said["conversion_therapy_under_way", '"true"'] == ("'conversion_therapy_under_way' is true or false, "
                                                               "not 'true'")
     assert said["chemoradiation_end", '"20240301"'] == "'chemoradiation_end' is a date (YYYY-MM-DD), not '20240301'"
+    assert said["chemoradiation_end", '"2024-02-30"'] == "'chemoradiation_end': '2024-02-30' is not a calendar date"
+    assert said["chemoradiation_end", '"2024-3-1"'] == "'chemoradiation_end' is a date (YYYY-MM-DD), not '2024-3-1'"
     assert said["kras", '"1"'] == "'1' is not a value of 'kras'; expected one of {wild_type, mutant}"
     assert said["future_liver_remnant", '"31 %"'] is None and said["hepatectomy_segments", "1e-18"] == (
         "'hepatectomy_segments' is a whole number, not 0.000000000000000001")
@@ -182,6 +184,8 @@ def test_odd_csv_cells_are_the_same_row_errors_in_every_engine(tmp_path, spark):
     found = _differences(CSV_CELLS, runs, CSV_SAID_OTHERWISE)
     assert not found, "\n".join(found)
     assert sum("error" in r for r in runs[0][1]) >= len(CSV_CELLS) - 11  # (11 cells are well-formed)
+    said = {cell: row.get("error") for cell, row in zip(CSV_CELLS, runs[0][1], strict=True)}
+    assert said["chemoradiation_end", "2024-02-30"] == "'chemoradiation_end': '2024-02-30' is not a calendar date"
 
 
 def test_a_typed_list_holding_null_is_a_row_error_in_every_engine(tmp_path, spark):
