@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .memo import Memo
 from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.reads import conditions_of, facts_read, reads_of
@@ -206,7 +205,12 @@ class Relevance:
                 self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
         for s in checked.safeties:
             self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
-        self._kept: Memo = Memo(kept_bound(len(self.nodes)))  # key -> tuple[str, ...], from its second sight
+        # kept from a key's first sight, unlike the evaluation's other caches (memo.py): an entry is
+        # a plain tuple of names, which the garbage collector stops scanning, and `decide` asks
+        # for it on every case that leaves a node open (kept from the second sight, `decide`
+        # on distinct cases cost a sixth more: the second working-out, and the note of the first)
+        self._kept: dict[Any, tuple[str, ...]] = {}
+        self._bound = kept_bound(len(self.nodes))
 
     def __call__(self, key: tuple[Any, ...]) -> tuple[str, ...]:
         try:
@@ -214,7 +218,10 @@ class Relevance:
         except TypeError:  # a value that cannot be hashed: worked out, not kept
             return self._work(key)
         if found is None:
-            found = self._kept.keep(key, self._work(key))
+            found = self._work(key)
+            if len(self._kept) >= self._bound:
+                self._kept.clear()
+            self._kept[key] = found
         return found
 
     def _work(self, key: tuple[Any, ...]) -> tuple[str, ...]:
