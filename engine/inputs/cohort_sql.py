@@ -236,7 +236,7 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
 
 
 def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Path,
-                   store: QueryStore | None = None) -> tuple[str, str, Callable[[], str] | None]:
+                   store: QueryStore | None = None) -> tuple[str, str, Callable[[str | None], str] | None]:
     """The query, where its rows come from, and what to call to read the input again the tolerant
     way when the first, quicker reading stops at a line that is not JSON, giving the query to run
     then (None: no such first)."""
@@ -265,10 +265,12 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         # and only if a line is not JSON, again with each line's own error (0.035 s more a million)
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, tolerant=False)}")
 
-        def tolerant() -> str:
-            # each line as DuckDB's JSON reader writes it back (a key given twice kept twice), read
-            # as lines are (sql_stage.py: why a line is no object, in Python's words); NULL where the
-            # line is not JSON or, in a file that holds such a byte, maybe not UTF-8 text
+        def tolerant(stopped: str | None) -> str:
+            """The query to run on the input read again, tolerantly, after DuckDB's reader stopped
+            saying `stopped` (None: not read yet, for standard output). Each line as DuckDB's JSON
+            reader writes it back (a key given twice kept twice: its STRUCT reading keeps the first
+            value, and the reader may stop at another line first), read as lines are (sql_stage.py:
+            Python's words), NULL where it is no JSON or, in a file holding such a byte, maybe not UTF-8."""
             lines = _json_fields(kb, path, tolerant=True)
             if _utf8(cohort):
                 lines = f"(SELECT \"row\", coalesce(line, '{{') AS line FROM {lines})"  # ('{': no JSON)
@@ -356,14 +358,13 @@ _NOT_AN_OBJECT = re.compile(rb"\n[^{]")
 
 
 def _json_fields(kb, path: str, tolerant: bool) -> str:
-    """One row per line: its number, its error when it is not a JSON object, and each fact's
-    field as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is
-    not read as the number 3; JSON's null is NULL).
+    """One row per line: its number, and each fact's field as its JSON text (DuckDB's JSON type,
+    cast to text: a string quoted, so that "3" is not read as the number 3; JSON's null is NULL).
 
     Not `tolerant`: DuckDB's reader stops at the first line that is not JSON or gives a key
     twice (an error the caller takes as the sign to read again, tolerant), and reads the rest
-    0.035 s a million lines faster, its fields not in a STRUCT. `tolerant`: each line's number
-    and its JSON text (`line`), NULL when the line is not JSON, to be read as lines are."""
+    0.035 s a million lines faster, its fields not in a STRUCT. `tolerant`: each line's JSON
+    text (`line`), NULL when the line is not JSON, to be read as lines are."""
     if not tolerant:
         columns = ", ".join(f"{_literal(name)}: 'JSON'" for name in kb.facts)
         return ("(SELECT ordinality AS \"row\", CAST(NULL AS VARCHAR) AS error, "
@@ -388,13 +389,13 @@ def _utf8(path: Path) -> bool:
 
 
 def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str, summary: Summary,
-                  tolerant: Callable[[], str] | None = None) -> None:
+                  tolerant: Callable[[str | None], str] | None = None) -> None:
     """Run the query into `output` (standard output when None); `tolerant()` makes the input be
     read again the tolerant way, when the first reading stops at a line that is not JSON."""
     shown = _Shown(where)
     if output is None or kind_of(output) == "other":  # standard output, a pipe: written as it comes
         if tolerant is not None:  # (rows once written cannot be taken back to read again)
-            query = tolerant()
+            query = tolerant(None)
         writer = _Writer(output, _output_columns(kb))
         try:
             result = _interruptible(con, lambda: con.execute(query))
@@ -426,10 +427,10 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         target = _literal(str(temporary))
         try:
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
-        except not_json:  # a line that is not JSON: DuckDB's reader stopped there
+        except not_json as stopped:  # a line that is not JSON: DuckDB's reader stopped there
             if tolerant is None:
                 raise
-            query = f"{replaced}({tolerant()})"
+            query = f"{replaced}({tolerant(str(stopped))})"
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
         counted = f"SELECT count(*) FROM {reader}({target}"
         summary.rows = _interruptible(con, lambda: con.execute(
