@@ -111,3 +111,19 @@ def test_a_need_for_a_fact_read_in_another_branch_is_looked_up(tmp_path):
         full, fast = kb.evaluate(case), kb.decide(case)
         assert list(fast.needs) == full.needed_facts(), case
         assert list(fast.recommendations) == full.recommendation_ids(), case
+
+
+@pytest.mark.parametrize("path", [KB, DATA / "plans", ROOT / "bench" / "decision"], ids=lambda p: p.stem)
+def test_decide_with_its_needs_in_a_dict_agrees_with_the_interpreter(path, monkeypatch):
+    """A knowledge base of more facts than `NEEDS_IN_A_LIST` has `decide` keep its needs in a dict
+    (a list's `not in` grows with them): the same values, in the same order."""
+    from consilium.engine.evaluation.codegen import walk as codegen_walk
+    monkeypatch.setattr(codegen_walk, "NEEDS_IN_A_LIST", 0)
+    kb = consilium.load_kb(path, use_cache=False)  # (the code written now, not a cached one)
+    assert "    needs = {}" in kb.generated_source() and "needs.append(" not in kb.generated_source()
+    rng = random.Random(20261130)
+    for _ in range(1500):
+        case = random_case(kb.facts, rng)
+        valid = kb.validate_case({k: as_written(v) for k, v in case.items()})
+        fast = kb.decide(valid, validated=True)
+        assert (list(fast.recommendations), list(fast.warnings), list(fast.needs)) == walk(kb, valid).values(), case

@@ -96,6 +96,19 @@ def parameters_of(pathway: ir.Pathway, record: bool) -> list[str]:
 
 
 
+# `decide` keeps the facts a case needs, each once, in the order first met. A list, each name
+# tested with `not in`, costs least for a knowledge base of a few dozen facts (a dict and its
+# table cost 8 % of the bench decision's row); but `not in` reads the whole list, so for many
+# facts a case can need hundreds and the test grows with them: `decide` on 60 copies of the
+# bundled knowledge base cost 10.8 times its 10 copies' (bench_scale.py), against 7.2 with a dict.
+NEEDS_IN_A_LIST = 64  # facts at most
+
+
+def needs_in_a_dict(checked: Checked) -> bool:
+    """Whether `decide` keeps its needs in a dict (a knowledge base of many facts) or a list."""
+    return len(checked.facts) > NEEDS_IN_A_LIST
+
+
 class PathwayWriter:
     """Writes one pathway's function into a module; `record` switches the trace on."""
 
@@ -256,6 +269,11 @@ class PathwayWriter:
                 for name, value in zip(self.reads[node.id], values, strict=True):
                     if name not in wanted or value in f.sure:  # another branch's; or tested above: given
                         continue
+                    if needs_in_a_dict(self.checked):  # (see needs_in_a_dict)
+                        if value != unknown:
+                            f.emit(indent, f"if {value} is None:")
+                        f.emit(indent + (value != unknown), f"needs[{name!r}] = None")
+                        continue
                     if value == unknown:
                         f.emit(indent, f"if {name!r} not in needs:")
                     else:
@@ -263,6 +281,9 @@ class PathwayWriter:
                     f.emit(indent + 1, f"needs.append({name!r})")
                 if len(f.body) == before:  # nothing it reads can be missing here (a fact tested above is given)
                     f.emit(indent, "pass")
+                return
+            if needs_in_a_dict(self.checked):
+                f.emit(indent, f"needs.update(dict.fromkeys(relevant({_tuple(key + values)})))")
                 return
             # (`relevant` names each fact once; `n` is the comprehension's own, whatever the ids)
             f.emit(indent, f"needs.extend([n for n in relevant({_tuple(key + values)}) if n not in needs])")
