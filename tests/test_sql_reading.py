@@ -35,8 +35,8 @@ def test_a_line_that_is_not_json_anywhere_gives_the_python_cohorts_rows(tmp_path
     cohort.write_text("\n".join(lines) + "\n")
     readings: list[bool] = []
     quick = cohort_sql._json_fields
-    monkeypatch.setattr(cohort_sql, "_json_fields", lambda kb, path, tolerant: readings.append(tolerant)
-                        or quick(kb, path, tolerant))
+    monkeypatch.setattr(cohort_sql, "_json_fields", lambda kb, path, tolerant, *said: readings.append(tolerant)
+                        or quick(kb, path, tolerant, *said))
     run_cohort(kb, str(DECISION), cohort, tmp_path / "python.jsonl", jobs=1)
     run_duckdb(kb, cohort, tmp_path / "duckdb.parquet")
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")

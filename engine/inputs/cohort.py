@@ -38,7 +38,7 @@ from ..lang import ir
 from ..lang.diagnostics import CaseError, Diagnostic
 from ..lang.files import OutputError, atomic_output, atomic_path, kind_of, refuse_overwrite
 from .case import _Invalid, parse_json
-from .rows import InputError, cohort_format, pyarrow_parquet, read_rows
+from .rows import NOT_A_MAPPING, NOT_VALID, InputError, cohort_format, pyarrow_parquet, read_rows
 
 CHUNK = 2000
 IN_FLIGHT = 4       # chunks handed to the workers at once: what bounds memory
@@ -169,12 +169,13 @@ def _evaluate_row(kb, source_of, number: int, kind: str, raw: Any,
             try:
                 raw = parse_json(raw)
             except _Invalid as problem:
-                syntax = problem.message.startswith("the case is not valid JSON: ") and problem.column > 1
-                where = f" at column {problem.column}" if syntax else ""  # (a duplicate key has no column)
-                row["error"] = problem.message.removeprefix("the case is ") + where
+                # a syntax error (it has a hint) without the parser's detail and column, which the
+                # SQL engines cannot give: the same words in every engine (rows.py)
+                syntax = problem.hint is not None and problem.message.startswith("the case is not valid JSON: ")
+                row["error"] = NOT_VALID if syntax else problem.message.removeprefix("the case is ")
                 return row, False
         if not isinstance(raw, dict):
-            row["error"] = "not a mapping of fact names to values"
+            row["error"] = NOT_A_MAPPING
             return row, False
         try:
             if "resourceType" in raw:  # a FHIR Bundle, read through the facts' bindings

@@ -17,6 +17,7 @@ through the driver and are written like the Python cohort's. Not here: the rules
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import itertools
 import json
@@ -34,7 +35,7 @@ from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from . import csv_sql
-from .rows import NOT_JSON
+from .rows import NOT_JSON, NOT_VALID
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer, ignoring
 
 ENGINES = ("python", "duckdb", "spark")
@@ -50,7 +51,7 @@ def _columns_said(kb, columns: list[str], where: str) -> list[str]:
     present = [c for c in columns if c in kb.facts]
     missing = [f for f in facts if f not in present]
     extra = [c for c in columns if c not in kb.facts and c not in ("row", "line")]
-    if missing:
+    if missing and columns:  # (a file of no column at all, an empty CSV, is an empty cohort, as in Python)
         _say(f"{where}: no column for {', '.join(missing)}: unknown for every row")
     if extra:
         print(ignoring(where, extra), file=sys.stderr)
@@ -236,9 +237,10 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
 
 
 def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Path,
-                   store: QueryStore | None = None) -> tuple[str, str, Callable[[], None] | None]:
+                   store: QueryStore | None = None) -> tuple[str, str, Callable[[str | None], str] | None]:
     """The query, where its rows come from, and what to call to read the input again the tolerant
-    way when the first, quicker reading stops at a line that is not JSON (None: no such first)."""
+    way when the first, quicker reading stops at a line that is not JSON, giving the query to run
+    then (None: no such first)."""
     if table is not None:
         from sqlglot import exp
         relation = exp.to_table(table, quoted=True).sql(dialect="duckdb")
@@ -264,8 +266,26 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         # and only if a line is not JSON, again with each line's own error (0.035 s more a million)
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, tolerant=False)}")
 
-        def tolerant() -> None:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, tolerant=True)}")
+        def tolerant(stopped: str | None) -> str:
+            """The query to run on the input read again, tolerantly, after DuckDB's reader stopped
+            saying `stopped` (None: not read yet, for standard output)."""
+            said = NOT_VALID if _utf8(cohort) else NOT_JSON
+            if stopped is None or "duplicate key" not in stopped:
+                # the lines' fields in a STRUCT, NULL where the line is no JSON (every line opens
+                # with '{': none is JSON but no object). Its reader keeps a key's first value: a key
+                # given twice is found only when the first reading stopped there (the README says so)
+                con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, True, said)}")
+                return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store)
+            # a key given twice: each line as DuckDB's JSON reader writes it back (the key kept twice),
+            # read as lines are (sql_stage.py: Python's words), NULL where it is no JSON; 2.5 times the
+            # STRUCT's time (200,000 lines of the bundled knowledge base: 7.5 s CPU against 2.4)
+            lines = (f"(SELECT ordinality AS \"row\", CAST(j AS VARCHAR) AS line FROM read_json({path}, "
+                     f"format = 'newline_delimited', records = false, columns = {{'j': 'JSON'}}, "
+                     "ignore_errors = true) WITH ORDINALITY)")
+            if said == NOT_VALID:
+                lines = f"(SELECT \"row\", coalesce(line, '{{') AS line FROM {lines})"  # ('{': no JSON)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {lines}")
+            return _query(kb, "duckdb", "line", list(kb.facts), frozenset(), store)
         return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store), where, tolerant
     described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if kind == "jsonl":
@@ -347,15 +367,15 @@ def _one_object_a_line(path: Path) -> bool:
 _NOT_AN_OBJECT = re.compile(rb"\n[^{]")
 
 
-def _json_fields(kb, path: str, tolerant: bool) -> str:
+def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
     """One row per line: its number, its error when it is not a JSON object, and each fact's
     field as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is
     not read as the number 3; JSON's null is NULL).
 
-    Not `tolerant`: DuckDB's reader stops at the first line that is not JSON (an error the
-    caller takes as the sign to read again, tolerant), and reads the rest 0.035 s a million
-    lines faster, its fields not in a STRUCT. `tolerant`: the whole line is one STRUCT, NULL
-    when the line is not JSON, that row's error."""
+    Not `tolerant`: DuckDB's reader stops at the first line that is not JSON or gives a key
+    twice (an error the caller takes as the sign to read again, tolerant), and reads the rest
+    0.035 s a million lines faster, its fields not in a STRUCT. `tolerant`: the whole line is
+    one STRUCT, NULL when the line is not JSON, that row's error (`said`)."""
     if not tolerant:
         columns = ", ".join(f"{_literal(name)}: 'JSON'" for name in kb.facts)
         return ("(SELECT ordinality AS \"row\", CAST(NULL AS VARCHAR) AS error, "
@@ -363,21 +383,33 @@ def _json_fields(kb, path: str, tolerant: bool) -> str:
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
     fields = ", ".join(f"{_ident(name)} JSON" for name in kb.facts)
     struct = _literal(f"STRUCT({fields})")
-    not_object = _literal(NOT_JSON)
-    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {not_object} END AS error, "
+    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {_literal(said)} END AS error, "
             + ", ".join(f"CAST(j.{_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
             + f" FROM read_json({path}, format = 'newline_delimited', records = false, "
               f"columns = {{'j': {struct}}}, ignore_errors = true) WITH ORDINALITY)")
 
 
+def _utf8(path: Path) -> bool:
+    """Is the whole file UTF-8 text? Asked only when a line could not be read."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 22):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except (UnicodeDecodeError, OSError):
+        return False
+    return True
+
+
 def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str, summary: Summary,
-                  tolerant: Callable[[], None] | None = None) -> None:
+                  tolerant: Callable[[str | None], str] | None = None) -> None:
     """Run the query into `output` (standard output when None); `tolerant()` makes the input be
     read again the tolerant way, when the first reading stops at a line that is not JSON."""
     shown = _Shown(where)
     if output is None or kind_of(output) == "other":  # standard output, a pipe: written as it comes
         if tolerant is not None:  # (rows once written cannot be taken back to read again)
-            tolerant()
+            query = tolerant(None)
         writer = _Writer(output, _output_columns(kb))
         try:
             result = _interruptible(con, lambda: con.execute(query))
@@ -393,12 +425,15 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
     if kind == "csv":
         lists = [c for c in _output_columns(kb) if c not in ("row", "error")]
         joined = ", ".join(f"array_to_string({_ident(c)}, {_literal(chr(124))}) AS {_ident(c)}" for c in lists)
-        query = f"SELECT * REPLACE ({joined}) FROM ({query})"
+        replaced = f"SELECT * REPLACE ({joined}) FROM "
         options = "FORMAT csv, HEADER true"
     elif kind == "jsonl":
         options = "FORMAT json"
     else:
         options = "FORMAT parquet"
+    if kind != "csv":
+        replaced = "SELECT * FROM "
+    query = f"{replaced}({query})"
     reader = {"csv": "read_csv", "jsonl": "read_json", "parquet": "read_parquet"}[kind]
     not_json = sys.modules["duckdb"].InvalidInputException  # (run_duckdb imported DuckDB)
     # DuckDB writes the file beside its name; it takes the name only once complete and counted
@@ -406,10 +441,10 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         target = _literal(str(temporary))
         try:
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
-        except not_json:  # a line that is not JSON: DuckDB's reader stopped there
+        except not_json as stopped:  # a line that is not JSON: DuckDB's reader stopped there
             if tolerant is None:
                 raise
-            tolerant()
+            query = f"{replaced}({tolerant(str(stopped))})"
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
         counted = f"SELECT count(*) FROM {reader}({target}"
         summary.rows = _interruptible(con, lambda: con.execute(

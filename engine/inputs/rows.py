@@ -25,9 +25,13 @@ BATCH = 2000
 MAX_RECORD_LINES = 100        # a quoted CSV cell may span lines, but not more than this many...
 MAX_RECORD_BYTES = 128 * 1024  # ...or bytes: beyond, the quote is taken as never closed
 BOM = b"\xef\xbb\xbf"
-# the SQL engines' words for a line that is not a JSON object (DuckDB's JSON reader cannot tell
-# one that is not UTF-8 from one that is not JSON; engine/inputs/sql_stage.py, cohort_sql.py)
-NOT_JSON = "not valid JSON (or not UTF-8 text), or not a mapping of fact names to values"
+# a JSON Lines row's words, in every engine (engine/inputs/cohort.py, sql_stage.py, cohort_sql.py):
+# a line that is not JSON (no parser's detail: the SQL engines cannot give one), JSON that is
+# not an object, and DuckDB's for a line of a file holding a byte that is not UTF-8, where its
+# JSON reader cannot tell such a line from one that is not JSON
+NOT_VALID = "not valid JSON"
+NOT_A_MAPPING = "not a mapping of fact names to values"
+NOT_JSON = "not valid JSON (or not UTF-8 text)"
 
 Row = tuple[int, str, Any]
 

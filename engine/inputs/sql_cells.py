@@ -142,8 +142,12 @@ class Cells:
                 parsed = exp.Case().when(_and(exp.EQ(this=_text(cast), expression=written),
                                               exp.EQ(this=exp.Length(this=written), expression=_n(10)),
                                               _not(exp.Like(this=written, expression=_s("0000%")))), cast, copy=False)
-                return parsed, exp.Case().when(_and(known, _is_null(parsed)),
-                                               _concat(f"{who} is a date (YYYY-MM-DD), not ", shown), copy=False), None
+                # written as a date but no day of the calendar (2024-02-30, 0000-01-01): said so, as
+                # fact_values.py and the rule files say it
+                unreal = _concat(f"{who}: ", shown, " is not a calendar date")
+                return parsed, exp.Case().when(_and(known, _is_null(parsed)), exp.Case().when(
+                    _like(written, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), unreal, copy=False).else_(
+                    _concat(f"{who} is a date (YYYY-MM-DD), not ", shown)), copy=False), None
             case ir.DurationType():
                 return self._duration(fact, string, shown, known)
         raise AssertionError(fact.type)

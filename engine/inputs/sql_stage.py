@@ -20,12 +20,16 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..evaluation.sql import _and, _col, _not, _is_null, _n, _or, _s
-from ..evaluation.sql_decide import _choices, _concat
+from ..evaluation.sql_decide import _choices, _concat, shortened
 from ..lang import ir
-from .rows import NOT_JSON
+from .rows import NOT_A_MAPPING, NOT_JSON, NOT_VALID
 from .sql_cells import Cells, _text, _try
 from .sql_numbers import NumberCell
 
+# the constants Python's JSON reader refuses as numbers (engine/inputs/case.py's parse_json)
+_CONSTANTS = ("NaN", "Infinity", "-Infinity")
+# and the other spellings the SQL engines' readers take (Python's is no JSON at all: "not valid JSON")
+_SPELLED = tuple(sign + word for sign in ("", "-", "+") for word in ("nan", "inf", "infinity"))
 # what Python's str.strip takes off a CSV cell (SQL's TRIM takes spaces alone)
 _SPACE = " \t\n\r\x0b\x0c"
 
@@ -67,8 +71,50 @@ class Stage(Cells):
         # (its numbers as the JSON reader of DuckDB gives them: a DOUBLE's text, 2.0 as 2.0)
         variant = exp.Bracket(this=_col("__var"), expressions=[_s(name)])
         string = exp.EQ(this=exp.Anonymous(this="schema_of_variant", expressions=[variant]), expression=_s("STRING"))
-        return exp.Case().when(string, exp.Anonymous(this="to_json", expressions=[variant]), copy=False).else_(
-            exp.Bracket(this=_col("__doc"), expressions=[_s(name)]))
+        # a NaN or Infinity (any spelling Spark takes) is a DOUBLE its map of texts writes quoted:
+        # given as JSON would write it, unquoted, to be refused as Python refuses it (`_constant`)
+        text = exp.Bracket(this=_col("__doc"), expressions=[_s(name)])
+        return exp.Case().when(string, exp.Anonymous(this="to_json", expressions=[variant]), copy=False).when(
+            exp.In(this=text, expressions=[_s(f'"{c}"') for c in _CONSTANTS]),
+            exp.Anonymous(this="replace", expressions=[text, _s('"'), _s("")]), copy=False).else_(text)
+
+    def _valid(self, line) -> exp.Expr:
+        """Is the line JSON other than an object (a list, a text, a number)? Asked of a line that is
+        no object (one that opens with '{' is no JSON: Spark's reader also takes `{} trailing`)."""
+        if self.dialect == "duckdb":
+            return exp.Coalesce(this=exp.Anonymous(this="json_valid", expressions=[line]),
+                                expressions=[exp.Boolean(this=False)])
+        return _and(_not(_is_null(exp.Anonymous(this="get_json_object", expressions=[line, _s("$")]))),
+                    _not(exp.Like(this=exp.Trim(this=line), expression=_s("{%"))))
+
+    def _twice(self, line) -> exp.Expr:
+        """May the line give a key twice? (DuckDB's JSON functions keep the first of two values of
+        a key, Spark's the last; Python refuses the line.) A cheap test of the text, as case.py's
+        `parse_json` makes: it holds more '":' than the facts it gives (a key no fact has, a
+        nested mapping, '":' in a string, or a key twice); the keys are read only where it does."""
+        pairs = exp.Div(this=exp.Sub(this=exp.Length(this=line), expression=exp.Length(this=exp.Anonymous(
+            this="replace", expressions=[line, _s('":'), _s("")]))), expression=_n(2), typed=True)
+        if self.dialect == "duckdb":
+            given: exp.Expr = exp.Anonymous(this="list_count", expressions=[_col("__doc")])  # (its values not NULL)
+        else:
+            given = exp.Anonymous(this="cardinality", expressions=[_col("__doc")])
+        return exp.GT(this=pairs, expression=given)
+
+    def _given_twice(self, line) -> exp.Expr:
+        """The first key the line gives twice, in Python's words (NULL when none is: a name
+        inside a string, say)."""
+        duckdb = self.dialect == "duckdb"
+        keys = exp.Anonymous(this="json_keys" if duckdb else "json_object_keys", expressions=[line])
+        x, i = exp.to_identifier("x"), exp.to_identifier("i")
+        position = exp.Anonymous(this="list_position" if duckdb else "array_position",
+                                 expressions=[keys, exp.column("x")])
+        index = exp.column("i") if duckdb else exp.Add(this=exp.column("i"), expression=_n(1))
+        again = exp.Transform(this=keys, expression=exp.Lambda(this=exp.Case().when(
+            exp.NEQ(this=position, expression=index), exp.column("x"), copy=False), expressions=[x, i]))
+        first = exp.Bracket(this=exp.ArrayFilter(this=again, expression=exp.Lambda(
+            this=_not(_is_null(exp.column("x"))), expressions=[x])), expressions=[_n(1)], offset=1, safe=True)
+        return exp.Case().when(_not(_is_null(first)), _concat("the fact '", shortened(first, self.dialect),
+                                                              "' is given twice"), copy=False)
 
     # ---- the query ------------------------------------------------------------------------------
     def query(self, source: exp.Expr, present: list[str], typed: frozenset[str] = frozenset()) -> exp.Select:
@@ -79,8 +125,10 @@ class Stage(Cells):
             parsed = exp.select(_col("row"), _col("line"), *self._parsed(_col("line"), present)).from_(
                 source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
-            starts = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
-                            expression=_s("{"))
+            starts: exp.Expr = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line")), start=_n(1), length=_n(1)),
+                                      expression=_s("{"))
+            if self.dialect == "spark":  # its JSON reader reads the first object, and stops: `{} trailing`
+                starts = _and(starts, exp.Like(this=exp.Trim(this=_col("line")), expression=_s("%}")))
             ok = exp.Coalesce(this=_and(starts, _not(_is_null(_col("__doc")))),
                               expressions=[exp.Boolean(this=False)])
             # Spark's text reader keeps a byte that is not UTF-8 as it is: the line's error, as
@@ -90,13 +138,17 @@ class Stage(Cells):
             bad_byte = exp.Case().when(_not(exp.Anonymous(this="is_valid_utf8", expressions=[_col("line")])),
                                        exp.StrPosition(this=repaired, substr=_s("\ufffd")), copy=False).else_(
                 _n(0)) if self.dialect == "spark" else _n(0)
-            checked = exp.select(_col("row"), _col("__doc"), *([_col("__var")] if self.dialect == "spark" else []),
+            checked = exp.select(_col("row"), _col("line"), _col("__doc"),
+                                 *([_col("__var")] if self.dialect == "spark" else []),
                                  exp.alias_(ok, "__ok", quoted=True),
                                  exp.alias_(bad_byte, "__byte", quoted=True)) \
                 .from_(_subquery(parsed, "parsed"), copy=False)
             not_object = exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
                 "the line is not UTF-8 text: a byte at column ", _text(_col("__byte"))), copy=False).when(
-                _not(_col("__ok")), _s(NOT_JSON), copy=False)
+                _is_null(_col("line")), _s(NOT_JSON), copy=False).when(
+                _not(_col("__ok")), exp.Case().when(self._valid(_col("line")), _s(NOT_A_MAPPING), copy=False).else_(
+                    _s(NOT_VALID)), copy=False).when(
+                self._twice(_col("line")), self._given_twice(_col("line")), copy=False)
             readable = _col("__ok") if self.dialect != "spark" else _and(
                 _col("__ok"), exp.EQ(this=_col("__byte"), expression=_n(0)))
             fields = [exp.alias_(exp.Case().when(readable, self._json_field(i, n), copy=False), n,
@@ -206,7 +258,24 @@ class Stage(Cells):
         errors = _or(*unreads) if unreads else exp.Boolean(this=False)
         layer = exp.select(exp.Star(), exp.alias_(errors, "__errors", quoted=True)).from_(
             _subquery(layer, "read"), copy=False)
+        if self.kind in ("line", "fields"):
+            columns[1] = exp.alias_(self._constant(_col("error"), [n for n in present if n not in typed]), "error",
+                                    quoted=True)
         return exp.select(*columns, _col("__errors")).from_(_subquery(layer, "checked"), copy=False)
+
+    def _constant(self, error: exp.Expr, present: list[str]) -> exp.Expr:
+        """The row's error, or, for a row whose field is NaN or Infinity (or inf, -nan...), which
+        DuckDB's and Spark's JSON readers take as numbers, Python's: not JSON. Such a field gives no value of any type,
+        so only a row with a cell not read (`__errors`) is looked at."""
+        said = exp.Case()
+        for name in present:
+            text = _col(name + "__text")
+            said = said.when(exp.In(this=text, expressions=[_s(c) for c in _CONSTANTS]),
+                             _concat("not valid JSON: ", text, " is not a JSON number"), copy=False).when(
+                exp.In(this=exp.Lower(this=text), expressions=[_s(c) for c in _SPELLED]), _s(NOT_VALID), copy=False)
+        if not present:
+            return error
+        return exp.Case().when(_and(_col("__errors"), _is_null(error)), said, copy=False).else_(error)
 
     def _typed_set_error(self, fact: ir.Fact, value: exp.Expr) -> exp.Expr:
         """A list column (Parquet, a table) holding NULL: Python refuses it (`None is not a value`),

@@ -219,8 +219,9 @@ def convert(fact: ir.Fact, value: Any) -> Any:
             if isinstance(value, str) and _ISO_DATE.fullmatch(value):  # not 20240301 nor 2024-W10-5
                 try:
                     return _dt.date.fromisoformat(value)
-                except ValueError:  # 2024-02-30: said below, as the SQL engines say it
-                    pass
+                except ValueError:  # 2024-02-30: written as a date, but no day of the calendar
+                    raise _Invalid("case-wrong-type", f"{who}: {_show(value)} is not a calendar date",
+                                   hint="write it like 2024-03-01") from None
             raise _Invalid("case-wrong-type", f"{who} is a date (YYYY-MM-DD), not {_show(value)}",
                            hint="write it like 2024-03-01")
         case ir.DurationType(range=interval):
