@@ -32,7 +32,7 @@ from ..lang.values import to_json_value
 from .codegen import build
 from .codegen.writer import Module
 from .explain import KEPT, Explainer, Reason, Value
-from .result import RuleWarning
+from .result import RuleWarning, unknown_rule
 
 
 class Finding(NamedTuple):
@@ -401,16 +401,15 @@ class Advisor:
         if safety is not None:
             return self._guarded(safety.id, safety.label, safety.condition, case, rule_id in set(given))
         if rule_id not in self._nodes:
-            raise KeyError(rule_id)
+            raise KeyError(unknown_rule(rule_id))
         _, node = self._nodes[rule_id]
         label = getattr(node, "label", None) or getattr(node, "question", None) or rule_id
-        rule_kind = isinstance(node, (ir.Recommend, ir.Warn))
         if rule_id in set(given):
             return WhyNot(rule_id, label, "given", None, label, (), ())
         blocked = self._blocked_path(rule_id, case)
-        if blocked is not None:
-            return blocked._replace(rule=rule_id, label=label, rule_kind=rule_kind)
-        return self._guarded(rule_id, label, getattr(node, "guard", None), case, False)._replace(rule_kind=rule_kind)
+        why = (blocked._replace(rule=rule_id, label=label) if blocked is not None
+               else self._guarded(rule_id, label, getattr(node, "guard", None), case, False))
+        return why if isinstance(node, (ir.Recommend, ir.Warn)) else why._replace(rule_kind=False)
 
     def _guarded(self, rule_id: str, label: str, guard: ir.Expr | None, case: Mapping[str, Any],
                  given: bool) -> WhyNot:

@@ -347,6 +347,11 @@ OUTCOMES = {
 }
 
 
+def unknown_rule(rule_id: str) -> str:
+    """The words of the KeyError `why_not` raises for an id the knowledge base does not declare."""
+    return f"'{rule_id}' is no rule, decision or step of this knowledge base"
+
+
 class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     """Everything one evaluation found; `to_json` gives its documented JSON form."""
 
@@ -405,14 +410,9 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
     def why_not(self, rule_id: str):
         """Why the case did not get `rule_id`: where its path turned away, with the reasons or
         the facts still open (KeyError for an id the knowledge base does not declare)."""
-        try:
-            if self.advice is None:
-                raise KeyError(rule_id)
-            return self.advice.why_not(rule_id)
-        except KeyError as unknown:
-            if unknown.args != (rule_id,):
-                raise
-            raise KeyError(f"'{rule_id}' is no rule, decision or step of this knowledge base") from None
+        if self.advice is None:
+            raise KeyError(unknown_rule(rule_id))
+        return self.advice.why_not(rule_id)
 
     def recommendation_ids(self) -> list[str]:
         return [r.id for r in self.recommendations]

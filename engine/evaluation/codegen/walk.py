@@ -270,9 +270,11 @@ class PathwayWriter:
                     if name not in wanted or value in f.sure:  # another branch's; or tested above: given
                         continue
                     if needs_in_a_dict(self.checked):  # (see needs_in_a_dict)
-                        if value != unknown:
+                        if value == unknown:
+                            f.emit(indent, f"needs[{name!r}] = None")
+                        else:
                             f.emit(indent, f"if {value} is None:")
-                        f.emit(indent + (value != unknown), f"needs[{name!r}] = None")
+                            f.emit(indent + 1, f"needs[{name!r}] = None")
                         continue
                     if value == unknown:
                         f.emit(indent, f"if {name!r} not in needs:")
