@@ -102,13 +102,14 @@ class Stage(Cells):
         return exp.GT(this=colons, expression=given)
 
     def _unlike(self, present: list[str]) -> exp.Expr:
-        """May the line give a key twice? Asked of DuckDB's tolerant JSON reader, which keeps a key's
-        first value: `line` is the line as that reader writes it back (`{"k":v,...}`, no space, the
-        key kept twice; NULL where the quick reading, which stops at a key given twice, has none).
-        The line is exactly as long as its fields written back only when it holds them alone, each
-        once: a key given twice, a key no fact has or a null makes it longer, and its keys are read
-        (sql_stage's `_given_twice`). Cheaper than counting its ':' (0.08 s against 0.135 a
-        hundred thousand lines of the bundled knowledge base)."""
+        """May the line give a key twice? Asked of DuckDB's tolerant JSON reading, whose fields keep
+        a key's first value: `line` is the line as DuckDB's JSON reader writes it back (`{"k":v,...}`,
+        no space, a key given twice kept twice; NULL where the quick reading, which stops at a fact
+        given twice, has none; cohort_sql.py's `_json_fields`). The line is exactly as long as its
+        fields written back only when it holds them alone, each once: a key given twice, a key no
+        fact has or a null makes it longer, and its keys are read (`_given_twice`). Cheaper than
+        counting its ':' (0.08 s against 0.135 a hundred thousand lines of the bundled knowledge
+        base)."""
         length: exp.Expr = _n(1)  # '{' and '}' less the first pair's ','
         for name in present:  # each pair: "name":value and a ','
             pair = exp.Add(this=exp.Anonymous(this="strlen", expressions=[_col(name)]),
