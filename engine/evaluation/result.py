@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1.5"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
 # choices; 1.4: merged_warnings, and the contradictions also among the warnings (kind `contradiction`);
-# 1.5: undecided (decisions left open although the case gives every fact they read, with why)
+# 1.5: undecided (decisions left open that no missing fact could decide, with why); a trace step left open
+# names only the facts that could decide it (those the needs give it)
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -121,10 +122,11 @@ class Need(NamedTuple):  # a tuple: several are made per evaluation
 
 
 class Stuck(NamedTuple):
-    """A decision or rule the case leaves open although it gives every fact the node reads: a
-    condition has no value for this case (a division by zero, a date outside the calendar).
-    No fact would decide it, so it is no need; without it a result would read as if the rules
-    were silent."""
+    """A decision or rule the case leaves open that no missing fact could decide: a condition
+    has no value for this case (a division by zero, a date outside the calendar), and the case
+    gives every fact the node reads, or only lacks facts that cannot change what it does (a
+    later branch's). No fact would decide it, so it is no need; without it a result would read
+    as if the rules were silent."""
 
     pathway: str | None
     node: str
@@ -422,9 +424,9 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
 
     @property
     def undecided(self) -> tuple[Stuck, ...]:
-        """Decisions and rules left open although the case gives every fact they read, each with
-        why (a division by zero, a date outside the calendar); those a missing fact leaves open
-        are the `needs`."""
+        """Decisions and rules left open that no missing fact could decide (the case gives every
+        fact they read, or lacks only facts that cannot change them), each with why (a division
+        by zero, a date outside the calendar); those a missing fact could decide are the `needs`."""
         trace = self.trace
         return stuck_steps(trace.undecided() if isinstance(trace, Trace) else trace)
 
