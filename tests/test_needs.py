@@ -237,3 +237,20 @@ def test_a_step_no_missing_fact_could_decide_says_why_and_is_among_the_undecided
     result = kb.evaluate({"x": 3})  # y missing: it could decide, and is named
     assert open_outcomes(result.trace)["ratio"] == "undecided: needs y"
     assert result.undecided == ()
+
+
+def test_a_safety_rule_left_unchecked_names_what_could_check_it_or_says_why():
+    """A safety rule `x / y > 5 or (c and a)`: with `a` false, `c` cannot change it, and with
+    y = 0 nothing can: its step says why, as a decision's does; with `a` true, `c` could."""
+    kb = consilium.load_kb(DATA / "needs")
+    cases = {("not checked: a condition has no value for this case (a division by zero)", ()):
+             {"x": 3, "y": 0, "a": False},
+             ("not checked: needs c", ("c",)): {"x": 3, "y": 0, "a": True},
+             ("not checked: needs y", ("y",)): {"x": 3, "a": False}}
+    for (words, needs), case in cases.items():
+        result = kb.evaluate(case)
+        for steps in (result.trace, result.to_json()["trace"]):
+            [outcome] = [s["outcome"] if isinstance(s, dict) else s.outcome for s in steps
+                         if (s["node"] if isinstance(s, dict) else s.node) == "ratio_high"]
+            assert outcome == words, case
+        assert [(u.rule, u.needs) for u in result.unchecked] == [("ratio_high", needs)]

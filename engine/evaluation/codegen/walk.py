@@ -523,7 +523,9 @@ class SafetyWriter(PathwayWriter):
                 key = _tuple([f.const(open_key(None, safety.id)),
                               *[f.facts[n] for n in names]])
                 f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
-                self.step(1, safety, "safety", read, "", "not-checked", needs=NOT_CHECKED_NEEDS)
+                why = why_unknown([safety.condition], self.checked.defines)  # when none could
+                reason = f"not checked: a condition has no value for this case ({why})" if why else None
+                self.step(1, safety, "safety", read, "", "not-checked", needs=NOT_CHECKED_NEEDS, otherwise=reason)
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
                           f"{missing}))")
                 opening = "elif"
