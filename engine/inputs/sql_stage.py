@@ -139,7 +139,10 @@ class Stage(Cells):
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
         if self.kind == "line":
-            parsed = exp.select(_col("row"), _col("line"), *self._parsed(_col("line"), present)).from_(
+            # DuckDB's lines come with an error of their own: a line that is not UTF-8 (cohort_sql.py
+            # reads a copy of such a file where the line holds the Python cohort's words for it)
+            own = [_col("error")] if self.dialect == "duckdb" else []
+            parsed = exp.select(_col("row"), _col("line"), *own, *self._parsed(_col("line"), present)).from_(
                 source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
             # (the left end alone: DuckDB's TRIM of the right end reads the whole line, 3 µs a line)
@@ -156,7 +159,7 @@ class Stage(Cells):
             bad_byte = exp.Case().when(_not(exp.Anonymous(this="is_valid_utf8", expressions=[_col("line")])),
                                        exp.StrPosition(this=repaired, substr=_s("\ufffd")), copy=False).else_(
                 _n(0)) if self.dialect == "spark" else _n(0)
-            checked = exp.select(_col("row"), _col("line"), _col("__doc"),
+            checked = exp.select(_col("row"), _col("line"), *own, _col("__doc"),
                                  *([_col("__var")] if self.dialect == "spark" else []),
                                  exp.alias_(ok, "__ok", quoted=True),
                                  exp.alias_(bad_byte, "__byte", quoted=True)) \
@@ -166,7 +169,8 @@ class Stage(Cells):
             given: exp.Expr = exp.Anonymous(this="list_count", expressions=[_col("__doc")]) \
                 if self.dialect == "duckdb" else exp.ArraySize(this=exp.Anonymous(
                     this="array_distinct", expressions=[exp.Anonymous(this="map_keys", expressions=[_col("__doc")])]))
-            not_object = exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
+            not_object = (exp.Case().when(_not(_is_null(_col("error"))), _col("error"), copy=False) if own
+                          else exp.Case()).when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
                 "the line is not UTF-8 text: a byte at column ", _text(_col("__byte"))), copy=False).when(
                 _is_null(_col("line")), _s(NOT_JSON), copy=False).when(
                 _not(_col("__ok")), exp.Case().when(self._valid(_col("line")), _s(NOT_A_MAPPING), copy=False).else_(
