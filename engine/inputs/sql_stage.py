@@ -89,6 +89,17 @@ class Stage(Cells):
         return _and(_not(_is_null(exp.Anonymous(this="get_json_object", expressions=[line, _s("$")]))),
                     _not(exp.Like(this=exp.Trim(this=line), expression=_s("{%"))))
 
+    def _byte(self) -> exp.Expr:
+        """Spark: the first byte of the line that is not UTF-8 (at the character `__byte`, where the
+        repair put U+FFFD), in hexadecimal as rows.py writes it: the repaired text before it is the
+        line's own bytes, so their count is its offset in the line's bytes."""
+        before = exp.Substring(this=exp.Anonymous(this="make_valid_utf8", expressions=[_col("line")]),
+                               start=_n(1), length=exp.Sub(this=_col("__byte"), expression=_n(1)))
+        offset = exp.Add(this=exp.Anonymous(this="octet_length", expressions=[before]), expression=_n(1))
+        byte = exp.Substring(this=exp.Cast(this=_col("line"), to=exp.DataType.build("BINARY")), start=offset,
+                             length=_n(1))
+        return exp.Lower(this=exp.Hex(this=byte))
+
     def _twice(self, line, given: exp.Expr) -> exp.Expr:
         """May the line give a key twice? (DuckDB's JSON functions keep the first of two values of
         a key, Spark's the last; Python refuses the line.) A cheap test of the text: it holds more
@@ -154,7 +165,8 @@ class Stage(Cells):
                               expressions=[exp.Boolean(this=False)])
             # Spark's text reader keeps a byte that is not UTF-8 as it is: the line's error, as
             # rows.py says it, at the column where Spark's repair puts U+FFFD (is_valid_utf8 and
-            # make_valid_utf8: Spark 4); DuckDB's JSON reader refuses such a line as not JSON
+            # make_valid_utf8: Spark 4); DuckDB's readers stop at such a byte: it reads a copy
+            # of such a file, the line holding its error (`own`)
             repaired = exp.Anonymous(this="make_valid_utf8", expressions=[_col("line")])
             bad_byte = exp.Case().when(_not(exp.Anonymous(this="is_valid_utf8", expressions=[_col("line")])),
                                        exp.StrPosition(this=repaired, substr=_s("\ufffd")), copy=False).else_(
@@ -169,9 +181,11 @@ class Stage(Cells):
             given: exp.Expr = exp.Anonymous(this="list_count", expressions=[_col("__doc")]) \
                 if self.dialect == "duckdb" else exp.ArraySize(this=exp.Anonymous(
                     this="array_distinct", expressions=[exp.Anonymous(this="map_keys", expressions=[_col("__doc")])]))
-            not_object = (exp.Case().when(_not(_is_null(_col("error"))), _col("error"), copy=False) if own
-                          else exp.Case()).when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
-                "the line is not UTF-8 text: a byte at column ", _text(_col("__byte"))), copy=False).when(
+            not_object = exp.Case().when(_not(_is_null(_col("error"))), _col("error"), copy=False) if own else \
+                exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
+                    "the line is not UTF-8 text: byte 0x", self._byte(), " at column ", _text(_col("__byte"))),
+                    copy=False)
+            not_object = not_object.when(
                 _is_null(_col("line")), _s(NOT_JSON), copy=False).when(
                 _not(_col("__ok")), exp.Case().when(self._valid(_col("line")), _s(NOT_A_MAPPING), copy=False).else_(
                     _s(NOT_VALID)), copy=False).when(
