@@ -346,7 +346,7 @@ def _utf8_copy(cohort: Path, scratch: Path) -> str:
     return _literal(str(copy))
 
 
-def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
+def _json_fields(kb, path: str, tolerant: bool) -> str:
     """One row per line: its number, its error when it is not a JSON object, each fact's field
     as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is not read
     as the number 3; JSON's null is NULL), and `line`, the line as DuckDB's JSON reader writes it
@@ -355,7 +355,7 @@ def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
     Not `tolerant`: DuckDB's reader stops at the first line that is not JSON or gives a fact
     twice (an error the caller takes as the sign to read again, tolerant), and reads the rest
     0.035 s a million lines faster, its fields not in a STRUCT; no `line`. `tolerant`: each line
-    is read whole (NULL when it is not JSON, that row's error, `said`), written back with a key
+    is read whole (NULL when it is not JSON, that row's error), written back with a key
     given twice kept twice, and its fields taken from that text (`json_transform`, which keeps a
     key's first value, as DuckDB's STRUCT reader does): as quick as the STRUCT reader beside a
     second reading of the lines joined by position, which held every line in memory."""
@@ -366,7 +366,7 @@ def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
                 + ", CAST(NULL AS VARCHAR) AS line"
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
     structure = _literal("{" + ", ".join(f'{json.dumps(name)}: "JSON"' for name in kb.facts) + "}")
-    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {_literal(said)} END AS error, "
+    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {_literal(NOT_VALID)} END AS error, "
             + ", ".join(f"CAST(t.{_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
             + f", CAST(j AS VARCHAR) AS line FROM (SELECT ordinality, j, json_transform(j, {structure}) AS t "
               f"FROM read_json({path}, format = 'newline_delimited', records = false, columns = {{'j': 'JSON'}}, "

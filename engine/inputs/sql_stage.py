@@ -24,7 +24,7 @@ from sqlglot import exp
 from ..evaluation.sql import _and, _col, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _choices, _concat, shortened
 from ..lang import ir
-from .rows import NOT_A_MAPPING, NOT_JSON, NOT_VALID
+from .rows import NOT_A_MAPPING, NOT_VALID
 from .sql_cells import Cells, _text, _try
 from .sql_numbers import NumberCell
 
@@ -186,7 +186,6 @@ class Stage(Cells):
                     "the line is not UTF-8 text: byte 0x", self._byte(), " at column ", _text(_col("__byte"))),
                     copy=False)
             not_object = not_object.when(
-                _is_null(_col("line")), _s(NOT_JSON), copy=False).when(
                 _not(_col("__ok")), exp.Case().when(self._valid(_col("line")), _s(NOT_A_MAPPING), copy=False).else_(
                     _s(NOT_VALID)), copy=False).when(
                 self._twice(_col("line"), given), self._given_twice(_col("line")), copy=False)
