@@ -493,6 +493,21 @@ def number_text(v: exp.Expr, dialect: str | None, integer: bool = False) -> exp.
     return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("DECIMAL(38, 0)")))).else_(trimmed)
 
 
+def _duration_text(value: _Dur) -> exp.Expr:
+    """A duration as values.Duration's `str` writes it: '2 years', '14 months 3 days', '6 weeks', '0 days'."""
+    def amount(n: exp.Expr, word: str) -> exp.Expr:
+        plural = exp.Case().when(exp.NEQ(this=exp.Abs(this=n), expression=_n(1)), _s("s"), copy=False).else_(_s(""))
+        return _concat(_text(n), f" {word}", plural)
+    months, days = value.months, value.days
+    in_months = exp.Case().when(exp.EQ(this=exp.Mod(this=months, expression=_n(12)), expression=_n(0)), amount(
+        exp.IntDiv(this=months, expression=_n(12)), "year"), copy=False).else_(amount(months, "month"))
+    in_days = exp.Case().when(_and(exp.NEQ(this=days, expression=_n(0)), exp.EQ(
+        this=exp.Mod(this=days, expression=_n(7)), expression=_n(0))), amount(
+        exp.IntDiv(this=days, expression=_n(7)), "week"), copy=False).else_(amount(days, "day"))
+    return (exp.Case().when(exp.EQ(this=months, expression=_n(0)), in_days, copy=False)
+            .when(exp.EQ(this=days, expression=_n(0)), in_months, copy=False).else_(_concat(in_months, " ", in_days)))
+
+
 def _interval_text(interval: ir.Interval) -> str:
     show = lambda v: str(v) if isinstance(v, Duration) else format_number(v)  # noqa: E731
     unit = f" {interval.unit}" if interval.unit else ""
@@ -558,8 +573,8 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
                 (exp.LTE if interval.high.closed else exp.LT)(
                     this=value.sixteenths(), expression=_Dur(_n(hi.months), _n(hi.days)).sixteenths()))
             bad = _not(exp.Paren(this=inside))
-            return bad, exp.Case().when(bad, _concat(f"{who} is outside its range {_interval_text(interval)}"),
-                                        copy=False)
+            return bad, exp.Case().when(bad, _concat(f"{who} is ", _duration_text(value),
+                                                     f", outside its range {_interval_text(interval)}"), copy=False)
     return None
 
 
