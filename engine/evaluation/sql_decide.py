@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from ..lang import ir
 from ..lang.values import Duration, format_number
+from .sql_months import compare as compare_durations
 from .sql import (_Dur, _not, _Lowering, _all, _and, _any, _literal_is, _or, _col, _is_false, _is_null, _is_true,
                   NUMBER, _n, _s, shift)
 from ..lang.reads import facts_read, reads_of
@@ -567,12 +568,13 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
         case ir.DurationType(range=interval) if interval is not None:
             lo, hi = interval.low.value, interval.high.value
             assert isinstance(lo, Duration) and isinstance(hi, Duration)  # a duration's range is of durations
-            inside = _and(
-                (exp.GTE if interval.low.closed else exp.GT)(
-                    this=value.sixteenths(), expression=_Dur(_n(lo.months), _n(lo.days)).sixteenths()),
-                (exp.LTE if interval.high.closed else exp.LT)(
-                    this=value.sixteenths(), expression=_Dur(_n(hi.months), _n(hi.days)).sixteenths()))
-            bad = _not(exp.Paren(this=inside))
+            # inside only where it is from every date (fact_values.py refuses a value it is not
+            # sure of, `contains(...) is not True`); unknown, the value is no error
+            given = (value.months, value.days)
+            inside = _and(compare_durations(">=" if interval.low.closed else ">", given, (_n(lo.months), _n(lo.days))),
+                          compare_durations("<=" if interval.high.closed else "<", given,
+                                            (_n(hi.months), _n(hi.days))))
+            bad = _and(_not(_is_null(value.days)), _not(exp.Coalesce(this=inside, expressions=[exp.false()])))
             return bad, exp.Case().when(bad, _concat(f"{who} is ", _duration_text(value),
                                                      f", outside its range {_interval_text(interval)}"), copy=False)
     return None

@@ -8,8 +8,8 @@ order ('1 year 2 months', '2 months 10 days', '1year'), ISO 8601 in full ('P1Y2M
 a time part must come to whole days), spaces around; digits and spaces as Python's `\\d` and
 `\\s` take them (Arabic-Indic '٣' is 3, a no-break space a space). The SQL engines hold a
 duration of at most 15 digits in each amount, and 15 digits of months and 16 of days in all
-(so that sums of a few, in sixteenths of a day, stay in BIGINT: engine/evaluation/sql.py): a
-cell beyond is an error saying so, where Python reads it. Not here: other cells
+(so that sums of a few, and the days their comparisons work out, engine/evaluation/sql_months.py,
+stay in BIGINT): a cell beyond is an error saying so, where Python reads it. Not here: other cells
 (engine/inputs/sql_cells.py), the query's layers (engine/inputs/sql_stage.py).
 
 The common cell ('42 days') is read by one regular expression; any other by the full reading,
