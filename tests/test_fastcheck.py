@@ -24,7 +24,8 @@ from consilium.engine.lang.diagnostics import CaseError
 KNOWLEDGE_BASES = [KB, DATA / "plans", DATA / "concordance", ROOT / "bench" / "decision", DATA / "codegen"]
 SPOILERS = [None, True, False, 0, 1, 3, 3.0, 3.5, -1, 1e9, float("nan"), "", "x", "31 %", "2024-02-30",
             "2024-02-03", dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 10), [], ["x"], ["liver", "liver"],
-            ("liver",), {"a": 1}, "6 weeks", frozenset({"liver"}),
+            ("liver",), {"a": 1}, "6 weeks", frozenset({"liver"}), {"liver"}, {"liver", "nowhere"},
+            frozenset({1}), set(),
             # dates `date.fromisoformat` reads but a case file may not give; numbers past the bounds
             "20240301", "2024-W10-5", "2024-03-01T10:00", 10 ** 1002, -(10 ** 1002), float("inf"), 1e-300]
 
@@ -63,6 +64,18 @@ def test_the_fast_checker_agrees_with_validate_case(path):
             assert _outcome(checker, candidate) == expected, candidate
             fast_paths += expected[0] == "ok"
     assert fast_paths > 1000  # the valid cases did come through
+
+
+@pytest.mark.parametrize("path", KNOWLEDGE_BASES, ids=lambda p: p.name)
+def test_a_validated_case_validates_as_itself(path):
+    """A developer may validate a case once and pass it on: validating it again (as `evaluate`
+    without `validated=True` does) gives the same case, sets and dates included."""
+    kb = consilium.load_kb(path)
+    rng = random.Random(20261130)
+    for _ in range(300):
+        case = kb.validate_case({k: as_written(v) for k, v in random_case(kb.facts, rng).items()})
+        assert kb.validate_case(case) == case
+        assert kb.decide(case) == kb.decide(case, validated=True)
 
 
 def test_the_knowledge_base_checks_cases_through_it():

@@ -172,6 +172,8 @@ def _show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(_show(v) for v in value)) + "}"
     if isinstance(value, dict):
         return "a mapping"
     return str(value)
@@ -197,11 +199,11 @@ def convert(fact: ir.Fact, value: Any) -> Any:
                                f"expected one of {_choices(values)}", hint=suggest(value, values))
             return value
         case ir.SetType(values=values):
-            if not isinstance(value, (list, tuple)):
+            if not isinstance(value, (list, tuple, set, frozenset)):  # a set: what validating gives
                 raise _Invalid("case-wrong-type", f"{who} is a list of values from {_choices(values)}, "
                                f"not {_show(value)}", hint=f"write it like [{values[0]}]")
             result = set()
-            for item in value:
+            for item in sorted(value, key=str) if isinstance(value, (set, frozenset)) else value:
                 if not isinstance(item, str) or item not in values:
                     raise _Invalid("case-unknown-value", f"{_show(item)} is not a value of {who}; "
                                    f"expected values from {_choices(values)}",
