@@ -29,11 +29,13 @@ from sqlglot import exp
 from ..evaluation.sql import _and, _is_null, _n, _not, _or, _s
 from ..evaluation.sql_decide import _concat, shortened
 from ..lang import ir
-from ..lang.values import NOT_A_DURATION, NOT_WHOLE_DAYS
+from ..lang.values import DURATION_UNITS, NOT_A_DURATION, NOT_WHOLE_DAYS
 
 # the SQL engines' limits: digits in an amount; months and days in all
 DIGITS, MOST_MONTHS, MOST_DAYS = 15, 10 ** 15 - 1, 10 ** 16 - 1
-_UNITS = {"day": 1, "week": 7, "month": 0, "year": 0}  # (days a unit is; a month and a year are months)
+# the unit words (values.DURATION_UNITS: each alone and with an 's')
+_UNITS = tuple(dict.fromkeys(word.removesuffix("s") for word in DURATION_UNITS))
+assert {w for u in _UNITS for w in (u, u + "s")} == set(DURATION_UNITS)
 # the common cell: one amount and a word (spaces ASCII ones, which every engine's \s takes)
 _COMMON = r"^\s*([0-9]{1,15})\s*([A-Za-z]+)\s*$"
 _MOST_YEARS = MOST_MONTHS // 12
