@@ -219,7 +219,7 @@ class Walk:
     def __init__(self):
         self.recs, self.warns, self.needs = [], [], []
         self.paths = []      # (recommendation, path from the pathway's entry)
-        self.steps = []      # (pathway, node, facts read, what happened)
+        self.steps = []      # (pathway, node, facts read, what happened: an open node's names its needs)
         self.decides = {}    # fact -> [(pathway, node)] it leaves undecided
         self.unchecked = []  # (safety rule, facts it lacks)
 
@@ -237,11 +237,14 @@ def walk(kb, case) -> Walk:
     seen = Walk()
 
     def need(pathway, node, conditions):
-        for f in needed(conditions, case, defines):
+        """Note an open node's needs; what its step says: the facts that could decide it, if any."""
+        found = needed(conditions, case, defines)
+        for f in found:
             if f not in seen.needs:
                 seen.needs.append(f)
             if (pathway, node.id) not in seen.decides.setdefault(f, []):
                 seen.decides[f].append((pathway, node.id))
+        return "undecided: needs " + ", ".join(found) if found else "undecided"
 
     def reads(conditions):
         found = []
@@ -268,8 +271,7 @@ def walk(kb, case) -> Walk:
                 for index, branch in enumerate(node.branches, start=1):
                     v = True if branch.condition is None else value(branch.condition, case, defines)
                     if v is None:
-                        need(pid, node, conditions)
-                        what = "undecided"
+                        what = need(pid, node, conditions)
                         break
                     if v:
                         reach(node_id, [branch.target])
@@ -279,8 +281,9 @@ def walk(kb, case) -> Walk:
             elif isinstance(node, (ir.Recommend, ir.Warn)):
                 conditions = [node.guard] if node.guard is not None else []
                 v = True if node.guard is None else value(node.guard, case, defines)
+                what = {True: "fires", False: "does not apply"}.get(v)
                 if v is None:
-                    need(pid, node, conditions)
+                    what = need(pid, node, conditions)
                 if v is True:
                     if isinstance(node, ir.Recommend):
                         seen.recs.append(node.id)
@@ -288,8 +291,7 @@ def walk(kb, case) -> Walk:
                     else:
                         seen.warns.append(node.id)
                     reach(node_id, node.then)
-                seen.steps.append((pid, node_id, reads(conditions),
-                                   {None: "undecided", True: "fires", False: "does not apply"}[v]))
+                seen.steps.append((pid, node_id, reads(conditions), what))
             elif isinstance(node, ir.Step):
                 reach(node_id, node.then)
                 seen.steps.append((pid, node_id, (), "continues"))
@@ -301,9 +303,12 @@ def walk(kb, case) -> Walk:
     for safety in kb.safeties:
         v = value(safety.condition, case, defines)
         read = reads([safety.condition])
+        what = {True: "raises", False: "clear"}.get(v)
         if v is True:
             seen.warns.append(safety.id)
         elif v is None:
-            seen.unchecked.append((safety.id, tuple(needed([safety.condition], case, defines))))
-        seen.steps.append((None, safety.id, read, {None: "not checked", True: "raises", False: "clear"}[v]))
+            found = tuple(needed([safety.condition], case, defines))
+            seen.unchecked.append((safety.id, found))
+            what = "not checked: needs " + ", ".join(found) if found else "not checked"
+        seen.steps.append((None, safety.id, read, what))
     return seen

@@ -31,11 +31,19 @@ _WORDS = {"undecided": "undecided", "no-branch": "no branch holds", "does-not-ap
           "clear": "clear", "branch": "branch", "otherwise": "otherwise"}
 
 
+_NEEDS = {"undecided": "undecided: needs ", "not-checked": "not checked: needs "}
+
+
 def _what(step) -> str:
-    """A trace step's outcome, in the interpreter's words (from its code, which its words agree with)."""
+    """A trace step's outcome, in the interpreter's words (from its code, which its words agree
+    with); an open node's as it is when it names the facts that could decide it (else, when none
+    could, the code's word: the interpreter has not the reason's words)."""
     assert step.outcome.startswith(_WORDS.get(step.code, "recommends" if step.kind == "recommend" else "warns")), step
     if step.code in ("branch", "otherwise"):
         return f"branch {step.branch}"
+    needs = _NEEDS.get(step.code)
+    if needs is not None and step.outcome.startswith(needs) and step.outcome != needs:
+        return step.outcome
     return _CODES[step.code]
 
 
@@ -48,7 +56,9 @@ def test_compiled_evaluators_agree_with_the_interpreter(path):
         valid = kb.validate_case({k: as_written(v) for k, v in case.items()})  # every generated value is valid
         full = kb.evaluate(valid, validated=True)
         if i % 10 == 0:  # the trace's JSON, written from what the walk recorded, is each step's own
-            assert full.to_json()["trace"] == [s.to_json() for s in full.trace], case
+            written = full.to_json()
+            assert written["trace"] == [s.to_json() for s in full.trace], case
+            assert written["undecided"] == [u.to_json() for u in full.undecided], case
         fast = kb.decide(valid, validated=True)
         seen = walk(kb, valid)
         assert (list(fast.recommendations), list(fast.warnings), list(fast.needs)) == seen.values(), case
@@ -58,6 +68,9 @@ def test_compiled_evaluators_agree_with_the_interpreter(path):
         assert [(r.id, r.path) for r in full.recommendations] == seen.paths, case
         assert {n.fact: [(u.pathway, u.node) for u in n.decides] for n in full.needs} == seen.decides, case
         assert [(u.rule, u.needs) for u in full.unchecked] == seen.unchecked, case
+        # left open with no fact that could decide it (1 / 0...): among the result's `undecided`
+        assert [(u.pathway, u.node) for u in full.undecided] == \
+            [(p, n) for p, n, _, what in seen.steps if what == "undecided"], case
     written_out = full.to_json()  # parts of the JSON are written out for speed: the same as each part's own
     assert written_out["trace"] == [s.to_json() for s in full.trace]
     assert written_out["recommendations"] == [r.to_json() for r in full.recommendations]
@@ -77,7 +90,9 @@ def test_one_walk_step_by_step():
             "kras": "mutant", "days_since_last_bevacizumab": 20}
     resectable = ("liver_resectable", "extrahepatic_unresectable", "future_liver_remnant_pct")
     expected = [("surgery", "resectability", resectable, "branch 1"),
-                ("surgery", "approach", ("hepatectomy_segments", "primary_symptomatic"), "undecided"),
+                # waits on its first branch: the primary's symptoms, read by the second, cannot decide it yet
+                ("surgery", "approach", ("hepatectomy_segments", "primary_symptomatic"),
+                 "undecided: needs hepatectomy_segments"),
                 ("regimen", "kras_status", ("kras",), "branch 2"),
                 ("regimen", "bevacizumab", (), "fires"),
                 ("checks", "check_all", (), "continues"),

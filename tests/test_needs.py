@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import consilium
-from conftest import DATA
+from conftest import DATA, KB, run_cli
 
 
 def need(result, fact):
@@ -133,3 +133,124 @@ def test_decide_names_the_missing_facts_itself_where_each_one_could_decide():
     decide = source[source.index("def decide_joins"):source.index("def decide(")]
     assert set(re.findall(r"relevant\(\('joins/(\w+)'", decide)) == {"not_known_and", "mixed", "negated_and"}
     assert "needs.append('c')" in decide  # a and not (b or c): c tested inline
+
+
+# ---- a trace step left open names the facts that could decide it, as the needs do ---------------
+
+LUNG = {"lung_metastases_resectable", "unresectable_other_extrahepatic_disease"}
+CRITERIA = "complete_resection_feasible, primary_status, primary_r0_resectable, future_liver_remnant"
+LIVER_RESECTABILITY = ("resectability", "nccn_liver_resectability", "esmo_liver_resectability",
+                       "jsccr_liver_resectability")
+
+
+def open_outcomes(steps) -> dict[str, str]:
+    """Each step left open (a `TraceStep` or its JSON), by node: what it says."""
+    return {(s["node"] if isinstance(s, dict) else s.node): (s["outcome"] if isinstance(s, dict) else s.outcome)
+            for s in steps if (s["code"] if isinstance(s, dict) else s.code) == "undecided"}
+
+
+def named(outcome: str) -> list[str]:
+    assert outcome.startswith("undecided: needs "), outcome
+    return outcome.removeprefix("undecided: needs ").split(", ")
+
+
+def test_a_liver_only_patients_trace_asks_nothing_of_the_lungs(bundled_kb):
+    """The auditor's trace (the steps, and the JSON's `trace`) of a patient whose metastases are in
+    the liver alone: each decision left open names the facts that could decide it, the four
+    resectability criteria, never the lungs' resectability or other extrahepatic disease. The node
+    reads those, and the step still shows them read (unknown), but no answer to them could change
+    what it does: the result's needs leave them out, and so does the step."""
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver"]})
+    for steps in (result.trace, result.to_json()["trace"]):
+        outcomes = open_outcomes(steps)
+        for node in LIVER_RESECTABILITY:
+            assert outcomes[node] == "undecided: needs " + CRITERIA
+        assert named(outcomes["total_mesorectal_excision"]) == [
+            "primary_status", "complete_resection_feasible", "primary_r0_resectable", "future_liver_remnant"]
+        assert not any(LUNG & set(named(o)) for o in outcomes.values())
+    [step] = [s for s in result.trace if s.node == "resectability"]
+    assert ("lung_metastases_resectable", None) in step.read
+    assert not LUNG & set(result.needed_facts())
+
+
+def test_with_lung_metastases_the_trace_names_their_resectability(bundled_kb):
+    """Unknown is not false: with lung metastases, the lungs' resectability could decide the
+    liver's resectability decisions, and the trace names it (other extrahepatic disease still
+    not: there is none); with the liver criteria given, it is all they wait for."""
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver", "lung"]})
+    for steps in (result.trace, result.to_json()["trace"]):
+        outcomes = open_outcomes(steps)
+        for node in LIVER_RESECTABILITY:
+            assert named(outcomes[node]) == ["complete_resection_feasible", "primary_status", "primary_r0_resectable",
+                                             "lung_metastases_resectable", "future_liver_remnant"]
+        assert outcomes["nccn_lung_resectability"] == "undecided: needs lung_metastases_resectable"
+    given = bundled_kb.evaluate({"metastatic_sites": ["liver", "lung"], "complete_resection_feasible": True,
+                                 "primary_status": "in_place", "primary_r0_resectable": True,
+                                 "future_liver_remnant": 45})
+    for steps in (given.trace, given.to_json()["trace"]):
+        outcomes = open_outcomes(steps)
+        for node in LIVER_RESECTABILITY + ("total_mesorectal_excision",):
+            assert outcomes[node] == "undecided: needs lung_metastases_resectable"
+
+
+def test_each_open_step_names_exactly_the_facts_whose_needs_name_its_node(bundled_kb):
+    """What a step left open names and what the result's needs say it decides are one answer, in
+    the order the node reads the facts, for cases with a fact given or missing in turn."""
+    full = {"metastatic_sites": ["liver", "lung", "peritoneum"], "complete_resection_feasible": True,
+            "primary_status": "in_place", "primary_r0_resectable": True, "future_liver_remnant": 45}
+    for case in [{"metastatic_sites": ["liver"]}, full, *({k: v for k, v in full.items() if k != f} for f in full)]:
+        result = bundled_kb.evaluate(case)
+        by_node: dict[tuple, list[str]] = {}
+        for n in result.needs:
+            for d in n.decides:
+                by_node.setdefault((d.pathway, d.node), []).append(n.fact)
+        for step in result.trace:
+            if step.code == "undecided":
+                decides = by_node[step.pathway, step.node]
+                assert named(step.outcome) == [f for f, _ in step.read if f in decides], (case, step)
+
+
+def test_eval_text_trace_names_only_what_could_decide(tmp_path):
+    """`consilium eval --trace`, the editors' view: the lungs' resectability is read, and not asked."""
+    case = tmp_path / "liver.json"
+    case.write_text('{"metastatic_sites": ["liver"]}', encoding="utf-8")
+    out = run_cli("eval", KB, case, "--trace").out
+    [line] = [line for line in out.splitlines() if "decide 'resectability'" in line]
+    assert "lung_metastases_resectable = unknown" in line
+    assert line.endswith(": undecided: needs " + CRITERIA)
+
+
+def test_a_step_no_missing_fact_could_decide_says_why_and_is_among_the_undecided():
+    """A decision whose first branch has no value (x / y, y = 0) waits on it, whatever the second
+    branch's missing `b` would say: `b` is no need of it, its step names none and says why, as
+    when every fact is given, and the result lists it among `undecided`."""
+    kb = consilium.load_kb(DATA / "needs")
+    reason = "a condition has no value for this case (a division by zero)"
+    for case in ({"x": 3, "y": 0}, {"x": 3, "y": 0, "b": True}):
+        result = kb.evaluate(case)
+        written = result.to_json()
+        for steps in (result.trace, written["trace"]):
+            assert open_outcomes(steps)["ratio"] == "undecided: " + reason, case
+        assert [(u.node, u.reason) for u in result.undecided] == [("ratio", reason)]
+        assert [(u["node"], u["reason"]) for u in written["undecided"]] == [("ratio", reason)]
+        assert "ratio" not in [d.node for n in result.needs for d in n.decides]
+    result = kb.evaluate({"x": 3})  # y missing: it could decide, and is named
+    assert open_outcomes(result.trace)["ratio"] == "undecided: needs y"
+    assert result.undecided == ()
+
+
+def test_a_safety_rule_left_unchecked_names_what_could_check_it_or_says_why():
+    """A safety rule `x / y > 5 or (c and a)`: with `a` false, `c` cannot change it, and with
+    y = 0 nothing can: its step says why, as a decision's does; with `a` true, `c` could."""
+    kb = consilium.load_kb(DATA / "needs")
+    cases = {("not checked: a condition has no value for this case (a division by zero)", ()):
+             {"x": 3, "y": 0, "a": False},
+             ("not checked: needs c", ("c",)): {"x": 3, "y": 0, "a": True},
+             ("not checked: needs y", ("y",)): {"x": 3, "a": False}}
+    for (words, needs), case in cases.items():
+        result = kb.evaluate(case)
+        for steps in (result.trace, result.to_json()["trace"]):
+            [outcome] = [s["outcome"] if isinstance(s, dict) else s.outcome for s in steps
+                         if (s["node"] if isinstance(s, dict) else s.node) == "ratio_high"]
+            assert outcome == words, case
+        assert [(u.rule, u.needs) for u in result.unchecked] == [("ratio_high", needs)]

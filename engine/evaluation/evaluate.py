@@ -43,6 +43,12 @@ VIEWS_KEPT = 8192  # the views per source, per (recommendations, warnings) fired
 NEEDS_KEPT = 4096  # the needs of a short list of open nodes, per list: half that, an entry being larger
 WHOLE_NEEDS = 8    # a longer list of open nodes seldom repeats: not kept whole (its parts are)
 
+# (needs, per pathway the facts it waits for, per open node the facts that could decide it)
+Needs = tuple[tuple[Need, ...], dict[str, tuple[str, ...]], dict[tuple[str | None, str], tuple[str, ...]]]
+# an open node as (pathway, node), the facts that could decide it, each with what it would decide
+Open = tuple[tuple[str | None, str], tuple[str, ...], tuple[tuple[str, Undecided], ...]]
+NO_NODES: dict[tuple[str | None, str], tuple[str, ...]] = {}  # (shared, never changed: no node left open)
+
 
 class Decide(Protocol):
     """`decide(case, *, validated=False)`: the values only (see `Evaluator.decide`)."""
@@ -98,8 +104,8 @@ class Evaluator:
         self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         # (kept from a key's second sight: memo.py)
         self._by_source_kept: Memo = Memo(VIEWS_KEPT)  # (fired, warnings) -> tuple[SourceView, ...]
-        self._open_kept: Memo = Memo(self._kept_bound)  # open key -> tuple[tuple[str, Undecided], ...]
-        self._needs_kept: Memo = Memo(NEEDS_KEPT)  # open nodes -> (needs, pending)
+        self._open_kept: Memo = Memo(self._kept_bound)  # open key -> (node, facts, ((fact, Undecided), ...))
+        self._needs_kept: Memo = Memo(NEEDS_KEPT)  # open nodes -> (needs, pending, deciding)
 
     @cached_property
     def decide(self) -> Decide:
@@ -130,9 +136,10 @@ class Evaluator:
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs: tuple[Need, ...] = ()
         pending: dict[str, tuple[str, ...]] = {}
+        deciding: Mapping[tuple[str | None, str], tuple[str, ...]] = NO_NODES
         if undecided:
             try:
-                needs, pending = self._needs_of(case, undecided)
+                needs, pending, deciding = self._needs_of(case, undecided)
             except Exception as exc:  # noqa: BLE001 - from a node's generated test: re-raised at its rule
                 raise self._error(exc, self.code) from None
         # The views per source and per site depend on which rules fired (and, per site, on the
@@ -143,9 +150,11 @@ class Evaluator:
         if by_source is None:
             by_source = self._by_source_kept.keep(key, self._by_source(recommendations, warnings))
         advice = Advice(self._advisor, case, recommendations, warnings, needs)
+        not_checked = tuple(unchecked)
         return _new(Result, (self.name, case, tuple(recommendations), tuple(warnings), needs, by_source,
                              self._concordance.views(fired, recommendations, present, pending) if present else (),
-                             tuple(plans), tuple(unchecked), Trace(trace, case, self._fact_names), identity, advice))
+                             tuple(plans), not_checked, Trace(trace, case, self._fact_names, deciding, not_checked),
+                             identity, advice))
 
     def _error(self, exc: Exception, code: Loaded) -> Exception:
         """An exception from generated code, reported at its rule; any other, as it is."""
@@ -170,9 +179,10 @@ class Evaluator:
         return tuple([_new(SourceView, (sid, title, tuple(r), tuple(w) if len(w) < 2 else tuple(dict.fromkeys(w))))
                       for (sid, title), r, w in zip(self._sources, recs, warns, strict=True)])
 
-    def _needs_of(self, case: Mapping[str, Any], undecided: list[Any]) \
-            -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
-        """The needs, fact by fact in the order first met, and per pathway the facts it waits for.
+    def _needs_of(self, case: Mapping[str, Any], undecided: list[Any]) -> Needs:
+        """The needs, fact by fact in the order first met; per pathway the facts it waits for; and
+        per open node (pathway, node) the facts that could decide it, in the order it reads them:
+        what its trace step names (result.Trace), the same facts its needs give it.
 
         What an open node needs, and what each answer would lead to, depends only on the
         node and the values it read: kept per (node, values read), up to a bound, for the
@@ -190,10 +200,10 @@ class Evaluator:
         done = self._work_needs(case, undecided)
         return self._needs_kept.keep(whole, done) if hashable else done
 
-    def _work_needs(self, case: Mapping[str, Any], undecided: list[Any]) \
-            -> tuple[tuple[Need, ...], dict[str, tuple[str, ...]]]:
+    def _work_needs(self, case: Mapping[str, Any], undecided: list[Any]) -> Needs:
         decides: dict[str, list[Undecided]] = {}
         pending: dict[str, dict[str, None]] = {}
+        deciding: dict[tuple[str | None, str], tuple[str, ...]] = {}
         kept = self._open_kept
         for key in undecided:  # (open node, *values read)
             try:
@@ -202,21 +212,26 @@ class Evaluator:
                 found = None
             if found is None:
                 found = self._open(key, case)
-            for fact, open_node in found:
+            node, facts, pairs = found
+            deciding[node] = facts
+            for fact, open_node in pairs:
                 if open_node.pathway is not None:
                     pending.setdefault(open_node.pathway, {})[fact] = None
                 decides.setdefault(fact, []).append(open_node)
         needs = tuple([_new(Need, (fact, *self._needs[fact], tuple(nodes))) for fact, nodes in decides.items()])
-        return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}
+        return needs, {pathway: tuple(facts) for pathway, facts in pending.items()}, deciding
 
-    def _open(self, key: tuple[Any, ...], case: Mapping[str, Any]) -> tuple[tuple[str, Undecided], ...]:
+    def _open(self, key: tuple[Any, ...], case: Mapping[str, Any]) -> Open:
         """For one open node (as the walk recorded it: its `open_key` and the values it read),
-        each missing fact that could decide it (needs.py's `Relevance`), with what each answer
-        would lead to."""
+        the node as (pathway, node), the missing facts that could decide it (needs.py's
+        `Relevance`: the one answer to which facts an open node needs, for its needs and its
+        trace step alike), and each of those with what each answer would lead to."""
         pathway, node_id, question = self._open_nodes[key[0]]
         node = self._nodes[node_id]
-        found = tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
-                       for fact in self._relevance(key)])
+        facts = self._relevance(key)
+        found = ((pathway, node_id), facts,
+                 tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
+                        for fact in facts]))
         try:
             return self._open_kept.keep(key, found)  # (bounded: memo.py)
         except TypeError:  # a value that cannot be hashed: not kept

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1.5"  # 1.1: a trace step's `code`; 1.2: `identity`; 1.3: findings, options, contradictions,
 # choices; 1.4: merged_warnings, and the contradictions also among the warnings (kind `contradiction`);
-# 1.5: undecided (decisions left open although the case gives every fact they read, with why)
+# 1.5: undecided (decisions left open that no missing fact could decide, with why); a trace step left open
+# names only the facts that could decide it (those the needs give it)
 
 
 class Recommendation(NamedTuple):  # a tuple: many are made per evaluation
@@ -121,10 +122,11 @@ class Need(NamedTuple):  # a tuple: several are made per evaluation
 
 
 class Stuck(NamedTuple):
-    """A decision or rule the case leaves open although it gives every fact the node reads: a
-    condition has no value for this case (a division by zero, a date outside the calendar).
-    No fact would decide it, so it is no need; without it a result would read as if the rules
-    were silent."""
+    """A decision or rule the case leaves open that no missing fact could decide: a condition
+    has no value for this case (a division by zero, a date outside the calendar), and the case
+    gives every fact the node reads, or only lacks facts that cannot change what it does (a
+    later branch's). No fact would decide it, so it is no need; without it a result would read
+    as if the rules were silent."""
 
     pathway: str | None
     node: str
@@ -137,15 +139,22 @@ class Stuck(NamedTuple):
                 "span": self.span.to_json() if self.span else None, "reason": self.reason}
 
 
+# How an open step's outcome opens, before the facts that could decide it (codegen/walk.py)
+UNDECIDED_NEEDS = "undecided: needs "
+NOT_CHECKED_NEEDS = "not checked: needs "
+
+
 def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:
-    """The `undecided` steps that read no missing fact, with the reason their outcome gives."""
+    """The `undecided` steps that name no fact that could decide them, with the reason their
+    outcome gives: every fact they read is given, or those missing cannot change what they do."""
     stuck = []
     for step in steps:
-        if step.code != "undecided" and not step.outcome.startswith("undecided"):
+        outcome = step.outcome
+        if step.code != "undecided" and not outcome.startswith("undecided"):
             continue
-        if any(value is None for _, value in step.read):  # a missing fact: a need, shown as such
+        if outcome.startswith(UNDECIDED_NEEDS) and outcome != UNDECIDED_NEEDS:  # a need, shown as such
             continue
-        stuck.append(Stuck(step.pathway, step.node, step.kind, step.span, stuck_reason(step.outcome)))
+        stuck.append(Stuck(step.pathway, step.node, step.kind, step.span, stuck_reason(outcome)))
     return tuple(stuck)
 
 
@@ -233,32 +242,51 @@ class StepPlan(NamedTuple):
 
     step: TraceStep                # `read` empty; `outcome` as far as it is fixed
     reads: tuple[str, ...]         # the facts the node reads: `read` is each with its value in the case
-    needs: str | None = None       # the words open with this and name the facts missing among `reads`...
-    otherwise: str | None = None   # ...or, when none is, are these (why the condition has no value)
+    needs: str | None = None       # the words open with this and name the facts that could decide it...
+    otherwise: str | None = None   # ...or, when none could, are these (why the condition has no value)
 
 
 class Trace(Sequence[TraceStep]):
     """The trace of one evaluation: a sequence of `TraceStep`, kept as the walk recorded it
     (steps made at load, and `StepPlan`s with the case's values) and made into steps when
-    first read. Plain data: it holds its own copy of the case's values, nothing else."""
+    first read. Plain data: it holds its own copy of the case's values, and the facts that
+    could decide each node left open, as the result's needs give them; nothing else."""
 
-    __slots__ = ("_recorded", "_values", "_steps", "_names")
+    __slots__ = ("_recorded", "_values", "_steps", "_names", "_deciding", "_unchecked")
 
     def __init__(self, recorded: Iterable[TraceStep | StepPlan] = (), values: Mapping[str, Any] | None = None,
-                 names: Mapping[str, None] | None = None):
+                 names: Mapping[str, None] | None = None,
+                 deciding: Mapping[tuple[str | None, str], tuple[str, ...]] | None = None,
+                 unchecked: Iterable[Unchecked] = ()):
         """`values`: the case the walk read (copied); none needed when every entry is a step.
         `names`: the knowledge base's facts, each None (shared, never changed: what its JSON is
-        found by starts from it, trace_json.case_json), if known."""
+        found by starts from it, trace_json.case_json), if known. `deciding`: per node of a
+        pathway a missing fact leaves open, as (pathway, node), the facts that could decide it
+        in the order it reads them, and `unchecked`: the safety rules left unchecked, each
+        with those of its own (both as the evaluator's needs.Relevance gave them for the
+        result's needs; shared, never changed): what an open step names."""
         self._recorded = tuple(recorded)
         self._values = dict(values) if values else {}
         self._steps: tuple[TraceStep, ...] | None = None
         self._names = names
+        self._deciding = deciding if deciding is not None else _NO_NODES
+        self._unchecked = tuple(unchecked)
 
     @property
     def steps(self) -> tuple[TraceStep, ...]:
         if self._steps is None:
-            self._steps = _expand(self._recorded, self._values.get)
+            self._steps = _expand(self._recorded, self._values.get, self.deciding)
         return self._steps
+
+    def deciding(self, pathway: str | None, node: str) -> tuple[str, ...]:
+        """The missing facts that could decide a node the case leaves open (a safety rule's:
+        pathway None), in the order it reads them: those its step names. () for any other node."""
+        if pathway is None:
+            for unchecked in self._unchecked:
+                if unchecked.rule == node:
+                    return unchecked.needs
+            return ()
+        return self._deciding.get((pathway, node), ())
 
     def __getitem__(self, index):
         return self.steps[index]
@@ -288,7 +316,7 @@ class Trace(Sequence[TraceStep]):
         if self._steps is not None:
             return tuple(s for s in self._steps if s.code == "undecided")
         picked = tuple(e for e in self._recorded if (e if isinstance(e, TraceStep) else e[0])[8] == "undecided")
-        return _expand(picked, self._values.get) if picked else ()
+        return _expand(picked, self._values.get, self.deciding) if picked else ()
 
     def to_json(self) -> list[dict[str, Any]]:
         """`TraceStep.to_json` of every step: a fresh list of steps shared between results
@@ -304,7 +332,7 @@ class Trace(Sequence[TraceStep]):
         (evaluation/trace_json.py). `case`: its `case_json`, when the caller has it."""
         if self._steps is not None:
             return _trace_json(self._steps), [u.to_json() for u in stuck_steps(self._steps)]
-        return recorded_json(self._recorded, case or case_json(self._values, self._names), _parts)
+        return recorded_json(self._recorded, case or case_json(self._values, self._names), _parts, self.deciding)
 
 
 def _parts(entry: TraceStep | StepPlan) -> tuple[TraceStep, tuple[str, ...], str | None, str | None]:
@@ -312,8 +340,13 @@ def _parts(entry: TraceStep | StepPlan) -> tuple[TraceStep, tuple[str, ...], str
     return (entry, (), None, None) if isinstance(entry, TraceStep) else entry
 
 
-def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any]) -> tuple[TraceStep, ...]:
-    """The steps of a recorded trace: each plan's step with the facts it read and its words."""
+_NO_NODES: dict[tuple[str | None, str], tuple[str, ...]] = {}  # (shared, never changed)
+
+
+def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any],
+            deciding: Callable[[str | None, str], tuple[str, ...]]) -> tuple[TraceStep, ...]:
+    """The steps of a recorded trace: each plan's step with the facts it read and its words,
+    an open step's naming the facts that could decide it (`deciding(pathway, node)`)."""
     steps: list[TraceStep] = []
     append, step_class = steps.append, TraceStep  # (a plan is a tuple too: told apart by its class)
     for entry in recorded:
@@ -324,8 +357,8 @@ def _expand(recorded: tuple[TraceStep | StepPlan, ...], get: Callable[[str], Any
         read = tuple([(name, get(name)) for name in reads])
         outcome = step[5]
         if needs is not None:
-            missing = [name for name, value in read if value is None]
-            outcome = needs + ", ".join(missing) if missing or otherwise is None else otherwise
+            named = deciding(step[0], step[1])
+            outcome = needs + ", ".join(named) if named or otherwise is None else otherwise
         append(tuple.__new__(step_class, (step[0], step[1], step[2], step[3], read, outcome, step[6], step[7],
                                           step[8])))
     return tuple(steps)
@@ -391,9 +424,9 @@ class Result(NamedTuple):  # a tuple: one per evaluation, and cheap to make
 
     @property
     def undecided(self) -> tuple[Stuck, ...]:
-        """Decisions and rules left open although the case gives every fact they read, each with
-        why (a division by zero, a date outside the calendar); those a missing fact leaves open
-        are the `needs`."""
+        """Decisions and rules left open that no missing fact could decide (the case gives every
+        fact they read, or lacks only facts that cannot change them), each with why (a division
+        by zero, a date outside the calendar); those a missing fact could decide are the `needs`."""
         trace = self.trace
         return stuck_steps(trace.undecided() if isinstance(trace, Trace) else trace)
 

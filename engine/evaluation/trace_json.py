@@ -2,10 +2,11 @@
 
 Takes a trace as the walk records it (evaluation/result.py's `Trace`): constants made at load,
 one per node and outcome, either a whole step (it reads no fact) or a step without what the
-case fills in (the facts it read, with their values, and the words naming those missing).
+case fills in (the facts it read, with their values, and the words naming the missing facts
+that could decide a node left open, which the caller gives: those of the result's needs).
 Gives the trace's JSON (`TraceStep.to_json` of every step, in order) and the result's
-`undecided` JSON (`Stuck.to_json` of the steps left open although the case gives every fact
-they read), without making the steps themselves.
+`undecided` JSON (`Stuck.to_json` of the steps left open that no missing fact could decide),
+without making the steps themselves.
 
 A result's trace is most of its JSON, and the same few constants come back case after case:
 a step's JSON is kept per constant and per the values of the facts it reads (read-only and
@@ -25,8 +26,12 @@ What is kept: a step's JSON per key once that key has come back at that step (th
 random case gives a step are mostly never given there again: those steps are made, not kept,
 which costs less than keeping them), up to `_VALUES_KEPT` a step.
 
-Does not decide what a step says (the walk and codegen/walk.py do), nor share anything else
-of the result's JSON (result.py does).
+A step's JSON is kept per the values it read: what a step says depends on nothing else (the
+facts that could decide an open node are worked out from the node and the values it read:
+evaluation/needs.py's `Relevance`).
+
+Does not decide what a step says (the walk and codegen/walk.py do; which facts could decide an
+open node, needs.py), nor share anything else of the result's JSON (result.py does).
 """
 
 from __future__ import annotations
@@ -51,8 +56,10 @@ def stuck_reason(outcome: str) -> str:
 
 
 # What a recorded entry is: (step, facts read, words opening a step's outcome that names the
-# facts missing, or None, and the words when none is missing), the step a `TraceStep`.
+# facts that could decide it, or None, and the words when none could), the step a `TraceStep`.
 Parts = tuple[tuple[Any, ...], tuple[str, ...], "str | None", "str | None"]
+# (pathway, node) -> the missing facts that could decide the node, left open by the case (else ())
+Deciding = Callable[["str | None", str], tuple[str, ...]]
 
 _new = tuple.__new__  # (a named tuple made without its Python-level __new__)
 _NONE = ""  # the name a step that reads no fact is looked up by: always None (its one key)
@@ -142,24 +149,24 @@ class _Maker:
         # keys of one hash only keep a step met once): a step is kept when its values come again
         self.seen: set[int] = set()
 
-    def make(self, values: Mapping[str, Any], key: Any = None, keep: bool = False) -> tuple[dict[str, Any], Any]:
-        """The step's JSON for the case's JSON `values`, and its `Stuck.to_json` (or None). With
-        `keep`, kept per `key`, read-only, when that key was met before (most values met once at
-        a step are never met there again: those are made, not kept); else the step's own dicts
-        fresh (its span and `next` shared all the same)."""
+    def make(self, values: Mapping[str, Any], deciding: Deciding, key: Any = None,
+             keep: bool = False) -> tuple[dict[str, Any], Any]:
+        """The step's JSON for the case's JSON `values`, and its `Stuck.to_json` (or None); an
+        open step names the facts `deciding` gives it. With `keep`, kept per `key`, read-only,
+        when that key was met before (most values met once at a step are never met there again:
+        those are made, not kept); else the step's own dicts fresh (its span and `next` shared
+        all the same)."""
         fields = self.base.copy()
         reads, needs = self.reads, self.needs
-        read: dict[str, Any] = EMPTY_DICT
         if reads:
             # read-only even in a step made fresh: a set's JSON in it is the case's, shared
-            read = fields["read"] = shared_dict(zip(reads, map(values.get, reads), strict=True))
-            if needs is not None:
-                missing = [name for name, v in read.items() if v is None]
-                fields["outcome"] = needs + ", ".join(missing) if missing or self.otherwise is None else self.otherwise
-        elif needs is not None:
-            fields["outcome"] = needs if self.otherwise is None else self.otherwise
+            fields["read"] = shared_dict(zip(reads, map(values.get, reads), strict=True))
+        named: tuple[str, ...] = ()
+        if needs is not None:
+            named = deciding(fields["pathway"], fields["node"]) if reads else ()
+            fields["outcome"] = needs + ", ".join(named) if named or self.otherwise is None else self.otherwise
         stopped = None
-        if self.may_stick and None not in read.values():
+        if self.may_stick and not named:
             outcome = fields["outcome"]
             if fields["code"] == "undecided" or outcome.startswith("undecided"):
                 stopped = shared_dict({"pathway": fields["pathway"], "node": fields["node"], "kind": fields["kind"],
@@ -200,19 +207,27 @@ def _register(entry: Any, parts: Callable[[Any], Parts]) -> tuple[Any, Any, dict
     if reads:
         getter = itemgetter(*reads)  # one name: its value's key; several: a tuple of them
         _NAMES.update(dict.fromkeys(reads))
-    else:  # the same JSON for every case
+    else:  # the same JSON for every case (it reads no fact: none could decide it)
         getter = itemgetter(_NONE)
-        maker.make({}, None, True)
+        maker.make({}, _NOTHING, None, True)
     if len(_KEPT) >= _KEPT_BOUND:
         _KEPT.clear()
     made = _KEPT[id(entry)] = (entry, getter, done, maker)
     return made
 
 
-def recorded_json(recorded: Sequence[Any], case: CaseJSON,
-                  parts: Callable[[Any], Parts]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _nothing(pathway: str | None, node: str) -> tuple[str, ...]:
+    return ()
+
+
+_NOTHING: Deciding = _nothing
+
+
+def recorded_json(recorded: Sequence[Any], case: CaseJSON, parts: Callable[[Any], Parts],
+                  deciding: Deciding) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The JSON of the steps `recorded` (constants made at load) for a case (`case_json`), and
-    the result's `undecided` JSON. `parts(entry)`: (step, facts read, needs, otherwise) of an entry."""
+    the result's `undecided` JSON. `parts(entry)`: (step, facts read, needs, otherwise) of an
+    entry; `deciding(pathway, node)`: the facts that could decide a node the case leaves open."""
     kept = _KEPT
     found_entries = list(map(kept.get, map(id, recorded)))
     if None in found_entries:  # entries not met before (the knowledge base's first cases)
@@ -237,7 +252,7 @@ def recorded_json(recorded: Sequence[Any], case: CaseJSON,
         values = case.values
         for i in [i for i, pair in enumerate(pairs) if pair is None]:
             key = keyed[i]
-            pairs[i] = makers[i].make(values, key, hashable or _hashable(key))
+            pairs[i] = makers[i].make(values, deciding, key, hashable or _hashable(key))
     return list(map(_FIRST, pairs)), list(filter(None, map(_SECOND, pairs)))
 
 

@@ -16,8 +16,9 @@ node that leads to it where that keeps the order (layout.py); the others run beh
 flag (`reached_x`, or in a walk its path `path_x`). What is the same for every case (a
 trace step, a warning, a recommendation with one path) is made once, at load, and held by
 a global of the generated module: a trace step that reads facts is a `StepPlan`, whose
-values (and the words naming the facts missing) `result.Trace` fills in from the case
-when the trace is read, so the walk appends a constant per node.
+values `result.Trace` fills in from the case when the trace is read, and the words of an
+open one from the facts that could decide it (those the walk's open nodes give the result's
+needs: `relevant`), so the walk appends a constant per node.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ...lang.shape import PathwayShape
 from ...lang.unknowns import why_unknown
 from ..needs import missing_facts_decide, open_key
 from ..plans import Timetable
-from ..result import Recommendation, RuleWarning, StepPlan, TraceStep
+from ..result import NOT_CHECKED_NEEDS, UNDECIDED_NEEDS, Recommendation, RuleWarning, StepPlan, TraceStep
 from .layout import holders
 from .writer import Flat, Function, Module
 
@@ -234,8 +235,9 @@ class PathwayWriter:
              *, following: tuple[str, ...] = (), branch: int | None = None, needs: str | None = None,
              otherwise: str | None = None) -> None:
         """Append a trace step, made once, at load: the facts it read and, with `needs`, its
-        words (`needs` and the facts missing, or `otherwise` when none is) are filled in from
-        the case when the trace is read (result.Trace), not by the walk."""
+        words (`needs` and the missing facts that could decide the node, or `otherwise` when
+        none could) are filled in from the case when the trace is read (result.Trace), not by
+        the walk."""
         made = TraceStep(self.pid, node.id, kind, node.span, (), words, following, branch, code)
         if read or needs is not None:
             made = StepPlan(made, read, needs, otherwise)  # type: ignore[assignment]
@@ -293,9 +295,9 @@ class PathwayWriter:
         names = self.reads[node.id]
         conditions = [b.condition for b in node.branches] if isinstance(node, ir.Decide) else [node.guard]
         why = why_unknown(conditions, self.checked.defines)
-        # every fact known and still no value: the words say why (a division by zero, a date out of range...)
+        # no missing fact could decide it and still no value: the words say why (a division by zero, a date...)
         reason = f"undecided: a condition has no value for this case ({why})" if why else None
-        self.step(indent, node, kind, read, "", "undecided", needs="undecided: needs ", otherwise=reason)
+        self.step(indent, node, kind, read, "", "undecided", needs=UNDECIDED_NEEDS, otherwise=reason)
         # (the node and the values it read, flat: what the evaluator's `relevant` works out and keeps
         # its needs by)
         key += [f.facts[name] for name in names]
@@ -521,7 +523,9 @@ class SafetyWriter(PathwayWriter):
                 key = _tuple([f.const(open_key(None, safety.id)),
                               *[f.facts[n] for n in names]])
                 f.emit(1, f"{missing} = relevant({key})  # the facts that could still decide it")
-                self.step(1, safety, "safety", read, "", "not-checked", needs="not checked: needs ")
+                why = why_unknown([safety.condition], self.checked.defines)  # when none could
+                reason = f"not checked: a condition has no value for this case ({why})" if why else None
+                self.step(1, safety, "safety", read, "", "not-checked", needs=NOT_CHECKED_NEEDS, otherwise=reason)
                 f.emit(1, f"unchecked.append(Unchecked({safety.id!r}, {safety.label!r}, {safety.severity!r}, "
                           f"{missing}))")
                 opening = "elif"
