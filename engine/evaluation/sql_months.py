@@ -69,20 +69,34 @@ def _literal(e: exp.Expr) -> int | None:
     return None
 
 
-def _span(k: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
-    """(fewest, most) days that k months span, for a row's k: k = 4800 c + r, 0 <= r < 4800."""
-    def paren(e: exp.Expr) -> exp.Expr:
-        return exp.Paren(this=e)
-    r = paren(exp.Mod(this=paren(exp.Add(this=exp.Mod(this=paren(k), expression=_n(_CYCLE_MONTHS)),
-                                         expression=_n(_CYCLE_MONTHS))), expression=_n(_CYCLE_MONTHS)))
-    cycles = exp.Mul(this=exp.IntDiv(this=paren(exp.Sub(this=paren(k), expression=r)), expression=_n(_CYCLE_MONTHS)),
-                     expression=_n(_CYCLE_DAYS))
+_CODE = "__span_code"  # a lambda's variable (no fact's column is named so)
+
+
+def _paren(e: exp.Expr) -> exp.Expr:
+    return exp.Paren(this=e)
+
+
+def _residue(k: exp.Expr) -> exp.Expr:
+    """r in k = 4800 c + r, 0 <= r < 4800 (SQL's % takes the sign of k)."""
+    return _paren(exp.Mod(this=_paren(exp.Add(this=exp.Mod(this=_paren(k), expression=_n(_CYCLE_MONTHS)),
+                                              expression=_n(_CYCLE_MONTHS))), expression=_n(_CYCLE_MONTHS)))
+
+
+def _code(k: exp.Expr) -> exp.Expr:
+    """The table's character for k months, as a number."""
+    return exp.Sub(this=exp.Unicode(this=exp.Substring(this=exp.Literal.string(spans()), start=exp.Add(
+        this=_residue(k), expression=_n(1)), length=_n(1))), expression=_n(48))
+
+
+def _span(k: exp.Expr, code: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+    """(fewest, most) days that k months span, given the table's `code` for k."""
+    r = _residue(k)
+    cycles = exp.Mul(this=exp.IntDiv(this=_paren(exp.Sub(this=_paren(k), expression=r)),
+                                     expression=_n(_CYCLE_MONTHS)), expression=_n(_CYCLE_DAYS))
     base = exp.IntDiv(this=exp.Mul(this=r, expression=_n(_CYCLE_DAYS)), expression=_n(_CYCLE_MONTHS))
-    code = paren(exp.Sub(this=exp.Unicode(this=exp.Substring(this=exp.Literal.string(spans()), start=exp.Add(
-        this=r, expression=_n(1)), length=_n(1))), expression=_n(48)))
-    fewest = paren(exp.Sub(this=exp.Add(this=cycles, expression=base),
-                           expression=exp.IntDiv(this=code, expression=_n(7))))
-    return fewest, paren(exp.Add(this=fewest, expression=exp.Mod(this=code, expression=_n(7))))
+    fewest = _paren(exp.Sub(this=exp.Add(this=cycles, expression=base),
+                            expression=exp.IntDiv(this=code, expression=_n(7))))
+    return fewest, _paren(exp.Add(this=fewest, expression=exp.Mod(this=code, expression=_n(7))))
 
 
 _DAYS_OPS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -95,11 +109,12 @@ def compare(op: str, a: tuple[exp.Expr, exp.Expr], b: tuple[exp.Expr, exp.Expr])
         return exp.Paren(this=_DAYS_OPS[op](this=a_days, expression=b_days))
     k = exp.Sub(this=exp.Paren(this=a_months), expression=exp.Paren(this=b_months))
     delta = exp.Paren(this=exp.Sub(this=exp.Paren(this=b_days), expression=exp.Paren(this=a_days)))
-    known = [_literal(a_months), _literal(b_months)]
-    if known[0] is not None and known[1] is not None:
-        low, high = (_n(v) for v in month_span(known[0] - known[1]))
-    else:
-        low, high = _span(k)
+    a_known, b_known = _literal(a_months), _literal(b_months)
+    constant = a_known is not None and b_known is not None
+    if a_known is not None and b_known is not None:
+        low, high = (_n(v) for v in month_span(a_known - b_known))
+    else:  # (the table's character looked up once, a lambda's variable: the table is long)
+        low, high = _span(k, exp.column(_CODE))
     true, false = exp.Boolean(this=True), exp.Boolean(this=False)
     yes: exp.Expr
     no: exp.Expr
@@ -119,7 +134,12 @@ def compare(op: str, a: tuple[exp.Expr, exp.Expr], b: tuple[exp.Expr, exp.Expr])
                 yes, no = no, yes
         case _:
             raise ValueError(op)
-    return exp.Case().when(yes, true, copy=False).when(no, false, copy=False)
+    test = exp.Case().when(yes, true, copy=False).when(no, false, copy=False)
+    if constant:
+        return test
+    bound = exp.Transform(this=exp.Array(expressions=[_code(k)]), expression=exp.Lambda(
+        this=test, expressions=[exp.to_identifier(_CODE)]))
+    return exp.Bracket(this=bound, expressions=[_n(1)], offset=1, safe=True)
 
 
 __all__ = ["compare", "spans"]

@@ -39,6 +39,7 @@ assert {w for u in _UNITS for w in (u, u + "s")} == set(DURATION_UNITS)
 # the common cell: one amount and a word (spaces ASCII ones, which every engine's \s takes)
 _COMMON = r"^\s*([0-9]{1,15})\s*([A-Za-z]+)\s*$"
 _MOST_YEARS = MOST_MONTHS // 12
+_U = "__duration_u"  # the lambda's variable (a fact's column is never named so: no fact's name starts __)
 
 
 @functools.cache
@@ -47,8 +48,14 @@ def _unicode() -> tuple[str, str, str]:
     character class of the spaces Python's `\\s` and `strip` take), from this Python's Unicode."""
     digits = [c for c in map(chr, range(0x80, 0x110000)) if c.isdecimal()]
     spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
-    return ("".join(digits), "".join(str(unicodedata.decimal(c)) for c in digits),
-            "[" + "".join(f"\\x{{{ord(c):x}}}" for c in spaces) + "]")
+    runs: list[list[int]] = []  # the spaces as runs of code points: [\x{9}-\x{d}\x{1c}-\x{20}...]
+    for code in map(ord, spaces):
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    ranges = "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else "") for a, b in runs)
+    return "".join(digits), "".join(str(unicodedata.decimal(c)) for c in digits), f"[{ranges}]"
 
 
 def _patterns() -> dict[str, str]:
@@ -89,11 +96,19 @@ class DurationCell:
     def __init__(self, fact: ir.Fact, text: exp.Expr, shown: exp.Expr, known: exp.Expr, dialect: str):
         self.who, self.text, self.shown, self.known, self.dialect = f"'{fact.id}'", text, shown, known, dialect
         self.p = _patterns()
-        digits, ascii_digits, _ = _unicode()
-        # the text with Python's other digits as 0-9; then with each run of digits one digit,
-        # the text its form is tested on (each test linear in Java's regular expressions too)
-        self.u = exp.Translate(this=text, from_=_s(digits), to=_s(ascii_digits))
+        # the text with Python's other digits as 0-9 (a lambda's variable: `_bound`); then with each
+        # run of digits one digit, the text its form is tested on (each test linear in Java too)
+        self.u = exp.column(_U)
         self.shape = exp.RegexpReplace(this=self.u, expression=_s("[0-9]+"), replacement=_s("0"))
+
+    def _bound(self, body: exp.Expr) -> exp.Expr:
+        """`body` for the text with Python's other digits as 0-9, translated once: the full reading
+        reads it twenty times, and the table of digits is long (a lambda over a one-element list)."""
+        digits, ascii_digits, _ = _unicode()
+        translated = exp.Translate(this=self.text, from_=_s(digits), to=_s(ascii_digits))
+        mapped = exp.Transform(this=exp.Array(expressions=[translated]), expression=exp.Lambda(
+            this=body, expressions=[exp.to_identifier(_U)]))
+        return exp.Bracket(this=mapped, expressions=[_n(1)], offset=1, safe=True)
 
     # ---- the form ---------------------------------------------------------------------------
     def _iso(self) -> exp.Expr:
@@ -161,7 +176,8 @@ class DurationCell:
                                                held(iso_value, most), copy=False), copy=False)
                     .when(parts, exp.Case().when(exp.LTE(this=parts_months, expression=_n(MOST_MONTHS)),
                                                  held(parts_value, most), copy=False), copy=False))
-        return reading(iso_days, parts_days, MOST_DAYS), reading(iso_months, parts_months, MOST_MONTHS)
+        return (self._bound(reading(iso_days, parts_days, MOST_DAYS)),
+                self._bound(reading(iso_months, parts_months, MOST_MONTHS)))
 
     # ---- the products -----------------------------------------------------------------------
     def value(self) -> tuple[exp.Expr, exp.Expr]:
@@ -189,15 +205,17 @@ class DurationCell:
                         f"{len(str(MOST_MONTHS))} in months and {len(str(MOST_DAYS))} in days); "
                         "evaluate this cohort with --engine python")
         iso = self._iso()
+        why = (exp.Case()
+               .when(_not(_or(iso, self._parts())), said(NOT_A_DURATION), copy=False)
+               .when(_and(iso, _like(self.u, "[.,][0-9]*[1-9]")), said(NOT_WHOLE_DAYS), copy=False)
+               .when(self._too_long(), limit, copy=False)
+               .when(_and(iso, exp.NEQ(this=exp.Mod(this=self._iso_seconds(), expression=_n(86400)),
+                                       expression=_n(0))), said(NOT_WHOLE_DAYS), copy=False)
+               .else_(limit))
         return (exp.Case()
                 .when(_and(self.known, _is_null(self.text)), _concat(f"{self.who} is a duration, not ", self.shown),
                       copy=False)
-                .when(_not(_or(iso, self._parts())), said(NOT_A_DURATION), copy=False)
-                .when(_and(iso, _like(self.u, "[.,][0-9]*[1-9]")), said(NOT_WHOLE_DAYS), copy=False)
-                .when(self._too_long(), limit, copy=False)
-                .when(_and(iso, exp.NEQ(this=exp.Mod(this=self._iso_seconds(), expression=_n(86400)),
-                                        expression=_n(0))), said(NOT_WHOLE_DAYS), copy=False)
-                .else_(limit))
+                .else_(self._bound(why)))
 
 
 __all__ = ["DurationCell"]
