@@ -32,7 +32,8 @@ from consilium.engine.lang.diagnostics import KnowledgeBaseError
 
 # (knowledge base, cases): 100,000 in all, the bundled one the largest share
 COHORTS = [(KB, 50_000), (DATA / "plans", 10_000), (DATA / "concordance", 10_000),
-           (ROOT / "bench" / "decision", 10_000), (DATA / "render", 10_000), (DATA / "walk", 10_000)]
+           (ROOT / "bench" / "decision", 10_000), (DATA / "render", 10_000), (DATA / "walk", 10_000),
+           (DATA / "durations", 5_000)]  # (durations written in every form casegen.py writes)
 
 
 def _bad_value(fact: ir.Fact, rng: random.Random):
