@@ -481,6 +481,7 @@ def lower(checked: Checked, *, table: str | exp.Expr = "cases",
     low.listed = set(listed)
     low.definitions()
     outputs = decide_columns(low, _lowered)
+    _refuse_names_taken(checked, low.columns)
     source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
     base = exp.select(*_base_columns(checked, present)).from_(source, copy=False)
     ctes = [("t0", base)]
@@ -493,6 +494,25 @@ def lower(checked: Checked, *, table: str | exp.Expr = "cases",
     for name, body in ctes:
         query = query.with_(name, as_=body, copy=False)  # copying would make building quadratic
     return query
+
+
+# Columns the query and the staging (engine/inputs/sql_stage.py) name for themselves beside the
+# facts': the row's number and error, and every name holding `__` (a fact's `<fact>__error`,
+# `<fact>__months`, `<fact>__text`, the line's `__doc`, a lambda's `__duration_u`, a node's
+# `r__<pathway>__<node>`). A fact of such a name would be read as the query's own column, or
+# hide it: a fact `error` made every row unknown, a fact `v_error` every row an error.
+_TAKEN = frozenset({"row", "error"})
+
+
+def _refuse_names_taken(checked: Checked, own: Collection[str]) -> None:
+    """Refuse a knowledge base with a fact named as a column the query makes for itself
+    (`_TAKEN`, a name holding `__`, or one of `own`: `k_<fact>`, `d_<define>`, `v_error`...)."""
+    taken = [fact for name, fact in checked.facts.items() if name in _TAKEN or "__" in name or name in own]
+    if taken:
+        raise KnowledgeBaseError([Diagnostic(
+            "not-lowerable", f"the fact '{fact.id}' cannot be lowered to SQL: the query names a column of its own "
+            f"'{fact.id}'" + (" (a name holding '__' is kept for them)" if "__" in fact.id else ""), fact.span,
+            hint="rename the fact, or evaluate with --engine python") for fact in taken])
 
 
 def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:
