@@ -18,7 +18,7 @@ import json
 
 
 import consilium
-from conftest import KB, cohort_rows
+from conftest import DATA, KB, cohort_rows
 from consilium.engine.inputs.cohort import run_cohort
 from consilium.engine.inputs.cohort_sql import run_duckdb, run_spark
 
@@ -303,3 +303,177 @@ def test_an_empty_csv_file_is_an_empty_cohort_in_every_engine(tmp_path, spark, c
     cohort.write_text("colour\nred\n")
     run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
     assert "no column for" in capsys.readouterr().err
+
+
+# ---- durations --------------------------------------------------------------------------------
+# (fact, text) of tests/data/durations: every form values.parse_duration reads, in any case and
+# spacing, and what it refuses; `wait` decides on thresholds and moves `start`, `interval` has a range
+DURATION_TEXTS = [
+    "6 weeks", "42 days", "2 months", "1 year", "1 year 2 months", "2 months 10 days", "P1Y", "P2M10D", "P6W",
+    "PT48H", "P1Y2M3W4DT48H0M0S", "P14MT72H", "PT86400S", "PT86400.000S", "PT1440M", "P1M2W3D", "P0D", "PT0S",
+    "0 days", "0 Months 0 DAYS", "1 Year", "3 DAYS", "2 mOnThS", " 3 days ", "\t1\tday", "1year", "1year2months3days",
+    "14 months 5 days", "1 day 1 day", "  2 weeks\t3 day  1 month ", "1 Month 1 YEAR 1 week", "83333333333333 years",
+    "999999999999999 days", "999999999999999 weeks", "0000000000000000001 days", "P999999999999999D",
+    "\u0663 days", "3\u00a0days", "3\u2003weeks\u3000", "\u00a0P1D\u2028", "P1Y\n", "1 week\n2 days",
+    "1 day " * 300, "1 month 12 days", "12 months 60 days",  # (decisions that depend on the date: unknown)
+    # refused, in Python's words
+    "P", "PT", "P1DT", "PT1H", "PT86400,5S", "PT0.5S", "P1.5D", "1 year -2 months", "2 months and 3 days", "-1 days",
+    "+1 days", "1.5 days", "1e3 days", "1 dayss", "1 day2", "1 2 days", "1 yr", "12 parsecs", "p1d", "P1D1W",
+    "1 da\u017f", "x" * 100, " ", "?",
+]
+# beyond what the SQL engines hold: their row error says so, where Python reads the cell
+DURATION_LIMITS = {text: (f"'wait' is '{text}': more digits than the SQL engines hold exactly (15 in an amount; "
+                          "in all, 15 in months and 16 in days); evaluate this cohort with --engine python")
+                   for text in ("9999999999999999 days", "999999999999999 years", "P999999999999999Y",
+                                "PT" + "9" * 40 + "S")}
+INTERVAL_TEXTS = ["30 months", "2 years", "2 years 1 day", "P2Y", "0 days", "P1M", "1 month", "-1 months", "P25M",
+                  "730 days", "731 days", "28 days", "30 days"]
+DURATIONS = DATA / "durations"
+
+
+def _duration_rows(cells, python, runs, said_otherwise=DURATION_LIMITS) -> list[str]:
+    found = []
+    for engine, rows in runs[1:]:
+        assert [r["row"] for r in rows] == [r["row"] for r in python], engine
+        for cell, a, b in zip(cells, python, rows, strict=True):
+            if cell[0] == "wait" and isinstance(cell[1], str) and cell[1] in said_otherwise:
+                if b.get("error") != said_otherwise[cell[1]]:
+                    found.append(f"{engine} {cell!r}: the documented limit changed: {b.get('error', b)}")
+            elif a != b:
+                found.append(f"{engine} {cell!r}:\n  python {a.get('error', a)}\n  {engine} {b.get('error', b)}")
+    return found
+
+
+def test_durations_in_every_form_are_read_alike_from_json_csv_and_parquet(tmp_path, spark):
+    """Every duration Python reads is read by DuckDB and Spark to the same decisions (thresholds in
+    days, weeks, months and years, a date moved by it, a range), every one it refuses is the row's
+    error in its words, from JSON Lines, CSV and a Parquet column of text; and a JSON number, list,
+    mapping or yes-no is no duration."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    kb = consilium.load_kb(DURATIONS)
+    cells = [("wait", t) for t in DURATION_TEXTS + list(DURATION_LIMITS)] + [("interval", t) for t in INTERVAL_TEXTS]
+    base = {"start": "2025-01-31"}
+    json_cells = cells + [("wait", v) for v in (42, 1.5, True, [1], {"days": 3}, "", None)]
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("".join(json.dumps({**base, fact: value}) + "\n" for fact, value in json_cells))
+    runs = _runs(kb, cohort, tmp_path, spark)
+    python = runs[0][1]
+    found = _duration_rows(json_cells, python, runs)
+    said = {cell[1]: row for cell, row in zip(json_cells, python, strict=True) if cell[0] == "wait"
+            and isinstance(cell[1], str)}
+    # not vacuous: the forms decide as the durations they are, the refused are Python's words
+    assert "fourteen_months" in said["1 year 2 months"]["recommendations"]
+    assert "under_ten_days" in said["PT48H"]["recommendations"] and "year_or_more" in said["1year"]["recommendations"]
+    assert said["\u0663 days"]["recommendations"] == said["3 DAYS"]["recommendations"]
+    assert said["P"]["error"] == ("'wait': 'P' is not a duration; write it like '6 weeks', '42 days', '2 months', "
+                                  "'1 year' … (97 characters)")
+    assert said["PT1H"]["error"].startswith("'wait': 'PT1H' is not a whole number of days; durations are counted")
+    assert python[len(cells)]["error"] == "'wait' is a duration, not 42"
+    assert python[cells.index(("interval", "30 months"))]["error"] == (
+        "'interval' is 30 months, outside its range [0 days .. 2 years]")
+    assert sum("error" not in said[t] for t in DURATION_TEXTS) == DURATION_TEXTS.index("P")
+    # a comparison that depends on the date is unknown (1 month 12 days against 6 weeks: 40 to 43 days;
+    # 731 days against 2 years: inside only on some dates, refused)
+    assert not {"over_six_weeks", "six_weeks_or_less"} & set(said["1 month 12 days"]["recommendations"])
+    assert not {"fourteen_months", "not_fourteen_months"} & set(said["12 months 60 days"]["recommendations"])
+    assert python[cells.index(("interval", "731 days"))]["error"].startswith("'interval' is 731 days, outside")
+    assert "error" not in python[cells.index(("interval", "730 days"))]
+    # CSV (a cell's spaces at its ends are no part of it) and a Parquet column of text
+    text_cells = [cell for cell in cells if cell[1].strip()]
+    csv_cohort = tmp_path / "cohort.csv"
+    with csv_cohort.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["start", "wait", "interval"])
+        writer.writeheader()
+        for fact, text in text_cells:
+            writer.writerow({"start": base["start"], "wait": "", "interval": ""} | {fact: text})
+    parquet = tmp_path / "cohort.parquet"
+    pq.write_table(pa.table({"start": [base["start"]] * len(text_cells),
+                             **{name: pa.array([t if f == name else None for f, t in text_cells], pa.string())
+                                for name in ("wait", "interval")}}), parquet)
+    for path in (csv_cohort, parquet):
+        runs = _runs(kb, path, tmp_path, spark)
+        found += _duration_rows(text_cells, runs[0][1], runs)
+        assert [r.get("error") for r in runs[0][1]] == [said.get(t, {}).get("error") if f == "wait" else
+                                                        r.get("error") for (f, t), r in zip(text_cells, runs[0][1],
+                                                                                            strict=True)]
+    assert not found, "\n".join(found)
+
+
+def test_a_duration_cell_is_read_as_python_s_months_and_days(spark):
+    """The staged columns themselves: each engine's days and months of a cell are parse_duration's,
+    or it gives none and says why in the same words (JSON text and CSV cells)."""
+    import duckdb
+    from sqlglot import exp
+
+    from consilium.engine.inputs.sql_stage import Stage
+    from consilium.engine.lang.fact_values import validate_case
+    kb = consilium.load_kb(DURATIONS)
+    texts = DURATION_TEXTS + list(DURATION_LIMITS)
+
+    def python(text: str):
+        case, diagnostics = validate_case({"wait": text}, kb.facts)
+        if diagnostics:
+            return None, None, diagnostics[0].message
+        return case["wait"].days, case["wait"].months, None
+    connection = duckdb.connect()
+    for kind in ("value", "csv"):
+        cells = [json.dumps(t) for t in texts] if kind == "value" else texts
+        data = [(i + 1, None, c) for i, c in enumerate(cells)]
+        for dialect in ("duckdb", "spark"):
+            query = Stage(kb.facts, dialect, kind).query(exp.to_table("raw"), ["wait"]).sql(dialect=dialect,
+                                                                                           identify=True)
+            columns = 'select "row", "wait", "wait__months", "wait__error" from ({}) order by "row"'
+            if dialect == "duckdb":
+                connection.execute("create or replace table raw (row bigint, error varchar, wait varchar)")
+                connection.executemany("insert into raw values (?, ?, ?)", data)
+                rows = connection.execute(columns.format(query)).fetchall()
+            else:
+                spark.createDataFrame(data, "row bigint, error string, wait string").createOrReplaceTempView("raw")
+                rows = [tuple(r) for r in spark.sql(columns.replace('"', "`").format(query)).collect()]
+            for text, (_, days, months, error) in zip(texts, rows, strict=True):
+                if kind == "csv" and not text.strip(" \t\n\r\x0b\x0c"):
+                    continue  # (an empty CSV cell is unknown)
+                want = python(text) if text not in DURATION_LIMITS else (None, None, DURATION_LIMITS[text])
+                got = (days, None if days is None else months, error)
+                assert got == want, (dialect, kind, text)
+
+
+def test_durations_compare_from_every_date_in_sql_as_in_python(spark):
+    """k months against d days, for k across the 400-year cycle and beyond (negative too) and d
+    around the days k months span: each engine's test is values.compare_durations' (TRUE, FALSE or
+    unknown), for every operator; and the lowering's table is values.month_span."""
+    import random
+
+    import duckdb
+    from sqlglot import exp
+
+    from consilium.engine.evaluation.sql_months import compare, spans
+    from consilium.engine.lang.values import Duration, compare_durations, month_span
+    table = spans()
+    for r in range(0, 4800, 7):
+        fewest, most = month_span(r)
+        code = ord(table[r]) - 48
+        assert (fewest, most) == (r * 146097 // 4800 - code // 7, r * 146097 // 4800 - code // 7 + code % 7), r
+    rng = random.Random(15)
+    pairs = []
+    for _ in range(400):
+        k = rng.choice([rng.randint(-30, 30), rng.randint(-9600, 9600), rng.randint(-10 ** 12, 10 ** 12)])
+        fewest, most = month_span(k)
+        pairs.append((k, rng.randint(0, 120), rng.randint(fewest - 2, most + 2)))
+    ops = ["<", "<=", ">", ">=", "=", "!="]
+    columns = [exp.alias_(compare(op, (exp.column("am"), exp.column("ad")), (exp.column("bm"), exp.column("bd"))),
+                          f"c{i}") for i, op in enumerate(ops)]
+    # a = (k + m months, d0 days), b = (m months, d0 + delta days): k months against delta days
+    rows = [(k + m, d0, m, d0 + delta) for (k, d0, delta), m in zip(pairs, (rng.randint(0, 50) for _ in pairs),
+                                                                    strict=False)]
+    want = [tuple(compare_durations(op, Duration(am, ad), Duration(bm, bd)) for op in ops) for am, ad, bm, bd in rows]
+    connection = duckdb.connect()
+    connection.execute("create table t (am bigint, ad bigint, bm bigint, bd bigint, i bigint)")
+    connection.executemany("insert into t values (?, ?, ?, ?, ?)", [(*r, i) for i, r in enumerate(rows)])
+    query = exp.select(*columns).from_("t").order_by("i")
+    assert connection.execute(query.sql("duckdb")).fetchall() == want
+    spark.createDataFrame([(*r, i) for i, r in enumerate(rows)], "am long, ad long, bm long, bd long, i long") \
+        .createOrReplaceTempView("t")
+    assert [tuple(r) for r in spark.sql(query.sql("spark")).collect()] == want
+    assert {v for row in want for v in row} == {True, False, None}  # (not vacuous)

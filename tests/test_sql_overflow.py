@@ -116,7 +116,8 @@ def test_a_duration_of_more_digits_than_sql_holds_is_its_row_s_error(tmp_path):
     run_duckdb(consilium.load_kb(path), cohort, tmp_path / "out.jsonl")
     rows = cohort_rows(tmp_path / "out.jsonl")
     assert rows[0]["error"] == ("'wait' is '4611686018427387904 days': more digits than the SQL engines hold "
-                                "exactly (15 in a duration); evaluate this cohort with --engine python")
+                                "exactly (15 in an amount; in all, 15 in months and 16 in days); evaluate this "
+                                "cohort with --engine python")
     assert rows[1]["error"].startswith("'wait' is 'P9999999999999999D': more digits")
     assert "error" not in rows[2] and "early" in rows[2]["recommendations"]
 

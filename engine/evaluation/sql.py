@@ -22,8 +22,8 @@ Semantics: SQL's NULL is Kleene's unknown, so `and`, `or`, `not` and comparisons
 SQL's own. A decision takes the first branch whose condition IS TRUE after conditions
 that are all FALSE; a NULL stops it (its facts that are NULL become needs). Dates move by
 calendar months first (a month past 31 January is the end of February, as every engine's
-month addition clamps) then days; durations are (months, days) pairs compared by their
-average length in sixteenths of a day, exactly in integers (30.4375 days a month);
+month addition clamps) then days; durations are (months, days) pairs compared as Python
+compares them, from every date (unknown where it depends on the date: sql_months.py);
 division by zero is unknown.
 
 Why sqlglot: the query is an expression tree built from the IR (`exp.Case`, `exp.and_`,
@@ -47,6 +47,7 @@ from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
 from ..lang.values import Duration
+from .sql_months import compare as compare_durations
 from .sql_limits import BIGINT_LIMIT, DECIMAL_LIMIT, bound, movable, ranged_in_arithmetic
 from ..lang.reads import define_order, facts_read
 
@@ -97,11 +98,6 @@ class _Dur:
 
     months: exp.Expr
     days: exp.Expr
-
-    def sixteenths(self) -> exp.Expr:
-        # 30.4375 days a month = 487/16: the average length, in integers, exactly.
-        return exp.Add(this=exp.Mul(this=exp.Paren(this=self.months), expression=_n(487)),
-                       expression=exp.Mul(this=exp.Paren(this=self.days), expression=_n(16)))
 
 
 def _n(value) -> exp.Expr:
@@ -388,11 +384,8 @@ class _Lowering:
             isinstance(e, ir.DefineRef) and isinstance(self.checked.define_types.get(e.id), ir.SetType)
 
     def order(self, op: str, a, b) -> exp.Expr:
-        if isinstance(a, _Dur) and isinstance(b, _Dur):
-            if op in ("=", "!="):  # equal durations: the same months and the same days, as Duration's ==
-                same = _and(exp.EQ(this=a.months, expression=b.months), exp.EQ(this=a.days, expression=b.days))
-                return exp.Paren(this=same) if op == "=" else _not(exp.Paren(this=same))
-            a, b = a.sixteenths(), b.sixteenths()
+        if isinstance(a, _Dur) and isinstance(b, _Dur):  # from every date, as values.compare_durations
+            return compare_durations(op, (a.months, a.days), (b.months, b.days))
         return _SQL_OPS[op](this=a, expression=b)
 
     def arith(self, e: ir.Arith) -> exp.Expr | _Dur:
@@ -488,6 +481,7 @@ def lower(checked: Checked, *, table: str | exp.Expr = "cases",
     low.listed = set(listed)
     low.definitions()
     outputs = decide_columns(low, _lowered)
+    _refuse_names_taken(checked, low.columns)
     source = exp.to_table(table, quoted=True) if isinstance(table, str) else table
     base = exp.select(*_base_columns(checked, present)).from_(source, copy=False)
     ctes = [("t0", base)]
@@ -500,6 +494,25 @@ def lower(checked: Checked, *, table: str | exp.Expr = "cases",
     for name, body in ctes:
         query = query.with_(name, as_=body, copy=False)  # copying would make building quadratic
     return query
+
+
+# Columns the query and the staging (engine/inputs/sql_stage.py) name for themselves beside the
+# facts': the row's number and error, and every name holding `__` (a fact's `<fact>__error`,
+# `<fact>__months`, `<fact>__text`, the line's `__doc`, a lambda's `__duration_u`, a node's
+# `r__<pathway>__<node>`). A fact of such a name would be read as the query's own column, or
+# hide it: a fact `error` made every row unknown, a fact `v_error` every row an error.
+_TAKEN = frozenset({"row", "error"})
+
+
+def _refuse_names_taken(checked: Checked, own: Collection[str]) -> None:
+    """Refuse a knowledge base with a fact named as a column the query makes for itself
+    (`_TAKEN`, a name holding `__`, or one of `own`: `k_<fact>`, `d_<define>`, `v_error`...)."""
+    taken = [fact for name, fact in checked.facts.items() if name in _TAKEN or "__" in name or name in own]
+    if taken:
+        raise KnowledgeBaseError([Diagnostic(
+            "not-lowerable", f"the fact '{fact.id}' cannot be lowered to SQL: the query names a column of its own "
+            f"'{fact.id}'" + (" (a name holding '__' is kept for them)" if "__" in fact.id else ""), fact.span,
+            hint="rename the fact, or evaluate with --engine python") for fact in taken])
 
 
 def _base_columns(checked: Checked, present: set[str]) -> Iterable[exp.Expr]:

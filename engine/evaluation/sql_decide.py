@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from ..lang import ir
 from ..lang.values import Duration, format_number
+from .sql_months import compare as compare_durations
 from .sql import (_Dur, _not, _Lowering, _all, _and, _any, _literal_is, _or, _col, _is_false, _is_null, _is_true,
                   NUMBER, _n, _s, shift)
 from ..lang.reads import facts_read, reads_of
@@ -493,6 +494,21 @@ def number_text(v: exp.Expr, dialect: str | None, integer: bool = False) -> exp.
     return exp.Case().when(whole, _text(exp.Cast(this=v, to=exp.DataType.build("DECIMAL(38, 0)")))).else_(trimmed)
 
 
+def _duration_text(value: _Dur) -> exp.Expr:
+    """A duration as values.Duration's `str` writes it: '2 years', '14 months 3 days', '6 weeks', '0 days'."""
+    def amount(n: exp.Expr, word: str) -> exp.Expr:
+        plural = exp.Case().when(exp.NEQ(this=exp.Abs(this=n), expression=_n(1)), _s("s"), copy=False).else_(_s(""))
+        return _concat(_text(n), f" {word}", plural)
+    months, days = value.months, value.days
+    in_months = exp.Case().when(exp.EQ(this=exp.Mod(this=months, expression=_n(12)), expression=_n(0)), amount(
+        exp.IntDiv(this=months, expression=_n(12)), "year"), copy=False).else_(amount(months, "month"))
+    in_days = exp.Case().when(_and(exp.NEQ(this=days, expression=_n(0)), exp.EQ(
+        this=exp.Mod(this=days, expression=_n(7)), expression=_n(0))), amount(
+        exp.IntDiv(this=days, expression=_n(7)), "week"), copy=False).else_(amount(days, "day"))
+    return (exp.Case().when(exp.EQ(this=months, expression=_n(0)), in_days, copy=False)
+            .when(exp.EQ(this=days, expression=_n(0)), in_months, copy=False).else_(_concat(in_months, " ", in_days)))
+
+
 def _interval_text(interval: ir.Interval) -> str:
     show = lambda v: str(v) if isinstance(v, Duration) else format_number(v)  # noqa: E731
     unit = f" {interval.unit}" if interval.unit else ""
@@ -552,14 +568,15 @@ def _check(name: str, t: ir.FactType, value, dialect: str | None = None) -> tupl
         case ir.DurationType(range=interval) if interval is not None:
             lo, hi = interval.low.value, interval.high.value
             assert isinstance(lo, Duration) and isinstance(hi, Duration)  # a duration's range is of durations
-            inside = _and(
-                (exp.GTE if interval.low.closed else exp.GT)(
-                    this=value.sixteenths(), expression=_Dur(_n(lo.months), _n(lo.days)).sixteenths()),
-                (exp.LTE if interval.high.closed else exp.LT)(
-                    this=value.sixteenths(), expression=_Dur(_n(hi.months), _n(hi.days)).sixteenths()))
-            bad = _not(exp.Paren(this=inside))
-            return bad, exp.Case().when(bad, _concat(f"{who} is outside its range {_interval_text(interval)}"),
-                                        copy=False)
+            # inside only where it is from every date (fact_values.py refuses a value it is not
+            # sure of, `contains(...) is not True`); unknown, the value is no error
+            given = (value.months, value.days)
+            inside = _and(compare_durations(">=" if interval.low.closed else ">", given, (_n(lo.months), _n(lo.days))),
+                          compare_durations("<=" if interval.high.closed else "<", given,
+                                            (_n(hi.months), _n(hi.days))))
+            bad = _and(_not(_is_null(value.days)), _not(exp.Coalesce(this=inside, expressions=[exp.false()])))
+            return bad, exp.Case().when(bad, _concat(f"{who} is ", _duration_text(value),
+                                                     f", outside its range {_interval_text(interval)}"), copy=False)
     return None
 
 

@@ -7,7 +7,8 @@ by '|'). Returns sqlglot expressions: the yes-no, enum value, set, date or durat
 error worded as engine/lang/fact_values.py words it (a value shown as its `_show` shows
 one: text quoted and cut after 80 characters, a mapping as 'a mapping', a list as Python
 writes one). A JSON set whose text may hold an element that is not a string is looked at
-element by element. Not here: numbers (engine/inputs/sql_numbers.py), the query's layers
+element by element. Not here: numbers (engine/inputs/sql_numbers.py), durations' readings
+(engine/inputs/sql_durations.py), the query's layers
 (engine/inputs/sql_stage.py).
 """
 
@@ -18,11 +19,7 @@ from sqlglot import exp
 from ..evaluation.sql import _and, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _choices, _concat, shortened
 from ..lang import ir
-
-# a duration's amounts: at most 15 digits, so that no sum of a few, in sixteenths of a day
-# (engine/evaluation/sql.py), leaves BIGINT, and no date moved by one raises
-_DURATION = r"^\s*(\d{1,15})\s*([A-Za-z]+)\s*$"
-_ISO_DURATION = r"^P(?:(\d{1,15})M)?(?:(\d{1,15})W)?(?:(\d{1,15})D)?$"
+from .sql_durations import DurationCell
 
 
 def _like(text, pattern: str) -> exp.Expr:
@@ -226,28 +223,9 @@ class Cells:
 
     def _duration(self, fact, text, shown, known):
         """`text`: the cell's string (in JSON, a number or a list is no duration: said so)."""
-        who = f"'{fact.id}'"
-        amount = _try(_group(text, _DURATION, 1), "BIGINT")
-        word = exp.Lower(this=_group(text, _DURATION, 2))
-        per = (exp.Case().when(exp.In(this=word, expressions=[_s("day"), _s("days")]), _n(1), copy=False)
-               .when(exp.In(this=word, expressions=[_s("week"), _s("weeks")]), _n(7), copy=False))
-        is_month = exp.In(this=word, expressions=[_s("month"), _s("months")])
-        iso = _and(_like(text, _ISO_DURATION), exp.NEQ(this=text, expression=_s("P")))
-
-        def iso_part(group: int) -> exp.Expr:
-            return exp.Coalesce(this=_try(_group(text, _ISO_DURATION, group), "BIGINT"), expressions=[_n(0)])
-        days = (exp.Case().when(_not(_is_null(per)), exp.Mul(this=amount, expression=per), copy=False)
-                .when(is_month, _n(0), copy=False)
-                .when(iso, exp.Add(this=exp.Mul(this=iso_part(2), expression=_n(7)), expression=iso_part(3)),
-                      copy=False))
-        months = (exp.Case().when(_not(_is_null(per)), _n(0), copy=False).when(is_month, amount, copy=False)
-                  .when(iso, iso_part(1), copy=False))
-        error = exp.Case().when(_and(known, _is_null(text)), _concat(f"{who} is a duration, not ", shown),
-                                copy=False).when(_and(known, _is_null(days), _like(text, r"\d{16}")), _concat(
-            f"{who} is '", text, "': more digits than the SQL engines hold exactly (15 in a duration); "
-            "evaluate this cohort with --engine python"), copy=False).when(_and(known, _is_null(days)), _concat(
-                f"{who}: '", text, "' is not a duration; write it like '6 weeks', '42 days' or '2 months'"), copy=False)
-        return days, error, months
+        cell = DurationCell(fact, text, shown, known, self.dialect)
+        days, months = cell.value()
+        return days, cell.error(), months
 
 
 def _python_list(text) -> exp.Expr:

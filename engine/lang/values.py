@@ -316,7 +316,9 @@ def make_duration(amount, unit: str) -> Duration:
 _DURATION_PART = re.compile(r"\s*(\d+)\s*([A-Za-z]+)")
 _ISO_DURATION = re.compile(r"P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                            r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d+)?)S)?)?")
-_DURATION_HELP = "write it like '6 weeks', '42 days', '2 months', '1 year' or ISO 8601 'P6W'"
+# the words after a duration's text when it cannot be read (engine/inputs/sql_durations.py says them too)
+NOT_A_DURATION = "is not a duration; write it like '6 weeks', '42 days', '2 months', '1 year' or ISO 8601 'P6W'"
+NOT_WHOLE_DAYS = "is not a whole number of days; durations are counted in days, weeks, months and years"
 
 
 def parse_duration(text: str) -> Duration:
@@ -326,22 +328,22 @@ def parse_duration(text: str) -> Duration:
     iso = _ISO_DURATION.fullmatch(stripped)
     if iso:
         years, months, weeks, days, hours, minutes, seconds = iso.groups()
-        total = (int(hours or 0) * 3600 + int(minutes or 0) * 60) + Decimal((seconds or "0").replace(",", "."))
-        whole, rest = divmod(total, 86400)
-        if rest:
-            raise ValueError(f"'{text}' is not a whole number of days; durations are counted in days, "
-                             "weeks, months and years")
+        # in integers: a Decimal's divmod gives up past 28 digits (PT99999999999999999999999999999S)
+        seconds, _, fraction = (seconds or "0").replace(",", ".").partition(".")
+        whole, rest = divmod(int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds), 86400)
+        if rest or fraction.strip("0"):
+            raise ValueError(f"'{text}' {NOT_WHOLE_DAYS}")
         return Duration(months=12 * int(years or 0) + int(months or 0),
                         days=7 * int(weeks or 0) + int(days or 0) + int(whole))
     position, result, seen = 0, Duration(), False
     while position < len(stripped):
         m = _DURATION_PART.match(stripped, position)
         if not m or m.group(2).lower() not in DURATION_UNITS:
-            raise ValueError(f"'{text}' is not a duration; {_DURATION_HELP}")
+            raise ValueError(f"'{text}' {NOT_A_DURATION}")
         result = result + make_duration(int(m.group(1)), m.group(2).lower())
         position, seen = m.end(), True
     if not seen:
-        raise ValueError(f"'{text}' is not a duration; {_DURATION_HELP}")
+        raise ValueError(f"'{text}' {NOT_A_DURATION}")
     return result
 
 
