@@ -11,7 +11,8 @@ arithmetic, get no answer list: which answer decides depends on other values.
 still change what it does. Unknown is not false, but a fact read only beside a conjunct that
 is already false (or a disjunct already true), or only by a branch after the one left open,
 cannot change the outcome (Kleene logic is monotone): it is no need. Both evaluation paths
-(the generated code calls it as `relevant`) and the text of an open trace step use it.
+(the generated code calls it as `relevant`), the text of an open trace step, and the words of a
+need's answer that leaves its node open (what it then needs: evaluate.py) use it.
 """
 
 from __future__ import annotations
@@ -194,17 +195,34 @@ class Relevance:
     the node reads them. A decision waits on its first branch whose condition is unknown (those
     before it are false, and stay false whatever the missing facts are); a rule, on its guard;
     a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names.
+    Asked by the walk for each node left open, and for each answer of a need that leaves its
+    node open (evaluate.py: the facts that could then decide it).
+
     Kept per key, up to a bound that grows with the knowledge base (`kept_bound`): the cases
-    of a cohort repeat."""
+    of a cohort repeat. Worked out at load, to spare work per case: nodes that read the same
+    facts in the same conditions (NCCN's, ESMO's and JSCCR's liver resectability, one
+    definition) share one answer per values read; and a condition whose every missing fact
+    is a need whenever it is unknown (`missing_facts_decide`) names those without the walk
+    down its parts."""
 
     def __init__(self, checked: Checked, explainer: Explainer):
         self.explain = explainer
+        defines = checked.defines
         self.nodes: dict[str, tuple[list[ir.Expr], tuple[str, ...]]] = {}
         for p in checked.pathways:
             for n in p.nodes:
-                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
+                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, defines))
         for s in checked.safeties:
-            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
+            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, defines))
+        # per node, the first node of those with the same conditions (equal: spans aside) and reads
+        first: dict[tuple[tuple[ir.Expr, ...], tuple[str, ...]], str] = {}
+        self._same = {name: first.setdefault((tuple(conditions), reads), name)
+                      for name, (conditions, reads) in self.nodes.items()}
+        # per condition (by id: it is kept in `nodes`), the facts it reads when each missing one
+        # decides it whenever it is unknown; absent: the walk down its parts is needed
+        self._strict: dict[int, frozenset[str]] = {
+            id(c): frozenset(facts_read(c, defines)) for conditions, _ in self.nodes.values()
+            for c in conditions if missing_facts_decide(c, defines)}
         # kept from a key's first sight, unlike the evaluation's other caches (memo.py): an entry is
         # a plain tuple of names, which the garbage collector stops scanning, and `decide` asks
         # for it on every case that leaves a node open (kept from the second sight, `decide`
@@ -218,7 +236,11 @@ class Relevance:
         except TypeError:  # a value that cannot be hashed: worked out, not kept
             return self._work(key)
         if found is None:
-            found = self._work(key)
+            same = self._same[key[0]]
+            if same != key[0]:  # worked out (and kept) as the first node like it
+                found = self((same, *key[1:]))
+            else:
+                found = self._work(key)
             if len(self._kept) >= self._bound:
                 self._kept.clear()
             self._kept[key] = found
@@ -236,6 +258,9 @@ class Relevance:
                 continue
             if v is not None:
                 return ()
+            strict = self._strict.get(id(condition))
+            if strict is not None:  # each missing fact it reads decides it
+                return tuple([f for f in reads if f in strict and case.get(f) is None])
             open_ = set(self.explain.open_facts(condition, case))
             return tuple(f for f in reads if f in open_)
         return ()
