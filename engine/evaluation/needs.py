@@ -194,35 +194,35 @@ class Relevance:
     see codegen/walk.py), the missing facts whose answers could still decide it, in the order
     the node reads them. A decision waits on its first branch whose condition is unknown (those
     before it are false, and stay false whatever the missing facts are); a rule, on its guard;
-    a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names.
+    a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names:
+    down from it through every part whose value is unknown, to the facts the case lacks.
     Asked by the walk for each node left open, and for each answer of a need that leaves its
     node open (evaluate.py: the facts that could then decide it).
 
     Kept per key, up to a bound that grows with the knowledge base (`kept_bound`): the cases
-    of a cohort repeat. Worked out at load, to spare work per case: nodes that read the same
-    facts in the same conditions (NCCN's, ESMO's and JSCCR's liver resectability, one
-    definition) share one answer per values read; and a condition whose every missing fact
-    is a need whenever it is unknown (`missing_facts_decide`) names those without the walk
-    down its parts."""
+    of a cohort repeat. And to spare the work of each key not seen before: nodes that read the
+    same facts in the same conditions (NCCN's, ESMO's and JSCCR's liver resectability, one
+    definition) share one answer per values read; and the walk down a condition stops at a
+    part whose every missing fact decides it whenever it is unknown (`missing_facts_decide`,
+    worked out once per part, when first met), taking those facts without valuing each of
+    its parts."""
 
     def __init__(self, checked: Checked, explainer: Explainer):
         self.explain = explainer
-        defines = checked.defines
+        self.defines = checked.defines
         self.nodes: dict[str, tuple[list[ir.Expr], tuple[str, ...]]] = {}
         for p in checked.pathways:
             for n in p.nodes:
-                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, defines))
+                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, self.defines))
         for s in checked.safeties:
-            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, defines))
+            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, self.defines))
         # per node, the first node of those with the same conditions (equal: spans aside) and reads
         first: dict[tuple[tuple[ir.Expr, ...], tuple[str, ...]], str] = {}
         self._same = {name: first.setdefault((tuple(conditions), reads), name)
                       for name, (conditions, reads) in self.nodes.items()}
-        # per condition (by id: it is kept in `nodes`), the facts it reads when each missing one
-        # decides it whenever it is unknown; absent: the walk down its parts is needed
-        self._strict: dict[int, frozenset[str]] = {
-            id(c): frozenset(facts_read(c, defines)) for conditions, _ in self.nodes.values()
-            for c in conditions if missing_facts_decide(c, defines)}
+        # per part of a condition met (by id: the knowledge base keeps it, so the id is not
+        # reused), the facts it reads if each missing one decides it whenever it is unknown, else None
+        self._parts: dict[int, frozenset[str] | None] = {}
         # kept from a key's first sight, unlike the evaluation's other caches (memo.py): an entry is
         # a plain tuple of names, which the garbage collector stops scanning, and `decide` asks
         # for it on every case that leaves a node open (kept from the second sight, `decide`
@@ -251,16 +251,38 @@ class Relevance:
         return self.of(conditions, reads, dict(zip(reads, key[1:], strict=True)))
 
     def of(self, conditions: list[ir.Expr], reads: tuple[str, ...], case: Mapping[str, Any]) -> tuple[str, ...]:
-        """The facts among `reads` that could still decide the first open one of `conditions`."""
+        """The facts among `reads` that could still decide the first open one of `conditions`
+        (conditions of this knowledge base: their parts are known by id)."""
         for condition in conditions:
             v = self.explain.value(condition, case)
             if v is False:
                 continue
             if v is not None:
                 return ()
-            strict = self._strict.get(id(condition))
-            if strict is not None:  # each missing fact it reads decides it
-                return tuple([f for f in reads if f in strict and case.get(f) is None])
-            open_ = set(self.explain.open_facts(condition, case))
-            return tuple(f for f in reads if f in open_)
+            found: set[str] = set()
+            self._open(condition, case, found, True)
+            return tuple([f for f in reads if f in found])
         return ()
+
+    def _open(self, e: ir.Expr, case: Mapping[str, Any], found: set[str], unknown: bool = False) -> None:
+        """Add to `found` the missing facts that could decide `e` (`Explainer.open_facts`);
+        `unknown`: `e` is known to be unknown for the case."""
+        key = id(e)
+        try:
+            facts = self._parts[key]
+        except KeyError:
+            decides = missing_facts_decide(e, self.defines)
+            facts = self._parts[key] = frozenset(facts_read(e, self.defines)) if decides else None
+        if not unknown and self.explain.value(e, case) is not None:
+            return
+        if facts is not None:  # unknown, and each missing fact it reads decides it
+            found.update([f for f in facts if case.get(f) is None])
+            return
+        match e:
+            case ir.DefineRef(id=name):
+                self._open(self.defines[name].expr, case, found, True)
+            case ir.FactRef(id=name):
+                found.add(name)
+            case _:
+                for child in ir.children(e):
+                    self._open(child, case, found)
