@@ -460,3 +460,17 @@ def test_a_json_lines_key_that_names_no_fact_is_ignored_with_one_warning_in_ever
     assert python[0]["recommendations"] == ["at_most", "exactly"] and python[3]["error"] == "'a' is a number, not 'x'"
     _same(python, cohort_rows(tmp_path / "duckdb.jsonl"))
     _same(python, cohort_rows(tmp_path / "spark.jsonl"))
+
+
+def test_a_fact_given_twice_is_the_rows_error_in_spark_too(tmp_path, spark):
+    """Spark's JSON functions keep a key's last value: the line is the Python cohort's row error (with a
+    blank line and a line that is not JSON beside it; DuckDB's paths: tests/test_sql_reading.py)."""
+    from test_sql_reading import TWICE, TWICE_WORDS
+    kb = consilium.load_kb(ROOT / "bench" / "decision")
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("\n".join(["", *TWICE, '{"kras": "mutant", broken']) + "\n")
+    run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
+    run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+    python = cohort_rows(tmp_path / "python.jsonl")
+    assert [r.get("error") for r in python] == [*TWICE_WORDS, "not valid JSON"]
+    assert cohort_rows(tmp_path / "spark.jsonl") == python

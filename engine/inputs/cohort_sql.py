@@ -237,7 +237,7 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
 
 
 def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Path,
-                   store: QueryStore | None = None) -> tuple[str, str, Callable[[str | None], str] | None]:
+                   store: QueryStore | None = None) -> tuple[str, str, Callable[[], str] | None]:
     """The query, where its rows come from, and what to call to read the input again the tolerant
     way when the first, quicker reading stops at a line that is not JSON, giving the query to run
     then (None: no such first)."""
@@ -254,38 +254,25 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         if kind == "jsonl":
             relation = (f"(SELECT ordinality AS \"row\", line FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, "
                         f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
-                        f"strict_mode = false) WITH ORDINALITY WHERE trim(line) <> '')")
+                        f"strict_mode = false) WITH ORDINALITY WHERE ltrim(line) <> '')")
         elif kind == "csv":
             return _duckdb_csv(kb, con, cohort, scratch, store), where, None
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
     if kind == "jsonl":
         _keys_said(kb, cohort, where)
-    if kind == "jsonl" and cohort is not None and _one_object_a_line(cohort):
+    objects, utf8 = _one_object_a_line(cohort) if kind == "jsonl" and cohort is not None else (False, False)
+    if objects:
         # First read as every well-formed file can be (each line an object: no row error to find),
         # and only if a line is not JSON, again with each line's own error (0.035 s more a million)
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, tolerant=False)}")
 
-        def tolerant(stopped: str | None) -> str:
-            """The query to run on the input read again, tolerantly, after DuckDB's reader stopped
-            saying `stopped` (None: not read yet, for standard output)."""
-            said = NOT_VALID if _utf8(cohort) else NOT_JSON
-            if stopped is None or "duplicate key" not in stopped:
-                # the lines' fields in a STRUCT, NULL where the line is no JSON (every line opens
-                # with '{': none is JSON but no object). Its reader keeps a key's first value: a key
-                # given twice is found only when the first reading stopped there (the README says so)
-                con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, True, said)}")
-                return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store)
-            # a key given twice: each line as DuckDB's JSON reader writes it back (the key kept twice),
-            # read as lines are (sql_stage.py: Python's words), NULL where it is no JSON; 2.5 times the
-            # STRUCT's time (200,000 lines of the bundled knowledge base: 7.5 s CPU against 2.4)
-            lines = (f"(SELECT ordinality AS \"row\", CAST(j AS VARCHAR) AS line FROM read_json({path}, "
-                     f"format = 'newline_delimited', records = false, columns = {{'j': 'JSON'}}, "
-                     "ignore_errors = true) WITH ORDINALITY)")
-            if said == NOT_VALID:
-                lines = f"(SELECT \"row\", coalesce(line, '{{') AS line FROM {lines})"  # ('{': no JSON)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {lines}")
-            return _query(kb, "duckdb", "line", list(kb.facts), frozenset(), store)
+        def tolerant() -> str:
+            """The query to run on the input read again, tolerantly (after DuckDB's reader stopped at
+            a line that is not JSON, or before anything is read, for standard output)."""
+            said = NOT_VALID if utf8 else NOT_JSON
+            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, True, said)}")
+            return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store)
         return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store), where, tolerant
     described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if kind == "jsonl":
@@ -342,25 +329,40 @@ def _duckdb_csv(kb, con, cohort: Path, scratch: Path, store: QueryStore | None =
     return _query(kb, "duckdb", "csv", present, frozenset(), store)
 
 
-def _one_object_a_line(path: Path) -> bool:
-    """Does every line of the file open with '{' (no blank line, no lone CR ending a line)?
+def _one_object_a_line(path: Path) -> tuple[bool, bool]:
+    """Does every line of the file open with '{' (no blank line, no lone CR ending a line)? And is
+    the file UTF-8 text (asked only when the first is so)?
 
     Then DuckDB's bulk JSON reader gives one row per line, in order, so its row numbers
     are the line numbers the Python cohort gives. One search for a newline followed by
     anything but '{' costs a fraction of reading the lines as text; a file that fails the
-    test is read line by line instead."""
+    test is read line by line instead. UTF-8 is looked at in the same reading (a block of ASCII
+    alone is UTF-8: 0.08 s a GB, where decoding it took 0.5 s), for the words of a line that is
+    not JSON (`_json_fields`)."""
     last = b"\n"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
     try:
         with open(path, "rb", buffering=0) as handle:
             while block := handle.read(1 << 22):
                 if last == b"\n" and block[:1] != b"{" or _NOT_AN_OBJECT.search(block):
-                    return False
+                    return False, False
                 if b"\r" in block and (block.count(b"\r") != block.count(b"\r\n") or block.endswith(b"\r")):
-                    return False  # a CR alone ends a line for DuckDB's reader (one at a block's end: the slow way)
+                    # a CR alone ends a line for DuckDB's reader (one at a block's end: the slow way)
+                    return False, False
+                if utf8 and not (block.isascii() and not decoder.getstate()[0]):
+                    try:
+                        decoder.decode(block)
+                    except UnicodeDecodeError:
+                        utf8 = False
                 last = block[-1:]
+        if utf8:
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return True, False
     except OSError:
-        return False  # the line-by-line reader says what is wrong with the file
-    return True
+        return False, False  # the line-by-line reader says what is wrong with the file
+    return True, utf8
 
 
 # a line (after a newline) that does not open with '{'; the file's final newline is followed by nothing
@@ -368,48 +370,40 @@ _NOT_AN_OBJECT = re.compile(rb"\n[^{]")
 
 
 def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
-    """One row per line: its number, its error when it is not a JSON object, and each fact's
-    field as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is
-    not read as the number 3; JSON's null is NULL).
+    """One row per line: its number, its error when it is not a JSON object, each fact's field
+    as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is not read
+    as the number 3; JSON's null is NULL), and `line`, the line as DuckDB's JSON reader writes it
+    back, where a key given twice can be found (sql_stage.py).
 
-    Not `tolerant`: DuckDB's reader stops at the first line that is not JSON or gives a key
+    Not `tolerant`: DuckDB's reader stops at the first line that is not JSON or gives a fact
     twice (an error the caller takes as the sign to read again, tolerant), and reads the rest
-    0.035 s a million lines faster, its fields not in a STRUCT. `tolerant`: the whole line is
-    one STRUCT, NULL when the line is not JSON, that row's error (`said`)."""
+    0.035 s a million lines faster, its fields not in a STRUCT; no `line`. `tolerant`: each line
+    is read whole (NULL when it is not JSON, that row's error, `said`), written back with a key
+    given twice kept twice, and its fields taken from that text (`json_transform`, which keeps a
+    key's first value, as DuckDB's STRUCT reader does): as quick as the STRUCT reader beside a
+    second reading of the lines joined by position, which held every line in memory."""
     if not tolerant:
         columns = ", ".join(f"{_literal(name)}: 'JSON'" for name in kb.facts)
         return ("(SELECT ordinality AS \"row\", CAST(NULL AS VARCHAR) AS error, "
                 + ", ".join(f"CAST({_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
+                + ", CAST(NULL AS VARCHAR) AS line"
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
-    fields = ", ".join(f"{_ident(name)} JSON" for name in kb.facts)
-    struct = _literal(f"STRUCT({fields})")
+    structure = _literal("{" + ", ".join(f'{json.dumps(name)}: "JSON"' for name in kb.facts) + "}")
     return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {_literal(said)} END AS error, "
-            + ", ".join(f"CAST(j.{_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
-            + f" FROM read_json({path}, format = 'newline_delimited', records = false, "
-              f"columns = {{'j': {struct}}}, ignore_errors = true) WITH ORDINALITY)")
-
-
-def _utf8(path: Path) -> bool:
-    """Is the whole file UTF-8 text? Asked only when a line could not be read."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 22):
-                decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except (UnicodeDecodeError, OSError):
-        return False
-    return True
+            + ", ".join(f"CAST(t.{_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
+            + f", CAST(j AS VARCHAR) AS line FROM (SELECT ordinality, j, json_transform(j, {structure}) AS t "
+              f"FROM read_json({path}, format = 'newline_delimited', records = false, columns = {{'j': 'JSON'}}, "
+              "ignore_errors = true) WITH ORDINALITY))")
 
 
 def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str, summary: Summary,
-                  tolerant: Callable[[str | None], str] | None = None) -> None:
+                  tolerant: Callable[[], str] | None = None) -> None:
     """Run the query into `output` (standard output when None); `tolerant()` makes the input be
     read again the tolerant way, when the first reading stops at a line that is not JSON."""
     shown = _Shown(where)
     if output is None or kind_of(output) == "other":  # standard output, a pipe: written as it comes
         if tolerant is not None:  # (rows once written cannot be taken back to read again)
-            query = tolerant(None)
+            query = tolerant()
         writer = _Writer(output, _output_columns(kb))
         try:
             result = _interruptible(con, lambda: con.execute(query))
@@ -441,10 +435,10 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         target = _literal(str(temporary))
         try:
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
-        except not_json as stopped:  # a line that is not JSON: DuckDB's reader stopped there
+        except not_json:  # a line that is not JSON, or a key given twice: DuckDB's reader stopped there
             if tolerant is None:
                 raise
-            query = f"{replaced}({tolerant(str(stopped))})"
+            query = f"{replaced}({tolerant()})"
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
         counted = f"SELECT count(*) FROM {reader}({target}"
         summary.rows = _interruptible(con, lambda: con.execute(
