@@ -358,4 +358,4 @@ def test_a_cds_card_says_why_a_safety_check_could_not_be_completed():
     reason = "a condition has no value for this case (a division by zero)"
     for case, said in (({"x": 3, "y": 0, "a": False}, reason), ({"x": 3, "y": 0, "a": True}, "needs: c")):
         details = "\n".join(c["detail"] or "" for c in patient_view_cards(kb, kb.evaluate(case), []))
-        assert f"- Safety check not completed: A ratio above 5 ({said})" in details, details
+        assert f"- Safety check not completed: A ratio above 5 — {said}\n" in details + "\n", details
