@@ -15,12 +15,16 @@ from .analysis.scenarios import format_fact_value
 from .evaluation.result import Result
 from .kb import KnowledgeBase
 
+# Decisions and rules left open that no missing fact could decide: the case gives every fact they
+# read, or lacks only facts that could not change them (a later branch's); each says why
+UNDECIDED_HEADING = "Undecided, and no missing fact could decide them"
+
 _MODALITY_WORDS = {"strongly_recommended": "strongly recommended", "recommended": "recommended",
                    "option": "option", "not_recommended": "not recommended", "avoid": "avoid"}
 
 
 def stuck_decisions(result: Result) -> list[tuple[Any, str]]:
-    """The decisions and rules left undecided although no fact they read is missing, with why
+    """The decisions and rules left undecided that no missing fact could decide, with why
     (`Result.undecided`: such a step lists no need; `1 / 0` has no value)."""
     return [(stuck, stuck.reason) for stuck in result.undecided]
 
@@ -84,14 +88,14 @@ def format_result(result: Result, kb: KnowledgeBase, case_name: str, trace: bool
                     out.append(f"        if {wording.answer_words(a.answer)}: {wording.outcome_words(kb, a.outcome)}")
     stuck = stuck_decisions(result)
     if stuck:
-        out += ["", "Undecided although the case gives every fact they read"]
+        out += ["", UNDECIDED_HEADING]
         for step, reason in stuck:
             where = f"{step.pathway}/{step.node}" if step.pathway else step.node
             out.append(f"  - {where} ({step.span}): {reason}")
     if result.unchecked:
         out += ["", "Safety checks not completed (the case does not say enough)"]
         for u in result.unchecked:
-            out.append(f"  - {u.label} — needs: " + "; ".join(wording.fact_label(kb, f) for f in u.needs))
+            out.append(f"  - {u.label} — " + wording.unchecked_words(kb, result, u))
     if result.plans:
         out += ["", "Plans"]
         for p in result.plans:

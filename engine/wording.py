@@ -25,7 +25,7 @@ from .lang.records import record
 
 if TYPE_CHECKING:
     from .evaluation.merged import MergedWarning
-    from .evaluation.result import Need, Result
+    from .evaluation.result import Need, Result, Unchecked
     from .kb import KnowledgeBase
 
 _STILL = re.compile(r"^still undecided: needs (?P<facts>[A-Za-z0-9_, ]+)$")
@@ -153,7 +153,9 @@ def questions(kb: "KnowledgeBase", result: "Result") -> list[Question]:
         for d in need.decides:
             others = [f for a in d.answers for f in _still(a.outcome)]
             partners[need.fact].update(f for f in others if f in needs and f != need.fact)
-            if not others:
+            # settled by any answer, unless one leaves it open (needing another fact, or none
+            # that could decide it: a condition with no value)
+            if not any(a.outcome.startswith("still undecided") for a in d.answers):
                 count += 1
         settles[need.fact] = count
     # facts that settle nothing alone, joined with those they need (transitively)
@@ -186,6 +188,17 @@ def questions(kb: "KnowledgeBase", result: "Result") -> list[Question]:
         out.append(Question(tuple(needs[f] for f in members), len(decided) if together else settles[fact],
                             tuple(decided)))
     return sorted(out, key=lambda q: (-q.settles, order.index(q.needs[0].fact)))
+
+
+def unchecked_words(kb: "KnowledgeBase", result: "Result", unchecked: "Unchecked") -> str:
+    """What a safety rule left unchecked waits for: the facts that could check it, by label
+    ("needs: Proposed treatment"); when none could (a condition with no value for the case,
+    `1 / 0`), why, as its trace step says it."""
+    if unchecked.needs:
+        return "needs: " + "; ".join(fact_label(kb, f) for f in unchecked.needs)
+    said = next((s.outcome for s in result.trace if s.pathway is None and s.node == unchecked.rule), "")
+    why = said.removeprefix("not checked").removeprefix(": ")
+    return why or "no missing fact could check it"
 
 
 def _still(outcome: str) -> list[str]:

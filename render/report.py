@@ -464,7 +464,7 @@ def _case(kb: KnowledgeBase, result: Result, specs: list[ChartSpec], case_charts
         parts.append("</ul>")
     if result.unchecked:
         parts.append("<h3>Safety checks not completed</h3><ul>")
-        parts += [f"<li>{_h(u.label)} — needs: {_h('; '.join(wording.fact_label(kb, f) for f in u.needs))}</li>"
+        parts += [f"<li>{_h(u.label)} — {_h(wording.unchecked_words(kb, result, u))}</li>"
                   for u in result.unchecked]
         parts.append("</ul>")
     if result.plans:

@@ -3,6 +3,9 @@
 It walks expressions recursively and pathways node by node, with Kleene logic spelled out
 case by case; it shares nothing with the code generator (engine/evaluation/codegen/) but the IR,
 the value helpers and the pathways' order, so an error in either shows as a disagreement.
+A need's answers (`answers`) it works out by trying each value on the node itself, with the
+package's cutting of a number line into regions (evaluation/needs.answers) and its thresholds
+(lang/reads.thresholds), which only say which values to try.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from consilium.engine.lang import ir
+from consilium.engine.lang.reads import thresholds
+from consilium.engine.evaluation import needs as regions
 from consilium.engine.evaluation.plans import lay_out
 from consilium.engine.lang import values as runtime
 
@@ -312,3 +317,46 @@ def walk(kb, case) -> Walk:
             what = "not checked: needs " + ", ".join(found) if found else "not checked"
         seen.steps.append((None, safety.id, read, what))
     return seen
+
+
+def node_conditions(node):
+    """A decision's conditions (not `otherwise`), or a rule's guard if it has one."""
+    if isinstance(node, ir.Decide):
+        return [b.condition for b in node.branches if b.condition is not None]
+    return [node.guard] if getattr(node, "guard", None) is not None else []
+
+
+def answers(kb, case, pathway, node_id, fact):
+    """What each answer to `fact` would make an open node do, the rest of the case as it is:
+    [(answer, leads_to, outcome)], as a need's answers say it. An answer that leaves the node
+    open names the facts that could then decide it (`needed`, of the case with that answer), or
+    says `still undecided` alone when none could (the reason's words are the evaluator's)."""
+    defines = kb.defines
+    [node] = [n for p in kb.pathways if p.id == pathway for n in p.nodes if n.id == node_id]
+    conditions = node_conditions(node)
+    labels = {n.id: getattr(n, "label", None) or getattr(n, "question", None) or n.id
+              for p in kb.pathways for n in p.nodes}
+
+    def probe(v):
+        tried = {**case, fact: v}
+        if isinstance(node, ir.Decide):
+            for branch in node.branches:
+                holds = True if branch.condition is None else value(branch.condition, tried, defines)
+                if holds is None:
+                    break
+                if holds:
+                    target = branch.target
+                    return target, "-> " + (labels.get(target, target) if target is not None else "the pathway ends")
+            else:
+                return None, "no branch holds"
+        else:
+            holds = value(node.guard, tried, defines)
+            if holds is not None:
+                verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
+                return (node.id, f"{verb}: {node.label}") if holds else (None, "does not apply")
+        found = needed(conditions, tried, defines)
+        return None, "still undecided: needs " + ", ".join(found) if found else "still undecided"
+    cuts = set()
+    for condition in conditions:
+        cuts.update(thresholds(condition, fact, defines))
+    return [(a.answer, a.leads_to, a.outcome) for a in regions.answers(kb.facts[fact], probe, tuple(cuts))]

@@ -66,6 +66,24 @@ def test_a_number_of_5000_digits_is_a_clear_error(tmp_path):
     assert (d.code, d.span.line) == ("invalid-value", 4) and "digits" in d.message
 
 
+def test_a_case_number_or_duration_of_5000_digits_is_a_clear_error(tmp_path):
+    """Past 4,300 digits Python reads no int from text; its own words (and its advice to call
+    `sys.set_int_max_str_digits`) reached the user."""
+    (tmp_path / "main.rules").write_text('source S "s"\nfact d : duration\nfact n : integer\n', encoding="utf-8")
+    number, duration = tmp_path / "number.json", tmp_path / "duration.json"
+    number.write_text('{"n": ' + "9" * 5000 + "}", encoding="utf-8")
+    duration.write_text('{"d": "' + "9" * 5000 + ' days"}', encoding="utf-8")
+    run = run_cli("eval", tmp_path, number)
+    assert run.code == 2 and "the case is not valid JSON: a whole number has more than 4,300 digits" in run.err
+    kb = consilium.load_kb(tmp_path)
+    with pytest.raises(consilium.CaseError) as caught:
+        kb.evaluate({"d": "P" + "9" * 5000 + "D"})
+    [d] = caught.value.diagnostics
+    assert d.code == "case-wrong-type" and "'d': 'P999" in d.message
+    for run in (run_cli("eval", tmp_path, number), run_cli("eval", tmp_path, duration)):
+        assert "Exceeds the limit" not in run.err and "set_int_max_str_digits" not in run.err and run.code == 2
+
+
 def test_a_case_of_100000_unknown_keys_is_answered_with_a_capped_list_and_a_count(tmp_path):
     path = tmp_path / "case.json"
     path.write_text(json.dumps({**{f"key_{i}": i for i in range(100_000)}, "kras": "mutant"}))

@@ -57,7 +57,7 @@ def test_each_missing_criterion_is_a_need_with_its_answers(bundled_kb):
     decides = next(d for d in need(result, "complete_resection_feasible").decides if d.node == "resectability")
     outcomes = {a.answer: a.outcome for a in decides.answers}
     assert outcomes["no"] == "-> Initially unresectable hepatic metastases"
-    assert outcomes["yes"].startswith("still undecided: needs primary_status, primary_r0_resectable, ")
+    assert outcomes["yes"] == "still undecided: needs primary_status, primary_r0_resectable, future_liver_remnant"
 
 
 def test_a_false_criterion_decides_despite_unknowns(bundled_kb):
@@ -254,3 +254,108 @@ def test_a_safety_rule_left_unchecked_names_what_could_check_it_or_says_why():
                          if (s["node"] if isinstance(s, dict) else s.node) == "ratio_high"]
             assert outcome == words, case
         assert [(u.rule, u.needs) for u in result.unchecked] == [("ratio_high", needs)]
+
+
+# ---- a need's answer that leaves its node open names the facts that could then decide it --------
+
+LUNG_LABELS = ("Lung metastases resectable", "Unresectable extrahepatic disease other than lung metastases")
+
+
+def still_named(outcome: str) -> list[str]:
+    """The facts an answer's outcome says its node then still needs ([] when it decides)."""
+    still = "still undecided: needs "
+    return outcome.removeprefix(still).split(", ") if outcome.startswith(still) else []
+
+
+def answer_outcomes(result, fact: str) -> dict[str, dict[str, str]]:
+    """Per node a need for `fact` leaves open, each answer's outcome, from the result and its JSON
+    (asserted the same)."""
+    found = {d.node: {a.answer: a.outcome for a in d.answers} for d in need(result, fact).decides}
+    [written] = [n for n in result.to_json()["needs"] if n["fact"] == fact]
+    assert {d["node"]: {a["answer"]: a["outcome"] for a in d["answers"]} for d in written["decides"]} == found
+    return found
+
+
+def test_a_liver_only_patients_answers_ask_nothing_of_the_lungs(bundled_kb):
+    """The reproducer of issue #10: liver metastases alone, each criterion missing. Answering
+    'yes' to complete resection leaves the resectability decisions open, and what they then need
+    is the other criteria, never the lungs' resectability or other extrahepatic disease, which
+    could not change them (and the result's needs leave out). In no answer's words, JSON too."""
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver"]})
+    outcomes = answer_outcomes(result, "complete_resection_feasible")
+    for node in LIVER_RESECTABILITY:
+        assert outcomes[node]["yes"] == "still undecided: needs primary_status, primary_r0_resectable, " \
+                                        "future_liver_remnant"
+    named = {f for n in result.to_json()["needs"] for d in n["decides"] for a in d["answers"]
+             for f in still_named(a["outcome"])}
+    assert named and not LUNG & named
+    assert named <= set(result.needed_facts())  # what an answer then needs is a need itself
+
+
+def test_with_lung_metastases_the_answers_name_their_resectability(bundled_kb):
+    """Unknown is not false: with lung metastases, the lungs' resectability could decide the
+    liver's resectability once complete resection is known feasible, and the answer names it
+    (other extrahepatic disease still not: there is none)."""
+    result = bundled_kb.evaluate({"metastatic_sites": ["liver", "lung"]})
+    outcomes = answer_outcomes(result, "complete_resection_feasible")
+    for node in LIVER_RESECTABILITY:
+        assert still_named(outcomes[node]["yes"]) == ["primary_status", "primary_r0_resectable",
+                                                      "lung_metastases_resectable", "future_liver_remnant"]
+    outcomes = answer_outcomes(result, "lung_metastases_resectable")
+    assert still_named(outcomes["resectability"]["yes"]) == [
+        "complete_resection_feasible", "primary_status", "primary_r0_resectable", "future_liver_remnant"]
+    assert "unresectable_other_extrahepatic_disease" not in {
+        f for n in result.needs for d in n.decides for a in d.answers for f in still_named(a.outcome)}
+
+
+def _to_find_out(out: str) -> str:
+    return out[out.index("Still to find out"):out.index("\nBy source")]
+
+
+def test_eval_text_answers_name_only_what_could_decide(tmp_path):
+    """`consilium eval`, the clinician's text: with liver metastases alone, the primary's status,
+    asked on its own, 'if in place' then also needs the other criteria by label, and no lung
+    question appears anywhere in what is still to find out; with lung metastases, the lungs'
+    resectability is among what a 'yes' then needs."""
+    liver = tmp_path / "liver.json"
+    liver.write_text('{"metastatic_sites": ["liver"], "primary_resection_radical": true}', encoding="utf-8")
+    asked = _to_find_out(run_cli("eval", KB, liver).out)
+    assert "        if in place: then also needs: Complete resection feasible; Primary tumour resectable for " \
+           "cure (R0); Future liver remnant volume\n" in asked
+    assert "        if resected: then also needs: Complete resection feasible; Future liver remnant volume\n" in asked
+    assert not any(label in asked for label in LUNG_LABELS)
+    lung = tmp_path / "lung.json"
+    lung.write_text('{"metastatic_sites": ["liver", "lung"]}', encoding="utf-8")
+    asked = _to_find_out(run_cli("eval", KB, lung).out)
+    assert "        if yes: then also needs: Complete resection feasible; Primary rectal tumour (in place or " \
+           "resected); Primary tumour resectable for cure (R0); Future liver remnant volume\n" in asked
+    assert "Lung metastases resectable" in asked and LUNG_LABELS[1] not in asked
+
+
+def test_an_answer_after_which_nothing_could_decide_says_why(tmp_path):
+    """`c and x / y > 1` with y = 0: c is a need ('no' decides), but 'yes' leaves it open with no
+    missing fact that could decide it: the answer says why, as the trace does, and names no
+    fact; with y missing, y is what 'yes' then needs. The text says the same, and a safety rule
+    no missing fact could check says why in the text (was 'needs:' and nothing)."""
+    kb = consilium.load_kb(DATA / "needs")
+    reason = "a condition has no value for this case (a division by zero)"
+    outcomes = answer_outcomes(kb.evaluate({"x": 3, "y": 0}), "c")["c_and_ratio"]
+    assert outcomes == {"yes": "still undecided: " + reason, "no": "does not apply"}
+    assert answer_outcomes(kb.evaluate({"x": 3}), "c")["c_and_ratio"]["yes"] == "still undecided: needs y"
+    case = tmp_path / "stuck.json"
+    case.write_text('{"x": 3, "y": 0, "a": false}', encoding="utf-8")
+    out = run_cli("eval", DATA / "needs", case).out
+    assert "      c and x / y > 1  [S]\n        if yes: still undecided: " + reason + "\n" in out
+    assert "Safety checks not completed (the case does not say enough)\n  - A ratio above 5 — " + reason + "\n" in out
+    assert "needs: \n" not in out and not out.rstrip().endswith("needs:")
+
+
+def test_a_cds_card_says_why_a_safety_check_could_not_be_completed():
+    """The CDS Hooks card of questions: a safety rule no missing fact could check says why, as
+    the text does (was '(needs: )'); one a missing fact could check names it by label."""
+    from consilium.engine.service.cards import patient_view_cards
+    kb = consilium.load_kb(DATA / "needs")
+    reason = "a condition has no value for this case (a division by zero)"
+    for case, said in (({"x": 3, "y": 0, "a": False}, reason), ({"x": 3, "y": 0, "a": True}, "needs: c")):
+        details = "\n".join(c["detail"] or "" for c in patient_view_cards(kb, kb.evaluate(case), []))
+        assert f"- Safety check not completed: A ratio above 5 — {said}\n" in details + "\n", details

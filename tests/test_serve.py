@@ -204,8 +204,8 @@ def test_a_bare_record_gets_the_questions_that_stay_open_in_words(keys, service)
     (card,) = answer.json()["cards"]
     assert card["summary"] == "1 question still open for the team" and card["indicator"] == "info"
     assert "- **Sites of metastases**: Where are the metastases" in card["detail"]
-    assert ("- Safety check not completed: EGFR inhibitor proposed for a KRAS-mutant tumour (needs: Treatment "
-            "proposed by the team; KRAS mutation status)") in card["detail"]
+    assert ("- Safety check not completed: EGFR inhibitor proposed for a KRAS-mutant tumour — needs: Treatment "
+            "proposed by the team; KRAS mutation status") in card["detail"]
 
 
 def recommendation_cards(answer: httpx.Response) -> set[str]:

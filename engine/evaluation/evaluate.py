@@ -8,7 +8,8 @@ condition is unknown (the facts it lacks are the needs) and taking `otherwise` w
 false; a guarded recommendation or warning fires when its guard is true; safety rules are
 checked after the pathways. This module turns what the walk records into a `Result`: each
 need with what each answer would lead to (the node's generated test re-run with that
-answer), the view per source and per site. `decide` is the values-only function.
+answer; one that leaves it open, the facts that could then decide it, needs.Relevance),
+the view per source and per site. `decide` is the values-only function.
 Evaluation is pure and deterministic: no I/O, no clock, no `eval` of rule text. An error
 raised inside generated code is reported at the rule it came from (`EvaluationError`).
 """
@@ -20,7 +21,8 @@ from typing import Any, Callable, Mapping, Protocol
 
 from ..lang import ir
 from ..lang.checked import Checked
-from ..lang.reads import reads_of, thresholds
+from ..lang.reads import conditions_of, reads_of, thresholds
+from ..lang.unknowns import why_unknown
 from ..lang.shape import PathwayShape
 from . import codegen
 from .bytecode import Store
@@ -30,7 +32,7 @@ from .advice import Advice, Advisor
 from .concordance import Concordance
 from .needs import Relevance, answers, kept_bound
 from .memo import Memo
-from .result import Answer, Decision, Need, Result, SourceView, Trace, Undecided
+from .result import STILL_NEEDS, Answer, Decision, Need, Result, SourceView, Trace, Undecided, still_stuck
 
 _new = tuple.__new__  # makes a named tuple from its fields without the Python-level __new__
 
@@ -100,6 +102,7 @@ class Evaluator:
         # cannot be reused while the entry lives
         self._values: dict[int, tuple[ir.Expr, Callable[..., Any], Loaded]] = {}
         self._cuts_kept: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._stuck_words: dict[str, str] = {}  # per node: what an answer leaving it open with no need says
         self._samples: dict[tuple[str, str], tuple[Any, ...]] = {}  # per (node, fact): the values its answers try
         self._answers_kept: dict[tuple[Any, ...], tuple[Answer, ...]] = {}
         # (kept from a key's second sight: memo.py)
@@ -230,7 +233,7 @@ class Evaluator:
         node = self._nodes[node_id]
         facts = self._relevance(key)
         found = ((pathway, node_id), facts,
-                 tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case))))
+                 tuple([(fact, _new(Undecided, (pathway, node_id, question, self.answers(node, fact, case, key[0]))))
                         for fact in facts]))
         try:
             return self._open_kept.keep(key, found)  # (bounded: memo.py)
@@ -238,9 +241,12 @@ class Evaluator:
             return found
 
     # ---- what each answer would lead to ------------------------------------------------
-    def answers(self, node: ir.Node, fact: str, case: Mapping[str, Any]) -> tuple[Answer, ...]:
-        """What each answer to `fact` would make `node` do, the rest of the case as it is."""
+    def answers(self, node: ir.Node, fact: str, case: Mapping[str, Any], name: str) -> tuple[Answer, ...]:
+        """What each answer to `fact` would make `node` do, the rest of the case as it is; an
+        answer that leaves it open names the missing facts that could then decide it (`name`:
+        the node's `open_key`, by which `Relevance` knows it)."""
         test, reads, _ = self._probe(node)
+        relevance = self._relevance
         values = [case.get(f) for f in reads]
         at = reads.index(fact)
         decision = isinstance(node, ir.Decide)
@@ -250,8 +256,8 @@ class Evaluator:
             values[at] = value
             outcome = test(*values)
             if outcome is None:
-                missing = [f for f, v in zip(reads, values, strict=True) if v is None]
-                return None, "still undecided: needs " + ", ".join(missing)
+                facts = relevance((name, *values))
+                return None, STILL_NEEDS + ", ".join(facts) if facts else self._still_stuck(node)
             if not decision:
                 if outcome:
                     verb = "recommend" if isinstance(node, ir.Recommend) else "warn"
@@ -287,6 +293,14 @@ class Evaluator:
             self._answers_kept[key, tuple([gave for _, gave in tried])] = found
         else:
             self._samples[key] = ()
+        return found
+
+    def _still_stuck(self, node: ir.Node) -> str:
+        """What an answer says that leaves `node` open with no missing fact that could decide it
+        (a condition with no value: `1 / 0`): why, worked out once per node."""
+        found = self._stuck_words.get(node.id)
+        if found is None:
+            found = self._stuck_words[node.id] = still_stuck(why_unknown(conditions_of(node), self._defines))
         return found
 
     def _probe(self, node: ir.Node) -> tuple[Callable[..., Any], tuple[str, ...], Loaded]:

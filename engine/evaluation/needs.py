@@ -11,7 +11,8 @@ arithmetic, get no answer list: which answer decides depends on other values.
 still change what it does. Unknown is not false, but a fact read only beside a conjunct that
 is already false (or a disjunct already true), or only by a branch after the one left open,
 cannot change the outcome (Kleene logic is monotone): it is no need. Both evaluation paths
-(the generated code calls it as `relevant`) and the text of an open trace step use it.
+(the generated code calls it as `relevant`), the text of an open trace step, and the words of a
+need's answer that leaves its node open (what it then needs: evaluate.py) use it.
 """
 
 from __future__ import annotations
@@ -193,18 +194,35 @@ class Relevance:
     see codegen/walk.py), the missing facts whose answers could still decide it, in the order
     the node reads them. A decision waits on its first branch whose condition is unknown (those
     before it are false, and stay false whatever the missing facts are); a rule, on its guard;
-    a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names.
+    a safety rule, on its condition. Of that condition, the facts `Explainer.open_facts` names:
+    down from it through every part whose value is unknown, to the facts the case lacks.
+    Asked by the walk for each node left open, and for each answer of a need that leaves its
+    node open (evaluate.py: the facts that could then decide it).
+
     Kept per key, up to a bound that grows with the knowledge base (`kept_bound`): the cases
-    of a cohort repeat."""
+    of a cohort repeat. And to spare the work of each key not seen before: nodes that read the
+    same facts in the same conditions (NCCN's, ESMO's and JSCCR's liver resectability, one
+    definition) share one answer per values read; and the walk down a condition stops at a
+    part whose every missing fact decides it whenever it is unknown (`missing_facts_decide`,
+    worked out once per part, when first met), taking those facts without valuing each of
+    its parts."""
 
     def __init__(self, checked: Checked, explainer: Explainer):
         self.explain = explainer
+        self.defines = checked.defines
         self.nodes: dict[str, tuple[list[ir.Expr], tuple[str, ...]]] = {}
         for p in checked.pathways:
             for n in p.nodes:
-                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, checked.defines))
+                self.nodes[open_key(p.id, n.id)] = (conditions_of(n), reads_of(n, self.defines))
         for s in checked.safeties:
-            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, checked.defines))
+            self.nodes[open_key(None, s.id)] = ([s.condition], facts_read(s.condition, self.defines))
+        # per node, the first node of those with the same conditions (equal: spans aside) and reads
+        first: dict[tuple[tuple[ir.Expr, ...], tuple[str, ...]], str] = {}
+        self._same = {name: first.setdefault((tuple(conditions), reads), name)
+                      for name, (conditions, reads) in self.nodes.items()}
+        # per part of a condition met (by id: the knowledge base keeps it, so the id is not
+        # reused), the facts it reads if each missing one decides it whenever it is unknown, else None
+        self._parts: dict[int, frozenset[str] | None] = {}
         # kept from a key's first sight, unlike the evaluation's other caches (memo.py): an entry is
         # a plain tuple of names, which the garbage collector stops scanning, and `decide` asks
         # for it on every case that leaves a node open (kept from the second sight, `decide`
@@ -218,7 +236,11 @@ class Relevance:
         except TypeError:  # a value that cannot be hashed: worked out, not kept
             return self._work(key)
         if found is None:
-            found = self._work(key)
+            same = self._same[key[0]]
+            if same != key[0]:  # worked out (and kept) as the first node like it
+                found = self((same, *key[1:]))
+            else:
+                found = self._work(key)
             if len(self._kept) >= self._bound:
                 self._kept.clear()
             self._kept[key] = found
@@ -229,13 +251,38 @@ class Relevance:
         return self.of(conditions, reads, dict(zip(reads, key[1:], strict=True)))
 
     def of(self, conditions: list[ir.Expr], reads: tuple[str, ...], case: Mapping[str, Any]) -> tuple[str, ...]:
-        """The facts among `reads` that could still decide the first open one of `conditions`."""
+        """The facts among `reads` that could still decide the first open one of `conditions`
+        (conditions of this knowledge base: their parts are known by id)."""
         for condition in conditions:
             v = self.explain.value(condition, case)
             if v is False:
                 continue
             if v is not None:
                 return ()
-            open_ = set(self.explain.open_facts(condition, case))
-            return tuple(f for f in reads if f in open_)
+            found: set[str] = set()
+            self._open(condition, case, found, True)
+            return tuple([f for f in reads if f in found])
         return ()
+
+    def _open(self, e: ir.Expr, case: Mapping[str, Any], found: set[str], unknown: bool = False) -> None:
+        """Add to `found` the missing facts that could decide `e` (`Explainer.open_facts`);
+        `unknown`: `e` is known to be unknown for the case."""
+        key = id(e)
+        try:
+            facts = self._parts[key]
+        except KeyError:
+            decides = missing_facts_decide(e, self.defines)
+            facts = self._parts[key] = frozenset(facts_read(e, self.defines)) if decides else None
+        if not unknown and self.explain.value(e, case) is not None:
+            return
+        if facts is not None:  # unknown, and each missing fact it reads decides it
+            found.update([f for f in facts if case.get(f) is None])
+            return
+        match e:
+            case ir.DefineRef(id=name):
+                self._open(self.defines[name].expr, case, found, True)
+            case ir.FactRef(id=name):
+                found.add(name)
+            case _:
+                for child in ir.children(e):
+                    self._open(child, case, found)

@@ -142,6 +142,15 @@ class Stuck(NamedTuple):
 # How an open step's outcome opens, before the facts that could decide it (codegen/walk.py)
 UNDECIDED_NEEDS = "undecided: needs "
 NOT_CHECKED_NEEDS = "not checked: needs "
+# How a need's answer that leaves its node open says so, before the facts that could then decide it
+# (evaluate.py); when none could, "still undecided: " and why (`still_stuck`)
+STILL_NEEDS = "still undecided: needs "
+
+
+def still_stuck(why: str) -> str:
+    """The words of an answer after which its node stays open with no missing fact that could
+    decide it: why its condition has no value (`lang.unknowns.why_unknown`), if that is known."""
+    return f"still undecided: a condition has no value for this case ({why})" if why else "still undecided"
 
 
 def stuck_steps(steps: Iterable[TraceStep]) -> tuple[Stuck, ...]:

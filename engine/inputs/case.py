@@ -172,7 +172,10 @@ def parse_json(text: str) -> Any:
     except _Duplicate as exc:
         raise _Invalid("case-duplicate-fact", f"the fact {_show(exc.key)} is given twice") from None
     except ValueError as exc:  # NaN, Infinity, an integer of thousands of digits
-        raise _Invalid("case-malformed", f"the case is not valid JSON: {_printable(str(exc))}") from None
+        said = str(exc)
+        if "integer string conversion" in said:  # Python's words, with advice for Python programmers
+            said = f"a whole number has more than {sys.get_int_max_str_digits():,} digits"
+        raise _Invalid("case-malformed", f"the case is not valid JSON: {_printable(said)}") from None
 
 
 def parse_case_text(name: str, text: str, *, as_json: bool) -> tuple[dict, Mapping[str, Span]]:

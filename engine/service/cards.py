@@ -96,8 +96,7 @@ def patient_view_cards(kb, result, links: list[dict], own_label: str = "Consiliu
         cards.append(problems_card("The patient's record could not be read in full", warnings, links, own_label,
                                    indicator="warning"))
     questions = [f"- **{n.label}**: {n.question or ''}".rstrip(": ") for n in result.needs]
-    questions += [f"- Safety check not completed: {u.label} (needs: "
-                  + "; ".join(kb.facts[f].label if f in kb.facts else f for f in u.needs) + ")"
+    questions += [f"- Safety check not completed: {u.label} — {wording.unchecked_words(kb, result, u)}"
                   for u in result.unchecked]
     if questions:
         count = len(result.needs)
