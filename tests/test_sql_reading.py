@@ -163,14 +163,17 @@ def test_a_line_that_is_not_utf8_is_its_rows_error_in_pythons_words_on_every_pat
 
 
 def test_a_file_without_a_byte_that_is_not_utf8_is_read_as_it_is(tmp_path, monkeypatch):
-    """Only a file holding such a byte is copied (cohort_sql.py's `_utf8_copy`) before DuckDB reads it."""
+    """Only a file holding such a byte is copied (cohort_sql.py's `_utf8_copy`) before DuckDB reads it;
+    in a file read as it is, a line opening with the copy's mark is the user's text (not valid JSON)."""
     kb = consilium.load_kb(DECISION)
     copies: list[str] = []
     copy = cohort_sql._utf8_copy
     monkeypatch.setattr(cohort_sql, "_utf8_copy", lambda cohort, scratch: copies.append(cohort.name)
                         or copy(cohort, scratch))
-    for name, text in (("plain.jsonl", b"\n".join([GOOD, b"", OTHER, b'{"kras": "\xc3\xa9"}']) + b"\n"),
+    for name, text in (("plain.jsonl", b"\n".join([GOOD, b"", OTHER, b'{"kras": "\xc3\xa9"}', b"\x02words"]) + b"\n"),
                        ("objects.jsonl", b"\n".join([GOOD, OTHER]) + b"\n"), ("odd.jsonl", NOT_UTF8["crlf"])):
         (tmp_path / name).write_bytes(text)
-        run_duckdb(kb, tmp_path / name, tmp_path / "out.jsonl")
+        run_cohort(kb, str(DECISION), tmp_path / name, tmp_path / "python.jsonl", jobs=1)
+        run_duckdb(kb, tmp_path / name, tmp_path / "duckdb.jsonl")
+        assert cohort_rows(tmp_path / "duckdb.jsonl") == cohort_rows(tmp_path / "python.jsonl"), name
     assert copies == ["odd.jsonl"]

@@ -253,7 +253,7 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         path = _literal(str(cohort))
         if kind == "jsonl":
             objects, utf8 = jsonl_sql.scan(cohort)
-            relation = _duckdb_lines(path if utf8 else _utf8_copy(cohort, scratch))
+            relation = _duckdb_lines(path) if utf8 else _duckdb_lines(_utf8_copy(cohort, scratch), marked=True)
         elif kind == "csv":
             return _duckdb_csv(kb, con, cohort, scratch, store), where, None
         else:
@@ -326,13 +326,16 @@ def _duckdb_csv(kb, con, cohort: Path, scratch: Path, store: QueryStore | None =
     return _query(kb, "duckdb", "csv", present, frozenset(), store)
 
 
-def _duckdb_lines(path: str) -> str:
+def _duckdb_lines(path: str, marked: bool = False) -> str:
     """One row per line that is not blank: its number (blank lines counted, as the Python cohort
-    counts them), its text, and its error when it is a line of jsonl_sql's copy that was not UTF-8
-    (a marked line: its words follow the mark)."""
+    counts them), its text, and its error: in jsonl_sql's copy of a file that is not UTF-8
+    (`marked`), a marked line's words, which follow the mark; none in a file read as it is (where a
+    line opening with the mark is the user's text)."""
     lines = (f"(SELECT ordinality AS \"row\", line FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, "
              f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
              f"strict_mode = false) WITH ORDINALITY WHERE ltrim(line) <> '')")
+    if not marked:
+        return f"(SELECT \"row\", line, CAST(NULL AS VARCHAR) AS error FROM {lines})"
     mark = f"starts_with(line, chr({ord(jsonl_sql.MARK)}))"
     return (f"(SELECT \"row\", CASE WHEN NOT {mark} THEN line END AS line, "
             f"CASE WHEN {mark} THEN substr(line, 2) END AS error FROM {lines})")
