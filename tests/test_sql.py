@@ -493,3 +493,22 @@ def test_a_fact_given_twice_is_the_rows_error_in_spark_too(tmp_path, spark):
     python = cohort_rows(tmp_path / "python.jsonl")
     assert [r.get("error") for r in python] == [*TWICE_WORDS, "not valid JSON"]
     assert cohort_rows(tmp_path / "spark.jsonl") == python
+
+
+def test_a_line_that_is_not_utf8_is_its_rows_error_in_pythons_words_in_spark(tmp_path, spark):
+    """Spark's text reader keeps a byte that is not UTF-8 as it is: the line is its row's error in the
+    Python cohort's words (the byte and its column), with its row number, and the rows after it are
+    decided, as in DuckDB (tests/test_sql_reading.py), for every file of bytes DuckDB is held to."""
+    from test_sql_reading import NOT_UTF8
+    kb = consilium.load_kb(ROOT / "bench" / "decision")
+    found = {}
+    for name, text in NOT_UTF8.items():
+        cohort = tmp_path / f"{name}.jsonl"
+        cohort.write_bytes(text)
+        run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
+        run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+        python, rows = cohort_rows(tmp_path / "python.jsonl"), cohort_rows(tmp_path / "spark.jsonl")
+        assert any("not UTF-8 text: byte 0x" in r.get("error", "") for r in python), name
+        if rows != python:
+            found[name] = (python, rows)
+    assert not found, "\n".join(f"{name}:\n  python {a}\n  spark  {b}" for name, (a, b) in found.items())

@@ -91,9 +91,8 @@ CSV_CELLS = [
     ("conversion_therapy_under_way", "yes"), ("conversion_therapy_under_way", LONG),
 ]
 # the differences README's SQL section names: (fact, the cell as JSON) -> what each SQL engine says
-# instead. SQL holds a whole number to 19 digits and a number to 18 decimals; DuckDB's JSON reader
-# cannot tell a line that is not UTF-8 from one that is not JSON, and Spark's text reader keeps the
-# column of the byte but not the byte
+# instead. SQL holds a whole number to 19 digits and a number to 18 decimals (a line that is not
+# UTF-8 is worded as Python words it: tests/test_sql_reading.py)
 SAID_OTHERWISE = {
     ("future_liver_remnant", "1.4e-18"): {engine: (  # (Python reads it: 19 decimals)
         f"'future_liver_remnant' is {written}: more digits than the SQL engines hold exactly (20 before the point, "
@@ -102,8 +101,6 @@ SAID_OTHERWISE = {
     ("hepatectomy_segments", str(10 ** 30)): dict.fromkeys(("duckdb", "spark"), (
         "'hepatectomy_segments' is 1000000000000000000000000000000: more digits than the SQL engines hold "
         "exactly (a whole number up to 9223372036854775807); evaluate this cohort with --engine python")),
-    ("kras", "not UTF-8"): {"duckdb": "not valid JSON (or not UTF-8 text)",
-                            "spark": "the line is not UTF-8 text: a byte at column 17"},
 }
 CSV_SAID_OTHERWISE = {
     ("hepatectomy_segments", "1" * 30): dict.fromkeys(("duckdb", "spark"), (

@@ -118,15 +118,62 @@ def test_a_fact_given_twice_is_the_rows_error_on_every_path(tmp_path, layout, ca
     assert [r.get("error") for r in parquet] == [r.get("error") for r in python] == csv_errors
 
 
-@pytest.mark.parametrize("odd", [b'{"kras": "mutant", "note": "\xc3\xa9"}', b'{"kras": "mutant", "note": "\xff"}'],
-                         ids=["utf8", "latin1"])
-def test_a_line_that_is_not_json_is_worded_by_whether_the_file_is_utf8(tmp_path, odd):
-    """DuckDB's JSON reader does not tell a byte that is not UTF-8 from a line that is not JSON: in a
-    file holding such a byte, both say so (the file read once for both questions, cohort_sql.py)."""
+# files holding bytes that are not UTF-8, as they come: DuckDB's readers stop at such a byte
+GOOD, OTHER = b'{"kras": "mutant"}', b'{"kras": "wild_type", "primary_symptomatic": "none"}'
+BAD = b'{"kras": "wild_type", "x": "\xff"}'
+NOT_UTF8 = {
+    "blank-line": b"\n".join([GOOD, b"", BAD, GOOD]) + b"\n",
+    "no-blank-line": b"\n".join([GOOD, BAD, OTHER, b"{broken", GOOD]) + b"\n",
+    "crlf": b"\r\n".join([GOOD, b"", BAD, OTHER, b"  ", GOOD]) + b"\r\n",
+    "lone-cr": b"\r".join([GOOD, BAD, b"", OTHER]) + b"\r",
+    "no-final-newline": b"\n".join([GOOD, b"", OTHER, BAD]),
+    "in-a-key": b"\n".join([GOOD, b'{"kr\xe9s": "mutant", "kras": "mutant"}', OTHER]) + b"\n",
+    "first-line": b"\n".join([b'{"kras": "\xc3(", "x": 1}', GOOD, b"", OTHER]) + b"\n",
+    "cut-short": b"\n".join([GOOD, b'{"kras": "mutant", "note": "caf\xc3"}', b"\xff", OTHER]) + b"\n",
+    "a-mark": b"\n".join([b"\x02" + GOOD, BAD, b"\x02not UTF-8", OTHER, b'{"kras": "\xc3\xa9"}']) + b"\n",
+    "byte-order-mark": b"\n".join([b"\xef\xbb\xbf" + BAD, OTHER, b""]) + b"\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_UTF8))
+def test_a_line_that_is_not_utf8_is_its_rows_error_in_pythons_words_on_every_path(tmp_path, name, capsys):
+    """A line holding a byte that is not UTF-8 is its row's error, in the Python cohort's words (the
+    byte and its column), with the Python cohort's row numbers, and the rows after it are decided:
+    to JSON Lines, Parquet, CSV and standard output, whether DuckDB reads the file in bulk (every
+    line an object) or line by line (a blank line, CR line ends), and nothing of DuckDB's own words
+    reaches the user."""
     kb = consilium.load_kb(DECISION)
     cohort = tmp_path / "cohort.jsonl"
-    cohort.write_bytes(b"\n".join([b'{"kras": "mutant"}', odd, b'{broken', b'{"kras": "wild_type"}']) + b"\n")
-    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
-    errors = [r.get("error") for r in cohort_rows(tmp_path / "duckdb.jsonl")]
-    said = "not valid JSON (or not UTF-8 text)"
-    assert errors == ([None, None, "not valid JSON", None] if b"\xc3" in odd else [None, said, said, None])
+    cohort.write_bytes(NOT_UTF8[name])
+    run_cohort(kb, str(DECISION), cohort, tmp_path / "python.jsonl", jobs=1)
+    python = cohort_rows(tmp_path / "python.jsonl")
+    assert any("is not UTF-8 text: byte 0x" in r.get("error", "") for r in python)
+    assert any("error" not in r for r in python)
+    capsys.readouterr()
+    for output in ("duckdb.jsonl", "duckdb.parquet", "duckdb.csv"):
+        run_duckdb(kb, cohort, tmp_path / output)
+    run_duckdb(kb, cohort, None)
+    captured = capsys.readouterr()
+    assert "DuckDB" not in captured.err and "CSV Error" not in captured.err
+    assert cohort_rows(tmp_path / "duckdb.jsonl") == _stdout_rows(captured.out) == python
+    read = duckdb.sql(f"SELECT \"row\", error FROM '{tmp_path / 'duckdb.parquet'}'").fetchall()
+    table = duckdb.sql(f"SELECT CAST(\"row\" AS BIGINT), error FROM read_csv('{tmp_path / 'duckdb.csv'}', "
+                       "all_varchar = true)").fetchall()
+    assert read == table == [(r["row"], r.get("error")) for r in python]
+
+
+def test_a_file_without_a_byte_that_is_not_utf8_is_read_as_it_is(tmp_path, monkeypatch):
+    """Only a file holding such a byte is copied (cohort_sql.py's `_utf8_copy`) before DuckDB reads it;
+    in a file read as it is, a line opening with the copy's mark is the user's text (not valid JSON)."""
+    kb = consilium.load_kb(DECISION)
+    copies: list[str] = []
+    copy = cohort_sql._utf8_copy
+    monkeypatch.setattr(cohort_sql, "_utf8_copy", lambda cohort, scratch: copies.append(cohort.name)
+                        or copy(cohort, scratch))
+    for name, text in (("plain.jsonl", b"\n".join([GOOD, b"", OTHER, b'{"kras": "\xc3\xa9"}', b"\x02words"]) + b"\n"),
+                       ("objects.jsonl", b"\n".join([GOOD, OTHER]) + b"\n"), ("odd.jsonl", NOT_UTF8["crlf"])):
+        (tmp_path / name).write_bytes(text)
+        run_cohort(kb, str(DECISION), tmp_path / name, tmp_path / "python.jsonl", jobs=1)
+        run_duckdb(kb, tmp_path / name, tmp_path / "duckdb.jsonl")
+        assert cohort_rows(tmp_path / "duckdb.jsonl") == cohort_rows(tmp_path / "python.jsonl"), name
+    assert copies == ["odd.jsonl"]

@@ -17,7 +17,6 @@ through the driver and are written like the Python cohort's. Not here: the rules
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import itertools
 import json
@@ -34,8 +33,8 @@ from typing import Any, Callable, Protocol
 from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
-from . import csv_sql
-from .rows import NOT_JSON, NOT_VALID
+from . import csv_sql, jsonl_sql
+from .rows import NOT_VALID
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer, ignoring
 
 ENGINES = ("python", "duckdb", "spark")
@@ -241,6 +240,7 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
     """The query, where its rows come from, and what to call to read the input again the tolerant
     way when the first, quicker reading stops at a line that is not JSON, giving the query to run
     then (None: no such first)."""
+    objects = utf8 = False  # (a JSON Lines file's: jsonl_sql.scan)
     if table is not None:
         from sqlglot import exp
         relation = exp.to_table(table, quoted=True).sql(dialect="duckdb")
@@ -252,17 +252,15 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         kind = _format(cohort)
         path = _literal(str(cohort))
         if kind == "jsonl":
-            relation = (f"(SELECT ordinality AS \"row\", line FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, "
-                        f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
-                        f"strict_mode = false) WITH ORDINALITY WHERE ltrim(line) <> '')")
+            objects, utf8 = jsonl_sql.scan(cohort)
+            relation = _duckdb_lines(path) if utf8 else _duckdb_lines(_utf8_copy(cohort, scratch), marked=True)
         elif kind == "csv":
             return _duckdb_csv(kb, con, cohort, scratch, store), where, None
         else:
             relation = f"(SELECT *, file_row_number + 1 AS \"row\" FROM read_parquet({path}, file_row_number = true))"
     if kind == "jsonl":
         _keys_said(kb, cohort, where)
-    objects, utf8 = _one_object_a_line(cohort) if kind == "jsonl" and cohort is not None else (False, False)
-    if objects:
+    if kind == "jsonl" and objects and utf8:
         # First read as every well-formed file can be (each line an object: no row error to find),
         # and only if a line is not JSON, again with each line's own error (0.035 s more a million)
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, tolerant=False)}")
@@ -270,8 +268,7 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         def tolerant() -> str:
             """The query to run on the input read again, tolerantly (after DuckDB's reader stopped at
             a line that is not JSON, or before anything is read, for standard output)."""
-            said = NOT_VALID if utf8 else NOT_JSON
-            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, True, said)}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, True)}")
             return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store)
         return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store), where, tolerant
     described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
@@ -329,47 +326,30 @@ def _duckdb_csv(kb, con, cohort: Path, scratch: Path, store: QueryStore | None =
     return _query(kb, "duckdb", "csv", present, frozenset(), store)
 
 
-def _one_object_a_line(path: Path) -> tuple[bool, bool]:
-    """Does every line of the file open with '{' (no blank line, no lone CR ending a line)? And is
-    the file UTF-8 text (asked only when the first is so)?
-
-    Then DuckDB's bulk JSON reader gives one row per line, in order, so its row numbers
-    are the line numbers the Python cohort gives. One search for a newline followed by
-    anything but '{' costs a fraction of reading the lines as text; a file that fails the
-    test is read line by line instead. UTF-8 is looked at in the same reading (a block of ASCII
-    alone is UTF-8: 0.08 s a GB, where decoding it took 0.5 s), for the words of a line that is
-    not JSON (`_json_fields`)."""
-    last = b"\n"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    try:
-        with open(path, "rb", buffering=0) as handle:
-            while block := handle.read(1 << 22):
-                if last == b"\n" and block[:1] != b"{" or _NOT_AN_OBJECT.search(block):
-                    return False, False
-                if b"\r" in block and (block.count(b"\r") != block.count(b"\r\n") or block.endswith(b"\r")):
-                    # a CR alone ends a line for DuckDB's reader (one at a block's end: the slow way)
-                    return False, False
-                if utf8 and not (block.isascii() and not decoder.getstate()[0]):
-                    try:
-                        decoder.decode(block)
-                    except UnicodeDecodeError:
-                        utf8 = False
-                last = block[-1:]
-        if utf8:
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return True, False
-    except OSError:
-        return False, False  # the line-by-line reader says what is wrong with the file
-    return True, utf8
+def _duckdb_lines(path: str, marked: bool = False) -> str:
+    """One row per line that is not blank: its number (blank lines counted, as the Python cohort
+    counts them), its text, and its error: in jsonl_sql's copy of a file that is not UTF-8
+    (`marked`), a marked line's words, which follow the mark; none in a file read as it is (where a
+    line opening with the mark is the user's text)."""
+    lines = (f"(SELECT ordinality AS \"row\", line FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, "
+             f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
+             f"strict_mode = false) WITH ORDINALITY WHERE ltrim(line) <> '')")
+    if not marked:
+        return f"(SELECT \"row\", line, CAST(NULL AS VARCHAR) AS error FROM {lines})"
+    mark = f"starts_with(line, chr({ord(jsonl_sql.MARK)}))"
+    return (f"(SELECT \"row\", CASE WHEN NOT {mark} THEN line END AS line, "
+            f"CASE WHEN {mark} THEN substr(line, 2) END AS error FROM {lines})")
 
 
-# a line (after a newline) that does not open with '{'; the file's final newline is followed by nothing
-_NOT_AN_OBJECT = re.compile(rb"\n[^{]")
+def _utf8_copy(cohort: Path, scratch: Path) -> str:
+    """A copy of a file holding bytes that are not UTF-8, which DuckDB's readers stop at: each
+    such line its row's error (jsonl_sql.py); the copy's path, as a DuckDB literal."""
+    copy = scratch / "lines.jsonl"
+    jsonl_sql.utf8_copy(cohort, copy)
+    return _literal(str(copy))
 
 
-def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
+def _json_fields(kb, path: str, tolerant: bool) -> str:
     """One row per line: its number, its error when it is not a JSON object, each fact's field
     as its JSON text (DuckDB's JSON type, cast to text: a string quoted, so that "3" is not read
     as the number 3; JSON's null is NULL), and `line`, the line as DuckDB's JSON reader writes it
@@ -378,7 +358,7 @@ def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
     Not `tolerant`: DuckDB's reader stops at the first line that is not JSON or gives a fact
     twice (an error the caller takes as the sign to read again, tolerant), and reads the rest
     0.035 s a million lines faster, its fields not in a STRUCT; no `line`. `tolerant`: each line
-    is read whole (NULL when it is not JSON, that row's error, `said`), written back with a key
+    is read whole (NULL when it is not JSON, that row's error), written back with a key
     given twice kept twice, and its fields taken from that text (`json_transform`, which keeps a
     key's first value, as DuckDB's STRUCT reader does): as quick as the STRUCT reader beside a
     second reading of the lines joined by position, which held every line in memory."""
@@ -389,7 +369,7 @@ def _json_fields(kb, path: str, tolerant: bool, said: str = NOT_VALID) -> str:
                 + ", CAST(NULL AS VARCHAR) AS line"
                 + f" FROM read_json({path}, format = 'newline_delimited', columns = {{{columns}}}) WITH ORDINALITY)")
     structure = _literal("{" + ", ".join(f'{json.dumps(name)}: "JSON"' for name in kb.facts) + "}")
-    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {_literal(said)} END AS error, "
+    return (f"(SELECT ordinality AS \"row\", CASE WHEN j IS NULL THEN {_literal(NOT_VALID)} END AS error, "
             + ", ".join(f"CAST(t.{_ident(name)} AS VARCHAR) AS {_ident(name)}" for name in kb.facts)
             + f", CAST(j AS VARCHAR) AS line FROM (SELECT ordinality, j, json_transform(j, {structure}) AS t "
               f"FROM read_json({path}, format = 'newline_delimited', records = false, columns = {{'j': 'JSON'}}, "

@@ -27,11 +27,9 @@ MAX_RECORD_BYTES = 128 * 1024  # ...or bytes: beyond, the quote is taken as neve
 BOM = b"\xef\xbb\xbf"
 # a JSON Lines row's words, in every engine (engine/inputs/cohort.py, sql_stage.py, cohort_sql.py):
 # a line that is not JSON (no parser's detail: the SQL engines cannot give one), JSON that is
-# not an object, and DuckDB's for a line of a file holding a byte that is not UTF-8, where its
-# JSON reader cannot tell such a line from one that is not JSON
+# not an object
 NOT_VALID = "not valid JSON"
 NOT_A_MAPPING = "not a mapping of fact names to values"
-NOT_JSON = "not valid JSON (or not UTF-8 text)"
 
 Row = tuple[int, str, Any]
 

@@ -24,7 +24,7 @@ from sqlglot import exp
 from ..evaluation.sql import _and, _col, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _choices, _concat, shortened
 from ..lang import ir
-from .rows import NOT_A_MAPPING, NOT_JSON, NOT_VALID
+from .rows import NOT_A_MAPPING, NOT_VALID
 from .sql_cells import Cells, _text, _try
 from .sql_numbers import NumberCell
 
@@ -89,6 +89,17 @@ class Stage(Cells):
         return _and(_not(_is_null(exp.Anonymous(this="get_json_object", expressions=[line, _s("$")]))),
                     _not(exp.Like(this=exp.Trim(this=line), expression=_s("{%"))))
 
+    def _byte(self) -> exp.Expr:
+        """Spark: the first byte of the line that is not UTF-8 (at the character `__byte`, where the
+        repair put U+FFFD), in hexadecimal as rows.py writes it: the repaired text before it is the
+        line's own bytes, so their count is its offset in the line's bytes."""
+        before = exp.Substring(this=exp.Anonymous(this="make_valid_utf8", expressions=[_col("line")]),
+                               start=_n(1), length=exp.Sub(this=_col("__byte"), expression=_n(1)))
+        offset = exp.Add(this=exp.Anonymous(this="octet_length", expressions=[before]), expression=_n(1))
+        byte = exp.Substring(this=exp.Cast(this=_col("line"), to=exp.DataType.build("BINARY")), start=offset,
+                             length=_n(1))
+        return exp.Lower(this=exp.Hex(this=byte))
+
     def _twice(self, line, given: exp.Expr) -> exp.Expr:
         """May the line give a key twice? (DuckDB's JSON functions keep the first of two values of
         a key, Spark's the last; Python refuses the line.) A cheap test of the text: it holds more
@@ -139,7 +150,10 @@ class Stage(Cells):
 
         `typed`: facts whose columns already have the lowering's types: passed through."""
         if self.kind == "line":
-            parsed = exp.select(_col("row"), _col("line"), *self._parsed(_col("line"), present)).from_(
+            # DuckDB's lines come with an error of their own: a line that is not UTF-8 (cohort_sql.py
+            # reads a copy of such a file where the line holds the Python cohort's words for it)
+            own = [_col("error")] if self.dialect == "duckdb" else []
+            parsed = exp.select(_col("row"), _col("line"), *own, *self._parsed(_col("line"), present)).from_(
                 source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
             # (the left end alone: DuckDB's TRIM of the right end reads the whole line, 3 µs a line)
@@ -151,12 +165,13 @@ class Stage(Cells):
                               expressions=[exp.Boolean(this=False)])
             # Spark's text reader keeps a byte that is not UTF-8 as it is: the line's error, as
             # rows.py says it, at the column where Spark's repair puts U+FFFD (is_valid_utf8 and
-            # make_valid_utf8: Spark 4); DuckDB's JSON reader refuses such a line as not JSON
+            # make_valid_utf8: Spark 4); DuckDB's readers stop at such a byte: it reads a copy
+            # of such a file, the line holding its error (`own`)
             repaired = exp.Anonymous(this="make_valid_utf8", expressions=[_col("line")])
             bad_byte = exp.Case().when(_not(exp.Anonymous(this="is_valid_utf8", expressions=[_col("line")])),
                                        exp.StrPosition(this=repaired, substr=_s("\ufffd")), copy=False).else_(
                 _n(0)) if self.dialect == "spark" else _n(0)
-            checked = exp.select(_col("row"), _col("line"), _col("__doc"),
+            checked = exp.select(_col("row"), _col("line"), *own, _col("__doc"),
                                  *([_col("__var")] if self.dialect == "spark" else []),
                                  exp.alias_(ok, "__ok", quoted=True),
                                  exp.alias_(bad_byte, "__byte", quoted=True)) \
@@ -166,9 +181,11 @@ class Stage(Cells):
             given: exp.Expr = exp.Anonymous(this="list_count", expressions=[_col("__doc")]) \
                 if self.dialect == "duckdb" else exp.ArraySize(this=exp.Anonymous(
                     this="array_distinct", expressions=[exp.Anonymous(this="map_keys", expressions=[_col("__doc")])]))
-            not_object = exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
-                "the line is not UTF-8 text: a byte at column ", _text(_col("__byte"))), copy=False).when(
-                _is_null(_col("line")), _s(NOT_JSON), copy=False).when(
+            not_object = exp.Case().when(_not(_is_null(_col("error"))), _col("error"), copy=False) if own else \
+                exp.Case().when(exp.GT(this=_col("__byte"), expression=_n(0)), _concat(
+                    "the line is not UTF-8 text: byte 0x", self._byte(), " at column ", _text(_col("__byte"))),
+                    copy=False)
+            not_object = not_object.when(
                 _not(_col("__ok")), exp.Case().when(self._valid(_col("line")), _s(NOT_A_MAPPING), copy=False).else_(
                     _s(NOT_VALID)), copy=False).when(
                 self._twice(_col("line"), given), self._given_twice(_col("line")), copy=False)
