@@ -512,3 +512,18 @@ def test_a_line_that_is_not_utf8_is_its_rows_error_in_pythons_words_in_spark(tmp
         if rows != python:
             found[name] = (python, rows)
     assert not found, "\n".join(f"{name}:\n  python {a}\n  spark  {b}" for name, (a, b) in found.items())
+
+
+def test_white_space_and_a_long_line_give_the_python_cohorts_rows_in_spark(tmp_path, spark):
+    """A line of only white space (a tab, U+3000) is blank as Python's `strip` says, and JSON's own
+    spaces after an object do not spoil it (Spark's TRIM takes spaces alone: `{...}<tab>` was "not
+    valid JSON"); DuckDB's paths: tests/test_sql_reading.py."""
+    from test_sql_reading import _GOOD, ODD_LINES
+    kb = consilium.load_kb(ROOT / "bench" / "decision")
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text("\n".join([_GOOD, "", *ODD_LINES]) + "\n", encoding="utf-8")
+    run_cohort(kb, None, cohort, tmp_path / "python.jsonl", jobs=1)
+    run_spark(kb, cohort, tmp_path / "spark.jsonl", session=spark)
+    python = cohort_rows(tmp_path / "python.jsonl")
+    assert [r["row"] for r in python if "error" not in r] == [1, 8, 9, 10, 13, 14]
+    assert cohort_rows(tmp_path / "spark.jsonl") == python

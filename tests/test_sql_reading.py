@@ -177,3 +177,29 @@ def test_a_file_without_a_byte_that_is_not_utf8_is_read_as_it_is(tmp_path, monke
         run_duckdb(kb, tmp_path / name, tmp_path / "duckdb.jsonl")
         assert cohort_rows(tmp_path / "duckdb.jsonl") == cohort_rows(tmp_path / "python.jsonl"), name
     assert copies == ["odd.jsonl"]
+
+
+# white space as Python's `str.strip` sees it, around and instead of a line, and a line of 3 MB
+_GOOD = '{"kras": "mutant"}'
+ODD_LINES = ["\t", "\u3000", "\u00a0", "\x0c", "\x1c", "\t" + _GOOD, _GOOD + "\t", " " + _GOOD + " ",
+             "\u3000" + _GOOD, _GOOD + "\u3000", '{"kras": "wild_type", "note": "' + "y" * 3_000_000 + '"}', _GOOD]
+
+
+@pytest.mark.parametrize("layout", ["blank", "not-json"])
+def test_white_space_and_a_long_line_give_the_python_cohorts_rows(tmp_path, layout, capsys):
+    """A line of only white space (a tab, a no-break space, U+3000) is blank, as Python's `strip`
+    says, not "not valid JSON"; JSON's own spaces around an object do not spoil it, other white
+    space does; a line of 3 MB is read, where DuckDB's line reader stopped the run at 2 MB
+    ("CSV Error on Line: N"), read line by line (a blank line) or tolerantly (a line not JSON)."""
+    kb = consilium.load_kb(DECISION)
+    cohort = tmp_path / "cohort.jsonl"
+    lines = [_GOOD, "" if layout == "blank" else "{broken", *ODD_LINES]
+    cohort.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_cohort(kb, str(DECISION), cohort, tmp_path / "python.jsonl", jobs=1)
+    python = cohort_rows(tmp_path / "python.jsonl")
+    assert [r["row"] for r in python if "error" not in r] == [1, 8, 9, 10, 13, 14] and len(python) == 8 + (
+        layout == "not-json")
+    capsys.readouterr()
+    run_duckdb(kb, cohort, tmp_path / "duckdb.jsonl")
+    assert "CSV Error" not in capsys.readouterr().err
+    assert cohort_rows(tmp_path / "duckdb.jsonl") == python

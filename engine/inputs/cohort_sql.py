@@ -34,7 +34,7 @@ from ..lang import ir
 from ..lang.diagnostics import ConsiliumError, UsageError
 from ..lang.files import atomic_path, kind_of, refuse_overwrite
 from . import csv_sql, jsonl_sql
-from .rows import NOT_VALID
+from .rows import NOT_VALID, SPACE
 from .cohort import SHOWN_ERRORS, Interrupted, Summary, _format, _Signal, _stop_on_signals, _Writer, ignoring
 
 ENGINES = ("python", "duckdb", "spark")
@@ -326,6 +326,11 @@ def _duckdb_csv(kb, con, cohort: Path, scratch: Path, store: QueryStore | None =
     return _query(kb, "duckdb", "csv", present, frozenset(), store)
 
 
+# DuckDB's line reader stops at a line of more than 2 MB, its default; the Python cohort reads any
+# line. 1 GiB costs nothing on a file of short lines (DuckDB's buffers grow only for a long one).
+_LONGEST_LINE = 1 << 30
+
+
 def _duckdb_lines(path: str, marked: bool = False) -> str:
     """One row per line that is not blank: its number (blank lines counted, as the Python cohort
     counts them), its text, and its error: in jsonl_sql's copy of a file that is not UTF-8
@@ -333,7 +338,8 @@ def _duckdb_lines(path: str, marked: bool = False) -> str:
     line opening with the mark is the user's text)."""
     lines = (f"(SELECT ordinality AS \"row\", line FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, "
              f"header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false, "
-             f"strict_mode = false) WITH ORDINALITY WHERE ltrim(line) <> '')")
+             f"strict_mode = false, max_line_size = {_LONGEST_LINE}) WITH ORDINALITY "
+             f"WHERE ltrim(line, {_literal(SPACE)}) <> '')")
     if not marked:
         return f"(SELECT \"row\", line, CAST(NULL AS VARCHAR) AS error FROM {lines})"
     mark = f"starts_with(line, chr({ord(jsonl_sql.MARK)}))"
@@ -651,7 +657,7 @@ def _spark_source(kb, spark, cohort: Path | None, table: str | None, scratch: Pa
         frame = _numbered(frame, 1)
     if kind == "jsonl":
         _keys_said(kb, cohort, where)
-        frame = frame.where("trim(line) <> ''")
+        frame = frame.where(f"trim(BOTH {_literal(SPACE)} FROM line) <> ''")  # blank as Python says
         frame.createOrReplaceTempView("raw")
         return _query(kb, "spark", "line", list(kb.facts), frozenset()), where
     described = {f.name: f.dataType.simpleString() for f in frame.schema.fields}

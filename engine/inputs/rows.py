@@ -29,6 +29,9 @@ BOM = b"\xef\xbb\xbf"
 # a line that is not JSON (no parser's detail: the SQL engines cannot give one), JSON that is
 # not an object
 NOT_VALID = "not valid JSON"
+# What `str.strip` takes off (a CSV cell; a JSON Lines line of only these is blank): every character
+# Python calls white space, a no-break space and U+3000 among them; the SQL engines trim the same.
+SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 NOT_A_MAPPING = "not a mapping of fact names to values"
 
 Row = tuple[int, str, Any]

@@ -24,7 +24,7 @@ from sqlglot import exp
 from ..evaluation.sql import _and, _col, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _choices, _concat, shortened
 from ..lang import ir
-from .rows import NOT_A_MAPPING, NOT_VALID
+from .rows import NOT_A_MAPPING, NOT_VALID, SPACE
 from .sql_cells import Cells, _text, _try
 from .sql_numbers import NumberCell
 
@@ -32,8 +32,10 @@ from .sql_numbers import NumberCell
 _CONSTANTS = ("NaN", "Infinity", "-Infinity")
 # and the other spellings the SQL engines' readers take (Python's is no JSON at all: "not valid JSON")
 _SPELLED = tuple(sign + word for sign in ("", "-", "+") for word in ("nan", "inf", "infinity"))
-# what Python's str.strip takes off a CSV cell (SQL's TRIM takes spaces alone)
-_SPACE = " \t\n\r\x0b\x0c"
+# what Python's str.strip takes off a CSV cell (SQL's TRIM takes spaces alone): rows.SPACE
+_SPACE = SPACE
+# what JSON lets stand before a value (RFC 8259): a line opening with a brace after these is an object
+_JSON_SPACE = " \t\r\n"
 
 
 def _subquery(query: exp.Expr, name: str) -> exp.Expr:
@@ -87,7 +89,7 @@ class Stage(Cells):
             return exp.Coalesce(this=exp.Anonymous(this="json_valid", expressions=[line]),
                                 expressions=[exp.Boolean(this=False)])
         return _and(_not(_is_null(exp.Anonymous(this="get_json_object", expressions=[line, _s("$")]))),
-                    _not(exp.Like(this=exp.Trim(this=line), expression=_s("{%"))))
+                    _not(exp.Like(this=exp.Trim(this=line, expression=_s(_JSON_SPACE)), expression=_s("{%"))))
 
     def _byte(self) -> exp.Expr:
         """Spark: the first byte of the line that is not UTF-8 (at the character `__byte`, where the
@@ -157,10 +159,12 @@ class Stage(Cells):
                 source, copy=False)
             # an object: it parses, and it opens with a brace (a list or a number parses too)
             # (the left end alone: DuckDB's TRIM of the right end reads the whole line, 3 µs a line)
-            starts: exp.Expr = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line"), position="LEADING"),
+            starts: exp.Expr = exp.EQ(this=exp.Substring(this=exp.Trim(this=_col("line"), position="LEADING",
+                                                                       expression=_s(_JSON_SPACE)),
                                                          start=_n(1), length=_n(1)), expression=_s("{"))
             if self.dialect == "spark":  # its JSON reader reads the first object, and stops: `{} trailing`
-                starts = _and(starts, exp.Like(this=exp.Trim(this=_col("line")), expression=_s("%}")))
+                starts = _and(starts, exp.Like(this=exp.Trim(this=_col("line"), expression=_s(_JSON_SPACE)),
+                                               expression=_s("%}")))
             ok = exp.Coalesce(this=_and(starts, _not(_is_null(_col("__doc")))),
                               expressions=[exp.Boolean(this=False)])
             # Spark's text reader keeps a byte that is not UTF-8 as it is: the line's error, as
