@@ -146,6 +146,9 @@ def _test(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> str | Non
     return None
 
 
+_COLLECTIONS = frozenset({list, tuple, set, frozenset})  # what a set fact's value may come as
+
+
 def _inline(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> list[str]:
     """The statements that set the value `v` (not None) of `fact` into `case` converted, or hand
     the case to `slow` (validate_case decides), for the types whose values are converted (those
@@ -170,12 +173,10 @@ def _inline(fact: ir.Fact, i: int, v: str, namespace: dict[str, Any]) -> list[st
                           "    return slow(raw)"]
             return lines + [f"case[{key}] = {v}"]
         case ir.SetType(values=values):  # each item one of the values (so a string), none twice
-            namespace[f"values{i}"] = frozenset(values)
             # a list or tuple as a case file gives it, or a set as validating gives it (the same again)
-            return [f"if {v}.__class__ is frozenset:", f"    f = {v}",
-                    f"elif {v}.__class__ is list or {v}.__class__ is tuple or {v}.__class__ is set:",
-                    "    try:", f"        f = frozenset({v})", "    except TypeError:", "        return slow(raw)",
-                    "else:", "    return slow(raw)",
+            namespace[f"values{i}"], namespace["COLLECTIONS"] = frozenset(values), _COLLECTIONS
+            return [f"if {v}.__class__ not in COLLECTIONS:", "    return slow(raw)",
+                    "try:", f"    f = frozenset({v})", "except TypeError:", "    return slow(raw)",
                     f"if len(f) != len({v}) or not f <= values{i}:", "    return slow(raw)", f"case[{key}] = f"]
         case ir.DateType():  # a text's date kept per text (a cohort's dates repeat), read as validate_case reads it
             namespace["dates"], namespace["read_date"] = {}, _read_date

@@ -32,8 +32,6 @@ from .sql_numbers import NumberCell
 _CONSTANTS = ("NaN", "Infinity", "-Infinity")
 # and the other spellings the SQL engines' readers take (Python's is no JSON at all: "not valid JSON")
 _SPELLED = tuple(sign + word for sign in ("", "-", "+") for word in ("nan", "inf", "infinity"))
-# what Python's str.strip takes off a CSV cell (SQL's TRIM takes spaces alone): rows.SPACE
-_SPACE = SPACE
 # what JSON lets stand before a value (RFC 8259): a line opening with a brace after these is an object
 _JSON_SPACE = " \t\r\n"
 
@@ -209,7 +207,7 @@ class Stage(Cells):
                     self._unlike(present), self._given_twice(_col("line")), copy=False)
             cells = exp.select(_col("row"), exp.alias_(own_error, "error", quoted=True),
                                *[exp.alias_(_col(n) if n in typed or self.kind in ("value", "fields") else
-                                            exp.Nullif(this=exp.Trim(this=_col(n), expression=_s(_SPACE)),
+                                            exp.Nullif(this=exp.Trim(this=_col(n), expression=_s(SPACE)),
                                                        expression=_s("")), n,
                                             quoted=True) for n in present]).from_(source, copy=False)
         # layers: each cell's value by its cheap reading; for a number that reading missed, the

@@ -317,9 +317,9 @@ def make_duration(amount, unit: str) -> Duration:
 _DURATION_PART = re.compile(r"\s*(\d+)\s*([A-Za-z]+)")
 _ISO_DURATION = re.compile(r"P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                            r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d+)?)S)?)?")
-# the words after a duration's text when it cannot be read (engine/inputs/sql_durations.py says them too)
-_DIGITS = re.compile(r"\d+|$")
+_DIGITS = re.compile(r"\d+")
 _INT_DIGITS = sys.get_int_max_str_digits()  # 4300 unless the process changed it
+# the words after a duration's text when it cannot be read (engine/inputs/sql_durations.py says them too)
 NOT_A_DURATION = "is not a duration; write it like '6 weeks', '42 days', '2 months', '1 year' or ISO 8601 'P6W'"
 NOT_WHOLE_DAYS = "is not a whole number of days; durations are counted in days, weeks, months and years"
 
@@ -328,7 +328,7 @@ def parse_duration(text: str) -> Duration:
     """Read '6 weeks', '42 days', '2 months', '1 year 2 months', or ISO 8601 in full ('P1Y',
     'P2M10D', 'P6W', 'PT48H': a time part must come to whole days)."""
     stripped = text.strip()
-    if len(stripped) > _INT_DIGITS and max(map(len, _DIGITS.findall(stripped))) > _INT_DIGITS:
+    if len(stripped) > _INT_DIGITS and max(map(len, _DIGITS.findall(stripped)), default=0) > _INT_DIGITS:
         # (Python reads no int of more digits from text: its own words would reach the user)
         raise ValueError(f"'{text}' {NOT_A_DURATION}: an amount has more than {_INT_DIGITS:,} digits")
     iso = _ISO_DURATION.fullmatch(stripped)
