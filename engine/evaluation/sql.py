@@ -47,6 +47,7 @@ from ..lang import ir
 from ..lang.checked import Checked
 from ..lang.diagnostics import Diagnostic, KnowledgeBaseError
 from ..lang.values import Duration
+from .sql_months import _DAYS_OPS as _SQL_OPS
 from .sql_months import compare as compare_durations
 from .sql_limits import BIGINT_LIMIT, DECIMAL_LIMIT, bound, movable, ranged_in_arithmetic
 from ..lang.reads import define_order, facts_read
@@ -58,7 +59,6 @@ DIALECTS = ("duckdb", "spark", "postgres")
 # back as the decimal DOUBLE writes (exact to 15 significant digits), because a product of
 # two such decimals would need 36 digits after the point and overflow.
 NUMBER = "DECIMAL(38, 18)"
-_SQL_OPS = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 
 
 def column_types(checked: Checked) -> dict[str, str]:

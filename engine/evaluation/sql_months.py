@@ -19,9 +19,8 @@ import zlib
 
 from sqlglot import exp
 
-from ..lang.values import month_span
+from ..lang.values import _CYCLE_DAYS, _CYCLE_MONTHS, month_span
 
-_CYCLE_MONTHS, _CYCLE_DAYS = 4800, 146097
 # for r = 0 .. 4799 months: chr(48 + 7 * (r * 146097 // 4800 - fewest days) + (most days - fewest days)),
 # zlib-compressed and base85-written (tests/test_sql_cells.py holds it to values.month_span)
 _SPANS = (
@@ -111,7 +110,7 @@ def compare(op: str, a: tuple[exp.Expr, exp.Expr], b: tuple[exp.Expr, exp.Expr])
     delta = exp.Paren(this=exp.Sub(this=exp.Paren(this=b_days), expression=exp.Paren(this=a_days)))
     a_known, b_known = _literal(a_months), _literal(b_months)
     constant = a_known is not None and b_known is not None
-    if a_known is not None and b_known is not None:
+    if a_known is not None and b_known is not None:  # (`constant`, told to the type checker)
         low, high = (_n(v) for v in month_span(a_known - b_known))
     else:  # (the table's character looked up once, a lambda's variable: the table is long)
         low, high = _span(k, exp.column(_CODE))

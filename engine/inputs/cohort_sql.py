@@ -236,10 +236,10 @@ def _interruptible(con: Any, work: Callable[[], Any]) -> Any:
 
 
 def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Path,
-                   store: QueryStore | None = None) -> tuple[str, str, Callable[[], str] | None]:
+                   store: QueryStore | None = None) -> tuple[str, str, Callable[[], None] | None]:
     """The query, where its rows come from, and what to call to read the input again the tolerant
-    way when the first, quicker reading stops at a line that is not JSON, giving the query to run
-    then (None: no such first)."""
+    way when the first, quicker reading stops at a line that is not JSON (the same query then
+    reads it; None: no such first reading)."""
     objects = utf8 = False  # (a JSON Lines file's: jsonl_sql.scan)
     if table is not None:
         from sqlglot import exp
@@ -265,11 +265,11 @@ def _duckdb_source(kb, con, cohort: Path | None, table: str | None, scratch: Pat
         # and only if a line is not JSON, again with each line's own error (0.035 s more a million)
         con.execute(f"CREATE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, tolerant=False)}")
 
-        def tolerant() -> str:
-            """The query to run on the input read again, tolerantly (after DuckDB's reader stopped at
-            a line that is not JSON, or before anything is read, for standard output)."""
+        def tolerant() -> None:
+            """The input read again, tolerantly, under the same view (after DuckDB's reader stopped
+            at a line that is not JSON, or before anything is read, for standard output): the
+            query stays the same."""
             con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM {_json_fields(kb, path, True)}")
-            return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store)
         return _query(kb, "duckdb", "fields", list(kb.facts), frozenset(), store), where, tolerant
     described = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
     if kind == "jsonl":
@@ -383,13 +383,13 @@ def _json_fields(kb, path: str, tolerant: bool) -> str:
 
 
 def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str, summary: Summary,
-                  tolerant: Callable[[], str] | None = None) -> None:
+                  tolerant: Callable[[], None] | None = None) -> None:
     """Run the query into `output` (standard output when None); `tolerant()` makes the input be
     read again the tolerant way, when the first reading stops at a line that is not JSON."""
     shown = _Shown(where)
     if output is None or kind_of(output) == "other":  # standard output, a pipe: written as it comes
         if tolerant is not None:  # (rows once written cannot be taken back to read again)
-            query = tolerant()
+            tolerant()
         writer = _Writer(output, _output_columns(kb))
         try:
             result = _interruptible(con, lambda: con.execute(query))
@@ -405,15 +405,12 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
     if kind == "csv":
         lists = [c for c in _output_columns(kb) if c not in ("row", "error")]
         joined = ", ".join(f"array_to_string({_ident(c)}, {_literal(chr(124))}) AS {_ident(c)}" for c in lists)
-        replaced = f"SELECT * REPLACE ({joined}) FROM "
+        query = f"SELECT * REPLACE ({joined}) FROM ({query})"
         options = "FORMAT csv, HEADER true"
     elif kind == "jsonl":
         options = "FORMAT json"
     else:
         options = "FORMAT parquet"
-    if kind != "csv":
-        replaced = "SELECT * FROM "
-    query = f"{replaced}({query})"
     reader = {"csv": "read_csv", "jsonl": "read_json", "parquet": "read_parquet"}[kind]
     not_json = sys.modules["duckdb"].InvalidInputException  # (run_duckdb imported DuckDB)
     # DuckDB writes the file beside its name; it takes the name only once complete and counted
@@ -424,7 +421,7 @@ def _duckdb_write(kb: Any, con: Any, query: str, output: Path | None, where: str
         except not_json:  # a line that is not JSON, or a key given twice: DuckDB's reader stopped there
             if tolerant is None:
                 raise
-            query = f"{replaced}({tolerant()})"
+            tolerant()
             _interruptible(con, lambda: con.execute(f"COPY ({query}) TO {target} ({options})"))
         counted = f"SELECT count(*) FROM {reader}({target}"
         summary.rows = _interruptible(con, lambda: con.execute(

@@ -17,26 +17,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..evaluation.sql import _and, _not, _is_null, _n, _or, _s
-from ..evaluation.sql_decide import _choices, _concat, shortened
+from ..evaluation.sql_decide import _choices, _concat, _text, shortened
 from ..lang import ir
-from .sql_durations import DurationCell
-
-
-def _like(text, pattern: str) -> exp.Expr:
-    return exp.RegexpLike(this=text, expression=_s(pattern))
-
-
-def _group(text, pattern: str, group: int) -> exp.Expr:
-    found = exp.RegexpExtract(this=text, expression=_s(pattern), group=_n(group))
-    return exp.Nullif(this=found, expression=_s(""))
-
-
-def _text(e: exp.Expr) -> exp.Expr:
-    return exp.Cast(this=e, to=exp.DataType.build("VARCHAR"))
-
-
-def _try(e: exp.Expr, to: str) -> exp.Expr:
-    return exp.TryCast(this=e, to=exp.DataType.build(to))
+from .sql_durations import DurationCell, _like
+from .sql_durations import _cast as _try
 
 
 class Cells:

@@ -30,6 +30,7 @@ from ..evaluation.sql import _and, _is_null, _n, _not, _or, _s
 from ..evaluation.sql_decide import _concat, shortened
 from ..lang import ir
 from ..lang.values import DURATION_UNITS, NOT_A_DURATION, NOT_WHOLE_DAYS
+from .rows import SPACE
 
 # the SQL engines' limits: digits in an amount; months and days in all
 DIGITS, MOST_MONTHS, MOST_DAYS = 15, 10 ** 15 - 1, 10 ** 16 - 1
@@ -47,9 +48,8 @@ def _unicode() -> tuple[str, str, str]:
     """(the digits Python's `\\d` and int() read besides 0-9, the ASCII digit of each, and a
     character class of the spaces Python's `\\s` and `strip` take), from this Python's Unicode."""
     digits = [c for c in map(chr, range(0x80, 0x110000)) if c.isdecimal()]
-    spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
     runs: list[list[int]] = []  # the spaces as runs of code points: [\x{9}-\x{d}\x{1c}-\x{20}...]
-    for code in map(ord, spaces):
+    for code in map(ord, SPACE):
         if runs and runs[-1][1] == code - 1:
             runs[-1][1] = code
         else:

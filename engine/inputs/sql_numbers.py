@@ -15,7 +15,8 @@ from sqlglot import exp
 from ..evaluation.sql import NUMBER, _and, _col, _not, _is_null, _n, _or, _s
 from ..evaluation.sql_decide import _concat, number_text
 from ..lang import ir
-from .sql_cells import Cells, _group, _like, _text, _try
+from .sql_cells import Cells, _like, _text, _try
+from .sql_durations import _group
 
 # a number as JSON writes one; without an exponent, as a decimal's cheap reading takes it
 _JSON_NUMBER = r"^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$"

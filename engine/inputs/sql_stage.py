@@ -251,6 +251,7 @@ class Stage(Cells):
                 continue
             fact = self.facts[name]
             text = _col(name + "__text")
+            names += [name, name + "__text"]
             if isinstance(fact.type, ir.NumberType):
                 number = NumberCell(fact, self, name)
                 values.append(exp.alias_(number.cheap(_col(name)), name, quoted=True))
@@ -258,13 +259,11 @@ class Stage(Cells):
                 second += number.second()
                 full[name] = number.value()
                 error = number.error()
-                names += [name, name + "__text"]
                 helpers += number.helpers
             else:
                 string = _col(name + "__str") if name in strings else None
                 value, _, months = self.cell(fact, _col(name), string)
                 values.append(exp.alias_(value, name, quoted=True))
-                names += [name, name + "__text"]
                 if string is not None:
                     values.append(string)
                     names.append(name + "__str")
