@@ -270,8 +270,8 @@ def walk(kb, case) -> Walk:
             if node_id not in paths:
                 continue
             node = nodes[node_id]
+            conditions = node_conditions(node)
             if isinstance(node, ir.Decide):
-                conditions = [b.condition for b in node.branches if b.condition is not None]
                 what = "no branch"
                 for index, branch in enumerate(node.branches, start=1):
                     v = True if branch.condition is None else value(branch.condition, case, defines)
@@ -284,7 +284,6 @@ def walk(kb, case) -> Walk:
                         break
                 seen.steps.append((pid, node_id, reads(conditions), what))
             elif isinstance(node, (ir.Recommend, ir.Warn)):
-                conditions = [node.guard] if node.guard is not None else []
                 v = True if node.guard is None else value(node.guard, case, defines)
                 what = {True: "fires", False: "does not apply"}.get(v)
                 if v is None:

@@ -49,7 +49,6 @@ WHOLE_NEEDS = 8    # a longer list of open nodes seldom repeats: not kept whole 
 Needs = tuple[tuple[Need, ...], dict[str, tuple[str, ...]], dict[tuple[str | None, str], tuple[str, ...]]]
 # an open node as (pathway, node), the facts that could decide it, each with what it would decide
 Open = tuple[tuple[str | None, str], tuple[str, ...], tuple[tuple[str, Undecided], ...]]
-NO_NODES: dict[tuple[str | None, str], tuple[str, ...]] = {}  # (shared, never changed: no node left open)
 
 
 class Decide(Protocol):
@@ -139,7 +138,7 @@ class Evaluator:
         recommendations, warnings, trace, undecided, plans, unchecked, present = self._walk(case)
         needs: tuple[Need, ...] = ()
         pending: dict[str, tuple[str, ...]] = {}
-        deciding: Mapping[tuple[str | None, str], tuple[str, ...]] = NO_NODES
+        deciding: Mapping[tuple[str | None, str], tuple[str, ...]] | None = None  # (no node left open)
         if undecided:
             try:
                 needs, pending, deciding = self._needs_of(case, undecided)

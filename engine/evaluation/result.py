@@ -566,9 +566,9 @@ _KEPT: dict[str, dict[int, tuple[Any, Any]]] = {kind: {} for kind in (
 # Per kind of record whose fields are all text, whole numbers and tuples and records of those
 # (equal records: the same JSON), by the record itself: these are often made afresh per result.
 # Kept from their second sight (memo.py): a part met once is made, not kept.
-_ALIKE: dict[str, Memo] = {kind: Memo(2048) for kind in (
-    "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
 _KEPT_BOUND = 2048
+_ALIKE: dict[str, Memo] = {kind: Memo(_KEPT_BOUND) for kind in (
+    "recommendation", "warning", "by_source", "site", "merged", "unchecked", "option", "choice")}
 _SEEN: dict[int, set[int]] = {id(kept): set() for kept in _KEPT.values()}  # per kind, the ids met once (`_part`)
 _WARNING_OF = methodcaller("warning")
 
